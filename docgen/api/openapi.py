@@ -1,0 +1,57 @@
+"""/api/v1/openapi.json, built from the route table and the pydantic schemas (never hand-kept)."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from docgen.api import OPERATIONS, bp
+from docgen.api.schemas import Error
+
+_PARAM = re.compile(r"<(?:int:)?(\w+)>")
+
+
+def _ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def document() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    paths: dict[str, Any] = {}
+    error = {"description": "error", "content": {"application/json": {"schema": _ref(Error, schemas)}}}
+    for op in OPERATIONS:
+        path = _PARAM.sub(r"{\1}", op.path)
+        params = [{"name": n, "in": "path", "required": True, "schema": {"type": "integer"}}
+                  for n in _PARAM.findall(op.path)]
+        if op.paged:
+            params += [{"name": n, "in": "query", "schema": {"type": "integer"}} for n in ("page", "per_page")]
+        entry: dict[str, Any] = {"summary": op.summary, "parameters": params,
+                                 "responses": {"4XX": error}}
+        if op.request is not None:
+            entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(op.request, schemas)}}}
+        if op.response is None:
+            body: dict[str, Any] = {"description": "ok"}
+            if op.content_type != "application/json":
+                body["content"] = {op.content_type: {"schema": {"type": "string", "format": "binary"}}}
+        else:
+            item = _ref(op.response, schemas)
+            schema = ({"type": "object", "properties": {"items": {"type": "array", "items": item},
+                       "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}}
+                      if op.paged else item)
+            body = {"description": "ok", "content": {"application/json": {"schema": schema}}}
+        entry["responses"][str(op.status)] = body
+        paths.setdefault(path, {})[op.method.lower()] = entry
+    return {"openapi": "3.1.0", "info": {"title": "docgen API", "version": "1"},
+            "servers": [{"url": "/api/v1"}], "paths": {p: paths[p] for p in sorted(paths)},
+            "components": {"schemas": schemas,
+                           "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}]}
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Any:
+    return document()

@@ -1,0 +1,103 @@
+"""The Flask application factory: wiring only (services, per-request session, errors, headers)."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, g, jsonify, request
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from docgen.bootstrap import Services, build
+from docgen.config import Config, from_env
+from workflows.errors import DomainError
+
+log = logging.getLogger("docgen")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                               "form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def _error_body(code: str, message: str, field: str | None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app for a configuration (tests pass their own; otherwise from DOCGEN_* variables)."""
+    config = config or from_env()
+    services = build(config)
+    app = Flask(__name__, instance_path=str(config.instance_path), static_url_path="/assets")
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.base_url.startswith("https://"),
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        TESTING=config.env == "test",
+    )
+    app.extensions["docgen"] = services
+    _register_request_session(app, services)
+    _register_errors(app)
+    _register_headers(app)
+
+    from docgen.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+
+    @app.get("/health")
+    def health() -> Any:
+        g.db.execute(text("SELECT 1"))
+        return {"status": "ok", "profile": services.profile.name}
+
+    return app
+
+
+def _register_request_session(app: Flask, services: Services) -> None:
+    @app.before_request
+    def open_session() -> None:
+        g.db = services.sessions()
+
+    @app.teardown_request
+    def close_session(_exc: BaseException | None) -> None:
+        db = g.pop("db", None)
+        if db is not None:
+            db.rollback()  # anything not committed by the view is discarded: no partial writes
+            db.close()
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError) -> Any:
+        return jsonify(_error_body(exc.code, exc.message, exc.field)), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return jsonify(_error_body(code, exc.description or exc.name, None)), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Any:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return jsonify(_error_body("internal", "something went wrong on our side; it has been logged", None)), 500
+
+
+def _register_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response: Any) -> Any:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,65 @@
+"""Who is asking: a signed-in page session or an API bearer token, and what they may do.
+
+Granted roles come from the account; supervisor and line-manager rights are checked per
+document elsewhere, from relationships and the management chain.
+"""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any, Callable
+
+from flask import g, request, session
+
+from docgen.models import Account
+from workflows.accounts import account_for_token
+from workflows.errors import Forbidden, Unauthenticated
+
+
+def current_account() -> Account | None:
+    """The caller's account, from `Authorization: Bearer` or the session cookie (cached per request)."""
+    if "account" in g:
+        return g.account
+    account = None
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        account = account_for_token(g.db, header[7:].strip())
+        if account is None:
+            raise Unauthenticated("the bearer token is not valid")
+    elif session.get("account_id"):
+        account = g.db.get(Account, session["account_id"])
+        if account is not None and (not account.active or session.get("epoch") != account.password_hash[-16:]):
+            account = None
+    g.account = account
+    return account
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if current_account() is None:
+            raise Unauthenticated("sign in first")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Allow only accounts holding one of these granted roles."""
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            account = current_account()
+            if account is None:
+                raise Unauthenticated("sign in first")
+            if not set(roles) & set(account.roles or []):
+                raise Forbidden(f"needs one of these roles: {', '.join(roles)}")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+def start_session(account: Account) -> None:
+    """Remember the account in the signed session cookie; a password change ends old sessions."""
+    session.clear()
+    session["account_id"] = account.id
+    session["epoch"] = account.password_hash[-16:]
+    session.permanent = True

@@ -1,0 +1,86 @@
+"""Configuration from environment variables, with safe defaults for the embedded mode.
+
+Embedded default: everything under one instance folder (SQLite file, encrypted document store,
+task queue file, organisation certificate). Production mode refuses to start with a default secret.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+DEFAULT_SECRET = "docgen-embedded-default-secret-change-me"
+REPO = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says which variable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str = "development"  # development | production | test
+    instance_path: Path = REPO / "instance"
+    database_url: str = ""  # default: sqlite file in the instance folder
+    secret_key: str = DEFAULT_SECRET
+    profile: str = "knowsley"
+    organisation: str = ""  # default: the profile's council
+    base_url: str = "http://127.0.0.1:5000"
+    storage_url: str = "local"
+    storage_key: str | None = None
+    tasks_url: str = ""  # default: sqlite file in the instance folder; or redis://...
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "docgen@localhost"
+    org_p12: str = ""  # default: instance/organisation.p12 made by `docgen init`
+    org_p12_passphrase: str = ""
+    timestamp_url: str = ""
+    ratelimit_storage: str = "memory://"
+    template_dir: str = ""  # a council's own Word templates, searched before ours
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.instance_path / 'docgen.db'}"
+
+    @property
+    def resolved_tasks_url(self) -> str:
+        return self.tasks_url or f"sqlite:///{self.instance_path / 'tasks.db'}"
+
+    def check(self) -> None:
+        """Refuse a production start with the embedded defaults for secrets."""
+        if self.env == "production":
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                raise ConfigError("DOCGEN_SECRET_KEY must be set to a random value of 32+ characters in production")
+            if not self.org_p12_passphrase:
+                raise ConfigError("DOCGEN_ORG_P12_PASSPHRASE must be set in production")
+
+
+_BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}
+
+
+def from_env(environ: dict[str, str] | None = None, **overrides: object) -> Config:
+    """Config from DOCGEN_* variables (DOCGEN_DATABASE_URL, DOCGEN_SECRET_KEY, ...)."""
+    environ = dict(os.environ if environ is None else environ)
+    values: dict[str, object] = {}
+    for f in fields(Config):
+        raw = environ.get(f"DOCGEN_{f.name.upper()}")
+        if raw is None or f.name == "extra":
+            continue
+        if f.type == "int":
+            try:
+                values[f.name] = int(raw)
+            except ValueError:
+                raise ConfigError(f"DOCGEN_{f.name.upper()} must be a whole number, not '{raw}'") from None
+        elif f.type == "bool":
+            if raw.lower() not in _BOOL:
+                raise ConfigError(f"DOCGEN_{f.name.upper()} must be true or false, not '{raw}'")
+            values[f.name] = _BOOL[raw.lower()]
+        elif f.name == "instance_path":
+            values[f.name] = Path(raw).resolve()
+        else:
+            values[f.name] = raw
+    return replace(Config(**values), **overrides)  # type: ignore[arg-type]

@@ -1,0 +1,328 @@
+"""The data model (SQLAlchemy 2.0): people, relationships, agreements, records, actions, sign-off,
+documents, audit, scheduling and retention.
+
+Documents never live here: a `DocumentVersion` row holds the storage key and SHA-256 of an object
+in the `DocumentStore`. Times are naive UTC (`workflows.clock`). The same schema runs on SQLite and
+PostgreSQL through the Alembic migrations in `migrations/`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
+                        MetaData, String, Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from workflows import clock
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _now() -> dt.datetime:
+    return clock.now()
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    profile: Mapped[str] = mapped_column(String(50), default="knowsley")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class Team(Base):
+    __tablename__ = "team"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    service: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Person(Base):
+    """A member of staff: supervisee, supervisor, or both."""
+
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(50))  # a role key of the policy profile
+    job_title: Mapped[str] = mapped_column(String(200), default="")
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    line_manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    employment_type: Mapped[str] = mapped_column(String(20), default="employee")  # employee|agency|contract
+    employment_start: Mapped[dt.date] = mapped_column(Date)
+    leave_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active|leaver
+    records_frozen_on: Mapped[dt.date | None] = mapped_column(Date)
+    forwarded_to_hr_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+
+    team: Mapped[Team | None] = relationship()
+    line_manager: Mapped["Person | None"] = relationship(remote_side=[id])
+
+
+class Account(Base):
+    """Sign-in for a person; `roles` holds the granted ones (hr, auditor, admin, senior_manager).
+
+    Supervisee, supervisor and line manager are not granted: they follow from relationships and
+    the management chain.
+    """
+
+    __tablename__ = "account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    person: Mapped[Person] = relationship()
+
+
+class ApiToken(Base):
+    """A bearer token for the API; only its SHA-256 is kept."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    account: Mapped[Account] = relationship()
+
+
+class SupervisionRelationship(Base):
+    """Who supervises whom, from when to when (open-ended while current)."""
+
+    __tablename__ = "supervision_relationship"
+    __table_args__ = (CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates_in_order"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supervisee_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
+    supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
+
+
+class Agreement(Base):
+    """K App A: the 11 fields, one agreement per supervisory relationship (and annual review)."""
+
+    __tablename__ = "agreement"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supervisee_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    relationship_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_relationship.id"))
+    status: Mapped[str] = mapped_column(String(30), default="draft")
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    review_date: Mapped[dt.date] = mapped_column(Date)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # frequency, length, location...
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+    supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
+    supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
+
+
+class Record(Base):
+    """One supervision session's record; `sections` holds previous/welfare/areas/decisions."""
+
+    __tablename__ = "record"
+    __table_args__ = (Index("ix_record_supervisee_date", "supervisee_id", "session_date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    supervisee_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    session_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)  # record complete and signed by (5 working days)
+    next_supervision: Mapped[dt.date | None] = mapped_column(Date)
+    review_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(30), default="draft")
+    sections: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+    supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
+    supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
+
+
+class Action(Base):
+    """An action keeps its identity across records until completed (K App B §4)."""
+
+    __tablename__ = "action"
+    id: Mapped[str] = mapped_column(String(12), primary_key=True)  # stable short id, e.g. A7K2Q9
+    supervisee_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    raised_in_record_id: Mapped[int] = mapped_column(ForeignKey("record.id"))
+    section: Mapped[str] = mapped_column(String(60))  # welfare, an area key, or summary
+    date_added: Mapped[dt.date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    due: Mapped[str] = mapped_column(String(100), default="")  # timescale as the supervisor wrote it
+    completed_in_record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class ActionEntry(Base):
+    """An action as it stands in one record: the progress recorded that session."""
+
+    __tablename__ = "action_entry"
+    __table_args__ = (UniqueConstraint("record_id", "action_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
+    action_id: Mapped[str] = mapped_column(ForeignKey("action.id"), index=True)
+    progress: Mapped[str] = mapped_column(Text, default="")
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    action: Mapped[Action] = relationship()
+
+
+class DocumentVersion(Base):
+    """A stored object (draft DOCX, signed DOCX, final PDF) of a record or an agreement."""
+
+    __tablename__ = "document_version"
+    __table_args__ = (
+        CheckConstraint("(record_id IS NULL) != (agreement_id IS NULL)", name="one_owner"),
+        UniqueConstraint("storage_key"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # docx | signed_docx | final_pdf
+    storage_key: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    destroyed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class SignoffLink(Base):
+    """A single-use e-mailed link for one signer of one version; only the token's hash is kept."""
+
+    __tablename__ = "signoff_link"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    signer_role: Mapped[str] = mapped_column(String(20))  # supervisee | supervisor
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str | None] = mapped_column(String(64))  # optional one-time code
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    invalidated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SignoffEvent(Base):
+    """Evidence for the certificate page: who did what, when, from where, on which bytes."""
+
+    __tablename__ = "signoff_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(30))  # sent|opened|agreed|commented|disagreed|countersigned|finalised
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    docx_sha256: Mapped[str] = mapped_column(String(64), default="")
+
+
+class OutboxMessage(Base):
+    """An e-mail written in the same transaction as the change it reports; a task delivers it."""
+
+    __tablename__ = "outbox_message"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    message_id: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AuditEvent(Base):
+    """Append-only audit log; each entry carries the hash of the previous one."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    action: Mapped[str] = mapped_column(String(50))
+    object_type: Mapped[str] = mapped_column(String(30), default="")
+    object_id: Mapped[str] = mapped_column(String(64), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class PlannedSession(Base):
+    """A supervision session planned ahead (H: up to 6 months); cancelled ones must be rebooked."""
+
+    __tablename__ = "planned_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supervisee_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    minutes: Mapped[int] = mapped_column(Integer, default=60)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="planned")  # planned|held|cancelled
+    cancelled_on: Mapped[dt.date | None] = mapped_column(Date)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    rebooked_as_id: Mapped[int | None] = mapped_column(ForeignKey("planned_session.id"))
+    ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    uid: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class LegalHold(Base):
+    """Stops destruction of a person's records, or of one record, until lifted."""
+
+    __tablename__ = "legal_hold"
+    __table_args__ = (CheckConstraint("person_id IS NOT NULL OR record_id IS NOT NULL", name="has_target"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    placed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class DestructionLog(Base):
+    """What was destroyed, when, under which rule: the accountability left after destruction."""
+
+    __tablename__ = "destruction_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    document_version_id: Mapped[int | None] = mapped_column(ForeignKey("document_version.id"))
+    description: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    rule: Mapped[str] = mapped_column(String(200))
+    destroyed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)

@@ -1,0 +1,155 @@
+"""Shared fixtures: the same app and API tests run on SQLite and on PostgreSQL (127.0.0.1:5432).
+
+Each backend gets one migrated database per test session (PostgreSQL: created and dropped here);
+every test starts from empty tables.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from docgen.config import Config
+from docgen.db import make_engine, upgrade
+from docgen.models import Base, Organisation
+from workflows import accounts, clock, people
+from workflows.profiles import load_profile
+
+PG_ADMIN = os.environ.get("DOCGEN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_database() -> Iterator[str]:
+    name = f"docgen_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'docgen.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    for url in _pg_database():
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A migrated, empty database on each backend."""
+    url = request.getfixturevalue(f"{request.param}_url")
+    yield url
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def config(tmp_path: Path, database_url: str) -> Config:
+    return Config(env="test", instance_path=tmp_path / "instance", database_url=database_url,
+                  secret_key="test-secret-" + "x" * 32, tasks_url="memory")
+
+
+@pytest.fixture
+def app(config: Config) -> Iterator[Any]:
+    from docgen.app import create_app
+
+    app = create_app(config)
+    yield app
+    app.extensions["docgen"].engine.dispose()
+
+
+@pytest.fixture
+def db(app: Any) -> Iterator[Any]:
+    with app.extensions["docgen"].sessions() as session:
+        yield session
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashes() -> Iterator[None]:
+    """Cheap argon2 parameters for tests only; production keeps the library's defaults."""
+    from argon2 import PasswordHasher
+
+    saved = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts._hasher = saved
+
+
+@pytest.fixture(autouse=True)
+def real_clock() -> Iterator[None]:
+    yield
+    clock.set_clock(None)
+
+
+@dataclass
+class Org:
+    """A realistic small organisation: a team, a manager, two workers, HR, auditor, admin."""
+
+    org: Organisation
+    team: Any
+    ids: dict[str, int]
+    tokens: dict[str, str]
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+@pytest.fixture
+def org(app: Any) -> Org:
+    services = app.extensions["docgen"]
+    profile = load_profile("knowsley")
+    with services.sessions.begin() as db:
+        org = Organisation(name="Knowsley Council", profile="knowsley")
+        db.add(org)
+        db.flush()
+        team = people.create_team(db, org, "Children in Need 1", "Children's Social Care")
+        start = dt.date(2024, 1, 8)
+        spec = [("head", "Dana Okafor", "head_of_service", None, ["senior_manager"]),
+                ("manager", "Sam Whitfield", "team_manager", "head", []),
+                ("worker", "Alex Morgan", "social_worker", "manager", []),
+                ("asye", "Priya Patel", "asye", "manager", []),
+                ("hr", "Harriet Reid", "social_worker", None, ["hr"]),
+                ("auditor", "Omar Aziz", "social_worker", None, ["auditor"]),
+                ("admin", "Ada Admin", "social_worker", None, ["admin"])]
+        ids: dict[str, int] = {}
+        tokens: dict[str, str] = {}
+        for key, name, role, manager, roles in spec:
+            person = people.create_person(db, org, profile, {
+                "name": name, "email": f"{key}@knowsley.example.org", "role": role, "team_id": team.id,
+                "line_manager_id": ids.get(manager) if manager else None, "employment_start": start})
+            account = accounts.create_account(db, person, "correct-horse-battery", roles)
+            ids[key] = person.id
+            tokens[key] = accounts.issue_api_token(db, account, "test")
+        for supervisee, supervisor in (("worker", "manager"), ("asye", "manager"), ("manager", "head")):
+            people.create_relationship(db, ids[supervisee], ids[supervisor], start)
+        db.expunge_all()
+    return Org(org=org, team=team, ids=ids, tokens=tokens)
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()

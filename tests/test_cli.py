@@ -1,0 +1,72 @@
+"""The docgen command as an administrator uses it: init twice, add users, run the service."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+DOCGEN = [sys.executable, "-m", "docgen.cli"]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "DOCGEN_INSTANCE_PATH": str(tmp_path / "instance"), "DOCGEN_TASKS_URL": "memory"}
+
+
+def _docgen(tmp_path: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(DOCGEN + list(args), env=_env(tmp_path), capture_output=True, text=True, input=input,
+                          timeout=120)
+
+
+def test_init_demo_is_safe_to_run_twice(tmp_path: Path) -> None:
+    first = _docgen(tmp_path, "init", "--demo")
+    assert first.returncode == 0, first.stderr
+    assert "admin@demo.example.org" in first.stdout
+    second = _docgen(tmp_path, "init", "--demo")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.count("@demo.example.org") == first.stdout.count("@demo.example.org")
+
+
+def test_user_add_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
+    assert _docgen(tmp_path, "init").returncode == 0
+    unknown = _docgen(tmp_path, "user", "add", "--email", "ghost@knowsley.example.org", "--password", "long-enough-pw")
+    assert unknown.returncode == 2 and unknown.stderr.strip().count("\n") == 0
+    assert "ghost@knowsley.example.org" in unknown.stderr and "Traceback" not in unknown.stderr
+    made = _docgen(tmp_path, "user", "add", "--email", "new@knowsley.example.org", "--name", "New Starter",
+                   "--grant", "hr", "--password", "long-enough-pw", "--token")
+    assert made.returncode == 0 and "API token:" in made.stdout
+    again = _docgen(tmp_path, "user", "add", "--email", "new@knowsley.example.org", "--password", "long-enough-pw")
+    assert again.returncode == 2 and "already has an account" in again.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_run_serves_health_on_the_given_port(tmp_path: Path) -> None:
+    assert _docgen(tmp_path, "init", "--demo").returncode == 0
+    port = _free_port()
+    server = subprocess.Popen(DOCGEN + ["run", "--port", str(port)], env=_env(tmp_path),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                    assert response.status == 200 and b'"ok"' in response.read()
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("docgen run did not answer /health")
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        out, _ = server.communicate(timeout=10)
+    assert f"http://127.0.0.1:{port}/" in out

@@ -1,0 +1,49 @@
+"""Configuration refuses unsafe production starts; migrations go up and down on both databases."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect
+
+from docgen.config import ConfigError, from_env
+from docgen.db import downgrade, make_engine, upgrade
+from docgen.models import Base
+
+
+def test_config_reads_docgen_variables() -> None:
+    config = from_env({"DOCGEN_DATABASE_URL": "sqlite:////tmp/x.db", "DOCGEN_SMTP_PORT": "2525",
+                       "DOCGEN_SMTP_STARTTLS": "true", "DOCGEN_PROFILE": "stockport"})
+    assert config.resolved_database_url == "sqlite:////tmp/x.db"
+    assert config.smtp_port == 2525 and config.smtp_starttls is True and config.profile == "stockport"
+
+
+def test_bad_number_in_environment_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="DOCGEN_SMTP_PORT"):
+        from_env({"DOCGEN_SMTP_PORT": "twenty-five"})
+
+
+def test_production_refuses_the_default_secret() -> None:
+    with pytest.raises(ConfigError, match="DOCGEN_SECRET_KEY"):
+        from_env({"DOCGEN_ENV": "production"}).check()
+    from_env({"DOCGEN_ENV": "production", "DOCGEN_SECRET_KEY": "s" * 40,
+              "DOCGEN_ORG_P12_PASSPHRASE": "pw"}).check()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+    else:
+        from tests.conftest import _pg_database
+
+        yield from _pg_database()
+
+
+def test_migrations_upgrade_from_empty_and_downgrade_cleanly(empty_database: str) -> None:
+    upgrade(empty_database)
+    engine = make_engine(empty_database)
+    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    downgrade(empty_database)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    upgrade(empty_database)
+    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()

@@ -1,0 +1,76 @@
+"""Policy profiles load as data and a bad one fails naming its key."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workflows.errors import InvalidInput, ProfileError
+from workflows.profiles import PROFILE_DIR, load_profile, load_profile_file
+
+
+@pytest.mark.parametrize("name", ["knowsley", "stockport", "southwark", "haringey"])
+def test_each_council_profile_loads_with_roles_kinds_and_periods(name: str) -> None:
+    profile = load_profile(name)
+    assert profile.name == name
+    assert profile.record_days == 5 and profile.record_day_kind == "working"
+    assert profile.signoff.link_expiry_days == 14
+    assert profile.retention.hr_forward_after.text == "6 months" and profile.retention.keep_for.text == "7 years"
+    for role in profile.roles.values():
+        assert role.record_kind in profile.record_kinds
+
+
+def test_knowsley_asye_phases_follow_the_policy() -> None:
+    phases = load_profile("knowsley").roles["asye"].frequency
+    assert [(p.every.text, p.until.text if p.until else None) for p in phases] == [
+        ("1 week", "6 weeks"), ("2 weeks", "6 months"), ("1 month", None)]
+
+
+def test_knowsley_record_kinds_carry_the_appendix_areas() -> None:
+    kinds = load_profile("knowsley").record_kinds
+    assert kinds["practitioner"].actions_section == 4 and kinds["team_manager"].actions_section == 5
+    assert [a.title for a in kinds["practitioner"].areas][0] == "Learning and Development"
+    assert "Budget & financial management" in [a.title for a in kinds["service_manager"].areas]
+
+
+def test_stockport_names_its_own_line_management_form() -> None:
+    profile = load_profile("stockport")
+    assert profile.record_kinds[profile.roles["social_worker"].record_kind].template == "stockport_line_management.docx"
+    assert [r.text for r in profile.roles["asye"].reviews] == ["3 months", "6 months", "12 months"]
+
+
+def test_haringey_records_need_only_the_supervisor_but_agreements_both() -> None:
+    signoff = load_profile("haringey").signoff
+    assert signoff.record_signers == ["supervisor"] and signoff.agreement_signers == ["supervisee", "supervisor"]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "knowsley.yaml").write_text((PROFILE_DIR / "knowsley.yaml").read_text())
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text,key", [
+    ("extends: knowsley\nname: bad\nretention: {hr_forward_after: soon, keep_for: 7 years}\n", "retention.hr_forward_after"),
+    ("extends: knowsley\nname: bad\nsignoff: {link_expiry_dayz: 3}\n", "signoff.link_expiry_dayz"),
+    ("extends: knowsley\nname: bad\nroles: {asye: {label: A, record_kind: nosuch, frequency: [{every: 1 week}]}}\n", "roles"),
+    ("extends: knowsley\nname: bad\nroles: {asye: {label: A, record_kind: practitioner, frequency: []}}\n",
+     "roles.asye.frequency"),
+    ("extends: nowhere\nname: bad\n", "extends"),
+])
+def test_bad_profile_names_the_key(tmp_path: Path, text: str, key: str) -> None:
+    with pytest.raises(ProfileError) as caught:
+        load_profile_file(_write(tmp_path, text))
+    assert key in str(caught.value)
+
+
+def test_unknown_profile_lists_the_known_ones() -> None:
+    with pytest.raises(ProfileError, match="knowsley"):
+        load_profile("atlantis")
+
+
+def test_unknown_role_names_the_role_field() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        load_profile("knowsley").role("wizard")
+    assert caught.value.field == "role"

@@ -1,0 +1,28 @@
+"""The one place docgen asks what time it is.
+
+Retention runs over years and sign-off links expire over days; tests move time instead of waiting
+for it, so every workflow reads the clock through here and tests swap it with `set_clock`.
+Times are naive UTC throughout (the same on SQLite and PostgreSQL).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+_now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def now() -> dt.datetime:
+    """Current time, naive UTC."""
+    return _now()
+
+
+def today() -> dt.date:
+    """Current date in UTC."""
+    return _now().date()
+
+
+def set_clock(fn: Callable[[], dt.datetime] | None) -> None:
+    """Replace the clock (tests); None restores the real one."""
+    global _now
+    _now = fn or (lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))

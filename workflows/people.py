@@ -1,0 +1,283 @@
+"""People, teams and supervision relationships: the organisation docgen knows.
+
+Plain functions over a session; each validates everything before it writes, so a refused
+request changes nothing (the caller commits once at the end).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from docgen.models import Organisation, Person, SupervisionRelationship, Team
+from workflows.errors import Conflict, InvalidInput, NotFound
+from workflows.profiles import Profile
+
+PERSON_FIELDS = ("name", "email", "role", "job_title", "team_id", "line_manager_id", "employment_type",
+                 "employment_start", "leave_date")
+EMPLOYMENT_TYPES = ("employee", "agency", "contract")
+
+
+def normalise_email(value: str) -> str:
+    """A checked, lower-cased address; no DNS look-up (these machines are offline)."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"'{value}' is not a valid e-mail address: {exc}", "email") from None
+
+
+def get_person(db: Session, person_id: int) -> Person:
+    person = db.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"no person with id {person_id}", "id")
+    return person
+
+
+def person_by_email(db: Session, email: str) -> Person:
+    person = db.scalar(select(Person).where(Person.email == email.strip().lower()))
+    if person is None:
+        raise NotFound(f"no person with e-mail {email}", "email")
+    return person
+
+
+def _check_manager(db: Session, person: Person, manager_id: int | None) -> None:
+    """A line manager must exist and must not be the person or anyone they manage (a loop)."""
+    if manager_id is None:
+        return
+    seen: set[int] = set()
+    current: int | None = manager_id
+    while current is not None:
+        if person.id is not None and current == person.id:
+            raise InvalidInput("line manager would create a management loop", "line_manager_id")
+        if current in seen:
+            raise InvalidInput("the management chain already loops", "line_manager_id")
+        seen.add(current)
+        manager = db.get(Person, current)
+        if manager is None:
+            raise InvalidInput(f"no person with id {current} to be line manager", "line_manager_id")
+        current = manager.line_manager_id
+
+
+def _apply(db: Session, person: Person, data: dict[str, Any], profile: Profile) -> None:
+    """Validate the fields given, then set them (validation first: nothing half-applied)."""
+    unknown = set(data) - set(PERSON_FIELDS)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InvalidInput(f"unknown field '{name}'", name)
+    if "name" in data and not str(data["name"] or "").strip():
+        raise InvalidInput("name must not be empty", "name")
+    if "email" in data:
+        data["email"] = normalise_email(str(data["email"] or ""))
+        clash = db.scalar(select(Person.id).where(Person.email == data["email"]))
+        if clash is not None and clash != person.id:
+            raise Conflict(f"{data['email']} already belongs to another person", "email")
+    if "role" in data:
+        profile.role(str(data["role"]))
+    if "employment_type" in data and data["employment_type"] not in EMPLOYMENT_TYPES:
+        raise InvalidInput(f"employment_type must be one of {', '.join(EMPLOYMENT_TYPES)}", "employment_type")
+    if data.get("team_id") is not None and db.get(Team, data["team_id"]) is None:
+        raise InvalidInput(f"no team with id {data['team_id']}", "team_id")
+    if "line_manager_id" in data:
+        _check_manager(db, person, data["line_manager_id"])
+    start = data.get("employment_start", person.employment_start)
+    leave = data.get("leave_date", person.leave_date)
+    if start is None:
+        raise InvalidInput("employment_start is required", "employment_start")
+    if leave is not None and leave < start:
+        raise InvalidInput("leave_date is before employment_start", "leave_date")
+    for key, value in data.items():
+        setattr(person, key, value)
+
+
+def create_person(db: Session, org: Organisation, profile: Profile, data: dict[str, Any]) -> Person:
+    """Add a member of staff; name, email, role and employment_start are required."""
+    for required in ("name", "email", "role", "employment_start"):
+        if data.get(required) in (None, ""):
+            raise InvalidInput(f"{required} is required", required)
+    person = Person(organisation_id=org.id)
+    _apply(db, person, dict(data), profile)
+    db.add(person)
+    db.flush()
+    return person
+
+
+def update_person(db: Session, person: Person, profile: Profile, data: dict[str, Any]) -> Person:
+    """Change some fields of a person; the same checks as on creation."""
+    _apply(db, person, dict(data), profile)
+    db.flush()
+    return person
+
+
+def list_people(db: Session, *, team_id: int | None = None, role: str | None = None,
+                status: str | None = None, q: str | None = None,
+                page: int = 1, per_page: int = 50) -> tuple[list[Person], int]:
+    """A page of people matching the filters, and the total count."""
+    query = select(Person)
+    if team_id is not None:
+        query = query.where(Person.team_id == team_id)
+    if role:
+        query = query.where(Person.role == role)
+    if status:
+        query = query.where(Person.status == status)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(func.lower(Person.name).like(like) | Person.email.like(like))
+    return _page(db, query.order_by(Person.name, Person.id), page, per_page)
+
+
+def _page(db: Session, query: Any, page: int, per_page: int) -> tuple[list[Any], int]:
+    if page < 1:
+        raise InvalidInput("page starts at 1", "page")
+    if not 1 <= per_page <= 200:
+        raise InvalidInput("per_page must be between 1 and 200", "per_page")
+    total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    items = list(db.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return items, total
+
+
+def create_team(db: Session, org: Organisation, name: str, service: str = "") -> Team:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("name must not be empty", "name")
+    if db.scalar(select(Team.id).where(Team.organisation_id == org.id, Team.name == name)):
+        raise Conflict(f"a team called '{name}' already exists", "name")
+    team = Team(organisation_id=org.id, name=name, service=(service or "").strip())
+    db.add(team)
+    db.flush()
+    return team
+
+
+def update_team(db: Session, team: Team, data: dict[str, Any]) -> Team:
+    unknown = set(data) - {"name", "service"}
+    if unknown:
+        raise InvalidInput(f"unknown field '{sorted(unknown)[0]}'", sorted(unknown)[0])
+    if "name" in data:
+        name = (data["name"] or "").strip()
+        if not name:
+            raise InvalidInput("name must not be empty", "name")
+        clash = db.scalar(select(Team.id).where(Team.organisation_id == team.organisation_id, Team.name == name))
+        if clash is not None and clash != team.id:
+            raise Conflict(f"a team called '{name}' already exists", "name")
+        team.name = name
+    if "service" in data:
+        team.service = (data["service"] or "").strip()
+    db.flush()
+    return team
+
+
+def get_team(db: Session, team_id: int) -> Team:
+    team = db.get(Team, team_id)
+    if team is None:
+        raise NotFound(f"no team with id {team_id}", "id")
+    return team
+
+
+def team_by_name(db: Session, name: str) -> Team:
+    team = db.scalar(select(Team).where(Team.name == name))
+    if team is None:
+        raise NotFound(f"no team called '{name}'", "team")
+    return team
+
+
+def list_teams(db: Session, *, service: str | None = None, page: int = 1, per_page: int = 50) -> tuple[list[Team], int]:
+    query = select(Team)
+    if service:
+        query = query.where(Team.service == service)
+    return _page(db, query.order_by(Team.name), page, per_page)
+
+
+def current_supervisor(db: Session, supervisee_id: int, on: dt.date) -> Person | None:
+    """The supervisor of a person on a date, from the open relationship."""
+    rel = db.scalar(select(SupervisionRelationship).where(
+        SupervisionRelationship.supervisee_id == supervisee_id,
+        SupervisionRelationship.starts_on <= on,
+        (SupervisionRelationship.ends_on.is_(None)) | (SupervisionRelationship.ends_on >= on),
+    ).order_by(SupervisionRelationship.starts_on.desc()))
+    return rel.supervisor if rel else None
+
+
+def _check_relationship(db: Session, supervisee_id: int, supervisor_id: int,
+                        starts_on: dt.date, ends_on: dt.date | None, exclude: int | None = None) -> None:
+    get_person_field(db, supervisee_id, "supervisee_id")
+    get_person_field(db, supervisor_id, "supervisor_id")
+    if supervisee_id == supervisor_id:
+        raise InvalidInput("a person cannot supervise themselves", "supervisor_id")
+    if ends_on is not None and ends_on < starts_on:
+        raise InvalidInput("ends_on is before starts_on", "ends_on")
+    overlapping = select(SupervisionRelationship.id).where(
+        SupervisionRelationship.supervisee_id == supervisee_id,
+        (SupervisionRelationship.ends_on.is_(None)) | (SupervisionRelationship.ends_on >= starts_on),
+    )
+    if ends_on is not None:
+        overlapping = overlapping.where(SupervisionRelationship.starts_on <= ends_on)
+    if exclude is not None:
+        overlapping = overlapping.where(SupervisionRelationship.id != exclude)
+    if db.scalar(overlapping) is not None:
+        raise Conflict("the supervisee already has a supervisor in that period; end it first", "starts_on")
+
+
+def get_person_field(db: Session, person_id: int, field: str) -> Person:
+    """A person named by a request field; InvalidInput naming that field if missing."""
+    person = db.get(Person, person_id) if isinstance(person_id, int) else None
+    if person is None:
+        raise InvalidInput(f"no person with id {person_id}", field)
+    return person
+
+
+def create_relationship(db: Session, supervisee_id: int, supervisor_id: int, starts_on: dt.date,
+                        ends_on: dt.date | None = None) -> SupervisionRelationship:
+    """Record that one person supervises another from a date (one supervisor at a time)."""
+    _check_relationship(db, supervisee_id, supervisor_id, starts_on, ends_on)
+    rel = SupervisionRelationship(supervisee_id=supervisee_id, supervisor_id=supervisor_id,
+                                  starts_on=starts_on, ends_on=ends_on)
+    db.add(rel)
+    db.flush()
+    return rel
+
+
+def update_relationship(db: Session, rel: SupervisionRelationship, data: dict[str, Any]) -> SupervisionRelationship:
+    unknown = set(data) - {"supervisee_id", "supervisor_id", "starts_on", "ends_on"}
+    if unknown:
+        raise InvalidInput(f"unknown field '{sorted(unknown)[0]}'", sorted(unknown)[0])
+    merged = {"supervisee_id": rel.supervisee_id, "supervisor_id": rel.supervisor_id,
+              "starts_on": rel.starts_on, "ends_on": rel.ends_on, **data}
+    _check_relationship(db, merged["supervisee_id"], merged["supervisor_id"], merged["starts_on"],
+                        merged["ends_on"], exclude=rel.id)
+    for key, value in data.items():
+        setattr(rel, key, value)
+    db.flush()
+    return rel
+
+
+def get_relationship(db: Session, rel_id: int) -> SupervisionRelationship:
+    rel = db.get(SupervisionRelationship, rel_id)
+    if rel is None:
+        raise NotFound(f"no supervision relationship with id {rel_id}", "id")
+    return rel
+
+
+def list_relationships(db: Session, *, supervisee_id: int | None = None, supervisor_id: int | None = None,
+                       current_on: dt.date | None = None, page: int = 1,
+                       per_page: int = 50) -> tuple[list[SupervisionRelationship], int]:
+    query = select(SupervisionRelationship)
+    if supervisee_id is not None:
+        query = query.where(SupervisionRelationship.supervisee_id == supervisee_id)
+    if supervisor_id is not None:
+        query = query.where(SupervisionRelationship.supervisor_id == supervisor_id)
+    if current_on is not None:
+        query = query.where(SupervisionRelationship.starts_on <= current_on,
+                            (SupervisionRelationship.ends_on.is_(None)) | (SupervisionRelationship.ends_on >= current_on))
+    return _page(db, query.order_by(SupervisionRelationship.starts_on, SupervisionRelationship.id), page, per_page)
+
+
+def management_chain(db: Session, person: Person) -> list[Person]:
+    """The person's line managers, nearest first (line managers read for monitoring, K/W)."""
+    chain: list[Person] = []
+    current = person.line_manager
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.line_manager
+    return chain

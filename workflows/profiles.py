@@ -1,0 +1,197 @@
+"""Policy profiles: what varies between councils, held as YAML data and validated on load.
+
+A profile names the roles and how often each must be supervised (in phases from the employment
+start), the record kinds and their areas, how long a record may take, sign-off link expiry,
+reminders, and the HR-forwarding and retention periods. The seeds differ on each of these, so
+none of them is code (STYLE: data over code). A bad file fails with the dotted path of the key.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from dateutil.relativedelta import relativedelta
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from workflows.errors import ProfileError
+
+PROFILE_DIR = Path(__file__).resolve().parent.parent / "docgen" / "profiles"
+_PERIOD = re.compile(r"^\s*(\d+)\s*(day|week|month|year)s?\s*$")
+
+
+def parse_period(text: str) -> relativedelta:
+    """'6 weeks' / '1 month' / '7 years' -> relativedelta (calendar arithmetic from dateutil)."""
+    m = _PERIOD.match(text)
+    if not m:
+        raise ValueError(f"'{text}' is not a period like '6 weeks' or '1 month'")
+    n, unit = int(m.group(1)), m.group(2)
+    return relativedelta(**{unit + "s": n})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Period(_Strict):
+    """A checked period string, kept as text so the profile reads as the policy does."""
+
+    text: str
+
+    @property
+    def delta(self) -> relativedelta:
+        return parse_period(self.text)
+
+    def after(self, day: dt.date) -> dt.date:
+        return day + self.delta
+
+
+def _period(v: object) -> object:
+    if isinstance(v, str):
+        parse_period(v)
+        return {"text": v}
+    return v
+
+
+class Phase(_Strict):
+    """Supervise every `every` until `until` after the start (None: for good)."""
+
+    every: Period
+    until: Period | None = None
+    overdue_after: Period | None = None  # W: due monthly, overdue only after 6 weeks
+
+    _p = field_validator("every", "until", "overdue_after", mode="before")(lambda cls, v: _period(v))
+
+
+class Role(_Strict):
+    label: str
+    record_kind: str
+    frequency: list[Phase] = Field(min_length=1)
+    reviews: list[Period] = []  # formal reviews from start (S: NQSW at 3, 6, 12 months)
+
+    _p = field_validator("reviews", mode="before")(
+        lambda cls, v: [_period(x) for x in v] if isinstance(v, list) else v)
+
+    @model_validator(mode="after")
+    def _last_phase_open(self) -> "Role":
+        if any(p.until is None for p in self.frequency[:-1]) or self.frequency[-1].until is not None:
+            raise ValueError("only the last frequency phase may (and must) have no 'until'")
+        return self
+
+
+class Area(_Strict):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+
+
+class RecordKind(_Strict):
+    title: str
+    template: str
+    actions_section: int
+    areas: list[Area]
+
+
+class Signoff(_Strict):
+    record_signers: list[Literal["supervisee", "supervisor"]] = ["supervisee", "supervisor"]
+    agreement_signers: list[Literal["supervisee", "supervisor"]] = ["supervisee", "supervisor"]
+    link_expiry_days: int = Field(14, ge=1, le=90)
+    one_time_code: bool = False
+    reminder_days: list[int] = [2, 4]
+    escalate_after_days: int = 1  # after the record's due date
+
+
+class Retention(_Strict):
+    hr_forward_after: Period
+    keep_for: Period  # counted from the HR forwarding date (S 12.4)
+
+    _p = field_validator("hr_forward_after", "keep_for", mode="before")(lambda cls, v: _period(v))
+
+
+class Profile(_Strict):
+    name: str
+    council: str
+    marking: str = "OFFICIAL-SENSITIVE"
+    record_days: int = Field(5, ge=1)
+    record_day_kind: Literal["working", "calendar"] = "working"
+    agreement_review: Period
+    planning_horizon: Period
+    cancelled_rebook_working_days: int = 5
+    signoff: Signoff
+    retention: Retention
+    roles: dict[str, Role]
+    record_kinds: dict[str, RecordKind]
+    agreement_template: str = "agreement.docx"
+
+    _p = field_validator("agreement_review", "planning_horizon", mode="before")(lambda cls, v: _period(v))
+
+    @model_validator(mode="after")
+    def _kinds_exist(self) -> "Profile":
+        for key, role in self.roles.items():
+            if role.record_kind not in self.record_kinds:
+                raise ValueError(f"roles.{key}.record_kind '{role.record_kind}' is not a record kind")
+        return self
+
+    def role(self, key: str) -> Role:
+        """The role, or InvalidInput naming the field when the profile has no such role."""
+        from workflows.errors import InvalidInput
+
+        try:
+            return self.roles[key]
+        except KeyError:
+            raise InvalidInput(f"unknown role '{key}'; this profile has: {', '.join(sorted(self.roles))}",
+                               "role") from None
+
+
+def _where(err: dict) -> str:
+    return ".".join(str(p) for p in err["loc"] if p not in ("text",)) or "(top level)"
+
+
+def _merge(base: dict, over: dict) -> dict:
+    """Mappings merge key by key; anything else in `over` replaces the base value."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _read(path: Path, seen: tuple[str, ...] = ()) -> dict:
+    """Raw profile data with its `extends:` chain resolved (a council restates only what differs)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ProfileError(f"{path.name}: cannot read profile: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ProfileError(f"{path.name}: a profile must be a mapping of keys")
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if parent in seen:
+        raise ProfileError(f"{path.name}: extends: loop through '{parent}'", "extends")
+    base_path = path.parent / f"{parent}.yaml"
+    if not base_path.is_file():
+        raise ProfileError(f"{path.name}: extends: no profile '{parent}'", "extends")
+    return _merge(_read(base_path, seen + (path.stem,)), data)
+
+
+def load_profile_file(path: Path) -> Profile:
+    """Load and validate one profile file; ProfileError names the file and the bad key."""
+    data = _read(path)
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _where(first)
+        raise ProfileError(f"{path.name}: {where}: {first['msg']}", where) from None
+
+
+@lru_cache(maxsize=16)
+def load_profile(name: str, directory: Path = PROFILE_DIR) -> Profile:
+    """Profile by name from the profile directory (knowsley, stockport, southwark, haringey)."""
+    path = directory / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in directory.glob("*.yaml"))
+        raise ProfileError(f"no policy profile '{name}'; known: {', '.join(known)}", "profile")
+    return load_profile_file(path)
