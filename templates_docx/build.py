@@ -1,0 +1,565 @@
+"""Build docgen's Word templates from source: ``.venv/bin/python templates_docx/build.py``.
+
+The forms live here as code so a change to a council form is reviewable in a diff.
+The output ``*.docx`` files carry docxtpl Jinja tags and, for the round trip of an
+edited upload (``/work/shared/ROUNDTRIP.md``), a bookmark spanning the text of every
+editable cell:
+
+* ``dg_f_<field>``       a single value, e.g. ``dg_f_supervisee_name``
+* ``dg_area<n>_<t|d|a>`` area ``n`` (index into the record's issued area keys): title,
+  discussion, actions & timescales
+* ``dg_act_<id>_<d|t|p|c>`` summary action ``id``: date added, action, progress, completed
+* ``dg_tbl_<table>``     a structured table's header row (``agreement``, ``areas``,
+  ``actions``, ``signatures``), so a changed header is told apart from a missing table
+
+Bookmark ``w:id``s are numbered here for fixed cells (below 10 000) and by Jinja
+expressions from the loop index in repeated rows, so they stay unique after rendering.
+Wording follows Knowsley's Appendices A–D and Stockport's Appendix A.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import zipfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as WordDocument
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+
+from docgen.render import PROP_SCHEMA_VERSION, PROP_TABLES, set_custom_properties
+
+OUT_DIR = Path(__file__).resolve().parent
+SCHEMA_VERSION = "1"
+FONT = "Arial"  # LibreOffice substitutes the metric-compatible Liberation Sans
+LABEL_FILL = "D9D9D9"
+TEXT_WIDTH_CM = 17.0
+AREA_ID_BASE = 10_000  # bookmark ids of repeated rows: base + 4 * row index + column
+ACTION_ID_BASE = 1_000_000
+STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+
+HOW_AM_I = (
+    "How is your personal wellbeing at work / home?  This could include your physical and "
+    "emotional wellbeing.  Are there any \u201cstressors\u201d impacting upon your work/well-being? "
+    "Any additional support needed?"
+)
+SUMMARY_BULLETS = (
+    "Actions recorded in the sections above should be summarised here. ",
+    "The progress made should be recorded each month.",
+    "Once an action is marked as \u2018completed\u2019 it can be deleted from NEXT month\u2019s "
+    "supervision record.",
+)
+CLOSING_LINES = (
+    "This form should be saved by both the supervisor and the supervisee.",
+    "This form should be used as the basis for the next supervision session to ensure that any "
+    "agreed actions have been progressed / completed.",
+)
+WELFARE_ACTIONS = (
+    '{% for a in welfare.actions %}{{ a.text }}{% if a.due %} \u2013 by {{ a.due }}{% endif %}'
+    '{% if not loop.last %}{{ "\\n" }}{% endif %}{% endfor %}'
+)
+AREA_ACTIONS = (
+    '{% for a in area.actions %}{{ a.text }}{% if a.due %} \u2013 by {{ a.due }}{% endif %}'
+    '{% if not loop.last %}{{ "\\n" }}{% endif %}{% endfor %}'
+)
+# Owner and due date go on their own last line so docx_form can read them back apart.
+ACTION_TEXT = (
+    '{{ a.text }}{% if a.owner or a.due %}{{ "\\n" }}{% if a.owner %}Owner: {{ a.owner }}{% endif %}'
+    '{% if a.owner and a.due %}; {% endif %}{% if a.due %}Due: {{ a.due }}{% endif %}{% endif %}'
+)
+
+KNOWSLEY_RECORDS = {
+    # kind: section number of "Summary of Actions & Progress" (C and D have no section 4)
+    "practitioner": 4,
+    "team_manager": 5,
+    "service_manager": 5,
+}
+
+
+class Form:
+    """A form being built: the Word document plus the counter for fixed bookmark ids."""
+
+    def __init__(self, core_title: str, tables: Sequence[str]) -> None:
+        self.doc: WordDocument = Document()
+        self.tables = tables
+        self._ids: Iterator[int] = itertools.count(1)
+        self.doc.core_properties.title = core_title
+        self.doc.core_properties.author = "docgen"
+        self.doc.core_properties.comments = "docgen supervision form"
+        _page_setup(self.doc)
+        _styles(self.doc)
+        _header_footer(self.doc)
+        self.doc.add_paragraph("{{ title }}", style="Title")
+
+    def heading(self, text: str) -> None:
+        self.doc.add_paragraph(text, style="Heading 2")
+
+    def para(self, text: str, *, bold: bool = False, italic: bool = False) -> Paragraph:
+        paragraph = self.doc.add_paragraph()
+        paragraph.paragraph_format.space_before = Pt(6)  # clear of a table just above
+        run = paragraph.add_run(text)
+        run.bold, run.italic = bold, italic
+        return paragraph
+
+    def bullets(self, lines: Sequence[str]) -> None:
+        for line in lines:
+            self.doc.add_paragraph(line, style="List Bullet")
+
+    def table(self, widths_cm: Sequence[float], rows: int) -> Table:
+        table = self.doc.add_table(rows=rows, cols=len(widths_cm))
+        table.style = self.doc.styles["Table Grid"]
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        for row in table.rows:
+            for cell, width in zip(row.cells, widths_cm):
+                cell.width = Cm(width)
+        return table
+
+    def field(self, cell: _Cell, field: str, expression: str) -> None:
+        """An editable cell holding one value, bookmarked ``dg_f_<field>``."""
+        _bookmarked_text(cell, f"dg_f_{field}", str(next(self._ids)), expression)
+
+    def marker(self, cell: _Cell, table: str, text: str) -> None:
+        """A header label bookmarked ``dg_tbl_<table>`` so the parser finds its table."""
+        _bookmarked_text(cell, f"dg_tbl_{table}", str(next(self._ids)), text, bold=True)
+        _shade(cell)
+
+    def field_rows(self, rows: Sequence[tuple[str, str, str]], widths_cm: Sequence[float] = (6.5, 10.5)) -> Table:
+        """A two-column table of shaded labels and value cells: (label, field, expression)."""
+        table = self.table(widths_cm, len(rows))
+        for row, (label_text, field, expression) in zip(table.rows, rows):
+            label(row.cells[0], label_text)
+            self.field(row.cells[1], field, expression)
+        return table
+
+    def save(self, name: str) -> Path:
+        _drop_unused_parts(self.doc)
+        set_custom_properties(
+            self.doc, {PROP_SCHEMA_VERSION: SCHEMA_VERSION, PROP_TABLES: ",".join(self.tables)}
+        )
+        path = OUT_DIR / f"{name}.docx"
+        buffer = io.BytesIO()
+        self.doc.save(buffer)
+        path.write_bytes(_reproducible(buffer.getvalue()))
+        return path
+
+
+def label(cell: _Cell, text: str, *, hint: str = "") -> None:
+    """A shaded, bold label cell, with an optional italic hint line under it."""
+    paragraph = cell.paragraphs[0]
+    paragraph.add_run(text).bold = True
+    if hint:
+        cell.add_paragraph().add_run(hint).italic = True
+    _shade(cell)
+
+
+def header_row(form: Form, table: Table, table_name: str, labels: Sequence[str]) -> None:
+    """Shade the first row, repeat it on every page, and mark it for the parser."""
+    row = table.rows[0]
+    row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    marked = next(i for i, text in enumerate(labels) if text)
+    for index, (cell, text) in enumerate(zip(row.cells, labels)):
+        if index == marked:
+            form.marker(cell, table_name, text)
+        else:
+            label(cell, text)
+
+
+def loop_rows(table: Table, loop: str, cells: Sequence[tuple[str, str, str]], shade_first: bool = False) -> None:
+    """Append ``{%tr for %}``, one templated row and ``{%tr endfor %}`` to ``table``.
+
+    ``cells`` holds (bookmark name expression, bookmark id expression, text expression)
+    for each column; docxtpl repeats the middle row once per item.
+    """
+    table.add_row().cells[0].paragraphs[0].add_run(f"{{%tr {loop} %}}")
+    row = table.add_row()
+    for index, (cell, (name, bookmark_id, text)) in enumerate(zip(row.cells, cells)):
+        _bookmarked_text(cell, name, bookmark_id, text, bold=shade_first and index == 0)
+        if shade_first and index == 0:
+            _shade(cell)
+    table.add_row().cells[0].paragraphs[0].add_run("{%tr endfor %}")
+
+
+def row_ids(base: int, column: int) -> str:
+    return f"{{{{ {base} + loop.index0 * 4 + {column} }}}}"
+
+
+def signatures(form: Form) -> None:
+    form.heading("Signatures")
+    table = form.table((4.0, 8.5, 4.5), 3)
+    header_row(form, table, "signatures", ("", "Signature", "Date"))
+    for row, who in zip(table.rows[1:], ("supervisee", "supervisor")):
+        row.height = Cm(1.0)  # room to sign a printed copy
+        label(row.cells[0], who.capitalize())
+        form.field(row.cells[1], f"signature_{who}", f"{{{{ signatures.{who}.name }}}}")
+        form.field(row.cells[2], f"signature_{who}_date", f"{{{{ signatures.{who}.date }}}}")
+    for row in table.rows[:-1]:  # keep the block on one page, as a signed paper form would be
+        for cell in row.cells:
+            cell.paragraphs[0].paragraph_format.keep_with_next = True
+
+
+def actions_summary(form: Form, heading: str) -> None:
+    form.heading(heading)
+    form.bullets(SUMMARY_BULLETS)
+    columns = ("Date added", "Action", "Progress made", "Completed?")
+    table = form.table((3.0, 6.5, 5.0, 2.5), 1)
+    header_row(form, table, "actions", columns)
+    loop_rows(
+        table,
+        "for a in actions",
+        [
+            (f"dg_act_{{{{ a.id }}}}_{code}", row_ids(ACTION_ID_BASE, column), text)
+            for column, (code, text) in enumerate(
+                [("d", "{{ a.date_added }}"), ("t", ACTION_TEXT), ("p", "{{ a.progress }}"), ("c", "{{ a.completed }}")]
+            )
+        ],
+    )
+
+
+def welfare(form: Form, heading: str, prompt_title: str, prompt: str, hint: str) -> None:
+    form.heading(heading)
+    table = form.table((8.5, 8.5), 3)
+    merged = table.cell(0, 0).merge(table.cell(0, 1))
+    merged.paragraphs[0].add_run(prompt_title).bold = True
+    merged.add_paragraph(prompt)
+    _shade(merged)
+    label(table.cell(1, 0), "Discussion", hint=hint)
+    label(table.cell(1, 1), "Actions")
+    form.field(table.cell(2, 0), "welfare_discussion", "{{ welfare.discussion }}")
+    form.field(table.cell(2, 1), "welfare_actions", WELFARE_ACTIONS)
+
+
+def knowsley_record(kind: str, actions_section: int) -> Path:
+    """Knowsley Appendix B (practitioners), C (team managers) or D (service managers)."""
+    form = Form("Supervision Record", ("areas", "actions", "signatures"))
+    form.para("Supervision Record", bold=True)
+    form.field_rows(
+        [
+            ("Name of Supervisee:", "supervisee_name", "{{ supervisee.name }}"),
+            ("Name of Supervisor:", "supervisor_name", "{{ supervisor.name }}"),
+            ("Date of Supervision:", "session_date", "{{ session_date }}"),
+        ]
+    )
+
+    form.heading("1. Record of previous session: ")
+    table = form.field_rows(
+        [
+            ("Was the supervisee happy with the record of the previous supervision?", "previous_happy", "{{ previous.happy }}"),
+            ("Comments on the record of the previous supervision", "previous_comments", "{{ previous.comments }}"),
+        ],
+        (10.0, 7.0),
+    )
+    note = table.add_row()
+    note.cells[0].merge(note.cells[1]).paragraphs[0].add_run(
+        f"Please see update in rolling action plan below for progress against actions in section {actions_section}"
+    ).italic = True
+
+    welfare(
+        form,
+        "2. Welfare \u2013 Work & Personal ",
+        "How am I? ",
+        HOW_AM_I,
+        "*Include the positives as well as the things that the supervisee would like to change.",
+    )
+
+    form.heading("3. Various \u2013 please delete any that are not relevant or add new ")
+    table = form.table((5.0, 6.5, 5.5), 1)
+    header_row(form, table, "areas", ("Area Discussed", "Discussion", "Actions & Timescales"))
+    loop_rows(
+        table,
+        "for area in areas",
+        [
+            (f"dg_area{{{{ loop.index0 }}}}_{code}", row_ids(AREA_ID_BASE, column), text)
+            for column, (code, text) in enumerate(
+                [("t", "{{ area.title }}"), ("d", "{{ area.discussion }}"), ("a", AREA_ACTIONS)]
+            )
+        ],
+        shade_first=True,
+    )
+
+    # Knowsley's record must also give decisions, rationale and a review date (text before
+    # App A); unnumbered so the actions summary keeps the seed's section number.
+    form.heading("Decisions and review")
+    form.field_rows(
+        [
+            ("Decisions made and rationale", "decisions", "{{ decisions }}"),
+            ("Review date", "review_date", "{{ review_date }}"),
+            ("Date of next supervision", "next_supervision", "{{ next_supervision }}"),
+        ]
+    )
+
+    actions_summary(form, f"{actions_section}. Summary of Actions & Progress")
+    signatures(form)
+    form.para("")
+    for line in CLOSING_LINES:
+        form.para(line)
+    return form.save(kind)
+
+
+def agreement() -> Path:
+    """Knowsley Appendix A with a signature block (POLICY.md: docgen's choice, both sign)."""
+    form = Form("Supervision Agreement", ("agreement", "signatures"))
+    form.para(
+        "To be completed at the start of the supervisory relationship and must be shared with the supervisee."
+    )
+    form.heading("1. Supervision Agreement Template")
+    rows = [
+        ("Name of Supervisee", "supervisee_name", "{{ supervisee.name }}"),
+        ("Name of Supervisor", "supervisor_name", "{{ supervisor.name }}"),
+        ("Job Roles", "agreement_job_roles", "{{ agreement.job_roles }}"),
+        ("Date Agreement Started", "agreement_started", "{{ agreement.started }}"),
+        ("Frequency of Supervision (e.g., monthly)", "agreement_frequency", "{{ agreement.frequency }}"),
+        ("Length of Sessions (e.g., 1 hour)", "agreement_length", "{{ agreement.length }}"),
+        ("Location/Method (e.g., face-to-face, Teams)", "agreement_location", "{{ agreement.location }}"),
+        (
+            "Confidentiality Agreement (including when confidentiality might be breached)",
+            "agreement_confidentiality",
+            "{{ agreement.confidentiality }}",
+        ),
+        ("Expectations of Supervisee", "agreement_supervisee_expectations", "{{ agreement.supervisee_expectations }}"),
+        ("Expectations of Supervisor", "agreement_supervisor_expectations", "{{ agreement.supervisor_expectations }}"),
+        ("Review Date for This Agreement", "agreement_review_date", "{{ agreement.review_date }}"),
+    ]
+    table = form.table((6.5, 10.5), len(rows) + 1)
+    header_row(form, table, "agreement", ("Field", "Details"))
+    for row, (label_text, field, expression) in zip(table.rows[1:], rows):
+        label(row.cells[0], label_text)
+        form.field(row.cells[1], field, expression)
+    form.para(
+        "Stored on the employee\u2019s supervision file with restricted access. Access should be limited "
+        "to the supervisee, supervisor, and relevant line managers."
+    )
+    signatures(form)
+    return form.save("agreement")
+
+
+def stockport_line_management() -> Path:
+    """Stockport Appendix A, with the actions summary and signatures so carry-forward works."""
+    form = Form("Supervision Template for line management supervision", ("actions", "signatures"))
+    form.para("(not case supervision)", italic=True)
+    form.field_rows(
+        [
+            ("Date", "session_date", "{{ session_date }}"),
+            ("Supervisee", "supervisee_name", "{{ supervisee.name }}"),
+            ("Supervisor", "supervisor_name", "{{ supervisor.name }}"),
+            ("Team", "team", "{{ team }}"),
+        ]
+    )
+    form.heading("1. Agreed agenda")
+    form.para(
+        "Review previous supervision notes to confirm these are agreed and progress of actions. "
+        "Any areas of disagreement/correction to be noted."
+    )
+    form.field_rows(
+        [
+            ("Agreed agenda", "agenda", "{{ agenda }}"),
+            ("Previous supervision notes agreed?", "previous_happy", "{{ previous.happy }}"),
+            ("Areas of disagreement/correction", "previous_comments", "{{ previous.comments }}"),
+        ]
+    )
+    form.para("Progress of actions: see the Summary of Actions & Progress below.", italic=True)
+
+    welfare(
+        form,
+        "2. Well-being",
+        "How is the supervisee feeling today?",
+        "Explore how the supervisee\u2019s work may be impacting upon them such as current workload, annual "
+        "leave, TOIL, work life balance. Identify and agree support for any identified needs",
+        "",
+    )
+
+    sections = [
+        (
+            "3. Line management",
+            "Discuss performance and provide feedback on practice including any observations/audits that "
+            "have taken place.",
+            [("Discussion", "line_management", "{{ line_management }}")],
+        ),
+        (
+            "4. Learning and Development",
+            "What learning opportunities have taken place or are booked? How do these link to the PDR. "
+            "Reflect on learning from training, research, or other learning opportunities and how this will "
+            "impact on practice. Consider progress towards ASYE, POPP, management programmes or other "
+            "progression programmes.",
+            [
+                ("Discussion", "learning_development", "{{ learning_development }}"),
+                ("PDR date", "pdr_date", "{{ pdr_date }}"),
+                ("Review date", "pdr_review_date", "{{ pdr_review_date }}"),
+            ],
+        ),
+        (
+            "5. Supervisory Responsibilities",
+            "Provide support, and guidance anyone who performs a supervisory, mentoring or support role to "
+            "others in the team or service. i.e. students, newly qualified colleagues, practice educators, "
+            "ASYE supervisors, and team leaders.",
+            [("Discussion", "supervisory_responsibilities", "{{ supervisory_responsibilities }}")],
+        ),
+        (
+            "6. Professional Supervision (Case supervision)",
+            "List case ID\u2019s that have been discussed in this supervision. The full details and "
+            "information about the child/actions agreed is not recorded here \u2013 it should be recorded in "
+            "Liquid Logic",
+            [("Case IDs \u2013 Numbers only", "cases", "{{ cases }}")],
+        ),
+        (
+            "7. Team around the school",
+            "Note the activity the supervisee has undertaken in their role within the team around the school. "
+            "Reflect on what is working well and the challenges faced. Note the actions agreed.",
+            [("Discussion", "team_around_school", "{{ team_around_school }}")],
+        ),
+        (
+            "8. Anything else that needs to be discussed",
+            "",
+            [("Discussion", "anything_else", "{{ anything_else }}")],
+        ),
+    ]
+    for heading, guidance, rows in sections:
+        form.heading(heading)
+        if guidance:
+            form.para(guidance)
+        form.field_rows(rows, (4.5, 12.5))
+
+    actions_summary(form, "Summary of Actions & Progress")
+    form.heading("Date and Time of next supervision")
+    form.field_rows(
+        [
+            ("Date of next supervision", "next_supervision", "{{ next_supervision }}"),
+            ("Time", "next_supervision_time", "{{ next_supervision_time }}"),
+        ]
+    )
+    signatures(form)
+    form.para(CLOSING_LINES[1])
+    return form.save("stockport_line_management")
+
+
+def _bookmarked_text(cell: _Cell, name: str, bookmark_id: str, text: str, *, bold: bool = False) -> None:
+    """Put ``text`` in the cell's first paragraph inside a bookmark spanning all of it.
+
+    A spanning bookmark is the placement that survived a user retyping the cell in
+    LibreOffice 7.4; empty or start-only bookmarks were lost (ROUNDTRIP.md).
+    """
+    run = cell.paragraphs[0].add_run(text)
+    run.bold = bold
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), bookmark_id)
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), bookmark_id)
+    run._r.addprevious(start)
+    run._r.addnext(end)
+
+
+def _shade(cell: _Cell) -> None:
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), LABEL_FILL)
+    # Appended after tcW/gridSpan, the only cell properties set here, which keeps schema order.
+    cell._tc.get_or_add_tcPr().append(shading)
+
+
+def _reproducible(docx: bytes) -> bytes:
+    """The same zip with fixed timestamps, so rebuilding unchanged forms leaves git clean."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)), source.read(info))
+    return out.getvalue()
+
+
+def _drop_unused_parts(doc: WordDocument) -> None:
+    """Remove python-docx's sample thumbnail and Word 2010 style copy (0.4 MB parsed per render)."""
+    for rels, reltype in ((doc.part.package.rels, RT.THUMBNAIL), (doc.part.rels, STYLES_WITH_EFFECTS)):
+        for rel_id in [rel_id for rel_id, rel in rels.items() if rel.reltype == reltype]:
+            del rels[rel_id]
+
+
+def _page_setup(doc: WordDocument) -> None:
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.0)
+    section.top_margin = section.bottom_margin = Cm(2.0)
+    section.header_distance = section.footer_distance = Cm(1.0)
+
+
+def _styles(doc: WordDocument) -> None:
+    """Arial throughout, black headings: a council form, not python-docx's blue theme."""
+    for name, size, bold in (
+        ("Normal", 10, False),
+        ("Title", 16, True),
+        ("Heading 2", 12, True),
+        ("List Bullet", 10, False),
+    ):
+        style = doc.styles[name]
+        style.font.size = Pt(size)
+        style.font.bold = bold
+        style.font.color.rgb = RGBColor(0, 0, 0)
+        fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+        for attribute in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):
+            fonts.attrib.pop(qn(f"w:{attribute}"), None)
+        for attribute in ("ascii", "hAnsi", "eastAsia", "cs"):
+            fonts.set(qn(f"w:{attribute}"), FONT)
+    title = doc.styles["Title"].element.pPr
+    if title is not None and title.find(qn("w:pBdr")) is not None:
+        title.remove(title.find(qn("w:pBdr")))
+    doc.styles["Normal"].paragraph_format.space_after = Pt(4)
+    doc.styles["Heading 2"].paragraph_format.space_before = Pt(12)
+
+
+def _header_footer(doc: WordDocument) -> None:
+    """Organisation and protective marking on top; marking, organisation, Page X of Y below."""
+    section = doc.sections[0]
+    section.header.paragraphs[0].add_run("{{ organisation }}").bold = True
+    _marking(section.header.add_paragraph(), section.header.add_paragraph(), section.header.add_paragraph())
+    _marking(section.footer.paragraphs[0], section.footer.add_paragraph(), section.footer.add_paragraph())
+    footer = section.footer.add_paragraph()
+    footer.paragraph_format.tab_stops.add_tab_stop(Cm(TEXT_WIDTH_CM), WD_TAB_ALIGNMENT.RIGHT)
+    footer.add_run("{{ organisation }}\tPage ")
+    _field(footer, "PAGE")
+    footer.add_run(" of ")
+    _field(footer, "NUMPAGES")
+
+
+def _marking(opening: Paragraph, marking: Paragraph, closing: Paragraph) -> None:
+    """The protective marking between ``{%p %}`` paragraphs, which docxtpl drops, so an
+    empty marking leaves no blank line."""
+    opening.add_run("{%p if marking %}")
+    marking.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    marking.add_run("{{ marking }}").bold = True
+    closing.add_run("{%p endif %}")
+
+
+def _field(paragraph: Paragraph, instruction: str) -> None:
+    """A real Word field (PAGE, NUMPAGES) that Word and LibreOffice update when laid out."""
+    for kind, text in (("begin", None), ("instr", f" {instruction} "), ("separate", None), ("text", "1"), ("end", None)):
+        run = paragraph.add_run()
+        if kind == "instr":
+            instr = OxmlElement("w:instrText")
+            instr.set(qn("xml:space"), "preserve")
+            instr.text = text
+            run._r.append(instr)
+        elif kind == "text":
+            run.text = text
+        else:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run._r.append(char)
+
+
+def main() -> None:
+    built = [agreement(), *(knowsley_record(kind, n) for kind, n in KNOWSLEY_RECORDS.items()), stockport_line_management()]
+    for path in built:
+        print(f"built {path.relative_to(OUT_DIR.parent)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,369 @@
+"""The Word templates render into the forms of Knowsley App A-D and Stockport App A."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.document import Document as WordDocument
+from docx.oxml.ns import qn
+from docxtpl import DocxTemplate
+from lxml import etree
+
+from docgen.render import DEFAULT_TEMPLATE_DIR, render_docx, template_path
+
+KINDS = ("agreement", "practitioner", "team_manager", "service_manager", "stockport_line_management")
+KNOWSLEY_AREAS = {
+    "practitioner": [
+        "Learning and Development",
+        "Projects or one off tasks i.e Practice Education/Placement Supervisor",
+        "Case Audits and reflection on learning from audit",
+        "Performance",
+        "Good Practice",
+        "Compliments & Complaints",
+        "Service Development",
+        "Leave & Absences",
+        "A.O.B",
+    ],
+    "team_manager": [
+        "Staff Welfare including A/L and Flexi",
+        "Staff employment and HR issues",
+        "Team Performance data/ management information",
+        "Case Audits and Reflection",
+        "Practice / Learning and development for the team",
+        "Compliments and Complaints",
+        "Learning and Development",
+        "Reflection on your role",
+        "Leave & Absences",
+        "A.O.B",
+    ],
+    "service_manager": [
+        "Improvement Plan",
+        "Staff employment and HR issues",
+        "Service Performance data/ management information",
+        "Budget & financial management",
+        "Individual High Risk/Needs case discussion",
+        "Intra/Inter agency working",
+        "Projects or special tasks",
+        "Compliments and Complaints",
+        "Learning and Development",
+        "Reflection on your role",
+        "Leave & Absences",
+        "A.O.B",
+    ],
+}
+ACTIONS_SECTION = {"practitioner": 4, "team_manager": 5, "service_manager": 5}
+HOW_AM_I = (
+    "How is your personal wellbeing at work / home?  This could include your physical and emotional "
+    "wellbeing.  Are there any \u201cstressors\u201d impacting upon your work/well-being? Any additional "
+    "support needed?"
+)
+ACTIONS_HEADER = ["Date added", "Action", "Progress made", "Completed?"]
+AGREEMENT_LABELS = [
+    "Name of Supervisee",
+    "Name of Supervisor",
+    "Job Roles",
+    "Date Agreement Started",
+    "Frequency of Supervision (e.g., monthly)",
+    "Length of Sessions (e.g., 1 hour)",
+    "Location/Method (e.g., face-to-face, Teams)",
+    "Confidentiality Agreement (including when confidentiality might be breached)",
+    "Expectations of Supervisee",
+    "Expectations of Supervisor",
+    "Review Date for This Agreement",
+]
+STOCKPORT_TEXT = [
+    "Date",
+    "Supervisee",
+    "Supervisor",
+    "Team",
+    "1. Agreed agenda",
+    "Review previous supervision notes to confirm these are agreed and progress of actions. "
+    "Any areas of disagreement/correction to be noted.",
+    "2. Well-being",
+    "3. Line management",
+    "4. Learning and Development",
+    "PDR date",
+    "Review date",
+    "5. Supervisory Responsibilities",
+    "6. Professional Supervision (Case supervision)",
+    "Case IDs \u2013 Numbers only",
+    "7. Team around the school",
+    "8. Anything else that needs to be discussed",
+    "Date and Time of next supervision",
+    "Date of next supervision",
+    "Time",
+    "Summary of Actions & Progress",
+]
+
+
+def area_key(title: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in title.lower()).strip("_")[:30]
+
+
+def record_context(kind: str, *, actions: int = 3, marking: str = "OFFICIAL-SENSITIVE") -> dict:
+    """A realistic context as the records workflow builds it."""
+    titles = KNOWSLEY_AREAS.get(kind, [])
+    return {
+        "organisation": "Knowsley Council",
+        "marking": marking,
+        "record_id": "R-000042",
+        "kind": kind,
+        "title": "Supervision Agreement" if kind == "agreement" else "Supervision record for Practitioners",
+        "supervisee": {"name": "Aisha Khan", "job_role": "Social Worker"},
+        "supervisor": {"name": "Tom O'Neill", "job_role": "Team Manager"},
+        "team": "Huyton Children in Need",
+        "session_date": "25 November 2026",
+        "next_supervision": "23 December 2026",
+        "review_date": "25 February 2027",
+        "previous": {"happy": "Yes", "comments": "Agreed as accurate."},
+        "welfare": {
+            "discussion": "Feeling settled after the move.\nCaseload is busy but manageable.",
+            "actions": [{"id": "W4TR8X", "text": "Book two days of annual leave", "due": "1 December 2026"}],
+        },
+        "areas": [
+            {"key": area_key(title), "title": title, "discussion": f"Discussed {title.lower()}.", "actions": []}
+            for title in titles
+        ],
+        "decisions": "Caseload held at 18 because of two complex court cases.",
+        "agenda": "Review of actions; workload; PDR",
+        "cases": "123456, 234567",
+        "line_management": "Feedback from the audit was positive.",
+        "learning_development": "Booked onto the PE course.",
+        "pdr_date": "1 April 2026",
+        "pdr_review_date": "1 October 2026",
+        "supervisory_responsibilities": "Supervises one student.",
+        "team_around_school": "Attended two school meetings.",
+        "anything_else": "None.",
+        "next_supervision_time": "10:00",
+        "actions_section": ACTIONS_SECTION.get(kind, 0),
+        "actions": [
+            {
+                "id": f"A{n}K2Q9",
+                "date_added": "3 November 2026",
+                "text": f"Action number {n}",
+                "owner": "Aisha Khan",
+                "due": "30 November 2026",
+                "progress": "Started",
+                "completed": "No",
+            }
+            for n in range(actions)
+        ],
+        "signatures": {"supervisee": {"name": "", "date": ""}, "supervisor": {"name": "", "date": ""}},
+        "agreement": {
+            "started": "1 September 2026",
+            "frequency": "Monthly",
+            "length": "1.5 hours",
+            "location": "Face-to-face, Huyton office",
+            "confidentiality": "Confidential except where a child or adult is at risk of harm.",
+            "supervisee_expectations": "Prepare an agenda.",
+            "supervisor_expectations": "Protect the time.",
+            "review_date": "1 September 2027",
+            "job_roles": "Social Worker / Team Manager",
+        },
+    }
+
+
+def render(kind: str, **options) -> WordDocument:
+    return Document(io.BytesIO(render_docx(DEFAULT_TEMPLATE_DIR / f"{kind}.docx", record_context(kind, **options))))
+
+
+def all_texts(document: WordDocument) -> set[str]:
+    """Stripped text of every paragraph and every table cell in the body."""
+    texts = {p.text.strip() for p in document.paragraphs}
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                texts.add(cell.text.strip())
+                texts.update(p.text.strip() for p in cell.paragraphs)
+    return texts
+
+
+def table_with_header(document: WordDocument, header: list[str]):
+    for table in document.tables:
+        if [cell.text.strip() for cell in table.rows[0].cells] == header:
+            return table
+    raise AssertionError(f"no table headed {header}")
+
+
+def bookmark_ids(data: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        root = etree.fromstring(archive.read("word/document.xml"))
+    return [start.get(qn("w:id")) for start in root.iter(qn("w:bookmarkStart"))]
+
+
+@pytest.mark.parametrize("kind", ACTIONS_SECTION)
+def test_knowsley_record_has_every_label_of_its_appendix(kind: str) -> None:
+    texts = all_texts(render(kind))
+    section = ACTIONS_SECTION[kind]
+    expected = [
+        "Supervision Record",
+        "Name of Supervisee:",
+        "Name of Supervisor:",
+        "Date of Supervision:",
+        "1. Record of previous session:",
+        "Was the supervisee happy with the record of the previous supervision?",
+        f"Please see update in rolling action plan below for progress against actions in section {section}",
+        "2. Welfare \u2013 Work & Personal",
+        "How am I?",
+        HOW_AM_I,
+        "Discussion",
+        "*Include the positives as well as the things that the supervisee would like to change.",
+        "Actions",
+        "3. Various \u2013 please delete any that are not relevant or add new",
+        "Decisions made and rationale",
+        "Review date",
+        "Date of next supervision",
+        f"{section}. Summary of Actions & Progress",
+        "Actions recorded in the sections above should be summarised here.",
+        "The progress made should be recorded each month.",
+        "Once an action is marked as \u2018completed\u2019 it can be deleted from NEXT month\u2019s supervision record.",
+        "Signatures",
+        "Supervisee",
+        "Supervisor",
+        "This form should be saved by both the supervisor and the supervisee.",
+        "This form should be used as the basis for the next supervision session to ensure that any agreed "
+        "actions have been progressed / completed.",
+        *KNOWSLEY_AREAS[kind],
+    ]
+    assert [text for text in expected if text not in texts] == []
+    assert "4. Summary of Actions & Progress" not in texts or section == 4
+
+
+@pytest.mark.parametrize("kind", ACTIONS_SECTION)
+def test_record_has_one_area_row_per_area_in_the_context(kind: str) -> None:
+    areas = table_with_header(render(kind), ["Area Discussed", "Discussion", "Actions & Timescales"])
+    assert [row.cells[0].text for row in areas.rows[1:]] == KNOWSLEY_AREAS[kind]
+
+
+@pytest.mark.parametrize("kind", [k for k in KINDS if k != "agreement"])
+@pytest.mark.parametrize("count", [0, 1, 12])
+def test_actions_summary_has_one_row_per_action(kind: str, count: int) -> None:
+    table = table_with_header(render(kind, actions=count), ACTIONS_HEADER)
+    assert len(table.rows) - 1 == count
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_signature_block_has_supervisee_and_supervisor_rows(kind: str) -> None:
+    table = table_with_header(render(kind), ["", "Signature", "Date"])
+    assert [row.cells[0].text for row in table.rows[1:]] == ["Supervisee", "Supervisor"]
+
+
+def test_agreement_has_the_eleven_fields_worded_as_knowsley_appendix_a() -> None:
+    table = table_with_header(render("agreement"), ["Field", "Details"])
+    assert [row.cells[0].text for row in table.rows[1:]] == AGREEMENT_LABELS
+    assert table.rows[4].cells[1].text == "1 September 2026"
+
+
+def test_stockport_form_has_every_section_of_appendix_a() -> None:
+    document = render("stockport_line_management")
+    texts = all_texts(document)
+    assert [text for text in STOCKPORT_TEXT if text not in texts] == []
+    assert "123456, 234567" in texts
+    table_with_header(document, ACTIONS_HEADER)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_bookmark_ids_are_unique_across_loop_rows(kind: str) -> None:
+    ids = bookmark_ids(render_docx(DEFAULT_TEMPLATE_DIR / f"{kind}.docx", record_context(kind, actions=25)))
+    assert len(ids) > 10
+    assert len(ids) == len(set(ids))
+
+
+def test_header_and_footer_carry_organisation_marking_and_page_x_of_y() -> None:
+    section = render("practitioner").sections[0]
+    assert [p.text for p in section.header.paragraphs] == ["Knowsley Council", "OFFICIAL-SENSITIVE"]
+    footer_xml = etree.tostring(section.footer._element, encoding="unicode")
+    assert " PAGE " in footer_xml and " NUMPAGES " in footer_xml
+    assert "Knowsley Council\tPage 1 of 1" in [p.text for p in section.footer.paragraphs]
+
+
+def test_empty_marking_leaves_no_marking_line() -> None:
+    section = render("practitioner", marking="").sections[0]
+    assert [p.text for p in section.header.paragraphs] == ["Knowsley Council"]
+
+
+def test_forms_are_a4_in_arial_with_shaded_labels() -> None:
+    document = render("practitioner")
+    section = document.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    assert round(section.left_margin.cm, 1) == 2.0
+    assert document.styles["Normal"].font.name == "Arial"
+    label_cell = document.tables[0].rows[0].cells[0]
+    assert label_cell._tc.tcPr.find(qn("w:shd")).get(qn("w:fill")) == "D9D9D9"
+
+
+def test_user_text_with_markup_characters_and_line_breaks_survives() -> None:
+    context = record_context("practitioner")
+    context["decisions"] = 'Risk < threshold & "stable"\n<script>alert(1)</script>'
+    document = Document(io.BytesIO(render_docx(DEFAULT_TEMPLATE_DIR / "practitioner.docx", context)))
+    assert 'Risk < threshold & "stable"\n<script>alert(1)</script>' in all_texts(document)
+
+
+def test_council_template_directory_overrides_the_default(tmp_path: Path) -> None:
+    shutil.copy(DEFAULT_TEMPLATE_DIR / "agreement.docx", tmp_path / "agreement.docx")
+    assert template_path("agreement", [tmp_path, DEFAULT_TEMPLATE_DIR]) == tmp_path / "agreement.docx"
+    assert template_path("practitioner.docx", [tmp_path, DEFAULT_TEMPLATE_DIR]) == DEFAULT_TEMPLATE_DIR / "practitioner.docx"
+
+
+def test_template_names_cannot_leave_the_template_directories(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        template_path("../secrets", [tmp_path])
+    with pytest.raises(FileNotFoundError):
+        template_path("missing", [tmp_path])
+
+
+def test_rendering_costs_at_most_a_third_more_than_plain_docxtpl() -> None:
+    path = DEFAULT_TEMPLATE_DIR / "practitioner.docx"
+    context = record_context("practitioner", actions=10)
+
+    def plain() -> None:
+        template = DocxTemplate(path)
+        template.render(context, autoescape=True)
+        template.save(io.BytesIO())
+
+    def ours() -> None:
+        render_docx(path, context)
+
+    def best_of(function, runs: int = 7) -> float:
+        timings = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            function()
+            timings.append(time.perf_counter() - start)
+        return min(timings)
+
+    ours()  # fill the template cache, as a running service would have
+    assert best_of(ours) <= 1.3 * best_of(plain)
+
+
+@pytest.mark.libreoffice
+def test_every_template_converts_to_pdf_showing_its_headings(tmp_path: Path) -> None:
+    paths = []
+    for kind in KINDS:
+        path = tmp_path / f"{kind}.docx"
+        path.write_bytes(render_docx(DEFAULT_TEMPLATE_DIR / path.name, record_context(kind)))
+        paths.append(str(path))
+    subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), *paths],
+        check=True, capture_output=True, timeout=120,
+    )
+    headings = {
+        "agreement": ["1. Supervision Agreement Template", "Review Date for This Agreement"],
+        "practitioner": ["2. Welfare \u2013 Work & Personal", "4. Summary of Actions & Progress"],
+        "team_manager": ["3. Various \u2013 please delete", "5. Summary of Actions & Progress"],
+        "service_manager": ["Improvement Plan", "5. Summary of Actions & Progress"],
+        "stockport_line_management": ["6. Professional Supervision (Case supervision)", "7. Team around the school"],
+    }
+    for kind, expected in headings.items():
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(tmp_path / f"{kind}.pdf"), "-"], check=True, capture_output=True, text=True
+        ).stdout
+        assert [heading for heading in [*expected, "Signatures", "Page 1 of"] if heading not in text] == [], kind
