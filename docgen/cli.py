@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import Any, Callable
 
 import click
@@ -120,6 +121,34 @@ def run_command(host: str, port: int) -> None:
 
     click.echo(f"docgen is running at http://{host}:{port}/  (health: http://{host}:{port}/health)")
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+
+
+@cli.command("generate")
+@click.option("--team", "team_name", required=True, help="Team name.")
+@click.option("--date", "session_date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Session date, YYYY-MM-DD.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@in_transaction
+def generate_command(db: Any, team_name: str, session_date: dt.datetime, out_dir: Path) -> None:
+    """Draft a pre-filled record for every supervisee in a team and write the Word files."""
+    from docgen.documents import docx_filename, record_docx
+    from workflows import records
+
+    services = _services()
+    team = people.team_by_name(db, team_name)
+    day = session_date.date()
+    supervisees = [p for p in people.list_people(db, team_id=team.id, status="active", per_page=200)[0]
+                   if people.current_supervisor(db, p.id, day) is not None]
+    files: list[tuple[Path, bytes]] = []
+    with click.progressbar(supervisees, label=f"Drafting records for {team.name}", show_pos=True) as bar:
+        for person in bar:
+            record = records.create_record(db, services.profile, person, day)
+            name = docx_filename(records.record_number(record), person.name)
+            files.append((out_dir / name, record_docx(services, db, record)))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path, data in files:  # written only once every draft was made: all or nothing
+        path.write_bytes(data)
+    click.echo(f"{len(files)} draft record(s) written to {out_dir}")
 
 
 def main() -> None:

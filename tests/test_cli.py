@@ -70,3 +70,17 @@ def test_run_serves_health_on_the_given_port(tmp_path: Path) -> None:
         server.terminate()
         out, _ = server.communicate(timeout=10)
     assert f"http://127.0.0.1:{port}/" in out
+
+
+def test_generate_drafts_a_record_per_supervisee_in_the_team(tmp_path: Path) -> None:
+    assert _docgen(tmp_path, "init", "--demo").returncode == 0
+    out = tmp_path / "drafts"
+    made = _docgen(tmp_path, "generate", "--team", "Children in Need 1", "--date", "2026-11-23", "--out", str(out))
+    assert made.returncode == 0, made.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert len(names) == 3 and all(n.endswith(".docx") for n in names)  # worker, ASYE, team manager
+    again = _docgen(tmp_path, "generate", "--team", "Children in Need 1", "--date", "2026-11-23", "--out", str(out))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert sorted(p.name for p in out.iterdir()) == names
+    missing = _docgen(tmp_path, "generate", "--team", "Nowhere", "--date", "2026-11-23", "--out", str(out))
+    assert missing.returncode == 2 and "Nowhere" in missing.stderr

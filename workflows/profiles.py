@@ -110,6 +110,16 @@ class Retention(_Strict):
     _p = field_validator("hr_forward_after", "keep_for", mode="before")(lambda cls, v: _period(v))
 
 
+class AgreementDefaults(_Strict):
+    """Wording a new agreement starts from; the supervisor and supervisee edit it together."""
+
+    length: str = "1 hour"
+    location: str = "Face-to-face"
+    confidentiality: str = ""
+    supervisee_expectations: str = ""
+    supervisor_expectations: str = ""
+
+
 class Profile(_Strict):
     name: str
     council: str
@@ -124,8 +134,16 @@ class Profile(_Strict):
     roles: dict[str, Role]
     record_kinds: dict[str, RecordKind]
     agreement_template: str = "agreement.docx"
+    agreement_defaults: "AgreementDefaults" = None  # type: ignore[assignment]
 
     _p = field_validator("agreement_review", "planning_horizon", mode="before")(lambda cls, v: _period(v))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_agreement(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("agreement_defaults") is None:
+            data = {**data, "agreement_defaults": {}}
+        return data
 
     @model_validator(mode="after")
     def _kinds_exist(self) -> "Profile":

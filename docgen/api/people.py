@@ -10,7 +10,7 @@ from docgen.api.schemas import (PersonCreate, PersonOut, PersonUpdate, Relations
                                 RelationshipUpdate, TeamCreate, TeamOut, TeamUpdate, given, parse)
 from docgen.auth import login_required, roles_required
 from storage import audit
-from workflows import people
+from workflows import agreements, people
 from workflows.errors import InvalidInput
 
 
@@ -115,12 +115,13 @@ def list_relationships() -> Any:
     return page_of(items, total, RelationshipOut, page, per_page)
 
 
-@route("POST", "/relationships", "Start a supervision relationship", request_model=RelationshipCreate,
+@route("POST", "/relationships", "Start a supervision relationship (and its agreement draft)", request_model=RelationshipCreate,
        response=RelationshipOut, status=201)
 @roles_required("admin", "hr")
 def create_relationship() -> Any:
     body = parse(RelationshipCreate, json_body())
-    rel = people.create_relationship(g.db, body.supervisee_id, body.supervisor_id, body.starts_on, body.ends_on)
+    rel, _draft = agreements.start_relationship(g.db, _services().profile, body.supervisee_id, body.supervisor_id,
+                                                body.starts_on, body.ends_on)
     _audit("relationship.create", "relationship", rel.id)
     commit()
     return RelationshipOut.model_validate(rel).model_dump(mode="json"), 201

@@ -119,3 +119,136 @@ def parse(model: type[M], data: Any) -> M:
 def given(model: BaseModel) -> dict[str, Any]:
     """Only the fields the client actually sent (PATCH semantics); explicit nulls are kept."""
     return model.model_dump(exclude_unset=True)
+
+
+class RecordCreate(_In):
+    supervisee_id: int
+    session_date: dt.date
+    supervisor_id: int | None = None
+
+
+class PreviousSession(_In):
+    happy: str = ""
+    comments: str = ""
+
+
+class Welfare(_In):
+    discussion: str = ""
+
+
+class AreaIn(_In):
+    key: str | None = None
+    title: str | None = None
+    discussion: str = ""
+
+
+class ActionIn(_In):
+    """An existing action (with id: progress, completed, edits, remove) or a new one (no id)."""
+
+    id: str | None = None
+    section: str | None = None
+    text: str | None = None
+    owner: str | None = None
+    due: str | None = None
+    progress: str | None = None
+    completed: bool | None = None
+    remove: bool = False
+
+
+class RecordPatch(_In):
+    previous: PreviousSession | None = None
+    welfare: Welfare | None = None
+    areas: list[AreaIn] | None = None
+    decisions: str | None = None
+    agenda: str | None = None
+    pdr_date: str | None = None
+    pdr_review_date: str | None = None
+    next_supervision_time: str | None = None
+    next_supervision: dt.date | None = None
+    review_date: dt.date | None = None
+    actions: list[ActionIn] | None = None
+
+
+class RecordAction(BaseModel):
+    id: str
+    section: str
+    date_added: dt.date
+    text: str
+    owner: str
+    due: str
+    progress: str
+    completed: bool
+    carried_forward: bool
+
+
+class RecordOut(BaseModel):
+    id: int
+    number: str
+    kind: str
+    status: str
+    version: int
+    supervisee_id: int
+    supervisor_id: int
+    session_date: dt.date
+    due_date: dt.date
+    next_supervision: dt.date | None
+    review_date: dt.date | None
+    sections: dict[str, Any]
+    actions: list[RecordAction]
+
+
+class UploadOut(BaseModel):
+    record: dict[str, Any]
+    warnings: list[str]
+
+
+class ActionHistoryEntry(BaseModel):
+    record_id: int
+    session_date: dt.date
+    progress: str
+    completed: bool
+
+
+class ActionHistory(BaseModel):
+    id: str
+    text: str
+    section: str
+    date_added: dt.date
+    completed_on: dt.date | None
+    history: list[ActionHistoryEntry]
+
+
+class AgreementFields(_In):
+    frequency: str | None = None
+    length: str | None = None
+    location: str | None = None
+    confidentiality: str | None = None
+    supervisee_expectations: str | None = None
+    supervisor_expectations: str | None = None
+    job_roles: str | None = None
+
+
+class AgreementCreate(_In):
+    supervisee_id: int
+    started_on: dt.date
+    supervisor_id: int | None = None
+    fields: AgreementFields | None = None
+
+
+class AgreementPatch(AgreementFields):
+    started_on: dt.date | None = None
+    review_date: dt.date | None = None
+
+
+class AgreementOut(BaseModel):
+    id: int
+    number: str
+    status: str
+    version: int
+    supervisee_id: int
+    supervisor_id: int
+    started_on: dt.date
+    review_date: dt.date
+    review_flag: str | None
+    superseded_by_id: int | None
+    fields: dict[str, str]

@@ -1,0 +1,143 @@
+"""Supervision agreements (K App A): one per supervisory relationship, reviewed annually.
+
+A new supervisor means a new agreement ("completed at the start of the supervisory
+relationship", K), so starting a relationship starts a draft, pre-filled from the profile's
+wording and the supervisee's frequency.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docgen.models import Agreement, Organisation, Person, SupervisionRelationship
+from workflows import clock, people
+from workflows.errors import Conflict, InvalidInput, NotFound
+from workflows.profiles import Profile
+
+FIELDS = ("frequency", "length", "location", "confidentiality", "supervisee_expectations",
+          "supervisor_expectations", "job_roles")
+EDITABLE = ("draft", "changes_requested")
+
+
+def agreement_number(agreement: Agreement) -> str:
+    return f"AG-{agreement.id:06d}"
+
+
+def get_agreement(db: Session, agreement_id: int) -> Agreement:
+    agreement = db.get(Agreement, agreement_id)
+    if agreement is None:
+        raise NotFound(f"no agreement with id {agreement_id}", "id")
+    return agreement
+
+
+def frequency_text(profile: Profile, supervisee: Person, on: dt.date) -> str:
+    """The profile's frequency for the supervisee's role, phase by phase, in words."""
+    role = profile.role(supervisee.role)
+    parts = []
+    for phase in role.frequency:
+        part = f"every {phase.every.text}"
+        if phase.until is not None:
+            part += f" for the first {phase.until.text}"
+        parts.append(part)
+    return "; then ".join(parts).capitalize()
+
+
+def create_agreement(db: Session, profile: Profile, supervisee: Person, supervisor: Person,
+                     started_on: dt.date, fields: dict[str, Any] | None = None,
+                     relationship: SupervisionRelationship | None = None) -> Agreement:
+    """A draft agreement; earlier open drafts for the same supervisee are superseded by it."""
+    if supervisee.id == supervisor.id:
+        raise InvalidInput("a person cannot supervise themselves", "supervisor_id")
+    unknown = set(fields or {}) - set(FIELDS)
+    if unknown:
+        raise InvalidInput(f"unknown field '{sorted(unknown)[0]}'", sorted(unknown)[0])
+    defaults = profile.agreement_defaults
+    values = {
+        "frequency": frequency_text(profile, supervisee, started_on), "length": defaults.length,
+        "location": defaults.location, "confidentiality": defaults.confidentiality,
+        "supervisee_expectations": defaults.supervisee_expectations,
+        "supervisor_expectations": defaults.supervisor_expectations,
+        "job_roles": f"{supervisee.job_title or profile.role(supervisee.role).label} (supervisee); "
+                     f"{supervisor.job_title or profile.role(supervisor.role).label} (supervisor)",
+        **{k: str(v) for k, v in (fields or {}).items()},
+    }
+    agreement = Agreement(supervisee_id=supervisee.id, supervisor_id=supervisor.id,
+                          relationship_id=relationship.id if relationship else None, status="draft",
+                          started_on=started_on, review_date=profile.agreement_review.after(started_on), fields=values)
+    db.add(agreement)
+    db.flush()
+    for older in db.scalars(select(Agreement).where(Agreement.supervisee_id == supervisee.id, Agreement.id != agreement.id,
+                                                    Agreement.superseded_by_id.is_(None))):
+        older.superseded_by_id = agreement.id
+        if older.status in EDITABLE:
+            older.status = "superseded"
+    db.flush()
+    return agreement
+
+
+def start_relationship(db: Session, profile: Profile, supervisee_id: int, supervisor_id: int,
+                       starts_on: dt.date, ends_on: dt.date | None = None) -> tuple[SupervisionRelationship, Agreement]:
+    """A new supervisory relationship and the draft agreement it needs."""
+    rel = people.create_relationship(db, supervisee_id, supervisor_id, starts_on, ends_on)
+    agreement = create_agreement(db, profile, rel.supervisee, rel.supervisor, starts_on, relationship=rel)
+    return rel, agreement
+
+
+def update_agreement(db: Session, agreement: Agreement, patch: dict[str, Any]) -> Agreement:
+    """Edit the fields of a draft (or one with changes requested)."""
+    if agreement.status not in EDITABLE:
+        raise Conflict(f"the agreement is {agreement.status.replace('_', ' ')} and can no longer be edited", "status")
+    unknown = set(patch) - set(FIELDS) - {"started_on", "review_date"}
+    if unknown:
+        raise InvalidInput(f"unknown field '{sorted(unknown)[0]}'", sorted(unknown)[0])
+    started = patch.get("started_on", agreement.started_on)
+    review = patch.get("review_date", agreement.review_date)
+    if review <= started:
+        raise InvalidInput("review_date must be after the date the agreement started", "review_date")
+    agreement.started_on, agreement.review_date = started, review
+    agreement.fields = {**agreement.fields, **{k: str(v) for k, v in patch.items() if k in FIELDS}}
+    db.flush()
+    return agreement
+
+
+def review_flag(agreement: Agreement, today: dt.date | None = None) -> str | None:
+    """'superseded', 'review overdue', 'review due' (within 30 days) or None."""
+    today = today or clock.today()
+    if agreement.superseded_by_id is not None:
+        return "superseded"
+    if agreement.review_date < today:
+        return "review overdue"
+    if agreement.review_date <= today + dt.timedelta(days=30):
+        return "review due"
+    return None
+
+
+def _date(value: dt.date | None) -> str:
+    return f"{value:%-d %B %Y}" if value else ""
+
+
+def agreement_context(profile: Profile, org: Organisation, agreement: Agreement) -> dict[str, Any]:
+    """The template context for an agreement (contract in docgen.render)."""
+    f = agreement.fields
+    return {
+        "organisation": org.name, "marking": profile.marking, "record_id": agreement_number(agreement),
+        "kind": "agreement", "title": "Supervision Agreement",
+        "supervisee": {"name": agreement.supervisee.name, "job_role": agreement.supervisee.job_title},
+        "supervisor": {"name": agreement.supervisor.name, "job_role": agreement.supervisor.job_title},
+        "agreement": {"started": _date(agreement.started_on), "review_date": _date(agreement.review_date),
+                      **{k: f.get(k, "") for k in FIELDS}},
+        "signatures": {"supervisee": {"name": agreement.supervisee.name, "date": ""},
+                       "supervisor": {"name": agreement.supervisor.name, "date": ""}},
+        "actions": [], "areas": [],
+    }
+
+
+def agreement_json(agreement: Agreement, today: dt.date | None = None) -> dict[str, Any]:
+    return {"id": agreement.id, "number": agreement_number(agreement), "status": agreement.status,
+            "version": agreement.version, "supervisee_id": agreement.supervisee_id,
+            "supervisor_id": agreement.supervisor_id, "started_on": agreement.started_on.isoformat(),
+            "review_date": agreement.review_date.isoformat(), "review_flag": review_flag(agreement, today),
+            "superseded_by_id": agreement.superseded_by_id, "fields": agreement.fields}

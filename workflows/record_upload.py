@@ -1,0 +1,84 @@
+"""Reading an edited Word record back into the record (the Word round trip).
+
+`docgen.docx_form.read_upload` turns the file into plain values; this maps them onto the record
+with the same rules as an edit in the browser (`workflows.records.update_record`), in the caller's
+transaction, so a refused upload changes nothing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dateutil import parser as date_parser
+from sqlalchemy.orm import Session
+
+from docgen.docx_form import FormContent
+from docgen.models import Record
+from workflows import actions as actions_mod
+from workflows.errors import InvalidInput
+from workflows.records import TEXT_FIELDS, record_number, update_record
+
+
+def _date_field(form: FormContent, name: str, warnings: list[str]) -> tuple[bool, dt.date | None]:
+    """(present, value) for a date typed in the form; unreadable text is a warning, not a guess."""
+    if name not in form.fields:
+        return False, None
+    text = form.fields[name].strip()
+    if not text:
+        return True, None
+    try:
+        return True, date_parser.parse(text, dayfirst=True).date()
+    except (ValueError, OverflowError):
+        warnings.append(f"'{text}' in {name.replace('_', ' ')} is not a date; it was left unchanged")
+        return False, None
+
+
+def _areas(record: Record, form: FormContent) -> list[dict[str, Any]]:
+    """Areas in the form's order; forms with fixed area cells (Stockport) keep the record's list."""
+    if form.areas or form.removed_areas:
+        return [{"key": a.key, "title": a.title, "discussion": a.discussion} for a in form.areas]
+    return [{**a, "discussion": form.fields.get(a["key"], a["discussion"])} for a in record.sections["areas"]]
+
+
+def _section_lines(db: Session, record: Record, form: FormContent) -> list[tuple[str, str]]:
+    """(section, text) of action lines typed into welfare or an area cell that are not yet actions."""
+    known = {(e.action.section, e.action.text) for e in actions_mod.entries(db, record)}
+    lines = [("welfare", t) for t in form.welfare_actions]
+    for area in form.areas:
+        if area.key is not None:
+            lines += [(area.key, t) for t in area.actions]
+    return [(section, text) for section, text in lines if (section, text) not in known]
+
+
+def apply_upload(db: Session, record: Record, form: FormContent) -> list[str]:
+    """Apply a parsed upload to a record; returns warnings for the user (nothing is guessed)."""
+    if form.record_id != record_number(record):
+        raise InvalidInput(f"this file is record {form.record_id}, not {record_number(record)}", "file")
+    warnings = list(form.warnings)
+    patch: dict[str, Any] = {"areas": _areas(record, form)}
+    previous = record.sections.get("previous", {})
+    patch["previous"] = {"happy": form.fields.get("previous_happy", previous.get("happy", "")),
+                         "comments": form.fields.get("previous_comments", previous.get("comments", ""))}
+    patch["welfare"] = {"discussion": form.welfare_discussion}
+    for name in TEXT_FIELDS:
+        if name in form.fields:
+            patch[name] = form.fields[name]
+    for name in ("next_supervision", "review_date"):
+        present, value = _date_field(form, name, warnings)
+        if present:
+            patch[name] = value
+    new_lines = _section_lines(db, record, form)
+    typed = {text for _, text in new_lines}
+    items: list[dict[str, Any]] = [{"section": section, "text": text} for section, text in new_lines]
+    for row in form.actions:
+        if row.id is None:
+            if row.text in typed:  # the same new action typed in its section and in the summary
+                continue
+            items.append({"section": "summary", "text": row.text, "owner": row.owner, "due": row.due,
+                          "progress": row.progress, "completed": bool(row.completed)})
+        else:
+            items.append({"id": row.id, "text": row.text, "owner": row.owner, "due": row.due,
+                          "progress": row.progress, "completed": row.completed})
+    patch["actions"] = items
+    update_record(db, record, patch)
+    return warnings

@@ -1,0 +1,220 @@
+"""Supervision records: created pre-filled, edited in the browser or in Word, and rendered.
+
+A new record takes its kind from the supervisee's role (via the profile), its areas from that kind,
+its supervisor from the current relationship, and every open action from earlier sessions
+(`workflows.actions`). It is editable while it is a draft or has changes requested; after that
+only the sign-off workflow moves it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docgen.models import Action, Organisation, Person, Record
+from workflows import actions as actions_mod
+from workflows import clock, people
+from workflows.errors import Conflict, InvalidInput, NotFound
+from workflows.profiles import Profile
+from workflows.working_days import due_date
+
+EDITABLE = ("draft", "changes_requested")
+# Free-text fields beside the sections; the last three belong to Stockport's form (S App A).
+TEXT_FIELDS = ("decisions", "agenda", "pdr_date", "pdr_review_date", "next_supervision_time")
+_AREA_KEY = re.compile(r"[^a-z0-9]+")
+
+
+def record_number(record: Record) -> str:
+    """The id printed on the form and stored in its properties."""
+    return f"R-{record.id:06d}"
+
+
+def record_id_from_number(number: str) -> int | None:
+    match = re.fullmatch(r"R-(\d+)", number or "")
+    return int(match.group(1)) if match else None
+
+
+def get_record(db: Session, record_id: int) -> Record:
+    record = db.get(Record, record_id)
+    if record is None:
+        raise NotFound(f"no record with id {record_id}", "id")
+    return record
+
+
+def previous_record(db: Session, record: Record) -> Record | None:
+    return db.scalar(select(Record).where(Record.supervisee_id == record.supervisee_id,
+                                          Record.session_date < record.session_date)
+                     .order_by(Record.session_date.desc(), Record.id.desc()).limit(1))
+
+
+def create_record(db: Session, profile: Profile, supervisee: Person, session_date: dt.date,
+                  supervisor: Person | None = None) -> Record:
+    """A new draft record for a session, pre-filled from what docgen already knows."""
+    if supervisee.status == "leaver" or supervisee.records_frozen_on:
+        raise Conflict(f"{supervisee.name} has left; their records are frozen", "supervisee_id")
+    if session_date < supervisee.employment_start:
+        raise InvalidInput("session_date is before the supervisee started", "session_date")
+    if session_date > clock.today() + dt.timedelta(days=366):
+        raise InvalidInput("session_date is more than a year ahead", "session_date")
+    supervisor = supervisor or people.current_supervisor(db, supervisee.id, session_date)
+    if supervisor is None:
+        raise InvalidInput(f"{supervisee.name} has no supervisor on {session_date:%d %B %Y}", "supervisor_id")
+    if supervisor.id == supervisee.id:
+        raise InvalidInput("a person cannot supervise themselves", "supervisor_id")
+    clash = db.scalar(select(Record.id).where(Record.supervisee_id == supervisee.id, Record.session_date == session_date))
+    if clash is not None:
+        raise Conflict(f"a record for {supervisee.name} on {session_date} already exists (id {clash})", "session_date")
+    kind_key = profile.role(supervisee.role).record_kind
+    kind = profile.record_kinds[kind_key]
+    record = Record(kind=kind_key, supervisee_id=supervisee.id, supervisor_id=supervisor.id,
+                    session_date=session_date, due_date=due_date(profile, session_date), status="draft",
+                    sections={"previous": {"happy": "", "comments": ""}, "welfare": {"discussion": ""},
+                              "areas": [{"key": a.key, "title": a.title, "discussion": ""} for a in kind.areas],
+                              **{name: "" for name in TEXT_FIELDS}})
+    db.add(record)
+    db.flush()
+    actions_mod.carry_forward(db, record)
+    return record
+
+
+def _require_editable(record: Record) -> None:
+    if record.status not in EDITABLE:
+        raise Conflict(f"the record is {record.status.replace('_', ' ')} and can no longer be edited", "status")
+
+
+def _area_key(title: str, taken: set[str]) -> str:
+    base = "custom_" + (_AREA_KEY.sub("_", title.lower()).strip("_")[:30] or "area")
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}_{n}", n + 1
+    return key
+
+
+def set_areas(record: Record, areas: list[dict[str, Any]]) -> None:
+    """Replace the areas: keep known keys, give new areas a key, drop the ones left out (App B)."""
+    known = {a["key"]: a for a in record.sections.get("areas", [])}
+    out: list[dict[str, str]] = []
+    taken = set(known)
+    for i, area in enumerate(areas):
+        if not isinstance(area, dict):
+            raise InvalidInput("each area must be an object with a title", f"areas.{i}")
+        title = str(area.get("title") or known.get(area.get("key"), {}).get("title") or "").strip()
+        if not title:
+            raise InvalidInput("an area needs a title", f"areas.{i}.title")
+        key = area.get("key")
+        if key is None:
+            key = _area_key(title, taken)
+        elif key not in known:
+            raise InvalidInput(f"this record has no area '{key}'", f"areas.{i}.key")
+        taken.add(key)
+        out.append({"key": key, "title": title, "discussion": str(area.get("discussion") or "")})
+    record.sections = {**record.sections, "areas": out}
+
+
+def update_record(db: Session, record: Record, patch: dict[str, Any]) -> Record:
+    """Apply an edit from the API or a page: sections, dates and actions, all checked first."""
+    _require_editable(record)
+    sections = dict(record.sections)
+    if "previous" in patch:
+        prev = patch["previous"] or {}
+        sections["previous"] = {"happy": str(prev.get("happy", "")), "comments": str(prev.get("comments", ""))}
+    if "welfare" in patch:
+        sections["welfare"] = {"discussion": str((patch["welfare"] or {}).get("discussion", ""))}
+    for name in TEXT_FIELDS:
+        if name in patch:
+            sections[name] = str(patch[name] or "")
+    record.sections = sections
+    if "areas" in patch:
+        set_areas(record, list(patch["areas"] or []))
+    if "next_supervision" in patch:
+        record.next_supervision = patch["next_supervision"]
+        if record.next_supervision and record.next_supervision <= record.session_date:
+            raise InvalidInput("next_supervision must be after the session", "next_supervision")
+    if "review_date" in patch:
+        record.review_date = patch["review_date"]
+    sections_known = {"welfare", "summary", *(a["key"] for a in record.sections["areas"])}
+    for i, item in enumerate(patch.get("actions") or []):
+        _apply_action(db, record, item, i, sections_known)
+    record.updated_at = clock.now()
+    db.flush()
+    return record
+
+
+def _apply_action(db: Session, record: Record, item: dict[str, Any], i: int, sections: set[str]) -> None:
+    if item.get("id"):
+        if item.get("remove"):
+            actions_mod.remove_from_record(db, record, item["id"])
+            return
+        actions_mod.record_progress(db, record, item["id"], progress=item.get("progress"),
+                                    completed=item.get("completed"), text=item.get("text"),
+                                    owner=item.get("owner"), due=item.get("due"))
+        return
+    section = item.get("section") or "summary"
+    if section not in sections:
+        raise InvalidInput(f"no section '{section}' in this record", f"actions.{i}.section")
+    action = actions_mod.raise_action(db, record, section=section, text=item.get("text") or "",
+                                      owner=item.get("owner") or "", due=item.get("due") or "")
+    if item.get("progress") or item.get("completed"):
+        actions_mod.record_progress(db, record, action.id, progress=item.get("progress"),
+                                    completed=item.get("completed"))
+
+
+def _date(value: dt.date | None) -> str:
+    return f"{value:%-d %B %Y}" if value else ""
+
+
+def record_context(db: Session, profile: Profile, org: Organisation, record: Record,
+                   marking: str | None = None) -> dict[str, Any]:
+    """The template context (contract in docgen.render) for this record as it stands."""
+    kind = profile.record_kinds[record.kind]
+    rows = actions_mod.entries(db, record)
+    carried = actions_mod.latest_progress(db, [e.action_id for e in rows if not e.progress])
+    by_section: dict[str, list[dict[str, str]]] = {}
+    table = []
+    for entry in rows:
+        action: Action = entry.action
+        if action.raised_in_record_id == record.id:
+            by_section.setdefault(action.section, []).append({"id": action.id, "text": action.text, "due": action.due})
+        table.append({"id": action.id, "date_added": _date(action.date_added), "text": action.text,
+                      "owner": action.owner, "due": action.due,
+                      "progress": entry.progress or carried.get(action.id, ""),
+                      "completed": "Yes" if entry.completed else "No"})
+    s = record.sections
+    # Forms with a fixed place per area (Stockport) read each area's discussion by its key;
+    # the standard keys below win over any area key that happens to share a name.
+    return {a["key"]: a["discussion"] for a in s.get("areas", [])} | {
+        "organisation": org.name, "marking": profile.marking if marking is None else marking,
+        "record_id": record_number(record), "kind": record.kind, "title": kind.title,
+        "supervisee": {"name": record.supervisee.name, "job_role": record.supervisee.job_title},
+        "supervisor": {"name": record.supervisor.name, "job_role": record.supervisor.job_title},
+        "team": record.supervisee.team.name if record.supervisee.team else "",
+        "session_date": _date(record.session_date), "next_supervision": _date(record.next_supervision),
+        "review_date": _date(record.review_date),
+        "previous": s.get("previous", {"happy": "", "comments": ""}),
+        "welfare": {"discussion": s.get("welfare", {}).get("discussion", ""), "actions": by_section.get("welfare", [])},
+        "areas": [{**a, "actions": by_section.get(a["key"], [])} for a in s.get("areas", [])],
+        **{name: s.get(name, "") for name in TEXT_FIELDS},
+        "actions_section": kind.actions_section, "actions": table,
+        "signatures": {"supervisee": {"name": record.supervisee.name, "date": ""},
+                       "supervisor": {"name": record.supervisor.name, "date": ""}},
+    }
+
+
+def record_json(db: Session, record: Record) -> dict[str, Any]:
+    """The API view of a record: sections, dates, status and its actions with progress."""
+    rows = actions_mod.entries(db, record)
+    return {
+        "id": record.id, "number": record_number(record), "kind": record.kind, "status": record.status,
+        "version": record.version, "supervisee_id": record.supervisee_id, "supervisor_id": record.supervisor_id,
+        "session_date": record.session_date.isoformat(), "due_date": record.due_date.isoformat(),
+        "next_supervision": record.next_supervision.isoformat() if record.next_supervision else None,
+        "review_date": record.review_date.isoformat() if record.review_date else None,
+        "sections": record.sections,
+        "actions": [{"id": e.action_id, "section": e.action.section, "date_added": e.action.date_added.isoformat(),
+                     "text": e.action.text, "owner": e.action.owner, "due": e.action.due, "progress": e.progress,
+                     "completed": e.completed, "carried_forward": e.action.raised_in_record_id != record.id}
+                    for e in rows],
+    }
