@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from docgen.models import Action, ActionEntry, Record
 from workflows.errors import InvalidInput, NotFound
@@ -83,9 +83,9 @@ def raise_action(db: Session, record: Record, *, section: str, text: str, owner:
 
 
 def entries(db: Session, record: Record) -> list[ActionEntry]:
-    """The actions shown in a record, in table order."""
-    return list(db.scalars(select(ActionEntry).where(ActionEntry.record_id == record.id)
-                           .order_by(ActionEntry.position, ActionEntry.id)))
+    """The actions shown in a record, in table order (actions loaded in the same query)."""
+    return list(db.scalars(select(ActionEntry).options(joinedload(ActionEntry.action))
+                           .where(ActionEntry.record_id == record.id).order_by(ActionEntry.position, ActionEntry.id)))
 
 
 def entry_for(db: Session, record: Record, action_id: str) -> ActionEntry:
