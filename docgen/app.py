@@ -51,6 +51,9 @@ def create_app(config: Config | None = None) -> Flask:
     from docgen.api import bp as api_bp
 
     app.register_blueprint(api_bp)
+    from docgen.web import init_web
+
+    init_web(app)
 
     @app.get("/health")
     def health() -> Any:

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from docgen.config import Config
 from docgen.db import make_engine, session_factory
 from docgen.models import Organisation
+from storage.backends import open_store
+from storage.backends.base import DocumentStore
 from workflows.errors import NotFound
 from workflows.profiles import Profile, load_profile
 
@@ -22,6 +24,7 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     profile: Profile
+    store: DocumentStore
 
     def organisation(self, db: Session) -> Organisation:
         """The organisation this deployment serves (made by `docgen init`)."""
@@ -36,4 +39,5 @@ def build(config: Config) -> Services:
     config.instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(config.resolved_database_url)
     return Services(config=config, engine=engine, sessions=session_factory(engine),
-                    profile=load_profile(config.profile))
+                    profile=load_profile(config.profile),
+                    store=open_store(config.storage_url, instance_path=config.instance_path, key=config.storage_key))
