@@ -1,0 +1,490 @@
+"""Seal a signed record as a PDF, and tell later whether a PDF is one of our sealed records.
+
+A record is finalised once, after sign-off: the certificate page (who signed, when, from where)
+is appended to the signed Word document, the whole is converted to PDF in one LibreOffice pass,
+the signed Word document is embedded as an attachment, and the organisation's certificate
+applies one PAdES signature over everything. Anyone holding the PDF can then show a court or a
+tribunal both the readable record and the exact document that was agreed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Protocol
+
+import docx
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Pt, RGBColor
+from docx.table import Table, _Cell
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields, signers
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+from pypdf import PdfReader, PdfWriter
+
+RECORD_ID_KEY = "/DocgenRecordId"
+"""Custom document-info key that marks a PDF as one of our records (and names which)."""
+
+SEAL_FIELD = "DocgenSeal"
+CERTIFICATE_TITLE = "Signature and audit certificate"
+
+_LABEL_FILL = "D9D9D9"  # grey label cells, as on a council paper form
+_ALERT_FILL = "F4CCCC"
+_DISAGREEMENT = "disagreement"
+
+
+class SealError(Exception):
+    """The organisation certificate cannot be created or used (wrong passphrase, missing file)."""
+
+
+class PdfConverter(Protocol):
+    """What finalise needs from docgen.pdf: DOCX bytes in, PDF bytes out."""
+
+    def convert(self, docx: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer /verify gives about an uploaded PDF.
+
+    status is "genuine" (our seal, intact, nothing added since), "altered" (it claims to be one
+    of our records but is not byte-for-byte what we sealed) or "not_ours".
+    """
+
+    status: str
+    record_id: str | None = None
+    signed_by: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# --- organisation certificate -------------------------------------------------------------
+
+
+def create_organisation_certificate(p12_path: Path, passphrase: bytes, organisation: str) -> None:
+    """Create the self-signed sealing certificate that `docgen init` gives a new installation.
+
+    KeyUsage carries content_commitment (non-repudiation) because pyHanko's default key-usage
+    policy requires it for signing; the file is created 0600 and never overwritten, because
+    losing the old key would leave every record sealed with it unverifiable.
+    """
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} record seal"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+        ]
+    )
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=3653))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    data = pkcs12.serialize_key_and_certificates(
+        organisation.encode(), key, cert, None, serialization.BestAvailableEncryption(passphrase)
+    )
+    p12_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(p12_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise SealError(f"{p12_path} already exists; refusing to replace the sealing key") from exc
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(out.fileno(), 0o600)  # the umask may not narrow, but must never widen
+        out.write(data)
+
+
+def load_signer(p12_path: Path, passphrase: bytes) -> signers.SimpleSigner:
+    """Load the organisation's sealing key; fail loudly rather than seal with nothing.
+
+    pyHanko's load_pkcs12 only logs and returns None on a wrong passphrase, so the data
+    variant (which raises) is used and its error turned into a SealError.
+    """
+    try:
+        data = Path(p12_path).read_bytes()
+    except OSError as exc:
+        raise SealError(f"cannot read the organisation certificate {p12_path}: {exc}") from exc
+    try:
+        return signers.SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=passphrase)
+    except ValueError as exc:
+        raise SealError(
+            f"cannot open the organisation certificate {p12_path}: wrong passphrase or damaged file"
+        ) from exc
+
+
+# --- certificate page ---------------------------------------------------------------------
+
+
+def certificate_page_docx(record_docx: bytes, certificate: Mapping[str, Any]) -> bytes:
+    """Append the signature and audit certificate page to the signed record.
+
+    It is appended to the same DOCX so that one LibreOffice conversion produces the whole PDF.
+    The certificate dict holds record_id, title, version, supervisee and supervisor
+    ({"name", "email"}) and events (each: event, who, at, ip, user_agent, comment).
+    """
+    document = docx.Document(io.BytesIO(record_docx))
+    document.add_heading(CERTIFICATE_TITLE, level=1).paragraph_format.page_break_before = True
+    _add_details_table(document, certificate, sha256_hex(record_docx))
+    for event in certificate["events"]:
+        if event["event"] == _DISAGREEMENT:
+            document.add_paragraph()  # adjacent tables would merge into one
+            _add_disagreement_box(document, event)
+    document.add_heading("Events", level=2)
+    _add_events_table(document, certificate["events"])
+    document.add_paragraph(
+        "This PDF is sealed with the organisation's digital certificate. The signed Word "
+        "document is attached to it unchanged; its SHA-256 is shown above. Any change to "
+        "this file breaks the seal."
+    )
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _add_details_table(document: Any, certificate: Mapping[str, Any], docx_sha256: str) -> None:
+    rows = [
+        ("Document", certificate["title"]),
+        ("Record id", str(certificate["record_id"])),
+        ("Version", str(certificate["version"])),
+        ("Supervisee", _person(certificate["supervisee"])),
+        ("Supervisor", _person(certificate["supervisor"])),
+        ("SHA-256 of the signed Word document", docx_sha256),
+    ]
+    table = document.add_table(rows=0, cols=2)
+    for label, value in rows:
+        cells = table.add_row().cells
+        cells[0].text = label
+        cells[1].text = value
+        _shade(cells[0], _LABEL_FILL)
+        cells[0].paragraphs[0].runs[0].bold = True
+    _set_borders(table)
+    _set_widths(document, table, (0.32, 0.68))
+
+
+def _add_disagreement_box(document: Any, event: Mapping[str, Any]) -> None:
+    """A disagreement must not be missed by someone skimming the record, so it gets a box."""
+    table = document.add_table(rows=1, cols=1)
+    cell = table.rows[0].cells[0]
+    _shade(cell, _ALERT_FILL)
+    heading = cell.paragraphs[0].add_run("DISAGREEMENT RECORDED")
+    heading.bold = True
+    heading.font.color.rgb = RGBColor(0x99, 0x00, 0x00)
+    cell.add_paragraph(f"{event['who']} disagreed with this record on {_utc(event['at'])}.")
+    cell.add_paragraph(f"Their comment: {event.get('comment') or '(none given)'}")
+    _set_borders(table)
+
+
+def _add_events_table(document: Any, events: Iterable[Mapping[str, Any]]) -> None:
+    headers = ("Event", "Who", "Time (UTC)", "IP address", "User agent", "Comment")
+    table = document.add_table(rows=1, cols=len(headers))
+    for cell, header in zip(table.rows[0].cells, headers):
+        cell.text = header
+        _shade(cell, _LABEL_FILL)
+        cell.paragraphs[0].runs[0].bold = True
+    for event in events:
+        values = (
+            event["event"],
+            event["who"],
+            _utc(event["at"]),
+            event.get("ip") or "",
+            event.get("user_agent") or "",
+            event.get("comment") or "",
+        )
+        cells = table.add_row().cells
+        for cell, value in zip(cells, values):
+            cell.text = value
+            cell.paragraphs[0].runs[0].bold = event["event"] == _DISAGREEMENT
+    for row in table.rows:
+        for cell in row.cells:
+            for run in cell.paragraphs[0].runs:
+                run.font.size = Pt(8)  # user agents are long; keep six columns on a portrait page
+    _set_borders(table)
+    _set_widths(document, table, (0.15, 0.15, 0.15, 0.13, 0.24, 0.18))
+
+
+def _person(person: Mapping[str, str]) -> str:
+    return f"{person['name']} <{person['email']}>"
+
+
+def _utc(moment: dt.datetime | str) -> str:
+    """Render an event time in UTC; ISO strings are accepted because events come from JSON too."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        raise ValueError(f"event time {moment!r} has no time zone; store UTC")
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _shade(cell: _Cell, fill: str) -> None:
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+    cell._tc.get_or_add_tcPr().append(shd)
+
+
+def _set_widths(document: Any, table: Table, shares: tuple[float, ...]) -> None:
+    """Fix column widths as shares of the text width, whatever page the record template uses."""
+    section = document.sections[-1]
+    text_width = section.page_width - section.left_margin - section.right_margin
+    table.autofit = False
+    for column, share in zip(table.columns, shares):
+        column.width = int(text_width * share)  # the grid LibreOffice reads
+        for cell in column.cells:
+            cell.width = int(text_width * share)  # the cell widths Word reads
+
+
+def _set_borders(table: Table) -> None:
+    """Single black borders set directly: the record's own template may lack "Table Grid"."""
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "single")
+        element.set(qn("w:sz"), "4")
+        element.set(qn("w:space"), "0")
+        element.set(qn("w:color"), "000000")
+        borders.append(element)
+    table._tbl.tblPr.append(borders)
+
+
+# --- sealing ------------------------------------------------------------------------------
+
+
+def seal_pdf(
+    pdf: bytes,
+    *,
+    signer: signers.Signer,
+    attachment_name: str,
+    attachment: bytes,
+    metadata: Mapping[str, str],
+    timestamper: TimeStamper | None = None,
+) -> bytes:
+    """Embed the signed DOCX and the record's metadata, then apply one PAdES signature.
+
+    metadata keys are PDF document-info names ("/Title", RECORD_ID_KEY, ...); RECORD_ID_KEY is
+    required because /verify uses it to recognise a damaged record as ours. Attachment and
+    metadata are written before signing so that the signature covers them.
+    """
+    if RECORD_ID_KEY not in metadata:
+        raise ValueError(f"metadata must carry {RECORD_ID_KEY}")
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.add_attachment(attachment_name, attachment)
+    writer.add_metadata(dict(metadata))
+    prepared = io.BytesIO()
+    writer.write(prepared)
+    signature_meta = signers.PdfSignatureMetadata(
+        field_name=SEAL_FIELD,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason="Sealed record of professional supervision",
+    )
+    sealed = signers.sign_pdf(
+        IncrementalPdfFileWriter(prepared), signature_meta, signer=signer, timestamper=timestamper
+    )
+    return sealed.getvalue()
+
+
+def finalise(
+    record_docx: bytes,
+    certificate: Mapping[str, Any],
+    *,
+    converter: PdfConverter,
+    signer: signers.Signer,
+    timestamper: TimeStamper | None = None,
+) -> bytes:
+    """Turn a signed-off record into its sealed PDF: certificate page, one conversion, seal."""
+    pdf = converter.convert(certificate_page_docx(record_docx, certificate))
+    record_id = str(certificate["record_id"])
+    metadata = {
+        "/Title": certificate["title"],
+        "/Subject": "Record of professional supervision",
+        RECORD_ID_KEY: record_id,
+        "/DocgenVersion": str(certificate["version"]),
+        "/DocgenDocxSha256": sha256_hex(record_docx),
+    }
+    return seal_pdf(
+        pdf,
+        signer=signer,
+        attachment_name=_attachment_name(record_id, certificate["version"]),
+        attachment=record_docx,
+        metadata=metadata,
+        timestamper=timestamper,
+    )
+
+
+def _attachment_name(record_id: str, version: object) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", f"record-{record_id}-v{version}") + ".docx"
+
+
+def sha256_hex(data: bytes) -> str:
+    """The hash stored for documents and shown on the certificate page."""
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- verification -------------------------------------------------------------------------
+
+
+def verify_pdf(
+    pdf: bytes,
+    trust_cert: asn1_x509.Certificate,
+    known_hash: Callable[[str], dict | None],
+    *,
+    tsa_certs: Iterable[asn1_x509.Certificate] = (),
+) -> Verdict:
+    """Say whether an uploaded PDF is a genuine, unaltered record sealed by us.
+
+    trust_cert is the organisation certificate (e.g. load_signer(...).signing_cert); tsa_certs
+    are the trusted timestamp authorities, needed only if records were timestamped.
+    Genuine needs our signature to validate with trust_cert as the only trust root AND to cover
+    the entire file: a sealed record never legitimately gains an incremental update, so anything
+    appended after the seal, even something pyHanko's diff policy would tolerate, is "altered".
+    A file that no longer parses, or whose signature cannot be read, is "altered" when it still
+    carries our record marker. A seal by some other certificate is "not_ours", even with our
+    metadata copied into it.
+    """
+    digest = sha256_hex(pdf)
+    details: dict[str, Any] = {"sha256": digest}
+    known = known_hash(digest)
+    if known is not None:
+        details["record"] = known
+    marked = RECORD_ID_KEY.encode() in pdf
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        signatures = reader.embedded_signatures
+        record_id = _record_id(reader)
+    except Exception as exc:  # any parse failure of a hostile upload is an answer, not a crash
+        return _unreadable(marked, details, f"the file cannot be read as a signed PDF: {exc}")
+    marked = marked or record_id is not None
+    claims = [(sig, _claims_ours(sig, trust_cert)) for sig in signatures]
+    ours = [sig for sig, claim in claims if claim is True]
+    if ours:
+        return _judge_our_seal(
+            pdf, ours[0], len(signatures), trust_cert, tsa_certs, record_id, details
+        )
+    if marked and (not signatures or any(claim is None for _, claim in claims)):
+        reason = "our seal is missing or unreadable"
+        return Verdict("altered", record_id, None, details | {"reason": reason})
+    return Verdict("not_ours", None, None, details | {"reason": "not sealed by this organisation"})
+
+
+def _unreadable(marked: bool, details: dict[str, Any], reason: str) -> Verdict:
+    return Verdict("altered" if marked else "not_ours", None, None, details | {"reason": reason})
+
+
+def _record_id(reader: PdfFileReader) -> str | None:
+    info = reader.trailer_view.get("/Info")
+    if info is None:
+        return None
+    value = info.get_object().get(RECORD_ID_KEY)
+    return None if value is None else str(value)
+
+
+def _claims_ours(sig: EmbeddedPdfSignature, trust_cert: asn1_x509.Certificate) -> bool | None:
+    """Does this signature present itself as our seal? None when it is too damaged to say.
+
+    Matching on name OR key OR issuer+serial means a flipped byte in any one of them still
+    reads as a damaged seal of ours ("altered") rather than someone else's.
+    """
+    try:
+        cert = sig.signer_cert
+        return (
+            cert.subject == trust_cert.subject
+            or cert.public_key.dump() == trust_cert.public_key.dump()
+            or (cert.issuer == trust_cert.issuer and cert.serial_number == trust_cert.serial_number)
+        )
+    except Exception:
+        return None
+
+
+def _judge_our_seal(
+    pdf: bytes,
+    sig: EmbeddedPdfSignature,
+    signature_count: int,
+    trust_cert: asn1_x509.Certificate,
+    tsa_certs: Iterable[asn1_x509.Certificate],
+    record_id: str | None,
+    details: dict[str, Any],
+) -> Verdict:
+    signed_by = sig.signer_cert.subject.human_friendly
+    try:
+        status = validate_pdf_signature(
+            sig,
+            signer_validation_context=ValidationContext(trust_roots=[trust_cert]),
+            ts_validation_context=ValidationContext(trust_roots=list(tsa_certs)),
+        )
+    except Exception as exc:
+        return Verdict("altered", record_id, signed_by, details | {"reason": f"seal fails: {exc}"})
+    problems = []
+    if not status.bottom_line:
+        problems.append("the seal does not validate")
+    if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        problems.append("content was added after sealing")
+    if signature_count != 1:
+        problems.append("the file carries more than one signature")
+    if not _container_untouched(pdf, sig):
+        problems.append("the signature container was modified")
+    if problems:
+        return Verdict("altered", record_id, signed_by, details | {"reason": "; ".join(problems)})
+    signed_at = status.signer_reported_dt
+    details |= {
+        "reason": "sealed by this organisation and unaltered",
+        "signed_at": signed_at.isoformat() if signed_at else None,
+    }
+    return Verdict("genuine", record_id, signed_by, details)
+
+
+def _container_untouched(pdf: bytes, sig: EmbeddedPdfSignature) -> bool:
+    """The /Contents hole is the one part of the file the signature cannot hash, and the CMS
+    parser ignores both hex letter case and whatever follows the DER value. So the hole must be
+    what a signer writes: the DER signature then zero padding, in hex of one letter case."""
+    hole = pdf[sig.byte_range[1] : sig.byte_range[2]]
+    content = sig.pkcs7_content
+    hex_digits = content.hex().encode()
+    return hole in (b"<" + hex_digits + b">", b"<" + hex_digits.upper() + b">") and not any(
+        content[_der_length(content) :]
+    )
+
+
+def _der_length(data: bytes) -> int:
+    """Total length of the DER value at the start of data (tag, length octets and contents)."""
+    first = data[1]
+    if first < 0x80:
+        return 2 + first
+    count = first & 0x7F
+    return 2 + count + int.from_bytes(data[2 : 2 + count], "big")
