@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from docgen.bootstrap import Services, build
 from docgen.config import Config, from_env
+from docgen.tasks import configure_tasks
 from workflows.errors import DomainError
 
 log = logging.getLogger("docgen")
@@ -34,6 +35,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app for a configuration (tests pass their own; otherwise from DOCGEN_* variables)."""
     config = config or from_env()
     services = build(config)
+    configure_tasks(services)
     app = Flask(__name__, instance_path=str(config.instance_path), static_url_path="/assets")
     app.config.update(
         SECRET_KEY=config.secret_key,

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from docgen.config import ConfigError
 from docgen.db import upgrade
 from docgen.models import Organisation
+from docgen.worker import start_embedded_consumer, worker_command
 from workflows import accounts, people
 from workflows.errors import DomainError
 
@@ -120,7 +121,11 @@ def run_command(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     click.echo(f"docgen is running at http://{host}:{port}/  (health: http://{host}:{port}/health)")
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    stop_worker = start_embedded_consumer(_services())
+    try:
+        run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    finally:
+        stop_worker()
 
 
 @cli.command("generate")
@@ -149,6 +154,9 @@ def generate_command(db: Any, team_name: str, session_date: dt.datetime, out_dir
     for path, data in files:  # written only once every draft was made: all or nothing
         path.write_bytes(data)
     click.echo(f"{len(files)} draft record(s) written to {out_dir}")
+
+
+cli.add_command(worker_command)
 
 
 def main() -> None:

@@ -58,3 +58,10 @@ class ProfileError(DomainError):
 
     status = 500
     code = "profile_invalid"
+
+
+class Gone(DomainError):
+    """A sign-off link that was used, expired, re-sent or belongs to an older version."""
+
+    status = 410
+    code = "link_gone"

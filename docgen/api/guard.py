@@ -5,7 +5,7 @@ from flask import g, request
 
 from docgen.models import Person
 from storage import audit
-from workflows import access
+from workflows import access, notifications
 
 
 def reason() -> str:
@@ -20,8 +20,6 @@ def read(supervisee: Person, object_type: str, object_id: int | str, action: str
                  reason=granted.reason, ip=request.remote_addr or "", detail={"basis": granted.basis})
     if granted.notify_supervisee:
         reader = g.account.person
-        from workflows import notifications
-
         notifications.queue_email(
             g.db, to=supervisee.email, subject="Your supervision records were read under break-glass access",
             text=(f"{reader.name} ({reader.job_title}) read your supervision {object_type.replace('_', ' ')} "

@@ -1,0 +1,72 @@
+"""Running Huey consumers: in their own process (`docgen worker`) or beside the web server
+(`docgen run`, the embedded default). Both use threads: tasks wait on SMTP and the database, not
+on the CPU.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from huey.consumer import Consumer
+
+from docgen.bootstrap import Services
+from docgen.config import ConfigError
+from docgen.tasks import configure_tasks, huey
+
+# Long enough for an SMTP conversation at its timeout to finish, so a stop does not cut a delivery
+# between "250 OK" and marking it sent (which would send it again).
+SHUTDOWN_TIMEOUT_SECONDS = 30.0
+
+
+class EmbeddedConsumer(Consumer):
+    """A consumer that leaves signal handling to its host process (the web server): Huey's own
+    handlers would swallow the Ctrl-C meant to stop `docgen run`, and may only be installed from
+    the main thread."""
+
+    def _set_signal_handlers(self) -> None:
+        """The host process owns the signals; it calls `stop` instead."""
+
+
+def _configure_queue_to_consume(services: Services) -> None:
+    configure_tasks(services)
+    if huey.immediate:
+        raise ConfigError("DOCGEN_TASKS_URL=memory runs tasks inline, so there is no queue to consume; "
+                          "use sqlite:///path or redis://...")
+
+
+def run_worker(services: Services, workers: int = 2) -> None:
+    """Consume tasks in this process until stopped.
+
+    SIGTERM (what service managers send) stops gracefully: running tasks finish first, up to
+    SHUTDOWN_TIMEOUT_SECONDS. SIGINT (Ctrl-C) stops at once; an interrupted delivery is sent again
+    later (at-least-once, see workflows.notifications).
+    """
+    _configure_queue_to_consume(services)
+    huey.create_consumer(workers=workers, worker_type="thread", graceful_signal="TERM",
+                         shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS).run()
+
+
+def start_embedded_consumer(services: Services, workers: int = 2) -> Callable[[], None]:
+    """Start consumer threads in this process and return the function that stops them gracefully.
+
+    With DOCGEN_TASKS_URL=memory tasks already run inline, so nothing is started.
+    """
+    configure_tasks(services)
+    if huey.immediate:
+        return lambda: None
+    consumer = EmbeddedConsumer(huey, workers=workers, worker_type="thread",
+                                shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
+    consumer.start()
+    return lambda: consumer.stop(graceful=True)
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Worker threads in this process.")
+@with_appcontext
+def worker_command(workers: int) -> None:
+    """Run background tasks (e-mail delivery, outbox sweep) until SIGTERM or Ctrl-C."""
+    click.echo(f"docgen worker: {workers} threads; stop with SIGTERM (graceful) or Ctrl-C")
+    run_worker(current_app.extensions["docgen"], workers=workers)
