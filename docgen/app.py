@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Flask, g, jsonify, request
@@ -14,6 +15,19 @@ from docgen.tasks import configure_tasks
 from workflows.errors import DomainError
 
 log = logging.getLogger("docgen")
+_LINK_TOKEN = re.compile(r"(/sign/)[A-Za-z0-9_-]+")
+
+
+class RedactLinkTokens(logging.Filter):
+    """Sign-off tokens appear in request paths; only their recipient may ever see them, so the
+    request log gets `/sign/[redacted]` instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(_LINK_TOKEN.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                                for a in (record.args if isinstance(record.args, tuple) else (record.args,)))
+        record.msg = _LINK_TOKEN.sub(r"\1[redacted]", str(record.msg))
+        return True
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -46,6 +60,9 @@ def create_app(config: Config | None = None) -> Flask:
         TESTING=config.env == "test",
     )
     app.extensions["docgen"] = services
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, RedactLinkTokens) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(RedactLinkTokens())
     _register_request_session(app, services)
     _register_errors(app)
     _register_headers(app)

@@ -16,7 +16,9 @@ from sqlalchemy import select
 
 from docgen.config import ConfigError
 from docgen.db import upgrade
+from docgen.finalisation import ensure_organisation_certificate
 from docgen.models import Organisation
+from docgen.report_cli import report_command
 from docgen.worker import start_embedded_consumer, worker_command
 from workflows import accounts, people
 from workflows.errors import DomainError
@@ -75,6 +77,8 @@ def init_command(demo: bool) -> None:
             db.add(org)
             db.flush()
         click.echo(f"Organisation: {org.name} (policy profile {services.profile.name})")
+        p12 = ensure_organisation_certificate(services.config, org.name)
+        click.echo(f"Organisation seal certificate: {p12}")
         if demo:
             from workflows.demo import DEMO_PASSWORD, seed_demo
 
@@ -156,7 +160,28 @@ def generate_command(db: Any, team_name: str, session_date: dt.datetime, out_dir
     click.echo(f"{len(files)} draft record(s) written to {out_dir}")
 
 
+@cli.command("verify")
+@click.argument("pdf", type=click.File("rb"))
+@with_appcontext
+def verify_command(pdf: Any) -> None:
+    """Say whether a PDF is a genuine, unaltered docgen record (exit 0), altered or not ours (exit 1)."""
+    from docgen import finalisation, seal
+
+    services = _services()
+    with services.sessions() as db:
+        verdict = seal.verify_pdf(pdf.read(), finalisation.signer(services.config).signing_cert,
+                                  lambda sha: finalisation.known_final_pdf(db, sha))
+    if verdict.status == "genuine":
+        known = verdict.details.get("record") or {}
+        signed = "; ".join(f"{s['name']} {s['at']}" for s in known.get("signatures", []))
+        click.echo(f"genuine and unaltered: {verdict.record_id} (signed by {signed or verdict.signed_by})")
+        return
+    click.echo(f"{verdict.status.replace('_', ' ')}: {verdict.details.get('reason', '')}".rstrip(": "))
+    sys.exit(1)
+
+
 cli.add_command(worker_command)
+cli.add_command(report_command)
 
 
 def main() -> None:

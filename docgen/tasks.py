@@ -108,3 +108,33 @@ def sweep_outbox() -> None:
         due = notifications.due_for_delivery(db, clock.now())
     for message_id in due:
         deliver_email(message_id)
+
+
+@huey.task(retries=3, retry_delay=30)
+def finalise_document(kind: str, document_id: int, version: int) -> None:
+    """Seal and file the final PDF of a signed version (does nothing if it already exists)."""
+    from docgen import finalisation
+
+    finalisation.finalise(services(), kind, document_id, version)
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def sweep_finalisation() -> None:
+    """Enqueue signed documents still without their final PDF (a lost task or a crash)."""
+    from docgen import finalisation
+
+    with services().sessions() as db:
+        pending = finalisation.unfinalised(db)
+    for kind, document_id, version in pending:
+        finalise_document(kind, document_id, version)
+
+
+@huey.periodic_task(crontab(minute="0"))
+def sign_off_deadlines() -> None:
+    """Hourly: reminders to waiting signers, escalation of overdue records."""
+    from workflows import deadlines
+
+    current = services()
+    with current.sessions.begin() as db:
+        deadlines.remind(db, current.profile, current.config.base_url)
+        deadlines.escalate(db, current.profile)

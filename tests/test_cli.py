@@ -84,3 +84,14 @@ def test_generate_drafts_a_record_per_supervisee_in_the_team(tmp_path: Path) -> 
     assert sorted(p.name for p in out.iterdir()) == names
     missing = _docgen(tmp_path, "generate", "--team", "Nowhere", "--date", "2026-11-23", "--out", str(out))
     assert missing.returncode == 2 and "Nowhere" in missing.stderr
+
+
+def test_request_log_never_shows_a_sign_off_token() -> None:
+    import logging
+
+    from docgen.app import RedactLinkTokens
+
+    token = "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg"
+    record = logging.LogRecord("werkzeug", logging.INFO, "", 0, '%s - - "%s" %s', ("127.0.0.1", f"GET /sign/{token} HTTP/1.1", "200"), None)
+    RedactLinkTokens().filter(record)
+    assert token not in record.getMessage() and "/sign/[redacted]" in record.getMessage()

@@ -8,27 +8,21 @@ A real SMTP server (aiosmtpd) on 127.0.0.1 captures what is sent. Tasks run inli
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from email.message import EmailMessage
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import Envelope
 
 from docgen import mailer
+from tests.mailbox import Mailbox, _free_port, smtp_server_on
 from docgen.bootstrap import Services, build
 from docgen.config import Config, ConfigError
 from docgen.models import OutboxMessage
@@ -42,45 +36,6 @@ ICS = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//docgen//EN\r\nMETHOD:REQUES
        b"UID:session-1@docgen\r\nDTSTART:20250310T100000Z\r\nSUMMARY:Supervision\r\nEND:VEVENT\r\n"
        b"END:VCALENDAR\r\n")
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-@dataclass
-class Mailbox:
-    """What the SMTP server on `port` has accepted."""
-
-    port: int
-    envelopes: list[Envelope] = field(default_factory=list)
-
-    def emails(self) -> list[EmailMessage]:
-        return [email.message_from_bytes(e.content, policy=email.policy.default)  # type: ignore[misc]
-                for e in self.envelopes]
-
-
-class _Capture:
-    def __init__(self, mailbox: Mailbox) -> None:
-        self.mailbox = mailbox
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Envelope) -> str:
-        self.mailbox.envelopes.append(envelope)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    # aiosmtpd cannot start on port 0 (TOOLING.md section 5), so ask the OS for one first.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def smtp_server_on(port: int) -> Iterator[Mailbox]:
-    mailbox = Mailbox(port)
-    controller = Controller(_Capture(mailbox), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield mailbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(scope="module")

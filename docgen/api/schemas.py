@@ -252,3 +252,50 @@ class AgreementOut(BaseModel):
     review_flag: str | None
     superseded_by_id: int | None
     fields: dict[str, str]
+
+
+class SignDecision(_In):
+    decision: str
+    confirm_name: str
+    comment: str = ""
+
+
+class CountersignIn(_In):
+    comment: str = ""
+
+
+class SignoffEventOut(BaseModel):
+    event: str
+    version: int
+    person_id: int | None
+    at: dt.datetime
+    comment: str
+
+
+class SignoffStatus(BaseModel):
+    status: str
+    version: int
+    events: list[SignoffEventOut]
+    final_pdf_sha256: str | None
+
+
+class DecisionOut(BaseModel):
+    status: str
+    version: int
+
+
+class LinkDocument(BaseModel):
+    number: str
+    title: str
+    status: str
+    version: int
+    signer_role: str
+    signer_name: str
+    document: dict[str, Any]
+
+
+class VerifyOut(BaseModel):
+    status: str
+    record_id: str | None
+    signed_by: str | None
+    details: dict[str, Any]

@@ -1,0 +1,35 @@
+"""Sign-off steps that need more than the domain: the Word file, storage and the task queue.
+
+Sending fixes the bytes to be signed (the rendered DOCX is filed before any link goes out);
+finalisation is enqueued only after the signing transaction commits, never run in a request.
+"""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from docgen import documents
+from docgen.bootstrap import Services
+from docgen.models import Person, Record
+from storage.filing import file_document
+from workflows import signoff
+from workflows.signoff import Caller, Document
+
+
+def send_for_signoff(services: Services, db: Session, document: Document, by: Person, caller: Caller) -> None:
+    """File this version's DOCX, then e-mail the first signer a link."""
+    if document.status == "changes_requested":
+        signoff.new_version(db, document, by)
+    data = (documents.record_docx(services, db, document) if isinstance(document, Record)
+            else documents.agreement_docx(services, db, document))
+    kind = "record" if isinstance(document, Record) else "agreement"
+    row = file_document(db, services.store, version=document.version, kind="docx", data=data, **{kind: document})
+    signoff.send(db, services.profile, document, by, docx=row, base_url=services.config.base_url, caller=caller)
+
+
+def enqueue_finalisation(document: Document) -> None:
+    """Ask the worker for the sealed PDF; call after the commit that made the document signed."""
+    if document.status != "signed":
+        return
+    from docgen.tasks import finalise_document
+
+    finalise_document("record" if isinstance(document, Record) else "agreement", document.id, document.version)

@@ -1,0 +1,155 @@
+"""Filing a document: the object in the store and its `DocumentVersion` row, both or neither.
+
+The store and the database cannot share a transaction, so the order is fixed: the object is
+written and read back first (a row never points at bytes that are not there), then the row is
+added in the caller's transaction. If that transaction does not commit (an error, a rollback, a
+session closed without committing) the object is destroyed again, so no unreferenced copy of a
+supervision record is left behind: personal data nobody could find to destroy.
+
+Protection (retention date, legal hold) is applied only once the row has committed. Applied at
+upload it would make an orphan undeletable: S3 Object Lock in COMPLIANCE mode keeps an object
+for years whatever anyone asks. The cost is a window of milliseconds in which a committed object
+is not yet locked; the database's legal holds and the retention run still govern it then.
+Objects are tied to the outermost transaction: a SAVEPOINT rolled back on its own keeps them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Iterator
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from docgen.models import Agreement, DocumentVersion, Record
+from storage.backends.base import DocumentStore, IntegrityError, StorageError
+from workflows.errors import InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+KINDS = {"docx": "docx", "signed_docx": "docx", "final_pdf": "pdf"}
+_PENDING = "docgen.filing.pending"
+
+
+@dataclass(frozen=True)
+class _Filed:
+    """An object written in a transaction that has not committed yet."""
+
+    store: DocumentStore
+    key: str
+    retain_until: dt.date | None
+    legal_hold: bool
+
+
+def storage_key(owner: Record | Agreement, version: int, kind: str) -> str:
+    """A key nobody can guess or derive from an id: ids are sequential, the suffix is random."""
+    what = "record" if isinstance(owner, Record) else "agreement"
+    return (f"people/{owner.supervisee_id}/{what}-{owner.id}/v{version}/"
+            f"{kind}-{secrets.token_hex(16)}.{KINDS[kind]}")
+
+
+def file_document(db: Session, store: DocumentStore, *, record: Record | None = None,
+                  agreement: Agreement | None = None, version: int, kind: str, data: bytes,
+                  retain_until: dt.date | None = None, legal_hold: bool = False) -> DocumentVersion:
+    """Store `data` for a record or an agreement and add its row to the caller's transaction.
+
+    The object is verified by reading it back before the row exists; it is destroyed again if
+    the transaction ends without a commit, and protected as asked once it commits.
+    """
+    owner = _owner(record, agreement)
+    if kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", "kind")
+    if version < 1:
+        raise InvalidInput("version starts at 1", "version")
+    digest = hashlib.sha256(data).hexdigest()
+    key = storage_key(owner, version, kind)
+    stored = store.put(key, data)
+    _track(db, _Filed(store, key, retain_until, legal_hold))
+    if stored.sha256 != digest or hashlib.sha256(store.get(key)).hexdigest() != digest:
+        raise IntegrityError(f"{key} did not read back as filed")  # the rollback removes it
+    row = DocumentVersion(record_id=record.id if record else None,
+                          agreement_id=agreement.id if agreement else None, version=version, kind=kind,
+                          storage_key=key, sha256=digest, size=len(data))
+    db.add(row)
+    db.flush()
+    return row
+
+
+def _owner(record: Record | None, agreement: Agreement | None) -> Record | Agreement:
+    if record is not None and agreement is None:
+        return record
+    if agreement is not None and record is None:
+        return agreement
+    raise InvalidInput("a document belongs to exactly one record or agreement", "record_id")
+
+
+def _track(db: Session, filed: _Filed) -> None:
+    """Remember an uncommitted object on the session; hook its commit and its end once."""
+    if not event.contains(db, "after_commit", _protect_committed):
+        event.listen(db, "after_commit", _protect_committed)
+        event.listen(db, "after_transaction_end", _discard_uncommitted)
+    db.info.setdefault(_PENDING, []).append(filed)
+
+
+def _protect_committed(db: Session) -> None:
+    """The rows are durable: lock the objects as asked (failures are logged, not raised, because
+    the caller's commit has already succeeded)."""
+    for filed in db.info.pop(_PENDING, []):
+        try:
+            if filed.retain_until is not None:
+                filed.store.set_retention(filed.key, filed.retain_until)
+            if filed.legal_hold:
+                filed.store.set_legal_hold(filed.key, True)
+        except StorageError:
+            log.exception("filed %s but could not protect it in the store", filed.key)
+
+
+def _discard_uncommitted(db: Session, transaction: SessionTransaction) -> None:
+    """The outermost transaction ended without committing: remove what it filed."""
+    if transaction.parent is not None:
+        return
+    for filed in db.info.pop(_PENDING, []):
+        try:
+            filed.store.destroy(filed.key)
+        except StorageError:
+            log.exception("could not remove %s, filed in a transaction that rolled back", filed.key)
+
+
+def _version(db: Session, version: DocumentVersion | int) -> DocumentVersion:
+    row = db.get(DocumentVersion, version) if isinstance(version, int) else version
+    if row is None:
+        raise NotFound(f"no document version {version}", "id")
+    if row.destroyed_at is not None:
+        raise NotFound(f"document version {row.id} was destroyed on {row.destroyed_at:%Y-%m-%d}", "id")
+    return row
+
+
+def read_document(db: Session, store: DocumentStore, version: DocumentVersion | int) -> bytes:
+    """The filed bytes, checked against the row's SHA-256 as well as the store's own check, so an
+    object swapped onto another row's key is caught too."""
+    row = _version(db, version)
+    data = store.get(row.storage_key)
+    if hashlib.sha256(data).hexdigest() != row.sha256:
+        raise IntegrityError(f"document version {row.id} does not match its recorded SHA-256")
+    return data
+
+
+def stream_document(db: Session, store: DocumentStore, version: DocumentVersion | int,
+                    chunk_size: int = 1 << 16) -> Iterator[bytes]:
+    """The filed bytes in chunks; the SHA-256 is checked at the end, so treat the output as
+    unverified until the iterator is exhausted (it raises IntegrityError on a mismatch)."""
+    row = _version(db, version)
+    key, expected = row.storage_key, row.sha256
+    return _checked_chunks(store.iter_chunks(key, chunk_size), key, expected)
+
+
+def _checked_chunks(chunks: Iterator[bytes], key: str, expected: str) -> Iterator[bytes]:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+        yield chunk
+    if digest.hexdigest() != expected:
+        raise IntegrityError(f"{key} does not match its recorded SHA-256")

@@ -1,0 +1,231 @@
+"""Sign-off as people do it: the supervisee follows a real e-mailed link, then the supervisor
+countersigns; the sealed PDF is filed and anyone can verify it.
+
+A real SMTP server (aiosmtpd) captures the mail; tasks run inline, so finalisation uses this
+process's warm LibreOffice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from dataclasses import replace
+from typing import Any, Iterator
+
+import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from pypdf import PdfReader
+
+from docgen import finalisation
+from docgen.config import Config
+from tests.mailbox import Mailbox, _free_port, smtp_server_on, text_of
+from workflows import clock
+
+pytestmark = pytest.mark.libreoffice
+LINK = re.compile(r"https://docgen\.example\.org/sign/([A-Za-z0-9_-]{43})")
+
+
+@pytest.fixture(scope="module")
+def smtp_server() -> Iterator[Mailbox]:
+    with smtp_server_on(_free_port()) as mailbox:
+        yield mailbox
+
+
+@pytest.fixture
+def mailbox(smtp_server: Mailbox) -> Mailbox:
+    smtp_server.envelopes.clear()
+    return smtp_server
+
+
+@pytest.fixture
+def config(config: Config, smtp_server: Mailbox) -> Config:
+    config = replace(config, smtp_port=smtp_server.port, base_url="https://docgen.example.org")
+    config.instance_path.mkdir(parents=True, exist_ok=True)
+    finalisation.ensure_organisation_certificate(config, "Knowsley Council")
+    return config
+
+
+def _link_for(mailbox: Mailbox, address: str) -> str:
+    """The token in the newest e-mail to this address, as the recipient would click it."""
+    for message in reversed(mailbox.emails()):
+        if message["To"] == address:
+            match = LINK.search(text_of(message))
+            assert match, text_of(message)
+            return match.group(1)
+    raise AssertionError(f"no e-mail to {address}: {[m['To'] for m in mailbox.emails()]}")
+
+
+def _draft(client: Any, org: Any, day: str = "2026-11-02") -> int:
+    record = client.post("/api/v1/records", json={"supervisee_id": org.ids["worker"], "session_date": day},
+                         headers=org.auth("manager")).json
+    client.patch(f"/api/v1/records/{record['id']}", headers=org.auth("manager"), json={
+        "welfare": {"discussion": "Settled after the team move."},
+        "actions": [{"section": "welfare", "text": "Take the flexi day owed", "due": "end of month"}]})
+    return record["id"]
+
+
+def _send(client: Any, org: Any, record_id: int) -> dict[str, Any]:
+    response = client.post(f"/api/v1/records/{record_id}/send", headers=org.auth("manager"))
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def _sign(client: Any, token: str, decision: str, name: str, comment: str = "") -> Any:
+    return client.post(f"/api/v1/sign/{token}", json={"decision": decision, "confirm_name": name, "comment": comment},
+                       headers={"User-Agent": "Mozilla/5.0 (test)"}, environ_base={"REMOTE_ADDR": "10.1.2.3"})
+
+
+WORKER, MANAGER = "worker@knowsley.example.org", "manager@knowsley.example.org"
+
+
+def test_record_goes_from_draft_to_sealed_pdf_anyone_can_verify(client: Any, org: Any, mailbox: Mailbox,
+                                                                 app: Any) -> None:
+    record_id = _draft(client, org)
+    sent = _send(client, org, record_id)
+    assert sent["status"] == "awaiting_supervisee"
+    assert "token" not in str(sent) and "/sign/" not in str(sent)
+
+    token = _link_for(mailbox, WORKER)
+    view = client.get(f"/api/v1/sign/{token}")
+    assert view.status_code == 200 and view.json["signer_name"] == "Alex Morgan"
+    assert view.json["document"]["sections"]["welfare"]["discussion"] == "Settled after the team move."
+    assert _sign(client, token, "agree", "alex  morgan").json["status"] == "awaiting_supervisor"
+
+    manager_token = _link_for(mailbox, MANAGER)
+    assert _sign(client, manager_token, "agree", "Sam Whitfield").json["status"] == "signed"
+
+    status = client.get(f"/api/v1/records/{record_id}/signoff", headers=org.auth("manager")).json
+    assert status["status"] == "signed" and status["final_pdf_sha256"]
+    assert [e["event"] for e in status["events"]] == ["filed", "sent", "opened", "agreed", "sent", "countersigned"]
+
+    pdf = client.get(f"/api/v1/records/{record_id}/pdf", headers=org.auth("worker")).data
+    signer = finalisation.signer(app.extensions["docgen"].config)
+    embedded = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
+    result = validate_pdf_signature(embedded, ValidationContext(trust_roots=[signer.signing_cert]))
+    assert result.intact and result.valid and result.bottom_line
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Signature and audit certificate" in text and "10.1.2.3" in text and "Alex Morgan" in text
+
+    genuine = client.post("/api/v1/verify", data={"file": (io.BytesIO(pdf), "record.pdf")})
+    assert genuine.json["status"] == "genuine" and genuine.json["record_id"] == f"R-{record_id:06d}"
+    assert [s["name"] for s in genuine.json["details"]["record"]["signatures"]] == ["Alex Morgan", "Sam Whitfield"]
+    flipped = bytearray(pdf)
+    flipped[len(flipped) // 3] ^= 0x01
+    altered = client.post("/api/v1/verify", data={"file": (io.BytesIO(bytes(flipped)), "record.pdf")})
+    assert altered.json["status"] == "altered"
+
+
+def test_disagreement_goes_back_to_the_supervisor_and_a_new_version_kills_old_links(
+        client: Any, org: Any, mailbox: Mailbox) -> None:
+    record_id = _draft(client, org)
+    _send(client, org, record_id)
+    first = _link_for(mailbox, WORKER)
+    missing = _sign(client, first, "disagree", "Alex Morgan")
+    assert missing.status_code == 422 and missing.json["error"]["field"] == "comment"
+    assert _sign(client, first, "disagree", "Alex Morgan", "The flexi day was agreed as two days").json[
+        "status"] == "changes_requested"
+    told = [m for m in mailbox.emails() if m["To"] == MANAGER]
+    assert told and "two days" in text_of(told[-1])
+
+    client.patch(f"/api/v1/records/{record_id}", headers=org.auth("manager"), json={"decisions": "Two flexi days agreed."})
+    again = _send(client, org, record_id)
+    assert again["version"] == 2 and again["status"] == "awaiting_supervisee"
+    assert client.get(f"/api/v1/sign/{first}").status_code == 410
+    second = _link_for(mailbox, WORKER)
+    assert second != first
+    assert _sign(client, second, "agree_with_comment", "Alex Morgan", "Thanks for correcting it").json[
+        "status"] == "awaiting_supervisor"
+
+
+def test_supervisor_may_finalise_over_a_recorded_disagreement(client: Any, org: Any, mailbox: Mailbox) -> None:
+    record_id = _draft(client, org)
+    _send(client, org, record_id)
+    _sign(client, _link_for(mailbox, WORKER), "disagree", "Alex Morgan", "I did not agree to the deadline")
+    signed = client.post(f"/api/v1/records/{record_id}/countersign", json={"comment": "Discuss next session"},
+                         headers=org.auth("manager"))
+    assert signed.status_code == 200 and signed.json["status"] == "signed"
+    pdf = client.get(f"/api/v1/records/{record_id}/pdf", headers=org.auth("manager")).data
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "I did not agree to the deadline" in text
+
+
+def test_used_expired_and_unknown_links_are_refused(client: Any, org: Any, mailbox: Mailbox) -> None:
+    record_id = _draft(client, org)
+    _send(client, org, record_id)
+    token = _link_for(mailbox, WORKER)
+    assert _sign(client, token, "agree", "Alex Morgan").status_code == 200
+    reused = _sign(client, token, "agree", "Alex Morgan")
+    assert reused.status_code == 410 and "already been used" in reused.json["error"]["message"]
+    assert client.get("/api/v1/sign/" + "x" * 43).status_code == 404
+
+    other = _draft(client, org, "2026-11-16")
+    _send(client, org, other)
+    late = _link_for(mailbox, WORKER)
+    clock.set_clock(lambda: dt.datetime.utcnow() + dt.timedelta(days=15))
+    expired = client.get(f"/api/v1/sign/{late}")
+    assert expired.status_code == 410 and "expired" in expired.json["error"]["message"]
+
+
+def test_resending_kills_the_old_link(client: Any, org: Any, mailbox: Mailbox) -> None:
+    record_id = _draft(client, org)
+    _send(client, org, record_id)
+    old = _link_for(mailbox, WORKER)
+    assert client.post(f"/api/v1/records/{record_id}/resend", headers=org.auth("manager")).status_code == 200
+    assert client.get(f"/api/v1/sign/{old}").status_code == 410
+    assert client.get(f"/api/v1/sign/{_link_for(mailbox, WORKER)}").status_code == 200
+
+
+def test_wrong_people_and_illegal_steps_are_refused(client: Any, org: Any, mailbox: Mailbox) -> None:
+    record_id = _draft(client, org)
+    early = client.post(f"/api/v1/records/{record_id}/countersign", json={}, headers=org.auth("manager"))
+    assert early.status_code == 409 and "draft" in early.json["error"]["message"]
+    assert client.post(f"/api/v1/records/{record_id}/send", headers=org.auth("worker")).status_code == 403
+    _send(client, org, record_id)
+    twice = client.post(f"/api/v1/records/{record_id}/send", headers=org.auth("manager"))
+    assert twice.status_code == 409
+    token = _link_for(mailbox, WORKER)
+    wrong_name = _sign(client, token, "agree", "Sam Whitfield")
+    assert wrong_name.status_code == 422 and wrong_name.json["error"]["field"] == "confirm_name"
+    someone_else = client.post(f"/api/v1/sign/{token}", json={"decision": "agree", "confirm_name": "Alex Morgan"},
+                               headers=org.auth("asye"))
+    assert someone_else.status_code == 403
+    edit = client.patch(f"/api/v1/records/{record_id}", json={"decisions": "late edit"}, headers=org.auth("manager"))
+    assert edit.status_code == 409
+    assert _sign(client, token, "agree", "Alex Morgan").status_code == 200  # the link still works for its owner
+
+
+def test_reminder_sends_a_fresh_link_and_overdue_records_escalate(client: Any, org: Any, mailbox: Mailbox,
+                                                                  app: Any) -> None:
+    from workflows import deadlines
+
+    services = app.extensions["docgen"]
+    record_id = _draft(client, org, "2026-11-02")
+    _send(client, org, record_id)
+    first = _link_for(mailbox, WORKER)
+    sent_at = dt.datetime.utcnow()
+    with services.sessions.begin() as db:
+        assert deadlines.remind(db, services.profile, services.config.base_url, sent_at + dt.timedelta(days=1)) == 0
+        assert deadlines.remind(db, services.profile, services.config.base_url, sent_at + dt.timedelta(days=2, hours=1)) == 1
+    assert client.get(f"/api/v1/sign/{first}").status_code == 410
+    assert _link_for(mailbox, WORKER) != first
+    with services.sessions.begin() as db:
+        assert deadlines.escalate(db, services.profile, dt.date(2026, 11, 30)) == 1
+        assert deadlines.escalate(db, services.profile, dt.date(2026, 12, 1)) == 0  # once per version
+    escalation = [m for m in mailbox.emails() if m["To"] == "head@knowsley.example.org"]
+    assert escalation and "Overdue supervision record" in escalation[-1]["Subject"]
+
+
+def test_conversion_survives_libreoffice_being_killed(client: Any, org: Any, mailbox: Mailbox) -> None:
+    import os
+    import signal
+
+    converter = finalisation.converter()
+    os.killpg(os.getpgid(converter.pid), signal.SIGKILL)
+    record_id = _draft(client, org)
+    _send(client, org, record_id)
+    _sign(client, _link_for(mailbox, WORKER), "agree", "Alex Morgan")
+    _sign(client, _link_for(mailbox, MANAGER), "agree", "Sam Whitfield")
+    status = client.get(f"/api/v1/records/{record_id}/signoff", headers=org.auth("manager")).json
+    assert status["status"] == "signed" and status["final_pdf_sha256"]

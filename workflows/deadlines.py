@@ -1,0 +1,74 @@
+"""Reminders to the signer who is waiting, and escalation when a record is overdue.
+
+A record is due 5 working days after the session (Record.due_date, K). Reminders go on the
+profile's schedule (days after the link was sent); since only a link's hash is kept, a reminder
+carries a fresh link and the old one dies. Escalation goes once per version to the supervisor's
+line manager (S §9, H §13: first the supervisor, then their manager).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docgen.models import Agreement, Record, SignoffEvent, SignoffLink
+from workflows import clock, notifications, signoff
+from workflows.profiles import Profile
+from workflows.signoff import Caller
+
+
+def remind(db: Session, profile: Profile, base_url: str, now: dt.datetime | None = None) -> int:
+    """Re-send links whose next reminder is due; returns how many were sent."""
+    now = now or clock.now()
+    schedule = profile.signoff.reminder_days
+    sent = 0
+    open_links = db.scalars(select(SignoffLink).where(SignoffLink.used_at.is_(None), SignoffLink.invalidated_at.is_(None),
+                                                      SignoffLink.expires_at > now))
+    for link in list(open_links):
+        first_sent = _first_sent(db, link)
+        if link.reminders_sent >= len(schedule) or now < first_sent + dt.timedelta(days=schedule[link.reminders_sent]):
+            continue
+        document = db.get(Record, link.record_id) if link.record_id else db.get(Agreement, link.agreement_id)
+        count = link.reminders_sent + 1
+        signoff.resend(db, profile, document, document.supervisor, base_url=base_url, caller=Caller())
+        newest = db.scalar(select(SignoffLink).where(SignoffLink.signer_id == link.signer_id,
+                                                     SignoffLink.used_at.is_(None), SignoffLink.invalidated_at.is_(None))
+                           .order_by(SignoffLink.id.desc()))
+        newest.reminders_sent = count
+        newest.created_at = first_sent  # the schedule counts from the first sending
+        sent += 1
+    db.flush()
+    return sent
+
+
+def _first_sent(db: Session, link: SignoffLink) -> dt.datetime:
+    owner = SignoffEvent.record_id == link.record_id if link.record_id else SignoffEvent.agreement_id == link.agreement_id
+    first = db.scalar(select(SignoffEvent.at).where(owner, SignoffEvent.version == link.version,
+                                                    SignoffEvent.event == "sent", SignoffEvent.person_id == link.signer_id)
+                      .order_by(SignoffEvent.at))
+    return first or link.created_at
+
+
+def escalate(db: Session, profile: Profile, today: dt.date | None = None) -> int:
+    """E-mail the supervisor's line manager about records overdue for sign-off (once per version)."""
+    today = today or clock.today()
+    cutoff = today - dt.timedelta(days=profile.signoff.escalate_after_days)
+    escalated = 0
+    for record in db.scalars(select(Record).where(Record.status != "signed", Record.due_date < cutoff)):
+        done = db.scalar(select(SignoffEvent.id).where(SignoffEvent.record_id == record.id,
+                                                       SignoffEvent.version == record.version,
+                                                       SignoffEvent.event == "escalated"))
+        manager = record.supervisor.line_manager
+        if done is not None or manager is None:
+            continue
+        notifications.queue_email(
+            db, to=manager.email, subject=f"Overdue supervision record: {record.supervisee.name}",
+            text=(f"{signoff.title(record)} for {record.supervisee.name}, supervised by {record.supervisor.name}, "
+                  f"was due to be completed and signed by {record.due_date:%-d %B %Y} and is still "
+                  f"{record.status.replace('_', ' ')}.\n\nYou are told as {record.supervisor.name}'s line manager.\n"))
+        db.add(SignoffEvent(record_id=record.id, version=record.version, event="escalated", person_id=manager.id,
+                            at=clock.now()))
+        escalated += 1
+    db.flush()
+    return escalated
