@@ -1,0 +1,55 @@
+"""`docgen report`: the compliance report for a team, a service or the organisation, at the terminal."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from workflows import compliance, people
+from workflows.errors import InvalidInput
+
+
+def _date(value: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{option} must be a date like 2026-04-01, not '{value}'", option) from None
+
+
+def _print_table(report: compliance.Report) -> None:
+    click.echo(f"{report.scope}: {report.start:%-d %B %Y} to {report.end:%-d %B %Y} (as at {report.as_at:%-d %B %Y})")
+    click.echo("")
+    width = max(len(m.label) for m in report.measures)
+    click.echo(f"{'Measure':<{width}}  {'Met':>5}  {'Of':>5}  {'Percent':>8}")
+    for row in compliance.report_table(report):
+        click.echo(f"{row['measure']:<{width}}  {row['count']:>5}  {row['total']:>5}  {row['percent']:>8}")
+    for title, items in (("Overdue", report.overdue), ("Agreements out of date", report.agreements_out_of_date)):
+        click.echo("")
+        click.echo(f"{title}: {len(items)}")
+        for item in items:
+            click.echo(f"  {item.due_on:%d %b %Y}  {item.supervisee_name} (supervisor {item.supervisor_name}): {item.label}")
+
+
+@click.command("report")
+@click.option("--team", help="Team name; without --team or --service, the whole organisation.")
+@click.option("--service", help="Service name (all its teams).")
+@click.option("--from", "start", required=True, help="First day of the period, YYYY-MM-DD.")
+@click.option("--to", "end", required=True, help="Last day of the period, YYYY-MM-DD.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+@with_appcontext
+def report_command(team: str | None, service: str | None, start: str, end: str, as_csv: bool) -> None:
+    """Supervision compliance over a period: held on time, records signed in time, overdue, agreements."""
+    if team and service:
+        raise InvalidInput("give --team or --service, not both", "--service")
+    services: Any = current_app.extensions["docgen"]
+    with services.sessions() as db:
+        team_id = people.team_by_name(db, team).id if team else None
+        report = compliance.team_report(db, services.profile, start=_date(start, "--from"), end=_date(end, "--to"),
+                                        team_id=team_id, service=service)
+    if as_csv:
+        click.echo(compliance.report_csv(report), nl=False)
+    else:
+        _print_table(report)

@@ -1,0 +1,171 @@
+"""Planning supervision sessions ahead, with calendar invitations that land in Outlook.
+
+H plans sessions up to six months ahead and has a cancelled session rescheduled "within the next
+five working days" by whoever cancelled it; the profile holds both numbers. An invitation is an
+iCalendar REQUEST (RFC 5546) with a stable UID: a moved session keeps its UID and bumps SEQUENCE
+so calendars update the meeting rather than add a second; a cancellation is a CANCEL with the same
+UID. Invitations go through the outbox in the same transaction as the change they report.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vCalAddress, vText
+from sqlalchemy.orm import Session
+
+from docgen.models import OutboxMessage, Person, PlannedSession
+from workflows import clock
+from workflows.errors import Conflict, InvalidInput, NotFound
+from workflows.profiles import Profile
+
+LONDON = ZoneInfo("Europe/London")  # times are stored in UTC; people read them in UK time
+MAX_MINUTES = 8 * 60
+
+
+def get_session(db: Session, session_id: int) -> PlannedSession:
+    session = db.get(PlannedSession, session_id)
+    if session is None:
+        raise NotFound(f"no planned session with id {session_id}", "id")
+    return session
+
+
+def _check_time(profile: Profile, starts_at: dt.datetime, minutes: int, today: dt.date) -> None:
+    """Sessions are planned from now up to the profile's planning horizon (H: six months)."""
+    if starts_at < clock.now():
+        raise InvalidInput("starts_at is in the past", "starts_at")
+    horizon = profile.planning_horizon.after(today)
+    if starts_at.date() > horizon:
+        raise InvalidInput(f"starts_at is beyond the planning horizon of {profile.planning_horizon.text} "
+                           f"(latest {horizon:%d %B %Y})", "starts_at")
+    if not 1 <= minutes <= MAX_MINUTES:
+        raise InvalidInput(f"minutes must be between 1 and {MAX_MINUTES}", "minutes")
+
+
+def plan_session(db: Session, profile: Profile, supervisee: Person, supervisor: Person, starts_at: dt.datetime,
+                 today: dt.date, *, minutes: int = 60, location: str = "") -> PlannedSession:
+    """Plan a session (naive UTC `starts_at`) and send both people the invitation.
+
+    The supervisor need not be the current one: H §9 has cover arranged when the supervisor is
+    absent.
+    """
+    if supervisee.id == supervisor.id:
+        raise InvalidInput("a person cannot supervise themselves", "supervisor_id")
+    if supervisee.status == "leaver":
+        raise Conflict(f"{supervisee.name} has left", "supervisee_id")
+    _check_time(profile, starts_at, minutes, today)
+    session = PlannedSession(supervisee_id=supervisee.id, supervisor_id=supervisor.id, starts_at=starts_at,
+                             minutes=minutes, location=location.strip(), status="planned", ics_sequence=0,
+                             uid=f"{uuid.uuid4()}@docgen")
+    db.add(session)
+    db.flush()
+    _invite(db, session, supervisee, supervisor)
+    return session
+
+
+def cancel(db: Session, session: PlannedSession, by: Person, today: dt.date) -> PlannedSession:
+    """Cancel a planned session; it must be rebooked within the profile's working days."""
+    if session.status != "planned":
+        raise Conflict(f"the session is {session.status} and cannot be cancelled", "status")
+    session.status = "cancelled"
+    session.cancelled_on = today
+    session.cancelled_by_id = by.id
+    session.ics_sequence += 1
+    db.flush()
+    _invite(db, session, _person(db, session.supervisee_id), _person(db, session.supervisor_id))
+    return session
+
+
+def rebook(db: Session, profile: Profile, session: PlannedSession, starts_at: dt.datetime, today: dt.date, *,
+           minutes: int | None = None, location: str | None = None) -> PlannedSession:
+    """Move a planned session, or book the replacement of a cancelled one.
+
+    A planned session keeps its UID and bumps SEQUENCE (the calendar entry moves). A cancelled
+    one gets a new session, linked from the old by `rebooked_as_id`, which settles the rebooking.
+    """
+    minutes = session.minutes if minutes is None else minutes
+    location = session.location if location is None else location.strip()
+    _check_time(profile, starts_at, minutes, today)
+    supervisee, supervisor = _person(db, session.supervisee_id), _person(db, session.supervisor_id)
+    if session.status == "planned":
+        session.starts_at, session.minutes, session.location = starts_at, minutes, location
+        session.ics_sequence += 1
+        db.flush()
+        _invite(db, session, supervisee, supervisor)
+        return session
+    if session.status != "cancelled" or session.rebooked_as_id is not None:
+        state = "already rebooked" if session.rebooked_as_id else session.status
+        raise Conflict(f"the session is {state} and cannot be rebooked", "status")
+    new = plan_session(db, profile, supervisee, supervisor, starts_at, today, minutes=minutes, location=location)
+    session.rebooked_as_id = new.id
+    db.flush()
+    return new
+
+
+def _person(db: Session, person_id: int) -> Person:
+    person = db.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"no person with id {person_id}", "id")
+    return person
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _address(person: Person, role: str | None = None) -> vCalAddress:
+    address = vCalAddress(f"mailto:{person.email}")
+    address.params["CN"] = vText(person.name)
+    if role:
+        address.params["ROLE"] = vText(role)
+        address.params["PARTSTAT"] = vText("NEEDS-ACTION")
+        address.params["RSVP"] = vText("TRUE")
+    return address
+
+
+def ics_for(session: PlannedSession, organiser: Person, attendee: Person) -> bytes:
+    """The session as an iCalendar invitation: METHOD:REQUEST, or METHOD:CANCEL once cancelled."""
+    cancelled = session.status == "cancelled"
+    supervisee_name = attendee.name if attendee.id == session.supervisee_id else "your supervisee"
+    cal = Calendar()
+    cal.add("prodid", "-//docgen//supervision//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "CANCEL" if cancelled else "REQUEST")
+    event = Event()
+    event.add("uid", session.uid)
+    event.add("sequence", session.ics_sequence)
+    event.add("dtstamp", _utc(clock.now()))
+    event.add("dtstart", _utc(session.starts_at))
+    event.add("dtend", _utc(session.starts_at + dt.timedelta(minutes=session.minutes)))
+    event.add("summary", f"Supervision: {organiser.name} with {supervisee_name}")
+    if session.location:
+        event.add("location", session.location)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    event.add("class", "CONFIDENTIAL")
+    event["organizer"] = _address(organiser)
+    event.add("attendee", _address(attendee, "REQ-PARTICIPANT"))
+    cal.add_component(event)
+    return cal.to_ical()
+
+
+def _when(session: PlannedSession) -> str:
+    local = _utc(session.starts_at).astimezone(LONDON)
+    return f"{local:%A %-d %B %Y at %H:%M} (UK time), {session.minutes} minutes"
+
+
+def _invite(db: Session, session: PlannedSession, supervisee: Person, supervisor: Person) -> None:
+    """Write one outbox message with the .ics to each of the two people, organised by the supervisor."""
+    cancelled = session.status == "cancelled"
+    method = "CANCEL" if cancelled else "REQUEST"
+    for attendee, other in ((supervisee, supervisor), (supervisor, supervisee)):
+        subject = ("Cancelled: " if cancelled else "Supervision: ") + f"{supervisee.name} and {supervisor.name}"
+        body = (f"{'Cancelled' if cancelled else 'Planned'}: supervision with {other.name} on {_when(session)}"
+                + (f", {session.location}" if session.location else "") + ".\n")
+        data = ics_for(session, supervisor, attendee)
+        db.add(OutboxMessage(to_address=attendee.email, subject=subject, text_body=body, attachments=[{
+            "filename": "supervision.ics", "content_type": f"text/calendar; method={method}",
+            "data_b64": base64.b64encode(data).decode("ascii")}]))
+    db.flush()
