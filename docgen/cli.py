@@ -19,6 +19,7 @@ from docgen.db import upgrade
 from docgen.finalisation import ensure_organisation_certificate
 from docgen.models import Organisation
 from docgen.report_cli import report_command
+from docgen.storage_cli import audit_group, export_command, hold_group, retention_group
 from docgen.worker import start_embedded_consumer, worker_command
 from workflows import accounts, people
 from workflows.errors import DomainError
@@ -180,8 +181,8 @@ def verify_command(pdf: Any) -> None:
     sys.exit(1)
 
 
-cli.add_command(worker_command)
-cli.add_command(report_command)
+for command in (worker_command, report_command, retention_group, export_command, audit_group, hold_group):
+    cli.add_command(command)
 
 
 def main() -> None:

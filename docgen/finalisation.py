@@ -20,7 +20,7 @@ from docgen.bootstrap import Services
 from docgen.config import Config
 from docgen.models import Agreement, DocumentVersion, Record
 from docgen.pdf import Converter
-from storage import audit
+from storage import audit, retention
 from storage.filing import file_document
 from workflows import signoff
 
@@ -98,8 +98,10 @@ def finalise(services: Services, kind: str, document_id: int, version: int) -> D
         docx = services.store.get(docx_row.storage_key)
         pdf = seal.finalise(docx, signoff.certificate(db, document), converter=converter(),
                             signer=signer(services.config))
+        protection = retention.protection_for(db, services.profile, services.store, document.supervisee,
+                                              document if isinstance(document, Record) else None)
         row = file_document(db, services.store, version=version, kind="final_pdf", data=pdf,
-                            **{kind: document})
+                            retain_until=protection.retain_until, legal_hold=protection.legal_hold, **{kind: document})
         audit.record(db, "document.finalise", object_type=kind, object_id=document.id,
                      detail={"version": version, "sha256": row.sha256})
         db.commit()

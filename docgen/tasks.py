@@ -138,3 +138,13 @@ def sign_off_deadlines() -> None:
     with current.sessions.begin() as db:
         deadlines.remind(db, current.profile, current.config.base_url)
         deadlines.escalate(db, current.profile)
+
+
+@huey.periodic_task(crontab(hour="2", minute="15"))
+def run_retention() -> None:
+    """Daily: freeze leavers' records, forward to HR after the delay, destroy after retention."""
+    from storage import retention
+
+    current = services()
+    with current.sessions() as db:
+        retention.run(db, current, clock.today())

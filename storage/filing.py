@@ -18,8 +18,8 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction

@@ -32,7 +32,11 @@ class Access:
 
 
 def _is_current_supervisor(db: Session, person_id: int, supervisee: Person) -> bool:
-    supervisor = people.current_supervisor(db, supervisee.id, clock.today())
+    """Supervisor today; for a leaver, the supervisor on their last day, until HR takes over (S 12.4)."""
+    on = clock.today()
+    if supervisee.leave_date is not None and supervisee.leave_date < on:
+        on = supervisee.leave_date
+    supervisor = people.current_supervisor(db, supervisee.id, on)
     return supervisor is not None and supervisor.id == person_id
 
 
@@ -65,6 +69,10 @@ def read_access(db: Session, account: Account, supervisee: Person, reason: str =
 def edit_access(db: Session, account: Account, supervisee: Person) -> None:
     """Only the supervisee's current supervisor writes their records and agreements."""
     if supervisee.forwarded_to_hr_on is not None or supervisee.records_frozen_on is not None:
+        try:
+            read_access(db, account, supervisee)  # strangers get NotFound even for frozen records
+        except Forbidden:
+            pass
         raise Forbidden(f"{supervisee.name}'s records are frozen", "supervisee_id")
     if not _is_current_supervisor(db, account.person_id, supervisee):
         try:

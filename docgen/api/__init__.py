@@ -67,4 +67,4 @@ def commit() -> None:
     g.db.commit()
 
 
-from docgen.api import openapi, people, records, schedule, signoff  # noqa: E402,F401  (registers routes)
+from docgen.api import hr, openapi, people, records, schedule, signoff  # noqa: E402,F401  (registers routes)

@@ -1,0 +1,215 @@
+"""Who may do what with a supervisee's documents: every role against every document endpoint.
+
+The supervisee (Alex) was supervised by Sam (also Alex's line manager), then by Fay, and now by
+Cal. The matrix is asserted exactly, in three states of Alex's employment: active, left but not
+yet forwarded to HR, and forwarded to HR (K; W §10; H §11; S 12.4). A refusal is 404 where the
+caller has no basis at all (ids cannot be probed) and 403 where they have one but not for this;
+a refused answer never carries content. Every granted read is audited; a break-glass read
+e-mails the supervisee.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from docgen.api import hr as _hr_routes  # noqa: F401  (registers the HR routes before the app is built)
+from docgen.models import Account, AuditEvent, OutboxMessage, Person
+from storage import retention
+from workflows import accounts, clock, movers, people
+
+MARKER = "WELFARE-MARKER-CARER-STRAIN-3J7W"
+AUDIT_REASON = "Annual supervision file audit (S §8)"
+BREAK_GLASS_REASON = "Safeguarding allegation about conduct; need-to-know for the LADO referral"
+
+READS = ("GET record", "GET record docx", "GET agreement", "GET agreement docx", "GET action")
+EXPORT = ("GET export",)
+WRITES = ("PATCH record", "PATCH agreement", "PUT record docx", "PUT agreement docx")
+ENDPOINTS = READS + EXPORT + WRITES
+
+# role -> (account, reason sent)
+ROLES = {
+    "supervisee": ("worker", ""),
+    "current supervisor": ("current", ""),
+    "former supervisor": ("former", ""),
+    "former supervisor who is line manager": ("manager", ""),
+    "head of service up the chain": ("head", ""),
+    "unrelated staff": ("asye", ""),
+    "hr": ("hr", ""),
+    "auditor without reason": ("auditor", ""),
+    "auditor with reason": ("auditor", AUDIT_REASON),
+    "senior manager without reason": ("director", ""),
+    "senior manager break-glass": ("director", BREAK_GLASS_REASON),
+    "administrator": ("admin", ""),
+}
+# Accounts holding a granted role that reads with a reason: without one they get 403, not 404
+# (the head of service holds senior_manager, which matters once the line-manager basis is gone).
+REASON_ROLE_ACCOUNTS = ("auditor", "director", "head")
+WITH_REASON = ("auditor with reason", "senior manager break-glass")
+
+ALLOWED = {
+    "active": {
+        "supervisee": READS,
+        "current supervisor": READS + WRITES,
+        "former supervisor who is line manager": READS,
+        "head of service up the chain": READS,
+        **{role: READS for role in WITH_REASON},
+    },
+    "leaver": {  # left yesterday: frozen, not yet with HR; their last supervisor still reads (S 12.4)
+        "supervisee": READS,
+        "current supervisor": READS,
+        "former supervisor who is line manager": READS,
+        "head of service up the chain": READS,
+        "hr": EXPORT,
+        **{role: READS for role in WITH_REASON},
+    },
+    "forwarded": {
+        "supervisee": READS,
+        "hr": READS + EXPORT,
+        **{role: READS for role in WITH_REASON},
+    },
+}
+
+
+@dataclass
+class World:
+    tokens: dict[str, str]
+    ids: dict[str, int]
+    urls: dict[str, tuple[str, str]]
+    uploads: dict[str, bytes]
+
+
+def at(day: dt.date) -> None:
+    moment = dt.datetime.combine(day, dt.time(10))
+    clock.set_clock(lambda: moment)
+
+
+def add_staff(db: Any, org: Any, profile: Any, key: str, name: str, roles: list[str]) -> Person:
+    person = people.create_person(db, db.get_one(type(org.org), org.org.id), profile, {
+        "name": name, "email": f"{key}@knowsley.example.org", "role": "social_worker",
+        "employment_start": dt.date(2024, 1, 8)})
+    accounts.create_account(db, person, "correct-horse-battery", roles)
+    return person
+
+
+@pytest.fixture
+def world(app: Any, client: Any, org: Any) -> World:
+    """Alex's file: Sam supervised until May 2026, Fay until January 2027, Cal since February."""
+    services = app.extensions["docgen"]
+    at(dt.date(2027, 3, 1))
+    with services.sessions.begin() as db:
+        ids = dict(org.ids)
+        for key, name, roles in (("former", "Fay Former", []), ("current", "Cal Current", []),
+                                 ("director", "Dee Director", ["senior_manager"])):
+            ids[key] = add_staff(db, org, services.profile, key, name, roles).id
+        worker = db.get_one(Person, ids["worker"])
+        movers.transfer(db, services.profile, worker, on=dt.date(2026, 6, 1), by=None, supervisor_id=ids["former"])
+        moved = movers.transfer(db, services.profile, worker, on=dt.date(2027, 2, 1), by=None,
+                                supervisor_id=ids["current"])
+        agreement_id = moved.agreement.id
+        tokens = {key: accounts.issue_api_token(db, db.scalar(select(Account).where(Account.person_id == pid)),
+                                                "matrix", days=None) for key, pid in ids.items()}
+    cal = {"Authorization": f"Bearer {tokens['current']}"}
+    record = client.post("/api/v1/records", json={"supervisee_id": ids["worker"], "session_date": "2027-02-22"},
+                         headers=cal).json
+    record = client.patch(f"/api/v1/records/{record['id']}", headers=cal, json={
+        "welfare": {"discussion": f"Caring for a parent at home. {MARKER}"},
+        "actions": [{"section": "welfare", "text": "Discuss flexible working with HR"}]}).json
+    rec, ag, action = record["id"], agreement_id, record["actions"][0]["id"]
+    urls = {
+        "GET record": ("GET", f"/api/v1/records/{rec}"), "GET record docx": ("GET", f"/api/v1/records/{rec}/docx"),
+        "GET agreement": ("GET", f"/api/v1/agreements/{ag}"),
+        "GET agreement docx": ("GET", f"/api/v1/agreements/{ag}/docx"),
+        "GET action": ("GET", f"/api/v1/actions/{action}"),
+        "GET export": ("GET", f"/api/v1/people/{ids['worker']}/export"),
+        "PATCH record": ("PATCH", f"/api/v1/records/{rec}"), "PATCH agreement": ("PATCH", f"/api/v1/agreements/{ag}"),
+        "PUT record docx": ("PUT", f"/api/v1/records/{rec}/docx"),
+        "PUT agreement docx": ("PUT", f"/api/v1/agreements/{ag}/docx"),
+    }
+    uploads = {"PUT record docx": client.get(urls["GET record docx"][1], headers=cal).data,
+               "PUT agreement docx": client.get(urls["GET agreement docx"][1], headers=cal).data}
+    return World(tokens, ids, urls, uploads)
+
+
+def into_state(state: str, app: Any, world: World) -> None:
+    """Move Alex's employment into `state` the way it happens: a leaver, then the retention run."""
+    if state == "active":
+        return
+    services = app.extensions["docgen"]
+    with services.sessions.begin() as db:
+        movers.mark_leaver(db, db.get_one(Person, world.ids["worker"]), dt.date(2027, 3, 1), None)
+    at(dt.date(2027, 3, 2) if state == "leaver" else dt.date(2027, 9, 1))
+    with services.sessions() as db:
+        retention.run(db, services, clock.today())
+
+
+def call(client: Any, world: World, role: str, endpoint: str) -> Any:
+    account, reason = ROLES[role]
+    headers = {"Authorization": f"Bearer {world.tokens[account]}"}
+    if reason:
+        headers["X-Docgen-Reason"] = reason
+    method, url = world.urls[endpoint]
+    if method == "PATCH":
+        body = {"decisions": "Agreed plan"} if "record" in endpoint else {"frequency": "Every 4 weeks"}
+        return client.patch(url, json=body, headers=headers)
+    if method == "PUT":
+        return client.put(url, data=world.uploads[endpoint], headers=headers, content_type="application/octet-stream")
+    return client.get(url, headers=headers)
+
+
+def refusal(state: str, role: str, endpoint: str) -> int:
+    """404 without any basis to know the document exists (frozen or not); 403 with one."""
+    account, reason = ROLES[role]
+    needs_reason = account in REASON_ROLE_ACCOUNTS and not reason
+    if endpoint in READS:
+        return 403 if needs_reason else 404
+    if endpoint in WRITES:  # a writer is told "forbidden" only if they may read the document
+        return 403 if set(READS) <= set(ALLOWED[state].get(role, ())) or needs_reason else 404
+    return 403 if ALLOWED[state].get(role) or needs_reason else 404
+
+
+def counts(app: Any, world: World) -> tuple[int, int]:
+    with app.extensions["docgen"].sessions() as db:
+        supervisee = db.get_one(Person, world.ids["worker"]).email
+        return (db.scalar(select(func.count(AuditEvent.id))) or 0,
+                db.scalar(select(func.count(OutboxMessage.id)).where(OutboxMessage.to_address == supervisee,
+                                                                      OutboxMessage.subject.contains("break-glass")))
+                or 0)
+
+
+@pytest.mark.parametrize("state", ["active", "leaver", "forwarded"])
+def test_every_role_against_every_document_endpoint(app: Any, client: Any, world: World, state: str) -> None:
+    into_state(state, app, world)
+    granted: dict[str, set[str]] = {}
+    for role in ROLES:
+        for endpoint in ENDPOINTS:
+            audit_before, mail_before = counts(app, world)
+            answer = call(client, world, role, endpoint)
+            audit_after, mail_after = counts(app, world)
+            if 200 <= answer.status_code < 300:
+                granted.setdefault(role, set()).add(endpoint)
+                assert audit_after > audit_before, f"{role} {endpoint} was not audited"
+                if endpoint in READS + EXPORT:
+                    assert audit_after == audit_before + 1, f"{role} {endpoint}: one audit entry per read"
+                assert mail_after == mail_before + (role == "senior manager break-glass"), (role, endpoint)
+            else:
+                assert answer.status_code == refusal(state, role, endpoint), (role, endpoint, answer.json)
+                assert MARKER.encode() not in answer.data and answer.json["error"]["message"]
+                assert mail_after == mail_before
+
+    assert granted == {role: set(endpoints) for role, endpoints in ALLOWED[state].items()}
+
+
+def test_guessing_ids_never_reveals_content(app: Any, client: Any, world: World, org: Any) -> None:
+    asye_record = client.post("/api/v1/records", json={"supervisee_id": org.ids["asye"], "session_date": "2027-02-22"},
+                              headers={"Authorization": f"Bearer {world.tokens['manager']}"}).json
+    alex = {"Authorization": f"Bearer {world.tokens['worker']}"}
+    for url in (f"/api/v1/records/{asye_record['id']}", f"/api/v1/records/{asye_record['id']}/docx",
+                f"/api/v1/records/{asye_record['id'] + 1000}", "/api/v1/agreements/424242",
+                "/api/v1/actions/ZZZZZZ", f"/api/v1/people/{org.ids['asye']}/export", "/api/v1/people/424242/export"):
+        answer = client.get(url, headers=alex)
+        assert answer.status_code in (403, 404), url
+        assert "sections" not in answer.json and "PK" not in answer.get_data(as_text=True)[:2], url

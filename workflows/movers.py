@@ -1,0 +1,135 @@
+"""Transfers and leavers: staff who move within the organisation or leave it (S 12.4, H §10).
+
+Records belong to the supervisee, so they follow a transfer without being touched; what changes
+is the supervision relationship, and with it who may read them (`workflows.access` derives the
+supervisor from the relationship current today, and line managers from the person's line
+manager). A new supervisor means a new agreement (K: "at the start of the supervisory
+relationship"). A leaver's relationships end on the leave date and their records are frozen
+when it arrives; forwarding to HR and destruction follow in `storage.retention`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from docgen.models import Agreement, Person, SupervisionRelationship
+from storage import audit
+from workflows import agreements, clock, people
+from workflows.errors import Conflict, InvalidInput
+from workflows.profiles import Profile
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """What a transfer changed: the relationship ended, and the one (with its draft) started."""
+
+    person: Person
+    ended: SupervisionRelationship | None
+    started: SupervisionRelationship | None
+    agreement: Agreement | None
+
+
+@dataclass(frozen=True)
+class Leaver:
+    """A leaver, and the people they supervised who have no supervisor after the leave date."""
+
+    person: Person
+    unsupervised: list[Person]
+
+
+def relationship_on(db: Session, supervisee_id: int, on: dt.date) -> SupervisionRelationship | None:
+    """The supervisee's relationship covering `on`, if any."""
+    return db.scalar(select(SupervisionRelationship).where(
+        SupervisionRelationship.supervisee_id == supervisee_id, SupervisionRelationship.starts_on <= on,
+        SupervisionRelationship.ends_on.is_(None) | (SupervisionRelationship.ends_on >= on)))
+
+
+def transfer(db: Session, profile: Profile, person: Person, *, on: dt.date, by: Person | None,
+             supervisor_id: int | None = None, team_id: int | None = None,
+             line_manager_id: int | None = None) -> Transfer:
+    """Move a person to a new supervisor and/or team from `on`.
+
+    The current relationship ends the day before and the new one starts with a draft agreement.
+    A supervisor change may be dated ahead (relationships are dated); a team or line-manager
+    change may not, because a person's team and line manager are not dated: record it on the day.
+    """
+    if person.status == "leaver" or person.records_frozen_on is not None:
+        raise Conflict(f"{person.name} has left; a leaver cannot be transferred", "id")
+    if supervisor_id is None and team_id is None and line_manager_id is None:
+        raise InvalidInput("give a new supervisor_id, team_id or line_manager_id", "supervisor_id")
+    if (team_id is not None or line_manager_id is not None) and on > clock.today():
+        raise InvalidInput("a team or line-manager move cannot be dated ahead; record it on the day", "on")
+    ended = started = agreement = None
+    if supervisor_id is not None:
+        ended, started, agreement = _change_supervisor(db, profile, person, supervisor_id, on)
+    moves = {name: value for name, value in (("team_id", team_id), ("line_manager_id", line_manager_id))
+             if value is not None}
+    if moves:
+        people.update_person(db, person, profile, moves)
+    audit.record(db, "person.transfer", actor_id=by.id if by else None, object_type="person", object_id=person.id,
+                 detail={"on": on.isoformat(), "supervisor_id": supervisor_id, **moves,
+                         "ended_relationship_id": ended.id if ended else None})
+    return Transfer(person, ended, started, agreement)
+
+
+def _change_supervisor(db: Session, profile: Profile, person: Person, supervisor_id: int, on: dt.date
+                       ) -> tuple[SupervisionRelationship | None, SupervisionRelationship, Agreement]:
+    current = relationship_on(db, person.id, on)
+    if current is not None:
+        if current.supervisor_id == supervisor_id:
+            raise Conflict(f"{current.supervisor.name} already supervises {person.name} on {on}", "supervisor_id")
+        if current.starts_on >= on:
+            raise InvalidInput(f"the current supervision started on {current.starts_on}; "
+                               "a transfer must be dated after that", "on")
+        current.ends_on = on - dt.timedelta(days=1)
+        db.flush()
+    started, agreement = agreements.start_relationship(db, profile, person.id, supervisor_id, on)
+    return current, started, agreement
+
+
+def mark_leaver(db: Session, person: Person, leave_date: dt.date, by: Person | None) -> Leaver:
+    """Record that a person leaves (employee, agency or contract staff alike, S 12.4).
+
+    Every relationship they are part of, as supervisee or supervisor, ends on the leave date;
+    their records freeze at once if the date has come, else when the retention run reaches it.
+    Safe to repeat; the date can change until the records are frozen.
+    """
+    if leave_date < person.employment_start:
+        raise InvalidInput("leave_date is before employment_start", "leave_date")
+    if person.records_frozen_on is not None and leave_date != person.leave_date:
+        raise Conflict(f"{person.name}'s records were frozen on {person.records_frozen_on}; "
+                       "the leave date can no longer change", "leave_date")
+    involved = list(db.scalars(select(SupervisionRelationship).where(
+        (SupervisionRelationship.supervisee_id == person.id) | (SupervisionRelationship.supervisor_id == person.id),
+        SupervisionRelationship.ends_on.is_(None) | (SupervisionRelationship.ends_on > leave_date))))
+    if any(rel.starts_on > leave_date for rel in involved):
+        raise Conflict("a supervision relationship starts after the leave date; end or remove it first",
+                       "leave_date")
+    person.status, person.leave_date = "leaver", leave_date
+    for rel in involved:
+        rel.ends_on = leave_date
+    unsupervised = [rel.supervisee for rel in involved if rel.supervisor_id == person.id]
+    if leave_date <= clock.today():
+        freeze(db, person)
+    audit.record(db, "person.leaver", actor_id=by.id if by else None, object_type="person", object_id=person.id,
+                 detail={"leave_date": leave_date.isoformat(), "ended_relationships": [r.id for r in involved]})
+    db.flush()
+    return Leaver(person, unsupervised)
+
+
+def freeze(db: Session, person: Person) -> bool:
+    """Freeze a leaver's records from today (`access.edit_access` then refuses every change).
+
+    Returns False if they were already frozen, so a repeated run does nothing twice.
+    """
+    if person.records_frozen_on is not None:
+        return False
+    person.status = "leaver"
+    person.records_frozen_on = clock.today()
+    audit.record(db, "person.freeze", object_type="person", object_id=person.id,
+                 detail={"leave_date": person.leave_date.isoformat() if person.leave_date else None})
+    db.flush()
+    return True
