@@ -1,8 +1,33 @@
-"""Server-rendered GOV.UK pages (filled in by the web work)."""
+"""Server-rendered GOV.UK pages: templates, CSRF, rate limits, HTML errors and the page blueprints.
+
+The pages call the same workflow functions as the JSON API (and the same audited read and write
+checks in `docgen.api.guard`); they only parse forms and shape the answer. Every page works
+without JavaScript and under the app's Content-Security-Policy (no inline scripts or styles).
+"""
 from __future__ import annotations
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+from docgen.web import admin, auth, errors, forms, hr, limits, navigation, records, supervisee, supervisor
 
 
 def init_web(app: Flask) -> None:
     """Register the page blueprints, templates, CSRF and rate limits on the app."""
+    app.jinja_loader = ChoiceLoader([
+        PackageLoader("docgen"),
+        PrefixLoader({name: PackageLoader(name) for name in ("govuk_frontend_jinja", "govuk_frontend_wtf")}),
+    ])
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.add_template_global(forms.error_summary)
+    app.context_processor(navigation.context)
+
+    csrf = CSRFProtect(app)
+    csrf.exempt(app.blueprints["api"])  # bearer tokens and JSON: no cookie, so no cross-site forgery
+
+    for blueprint in (auth.bp, supervisor.bp, records.bp, supervisee.bp, hr.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    limits.init_limits(app)  # after the blueprints: it wraps the views marked @rate_limited
+    errors.init_errors(app)

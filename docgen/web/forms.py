@@ -1,0 +1,187 @@
+"""The page forms (Flask-WTF, GOV.UK widgets) and the error summary that names each field.
+
+A form checks only what a person can get wrong in typing (a missing e-mail, a date that does
+not exist); the rules live in `workflows/`, and their `DomainError.field` is put on the form
+field it names with `show_error`, so the summary links to the place to fix it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import (GovCheckboxInput, GovDateInput, GovFileInput, GovPasswordInput,
+                                                GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput)
+from wtforms import BooleanField, Field, PasswordField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, ValidationError
+
+from workflows.errors import DomainError
+
+
+class GovDateField(Field):
+    """Day, month and year boxes (GOV.UK date input) read into a `datetime.date`.
+
+    Messages follow the GOV.UK date input pattern: what is missing, or that it is not a real date.
+    """
+
+    widget = GovDateInput()
+
+    def __init__(self, label: str, required: bool = False, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.required = required
+        self.data: dt.date | None = None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        parts = ([v.strip() for v in valuelist] + ["", "", ""])[:3]
+        self.raw_data = parts  # the widget shows what was typed, box by box
+        self.data = None
+        if not any(parts):
+            return
+        missing = [name for name, value in zip(("day", "month", "year"), parts) if not value]
+        if missing:
+            raise ValueError(f"{self.label.text} must include a {' and '.join(missing)}")
+        try:
+            day, month, year = (int(p) for p in parts[:3])
+            if year < 1000:
+                raise ValueError
+            self.data = dt.date(year, month, day)
+        except ValueError:
+            raise ValueError(f"{self.label.text} must be a real date") from None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.required and self.data is None and not self.process_errors:
+            raise ValidationError(f"Enter {self.label.text[0].lower()}{self.label.text[1:]}")
+
+    def _value(self) -> str:
+        return self.data.strftime("%d %m %Y") if self.data else ""
+
+
+def first_input_id(field: Field) -> str:
+    """The element an error links to: the day box of a date, else the field itself."""
+    return f"{field.name}-day" if isinstance(field, GovDateField) else field.id
+
+
+def error_summary(form: FlaskForm) -> dict[str, Any] | None:
+    """Parameters for govukErrorSummary, one link per field in error (None when all is well)."""
+    items = [{"text": field.errors[0], "href": f"#{first_input_id(field)}"} for field in form if field.errors]
+    return {"titleText": "There is a problem", "errorList": items} if items else None
+
+
+def show_error(form: FlaskForm, exc: DomainError, fields: dict[str, str] | None = None) -> None:
+    """Put a workflow's error on the form field it names (`fields` maps workflow names to form names).
+
+    An error naming no field of this form goes on its first input, so the summary still links
+    somewhere the person can act.
+    """
+    name = (fields or {}).get(exc.field or "", exc.field or "")
+    field = form._fields.get(name) or next(f for f in form if f.type not in ("CSRFTokenField", "SubmitField"))
+    message = exc.message
+    if exc.field and message.startswith(exc.field):  # "next_supervision must be..." reads as the label
+        message = field.label.text + message[len(exc.field):]
+    message = message[:1].upper() + message[1:]
+    field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+
+
+def options(*pairs: tuple[str, str]) -> list[SelectChoice]:
+    """Choices for a select or radios as (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _text(label: str, required: str | None = None, **kwargs: Any) -> StringField:
+    validators = [InputRequired(message=required)] if required else []
+    return StringField(label, validators=validators, widget=GovTextInput(), **kwargs)
+
+
+class SignInForm(FlaskForm):
+    email = _text("Email address", "Enter your email address")
+    password = PasswordField("Password", validators=[InputRequired(message="Enter your password")],
+                             widget=GovPasswordInput())
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class StartRecordForm(FlaskForm):
+    session_date = GovDateField("Date of the supervision session", required=True,
+                                description="For example, 27 3 2025")
+    submit = SubmitField("Start the record", widget=GovSubmitInput())
+
+
+class RecordForm(FlaskForm):
+    """The record's text and dates; each record's areas are added by `record_form`."""
+
+    previous_happy = RadioField("Was the supervisee happy with the record of the previous supervision?",
+                                choices=options(("Yes", "Yes"), ("No", "No")), validate_choice=False,
+                                widget=GovRadioInput())
+    previous_comments = TextAreaField("Comments on the previous record", widget=GovTextArea())
+    welfare = TextAreaField("Welfare discussion", widget=GovTextArea(),
+                            description="How the supervisee is; wellbeing, workload and support")
+    decisions = TextAreaField("Decisions", widget=GovTextArea())
+    review_date = GovDateField("Review date")
+    next_supervision = GovDateField("Next supervision")
+    save = SubmitField("Save the record", widget=GovSubmitInput())
+
+
+def record_form(areas: list[dict[str, str]], **kwargs: Any) -> RecordForm:
+    """A RecordForm with one discussion box per area of this record (`area-<key>`)."""
+    fields = {f"area_{a['key']}": TextAreaField(a["title"], widget=GovTextArea()) for a in areas}
+    form_class = type("RecordAreasForm", (RecordForm,), fields)
+    return form_class(**kwargs)
+
+
+class AreaForm(FlaskForm):
+    title = _text("Title of the new area", "Enter the title of the area")
+    submit = SubmitField("Add the area", widget=GovSubmitInput())
+
+
+class ActionForm(FlaskForm):
+    section = SelectField("Raised in", widget=GovSelect(), validate_choice=True)
+    text = TextAreaField("Action", validators=[InputRequired(message="Enter the action")], widget=GovTextArea())
+    owner = _text("Who will do it")
+    due = _text("By when", description="For example, next supervision or 30 June 2025")
+    submit = SubmitField("Add the action", widget=GovSubmitInput())
+
+
+class ProgressForm(FlaskForm):
+    progress = TextAreaField("Progress this session", widget=GovTextArea())
+    completed = BooleanField("Completed", widget=GovCheckboxInput())
+    submit = SubmitField("Save progress", widget=GovSubmitInput())
+
+
+class UploadForm(FlaskForm):
+    file = FileField("Upload the edited Word file", widget=GovFileInput(),
+                     description="The .docx file you downloaded for this record, with your changes")
+    submit = SubmitField("Upload", widget=GovSubmitInput())
+
+
+class PersonForm(FlaskForm):
+    name = _text("Full name", "Enter the person's full name")
+    email = _text("Email address", "Enter an email address", render_kw={"spellcheck": "false"})
+    role = SelectField("Role", widget=GovSelect(), validate_choice=False)
+    job_title = _text("Job title")
+    team_id = SelectField("Team", widget=GovSelect(), validate_choice=False)
+    line_manager_id = SelectField("Line manager", widget=GovSelect(), validate_choice=False)
+    employment_type = RadioField("Employment", choices=options(("employee", "Employee"), ("agency", "Agency"),
+                                                         ("contract", "Contract")), default="employee",
+                                 widget=GovRadioInput())
+    employment_start = GovDateField("Employment start date", required=True)
+    leave_date = GovDateField("Leaving date")
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+class TeamForm(FlaskForm):
+    name = _text("Team name", "Enter the team name")
+    service = _text("Service")
+    submit = SubmitField("Add the team", widget=GovSubmitInput())
+
+
+class RelationshipForm(FlaskForm):
+    supervisee_id = SelectField("Supervisee", widget=GovSelect(), validate_choice=False)
+    supervisor_id = SelectField("Supervisor", widget=GovSelect(), validate_choice=False)
+    starts_on = GovDateField("Starts on", required=True)
+    submit = SubmitField("Start the supervision", widget=GovSubmitInput())
+
+
+def optional_id(value: str | None) -> int | None:
+    """A select's value as an id; the empty choice means none."""
+    return int(value) if value not in (None, "") and str(value).isdigit() else None

@@ -1,0 +1,54 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the app served on 127.0.0.1.
+
+Only SQLite here (each test module parametrizes `database_url` to "sqlite"): the server thread
+and the test share one database file, and the journeys are about pages, not the database. Every page a journey visits is checked with axe (WCAG 2.2 AA).
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from werkzeug.serving import make_server
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium"}
+
+
+@pytest.fixture
+def site(app: Any, org: Any) -> Iterator[str]:
+    """The app (with its organisation) served on a free port in a thread, for one test."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+class Checker:
+    """Runs axe on a page (no violations allowed) and keeps a screenshot of the main ones."""
+
+    def __init__(self) -> None:
+        self.axe = Axe()
+        self.checked: list[str] = []
+
+    def __call__(self, page: Any, screenshot: str | None = None) -> None:
+        result = self.axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
+        assert result.violations_count == 0, f"{page.url}: {result.generate_snapshot()}\n{result.response['violations']}"
+        self.checked.append(page.url)
+        if screenshot:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / f"{screenshot}.png"), full_page=True)
+
+
+@pytest.fixture
+def accessible() -> Checker:
+    return Checker()

@@ -1,0 +1,271 @@
+"""The GOV.UK pages through Flask's test client, on SQLite and PostgreSQL: sign-in, CSRF, who sees
+which page, a record edited through its forms, error pages and security headers."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import io
+import re
+import uuid
+from typing import Any
+
+import pytest
+
+from docgen.config import Config
+from docgen.models import Record
+from workflows import actions, clock
+
+PASSWORD = "correct-horse-battery"
+HTML = {"Accept": "text/html"}
+TOKEN = re.compile(r'name="(?:[\w-]+-)?csrf_token" type="hidden" value="([^"]+)"|'
+                   r'type="hidden" name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def config(config: Config) -> Config:
+    """Each test counts its own sign-in attempts, even against a shared Redis."""
+    return dataclasses.replace(config, extra={"ratelimit_key_prefix": f"test-{uuid.uuid4().hex}"})
+
+
+def csrf(client: Any, url: str) -> str:
+    page = client.get(url, headers=HTML)
+    match = TOKEN.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} ({page.status_code})"
+    return match.group(1) or match.group(2)
+
+
+def sign_in(client: Any, who: str) -> Any:
+    token = csrf(client, "/sign-in")
+    return client.post("/sign-in", data={"csrf_token": token, "email": f"{who}@knowsley.example.org",
+                                         "password": PASSWORD}, headers=HTML)
+
+
+def post(client: Any, url: str, data: dict[str, Any], page: str | None = None, **kwargs: Any) -> Any:
+    """Submit a form the way a browser does: with the CSRF token from the page it is on."""
+    return client.post(url, data={"csrf_token": csrf(client, page or url), **data}, headers=HTML, **kwargs)
+
+
+def text(response: Any) -> str:
+    return response.get_data(as_text=True)
+
+
+def start_record(client: Any, org: Any, day: dt.date = dt.date(2025, 3, 3)) -> int:
+    url = f"/supervision/{org.ids['worker']}/records/new"
+    response = post(client, url, {"session_date": [str(day.day), str(day.month), str(day.year)]})
+    assert response.status_code == 302, text(response)
+    return int(re.search(r"/records/(\d+)/edit", response.headers["Location"]).group(1))
+
+
+def test_sign_in_takes_a_supervisor_to_their_supervisees(client: Any, org: Any) -> None:
+    response = sign_in(client, "manager")
+    assert response.status_code == 302 and response.headers["Location"] == "/supervision"
+    page = client.get("/supervision", headers=HTML)
+    assert page.status_code == 200
+    assert "Alex Morgan" in text(page) and "Priya Patel" in text(page)
+    assert "Sign out" in text(page)
+
+
+@pytest.mark.parametrize("email, password", [("manager@knowsley.example.org", "wrong-password-here"),
+                                             ("nobody@knowsley.example.org", PASSWORD)])
+def test_failed_sign_in_gives_one_generic_message(client: Any, org: Any, email: str, password: str) -> None:
+    response = client.post("/sign-in", data={"csrf_token": csrf(client, "/sign-in"), "email": email,
+                                             "password": password}, headers=HTML)
+    assert response.status_code == 400
+    assert "Enter a correct email address and password" in text(response)
+    assert 'href="#email"' in text(response)  # the error summary names the field
+    assert client.get("/supervision", headers=HTML).status_code == 302
+
+
+def test_a_form_without_its_csrf_token_is_refused(client: Any, org: Any) -> None:
+    response = client.post("/sign-in", data={"email": "manager@knowsley.example.org", "password": PASSWORD},
+                           headers=HTML)
+    assert response.status_code == 400
+    assert "There is a problem with your request" in text(response)
+    sign_in(client, "manager")
+    assert client.post("/sign-out", headers=HTML).status_code == 400
+    assert client.get("/supervision", headers=HTML).status_code == 200
+
+
+def test_the_api_needs_no_csrf_token(client: Any, org: Any) -> None:
+    response = client.post("/api/v1/teams", json={"name": "Leaving Care"}, headers=org.auth("admin"))
+    assert response.status_code == 201
+
+
+def test_sign_out_ends_the_session(client: Any, org: Any) -> None:
+    sign_in(client, "worker")
+    assert post(client, "/sign-out", {}, page="/my-records").status_code == 302
+    assert client.get("/my-records", headers=HTML).headers["Location"].startswith("/sign-in")
+
+
+def test_sign_in_is_rate_limited(client: Any, org: Any) -> None:
+    token = csrf(client, "/sign-in")
+    codes = [client.post("/sign-in", data={"csrf_token": token, "email": "x@example.org", "password": "nope"},
+                         headers=HTML).status_code for _ in range(11)]
+    assert codes[:10] == [400] * 10 and codes[10] == 429
+    refused = client.post("/sign-in", data={"csrf_token": token, "email": "manager@knowsley.example.org",
+                                            "password": PASSWORD}, headers=HTML)
+    assert refused.status_code == 429 and "Too many attempts" in text(refused)  # even with the right password
+
+
+def test_a_page_sends_a_browser_without_a_session_to_sign_in(client: Any, org: Any) -> None:
+    response = client.get("/supervision", headers=HTML)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in?next=/supervision?"
+
+
+@pytest.mark.parametrize("who, url, status", [
+    ("manager", "/supervision", 200),
+    ("manager", "/supervision/{worker}", 200),
+    ("manager", "/supervision/{worker}/records/new", 200),
+    ("worker", "/supervision/{worker}/records/new", 403),
+    ("asye", "/supervision/{worker}", 404),
+    ("asye", "/supervision/{worker}/records/new", 404),
+    ("worker", "/my-records", 200),
+    ("hr", "/hr/leavers", 200),
+    ("worker", "/hr/leavers", 403),
+    ("admin", "/admin/people", 200),
+    ("admin", "/admin/people/new", 200),
+    ("admin", "/admin/people/{worker}", 200),
+    ("admin", "/admin/teams", 200),
+    ("admin", "/admin/relationships", 200),
+    ("admin", "/admin/policy", 200),
+    ("manager", "/admin/people", 403),
+    ("hr", "/admin/policy", 403),
+    ("admin", "/supervision/{worker}", 404),
+])
+def test_each_page_answers_by_role(client: Any, org: Any, who: str, url: str, status: int) -> None:
+    sign_in(client, who)
+    response = client.get(url.format(**org.ids), headers=HTML)
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+
+
+def test_record_pages_answer_by_role(client: Any, org: Any) -> None:
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    assert client.get(f"/records/{record_id}/edit", headers=HTML).status_code == 200
+    client.get("/sign-in")
+    sign_in(client, "worker")
+    assert client.get(f"/records/{record_id}", headers=HTML).status_code == 200
+    assert client.get(f"/records/{record_id}/edit", headers=HTML).status_code == 403
+    assert "R-" in text(client.get("/my-records", headers=HTML))
+    sign_in(client, "asye")
+    assert client.get(f"/records/{record_id}", headers=HTML).status_code == 404
+    assert client.get(f"/records/{record_id}/docx", headers=HTML).status_code == 404
+
+
+def test_a_record_is_edited_through_its_forms(client: Any, org: Any, db: Any) -> None:
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    edit = f"/records/{record_id}/edit"
+    page = text(client.get(edit, headers=HTML))
+    assert "Learning and Development" in page
+
+    saved = post(client, edit, {"welfare": "Feeling settled; caseload manageable.", "previous_happy": "Yes",
+                                "area_performance": "Good progress on assessments.",
+                                "next_supervision": ["31", "3", "2025"]})
+    assert saved.status_code == 302
+    assert "The record has been saved" in text(client.get(edit, headers=HTML))
+
+    added = post(client, f"/records/{record_id}/actions", {"action-section": "welfare", "action-text": "Book leave",
+                                                           "action-owner": "Alex", "action-due": "April"}, page=edit)
+    assert added.status_code == 302
+    record = db.get(Record, record_id)
+    action_id = actions.entries(db, record)[0].action_id
+    done = post(client, f"/records/{record_id}/actions/{action_id}",
+                {f"progress-{action_id}-progress": "Booked", f"progress-{action_id}-completed": "y"}, page=edit)
+    assert done.status_code == 302
+    assert post(client, f"/records/{record_id}/areas/aob/remove", {}, page=edit).status_code == 302
+    assert post(client, f"/records/{record_id}/areas", {"area-title": "Court work"}, page=edit).status_code == 302
+
+    db.expire_all()
+    record = db.get(Record, record_id)
+    assert record.sections["welfare"]["discussion"] == "Feeling settled; caseload manageable."
+    assert record.sections["previous"]["happy"] == "Yes"
+    assert record.next_supervision == dt.date(2025, 3, 31)
+    areas = {a["key"]: a for a in record.sections["areas"]}
+    assert "aob" not in areas and areas["performance"]["discussion"] == "Good progress on assessments."
+    assert record.sections["areas"][-1]["title"] == "Court work"
+    entry = actions.entries(db, record)[0]
+    assert (entry.action.text, entry.progress, entry.completed) == ("Book leave", "Booked", True)
+
+    word = client.get(f"/records/{record_id}/docx", headers=HTML)
+    assert word.status_code == 200 and word.data[:2] == b"PK"
+
+
+def test_form_errors_name_the_field_in_the_summary(client: Any, org: Any) -> None:
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    edit = f"/records/{record_id}/edit"
+    bad_date = post(client, edit, {"next_supervision": ["31", "2", "2025"]})
+    assert bad_date.status_code == 400
+    assert 'href="#next_supervision-day"' in text(bad_date) and "Next supervision must be a real date" in text(bad_date)
+    before = post(client, edit, {"next_supervision": ["1", "3", "2025"]})
+    assert before.status_code == 400 and "Next supervision must be after the session" in text(before)
+    clash = post(client, f"/supervision/{org.ids['worker']}/records/new", {"session_date": ["3", "3", "2025"]})
+    assert clash.status_code == 400 and 'href="#session_date-day"' in text(clash)
+
+
+def test_a_file_that_is_not_this_record_is_refused_with_the_error_summary(client: Any, org: Any) -> None:
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    url = f"/records/{record_id}/upload"
+    response = post(client, url, {"file": (io.BytesIO(b"not a word file"), "record.docx")},
+                    content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert 'href="#file"' in text(response) and "govuk-error-summary" in text(response)
+
+
+def test_admin_adds_a_person_after_fixing_the_email(client: Any, org: Any) -> None:
+    sign_in(client, "admin")
+    data = {"name": "Jo Bloggs", "email": "not-an-address", "role": "social_worker", "team_id": str(org.team.id),
+            "line_manager_id": str(org.ids["manager"]), "employment_type": "employee",
+            "employment_start": ["1", "4", "2025"], "leave_date": ["", "", ""]}
+    refused = post(client, "/admin/people/new", data)
+    assert refused.status_code == 400 and 'href="#email"' in text(refused)
+    added = post(client, "/admin/people/new", {**data, "email": "jo.bloggs@knowsley.example.org"})
+    assert added.status_code == 302
+    assert "Jo Bloggs" in text(client.get("/admin/people", headers=HTML))
+
+
+def test_hr_sees_leavers_with_their_export_link(client: Any, org: Any) -> None:
+    sign_in(client, "admin")
+    post(client, f"/admin/people/{org.ids['asye']}", {
+        "name": "Priya Patel", "email": "asye@knowsley.example.org", "role": "asye", "team_id": str(org.team.id),
+        "line_manager_id": str(org.ids["manager"]), "employment_type": "employee",
+        "employment_start": ["8", "1", "2024"], "leave_date": ["30", "6", "2025"]})
+    sign_in(client, "hr")
+    page = text(client.get("/hr/leavers", headers=HTML))
+    assert "Priya Patel" in page and f"/api/v1/people/{org.ids['asye']}/export" in page
+
+
+def test_unknown_pages_are_html_for_browsers_and_json_for_the_api(client: Any, org: Any) -> None:
+    page = client.get("/no-such-page", headers=HTML)
+    assert page.status_code == 404 and "Page not found" in text(page) and page.mimetype == "text/html"
+    api = client.get("/api/v1/no-such-thing", headers=HTML)
+    assert api.status_code == 404 and api.json["error"]["code"] == "not_found"
+
+
+def test_pages_carry_the_security_headers(client: Any, org: Any) -> None:
+    for response in (client.get("/sign-in", headers=HTML), sign_in(client, "manager"),
+                     client.get("/supervision", headers=HTML)):
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    cookie = sign_in(client, "manager").headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_pages_have_no_inline_script_or_style(client: Any, org: Any) -> None:
+    sign_in(client, "manager")
+    page = text(client.get("/supervision", headers=HTML))
+    assert re.findall(r"<script(?![^>]*\bsrc=)", page) == []
+    assert " style=" not in page and "<style" not in page
+
+
+def test_the_dashboard_shows_when_supervision_is_next_due(client: Any, org: Any) -> None:
+    clock.set_clock(lambda: dt.datetime(2025, 3, 10, 9, 0))
+    sign_in(client, "manager")
+    start_record(client, org, dt.date(2025, 3, 3))
+    page = text(client.get("/supervision", headers=HTML))
+    assert "3 April 2025" in page  # a month after the last session (social worker: monthly)
