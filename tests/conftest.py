@@ -22,6 +22,13 @@ from docgen.models import Base, Organisation
 from workflows import accounts, clock, people
 from workflows.profiles import load_profile
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an asyncio loop running in the main
+    thread for the rest of the session, and pyHanko's sync calls (asyncio.run) cannot start inside
+    it. The order of everything else is kept."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 PG_ADMIN = os.environ.get("DOCGEN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
