@@ -60,9 +60,10 @@ def create_app(config: Config | None = None) -> Flask:
         TESTING=config.env == "test",
     )
     app.extensions["docgen"] = services
-    werkzeug_log = logging.getLogger("werkzeug")
-    if not any(isinstance(f, RedactLinkTokens) for f in werkzeug_log.filters):
-        werkzeug_log.addFilter(RedactLinkTokens())
+    for name in ("werkzeug", "docgen", "docgen.web"):  # request log and the 500 handlers' logs
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):
+            logger.addFilter(RedactLinkTokens())
     _register_request_session(app, services)
     _register_errors(app)
     _register_headers(app)

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
-                        MetaData, String, Text, UniqueConstraint)
+                        MetaData, String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from workflows import clock
@@ -140,11 +140,21 @@ class Agreement(Base):
     supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
 
 
+UNSIGNED_RECORD = "status NOT IN ('signed', 'finalised')"
+
+
 class Record(Base):
     """One supervision session's record; `sections` holds previous/welfare/areas/decisions."""
 
     __tablename__ = "record"
-    __table_args__ = (Index("ix_record_supervisee_date", "supervisee_id", "session_date"),)
+    __table_args__ = (
+        Index("ix_record_supervisee_date", "supervisee_id", "session_date"),
+        Index("ix_record_session_date", "session_date"),  # a period's records, for compliance reports
+        # Records not yet signed, a few per cent of them, listed in the due list. The condition must
+        # match workflows.schedule's query word for word for PostgreSQL to use the index.
+        Index("ix_record_unsigned", "session_date", postgresql_where=text(UNSIGNED_RECORD),
+              sqlite_where=text(UNSIGNED_RECORD)),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(50))
     supervisee_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
@@ -205,7 +215,7 @@ class DocumentVersion(Base):
     record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
     agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(20))  # docx | signed_docx | final_pdf
+    kind: Mapped[str] = mapped_column(String(20))  # docx (as sent for signing) | review_pdf | final_pdf
     storage_key: Mapped[str] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(Integer)
@@ -287,6 +297,8 @@ class PlannedSession(Base):
     """A supervision session planned ahead (H: up to 6 months); cancelled ones must be rebooked."""
 
     __tablename__ = "planned_session"
+    # A supervisee's last held session, read without visiting the table (the due list, per person).
+    __table_args__ = (Index("ix_planned_session_supervisee_status_start", "supervisee_id", "status", "starts_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     supervisee_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     supervisor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)

@@ -5,11 +5,12 @@ finalisation is enqueued only after the signing transaction commits, never run i
 """
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docgen import documents
 from docgen.bootstrap import Services
-from docgen.models import Person, Record
+from docgen.models import DocumentVersion, Person, Record
 from storage.filing import file_document
 from workflows import signoff
 from workflows.signoff import Caller, Document
@@ -33,3 +34,20 @@ def enqueue_finalisation(document: Document) -> None:
     from docgen.tasks import finalise_document
 
     finalise_document("record" if isinstance(document, Record) else "agreement", document.id, document.version)
+
+
+def review_pdf(db: Session, document: Document) -> DocumentVersion | None:
+    """The PDF of the version out for signature, once the worker has made it."""
+    owner = DocumentVersion.record_id if isinstance(document, Record) else DocumentVersion.agreement_id
+    return db.scalar(select(DocumentVersion).where(owner == document.id, DocumentVersion.kind == "review_pdf",
+                                                   DocumentVersion.version == document.version,
+                                                   DocumentVersion.destroyed_at.is_(None)).limit(1))
+
+
+def enqueue_review_pdf(document: Document) -> None:
+    """Ask the worker for the PDF signers can download; call after the commit that filed the DOCX."""
+    if document.status not in ("awaiting_supervisee", "awaiting_supervisor"):
+        return
+    from docgen.tasks import make_review_pdf
+
+    make_review_pdf("record" if isinstance(document, Record) else "agreement", document.id, document.version)

@@ -118,6 +118,27 @@ def finalise_document(kind: str, document_id: int, version: int) -> None:
     finalisation.finalise(services(), kind, document_id, version)
 
 
+@huey.task(retries=3, retry_delay=30)
+def make_review_pdf(kind: str, document_id: int, version: int) -> None:
+    """The PDF a signer may download from their link: the filed DOCX of that version, converted
+    here because a conversion must never hold up a web request. Does nothing if that version
+    already has one, or is no longer the version out for signature."""
+    from docgen import finalisation, signing
+    from storage.filing import file_document, read_document
+
+    current = services()
+    with current.sessions() as db:
+        document = finalisation.load_document(db, kind, document_id)
+        if document is None or document.version != version or signing.review_pdf(db, document) is not None:
+            return
+        docx = finalisation.filed_docx(db, document)
+        if docx is None:
+            return
+        pdf = finalisation.converter().convert(read_document(db, current.store, docx))
+        file_document(db, current.store, version=version, kind="review_pdf", data=pdf, **{kind: document})
+        db.commit()
+
+
 @huey.periodic_task(crontab(minute="*/5"))
 def sweep_finalisation() -> None:
     """Enqueue signed documents still without their final PDF (a lost task or a crash)."""

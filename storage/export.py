@@ -123,7 +123,7 @@ def _contents(db: Session, person: Person) -> tuple[list[Entry], list[_Source]]:
                             .order_by(Agreement.started_on, Agreement.id))
     for agreement in agreements:
         owner = DocumentVersion.agreement_id == agreement.id
-        chosen = _latest(db, owner, ("final_pdf",)) or _latest(db, owner, ("signed_docx", "docx"))
+        chosen = _latest(db, owner, ("final_pdf",)) or _latest(db, owner, ("docx",))
         entries.append(_entry(db, f"AG-{agreement.id:06d}", "agreement", agreement.started_on, agreement.status,
                               chosen, SignoffEvent.agreement_id == agreement.id, sources))
     return entries, sources

@@ -30,7 +30,7 @@ from workflows.errors import InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
-KINDS = {"docx": "docx", "signed_docx": "docx", "final_pdf": "pdf"}
+KINDS = {"docx": "docx", "review_pdf": "pdf", "final_pdf": "pdf"}
 _PENDING = "docgen.filing.pending"
 
 

@@ -12,8 +12,9 @@ from docgen.api.schemas import (CountersignIn, DecisionOut, LinkDocument, SignDe
                                 parse)
 from docgen.auth import current_account, login_required
 from docgen.models import Record
+from storage.filing import read_document
 from workflows import agreements, records, signoff
-from workflows.errors import InvalidInput
+from workflows.errors import InvalidInput, NotFound
 from workflows.signoff import Caller, Document
 
 KINDS = "<any(records, agreements):kind>"
@@ -52,6 +53,7 @@ def send(kind: str, document_id: int) -> Any:
     guard.write(document.supervisee, _object_type(kind), document.id, "signoff.send")
     signing.send_for_signoff(_services(), g.db, document, g.account.person, _caller())
     commit()
+    signing.enqueue_review_pdf(document)
     signing.enqueue_finalisation(document)  # Haringey-style supervisor-only sign-off may already be done
     return _status(document)
 
@@ -123,6 +125,23 @@ def open_link(token: str) -> Any:
     view = signoff.open_link(g.db, token, _caller())
     commit()
     return _link_document(view)
+
+
+@route("GET", "/sign/<token>/pdf", "The document of a sign-off link as PDF (once the worker has made it)",
+       response=None, content_type="application/pdf")
+def link_pdf(token: str) -> Any:
+    view = signoff.open_link(g.db, token, _caller(), record_open=False)
+    return review_pdf_download(view.document)
+
+
+def review_pdf_download(document: Document) -> Response:
+    """The PDF a signer reads (the page of their link offers it too); 404 until the worker made it."""
+    row = signing.review_pdf(g.db, document)
+    if row is None:
+        raise NotFound("the PDF is being prepared; the document is shown on the page of the link", "token")
+    return Response(read_document(g.db, _services().store, row), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{signoff.number(document)}.pdf"',
+                             "Cache-Control": "no-store"})
 
 
 @route("POST", "/sign/<token>", "Agree, agree with a comment, or disagree with a comment", request_model=SignDecision,

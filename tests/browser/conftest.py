@@ -13,6 +13,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from werkzeug.serving import make_server
 
+from tests.mailbox import _free_port
+
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
@@ -23,9 +25,16 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture
-def site(app: Any, org: Any) -> Iterator[str]:
+def site_port() -> int:
+    """The port the site will listen on, chosen before the app is built, so that a test can put it
+    in `config.base_url` and the links the app e-mails open the site under test."""
+    return _free_port()
+
+
+@pytest.fixture
+def site(app: Any, org: Any, site_port: int) -> Iterator[str]:
     """The app (with its organisation) served on a free port in a thread, for one test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", site_port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

@@ -1,0 +1,57 @@
+"""/verify: anyone may upload a PDF and learn whether it is a record this organisation sealed.
+
+The verdict is the API's (`docgen.api.signoff.verify_bytes`: the organisation's certificate as
+the only trust root, and the hashes of the final PDFs filed here); this page only words it.
+Public, so rate limited.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, current_app, g, render_template
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput
+from wtforms import SubmitField
+
+from docgen import seal
+from docgen.api.signoff import verify_bytes
+from docgen.web import limits
+
+bp = Blueprint("verify", __name__, url_prefix="/verify")
+
+class VerifyForm(FlaskForm):
+    file = FileField("Upload the PDF", validators=[FileRequired(message="Select the PDF to check")],
+                     widget=GovFileInput(), description="The sealed PDF of a supervision record or agreement")
+    submit = SubmitField("Check the PDF", widget=GovSubmitInput())
+
+
+def _when(moment: str) -> str:
+    at = dt.datetime.fromisoformat(moment.removesuffix("Z"))
+    return f"{at:%-d %B %Y at %H:%M} UTC"
+
+
+def finding(verdict: seal.Verdict, organisation: str) -> tuple[str, str]:
+    """The verdict as a headline and, for a genuine document, which one it is and who signed it when."""
+    if verdict.status == "genuine":
+        what = "agreement" if (verdict.record_id or "").startswith("AG-") else "record"
+        signatures = verdict.details.get("record", {}).get("signatures", [])
+        signed = " and ".join(f"{s['name']} on {_when(s['at'])}" for s in signatures)
+        return "Genuine and unaltered", f"{what} {verdict.record_id}" + (f", signed by {signed}" if signed else "")
+    if verdict.status == "altered":
+        return "This document has been altered since it was sealed", ""
+    return f"This is not a document sealed by {organisation}", ""
+
+
+@bp.route("", methods=["GET", "POST"])
+@limits.rate_limited("10/minute")
+def check() -> Any:
+    form = VerifyForm()
+    verdict = None
+    if form.validate_on_submit():
+        verdict = verify_bytes(form.file.data.read())  # the app's request limit caps the size
+    organisation = current_app.extensions["docgen"].organisation(g.db).name
+    headline, detail = finding(verdict, organisation) if verdict else ("", "")
+    return render_template("verify/verify.html", form=form, verdict=verdict, headline=headline,
+                           detail=detail), 400 if form.errors else 200

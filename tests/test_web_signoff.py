@@ -1,0 +1,234 @@
+"""Sign-off through the pages, on SQLite and PostgreSQL: the supervisor sends from the record's
+page, the supervisee follows the link from a real e-mail (aiosmtpd) without an account, the
+supervisor countersigns on the page, and anyone can check the sealed PDF on /verify.
+
+Tasks run inline (tasks_url="memory"), so sending converts the review PDF and countersigning
+seals the final PDF with this process's warm LibreOffice.
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import logging
+import re
+from typing import Any, Iterator
+
+import pytest
+
+from docgen import finalisation, tasks
+from docgen.config import Config
+from tests import test_signoff
+from tests.mailbox import Mailbox, text_of
+from tests.test_signoff import MANAGER, WORKER, _link_for
+from tests.test_web_pages import HTML, post, sign_in, start_record, text
+
+pytestmark = pytest.mark.libreoffice
+smtp_server, mailbox = test_signoff.smtp_server, test_signoff.mailbox  # the same real SMTP server and inbox
+
+
+@pytest.fixture
+def config(config: Config, smtp_server: Mailbox) -> Config:
+    config = dataclasses.replace(config, smtp_port=smtp_server.port, base_url="https://docgen.example.org")
+    config.instance_path.mkdir(parents=True, exist_ok=True)
+    finalisation.ensure_organisation_certificate(config, "Knowsley Council")
+    return config
+
+
+@pytest.fixture
+def supervisee(app: Any) -> Any:
+    """The supervisee's own browser: no account, no session, only the e-mailed link."""
+    return app.test_client()
+
+
+def _written_record(client: Any, org: Any) -> int:
+    """A record the supervisor started and wrote on the pages, ready to send."""
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    saved = post(client, f"/records/{record_id}/edit", {"welfare": "Settled after the team move."})
+    assert saved.status_code == 302, text(saved)
+    return record_id
+
+
+def _send(client: Any, record_id: int) -> Any:
+    edit = f"/records/{record_id}/edit"
+    response = post(client, f"/records/{record_id}/send", {}, page=edit)
+    assert response.status_code == 302 and response.headers["Location"] == edit, text(response)
+    return client.get(edit, headers=HTML)
+
+
+def _decide(browser: Any, token: str, **answers: str) -> Any:
+    return post(browser, f"/sign/{token}", answers, environ_base={"REMOTE_ADDR": "10.1.2.3"})
+
+
+def _outside_own_urls(html: str, token: str) -> str:
+    """The page without the two places its token belongs: the form's action and the PDF link."""
+    return html.replace(f'action="/sign/{token}"', "").replace(f'href="/sign/{token}/pdf"', "")
+
+
+def test_a_record_goes_from_the_supervisors_page_to_a_sealed_pdf_that_verify_calls_genuine(
+        client: Any, supervisee: Any, org: Any, mailbox: Mailbox, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    record_id = _written_record(client, org)
+    sent = _send(client, record_id)
+    assert "was sent to Alex Morgan for sign-off" in text(sent) and "Awaiting supervisee" in text(sent)
+    assert "Link e-mailed" in text(sent) and "Send the link again" in text(sent)
+
+    token = _link_for(mailbox, WORKER)
+    link = supervisee.get(f"/sign/{token}", headers=HTML)
+    assert link.status_code == 200 and link.headers["Cache-Control"] == "no-store"
+    assert f"Supervision record R-{record_id:06d}" in text(link) and "For Alex Morgan to sign" in text(link)
+    assert "Settled after the team move." in text(link) and "Type your full name to confirm" in text(link)
+    assert token not in _outside_own_urls(text(link), token)
+
+    wrong = _decide(supervisee, token, decision="agree", confirm_name="Sam Whitfield")
+    assert wrong.status_code == 400 and "govuk-error-summary" in text(wrong)
+    assert 'href="#confirm_name"' in text(wrong) and "Type your full name exactly as it appears" in text(wrong)
+
+    agreed = _decide(supervisee, token, decision="agree", confirm_name="alex  morgan")
+    assert agreed.status_code == 200 and "You agreed" in text(agreed) and token not in text(agreed)
+    assert "Sam Whitfield has been asked to countersign it" in text(agreed)
+    countersign_link = text(supervisee.get(f"/sign/{_link_for(mailbox, MANAGER)}", headers=HTML))
+    assert "For Sam Whitfield to countersign" in countersign_link and "I disagree" not in countersign_link
+
+    page = client.get(f"/records/{record_id}/edit", headers=HTML)
+    assert "Awaiting supervisor" in text(page) and "Agreed" in text(page) and "/sign/" not in text(page)
+    signed = post(client, f"/records/{record_id}/countersign", {"countersign-comment": "Good session"},
+                  page=f"/records/{record_id}/edit")
+    assert signed.status_code == 302
+    page = client.get(f"/records/{record_id}/edit", headers=HTML)
+    assert "Signed by everyone" in text(page) and "Good session" in text(page)
+    assert f'href="/api/v1/records/{record_id}/pdf"' in text(page)
+
+    pdf = client.get(f"/api/v1/records/{record_id}/pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    genuine = post(supervisee, "/verify", {"file": (io.BytesIO(pdf.data), "record.pdf")})
+    assert genuine.status_code == 200
+    assert re.search(rf"Genuine and unaltered: record R-{record_id:06d}, signed by Alex Morgan on \d+ \w+ \d{{4}} "
+                     r"at \d\d:\d\d UTC and Sam Whitfield on", text(genuine)), text(genuine)
+    altered = bytearray(pdf.data)
+    altered[len(altered) // 3] ^= 0x01
+    assert "altered since it was sealed" in text(post(supervisee, "/verify", {"file": (io.BytesIO(bytes(altered)), "r.pdf")}))
+    stranger = post(supervisee, "/verify", {"file": (io.BytesIO(b"%PDF-1.7 nothing"), "other.pdf")})
+    assert "This is not a document sealed by Knowsley Council" in text(stranger)
+    own_logs = "\n".join(r.getMessage() for r in caplog.records if r.name != "mail.log")  # mail.log: the inbox
+    assert token not in own_logs
+
+
+def test_a_disagreement_shows_on_the_supervisors_page_with_its_comment(
+        client: Any, supervisee: Any, org: Any, mailbox: Mailbox) -> None:
+    record_id = _written_record(client, org)
+    _send(client, record_id)
+    token = _link_for(mailbox, WORKER)
+
+    missing = _decide(supervisee, token, decision="disagree", confirm_name="Alex Morgan")
+    assert missing.status_code == 400 and 'href="#comment"' in text(missing)
+    assert "Say what you disagree with or want noted" in text(missing)
+    unanswered = _decide(supervisee, token, confirm_name="Alex Morgan")
+    assert unanswered.status_code == 400 and 'href="#decision"' in text(unanswered)
+
+    sent_back = _decide(supervisee, token, decision="disagree", confirm_name="Alex Morgan",
+                        comment="The flexi day was agreed as two days")
+    assert "Your disagreement was sent to Sam Whitfield" in text(sent_back)
+    assert any("two days" in text_of(m) for m in mailbox.emails() if m["To"] == MANAGER)
+
+    page = text(client.get(f"/records/{record_id}/edit", headers=HTML))
+    assert "Changes requested" in page and "Disagreed" in page and "The flexi day was agreed as two days" in page
+    assert "Countersign with the disagreement recorded" in page and "Send for sign-off" in page
+
+
+def test_a_used_or_unknown_link_gets_a_page_that_says_what_to_do(
+        client: Any, supervisee: Any, org: Any, mailbox: Mailbox) -> None:
+    record_id = _written_record(client, org)
+    _send(client, record_id)
+    token = _link_for(mailbox, WORKER)
+    assert _decide(supervisee, token, decision="agree", confirm_name="Alex Morgan").status_code == 200
+
+    used = supervisee.get(f"/sign/{token}", headers=HTML)
+    assert used.status_code == 410 and used.mimetype == "text/html"
+    assert "This link no longer works" in text(used) and "ask your supervisor to send it again" in text(used)
+    assert "already been used" in text(used) and token not in text(used)
+    unknown = supervisee.get("/sign/" + "x" * 43, headers=HTML)
+    assert unknown.status_code == 404 and "ask your supervisor to send it again" in text(unknown)
+
+
+def test_a_step_the_state_does_not_allow_shows_the_workflow_message(client: Any, org: Any) -> None:
+    record_id = _written_record(client, org)
+    early = post(client, f"/records/{record_id}/countersign", {}, page=f"/records/{record_id}/edit")
+    assert early.status_code == 409 and "govuk-error-summary" in text(early)
+    assert "Cannot countersign: it is draft" in text(early) and 'href="#signoff"' in text(early)
+
+
+def test_sign_off_forms_need_their_csrf_token(client: Any, supervisee: Any, org: Any, mailbox: Mailbox) -> None:
+    record_id = _written_record(client, org)
+    assert client.post(f"/records/{record_id}/send", headers=HTML).status_code == 400
+    _send(client, record_id)
+    token = _link_for(mailbox, WORKER)
+    forged = supervisee.post(f"/sign/{token}", data={"decision": "agree", "confirm_name": "Alex Morgan"}, headers=HTML)
+    assert forged.status_code == 400
+    assert supervisee.get(f"/sign/{token}", headers=HTML).status_code == 200  # the link still works
+
+
+def test_link_pages_are_rate_limited(supervisee: Any, org: Any) -> None:
+    codes = [supervisee.get("/sign/" + "x" * 43, headers=HTML).status_code for _ in range(11)]
+    assert codes[:10] == [404] * 10 and codes[10] == 429
+
+
+def test_the_supervisor_edits_and_sends_a_draft_agreement(client: Any, supervisee: Any, org: Any,
+                                                          mailbox: Mailbox) -> None:
+    created = client.post("/api/v1/agreements", headers=org.auth("manager"),
+                          json={"supervisee_id": org.ids["worker"], "started_on": "2025-03-03"}).json
+    sign_in(client, "manager")
+    url = f"/agreements/{created['id']}"
+    assert "Agreement: draft" in text(client.get(f"/supervision/{org.ids['worker']}", headers=HTML))
+
+    fields = {"job_roles": "Social worker; team manager", "frequency": "Every 4 weeks", "length": "1 hour",
+              "location": "Face-to-face", "confidentiality": "Confidential unless someone is at risk of harm",
+              "supervisee_expectations": "Prepare an agenda", "supervisor_expectations": "Protect the time",
+              "started_on": ["3", "3", "2025"]}
+    backwards = post(client, url, {**fields, "review_date": ["1", "1", "2025"]})
+    assert backwards.status_code == 400 and 'href="#review_date-day"' in text(backwards)
+    saved = post(client, url, {**fields, "review_date": ["3", "3", "2026"]})
+    assert saved.status_code == 302
+
+    assert post(client, f"{url}/send", {}, page=url).status_code == 302
+    link = text(supervisee.get(f"/sign/{_link_for(mailbox, WORKER)}", headers=HTML))
+    assert f"Supervision agreement AG-{created['id']:06d}" in link
+    assert "Confidential unless someone is at risk of harm" in link and "Review date for this agreement" in link
+    assert "Awaiting supervisee" in text(client.get(url, headers=HTML))
+    assert client.get(f"/api/v1/agreements/{created['id']}/docx").data[:2] == b"PK"  # the page's Word link
+
+
+def _worker_runs(name: str) -> None:
+    """Play the worker for the queued tasks called `name`; the others go back in the queue."""
+    queued = []
+    while (task := tasks.huey.dequeue()) is not None:
+        queued.append(task)
+    for task in queued:
+        if task.name == name:
+            tasks.huey.execute(task)
+        else:
+            tasks.huey.enqueue(task)
+
+
+@pytest.fixture
+def queued_tasks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tasks wait in the in-memory queue until the test plays the worker."""
+    monkeypatch.setattr(tasks.huey, "immediate", False)
+    yield
+    tasks.huey.flush()
+
+
+def test_the_link_offers_the_pdf_once_the_worker_has_made_it(
+        client: Any, supervisee: Any, org: Any, mailbox: Mailbox, queued_tasks: None) -> None:
+    record_id = _written_record(client, org)
+    _send(client, record_id)
+    _worker_runs("deliver_email")
+    token = _link_for(mailbox, WORKER)
+    waiting = text(supervisee.get(f"/sign/{token}", headers=HTML))
+    assert "The PDF is being prepared; the document is shown below" in waiting and "/pdf" not in waiting
+
+    _worker_runs("make_review_pdf")
+    ready = text(supervisee.get(f"/sign/{token}", headers=HTML))
+    assert f'href="/sign/{token}/pdf"' in ready, "no PDF link after the worker ran"
+    assert supervisee.get(f"/sign/{token}/pdf").data.startswith(b"%PDF")
+    assert supervisee.get(f"/api/v1/sign/{token}/pdf").data.startswith(b"%PDF")
