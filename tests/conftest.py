@@ -19,6 +19,7 @@ from sqlalchemy import text
 from docgen.config import Config
 from docgen.db import make_engine, upgrade
 from docgen.models import Base, Organisation
+from tests.mailbox import Mailbox, _free_port, smtp_server_on
 from workflows import accounts, clock, people
 from workflows.profiles import load_profile
 
@@ -155,6 +156,20 @@ def org(app: Any) -> Org:
             people.create_relationship(db, ids[supervisee], ids[supervisor], start)
         db.expunge_all()
     return Org(org=org, team=team, ids=ids, tokens=tokens)
+
+
+@pytest.fixture(scope="module")
+def smtp_server() -> Iterator[Mailbox]:
+    """A real SMTP server on 127.0.0.1 for the module; point `config.smtp_port` at it."""
+    with smtp_server_on(_free_port()) as mailbox:
+        yield mailbox
+
+
+@pytest.fixture
+def mailbox(smtp_server: Mailbox) -> Mailbox:
+    """The SMTP server, emptied for this test."""
+    smtp_server.envelopes.clear()
+    return smtp_server
 
 
 @pytest.fixture

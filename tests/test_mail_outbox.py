@@ -38,18 +38,6 @@ ICS = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//docgen//EN\r\nMETHOD:REQUES
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
-@pytest.fixture(scope="module")
-def smtp_server() -> Iterator[Mailbox]:
-    with smtp_server_on(_free_port()) as mailbox:
-        yield mailbox
-
-
-@pytest.fixture
-def mailbox(smtp_server: Mailbox) -> Mailbox:
-    smtp_server.envelopes.clear()
-    return smtp_server
-
-
 @pytest.fixture
 def config(config: Config, smtp_server: Mailbox) -> Config:
     return replace(config, smtp_port=smtp_server.port, mail_from="supervision@knowsley.example.org",

@@ -10,7 +10,7 @@ import datetime as dt
 import io
 import re
 from dataclasses import replace
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -20,23 +20,11 @@ from pypdf import PdfReader
 
 from docgen import finalisation
 from docgen.config import Config
-from tests.mailbox import Mailbox, _free_port, smtp_server_on, text_of
+from tests.mailbox import Mailbox, text_of
 from workflows import clock
 
 pytestmark = pytest.mark.libreoffice
 LINK = re.compile(r"https://docgen\.example\.org/sign/([A-Za-z0-9_-]{43})")
-
-
-@pytest.fixture(scope="module")
-def smtp_server() -> Iterator[Mailbox]:
-    with smtp_server_on(_free_port()) as mailbox:
-        yield mailbox
-
-
-@pytest.fixture
-def mailbox(smtp_server: Mailbox) -> Mailbox:
-    smtp_server.envelopes.clear()
-    return smtp_server
 
 
 @pytest.fixture

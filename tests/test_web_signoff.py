@@ -7,7 +7,6 @@ seals the final PDF with this process's warm LibreOffice.
 """
 from __future__ import annotations
 
-import dataclasses
 import io
 import logging
 import re
@@ -15,23 +14,14 @@ from typing import Any, Iterator
 
 import pytest
 
-from docgen import finalisation, tasks
-from docgen.config import Config
+from docgen import tasks
 from tests import test_signoff
 from tests.mailbox import Mailbox, text_of
 from tests.test_signoff import MANAGER, WORKER, _link_for
 from tests.test_web_pages import HTML, post, sign_in, start_record, text
 
 pytestmark = pytest.mark.libreoffice
-smtp_server, mailbox = test_signoff.smtp_server, test_signoff.mailbox  # the same real SMTP server and inbox
-
-
-@pytest.fixture
-def config(config: Config, smtp_server: Mailbox) -> Config:
-    config = dataclasses.replace(config, smtp_port=smtp_server.port, base_url="https://docgen.example.org")
-    config.instance_path.mkdir(parents=True, exist_ok=True)
-    finalisation.ensure_organisation_certificate(config, "Knowsley Council")
-    return config
+config = test_signoff.config  # the same mail server, base URL and organisation certificate
 
 
 @pytest.fixture
