@@ -217,3 +217,37 @@ def test_conversion_survives_libreoffice_being_killed(client: Any, org: Any, mai
     _sign(client, _link_for(mailbox, MANAGER), "agree", "Sam Whitfield")
     status = client.get(f"/api/v1/records/{record_id}/signoff", headers=org.auth("manager")).json
     assert status["status"] == "signed" and status["final_pdf_sha256"]
+
+
+def test_record_is_finalised_when_libreoffice_dies_mid_conversion(client: Any, org: Any, mailbox: Mailbox,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    import os
+    import signal
+    import threading
+
+    record_id = _draft(client, org)
+    # A year of detailed progress notes: long enough that a warm conversion takes seconds.
+    client.patch(f"/api/v1/records/{record_id}", headers=org.auth("manager"), json={"actions": [
+        {"section": "summary", "text": f"Action {i}: review the child's plan with partner agencies",
+         "progress": "Visited, plan reviewed with the family and partner agencies; next steps agreed. " * 6}
+        for i in range(250)]})
+    _send(client, org, record_id)
+    _sign(client, _link_for(mailbox, WORKER), "agree", "Alex Morgan")
+
+    converter = finalisation.converter()
+    convert = converter.convert
+
+    def convert_while_killing(docx: bytes) -> bytes:
+        pid = converter.pid
+        threading.Timer(0.5, lambda: os.killpg(os.getpgid(pid), signal.SIGKILL)).start()
+        return convert(docx)
+
+    monkeypatch.setattr(converter, "convert", convert_while_killing)
+    with caplog.at_level("WARNING", logger="docgen.pdf"):
+        assert _sign(client, _link_for(mailbox, MANAGER), "agree", "Sam Whitfield").json["status"] == "signed"
+    assert any("warm conversion failed" in r.getMessage() for r in caplog.records)  # it died mid-way
+    status = client.get(f"/api/v1/records/{record_id}/signoff", headers=org.auth("manager")).json
+    assert status["final_pdf_sha256"]
+    pdf = client.get(f"/api/v1/records/{record_id}/pdf", headers=org.auth("manager")).data
+    assert "Signature and audit certificate" in "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
