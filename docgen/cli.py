@@ -166,12 +166,11 @@ def generate_command(db: Any, team_name: str, session_date: dt.datetime, out_dir
 @with_appcontext
 def verify_command(pdf: Any) -> None:
     """Say whether a PDF is a genuine, unaltered docgen record (exit 0), altered or not ours (exit 1)."""
-    from docgen import finalisation, seal
+    from docgen import finalisation
 
     services = _services()
     with services.sessions() as db:
-        verdict = seal.verify_pdf(pdf.read(), finalisation.signer(services.config).signing_cert,
-                                  lambda sha: finalisation.known_final_pdf(db, sha))
+        verdict = finalisation.verify(services, db, pdf.read())
     if verdict.status == "genuine":
         known = verdict.details.get("record") or {}
         signed = "; ".join(f"{s['name']} {s['at']}" for s in known.get("signatures", []))

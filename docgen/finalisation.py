@@ -12,6 +12,9 @@ import threading
 from pathlib import Path
 from typing import Union
 
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -66,6 +69,30 @@ def signer(config: Config):  # type: ignore[no-untyped-def]
     return seal.load_signer(p12, passphrase.encode())
 
 
+def timestamper(config: Config) -> RequestsHTTPTimeStamper | None:
+    """An RFC 3161 time-stamping authority when configured (DOCGEN_TIMESTAMP_URL), else none."""
+    if not config.timestamp_url:
+        return None
+    return RequestsHTTPTimeStamper(config.timestamp_url, https=config.timestamp_url.startswith("https://"),
+                                   timeout=10)
+
+
+def timestamp_authorities(config: Config) -> list[asn1_x509.Certificate]:
+    """The configured TSA certificates: without them a timestamped seal cannot be judged genuine."""
+    if not config.timestamp_ca:
+        return []
+    data = Path(config.timestamp_ca).read_bytes()
+    if pem.detect(data):
+        return [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
+    return [asn1_x509.Certificate.load(data)]
+
+
+def verify(services: Services, db: Session, pdf: bytes) -> seal.Verdict:
+    """Is this PDF a genuine, unaltered record of ours? (API, page and CLI all ask here.)"""
+    return seal.verify_pdf(pdf, signer(services.config).signing_cert, lambda sha: known_final_pdf(db, sha),
+                           tsa_certs=timestamp_authorities(services.config))
+
+
 def load_document(db: Session, kind: str, document_id: int) -> Document | None:
     return db.get(Record if kind == "record" else Agreement, document_id)
 
@@ -97,7 +124,7 @@ def finalise(services: Services, kind: str, document_id: int, version: int) -> D
             raise RuntimeError(f"{signoff.number(document)} v{version} is signed but its DOCX was never filed")
         docx = services.store.get(docx_row.storage_key)
         pdf = seal.finalise(docx, signoff.certificate(db, document), converter=converter(),
-                            signer=signer(services.config))
+                            signer=signer(services.config), timestamper=timestamper(services.config))
         protection = retention.protection_for(db, services.profile, services.store, document.supervisee,
                                               document if isinstance(document, Record) else None)
         row = file_document(db, services.store, version=version, kind="final_pdf", data=pdf,

@@ -10,7 +10,7 @@ import datetime as dt
 import io
 import re
 from dataclasses import replace
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -251,3 +251,53 @@ def test_record_is_finalised_when_libreoffice_dies_mid_conversion(client: Any, o
     assert status["final_pdf_sha256"]
     pdf = client.get(f"/api/v1/records/{record_id}/pdf", headers=org.auth("manager")).data
     assert "Signature and audit certificate" in "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+
+
+@pytest.fixture
+def timestamp_server(tmp_path: Any) -> Iterator[tuple[str, str]]:
+    """A real RFC 3161 time-stamping authority over HTTP on 127.0.0.1 (pyHanko's test TSA)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from asn1crypto import tsp
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    from tests.test_pdf_seal import timestamp_authority
+
+    cert, key = timestamp_authority()
+    stamper = DummyTimeStamper(tsa_cert=cert, tsa_key=key)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            body = stamper.request_tsa_response(request).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ca = tmp_path / "tsa.der"
+    ca.write_bytes(cert.dump())
+    yield f"http://127.0.0.1:{server.server_address[1]}/", str(ca)
+    server.shutdown()
+
+
+def test_configured_timestamp_authority_stamps_the_seal_and_verify_trusts_it(
+        client: Any, org: Any, mailbox: Mailbox, app: Any, timestamp_server: tuple[str, str]) -> None:
+    services = app.extensions["docgen"]
+    url, ca = timestamp_server
+    services.config = replace(services.config, timestamp_url=url, timestamp_ca=ca)
+    record_id = _draft(client, org)
+    _send(client, org, record_id)
+    _sign(client, _link_for(mailbox, WORKER), "agree", "Alex Morgan")
+    _sign(client, _link_for(mailbox, MANAGER), "agree", "Sam Whitfield")
+    pdf = client.get(f"/api/v1/records/{record_id}/pdf", headers=org.auth("manager")).data
+    signer_info = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0].signer_info
+    assert "signature_time_stamp_token" in [a["type"].native for a in signer_info["unsigned_attrs"]]
+    assert client.post("/api/v1/verify", data={"file": (io.BytesIO(pdf), "r.pdf")}).json["status"] == "genuine"

@@ -169,7 +169,5 @@ def verify() -> Any:
 
 
 def verify_bytes(data: bytes) -> seal.Verdict:
-    """Verdict with the organisation's certificate as trust root and our hash index."""
-    services = _services()
-    trust = finalisation.signer(services.config).signing_cert
-    return seal.verify_pdf(data, trust, lambda sha: finalisation.known_final_pdf(g.db, sha))
+    """The verdict for this request's upload (shared with the /verify page)."""
+    return finalisation.verify(_services(), g.db, data)
