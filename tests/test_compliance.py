@@ -321,3 +321,13 @@ def test_report_command_prints_a_table_and_csv(app: Any, history: Any) -> None:
 def test_report_command_errors_are_domain_errors_naming_the_option(app: Any, history: Any) -> None:
     result = app.test_cli_runner().invoke(report_command, ["--from", "1 Jan", "--to", "2026-03-31"])
     assert isinstance(result.exception, InvalidInput) and result.exception.field == "--from"
+
+
+def test_overdue_list_is_the_due_list_as_at_the_end_of_the_period(app: Any, history: Any) -> None:
+    """The report reads each supervisee's last session from the period's sessions rather than asking
+    again; the items must be exactly those the due list gives on that day (planned sessions included)."""
+    for scope in ({"team_id": history.team.id}, {}):
+        report = _q1_report(app, **scope)
+        with app.extensions["docgen"].sessions() as db:
+            items = due_list(db, load_profile("knowsley"), report.as_at, **scope)
+        assert report.overdue == [i for i in items if i.state == "overdue"]

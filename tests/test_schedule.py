@@ -198,3 +198,14 @@ def test_due_list_uses_the_agreement_with_the_current_supervisor_only(db: Any, o
     [item] = [i for i in due_list(db, profile, D(2026, 3, 10), supervisee_ids=frozenset({org.ids["worker"]}))
               if i.kind == "supervision"]
     assert (item.due_on, item.state) == (D(2026, 3, 9), "overdue")
+
+
+def test_due_list_keeps_only_the_states_asked_for_with_the_same_dates(db: Any, org: Any) -> None:
+    profile = load_profile("knowsley")
+    db.add(Record(kind="practitioner", supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"],
+                  session_date=D(2026, 3, 2), due_date=D(2026, 3, 9), status="draft"))
+    db.flush()
+    everything = due_list(db, profile, D(2026, 3, 20))
+    assert {i.state for i in everything} >= {"overdue", "upcoming"}
+    for states in (("overdue",), ("due", "upcoming")):
+        assert due_list(db, profile, D(2026, 3, 20), states=states) == [i for i in everything if i.state in states]

@@ -9,17 +9,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import Date, DateTime, Row, Select, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from docgen.models import Person, PlannedSession, Record, SupervisionRelationship, Team
 from workflows import clock
 from workflows.errors import InvalidInput, NotFound
 from workflows.profiles import Profile
-from workflows.schedule import DueItem, Scope, due_list, profile_due
+from workflows.schedule import DueItem, Scope, collector_paused, due_summary, role_clocks
 
 AGREEMENT_GAPS = ("agreement_missing", "agreement_signoff")
 
@@ -49,11 +55,11 @@ class Report:
     agreements_out_of_date: list[DueItem]
 
 
-@dataclass(frozen=True)
-class _Supervisee:
+class _Supervisee(NamedTuple):
     role: str
     employment_start: dt.date
     supervised_since: dt.date
+    last_before: dt.date | None  # the last session held before the period
 
 
 def _scope_label(db: Session, scope: Scope) -> str:
@@ -67,70 +73,136 @@ def _scope_label(db: Session, scope: Scope) -> str:
     return "Whole organisation"
 
 
-def _population(db: Session, profile: Profile, scope: Scope, start: dt.date, end: dt.date) -> dict[int, _Supervisee]:
-    """Everyone in scope with a supervisor at some time in the period, leavers included."""
+# Each query is built once per scope with the period as bound parameters (as in workflows.schedule):
+# building them from the ORM entities cost as much as running them.
+_START = bindparam("start", type_=Date)
+_END = bindparam("end", type_=Date)
+_FROM = bindparam("from_", type_=DateTime)  # midnight starting the period: planned sessions are timed
+_UNTIL = bindparam("until", type_=DateTime)  # midnight after it
+
+
+def _rows(db: Session, query: Select[Any], start: dt.date, end: dt.date) -> Sequence[Row[Any]]:
+    """Column rows without the ORM's per-row work; pending changes flushed first, as the ORM would."""
+    if db.autoflush:
+        db.flush()
+    return db.connection().execute(query, {
+        "start": start, "end": end, "from_": dt.datetime.combine(start, dt.time()),
+        "until": dt.datetime.combine(end + dt.timedelta(days=1), dt.time())}).all()
+
+
+def _in_scope(column: Any, scope: Scope) -> Any:
+    """`column IN (people in scope)`, or no condition for the whole organisation."""
+    return true() if scope.whole_organisation else column.in_(scope.where(select(Person.id), Person))
+
+
+@lru_cache(maxsize=64)
+def _population_query(scope: Scope) -> Select[Any]:
     rel = SupervisionRelationship
     first = (select(rel.supervisee_id.label("sid"), func.min(rel.starts_on).label("since"))
              .group_by(rel.supervisee_id).subquery())
-    overlapping = select(rel.id).where(rel.supervisee_id == Person.id, rel.starts_on <= end,
-                                       or_(rel.ends_on.is_(None), rel.ends_on >= start)).exists()
-    query = (select(Person.id, Person.role, Person.employment_start, first.c.since)
+    overlapping = select(rel.id).where(rel.supervisee_id == Person.id, rel.starts_on <= _END,
+                                       or_(rel.ends_on.is_(None), rel.ends_on >= _START)).exists()
+    last_record = (select(func.max(Record.session_date))
+                   .where(Record.supervisee_id == Person.id, Record.session_date < _START).scalar_subquery())
+    last_held = (select(func.max(PlannedSession.starts_at))
+                 .where(PlannedSession.supervisee_id == Person.id, PlannedSession.status == "held",
+                        PlannedSession.starts_at < _FROM)
+                 .scalar_subquery())
+    query = (select(Person.id, Person.role, Person.employment_start, first.c.since, last_record, last_held)
              .join(first, first.c.sid == Person.id).where(overlapping))
-    return {pid: _Supervisee(role, started, max(started, since))
-            for pid, role, started, since in db.execute(scope.where(query, Person)) if role in profile.roles}
+    return scope.where(query, Person)
 
 
-def _held_dates(db: Session, ids: set[int], scope: Scope, start: dt.date, end: dt.date) -> dict[int, list[dt.date]]:
-    """Each supervisee's held sessions in the period, preceded by the last one before it."""
-    before = dt.datetime.combine(start, dt.time())
-    after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
-    in_scope = (lambda col: true()) if scope.whole_organisation else (lambda col: col.in_(sorted(ids)))
-    held = PlannedSession.status == "held"
-    queries = [
-        select(Record.supervisee_id, Record.session_date)
-        .where(Record.session_date.between(start, end), in_scope(Record.supervisee_id)),
-        select(Record.supervisee_id, func.max(Record.session_date))
-        .where(Record.session_date < start, in_scope(Record.supervisee_id)).group_by(Record.supervisee_id),
-        select(PlannedSession.supervisee_id, PlannedSession.starts_at)
-        .where(held, PlannedSession.starts_at >= before, PlannedSession.starts_at < after,
-               in_scope(PlannedSession.supervisee_id)),
-        select(PlannedSession.supervisee_id, func.max(PlannedSession.starts_at))
-        .where(held, PlannedSession.starts_at < before, in_scope(PlannedSession.supervisee_id))
-        .group_by(PlannedSession.supervisee_id),
-    ]
-    dates: dict[int, set[dt.date]] = {}
-    for query in queries:
-        for sid, day in db.execute(query):
-            if sid in ids:
-                dates.setdefault(sid, set()).add(day.date() if isinstance(day, dt.datetime) else day)
-    return {sid: sorted(days) for sid, days in dates.items()}
+def _population(db: Session, profile: Profile, scope: Scope, start: dt.date, end: dt.date) -> dict[int, _Supervisee]:
+    """Everyone in scope with a supervisor at some time in the period, leavers included, with the
+    last session held before the period. That is a correlated MAX per person, answered from the
+    (supervisee_id, session_date) index: a GROUP BY over every earlier record cost twice as much."""
+    return {pid: _Supervisee(role, started, max(started, since), _later(record, held))
+            for pid, role, started, since, record, held in _rows(db, _population_query(scope), start, end)
+            if role in profile.roles}
 
 
-def _on_time(profile: Profile, people: dict[int, _Supervisee], held: dict[int, list[dt.date]],
-             start: dt.date) -> Measure:
+def _later(record: dt.date | None, held: dt.datetime | None) -> dt.date | None:
+    if held is None:
+        return record
+    return held.date() if record is None else max(record, held.date())
+
+
+@lru_cache(maxsize=64)
+def _records_query(scope: Scope) -> Select[Any]:
+    return (select(Record.supervisee_id, Record.session_date, Record.due_date, Record.signed_at)
+            .where(Record.session_date.between(_START, _END), _in_scope(Record.supervisee_id, scope))
+            .order_by(Record.supervisee_id, Record.session_date))
+
+
+def _records_in(db: Session, people: dict[int, _Supervisee], scope: Scope, start: dt.date,
+                end: dt.date) -> list[Row[Any]]:
+    """(supervisee_id, session_date, due_date, signed_at) of the records of sessions in the period
+    by `people`, in supervisee and date order: the held sessions and the records-signed measure
+    both read them."""
+    return [row for row in _rows(db, _records_query(scope), start, end) if row[0] in people]
+
+
+@lru_cache(maxsize=64)
+def _held_query(scope: Scope) -> Select[Any]:
+    return (select(PlannedSession.supervisee_id, PlannedSession.starts_at)
+            .where(PlannedSession.status == "held", PlannedSession.starts_at >= _FROM,
+                   PlannedSession.starts_at < _UNTIL, _in_scope(PlannedSession.supervisee_id, scope)))
+
+
+def _held_planned(db: Session, people: dict[int, _Supervisee], scope: Scope, start: dt.date,
+                  end: dt.date) -> dict[int, set[dt.date]]:
+    """The days in the period of planned sessions marked held, by supervisee."""
+    days: dict[int, set[dt.date]] = {}
+    for sid, starts_at in _rows(db, _held_query(scope), start, end):
+        if sid in people:
+            days.setdefault(sid, set()).add(starts_at.date())
+    return days
+
+
+def _held_dates(records: list[Row[Any]], planned: dict[int, set[dt.date]]) -> Iterator[tuple[int, list[dt.date]]]:
+    """Each supervisee's held sessions in the period in date order, a day held twice once."""
+    planned = dict(planned)
+    for sid, rows in groupby(records, itemgetter(0)):
+        days = [row[1] for row in rows]
+        extra = planned.pop(sid, None)
+        yield sid, sorted(extra.union(days)) if extra else days
+    for sid, extra in planned.items():
+        yield sid, sorted(extra)
+
+
+def _last_sessions(people: dict[int, _Supervisee], held: dict[int, list[dt.date]],
+                   as_at: dt.date) -> dict[int, dt.date | None]:
+    """Everyone's last held session on `as_at`, a day in the period: the due list needs it, and the
+    period's sessions with the last one before them say it without asking the database again."""
+    last: dict[int, dt.date | None] = {}
+    for sid, person in people.items():
+        days = held.get(sid)
+        on_or_before = bisect_right(days, as_at) if days else 0
+        last[sid] = days[on_or_before - 1] if on_or_before else person.last_before
+    return last
+
+
+def _on_time(profile: Profile, people: dict[int, _Supervisee], held: Iterable[tuple[int, list[dt.date]]]) -> Measure:
+    clocks = role_clocks(profile)
     on_time = total = 0
-    for sid, days in held.items():
+    for sid, days in held:
         person = people[sid]
-        role = profile.role(person.role)
-        previous = person.supervised_since
+        deadlines, employed = clocks[person.role].deadlines, person.employment_start
+        previous = person.last_before or person.supervised_since
+        counted = None
         for day in days:
-            if day >= start:
+            if day != counted:
                 total += 1
-                _, late = profile_due(role, person.employment_start, previous)
-                on_time += day <= late
-            previous = day
+                on_time += day <= deadlines(employed, previous)[1]
+                previous = counted = day
     return Measure("held_on_time", "Supervisions held on time", on_time, total)
 
 
-def _records_signed(db: Session, profile: Profile, ids: set[int], scope: Scope, start: dt.date, end: dt.date,
-                    today: dt.date) -> Measure:
-    query = select(Record.supervisee_id, Record.due_date, Record.signed_at).where(
-        Record.session_date.between(start, end))
-    if not scope.whole_organisation:
-        query = query.where(Record.supervisee_id.in_(sorted(ids)))
+def _records_signed(profile: Profile, records: list[Row[Any]], today: dt.date) -> Measure:
     signed = total = 0
-    for sid, due, signed_at in db.execute(query):
-        if sid not in ids or (signed_at is None and due >= today):
+    for _, _, due, signed_at in records:
+        if signed_at is None and due >= today:
             continue
         total += 1
         signed += signed_at is not None and signed_at.date() <= due
@@ -138,6 +210,12 @@ def _records_signed(db: Session, profile: Profile, ids: set[int], scope: Scope, 
     return Measure("records_signed", f"Records signed within {days}", signed, total)
 
 
+def _reported(kind: str, state: str) -> bool:
+    """The due items the report shows: everything overdue, and every agreement gap."""
+    return state == "overdue" or kind in AGREEMENT_GAPS
+
+
+@collector_paused()
 def team_report(db: Session, profile: Profile, *, start: dt.date, end: dt.date, team_id: int | None = None,
                 service: str | None = None, supervisee_ids: frozenset[int] | None = None,
                 today: dt.date | None = None) -> Report:
@@ -169,16 +247,18 @@ def team_report(db: Session, profile: Profile, *, start: dt.date, end: dt.date, 
     scope = Scope(team_id=team_id, service=service, supervisee_ids=supervisee_ids)
     label = _scope_label(db, scope)
     people = _population(db, profile, scope, start, end)
-    ids = set(people)
-    held = _on_time(profile, people, _held_dates(db, ids, scope, start, end), start)
-    records = _records_signed(db, profile, ids, scope, start, end, today)
-    items = due_list(db, profile, as_at, team_id=team_id, service=service, supervisee_ids=supervisee_ids)
-    gaps = [i for i in items if i.kind in AGREEMENT_GAPS or (i.kind == "agreement_review" and i.state == "overdue")]
-    supervisees = sum(1 for i in items if i.kind == "supervision")
+    records = _records_in(db, people, scope, start, end)
+    held_days = dict(_held_dates(records, _held_planned(db, people, scope, start, end)))
+    held = _on_time(profile, people, held_days.items())
+    signed = _records_signed(profile, records, today)
+    due = due_summary(db, profile, as_at, scope, wanted=_reported,
+                      last_sessions=_last_sessions(people, held_days, as_at) if as_at >= start else None)
+    gaps = [i for i in due.items
+            if i.kind in AGREEMENT_GAPS or (i.kind == "agreement_review" and i.state == "overdue")]
     agreements = Measure("agreements_current", "Agreements up to date",
-                         supervisees - len({i.supervisee_id for i in gaps}), supervisees)
-    return Report(label, start, end, as_at, [held, records, agreements],
-                  [i for i in items if i.state == "overdue"], gaps)
+                         due.supervisees - len({i.supervisee_id for i in gaps}), due.supervisees)
+    return Report(label, start, end, as_at, [held, signed, agreements],
+                  [i for i in due.items if i.state == "overdue"], gaps)
 
 
 def _percent(measure: Measure) -> str:

@@ -140,12 +140,13 @@ def _item(item: schedule.DueItem) -> dict[str, Any]:
 @login_required
 def due() -> Any:
     today = clock.today()
-    items = schedule.due_list(g.db, _services().profile, today, team_id=_int_arg("team_id"),
-                              supervisor_id=_int_arg("supervisor_id"), supervisee_ids=_visible(self_included=True))
     state = request.args.get("state")
     if state and state not in ("upcoming", "due", "overdue"):
         raise InvalidInput("state must be upcoming, due or overdue", "state")
-    return {"as_at": today.isoformat(), "items": [_item(i) for i in items if not state or i.state == state]}
+    items = schedule.due_list(g.db, _services().profile, today, team_id=_int_arg("team_id"),
+                              supervisor_id=_int_arg("supervisor_id"), supervisee_ids=_visible(self_included=True),
+                              states=(state,) if state else None)
+    return {"as_at": today.isoformat(), "items": [_item(i) for i in items]}
 
 
 @route("GET", "/reports/compliance", "Compliance for a team (team_id), a service (service) or the organisation "
