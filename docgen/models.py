@@ -235,6 +235,7 @@ class SignoffLink(Base):
     signer_role: Mapped[str] = mapped_column(String(20))  # supervisee | supervisor
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     code_hash: Mapped[str | None] = mapped_column(String(64))  # optional one-time code
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

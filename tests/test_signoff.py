@@ -20,6 +20,7 @@ from pypdf import PdfReader
 
 from docgen import finalisation
 from docgen.config import Config
+from docgen.pdf import Converter
 from tests.mailbox import Mailbox, text_of
 from workflows import clock
 
@@ -235,7 +236,11 @@ def test_record_is_finalised_when_libreoffice_dies_mid_conversion(client: Any, o
     _send(client, org, record_id)
     _sign(client, _link_for(mailbox, WORKER), "agree", "Alex Morgan")
 
-    converter = finalisation.converter()
+    # A converter of its own: earlier tests' kills may have left the shared one converting cold.
+    converter = Converter()
+    converter.start()
+    assert converter.wait_ready(60)
+    monkeypatch.setattr(finalisation, "_converter", converter)
     convert = converter.convert
 
     def convert_while_killing(docx: bytes) -> bytes:
@@ -244,8 +249,11 @@ def test_record_is_finalised_when_libreoffice_dies_mid_conversion(client: Any, o
         return convert(docx)
 
     monkeypatch.setattr(converter, "convert", convert_while_killing)
-    with caplog.at_level("WARNING", logger="docgen.pdf"):
-        assert _sign(client, _link_for(mailbox, MANAGER), "agree", "Sam Whitfield").json["status"] == "signed"
+    try:
+        with caplog.at_level("WARNING", logger="docgen.pdf"):
+            assert _sign(client, _link_for(mailbox, MANAGER), "agree", "Sam Whitfield").json["status"] == "signed"
+    finally:
+        converter.stop()
     assert any("warm conversion failed" in r.getMessage() for r in caplog.records)  # it died mid-way
     status = client.get(f"/api/v1/records/{record_id}/signoff", headers=org.auth("manager")).json
     assert status["final_pdf_sha256"]
@@ -301,3 +309,23 @@ def test_configured_timestamp_authority_stamps_the_seal_and_verify_trusts_it(
     signer_info = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0].signer_info
     assert "signature_time_stamp_token" in [a["type"].native for a in signer_info["unsigned_attrs"]]
     assert client.post("/api/v1/verify", data={"file": (io.BytesIO(pdf), "r.pdf")}).json["status"] == "genuine"
+
+
+def test_one_time_code_is_e_mailed_and_required_when_the_profile_asks(client: Any, org: Any, mailbox: Mailbox,
+                                                                       app: Any) -> None:
+    services = app.extensions["docgen"]
+    services.profile = services.profile.model_copy(
+        update={"signoff": services.profile.signoff.model_copy(update={"one_time_code": True})})
+    record_id = _draft(client, org)
+    _send(client, org, record_id)
+    token = _link_for(mailbox, WORKER)
+    assert client.get(f"/api/v1/sign/{token}").json["code_required"] is True
+    code = re.search(r"code to sign .* is (\d{6})", text_of(mailbox.emails()[-1])).group(1)
+
+    def sign(with_code: str) -> Any:
+        return client.post(f"/api/v1/sign/{token}", json={"decision": "agree", "confirm_name": "Alex Morgan",
+                                                          "code": with_code})
+
+    wrong = sign("000000" if code != "000000" else "111111")
+    assert wrong.status_code == 422 and wrong.json["error"]["field"] == "code"
+    assert sign(code).json["status"] == "awaiting_supervisor"

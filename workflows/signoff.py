@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Literal, Union
@@ -28,6 +29,11 @@ Document = Union[Record, Agreement]
 Decision = Literal["agree", "agree_with_comment", "disagree"]
 DECISIONS = ("agree", "agree_with_comment", "disagree")
 SENDABLE = ("draft", "changes_requested")
+CODE_ATTEMPTS = 5  # wrong one-time codes before the code is void and a new one must be e-mailed
+
+
+class WrongCode(InvalidInput):
+    """A wrong one-time code. The caller commits the counted attempt before answering."""
 
 
 @dataclass(frozen=True)
@@ -188,12 +194,47 @@ def open_link(db: Session, token: str, caller: Caller = Caller(), *, record_open
     return LinkView(link, document, signer)
 
 
+def _code_hash(link: SignoffLink, code: str) -> str:
+    return hashlib.sha256(f"{link.token_hash}:{code}".encode()).hexdigest()
+
+
+def send_code(db: Session, profile: Profile, view: LinkView) -> bool:
+    """E-mail a one-time code when the profile asks for one and none is outstanding.
+
+    The code goes to the same address as the link: it proves the person at the page still holds
+    that mailbox now, not just a forwarded or leaked link.
+    """
+    if not profile.signoff.one_time_code or view.link.code_hash is not None:
+        return False
+    code = f"{secrets.randbelow(10**6):06d}"
+    view.link.code_hash = _code_hash(view.link, code)
+    view.link.code_attempts = 0
+    notifications.queue_email(
+        db, to=view.signer.email, subject=f"Your code to sign {number(view.document)}",
+        text=f"Your one-time code to sign {title(view.document)} is {code}.\n\nIf you did not open the link, tell "
+             "your supervisor.\n")
+    return True
+
+
+def _check_code(profile: Profile, link: SignoffLink, code: str) -> None:
+    if not profile.signoff.one_time_code:
+        return
+    if link.code_hash is None:
+        raise InvalidInput("open the link again and we will e-mail you a new code", "code")
+    if not hmac.compare_digest(link.code_hash, _code_hash(link, (code or "").strip())):
+        link.code_attempts += 1
+        if link.code_attempts >= CODE_ATTEMPTS:
+            link.code_hash = None
+            raise WrongCode("too many wrong codes: open the link again for a new one", "code")
+        raise WrongCode("the code is not right: use the one in the latest e-mail", "code")
+
+
 def _same_name(typed: str, name: str) -> bool:
     return " ".join(typed.split()).casefold() == " ".join(name.split()).casefold()
 
 
 def act(db: Session, profile: Profile, token: str, *, decision: str, confirm_name: str, comment: str = "",
-        base_url: str, caller: Caller = Caller(), signed_in: Person | None = None) -> Document:
+        base_url: str, caller: Caller = Caller(), signed_in: Person | None = None, code: str = "") -> Document:
     """The signer's decision through their link: agree, agree with a comment, or disagree."""
     if decision not in DECISIONS:
         raise InvalidInput(f"decision must be one of {', '.join(DECISIONS)}", "decision")
@@ -201,6 +242,7 @@ def act(db: Session, profile: Profile, token: str, *, decision: str, confirm_nam
     link, document, signer = view.link, view.document, view.signer
     if signed_in is not None and signed_in.id != signer.id:
         raise Forbidden("this link was sent to someone else", "token")
+    _check_code(profile, link, code)
     if not _same_name(confirm_name or "", signer.name):
         raise InvalidInput("type your full name exactly as it appears on the document", "confirm_name")
     comment = (comment or "").strip()

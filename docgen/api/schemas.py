@@ -258,6 +258,7 @@ class SignDecision(_In):
     decision: str
     confirm_name: str
     comment: str = ""
+    code: str = ""  # the one-time code e-mailed when the profile asks for one
 
 
 class CountersignIn(_In):
@@ -291,6 +292,7 @@ class LinkDocument(BaseModel):
     version: int
     signer_role: str
     signer_name: str
+    code_required: bool
     document: dict[str, Any]
 
 

@@ -113,7 +113,7 @@ def _link_document(view: signoff.LinkView) -> dict[str, Any]:
             else agreements.agreement_json(document))
     return LinkDocument(number=signoff.number(document), title=signoff.title(document), status=document.status,
                         version=document.version, signer_role=view.link.signer_role, signer_name=view.signer.name,
-                        document=body).model_dump(mode="json")
+                        code_required=_services().profile.signoff.one_time_code, document=body).model_dump(mode="json")
 
 
 def kind_of(document: Document) -> str:
@@ -123,6 +123,7 @@ def kind_of(document: Document) -> str:
 @route("GET", "/sign/<token>", "What the holder of a sign-off link sees", response=LinkDocument)
 def open_link(token: str) -> Any:
     view = signoff.open_link(g.db, token, _caller())
+    signoff.send_code(g.db, _services().profile, view)
     commit()
     return _link_document(view)
 
@@ -149,9 +150,14 @@ def review_pdf_download(document: Document) -> Response:
 def decide(token: str) -> Any:
     body = parse(SignDecision, json_body())
     account = current_account() if request.headers.get("Authorization") else None
-    document = signoff.act(g.db, _services().profile, token, decision=body.decision, confirm_name=body.confirm_name,
-                           comment=body.comment, base_url=_services().config.base_url, caller=_caller(),
-                           signed_in=account.person if account else None)
+    try:
+        document = signoff.act(g.db, _services().profile, token, decision=body.decision,
+                               confirm_name=body.confirm_name, comment=body.comment, code=body.code,
+                               base_url=_services().config.base_url, caller=_caller(),
+                               signed_in=account.person if account else None)
+    except signoff.WrongCode:
+        commit()  # the wrong attempt counts even though the decision is refused
+        raise
     commit()
     signing.enqueue_finalisation(document)
     return DecisionOut(status=document.status, version=document.version).model_dump()

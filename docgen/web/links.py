@@ -33,6 +33,13 @@ def _confirm_name() -> StringField:
                        widget=GovTextInput(), render_kw={"autocomplete": "name", "spellcheck": "false"})
 
 
+def _code() -> StringField:
+    """Shown only when the profile asks for a one-time code (removed from the form otherwise)."""
+    return StringField("Code from the e-mail", widget=GovTextInput(),
+                       description="We have e-mailed you a 6-digit code to confirm it is you",
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"})
+
+
 class SignForm(FlaskForm):
     """The supervisee's decision; the comment box is always shown, so it works without JavaScript."""
 
@@ -43,6 +50,7 @@ class SignForm(FlaskForm):
     comment = TextAreaField("Comment", widget=GovTextArea(),
                             description="Needed if you add a comment or disagree: say what should be noted or changed")
     confirm_name = _confirm_name()
+    code = _code()
     submit = SubmitField("Submit", widget=GovSubmitInput())
 
 
@@ -51,11 +59,15 @@ class CountersignLinkForm(FlaskForm):
 
     comment = TextAreaField("Comment (optional)", widget=GovTextArea())
     confirm_name = _confirm_name()
+    code = _code()
     submit = SubmitField("Countersign", widget=GovSubmitInput())
 
 
 def _form_for(view: signoff.LinkView) -> SignForm | CountersignLinkForm:
-    return SignForm() if view.link.signer_role == "supervisee" else CountersignLinkForm()
+    form = SignForm() if view.link.signer_role == "supervisee" else CountersignLinkForm()
+    if not current_app.extensions["docgen"].profile.signoff.one_time_code:
+        del form.code
+    return form
 
 
 def _link_page(view: signoff.LinkView, token: str, form: FlaskForm, status: int = 200) -> tuple[str, int]:
@@ -87,7 +99,8 @@ def dead_link(exc: Gone | NotFound) -> tuple[str, int]:
 @limits.rate_limited(LINK_LIMIT)
 def open_link(token: str) -> Any:
     view = signoff.open_link(g.db, token, caller())
-    g.db.commit()  # the "opened" event stands even if the page is never submitted
+    signoff.send_code(g.db, current_app.extensions["docgen"].profile, view)
+    g.db.commit()  # the "opened" event (and any code sent) stands even if the page is never submitted
     return _link_page(view, token, _form_for(view))
 
 
@@ -103,8 +116,12 @@ def decide(token: str) -> Any:
         try:
             document = signoff.act(g.db, services.profile, token, decision=decision,
                                    confirm_name=form.confirm_name.data, comment=form.comment.data or "",
+                                   code=form.code.data if "code" in form else "",
                                    base_url=services.config.base_url, caller=caller())
             g.db.commit()
+        except signoff.WrongCode as exc:
+            g.db.commit()  # the wrong attempt counts even though the decision is refused
+            forms.show_error(form, exc)
         except InvalidInput as exc:
             g.db.rollback()
             forms.show_error(form, exc)
