@@ -10,8 +10,8 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
-from docgen.web import (admin, agreements, auth, errors, forms, hr, limits, links, navigation, records, signoff,
-                        supervisee, supervisor, verify)
+from docgen.web import (admin, agreements, auth, errors, forms, hr, limits, links, navigation, planning, reasons,
+                        records, reports, signoff, supervisee, supervisor, verify)
 
 
 def init_web(app: Flask) -> None:
@@ -29,7 +29,7 @@ def init_web(app: Flask) -> None:
     csrf.exempt(app.blueprints["api"])  # bearer tokens and JSON: no cookie, so no cross-site forgery
 
     for blueprint in (auth.bp, supervisor.bp, records.bp, supervisee.bp, hr.bp, admin.bp, signoff.bp, links.bp,
-                      agreements.bp, verify.bp):
+                      agreements.bp, verify.bp, reports.bp, planning.bp, reasons.bp):
         app.register_blueprint(blueprint)
     limits.init_limits(app)  # after the blueprints: it wraps the views marked @rate_limited
     errors.init_errors(app)

@@ -8,19 +8,44 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovPasswordInput, GovSubmitInput
+from sqlalchemy import select
+from wtforms import PasswordField, SelectMultipleField, SubmitField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import EqualTo, InputRequired
 
-from docgen.models import Person
+from docgen.models import Account, Person
 from docgen.web import forms
 from docgen.web.navigation import page, signed_in
 from storage import audit
-from workflows import agreements, people
+from workflows import accounts, agreements, people
 from workflows.errors import Conflict, InvalidInput
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PER_PAGE = 50
 ALL = 200  # the most a select offers; a bigger organisation needs a search instead
+# What each grantable role lets a person do, in the words on the form (keys: accounts.GRANTED_ROLES).
+ROLE_HINTS = {"hr": "HR: leavers, transfers and records forwarded to HR",
+              "auditor": "Auditor: reads any record, giving a reason each time",
+              "admin": "Administrator: people, teams and who supervises whom",
+              "senior_manager": "Senior manager: may break glass to read a record; the supervisee is told"}
+
+
+class AccountForm(FlaskForm):
+    """A sign-in for a person; the passwords are never shown back (PasswordField leaves them empty)."""
+
+    password = PasswordField("Password", widget=GovPasswordInput(), description="At least 12 characters",
+                             validators=[InputRequired(message="Enter a password")])
+    confirm = PasswordField("Confirm the password", widget=GovPasswordInput(),
+                            validators=[InputRequired(message="Enter the password again"),
+                                        EqualTo("password", message="The passwords do not match")])
+    roles = SelectMultipleField("Granted roles (optional)", widget=GovCheckboxesInput(),
+                                description="Supervisor and line manager follow from who supervises and "
+                                            "manages whom; they are never granted",
+                                choices=forms.options(*((r, ROLE_HINTS.get(r, r)) for r in accounts.GRANTED_ROLES)))
+    submit = SubmitField("Create the sign-in", widget=GovSubmitInput())
 
 
 def _services() -> Any:
@@ -98,7 +123,28 @@ def people_edit(person_id: int) -> Any:
         except (InvalidInput, Conflict) as exc:
             g.db.rollback()
             forms.show_error(form, exc)
-    return render_template("admin/person_form.html", form=form, person=person), 400 if form.errors else 200
+    has_account = g.db.scalar(select(Account.id).where(Account.person_id == person.id)) is not None
+    return render_template("admin/person_form.html", form=form, person=person,
+                           has_account=has_account), 400 if form.errors else 200
+
+
+@bp.route("/people/<int:person_id>/account", methods=["GET", "POST"])
+@page("admin")
+def account_new(person_id: int) -> Any:
+    """Give an existing person a sign-in, with any granted roles (workflows.accounts checks both)."""
+    person = people.get_person(g.db, person_id)
+    form = AccountForm()
+    if form.validate_on_submit():
+        try:
+            account = accounts.create_account(g.db, person, form.password.data or "", form.roles.data or [])
+            _audit("account.create", "account", account.id)
+            g.db.commit()
+            flash(f"{person.name} can now sign in with {person.email}")
+            return redirect(url_for("admin.people_edit", person_id=person.id))
+        except (InvalidInput, Conflict) as exc:
+            g.db.rollback()
+            forms.show_error(form, exc, {"email": "password"})
+    return render_template("admin/account_form.html", form=form, person=person), 400 if form.errors else 200
 
 
 @bp.route("/teams", methods=["GET", "POST"])

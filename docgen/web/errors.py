@@ -3,7 +3,8 @@
 The app's own handlers (docgen.app) answer every error in JSON. These wrap them: a request
 outside /api/ from a client that takes HTML gets a page, anything else is passed to the JSON
 handler that was registered before, so the API contract does not change. A page that needs a
-signed-in person sends a browser to the sign-in page instead of showing a 401.
+signed-in person sends a browser to the sign-in page instead of showing a 401, and a read that
+needs a reason (auditor, break-glass) asks for it (`docgen.web.reasons`) instead of showing a 403.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any, Callable
 from flask import Flask, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from docgen.web import reasons
 from workflows.errors import DomainError, Forbidden, NotFound, Unauthenticated
 
 log = logging.getLogger("docgen.web")
@@ -47,6 +49,8 @@ def _page_for_domain_error(exc: DomainError) -> Any:
     if isinstance(exc, NotFound):
         return error_page(404)  # no detail: a stranger may not learn what exists
     if isinstance(exc, Forbidden):
+        if exc.field == "reason" and request.method == "GET":
+            return reasons.ask()  # an auditor or senior manager is asked why, not refused
         return error_page(403, exc.message)
     return error_page(exc.status if exc.status < 500 else 500, exc.message)
 

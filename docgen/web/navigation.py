@@ -8,6 +8,7 @@ from flask import current_app, g, request, url_for
 
 from docgen.auth import current_account
 from docgen.models import Account
+from docgen.web import oversight
 from workflows import clock, people
 from workflows.errors import DomainError, Forbidden, Unauthenticated
 
@@ -54,6 +55,8 @@ def _items(account: Account) -> list[dict[str, Any]]:
     if supervises_anyone(account):
         wanted.append(("My supervisees", "supervisor.dashboard", "supervisor"))
     wanted.append(("My records", "supervisee.my_records", "supervisee"))
+    if oversight.may_see_reports():
+        wanted.append(("Compliance", "reports.compliance_report", "reports"))
     if "hr" in roles:
         wanted.append(("Leavers and transfers", "hr.leavers", "hr"))
     if "admin" in roles:

@@ -1,16 +1,33 @@
-"""A supervisee's own pages: the list of their records (each opens read-only in `records.view`)."""
+"""A supervisee's own pages: their records and agreements (each opens read-only), and the sealed PDF
+of each signed one, downloaded from the API's audited route (which accepts the page session)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Blueprint, g, render_template
+from sqlalchemy import select
 
+from docgen import finalisation
 from docgen.api import guard
+from docgen.models import Agreement
 from docgen.web import listings
 from docgen.web.navigation import page, signed_in
-from workflows import records
+from workflows import agreements, records, schedule
+from workflows.signoff import Document
 
 bp = Blueprint("supervisee", __name__, url_prefix="/my-records")
+
+
+def _agreements_of(supervisee_id: int) -> list[Agreement]:
+    """A supervisee's agreements, newest first. The query belongs in `listings.records_of`'s module."""
+    return list(g.db.scalars(select(Agreement).where(Agreement.supervisee_id == supervisee_id)
+                             .order_by(Agreement.started_on.desc(), Agreement.id.desc())))
+
+
+def _sealed(documents: Sequence[Document]) -> set[int]:
+    """Ids of the signed documents whose sealed PDF is filed: a signed one waits for the worker's seal."""
+    return {d.id for d in documents if d.status in schedule.SIGNED and finalisation.final_pdf(g.db, d)}
 
 
 @bp.get("")
@@ -18,5 +35,8 @@ bp = Blueprint("supervisee", __name__, url_prefix="/my-records")
 def my_records() -> Any:
     me = signed_in().person
     guard.read(me, "person", me.id, "records.list")
-    return render_template("supervisee/my_records.html", records=listings.records_of(g.db, me.id),
-                           number=records.record_number)
+    mine, agreed = listings.records_of(g.db, me.id), _agreements_of(me.id)
+    return render_template("supervisee/my_records.html", records=mine, agreements=agreed,
+                           sealed_records=_sealed(mine), sealed_agreements=_sealed(agreed),
+                           signed=schedule.SIGNED, number=records.record_number,
+                           agreement_number=agreements.agreement_number)
