@@ -251,6 +251,9 @@ def test_compliance_report_api_as_json_and_csv(client: Any, history: Any) -> Non
     assert mine["measures"][0] == {"key": "held_on_time", "label": "Supervisions held on time",
                                    "count": 4, "total": 5, "percent": 80.0}
     assert client.get(url, headers=history.auth("worker")).status_code == 403
+    whole = "/api/v1/reports/compliance?from=2026-01-01&to=2026-03-31"
+    assert client.get(whole, headers=history.auth("manager")).json["scope"] == "Everyone you oversee"
+    assert client.get(whole, headers=history.auth("hr")).json["scope"] == "Whole organisation"
 
 
 @pytest.mark.parametrize("query,field", [

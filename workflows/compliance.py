@@ -70,6 +70,8 @@ def _scope_label(db: Session, scope: Scope) -> str:
         return f"Team: {team.name}"
     if scope.service is not None:
         return f"Service: {scope.service}"
+    if scope.supervisee_ids is not None:  # a supervisor's or line manager's own people
+        return "Everyone you oversee"
     return "Whole organisation"
 
 

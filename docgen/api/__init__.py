@@ -46,6 +46,17 @@ def json_body() -> Any:
     return data
 
 
+def int_arg(name: str) -> int | None:
+    """An optional whole-number query argument; anything else is a 4xx naming it."""
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number", name) from None
+
+
 def paging() -> tuple[int, int]:
     def number(name: str, default: int) -> int:
         raw = request.args.get(name)

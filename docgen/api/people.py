@@ -5,27 +5,18 @@ from typing import Any
 
 from flask import current_app, g, request
 
-from docgen.api import commit, json_body, page_of, paging, route
+from docgen.api import commit, int_arg, json_body, page_of, paging, route
 from docgen.api.schemas import (PersonCreate, PersonOut, PersonUpdate, RelationshipCreate, RelationshipOut,
                                 RelationshipUpdate, TeamCreate, TeamOut, TeamUpdate, given, parse)
 from docgen.auth import login_required, roles_required
 from storage import audit
 from workflows import agreements, people
-from workflows.errors import InvalidInput
 
 
 def _services() -> Any:
     return current_app.extensions["docgen"]
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number", name) from None
 
 
 def _audit(action: str, object_type: str, object_id: int) -> None:
@@ -37,7 +28,7 @@ def _audit(action: str, object_type: str, object_id: int) -> None:
 @login_required
 def list_people() -> Any:
     page, per_page = paging()
-    items, total = people.list_people(g.db, team_id=_int_arg("team_id"), role=request.args.get("role"),
+    items, total = people.list_people(g.db, team_id=int_arg("team_id"), role=request.args.get("role"),
                                       status=request.args.get("status"), q=request.args.get("q"),
                                       page=page, per_page=per_page)
     return page_of(items, total, PersonOut, page, per_page)
@@ -110,8 +101,8 @@ def update_team(team_id: int) -> Any:
 @login_required
 def list_relationships() -> Any:
     page, per_page = paging()
-    items, total = people.list_relationships(g.db, supervisee_id=_int_arg("supervisee_id"),
-                                             supervisor_id=_int_arg("supervisor_id"), page=page, per_page=per_page)
+    items, total = people.list_relationships(g.db, supervisee_id=int_arg("supervisee_id"),
+                                             supervisor_id=int_arg("supervisor_id"), page=page, per_page=per_page)
     return page_of(items, total, RelationshipOut, page, per_page)
 
 

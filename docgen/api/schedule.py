@@ -11,16 +11,14 @@ from typing import Any
 from flask import Response, current_app, g, request
 from pydantic import BaseModel, ConfigDict
 
-from docgen.api import commit, json_body, route
+from docgen import oversight
+from docgen.api import commit, int_arg, json_body, route
 from docgen.api.schemas import parse
 from docgen.auth import login_required
 from docgen.models import PlannedSession
-from storage import audit
 from workflows import clock, compliance, people, planning, schedule
-from workflows.errors import Forbidden, InvalidInput, NotFound
+from workflows.errors import Forbidden, InvalidInput
 
-SEE_ALL = frozenset({"hr", "admin", "auditor", "senior_manager"})
-ARRANGE_ANY = frozenset({"hr", "admin"})
 
 
 class DueItemOut(BaseModel):
@@ -98,22 +96,8 @@ def _services() -> Any:
     return current_app.extensions["docgen"]
 
 
-def _visible(*, self_included: bool = False) -> frozenset[int] | None:
-    """The supervisees the caller may see (and the caller, for their own due list), or None for all."""
-    if SEE_ALL & set(g.account.roles or []):
-        return None
-    overseen = schedule.overseen_by(g.db, g.account.person_id, clock.today())
-    return overseen | {g.account.person_id} if self_included else overseen
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number", name) from None
 
 
 def _date_arg(name: str) -> dt.date:
@@ -143,8 +127,8 @@ def due() -> Any:
     state = request.args.get("state")
     if state and state not in ("upcoming", "due", "overdue"):
         raise InvalidInput("state must be upcoming, due or overdue", "state")
-    items = schedule.due_list(g.db, _services().profile, today, team_id=_int_arg("team_id"),
-                              supervisor_id=_int_arg("supervisor_id"), supervisee_ids=_visible(self_included=True),
+    items = schedule.due_list(g.db, _services().profile, today, team_id=int_arg("team_id"),
+                              supervisor_id=int_arg("supervisor_id"), supervisee_ids=oversight.visible(self_included=True),
                               states=(state,) if state else None)
     return {"as_at": today.isoformat(), "items": [_item(i) for i in items]}
 
@@ -154,12 +138,10 @@ def due() -> Any:
 @login_required
 def compliance_report() -> Any:
     start, end = _date_arg("from"), _date_arg("to")
-    team_id, service = _int_arg("team_id"), request.args.get("service") or None
+    team_id, service = int_arg("team_id"), request.args.get("service") or None
     if team_id is not None and service is not None:
         raise InvalidInput("give team_id or service, not both", "service")
-    visible = _visible()
-    if visible is not None and not visible:
-        raise Forbidden("compliance reports are for supervisors, line managers, hr, auditors and senior managers")
+    visible = oversight.report_scope()
     report = compliance.team_report(g.db, _services().profile, start=start, end=end, team_id=team_id,
                                     service=service, supervisee_ids=visible)
     if request.args.get("format") == "csv":
@@ -174,27 +156,10 @@ def compliance_report() -> Any:
             "table": compliance.report_table(report)}
 
 
-def _may_arrange(supervisee_id: int, supervisor_id: int) -> bool:
-    """The session's supervisor or supervisee, someone overseeing the supervisee, hr or admin."""
-    me = g.account.person_id
-    if ARRANGE_ANY & set(g.account.roles or []) or me in (supervisee_id, supervisor_id):
-        return True
-    return supervisee_id in schedule.overseen_by(g.db, me, clock.today())
 
 
-def _session_for_caller(session_id: int, *, read: bool = False) -> PlannedSession:
-    """The session, or NotFound when the caller may not see it (its existence is not revealed)."""
-    session = planning.get_session(g.db, session_id)
-    if read and SEE_ALL & set(g.account.roles or []):
-        return session
-    if not _may_arrange(session.supervisee_id, session.supervisor_id):
-        raise NotFound(f"no planned session with id {session_id}", "id")
-    return session
 
 
-def _audit(action: str, session: PlannedSession) -> None:
-    audit.record(g.db, action, actor_id=g.account.person_id, object_type="planned_session",
-                 object_id=session.id, ip=request.remote_addr or "")
 
 
 def _out(session: PlannedSession) -> dict[str, Any]:
@@ -214,11 +179,11 @@ def plan_session() -> Any:
         supervisor = people.current_supervisor(g.db, supervisee.id, today)
         if supervisor is None:
             raise InvalidInput(f"{supervisee.name} has no supervisor today; give supervisor_id", "supervisor_id")
-    if not _may_arrange(supervisee.id, supervisor.id):
+    if not oversight.may_arrange(supervisee.id, supervisor.id):
         raise Forbidden("only the supervisor, the supervisee, their line managers, hr or admin may plan this session")
     session = planning.plan_session(g.db, _services().profile, supervisee, supervisor, _utc(body.starts_at), today,
                                     minutes=body.minutes, location=body.location)
-    _audit("session.plan", session)
+    oversight.audit_session("session.plan", session)
     commit()
     return _out(session), 201
 
@@ -227,7 +192,7 @@ def plan_session() -> Any:
        content_type="text/calendar")
 @login_required
 def session_ics(session_id: int) -> Any:
-    session = _session_for_caller(session_id, read=True)
+    session = oversight.session_for_caller(session_id, read=True)
     organiser = people.get_person(g.db, session.supervisor_id)
     attendee = people.get_person(g.db, session.supervisee_id)
     method = "CANCEL" if session.status == "cancelled" else "REQUEST"
@@ -240,9 +205,9 @@ def session_ics(session_id: int) -> Any:
        response=SessionOut)
 @login_required
 def cancel_session(session_id: int) -> Any:
-    session = _session_for_caller(session_id)
+    session = oversight.session_for_caller(session_id)
     planning.cancel(g.db, session, people.get_person(g.db, g.account.person_id), clock.today())
-    _audit("session.cancel", session)
+    oversight.audit_session("session.cancel", session)
     commit()
     return _out(session)
 
@@ -252,9 +217,9 @@ def cancel_session(session_id: int) -> Any:
 @login_required
 def rebook_session(session_id: int) -> Any:
     body = parse(SessionRebook, json_body())
-    session = _session_for_caller(session_id)
+    session = oversight.session_for_caller(session_id)
     new = planning.rebook(g.db, _services().profile, session, _utc(body.starts_at), clock.today(),
                           minutes=body.minutes, location=body.location)
-    _audit("session.rebook", new)
+    oversight.audit_session("session.rebook", new)
     commit()
     return _out(new)

@@ -8,7 +8,7 @@ from flask import current_app, g, request, url_for
 
 from docgen.auth import current_account
 from docgen.models import Account
-from docgen.web import oversight
+from docgen import oversight
 from workflows import clock, people
 from workflows.errors import DomainError, Forbidden, Unauthenticated
 

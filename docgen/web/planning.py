@@ -19,7 +19,8 @@ from wtforms import StringField, SubmitField
 from wtforms.validators import InputRequired, Regexp
 
 from docgen.models import Person, PlannedSession
-from docgen.web import forms, oversight
+from docgen.web import forms
+from docgen import oversight
 from docgen.web.navigation import page, signed_in
 from workflows import clock, people, planning, schedule
 from workflows.errors import Conflict, InvalidInput, NotFound
@@ -134,7 +135,7 @@ def plan(person_id: int) -> Any:
 @page()
 def cancel(session_id: int) -> Any:
     """Cancel a planned session; it then has to be rebooked within the profile's working days."""
-    session = oversight.session_for_arranger(session_id)
+    session = oversight.session_for_caller(session_id)
     planning.cancel(g.db, session, signed_in().person, clock.today())
     oversight.audit_session("session.cancel", session)
     g.db.commit()
@@ -147,7 +148,7 @@ def cancel(session_id: int) -> Any:
 @page()
 def rebook(session_id: int) -> Any:
     """Book the replacement of a cancelled session, with its length and place unless changed."""
-    session = oversight.session_for_arranger(session_id)
+    session = oversight.session_for_caller(session_id)
     form = RebookForm(data={"minutes": str(session.minutes), "location": session.location})
     if form.validate_on_submit():
         try:

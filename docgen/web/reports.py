@@ -17,7 +17,8 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from markupsafe import Markup
 from wtforms import SelectField, SubmitField
 
-from docgen.web import forms, oversight
+from docgen.web import forms
+from docgen import oversight
 from docgen.web.navigation import page
 from workflows import clock, compliance, people
 from workflows.errors import InvalidInput
