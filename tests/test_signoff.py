@@ -329,3 +329,19 @@ def test_one_time_code_is_e_mailed_and_required_when_the_profile_asks(client: An
     wrong = sign("000000" if code != "000000" else "111111")
     assert wrong.status_code == 422 and wrong.json["error"]["field"] == "code"
     assert sign(code).json["status"] == "awaiting_supervisor"
+
+
+def test_freezing_a_leavers_records_kills_their_open_links(client: Any, org: Any, mailbox: Mailbox,
+                                                          app: Any) -> None:
+    from docgen.models import Person
+    from workflows import movers
+
+    record_id = _draft(client, org)
+    _send(client, org, record_id)
+    token = _link_for(mailbox, WORKER)
+    services = app.extensions["docgen"]
+    with services.sessions.begin() as db:
+        worker = db.get(Person, org.ids["worker"])
+        movers.mark_leaver(db, worker, dt.date(2026, 11, 20), None)  # left in the past: frozen at once
+        assert worker.records_frozen_on is not None
+    assert client.get(f"/api/v1/sign/{token}").status_code == 410

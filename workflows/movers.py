@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from docgen.models import Agreement, Person, SupervisionRelationship
 from storage import audit
-from workflows import agreements, clock, people
+from workflows import agreements, clock, people, signoff
 from workflows.errors import Conflict, InvalidInput
 from workflows.profiles import Profile
 
@@ -121,7 +121,8 @@ def mark_leaver(db: Session, person: Person, leave_date: dt.date, by: Person | N
 
 
 def freeze(db: Session, person: Person) -> bool:
-    """Freeze a leaver's records from today (`access.edit_access` then refuses every change).
+    """Freeze a leaver's records from today (`access.edit_access` then refuses every change, and
+    any sign-off link still open dies).
 
     Returns False if they were already frozen, so a repeated run does nothing twice.
     """
@@ -129,7 +130,9 @@ def freeze(db: Session, person: Person) -> bool:
         return False
     person.status = "leaver"
     person.records_frozen_on = clock.today()
+    withdrawn = signoff.withdraw_links(db, person.id)
     audit.record(db, "person.freeze", object_type="person", object_id=person.id,
-                 detail={"leave_date": person.leave_date.isoformat() if person.leave_date else None})
+                 detail={"leave_date": person.leave_date.isoformat() if person.leave_date else None,
+                         "sign_off_links_withdrawn": withdrawn})
     db.flush()
     return True

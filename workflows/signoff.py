@@ -87,6 +87,18 @@ def _kill_links(db: Session, document: Document) -> None:
                                          SignoffLink.invalidated_at.is_(None)).values(invalidated_at=clock.now()))
 
 
+def withdraw_links(db: Session, supervisee_id: int) -> int:
+    """Kill every open link to a supervisee's documents: once their records are frozen (a leaver),
+    nobody may sign them any more. Returns how many links died."""
+    now = clock.now()
+    records = select(Record.id).where(Record.supervisee_id == supervisee_id)
+    agreements = select(Agreement.id).where(Agreement.supervisee_id == supervisee_id)
+    result = db.execute(update(SignoffLink).where(
+        SignoffLink.record_id.in_(records) | SignoffLink.agreement_id.in_(agreements),
+        SignoffLink.used_at.is_(None), SignoffLink.invalidated_at.is_(None)).values(invalidated_at=now))
+    return result.rowcount or 0
+
+
 def _issue_link(db: Session, profile: Profile, document: Document, signer: Person, role: str,
                 base_url: str, caller: Caller) -> None:
     """A fresh link for one signer, e-mailed; every older open link of the document dies."""
