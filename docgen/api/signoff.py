@@ -24,7 +24,8 @@ def _services() -> Any:
     return current_app.extensions["docgen"]
 
 
-def _caller() -> Caller:
+def caller() -> Caller:
+    """Where a sign-off step came from (API or page), kept on its event for the certificate page."""
     return Caller(ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", ""))
 
 
@@ -51,7 +52,7 @@ def _status(document: Document) -> dict[str, Any]:
 def send(kind: str, document_id: int) -> Any:
     document = _document(kind, document_id)
     guard.write(document.supervisee, _object_type(kind), document.id, "signoff.send")
-    signing.send_for_signoff(_services(), g.db, document, g.account.person, _caller())
+    signing.send_for_signoff(_services(), g.db, document, g.account.person, caller())
     commit()
     signing.enqueue_review_pdf(document)
     signing.enqueue_finalisation(document)  # Haringey-style supervisor-only sign-off may already be done
@@ -65,7 +66,7 @@ def resend(kind: str, document_id: int) -> Any:
     document = _document(kind, document_id)
     guard.write(document.supervisee, _object_type(kind), document.id, "signoff.resend")
     signoff.resend(g.db, _services().profile, document, g.account.person, base_url=_services().config.base_url,
-                   caller=_caller())
+                   caller=caller())
     commit()
     return _status(document)
 
@@ -78,7 +79,7 @@ def countersign(kind: str, document_id: int) -> Any:
     body = parse(CountersignIn, json_body())
     document = _document(kind, document_id)
     guard.write(document.supervisee, _object_type(kind), document.id, "signoff.countersign")
-    signoff.countersign(g.db, _services().profile, document, g.account.person, comment=body.comment, caller=_caller())
+    signoff.countersign(g.db, _services().profile, document, g.account.person, comment=body.comment, caller=caller())
     commit()
     signing.enqueue_finalisation(document)
     return _status(document)
@@ -122,7 +123,7 @@ def kind_of(document: Document) -> str:
 
 @route("GET", "/sign/<token>", "What the holder of a sign-off link sees", response=LinkDocument)
 def open_link(token: str) -> Any:
-    view = signoff.open_link(g.db, token, _caller())
+    view = signoff.open_link(g.db, token, caller())
     signoff.send_code(g.db, _services().profile, view)
     commit()
     return _link_document(view)
@@ -131,7 +132,7 @@ def open_link(token: str) -> Any:
 @route("GET", "/sign/<token>/pdf", "The document of a sign-off link as PDF (once the worker has made it)",
        response=None, content_type="application/pdf")
 def link_pdf(token: str) -> Any:
-    view = signoff.open_link(g.db, token, _caller(), record_open=False)
+    view = signoff.open_link(g.db, token, caller(), record_open=False)
     return review_pdf_download(view.document)
 
 
@@ -153,7 +154,7 @@ def decide(token: str) -> Any:
     try:
         document = signoff.act(g.db, _services().profile, token, decision=body.decision,
                                confirm_name=body.confirm_name, comment=body.comment, code=body.code,
-                               base_url=_services().config.base_url, caller=_caller(),
+                               base_url=_services().config.base_url, caller=caller(),
                                signed_in=account.person if account else None)
     except signoff.WrongCode:
         commit()  # the wrong attempt counts even though the decision is refused

@@ -17,9 +17,9 @@ from wtforms.validators import InputRequired
 
 from docgen import signing
 from docgen.api import signoff as signoff_api
+from docgen.api.signoff import caller
 from docgen.models import Record
 from docgen.web import forms, limits
-from docgen.web.signoff import caller
 from workflows import agreements, records, signoff
 from workflows.errors import Gone, InvalidInput, NotFound
 

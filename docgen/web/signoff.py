@@ -12,20 +12,21 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
 from wtforms import SubmitField, TextAreaField
 
 from docgen import finalisation, signing
 from docgen.api import guard
+from docgen.api.signoff import caller
 from docgen.models import Person, Record
 from docgen.web import agreements as agreement_pages
 from docgen.web import records as record_pages
 from docgen.web.navigation import page, signed_in
 from workflows import agreements, records, signoff
 from workflows.errors import Conflict, DomainError, InvalidInput
-from workflows.signoff import Caller, Document
+from workflows.signoff import Document
 
 bp = Blueprint("signoff", __name__)
 
@@ -34,11 +35,6 @@ EVENTS = {"filed": "Word file filed", "sent": "Link e-mailed", "opened": "Link o
           "disagreed": "Disagreed", "countersigned": "Countersigned"}
 WAITING = ("awaiting_supervisee", "awaiting_supervisor")
 COUNTERSIGNABLE = ("awaiting_supervisor", "changes_requested")
-
-
-def caller() -> Caller:
-    """Where a sign-off step came from, kept on its event for the certificate page."""
-    return Caller(ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", ""))
 
 
 class CountersignForm(FlaskForm):
