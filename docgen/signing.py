@@ -22,7 +22,7 @@ def send_for_signoff(services: Services, db: Session, document: Document, by: Pe
         signoff.new_version(db, document, by)
     data = (documents.record_docx(services, db, document) if isinstance(document, Record)
             else documents.agreement_docx(services, db, document))
-    kind = "record" if isinstance(document, Record) else "agreement"
+    kind = signoff.kind_of(document)
     row = file_document(db, services.store, version=document.version, kind="docx", data=data, **{kind: document})
     signoff.send(db, services.profile, document, by, docx=row, base_url=services.config.base_url, caller=caller)
 
@@ -33,7 +33,7 @@ def enqueue_finalisation(document: Document) -> None:
         return
     from docgen.tasks import finalise_document
 
-    finalise_document("record" if isinstance(document, Record) else "agreement", document.id, document.version)
+    finalise_document(signoff.kind_of(document), document.id, document.version)
 
 
 def review_pdf(db: Session, document: Document) -> DocumentVersion | None:
@@ -50,4 +50,4 @@ def enqueue_review_pdf(document: Document) -> None:
         return
     from docgen.tasks import make_review_pdf
 
-    make_review_pdf("record" if isinstance(document, Record) else "agreement", document.id, document.version)
+    make_review_pdf(signoff.kind_of(document), document.id, document.version)

@@ -25,6 +25,8 @@ from docgen.models import Account, Agreement, DocumentVersion, Person, Record, S
 from storage import audit
 from storage.backends.base import DocumentStore, IntegrityError
 from workflows import access, clock
+from workflows.agreements import agreement_number
+from workflows.records import record_number
 from workflows.errors import Forbidden
 
 SIGNING_EVENTS = ("agreed", "countersigned", "signed")
@@ -115,7 +117,7 @@ def _contents(db: Session, person: Person) -> tuple[list[Entry], list[_Source]]:
     records = db.scalars(select(Record).where(Record.supervisee_id == person.id)
                          .order_by(Record.session_date, Record.id))
     for record in records:
-        number = f"R-{record.id:06d}"
+        number = record_number(record)
         chosen = _latest(db, DocumentVersion.record_id == record.id, ("final_pdf",))
         entries.append(_entry(db, number, record.kind, record.session_date, record.status, chosen,
                                SignoffEvent.record_id == record.id, sources))
@@ -124,7 +126,7 @@ def _contents(db: Session, person: Person) -> tuple[list[Entry], list[_Source]]:
     for agreement in agreements:
         owner = DocumentVersion.agreement_id == agreement.id
         chosen = _latest(db, owner, ("final_pdf",)) or _latest(db, owner, ("docx",))
-        entries.append(_entry(db, f"AG-{agreement.id:06d}", "agreement", agreement.started_on, agreement.status,
+        entries.append(_entry(db, agreement_number(agreement), "agreement", agreement.started_on, agreement.status,
                               chosen, SignoffEvent.agreement_id == agreement.id, sources))
     return entries, sources
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from docgen.models import Agreement, DocumentVersion, Record
 from storage.backends.base import DocumentStore, IntegrityError, StorageError
+from workflows import signoff
 from workflows.errors import InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -46,8 +47,7 @@ class _Filed:
 
 def storage_key(owner: Record | Agreement, version: int, kind: str) -> str:
     """A key nobody can guess or derive from an id: ids are sequential, the suffix is random."""
-    what = "record" if isinstance(owner, Record) else "agreement"
-    return (f"people/{owner.supervisee_id}/{what}-{owner.id}/v{version}/"
+    return (f"people/{owner.supervisee_id}/{signoff.kind_of(owner)}-{owner.id}/v{version}/"
             f"{kind}-{secrets.token_hex(16)}.{KINDS[kind]}")
 
 

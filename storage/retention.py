@@ -35,7 +35,7 @@ from docgen.models import (
 )
 from storage import audit
 from storage.backends.base import DocumentStore, ObjectMissing, StorageError
-from workflows import clock, movers, notifications
+from workflows import clock, movers, notifications, signoff
 from workflows.errors import Conflict, DomainError, InvalidInput, NotFound
 from workflows.profiles import Profile
 
@@ -286,7 +286,7 @@ def _destroy(db: Session, services: Services, person: Person, item: Due, today: 
 
 def _destroy_owner(db: Session, store: DocumentStore, person: Person, owner: Record | Agreement, rule: str,
                    done: _Destroyed) -> None:
-    number = f"record R-{owner.id:06d}" if isinstance(owner, Record) else f"agreement AG-{owner.id:06d}"
+    number = f"{signoff.kind_of(owner)} {signoff.number(owner)}"
     for version in _versions(db, owner):
         try:
             store.destroy(version.storage_key)

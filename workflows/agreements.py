@@ -16,6 +16,7 @@ from docgen.models import Agreement, Organisation, Person, SupervisionRelationsh
 from workflows import clock, people
 from workflows.errors import Conflict, InvalidInput, NotFound
 from workflows.profiles import Profile
+from workflows.records import form_date
 
 FIELDS = ("frequency", "length", "location", "confidentiality", "supervisee_expectations",
           "supervisor_expectations", "job_roles")
@@ -115,10 +116,6 @@ def review_flag(agreement: Agreement, today: dt.date | None = None) -> str | Non
     return None
 
 
-def _date(value: dt.date | None) -> str:
-    return f"{value:%-d %B %Y}" if value else ""
-
-
 def agreement_context(profile: Profile, org: Organisation, agreement: Agreement) -> dict[str, Any]:
     """The template context for an agreement (contract in docgen.render)."""
     f = agreement.fields
@@ -127,7 +124,7 @@ def agreement_context(profile: Profile, org: Organisation, agreement: Agreement)
         "kind": "agreement", "title": "Supervision Agreement",
         "supervisee": {"name": agreement.supervisee.name, "job_role": agreement.supervisee.job_title},
         "supervisor": {"name": agreement.supervisor.name, "job_role": agreement.supervisor.job_title},
-        "agreement": {"started": _date(agreement.started_on), "review_date": _date(agreement.review_date),
+        "agreement": {"started": form_date(agreement.started_on), "review_date": form_date(agreement.review_date),
                       **{k: f.get(k, "") for k in FIELDS}},
         "signatures": {"supervisee": {"name": agreement.supervisee.name, "date": ""},
                        "supervisor": {"name": agreement.supervisor.name, "date": ""}},

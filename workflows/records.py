@@ -162,7 +162,8 @@ def _apply_action(db: Session, record: Record, item: dict[str, Any], i: int, sec
                                     completed=item.get("completed"))
 
 
-def _date(value: dt.date | None) -> str:
+def form_date(value: dt.date | None) -> str:
+    """A date as the forms print it (25 November 2026); blank when not set."""
     return f"{value:%-d %B %Y}" if value else ""
 
 
@@ -178,7 +179,7 @@ def record_context(db: Session, profile: Profile, org: Organisation, record: Rec
         action: Action = entry.action
         if action.raised_in_record_id == record.id:
             by_section.setdefault(action.section, []).append({"id": action.id, "text": action.text, "due": action.due})
-        table.append({"id": action.id, "date_added": _date(action.date_added), "text": action.text,
+        table.append({"id": action.id, "date_added": form_date(action.date_added), "text": action.text,
                       "owner": action.owner, "due": action.due,
                       "progress": entry.progress or carried.get(action.id, ""),
                       "completed": "Yes" if entry.completed else "No"})
@@ -191,8 +192,8 @@ def record_context(db: Session, profile: Profile, org: Organisation, record: Rec
         "supervisee": {"name": record.supervisee.name, "job_role": record.supervisee.job_title},
         "supervisor": {"name": record.supervisor.name, "job_role": record.supervisor.job_title},
         "team": record.supervisee.team.name if record.supervisee.team else "",
-        "session_date": _date(record.session_date), "next_supervision": _date(record.next_supervision),
-        "review_date": _date(record.review_date),
+        "session_date": form_date(record.session_date), "next_supervision": form_date(record.next_supervision),
+        "review_date": form_date(record.review_date),
         "previous": s.get("previous", {"happy": "", "comments": ""}),
         "welfare": {"discussion": s.get("welfare", {}).get("discussion", ""), "actions": by_section.get("welfare", [])},
         "areas": [{**a, "actions": by_section.get(a["key"], [])} for a in s.get("areas", [])],

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from docgen.models import Agreement, DocumentVersion, Person, Record, SignoffEvent, SignoffLink
 from workflows import clock, notifications
+from workflows.agreements import agreement_number
+from workflows.records import record_number
 from workflows.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from workflows.profiles import Profile
 
@@ -52,8 +54,14 @@ def _owner(document: Document) -> dict[str, int]:
     return {"record_id": document.id} if isinstance(document, Record) else {"agreement_id": document.id}
 
 
+def kind_of(document: Document) -> str:
+    """'record' or 'agreement': the word tasks, storage keys and API paths use."""
+    return "record" if isinstance(document, Record) else "agreement"
+
+
 def number(document: Document) -> str:
-    return f"R-{document.id:06d}" if isinstance(document, Record) else f"AG-{document.id:06d}"
+    """The number printed on the form (R-000042, AG-000007)."""
+    return record_number(document) if isinstance(document, Record) else agreement_number(document)
 
 
 def title(document: Document) -> str:

@@ -11,7 +11,6 @@ from docgen.api import guard
 from docgen.api.schemas import (CountersignIn, DecisionOut, LinkDocument, SignDecision, SignoffEventOut, SignoffStatus, VerifyOut,
                                 parse)
 from docgen.auth import current_account, login_required
-from docgen.models import Record
 from storage.filing import read_document
 from workflows import agreements, records, signoff
 from workflows.errors import InvalidInput, NotFound
@@ -110,15 +109,11 @@ def final_pdf(kind: str, document_id: int) -> Any:
 
 def _link_document(view: signoff.LinkView) -> dict[str, Any]:
     document = view.document
-    body = (records.record_json(g.db, document) if kind_of(document) == "record"
+    body = (records.record_json(g.db, document) if signoff.kind_of(document) == "record"
             else agreements.agreement_json(document))
     return LinkDocument(number=signoff.number(document), title=signoff.title(document), status=document.status,
                         version=document.version, signer_role=view.link.signer_role, signer_name=view.signer.name,
                         code_required=_services().profile.signoff.one_time_code, document=body).model_dump(mode="json")
-
-
-def kind_of(document: Document) -> str:
-    return "record" if isinstance(document, Record) else "agreement"
 
 
 @route("GET", "/sign/<token>", "What the holder of a sign-off link sees", response=LinkDocument)
