@@ -98,16 +98,11 @@ def load_document(db: Session, kind: str, document_id: int) -> Document | None:
 
 
 def final_pdf(db: Session, document: Document, version: int | None = None) -> DocumentVersion | None:
-    owner = DocumentVersion.record_id if isinstance(document, Record) else DocumentVersion.agreement_id
-    return db.scalar(select(DocumentVersion).where(owner == document.id, DocumentVersion.kind == "final_pdf",
-                                                   DocumentVersion.version == (version or document.version),
-                                                   DocumentVersion.destroyed_at.is_(None)))
+    return signoff.filed_version(db, document, "final_pdf", version)
 
 
 def filed_docx(db: Session, document: Document) -> DocumentVersion | None:
-    owner = DocumentVersion.record_id if isinstance(document, Record) else DocumentVersion.agreement_id
-    return db.scalar(select(DocumentVersion).where(owner == document.id, DocumentVersion.kind == "docx",
-                                                   DocumentVersion.version == document.version))
+    return signoff.filed_version(db, document, "docx")
 
 
 def finalise(services: Services, kind: str, document_id: int, version: int) -> DocumentVersion | None:

@@ -5,7 +5,6 @@ finalisation is enqueued only after the signing transaction commits, never run i
 """
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from docgen import documents
@@ -38,10 +37,7 @@ def enqueue_finalisation(document: Document) -> None:
 
 def review_pdf(db: Session, document: Document) -> DocumentVersion | None:
     """The PDF of the version out for signature, once the worker has made it."""
-    owner = DocumentVersion.record_id if isinstance(document, Record) else DocumentVersion.agreement_id
-    return db.scalar(select(DocumentVersion).where(owner == document.id, DocumentVersion.kind == "review_pdf",
-                                                   DocumentVersion.version == document.version,
-                                                   DocumentVersion.destroyed_at.is_(None)).limit(1))
+    return signoff.filed_version(db, document, "review_pdf")
 
 
 def enqueue_review_pdf(document: Document) -> None:

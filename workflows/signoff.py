@@ -129,10 +129,15 @@ def _issue_link(db: Session, profile: Profile, document: Document, signer: Perso
     _event(db, document, "sent", signer, caller)
 
 
-def _current_docx(db: Session, document: Document) -> DocumentVersion | None:
+def filed_version(db: Session, document: Document, kind: str, version: int | None = None) -> DocumentVersion | None:
+    """The stored file of one kind (docx as sent, review_pdf, final_pdf) of a version, unless destroyed.
+
+    `version` defaults to the document's current one.
+    """
     owner = DocumentVersion.record_id if isinstance(document, Record) else DocumentVersion.agreement_id
-    return db.scalar(select(DocumentVersion).where(owner == document.id, DocumentVersion.version == document.version,
-                                                   DocumentVersion.kind == "docx"))
+    return db.scalar(select(DocumentVersion).where(
+        owner == document.id, DocumentVersion.kind == kind, DocumentVersion.version == (version or document.version),
+        DocumentVersion.destroyed_at.is_(None)).limit(1))
 
 
 def send(db: Session, profile: Profile, document: Document, by: Person, *, docx: DocumentVersion,
@@ -271,7 +276,7 @@ def act(db: Session, profile: Profile, token: str, *, decision: str, confirm_nam
     if link.signer_role == "supervisor" and decision == "disagree":
         raise InvalidInput("a supervisor countersigns, or revises the record instead of signing", "decision")
     link.used_at = clock.now()
-    docx = _current_docx(db, document)
+    docx = filed_version(db, document, "docx")
     sha = docx.sha256 if docx else ""
     if link.signer_role == "supervisee":
         if decision == "disagree":
@@ -317,7 +322,7 @@ def countersign(db: Session, profile: Profile, document: Document, by: Person, *
         raise Forbidden("only the record's supervisor can countersign", "supervisor_id")
     if document.status not in ("awaiting_supervisor", "changes_requested"):
         raise Conflict(f"cannot countersign: it is {document.status.replace('_', ' ')}", "status")
-    docx = _current_docx(db, document)
+    docx = filed_version(db, document, "docx")
     _kill_links(db, document)
     note = comment.strip()
     if document.status == "changes_requested":
