@@ -24,8 +24,8 @@ from typing import Any, Callable, Iterable
 
 import psycopg
 
-from docgen.db import make_engine, session_factory, upgrade
-from workflows import clock
+from storage.db import make_engine, session_factory, upgrade
+from storage import clock
 from workflows.compliance import team_report
 from workflows.profiles import load_profile
 from workflows.schedule import due_list

@@ -1,6 +1,6 @@
 """docgen: supervision agreements and records, sign-off, restricted storage and retention.
 
-Kept import-free so `workflows/` and `storage/` can use `docgen.models` without pulling in Flask.
+Kept import-free so `workflows/` and `storage/` can use `storage.models` without pulling in Flask.
 """
 from __future__ import annotations
 

@@ -9,10 +9,11 @@ from flask import Flask, g, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from docgen.bootstrap import Services, build
+from docgen.bootstrap import build
+from workflows.deployment import Deployment
 from docgen.config import Config, from_env
 from docgen.tasks import configure_tasks
-from workflows.errors import DomainError
+from storage.errors import DomainError
 
 log = logging.getLogger("docgen")
 _LINK_TOKEN = re.compile(r"(/sign/)[A-Za-z0-9_-]+")
@@ -83,17 +84,18 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
-def _register_request_session(app: Flask, services: Services) -> None:
+def _register_request_session(app: Flask, services: Deployment) -> None:
     @app.before_request
-    def open_session() -> None:
-        g.db = services.sessions()
+    def open_unit_of_work() -> None:
+        g.uow = services.unit_of_work()
+        g.db = g.uow.session
 
     @app.teardown_request
-    def close_session(_exc: BaseException | None) -> None:
-        db = g.pop("db", None)
-        if db is not None:
-            db.rollback()  # anything not committed by the view is discarded: no partial writes
-            db.close()
+    def close_unit_of_work(_exc: BaseException | None) -> None:
+        g.pop("db", None)
+        uow = g.pop("uow", None)
+        if uow is not None:
+            uow.close()  # anything not committed by the use case is discarded: no partial writes
 
 
 def _wants_json() -> bool:

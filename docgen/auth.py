@@ -10,9 +10,24 @@ from typing import Any, Callable
 
 from flask import g, request, session
 
-from docgen.models import Account
+from storage.models import Account
+from workflows.access import Caller
+from workflows.deployment import Work
 from workflows.accounts import account_for_token
-from workflows.errors import Forbidden, Unauthenticated
+from storage.errors import Forbidden, Unauthenticated
+
+
+def uow() -> Work:
+    """This request's unit of work (opened before the view, closed after it)."""
+    return g.uow
+
+
+def caller() -> Caller:
+    """Who is asking and from where, for the one use case a route calls: the signed-in account
+    (or none), address, browser, and a reason given in `X-Docgen-Reason` or `?reason=`."""
+    return Caller(account=current_account(), ip=request.remote_addr or "",
+                  user_agent=request.headers.get("User-Agent", ""),
+                  reason=request.headers.get("X-Docgen-Reason") or request.args.get("reason") or "")
 
 
 def current_account() -> Account | None:

@@ -45,7 +45,7 @@ class Config:
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.instance_path / 'docgen.db'}"
+        return self.database_url or f"sqlite:///{self.instance_path / 'storage.db'}"
 
     @property
     def resolved_tasks_url(self) -> str:

@@ -1,7 +1,7 @@
 """Signed document -> sealed final PDF, filed to restricted storage. Runs in the worker.
 
 The signed DOCX (filed when the version was sent) gets its certificate page, one warm LibreOffice
-conversion and the organisation's PAdES seal (docgen.seal). Idempotent: a version that already
+conversion and the organisation's PAdES seal (docgen.documents.seal). Idempotent: a version that already
 has its final PDF is left alone, so a retried or duplicated task does nothing.
 """
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen import seal
-from docgen.bootstrap import Services
+from docgen.documents import seal
+from workflows.deployment import Deployment
 from docgen.config import Config
-from docgen.models import Agreement, DocumentVersion, Record
-from docgen.pdf import Converter
+from storage.models import Agreement, DocumentVersion, Record
+from docgen.documents.pdf import Converter
 from storage import audit, retention
 from storage.filing import file_document
 from workflows import signoff
@@ -87,7 +87,7 @@ def timestamp_authorities(config: Config) -> list[asn1_x509.Certificate]:
     return [asn1_x509.Certificate.load(data)]
 
 
-def verify(services: Services, db: Session, pdf: bytes) -> seal.Verdict:
+def verify(services: Deployment, db: Session, pdf: bytes) -> seal.Verdict:
     """Is this PDF a genuine, unaltered record of ours? (API, page and CLI all ask here.)"""
     return seal.verify_pdf(pdf, signer(services.config).signing_cert, lambda sha: known_final_pdf(db, sha),
                            tsa_certs=timestamp_authorities(services.config))
@@ -105,7 +105,7 @@ def filed_docx(db: Session, document: Document) -> DocumentVersion | None:
     return signoff.filed_version(db, document, "docx")
 
 
-def finalise(services: Services, kind: str, document_id: int, version: int) -> DocumentVersion | None:
+def finalise(services: Deployment, kind: str, document_id: int, version: int) -> DocumentVersion | None:
     """Make, seal and file the final PDF of a signed version; None when there is nothing to do."""
     with services.sessions() as db:
         document = load_document(db, kind, document_id)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from flask import g, request
 
-from docgen.models import PlannedSession
+from storage.models import PlannedSession
 from storage import audit
-from workflows import clock, planning, schedule
-from workflows.errors import Forbidden, NotFound
+from storage import clock
+from workflows import planning, schedule
+from storage.errors import Forbidden, NotFound
 
 SEE_ALL = frozenset({"hr", "admin", "auditor", "senior_manager"})
 ARRANGE_ANY = frozenset({"hr", "admin"})

@@ -7,20 +7,21 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from docgen import documents
-from docgen.bootstrap import Services
-from docgen.models import DocumentVersion, Person, Record
+from workflows import pipeline
+from workflows.deployment import Deployment
+from storage.models import DocumentVersion, Person, Record
 from storage.filing import file_document
 from workflows import signoff
-from workflows.signoff import Caller, Document
+from workflows.access import Caller
+from workflows.signoff import Document
 
 
-def send_for_signoff(services: Services, db: Session, document: Document, by: Person, caller: Caller) -> None:
+def send_for_signoff(services: Deployment, db: Session, document: Document, by: Person, caller: Caller) -> None:
     """File this version's DOCX, then e-mail the first signer a link."""
     if document.status == "changes_requested":
         signoff.new_version(db, document, by)
-    data = (documents.record_docx(services, db, document) if isinstance(document, Record)
-            else documents.agreement_docx(services, db, document))
+    data = (pipeline.record_docx(services, db, document) if isinstance(document, Record)
+            else pipeline.agreement_docx(services, db, document))
     kind = signoff.kind_of(document)
     row = file_document(db, services.store, version=document.version, kind="docx", data=data, **{kind: document})
     signoff.send(db, services.profile, document, by, docx=row, base_url=services.config.base_url, caller=caller)

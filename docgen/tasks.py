@@ -26,12 +26,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from huey import Huey, crontab
 from huey.storage import BaseStorage, MemoryStorage, RedisStorage, SqliteStorage
 
-from docgen import mailer
+from docgen.documents import mailer
 from docgen.config import ConfigError
-from workflows import clock, notifications
+from storage import clock
+from workflows import notifications
 
 if TYPE_CHECKING:
-    from docgen.bootstrap import Services
+    from workflows.deployment import Deployment
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ QUEUE_NAME = "docgen"
 # error even after a retry succeeded, and would only grow in Redis).
 huey = Huey(QUEUE_NAME, results=False, immediate=True, immediate_use_memory=False, storage_class=MemoryStorage)
 
-_services: Services | None = None
+_services: Deployment | None = None
 
 
 class TasksNotConfigured(RuntimeError):
@@ -67,7 +68,7 @@ def storage_for(tasks_url: str) -> tuple[type[BaseStorage], str, dict[str, Any]]
     raise ConfigError(f"DOCGEN_TASKS_URL must be memory, sqlite:///path or redis://..., not '{tasks_url}'")
 
 
-def configure_tasks(services: Services) -> Huey:
+def configure_tasks(services: Deployment) -> Huey:
     """Point `huey` at this deployment's queue and give tasks their services (database, config).
 
     Called once at start by the web app and by the worker; calling it again re-points the queue
@@ -84,7 +85,7 @@ def configure_tasks(services: Services) -> Huey:
     return huey
 
 
-def services() -> Services:
+def services() -> Deployment:
     """The services `configure_tasks` was given: tasks open their database sessions from here."""
     if _services is None:
         raise TasksNotConfigured("docgen.tasks.configure_tasks(services) was not called in this process")

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from huey.consumer import Consumer
 
-from docgen.bootstrap import Services
+from workflows.deployment import Deployment
 from docgen.config import ConfigError
 from docgen.tasks import configure_tasks, huey
 
@@ -29,14 +29,14 @@ class EmbeddedConsumer(Consumer):
         """The host process owns the signals; it calls `stop` instead."""
 
 
-def _configure_queue_to_consume(services: Services) -> None:
+def _configure_queue_to_consume(services: Deployment) -> None:
     configure_tasks(services)
     if huey.immediate:
         raise ConfigError("DOCGEN_TASKS_URL=memory runs tasks inline, so there is no queue to consume; "
                           "use sqlite:///path or redis://...")
 
 
-def run_worker(services: Services, workers: int = 2) -> None:
+def run_worker(services: Deployment, workers: int = 2) -> None:
     """Consume tasks in this process until stopped.
 
     SIGTERM (what service managers send) stops gracefully: running tasks finish first, up to
@@ -48,7 +48,7 @@ def run_worker(services: Services, workers: int = 2) -> None:
                          shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS).run()
 
 
-def start_embedded_consumer(services: Services, workers: int = 2) -> Callable[[], None]:
+def start_embedded_consumer(services: Deployment, workers: int = 2) -> Callable[[], None]:
     """Start consumer threads in this process and return the function that stops them gracefully.
 
     With DOCGEN_TASKS_URL=memory tasks already run inline, so nothing is started.

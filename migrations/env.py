@@ -1,8 +1,8 @@
 """Alembic environment: one set of migrations for SQLite (batch mode) and PostgreSQL."""
 from alembic import context
 
-from docgen.db import make_engine
-from docgen.models import Base
+from storage.db import make_engine
+from storage.models import Base
 
 config = context.config
 

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from docgen.models import AuditEvent
-from workflows import clock
+from storage.models import AuditEvent
+from storage import clock
 
 GENESIS = "0" * 64
 

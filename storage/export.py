@@ -21,13 +21,14 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen.models import Account, Agreement, DocumentVersion, Person, Record, SignoffEvent, SupervisionRelationship
+from storage.models import Account, Agreement, DocumentVersion, Person, Record, SignoffEvent, SupervisionRelationship
 from storage import audit
 from storage.backends.base import DocumentStore, IntegrityError
-from workflows import access, clock
+from storage import clock
+from workflows import access
 from workflows.agreements import agreement_number
 from workflows.records import record_number
-from workflows.errors import Forbidden
+from storage.errors import Forbidden
 
 SIGNING_EVENTS = ("agreed", "countersigned", "signed")
 MANIFEST_FIELDS = ("document_number", "kind", "date", "status", "file", "document_kind", "version", "sha256",

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from docgen.models import Agreement, DocumentVersion, Record
+from storage.models import Agreement, DocumentVersion, Record
 from storage.backends.base import DocumentStore, IntegrityError, StorageError
 from workflows import signoff
-from workflows.errors import InvalidInput, NotFound
+from storage.errors import InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from docgen.models import (
+from storage.models import (
     Account,
     Action,
     ActionEntry,
@@ -35,12 +35,13 @@ from docgen.models import (
 )
 from storage import audit
 from storage.backends.base import DocumentStore, ObjectMissing, StorageError
-from workflows import clock, movers, notifications, signoff
-from workflows.errors import Conflict, DomainError, InvalidInput, NotFound
+from storage import clock
+from workflows import movers, notifications, signoff
+from storage.errors import Conflict, DomainError, InvalidInput, NotFound
 from workflows.profiles import Profile
 
 if TYPE_CHECKING:
-    from docgen.bootstrap import Services
+    from workflows.deployment import Deployment
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ def _undestroyed(db: Session, person: Person) -> tuple[list[Record], list[Agreem
 # --- Doing it -----------------------------------------------------------------------------------
 
 
-def run(db: Session, services: Services, today: dt.date, dry_run: bool = False) -> list[Outcome]:
+def run(db: Session, services: Deployment, today: dt.date, dry_run: bool = False) -> list[Outcome]:
     """Apply every due step; with `dry_run`, only say what would be done.
 
     Commits after each step: destroying an object cannot be undone, so the record of it must not
@@ -206,7 +207,7 @@ def run(db: Session, services: Services, today: dt.date, dry_run: bool = False) 
     return outcomes
 
 
-def _freeze(db: Session, services: Services, person: Person, item: Due, today: dt.date) -> Outcome:
+def _freeze(db: Session, services: Deployment, person: Person, item: Due, today: dt.date) -> Outcome:
     """Freeze the records, and lock their objects in the store until the destruction date.
 
     A leave date typed onto the person (not through `mark_leaver`) is completed here, so their
@@ -239,7 +240,7 @@ def _lock_until(db: Session, store: DocumentStore, person: Person, until: dt.dat
     return refused
 
 
-def _forward(db: Session, services: Services, person: Person, item: Due, today: dt.date) -> Outcome:
+def _forward(db: Session, services: Deployment, person: Person, item: Due, today: dt.date) -> Outcome:
     """Pass the records to HR: HR gains access and the supervisor and line managers lose it
     (`workflows.access` reads `forwarded_to_hr_on`); everyone holding the HR role is told."""
     if person.forwarded_to_hr_on is not None:
@@ -263,7 +264,7 @@ def _forward(db: Session, services: Services, person: Person, item: Due, today: 
     return Outcome(item, "done", f"{len(hr)} HR account(s) e-mailed" if hr else "no account holds the hr role")
 
 
-def _destroy(db: Session, services: Services, person: Person, item: Due, today: dt.date) -> Outcome:
+def _destroy(db: Session, services: Deployment, person: Person, item: Due, today: dt.date) -> Outcome:
     """Destroy what the step covers that no legal hold protects: objects first, then content."""
     records, agreements = _undestroyed(db, person)
     if item.record_id is not None:
@@ -326,7 +327,7 @@ def _blank(db: Session, owner: Record | Agreement) -> bool:
     return True
 
 
-_STEPS: dict[str, Callable[[Session, Services, Person, Due, dt.date], Outcome]] = {
+_STEPS: dict[str, Callable[[Session, Deployment, Person, Due, dt.date], Outcome]] = {
     "freeze": _freeze, "forward_to_hr": _forward, "destroy": _destroy}
 
 

@@ -36,7 +36,7 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from docgen.render import PROP_SCHEMA_VERSION, PROP_TABLES, set_custom_properties
+from docgen.documents.render import PROP_SCHEMA_VERSION, PROP_TABLES, set_custom_properties
 
 OUT_DIR = Path(__file__).resolve().parent
 SCHEMA_VERSION = "1"

@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import text
 
 from docgen.config import Config
-from docgen.db import make_engine, upgrade
-from docgen.models import Base, Organisation
+from storage.db import make_engine, upgrade
+from storage.models import Base, Organisation
 from tests.mailbox import Mailbox, _free_port, smtp_server_on
-from workflows import accounts, clock, people
+from storage import clock
+from workflows import accounts, people
 from workflows.profiles import load_profile
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -47,7 +48,7 @@ def _pg_database() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'docgen.db'}"
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'storage.db'}"
     upgrade(url)
     return url
 

@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy import func, select
 
 from docgen.api import hr as _hr_routes  # noqa: F401  (registers the HR routes before the app is built)
-from docgen.models import Account, AuditEvent, OutboxMessage, Person
+from storage.models import Account, AuditEvent, OutboxMessage, Person
 from storage import retention
-from workflows import accounts, clock, movers, people
+from storage import clock
+from workflows import accounts, movers, people
 
 MARKER = "WELFARE-MARKER-CARER-STRAIN-3J7W"
 AUDIT_REASON = "Annual supervision file audit (S §8)"

@@ -5,8 +5,8 @@ from typing import Any
 
 from sqlalchemy import select, text
 
-from docgen.models import AuditEvent
-from docgen.storage_cli import audit_group
+from storage.models import AuditEvent
+from docgen.cli.storage import audit_group
 from storage import audit
 
 

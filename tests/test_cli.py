@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-DOCGEN = [sys.executable, "-m", "docgen.cli"]
+DOCGEN = [sys.executable, "-m", "docgen.main"]
 
 
 def _env(tmp_path: Path) -> dict[str, str]:

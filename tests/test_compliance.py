@@ -17,11 +17,12 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 import docgen.api.schedule  # noqa: F401  (registers the routes before the app is built)
-from docgen.models import Agreement, OutboxMessage, PlannedSession, Record
-from docgen.report_cli import report_command
-from workflows import clock, planning
+from storage.models import Agreement, OutboxMessage, PlannedSession, Record
+from docgen.cli.report import report_command
+from storage import clock
+from workflows import planning
 from workflows.compliance import report_csv, report_svg, report_table, team_report
-from workflows.errors import InvalidInput
+from storage.errors import InvalidInput
 from workflows.profiles import load_profile
 from workflows.schedule import due_list
 

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import inspect
 
 from docgen.config import ConfigError, from_env
-from docgen.db import downgrade, make_engine, upgrade
-from docgen.models import Base
+from storage.db import downgrade, make_engine, upgrade
+from storage.models import Base
 
 
 def test_config_reads_docgen_variables() -> None:

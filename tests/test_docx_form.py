@@ -16,8 +16,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.table import Table, _Cell
 
-from docgen.docx_form import FormContent, FormError, read_upload
-from docgen.render import DEFAULT_TEMPLATE_DIR, render_docx
+from docgen.documents.docx_form import FormContent, FormError, read_upload
+from docgen.documents.render import DEFAULT_TEMPLATE_DIR, render_docx
 
 
 def practitioner_context() -> dict:

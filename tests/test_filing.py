@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from docgen.documents import record_docx
-from docgen.models import DocumentVersion, Person, Record
+from workflows.pipeline import record_docx
+from storage.models import DocumentVersion, Person, Record
 from storage import export, filing
 from storage.backends.base import IntegrityError
-from workflows import clock, records
-from workflows.errors import InvalidInput, NotFound
+from storage import clock
+from workflows import records
+from storage.errors import InvalidInput, NotFound
 
 MARKER = "WELFARE-MARKER-SLEEPLESS-NIGHTS-K2V8"
 

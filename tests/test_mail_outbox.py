@@ -21,14 +21,15 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from docgen import mailer
+from docgen.documents import mailer
 from tests.mailbox import Mailbox, _free_port, smtp_server_on
-from docgen.bootstrap import Services, build
+from docgen.bootstrap import build
+from workflows.deployment import Deployment
 from docgen.config import Config, ConfigError
-from docgen.models import OutboxMessage
+from storage.models import OutboxMessage
 from docgen.tasks import configure_tasks, deliver_email, huey, services as task_services, sweep_outbox
 from docgen.worker import run_worker, start_embedded_consumer
-from workflows import clock
+from storage import clock
 from workflows.notifications import MAX_ATTEMPTS, Attachment, due_for_delivery, queue_email
 
 SUPERVISEE = "alex.morgan@knowsley.example.org"
@@ -45,18 +46,18 @@ def config(config: Config, smtp_server: Mailbox) -> Config:
 
 
 @pytest.fixture
-def services(app: Any) -> Iterator[Services]:
+def services(app: Any) -> Iterator[Deployment]:
     services = app.extensions["docgen"]
     configure_tasks(services)
     yield services
     configure_tasks(services)  # back to inline tasks for whatever runs next
 
 
-def _with_config(services: Services, **changes: Any) -> Services:
+def _with_config(services: Deployment, **changes: Any) -> Deployment:
     return replace(services, config=replace(services.config, **changes))
 
 
-def _record_ready_for_signoff(services: Services, attachments: tuple[Attachment, ...] = ()) -> int:
+def _record_ready_for_signoff(services: Deployment, attachments: tuple[Attachment, ...] = ()) -> int:
     with services.sessions.begin() as db:
         message = queue_email(db, to=SUPERVISEE, subject="Supervision record ready for your sign-off",
                               text="Please read and sign your record of 10 March.",
@@ -65,7 +66,7 @@ def _record_ready_for_signoff(services: Services, attachments: tuple[Attachment,
     return message.id
 
 
-def _outbox_row(services: Services, message_id: int) -> OutboxMessage:
+def _outbox_row(services: Deployment, message_id: int) -> OutboxMessage:
     with services.sessions() as db:
         return db.get_one(OutboxMessage, message_id)
 
@@ -82,7 +83,7 @@ def _wait_until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-def test_committed_email_arrives_with_text_html_and_attachments(services: Services, mailbox: Mailbox) -> None:
+def test_committed_email_arrives_with_text_html_and_attachments(services: Deployment, mailbox: Mailbox) -> None:
     message_id = _record_ready_for_signoff(services, (
         Attachment("supervision.ics", "text/calendar; method=REQUEST", ICS),
         Attachment("record.pdf", "application/pdf", PDF)))
@@ -105,7 +106,7 @@ def test_committed_email_arrives_with_text_html_and_attachments(services: Servic
     assert row.message_id.endswith("@docgen.knowsley.example.org>")
 
 
-def test_nothing_is_sent_before_the_change_commits(services: Services, mailbox: Mailbox) -> None:
+def test_nothing_is_sent_before_the_change_commits(services: Deployment, mailbox: Mailbox) -> None:
     with services.sessions() as db:
         queue_email(db, to=SUPERVISEE, subject="Record signed", text="Your supervisor has countersigned.")
         db.flush()
@@ -114,7 +115,7 @@ def test_nothing_is_sent_before_the_change_commits(services: Services, mailbox: 
     assert len(mailbox.envelopes) == 1
 
 
-def test_rolled_back_change_sends_nothing(services: Services, mailbox: Mailbox) -> None:
+def test_rolled_back_change_sends_nothing(services: Deployment, mailbox: Mailbox) -> None:
     with services.sessions() as db:
         queue_email(db, to=SUPERVISEE, subject="Record signed", text="Your supervisor has countersigned.")
         db.rollback()
@@ -125,7 +126,7 @@ def test_rolled_back_change_sends_nothing(services: Services, mailbox: Mailbox) 
         assert db.query(OutboxMessage).count() == 0
 
 
-def test_smtp_down_then_up_delivers_exactly_once(services: Services) -> None:
+def test_smtp_down_then_up_delivers_exactly_once(services: Deployment) -> None:
     port = _free_port()  # nothing listens here yet: the mail server is down
     configure_tasks(_with_config(services, smtp_port=port))
     message_id = _record_ready_for_signoff(services)
@@ -149,7 +150,7 @@ def test_smtp_down_then_up_delivers_exactly_once(services: Services) -> None:
     assert delivered.sent_at is not None and delivered.attempts == 2 and delivered.last_error == ""
 
 
-def test_crash_after_sending_resends_with_the_same_message_id(services: Services, mailbox: Mailbox,
+def test_crash_after_sending_resends_with_the_same_message_id(services: Deployment, mailbox: Mailbox,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """At-least-once: a crash between the server's "250 OK" and the commit that marks the row sent
     rolls the mark back, so the message goes again; its Message-ID shows it is the same message."""
@@ -173,7 +174,7 @@ def test_crash_after_sending_resends_with_the_same_message_id(services: Services
     assert row.sent_at is not None
 
 
-def test_sweep_waits_for_backoff_and_gives_up_after_max_attempts(services: Services) -> None:
+def test_sweep_waits_for_backoff_and_gives_up_after_max_attempts(services: Deployment) -> None:
     written = dt.datetime(2025, 3, 10, 9, 0)
     with services.sessions.begin() as db:
         for attempts in (0, 3, MAX_ATTEMPTS):
@@ -189,7 +190,7 @@ def test_sweep_waits_for_backoff_and_gives_up_after_max_attempts(services: Servi
 
 
 def test_tasks_url_chooses_the_queue(tmp_path: Path) -> None:
-    def configured(tasks_url: str) -> Services:
+    def configured(tasks_url: str) -> Deployment:
         services = build(Config(env="test", instance_path=tmp_path, database_url=f"sqlite:///{tmp_path}/d.db",
                                 tasks_url=tasks_url))
         configure_tasks(services)
@@ -214,7 +215,7 @@ def _consumer_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name == "Scheduler" or t.name.startswith("Worker-")]
 
 
-def test_embedded_consumer_delivers_from_the_sqlite_queue_and_stops(services: Services, mailbox: Mailbox,
+def test_embedded_consumer_delivers_from_the_sqlite_queue_and_stops(services: Deployment, mailbox: Mailbox,
                                                                      tmp_path: Path) -> None:
     queued = _with_config(services, tasks_url=f"sqlite:///{tmp_path}/tasks.db")
     stop = start_embedded_consumer(queued)
@@ -226,7 +227,7 @@ def test_embedded_consumer_delivers_from_the_sqlite_queue_and_stops(services: Se
     assert len(mailbox.envelopes) == 1 and _consumer_threads() == []
 
 
-def test_worker_process_delivers_from_redis_and_stops_on_sigterm(services: Services, mailbox: Mailbox,
+def test_worker_process_delivers_from_redis_and_stops_on_sigterm(services: Deployment, mailbox: Mailbox,
                                                                   tmp_path: Path) -> None:
     tasks_url = f"redis://127.0.0.1:6379/0?queue=docgen_test_{uuid.uuid4().hex}"
     queued = _with_config(services, tasks_url=tasks_url)

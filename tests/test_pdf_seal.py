@@ -26,8 +26,8 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 
-from docgen.pdf import ConversionError, Converter, cold_convert
-from docgen.seal import (
+from docgen.documents.pdf import ConversionError, Converter, cold_convert
+from docgen.documents.seal import (
     CERTIFICATE_TITLE,
     RECORD_ID_KEY,
     SealError,

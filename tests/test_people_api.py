@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from docgen.models import AuditEvent, Base
+from storage.models import AuditEvent, Base
 
 
 def _snapshot(app: Any) -> dict[str, list[tuple]]:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from workflows.errors import InvalidInput, ProfileError
+from storage.errors import InvalidInput, ProfileError
 from workflows.profiles import PROFILE_DIR, load_profile, load_profile_file
 
 

@@ -10,7 +10,7 @@ import docx
 import pytest
 from sqlalchemy import select
 
-from docgen.models import Base, Person
+from storage.models import Base, Person
 from workflows import actions, records
 from workflows.profiles import load_profile
 

@@ -21,8 +21,8 @@ from moto.server import ThreadedMotoServer
 from sqlalchemy import func, select
 
 from docgen.api import hr as _hr_routes  # noqa: F401  (registers the HR routes before the app is built)
-from docgen.documents import record_docx
-from docgen.models import (
+from workflows.pipeline import record_docx
+from storage.models import (
     Account,
     Action,
     ActionEntry,
@@ -35,10 +35,11 @@ from docgen.models import (
     Record,
     SignoffEvent,
 )
-from docgen.storage_cli import export_command, hold_group, retention_group
+from docgen.cli.storage import export_command, hold_group, retention_group
 from storage import audit, filing, retention
 from storage.backends.s3 import S3Store
-from workflows import accounts, agreements, clock, movers, people
+from storage import clock
+from workflows import accounts, agreements, movers, people
 from workflows.profiles import load_profile
 
 REGION = "eu-west-2"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from docgen.models import Agreement, Record
+from storage.models import Agreement, Record
 from workflows.profiles import Role, load_profile
 from workflows.schedule import due_list, next_due, parse_frequency, profile_due
 from workflows.working_days import add_working_days, due_date, is_working_day, working_days_between

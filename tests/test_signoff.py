@@ -20,9 +20,9 @@ from pypdf import PdfReader
 
 from docgen import finalisation
 from docgen.config import Config
-from docgen.pdf import Converter
+from docgen.documents.pdf import Converter
 from tests.mailbox import Mailbox, text_of
-from workflows import clock
+from storage import clock
 
 pytestmark = pytest.mark.libreoffice
 LINK = re.compile(r"https://docgen\.example\.org/sign/([A-Za-z0-9_-]{43})")
@@ -250,7 +250,7 @@ def test_record_is_finalised_when_libreoffice_dies_mid_conversion(client: Any, o
 
     monkeypatch.setattr(converter, "convert", convert_while_killing)
     try:
-        with caplog.at_level("WARNING", logger="docgen.pdf"):
+        with caplog.at_level("WARNING", logger="docgen.documents.pdf"):
             assert _sign(client, _link_for(mailbox, MANAGER), "agree", "Sam Whitfield").json["status"] == "signed"
     finally:
         converter.stop()
@@ -333,7 +333,7 @@ def test_one_time_code_is_e_mailed_and_required_when_the_profile_asks(client: An
 
 def test_freezing_a_leavers_records_kills_their_open_links(client: Any, org: Any, mailbox: Mailbox,
                                                           app: Any) -> None:
-    from docgen.models import Person
+    from storage.models import Person
     from workflows import movers
 
     record_id = _draft(client, org)

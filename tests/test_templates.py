@@ -16,7 +16,7 @@ from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from lxml import etree
 
-from docgen.render import DEFAULT_TEMPLATE_DIR, render_docx, template_path
+from docgen.documents.render import DEFAULT_TEMPLATE_DIR, render_docx, template_path
 
 KINDS = ("agreement", "practitioner", "team_manager", "service_manager", "stockport_line_management")
 KNOWSLEY_AREAS = {

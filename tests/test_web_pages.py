@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from docgen.config import Config
-from docgen.models import Record
-from workflows import actions, clock
+from storage.models import Record
+from storage import clock
+from workflows import actions
 
 PASSWORD = "correct-horse-battery"
 HTML = {"Accept": "text/html"}

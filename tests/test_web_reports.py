@@ -11,7 +11,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from docgen.models import Account, AuditEvent, OutboxMessage, PlannedSession, Record
+from storage.models import Account, AuditEvent, OutboxMessage, PlannedSession, Record
 from storage.filing import file_document
 from tests.test_web_pages import (  # noqa: F401
     HTML,
@@ -22,7 +22,8 @@ from tests.test_web_pages import (  # noqa: F401
     start_record,
     text,
 )
-from workflows import accounts, clock, compliance, people, schedule
+from storage import clock
+from workflows import accounts, compliance, people, schedule
 from workflows.profiles import load_profile
 
 TODAY = dt.datetime(2025, 6, 10, 9, 0)  # a Tuesday

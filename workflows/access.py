@@ -7,18 +7,61 @@ supervisor and line managers lose them then); an auditor reads with a stated rea
 manager may break glass with a written reason, and the supervisee is told. An administrator
 manages people, not document content. Every granted read is written to the audit log by the
 caller with the basis returned here.
+
+This is the one home of "may X do Y": reading and editing documents (`read`, `write`, audited),
+overseeing and arranging supervision (`visible`, `report_scope`, `may_arrange`), the granted role
+sets, and the reasons auditors and senior managers give. Use cases call these; edges never decide.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen.models import Account, Person
-from workflows import clock, people
-from workflows.errors import Forbidden, NotFound
+from storage import audit, clock
+from storage.errors import Forbidden, NotFound, Unauthenticated
+from storage.models import Account, OutboxMessage, Person, PlannedSession
+from storage.uow import UnitOfWork
+from workflows import notifications, people, schedule
 
 READ_BASES = ("supervisee", "supervisor", "line_manager", "hr", "auditor", "break_glass")
+GRANTED_ROLES = ("hr", "auditor", "admin", "senior_manager")
+SEE_ALL = frozenset({"hr", "admin", "auditor", "senior_manager"})  # everyone's schedule, not content
+ARRANGE_ANY = frozenset({"hr", "admin"})
+REASON_ROLES = {"auditor": "auditor", "senior_manager": "break_glass"}  # asked in this order
+BREAK_GLASS_SUBJECT = "Your supervision records were read under break-glass access"
+BREAK_GLASS_NOTICE_EVERY = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking and from where: the account (None for a link holder or the system), the
+    address and browser kept on sign-off events and audit entries, and any stated reason."""
+
+    account: Account | None = None
+    ip: str = ""
+    user_agent: str = ""
+    reason: str = ""
+
+    @property
+    def person(self) -> Person:
+        """The signed-in person; Unauthenticated when nobody is signed in."""
+        if self.account is None:
+            raise Unauthenticated("sign in first")
+        return self.account.person
+
+    @property
+    def person_id(self) -> int | None:
+        return self.account.person_id if self.account else None
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(self.account.roles or []) if self.account else frozenset()
+
+
+SYSTEM = Caller()  # scheduled work: no person, no address
 
 
 @dataclass(frozen=True)
@@ -58,7 +101,7 @@ def read_access(db: Session, account: Account, supervisee: Person, reason: str =
         return Access("line_manager")
     if "hr" in roles and forwarded:
         return Access("hr")
-    for role, basis in (("auditor", "auditor"), ("senior_manager", "break_glass")):
+    for role, basis in REASON_ROLES.items():
         if role in roles:
             if not reason:
                 raise Forbidden(f"a {role.replace('_', ' ')} must give a reason to read these records", "reason")
@@ -80,3 +123,98 @@ def edit_access(db: Session, account: Account, supervisee: Person) -> None:
         except Forbidden:
             pass
         raise Forbidden("only the supervisee's current supervisor can change this", "supervisee_id")
+
+
+def breaks_glass(caller: Caller) -> bool:
+    """Whether a reason this caller gives opens records by break-glass (a senior manager who is
+    not also an auditor: `read_access` asks an auditor's reason first)."""
+    return "auditor" not in caller.roles
+
+
+def _told_recently(db: Session, supervisee: Person, reader: Person, reason: str) -> bool:
+    """One notice per reader and reason an hour: a break-glass reader opening several pages of the
+    same file should not flood the supervisee, but a new reason or a later visit is told again."""
+    since = clock.now() - BREAK_GLASS_NOTICE_EVERY
+    return db.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.to_address == supervisee.email, OutboxMessage.subject == BREAK_GLASS_SUBJECT,
+        OutboxMessage.created_at >= since, OutboxMessage.text_body.contains(reader.name),
+        OutboxMessage.text_body.contains(reason)).limit(1)) is not None
+
+
+def read(uow: UnitOfWork, caller: Caller, supervisee: Person, object_type: str, object_id: int | str,
+         action: str) -> Access:
+    """Allow or refuse a read of a person's documents. A granted read is audited and committed at
+    once (the entry stands even if the rest of the request fails); on break-glass the supervisee
+    is told."""
+    db = uow.session
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    granted = read_access(db, caller.account, supervisee, caller.reason)
+    audit.record(db, action, actor_id=caller.person_id, object_type=object_type, object_id=object_id,
+                 reason=granted.reason, ip=caller.ip, detail={"basis": granted.basis})
+    reader = caller.person
+    if granted.notify_supervisee and not _told_recently(db, supervisee, reader, granted.reason):
+        notifications.queue_email(
+            db, to=supervisee.email, subject=BREAK_GLASS_SUBJECT,
+            text=(f"{reader.name} ({reader.job_title}) is reading your supervision records on a need-to-know "
+                  f"basis, starting with {object_type.replace('_', ' ')} {object_id}.\n\nReason given: "
+                  f"{granted.reason}\n\nEvery read is recorded in the audit log. Speak to your supervisor or HR "
+                  "if you have concerns."))
+    uow.commit()
+    return granted
+
+
+def write(uow: UnitOfWork, caller: Caller, supervisee: Person, object_type: str, object_id: int | str,
+          action: str) -> None:
+    """Allow only the current supervisor; the change is audited in the caller's transaction."""
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    edit_access(uow.session, caller.account, supervisee)
+    audit.record(uow.session, action, actor_id=caller.person_id, object_type=object_type, object_id=object_id,
+                 ip=caller.ip)
+
+
+def visible(db: Session, caller: Caller, *, self_included: bool = False) -> frozenset[int] | None:
+    """The supervisees whose schedule the caller may see (and the caller, for their own due list),
+    or None for everyone. Supervisors and line managers see the people below them in the chain."""
+    if SEE_ALL & caller.roles:
+        return None
+    overseen = schedule.overseen_by(db, caller.person_id, clock.today())
+    return overseen | {caller.person_id} if self_included else overseen
+
+
+def report_scope(db: Session, caller: Caller) -> frozenset[int] | None:
+    """The supervisees whose compliance the caller may see (None: everyone); Forbidden for nobody."""
+    scope = visible(db, caller)
+    if scope is not None and not scope:
+        raise Forbidden("compliance reports are for supervisors, line managers, hr, auditors and senior managers")
+    return scope
+
+
+def may_see_reports(db: Session, caller: Caller) -> bool:
+    """Whether the navigation offers the compliance report (the same rule as `report_scope`)."""
+    scope = visible(db, caller)
+    return scope is None or bool(scope)
+
+
+def may_arrange(db: Session, caller: Caller, supervisee_id: int, supervisor_id: int) -> bool:
+    """Planning a session: its supervisor or supervisee, someone overseeing the supervisee, hr or admin."""
+    me = caller.person_id
+    if ARRANGE_ANY & caller.roles or me in (supervisee_id, supervisor_id):
+        return True
+    return supervisee_id in schedule.overseen_by(db, me, clock.today())
+
+
+def session_for(db: Session, caller: Caller, session: PlannedSession, *, read: bool = False) -> PlannedSession:
+    """The planned session, or NotFound when the caller may not see it (its existence is not revealed)."""
+    if read and SEE_ALL & caller.roles:
+        return session
+    if not may_arrange(db, caller, session.supervisee_id, session.supervisor_id):
+        raise NotFound(f"no planned session with id {session.id}", "id")
+    return session
+
+
+def audit_session(db: Session, caller: Caller, action: str, session: PlannedSession) -> None:
+    """Audit a change to a planned session in the caller's transaction."""
+    audit.record(db, action, actor_id=caller.person_id, object_type="planned_session",
+                 object_id=session.id, ip=caller.ip)

@@ -14,9 +14,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen.models import Account, ApiToken, Person
-from workflows import clock
-from workflows.errors import Conflict, InvalidInput
+from storage.models import Account, ApiToken, Person
+from storage import clock
+from storage.errors import Conflict, InvalidInput
 
 GRANTED_ROLES = ("hr", "auditor", "admin", "senior_manager")
 _hasher = PasswordHasher()

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from docgen.models import Action, ActionEntry, Record
-from workflows.errors import InvalidInput, NotFound
+from storage.models import Action, ActionEntry, Record
+from storage.errors import InvalidInput, NotFound
 
 # No 0/O, 1/I/L: ids are read aloud and retyped from paper.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

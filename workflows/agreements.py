@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen.models import Agreement, Organisation, Person, SupervisionRelationship
-from workflows import clock, people
-from workflows.errors import Conflict, InvalidInput, NotFound
+from storage.models import Agreement, Organisation, Person, SupervisionRelationship
+from storage import clock
+from workflows import people
+from storage.errors import Conflict, InvalidInput, NotFound
 from workflows.profiles import Profile
 from workflows.records import form_date
 
@@ -117,7 +118,7 @@ def review_flag(agreement: Agreement, today: dt.date | None = None) -> str | Non
 
 
 def agreement_context(profile: Profile, org: Organisation, agreement: Agreement) -> dict[str, Any]:
-    """The template context for an agreement (contract in docgen.render)."""
+    """The template context for an agreement (contract in docgen.documents.render)."""
     f = agreement.fields
     return {
         "organisation": org.name, "marking": profile.marking, "record_id": agreement_number(agreement),

@@ -21,9 +21,9 @@ from xml.sax.saxutils import escape
 from sqlalchemy import Date, DateTime, Row, Select, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from docgen.models import Person, PlannedSession, Record, SupervisionRelationship, Team
-from workflows import clock
-from workflows.errors import InvalidInput, NotFound
+from storage.models import Person, PlannedSession, Record, SupervisionRelationship, Team
+from storage import clock
+from storage.errors import InvalidInput, NotFound
 from workflows.profiles import Profile
 from workflows.schedule import DueItem, Scope, collector_paused, due_summary, role_clocks
 

@@ -12,10 +12,11 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen.models import Agreement, Record, SignoffEvent, SignoffLink
-from workflows import clock, notifications, signoff
+from storage.models import Agreement, Record, SignoffEvent, SignoffLink
+from storage import clock
+from workflows import notifications, signoff
 from workflows.profiles import Profile
-from workflows.signoff import Caller
+from workflows.access import Caller
 
 
 def remind(db: Session, profile: Profile, base_url: str, now: dt.datetime | None = None) -> int:

@@ -6,8 +6,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen.models import Organisation, Person
-from workflows import accounts, clock, people
+from storage.models import Organisation, Person
+from storage import clock
+from workflows import accounts, people
 from workflows.profiles import Profile
 
 DEMO_PASSWORD = "supervision-demo-2026"

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen.models import Agreement, Person, SupervisionRelationship
+from storage.models import Agreement, Person, SupervisionRelationship
 from storage import audit
-from workflows import agreements, clock, people, signoff
-from workflows.errors import Conflict, InvalidInput
+from storage import clock
+from workflows import agreements, people, signoff
+from storage.errors import Conflict, InvalidInput
 from workflows.profiles import Profile
 
 

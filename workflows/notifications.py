@@ -8,7 +8,7 @@ row that is not there yet; and a row whose task was lost is found again by `due_
 
 Guarantee: at-least-once. Sending and marking sent share one transaction; if the process dies
 between the SMTP server's "250 OK" and the commit, the row is still unsent and goes out again, with
-the same Message-ID (`docgen.mailer.message_id_for`), so the duplicate is recognisable.
+the same Message-ID (`docgen.documents.mailer.message_id_for`), so the duplicate is recognisable.
 """
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from typing import Callable, Iterable, Literal
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from docgen.mailer import MailError
-from docgen.models import OutboxMessage
-from workflows import clock
+from docgen.documents.mailer import MailError
+from storage.models import OutboxMessage
+from storage import clock
 
 log = logging.getLogger(__name__)
 

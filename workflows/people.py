@@ -12,8 +12,8 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from docgen.models import Organisation, Person, SupervisionRelationship, Team
-from workflows.errors import Conflict, InvalidInput, NotFound
+from storage.models import Organisation, Person, SupervisionRelationship, Team
+from storage.errors import Conflict, InvalidInput, NotFound
 from workflows.profiles import Profile
 
 PERSON_FIELDS = ("name", "email", "role", "job_title", "team_id", "line_manager_id", "employment_type",

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy.orm import Session
 
-from docgen.models import OutboxMessage, Person, PlannedSession
-from workflows import clock
-from workflows.errors import Conflict, InvalidInput, NotFound
+from storage.models import OutboxMessage, Person, PlannedSession
+from storage import clock
+from storage.errors import Conflict, InvalidInput, NotFound
 from workflows.profiles import Profile
 
 LONDON = ZoneInfo("Europe/London")  # times are stored in UTC; people read them in UK time

@@ -17,7 +17,7 @@ import yaml
 from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from workflows.errors import ProfileError
+from storage.errors import ProfileError
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "docgen" / "profiles"
 _PERIOD = re.compile(r"^\s*(\d+)\s*(day|week|month|year)s?\s*$")
@@ -154,7 +154,7 @@ class Profile(_Strict):
 
     def role(self, key: str) -> Role:
         """The role, or InvalidInput naming the field when the profile has no such role."""
-        from workflows.errors import InvalidInput
+        from storage.errors import InvalidInput
 
         try:
             return self.roles[key]

@@ -1,6 +1,6 @@
 """Reading an edited Word record back into the record (the Word round trip).
 
-`docgen.docx_form.read_upload` turns the file into plain values; this maps them onto the record
+`docgen.documents.docx_form.read_upload` turns the file into plain values; this maps them onto the record
 with the same rules as an edit in the browser (`workflows.records.update_record`), in the caller's
 transaction, so a refused upload changes nothing.
 """
@@ -12,10 +12,10 @@ from typing import Any
 from dateutil import parser as date_parser
 from sqlalchemy.orm import Session
 
-from docgen.docx_form import FormContent
-from docgen.models import Record
+from docgen.documents.docx_form import FormContent
+from storage.models import Record
 from workflows import actions as actions_mod
-from workflows.errors import InvalidInput
+from storage.errors import InvalidInput
 from workflows.records import TEXT_FIELDS, record_number, update_record
 
 

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen.models import Action, Organisation, Person, Record
+from storage.models import Action, Organisation, Person, Record
 from workflows import actions as actions_mod
-from workflows import clock, people
-from workflows.errors import Conflict, InvalidInput, NotFound
+from storage import clock
+from workflows import people
+from storage.errors import Conflict, InvalidInput, NotFound
 from workflows.profiles import Profile
 from workflows.working_days import due_date
 
@@ -169,7 +170,7 @@ def form_date(value: dt.date | None) -> str:
 
 def record_context(db: Session, profile: Profile, org: Organisation, record: Record,
                    marking: str | None = None) -> dict[str, Any]:
-    """The template context (contract in docgen.render) for this record as it stands."""
+    """The template context (contract in docgen.documents.render) for this record as it stands."""
     kind = profile.record_kinds[record.kind]
     rows = actions_mod.entries(db, record)
     carried = actions_mod.latest_progress(db, [e.action_id for e in rows if not e.progress])

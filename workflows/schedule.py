@@ -25,7 +25,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import Date, DateTime, Row, Select, and_, bindparam, func, or_, select, text, true
 from sqlalchemy.orm import Session, aliased
 
-from docgen.models import UNSIGNED_RECORD, Agreement, Person, PlannedSession, Record, SupervisionRelationship, Team
+from storage.models import UNSIGNED_RECORD, Agreement, Person, PlannedSession, Record, SupervisionRelationship, Team
 from workflows.profiles import Period, Phase, Profile, Role, parse_period
 from workflows.working_days import add_working_days
 

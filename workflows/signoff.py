@@ -20,11 +20,13 @@ from typing import Literal, Union
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from docgen.models import Agreement, DocumentVersion, Person, Record, SignoffEvent, SignoffLink
-from workflows import clock, notifications
+from storage.models import Agreement, DocumentVersion, Person, Record, SignoffEvent, SignoffLink
+from storage import clock
+from workflows import notifications
+from workflows.access import Caller
 from workflows.agreements import agreement_number
 from workflows.records import record_number
-from workflows.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from storage.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from workflows.profiles import Profile
 
 Document = Union[Record, Agreement]
@@ -36,14 +38,6 @@ CODE_ATTEMPTS = 5  # wrong one-time codes before the code is void and a new one 
 
 class WrongCode(InvalidInput):
     """A wrong one-time code. The caller commits the counted attempt before answering."""
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Where an action came from: kept on every event for the certificate page."""
-
-    ip: str = ""
-    user_agent: str = ""
 
 
 def token_hash(token: str) -> str:
@@ -334,7 +328,7 @@ def countersign(db: Session, profile: Profile, document: Document, by: Person, *
 
 
 def certificate(db: Session, document: Document) -> dict:
-    """The certificate page's content (shape expected by docgen.seal.certificate_page_docx)."""
+    """The certificate page's content (shape expected by docgen.documents.seal.certificate_page_docx)."""
     people_by_id = {p.id: p for p in (document.supervisee, document.supervisor)}
     shown = {"sent": "sent", "opened": "opened", "agreed": "signed", "countersigned": "signed",
              "disagreed": "disagreement", "filed": None}

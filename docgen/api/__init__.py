@@ -7,7 +7,7 @@ from typing import Any, Callable
 from flask import Blueprint, g, request
 from pydantic import BaseModel
 
-from workflows.errors import InvalidInput
+from storage.errors import InvalidInput
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -6,9 +6,10 @@ import datetime as dt
 from flask import g, request
 from sqlalchemy import select
 
-from docgen.models import OutboxMessage, Person
+from storage.models import OutboxMessage, Person
 from storage import audit
-from workflows import access, clock, notifications
+from storage import clock
+from workflows import access, notifications
 
 BREAK_GLASS_SUBJECT = "Your supervision records were read under break-glass access"
 BREAK_GLASS_NOTICE_EVERY = dt.timedelta(hours=1)

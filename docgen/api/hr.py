@@ -10,10 +10,11 @@ from pydantic import BaseModel, ConfigDict
 from docgen.api import commit, guard, json_body, route
 from docgen.api.schemas import AgreementOut, PersonOut, RelationshipOut, parse
 from docgen.auth import login_required, roles_required
-from docgen.models import LegalHold, Record
+from storage.models import LegalHold, Record
 from storage import export, retention
-from workflows import agreements, clock, movers, people
-from workflows.errors import InvalidInput
+from storage import clock
+from workflows import agreements, movers, people
+from storage.errors import InvalidInput
 
 
 class _In(BaseModel):

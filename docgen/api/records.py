@@ -5,15 +5,15 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 
-from docgen import documents
+from workflows import pipeline
 from docgen.api import commit, json_body, route
 from docgen.api import guard
 from docgen.api.schemas import (ActionHistory, AgreementCreate, AgreementOut, AgreementPatch, RecordCreate, RecordOut,
                                 RecordPatch, UploadOut, given, parse)
 from docgen.auth import login_required
-from docgen.docx_form import FormError, read_upload
+from docgen.documents.docx_form import FormError, read_upload
 from workflows import actions, agreements, people, records
-from workflows.errors import InvalidInput
+from storage.errors import InvalidInput
 from workflows.record_upload import apply_upload
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -87,8 +87,8 @@ def update_record(record_id: int) -> Any:
 def download_record(record_id: int) -> Any:
     record = records.get_record(g.db, record_id)
     guard.read(record.supervisee, "record", record.id, "record.download")
-    data = documents.record_docx(_services(), g.db, record)
-    return _docx_response(data, documents.docx_filename(records.record_number(record), record.supervisee.name))
+    data = pipeline.record_docx(_services(), g.db, record)
+    return _docx_response(data, pipeline.docx_filename(records.record_number(record), record.supervisee.name))
 
 
 @route("PUT", "/records/<int:record_id>/docx", "Upload an edited Word record; changes are read back",
@@ -154,8 +154,8 @@ def update_agreement(agreement_id: int) -> Any:
 def download_agreement(agreement_id: int) -> Any:
     agreement = agreements.get_agreement(g.db, agreement_id)
     guard.read(agreement.supervisee, "agreement", agreement.id, "agreement.download")
-    data = documents.agreement_docx(_services(), g.db, agreement)
-    return _docx_response(data, documents.docx_filename(agreements.agreement_number(agreement), agreement.supervisee.name))
+    data = pipeline.agreement_docx(_services(), g.db, agreement)
+    return _docx_response(data, pipeline.docx_filename(agreements.agreement_number(agreement), agreement.supervisee.name))
 
 
 @route("PUT", "/agreements/<int:agreement_id>/docx", "Upload an edited Word agreement", response=AgreementOut)

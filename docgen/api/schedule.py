@@ -15,9 +15,10 @@ from docgen import oversight
 from docgen.api import commit, int_arg, json_body, route
 from docgen.api.schemas import parse
 from docgen.auth import login_required
-from docgen.models import PlannedSession
-from workflows import clock, compliance, people, planning, schedule
-from workflows.errors import Forbidden, InvalidInput
+from storage.models import PlannedSession
+from storage import clock
+from workflows import compliance, people, planning, schedule
+from storage.errors import Forbidden, InvalidInput
 
 
 

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from workflows.errors import InvalidInput
+from storage.errors import InvalidInput
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -5,7 +5,9 @@ from typing import Any
 
 from flask import Response, current_app, g, request
 
-from docgen import finalisation, seal, signing
+from docgen.documents import seal
+
+from docgen import finalisation, signing
 from docgen.api import commit, json_body, route
 from docgen.api import guard
 from docgen.api.schemas import (CountersignIn, DecisionOut, LinkDocument, SignDecision, SignoffEventOut, SignoffStatus, VerifyOut,
@@ -13,8 +15,9 @@ from docgen.api.schemas import (CountersignIn, DecisionOut, LinkDocument, SignDe
 from docgen.auth import current_account, login_required
 from storage.filing import read_document
 from workflows import agreements, records, signoff
-from workflows.errors import InvalidInput, NotFound
-from workflows.signoff import Caller, Document
+from storage.errors import InvalidInput, NotFound
+from workflows.access import Caller
+from workflows.signoff import Document
 
 KINDS = "<any(records, agreements):kind>"
 

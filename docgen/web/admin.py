@@ -15,12 +15,12 @@ from wtforms import PasswordField, SelectMultipleField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired
 
-from docgen.models import Account, Person
+from storage.models import Account, Person
 from docgen.web import forms
 from docgen.web.navigation import page, signed_in
 from storage import audit
 from workflows import accounts, agreements, people
-from workflows.errors import Conflict, InvalidInput
+from storage.errors import Conflict, InvalidInput
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

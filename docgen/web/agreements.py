@@ -17,11 +17,11 @@ from sqlalchemy import select
 from wtforms import StringField, SubmitField, TextAreaField
 
 from docgen.api import guard
-from docgen.models import Agreement
+from storage.models import Agreement
 from docgen.web import forms
 from docgen.web.navigation import page, signed_in
 from workflows import access, agreements
-from workflows.errors import Conflict, Forbidden, InvalidInput
+from storage.errors import Conflict, Forbidden, InvalidInput
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 

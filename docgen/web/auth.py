@@ -9,7 +9,7 @@ from docgen.auth import start_session
 from docgen.web import forms, limits
 from docgen.web.navigation import home_endpoint, signed_in
 from workflows.accounts import authenticate
-from workflows.errors import InvalidInput
+from storage.errors import InvalidInput
 
 bp = Blueprint("auth", __name__)
 

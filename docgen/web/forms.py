@@ -17,7 +17,7 @@ from wtforms import BooleanField, Field, PasswordField, RadioField, SelectField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
-from workflows.errors import DomainError
+from storage.errors import DomainError
 
 
 class GovDateField(Field):

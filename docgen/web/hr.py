@@ -8,7 +8,7 @@ from flask import Blueprint, g, render_template
 
 from docgen.web import listings
 from docgen.web.navigation import page
-from workflows import clock
+from storage import clock
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 

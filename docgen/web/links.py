@@ -18,10 +18,10 @@ from wtforms.validators import InputRequired
 from docgen import signing
 from docgen.api import signoff as signoff_api
 from docgen.api.signoff import caller
-from docgen.models import Record
+from storage.models import Record
 from docgen.web import forms, limits
 from workflows import agreements, records, signoff
-from workflows.errors import Gone, InvalidInput, NotFound
+from storage.errors import Gone, InvalidInput, NotFound
 
 bp = Blueprint("links", __name__, url_prefix="/sign")
 

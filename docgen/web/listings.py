@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from docgen.models import Action, Person, Record, SupervisionRelationship
+from storage.models import Action, Person, Record, SupervisionRelationship
 
 
 def records_of(db: Session, supervisee_id: int) -> list[Record]:

@@ -7,10 +7,11 @@ from typing import Any, Callable
 from flask import current_app, g, request, url_for
 
 from docgen.auth import current_account
-from docgen.models import Account
+from storage.models import Account
 from docgen import oversight
-from workflows import clock, people
-from workflows.errors import DomainError, Forbidden, Unauthenticated
+from storage import clock
+from workflows import people
+from storage.errors import DomainError, Forbidden, Unauthenticated
 
 
 def signed_in() -> Account:

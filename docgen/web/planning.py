@@ -18,12 +18,13 @@ from sqlalchemy import select
 from wtforms import StringField, SubmitField
 from wtforms.validators import InputRequired, Regexp
 
-from docgen.models import Person, PlannedSession
+from storage.models import Person, PlannedSession
 from docgen.web import forms
 from docgen import oversight
 from docgen.web.navigation import page, signed_in
-from workflows import clock, people, planning, schedule
-from workflows.errors import Conflict, InvalidInput, NotFound
+from storage import clock
+from workflows import people, planning, schedule
+from storage.errors import Conflict, InvalidInput, NotFound
 
 bp = Blueprint("planning", __name__, url_prefix="/supervision")
 

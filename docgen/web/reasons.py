@@ -23,7 +23,7 @@ from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from docgen.web.navigation import page, signed_in
-from workflows import clock
+from storage import clock
 
 bp = Blueprint("reasons", __name__)
 

@@ -10,14 +10,14 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, url_for
 from werkzeug.datastructures import FileStorage
 
-from docgen import documents
+from workflows import pipeline
 from docgen.api import guard
-from docgen.docx_form import FormError, read_upload
-from docgen.models import Record
+from docgen.documents.docx_form import FormError, read_upload
+from storage.models import Record
 from docgen.web import forms
 from docgen.web.navigation import page, signed_in
 from workflows import access, actions, records
-from workflows.errors import Conflict, InvalidInput
+from storage.errors import Conflict, InvalidInput
 from workflows.record_upload import apply_upload
 
 bp = Blueprint("records", __name__, url_prefix="/records")
@@ -186,8 +186,8 @@ def action_progress(record_id: int, action_id: str) -> Any:
 def download(record_id: int) -> Any:
     record = records.get_record(g.db, record_id)
     guard.read(record.supervisee, "record", record.id, "record.download")
-    data = documents.record_docx(_services(), g.db, record)
-    name = documents.docx_filename(records.record_number(record), record.supervisee.name)
+    data = pipeline.record_docx(_services(), g.db, record)
+    name = pipeline.docx_filename(records.record_number(record), record.supervisee.name)
     return Response(data, mimetype=DOCX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

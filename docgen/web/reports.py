@@ -20,8 +20,9 @@ from wtforms import SelectField, SubmitField
 from docgen.web import forms
 from docgen import oversight
 from docgen.web.navigation import page
-from workflows import clock, compliance, people
-from workflows.errors import InvalidInput
+from storage import clock
+from workflows import compliance, people
+from storage.errors import InvalidInput
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

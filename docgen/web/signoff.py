@@ -20,12 +20,12 @@ from wtforms import SubmitField, TextAreaField
 from docgen import finalisation, signing
 from docgen.api import guard
 from docgen.api.signoff import caller
-from docgen.models import Person, Record
+from storage.models import Person, Record
 from docgen.web import agreements as agreement_pages
 from docgen.web import records as record_pages
 from docgen.web.navigation import page, signed_in
 from workflows import agreements, records, signoff
-from workflows.errors import Conflict, DomainError, InvalidInput
+from storage.errors import Conflict, DomainError, InvalidInput
 from workflows.signoff import Document
 
 bp = Blueprint("signoff", __name__)

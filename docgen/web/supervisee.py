@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from docgen import finalisation
 from docgen.api import guard
-from docgen.models import Agreement
+from storage.models import Agreement
 from docgen.web import listings
 from docgen.web.navigation import page, signed_in
 from workflows import agreements, records, schedule

@@ -8,8 +8,9 @@ from flask import Blueprint, current_app, g, redirect, render_template, url_for
 from docgen.api import guard
 from docgen.web import forms, listings
 from docgen.web.navigation import page, signed_in
-from workflows import access, clock, people, records, schedule
-from workflows.errors import Conflict, InvalidInput
+from storage import clock
+from workflows import access, people, records, schedule
+from storage.errors import Conflict, InvalidInput
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervision")
 

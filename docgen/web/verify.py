@@ -15,7 +15,7 @@ from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput
 from wtforms import SubmitField
 
-from docgen import seal
+from docgen.documents import seal
 from docgen.api.signoff import verify_bytes
 from docgen.web import limits
 

@@ -10,7 +10,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-UNSIGNED_RECORD = "status NOT IN ('signed', 'finalised')"  # as docgen.models had it at this revision
+UNSIGNED_RECORD = "status NOT IN ('signed', 'finalised')"  # as storage.models had it at this revision
 
 revision = '0002'
 down_revision = '0001'

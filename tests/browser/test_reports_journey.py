@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from docgen.models import Person
+from storage.models import Person
 from tests.browser.test_journeys import sign_in
 from workflows import records
 

@@ -14,10 +14,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from docgen.models import Record
+from storage.models import Record
 from storage import audit, export, retention
-from workflows import clock, people
-from workflows.errors import InvalidInput
+from storage import clock
+from workflows import people
+from storage.errors import InvalidInput
 
 
 def _services() -> Any:

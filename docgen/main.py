@@ -15,14 +15,14 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from docgen.config import ConfigError
-from docgen.db import upgrade
+from storage.db import upgrade
 from docgen.finalisation import ensure_organisation_certificate
-from docgen.models import Organisation
-from docgen.report_cli import report_command
-from docgen.storage_cli import audit_group, export_command, hold_group, retention_group
+from storage.models import Organisation
+from docgen.cli.report import report_command
+from docgen.cli.storage import audit_group, export_command, hold_group, retention_group
 from docgen.worker import start_embedded_consumer, worker_command
 from workflows import accounts, people
-from workflows.errors import DomainError
+from storage.errors import DomainError
 
 
 def _services() -> Any:
@@ -141,7 +141,7 @@ def run_command(host: str, port: int) -> None:
 @in_transaction
 def generate_command(db: Any, team_name: str, session_date: dt.datetime, out_dir: Path) -> None:
     """Draft a pre-filled record for every supervisee in a team and write the Word files."""
-    from docgen.documents import docx_filename, record_docx
+    from workflows.pipeline import docx_filename, record_docx
     from workflows import records
 
     services = _services()

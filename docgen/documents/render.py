@@ -3,7 +3,7 @@
 docxtpl fills the templates; this module adds what the round trip needs
 (``ROUNDTRIP.md``): custom document properties naming the record, its kind, the
 template's schema version and every id the record issued, so an edited upload can
-be matched back to the record by ``docgen.docx_form``.
+be matched back to the record by ``docgen.documents.docx_form``.
 
 Context contract (built by the records workflow; every template takes the same shape)::
 
@@ -67,7 +67,7 @@ from docx.opc.part import Part
 from docxtpl import DocxTemplate
 from lxml import etree
 
-DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates_docx"
+DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates_docx"
 
 PROP_RECORD_ID = "docgen.record_id"
 PROP_KIND = "docgen.kind"

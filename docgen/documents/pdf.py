@@ -25,7 +25,7 @@ from unoserver.client import UnoClient
 
 log = logging.getLogger(__name__)
 
-_REPO = Path(__file__).resolve().parent.parent
+_REPO = Path(__file__).resolve().parents[2]
 _PING_TIMEOUT = 1.0  # seconds; a warm server answers info() in milliseconds
 _POLL_INTERVAL = 0.1
 _COLD_TIMEOUT = 120.0

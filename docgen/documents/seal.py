@@ -55,7 +55,7 @@ class SealError(Exception):
 
 
 class PdfConverter(Protocol):
-    """What finalise needs from docgen.pdf: DOCX bytes in, PDF bytes out."""
+    """What finalise needs from docgen.documents.pdf: DOCX bytes in, PDF bytes out."""
 
     def convert(self, docx: bytes) -> bytes: ...
 

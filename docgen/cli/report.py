@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from workflows import compliance, people
-from workflows.errors import InvalidInput
+from storage.errors import InvalidInput
 
 
 def _date(value: str, option: str) -> dt.date:

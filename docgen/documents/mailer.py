@@ -15,7 +15,7 @@ from email.utils import format_datetime
 from urllib.parse import urlsplit
 
 from docgen.config import Config
-from docgen.models import OutboxMessage
+from storage.models import OutboxMessage
 
 # Short, so a dead relay costs a worker thread (and on SQLite the database write lock, held while
 # a delivery is in flight) seconds, not minutes; the sweep retries later anyway.

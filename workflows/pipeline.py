@@ -5,26 +5,26 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from docgen.bootstrap import Services
-from docgen.models import Agreement, Record
-from docgen.render import DEFAULT_TEMPLATE_DIR, render_docx, template_path
+from workflows.deployment import Deployment
+from storage.models import Agreement, Record
+from docgen.documents.render import DEFAULT_TEMPLATE_DIR, render_docx, template_path
 from workflows.agreements import agreement_context
 from workflows.records import record_context
 
 
-def _search_dirs(services: Services) -> list[Path]:
+def _search_dirs(services: Deployment) -> list[Path]:
     own = services.config.template_dir
     return ([Path(own)] if own else []) + [DEFAULT_TEMPLATE_DIR]
 
 
-def record_docx(services: Services, db: Session, record: Record) -> bytes:
+def record_docx(services: Deployment, db: Session, record: Record) -> bytes:
     """The record as a DOCX, pre-filled with its current content and actions."""
     profile = services.profile
     template = template_path(profile.record_kinds[record.kind].template, _search_dirs(services))
     return render_docx(template, record_context(db, profile, services.organisation(db), record))
 
 
-def agreement_docx(services: Services, db: Session, agreement: Agreement) -> bytes:
+def agreement_docx(services: Deployment, db: Session, agreement: Agreement) -> bytes:
     """The agreement as a DOCX (K App A with a signature block)."""
     template = template_path(services.profile.agreement_template, _search_dirs(services))
     return render_docx(template, agreement_context(services.profile, services.organisation(db), agreement))
