@@ -7,7 +7,8 @@ from typing import Any
 from flask import Response, current_app, g, request
 from pydantic import BaseModel, ConfigDict
 
-from docgen.api import commit, guard, json_body, route
+from docgen.api import guard
+from docgen.api.routing import commit, json_body, route
 from docgen.api.schemas import AgreementOut, PersonOut, RelationshipOut, parse
 from docgen.auth import login_required, roles_required
 from storage.models import LegalHold, Record

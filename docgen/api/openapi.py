@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from docgen.api import OPERATIONS, bp
+from docgen.api.routing import OPERATIONS, bp
 from docgen.api.schemas import Error
 
 _PARAM = re.compile(r"<(?:int:)?(\w+)>")

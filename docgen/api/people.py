@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import current_app, g, request
 
-from docgen.api import commit, int_arg, json_body, page_of, paging, route
+from docgen.api.routing import commit, int_arg, json_body, page_of, paging, route
 from docgen.api.schemas import (PersonCreate, PersonOut, PersonUpdate, RelationshipCreate, RelationshipOut,
                                 RelationshipUpdate, TeamCreate, TeamOut, TeamUpdate, given, parse)
 from docgen.auth import login_required, roles_required

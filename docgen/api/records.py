@@ -6,7 +6,7 @@ from typing import Any
 from flask import Response, current_app, g, request
 
 from workflows import pipeline
-from docgen.api import commit, json_body, route
+from docgen.api.routing import commit, json_body, route
 from docgen.api import guard
 from docgen.api.schemas import (ActionHistory, AgreementCreate, AgreementOut, AgreementPatch, RecordCreate, RecordOut,
                                 RecordPatch, UploadOut, given, parse)

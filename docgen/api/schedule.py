@@ -12,7 +12,7 @@ from flask import Response, current_app, g, request
 from pydantic import BaseModel, ConfigDict
 
 from docgen import oversight
-from docgen.api import commit, int_arg, json_body, route
+from docgen.api.routing import commit, int_arg, json_body, route
 from docgen.api.schemas import parse
 from docgen.auth import login_required
 from storage.models import PlannedSession

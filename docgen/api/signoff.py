@@ -8,7 +8,7 @@ from flask import Response, current_app, g, request
 from docgen.documents import seal
 
 from docgen import finalisation, signing
-from docgen.api import commit, json_body, route
+from docgen.api.routing import commit, json_body, route
 from docgen.api import guard
 from docgen.api.schemas import (CountersignIn, DecisionOut, LinkDocument, SignDecision, SignoffEventOut, SignoffStatus, VerifyOut,
                                 parse)

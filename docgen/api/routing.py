@@ -1,0 +1,79 @@
+"""The API's blueprint and route table (which also feeds OpenAPI), and the parsing every route shares."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Blueprint, g, request
+from pydantic import BaseModel
+
+from storage.errors import InvalidInput
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    request: type[BaseModel] | None
+    response: type[BaseModel] | None
+    paged: bool = False
+    status: int = 200
+    content_type: str = "application/json"
+
+
+OPERATIONS: list[Operation] = []
+
+
+def route(method: str, path: str, summary: str, *, request_model: type[BaseModel] | None = None,
+          response: type[BaseModel] | None = None, paged: bool = False, status: int = 200,
+          content_type: str = "application/json") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view on the blueprint and describe it for /api/v1/openapi.json."""
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        bp.add_url_rule(path, view_func=view, methods=[method], endpoint=f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}")
+        OPERATIONS.append(Operation(method, path, summary, request_model, response, paged, status, content_type))
+        return view
+    return decorate
+
+
+def json_body() -> Any:
+    """The parsed JSON body; malformed JSON is a 400 naming the body, never a 500."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise InvalidInput("the request body is not valid JSON", "body")
+    return data
+
+
+def int_arg(name: str) -> int | None:
+    """An optional whole-number query argument; anything else is a 4xx naming it."""
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number", name) from None
+
+
+def paging() -> tuple[int, int]:
+    def number(name: str, default: int) -> int:
+        raw = request.args.get(name)
+        if raw is None:
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise InvalidInput(f"{name} must be a whole number", name) from None
+    return number("page", 1), number("per_page", 50)
+
+
+def page_of(items: list[Any], total: int, out: type[BaseModel], page: int, per_page: int) -> dict[str, Any]:
+    return {"items": [out.model_validate(i).model_dump(mode="json") for i in items],
+            "page": page, "per_page": per_page, "total": total}
+
+
+def commit() -> None:
+    g.db.commit()
+
