@@ -14,11 +14,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Action, Organisation, Person, Record
-from workflows import actions as actions_mod
 from storage import clock
-from workflows import people
 from storage.errors import Conflict, InvalidInput, NotFound
+from storage.models import Action, Organisation, Person, Record
+from workflows import access, people
+from workflows import actions as actions_mod
+from workflows.access import Caller
+from workflows.deployment import Work
 from workflows.profiles import Profile
 from workflows.working_days import due_date
 
@@ -78,6 +80,19 @@ def create_record(db: Session, profile: Profile, supervisee: Person, session_dat
     db.add(record)
     db.flush()
     actions_mod.carry_forward(db, record)
+    return record
+
+
+def start_record(uow: Work, caller: Caller, supervisee_id: int, session_date: dt.date,
+                 supervisor_id: int | None = None) -> Record:
+    """Start a supervisee's record for a session (the API's POST and the supervisor's "new record"
+    page): only their current supervisor may, and the start is audited as `record.create`."""
+    db = uow.session
+    supervisee = people.get_person_field(db, supervisee_id, "supervisee_id")
+    access.write(uow, caller, supervisee, "person", supervisee.id, "record.create")
+    supervisor = people.get_person_field(db, supervisor_id, "supervisor_id") if supervisor_id else None
+    record = create_record(db, uow.deployment.profile, supervisee, session_date, supervisor)
+    uow.commit()
     return record
 
 
