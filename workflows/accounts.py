@@ -6,6 +6,7 @@ manager are never granted, they follow from relationships and the management cha
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 
@@ -19,9 +20,22 @@ from storage import clock
 from storage.errors import Conflict, InvalidInput
 
 GRANTED_ROLES = ("hr", "auditor", "admin", "senior_manager")
-_hasher = PasswordHasher()
-# Verifying against this when the e-mail is unknown keeps the timing of a failed sign-in the same.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# Made on first use, not on import: hashing costs time and memory, and tests set cheaper parameters.
+_hasher: PasswordHasher | None = None
+
+
+def _password_hasher() -> PasswordHasher:
+    global _hasher
+    if _hasher is None:
+        _hasher = PasswordHasher()
+    return _hasher
+
+
+@functools.cache
+def _unknown_account_hash(hasher: PasswordHasher) -> str:
+    """Verifying against this when the e-mail is unknown keeps the timing of a failed sign-in the
+    same as a wrong password (made with the same parameters as real hashes)."""
+    return hasher.hash("not-a-real-password")
 
 
 def token_hash(token: str) -> str:
@@ -39,7 +53,7 @@ def create_account(db: Session, person: Person, password: str, roles: list[str] 
         raise InvalidInput("password must be at least 12 characters", "password")
     if db.scalar(select(Account.id).where(Account.person_id == person.id)):
         raise Conflict(f"{person.email} already has an account", "email")
-    account = Account(person_id=person.id, password_hash=_hasher.hash(password), roles=roles)
+    account = Account(person_id=person.id, password_hash=_password_hasher().hash(password), roles=roles)
     db.add(account)
     db.flush()
     return account
@@ -48,14 +62,15 @@ def create_account(db: Session, person: Person, password: str, roles: list[str] 
 def authenticate(db: Session, email: str, password: str) -> Account | None:
     """The account for these credentials, or None (the caller shows one generic message)."""
     account = db.scalar(select(Account).join(Person).where(Person.email == email.strip().lower()))
+    hasher = _password_hasher()
     try:
-        _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+        hasher.verify(account.password_hash if account else _unknown_account_hash(hasher), password)
     except (VerificationError, InvalidHashError):
         return None
     if account is None or not account.active or account.person.status == "leaver":
         return None
-    if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hasher.hash(password)
     account.last_login_at = clock.now()
     return account
 
