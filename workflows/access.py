@@ -30,6 +30,9 @@ READ_BASES = ("supervisee", "supervisor", "line_manager", "hr", "auditor", "brea
 GRANTED_ROLES = ("hr", "auditor", "admin", "senior_manager")
 SEE_ALL = frozenset({"hr", "admin", "auditor", "senior_manager"})  # everyone's schedule, not content
 ARRANGE_ANY = frozenset({"hr", "admin"})
+PEOPLE_MANAGERS = frozenset({"admin", "hr"})  # people, who supervises whom, movers, leavers, legal holds
+ADMINISTRATORS = frozenset({"admin"})  # teams, sign-ins and the administration pages
+HR = frozenset({"hr"})  # the leavers page, and a leaver's file exported for the employee's file (S 12.4)
 REASON_ROLES = {"auditor": "auditor", "senior_manager": "break_glass"}  # asked in this order
 BREAK_GLASS_SUBJECT = "Your supervision records were read under break-glass access"
 BREAK_GLASS_NOTICE_EVERY = dt.timedelta(hours=1)
@@ -123,6 +126,14 @@ def edit_access(db: Session, account: Account, supervisee: Person) -> None:
         except Forbidden:
             pass
         raise Forbidden("only the supervisee's current supervisor can change this", "supervisee_id")
+
+
+def require_role(caller: Caller, roles: frozenset[str]) -> None:
+    """Refuse a caller holding none of these granted roles (Unauthenticated if nobody signed in)."""
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    if not roles & caller.roles:
+        raise Forbidden(f"needs one of these roles: {', '.join(sorted(roles))}")
 
 
 def breaks_glass(caller: Caller) -> bool:
