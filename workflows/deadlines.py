@@ -1,9 +1,10 @@
 """Reminders to the signer who is waiting, and escalation when a record is overdue.
 
-A record is due 5 working days after the session (Record.due_date, K). Reminders go on the
-profile's schedule (days after the link was sent); since only a link's hash is kept, a reminder
-carries a fresh link and the old one dies. Escalation goes once per version to the supervisor's
-line manager (S §9, H §13: first the supervisor, then their manager).
+A record is due the profile's `record_days` after its session (K: 5 working days), kept on
+`Record.due_date`. Reminders go on the profile's schedule (days after the link was sent); since
+only a link's hash is kept, a reminder carries a fresh link and the old one dies. Escalation goes
+once per version to the supervisor's line manager (S §9, H §13: first the supervisor, then their
+manager).
 """
 from __future__ import annotations
 
@@ -15,8 +16,18 @@ from sqlalchemy.orm import Session
 from storage.models import Agreement, Record, SignoffEvent, SignoffLink
 from storage import clock
 from workflows import notifications, signoff
-from workflows.profiles import Profile
 from workflows.access import Caller
+from workflows.deployment import Work
+from workflows.profiles import Profile
+
+
+def chase(uow: Work) -> None:
+    """The hourly sweep: remind the signers who are waiting, then escalate overdue records, in one
+    transaction (a reminder's fresh link and its outbox e-mail stand or fall together)."""
+    deployment = uow.deployment
+    remind(uow.session, deployment.profile, deployment.config.base_url)
+    escalate(uow.session, deployment.profile)
+    uow.commit()
 
 
 def remind(db: Session, profile: Profile, base_url: str, now: dt.datetime | None = None) -> int:
