@@ -36,12 +36,15 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from docgen.documents.certificate import CERTIFICATE_TITLE
 from docgen.documents.render import PROP_SCHEMA_VERSION, PROP_TABLES, set_custom_properties
 
 OUT_DIR = Path(__file__).resolve().parent
 SCHEMA_VERSION = "1"
 FONT = "Arial"  # LibreOffice substitutes the metric-compatible Liberation Sans
 LABEL_FILL = "D9D9D9"
+ALERT_FILL = "F4CCCC"  # a disagreement on the certificate page must not be missed by a skimming reader
+ALERT_TEXT = RGBColor(0x99, 0x00, 0x00)
 TEXT_WIDTH_CM = 17.0
 AREA_ID_BASE = 10_000  # bookmark ids of repeated rows: base + 4 * row index + column
 ACTION_ID_BASE = 1_000_000
@@ -86,9 +89,13 @@ KNOWSLEY_RECORDS = {
 
 
 class Form:
-    """A form being built: the Word document plus the counter for fixed bookmark ids."""
+    """A form being built: the Word document plus the counter for fixed bookmark ids.
 
-    def __init__(self, core_title: str, tables: Sequence[str]) -> None:
+    ``masthead=False`` leaves out the title and the header and footer, for a page that is
+    appended to a record and so sits under the record's own.
+    """
+
+    def __init__(self, core_title: str, tables: Sequence[str], *, masthead: bool = True) -> None:
         self.doc: WordDocument = Document()
         self.tables = tables
         self._ids: Iterator[int] = itertools.count(1)
@@ -97,8 +104,9 @@ class Form:
         self.doc.core_properties.comments = "docgen supervision form"
         _page_setup(self.doc)
         _styles(self.doc)
-        _header_footer(self.doc)
-        self.doc.add_paragraph("{{ title }}", style="Title")
+        if masthead:
+            _header_footer(self.doc)
+            self.doc.add_paragraph("{{ title }}", style="Title")
 
     def heading(self, text: str) -> None:
         self.doc.add_paragraph(text, style="Heading 2")
@@ -441,6 +449,99 @@ def stockport_line_management() -> Path:
     return form.save("stockport_line_management")
 
 
+def certificate() -> Path:
+    """The signature and audit certificate page that ends every sealed record (DESIGN.md:
+    sign-off and evidence): the document and its people, the SHA-256 of the signed Word file, a
+    box for each recorded disagreement, and every sign-off event with its time, IP and browser.
+
+    docgen.documents.certificate fills it from workflows.signoff.certificate() and appends its
+    body to the signed record, so one conversion makes the whole PDF and the page carries the
+    record's own header and footer (organisation, marking, page numbers). Tables take shares of
+    the text width, not centimetres, because a council's record may be on a narrower page.
+    """
+    form = Form(CERTIFICATE_TITLE, (), masthead=False)
+    form.doc.add_paragraph(CERTIFICATE_TITLE, style="Heading 1").paragraph_format.page_break_before = True
+    rows = [
+        ("Document", "{{ title }}"),
+        ("Record id", "{{ record_id }}"),
+        ("Version", "{{ version }}"),
+        ("Supervisee", "{{ supervisee.name }} <{{ supervisee.email }}>"),
+        ("Supervisor", "{{ supervisor.name }} <{{ supervisor.email }}>"),
+        ("SHA-256 of the signed Word document", "{{ docx_sha256 }}"),
+    ]
+    details = form.table((5.44, 11.56), len(rows))
+    for row, (label_text, expression) in zip(details.rows, rows):
+        label(row.cells[0], label_text)
+        row.cells[1].paragraphs[0].add_run(expression)
+
+    form.doc.add_paragraph('{%p for e in events if e.event == "disagreement" %}')
+    form.doc.add_paragraph()  # adjacent tables would merge into one
+    box_table = form.table((TEXT_WIDTH_CM,), 1)
+    box = box_table.cell(0, 0)
+    alert = box.paragraphs[0].add_run("DISAGREEMENT RECORDED")
+    alert.bold, alert.font.color.rgb = True, ALERT_TEXT
+    box.add_paragraph("{{ e.who }} disagreed with this record on {{ e.at }}.")
+    box.add_paragraph('Their comment: {{ e.comment or "(none given)" }}')
+    _shade(box, ALERT_FILL)
+    form.doc.add_paragraph("{%p endfor %}")
+
+    form.heading("Events")
+    events = form.table((2.55, 2.55, 2.55, 2.21, 4.08, 3.06), 1)
+    events.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    for cell, text in zip(events.rows[0].cells, ("Event", "Who", "Time (UTC)", "IP address", "User agent", "Comment")):
+        _small(cell, text, bold=True)
+        _shade(cell)
+    _tag_row(events, "{%tr for e in events %}")
+    _tag_row(events, '{%tr if e.event == "disagreement" %}')
+    _event_row(events, bold=True)  # a disagreement's row is bold as well as boxed above
+    _tag_row(events, "{%tr else %}")
+    _event_row(events, bold=False)
+    _tag_row(events, "{%tr endif %}")
+    _tag_row(events, "{%tr endfor %}")
+    form.doc.add_paragraph(
+        "This PDF is sealed with the organisation's digital certificate. The signed Word "
+        "document is attached to it unchanged; its SHA-256 is shown above. Any change to "
+        "this file breaks the seal."
+    )
+    for table in (details, box_table, events):
+        _span_text_width(table)
+    return form.save("certificate")
+
+
+def _span_text_width(table: Table) -> None:
+    """Let the table span the text width of whatever page it lands on, columns in proportion.
+
+    Each cell's width becomes its column's share in fiftieths of a percent (``pct``), which Word
+    and LibreOffice scale to the page; the grid is set from the first row for readers that look
+    only at it.
+    """
+    widths = [int(cell._tc.tcPr.find(qn("w:tcW")).get(qn("w:w"))) for cell in table.rows[0].cells]
+    for column, width in zip(table._tbl.tblGrid.iterfind(qn("w:gridCol")), widths):
+        column.set(qn("w:w"), str(width))
+    table._tbl.tblPr.find(qn("w:tblW")).attrib.update({qn("w:type"): "pct", qn("w:w"): "5000"})
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths):
+            cell._tc.tcPr.find(qn("w:tcW")).attrib.update(
+                {qn("w:type"): "pct", qn("w:w"): str(round(5000 * width / sum(widths)))}
+            )
+
+
+def _tag_row(table: Table, tag: str) -> None:
+    """A row holding only a ``{%tr %}`` tag, which docxtpl replaces, row and all."""
+    table.add_row().cells[0].paragraphs[0].add_run(tag)
+
+
+def _event_row(table: Table, *, bold: bool) -> None:
+    for cell, key in zip(table.add_row().cells, ("event", "who", "at", "ip", "user_agent", "comment")):
+        _small(cell, f"{{{{ e.{key} }}}}", bold=bold)
+
+
+def _small(cell: _Cell, text: str, *, bold: bool) -> None:
+    """8 pt: user agents are long, and six columns must fit a portrait page."""
+    run = cell.paragraphs[0].add_run(text)
+    run.bold, run.font.size = bold, Pt(8)
+
+
 def _bookmarked_text(cell: _Cell, name: str, bookmark_id: str, text: str, *, bold: bool = False) -> None:
     """Put ``text`` in the cell's first paragraph inside a bookmark spanning all of it.
 
@@ -458,11 +559,11 @@ def _bookmarked_text(cell: _Cell, name: str, bookmark_id: str, text: str, *, bol
     run._r.addnext(end)
 
 
-def _shade(cell: _Cell) -> None:
+def _shade(cell: _Cell, fill: str = LABEL_FILL) -> None:
     shading = OxmlElement("w:shd")
     shading.set(qn("w:val"), "clear")
     shading.set(qn("w:color"), "auto")
-    shading.set(qn("w:fill"), LABEL_FILL)
+    shading.set(qn("w:fill"), fill)
     # Appended after tcW/gridSpan, the only cell properties set here, which keeps schema order.
     cell._tc.get_or_add_tcPr().append(shading)
 
@@ -556,7 +657,12 @@ def _field(paragraph: Paragraph, instruction: str) -> None:
 
 
 def main() -> None:
-    built = [agreement(), *(knowsley_record(kind, n) for kind, n in KNOWSLEY_RECORDS.items()), stockport_line_management()]
+    built = [
+        agreement(),
+        *(knowsley_record(kind, n) for kind, n in KNOWSLEY_RECORDS.items()),
+        stockport_line_management(),
+        certificate(),
+    ]
     for path in built:
         print(f"built {path.relative_to(OUT_DIR.parent)}")
 

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import io
 import shutil
+import struct
 import subprocess
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
 from docx import Document
 from docx.document import Document as WordDocument
 from docx.oxml.ns import qn
+from docx.shared import Pt
 from docxtpl import DocxTemplate
 from lxml import etree
 
+from docgen.documents.certificate import CERTIFICATE_TITLE, certificate_page_docx
 from docgen.documents.render import DEFAULT_TEMPLATE_DIR, render_docx, template_path
+from tests.test_pdf_seal import audit_certificate
 
 KINDS = ("agreement", "practitioner", "team_manager", "service_manager", "stockport_line_management")
 KNOWSLEY_AREAS = {
@@ -317,6 +324,121 @@ def test_template_names_cannot_leave_the_template_directories(tmp_path: Path) ->
         template_path("../secrets", [tmp_path])
     with pytest.raises(FileNotFoundError):
         template_path("missing", [tmp_path])
+
+
+# --- the signature and audit certificate page ----------------------------------------------
+
+EVENTS_HEADER = ["Event", "Who", "Time (UTC)", "IP address", "User agent", "Comment"]
+
+
+def signed_record() -> bytes:
+    return render_docx(DEFAULT_TEMPLATE_DIR / "practitioner.docx", record_context("practitioner"))
+
+
+def with_certificate(record: bytes, certificate: dict | None = None, search_dirs=(DEFAULT_TEMPLATE_DIR,)) -> WordDocument:
+    return Document(io.BytesIO(certificate_page_docx(record, certificate or audit_certificate(), search_dirs)))
+
+
+def disagreement_boxes(document: WordDocument) -> list[str]:
+    return [table.cell(0, 0).text for table in document.tables
+            if table.cell(0, 0).text.startswith("DISAGREEMENT RECORDED")]
+
+
+def tiny_png() -> bytes:
+    """A one-pixel PNG, as a council's logo would stand in a test."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff")) + chunk(b"IEND", b""))
+
+
+def test_certificate_page_starts_a_new_page_after_the_record_in_its_section() -> None:
+    document = with_certificate(signed_record())
+    texts = [p.text for p in document.paragraphs]
+    heading = document.paragraphs[texts.index(CERTIFICATE_TITLE)]
+
+    assert heading.paragraph_format.page_break_before
+    assert "Supervision record for Practitioners" in texts[: texts.index(CERTIFICATE_TITLE)]
+    assert len(document.sections) == 1  # under the record's own header: organisation and marking
+    assert [p.text for p in document.sections[0].header.paragraphs] == ["Knowsley Council", "OFFICIAL-SENSITIVE"]
+
+
+def test_certificate_page_names_the_document_its_people_and_the_signed_files_hash() -> None:
+    record = signed_record()
+    details = table_with_header(with_certificate(record),
+                                ["Document", "Practitioner supervision record, Priya Shah, 4 March 2025"])
+
+    assert {row.cells[0].text: row.cells[1].text for row in details.rows} == {
+        "Document": "Practitioner supervision record, Priya Shah, 4 March 2025",
+        "Record id": "REC-2025-0042",
+        "Version": "3",
+        "Supervisee": "Priya Shah <priya.shah@council.example>",
+        "Supervisor": "Tom Okafor <tom.okafor@council.example>",
+        "SHA-256 of the signed Word document": hashlib.sha256(record).hexdigest(),
+    }
+    assert details.rows[0].cells[0]._tc.tcPr.find(qn("w:shd")).get(qn("w:fill")) == "D9D9D9"
+
+
+def test_certificate_page_lists_every_event_in_utc_with_disagreements_bold() -> None:
+    events = table_with_header(with_certificate(signed_record()), EVENTS_HEADER)
+    rows = [[cell.text for cell in row.cells] for row in events.rows[1:]]
+    bold = [{run.bold for cell in row.cells for p in cell.paragraphs for run in p.runs} for row in events.rows[1:]]
+
+    assert [row[0] for row in rows] == ["sent", "opened", "disagreement", "signed"]
+    assert rows[3] == ["signed", "Tom Okafor", "2025-03-11 09:42:17 UTC", "10.20.1.15",
+                       "Mozilla/5.0 (Windows NT 10.0) Edge/131.0", "Countersigned; disagreement recorded."]
+    assert bold == [{False}, {False}, {True}, {False}]
+
+
+def test_each_recorded_disagreement_gets_its_own_box() -> None:
+    certificate = audit_certificate()
+    certificate["events"].append({"event": "disagreement", "who": "Priya Shah", "at": "2025-03-12T08:00:00+00:00",
+                                  "ip": None, "user_agent": None, "comment": None})
+
+    boxes = disagreement_boxes(with_certificate(signed_record(), certificate))
+
+    assert boxes == [
+        "DISAGREEMENT RECORDED\nPriya Shah disagreed with this record on 2025-03-11 07:42:17 UTC.\n"
+        "Their comment: The caseload figure should be 18, not 22.",
+        "DISAGREEMENT RECORDED\nPriya Shah disagreed with this record on 2025-03-12 08:00:00 UTC.\n"
+        "Their comment: (none given)",
+    ]
+
+
+def test_event_time_without_a_time_zone_is_refused() -> None:
+    certificate = audit_certificate()
+    certificate["events"][0]["at"] = dt.datetime(2025, 3, 9, 9, 42)
+
+    with pytest.raises(ValueError, match="time zone"):
+        certificate_page_docx(signed_record(), certificate)
+
+
+def test_council_certificate_template_comes_first_and_keeps_its_logo(tmp_path: Path) -> None:
+    council = Document(str(DEFAULT_TEMPLATE_DIR / "certificate.docx"))
+    council.add_paragraph("Northshire Council, information governance")
+    council.add_picture(io.BytesIO(tiny_png()))
+    council.save(str(tmp_path / "certificate.docx"))
+
+    document = with_certificate(signed_record(), search_dirs=[tmp_path, DEFAULT_TEMPLATE_DIR])
+
+    assert "Northshire Council, information governance" in [p.text for p in document.paragraphs]
+    pictures = [blip.get(qn("r:embed")) for blip in document.element.body.iter(qn("a:blip"))]
+    assert [document.part.related_parts[rel_id].blob for rel_id in pictures] == [tiny_png()]
+
+
+def test_certificate_page_brings_the_styles_the_record_lacks_and_keeps_its_own() -> None:
+    bare = Document()
+    bare.styles["Heading 1"].font.size = Pt(20)
+    bare.styles.element.remove(bare.styles["Table Grid"].element)
+    bare.add_paragraph("A council's own record, made without a grid table style.")
+    saved = io.BytesIO()
+    bare.save(saved)
+
+    document = with_certificate(saved.getvalue())
+
+    assert document.styles["Table Grid"] is not None
+    assert document.styles["Heading 1"].font.size == Pt(20)
+    assert table_with_header(document, EVENTS_HEADER).style.name == "Table Grid"
 
 
 def test_rendering_costs_at_most_a_third_more_than_plain_docxtpl() -> None:

@@ -108,11 +108,10 @@ def template_path(name: str, search_dirs: list[Path]) -> Path:
 def render_docx(template: str | Path, context: dict) -> bytes:
     """Render ``template`` with ``context`` and stamp the record's custom properties."""
     action_ids, area_keys = issued_ids(context)
-    document = DocxTemplate(io.BytesIO(_template_bytes(Path(template))))
-    document.render(_clean(context), autoescape=True)
-    template_props = _read_part_properties(document.docx)
+    document = fill(template, context)
+    template_props = _read_part_properties(document)
     set_custom_properties(
-        document.docx,
+        document,
         {
             PROP_RECORD_ID: str(context["record_id"]),
             PROP_KIND: str(context["kind"]),
@@ -124,6 +123,13 @@ def render_docx(template: str | Path, context: dict) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def fill(template: str | Path, context: Mapping[str, Any]) -> WordDocument:
+    """The template with ``context`` filled in: text made XML-safe, markup characters escaped."""
+    document = DocxTemplate(io.BytesIO(_template_bytes(Path(template))))
+    document.render(_clean(context), autoescape=True)
+    return document.docx
 
 
 def issued_ids(context: Mapping[str, Any]) -> tuple[list[str], list[str]]:

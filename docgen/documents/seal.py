@@ -16,19 +16,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
-import docx
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
-from docx.table import Table, _Cell
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
@@ -39,15 +34,13 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 
+from docgen.documents.certificate import certificate_page_docx
+from docgen.documents.render import DEFAULT_TEMPLATE_DIR
+
 RECORD_ID_KEY = "/DocgenRecordId"
 """Custom document-info key that marks a PDF as one of our records (and names which)."""
 
 SEAL_FIELD = "DocgenSeal"
-CERTIFICATE_TITLE = "Signature and audit certificate"
-
-_LABEL_FILL = "D9D9D9"  # grey label cells, as on a council paper form
-_ALERT_FILL = "F4CCCC"
-_DISAGREEMENT = "disagreement"
 
 
 class SealError(Exception):
@@ -149,141 +142,6 @@ def load_signer(p12_path: Path, passphrase: bytes) -> signers.SimpleSigner:
         ) from exc
 
 
-# --- certificate page ---------------------------------------------------------------------
-
-
-def certificate_page_docx(record_docx: bytes, certificate: Mapping[str, Any]) -> bytes:
-    """Append the signature and audit certificate page to the signed record.
-
-    It is appended to the same DOCX so that one LibreOffice conversion produces the whole PDF.
-    The certificate dict holds record_id, title, version, supervisee and supervisor
-    ({"name", "email"}) and events (each: event, who, at, ip, user_agent, comment).
-    """
-    document = docx.Document(io.BytesIO(record_docx))
-    document.add_heading(CERTIFICATE_TITLE, level=1).paragraph_format.page_break_before = True
-    _add_details_table(document, certificate, sha256_hex(record_docx))
-    for event in certificate["events"]:
-        if event["event"] == _DISAGREEMENT:
-            document.add_paragraph()  # adjacent tables would merge into one
-            _add_disagreement_box(document, event)
-    document.add_heading("Events", level=2)
-    _add_events_table(document, certificate["events"])
-    document.add_paragraph(
-        "This PDF is sealed with the organisation's digital certificate. The signed Word "
-        "document is attached to it unchanged; its SHA-256 is shown above. Any change to "
-        "this file breaks the seal."
-    )
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
-def _add_details_table(document: Any, certificate: Mapping[str, Any], docx_sha256: str) -> None:
-    rows = [
-        ("Document", certificate["title"]),
-        ("Record id", str(certificate["record_id"])),
-        ("Version", str(certificate["version"])),
-        ("Supervisee", _person(certificate["supervisee"])),
-        ("Supervisor", _person(certificate["supervisor"])),
-        ("SHA-256 of the signed Word document", docx_sha256),
-    ]
-    table = document.add_table(rows=0, cols=2)
-    for label, value in rows:
-        cells = table.add_row().cells
-        cells[0].text = label
-        cells[1].text = value
-        _shade(cells[0], _LABEL_FILL)
-        cells[0].paragraphs[0].runs[0].bold = True
-    _set_borders(table)
-    _set_widths(document, table, (0.32, 0.68))
-
-
-def _add_disagreement_box(document: Any, event: Mapping[str, Any]) -> None:
-    """A disagreement must not be missed by someone skimming the record, so it gets a box."""
-    table = document.add_table(rows=1, cols=1)
-    cell = table.rows[0].cells[0]
-    _shade(cell, _ALERT_FILL)
-    heading = cell.paragraphs[0].add_run("DISAGREEMENT RECORDED")
-    heading.bold = True
-    heading.font.color.rgb = RGBColor(0x99, 0x00, 0x00)
-    cell.add_paragraph(f"{event['who']} disagreed with this record on {_utc(event['at'])}.")
-    cell.add_paragraph(f"Their comment: {event.get('comment') or '(none given)'}")
-    _set_borders(table)
-
-
-def _add_events_table(document: Any, events: Iterable[Mapping[str, Any]]) -> None:
-    headers = ("Event", "Who", "Time (UTC)", "IP address", "User agent", "Comment")
-    table = document.add_table(rows=1, cols=len(headers))
-    for cell, header in zip(table.rows[0].cells, headers):
-        cell.text = header
-        _shade(cell, _LABEL_FILL)
-        cell.paragraphs[0].runs[0].bold = True
-    for event in events:
-        values = (
-            event["event"],
-            event["who"],
-            _utc(event["at"]),
-            event.get("ip") or "",
-            event.get("user_agent") or "",
-            event.get("comment") or "",
-        )
-        cells = table.add_row().cells
-        for cell, value in zip(cells, values):
-            cell.text = value
-            cell.paragraphs[0].runs[0].bold = event["event"] == _DISAGREEMENT
-    for row in table.rows:
-        for cell in row.cells:
-            for run in cell.paragraphs[0].runs:
-                run.font.size = Pt(8)  # user agents are long; keep six columns on a portrait page
-    _set_borders(table)
-    _set_widths(document, table, (0.15, 0.15, 0.15, 0.13, 0.24, 0.18))
-
-
-def _person(person: Mapping[str, str]) -> str:
-    return f"{person['name']} <{person['email']}>"
-
-
-def _utc(moment: dt.datetime | str) -> str:
-    """Render an event time in UTC; ISO strings are accepted because events come from JSON too."""
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        raise ValueError(f"event time {moment!r} has no time zone; store UTC")
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _shade(cell: _Cell, fill: str) -> None:
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), fill)
-    cell._tc.get_or_add_tcPr().append(shd)
-
-
-def _set_widths(document: Any, table: Table, shares: tuple[float, ...]) -> None:
-    """Fix column widths as shares of the text width, whatever page the record template uses."""
-    section = document.sections[-1]
-    text_width = section.page_width - section.left_margin - section.right_margin
-    table.autofit = False
-    for column, share in zip(table.columns, shares):
-        column.width = int(text_width * share)  # the grid LibreOffice reads
-        for cell in column.cells:
-            cell.width = int(text_width * share)  # the cell widths Word reads
-
-
-def _set_borders(table: Table) -> None:
-    """Single black borders set directly: the record's own template may lack "Table Grid"."""
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        element = OxmlElement(f"w:{edge}")
-        element.set(qn("w:val"), "single")
-        element.set(qn("w:sz"), "4")
-        element.set(qn("w:space"), "0")
-        element.set(qn("w:color"), "000000")
-        borders.append(element)
-    table._tbl.tblPr.append(borders)
-
-
 # --- sealing ------------------------------------------------------------------------------
 
 
@@ -327,9 +185,14 @@ def finalise(
     converter: PdfConverter,
     signer: signers.Signer,
     timestamper: TimeStamper | None = None,
+    template_dirs: Sequence[Path] = (DEFAULT_TEMPLATE_DIR,),
 ) -> bytes:
-    """Turn a signed-off record into its sealed PDF: certificate page, one conversion, seal."""
-    pdf = converter.convert(certificate_page_docx(record_docx, certificate))
+    """Turn a signed-off record into its sealed PDF: certificate page, one conversion, seal.
+
+    template_dirs are searched in order for the certificate page's template (a council's own
+    DOCGEN_TEMPLATE_DIR first); the certificate's shape is docgen.documents.certificate's.
+    """
+    pdf = converter.convert(certificate_page_docx(record_docx, certificate, template_dirs))
     record_id = str(certificate["record_id"])
     metadata = {
         "/Title": certificate["title"],

@@ -1,0 +1,129 @@
+"""The signature and audit certificate page: who signed, when, from where, and what.
+
+The page is a Word template, ``templates_docx/certificate.docx`` (a council's own first, like its
+records), filled from workflows.signoff.certificate() and appended to the signed record, so that
+one LibreOffice conversion makes the whole PDF and the page sits under the record's own header and
+footer (DESIGN.md: sign-off and evidence). The certificate holds record_id, title, version,
+supervisee and supervisor ({"name", "email"}) and events (each: event, who, at, ip, user_agent,
+comment); the page adds the SHA-256 of the signed Word document it ends.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import docx
+from docx.document import Document as WordDocument
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml.ns import qn
+from lxml import etree
+
+from docgen.documents.render import DEFAULT_TEMPLATE_DIR, fill, template_path
+
+CERTIFICATE_TITLE = "Signature and audit certificate"
+TEMPLATE = "certificate.docx"
+
+_RELATIONSHIP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_STYLE_REFERENCES = (qn("w:pStyle"), qn("w:rStyle"), qn("w:tblStyle"))
+_STYLE_DEPENDENCIES = (qn("w:basedOn"), qn("w:link"), qn("w:next"))
+
+
+def certificate_page_docx(
+    record_docx: bytes, certificate: Mapping[str, Any], search_dirs: Sequence[Path] = (DEFAULT_TEMPLATE_DIR,)
+) -> bytes:
+    """The signed record with its signature and audit certificate page appended.
+
+    search_dirs are the template directories in order (a council's DOCGEN_TEMPLATE_DIR first).
+    """
+    page = fill(template_path(TEMPLATE, list(search_dirs)), page_context(certificate, record_docx))
+    record = docx.Document(io.BytesIO(record_docx))
+    _append_body(record, page)
+    out = io.BytesIO()
+    record.save(out)
+    return out.getvalue()
+
+
+def page_context(certificate: Mapping[str, Any], record_docx: bytes) -> dict[str, Any]:
+    """What the template is filled with: the certificate, its event times in UTC and no None
+    left to print as "None", and the SHA-256 of the signed Word document."""
+    return {
+        **certificate,
+        "docx_sha256": hashlib.sha256(record_docx).hexdigest(),
+        "events": [_event(event) for event in certificate["events"]],
+    }
+
+
+def _event(event: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        "event": event["event"],
+        "who": event["who"],
+        "at": _utc(event["at"]),
+        "ip": event.get("ip") or "",
+        "user_agent": event.get("user_agent") or "",
+        "comment": event.get("comment") or "",
+    }
+
+
+def _utc(moment: dt.datetime | str) -> str:
+    """Render an event time in UTC; ISO strings are accepted because events come from JSON too."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        raise ValueError(f"event time {moment!r} has no time zone; store UTC")
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _append_body(record: WordDocument, page: WordDocument) -> None:
+    """Move the page's paragraphs and tables to the end of the record's last section.
+
+    The page takes that section's size, header and footer; its own section properties stay
+    behind. Styles and pictures it uses come with it, so a council's template may restyle the page
+    or add a logo whatever its record templates hold.
+    """
+    elements = [element for element in page.element.body if element.tag != qn("w:sectPr")]
+    _adopt_styles(record, page, elements)
+    _adopt_relationships(record, page, elements)
+    body = record.element.body
+    for element in elements:
+        if body.sectPr is not None:
+            body.sectPr.addprevious(element)
+        else:
+            body.append(element)
+
+
+def _adopt_styles(record: WordDocument, page: WordDocument, elements: Iterable[etree._Element]) -> None:
+    """Copy the styles the page uses and the record lacks (with the styles they build on).
+
+    A style the record already has is left as it is, so the page reads like the record.
+    """
+    have = {style.get(qn("w:styleId")) for style in record.styles.element.iterfind(qn("w:style"))}
+    theirs = {style.get(qn("w:styleId")): style for style in page.styles.element.iterfind(qn("w:style"))}
+    wanted = [node.get(qn("w:val")) for element in elements for node in element.iter(*_STYLE_REFERENCES)]
+    while wanted:
+        style_id = wanted.pop()
+        if style_id in have or style_id not in theirs:
+            continue
+        style = theirs[style_id]
+        record.styles.element.append(copy.deepcopy(style))
+        have.add(style_id)
+        wanted += [node.get(qn("w:val")) for node in style.iter(*_STYLE_DEPENDENCIES)]
+
+
+def _adopt_relationships(record: WordDocument, page: WordDocument, elements: Iterable[etree._Element]) -> None:
+    """Re-point the page's pictures (a council's logo) at image parts of the record."""
+    for element in elements:
+        for node in element.iter():
+            for attribute, rel_id in node.attrib.items():
+                if not attribute.startswith(f"{{{_RELATIONSHIP_NS}}}"):
+                    continue
+                rel = page.part.rels[rel_id]
+                if rel.reltype != RT.IMAGE:
+                    raise ValueError(f"{TEMPLATE}: the page may hold text, tables and pictures, not {rel.reltype}")
+                new_id, _ = record.part.get_or_add_image(io.BytesIO(rel.target_part.blob))
+                node.set(attribute, new_id)
