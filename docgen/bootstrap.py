@@ -8,7 +8,7 @@ from docgen.config import Config
 from storage.backends import open_store
 from storage.db import make_engine, session_factory
 from workflows.deployment import Deployment
-from workflows.profiles import load_profile
+from workflows.profiles import load_profile, profile_dirs
 
 
 
@@ -17,5 +17,5 @@ def build(config: Config) -> Deployment:
     config.instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(config.resolved_database_url)
     return Deployment(config=config, engine=engine, sessions=session_factory(engine),
-                      profile=load_profile(config.profile),
+                      profile=load_profile(config.profile, profile_dirs(config.profile_dir)),
                       store=open_store(config.storage_url, instance_path=config.instance_path, key=config.storage_key))

@@ -24,6 +24,7 @@ class Config:
     database_url: str = ""  # default: sqlite file in the instance folder
     secret_key: str = DEFAULT_SECRET
     profile: str = "knowsley"
+    profile_dir: str = ""  # a council's own policy profiles (YAML), searched before ours
     organisation: str = ""  # default: the profile's council
     base_url: str = "http://127.0.0.1:5000"
     storage_url: str = "local"

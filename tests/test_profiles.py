@@ -1,12 +1,13 @@
-"""Policy profiles load as data and a bad one fails naming its key."""
+"""Policy profiles load as data, a council's own folder comes first, and a bad one fails naming its key."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
+from docgen.config import Config, from_env
 from storage.errors import InvalidInput, ProfileError
-from workflows.profiles import PROFILE_DIR, load_profile, load_profile_file
+from workflows.profiles import PROFILE_DIR, load_profile, load_profile_file, profile_dirs
 
 
 @pytest.mark.parametrize("name", ["knowsley", "stockport", "southwark", "haringey"])
@@ -74,3 +75,73 @@ def test_unknown_role_names_the_role_field() -> None:
     with pytest.raises(InvalidInput) as caught:
         load_profile("knowsley").role("wizard")
     assert caught.value.field == "role"
+
+
+# --- a council's own profiles (DOCGEN_PROFILE_DIR) ------------------------------------------
+
+NORTHSHIRE = """\
+extends: stockport
+name: northshire
+council: Northshire Council
+retention: {hr_forward_after: 3 months, keep_for: 6 years}
+"""
+
+
+def test_councils_own_file_is_used_before_the_built_in_one(tmp_path: Path) -> None:
+    (tmp_path / "knowsley.yaml").write_text("extends: knowsley\nsignoff: {link_expiry_days: 7}\n")
+
+    own = load_profile("knowsley", profile_dirs(tmp_path))
+
+    assert own.signoff.link_expiry_days == 7
+    assert own.roles == load_profile("knowsley").roles  # the rest is still Knowsley's policy
+    assert load_profile("knowsley").signoff.link_expiry_days == 14
+
+
+def test_councils_new_profile_extends_a_built_in_one(tmp_path: Path) -> None:
+    (tmp_path / "northshire.yaml").write_text(NORTHSHIRE)
+
+    profile = load_profile("northshire", profile_dirs(tmp_path))
+
+    assert (profile.name, profile.council) == ("northshire", "Northshire Council")
+    assert (profile.retention.hr_forward_after.text, profile.retention.keep_for.text) == ("3 months", "6 years")
+    assert profile.record_kinds == load_profile("stockport").record_kinds
+
+
+def test_bad_key_in_a_councils_file_is_named_with_its_file(tmp_path: Path) -> None:
+    (tmp_path / "northshire.yaml").write_text(NORTHSHIRE + "signoff: {link_expiry_dayz: 7}\n")
+
+    with pytest.raises(ProfileError) as caught:
+        load_profile("northshire", profile_dirs(tmp_path))
+
+    assert "signoff.link_expiry_dayz" in str(caught.value)
+    assert str(tmp_path / "northshire.yaml") in str(caught.value)
+
+
+def test_unknown_profile_lists_the_councils_own_and_the_built_in_ones(tmp_path: Path) -> None:
+    (tmp_path / "northshire.yaml").write_text(NORTHSHIRE)
+
+    with pytest.raises(ProfileError, match="known: haringey, knowsley, northshire, southwark, stockport"):
+        load_profile("atlantis", profile_dirs(tmp_path))
+
+
+def test_mistyped_council_profile_folder_is_refused_not_passed_over(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match="does not exist") as caught:
+        load_profile("knowsley", profile_dirs(tmp_path / "profiels"))
+    assert caught.value.field == "profile_dir"
+
+
+def test_app_starts_with_the_councils_profile_from_docgen_profile_dir(tmp_path: Path, sqlite_url: str) -> None:
+    from docgen.app import create_app
+
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "northshire.yaml").write_text(NORTHSHIRE)
+    environment = {"DOCGEN_PROFILE": "northshire", "DOCGEN_PROFILE_DIR": str(tmp_path / "profiles")}
+    config: Config = from_env(environment, env="test", instance_path=tmp_path / "instance", database_url=sqlite_url,
+                              secret_key="test-secret-" + "x" * 32, tasks_url="memory")
+
+    app = create_app(config)
+    try:
+        assert app.extensions["docgen"].profile.council == "Northshire Council"
+        assert app.test_client().get("/health").json == {"status": "ok", "profile": "northshire"}
+    finally:
+        app.extensions["docgen"].engine.dispose()

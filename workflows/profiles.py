@@ -175,41 +175,74 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _read(path: Path, seen: tuple[str, ...] = ()) -> dict:
-    """Raw profile data with its `extends:` chain resolved (a council restates only what differs)."""
+def profile_dirs(own: str | Path | None) -> tuple[Path, ...]:
+    """Where profiles are searched: a council's own folder (DOCGEN_PROFILE_DIR), when it names
+    one, before the built-in profiles, so a council adds or changes a profile as a data file."""
+    return ((Path(own),) if own else ()) + (PROFILE_DIR,)
+
+
+def _find(name: str, search_dirs: tuple[Path, ...], skip: tuple[Path, ...] = ()) -> Path | None:
+    """The first `<name>.yaml` in search_dirs that is not in skip; None when there is none."""
+    filename = f"{name}.yaml"
+    if Path(filename).name != filename or filename.startswith("."):
+        raise ProfileError(f"profile name '{name}' must be a plain name like 'knowsley'", "profile")
+    for directory in search_dirs:
+        path = directory / filename
+        if path.is_file() and path.resolve() not in skip:
+            return path
+    return None
+
+
+def _read(path: Path, search_dirs: tuple[Path, ...], chain: tuple[Path, ...] = ()) -> dict:
+    """Raw profile data with its `extends:` chain resolved (a council restates only what differs).
+
+    The profile extended is the first file of that name in search_dirs not already in the chain,
+    so a council's own knowsley.yaml may extend the built-in knowsley.yaml.
+    """
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise ProfileError(f"{path.name}: cannot read profile: {exc}") from exc
+        raise ProfileError(f"{path}: cannot read profile: {exc}") from exc
     if not isinstance(data, dict):
-        raise ProfileError(f"{path.name}: a profile must be a mapping of keys")
+        raise ProfileError(f"{path}: a profile must be a mapping of keys")
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    if parent in seen:
-        raise ProfileError(f"{path.name}: extends: loop through '{parent}'", "extends")
-    base_path = path.parent / f"{parent}.yaml"
-    if not base_path.is_file():
-        raise ProfileError(f"{path.name}: extends: no profile '{parent}'", "extends")
-    return _merge(_read(base_path, seen + (path.stem,)), data)
+    chain += (path.resolve(),)
+    base_path = _find(str(parent), search_dirs, skip=chain)
+    if base_path is None:
+        problem = "loop through" if _find(str(parent), search_dirs) else "no profile"
+        raise ProfileError(f"{path}: extends: {problem} '{parent}'", "extends")
+    return _merge(_read(base_path, search_dirs, chain), data)
 
 
-def load_profile_file(path: Path) -> Profile:
-    """Load and validate one profile file; ProfileError names the file and the bad key."""
-    data = _read(path)
+def load_profile_file(path: Path, search_dirs: tuple[Path, ...] = (PROFILE_DIR,)) -> Profile:
+    """Load and validate one profile file; ProfileError names the file and the bad key.
+
+    `extends:` names a profile beside the file first, then in search_dirs: a built-in profile
+    extends built-in ones, a council's own file its neighbours and then the built-in ones.
+    """
+    data = _read(path, tuple(dict.fromkeys((path.parent, *search_dirs))))
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = _where(first)
-        raise ProfileError(f"{path.name}: {where}: {first['msg']}", where) from None
+        raise ProfileError(f"{path}: {where}: {first['msg']}", where) from None
 
 
 @lru_cache(maxsize=16)
-def load_profile(name: str, directory: Path = PROFILE_DIR) -> Profile:
-    """Profile by name from the profile directory (knowsley, stockport, southwark, haringey)."""
-    path = directory / f"{name}.yaml"
-    if not path.is_file():
-        known = sorted(p.stem for p in directory.glob("*.yaml"))
+def load_profile(name: str, search_dirs: tuple[Path, ...] = (PROFILE_DIR,)) -> Profile:
+    """Profile by name from the first of search_dirs holding `<name>.yaml` (`profile_dirs`).
+
+    Built in: knowsley, stockport, southwark, haringey. A council's folder that does not exist
+    is refused rather than passed over, so a mistyped path never quietly means our profile.
+    """
+    missing = [str(directory) for directory in search_dirs if not directory.is_dir()]
+    if missing:
+        raise ProfileError(f"profile folder {', '.join(missing)} does not exist", "profile_dir")
+    path = _find(name, search_dirs)
+    if path is None:
+        known = sorted({p.stem for directory in search_dirs for p in directory.glob("*.yaml")})
         raise ProfileError(f"no policy profile '{name}'; known: {', '.join(known)}", "profile")
-    return load_profile_file(path)
+    return load_profile_file(path, search_dirs)
