@@ -11,6 +11,9 @@ upload it would make an orphan undeletable: S3 Object Lock in COMPLIANCE mode ke
 for years whatever anyone asks. The cost is a window of milliseconds in which a committed object
 is not yet locked; the database's legal holds and the retention run still govern it then.
 Objects are tied to the outermost transaction: a SAVEPOINT rolled back on its own keeps them.
+
+Objects already filed are locked here too, as the layer above decides: a retention date (where the
+store enforces one itself) and legal holds. Destroying them is `storage.destruction`.
 """
 from __future__ import annotations
 
@@ -18,21 +21,23 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
-from storage.models import Agreement, DocumentVersion, Record
-from storage.backends.base import DocumentStore, IntegrityError, StorageError
-from workflows import signoff
+from storage.backends.base import DocumentStore, IntegrityError, ObjectMissing, StorageError
 from storage.errors import InvalidInput, NotFound
+from storage.models import Agreement, DocumentVersion, Record
 
 log = logging.getLogger(__name__)
 
 KINDS = {"docx": "docx", "review_pdf": "pdf", "final_pdf": "pdf"}
 _PENDING = "docgen.filing.pending"
+# Object-level retention is applied where the store enforces it itself (S3 Object Lock). On local
+# disk a retention date would guard nothing that the database's own rules do not.
+OBJECT_LOCK_STORES = ("s3",)
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,8 @@ class _Filed:
 
 def storage_key(owner: Record | Agreement, version: int, kind: str) -> str:
     """A key nobody can guess or derive from an id: ids are sequential, the suffix is random."""
-    return (f"people/{owner.supervisee_id}/{signoff.kind_of(owner)}-{owner.id}/v{version}/"
+    table = "record" if isinstance(owner, Record) else "agreement"
+    return (f"people/{owner.supervisee_id}/{table}-{owner.id}/v{version}/"
             f"{kind}-{secrets.token_hex(16)}.{KINDS[kind]}")
 
 
@@ -153,3 +159,55 @@ def _checked_chunks(chunks: Iterator[bytes], key: str, expected: str) -> Iterato
         yield chunk
     if digest.hexdigest() != expected:
         raise IntegrityError(f"{key} does not match its recorded SHA-256")
+
+
+# --- Objects already filed ----------------------------------------------------------------------
+
+
+def locks_objects(store: DocumentStore) -> bool:
+    """Whether the store enforces a retention date on an object itself (S3 Object Lock)."""
+    return store.name in OBJECT_LOCK_STORES
+
+
+def live_versions(db: Session, owner: Record | Agreement) -> list[DocumentVersion]:
+    """The objects of a record or an agreement still in the store, oldest first."""
+    column = DocumentVersion.record_id if isinstance(owner, Record) else DocumentVersion.agreement_id
+    return list(db.scalars(select(DocumentVersion).where(column == owner.id, DocumentVersion.destroyed_at.is_(None))
+                           .order_by(DocumentVersion.id)))
+
+
+def live_versions_of(db: Session, supervisee_id: int, record_id: int | None = None) -> list[DocumentVersion]:
+    """The objects still in the store of a supervisee's records and agreements (or of one record)."""
+    if record_id is not None:
+        owner = select(DocumentVersion.id).where(DocumentVersion.record_id == record_id)
+    else:
+        records = select(Record.id).where(Record.supervisee_id == supervisee_id)
+        agreements = select(Agreement.id).where(Agreement.supervisee_id == supervisee_id)
+        owner = select(DocumentVersion.id).where(DocumentVersion.record_id.in_(records)
+                                                 | DocumentVersion.agreement_id.in_(agreements))
+    return list(db.scalars(select(DocumentVersion).where(DocumentVersion.id.in_(owner),
+                                                         DocumentVersion.destroyed_at.is_(None))
+                           .order_by(DocumentVersion.id)))
+
+
+def retain_until(store: DocumentStore, versions: Iterable[DocumentVersion], until: dt.date) -> list[str]:
+    """Lock each object in the store until `until` where the store can; the keys it refused."""
+    if not locks_objects(store):
+        return []
+    refused = []
+    for version in versions:
+        try:
+            store.set_retention(version.storage_key, until)
+        except StorageError:
+            log.exception("could not set retention on %s", version.storage_key)
+            refused.append(version.storage_key)
+    return refused
+
+
+def set_legal_hold(store: DocumentStore, versions: Iterable[DocumentVersion], on: bool) -> None:
+    """Place or release the store's own legal hold on each object (one missing is logged)."""
+    for version in versions:
+        try:
+            store.set_legal_hold(version.storage_key, on)
+        except ObjectMissing:
+            log.warning("legal hold: %s is not in the store", version.storage_key)

@@ -18,9 +18,8 @@ from sqlalchemy import func, select
 
 from docgen.api import hr as _hr_routes  # noqa: F401  (registers the HR routes before the app is built)
 from storage.models import Account, AuditEvent, OutboxMessage, Person
-from storage import retention
 from storage import clock
-from workflows import accounts, movers, people
+from workflows import accounts, movers, people, retention
 
 MARKER = "WELFARE-MARKER-CARER-STRAIN-3J7W"
 AUDIT_REASON = "Annual supervision file audit (S §8)"
@@ -143,8 +142,8 @@ def into_state(state: str, app: Any, world: World) -> None:
     with services.sessions.begin() as db:
         movers.mark_leaver(db, db.get_one(Person, world.ids["worker"]), dt.date(2027, 3, 1), None)
     at(dt.date(2027, 3, 2) if state == "leaver" else dt.date(2027, 9, 1))
-    with services.sessions() as db:
-        retention.run(db, services, clock.today())
+    with services.unit_of_work() as uow:
+        retention.run(uow, clock.today())
 
 
 def call(client: Any, world: World, role: str, endpoint: str) -> Any:

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 
 from workflows.pipeline import record_docx
 from storage.models import DocumentVersion, Person, Record
-from storage import export, filing
+from storage import filing
 from storage.backends.base import IntegrityError
 from storage import clock
-from workflows import records
+from workflows import export, records
 from storage.errors import InvalidInput, NotFound
 
 MARKER = "WELFARE-MARKER-SLEEPLESS-NIGHTS-K2V8"

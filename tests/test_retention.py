@@ -36,10 +36,10 @@ from storage.models import (
     SignoffEvent,
 )
 from docgen.cli.storage import export_command, hold_group, retention_group
-from storage import audit, filing, retention
+from storage import audit, filing
 from storage.backends.s3 import S3Store
 from storage import clock
-from workflows import accounts, agreements, movers, people
+from workflows import accounts, agreements, holds, movers, people, retention
 from workflows.profiles import load_profile
 
 REGION = "eu-west-2"
@@ -72,14 +72,15 @@ def s3_client(endpoint: str) -> Any:
 
 @pytest.fixture(params=["local", "s3"])
 def services(request: pytest.FixtureRequest, app: Any) -> Any:
-    """The app's services, with the store swapped for an Object Lock bucket in the S3 case."""
+    """The app's services, with the store swapped for an Object Lock bucket in the S3 case (in
+    place: each request's unit of work takes the deployment's store when it opens)."""
     if request.param == "local":
         return app.extensions["docgen"]
     client = s3_client(request.getfixturevalue("s3_endpoint"))
     bucket = f"docgen-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION},
                          ObjectLockEnabledForBucket=True)
-    app.extensions["docgen"] = dataclasses.replace(app.extensions["docgen"], store=S3Store(bucket, client=client))
+    app.extensions["docgen"].store = S3Store(bucket, client=client)
     return app.extensions["docgen"]
 
 
@@ -135,8 +136,8 @@ def supervision_file(client: Any, services: Any, org: Any, tokens: dict[str, str
 
 def run_retention(services: Any, day: dt.date) -> list[retention.Outcome]:
     at(day)
-    with services.sessions() as db:
-        return retention.run(db, services, day)
+    with services.unit_of_work() as uow:
+        return retention.run(uow, day)
 
 
 def steps(outcomes: list[retention.Outcome]) -> list[tuple[str, str]]:
@@ -256,8 +257,8 @@ def test_a_hold_on_one_record_keeps_that_record_while_the_rest_is_destroyed(
     with services.sessions.begin() as db:
         person = db.get_one(Person, org.ids["worker"])
         movers.mark_leaver(db, person, LEAVE, None)
-        hold = retention.place_hold(db, services.store, reason="Subject access request", by=None,
-                                    record=db.get_one(Record, file.record_id))
+        hold = holds.place_hold(db, services.store, reason="Subject access request", by=None,
+                                record=db.get_one(Record, file.record_id))
     with services.sessions() as db:
         plan = [(d.step, d.record_id, d.held_by) for d in retention.plan(db, services.profile, DESTROY)]
     assert plan == [("freeze", None, ()), ("forward_to_hr", None, ()), ("destroy", None, ()),

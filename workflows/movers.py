@@ -5,22 +5,26 @@ is the supervision relationship, and with it who may read them (`workflows.acces
 supervisor from the relationship current today, and line managers from the person's line
 manager). A new supervisor means a new agreement (K: "at the start of the supervisory
 relationship"). A leaver's relationships end on the leave date and their records are frozen
-when it arrives; forwarding to HR and destruction follow in `storage.retention`.
+when it arrives; forwarding to HR and destruction follow in `workflows.retention`.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Agreement, Person, SupervisionRelationship
-from storage import audit
-from storage import clock
-from workflows import agreements, people, signoff
+from storage import audit, clock
 from storage.errors import Conflict, InvalidInput
+from storage.models import Agreement, Person, SupervisionRelationship
+from workflows import access, agreements, people, signoff
+from workflows.access import Caller
+from workflows.deployment import Work
 from workflows.profiles import Profile
+
+RECENT_DAYS = 90  # how far back a change of supervisor still counts as recent on HR's page
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,26 @@ class Transfer:
     ended: SupervisionRelationship | None
     started: SupervisionRelationship | None
     agreement: Agreement | None
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A transfer as the API and pages show it: the new agreement in its published form."""
+
+    person: Person
+    ended: SupervisionRelationship | None
+    started: SupervisionRelationship | None
+    agreement: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Movers:
+    """HR's view: everyone with a leave date, and the changes of supervisor since `since`."""
+
+    leavers: list[Person]
+    changes: list[SupervisionRelationship]
+    since: dt.date
+    today: dt.date
 
 
 @dataclass(frozen=True)
@@ -137,3 +161,42 @@ def freeze(db: Session, person: Person) -> bool:
                          "sign_off_links_withdrawn": withdrawn})
     db.flush()
     return True
+
+
+def leavers(db: Session) -> list[Person]:
+    """People with a leaving date (past or coming) or marked as leavers, latest leaving first."""
+    return list(db.scalars(select(Person).where(or_(Person.leave_date.is_not(None), Person.status == "leaver"))
+                           .order_by(Person.leave_date.desc().nulls_last(), Person.name)))
+
+
+def relationship_changes(db: Session, since: dt.date) -> list[SupervisionRelationship]:
+    """Supervision relationships started or ended on or after `since`: transfers between supervisors."""
+    return list(db.scalars(select(SupervisionRelationship)
+                           .where(or_(SupervisionRelationship.starts_on >= since, SupervisionRelationship.ends_on >= since))
+                           .order_by(SupervisionRelationship.starts_on.desc(), SupervisionRelationship.id.desc())))
+
+
+# --- Use cases ----------------------------------------------------------------------------------
+
+
+def move(uow: Work, caller: Caller, person_id: int, *, on: dt.date, supervisor_id: int | None = None,
+         team_id: int | None = None, line_manager_id: int | None = None) -> Moved:
+    """An administrator or HR moves a person to a new supervisor and/or team from a date."""
+    access.require_role(caller, access.PEOPLE_MANAGERS)
+    db = uow.session
+    person = people.get_person(db, person_id)
+    if supervisor_id is not None:
+        people.get_person_field(db, supervisor_id, "supervisor_id")
+    done = transfer(db, uow.deployment.profile, person, on=on, by=caller.person, supervisor_id=supervisor_id,
+                    team_id=team_id, line_manager_id=line_manager_id)
+    uow.commit()
+    return Moved(person, done.ended, done.started,
+                 agreements.agreement_json(done.agreement) if done.agreement else None)
+
+
+def overview(uow: Work, caller: Caller) -> Movers:
+    """HR's page: leavers, and changes of supervisor in the last `RECENT_DAYS` days."""
+    access.require_role(caller, access.HR)
+    today = clock.today()
+    since = today - dt.timedelta(days=RECENT_DAYS)
+    return Movers(leavers(uow.session), relationship_changes(uow.session, since), since, today)

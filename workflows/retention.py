@@ -1,17 +1,310 @@
-"""Retention of a leaver's records (S 12.4): what is due, and the daily run that does it.
+"""What is due for a leaver's records, and doing it: freeze, forward to HR, destroy (S 12.4).
 
-`run(uow, today)` is what the scheduled task calls.
+"Forwarded to the Human Resources Section after 6 months and placed on the employee's file. The
+records will then be held for seven years": from the leave date, records freeze at once, go to HR
+after the profile's `hr_forward_after`, and are destroyed `keep_for` after that. Destruction
+removes every stored object and blanks the content kept in the database, and leaves a
+`DestructionLog` row per object saying what went, when, with which SHA-256, under which rule.
+
+A legal hold (on a person, or on one record: `workflows.holds`) stops destruction of what it
+covers until lifted; the plan reports it as held. Each step re-reads its row and does nothing
+already done, so a retried or doubled daily run is harmless. The decisions are made here; the
+store's locks and the destruction itself are carried out by `storage.filing` and
+`storage.destruction`.
 """
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from storage import retention as _retention
-from storage.retention import Outcome
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import audit, destruction, filing
+from storage.backends.base import DocumentStore
+from storage.errors import DomainError
+from storage.models import Account, Agreement, Person, Record
+from workflows import access, holds, movers, notifications, people, signoff
+from workflows.access import Caller
 from workflows.deployment import Work
+from workflows.profiles import Profile
+
+STEPS = ("freeze", "forward_to_hr", "destroy")
+
+
+@dataclass(frozen=True)
+class Due:
+    """One step due for one leaver, and why. `record_id` narrows a destruction to one record
+    (held apart from the rest); `held_by` lists the legal holds stopping it."""
+
+    step: str
+    person_id: int
+    person_name: str
+    due_on: dt.date
+    rule: str
+    record_id: int | None = None
+    held_by: tuple[int, ...] = ()
+
+    @property
+    def held(self) -> bool:
+        return bool(self.held_by)
+
+    def describe(self) -> str:
+        what = {"freeze": "freeze records", "forward_to_hr": "forward records to HR", "destroy": "destroy records"}[
+            self.step] if self.record_id is None else f"destroy record R-{self.record_id:06d}"
+        held = f" [held by legal hold {', '.join(map(str, self.held_by))}]" if self.held else ""
+        return f"{what} of {self.person_name} (person {self.person_id}), due {self.due_on}: {self.rule}{held}"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What `run` did with one due step: done, held, dry-run or refused (by the store)."""
+
+    due: Due
+    result: str
+    detail: str = ""
+
+    def describe(self) -> str:
+        return f"{self.result}: {self.due.describe()}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass(frozen=True)
+class Protection:
+    """How to file a new object for a person: `file_document(..., retain_until=, legal_hold=)`."""
+
+    retain_until: dt.date | None = None
+    legal_hold: bool = False
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """A leaver recorded, with the dates their records pass to HR and are destroyed, and the people
+    they supervised who have no supervisor after the leave date."""
+
+    person: Person
+    forward_to_hr_on: dt.date
+    destroy_on: dt.date
+    unsupervised: list[Person]
+
+
+@dataclass
+class _Destroyed:
+    objects: int = 0
+    refused: list[str] = field(default_factory=list)
+    records: list[int] = field(default_factory=list)
+    agreements: list[int] = field(default_factory=list)
+
+
+def forward_date(profile: Profile, leave_date: dt.date) -> dt.date:
+    """The day records go to HR: the leave date plus the HR delay."""
+    return profile.retention.hr_forward_after.after(leave_date)
+
+
+def destruction_date(profile: Profile, leave_date: dt.date) -> dt.date:
+    """The day records are destroyed: the HR delay, then the retention period, from the leave date."""
+    return profile.retention.keep_for.after(forward_date(profile, leave_date))
+
+
+def _rules(profile: Profile, leave: dt.date) -> dict[str, str]:
+    hr, keep = profile.retention.hr_forward_after.text, profile.retention.keep_for.text
+    return {"freeze": f"S 12.4: leave date {leave}: records frozen from the leave date",
+            "forward_to_hr": f"S 12.4: leave date {leave} + {hr}: forwarded to HR",
+            "destroy": f"S 12.4: leave date {leave} + {hr} + {keep}"}
+
+
+# --- What is due --------------------------------------------------------------------------------
+
+
+def plan(db: Session, profile: Profile, today: dt.date) -> list[Due]:
+    """Every step due on `today` for people whose leave date has come, in the order to do them."""
+    due: list[Due] = []
+    leavers = db.scalars(select(Person).where(Person.leave_date.is_not(None), Person.leave_date <= today)
+                         .order_by(Person.leave_date, Person.id))
+    for person in leavers:
+        due += _due_for(db, profile, person, today)
+    return due
+
+
+def _due_for(db: Session, profile: Profile, person: Person, today: dt.date) -> list[Due]:
+    leave = person.leave_date
+    assert leave is not None  # plan selects leavers only
+    rules = _rules(profile, leave)
+
+    def step(name: str, on: dt.date, record_id: int | None = None, held_by: tuple[int, ...] = ()) -> Due:
+        return Due(name, person.id, person.name, on, rules[name], record_id, held_by)
+
+    due = []
+    if person.records_frozen_on is None:
+        due.append(step("freeze", leave))
+    if person.forwarded_to_hr_on is None and today >= forward_date(profile, leave):
+        due.append(step("forward_to_hr", forward_date(profile, leave)))
+    destroy_on = destruction_date(profile, leave)
+    if today < destroy_on:
+        return due
+    records, agreements = _undestroyed(db, person)
+    if not records and not agreements:
+        return due
+    person_holds = holds.held_by(db, person_id=person.id)
+    if person_holds:
+        return due + [step("destroy", destroy_on, held_by=person_holds)]
+    held_records = {r.id: holds.held_by(db, record_id=r.id) for r in records}
+    held_records = {rid: held for rid, held in held_records.items() if held}
+    if agreements or len(held_records) < len(records):
+        due.append(step("destroy", destroy_on))
+    return due + [step("destroy", destroy_on, rid, held) for rid, held in held_records.items()]
+
+
+def _undestroyed(db: Session, person: Person) -> tuple[list[Record], list[Agreement]]:
+    """A person's records and agreements with content or stored objects left (a destroyed one has
+    neither: a new record or agreement always starts with content)."""
+    records = db.scalars(select(Record).where(Record.supervisee_id == person.id).order_by(Record.id))
+    agreements = db.scalars(select(Agreement).where(Agreement.supervisee_id == person.id).order_by(Agreement.id))
+    return ([r for r in records if r.sections or filing.live_versions(db, r)],
+            [a for a in agreements if a.fields or filing.live_versions(db, a)])
+
+
+# --- Doing it -----------------------------------------------------------------------------------
 
 
 def run(uow: Work, today: dt.date, dry_run: bool = False) -> list[Outcome]:
-    """Apply every retention step due on `today` (freeze, forward to HR, destroy); with `dry_run`,
-    only say what would be done. Commits after each step; safe to run twice."""
-    return _retention.run(uow.session, uow.deployment, today, dry_run)
+    """Apply every due step; with `dry_run`, only say what would be done.
+
+    Commits after each step: destroying an object cannot be undone, so the record of it must not
+    wait for other people's steps. Safe to run twice, and callable from a task given nothing but
+    the date (`run(uow, clock.today())`).
+    """
+    db = uow.session
+    due = plan(db, uow.deployment.profile, today)
+    if dry_run:
+        uow.rollback()
+        return [Outcome(d, "held" if d.held else "would do") for d in due]
+    outcomes = []
+    for item in due:
+        if item.held:
+            outcomes.append(Outcome(item, "held"))
+            continue
+        person = db.get_one(Person, item.person_id, with_for_update=True, populate_existing=True)
+        outcomes.append(_STEPS[item.step](uow, person, item, today))
+        uow.commit()
+    return outcomes
+
+
+def _freeze(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
+    """Freeze the records, and lock their objects in the store until the destruction date.
+
+    A leave date typed onto the person (not through `mark_leaver`) is completed here, so their
+    relationships end on it as well.
+    """
+    db = uow.session
+    if person.records_frozen_on is not None:
+        return Outcome(item, "done", "already frozen")
+    assert person.leave_date is not None  # plan() selects people with a leave date
+    if person.status == "leaver":
+        movers.freeze(db, person)
+    else:
+        try:
+            movers.mark_leaver(db, person, person.leave_date, None)
+        except DomainError as exc:
+            return Outcome(item, "refused", exc.message)
+    refused = filing.retain_until(uow.store, filing.live_versions_of(db, person.id),
+                                  destruction_date(uow.deployment.profile, person.leave_date))
+    return Outcome(item, "done", f"could not lock {len(refused)} object(s) in the store" if refused else "")
+
+
+def _forward(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
+    """Pass the records to HR: HR gains access and the supervisor and line managers lose it
+    (`workflows.access` reads `forwarded_to_hr_on`); everyone holding the HR role is told, with
+    the link to the bundle on this deployment's own address."""
+    db = uow.session
+    if person.forwarded_to_hr_on is not None:
+        return Outcome(item, "done", "already forwarded")
+    person.forwarded_to_hr_on = today
+    hr = [a.person for a in db.scalars(select(Account).where(Account.active.is_(True)).order_by(Account.id))
+          if access.HR & set(a.roles or [])]
+    assert person.leave_date is not None
+    destroy_on = destruction_date(uow.deployment.profile, person.leave_date)
+    base = uow.deployment.config.base_url.rstrip("/")
+    for member in hr:
+        notifications.queue_email(
+            db, to=member.email, subject=f"Supervision records of {person.name} forwarded to HR",
+            text=(f"Dear {member.name},\n\n{person.name} left on {person.leave_date:%-d %B %Y}. Under the "
+                  f"retention rule ({item.rule}) their supervision records now pass to HR for the employee's "
+                  f"file, and will be destroyed on {destroy_on:%-d %B %Y}.\n\n"
+                  f"Download them as one bundle: {base}/api/v1/people/{person.id}/export\n\n"
+                  "Their supervisor and line managers no longer have access.\n"))
+    audit.record(db, "retention.forward_to_hr", object_type="person", object_id=person.id,
+                 detail={"rule": item.rule, "hr_told": [m.id for m in hr]})
+    return Outcome(item, "done", f"{len(hr)} HR account(s) e-mailed" if hr else "no account holds the hr role")
+
+
+def _destroy(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
+    """Destroy what the step covers that no legal hold protects: objects first, then content."""
+    db = uow.session
+    records, agreements = _undestroyed(db, person)
+    if item.record_id is not None:
+        records, agreements = [r for r in records if r.id == item.record_id], []
+    if holds.held_by(db, person_id=person.id):
+        return Outcome(item, "held", "a legal hold was placed since the plan was made")
+    records = [r for r in records if not holds.held_by(db, record_id=r.id)]
+    done = _Destroyed()
+    for owner in [*records, *agreements]:
+        _destroy_owner(db, uow.store, person, owner, item.rule, done)
+    if done.objects or done.records or done.agreements or done.refused:
+        audit.record(db, "retention.destroy", object_type="person", object_id=person.id,
+                     detail={"rule": item.rule, "objects": done.objects, "records": done.records,
+                             "agreements": done.agreements, "refused_by_store": done.refused})
+    if done.refused:
+        return Outcome(item, "refused", f"the store refused {len(done.refused)} object(s); retried next run")
+    return Outcome(item, "done", f"{done.objects} object(s), {len(done.records)} record(s), "
+                                 f"{len(done.agreements)} agreement(s)")
+
+
+def _destroy_owner(db: Session, store: DocumentStore, person: Person, owner: Record | Agreement, rule: str,
+                   done: _Destroyed) -> None:
+    of = f"{signoff.kind_of(owner)} {signoff.number(owner)}"
+    for version in filing.live_versions(db, owner):
+        if destruction.destroy_object(db, store, version, person_id=person.id, rule=rule, of=of):
+            done.objects += 1
+        else:
+            done.refused.append(version.storage_key)
+    if destruction.destroy_content(db, owner, person_id=person.id, rule=rule, of=of):
+        (done.records if isinstance(owner, Record) else done.agreements).append(owner.id)
+    db.flush()
+
+
+_STEPS: dict[str, Callable[[Work, Person, Due, dt.date], Outcome]] = {
+    "freeze": _freeze, "forward_to_hr": _forward, "destroy": _destroy}
+
+
+# --- Protection when filing ---------------------------------------------------------------------
+
+
+def protection_for(db: Session, profile: Profile, store: DocumentStore, person: Person,
+                   record: Record | None = None) -> Protection:
+    """How a new object of this person's should be filed: held if a legal hold covers it, and (on
+    a store with Object Lock) retained until the destruction date once the leave date is known."""
+    held = bool(holds.held_by(db, person_id=person.id) or (record is not None and holds.held_by(db, record_id=record.id)))
+    until = (destruction_date(profile, person.leave_date)
+             if person.leave_date is not None and filing.locks_objects(store) else None)
+    return Protection(until, held)
+
+
+# --- Use cases ----------------------------------------------------------------------------------
+
+
+def due_on(uow: Work, caller: Caller, today: dt.date) -> list[Due]:
+    """What the run would do on `today`, and why, for an administrator or HR to check."""
+    access.require_role(caller, access.PEOPLE_MANAGERS)
+    return plan(uow.session, uow.deployment.profile, today)
+
+
+def record_leaver(uow: Work, caller: Caller, person_id: int, leave_date: dt.date) -> Leaving:
+    """An administrator or HR records that a person leaves on a date; the answer carries the dates
+    this module will forward and destroy their records on (S 12.4)."""
+    access.require_role(caller, access.PEOPLE_MANAGERS)
+    person = people.get_person(uow.session, person_id)
+    left = movers.mark_leaver(uow.session, person, leave_date, caller.person)
+    uow.commit()
+    profile = uow.deployment.profile
+    return Leaving(person, forward_date(profile, leave_date), destruction_date(profile, leave_date), left.unsupervised)

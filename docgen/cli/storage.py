@@ -1,28 +1,22 @@
-"""`docgen retention`, `docgen export`, `docgen audit` and `docgen hold`: thin commands over storage.
+"""`docgen retention`, `docgen export`, `docgen audit` and `docgen hold`: the operator's commands
+over retention, the HR bundle, the audit chain and legal holds.
 
-Attached to the `docgen` group in `docgen.cli`; user-caused failures are DomainErrors, which the
-group prints as one line with exit code 2.
+Attached to the `docgen` group in `docgen.main`; each parses its options, calls one use case and
+prints the answer. User-caused failures are DomainErrors, which the group prints as one line with
+exit code 2.
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
-from storage.models import Record
-from storage import audit, export, retention
-from storage import clock
-from workflows import people
-from storage.errors import InvalidInput
-
-
-def _services() -> Any:
-    return current_app.extensions["docgen"]
+from docgen.cli.work import unit_of_work
+from storage import audit, clock
+from workflows import export, holds, retention
 
 
 @click.group("retention")
@@ -36,10 +30,9 @@ def retention_group() -> None:
 @with_appcontext
 def retention_run(dry_run: bool, today: dt.datetime | None) -> None:
     """Apply every retention step due today, printing each with its rule."""
-    services = _services()
     day = today.date() if today else clock.today()
-    with services.sessions() as db:
-        outcomes = retention.run(db, services, day, dry_run=dry_run)
+    with unit_of_work() as uow:
+        outcomes = retention.run(uow, day, dry_run=dry_run)
     for outcome in outcomes:
         click.echo(outcome.describe())
     click.echo(f"{len(outcomes)} step(s) due on {day}" + (" (dry run: nothing changed)" if dry_run else ""))
@@ -52,22 +45,19 @@ def retention_run(dry_run: bool, today: dt.datetime | None) -> None:
 @with_appcontext
 def export_command(email: str, out: Path) -> None:
     """Write a person's supervision file (HR bundle) to a zip; audited as an export from the CLI."""
-    services = _services()
     partial = out.with_name(out.name + ".part")
-    with services.sessions() as db:
-        person = people.person_by_email(db, email)
-        stream = export.export_person(db, services.store, person, basis="cli")
-        db.commit()
+    with unit_of_work() as uow:
+        bundle = export.by_operator(uow, email)
     # Written beside the target and renamed at the end, so a failed export leaves no half zip.
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
-            for chunk in stream:
+            for chunk in bundle.chunks:
                 handle.write(chunk)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
-    click.echo(f"Supervision file of {person.name} written to {out}")
+    click.echo(f"Supervision file of {bundle.person.name} written to {out}")
 
 
 @click.group("audit")
@@ -78,9 +68,10 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify() -> None:
-    """Check every entry's hash and link; exit 1 naming the first broken entry."""
-    with _services().sessions() as db:
-        report = audit.verify_chain(db)
+    """Check every entry's hash and link; exit 1 naming the first broken entry (the chain is
+    storage's own integrity, with no rule above it to apply)."""
+    with unit_of_work() as uow:
+        report = audit.verify_chain(uow.session)
     if not report.ok:
         click.echo(f"audit log broken at entry {report.first_bad_id}: {report.reason} "
                    f"({report.checked} entries before it are intact)", err=True)
@@ -100,14 +91,9 @@ def hold_group() -> None:
 @with_appcontext
 def hold_place(email: str | None, record_id: int | None, reason: str) -> None:
     """Place a legal hold."""
-    services = _services()
-    with services.sessions.begin() as db:
-        person = people.person_by_email(db, email) if email else None
-        record = db.get(Record, record_id) if record_id is not None else None
-        if record_id is not None and record is None:
-            raise InvalidInput(f"no record with id {record_id}", "record")
-        hold = retention.place_hold(db, services.store, reason=reason, by=None, person=person, record=record)
-        click.echo(f"Legal hold {hold.id} placed")
+    with unit_of_work() as uow:
+        hold = holds.place_by_operator(uow, reason, email=email, record_id=record_id)
+    click.echo(f"Legal hold {hold.id} placed")
 
 
 @hold_group.command("lift")
@@ -116,8 +102,6 @@ def hold_place(email: str | None, record_id: int | None, reason: str) -> None:
 @with_appcontext
 def hold_lift(hold_id: int, reason: str) -> None:
     """Lift a legal hold by its id."""
-    services = _services()
-    with services.sessions.begin() as db:
-        hold = retention.get_hold(db, hold_id)
-        retention.lift_hold(db, services.store, hold, by=None, reason=reason)
-        click.echo(f"Legal hold {hold.id} lifted")
+    with unit_of_work() as uow:
+        hold = holds.lift_by_operator(uow, hold_id, reason)
+    click.echo(f"Legal hold {hold.id} lifted")

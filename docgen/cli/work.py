@@ -1,0 +1,11 @@
+"""The unit of work a command runs in, over the deployment the `docgen` group's app was built with."""
+from __future__ import annotations
+
+from flask import current_app
+
+from workflows.deployment import Work
+
+
+def unit_of_work() -> Work:
+    """A fresh unit of work (use it in a `with` block: what is not committed is rolled back)."""
+    return current_app.extensions["docgen"].unit_of_work()

@@ -1,0 +1,129 @@
+"""Use cases over the organisation docgen knows: people, teams and who supervises whom.
+
+Anyone signed in may look people, teams and relationships up (names and reporting lines, not
+supervision content). Administrators and HR add and change people and relationships; only
+administrators add and change teams. Every change is audited with who made it and from where,
+in the same transaction. The API and the administration pages call these same functions; the
+rules they apply are in `workflows.people` and `workflows.agreements`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from storage import audit
+from storage.errors import Unauthenticated
+from storage.models import Person, SupervisionRelationship, Team
+from workflows import access, agreements, people
+from workflows.access import Caller
+from workflows.deployment import Work
+
+
+def _signed_in(caller: Caller) -> None:
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+
+
+def _audited(uow: Work, caller: Caller, action: str, object_type: str, object_id: int) -> None:
+    """Audit the change and commit it with its entry."""
+    audit.record(uow.session, action, actor_id=caller.person_id, object_type=object_type, object_id=object_id,
+                 ip=caller.ip)
+    uow.commit()
+
+
+# --- People -------------------------------------------------------------------------------------
+
+
+def find_people(uow: Work, caller: Caller, *, team_id: int | None = None, role: str | None = None,
+                status: str | None = None, q: str | None = None, page: int = 1,
+                per_page: int = 50) -> tuple[list[Person], int]:
+    """A page of people matching the filters, and how many match in all."""
+    _signed_in(caller)
+    return people.list_people(uow.session, team_id=team_id, role=role, status=status, q=q, page=page,
+                              per_page=per_page)
+
+
+def read_person(uow: Work, caller: Caller, person_id: int) -> Person:
+    _signed_in(caller)
+    return people.get_person(uow.session, person_id)
+
+
+def add_person(uow: Work, caller: Caller, data: dict[str, Any]) -> Person:
+    """Add a member of staff (name, email, role and employment_start required)."""
+    access.require_role(caller, access.PEOPLE_MANAGERS)
+    person = people.create_person(uow.session, uow.deployment.organisation(uow.session), uow.deployment.profile,
+                                  data)
+    _audited(uow, caller, "person.create", "person", person.id)
+    return person
+
+
+def change_person(uow: Work, caller: Caller, person_id: int, data: dict[str, Any]) -> Person:
+    access.require_role(caller, access.PEOPLE_MANAGERS)
+    person = people.update_person(uow.session, people.get_person(uow.session, person_id), uow.deployment.profile,
+                                  data)
+    _audited(uow, caller, "person.update", "person", person.id)
+    return person
+
+
+# --- Teams --------------------------------------------------------------------------------------
+
+
+def find_teams(uow: Work, caller: Caller, *, service: str | None = None, page: int = 1,
+               per_page: int = 50) -> tuple[list[Team], int]:
+    _signed_in(caller)
+    return people.list_teams(uow.session, service=service, page=page, per_page=per_page)
+
+
+def read_team(uow: Work, caller: Caller, team_id: int) -> Team:
+    _signed_in(caller)
+    return people.get_team(uow.session, team_id)
+
+
+def add_team(uow: Work, caller: Caller, name: str, service: str = "") -> Team:
+    access.require_role(caller, access.ADMINISTRATORS)
+    team = people.create_team(uow.session, uow.deployment.organisation(uow.session), name, service)
+    _audited(uow, caller, "team.create", "team", team.id)
+    return team
+
+
+def change_team(uow: Work, caller: Caller, team_id: int, data: dict[str, Any]) -> Team:
+    access.require_role(caller, access.ADMINISTRATORS)
+    team = people.update_team(uow.session, people.get_team(uow.session, team_id), data)
+    _audited(uow, caller, "team.update", "team", team.id)
+    return team
+
+
+# --- Who supervises whom ------------------------------------------------------------------------
+
+
+def find_relationships(uow: Work, caller: Caller, *, supervisee_id: int | None = None,
+                       supervisor_id: int | None = None, page: int = 1,
+                       per_page: int = 50) -> tuple[list[SupervisionRelationship], int]:
+    _signed_in(caller)
+    return people.list_relationships(uow.session, supervisee_id=supervisee_id, supervisor_id=supervisor_id,
+                                     page=page, per_page=per_page)
+
+
+def read_relationship(uow: Work, caller: Caller, rel_id: int) -> SupervisionRelationship:
+    _signed_in(caller)
+    return people.get_relationship(uow.session, rel_id)
+
+
+def start_supervision(uow: Work, caller: Caller, supervisee_id: int | None, supervisor_id: int | None,
+                      starts_on: dt.date, ends_on: dt.date | None = None) -> SupervisionRelationship:
+    """One person supervises another from a date; the draft agreement the relationship needs
+    starts with it (K: "at the start of the supervisory relationship"). A missing id (a page's
+    empty choice) is refused naming its field."""
+    access.require_role(caller, access.PEOPLE_MANAGERS)
+    rel, _draft = agreements.start_relationship(uow.session, uow.deployment.profile, supervisee_id,
+                                                supervisor_id, starts_on, ends_on)
+    _audited(uow, caller, "relationship.create", "relationship", rel.id)
+    return rel
+
+
+def change_relationship(uow: Work, caller: Caller, rel_id: int, data: dict[str, Any]) -> SupervisionRelationship:
+    """Change or end a relationship (the same checks as starting one)."""
+    access.require_role(caller, access.PEOPLE_MANAGERS)
+    rel = people.update_relationship(uow.session, people.get_relationship(uow.session, rel_id), data)
+    _audited(uow, caller, "relationship.update", "relationship", rel.id)
+    return rel
