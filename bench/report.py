@@ -27,9 +27,9 @@ import psycopg
 from storage.db import make_engine, session_factory, upgrade
 from storage import clock
 from workflows.compliance import team_report
+from workflows.due_dates import record_due_date
+from workflows.due_list import due_list
 from workflows.profiles import load_profile
-from workflows.schedule import due_list
-from workflows.working_days import due_date
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 NAME = "docgen_bench"
@@ -98,7 +98,7 @@ def build(url: str) -> dict[str, int]:
             if day < starts[supervisee]:
                 break
             rid += 1
-            due = due_date(profile, day)
+            due = record_due_date(profile, day)
             late = rng.random() < 0.2
             signed = None if (k == 0 and rng.random() < 0.5) else dt.datetime.combine(
                 due + dt.timedelta(days=rng.randint(1, 6) if late else -rng.randint(0, 3)), dt.time(15))

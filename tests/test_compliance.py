@@ -21,10 +21,11 @@ from storage.models import Agreement, OutboxMessage, PlannedSession, Record
 from docgen.cli.report import report_command
 from storage import clock
 from workflows import planning
-from workflows.compliance import report_csv, report_svg, report_table, team_report
+from workflows.compliance import team_report
+from workflows.compliance_report import report_csv, report_svg, report_table
 from storage.errors import InvalidInput
 from workflows.profiles import load_profile
-from workflows.schedule import due_list
+from workflows.due_list import due_list
 
 D = dt.date
 TODAY = D(2026, 4, 15)  # a Wednesday, after the quarter

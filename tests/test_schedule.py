@@ -11,8 +11,10 @@ from dateutil.relativedelta import relativedelta
 
 from storage.models import Agreement, Record
 from workflows.profiles import Role, load_profile
-from workflows.schedule import due_list, next_due, parse_frequency, profile_due
-from workflows.working_days import add_working_days, due_date, is_working_day, working_days_between
+from workflows.due_dates import next_due, parse_frequency, profile_due
+from workflows.due_dates import record_due_date as due_date
+from workflows.due_list import due_list
+from workflows.working_days import add_working_days, is_working_day, working_days_between
 
 START = dt.date(2026, 1, 5)  # a Monday
 D = dt.date

@@ -23,7 +23,7 @@ from tests.test_web_pages import (  # noqa: F401
     text,
 )
 from storage import clock
-from workflows import accounts, compliance, people, schedule
+from workflows import accounts, compliance, compliance_report, people
 from workflows.profiles import load_profile
 
 TODAY = dt.datetime(2025, 6, 10, 9, 0)  # a Tuesday
@@ -60,8 +60,8 @@ def test_a_supervisors_report_shows_the_figures_team_report_gives_for_the_people
     assert page.status_code == 200, text(page)
     expected = compliance.team_report(db, app.extensions["docgen"].profile, start=dt.date(2025, 3, 1),
                                       end=dt.date(2025, 5, 31),
-                                      supervisee_ids=schedule.overseen_by(db, org.ids["manager"], TODAY.date()))
-    assert figures(text(page)) == compliance.report_table(expected)
+                                      supervisee_ids=people.overseen_by(db, org.ids["manager"], TODAY.date()))
+    assert figures(text(page)) == compliance_report.report_table(expected)
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in text(page) and " style=" not in text(page)
     assert "Everyone you oversee" in text(page) and "Overdue now" in text(page)
     assert "Agreements out of date" in text(page)

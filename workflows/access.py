@@ -24,7 +24,7 @@ from storage import audit, clock
 from storage.errors import Forbidden, NotFound, Unauthenticated
 from storage.models import Account, OutboxMessage, Person, PlannedSession
 from storage.uow import UnitOfWork
-from workflows import notifications, people, schedule
+from workflows import notifications, people
 
 READ_BASES = ("supervisee", "supervisor", "line_manager", "hr", "auditor", "break_glass")
 GRANTED_ROLES = ("hr", "auditor", "admin", "senior_manager")
@@ -190,7 +190,7 @@ def visible(db: Session, caller: Caller, *, self_included: bool = False) -> froz
     or None for everyone. Supervisors and line managers see the people below them in the chain."""
     if SEE_ALL & caller.roles:
         return None
-    overseen = schedule.overseen_by(db, caller.person_id, clock.today())
+    overseen = people.overseen_by(db, caller.person_id, clock.today())
     return overseen | {caller.person_id} if self_included else overseen
 
 
@@ -213,7 +213,7 @@ def may_arrange(db: Session, caller: Caller, supervisee_id: int, supervisor_id: 
     me = caller.person_id
     if ARRANGE_ANY & caller.roles or me in (supervisee_id, supervisor_id):
         return True
-    return supervisee_id in schedule.overseen_by(db, me, clock.today())
+    return supervisee_id in people.overseen_by(db, me, clock.today())
 
 
 def session_for(db: Session, caller: Caller, session: PlannedSession, *, read: bool = False) -> PlannedSession:

@@ -16,6 +16,7 @@ from storage.models import Agreement, Organisation, Person, SupervisionRelations
 from storage import clock
 from workflows import people
 from storage.errors import Conflict, InvalidInput, NotFound
+from workflows.due_dates import REMINDER_DAYS, agreement_review_date
 from workflows.profiles import Profile
 from workflows.records import form_date
 
@@ -68,7 +69,7 @@ def create_agreement(db: Session, profile: Profile, supervisee: Person, supervis
     }
     agreement = Agreement(supervisee_id=supervisee.id, supervisor_id=supervisor.id,
                           relationship_id=relationship.id if relationship else None, status="draft",
-                          started_on=started_on, review_date=profile.agreement_review.after(started_on), fields=values)
+                          started_on=started_on, review_date=agreement_review_date(profile, started_on), fields=values)
     db.add(agreement)
     db.flush()
     for older in db.scalars(select(Agreement).where(Agreement.supervisee_id == supervisee.id, Agreement.id != agreement.id,
@@ -106,13 +107,13 @@ def update_agreement(db: Session, agreement: Agreement, patch: dict[str, Any]) -
 
 
 def review_flag(agreement: Agreement, today: dt.date | None = None) -> str | None:
-    """'superseded', 'review overdue', 'review due' (within 30 days) or None."""
+    """'superseded', 'review overdue', 'review due' (within REMINDER_DAYS, as the due list) or None."""
     today = today or clock.today()
     if agreement.superseded_by_id is not None:
         return "superseded"
     if agreement.review_date < today:
         return "review overdue"
-    if agreement.review_date <= today + dt.timedelta(days=30):
+    if agreement.review_date <= today + dt.timedelta(days=REMINDER_DAYS):
         return "review due"
     return None
 

@@ -2,13 +2,12 @@
 
 The figures a manager is asked for (S §8 audits, H §12 monthly audits): were supervisions held on
 time, were records signed in time, who is overdue now, whose agreement is out of date. Each figure
-is defined in `team_report`; `report_csv`, `report_svg` and `report_table` present the same report.
+is defined in `team_report`; `workflows.compliance_report` shows the figures (a table, CSV, an SVG
+chart) to the people allowed to read them.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, NamedTuple
-from xml.sax.saxutils import escape
 
 from sqlalchemy import Date, DateTime, Row, Select, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session
@@ -25,7 +23,8 @@ from storage.models import Person, PlannedSession, Record, SupervisionRelationsh
 from storage import clock
 from storage.errors import InvalidInput, NotFound
 from workflows.profiles import Profile
-from workflows.schedule import DueItem, Scope, collector_paused, due_summary, role_clocks
+from workflows.due_dates import role_clocks
+from workflows.due_list import DueItem, Scope, collector_paused, due_summary
 
 AGREEMENT_GAPS = ("agreement_missing", "agreement_signoff")
 
@@ -75,7 +74,7 @@ def _scope_label(db: Session, scope: Scope) -> str:
     return "Whole organisation"
 
 
-# Each query is built once per scope with the period as bound parameters (as in workflows.schedule):
+# Each query is built once per scope with the period as bound parameters (as in workflows.due_list):
 # building them from the ORM entities cost as much as running them.
 _START = bindparam("start", type_=Date)
 _END = bindparam("end", type_=Date)
@@ -261,69 +260,3 @@ def team_report(db: Session, profile: Profile, *, start: dt.date, end: dt.date, 
                          due.supervisees - len({i.supervisee_id for i in gaps}), due.supervisees)
     return Report(label, start, end, as_at, [held, signed, agreements],
                   [i for i in due.items if i.state == "overdue"], gaps)
-
-
-def _percent(measure: Measure) -> str:
-    return "no data" if measure.percent is None else f"{measure.percent:g}%"
-
-
-def report_table(report: Report) -> list[dict[str, str]]:
-    """Rows of the data table shown beside the chart: the same figures as text."""
-    return [{"measure": m.label, "count": str(m.count), "total": str(m.total), "percent": _percent(m)}
-            for m in report.measures]
-
-
-def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def report_csv(report: Report) -> str:
-    """One table: the measures, then the overdue items, then the agreements out of date."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["section", "item", "supervisee", "supervisor", "due_on", "count", "total", "percent"])
-    writer.writerow(["scope", report.scope, "", "", "", "", "", ""])
-    writer.writerow(["period", f"{report.start.isoformat()} to {report.end.isoformat()}", "", "",
-                     report.as_at.isoformat(), "", "", ""])
-    for m in report.measures:
-        writer.writerow(["measure", m.label, "", "", "", m.count, m.total, "" if m.percent is None else m.percent])
-    for section, items in (("overdue", report.overdue), ("agreement", report.agreements_out_of_date)):
-        for i in items:
-            writer.writerow([_cell(x) for x in (section, i.label, i.supervisee_name, i.supervisor_name,
-                                                 i.due_on.isoformat(), "", "", "")])
-    return out.getvalue()
-
-
-def report_svg(report: Report) -> str:
-    """A horizontal bar chart of the measures, readable without colour or the picture itself.
-
-    Each bar carries its figures as text ("8 of 10, 80%"); the full track is outlined so the
-    unfilled part is visible; the <title> and <desc> give screen readers the same facts.
-    """
-    width, left, bar_width, row = 640, 16, 480, 64
-    height = 56 + row * len(report.measures)
-    title = f"Supervision compliance, {report.scope}, {report.start:%-d %B %Y} to {report.end:%-d %B %Y}"
-    desc = "; ".join(f"{m.label}: {m.count} of {m.total} ({_percent(m)})" for m in report.measures) + "."
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        'role="img" aria-labelledby="compliance-title compliance-desc" font-family="Arial, sans-serif">',
-        f'<title id="compliance-title">{escape(title)}</title>',
-        f'<desc id="compliance-desc">{escape(desc)}</desc>',
-        f'<text x="{left}" y="28" font-size="18" font-weight="bold" fill="#0b0c0c">{escape(title)}</text>',
-    ]
-    for n, m in enumerate(report.measures):
-        y = 56 + n * row
-        filled = 0 if m.percent is None else round(bar_width * m.percent / 100)
-        parts += [
-            f'<text x="{left}" y="{y + 14}" font-size="16" fill="#0b0c0c">{escape(m.label)}</text>',
-            f'<rect x="{left}" y="{y + 22}" width="{bar_width}" height="24" fill="#ffffff" stroke="#0b0c0c" '
-            'stroke-width="1"/>',
-            f'<rect x="{left}" y="{y + 22}" width="{filled}" height="24" fill="#1d70b8"/>',
-            f'<text x="{left + bar_width + 8}" y="{y + 40}" font-size="16" fill="#0b0c0c">'
-            f'{escape(f"{m.count} of {m.total}, {_percent(m)}")}</text>',
-        ]
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
-

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import Organisation, Person, SupervisionRelationship, Team
@@ -281,3 +281,15 @@ def management_chain(db: Session, person: Person) -> list[Person]:
         chain.append(current)
         current = current.line_manager
     return chain
+
+
+def overseen_by(db: Session, person_id: int, today: dt.date) -> frozenset[int]:
+    """The people whose supervision a person may monitor: those they supervise now, and everyone
+    below them in the management chain (K: "relevant line managers"; W: line management for
+    monitoring). One recursive query."""
+    below = select(Person.id).where(Person.line_manager_id == person_id).cte("below", recursive=True)
+    below = below.union(select(Person.id).join(below, Person.line_manager_id == below.c.id))
+    supervised = select(SupervisionRelationship.supervisee_id).where(
+        SupervisionRelationship.supervisor_id == person_id, SupervisionRelationship.starts_on <= today,
+        or_(SupervisionRelationship.ends_on.is_(None), SupervisionRelationship.ends_on >= today))
+    return frozenset(db.scalars(select(below.c.id).union(supervised)))

@@ -5,24 +5,35 @@ five working days" by whoever cancelled it; the profile holds both numbers. An i
 iCalendar REQUEST (RFC 5546) with a stable UID: a moved session keeps its UID and bumps SEQUENCE
 so calendars update the meeting rather than add a second; a cancellation is a CANCEL with the same
 UID. Invitations go through the outbox in the same transaction as the change they report.
+
+The use cases at the end are the API's and the pages' alike: one rule for who may arrange a
+supervisee's sessions (`access.may_arrange`) and which supervisor a session is with.
 """
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import uuid
+from dataclasses import dataclass
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import OutboxMessage, Person, PlannedSession
 from storage import clock
-from storage.errors import Conflict, InvalidInput, NotFound
+from storage.errors import Conflict, Forbidden, InvalidInput, NotFound
+from workflows import access, people
+from workflows.access import Caller
+from workflows.deployment import Work
+from workflows.due_dates import rebook_deadline
 from workflows.profiles import Profile
 
 LONDON = ZoneInfo("Europe/London")  # times are stored in UTC; people read them in UK time
 MAX_MINUTES = 8 * 60
+SHOWN = 50  # the newest sessions a supervisee's page lists; older ones are in the supervision history
 
 
 def get_session(db: Session, session_id: int) -> PlannedSession:
@@ -115,6 +126,11 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.timezone.utc)
 
 
+def uk_time(moment: dt.datetime) -> dt.datetime:
+    """A stored (naive UTC) time as people read it, in UK time."""
+    return _utc(moment).astimezone(LONDON)
+
+
 def _address(person: Person, role: str | None = None) -> vCalAddress:
     address = vCalAddress(f"mailto:{person.email}")
     address.params["CN"] = vText(person.name)
@@ -152,7 +168,7 @@ def ics_for(session: PlannedSession, organiser: Person, attendee: Person) -> byt
 
 
 def _when(session: PlannedSession) -> str:
-    local = _utc(session.starts_at).astimezone(LONDON)
+    local = uk_time(session.starts_at)
     return f"{local:%A %-d %B %Y at %H:%M} (UK time), {session.minutes} minutes"
 
 
@@ -169,3 +185,138 @@ def _invite(db: Session, session: PlannedSession, supervisee: Person, supervisor
             "filename": "supervision.ics", "content_type": f"text/calendar; method={method}",
             "data_b64": base64.b64encode(data).decode("ascii")}]))
     db.flush()
+
+
+# --- use cases -------------------------------------------------------------------------------
+
+class Planned(NamedTuple):
+    """A session just planned (or moved), the two people invited to it, and when it starts (UK time)."""
+
+    session: PlannedSession
+    supervisee: Person
+    supervisor: Person
+    starts: dt.datetime
+
+
+def arrange_session(uow: Work, caller: Caller, supervisee_id: int, starts_at: dt.datetime, *,
+                    supervisor_id: int | None = None, minutes: int = 60, location: str = "") -> Planned:
+    """Plan a supervisee's session (naive UTC `starts_at`) and send the invitations, audited as
+    `session.plan`: the one rule for the API and the pages.
+
+    The session is with the supervisee's current supervisor unless another is named (H §9: cover
+    while the supervisor is absent); with neither it is refused. Only its two people, someone
+    overseeing the supervisee, hr or admin may plan it; whether the caller may is asked first, so
+    a stranger learns nothing about the supervisee.
+    """
+    db = uow.session
+    today = clock.today()
+    supervisee = people.get_person_field(db, supervisee_id, "supervisee_id")
+    supervisor = (people.get_person_field(db, supervisor_id, "supervisor_id") if supervisor_id is not None
+                  else people.current_supervisor(db, supervisee.id, today))
+    if not access.may_arrange(db, caller, supervisee.id, supervisor.id if supervisor else supervisee.id):
+        raise Forbidden("only the supervisor, the supervisee, their line managers, hr or admin may plan this session")
+    if supervisor is None:
+        raise InvalidInput(f"{supervisee.name} has no supervisor today; give supervisor_id", "supervisor_id")
+    session = plan_session(db, uow.deployment.profile, supervisee, supervisor, starts_at, today,
+                           minutes=minutes, location=location)
+    access.audit_session(db, caller, "session.plan", session)
+    uow.commit()
+    return Planned(session, supervisee, supervisor, uk_time(session.starts_at))
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One planned or cancelled session as a supervisee's page lists it."""
+
+    session: PlannedSession
+    starts: dt.datetime  # UK time
+    rebook_by: dt.date | None  # a cancelled session not yet rebooked must be rebooked by then
+    rebook_overdue: bool
+
+
+class Sessions(NamedTuple):
+    """A supervisee's sessions, newest first, and their supervisor today (None: nobody)."""
+
+    supervisee: Person
+    supervisor: Person | None
+    rows: list[SessionRow]
+
+
+def sessions_of(uow: Work, caller: Caller, supervisee_id: int) -> Sessions:
+    """The supervisee's newest sessions (SHOWN of them) with the rebooking each cancelled one
+    still needs. NotFound for a caller who may not arrange them: the page does not exist for them."""
+    db, profile = uow.session, uow.deployment.profile
+    today = clock.today()
+    supervisee = people.get_person(db, supervisee_id)
+    supervisor = people.current_supervisor(db, supervisee.id, today)
+    if not access.may_arrange(db, caller, supervisee.id, supervisor.id if supervisor else supervisee.id):
+        raise NotFound(f"no person with id {supervisee_id}", "id")
+    rows = []
+    for s in db.scalars(select(PlannedSession).where(PlannedSession.supervisee_id == supervisee.id)
+                        .order_by(PlannedSession.starts_at.desc()).limit(SHOWN)):
+        due = (rebook_deadline(profile, s.cancelled_on)
+               if s.status == "cancelled" and s.rebooked_as_id is None and s.cancelled_on else None)
+        rows.append(SessionRow(s, uk_time(s.starts_at), due, due is not None and due < today))
+    return Sessions(supervisee, supervisor, rows)
+
+
+class Invitation(NamedTuple):
+    """A session's calendar invitation: the .ics and its iTIP method (REQUEST, or CANCEL)."""
+
+    ics: bytes
+    method: str
+
+
+def invitation(uow: Work, caller: Caller, session_id: int) -> Invitation:
+    """The session's invitation, for anyone who may arrange it or see everyone's schedule."""
+    db = uow.session
+    session = access.session_for(db, caller, get_session(db, session_id), read=True)
+    organiser, attendee = _person(db, session.supervisor_id), _person(db, session.supervisee_id)
+    return Invitation(ics_for(session, organiser, attendee), "CANCEL" if session.status == "cancelled" else "REQUEST")
+
+
+class Cancellation(NamedTuple):
+    """A session just cancelled, when it was to start (UK time), and the last day to rebook it."""
+
+    session: PlannedSession
+    starts: dt.datetime
+    rebook_by: dt.date
+
+
+def cancel_session(uow: Work, caller: Caller, session_id: int) -> Cancellation:
+    """Cancel a planned session on the caller's behalf, audited as `session.cancel`; both people
+    get the cancellation, and it must be rebooked within the profile's working days."""
+    db = uow.session
+    session = access.session_for(db, caller, get_session(db, session_id))
+    cancel(db, session, caller.person, clock.today())
+    access.audit_session(db, caller, "session.cancel", session)
+    uow.commit()
+    return Cancellation(session, uk_time(session.starts_at),
+                        rebook_deadline(uow.deployment.profile, session.cancelled_on))
+
+
+class Rebooking(NamedTuple):
+    """A session to move or rebook, its supervisee, and when it was to start (UK time)."""
+
+    session: PlannedSession
+    supervisee: Person
+    starts: dt.datetime
+
+
+def rebooking(uow: Work, caller: Caller, session_id: int) -> Rebooking:
+    """The session the rebooking form is about, for someone who may arrange it."""
+    db = uow.session
+    session = access.session_for(db, caller, get_session(db, session_id))
+    return Rebooking(session, _person(db, session.supervisee_id), uk_time(session.starts_at))
+
+
+def rebook_session(uow: Work, caller: Caller, session_id: int, starts_at: dt.datetime, *,
+                   minutes: int | None = None, location: str | None = None) -> Planned:
+    """Move a planned session or book the replacement of a cancelled one (`rebook`), audited as
+    `session.rebook` on the session now planned."""
+    db = uow.session
+    session = access.session_for(db, caller, get_session(db, session_id))
+    new = rebook(db, uow.deployment.profile, session, starts_at, clock.today(), minutes=minutes, location=location)
+    access.audit_session(db, caller, "session.rebook", new)
+    uow.commit()
+    return Planned(new, _person(db, new.supervisee_id), _person(db, new.supervisor_id), uk_time(new.starts_at))

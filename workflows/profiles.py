@@ -8,28 +8,17 @@ none of them is code (STYLE: data over code). A bad file fails with the dotted p
 from __future__ import annotations
 
 import datetime as dt
-import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from storage.errors import ProfileError
+from workflows import periods
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "docgen" / "profiles"
-_PERIOD = re.compile(r"^\s*(\d+)\s*(day|week|month|year)s?\s*$")
-
-
-def parse_period(text: str) -> relativedelta:
-    """'6 weeks' / '1 month' / '7 years' -> relativedelta (calendar arithmetic from dateutil)."""
-    m = _PERIOD.match(text)
-    if not m:
-        raise ValueError(f"'{text}' is not a period like '6 weeks' or '1 month'")
-    n, unit = int(m.group(1)), m.group(2)
-    return relativedelta(**{unit + "s": n})
 
 
 class _Strict(BaseModel):
@@ -42,16 +31,18 @@ class Period(_Strict):
     text: str
 
     @property
-    def delta(self) -> relativedelta:
-        return parse_period(self.text)
+    def step(self) -> periods.Step:
+        """What to add to a day: the cheapest equal step (`workflows.periods`)."""
+        return periods.step(self.text)
 
     def after(self, day: dt.date) -> dt.date:
-        return day + self.delta
+        """The day this period after `day`, in docgen's one period arithmetic (`workflows.periods`)."""
+        return day + periods.step(self.text)
 
 
 def _period(v: object) -> object:
     if isinstance(v, str):
-        parse_period(v)
+        periods.parse_period(v)
         return {"text": v}
     return v
 

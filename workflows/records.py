@@ -22,7 +22,7 @@ from workflows import actions as actions_mod
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.profiles import Profile
-from workflows.working_days import due_date
+from workflows.due_dates import record_due_date
 
 EDITABLE = ("draft", "changes_requested")
 # Free-text fields beside the sections; the last three belong to Stockport's form (S App A).
@@ -73,7 +73,7 @@ def create_record(db: Session, profile: Profile, supervisee: Person, session_dat
     kind_key = profile.role(supervisee.role).record_kind
     kind = profile.record_kinds[kind_key]
     record = Record(kind=kind_key, supervisee_id=supervisee.id, supervisor_id=supervisor.id,
-                    session_date=session_date, due_date=due_date(profile, session_date), status="draft",
+                    session_date=session_date, due_date=record_due_date(profile, session_date), status="draft",
                     sections={"previous": {"happy": "", "comments": ""}, "welfare": {"discussion": ""},
                               "areas": [{"key": a.key, "title": a.title, "discussion": ""} for a in kind.areas],
                               **{name: "" for name in TEXT_FIELDS}})

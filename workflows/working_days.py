@@ -1,8 +1,9 @@
 """Working days: weekends and England's bank holidays skipped.
 
 Records are due "within 5 working days" (K) and a cancelled session is rebooked "within the next
-five working days" (H). England's bank holidays (which Wales shares) come from the `holidays`
-package (docgen's choice); they are looked up once per year and cached.
+five working days" (H); `workflows.due_dates` counts both here, with the numbers the profile
+holds. England's bank holidays (which Wales shares) come from the `holidays` package (docgen's
+choice); they are looked up once per year and cached.
 """
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import datetime as dt
 from functools import lru_cache
 
 import holidays
-
-from workflows.profiles import Profile
 
 
 @lru_cache(maxsize=64)
@@ -49,10 +48,3 @@ def working_days_between(a: dt.date, b: dt.date) -> int:
         return -working_days_between(b, a)
     return sum(1 for i in range(1, (b - a).days + 1) if is_working_day(a + dt.timedelta(days=i)))
 
-
-def due_date(profile: Profile, session_date: dt.date) -> dt.date:
-    """When a session's record must be complete and signed: `record_days` after the session,
-    counted in working or calendar days as the profile says."""
-    if profile.record_day_kind == "calendar":
-        return session_date + dt.timedelta(days=profile.record_days)
-    return add_working_days(session_date, profile.record_days)

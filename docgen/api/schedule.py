@@ -1,25 +1,24 @@
 """What is due, compliance reports and planned sessions over JSON.
 
-Who sees what: hr, admin, auditor and senior_manager see everyone; anyone else sees the people
-they supervise and everyone below them in the management chain (K: "relevant line managers").
+Who sees what is `workflows.access`'s: hr, admin, auditor and senior_manager see everyone; anyone
+else sees the people they supervise and everyone below them in the management chain (K: "relevant
+line managers"). Each route parses, calls one use case and shapes its answer.
 """
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, request
 from pydantic import BaseModel, ConfigDict
 
-from docgen import oversight
-from docgen.api.routing import commit, int_arg, json_body, route
+from docgen.api.routing import int_arg, json_body, route
 from docgen.api.schemas import parse
-from docgen.auth import login_required
+from docgen.auth import caller, login_required, uow
+from storage.errors import InvalidInput
 from storage.models import PlannedSession
-from storage import clock
-from workflows import compliance, people, planning, schedule
-from storage.errors import Forbidden, InvalidInput
-
+from workflows import compliance_report as reports
+from workflows import due_list, planning
 
 
 class DueItemOut(BaseModel):
@@ -93,14 +92,6 @@ class SessionOut(BaseModel):
     uid: str
 
 
-def _services() -> Any:
-    return current_app.extensions["docgen"]
-
-
-
-
-
-
 def _date_arg(name: str) -> dt.date:
     raw = request.args.get(name)
     if not raw:
@@ -116,7 +107,7 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def _item(item: schedule.DueItem) -> dict[str, Any]:
+def _item(item: due_list.DueItem) -> dict[str, Any]:
     return DueItemOut.model_validate(item._asdict()).model_dump(mode="json")
 
 
@@ -124,14 +115,9 @@ def _item(item: schedule.DueItem) -> dict[str, Any]:
        "supervisor_id, state)", response=DueListOut)
 @login_required
 def due() -> Any:
-    today = clock.today()
-    state = request.args.get("state")
-    if state and state not in ("upcoming", "due", "overdue"):
-        raise InvalidInput("state must be upcoming, due or overdue", "state")
-    items = schedule.due_list(g.db, _services().profile, today, team_id=int_arg("team_id"),
-                              supervisor_id=int_arg("supervisor_id"), supervisee_ids=oversight.visible(self_included=True),
-                              states=(state,) if state else None)
-    return {"as_at": today.isoformat(), "items": [_item(i) for i in items]}
+    due_now = due_list.due_for(uow(), caller(), team_id=int_arg("team_id"), supervisor_id=int_arg("supervisor_id"),
+                               state=request.args.get("state"))
+    return {"as_at": due_now.as_at.isoformat(), "items": [_item(i) for i in due_now.items]}
 
 
 @route("GET", "/reports/compliance", "Compliance for a team (team_id), a service (service) or the organisation "
@@ -139,28 +125,19 @@ def due() -> Any:
 @login_required
 def compliance_report() -> Any:
     start, end = _date_arg("from"), _date_arg("to")
-    team_id, service = int_arg("team_id"), request.args.get("service") or None
-    if team_id is not None and service is not None:
-        raise InvalidInput("give team_id or service, not both", "service")
-    visible = oversight.report_scope()
-    report = compliance.team_report(g.db, _services().profile, start=start, end=end, team_id=team_id,
-                                    service=service, supervisee_ids=visible)
+    shown = reports.reader(uow(), caller()).report(
+        start=start, end=end, team_id=int_arg("team_id"), service=request.args.get("service") or None)
     if request.args.get("format") == "csv":
-        return Response(compliance.report_csv(report), mimetype="text/csv", headers={
+        return Response(shown.csv, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="compliance-{start}-{end}.csv"'})
+    report = shown.report
     return {"scope": report.scope, "start": start.isoformat(), "end": end.isoformat(),
             "as_at": report.as_at.isoformat(),
             "measures": [{"key": m.key, "label": m.label, "count": m.count, "total": m.total,
                           "percent": m.percent} for m in report.measures],
             "overdue": [_item(i) for i in report.overdue],
             "agreements_out_of_date": [_item(i) for i in report.agreements_out_of_date],
-            "table": compliance.report_table(report)}
-
-
-
-
-
-
+            "table": shown.table}
 
 
 def _out(session: PlannedSession) -> dict[str, Any]:
@@ -172,33 +149,18 @@ def _out(session: PlannedSession) -> dict[str, Any]:
 @login_required
 def plan_session() -> Any:
     body = parse(SessionCreate, json_body())
-    today = clock.today()
-    supervisee = people.get_person_field(g.db, body.supervisee_id, "supervisee_id")
-    if body.supervisor_id is not None:
-        supervisor = people.get_person_field(g.db, body.supervisor_id, "supervisor_id")
-    else:
-        supervisor = people.current_supervisor(g.db, supervisee.id, today)
-        if supervisor is None:
-            raise InvalidInput(f"{supervisee.name} has no supervisor today; give supervisor_id", "supervisor_id")
-    if not oversight.may_arrange(supervisee.id, supervisor.id):
-        raise Forbidden("only the supervisor, the supervisee, their line managers, hr or admin may plan this session")
-    session = planning.plan_session(g.db, _services().profile, supervisee, supervisor, _utc(body.starts_at), today,
-                                    minutes=body.minutes, location=body.location)
-    oversight.audit_session("session.plan", session)
-    commit()
-    return _out(session), 201
+    planned = planning.arrange_session(uow(), caller(), body.supervisee_id, _utc(body.starts_at),
+                                       supervisor_id=body.supervisor_id, minutes=body.minutes, location=body.location)
+    return _out(planned.session), 201
 
 
 @route("GET", "/sessions/<int:session_id>/ics", "The session's calendar invitation (.ics)",
        content_type="text/calendar")
 @login_required
 def session_ics(session_id: int) -> Any:
-    session = oversight.session_for_caller(session_id, read=True)
-    organiser = people.get_person(g.db, session.supervisor_id)
-    attendee = people.get_person(g.db, session.supervisee_id)
-    method = "CANCEL" if session.status == "cancelled" else "REQUEST"
-    return Response(planning.ics_for(session, organiser, attendee), mimetype="text/calendar",
-                    headers={"Content-Type": f"text/calendar; charset=utf-8; method={method}",
+    invitation = planning.invitation(uow(), caller(), session_id)
+    return Response(invitation.ics, mimetype="text/calendar",
+                    headers={"Content-Type": f"text/calendar; charset=utf-8; method={invitation.method}",
                              "Content-Disposition": 'attachment; filename="supervision.ics"'})
 
 
@@ -206,11 +168,7 @@ def session_ics(session_id: int) -> Any:
        response=SessionOut)
 @login_required
 def cancel_session(session_id: int) -> Any:
-    session = oversight.session_for_caller(session_id)
-    planning.cancel(g.db, session, people.get_person(g.db, g.account.person_id), clock.today())
-    oversight.audit_session("session.cancel", session)
-    commit()
-    return _out(session)
+    return _out(planning.cancel_session(uow(), caller(), session_id).session)
 
 
 @route("POST", "/sessions/<int:session_id>/rebook", "Move a planned session, or rebook a cancelled one",
@@ -218,9 +176,6 @@ def cancel_session(session_id: int) -> Any:
 @login_required
 def rebook_session(session_id: int) -> Any:
     body = parse(SessionRebook, json_body())
-    session = oversight.session_for_caller(session_id)
-    new = planning.rebook(g.db, _services().profile, session, _utc(body.starts_at), clock.today(),
-                          minutes=body.minutes, location=body.location)
-    oversight.audit_session("session.rebook", new)
-    commit()
-    return _out(new)
+    planned = planning.rebook_session(uow(), caller(), session_id, _utc(body.starts_at), minutes=body.minutes,
+                                      location=body.location)
+    return _out(planned.session)

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from workflows import compliance, people
 from storage.errors import InvalidInput
+from workflows import compliance_report
 
 
 def _date(value: str, option: str) -> dt.date:
@@ -19,12 +18,13 @@ def _date(value: str, option: str) -> dt.date:
         raise InvalidInput(f"{option} must be a date like 2026-04-01, not '{value}'", option) from None
 
 
-def _print_table(report: compliance.Report) -> None:
+def _print_table(shown: compliance_report.ShownReport) -> None:
+    report = shown.report
     click.echo(f"{report.scope}: {report.start:%-d %B %Y} to {report.end:%-d %B %Y} (as at {report.as_at:%-d %B %Y})")
     click.echo("")
     width = max(len(m.label) for m in report.measures)
     click.echo(f"{'Measure':<{width}}  {'Met':>5}  {'Of':>5}  {'Percent':>8}")
-    for row in compliance.report_table(report):
+    for row in shown.table:
         click.echo(f"{row['measure']:<{width}}  {row['count']:>5}  {row['total']:>5}  {row['percent']:>8}")
     for title, items in (("Overdue", report.overdue), ("Agreements out of date", report.agreements_out_of_date)):
         click.echo("")
@@ -44,12 +44,10 @@ def report_command(team: str | None, service: str | None, start: str, end: str, 
     """Supervision compliance over a period: held on time, records signed in time, overdue, agreements."""
     if team and service:
         raise InvalidInput("give --team or --service, not both", "--service")
-    services: Any = current_app.extensions["docgen"]
-    with services.sessions() as db:
-        team_id = people.team_by_name(db, team).id if team else None
-        report = compliance.team_report(db, services.profile, start=_date(start, "--from"), end=_date(end, "--to"),
-                                        team_id=team_id, service=service)
-    if as_csv:
-        click.echo(compliance.report_csv(report), nl=False)
-    else:
-        _print_table(report)
+    with current_app.extensions["docgen"].unit_of_work() as uow:
+        shown = compliance_report.organisation_report(uow, start=_date(start, "--from"), end=_date(end, "--to"),
+                                                      team=team, service=service)
+        if as_csv:
+            click.echo(shown.csv, nl=False)
+        else:
+            _print_table(shown)

@@ -6,11 +6,10 @@ from typing import Any, Callable
 
 from flask import current_app, g, request, url_for
 
-from docgen.auth import current_account
+from docgen.auth import caller, current_account, uow
 from storage.models import Account
-from docgen import oversight
 from storage import clock
-from workflows import people
+from workflows import access, people
 from storage.errors import DomainError, Forbidden, Unauthenticated
 
 
@@ -56,7 +55,7 @@ def _items(account: Account) -> list[dict[str, Any]]:
     if supervises_anyone(account):
         wanted.append(("My supervisees", "supervisor.dashboard", "supervisor"))
     wanted.append(("My records", "supervisee.my_records", "supervisee"))
-    if oversight.may_see_reports():
+    if access.may_see_reports(uow().session, caller()):
         wanted.append(("Compliance", "reports.compliance_report", "reports"))
     if "hr" in roles:
         wanted.append(("Leavers and transfers", "hr.leavers", "hr"))

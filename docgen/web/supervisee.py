@@ -13,7 +13,7 @@ from docgen.api import guard
 from storage.models import Agreement
 from docgen.web import listings
 from docgen.web.navigation import page, signed_in
-from workflows import agreements, records, schedule
+from workflows import agreements, due_list, records
 from workflows.signoff import Document
 
 bp = Blueprint("supervisee", __name__, url_prefix="/my-records")
@@ -27,7 +27,7 @@ def _agreements_of(supervisee_id: int) -> list[Agreement]:
 
 def _sealed(documents: Sequence[Document]) -> set[int]:
     """Ids of the signed documents whose sealed PDF is filed: a signed one waits for the worker's seal."""
-    return {d.id for d in documents if d.status in schedule.SIGNED and finalisation.final_pdf(g.db, d)}
+    return {d.id for d in documents if d.status in due_list.SIGNED and finalisation.final_pdf(g.db, d)}
 
 
 @bp.get("")
@@ -38,5 +38,5 @@ def my_records() -> Any:
     mine, agreed = listings.records_of(g.db, me.id), _agreements_of(me.id)
     return render_template("supervisee/my_records.html", records=mine, agreements=agreed,
                            sealed_records=_sealed(mine), sealed_agreements=_sealed(agreed),
-                           signed=schedule.SIGNED, number=records.record_number,
+                           signed=due_list.SIGNED, number=records.record_number,
                            agreement_number=agreements.agreement_number)

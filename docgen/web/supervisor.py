@@ -7,9 +7,9 @@ from flask import Blueprint, current_app, g, redirect, render_template, url_for
 
 from docgen.api import guard
 from docgen.web import forms, listings
+from docgen.auth import caller, uow
 from docgen.web.navigation import page, signed_in
-from storage import clock
-from workflows import access, people, records, schedule
+from workflows import access, due_list, people, records
 from storage.errors import Conflict, InvalidInput
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervision")
@@ -19,12 +19,8 @@ bp = Blueprint("supervisor", __name__, url_prefix="/supervision")
 @page()
 def dashboard() -> Any:
     """My supervisees with what is due: next supervision, drafts, records awaiting sign-off."""
-    me = signed_in().person_id
-    today = clock.today()
-    profile = current_app.extensions["docgen"].profile
-    supervisees = schedule.current_supervisees(g.db, today, schedule.Scope(supervisor_id=me))
-    due = schedule.due_list(g.db, profile, today, supervisor_id=me)
-    return render_template("supervisor/dashboard.html", supervisees=supervisees, due=due, profile=profile)
+    mine = due_list.my_supervisees(uow(), caller())
+    return render_template("supervisor/dashboard.html", supervisees=mine.people, due=mine.due, profile=mine.profile)
 
 
 @bp.route("/<int:person_id>/records/new", methods=["GET", "POST"])

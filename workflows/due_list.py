@@ -1,59 +1,38 @@
-"""When each supervisee's next supervision is due, and what else is due for them.
+"""The organisation's due list: everything due for the supervisees in a scope, in a fixed handful
+of queries.
 
-The profile holds each role's frequency as phases counted from the start of employment (K: ASYE
-weekly for six weeks, fortnightly to six months, then monthly). The agreed frequency in the
-supervisee's signed agreement overrides the profile only when it is more frequent: the profile is
-the policy's minimum, the agreement may promise more but never less.
-
-`due_list` answers for a whole organisation in a fixed handful of queries (one per kind of fact,
-aggregated in SQL), never one per person, so it stays fast at 100,000 records.
+The rules (when supervision, a record, a rebooking or an agreement review falls due) are
+`workflows.due_dates`; this module reads the facts they need for a whole organisation at once, one
+query per kind of fact aggregated in SQL, never one per person, so it stays fast at 100,000
+records, and turns the answers into `DueItem` rows. The API's due list and the supervisor's
+dashboard are its use cases.
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import gc
-import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import Date, DateTime, Row, Select, and_, bindparam, func, or_, select, text, true
 from sqlalchemy.orm import Session, aliased
 
+from storage import clock
+from storage.errors import InvalidInput
 from storage.models import UNSIGNED_RECORD, Agreement, Person, PlannedSession, Record, SupervisionRelationship, Team
-from workflows.profiles import Period, Phase, Profile, Role, parse_period
-from workflows.working_days import add_working_days
+from workflows import access
+from workflows.access import Caller
+from workflows.deployment import Work
+from workflows.due_dates import (REMINDER_DAYS, STATES, RoleClock, State, agreed_step, agreement_review_on,
+                                 due_state, next_deadlines, rebook_deadline, role_clocks)
+from workflows.profiles import Profile
 
 SIGNED = ("signed", "finalised")  # a record or agreement in either status is signed off
 DRAFTING = ("draft", "changes_requested")  # still being written: not yet sent for sign-off
-REMINDER_DAYS = 30  # docgen's choice: agreement and ASYE reviews show this many days ahead (as agreements.review_flag)
-
-State = str  # "upcoming" | "due" | "overdue"
-_STATE_ORDER = {"overdue": 0, "due": 1, "upcoming": 2}
-
-
-class Supervisee(Protocol):
-    role: str
-    employment_start: dt.date
-
-
-class DueStatus(NamedTuple):
-    """The next supervision: due on `due_on`, overdue from the day after `late_after`.
-
-    `late_after` equals `due_on` unless the phase has an `overdue_after` (W: due monthly,
-    overdue only after six weeks). `basis` says whether the profile or the agreement set it.
-    """
-
-    due_on: dt.date
-    late_after: dt.date
-    state: State
-    basis: str
-    last_session: dt.date | None
 
 
 class DueItem(NamedTuple):
@@ -99,205 +78,6 @@ class Scope:
     def whole_organisation(self) -> bool:
         return self.team_id is None and self.service is None and self.supervisee_ids is None
 
-
-# --- frequency -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Months:
-    """Whole calendar months, added as relativedelta does (31 Jan + 1 month = 28 Feb), only faster."""
-
-    n: int
-
-    def __radd__(self, day: dt.date) -> dt.date:
-        return _plus_months(day, self.n)
-
-
-@lru_cache(maxsize=16384)
-def _plus_months(day: dt.date, n: int) -> dt.date:
-    """Remembered: an organisation's sessions and agreements fall on a few hundred distinct days."""
-    years, month0 = divmod(day.month - 1 + n, 12)
-    year, month = day.year + years, month0 + 1
-    if day.day <= 28:
-        return day.replace(year=year, month=month)
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
-
-
-Step = relativedelta | dt.timedelta | _Months
-
-
-def _cheap(delta: relativedelta) -> Step:
-    """The cheapest equivalent to add to a date: the due list adds thousands of periods, and a
-    relativedelta costs ten times a timedelta."""
-    if not (delta.years or delta.months):
-        return dt.timedelta(days=delta.days)
-    if not (delta.days or delta.hours or delta.minutes or delta.seconds or delta.microseconds):
-        return _Months(delta.years * 12 + delta.months)
-    return delta
-
-
-@lru_cache(maxsize=256)
-def _step(text: str) -> Step:
-    return _cheap(parse_period(text))
-
-
-def _after(period: Period, day: dt.date) -> dt.date:
-    return day + _step(period.text)
-
-
-def phase_on(role: Role, start: dt.date, day: dt.date) -> Phase:
-    """The frequency phase in force on `day`; a phase's `until` day already belongs to the next."""
-    for phase in role.frequency:
-        if phase.until is None or day < _after(phase.until, start):
-            return phase
-    return role.frequency[-1]
-
-
-def _deadlines(every: Step, overdue_after: Step | None, last: dt.date) -> tuple[dt.date, dt.date]:
-    due = last + every
-    late = last + overdue_after if overdue_after is not None else due
-    return due, max(due, late)
-
-
-class RoleClock:
-    """One role's frequency, ready to answer many times: periods parsed once, answers remembered.
-
-    The due list and the report ask for thousands of deadlines in one call, nearly all for roles
-    with a single phase and from dates already asked about (sessions bunch on working days), so
-    each answer is kept. A clock lives for one call (`_clocks`), which bounds what it keeps.
-    """
-
-    def __init__(self, role: Role) -> None:
-        self.phases = tuple((_step(p.every.text), _step(p.overdue_after.text) if p.overdue_after else None)
-                            for p in role.frequency)
-        self.untils = tuple(_step(p.until.text) for p in role.frequency if p.until is not None)
-        self.reviews = tuple((period.text, _step(period.text)) for period in role.reviews)
-        self._memo: dict[tuple[dt.date, dt.date] | dt.date, tuple[dt.date, dt.date]] = {}
-
-    def deadlines(self, start: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
-        """`profile_due` for this role; with one phase the employment start plays no part."""
-        key = (start, last) if self.untils else last
-        found = self._memo.get(key)
-        if found is None:
-            found = self._memo[key] = self._work_out(start, last)
-        return found
-
-    def _work_out(self, start: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
-        if not self.untils:
-            return _deadlines(*self.phases[0], last)
-        boundaries = [start + until for until in self.untils]  # where phase i ends and i + 1 begins
-        in_force = next((i for i, boundary in enumerate(boundaries) if last < boundary), len(boundaries))
-        due, late = _deadlines(*self.phases[in_force], last)
-        for i, boundary in enumerate(boundaries):
-            if last < boundary < due:
-                new_due, new_late = _deadlines(*self.phases[i + 1], boundary)
-                if new_due < due:
-                    due, late = new_due, new_late
-        return due, late
-
-
-def role_clocks(profile: Profile) -> dict[str, RoleClock]:
-    """A fresh clock for each of the profile's roles, for one call that works out many deadlines."""
-    return {key: RoleClock(role) for key, role in profile.roles.items()}
-
-
-def profile_due(role: Role, start: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
-    """(due, late_after) by the profile alone, from a session (or starting point) on `last`.
-
-    The phase in force on `last` sets the interval. When a later phase begins before that
-    interval ends and would bring the date forward, it does (docgen's choice): a move to more
-    frequent supervision takes effect from its first day, a move to less frequent waits for the
-    next session.
-    """
-    return RoleClock(role).deadlines(start, last)
-
-
-_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-            "nine": 9, "ten": 10, "twelve": 12}
-_UNITS = {"day": relativedelta(days=1), "week": relativedelta(weeks=1), "fortnight": relativedelta(weeks=2),
-          "month": relativedelta(months=1)}
-_N = r"(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + ")"
-_FREQUENCY_FORMS = [
-    re.compile(r"(?P<unit>week|fortnight|month)ly"),
-    re.compile(r"(?:once\s+)?(?:every|a|per|each)\s+(?P<unit>week|fortnight|month)"),
-    re.compile(rf"(?:once\s+)?(?:every\s+)?{_N}\s+(?P<unit>day|week|fortnight|month)s?"),
-    re.compile(rf"{_N}[\s-]?(?P<unit>week|month)ly"),
-]
-_HEDGES = re.compile(r"^(?:at\s+least|a\s+minimum\s+of|minimum(?:\s+of)?|no\s+less\s+than)\s+|[\s.;:,!]+$")
-
-
-def parse_frequency(text: str | None) -> relativedelta | None:
-    """The interval an agreement's free-text frequency names, or None when it is not a plain one.
-
-    Understood: "weekly", "fortnightly", "monthly", "every 2 weeks", "once a month", "4-weekly",
-    "every three weeks", "at least monthly". Anything else (several phases, "as needed", ranges
-    such as "4-6 weeks") is ignored and the profile alone applies.
-    """
-    cleaned = re.sub(r"\s+", " ", (text or "").strip().lower())
-    cleaned = _HEDGES.sub("", cleaned)
-    for form in _FREQUENCY_FORMS:
-        m = form.fullmatch(cleaned)
-        if m:
-            raw = m.groupdict().get("n") or "1"
-            n = int(raw) if raw.isdigit() else _NUMBERS[raw]
-            return _UNITS[m.group("unit")] * n if n > 0 else None
-    return None
-
-
-@lru_cache(maxsize=1024)
-def _agreed_step(text: str) -> Step | None:
-    delta = parse_frequency(text)
-    return _cheap(delta) if delta is not None else None
-
-
-def _interval(value: Period | relativedelta | str | None) -> Step | None:
-    if isinstance(value, Period):
-        return _step(value.text)
-    if isinstance(value, str):
-        return _agreed_step(value)
-    return _cheap(value) if value is not None else None
-
-
-def _state(today: dt.date, due: dt.date, late: dt.date) -> State:
-    if today > late:
-        return "overdue"
-    return "due" if today >= due else "upcoming"
-
-
-def next_due(profile: Profile, person: Supervisee, last_session: dt.date | None,
-             agreement_frequency: Period | relativedelta | str | None, today: dt.date, *,
-             supervised_since: dt.date | None = None) -> DueStatus:
-    """When the person's next supervision is due, and whether it is due or overdue today.
-
-    Counted from the last held session; with none yet, from the later of employment start and
-    `supervised_since` (the first supervision relationship), so the first session falls due one
-    interval in. An agreed frequency wins only when it gives an earlier date; it then sets both
-    the due date and the overdue date (the agreement names no period of grace).
-    """
-    start = person.employment_start
-    since = last_session or max(start, supervised_since or start)
-    due, late, basis = _next_deadlines(RoleClock(profile.role(person.role)), start, since, _interval(agreement_frequency))
-    return DueStatus(due, late, _state(today, due, late), basis, last_session)
-
-
-def _next_deadlines(clock: RoleClock, start: dt.date, since: dt.date,
-                    agreed: Step | None) -> tuple[dt.date, dt.date, str]:
-    """(due, late_after, basis) counted from `since`; see `next_due`."""
-    due, late = clock.deadlines(start, since)
-    if agreed is not None:
-        by_agreement = since + agreed
-        if by_agreement < due:
-            return by_agreement, by_agreement, "agreement"
-    return due, late, "profile"
-
-
-def agreement_review_on(profile: Profile, started_on: dt.date, review_date: dt.date | None) -> dt.date:
-    """The earlier of the review date written on the agreement and the profile's annual review."""
-    return _review_on(_step(profile.agreement_review.text), started_on, review_date)
-
-
-def _review_on(annual: Step, started_on: dt.date, review_date: dt.date | None) -> dt.date:
-    on = started_on + annual
-    return min(review_date, on) if review_date else on
 
 
 # --- queries ---------------------------------------------------------------------------------
@@ -468,8 +248,8 @@ def _supervision_item(clock: RoleClock, row: SuperviseeRow, agreement: Agreement
     key = (clock, start if clock.untils else None, since, agreed)
     found = memo.get(key)
     if found is None:
-        due, late, basis = _next_deadlines(clock, start, since, _agreed_step(agreed) if agreed else None)
-        state = _state(today, due, late)
+        due, late, basis = next_deadlines(clock, start, since, agreed_step(agreed) if agreed else None)
+        state = due_state(today, due, late)
         if state == "overdue":
             label = f"supervision overdue (due {_day(due)})"
         elif state == "due":
@@ -485,16 +265,15 @@ def _supervision_item(clock: RoleClock, row: SuperviseeRow, agreement: Agreement
     return _item(row, "supervision", state, due, label)
 
 
-def _agreement_item(clock: RoleClock, annual: Step, row: SuperviseeRow, signed: AgreementRow | None,
+def _agreement_item(clock: RoleClock, profile: Profile, row: SuperviseeRow, signed: AgreementRow | None,
                     pending: tuple[int, int] | None, today: dt.date, wanted: Wanted | None,
                     memo: dict[Any, tuple[State, dt.date, str] | None]) -> DueItem | None:
     """A new supervisor needs a new agreement (K: made at the start of the relationship); a
-    current one needs its review (`annual` is the profile's agreement review period), shown from
-    REMINDER_DAYS before it. The new agreement is due by the first supervision under the new
-    supervisor (docgen's choice)."""
+    current one needs its review, shown from REMINDER_DAYS before it. The new agreement is due by
+    the first supervision under the new supervisor (docgen's choice)."""
     if signed is None or signed.supervisor_id != row.supervisor_id:
         due, late = clock.deadlines(row.employment_start, row.relationship_start)
-        state = _state(today, due, late)
+        state = due_state(today, due, late)
         if pending is not None and pending[1] == row.supervisor_id:
             if wanted is not None and not wanted("agreement_signoff", state):
                 return None
@@ -508,8 +287,8 @@ def _agreement_item(clock: RoleClock, annual: Step, row: SuperviseeRow, signed: 
     if key in memo:
         review = memo[key]
     else:
-        review_on = _review_on(annual, signed.started_on, signed.review_date)
-        state = "overdue" if today > review_on else ("due" if today == review_on else "upcoming")
+        review_on = agreement_review_on(profile, signed.started_on, signed.review_date)
+        state = due_state(today, review_on, review_on)
         review = memo[key] = ((state, review_on, f"agreement review due {_day(review_on)}")
                               if (review_on - today).days <= REMINDER_DAYS else None)
     if review is None or (wanted is not None and not wanted("agreement_review", review[0])):
@@ -558,11 +337,6 @@ def _record_items(db: Session, rows: dict[int, SuperviseeRow], today: dt.date, s
             label = f"sign-off of {_day(session_date)} record outstanding (due {_day(due)})"
         items.append(_item(row, kind, state, due, label, rid))
     return items
-
-
-def rebook_deadline(profile: Profile, cancelled_on: dt.date) -> dt.date:
-    """The last day to rebook a cancelled session (H: "within the next five working days")."""
-    return add_working_days(cancelled_on, profile.cancelled_rebook_working_days)
 
 
 @lru_cache(maxsize=64)
@@ -635,7 +409,6 @@ def due_summary(db: Session, profile: Profile, today: dt.date, scope: Scope = Sc
     signed = latest_signed_agreements(db, today, scope)
     pending = _pending_agreements(db, today, scope)
     clocks = role_clocks(profile)
-    annual = _step(profile.agreement_review.text)
     items: list[DueItem] = []
     supervision_memo: dict[Any, tuple[State, dt.date, str]] = {}
     review_memo: dict[Any, tuple[State, dt.date, str] | None] = {}
@@ -643,14 +416,14 @@ def due_summary(db: Session, profile: Profile, today: dt.date, scope: Scope = Sc
         clock = clocks[row.role]
         agreement = signed.get(row.id)
         for item in (_supervision_item(clock, row, agreement, today, wanted, supervision_memo),
-                     _agreement_item(clock, annual, row, agreement, pending.get(row.id), today, wanted, review_memo)):
+                     _agreement_item(clock, profile, row, agreement, pending.get(row.id), today, wanted, review_memo)):
             if item is not None:
                 items.append(item)
         if clock.reviews:
             items.extend(_review_items(clock, row, today, wanted))
     items.extend(_record_items(db, rows, today, scope, wanted))
     items.extend(_rebook_items(db, profile, rows, today, scope, wanted))
-    by_state: dict[State, list[DueItem]] = {state: [] for state in _STATE_ORDER}  # most urgent state first
+    by_state: dict[State, list[DueItem]] = {state: [] for state in STATES}  # most urgent state first
     for item in items:
         by_state[item.state].append(item)
     ordered = [item for group in by_state.values() for item in sorted(group, key=_URGENCY)]
@@ -673,13 +446,44 @@ def due_list(db: Session, profile: Profile, today: dt.date, *, team_id: int | No
     return due_summary(db, profile, today, scope, wanted=wanted).items
 
 
-def overseen_by(db: Session, person_id: int, today: dt.date) -> frozenset[int]:
-    """The people whose supervision a person may monitor: those they supervise now, and everyone
-    below them in the management chain (K: "relevant line managers"; W: line management for
-    monitoring). One recursive query."""
-    below = select(Person.id).where(Person.line_manager_id == person_id).cte("below", recursive=True)
-    below = below.union(select(Person.id).join(below, Person.line_manager_id == below.c.id))
-    supervised = select(SupervisionRelationship.supervisee_id).where(
-        SupervisionRelationship.supervisor_id == person_id, SupervisionRelationship.starts_on <= today,
-        or_(SupervisionRelationship.ends_on.is_(None), SupervisionRelationship.ends_on >= today))
-    return frozenset(db.scalars(select(below.c.id).union(supervised)))
+
+
+# --- use cases -------------------------------------------------------------------------------
+
+class DueList(NamedTuple):
+    """What is due on `as_at`, most urgent first."""
+
+    as_at: dt.date
+    items: list[DueItem]
+
+
+def due_for(uow: Work, caller: Caller, *, team_id: int | None = None, supervisor_id: int | None = None,
+            state: str | None = None) -> DueList:
+    """What is due today for the supervisees the caller may see, and for the caller themselves
+    (`access.visible`), narrowed to a team, a supervisor or one state."""
+    if state and state not in STATES:
+        raise InvalidInput("state must be upcoming, due or overdue", "state")
+    today = clock.today()
+    db = uow.session
+    items = due_list(db, uow.deployment.profile, today, team_id=team_id, supervisor_id=supervisor_id,
+                     supervisee_ids=access.visible(db, caller, self_included=True),
+                     states=(state,) if state else None)
+    return DueList(today, items)
+
+
+class Supervisees(NamedTuple):
+    """A supervisor's own people today, and everything due for them."""
+
+    people: list[SuperviseeRow]
+    due: list[DueItem]
+    profile: Profile
+
+
+def my_supervisees(uow: Work, caller: Caller) -> Supervisees:
+    """The people the caller supervises today with what is due for each: next supervision, drafts,
+    records awaiting sign-off, agreements (the supervisor's dashboard)."""
+    me = caller.person.id
+    today = clock.today()
+    db, profile = uow.session, uow.deployment.profile
+    return Supervisees(current_supervisees(db, today, Scope(supervisor_id=me)),
+                       due_list(db, profile, today, supervisor_id=me), profile)

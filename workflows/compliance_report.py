@@ -1,0 +1,155 @@
+"""The compliance report as its readers get it: the figures they may see, as a table, a CSV file
+and an SVG chart.
+
+The figures are `workflows.compliance`'s; who may read which is `workflows.access.report_scope`
+(supervisors and line managers their own people, hr, auditors and senior managers everyone). The
+API, the report page and `docgen report` at the terminal all take the report from here, so the
+three show one set of figures in the same three forms.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from storage.errors import InvalidInput
+from storage.models import Team
+from workflows import access, people
+from workflows.access import Caller
+from workflows.compliance import Measure, Report, team_report
+from workflows.deployment import Work
+
+TEAMS_OFFERED = 200  # as the admin pages: a bigger organisation needs a search instead of a list
+
+
+def _percent(measure: Measure) -> str:
+    return "no data" if measure.percent is None else f"{measure.percent:g}%"
+
+
+def report_table(report: Report) -> list[dict[str, str]]:
+    """Rows of the data table shown beside the chart: the same figures as text."""
+    return [{"measure": m.label, "count": str(m.count), "total": str(m.total), "percent": _percent(m)}
+            for m in report.measures]
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def report_csv(report: Report) -> str:
+    """One table: the measures, then the overdue items, then the agreements out of date."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["section", "item", "supervisee", "supervisor", "due_on", "count", "total", "percent"])
+    writer.writerow(["scope", report.scope, "", "", "", "", "", ""])
+    writer.writerow(["period", f"{report.start.isoformat()} to {report.end.isoformat()}", "", "",
+                     report.as_at.isoformat(), "", "", ""])
+    for m in report.measures:
+        writer.writerow(["measure", m.label, "", "", "", m.count, m.total, "" if m.percent is None else m.percent])
+    for section, items in (("overdue", report.overdue), ("agreement", report.agreements_out_of_date)):
+        for i in items:
+            writer.writerow([_cell(x) for x in (section, i.label, i.supervisee_name, i.supervisor_name,
+                                                 i.due_on.isoformat(), "", "", "")])
+    return out.getvalue()
+
+
+def report_svg(report: Report) -> str:
+    """A horizontal bar chart of the measures, readable without colour or the picture itself.
+
+    Each bar carries its figures as text ("8 of 10, 80%"); the full track is outlined so the
+    unfilled part is visible; the <title> and <desc> give screen readers the same facts.
+    """
+    width, left, bar_width, row = 640, 16, 480, 64
+    height = 56 + row * len(report.measures)
+    title = f"Supervision compliance, {report.scope}, {report.start:%-d %B %Y} to {report.end:%-d %B %Y}"
+    desc = "; ".join(f"{m.label}: {m.count} of {m.total} ({_percent(m)})" for m in report.measures) + "."
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        'role="img" aria-labelledby="compliance-title compliance-desc" font-family="Arial, sans-serif">',
+        f'<title id="compliance-title">{escape(title)}</title>',
+        f'<desc id="compliance-desc">{escape(desc)}</desc>',
+        f'<text x="{left}" y="28" font-size="18" font-weight="bold" fill="#0b0c0c">{escape(title)}</text>',
+    ]
+    for n, m in enumerate(report.measures):
+        y = 56 + n * row
+        filled = 0 if m.percent is None else round(bar_width * m.percent / 100)
+        parts += [
+            f'<text x="{left}" y="{y + 14}" font-size="16" fill="#0b0c0c">{escape(m.label)}</text>',
+            f'<rect x="{left}" y="{y + 22}" width="{bar_width}" height="24" fill="#ffffff" stroke="#0b0c0c" '
+            'stroke-width="1"/>',
+            f'<rect x="{left}" y="{y + 22}" width="{filled}" height="24" fill="#1d70b8"/>',
+            f'<text x="{left + bar_width + 8}" y="{y + 40}" font-size="16" fill="#0b0c0c">'
+            f'{escape(f"{m.count} of {m.total}, {_percent(m)}")}</text>',
+        ]
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+
+@dataclass(frozen=True)
+class ShownReport:
+    """A report and its renderings, each made when it is asked for."""
+
+    report: Report
+
+    @property
+    def table(self) -> list[dict[str, str]]:
+        return report_table(self.report)
+
+    @property
+    def csv(self) -> str:
+        return report_csv(self.report)
+
+    @property
+    def svg(self) -> str:
+        return report_svg(self.report)
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What a reader may report on: everyone they may see (`everyone` names it), a team or a service."""
+
+    everyone: str
+    teams: list[Team]
+    services: list[str]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The compliance report for one reader: `visible` is whom they may see (None: everyone)."""
+
+    uow: Work
+    visible: frozenset[int] | None
+
+    def choices(self) -> Choices:
+        """The teams and services to choose from (the first TEAMS_OFFERED teams)."""
+        teams, _ = people.list_teams(self.uow.session, per_page=TEAMS_OFFERED)
+        everyone = "Whole organisation" if self.visible is None else "Everyone you oversee"
+        return Choices(everyone, teams, sorted({t.service for t in teams if t.service}))
+
+    def report(self, *, start: dt.date, end: dt.date, team_id: int | None = None,
+               service: str | None = None) -> ShownReport:
+        """The report for a team, a service or everyone the reader may see, over a period."""
+        if team_id is not None and service is not None:
+            raise InvalidInput("give team_id or service, not both", "service")
+        return ShownReport(team_report(self.uow.session, self.uow.deployment.profile, start=start, end=end,
+                                       team_id=team_id, service=service, supervisee_ids=self.visible))
+
+
+def reader(uow: Work, caller: Caller) -> Reader:
+    """The compliance report as the caller may read it; Forbidden for someone who oversees nobody,
+    before anything, even a team's name, is shown."""
+    return Reader(uow, access.report_scope(uow.session, caller))
+
+
+def organisation_report(uow: Work, *, start: dt.date, end: dt.date, team: str | None = None,
+                        service: str | None = None) -> ShownReport:
+    """The report at the terminal (`docgen report`): whoever runs the deployment's commands reads
+    the whole organisation, or one team (by its name) or service of it."""
+    team_id = people.team_by_name(uow.session, team).id if team else None
+    return ShownReport(team_report(uow.session, uow.deployment.profile, start=start, end=end, team_id=team_id,
+                                   service=service))

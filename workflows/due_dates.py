@@ -1,0 +1,228 @@
+"""When things fall due for a supervisee: the next supervision, the record of a session, the
+rebooking of a cancelled session, and the review of their agreement.
+
+The profile holds each role's frequency as phases counted from the start of employment (K: ASYE
+weekly for six weeks, fortnightly to six months, then monthly). The agreed frequency in the
+supervisee's signed agreement overrides the profile only when it is more frequent: the profile is
+the policy's minimum, the agreement may promise more but never less.
+
+Every period is added in docgen's one period arithmetic (`workflows.periods`, which
+`Period.after` uses too); working days come from `workflows.working_days`. The organisation-wide
+list of what is due, and its queries, are `workflows.due_list`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from typing import NamedTuple, Protocol
+
+from dateutil.relativedelta import relativedelta
+
+from workflows.periods import Step, cheapest
+from workflows.profiles import Period, Phase, Profile, Role
+from workflows.working_days import add_working_days
+
+REMINDER_DAYS = 30  # docgen's choice: agreement and formal reviews show this many days ahead
+
+State = str  # "upcoming" | "due" | "overdue"
+STATES = ("overdue", "due", "upcoming")  # most urgent first
+
+
+class Supervisee(Protocol):
+    role: str
+    employment_start: dt.date
+
+
+class DueStatus(NamedTuple):
+    """The next supervision: due on `due_on`, overdue from the day after `late_after`.
+
+    `late_after` equals `due_on` unless the phase has an `overdue_after` (W: due monthly,
+    overdue only after six weeks). `basis` says whether the profile or the agreement set it.
+    """
+
+    due_on: dt.date
+    late_after: dt.date
+    state: State
+    basis: str
+    last_session: dt.date | None
+
+
+def due_state(today: dt.date, due: dt.date, late: dt.date) -> State:
+    """Upcoming before `due`, due from it, overdue after `late`."""
+    if today > late:
+        return "overdue"
+    return "due" if today >= due else "upcoming"
+
+
+# --- supervision frequency -------------------------------------------------------------------
+
+def phase_on(role: Role, start: dt.date, day: dt.date) -> Phase:
+    """The frequency phase in force on `day`; a phase's `until` day already belongs to the next."""
+    for phase in role.frequency:
+        if phase.until is None or day < phase.until.after(start):
+            return phase
+    return role.frequency[-1]
+
+
+def _deadlines(every: Step, overdue_after: Step | None, last: dt.date) -> tuple[dt.date, dt.date]:
+    due = last + every
+    late = last + overdue_after if overdue_after is not None else due
+    return due, max(due, late)
+
+
+class RoleClock:
+    """One role's frequency, ready to answer many times: periods turned into steps once, answers
+    remembered.
+
+    The due list and the report ask for thousands of deadlines in one call, nearly all for roles
+    with a single phase and from dates already asked about (sessions bunch on working days), so
+    each answer is kept. A clock lives for one call (`role_clocks`), which bounds what it keeps.
+    """
+
+    def __init__(self, role: Role) -> None:
+        self.phases = tuple((p.every.step, p.overdue_after.step if p.overdue_after else None)
+                            for p in role.frequency)
+        self.untils = tuple(p.until.step for p in role.frequency if p.until is not None)
+        self.reviews = tuple((period.text, period.step) for period in role.reviews)
+        self._memo: dict[tuple[dt.date, dt.date] | dt.date, tuple[dt.date, dt.date]] = {}
+
+    def deadlines(self, start: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+        """`profile_due` for this role; with one phase the employment start plays no part."""
+        key = (start, last) if self.untils else last
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._work_out(start, last)
+        return found
+
+    def _work_out(self, start: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+        if not self.untils:
+            return _deadlines(*self.phases[0], last)
+        boundaries = [start + until for until in self.untils]  # where phase i ends and i + 1 begins
+        in_force = next((i for i, boundary in enumerate(boundaries) if last < boundary), len(boundaries))
+        due, late = _deadlines(*self.phases[in_force], last)
+        for i, boundary in enumerate(boundaries):
+            if last < boundary < due:
+                new_due, new_late = _deadlines(*self.phases[i + 1], boundary)
+                if new_due < due:
+                    due, late = new_due, new_late
+        return due, late
+
+
+def role_clocks(profile: Profile) -> dict[str, RoleClock]:
+    """A fresh clock for each of the profile's roles, for one call that works out many deadlines."""
+    return {key: RoleClock(role) for key, role in profile.roles.items()}
+
+
+def profile_due(role: Role, start: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """(due, late_after) by the profile alone, from a session (or starting point) on `last`.
+
+    The phase in force on `last` sets the interval. When a later phase begins before that
+    interval ends and would bring the date forward, it does (docgen's choice): a move to more
+    frequent supervision takes effect from its first day, a move to less frequent waits for the
+    next session.
+    """
+    return RoleClock(role).deadlines(start, last)
+
+
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+            "nine": 9, "ten": 10, "twelve": 12}
+_UNITS = {"day": relativedelta(days=1), "week": relativedelta(weeks=1), "fortnight": relativedelta(weeks=2),
+          "month": relativedelta(months=1)}
+_N = r"(?P<n>\d{1,2}|" + "|".join(_NUMBERS) + ")"
+_FREQUENCY_FORMS = [
+    re.compile(r"(?P<unit>week|fortnight|month)ly"),
+    re.compile(r"(?:once\s+)?(?:every|a|per|each)\s+(?P<unit>week|fortnight|month)"),
+    re.compile(rf"(?:once\s+)?(?:every\s+)?{_N}\s+(?P<unit>day|week|fortnight|month)s?"),
+    re.compile(rf"{_N}[\s-]?(?P<unit>week|month)ly"),
+]
+_HEDGES = re.compile(r"^(?:at\s+least|a\s+minimum\s+of|minimum(?:\s+of)?|no\s+less\s+than)\s+|[\s.;:,!]+$")
+
+
+def parse_frequency(text: str | None) -> relativedelta | None:
+    """The interval an agreement's free-text frequency names, or None when it is not a plain one.
+
+    Understood: "weekly", "fortnightly", "monthly", "every 2 weeks", "once a month", "4-weekly",
+    "every three weeks", "at least monthly". Anything else (several phases, "as needed", ranges
+    such as "4-6 weeks") is ignored and the profile alone applies.
+    """
+    cleaned = re.sub(r"\s+", " ", (text or "").strip().lower())
+    cleaned = _HEDGES.sub("", cleaned)
+    for form in _FREQUENCY_FORMS:
+        m = form.fullmatch(cleaned)
+        if m:
+            raw = m.groupdict().get("n") or "1"
+            n = int(raw) if raw.isdigit() else _NUMBERS[raw]
+            return _UNITS[m.group("unit")] * n if n > 0 else None
+    return None
+
+
+@lru_cache(maxsize=1024)
+def agreed_step(text: str) -> Step | None:
+    """An agreement's frequency as a step to add to a day (None: not a plain one; see parse_frequency)."""
+    delta = parse_frequency(text)
+    return cheapest(delta) if delta is not None else None
+
+
+def _interval(value: Period | relativedelta | str | None) -> Step | None:
+    if isinstance(value, Period):
+        return value.step
+    if isinstance(value, str):
+        return agreed_step(value)
+    return cheapest(value) if value is not None else None
+
+
+def next_due(profile: Profile, person: Supervisee, last_session: dt.date | None,
+             agreement_frequency: Period | relativedelta | str | None, today: dt.date, *,
+             supervised_since: dt.date | None = None) -> DueStatus:
+    """When the person's next supervision is due, and whether it is due or overdue today.
+
+    Counted from the last held session; with none yet, from the later of employment start and
+    `supervised_since` (the first supervision relationship), so the first session falls due one
+    interval in. An agreed frequency wins only when it gives an earlier date; it then sets both
+    the due date and the overdue date (the agreement names no period of grace).
+    """
+    start = person.employment_start
+    since = last_session or max(start, supervised_since or start)
+    due, late, basis = next_deadlines(RoleClock(profile.role(person.role)), start, since,
+                                      _interval(agreement_frequency))
+    return DueStatus(due, late, due_state(today, due, late), basis, last_session)
+
+
+def next_deadlines(clock: RoleClock, start: dt.date, since: dt.date,
+                   agreed: Step | None) -> tuple[dt.date, dt.date, str]:
+    """(due, late_after, basis) counted from `since`; see `next_due`."""
+    due, late = clock.deadlines(start, since)
+    if agreed is not None:
+        by_agreement = since + agreed
+        if by_agreement < due:
+            return by_agreement, by_agreement, "agreement"
+    return due, late, "profile"
+
+
+# --- records, rebooking, agreements ----------------------------------------------------------
+
+def record_due_date(profile: Profile, session_date: dt.date) -> dt.date:
+    """When a session's record must be complete and signed: the profile's `record_days` after the
+    session (K: "within 5 working days"), counted in working or calendar days as it says."""
+    if profile.record_day_kind == "calendar":
+        return session_date + dt.timedelta(days=profile.record_days)
+    return add_working_days(session_date, profile.record_days)
+
+
+def rebook_deadline(profile: Profile, cancelled_on: dt.date) -> dt.date:
+    """The last day to rebook a cancelled session (H: "within the next five working days")."""
+    return add_working_days(cancelled_on, profile.cancelled_rebook_working_days)
+
+
+def agreement_review_date(profile: Profile, started_on: dt.date) -> dt.date:
+    """The review date a new agreement is written with: the profile's review period after it
+    starts (K App A: reviewed annually)."""
+    return profile.agreement_review.after(started_on)
+
+
+def agreement_review_on(profile: Profile, started_on: dt.date, review_date: dt.date | None) -> dt.date:
+    """When a signed agreement is due for review: the earlier of the date written on it (the
+    people may have agreed an earlier one) and the profile's review period after it started."""
+    on = agreement_review_date(profile, started_on)
+    return min(review_date, on) if review_date else on
