@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from storage.models import Action, ActionEntry, Record
 from storage.errors import InvalidInput, NotFound
+from storage.models import Action, ActionEntry, Record
+from workflows import access, people
+from workflows.access import Caller
+from workflows.deployment import Work
 
 # No 0/O, 1/I/L: ids are read aloud and retyped from paper.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -149,3 +152,11 @@ def history(db: Session, action_id: str) -> tuple[Action, list[HistoryEntry]]:
     rows = db.execute(select(ActionEntry, Record.session_date).join(Record, Record.id == ActionEntry.record_id)
                       .where(ActionEntry.action_id == action_id).order_by(Record.session_date, Record.id)).all()
     return action, [HistoryEntry(e.record_id, d, e.progress, e.completed) for e, d in rows]
+
+
+def read_history(uow: Work, caller: Caller, action_id: str) -> tuple[Action, list[HistoryEntry]]:
+    """An action's history for anyone with a basis to read its supervisee's records (audited)."""
+    action, rows = history(uow.session, action_id)
+    supervisee = people.get_person(uow.session, action.supervisee_id)
+    access.read(uow, caller, supervisee, "action", action.id, "action.read")
+    return action, rows

@@ -7,6 +7,7 @@ wording and the supervisee's frequency.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -15,7 +16,10 @@ from sqlalchemy.orm import Session
 from storage.models import Agreement, Organisation, Person, SupervisionRelationship
 from storage import clock
 from workflows import people
-from storage.errors import Conflict, InvalidInput, NotFound
+from storage.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from workflows import access
+from workflows.access import Caller
+from workflows.deployment import Work
 from workflows.due_dates import REMINDER_DAYS, agreement_review_date
 from workflows.profiles import Profile
 from workflows.records import form_date
@@ -140,3 +144,130 @@ def agreement_json(agreement: Agreement, today: dt.date | None = None) -> dict[s
             "supervisor_id": agreement.supervisor_id, "started_on": agreement.started_on.isoformat(),
             "review_date": agreement.review_date.isoformat(), "review_flag": review_flag(agreement, today),
             "superseded_by_id": agreement.superseded_by_id, "fields": agreement.fields}
+
+
+def start_agreement(uow: Work, caller: Caller, supervisee_id: int, started_on: dt.date,
+                    supervisor_id: int | None = None, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Start a supervisee's agreement draft: their current supervisor only, audited as
+    `agreement.create`; the supervisor is the caller unless another is named."""
+    db = uow.session
+    supervisee = people.get_person_field(db, supervisee_id, "supervisee_id")
+    access.write(uow, caller, supervisee, "person", supervisee.id, "agreement.create")
+    supervisor = people.get_person_field(db, supervisor_id, "supervisor_id") if supervisor_id else caller.person
+    agreement = create_agreement(db, uow.deployment.profile, supervisee, supervisor, started_on, fields or {})
+    uow.commit()
+    return agreement_json(agreement)
+
+
+def read(uow: Work, caller: Caller, agreement_id: int) -> dict[str, Any]:
+    """An agreement with its review flag, to anyone with a basis to read it (an audited read)."""
+    agreement = get_agreement(uow.session, agreement_id)
+    access.read(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.read")
+    return agreement_json(agreement)
+
+
+def _change(uow: Work, caller: Caller, agreement: Agreement, patch: dict[str, Any]) -> None:
+    """Apply an edit behind the current supervisor's audited write check, and commit it."""
+    access.write(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.update")
+    update_agreement(uow.session, agreement, patch)
+    uow.commit()
+
+
+def update(uow: Work, caller: Caller, agreement_id: int, patch: dict[str, Any]) -> dict[str, Any]:
+    """Edit a draft agreement through the API; answers with the agreement as it now stands."""
+    agreement = get_agreement(uow.session, agreement_id)
+    _change(uow, caller, agreement, patch)
+    return agreement_json(agreement)
+
+
+def _signed_review(agreement: Agreement) -> str | None:
+    """"review due" or "review overdue", which only a signed agreement can be."""
+    return review_flag(agreement) if agreement.status == "signed" else None
+
+
+@dataclass(frozen=True)
+class AgreementPage:
+    """An agreement's page: its fields as on the Word form, whether the caller may edit it, and
+    its review flag."""
+
+    agreement: Agreement
+    number: str
+    doc: dict[str, Any]
+    may_edit: bool
+    flag: str | None
+
+    @property
+    def editable(self) -> bool:
+        return self.agreement.status in EDITABLE
+
+
+def _may_edit(uow: Work, caller: Caller, agreement: Agreement) -> bool:
+    if caller.account is None:
+        return False
+    try:
+        access.edit_access(uow.session, caller.account, agreement.supervisee)
+    except Forbidden:
+        return False
+    return True
+
+
+def _page(uow: Work, caller: Caller, agreement: Agreement) -> AgreementPage:
+    db, deployment = uow.session, uow.deployment
+    return AgreementPage(agreement, agreement_number(agreement),
+                         agreement_context(deployment.profile, deployment.organisation(db), agreement),
+                         _may_edit(uow, caller, agreement), _signed_review(agreement))
+
+
+def agreement_page(uow: Work, caller: Caller, agreement_id: int) -> AgreementPage:
+    """The agreement for anyone with a basis to read it (an audited read); its supervisor also
+    edits and sends it from there."""
+    agreement = get_agreement(uow.session, agreement_id)
+    access.read(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.read")
+    return _page(uow, caller, agreement)
+
+
+@dataclass(frozen=True)
+class PageEdit:
+    """The outcome of the agreement page's form: the page as it now stands, and whether the change
+    was saved or why it was refused (None when the form itself was refused)."""
+
+    page: AgreementPage
+    saved: bool
+    problem: InvalidInput | Conflict | None = None
+
+
+def edit_from_page(uow: Work, caller: Caller, agreement_id: int, patch: dict[str, Any] | None) -> PageEdit:
+    """A change made with the agreement page's form: the same edit as the API's `update`. A form
+    refused by the page (`patch` None) is shown again to the supervisor; a refused change is
+    rolled back and returned as the `problem` to show on the form."""
+    agreement = get_agreement(uow.session, agreement_id)
+    if patch is None:
+        if caller.account is None:
+            raise Unauthenticated("sign in first")
+        access.edit_access(uow.session, caller.account, agreement.supervisee)
+        return PageEdit(_page(uow, caller, agreement), saved=False)
+    try:
+        _change(uow, caller, agreement, patch)
+    except (InvalidInput, Conflict) as problem:
+        uow.rollback()
+        return PageEdit(_page(uow, caller, agreement), saved=False, problem=problem)
+    return PageEdit(_page(uow, caller, agreement), saved=True)
+
+
+@dataclass(frozen=True)
+class AgreementLink:
+    """How a supervisor's pages point at a supervisee's agreement: "Agreement: draft"."""
+
+    agreement_id: int
+    text: str
+
+
+def current_link(uow: Work, supervisee_id: int) -> AgreementLink | None:
+    """The supervisee's newest agreement not superseded, described by its review or its state
+    (shown on pages that have already checked the caller may see this supervisee)."""
+    agreement = uow.session.scalar(select(Agreement).where(Agreement.supervisee_id == supervisee_id,
+                                                           Agreement.superseded_by_id.is_(None))
+                                   .order_by(Agreement.id.desc()).limit(1))
+    if agreement is None:
+        return None
+    return AgreementLink(agreement.id, f"Agreement: {_signed_review(agreement) or agreement.status.replace('_', ' ')}")

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import clock
-from storage.errors import Conflict, InvalidInput, NotFound
-from storage.models import Action, Organisation, Person, Record
+from storage.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from storage.models import Action, ActionEntry, Organisation, Person, Record
 from workflows import access, people
 from workflows import actions as actions_mod
 from workflows.access import Caller
@@ -28,6 +30,8 @@ EDITABLE = ("draft", "changes_requested")
 # Free-text fields beside the sections; the last three belong to Stockport's form (S App A).
 TEXT_FIELDS = ("decisions", "agenda", "pdr_date", "pdr_review_date", "next_supervision_time")
 _AREA_KEY = re.compile(r"[^a-z0-9]+")
+Patch = dict[str, Any]
+F = TypeVar("F")  # a page's form, handed back to the page untouched
 
 
 def record_number(record: Record) -> str:
@@ -80,19 +84,6 @@ def create_record(db: Session, profile: Profile, supervisee: Person, session_dat
     db.add(record)
     db.flush()
     actions_mod.carry_forward(db, record)
-    return record
-
-
-def start_record(uow: Work, caller: Caller, supervisee_id: int, session_date: dt.date,
-                 supervisor_id: int | None = None) -> Record:
-    """Start a supervisee's record for a session (the API's POST and the supervisor's "new record"
-    page): only their current supervisor may, and the start is audited as `record.create`."""
-    db = uow.session
-    supervisee = people.get_person_field(db, supervisee_id, "supervisee_id")
-    access.write(uow, caller, supervisee, "person", supervisee.id, "record.create")
-    supervisor = people.get_person_field(db, supervisor_id, "supervisor_id") if supervisor_id else None
-    record = create_record(db, uow.deployment.profile, supervisee, session_date, supervisor)
-    uow.commit()
     return record
 
 
@@ -235,3 +226,138 @@ def record_json(db: Session, record: Record) -> dict[str, Any]:
                      "completed": e.completed, "carried_forward": e.action.raised_in_record_id != record.id}
                     for e in rows],
     }
+
+
+def start_record(uow: Work, caller: Caller, supervisee_id: int, session_date: dt.date,
+                 supervisor_id: int | None = None) -> Record:
+    """Start a supervisee's record for a session (the API's POST and the supervisor's "new record"
+    page): only their current supervisor may, and the start is audited as `record.create`."""
+    db = uow.session
+    supervisee = people.get_person_field(db, supervisee_id, "supervisee_id")
+    access.write(uow, caller, supervisee, "person", supervisee.id, "record.create")
+    supervisor = people.get_person_field(db, supervisor_id, "supervisor_id") if supervisor_id else None
+    record = create_record(db, uow.deployment.profile, supervisee, session_date, supervisor)
+    uow.commit()
+    return record
+
+
+def create(uow: Work, caller: Caller, supervisee_id: int, session_date: dt.date,
+           supervisor_id: int | None = None) -> dict[str, Any]:
+    """`start_record`, answered with the record as the API shows it."""
+    return record_json(uow.session, start_record(uow, caller, supervisee_id, session_date, supervisor_id))
+
+
+def read(uow: Work, caller: Caller, record_id: int) -> dict[str, Any]:
+    """A record as the API shows it, to anyone with a basis to read it (an audited read)."""
+    record = get_record(uow.session, record_id)
+    access.read(uow, caller, record.supervisee, "record", record.id, "record.read")
+    return record_json(uow.session, record)
+
+
+def _change(uow: Work, caller: Caller, record: Record, patch: Patch) -> None:
+    """Apply an edit behind the current supervisor's audited write check, and commit it."""
+    access.write(uow, caller, record.supervisee, "record", record.id, "record.update")
+    update_record(uow.session, record, patch)
+    uow.commit()
+
+
+def update(uow: Work, caller: Caller, record_id: int, patch: Patch) -> dict[str, Any]:
+    """Edit a draft record through the API; answers with the record as it now stands."""
+    record = get_record(uow.session, record_id)
+    _change(uow, caller, record, patch)
+    return record_json(uow.session, record)
+
+
+@dataclass(frozen=True)
+class RecordPage:
+    """A record as its readers see it on a page: the record and the fields of its Word form."""
+
+    record: Record
+    doc: dict[str, Any]
+
+
+def record_page(uow: Work, caller: Caller, record_id: int) -> RecordPage:
+    """The record for anyone with a basis to read it (an audited read), filled in as on its form."""
+    db = uow.session
+    record = get_record(db, record_id)
+    access.read(uow, caller, record.supervisee, "record", record.id, "record.read")
+    deployment = uow.deployment
+    return RecordPage(record, record_context(db, deployment.profile, deployment.organisation(db), record))
+
+
+@dataclass(frozen=True)
+class EditPage:
+    """What the record's edit page shows beside its forms: the record, its number and its actions."""
+
+    record: Record
+    number: str
+    entries: list[ActionEntry]
+
+    @property
+    def editable(self) -> bool:
+        return self.record.status in EDITABLE
+
+    @property
+    def section_titles(self) -> dict[str, str]:
+        """Where an action was raised, in words."""
+        return {"welfare": "Welfare", "summary": "Summary",
+                **{a["key"]: a["title"] for a in self.record.sections.get("areas", [])}}
+
+
+def _for_edit(uow: Work, caller: Caller, record_id: int) -> Record:
+    """The record, if the caller may change it: Forbidden for other readers, NotFound for strangers."""
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    record = get_record(uow.session, record_id)
+    access.edit_access(uow.session, caller.account, record.supervisee)
+    return record
+
+
+def _edit_page(db: Session, record: Record) -> EditPage:
+    return EditPage(record, record_number(record), actions_mod.entries(db, record))
+
+
+def edit_page(uow: Work, caller: Caller, record_id: int) -> EditPage:
+    """The edit page, for the supervisee's current supervisor only; opening it is an audited read."""
+    record = _for_edit(uow, caller, record_id)
+    access.read(uow, caller, record.supervisee, "record", record.id, "record.read")
+    return _edit_page(uow.session, record)
+
+
+def edit_view(uow: Work, caller: Caller, record_id: int) -> EditPage:
+    """The edit page as it stands, for the current supervisor, without an audit entry: the page
+    shown again around a refused form or upload (opening it was audited already)."""
+    return _edit_page(uow.session, _for_edit(uow, caller, record_id))
+
+
+@dataclass(frozen=True)
+class PageEdit(Generic[F]):
+    """The outcome of a form on the edit page: the page as it now stands, the form, and whether
+    the change was saved or why it was refused (None when the form itself was refused)."""
+
+    page: EditPage
+    form: F
+    saved: bool
+    problem: InvalidInput | Conflict | None = None
+
+
+def edit_from_page(uow: Work, caller: Caller, record_id: int,
+                   read_form: Callable[[Record], tuple[F, Patch | None]]) -> PageEdit[F]:
+    """A change made with one of the edit page's forms (save, add or remove an area, add an
+    action, progress on an action): the same edit as the API's `update`.
+
+    The page's forms depend on the record (its areas), so `read_form` reads the submitted form
+    against the record as it stands, once the caller may change it, and gives the form and its
+    patch (None when the form itself is refused). A refused change is rolled back and returned
+    as the `problem` to show on the form.
+    """
+    record = _for_edit(uow, caller, record_id)
+    form, patch = read_form(record)
+    if patch is None:
+        return PageEdit(_edit_page(uow.session, record), form, saved=False)
+    try:
+        _change(uow, caller, record, patch)
+    except (InvalidInput, Conflict) as problem:
+        uow.rollback()
+        return PageEdit(_edit_page(uow.session, record), form, saved=False, problem=problem)
+    return PageEdit(_edit_page(uow.session, record), form, saved=True)

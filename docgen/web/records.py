@@ -18,7 +18,7 @@ from docgen.web import forms
 from docgen.web.navigation import page, signed_in
 from workflows import access, actions, records
 from storage.errors import Conflict, InvalidInput
-from workflows.record_upload import apply_upload
+from workflows.word_files import apply_upload
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 
