@@ -1,0 +1,88 @@
+"""Records as use cases: who may start and change one, what is audited, and that a refused change
+leaves nothing behind."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from storage.errors import Forbidden, InvalidInput, NotFound
+from storage.models import Account, AuditEvent, Record
+from workflows import records, word_files
+from workflows.access import Caller
+from workflows.deployment import Deployment, Work
+
+SESSION = dt.date(2025, 3, 3)
+
+
+def _caller(uow: Work, person_id: int) -> Caller:
+    account = uow.session.scalars(select(Account).where(Account.person_id == person_id)).one()
+    return Caller(account=account, ip="192.0.2.7")
+
+
+def _audit(deployment: Deployment) -> list[tuple[str, int | None]]:
+    with deployment.sessions() as db:
+        return [(e.action, e.actor_id) for e in db.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+
+
+def test_the_supervisor_starts_a_record_and_the_start_is_audited(deployment: Deployment, uow: Work,
+                                                                 team: dict[str, int]) -> None:
+    record = records.start_record(uow, _caller(uow, team["manager"]), team["worker"], SESSION)
+    assert (record.supervisor_id, record.status) == (team["manager"], "draft")
+    assert _audit(deployment) == [("record.create", team["manager"])]
+
+
+def test_a_record_for_nobody_names_the_supervisee_field(uow: Work, team: dict[str, int]) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        records.start_record(uow, _caller(uow, team["manager"]), 9999, SESSION)
+    assert refused.value.field == "supervisee_id"
+
+
+@pytest.mark.parametrize("who, error", [("worker", Forbidden), ("stranger", NotFound)])
+def test_only_the_current_supervisor_starts_a_record(deployment: Deployment, uow: Work, team: dict[str, int],
+                                                     who: str, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        records.start_record(uow, _caller(uow, team[who]), team["worker"], SESSION)
+    uow.rollback()
+    assert _audit(deployment) == []
+
+
+def test_a_change_refused_on_the_page_is_rolled_back_and_shown(deployment: Deployment, uow: Work,
+                                                               team: dict[str, int]) -> None:
+    manager = _caller(uow, team["manager"])
+    record_id = records.start_record(uow, manager, team["worker"], SESSION).id
+    edit = records.edit_from_page(uow, manager, record_id, lambda record: (
+        "form", {"welfare": {"discussion": "Typed before the mistake"}, "next_supervision": SESSION}))
+    assert not edit.saved and edit.form == "form"
+    assert isinstance(edit.problem, InvalidInput) and edit.problem.field == "next_supervision"
+    with deployment.sessions() as db:
+        assert db.get(Record, record_id).sections["welfare"]["discussion"] == ""
+    assert _audit(deployment) == [("record.create", team["manager"])]  # no record.update kept
+
+
+def test_a_form_refused_by_the_page_changes_nothing(deployment: Deployment, uow: Work, team: dict[str, int]) -> None:
+    manager = _caller(uow, team["manager"])
+    record_id = records.start_record(uow, manager, team["worker"], SESSION).id
+    edit = records.edit_from_page(uow, manager, record_id, lambda record: ("form", None))
+    assert (edit.saved, edit.problem, edit.page.number) == (False, None, f"R-{record_id:06d}")
+    assert _audit(deployment) == [("record.create", team["manager"])]
+
+
+def test_a_page_edit_is_the_api_edit_audited_as_record_update(deployment: Deployment, uow: Work,
+                                                              team: dict[str, int]) -> None:
+    manager = _caller(uow, team["manager"])
+    record_id = records.start_record(uow, manager, team["worker"], SESSION).id
+    edit = records.edit_from_page(uow, manager, record_id,
+                                  lambda record: (None, {"actions": [{"section": "welfare", "text": "Book leave"}]}))
+    assert edit.saved and [e.action.text for e in edit.page.entries] == ["Book leave"]
+    assert _audit(deployment)[-1] == ("record.update", team["manager"])
+
+
+def test_an_upload_is_read_only_once_the_caller_may_change_the_record(uow: Work, team: dict[str, int]) -> None:
+    record_id = records.start_record(uow, _caller(uow, team["manager"]), team["worker"], SESSION).id
+    opened: list[Any] = []
+    with pytest.raises(NotFound):
+        word_files.upload_record(uow, _caller(uow, team["stranger"]), record_id, lambda: opened.append(1) or b"")
+    assert opened == []
