@@ -9,17 +9,25 @@ import datetime as dt
 import functools
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage import audit, clock
+from storage.errors import Conflict, DomainError, InvalidInput
 from storage.models import Account, ApiToken, Person
-from storage import clock
-from storage.errors import Conflict, InvalidInput
+from workflows import access, areas, people
+from workflows.access import GRANTED_ROLES, Caller
+from workflows.deployment import Work
 
-GRANTED_ROLES = ("hr", "auditor", "admin", "senior_manager")
+# What each granted role lets a person do, in the words an administrator chooses them by.
+ROLE_DESCRIPTIONS = {"hr": "HR: leavers, transfers and records forwarded to HR",
+                     "auditor": "Auditor: reads any record, giving a reason each time",
+                     "admin": "Administrator: people, teams and who supervises whom",
+                     "senior_manager": "Senior manager: may break glass to read a record; the supervisee is told"}
 # Made on first use, not on import: hashing costs time and memory, and tests set cheaper parameters.
 _hasher: PasswordHasher | None = None
 
@@ -91,3 +99,64 @@ def account_for_token(db: Session, token: str) -> Account | None:
     if not row.account.active:
         return None
     return row.account
+
+
+# --- Use cases ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A successful sign-in and the area the person lands in (`workflows.areas`)."""
+
+    account: Account
+    home: str
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A sign-in made at the command line, and the API token asked for (shown once), if any."""
+
+    person: Person
+    account: Account
+    token: str | None
+
+
+def sign_in(uow: Work, email: str, password: str) -> SignedIn | None:
+    """Check the credentials (None when wrong, whatever was wrong); the last sign-in time and a
+    rehashed password are saved."""
+    account = authenticate(uow.session, email, password)
+    if account is None:
+        return None
+    uow.commit()
+    return SignedIn(account, areas.home_of(uow.session, account))
+
+
+def open_account(uow: Work, caller: Caller, person_id: int, password: str, roles: list[str]) -> Account:
+    """An administrator gives an existing person a sign-in, with any granted roles; a refused one
+    changes nothing."""
+    access.require_role(caller, access.ADMINISTRATORS)
+    try:
+        account = create_account(uow.session, people.get_person(uow.session, person_id), password, roles)
+    except DomainError:
+        uow.rollback()
+        raise
+    audit.record(uow.session, "account.create", actor_id=caller.person_id, object_type="account",
+                 object_id=account.id, ip=caller.ip)
+    uow.commit()
+    return account
+
+
+def enrol(uow: Work, email: str, password: str, roles: list[str], *, name: str | None = None,
+          role: str = "social_worker", token: bool = False) -> Enrolment:
+    """The operator at the server's command line gives a person a sign-in; with `name`, the person
+    is added too (employed from today, in the profile role `role`)."""
+    db = uow.session
+    if name:
+        person = people.create_person(db, uow.deployment.organisation(db), uow.deployment.profile, {
+            "name": name, "email": email, "role": role, "employment_start": clock.today()})
+    else:
+        person = people.person_by_email(db, email)
+    account = create_account(db, person, password, roles)
+    issued = issue_api_token(db, account, "cli") if token else None
+    uow.commit()
+    return Enrolment(person, account, issued)

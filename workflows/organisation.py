@@ -9,10 +9,12 @@ rules they apply are in `workflows.people` and `workflows.agreements`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from storage import audit
-from storage.errors import Unauthenticated
+from storage.errors import DomainError, Unauthenticated
 from storage.models import Person, SupervisionRelationship, Team
 from workflows import access, agreements, people
 from workflows.access import Caller
@@ -22,6 +24,17 @@ from workflows.deployment import Work
 def _signed_in(caller: Caller) -> None:
     if caller.account is None:
         raise Unauthenticated("sign in first")
+
+
+@contextmanager
+def _refused_undone(uow: Work) -> Iterator[None]:
+    """A refused change is rolled back at once, so a page showing its form again reads the
+    organisation as it was."""
+    try:
+        yield
+    except DomainError:
+        uow.rollback()
+        raise
 
 
 def _audited(uow: Work, caller: Caller, action: str, object_type: str, object_id: int) -> None:
@@ -51,16 +64,18 @@ def read_person(uow: Work, caller: Caller, person_id: int) -> Person:
 def add_person(uow: Work, caller: Caller, data: dict[str, Any]) -> Person:
     """Add a member of staff (name, email, role and employment_start required)."""
     access.require_role(caller, access.PEOPLE_MANAGERS)
-    person = people.create_person(uow.session, uow.deployment.organisation(uow.session), uow.deployment.profile,
-                                  data)
+    with _refused_undone(uow):
+        person = people.create_person(uow.session, uow.deployment.organisation(uow.session),
+                                      uow.deployment.profile, data)
     _audited(uow, caller, "person.create", "person", person.id)
     return person
 
 
 def change_person(uow: Work, caller: Caller, person_id: int, data: dict[str, Any]) -> Person:
     access.require_role(caller, access.PEOPLE_MANAGERS)
-    person = people.update_person(uow.session, people.get_person(uow.session, person_id), uow.deployment.profile,
-                                  data)
+    with _refused_undone(uow):
+        person = people.update_person(uow.session, people.get_person(uow.session, person_id),
+                                      uow.deployment.profile, data)
     _audited(uow, caller, "person.update", "person", person.id)
     return person
 
@@ -81,14 +96,16 @@ def read_team(uow: Work, caller: Caller, team_id: int) -> Team:
 
 def add_team(uow: Work, caller: Caller, name: str, service: str = "") -> Team:
     access.require_role(caller, access.ADMINISTRATORS)
-    team = people.create_team(uow.session, uow.deployment.organisation(uow.session), name, service)
+    with _refused_undone(uow):
+        team = people.create_team(uow.session, uow.deployment.organisation(uow.session), name, service)
     _audited(uow, caller, "team.create", "team", team.id)
     return team
 
 
 def change_team(uow: Work, caller: Caller, team_id: int, data: dict[str, Any]) -> Team:
     access.require_role(caller, access.ADMINISTRATORS)
-    team = people.update_team(uow.session, people.get_team(uow.session, team_id), data)
+    with _refused_undone(uow):
+        team = people.update_team(uow.session, people.get_team(uow.session, team_id), data)
     _audited(uow, caller, "team.update", "team", team.id)
     return team
 
@@ -115,8 +132,9 @@ def start_supervision(uow: Work, caller: Caller, supervisee_id: int | None, supe
     starts with it (K: "at the start of the supervisory relationship"). A missing id (a page's
     empty choice) is refused naming its field."""
     access.require_role(caller, access.PEOPLE_MANAGERS)
-    rel, _draft = agreements.start_relationship(uow.session, uow.deployment.profile, supervisee_id,
-                                                supervisor_id, starts_on, ends_on)
+    with _refused_undone(uow):
+        rel, _draft = agreements.start_relationship(uow.session, uow.deployment.profile, supervisee_id,
+                                                    supervisor_id, starts_on, ends_on)
     _audited(uow, caller, "relationship.create", "relationship", rel.id)
     return rel
 
@@ -124,6 +142,7 @@ def start_supervision(uow: Work, caller: Caller, supervisee_id: int | None, supe
 def change_relationship(uow: Work, caller: Caller, rel_id: int, data: dict[str, Any]) -> SupervisionRelationship:
     """Change or end a relationship (the same checks as starting one)."""
     access.require_role(caller, access.PEOPLE_MANAGERS)
-    rel = people.update_relationship(uow.session, people.get_relationship(uow.session, rel_id), data)
+    with _refused_undone(uow):
+        rel = people.update_relationship(uow.session, people.get_relationship(uow.session, rel_id), data)
     _audited(uow, caller, "relationship.update", "relationship", rel.id)
     return rel

@@ -1,36 +1,30 @@
 """An administrator's pages: people, teams, supervision relationships and the policy profile in use.
 
-Administrators manage who is who, never what a record says (workflows.access); the changes are
-audited as the API's are.
+Administrators manage who is who, never what a record says (workflows.access). A page shows what
+`workflows.administration` gives it; a form is saved by the same use case as the API's
+(`workflows.organisation`, `workflows.accounts.open_account`), audited alike. A refused form is
+shown again, with the refusal on the field it names.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovPasswordInput, GovSubmitInput
-from sqlalchemy import select
 from wtforms import PasswordField, SelectMultipleField, SubmitField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired
 
-from storage.models import Account, Person
+from docgen.auth import caller, uow
 from docgen.web import forms
-from docgen.web.navigation import page, signed_in
-from storage import audit
-from workflows import accounts, agreements, people
-from storage.errors import Conflict, InvalidInput
+from docgen.web.navigation import page
+from storage.errors import Conflict, DomainError, InvalidInput
+from storage.models import Person
+from workflows import access, accounts, administration, organisation
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PER_PAGE = 50
-ALL = 200  # the most a select offers; a bigger organisation needs a search instead
-# What each grantable role lets a person do, in the words on the form (keys: accounts.GRANTED_ROLES).
-ROLE_HINTS = {"hr": "HR: leavers, transfers and records forwarded to HR",
-              "auditor": "Auditor: reads any record, giving a reason each time",
-              "admin": "Administrator: people, teams and who supervises whom",
-              "senior_manager": "Senior manager: may break glass to read a record; the supervisee is told"}
 
 
 class AccountForm(FlaskForm):
@@ -44,34 +38,38 @@ class AccountForm(FlaskForm):
     roles = SelectMultipleField("Granted roles (optional)", widget=GovCheckboxesInput(),
                                 description="Supervisor and line manager follow from who supervises and "
                                             "manages whom; they are never granted",
-                                choices=forms.options(*((r, ROLE_HINTS.get(r, r)) for r in accounts.GRANTED_ROLES)))
+                                choices=forms.options(*((r, accounts.ROLE_DESCRIPTIONS.get(r, r))
+                                                        for r in access.GRANTED_ROLES)))
     submit = SubmitField("Create the sign-in", widget=GovSubmitInput())
 
 
-def _services() -> Any:
-    return current_app.extensions["docgen"]
+class _Mistyped(Exception):
+    """A form whose own checks failed (their messages are on its fields): shown again, like a form
+    a use case refused."""
 
 
-def _audit(action: str, object_type: str, object_id: int) -> None:
-    audit.record(g.db, action, actor_id=signed_in().person_id, object_type=object_type, object_id=object_id,
-                 ip=request.remote_addr or "")
+def _typed(form: FlaskForm) -> None:
+    if not form.validate_on_submit():
+        raise _Mistyped
 
 
-def _person_choices(blank: str | None) -> list[SelectChoice]:
-    everyone, _ = people.list_people(g.db, status="active", per_page=ALL)
-    return forms.options(*([("", blank)] if blank else []), *((str(p.id), f"{p.name} ({p.email})") for p in everyone))
+def _refused(form: FlaskForm, exc: Exception, fields: dict[str, str] | None = None) -> None:
+    """Put a use case's refusal on the form (a mistyped form carries its own messages)."""
+    if isinstance(exc, DomainError):
+        forms.show_error(form, exc, fields)
 
 
-def _person_form(person: Person | None = None) -> forms.PersonForm:
-    form = forms.PersonForm(obj=person)
-    teams, _ = people.list_teams(g.db, per_page=ALL)
-    form.role.choices = forms.options(*((key, role.label) for key, role in _services().profile.roles.items()))
-    form.team_id.choices = forms.options(("", "No team"), *((str(t.id), t.name) for t in teams))
-    form.line_manager_id.choices = [c for c in _person_choices("No line manager") if not person or c.value != str(person.id)]
-    if person is not None and request.method == "GET":
-        form.team_id.data = str(person.team_id or "")
-        form.line_manager_id.data = str(person.line_manager_id or "")
-    return form
+def _person_choices(people: list[Person], blank: str) -> list[Any]:
+    return forms.options(("", blank), *((str(p.id), f"{p.name} ({p.email})") for p in people))
+
+
+def _person_page(form: forms.PersonForm, shown: administration.PersonForm, status: int = 200) -> tuple[str, int]:
+    """The form for a new or existing person, with the choices the organisation offers."""
+    form.role.choices = forms.options(*shown.roles)
+    form.team_id.choices = forms.options(("", "No team"), *((str(t.id), t.name) for t in shown.teams))
+    form.line_manager_id.choices = _person_choices(shown.line_managers, "No line manager")
+    return render_template("admin/person_form.html", form=form, person=shown.person,
+                           has_account=shown.has_account), status
 
 
 def _person_data(form: forms.PersonForm) -> dict[str, Any]:
@@ -83,112 +81,139 @@ def _person_data(form: forms.PersonForm) -> dict[str, Any]:
 
 
 @bp.get("/people")
-@page("admin")
+@page(access.ADMINISTRATORS)
 def people_list() -> Any:
     number = max(1, request.args.get("page", 1, type=int) or 1)
-    items, total = people.list_people(g.db, page=number, per_page=PER_PAGE)
-    return render_template("admin/people.html", people=items, total=total, per_page=PER_PAGE, page=number,
-                           profile=_services().profile)
+    shown = administration.people_list(uow(), caller(), number, PER_PAGE)
+    return render_template("admin/people.html", people=shown.people, total=shown.total, per_page=PER_PAGE,
+                           page=number, profile=shown.profile)
 
 
-@bp.route("/people/new", methods=["GET", "POST"])
-@page("admin")
+@bp.get("/people/new")
+@page(access.ADMINISTRATORS)
 def people_new() -> Any:
-    form = _person_form()
-    if form.validate_on_submit():
-        try:
-            person = people.create_person(g.db, _services().organisation(g.db), _services().profile, _person_data(form))
-            _audit("person.create", "person", person.id)
-            g.db.commit()
-            flash(f"{person.name} has been added")
-            return redirect(url_for("admin.people_list"))
-        except (InvalidInput, Conflict) as exc:
-            g.db.rollback()
-            forms.show_error(form, exc)
-    return render_template("admin/person_form.html", form=form, person=None), 400 if form.errors else 200
+    return _person_page(forms.PersonForm(), administration.person_form(uow(), caller()))
 
 
-@bp.route("/people/<int:person_id>", methods=["GET", "POST"])
-@page("admin")
+@bp.post("/people/new")
+@page(access.ADMINISTRATORS)
+def people_add() -> Any:
+    form = forms.PersonForm()
+    try:
+        _typed(form)
+        person = organisation.add_person(uow(), caller(), _person_data(form))
+    except (_Mistyped, InvalidInput, Conflict) as exc:
+        _refused(form, exc)
+        return _person_page(form, administration.person_form(uow(), caller()), 400)
+    flash(f"{person.name} has been added")
+    return redirect(url_for("admin.people_list"))
+
+
+@bp.get("/people/<int:person_id>")
+@page(access.ADMINISTRATORS)
 def people_edit(person_id: int) -> Any:
-    person = people.get_person(g.db, person_id)
-    form = _person_form(person)
-    if form.validate_on_submit():
-        try:
-            people.update_person(g.db, person, _services().profile, _person_data(form))
-            _audit("person.update", "person", person.id)
-            g.db.commit()
-            flash(f"{person.name} has been updated")
-            return redirect(url_for("admin.people_list"))
-        except (InvalidInput, Conflict) as exc:
-            g.db.rollback()
-            forms.show_error(form, exc)
-    has_account = g.db.scalar(select(Account.id).where(Account.person_id == person.id)) is not None
-    return render_template("admin/person_form.html", form=form, person=person,
-                           has_account=has_account), 400 if form.errors else 200
+    shown = administration.person_form(uow(), caller(), person_id)
+    person = shown.person
+    form = forms.PersonForm(obj=person)
+    form.team_id.data = str(person.team_id or "")
+    form.line_manager_id.data = str(person.line_manager_id or "")
+    return _person_page(form, shown)
 
 
-@bp.route("/people/<int:person_id>/account", methods=["GET", "POST"])
-@page("admin")
+@bp.post("/people/<int:person_id>")
+@page(access.ADMINISTRATORS)
+def people_change(person_id: int) -> Any:
+    form = forms.PersonForm()
+    try:
+        _typed(form)
+        person = organisation.change_person(uow(), caller(), person_id, _person_data(form))
+    except (_Mistyped, InvalidInput, Conflict) as exc:
+        _refused(form, exc)
+        return _person_page(form, administration.person_form(uow(), caller(), person_id), 400)
+    flash(f"{person.name} has been updated")
+    return redirect(url_for("admin.people_list"))
+
+
+def _account_page(form: AccountForm, person: Person, status: int = 200) -> tuple[str, int]:
+    return render_template("admin/account_form.html", form=form, person=person), status
+
+
+@bp.get("/people/<int:person_id>/account")
+@page(access.ADMINISTRATORS)
 def account_new(person_id: int) -> Any:
-    """Give an existing person a sign-in, with any granted roles (workflows.accounts checks both)."""
-    person = people.get_person(g.db, person_id)
+    """The form giving an existing person a sign-in, with any granted roles."""
+    return _account_page(AccountForm(), administration.account_form(uow(), caller(), person_id))
+
+
+@bp.post("/people/<int:person_id>/account")
+@page(access.ADMINISTRATORS)
+def account_add(person_id: int) -> Any:
+    """Give the person a sign-in (workflows.accounts checks the password and the roles)."""
     form = AccountForm()
-    if form.validate_on_submit():
-        try:
-            account = accounts.create_account(g.db, person, form.password.data or "", form.roles.data or [])
-            _audit("account.create", "account", account.id)
-            g.db.commit()
-            flash(f"{person.name} can now sign in with {person.email}")
-            return redirect(url_for("admin.people_edit", person_id=person.id))
-        except (InvalidInput, Conflict) as exc:
-            g.db.rollback()
-            forms.show_error(form, exc, {"email": "password"})
-    return render_template("admin/account_form.html", form=form, person=person), 400 if form.errors else 200
+    try:
+        _typed(form)
+        account = accounts.open_account(uow(), caller(), person_id, form.password.data or "", form.roles.data or [])
+    except (_Mistyped, InvalidInput, Conflict) as exc:
+        _refused(form, exc, {"email": "password"})
+        return _account_page(form, administration.account_form(uow(), caller(), person_id), 400)
+    flash(f"{account.person.name} can now sign in with {account.person.email}")
+    return redirect(url_for("admin.people_edit", person_id=person_id))
 
 
-@bp.route("/teams", methods=["GET", "POST"])
-@page("admin")
+def _teams_page(form: forms.TeamForm, teams: list[Any], status: int = 200) -> tuple[str, int]:
+    return render_template("admin/teams.html", form=form, teams=teams), status
+
+
+@bp.get("/teams")
+@page(access.ADMINISTRATORS)
 def teams() -> Any:
+    return _teams_page(forms.TeamForm(), administration.teams(uow(), caller()))
+
+
+@bp.post("/teams")
+@page(access.ADMINISTRATORS)
+def teams_add() -> Any:
     form = forms.TeamForm()
-    if form.validate_on_submit():
-        try:
-            team = people.create_team(g.db, _services().organisation(g.db), form.name.data, form.service.data or "")
-            _audit("team.create", "team", team.id)
-            g.db.commit()
-            flash(f"The team ‘{team.name}’ has been added")
-            return redirect(url_for("admin.teams"))
-        except (InvalidInput, Conflict) as exc:
-            g.db.rollback()
-            forms.show_error(form, exc)
-    items, _ = people.list_teams(g.db, per_page=ALL)
-    return render_template("admin/teams.html", form=form, teams=items), 400 if form.errors else 200
+    try:
+        _typed(form)
+        team = organisation.add_team(uow(), caller(), form.name.data or "", form.service.data or "")
+    except (_Mistyped, InvalidInput, Conflict) as exc:
+        _refused(form, exc)
+        return _teams_page(form, administration.teams(uow(), caller()), 400)
+    flash(f"The team ‘{team.name}’ has been added")
+    return redirect(url_for("admin.teams"))
 
 
-@bp.route("/relationships", methods=["GET", "POST"])
-@page("admin")
+def _relationships_page(form: forms.RelationshipForm, shown: administration.Supervision,
+                        status: int = 200) -> tuple[str, int]:
+    """Who supervises whom, and the form starting a relationship (and the draft agreement it needs)."""
+    form.supervisee_id.choices = _person_choices(shown.people, "Choose the supervisee")
+    form.supervisor_id.choices = _person_choices(shown.people, "Choose the supervisor")
+    return render_template("admin/relationships.html", form=form, relationships=shown.relationships), status
+
+
+@bp.get("/relationships")
+@page(access.ADMINISTRATORS)
 def relationships() -> Any:
-    """Who supervises whom; starting one also starts the draft agreement it needs (as in the API)."""
+    return _relationships_page(forms.RelationshipForm(), administration.supervision(uow(), caller()))
+
+
+@bp.post("/relationships")
+@page(access.ADMINISTRATORS)
+def relationships_add() -> Any:
     form = forms.RelationshipForm()
-    form.supervisee_id.choices = _person_choices("Choose the supervisee")
-    form.supervisor_id.choices = _person_choices("Choose the supervisor")
-    if form.validate_on_submit():
-        try:
-            rel, _draft = agreements.start_relationship(
-                g.db, _services().profile, forms.optional_id(form.supervisee_id.data),
-                forms.optional_id(form.supervisor_id.data), form.starts_on.data)
-            _audit("relationship.create", "relationship", rel.id)
-            g.db.commit()
-            flash(f"{rel.supervisor.name} now supervises {rel.supervisee.name}")
-            return redirect(url_for("admin.relationships"))
-        except (InvalidInput, Conflict) as exc:
-            g.db.rollback()
-            forms.show_error(form, exc)
-    items, _ = people.list_relationships(g.db, per_page=ALL)
-    return render_template("admin/relationships.html", form=form, relationships=items), 400 if form.errors else 200
+    try:
+        _typed(form)
+        rel = organisation.start_supervision(uow(), caller(), forms.optional_id(form.supervisee_id.data),
+                                             forms.optional_id(form.supervisor_id.data), form.starts_on.data)
+    except (_Mistyped, InvalidInput, Conflict) as exc:
+        _refused(form, exc)
+        return _relationships_page(form, administration.supervision(uow(), caller()), 400)
+    flash(f"{rel.supervisor.name} now supervises {rel.supervisee.name}")
+    return redirect(url_for("admin.relationships"))
 
 
 @bp.get("/policy")
-@page("admin")
+@page(access.ADMINISTRATORS)
 def policy() -> Any:
-    return render_template("admin/policy.html", profile=_services().profile)
+    return render_template("admin/policy.html", profile=administration.policy(uow(), caller()))

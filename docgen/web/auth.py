@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from docgen.auth import start_session
+from docgen.auth import caller, start_session, uow
 from docgen.web import forms, limits
-from docgen.web.navigation import home_endpoint, signed_in
-from workflows.accounts import authenticate
+from docgen.web.navigation import home_page
 from storage.errors import InvalidInput
+from workflows import accounts, areas
 
 bp = Blueprint("auth", __name__)
 
@@ -29,11 +29,10 @@ def _safe_next(target: str | None) -> str | None:
 def sign_in() -> Any:
     form = forms.SignInForm()
     if form.validate_on_submit():
-        account = authenticate(g.db, form.email.data or "", form.password.data or "")
-        if account is not None:
-            start_session(account)
-            g.db.commit()  # last sign-in time (and a rehashed password)
-            return redirect(_safe_next(request.args.get("next")) or url_for(home_endpoint(account)))
+        signed = accounts.sign_in(uow(), form.email.data or "", form.password.data or "")
+        if signed is not None:
+            start_session(signed.account)
+            return redirect(_safe_next(request.args.get("next")) or url_for(home_page(signed.home)))
         forms.show_error(form, InvalidInput(BAD_CREDENTIALS, "email"))
     return render_template("auth/sign_in.html", form=form), 400 if form.errors else 200
 
@@ -46,4 +45,4 @@ def sign_out() -> Any:
 
 @bp.get("/")
 def home() -> Any:
-    return redirect(url_for(home_endpoint(signed_in())))
+    return redirect(url_for(home_page(areas.home(uow(), caller()))))

@@ -1,23 +1,20 @@
 """HR's page: leavers and transfers, with the link to each person's export bundle."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, render_template
 
-from docgen.web import listings
+from docgen.auth import caller, uow
 from docgen.web.navigation import page
-from storage import clock
+from workflows import access, movers
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 
-RECENT_DAYS = 90  # how far back a change of supervisor still counts as recent on this page
-
 
 @bp.get("/leavers")
-@page("hr")
+@page(access.HR)
 def leavers() -> Any:
-    since = clock.today() - dt.timedelta(days=RECENT_DAYS)
-    return render_template("hr/leavers.html", leavers=listings.leavers(g.db), since=since,
-                           changes=listings.relationship_changes(g.db, since), today=clock.today())
+    shown = movers.overview(uow(), caller())
+    return render_template("hr/leavers.html", leavers=shown.leavers, since=shown.since, changes=shown.changes,
+                           today=shown.today)

@@ -1,4 +1,5 @@
-"""Who is signed in, and the service navigation they get: only the areas their roles open."""
+"""Who is signed in, and the service navigation they get: only the areas open to them
+(`workflows.areas` decides which; this module names their pages)."""
 from __future__ import annotations
 
 from functools import wraps
@@ -7,10 +8,23 @@ from typing import Any, Callable
 from flask import current_app, g, request, url_for
 
 from docgen.auth import caller, current_account, uow
-from storage.models import Account
-from storage import clock
-from workflows import access, people
 from storage.errors import DomainError, Forbidden, Unauthenticated
+from storage.models import Account
+from workflows import areas
+
+# Each area's landing page, and its entries in the navigation: (text, endpoint, prefix of the
+# endpoints that show it as the current one).
+HOME = {areas.SUPERVISION: "supervisor.dashboard", areas.OWN_RECORDS: "supervisee.my_records",
+        areas.LEAVERS: "hr.leavers", areas.ADMINISTRATION: "admin.people_list"}
+ENTRIES = {
+    areas.SUPERVISION: [("My supervisees", "supervisor.dashboard", "supervisor")],
+    areas.OWN_RECORDS: [("My records", "supervisee.my_records", "supervisee")],
+    areas.REPORTS: [("Compliance", "reports.compliance_report", "reports")],
+    areas.LEAVERS: [("Leavers and transfers", "hr.leavers", "hr")],
+    areas.ADMINISTRATION: [("People", "admin.people_list", "admin.people"), ("Teams", "admin.teams", "admin.teams"),
+                           ("Supervision", "admin.relationships", "admin.relationships"),
+                           ("Policy", "admin.policy", "admin.policy")],
+}
 
 
 def signed_in() -> Account:
@@ -21,59 +35,37 @@ def signed_in() -> Account:
     return account
 
 
-def page(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A page for signed-in people, and when roles are given only for accounts holding one."""
+def page(roles: frozenset[str] = frozenset()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A page for signed-in people and, given one of `workflows.access`'s role sets, only for
+    accounts holding one of its roles."""
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             account = signed_in()
-            if roles and not set(roles) & set(account.roles or []):
+            if roles and not roles & set(account.roles or []):
                 raise Forbidden("this page is for other roles")
             return view(*args, **kwargs)
         return wrapped
     return decorate
 
 
-def supervises_anyone(account: Account) -> bool:
-    _, total = people.list_relationships(g.db, supervisor_id=account.person_id, current_on=clock.today(), per_page=1)
-    return total > 0
+def home_page(area: str) -> str:
+    """The endpoint of an area's landing page."""
+    return HOME[area]
 
 
-def home_endpoint(account: Account) -> str:
-    """Where a person lands after signing in: their main piece of work."""
-    roles = set(account.roles or [])
-    if "admin" in roles:
-        return "admin.people_list"
-    if "hr" in roles:
-        return "hr.leavers"
-    return "supervisor.dashboard" if supervises_anyone(account) else "supervisee.my_records"
-
-
-def _items(account: Account) -> list[dict[str, Any]]:
-    roles = set(account.roles or [])
-    wanted: list[tuple[str, str, str]] = []
-    if supervises_anyone(account):
-        wanted.append(("My supervisees", "supervisor.dashboard", "supervisor"))
-    wanted.append(("My records", "supervisee.my_records", "supervisee"))
-    if access.may_see_reports(uow().session, caller()):
-        wanted.append(("Compliance", "reports.compliance_report", "reports"))
-    if "hr" in roles:
-        wanted.append(("Leavers and transfers", "hr.leavers", "hr"))
-    if "admin" in roles:
-        wanted += [("People", "admin.people_list", "admin.people"), ("Teams", "admin.teams", "admin.teams"),
-                   ("Supervision", "admin.relationships", "admin.relationships"),
-                   ("Policy", "admin.policy", "admin.policy")]
+def _items(open_areas: tuple[str, ...]) -> list[dict[str, Any]]:
     endpoint = request.endpoint or ""
     return [{"text": text, "href": url_for(target), "active": endpoint.startswith(prefix)}
-            for text, target, prefix in wanted]
+            for area in open_areas for text, target, prefix in ENTRIES[area]]
 
 
 def context() -> dict[str, Any]:
     """Template globals for the layout: the account, its navigation and the service's name."""
-    services = current_app.extensions["docgen"]
+    profile = current_app.extensions["docgen"].profile
     try:
-        account = current_account() if "db" in g else None
+        account = current_account() if "uow" in g else None
     except DomainError:
         account = None
-    return {"account": account, "navigation": _items(account) if account else [],
-            "council": services.profile.council, "marking": services.profile.marking}
+    return {"account": account, "navigation": _items(areas.areas_of(uow(), caller())) if account else [],
+            "council": profile.council, "marking": profile.marking}

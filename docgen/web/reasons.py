@@ -1,11 +1,11 @@
 """Asking an auditor or senior manager why they need to read a record, instead of refusing them.
 
 An auditor reads with a stated reason and a senior manager may break glass with one (workflows
-.access); without it `guard.read` refuses with Forbidden on the `reason` field, and the error page
+.access); without it `access.read` refuses with Forbidden on the `reason` field, and the error page
 for a GET becomes this form. The reason is POSTed and kept in the session for that one document
 for 15 minutes, rather than sent as `?reason=`: a reason can name a complaint or a safeguarding
 concern, and a URL is kept in browser history and server logs, and would have to be carried on
-every link (the Word download) to be reused. The page hands the kept reason to `guard.read` the way
+every link (the Word download) to be reused. The page hands the kept reason to `access.read` the way
 an API client does, in the X-Docgen-Reason header, so the read is audited with it as usual (and,
 on break-glass, the supervisee is e-mailed on each read, as the API does).
 """
@@ -22,8 +22,10 @@ from werkzeug.routing import RequestRedirect
 from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from docgen.web.navigation import page, signed_in
+from docgen.auth import caller
+from docgen.web.navigation import page
 from storage import clock
+from workflows import access
 
 bp = Blueprint("reasons", __name__)
 
@@ -68,9 +70,7 @@ def supply_reason() -> None:
 def ask(form: ReasonForm | None = None, status: int = 403) -> tuple[str, int]:
     """The reason form in place of a refused page (the error page for Forbidden on `reason`)."""
     form = form or ReasonForm(data={"next": request.path})
-    # access.read_access asks an auditor before a senior manager: only a senior manager breaks glass.
-    break_glass = "auditor" not in (signed_in().roles or [])
-    return render_template("reasons/reason.html", form=form, break_glass=break_glass), status
+    return render_template("reasons/reason.html", form=form, break_glass=access.breaks_glass(caller())), status
 
 
 def _target(path: str) -> tuple[str, str]:
