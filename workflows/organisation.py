@@ -11,14 +11,42 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import select
 
 from storage import audit
 from storage.errors import DomainError, Unauthenticated
-from storage.models import Person, SupervisionRelationship, Team
-from workflows import access, agreements, people
+from storage.models import Organisation, Person, SupervisionRelationship, Team
+from workflows import access, agreements, demo, people
 from workflows.access import Caller
 from workflows.deployment import Work
+
+
+@dataclass(frozen=True)
+class Established:
+    """The organisation a deployment serves, and the demo sign-ins made with it (name, e-mail,
+    roles), if asked for."""
+
+    organisation: Organisation
+    demo_logins: list[tuple[str, str, str]]
+
+
+def establish(uow: Work, *, with_demo: bool = False) -> Established:
+    """The organisation this deployment serves, made on first use under the configured name (or
+    the profile's council) and profile; with `with_demo`, a demo team and people to sign in as.
+    Safe to run twice: what exists is kept."""
+    db, deployment = uow.session, uow.deployment
+    org = db.scalar(select(Organisation).limit(1))
+    if org is None:
+        org = Organisation(name=deployment.config.organisation or deployment.profile.council,
+                           profile=deployment.profile.name)
+        db.add(org)
+        db.flush()
+    logins = demo.seed_demo(db, org, deployment.profile) if with_demo else []
+    uow.commit()
+    return Established(org, logins)
 
 
 def _signed_in(caller: Caller) -> None:

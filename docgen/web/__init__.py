@@ -1,7 +1,7 @@
 """Server-rendered GOV.UK pages: templates, CSRF, rate limits, HTML errors and the page blueprints.
 
 The pages call the same workflow functions as the JSON API (and the same audited read and write
-checks in `docgen.api.guard`); they only parse forms and shape the answer. Every page works
+checks in `workflows.access`); they only parse forms and shape the answer. Every page works
 without JavaScript and under the app's Content-Security-Policy (no inline scripts or styles).
 """
 from __future__ import annotations
