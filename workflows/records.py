@@ -361,3 +361,45 @@ def edit_from_page(uow: Work, caller: Caller, record_id: int,
         uow.rollback()
         return PageEdit(_edit_page(uow.session, record), form, saved=False, problem=problem)
     return PageEdit(_edit_page(uow.session, record), form, saved=True)
+
+
+# --- a supervisee's file as their supervisor's pages show it ---------------------------------------
+
+def records_of(db: Session, supervisee_id: int) -> list[Record]:
+    """A supervisee's records, newest session first."""
+    return list(db.scalars(select(Record).where(Record.supervisee_id == supervisee_id)
+                           .order_by(Record.session_date.desc(), Record.id.desc())))
+
+
+def actions_of(db: Session, supervisee_id: int) -> list[Action]:
+    """Every action raised for a supervisee, open ones first, then newest first."""
+    return list(db.scalars(select(Action).where(Action.supervisee_id == supervisee_id)
+                           .order_by(Action.completed_on.is_not(None), Action.date_added.desc(), Action.id)))
+
+
+@dataclass(frozen=True)
+class History:
+    """A supervisee's supervision file: their records and the actions raised in them."""
+
+    supervisee: Person
+    records: list[Record]
+    actions: list[Action]
+
+
+def history(uow: Work, caller: Caller, supervisee_id: int) -> History:
+    """A supervisee's records and actions, for anyone with a basis to read them (an audited read,
+    `records.history`)."""
+    db = uow.session
+    supervisee = people.get_person(db, supervisee_id)
+    access.read(uow, caller, supervisee, "person", supervisee.id, "records.history")
+    return History(supervisee, records_of(db, supervisee.id), actions_of(db, supervisee.id))
+
+
+def new_record_form(uow: Work, caller: Caller, supervisee_id: int) -> Person:
+    """The supervisee whose record the caller is about to start: the form is only for their current
+    supervisor, who alone may `start_record`. Nothing is written until the record is started."""
+    supervisee = people.get_person(uow.session, supervisee_id)
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    access.edit_access(uow.session, caller.account, supervisee)
+    return supervisee

@@ -84,6 +84,17 @@ def show_error(form: FlaskForm, exc: DomainError, fields: dict[str, str] | None 
     field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
 
 
+class Incomplete(Exception):
+    """A submitted form has typing errors, already on its fields."""
+
+
+def filled_in(form: FlaskForm) -> None:
+    """Raise `Incomplete` unless the form was submitted without typing errors, so a page shows it
+    again in the same `except` as a change the workflow refused (one use case per route)."""
+    if not form.validate_on_submit():
+        raise Incomplete
+
+
 def options(*pairs: tuple[str, str]) -> list[SelectChoice]:
     """Choices for a select or radios as (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]

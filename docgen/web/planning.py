@@ -45,17 +45,6 @@ class RebookForm(SessionForm):
     submit = SubmitField("Rebook the session", widget=GovSubmitInput())
 
 
-class _Incomplete(Exception):
-    """The form came back with typing errors, already on its fields: the page is shown again with
-    them, as it is when the workflow refuses the change."""
-
-
-def _filled_in(form: SessionForm) -> SessionForm:
-    if not form.validate_on_submit():
-        raise _Incomplete
-    return form
-
-
 def _starts_at(form: SessionForm) -> dt.datetime:
     """The form's UK date and time as the naive UTC the workflow takes."""
     hours, minutes = form.time.data.replace(".", ":").split(":")
@@ -81,12 +70,13 @@ def plan(person_id: int) -> Any:
     """Plan a session with the current supervisor; both get the invitation by e-mail."""
     form = SessionForm()
     try:
-        _filled_in(form)
+        forms.filled_in(form)
         planned = planning.arrange_session(uow(), caller(), person_id, _starts_at(form),
                                            minutes=int(form.minutes.data), location=form.location.data or "")
-    except _Incomplete:
+    except forms.Incomplete:
         return _sessions_page(planning.sessions_of(uow(), caller(), person_id), form, 400)
     except (InvalidInput, Conflict, Forbidden) as exc:
+        uow().rollback()
         # Someone who may not arrange the sessions gets the page's own answer: it does not exist for them.
         shown = planning.sessions_of(uow(), caller(), person_id)
         forms.show_error(form, exc, FIELDS)
@@ -125,12 +115,13 @@ def rebook_session(session_id: int) -> Any:
     """Book the replacement; both people are sent the new invitation."""
     form = RebookForm()
     try:
-        _filled_in(form)
+        forms.filled_in(form)
         planned = planning.rebook_session(uow(), caller(), session_id, _starts_at(form),
                                           minutes=int(form.minutes.data), location=form.location.data or "")
-    except _Incomplete:
+    except forms.Incomplete:
         return _rebook_page(planning.rebooking(uow(), caller(), session_id), form, 400)
     except (InvalidInput, Conflict) as exc:
+        uow().rollback()
         shown = planning.rebooking(uow(), caller(), session_id)
         forms.show_error(form, exc, FIELDS)
         return _rebook_page(shown, form, 400)

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 
-from docgen.api import guard
-from docgen.web import forms, listings
 from docgen.auth import caller, uow
-from docgen.web.navigation import page, signed_in
-from workflows import access, due_list, people, records
+from docgen.web import forms
+from docgen.web.navigation import page
 from storage.errors import Conflict, InvalidInput
+from workflows import due_list, records
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervision")
 
@@ -23,31 +22,39 @@ def dashboard() -> Any:
     return render_template("supervisor/dashboard.html", supervisees=mine.people, due=mine.due, profile=mine.profile)
 
 
-@bp.route("/<int:person_id>/records/new", methods=["GET", "POST"])
+def _start_page(supervisee: Any, form: forms.StartRecordForm, status: int = 200) -> Any:
+    return render_template("supervisor/start_record.html", form=form, supervisee=supervisee), status
+
+
+@bp.get("/<int:person_id>/records/new")
 @page()
 def start_record(person_id: int) -> Any:
-    supervisee = people.get_person(g.db, person_id)
-    access.edit_access(g.db, signed_in(), supervisee)  # only their current supervisor sees the form
+    """The form to start a record; only the supervisee's current supervisor sees it."""
+    return _start_page(records.new_record_form(uow(), caller(), person_id), forms.StartRecordForm())
+
+
+@bp.post("/<int:person_id>/records/new")
+@page()
+def start(person_id: int) -> Any:
+    """Start the record, pre-filled, and go on to edit it."""
     form = forms.StartRecordForm()
-    if form.validate_on_submit():
-        try:
-            guard.write(supervisee, "person", supervisee.id, "record.create")
-            record = records.create_record(g.db, current_app.extensions["docgen"].profile, supervisee,
-                                           form.session_date.data)
-            g.db.commit()
-            return redirect(url_for("records.edit", record_id=record.id))
-        except (InvalidInput, Conflict) as exc:
-            g.db.rollback()
-            forms.show_error(form, exc, {"supervisor_id": "session_date"})
-    return render_template("supervisor/start_record.html", form=form, supervisee=supervisee), 400 if form.errors else 200
+    try:
+        forms.filled_in(form)
+        record = records.start_record(uow(), caller(), person_id, form.session_date.data)
+    except forms.Incomplete:
+        return _start_page(records.new_record_form(uow(), caller(), person_id), form, 400)
+    except (InvalidInput, Conflict) as exc:
+        uow().rollback()  # the refused start's audit entry goes with it
+        shown = records.new_record_form(uow(), caller(), person_id)
+        forms.show_error(form, exc, {"supervisor_id": "session_date"})
+        return _start_page(shown, form, 400)
+    return redirect(url_for("records.edit", record_id=record.id))
 
 
 @bp.get("/<int:person_id>")
 @page()
 def history(person_id: int) -> Any:
     """A supervisee's records and actions (an audited read of their supervision file)."""
-    supervisee = people.get_person(g.db, person_id)
-    guard.read(supervisee, "person", supervisee.id, "records.history")
-    return render_template("supervisor/history.html", supervisee=supervisee,
-                           records=listings.records_of(g.db, supervisee.id),
-                           actions=listings.actions_of(g.db, supervisee.id), number=records.record_number)
+    shown = records.history(uow(), caller(), person_id)
+    return render_template("supervisor/history.html", supervisee=shown.supervisee, records=shown.records,
+                           actions=shown.actions, number=records.record_number)
