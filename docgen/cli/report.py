@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as dt
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from docgen.cli.work import unit_of_work
 from storage.errors import InvalidInput
 from workflows import compliance_report
 
@@ -44,7 +44,7 @@ def report_command(team: str | None, service: str | None, start: str, end: str, 
     """Supervision compliance over a period: held on time, records signed in time, overdue, agreements."""
     if team and service:
         raise InvalidInput("give --team or --service, not both", "--service")
-    with current_app.extensions["docgen"].unit_of_work() as uow:
+    with unit_of_work() as uow:
         shown = compliance_report.organisation_report(uow, start=_date(start, "--from"), end=_date(end, "--to"),
                                                       team=team, service=service)
         if as_csv:
