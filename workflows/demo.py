@@ -6,8 +6,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Organisation, Person
 from storage import clock
+from storage.errors import NotFound
+from storage.models import Organisation, Person
 from workflows import accounts, people
 from workflows.profiles import Profile
 
@@ -29,7 +30,7 @@ def seed_demo(db: Session, org: Organisation, profile: Profile) -> list[tuple[st
     """Create the demo team and people if absent; returns (name, e-mail, roles) to print."""
     try:
         team = people.team_by_name(db, "Children in Need 1")
-    except Exception:
+    except NotFound:
         team = people.create_team(db, org, "Children in Need 1", "Children's Social Care")
     made: dict[str, Person] = {}
     logins = []

@@ -1,0 +1,117 @@
+"""People, leavers and retention as use cases: who may change the organisation, what is audited, a
+refused change leaves nothing behind, and the retention run's decisions over a unit of work."""
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from storage import clock
+from storage.errors import Forbidden, InvalidInput
+from storage.models import Account, AuditEvent, OutboxMessage, Person
+from workflows import accounts, areas, holds, organisation, people, retention
+from workflows.access import Caller
+from workflows.deployment import Deployment, Work
+
+LEAVE = dt.date(2025, 3, 31)
+
+
+def _caller(uow: Work, person_id: int) -> Caller:
+    account = uow.session.scalars(select(Account).where(Account.person_id == person_id)).one()
+    return Caller(account=account, ip="192.0.2.7")
+
+
+@pytest.fixture
+def staff(uow: Work, team: dict[str, int]) -> dict[str, int]:
+    """The team, with an administrator and an HR officer who hold their roles by grant."""
+    db = uow.session
+    org = uow.deployment.organisation(db)
+    for key, roles in (("admin", ["admin"]), ("hr", ["hr"])):
+        person = people.create_person(db, org, uow.deployment.profile, {
+            "name": f"The {key}", "email": f"{key}@knowsley.example.org", "role": "social_worker",
+            "employment_start": dt.date(2024, 1, 8)})
+        accounts.create_account(db, person, "correct-horse-battery", roles)
+        team[key] = person.id
+    uow.commit()
+    return team
+
+
+def test_an_administrator_adds_a_person_and_the_addition_is_audited(deployment: Deployment, uow: Work,
+                                                                    staff: dict[str, int]) -> None:
+    person = organisation.add_person(uow, _caller(uow, staff["admin"]), {
+        "name": "Jo Bloggs", "email": "jo@knowsley.example.org", "role": "social_worker",
+        "employment_start": dt.date(2025, 4, 1)})
+    with deployment.sessions() as db:
+        entry = db.scalars(select(AuditEvent)).one()
+    assert (entry.action, entry.actor_id, entry.object_id, entry.ip) == (
+        "person.create", staff["admin"], str(person.id), "192.0.2.7")
+
+
+def test_a_supervisor_may_not_add_people_or_teams(uow: Work, staff: dict[str, int]) -> None:
+    manager = _caller(uow, staff["manager"])
+    with pytest.raises(Forbidden):
+        organisation.add_person(uow, manager, {"name": "Jo", "email": "jo@knowsley.example.org"})
+    with pytest.raises(Forbidden):
+        organisation.add_team(uow, _caller(uow, staff["hr"]), "Leaving Care")
+
+
+def test_a_refused_change_to_a_person_is_rolled_back_at_once(deployment: Deployment, uow: Work,
+                                                             staff: dict[str, int]) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        organisation.change_person(uow, _caller(uow, staff["hr"]), staff["worker"],
+                                   {"name": "Alex M", "employment_type": "volunteer"})
+    assert refused.value.field == "employment_type"
+    assert uow.session.get_one(Person, staff["worker"]).name == "Alex Morgan"
+
+
+def test_recording_a_leaver_gives_the_dates_their_records_go_to_hr_and_are_destroyed(
+        uow: Work, staff: dict[str, int]) -> None:
+    leaving = retention.record_leaver(uow, _caller(uow, staff["hr"]), staff["manager"], LEAVE)
+    assert (leaving.forward_to_hr_on, leaving.destroy_on) == (dt.date(2025, 9, 30), dt.date(2032, 9, 30))
+    assert [p.id for p in leaving.unsupervised] == [staff["worker"]]
+
+
+def test_the_daily_run_freezes_then_forwards_with_this_deployments_address(
+        deployment: Deployment, uow: Work, staff: dict[str, int]) -> None:
+    clock.set_clock(lambda: dt.datetime(2025, 3, 1, 10))
+    retention.record_leaver(uow, _caller(uow, staff["hr"]), staff["worker"], LEAVE)
+    assert [(o.due.step, o.result) for o in retention.run(uow, dt.date(2025, 10, 1), dry_run=True)] == [
+        ("freeze", "would do"), ("forward_to_hr", "would do")]
+    assert uow.session.get_one(Person, staff["worker"]).records_frozen_on is None  # a dry run changes nothing
+    done = retention.run(uow, dt.date(2025, 10, 1))
+    assert [(o.due.step, o.result) for o in done] == [("freeze", "done"), ("forward_to_hr", "done")]
+    assert retention.run(uow, dt.date(2025, 10, 1)) == []  # a second run finds nothing left to do
+    with deployment.sessions() as db:
+        mail = db.scalars(select(OutboxMessage)).one()
+    assert mail.to_address == "hr@knowsley.example.org"
+    assert f"{deployment.config.base_url}/api/v1/people/{staff['worker']}/export" in mail.text_body
+
+
+def test_a_legal_hold_is_placed_by_an_administrator_or_hr_only(uow: Work, staff: dict[str, int]) -> None:
+    with pytest.raises(Forbidden):
+        holds.place(uow, _caller(uow, staff["manager"]), "Grievance", person_id=staff["worker"])
+    placed = holds.place(uow, _caller(uow, staff["hr"]), "Grievance", person_id=staff["worker"])
+    assert holds.held_by(uow.session, person_id=staff["worker"]) == (placed.id,)
+
+
+def test_each_person_works_in_the_areas_their_roles_and_relationships_open(uow: Work, staff: dict[str, int]) -> None:
+    assert areas.areas_of(uow, _caller(uow, staff["manager"]))[:2] == (areas.SUPERVISION, areas.OWN_RECORDS)
+    assert areas.areas_of(uow, _caller(uow, staff["stranger"])) == (areas.OWN_RECORDS,)
+    assert areas.ADMINISTRATION in areas.areas_of(uow, _caller(uow, staff["admin"]))
+    assert [areas.home(uow, _caller(uow, staff[who])) for who in ("admin", "hr", "manager", "worker")] == [
+        areas.ADMINISTRATION, areas.LEAVERS, areas.SUPERVISION, areas.OWN_RECORDS]
+
+
+def test_importing_accounts_hashes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object) -> str:
+        raise AssertionError("a password was hashed at import time")
+
+    monkeypatch.setattr(PasswordHasher, "hash", refuse)
+    spec = importlib.util.find_spec("workflows.accounts")
+    assert spec is not None and spec.loader is not None
+    fresh = importlib.util.module_from_spec(spec)  # a second copy: the imported one stays as it is
+    spec.loader.exec_module(fresh)
+    assert fresh._hasher is None
