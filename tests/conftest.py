@@ -82,11 +82,22 @@ def config(tmp_path: Path, database_url: str) -> Config:
                   secret_key="test-secret-" + "x" * 32, tasks_url="memory")
 
 
+@pytest.fixture(scope="session")
+def warm_converter() -> Iterator[Any]:
+    """One warm LibreOffice for the whole run, as a worker process has one (started on first use)."""
+    from docgen.documents.pdf import WarmConverter
+
+    converter = WarmConverter()
+    yield converter
+    converter.stop()
+
+
 @pytest.fixture
-def app(config: Config) -> Iterator[Any]:
+def app(config: Config, warm_converter: Any) -> Iterator[Any]:
     from docgen.app import create_app
 
     app = create_app(config)
+    app.extensions["docgen"].converter = warm_converter
     yield app
     app.extensions["docgen"].engine.dispose()
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from docgen.config import Config
+from docgen.documents.pdf import Converter, WarmConverter
 from storage.backends.base import DocumentStore
 from storage.errors import NotFound
 from storage.models import Organisation
@@ -28,7 +29,8 @@ def _no_queue(task: str, *args: Any) -> None:
 @dataclass
 class Deployment:
     """One deployment's parts. `enqueue(task, *ids)` hands background work to the task queue the
-    composition root wired; use cases call it through `uow.after_commit`, never directly."""
+    composition root wired; use cases call it through `uow.after_commit`, never directly.
+    `converter()` is this process's warm LibreOffice, started by the first conversion."""
 
     config: Config
     engine: Engine
@@ -36,6 +38,7 @@ class Deployment:
     profile: Profile
     store: DocumentStore
     enqueue: Callable[..., None] = field(default=_no_queue)
+    converter: Callable[[], Converter] = field(default_factory=WarmConverter)
 
     def unit_of_work(self) -> Work:
         """A fresh unit of work over this deployment's database and store."""

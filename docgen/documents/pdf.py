@@ -9,6 +9,7 @@ server starts in the background.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -234,6 +235,34 @@ class Converter:
         self._process.wait()
         self._process = None
         self._ready.clear()
+
+
+class WarmConverter:
+    """This process's warm LibreOffice, started on first use (never at import) and stopped at exit.
+
+    Calling it gives the running Converter; threads of one consumer share it (a Converter does one
+    warm conversion at a time and converts cold meanwhile if its server dies).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._converter: Converter | None = None
+
+    def __call__(self) -> Converter:
+        with self._lock:
+            if self._converter is None:
+                self._converter = Converter()
+                self._converter.start()
+                atexit.register(self.stop)
+            return self._converter
+
+    def stop(self) -> None:
+        """Stop the LibreOffice if it was started; the next call starts a fresh one."""
+        with self._lock:
+            if self._converter is not None:
+                self._converter.stop()
+                atexit.unregister(self.stop)
+                self._converter = None
 
 
 def cold_convert(docx: bytes) -> bytes:

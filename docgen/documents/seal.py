@@ -14,10 +14,12 @@ import hashlib
 import io
 import os
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
+from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -28,12 +30,14 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 
+from docgen.config import Config
 from docgen.documents.certificate import certificate_page_docx
 from docgen.documents.render import DEFAULT_TEMPLATE_DIR
 
@@ -351,3 +355,50 @@ def _der_length(data: bytes) -> int:
         return 2 + first
     count = first & 0x7F
     return 2 + count + int.from_bytes(data[2 : 2 + count], "big")
+
+
+# --- this deployment's seal, from its settings ----------------------------------------------
+
+
+def certificate_paths(config: Config) -> tuple[Path, Path]:
+    """The organisation's PKCS#12 and the file holding its passphrase (embedded default)."""
+    p12 = Path(config.org_p12) if config.org_p12 else config.instance_path / "organisation.p12"
+    return p12, config.instance_path / "organisation.pass"
+
+
+def ensure_organisation_certificate(config: Config, organisation: str) -> Path:
+    """Create the self-signed organisation certificate on first `docgen init` (never replaced)."""
+    p12, pass_file = certificate_paths(config)
+    if p12.exists():
+        return p12
+    passphrase = config.org_p12_passphrase or secrets.token_urlsafe(24)
+    if not config.org_p12_passphrase:
+        pass_file.touch(mode=0o600)
+        pass_file.write_text(passphrase)
+    create_organisation_certificate(p12, passphrase.encode(), organisation)
+    return p12
+
+
+def organisation_signer(config: Config) -> signers.SimpleSigner:
+    """The organisation's signer from its PKCS#12 (configured, or made by `docgen init`)."""
+    p12, pass_file = certificate_paths(config)
+    passphrase = config.org_p12_passphrase or (pass_file.read_text().strip() if pass_file.exists() else "")
+    return load_signer(p12, passphrase.encode())
+
+
+def timestamper_for(config: Config) -> RequestsHTTPTimeStamper | None:
+    """An RFC 3161 time-stamping authority when configured (DOCGEN_TIMESTAMP_URL), else none."""
+    if not config.timestamp_url:
+        return None
+    return RequestsHTTPTimeStamper(config.timestamp_url, https=config.timestamp_url.startswith("https://"),
+                                   timeout=10)
+
+
+def timestamp_authorities(config: Config) -> list[asn1_x509.Certificate]:
+    """The configured TSA certificates: without them a timestamped seal cannot be judged genuine."""
+    if not config.timestamp_ca:
+        return []
+    data = Path(config.timestamp_ca).read_bytes()
+    if pem.detect(data):
+        return [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
+    return [asn1_x509.Certificate.load(data)]
