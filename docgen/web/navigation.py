@@ -9,7 +9,6 @@ from flask import current_app, g, request, url_for
 
 from docgen.auth import caller, current_account, uow
 from storage.errors import DomainError, Forbidden, Unauthenticated
-from storage.models import Account
 from workflows import areas
 
 # Each area's landing page, and its entries in the navigation: (text, endpoint, prefix of the
@@ -27,21 +26,15 @@ ENTRIES = {
 }
 
 
-def signed_in() -> Account:
-    """The signed-in account of a page request; a browser without one is sent to sign in."""
-    account = current_account()
-    if account is None:
-        raise Unauthenticated("sign in first")
-    return account
-
-
 def page(roles: frozenset[str] = frozenset()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A page for signed-in people and, given one of `workflows.access`'s role sets, only for
-    accounts holding one of its roles."""
+    """A page for signed-in people (a browser without a sign-in is sent to sign in) and, given one
+    of `workflows.access`'s role sets, only for accounts holding one of its roles."""
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            account = signed_in()
+            account = current_account()
+            if account is None:
+                raise Unauthenticated("sign in first")
             if roles and not roles & set(account.roles or []):
                 raise Forbidden("this page is for other roles")
             return view(*args, **kwargs)
