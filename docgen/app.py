@@ -9,10 +9,9 @@ from flask import Flask, g, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from docgen.bootstrap import build
+from docgen.bootstrap import build, connect_queue
 from workflows.deployment import Deployment
 from docgen.config import Config, from_env
-from docgen.tasks import configure_tasks
 from storage.errors import DomainError
 
 log = logging.getLogger("docgen")
@@ -50,7 +49,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app for a configuration (tests pass their own; otherwise from DOCGEN_* variables)."""
     config = config or from_env()
     services = build(config)
-    configure_tasks(services)
+    queue = connect_queue(services)
     app = Flask(__name__, instance_path=str(config.instance_path), static_url_path="/assets")
     app.config.update(
         SECRET_KEY=config.secret_key,
@@ -61,6 +60,7 @@ def create_app(config: Config | None = None) -> Flask:
         TESTING=config.env == "test",
     )
     app.extensions["docgen"] = services
+    app.extensions["docgen.tasks"] = queue  # for the consumer of `docgen run` and `docgen worker`
     for name in ("werkzeug", "docgen", "docgen.web"):  # request log and the 500 handlers' logs
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):

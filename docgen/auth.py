@@ -30,6 +30,12 @@ def caller() -> Caller:
                   reason=request.headers.get("X-Docgen-Reason") or request.args.get("reason") or "")
 
 
+def link_holder() -> Caller:
+    """Whoever holds an e-mailed sign-off link: the link is their credential, so no account, only
+    the address and browser kept on the sign-off event."""
+    return Caller(ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", ""))
+
+
 def current_account() -> Account | None:
     """The caller's account, from `Authorization: Bearer` or the session cookie (cached per request)."""
     if "account" in g:

@@ -1,12 +1,15 @@
 """Builds the parts a process needs from its Config: database, profile, store, task queue.
 
-Nothing is built at import time; the web app, the CLI and the worker each call `build` once.
+Nothing is built at import time; the web app, the CLI and the worker each call `build` once, and
+`connect_queue` once for the task queue.
 """
 from __future__ import annotations
 
 from docgen.config import Config
+from docgen.tasks import TaskQueue, make_queue
 from storage.backends import open_store
 from storage.db import make_engine, session_factory
+from workflows import notifications
 from workflows.deployment import Deployment
 from workflows.profiles import load_profile, profile_dirs
 
@@ -19,3 +22,13 @@ def build(config: Config) -> Deployment:
     return Deployment(config=config, engine=engine, sessions=session_factory(engine),
                       profile=load_profile(config.profile, profile_dirs(config.profile_dir)),
                       store=open_store(config.storage_url, instance_path=config.instance_path, key=config.storage_key))
+
+
+def connect_queue(deployment: Deployment) -> TaskQueue:
+    """Build this process's task queue for the deployment and hand it the deployment's background
+    work: what use cases schedule after a commit (`deployment.enqueue`) and the e-mail its
+    sessions write to the outbox. Returns the queue, for a consumer to run."""
+    queue = make_queue(deployment)
+    deployment.enqueue = queue.enqueue
+    notifications.deliver_through(deployment.sessions, queue.enqueue)
+    return queue

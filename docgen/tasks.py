@@ -1,11 +1,10 @@
-"""The one Huey instance and docgen's background tasks.
+"""docgen's background tasks on Huey: each takes ids, opens a unit of work and calls one
+workflows function; each re-reads its rows and is safe to run twice.
 
-Huey registers tasks on an instance at import time, but which queue a process uses is only known
-once it has its Config. So `huey` is built here with in-memory storage, and `configure_tasks`
-re-points that same instance at the deployment's queue by setting what `Huey.create_storage()`
-reads (`name`, `storage_class`, `storage_kwargs`) and building the storage again. The registry of
-tasks is untouched, so the decorators below work with whichever queue is configured.
-`immediate_use_memory=False` keeps Huey's `immediate` setter from building a storage of its own.
+Nothing is built at import time. `make_queue(deployment)` builds the Huey for the deployment's
+DOCGEN_TASKS_URL with the tasks registered on it; the composition root (`docgen.bootstrap`) builds
+it once per process and wires `deployment.enqueue` to it, so use cases hand work over by name
+(`uow.after_commit(uow.deployment.enqueue, "finalise_document", kind, id, version)`).
 
 DOCGEN_TASKS_URL:
 - `memory`: tasks run inline when called (`immediate`), for tests.
@@ -13,23 +12,24 @@ DOCGEN_TASKS_URL:
 - `redis://host:port/db?queue=NAME`: at scale, consumed by `docgen worker` on any machine.
   NAME (default "docgen") must differ between deployments sharing one Redis database: a task
   carries only an outbox id, which means a different row in another deployment's database.
-
-Tasks take ids, re-read their rows and are safe to run twice (see `workflows.notifications`).
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from huey import Huey, crontab
+from huey.api import TaskWrapper
 from huey.storage import BaseStorage, MemoryStorage, RedisStorage, SqliteStorage
 
-from docgen.documents import mailer
 from docgen.config import ConfigError
+from docgen.documents import mailer
 from storage import clock
-from workflows import notifications
+from workflows import deadlines, notifications, pipeline, retention
 
 if TYPE_CHECKING:
     from workflows.deployment import Deployment
@@ -37,16 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "docgen"
-
-# results=False: outcomes live in our own rows (Huey's result store would keep a failed attempt's
-# error even after a retry succeeded, and would only grow in Redis).
-huey = Huey(QUEUE_NAME, results=False, immediate=True, immediate_use_memory=False, storage_class=MemoryStorage)
-
-_services: Deployment | None = None
-
-
-class TasksNotConfigured(RuntimeError):
-    """A task ran in a process that never called `configure_tasks`."""
 
 
 def storage_for(tasks_url: str) -> tuple[type[BaseStorage], str, dict[str, Any]]:
@@ -68,105 +58,79 @@ def storage_for(tasks_url: str) -> tuple[type[BaseStorage], str, dict[str, Any]]
     raise ConfigError(f"DOCGEN_TASKS_URL must be memory, sqlite:///path or redis://..., not '{tasks_url}'")
 
 
-def configure_tasks(services: Deployment) -> Huey:
-    """Point `huey` at this deployment's queue and give tasks their services (database, config).
+@dataclass(frozen=True)
+class TaskQueue:
+    """One process's Huey and docgen's tasks registered on it, by name."""
 
-    Called once at start by the web app and by the worker; calling it again re-points the queue
-    (tests do), which must not happen while a consumer of the old queue is running.
+    huey: Huey
+    tasks: Mapping[str, TaskWrapper]
+
+    def enqueue(self, task: str, *args: Any) -> None:
+        """Hand `task(*args)` to the queue (with `memory`, it runs now)."""
+        self.tasks[task](*args)
+
+
+def make_queue(deployment: Deployment) -> TaskQueue:
+    """The task queue for this deployment's DOCGEN_TASKS_URL, its tasks bound to the deployment.
+
+    Call once per process (the consumer runs what this queue registered). results=False: outcomes
+    live in our own rows (Huey's result store would keep a failed attempt's error even after a
+    retry succeeded, and would only grow in Redis). `immediate_use_memory=False` keeps Huey's
+    `immediate` setter (which tests use to hold tasks back) on this same storage.
     """
-    global _services
-    storage_class, name, kwargs = storage_for(services.config.resolved_tasks_url)
-    huey.name = name
-    huey.storage_class = storage_class
-    huey.storage_kwargs = kwargs
-    huey.immediate = storage_class is MemoryStorage
-    huey.storage = huey.create_storage()
-    _services = services
-    return huey
+    storage_class, name, kwargs = storage_for(deployment.config.resolved_tasks_url)
+    huey = Huey(name, results=False, immediate=storage_class is MemoryStorage, immediate_use_memory=False,
+                storage_class=storage_class, **kwargs)
 
+    @huey.task()
+    def deliver_email(message_id: int) -> None:
+        """Deliver one outbox message; does nothing if it is already sent (see notifications.deliver)."""
+        with deployment.unit_of_work() as uow:
+            outcome = notifications.deliver(uow.session, message_id,
+                                            lambda message: mailer.send(message, deployment.config))
+        if outcome == "failed":
+            log.warning("outbox message %s not delivered this time; the outbox sweep will retry it", message_id)
 
-def services() -> Deployment:
-    """The services `configure_tasks` was given: tasks open their database sessions from here."""
-    if _services is None:
-        raise TasksNotConfigured("docgen.tasks.configure_tasks(services) was not called in this process")
-    return _services
+    @huey.periodic_task(crontab())  # every minute
+    def sweep_outbox() -> None:
+        """Enqueue unsent messages whose next attempt is due: failed ones and any whose task was lost."""
+        with deployment.unit_of_work() as uow:
+            due = notifications.due_for_delivery(uow.session, clock.now())
+        for message_id in due:
+            deliver_email(message_id)
 
+    @huey.task(retries=3, retry_delay=30)
+    def finalise_document(kind: str, document_id: int, version: int) -> None:
+        """Seal and file the final PDF of a signed version (does nothing if it already exists)."""
+        with deployment.unit_of_work() as uow:
+            pipeline.finalise(uow, kind, document_id, version)
 
-@huey.task()
-def deliver_email(message_id: int) -> None:
-    """Deliver one outbox message; does nothing if it is already sent (see notifications.deliver)."""
-    current = services()
-    with current.sessions() as db:
-        outcome = notifications.deliver(db, message_id, lambda message: mailer.send(message, current.config))
-    if outcome == "failed":
-        log.warning("outbox message %s not delivered this time; the outbox sweep will retry it", message_id)
+    @huey.task(retries=3, retry_delay=30)
+    def make_review_pdf(kind: str, document_id: int, version: int) -> None:
+        """The PDF a signer may download from their link (does nothing once made)."""
+        with deployment.unit_of_work() as uow:
+            pipeline.make_review_pdf(uow, kind, document_id, version)
 
+    @huey.periodic_task(crontab(minute="*/5"))
+    def sweep_finalisation() -> None:
+        """Enqueue signed documents still without their final PDF (a lost task or a crash)."""
+        with deployment.unit_of_work() as uow:
+            pending = pipeline.unfinalised(uow)
+        for kind, document_id, version in pending:
+            finalise_document(kind, document_id, version)
 
-@huey.periodic_task(crontab())  # every minute
-def sweep_outbox() -> None:
-    """Enqueue unsent messages whose next attempt is due: failed ones and any whose task was lost."""
-    with services().sessions() as db:
-        due = notifications.due_for_delivery(db, clock.now())
-    for message_id in due:
-        deliver_email(message_id)
+    @huey.periodic_task(crontab(minute="0"))
+    def sign_off_deadlines() -> None:
+        """Hourly: reminders to waiting signers, escalation of overdue records."""
+        with deployment.unit_of_work() as uow:
+            deadlines.chase(uow)
 
+    @huey.periodic_task(crontab(hour="2", minute="15"))
+    def run_retention() -> None:
+        """Daily: freeze leavers' records, forward to HR after the delay, destroy after retention."""
+        with deployment.unit_of_work() as uow:
+            retention.run(uow, clock.today())
 
-@huey.task(retries=3, retry_delay=30)
-def finalise_document(kind: str, document_id: int, version: int) -> None:
-    """Seal and file the final PDF of a signed version (does nothing if it already exists)."""
-    from docgen import finalisation
-
-    finalisation.finalise(services(), kind, document_id, version)
-
-
-@huey.task(retries=3, retry_delay=30)
-def make_review_pdf(kind: str, document_id: int, version: int) -> None:
-    """The PDF a signer may download from their link: the filed DOCX of that version, converted
-    here because a conversion must never hold up a web request. Does nothing if that version
-    already has one, or is no longer the version out for signature."""
-    from docgen import finalisation, signing
-    from storage.filing import file_document, read_document
-
-    current = services()
-    with current.sessions() as db:
-        document = finalisation.load_document(db, kind, document_id)
-        if document is None or document.version != version or signing.review_pdf(db, document) is not None:
-            return
-        docx = finalisation.filed_docx(db, document)
-        if docx is None:
-            return
-        pdf = finalisation.converter().convert(read_document(db, current.store, docx))
-        file_document(db, current.store, version=version, kind="review_pdf", data=pdf, **{kind: document})
-        db.commit()
-
-
-@huey.periodic_task(crontab(minute="*/5"))
-def sweep_finalisation() -> None:
-    """Enqueue signed documents still without their final PDF (a lost task or a crash)."""
-    from docgen import finalisation
-
-    with services().sessions() as db:
-        pending = finalisation.unfinalised(db)
-    for kind, document_id, version in pending:
-        finalise_document(kind, document_id, version)
-
-
-@huey.periodic_task(crontab(minute="0"))
-def sign_off_deadlines() -> None:
-    """Hourly: reminders to waiting signers, escalation of overdue records."""
-    from workflows import deadlines
-
-    current = services()
-    with current.sessions.begin() as db:
-        deadlines.remind(db, current.profile, current.config.base_url)
-        deadlines.escalate(db, current.profile)
-
-
-@huey.periodic_task(crontab(hour="2", minute="15"))
-def run_retention() -> None:
-    """Daily: freeze leavers' records, forward to HR after the delay, destroy after retention."""
-    from storage import retention
-
-    current = services()
-    with current.sessions() as db:
-        retention.run(db, current, clock.today())
+    registered = (deliver_email, sweep_outbox, finalise_document, make_review_pdf, sweep_finalisation,
+                  sign_off_deadlines, run_retention)
+    return TaskQueue(huey, {task.func.__name__: task for task in registered})

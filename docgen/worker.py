@@ -11,9 +11,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from huey.consumer import Consumer
 
-from workflows.deployment import Deployment
 from docgen.config import ConfigError
-from docgen.tasks import configure_tasks, huey
+from docgen.tasks import TaskQueue
 
 # Long enough for an SMTP conversation at its timeout to finish, so a stop does not cut a delivery
 # between "250 OK" and marking it sent (which would send it again).
@@ -29,34 +28,32 @@ class EmbeddedConsumer(Consumer):
         """The host process owns the signals; it calls `stop` instead."""
 
 
-def _configure_queue_to_consume(services: Deployment) -> None:
-    configure_tasks(services)
-    if huey.immediate:
+def _to_consume(queue: TaskQueue) -> TaskQueue:
+    if queue.huey.immediate:
         raise ConfigError("DOCGEN_TASKS_URL=memory runs tasks inline, so there is no queue to consume; "
                           "use sqlite:///path or redis://...")
+    return queue
 
 
-def run_worker(services: Deployment, workers: int = 2) -> None:
-    """Consume tasks in this process until stopped.
+def run_worker(queue: TaskQueue, workers: int = 2) -> None:
+    """Consume the tasks of this process's queue (`bootstrap.connect_queue`) until stopped.
 
     SIGTERM (what service managers send) stops gracefully: running tasks finish first, up to
     SHUTDOWN_TIMEOUT_SECONDS. SIGINT (Ctrl-C) stops at once; an interrupted delivery is sent again
     later (at-least-once, see workflows.notifications).
     """
-    _configure_queue_to_consume(services)
-    huey.create_consumer(workers=workers, worker_type="thread", graceful_signal="TERM",
-                         shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS).run()
+    _to_consume(queue).huey.create_consumer(workers=workers, worker_type="thread", graceful_signal="TERM",
+                                            shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS).run()
 
 
-def start_embedded_consumer(services: Deployment, workers: int = 2) -> Callable[[], None]:
+def start_embedded_consumer(queue: TaskQueue, workers: int = 2) -> Callable[[], None]:
     """Start consumer threads in this process and return the function that stops them gracefully.
 
     With DOCGEN_TASKS_URL=memory tasks already run inline, so nothing is started.
     """
-    configure_tasks(services)
-    if huey.immediate:
+    if queue.huey.immediate:
         return lambda: None
-    consumer = EmbeddedConsumer(huey, workers=workers, worker_type="thread",
+    consumer = EmbeddedConsumer(queue.huey, workers=workers, worker_type="thread",
                                 shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
     consumer.start()
     return lambda: consumer.stop(graceful=True)
@@ -69,4 +66,4 @@ def start_embedded_consumer(services: Deployment, workers: int = 2) -> Callable[
 def worker_command(workers: int) -> None:
     """Run background tasks (e-mail delivery, outbox sweep) until SIGTERM or Ctrl-C."""
     click.echo(f"docgen worker: {workers} threads; stop with SIGTERM (graceful) or Ctrl-C")
-    run_worker(current_app.extensions["docgen"], workers=workers)
+    run_worker(current_app.extensions["docgen.tasks"], workers=workers)

@@ -17,17 +17,17 @@ import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 
 from docgen.documents import mailer
 from tests.mailbox import Mailbox, _free_port, smtp_server_on
-from docgen.bootstrap import build
+from docgen.bootstrap import build, connect_queue
 from workflows.deployment import Deployment
 from docgen.config import Config, ConfigError
 from storage.models import OutboxMessage
-from docgen.tasks import configure_tasks, deliver_email, huey, services as task_services, sweep_outbox
+from docgen.tasks import TaskQueue
 from docgen.worker import run_worker, start_embedded_consumer
 from storage import clock
 from workflows.notifications import MAX_ATTEMPTS, Attachment, due_for_delivery, queue_email
@@ -46,11 +46,9 @@ def config(config: Config, smtp_server: Mailbox) -> Config:
 
 
 @pytest.fixture
-def services(app: Any) -> Iterator[Deployment]:
-    services = app.extensions["docgen"]
-    configure_tasks(services)
-    yield services
-    configure_tasks(services)  # back to inline tasks for whatever runs next
+def services(app: Any) -> Deployment:
+    """The app's deployment; its tasks run inline (DOCGEN_TASKS_URL=memory)."""
+    return app.extensions["docgen"]
 
 
 def _with_config(services: Deployment, **changes: Any) -> Deployment:
@@ -120,7 +118,7 @@ def test_rolled_back_change_sends_nothing(services: Deployment, mailbox: Mailbox
         queue_email(db, to=SUPERVISEE, subject="Record signed", text="Your supervisor has countersigned.")
         db.rollback()
     _later(60)
-    sweep_outbox()
+    services.enqueue("sweep_outbox")
     assert mailbox.envelopes == []
     with services.sessions() as db:
         assert db.query(OutboxMessage).count() == 0
@@ -128,7 +126,7 @@ def test_rolled_back_change_sends_nothing(services: Deployment, mailbox: Mailbox
 
 def test_smtp_down_then_up_delivers_exactly_once(services: Deployment) -> None:
     port = _free_port()  # nothing listens here yet: the mail server is down
-    configure_tasks(_with_config(services, smtp_port=port))
+    tasks = connect_queue(_with_config(services, smtp_port=port))  # the app's sessions deliver through it
     message_id = _record_ready_for_signoff(services)
 
     failed = _outbox_row(services, message_id)
@@ -136,14 +134,14 @@ def test_smtp_down_then_up_delivers_exactly_once(services: Deployment) -> None:
     assert f"127.0.0.1:{port}" in failed.last_error
 
     with smtp_server_on(port) as mailbox:
-        sweep_outbox()  # too soon: the next attempt is due a minute after the first
+        tasks.enqueue("sweep_outbox")  # too soon: the next attempt is due a minute after the first
         assert mailbox.envelopes == []
         _later(2)
-        sweep_outbox()
+        tasks.enqueue("sweep_outbox")
         assert len(mailbox.envelopes) == 1
         _later(60)
-        sweep_outbox()
-        deliver_email(message_id)
+        tasks.enqueue("sweep_outbox")
+        tasks.enqueue("deliver_email", message_id)
         assert len(mailbox.envelopes) == 1
 
     delivered = _outbox_row(services, message_id)
@@ -167,7 +165,7 @@ def test_crash_after_sending_resends_with_the_same_message_id(services: Deployme
 
     monkeypatch.undo()
     _later(2)
-    sweep_outbox()
+    services.enqueue("sweep_outbox")
     first, second = mailbox.emails()
     row = _outbox_row(services, message_id)
     assert first["Message-ID"] == second["Message-ID"] == row.message_id
@@ -190,25 +188,22 @@ def test_sweep_waits_for_backoff_and_gives_up_after_max_attempts(services: Deplo
 
 
 def test_tasks_url_chooses_the_queue(tmp_path: Path) -> None:
-    def configured(tasks_url: str) -> Deployment:
+    def configured(tasks_url: str) -> tuple[Deployment, TaskQueue]:
         services = build(Config(env="test", instance_path=tmp_path, database_url=f"sqlite:///{tmp_path}/d.db",
                                 tasks_url=tasks_url))
-        configure_tasks(services)
-        return services
+        return services, connect_queue(services)
 
-    try:
-        assert configured("memory") is task_services() and huey.immediate
-        configured(f"sqlite:///{tmp_path}/queue/tasks.db")
-        assert not huey.immediate and huey.storage.filename == f"{tmp_path}/queue/tasks.db"
-        configured("redis://127.0.0.1:6379/0?queue=docgen_stockport")
-        assert huey.storage.name == "docgen_stockport"
-        assert huey.storage.conn.connection_pool.connection_kwargs["db"] == 0
-        with pytest.raises(ConfigError, match="DOCGEN_TASKS_URL"):
-            configured("amqp://127.0.0.1")
-        with pytest.raises(ConfigError, match="no queue to consume"):
-            run_worker(configured("memory"))
-    finally:
-        configured("memory")
+    services, queue = configured("memory")
+    assert services.enqueue == queue.enqueue and queue.huey.immediate
+    _, queue = configured(f"sqlite:///{tmp_path}/queue/tasks.db")
+    assert not queue.huey.immediate and queue.huey.storage.filename == f"{tmp_path}/queue/tasks.db"
+    _, queue = configured("redis://127.0.0.1:6379/0?queue=docgen_stockport")
+    assert queue.huey.storage.name == "docgen_stockport"
+    assert queue.huey.storage.conn.connection_pool.connection_kwargs["db"] == 0
+    with pytest.raises(ConfigError, match="DOCGEN_TASKS_URL"):
+        configured("amqp://127.0.0.1")
+    with pytest.raises(ConfigError, match="no queue to consume"):
+        run_worker(configured("memory")[1])
 
 
 def _consumer_threads() -> list[str]:
@@ -218,7 +213,7 @@ def _consumer_threads() -> list[str]:
 def test_embedded_consumer_delivers_from_the_sqlite_queue_and_stops(services: Deployment, mailbox: Mailbox,
                                                                      tmp_path: Path) -> None:
     queued = _with_config(services, tasks_url=f"sqlite:///{tmp_path}/tasks.db")
-    stop = start_embedded_consumer(queued)
+    stop = start_embedded_consumer(connect_queue(queued))
     try:
         message_id = _record_ready_for_signoff(queued)
         _wait_until(lambda: _outbox_row(services, message_id).sent_at is not None)
@@ -231,15 +226,15 @@ def test_worker_process_delivers_from_redis_and_stops_on_sigterm(services: Deplo
                                                                   tmp_path: Path) -> None:
     tasks_url = f"redis://127.0.0.1:6379/0?queue=docgen_test_{uuid.uuid4().hex}"
     queued = _with_config(services, tasks_url=tasks_url)
-    configure_tasks(queued)
+    queue = connect_queue(queued)
     config = queued.config
     env = {**os.environ, "DOCGEN_ENV": "test", "DOCGEN_INSTANCE_PATH": str(tmp_path / "worker"),
            "DOCGEN_DATABASE_URL": config.database_url, "DOCGEN_TASKS_URL": tasks_url,
            "DOCGEN_SMTP_PORT": str(config.smtp_port), "DOCGEN_MAIL_FROM": config.mail_from,
            "DOCGEN_BASE_URL": config.base_url}
     worker = subprocess.Popen(
-        [sys.executable, "-c", "from docgen.bootstrap import build; from docgen.config import from_env; "
-                               "from docgen.worker import run_worker; run_worker(build(from_env()))"],
+        [sys.executable, "-c", "from docgen.bootstrap import build, connect_queue; from docgen.config import from_env; "
+                               "from docgen.worker import run_worker; run_worker(connect_queue(build(from_env())))"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         message_id = _record_ready_for_signoff(queued)
@@ -248,5 +243,5 @@ def test_worker_process_delivers_from_redis_and_stops_on_sigterm(services: Deplo
     finally:
         worker.send_signal(signal.SIGTERM)
         output, _ = worker.communicate(timeout=30)
-        huey.flush()
+        queue.huey.flush()
     assert worker.returncode == 0, output

@@ -18,8 +18,8 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
-from docgen import finalisation
 from docgen.config import Config
+from docgen.documents import seal
 from docgen.documents.pdf import Converter
 from tests.mailbox import Mailbox, text_of
 from storage import clock
@@ -32,7 +32,7 @@ LINK = re.compile(r"https://docgen\.example\.org/sign/([A-Za-z0-9_-]{43})")
 def config(config: Config, smtp_server: Mailbox) -> Config:
     config = replace(config, smtp_port=smtp_server.port, base_url="https://docgen.example.org")
     config.instance_path.mkdir(parents=True, exist_ok=True)
-    finalisation.ensure_organisation_certificate(config, "Knowsley Council")
+    seal.ensure_organisation_certificate(config, "Knowsley Council")
     return config
 
 
@@ -90,7 +90,7 @@ def test_record_goes_from_draft_to_sealed_pdf_anyone_can_verify(client: Any, org
     assert [e["event"] for e in status["events"]] == ["filed", "sent", "opened", "agreed", "sent", "countersigned"]
 
     pdf = client.get(f"/api/v1/records/{record_id}/pdf", headers=org.auth("worker")).data
-    signer = finalisation.signer(app.extensions["docgen"].config)
+    signer = seal.organisation_signer(app.extensions["docgen"].config)
     embedded = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
     result = validate_pdf_signature(embedded, ValidationContext(trust_roots=[signer.signing_cert]))
     assert result.intact and result.valid and result.bottom_line
@@ -206,11 +206,11 @@ def test_reminder_sends_a_fresh_link_and_overdue_records_escalate(client: Any, o
     assert escalation and "Overdue supervision record" in escalation[-1]["Subject"]
 
 
-def test_conversion_survives_libreoffice_being_killed(client: Any, org: Any, mailbox: Mailbox) -> None:
+def test_conversion_survives_libreoffice_being_killed(client: Any, org: Any, mailbox: Mailbox, app: Any) -> None:
     import os
     import signal
 
-    converter = finalisation.converter()
+    converter = app.extensions["docgen"].converter()
     os.killpg(os.getpgid(converter.pid), signal.SIGKILL)
     record_id = _draft(client, org)
     _send(client, org, record_id)
@@ -222,7 +222,7 @@ def test_conversion_survives_libreoffice_being_killed(client: Any, org: Any, mai
 
 def test_record_is_finalised_when_libreoffice_dies_mid_conversion(client: Any, org: Any, mailbox: Mailbox,
                                                                     monkeypatch: pytest.MonkeyPatch,
-                                                                    caplog: pytest.LogCaptureFixture) -> None:
+                                                                    caplog: pytest.LogCaptureFixture, app: Any) -> None:
     import os
     import signal
     import threading
@@ -240,7 +240,7 @@ def test_record_is_finalised_when_libreoffice_dies_mid_conversion(client: Any, o
     converter = Converter()
     converter.start()
     assert converter.wait_ready(60)
-    monkeypatch.setattr(finalisation, "_converter", converter)
+    monkeypatch.setattr(app.extensions["docgen"], "converter", lambda: converter)
     convert = converter.convert
 
     def convert_while_killing(docx: bytes) -> bytes:

@@ -14,7 +14,6 @@ from typing import Any, Iterator
 
 import pytest
 
-from docgen import tasks
 from tests import test_signoff
 from tests.mailbox import Mailbox, text_of
 from tests.test_signoff import MANAGER, WORKER, _link_for
@@ -188,36 +187,37 @@ def test_the_supervisor_edits_and_sends_a_draft_agreement(client: Any, supervise
     assert client.get(f"/api/v1/agreements/{created['id']}/docx").data[:2] == b"PK"  # the page's Word link
 
 
-def _worker_runs(name: str) -> None:
+@pytest.fixture
+def queued_tasks(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Tasks wait in the app's in-memory queue until the test plays the worker."""
+    huey = app.extensions["docgen.tasks"].huey
+    monkeypatch.setattr(huey, "immediate", False)
+    yield huey
+    huey.flush()
+
+
+def _worker_runs(huey: Any, name: str) -> None:
     """Play the worker for the queued tasks called `name`; the others go back in the queue."""
     queued = []
-    while (task := tasks.huey.dequeue()) is not None:
+    while (task := huey.dequeue()) is not None:
         queued.append(task)
     for task in queued:
         if task.name == name:
-            tasks.huey.execute(task)
+            huey.execute(task)
         else:
-            tasks.huey.enqueue(task)
-
-
-@pytest.fixture
-def queued_tasks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Tasks wait in the in-memory queue until the test plays the worker."""
-    monkeypatch.setattr(tasks.huey, "immediate", False)
-    yield
-    tasks.huey.flush()
+            huey.enqueue(task)
 
 
 def test_the_link_offers_the_pdf_once_the_worker_has_made_it(
-        client: Any, supervisee: Any, org: Any, mailbox: Mailbox, queued_tasks: None) -> None:
+        client: Any, supervisee: Any, org: Any, mailbox: Mailbox, queued_tasks: Any) -> None:
     record_id = _written_record(client, org)
     _send(client, record_id)
-    _worker_runs("deliver_email")
+    _worker_runs(queued_tasks, "deliver_email")
     token = _link_for(mailbox, WORKER)
     waiting = text(supervisee.get(f"/sign/{token}", headers=HTML))
     assert "The PDF is being prepared; the document is shown below" in waiting and "/pdf" not in waiting
 
-    _worker_runs("make_review_pdf")
+    _worker_runs(queued_tasks, "make_review_pdf")
     ready = text(supervisee.get(f"/sign/{token}", headers=HTML))
     assert f'href="/sign/{token}/pdf"' in ready, "no PDF link after the worker ran"
     assert supervisee.get(f"/sign/{token}/pdf").data.startswith(b"%PDF")

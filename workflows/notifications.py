@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Literal
 
 from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from docgen.documents.mailer import MailError
 from storage.models import OutboxMessage
@@ -35,6 +35,7 @@ MAX_ATTEMPTS = 10
 FIRST_SWEEP_AFTER = dt.timedelta(minutes=1)
 
 _PENDING = "docgen.outbox.pending"
+_ENQUEUE = "docgen.outbox.enqueue"
 
 Outcome = Literal["sent", "failed", "skipped"]
 Send = Callable[[OutboxMessage], str]
@@ -78,12 +79,26 @@ def after_commit_enqueue(db: Session, message: OutboxMessage) -> None:
     db.info.setdefault(_PENDING, []).append(message.id)
 
 
-def _enqueue_pending(db: Session) -> None:
-    from docgen.tasks import deliver_email  # deferred: docgen.tasks imports this module
+def deliver_through(sessions: sessionmaker[Session], enqueue: Callable[..., None]) -> None:
+    """Sessions made by `sessions` from now on hand each committed message to `enqueue`
+    ("deliver_email", message id): the deployment's task queue, wired by the composition root.
 
-    for message_id in db.info.pop(_PENDING, []):
+    Held in the sessions' `info` rather than imported, because e-mail is queued from plain
+    sessions too (rules called by the CLI, the worker's sweeps and tests), not only from a unit
+    of work, and workflows never import the task queue.
+    """
+    sessions.configure(info={**sessions.kw.get("info", {}), _ENQUEUE: enqueue})
+
+
+def _enqueue_pending(db: Session) -> None:
+    pending = db.info.pop(_PENDING, [])
+    enqueue = db.info.get(_ENQUEUE)
+    if enqueue is None:
+        log.warning("no task queue is wired for outbox messages %s; the outbox sweep will send them", pending)
+        return
+    for message_id in pending:
         try:
-            deliver_email(message_id)
+            enqueue("deliver_email", message_id)
         except Exception:
             # The change is committed; failing the caller now would report an error for work that
             # was done. The row is safe in the outbox and the sweep enqueues it again.

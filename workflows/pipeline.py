@@ -1,35 +1,186 @@
-"""The Word file of a record or an agreement, from its template (a council's own first)."""
+"""A document's files, from its Word file to the sealed PDF: render, file, review PDF, final PDF,
+seal, verify.
+
+Sending for sign-off fixes the bytes to be signed: the rendered DOCX of that version is filed
+before any link goes out (`send_for_signoff`). The PDFs are made by the worker, never in a
+request, each by one function here that its task calls: `make_review_pdf` (what a signer may
+download), `finalise` (certificate page, one warm LibreOffice conversion, the organisation's PAdES
+seal, filed under retention's protection) and `unfinalised` (the sweep for lost tasks). Each
+re-reads its rows and does nothing if its work is done, so a retried or duplicated task is safe.
+`verify` tells anyone whether a PDF is one of ours.
+
+The pipeline sits above `workflows.signoff` (it prints sign-off's evidence on the certificate page
+and finalises only what sign-off made signed) and `workflows.retention` (whose protection the final
+PDF is filed under); that is why sending, which files the DOCX, starts here.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflows.deployment import Deployment
-from storage.models import Agreement, Record
+from docgen.documents import seal
 from docgen.documents.render import DEFAULT_TEMPLATE_DIR, render_docx, template_path
+from storage import audit
+from storage.errors import NotFound
+from storage.filing import file_document, read_document
+from storage.models import Agreement, DocumentVersion, Record
+from workflows import retention, signoff
+from workflows.access import Caller
 from workflows.agreements import agreement_context
+from workflows.deployment import Deployment, Work
 from workflows.records import record_context
+from workflows.signoff import Document
 
 
-def _search_dirs(services: Deployment) -> list[Path]:
-    own = services.config.template_dir
+def _search_dirs(deployment: Deployment) -> list[Path]:
+    own = deployment.config.template_dir
     return ([Path(own)] if own else []) + [DEFAULT_TEMPLATE_DIR]
 
 
-def record_docx(services: Deployment, db: Session, record: Record) -> bytes:
+def record_docx(deployment: Deployment, db: Session, record: Record) -> bytes:
     """The record as a DOCX, pre-filled with its current content and actions."""
-    profile = services.profile
-    template = template_path(profile.record_kinds[record.kind].template, _search_dirs(services))
-    return render_docx(template, record_context(db, profile, services.organisation(db), record))
+    profile = deployment.profile
+    template = template_path(profile.record_kinds[record.kind].template, _search_dirs(deployment))
+    return render_docx(template, record_context(db, profile, deployment.organisation(db), record))
 
 
-def agreement_docx(services: Deployment, db: Session, agreement: Agreement) -> bytes:
+def agreement_docx(deployment: Deployment, db: Session, agreement: Agreement) -> bytes:
     """The agreement as a DOCX (K App A with a signature block)."""
-    template = template_path(services.profile.agreement_template, _search_dirs(services))
-    return render_docx(template, agreement_context(services.profile, services.organisation(db), agreement))
+    template = template_path(deployment.profile.agreement_template, _search_dirs(deployment))
+    return render_docx(template, agreement_context(deployment.profile, deployment.organisation(db), agreement))
 
 
 def docx_filename(number: str, name: str) -> str:
     safe = "".join(ch if ch.isalnum() else "-" for ch in name).strip("-")
     return f"{number}-{safe}.docx"
+
+
+def send_for_signoff(uow: Work, caller: Caller, kind: str, document_id: int) -> signoff.Progress:
+    """The supervisor sends a draft, or a revision after a disagreement (a new version): this
+    version's DOCX is filed, then the first signer is e-mailed a link. The worker makes the
+    review PDF once this commits."""
+    db, deployment = uow.session, uow.deployment
+    document = signoff.for_supervisor(uow, caller, kind, document_id, "signoff.send")
+    if document.status == signoff.CHANGES_REQUESTED:
+        signoff.new_version(db, document, caller.person)
+    data = (record_docx(deployment, db, document) if isinstance(document, Record)
+            else agreement_docx(deployment, db, document))
+    row = file_document(db, uow.store, version=document.version, kind="docx", data=data, **{kind: document})
+    signoff.send(db, deployment.profile, document, caller.person, docx=row, base_url=deployment.config.base_url,
+                 caller=caller)
+    signoff.ask_for_review_pdf(uow, document)
+    uow.commit()
+    return signoff.progress(uow, document)
+
+
+def make_review_pdf(uow: Work, kind: str, document_id: int, version: int) -> DocumentVersion | None:
+    """File the PDF a signer may download from their link: the filed DOCX of that version,
+    converted by the worker because a conversion must never hold up a web request. Does nothing
+    if that version already has one, or is no longer the version out for signature."""
+    db = uow.session
+    document = _load(db, kind, document_id)
+    if (document is None or document.version != version
+            or signoff.filed_version(db, document, "review_pdf") is not None):
+        return None
+    docx = signoff.filed_version(db, document, "docx")
+    if docx is None:
+        return None
+    pdf = uow.deployment.converter().convert(read_document(db, uow.store, docx))
+    row = file_document(db, uow.store, version=version, kind="review_pdf", data=pdf, **{kind: document})
+    uow.commit()
+    return row
+
+
+def finalise(uow: Work, kind: str, document_id: int, version: int) -> DocumentVersion | None:
+    """Make, seal and file the final PDF of a signed version (the filed DOCX with its certificate
+    page, one conversion, the organisation's seal), protected as retention decides; returns the
+    existing one if it was made already, None when the version is not (or no longer) signed."""
+    db, deployment = uow.session, uow.deployment
+    document = _load(db, kind, document_id)
+    if document is None or document.status != signoff.SIGNED or document.version != version:
+        return None
+    existing = signoff.filed_version(db, document, "final_pdf")
+    if existing is not None:
+        return existing
+    docx_row = signoff.filed_version(db, document, "docx")
+    if docx_row is None:
+        raise RuntimeError(f"{signoff.number(document)} v{version} is signed but its DOCX was never filed")
+    config = deployment.config
+    pdf = seal.finalise(uow.store.get(docx_row.storage_key), signoff.certificate(db, document),
+                        converter=deployment.converter(), signer=seal.organisation_signer(config),
+                        timestamper=seal.timestamper_for(config), template_dirs=_search_dirs(deployment))
+    protection = retention.protection_for(db, deployment.profile, uow.store, document.supervisee,
+                                          document if isinstance(document, Record) else None)
+    row = file_document(db, uow.store, version=version, kind="final_pdf", data=pdf,
+                        retain_until=protection.retain_until, legal_hold=protection.legal_hold, **{kind: document})
+    audit.record(db, "document.finalise", object_type=kind, object_id=document.id,
+                 detail={"version": version, "sha256": row.sha256})
+    uow.commit()
+    return row
+
+
+def unfinalised(uow: Work) -> list[tuple[str, int, int]]:
+    """Signed documents whose current version has no final PDF yet: (kind, id, version) for the
+    sweep to finalise (a lost task, or a worker that died)."""
+    pending: list[tuple[str, int, int]] = []
+    for kind, model, owner in (("record", Record, DocumentVersion.record_id),
+                               ("agreement", Agreement, DocumentVersion.agreement_id)):
+        has_pdf = select(DocumentVersion.id).where(owner == model.id, DocumentVersion.kind == "final_pdf",
+                                                   DocumentVersion.version == model.version).exists()
+        pending += [(kind, i, v) for i, v in uow.session.execute(
+            select(model.id, model.version).where(model.status == signoff.SIGNED, ~has_pdf)).all()]
+    return pending
+
+
+def _load(db: Session, kind: str, document_id: int) -> Document | None:
+    """The document a task names, or None if it is gone (the task then has nothing to do)."""
+    try:
+        return signoff.get_document(db, kind, document_id)
+    except NotFound:
+        return None
+
+
+def verify(uow: Work, pdf: bytes) -> seal.Verdict:
+    """Is this PDF a genuine, unaltered record of ours? (API, page and CLI all ask here.)
+
+    The organisation's certificate is the only trust root (with the configured time-stamping
+    authorities); a genuine one is described from the final PDFs filed here, found by hash."""
+    config = uow.deployment.config
+    return seal.verify_pdf(pdf, seal.organisation_signer(config).signing_cert,
+                           lambda sha256: _known_final_pdf(uow.session, sha256),
+                           tsa_certs=seal.timestamp_authorities(config))
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The /verify page: the verdict on an uploaded PDF (None before one is uploaded) and whose
+    seal a genuine one carries."""
+
+    verdict: seal.Verdict | None
+    organisation: str
+
+
+def verification(uow: Work, pdf: bytes | None) -> Verification:
+    """What the /verify page says: the verdict on the upload, if any, in the organisation's name."""
+    return Verification(verify(uow, pdf) if pdf is not None else None,
+                        uow.deployment.organisation(uow.session).name)
+
+
+def _known_final_pdf(db: Session, sha256: str) -> dict[str, Any] | None:
+    """What docgen knows of a final PDF by its hash: document, version, who signed and when."""
+    row = db.scalar(select(DocumentVersion).where(DocumentVersion.sha256 == sha256,
+                                                  DocumentVersion.kind == "final_pdf"))
+    if row is None:
+        return None
+    document = db.get(Record, row.record_id) if row.record_id else db.get(Agreement, row.agreement_id)
+    signed = [e for e in signoff.events(db, document)
+              if e.version == row.version and e.event in ("agreed", "countersigned")]
+    names = {document.supervisee_id: document.supervisee.name, document.supervisor_id: document.supervisor.name}
+    return {"document": signoff.number(document), "version": row.version, "filed_at": row.created_at.isoformat(),
+            "destroyed": row.destroyed_at is not None,
+            "signatures": [{"name": names.get(e.person_id, ""), "event": e.event, "at": e.at.isoformat() + "Z"}
+                           for e in signed]}

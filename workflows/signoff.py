@@ -1,12 +1,22 @@
 """Sign-off of records and agreements: supervisee first, then supervisor (K; S 12.3; H).
 
-States: draft -> awaiting_supervisee -> awaiting_supervisor -> signed, and changes_requested when
+States: DRAFT -> AWAITING_SUPERVISEE -> AWAITING_SUPERVISOR -> SIGNED, and CHANGES_REQUESTED when
 the supervisee disagrees (back to the supervisor, who revises and re-sends a new version, or
 countersigns with the disagreement recorded on the certificate). A profile may need only the
 supervisor's signature (H records), which skips the supervisee step.
 
 Links: one per signer per version, 32 random bytes, only the SHA-256 kept, single use, expiring;
 re-sending or a new version kills the old ones. The token exists only in the e-mail.
+
+This is sign-off's one home: its states, links, events and the certificate's content, and the use
+cases the API and the pages call: for the sender `resend_link`, `countersign`, `status`,
+`final_pdf`; for the link holder `open_link` (API), `link_page`, `decide`, `decide_on_page`,
+`review_pdf`; for a supervisee `own_documents`. Sending starts in
+`workflows.pipeline.send_for_signoff`, because it first files the Word file being signed: the
+pipeline sits above sign-off (it prints sign-off's evidence on the certificate page, and files the
+final PDF under retention's protection, while retention freezes leavers through `withdraw_links`
+here), so sign-off never calls into it. Background work (the review PDF, the sealed PDF) is
+scheduled to run after the commit through the unit of work; the worker does it through the pipeline.
 """
 from __future__ import annotations
 
@@ -14,30 +24,41 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Any, Generic, Literal, TypeVar, Union
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Agreement, DocumentVersion, Person, Record, SignoffEvent, SignoffLink
 from storage import clock
-from workflows import notifications
-from workflows.access import Caller
-from workflows.agreements import agreement_number
-from workflows.records import record_number
 from storage.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from storage.filing import read_document
+from storage.models import Agreement, DocumentVersion, Person, Record, SignoffEvent, SignoffLink
+from workflows import access, agreements, notifications, records
+from workflows.access import Caller
+from workflows.deployment import Work
 from workflows.profiles import Profile
 
+DRAFT = "draft"
+AWAITING_SUPERVISEE = "awaiting_supervisee"
+AWAITING_SUPERVISOR = "awaiting_supervisor"
+CHANGES_REQUESTED = "changes_requested"
+SIGNED = "signed"
+
+SENDABLE = (DRAFT, CHANGES_REQUESTED)
+WAITING = (AWAITING_SUPERVISEE, AWAITING_SUPERVISOR)  # a link is out; the signer may be sent a new one
+COUNTERSIGNABLE = (AWAITING_SUPERVISOR, CHANGES_REQUESTED)
+
 Document = Union[Record, Agreement]
-Decision = Literal["agree", "agree_with_comment", "disagree"]
+Kind = Literal["record", "agreement"]
 DECISIONS = ("agree", "agree_with_comment", "disagree")
-SENDABLE = ("draft", "changes_requested")
 CODE_ATTEMPTS = 5  # wrong one-time codes before the code is void and a new one must be e-mailed
+F = TypeVar("F")  # a page's form, handed back to the page untouched
 
 
 class WrongCode(InvalidInput):
-    """A wrong one-time code. The caller commits the counted attempt before answering."""
+    """A wrong one-time code. The attempt is counted (committed) before it is refused."""
 
 
 def token_hash(token: str) -> str:
@@ -48,14 +69,22 @@ def _owner(document: Document) -> dict[str, int]:
     return {"record_id": document.id} if isinstance(document, Record) else {"agreement_id": document.id}
 
 
-def kind_of(document: Document) -> str:
+def kind_of(document: Document) -> Kind:
     """'record' or 'agreement': the word tasks, storage keys and API paths use."""
     return "record" if isinstance(document, Record) else "agreement"
 
 
+def get_document(db: Session, kind: str, document_id: int) -> Document:
+    """The record or agreement of this kind and id; NotFound when there is none."""
+    if kind == "record":
+        return records.get_record(db, document_id)
+    return agreements.get_agreement(db, document_id)
+
+
 def number(document: Document) -> str:
     """The number printed on the form (R-000042, AG-000007)."""
-    return record_number(document) if isinstance(document, Record) else agreement_number(document)
+    return (records.record_number(document) if isinstance(document, Record)
+            else agreements.agreement_number(document))
 
 
 def title(document: Document) -> str:
@@ -93,10 +122,10 @@ def withdraw_links(db: Session, supervisee_id: int) -> int:
     """Kill every open link to a supervisee's documents: once their records are frozen (a leaver),
     nobody may sign them any more. Returns how many links died."""
     now = clock.now()
-    records = select(Record.id).where(Record.supervisee_id == supervisee_id)
-    agreements = select(Agreement.id).where(Agreement.supervisee_id == supervisee_id)
+    record_ids = select(Record.id).where(Record.supervisee_id == supervisee_id)
+    agreement_ids = select(Agreement.id).where(Agreement.supervisee_id == supervisee_id)
     result = db.execute(update(SignoffLink).where(
-        SignoffLink.record_id.in_(records) | SignoffLink.agreement_id.in_(agreements),
+        SignoffLink.record_id.in_(record_ids) | SignoffLink.agreement_id.in_(agreement_ids),
         SignoffLink.used_at.is_(None), SignoffLink.invalidated_at.is_(None)).values(invalidated_at=now))
     return result.rowcount or 0
 
@@ -149,10 +178,10 @@ def send(db: Session, profile: Profile, document: Document, by: Person, *, docx:
         raise Conflict("the filed document is not the current version", "version")
     _event(db, document, "filed", by, caller, docx_sha256=docx.sha256)
     if "supervisee" in signers(profile, document):
-        document.status = "awaiting_supervisee"
+        document.status = AWAITING_SUPERVISEE
         _issue_link(db, profile, document, document.supervisee, "supervisee", base_url, caller)
     else:
-        document.status = "awaiting_supervisor"
+        document.status = AWAITING_SUPERVISOR
         _issue_link(db, profile, document, document.supervisor, "supervisor", base_url, caller)
     db.flush()
 
@@ -161,7 +190,7 @@ def new_version(db: Session, document: Document, by: Person) -> None:
     """The supervisor revises after a disagreement: the next version, old links dead."""
     if by.id != document.supervisor_id:
         raise Forbidden("only the supervisor can revise it", "supervisor_id")
-    if document.status != "changes_requested":
+    if document.status != CHANGES_REQUESTED:
         raise Conflict(f"a new version is started only after changes are requested, not when {document.status}",
                        "status")
     _kill_links(db, document)
@@ -174,9 +203,9 @@ def resend(db: Session, profile: Profile, document: Document, by: Person, *, bas
     """A new link for whoever is waiting (lost e-mail, expired link); the old link dies."""
     if by.id != document.supervisor_id:
         raise Forbidden("only the supervisor can re-send the link", "supervisor_id")
-    if document.status == "awaiting_supervisee":
+    if document.status == AWAITING_SUPERVISEE:
         _issue_link(db, profile, document, document.supervisee, "supervisee", base_url, caller)
-    elif document.status == "awaiting_supervisor":
+    elif document.status == AWAITING_SUPERVISOR:
         _issue_link(db, profile, document, document.supervisor, "supervisor", base_url, caller)
     else:
         raise Conflict(f"nobody is waiting to sign: it is {document.status.replace('_', ' ')}", "status")
@@ -184,15 +213,15 @@ def resend(db: Session, profile: Profile, document: Document, by: Person, *, bas
 
 
 @dataclass(frozen=True)
-class LinkView:
-    """What a link holder sees: never the token or its hash."""
+class Holder:
+    """A live link, its document and the person it was sent to."""
 
     link: SignoffLink
     document: Document
     signer: Person
 
 
-def open_link(db: Session, token: str, caller: Caller = Caller(), *, record_open: bool = True) -> LinkView:
+def _holder(db: Session, token: str) -> Holder:
     """Check a link; a used, re-sent, expired or superseded link is Gone (410)."""
     link = db.scalar(select(SignoffLink).where(SignoffLink.token_hash == token_hash(token or "")))
     if link is None:
@@ -204,35 +233,31 @@ def open_link(db: Session, token: str, caller: Caller = Caller(), *, record_open
     if link.expires_at < clock.now():
         raise Gone("this sign-off link has expired; ask your supervisor to send it again", "token")
     document: Document = db.get(Record, link.record_id) if link.record_id else db.get(Agreement, link.agreement_id)
-    expected = "awaiting_supervisee" if link.signer_role == "supervisee" else "awaiting_supervisor"
+    expected = AWAITING_SUPERVISEE if link.signer_role == "supervisee" else AWAITING_SUPERVISOR
     if link.version != document.version or document.status != expected:
         raise Gone("this link is for an earlier version of the document", "token")
-    signer = db.get(Person, link.signer_id)
-    if record_open:
-        _event(db, document, "opened", signer, caller)
-    return LinkView(link, document, signer)
+    return Holder(link, document, db.get(Person, link.signer_id))
 
 
 def _code_hash(link: SignoffLink, code: str) -> str:
     return hashlib.sha256(f"{link.token_hash}:{code}".encode()).hexdigest()
 
 
-def send_code(db: Session, profile: Profile, view: LinkView) -> bool:
+def _send_code(db: Session, profile: Profile, holder: Holder) -> None:
     """E-mail a one-time code when the profile asks for one and none is outstanding.
 
     The code goes to the same address as the link: it proves the person at the page still holds
     that mailbox now, not just a forwarded or leaked link.
     """
-    if not profile.signoff.one_time_code or view.link.code_hash is not None:
-        return False
+    if not profile.signoff.one_time_code or holder.link.code_hash is not None:
+        return
     code = f"{secrets.randbelow(10**6):06d}"
-    view.link.code_hash = _code_hash(view.link, code)
-    view.link.code_attempts = 0
+    holder.link.code_hash = _code_hash(holder.link, code)
+    holder.link.code_attempts = 0
     notifications.queue_email(
-        db, to=view.signer.email, subject=f"Your code to sign {number(view.document)}",
-        text=f"Your one-time code to sign {title(view.document)} is {code}.\n\nIf you did not open the link, tell "
+        db, to=holder.signer.email, subject=f"Your code to sign {number(holder.document)}",
+        text=f"Your one-time code to sign {title(holder.document)} is {code}.\n\nIf you did not open the link, tell "
              "your supervisor.\n")
-    return True
 
 
 def _check_code(profile: Profile, link: SignoffLink, code: str) -> None:
@@ -252,19 +277,33 @@ def _same_name(typed: str, name: str) -> bool:
     return " ".join(typed.split()).casefold() == " ".join(name.split()).casefold()
 
 
-def act(db: Session, profile: Profile, token: str, *, decision: str, confirm_name: str, comment: str = "",
-        base_url: str, caller: Caller = Caller(), signed_in: Person | None = None, code: str = "") -> Document:
-    """The signer's decision through their link: agree, agree with a comment, or disagree."""
+@dataclass(frozen=True)
+class Answers:
+    """What the signer answered: their decision, their full name typed to confirm, a comment,
+    and the one-time code when the profile asks for one."""
+
+    decision: str
+    confirm_name: str
+    comment: str = ""
+    code: str = ""
+
+
+def _act(db: Session, profile: Profile, token: str, answers: Answers, *, base_url: str, caller: Caller) -> Document:
+    """The signer's decision through their link: agree, agree with a comment, or disagree.
+
+    A signed-in caller (an API bearer token) must be the person the link was sent to.
+    """
+    decision = answers.decision
     if decision not in DECISIONS:
         raise InvalidInput(f"decision must be one of {', '.join(DECISIONS)}", "decision")
-    view = open_link(db, token, caller, record_open=False)
-    link, document, signer = view.link, view.document, view.signer
-    if signed_in is not None and signed_in.id != signer.id:
+    holder = _holder(db, token)
+    link, document, signer = holder.link, holder.document, holder.signer
+    if caller.account is not None and caller.person_id != signer.id:
         raise Forbidden("this link was sent to someone else", "token")
-    _check_code(profile, link, code)
-    if not _same_name(confirm_name or "", signer.name):
+    _check_code(profile, link, answers.code)
+    if not _same_name(answers.confirm_name or "", signer.name):
         raise InvalidInput("type your full name exactly as it appears on the document", "confirm_name")
-    comment = (comment or "").strip()
+    comment = (answers.comment or "").strip()
     if decision != "agree" and not comment:
         raise InvalidInput("say what you disagree with or want noted", "comment")
     if link.signer_role == "supervisor" and decision == "disagree":
@@ -275,7 +314,7 @@ def act(db: Session, profile: Profile, token: str, *, decision: str, confirm_nam
     if link.signer_role == "supervisee":
         if decision == "disagree":
             _event(db, document, "disagreed", signer, caller, comment, sha)
-            document.status = "changes_requested"
+            document.status = CHANGES_REQUESTED
             _tell_supervisor_of_disagreement(db, document, comment)
         else:
             _event(db, document, "agreed", signer, caller, comment, sha)
@@ -289,14 +328,14 @@ def act(db: Session, profile: Profile, token: str, *, decision: str, confirm_nam
 
 def _after_supervisee(db: Session, profile: Profile, document: Document, base_url: str, caller: Caller) -> None:
     if "supervisor" in signers(profile, document):
-        document.status = "awaiting_supervisor"
+        document.status = AWAITING_SUPERVISOR
         _issue_link(db, profile, document, document.supervisor, "supervisor", base_url, caller)
     else:
         _mark_signed(document)
 
 
 def _mark_signed(document: Document) -> None:
-    document.status = "signed"
+    document.status = SIGNED
     if isinstance(document, Record):
         document.signed_at = clock.now()
 
@@ -309,26 +348,24 @@ def _tell_supervisor_of_disagreement(db: Session, document: Document, comment: s
               "certificate (S 12.3: disagreements are recorded and discussed at the next session).\n"))
 
 
-def countersign(db: Session, profile: Profile, document: Document, by: Person, *, comment: str = "",
-                caller: Caller = Caller()) -> Document:
+def _countersign(db: Session, document: Document, by: Person, comment: str, caller: Caller) -> None:
     """The supervisor signs while signed in: after the supervisee agreed, or over a recorded disagreement."""
     if by.id != document.supervisor_id:
         raise Forbidden("only the record's supervisor can countersign", "supervisor_id")
-    if document.status not in ("awaiting_supervisor", "changes_requested"):
+    if document.status not in COUNTERSIGNABLE:
         raise Conflict(f"cannot countersign: it is {document.status.replace('_', ' ')}", "status")
     docx = filed_version(db, document, "docx")
     _kill_links(db, document)
     note = comment.strip()
-    if document.status == "changes_requested":
+    if document.status == CHANGES_REQUESTED:
         note = ("Finalised with the supervisee's disagreement recorded. " + note).strip()
     _event(db, document, "countersigned", by, caller, note, docx.sha256 if docx else "")
     _mark_signed(document)
     db.flush()
-    return document
 
 
-def certificate(db: Session, document: Document) -> dict:
-    """The certificate page's content (shape expected by docgen.documents.seal.certificate_page_docx)."""
+def certificate(db: Session, document: Document) -> dict[str, Any]:
+    """The certificate page's content (shape expected by docgen.documents.certificate)."""
     people_by_id = {p.id: p for p in (document.supervisee, document.supervisor)}
     shown = {"sent": "sent", "opened": "opened", "agreed": "signed", "countersigned": "signed",
              "disagreed": "disagreement", "filed": None}
@@ -345,3 +382,234 @@ def certificate(db: Session, document: Document) -> dict:
             "supervisee": {"name": document.supervisee.name, "email": document.supervisee.email},
             "supervisor": {"name": document.supervisor.name, "email": document.supervisor.email},
             "events": rows}
+
+
+# --- Use cases -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a document's sign-off stands, as its sender sees it: never a link or its token."""
+
+    document: Document
+    number: str
+    events: list[SignoffEvent]
+    names: dict[int, str]  # who each event's person_id is
+    final_pdf: DocumentVersion | None
+
+
+def progress(uow: Work, document: Document) -> Progress:
+    """The state, events and sealed PDF of a document the caller has already been let read."""
+    db = uow.session
+    names = {document.supervisee_id: document.supervisee.name, document.supervisor_id: document.supervisor.name}
+    rows = events(db, document)
+    for event in rows:
+        if event.person_id is not None and event.person_id not in names:
+            names[event.person_id] = db.get_one(Person, event.person_id).name
+    return Progress(document, number(document), rows, names, filed_version(db, document, "final_pdf"))
+
+
+def _after_signing(uow: Work, document: Document) -> None:
+    """Once the commit that made a document signed succeeds, ask the worker for its sealed PDF."""
+    if document.status == SIGNED:
+        uow.after_commit(uow.deployment.enqueue, "finalise_document", kind_of(document), document.id,
+                         document.version)
+
+
+def ask_for_review_pdf(uow: Work, document: Document) -> None:
+    """Once the commit that sent a version succeeds, ask the worker for the PDF its signers may
+    download (a conversion never holds up a request); does nothing once made."""
+    if document.status in WAITING:
+        uow.after_commit(uow.deployment.enqueue, "make_review_pdf", kind_of(document), document.id,
+                         document.version)
+
+
+def for_supervisor(uow: Work, caller: Caller, kind: str, document_id: int, action: str) -> Document:
+    """The document, if the caller is its supervisee's current supervisor (the write is audited)."""
+    document = get_document(uow.session, kind, document_id)
+    access.write(uow, caller, document.supervisee, kind, document.id, action)
+    return document
+
+
+def resend_link(uow: Work, caller: Caller, kind: str, document_id: int) -> Progress:
+    """Send whoever is waiting to sign a new link (lost e-mail, expired link); the old one dies."""
+    document = for_supervisor(uow, caller, kind, document_id, "signoff.resend")
+    deployment = uow.deployment
+    resend(uow.session, deployment.profile, document, caller.person, base_url=deployment.config.base_url,
+           caller=caller)
+    ask_for_review_pdf(uow, document)  # made already, it does nothing; a lost task is recovered
+    uow.commit()
+    return progress(uow, document)
+
+
+def countersign(uow: Work, caller: Caller, kind: str, document_id: int, comment: str = "") -> Progress:
+    """The supervisor countersigns while signed in (also over a recorded disagreement); the
+    worker then seals the final PDF."""
+    document = for_supervisor(uow, caller, kind, document_id, "signoff.countersign")
+    _countersign(uow.session, document, caller.person, comment, caller)
+    _after_signing(uow, document)
+    uow.commit()
+    return progress(uow, document)
+
+
+def status(uow: Work, caller: Caller, kind: str, document_id: int) -> Progress:
+    """A document's sign-off state and events, for anyone with a basis to read it (audited)."""
+    document = get_document(uow.session, kind, document_id)
+    access.read(uow, caller, document.supervisee, kind, document.id, "signoff.read")
+    return progress(uow, document)
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file to hand over: its bytes and the name to give it."""
+
+    data: bytes
+    filename: str
+
+
+def final_pdf(uow: Work, caller: Caller, kind: str, document_id: int) -> Download:
+    """The sealed final PDF, for anyone with a basis to read the document (audited)."""
+    document = get_document(uow.session, kind, document_id)
+    access.read(uow, caller, document.supervisee, kind, document.id, "document.download")
+    row = filed_version(uow.session, document, "final_pdf")
+    if row is None:
+        raise InvalidInput("there is no final PDF yet: it is made once both have signed", "status")
+    return Download(uow.store.get(row.storage_key), f"{number(document)}.pdf")
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """What a link holder sees: never the token or its hash. `content` is the document as the
+    API shows it (`open_link`) or as its form's template context (`link_page`)."""
+
+    link: SignoffLink
+    document: Document
+    signer: Person
+    number: str
+    title: str
+    code_required: bool
+    has_pdf: bool  # the worker has made the PDF the signer may download
+    content: dict[str, Any]
+
+
+def _view(uow: Work, holder: Holder, content: dict[str, Any]) -> LinkView:
+    document = holder.document
+    return LinkView(holder.link, document, holder.signer, number(document), title(document),
+                    uow.deployment.profile.signoff.one_time_code,
+                    filed_version(uow.session, document, "review_pdf") is not None, content)
+
+
+def _opened(uow: Work, caller: Caller, token: str) -> Holder:
+    """The link opened: the event (and any one-time code e-mailed) stands even if no decision follows."""
+    holder = _holder(uow.session, token)
+    _event(uow.session, holder.document, "opened", holder.signer, caller)
+    _send_code(uow.session, uow.deployment.profile, holder)
+    uow.commit()
+    return holder
+
+
+def open_link(uow: Work, caller: Caller, token: str) -> LinkView:
+    """The link holder opens their link (no account: the link is the credential); `content` is
+    the document as the API shows it."""
+    holder = _opened(uow, caller, token)
+    document = holder.document
+    content = (records.record_json(uow.session, document) if isinstance(document, Record)
+               else agreements.agreement_json(document))
+    return _view(uow, holder, content)
+
+
+def _page_view(uow: Work, holder: Holder) -> LinkView:
+    db, deployment, document = uow.session, uow.deployment, holder.document
+    organisation = deployment.organisation(db)
+    content = (records.record_context(db, deployment.profile, organisation, document)
+               if isinstance(document, Record)
+               else agreements.agreement_context(deployment.profile, organisation, document))
+    return _view(uow, holder, content)
+
+
+def link_page(uow: Work, caller: Caller, token: str) -> LinkView:
+    """The page a link opens: the link opened, and the document filled in as on its form."""
+    return _page_view(uow, _opened(uow, caller, token))
+
+
+def decide(uow: Work, caller: Caller, token: str, answers: Answers) -> Document:
+    """The link holder's decision: agree, agree with a comment, or disagree (a supervisor
+    countersigns). A caller signed in with a bearer token must be the person the link was sent to."""
+    deployment = uow.deployment
+    try:
+        decided = _act(uow.session, deployment.profile, token, answers, base_url=deployment.config.base_url,
+                       caller=caller)
+    except WrongCode:
+        uow.commit()  # the wrong attempt counts even though the decision is refused
+        raise
+    _after_signing(uow, decided)
+    uow.commit()
+    return decided
+
+
+@dataclass(frozen=True)
+class PageDecision(Generic[F]):
+    """The outcome of the link page's form: the page as it stands, the form and its answers (None
+    when the form itself was refused), and the decided document or why the decision was refused."""
+
+    page: LinkView
+    form: F
+    answers: Answers | None = None
+    decided: Document | None = None
+    problem: InvalidInput | None = None
+
+
+def decide_on_page(uow: Work, caller: Caller, token: str,
+                   read_form: Callable[[LinkView], tuple[F, Answers | None]]) -> PageDecision[F]:
+    """The decision made on the link's page: the same decision as the API's `decide`.
+
+    The page's form depends on the link (a supervisee decides, a supervisor countersigns; a code
+    when the profile asks), so `read_form` reads the submitted form against the page and gives the
+    form and its answers (None when the form itself is refused). A refused decision is rolled back
+    (a wrong code's attempt is counted first) and returned as the `problem` to show on the form.
+    """
+    page = _page_view(uow, _holder(uow.session, token))
+    form, answers = read_form(page)
+    if answers is None:
+        return PageDecision(page, form)
+    try:
+        decided = decide(uow, caller, token, answers)
+    except InvalidInput as problem:
+        uow.rollback()
+        return PageDecision(page, form, answers, problem=problem)
+    return PageDecision(page, form, answers, decided=decided)
+
+
+def review_pdf(uow: Work, caller: Caller, token: str) -> Download:
+    """The PDF a link holder reads, once the worker has made it (NotFound until then)."""
+    holder = _holder(uow.session, token)
+    row = filed_version(uow.session, holder.document, "review_pdf")
+    if row is None:
+        raise NotFound("the PDF is being prepared; the document is shown on the page of the link", "token")
+    return Download(read_document(uow.session, uow.store, row), f"{number(holder.document)}.pdf")
+
+
+@dataclass(frozen=True)
+class OwnDocuments:
+    """A supervisee's own records and agreements, newest first, and which have their sealed PDF
+    (a signed one without it is waiting for the worker's seal)."""
+
+    records: list[Record]
+    agreements: list[Agreement]
+    sealed_records: set[int]
+    sealed_agreements: set[int]
+
+
+def own_documents(uow: Work, caller: Caller) -> OwnDocuments:
+    """What a supervisee's "My records" page lists (an audited read of their own file)."""
+    me = caller.person
+    access.read(uow, caller, me, "person", me.id, "records.list")
+    db = uow.session
+    mine = list(db.scalars(select(Record).where(Record.supervisee_id == me.id)
+                           .order_by(Record.session_date.desc(), Record.id.desc())))
+    agreed = list(db.scalars(select(Agreement).where(Agreement.supervisee_id == me.id)
+                             .order_by(Agreement.started_on.desc(), Agreement.id.desc())))
+    def sealed(documents: list[Record] | list[Agreement]) -> set[int]:
+        return {d.id for d in documents if d.status == SIGNED and filed_version(db, d, "final_pdf") is not None}
+
+    return OwnDocuments(mine, agreed, sealed(mine), sealed(agreed))

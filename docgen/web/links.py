@@ -3,25 +3,23 @@
 No account is needed: the link is the credential. So the pages are rate limited, the token is
 written nowhere but in this page's own URLs (the form's action and the PDF), the answers are not
 cached, and a used, re-sent or expired link gets a page saying what to do instead. The decision
-goes through `workflows.signoff.act`, the function the JSON API calls.
+goes through `workflows.signoff`, the same decision as the JSON API's.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, render_template
+from flask import Blueprint, Response, render_template
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired
 
-from docgen import signing
-from docgen.api import signoff as signoff_api
-from docgen.api.signoff import caller
-from storage.models import Record
+from docgen.auth import link_holder, uow
 from docgen.web import forms, limits
-from workflows import agreements, records, signoff
-from storage.errors import Gone, InvalidInput, NotFound
+from storage.errors import Gone, NotFound
+from storage.models import Record
+from workflows import signoff
 
 bp = Blueprint("links", __name__, url_prefix="/sign")
 
@@ -65,20 +63,25 @@ class CountersignLinkForm(FlaskForm):
 
 def _form_for(view: signoff.LinkView) -> SignForm | CountersignLinkForm:
     form = SignForm() if view.link.signer_role == "supervisee" else CountersignLinkForm()
-    if not current_app.extensions["docgen"].profile.signoff.one_time_code:
+    if not view.code_required:
         del form.code
     return form
 
 
+def _answers(view: signoff.LinkView) -> tuple[SignForm | CountersignLinkForm, signoff.Answers | None]:
+    """The submitted form for this link, and its answers if the form itself is complete."""
+    form = _form_for(view)
+    if not form.validate_on_submit():
+        return form, None
+    decision = form.decision.data if isinstance(form, SignForm) else "agree"
+    return form, signoff.Answers(decision, form.confirm_name.data, form.comment.data or "",
+                                 form.code.data if "code" in form else "")
+
+
 def _link_page(view: signoff.LinkView, token: str, form: FlaskForm, status: int = 200) -> tuple[str, int]:
-    services = current_app.extensions["docgen"]
-    document = view.document
-    org = services.organisation(g.db)
-    doc = (records.record_context(g.db, services.profile, org, document) if isinstance(document, Record)
-           else agreements.agreement_context(services.profile, org, document))
-    return render_template("sign/link.html", view=view, document=document, doc=doc, token=token, form=form,
-                           title=signoff.title(document), has_pdf=signing.review_pdf(g.db, document) is not None,
-                           is_record=isinstance(document, Record)), status
+    return render_template("sign/link.html", view=view, document=view.document, doc=view.content, token=token,
+                           form=form, title=view.title, has_pdf=view.has_pdf,
+                           is_record=isinstance(view.document, Record)), status
 
 
 @bp.after_request
@@ -98,9 +101,9 @@ def dead_link(exc: Gone | NotFound) -> tuple[str, int]:
 @bp.get("/<token>")
 @limits.rate_limited(LINK_LIMIT)
 def open_link(token: str) -> Any:
-    view = signoff.open_link(g.db, token, caller())
-    signoff.send_code(g.db, current_app.extensions["docgen"].profile, view)
-    g.db.commit()  # the "opened" event (and any code sent) stands even if the page is never submitted
+    """The document and the decision form; opening it is recorded (and any one-time code e-mailed)
+    even if the form is never submitted."""
+    view = signoff.link_page(uow(), link_holder(), token)
     return _link_page(view, token, _form_for(view))
 
 
@@ -108,33 +111,19 @@ def open_link(token: str) -> Any:
 @limits.rate_limited(LINK_LIMIT)
 def decide(token: str) -> Any:
     """Agree, agree with a comment or disagree (a supervisor countersigns); then say what happens next."""
-    view = signoff.open_link(g.db, token, record_open=False)
-    form = _form_for(view)
-    if form.validate_on_submit():
-        services = current_app.extensions["docgen"]
-        decision = form.decision.data if isinstance(form, SignForm) else "agree"
-        try:
-            document = signoff.act(g.db, services.profile, token, decision=decision,
-                                   confirm_name=form.confirm_name.data, comment=form.comment.data or "",
-                                   code=form.code.data if "code" in form else "",
-                                   base_url=services.config.base_url, caller=caller())
-            g.db.commit()
-        except signoff.WrongCode as exc:
-            g.db.commit()  # the wrong attempt counts even though the decision is refused
-            forms.show_error(form, exc)
-        except InvalidInput as exc:
-            g.db.rollback()
-            forms.show_error(form, exc)
-        else:
-            signing.enqueue_finalisation(document)
-            return render_template("sign/done.html", document=document, title=signoff.title(document),
-                                   decision=decision, role=view.link.signer_role)
-    return _link_page(view, token, form, 400)
+    outcome = signoff.decide_on_page(uow(), link_holder(), token, _answers)
+    if outcome.decided is not None:
+        return render_template("sign/done.html", document=outcome.decided, title=outcome.page.title,
+                               decision=outcome.answers.decision, role=outcome.page.link.signer_role)
+    if outcome.problem is not None:
+        forms.show_error(outcome.form, outcome.problem)
+    return _link_page(outcome.page, token, outcome.form, 400)
 
 
 @bp.get("/<token>/pdf")
 @limits.rate_limited(LINK_LIMIT)
 def pdf(token: str) -> Any:
     """The document as PDF, made by the worker when it was sent (the same answer as the API's)."""
-    view = signoff.open_link(g.db, token, record_open=False)
-    return signoff_api.review_pdf_download(view.document)
+    review = signoff.review_pdf(uow(), link_holder(), token)
+    return Response(review.data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{review.filename}"', "Cache-Control": "no-store"})

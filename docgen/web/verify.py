@@ -1,7 +1,7 @@
 """/verify: anyone may upload a PDF and learn whether it is a record this organisation sealed.
 
-The verdict is the API's (`docgen.api.signoff.verify_bytes`: the organisation's certificate as
-the only trust root, and the hashes of the final PDFs filed here); this page only words it.
+The verdict is the API's (`workflows.pipeline.verify`: the organisation's certificate as the only
+trust root, and the hashes of the final PDFs filed here); this page only words it.
 Public, so rate limited.
 """
 from __future__ import annotations
@@ -9,15 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, current_app, g, render_template
+from flask import Blueprint, render_template
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput
 from wtforms import SubmitField
 
+from docgen.auth import uow
 from docgen.documents import seal
-from docgen.api.signoff import verify_bytes
 from docgen.web import limits
+from workflows import pipeline
 
 bp = Blueprint("verify", __name__, url_prefix="/verify")
 
@@ -48,10 +49,8 @@ def finding(verdict: seal.Verdict, organisation: str) -> tuple[str, str]:
 @limits.rate_limited("10/minute")
 def check() -> Any:
     form = VerifyForm()
-    verdict = None
-    if form.validate_on_submit():
-        verdict = verify_bytes(form.file.data.read())  # the app's request limit caps the size
-    organisation = current_app.extensions["docgen"].organisation(g.db).name
-    headline, detail = finding(verdict, organisation) if verdict else ("", "")
-    return render_template("verify/verify.html", form=form, verdict=verdict, headline=headline,
+    upload = form.file.data.read() if form.validate_on_submit() else None  # the app's request limit caps the size
+    checked = pipeline.verification(uow(), upload)
+    headline, detail = finding(checked.verdict, checked.organisation) if checked.verdict else ("", "")
+    return render_template("verify/verify.html", form=form, verdict=checked.verdict, headline=headline,
                            detail=detail), 400 if form.errors else 200

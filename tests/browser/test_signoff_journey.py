@@ -10,8 +10,8 @@ from typing import Any, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from docgen import finalisation
 from docgen.config import Config
+from docgen.documents import seal
 from tests.browser.test_journeys import sign_in
 from tests.mailbox import Mailbox, _free_port, smtp_server_on, text_of
 
@@ -32,7 +32,7 @@ def config(config: Config, mailbox: Mailbox, site_port: int) -> Config:
     """Mail goes to the test's SMTP server, and the links in it open the site under test."""
     config = dataclasses.replace(config, smtp_port=mailbox.port, base_url=f"http://127.0.0.1:{site_port}")
     config.instance_path.mkdir(parents=True, exist_ok=True)
-    finalisation.ensure_organisation_certificate(config, "Knowsley Council")
+    seal.ensure_organisation_certificate(config, "Knowsley Council")
     return config
 
 
