@@ -3,9 +3,20 @@
 The page is a Word template, ``templates_docx/certificate.docx`` (a council's own first, like its
 records), filled from workflows.signoff.certificate() and appended to the signed record, so that
 one LibreOffice conversion makes the whole PDF and the page sits under the record's own header and
-footer (DESIGN.md: sign-off and evidence). The certificate holds record_id, title, version,
-supervisee and supervisor ({"name", "email"}) and events (each: event, who, at, ip, user_agent,
-comment); the page adds the SHA-256 of the signed Word document it ends.
+footer (DESIGN.md: sign-off and evidence).
+
+Context contract (what a council's own certificate template may use)::
+
+    {
+     "record_id": "R-000042", "title": str, "version": 3,
+     "supervisee": {"name": str, "email": str}, "supervisor": {"name": str, "email": str},
+     "docx_sha256": str,           # of the signed Word document the page ends
+     "events": [{"event": "sent" | "opened" | "signed" | "disagreement", "who": str,
+                 "at": "2025-03-11 09:42:17 UTC", "ip": str, "user_agent": str, "comment": str}],
+    }
+
+workflows.signoff.certificate() gives all but docx_sha256; event times may be datetimes or ISO
+strings there and must carry a time zone. Missing ip, user agent or comment become "".
 """
 
 from __future__ import annotations
@@ -41,7 +52,7 @@ def certificate_page_docx(
 
     search_dirs are the template directories in order (a council's DOCGEN_TEMPLATE_DIR first).
     """
-    page = fill(template_path(TEMPLATE, list(search_dirs)), page_context(certificate, record_docx))
+    page = fill(template_path(TEMPLATE, list(search_dirs)), _page_context(certificate, record_docx))
     record = docx.Document(io.BytesIO(record_docx))
     _append_body(record, page)
     out = io.BytesIO()
@@ -49,9 +60,9 @@ def certificate_page_docx(
     return out.getvalue()
 
 
-def page_context(certificate: Mapping[str, Any], record_docx: bytes) -> dict[str, Any]:
-    """What the template is filled with: the certificate, its event times in UTC and no None
-    left to print as "None", and the SHA-256 of the signed Word document."""
+def _page_context(certificate: Mapping[str, Any], record_docx: bytes) -> dict[str, Any]:
+    """The certificate with its event times in UTC and no None left to print as "None", and the
+    SHA-256 of the signed Word document."""
     return {
         **certificate,
         "docx_sha256": hashlib.sha256(record_docx).hexdigest(),
