@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 from pydantic import BaseModel
 
 from storage.errors import InvalidInput
@@ -72,8 +72,3 @@ def paging() -> tuple[int, int]:
 def page_of(items: list[Any], total: int, out: type[BaseModel], page: int, per_page: int) -> dict[str, Any]:
     return {"items": [out.model_validate(i).model_dump(mode="json") for i in items],
             "page": page, "per_page": per_page, "total": total}
-
-
-def commit() -> None:
-    g.db.commit()
-
