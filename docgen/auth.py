@@ -14,7 +14,7 @@ from storage.models import Account
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.accounts import account_for_token
-from storage.errors import Forbidden, Unauthenticated
+from storage.errors import Unauthenticated
 
 
 def uow() -> Work:
@@ -61,21 +61,6 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
             raise Unauthenticated("sign in first")
         return view(*args, **kwargs)
     return wrapped
-
-
-def roles_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Allow only accounts holding one of these granted roles."""
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            account = current_account()
-            if account is None:
-                raise Unauthenticated("sign in first")
-            if not set(roles) & set(account.roles or []):
-                raise Forbidden(f"needs one of these roles: {', '.join(roles)}")
-            return view(*args, **kwargs)
-        return wrapped
-    return decorate
 
 
 def start_session(account: Account) -> None:
