@@ -20,7 +20,7 @@ from typing import NamedTuple, Protocol
 from dateutil.relativedelta import relativedelta
 
 from workflows.periods import Step, cheapest
-from workflows.profiles import Period, Phase, Profile, Role
+from workflows.profiles import Period, Profile, Role
 from workflows.working_days import add_working_days
 
 REMINDER_DAYS = 30  # docgen's choice: agreement and formal reviews show this many days ahead
@@ -56,14 +56,6 @@ def due_state(today: dt.date, due: dt.date, late: dt.date) -> State:
 
 
 # --- supervision frequency -------------------------------------------------------------------
-
-def phase_on(role: Role, start: dt.date, day: dt.date) -> Phase:
-    """The frequency phase in force on `day`; a phase's `until` day already belongs to the next."""
-    for phase in role.frequency:
-        if phase.until is None or day < phase.until.after(start):
-            return phase
-    return role.frequency[-1]
-
 
 def _deadlines(every: Step, overdue_after: Step | None, last: dt.date) -> tuple[dt.date, dt.date]:
     due = last + every
