@@ -63,6 +63,13 @@ class Panel:
     countersign_form: CountersignForm
 
 
+@bp.app_context_processor
+def signoff_states() -> dict[str, str]:
+    """The sign-off states by their names in `workflows.signoff`, for templates to compare with."""
+    return {name: getattr(signoff, name)
+            for name in ("DRAFT", "AWAITING_SUPERVISEE", "AWAITING_SUPERVISOR", "CHANGES_REQUESTED", "SIGNED")}
+
+
 @bp.app_template_global()
 def signoff_panel(document: Document) -> Panel:
     """The block's content, for `records/signoff_actions.html` wherever a document page includes it
