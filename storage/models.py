@@ -151,7 +151,7 @@ class Record(Base):
         Index("ix_record_supervisee_date", "supervisee_id", "session_date"),
         Index("ix_record_session_date", "session_date"),  # a period's records, for compliance reports
         # Records not yet signed, a few per cent of them, listed in the due list. The condition must
-        # match workflows.schedule's query word for word for PostgreSQL to use the index.
+        # match workflows.due_list's query word for word for PostgreSQL to use the index.
         Index("ix_record_unsigned", "session_date", postgresql_where=text(UNSIGNED_RECORD),
               sqlite_where=text(UNSIGNED_RECORD)),
     )

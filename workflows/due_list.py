@@ -79,7 +79,6 @@ class Scope:
         return self.team_id is None and self.service is None and self.supervisee_ids is None
 
 
-
 # --- queries ---------------------------------------------------------------------------------
 #
 # Each query is built once per scope, with the day as a bound parameter: building one from the
