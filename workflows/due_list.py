@@ -24,15 +24,12 @@ from sqlalchemy.orm import Session, aliased
 from storage import clock
 from storage.errors import InvalidInput
 from storage.models import UNSIGNED_RECORD, Agreement, Person, PlannedSession, Record, SupervisionRelationship, Team
-from workflows import access
+from workflows import access, signoff
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import (REMINDER_DAYS, STATES, RoleClock, State, agreed_step, agreement_review_on,
                                  due_state, next_deadlines, rebook_deadline, role_clocks)
 from workflows.profiles import Profile
-
-SIGNED = ("signed", "finalised")  # a record or agreement in either status is signed off
-DRAFTING = ("draft", "changes_requested")  # still being written: not yet sent for sign-off
 
 
 class DueItem(NamedTuple):
@@ -194,7 +191,7 @@ def _signed_agreements_query(scope: Scope) -> Select[Any]:
     ranked = (select(Agreement.id, Agreement.supervisee_id, Agreement.supervisor_id, Agreement.status,
                      Agreement.started_on, Agreement.review_date,
                      Agreement.fields["frequency"].as_string().label("frequency"), rank)
-              .where(Agreement.status.in_(SIGNED), _scoped(Agreement.supervisee_id, scope))
+              .where(Agreement.status == signoff.SIGNED, _scoped(Agreement.supervisee_id, scope))
               .subquery())
     return select(*ranked.c[:-1]).where(ranked.c.rank == 1)
 
@@ -209,7 +206,7 @@ def latest_signed_agreements(db: Session, today: dt.date, scope: Scope = Scope()
 @lru_cache(maxsize=64)
 def _pending_agreements_query(scope: Scope) -> Select[Any]:
     return (select(Agreement.supervisee_id, Agreement.id, Agreement.supervisor_id)
-            .where(Agreement.status.not_in(SIGNED + ("superseded",)), Agreement.superseded_by_id.is_(None),
+            .where(Agreement.status.not_in((signoff.SIGNED, "superseded")), Agreement.superseded_by_id.is_(None),
                    _scoped(Agreement.supervisee_id, scope)))
 
 
@@ -327,7 +324,7 @@ def _record_items(db: Session, rows: dict[int, SuperviseeRow], today: dt.date, s
         if row is None:
             continue
         state = "overdue" if today > due else "due"
-        kind = "record" if status in DRAFTING else "signoff"
+        kind = "record" if status in signoff.SENDABLE else "signoff"  # still being written, or sent
         if wanted is not None and not wanted(kind, state):
             continue
         if kind == "record":
