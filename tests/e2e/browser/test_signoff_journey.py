@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from docgen.config import Config
 from docgen.documents import seal
-from tests.browser.test_journeys import sign_in
+from tests.e2e.browser.test_journeys import sign_in
 from tests.mailbox import Mailbox, _free_port, smtp_server_on, text_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.libreoffice,

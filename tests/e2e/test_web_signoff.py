@@ -14,10 +14,10 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests import test_signoff
+from tests.e2e import test_signoff
 from tests.mailbox import Mailbox, text_of
-from tests.test_signoff import MANAGER, WORKER, _link_for
-from tests.test_web_pages import HTML, post, sign_in, start_record, text
+from tests.e2e.test_signoff import MANAGER, WORKER, _link_for
+from tests.e2e.test_web_pages import HTML, post, sign_in, start_record, text
 
 pytestmark = pytest.mark.libreoffice
 config = test_signoff.config  # the same mail server, base URL and organisation certificate

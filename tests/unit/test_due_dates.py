@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from storage.models import Agreement, Record
 from workflows.profiles import Role, load_profile
 from workflows.due_dates import next_due, parse_frequency, profile_due
 from workflows.due_dates import record_due_date as due_date
-from workflows.due_list import due_list
 from workflows.working_days import add_working_days, is_working_day, working_days_between
 
 START = dt.date(2026, 1, 5)  # a Monday
@@ -168,46 +165,3 @@ def test_record_due_date_follows_the_profile_day_kind() -> None:
     assert due_date(knowsley, D(2026, 12, 23)) == D(2027, 1, 4)
     calendar = knowsley.model_copy(update={"record_day_kind": "calendar"})
     assert due_date(calendar, D(2026, 12, 23)) == D(2026, 12, 28)
-
-
-@pytest.mark.parametrize("today,label", [
-    (D(2024, 3, 8), None),                                  # more than 30 days before
-    (D(2024, 3, 20), "3 months review due 08 Apr 2024"),     # shows 30 days ahead
-    (D(2024, 4, 20), "3 months review due 08 Apr 2024"),     # and for 30 days after
-    (D(2024, 6, 20), "6 months review due 08 Jul 2024"),
-    (D(2024, 12, 20), "12 months review due 08 Jan 2025"),
-])
-def test_stockport_nqsw_reviews_fall_at_3_6_and_12_months(db: Any, org: Any, today: dt.date,
-                                                           label: str | None) -> None:
-    items = due_list(db, load_profile("stockport"), today, supervisee_ids=frozenset({org.ids["asye"]}))
-    reviews = [i.label for i in items if i.kind == "review"]
-    assert reviews == ([label] if label else [])
-
-
-def test_due_list_uses_the_agreement_with_the_current_supervisor_only(db: Any, org: Any) -> None:
-    profile = load_profile("knowsley")
-    db.add(Record(kind="practitioner", supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"],
-                  session_date=D(2026, 3, 2), due_date=D(2026, 3, 9), status="signed"))
-    db.add(Agreement(supervisee_id=org.ids["worker"], supervisor_id=org.ids["head"], status="signed",
-                     started_on=D(2025, 6, 1), review_date=D(2026, 6, 1), fields={"frequency": "weekly"}))
-    db.flush()
-    [item] = [i for i in due_list(db, profile, D(2026, 3, 10), supervisee_ids=frozenset({org.ids["worker"]}))
-              if i.kind == "supervision"]
-    assert item.due_on == D(2026, 4, 2)  # weekly was agreed with someone else: the profile applies
-    db.add(Agreement(supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"], status="signed",
-                     started_on=D(2025, 7, 1), review_date=D(2026, 7, 1), fields={"frequency": "weekly"}))
-    db.flush()
-    [item] = [i for i in due_list(db, profile, D(2026, 3, 10), supervisee_ids=frozenset({org.ids["worker"]}))
-              if i.kind == "supervision"]
-    assert (item.due_on, item.state) == (D(2026, 3, 9), "overdue")
-
-
-def test_due_list_keeps_only_the_states_asked_for_with_the_same_dates(db: Any, org: Any) -> None:
-    profile = load_profile("knowsley")
-    db.add(Record(kind="practitioner", supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"],
-                  session_date=D(2026, 3, 2), due_date=D(2026, 3, 9), status="draft"))
-    db.flush()
-    everything = due_list(db, profile, D(2026, 3, 20))
-    assert {i.state for i in everything} >= {"overdue", "upcoming"}
-    for states in (("overdue",), ("due", "upcoming")):
-        assert due_list(db, profile, D(2026, 3, 20), states=states) == [i for i in everything if i.state in states]

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from docgen.config import Config, from_env
 from storage.errors import InvalidInput, ProfileError
 from workflows.profiles import PROFILE_DIR, load_profile, load_profile_file, profile_dirs
 
@@ -128,20 +127,3 @@ def test_mistyped_council_profile_folder_is_refused_not_passed_over(tmp_path: Pa
     with pytest.raises(ProfileError, match="does not exist") as caught:
         load_profile("knowsley", profile_dirs(tmp_path / "profiels"))
     assert caught.value.field == "profile_dir"
-
-
-def test_app_starts_with_the_councils_profile_from_docgen_profile_dir(tmp_path: Path, sqlite_url: str) -> None:
-    from docgen.app import create_app
-
-    (tmp_path / "profiles").mkdir()
-    (tmp_path / "profiles" / "northshire.yaml").write_text(NORTHSHIRE)
-    environment = {"DOCGEN_PROFILE": "northshire", "DOCGEN_PROFILE_DIR": str(tmp_path / "profiles")}
-    config: Config = from_env(environment, env="test", instance_path=tmp_path / "instance", database_url=sqlite_url,
-                              secret_key="test-secret-" + "x" * 32, tasks_url="memory")
-
-    app = create_app(config)
-    try:
-        assert app.extensions["docgen"].profile.council == "Northshire Council"
-        assert app.test_client().get("/health").json == {"status": "ok", "profile": "northshire"}
-    finally:
-        app.extensions["docgen"].engine.dispose()

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from storage.models import Person
-from tests.browser.test_journeys import sign_in
+from tests.e2e.browser.test_journeys import sign_in
 from workflows import records
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]

@@ -270,7 +270,7 @@ def timestamp_server(tmp_path: Any) -> Iterator[tuple[str, str]]:
     from asn1crypto import tsp
     from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
-    from tests.test_pdf_seal import timestamp_authority
+    from tests.integration.test_pdf_seal import timestamp_authority
 
     cert, key = timestamp_authority()
     stamper = DummyTimeStamper(tsa_cert=cert, tsa_key=key)
@@ -294,6 +294,7 @@ def timestamp_server(tmp_path: Any) -> Iterator[tuple[str, str]]:
     ca.write_bytes(cert.dump())
     yield f"http://127.0.0.1:{server.server_address[1]}/", str(ca)
     server.shutdown()
+    server.server_close()
 
 
 def test_configured_timestamp_authority_stamps_the_seal_and_verify_trusts_it(

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from storage.models import Account, AuditEvent, OutboxMessage, PlannedSession, Record
 from storage.filing import file_document
-from tests.test_web_pages import (  # noqa: F401
+from tests.e2e.test_web_pages import (  # noqa: F401
     HTML,
     PASSWORD,
     config,

@@ -1,0 +1,59 @@
+"""The organisation-wide due list over real databases (SQLite and PostgreSQL): which agreement
+counts, which states are kept, and Stockport's NQSW reviews."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from storage.models import Agreement, Record
+from workflows.due_list import due_list
+from workflows.profiles import load_profile
+
+D = dt.date
+
+
+@pytest.mark.parametrize("today,label", [
+    (D(2024, 3, 8), None),                                  # more than 30 days before
+    (D(2024, 3, 20), "3 months review due 08 Apr 2024"),     # shows 30 days ahead
+    (D(2024, 4, 20), "3 months review due 08 Apr 2024"),     # and for 30 days after
+    (D(2024, 6, 20), "6 months review due 08 Jul 2024"),
+    (D(2024, 12, 20), "12 months review due 08 Jan 2025"),
+])
+def test_stockport_nqsw_reviews_fall_at_3_6_and_12_months(db: Any, org: Any, today: dt.date,
+                                                           label: str | None) -> None:
+    items = due_list(db, load_profile("stockport"), today, supervisee_ids=frozenset({org.ids["asye"]}))
+    reviews = [i.label for i in items if i.kind == "review"]
+    assert reviews == ([label] if label else [])
+
+
+
+def test_due_list_uses_the_agreement_with_the_current_supervisor_only(db: Any, org: Any) -> None:
+    profile = load_profile("knowsley")
+    db.add(Record(kind="practitioner", supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"],
+                  session_date=D(2026, 3, 2), due_date=D(2026, 3, 9), status="signed"))
+    db.add(Agreement(supervisee_id=org.ids["worker"], supervisor_id=org.ids["head"], status="signed",
+                     started_on=D(2025, 6, 1), review_date=D(2026, 6, 1), fields={"frequency": "weekly"}))
+    db.flush()
+    [item] = [i for i in due_list(db, profile, D(2026, 3, 10), supervisee_ids=frozenset({org.ids["worker"]}))
+              if i.kind == "supervision"]
+    assert item.due_on == D(2026, 4, 2)  # weekly was agreed with someone else: the profile applies
+    db.add(Agreement(supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"], status="signed",
+                     started_on=D(2025, 7, 1), review_date=D(2026, 7, 1), fields={"frequency": "weekly"}))
+    db.flush()
+    [item] = [i for i in due_list(db, profile, D(2026, 3, 10), supervisee_ids=frozenset({org.ids["worker"]}))
+              if i.kind == "supervision"]
+    assert (item.due_on, item.state) == (D(2026, 3, 9), "overdue")
+
+
+
+def test_due_list_keeps_only_the_states_asked_for_with_the_same_dates(db: Any, org: Any) -> None:
+    profile = load_profile("knowsley")
+    db.add(Record(kind="practitioner", supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"],
+                  session_date=D(2026, 3, 2), due_date=D(2026, 3, 9), status="draft"))
+    db.flush()
+    everything = due_list(db, profile, D(2026, 3, 20))
+    assert {i.state for i in everything} >= {"overdue", "upcoming"}
+    for states in (("overdue",), ("due", "upcoming")):
+        assert due_list(db, profile, D(2026, 3, 20), states=states) == [i for i in everything if i.state in states]
