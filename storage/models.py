@@ -251,7 +251,7 @@ class SignoffEvent(Base):
     record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
     agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
-    event: Mapped[str] = mapped_column(String(30))  # sent|opened|agreed|commented|disagreed|countersigned|finalised
+    event: Mapped[str] = mapped_column(String(30))  # filed|sent|opened|agreed|disagreed|countersigned (workflows.signoff)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     ip: Mapped[str] = mapped_column(String(64), default="")

@@ -67,7 +67,7 @@ def escalate(db: Session, profile: Profile, today: dt.date | None = None) -> int
     today = today or clock.today()
     cutoff = today - dt.timedelta(days=profile.signoff.escalate_after_days)
     escalated = 0
-    for record in db.scalars(select(Record).where(Record.status != "signed", Record.due_date < cutoff)):
+    for record in db.scalars(select(Record).where(Record.status != signoff.SIGNED, Record.due_date < cutoff)):
         done = db.scalar(select(SignoffEvent.id).where(SignoffEvent.record_id == record.id,
                                                        SignoffEvent.version == record.version,
                                                        SignoffEvent.event == "escalated"))

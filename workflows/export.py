@@ -26,7 +26,7 @@ from workflows.agreements import agreement_number
 from workflows.deployment import Work
 from workflows.records import record_number
 
-SIGNING_EVENTS = ("agreed", "countersigned", "signed")
+SIGNING_EVENTS = ("agreed", "countersigned")  # the events that are a signature (workflows.signoff)
 
 
 @dataclass(frozen=True)
