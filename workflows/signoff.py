@@ -30,6 +30,7 @@ from typing import Any, Generic, Literal, TypeVar, Union
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import clock
 from storage.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
@@ -239,6 +240,40 @@ def _holder(db: Session, token: str) -> Holder:
     return Holder(link, document, db.get(Person, link.signer_id))
 
 
+def _use_link(db: Session, link: SignoffLink) -> None:
+    """Spend a link, once: a conditional UPDATE in the transaction that records the decision.
+
+    Two requests may both have read the link as open; only the one whose UPDATE finds it still
+    unused and not replaced goes on, and the other is Gone before anything is recorded or sent.
+    """
+    now = clock.now()
+    result = db.execute(update(SignoffLink)
+                        .where(SignoffLink.id == link.id, SignoffLink.used_at.is_(None),
+                               SignoffLink.invalidated_at.is_(None))
+                        .values(used_at=now).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.refresh(link)
+        if link.invalidated_at is not None and link.used_at is None:
+            raise Gone("this sign-off link was replaced by a newer one; use the latest e-mail", "token")
+        raise Gone("this sign-off link has already been used", "token")
+    set_committed_value(link, "used_at", now)
+
+
+def _move(db: Session, document: Document, expected: str, new: str, **also: Any) -> None:
+    """Move a document from `expected` to `new` as a compare-and-set on its state and version: a
+    concurrent request that moved it first makes this one a Conflict (409), nothing recorded."""
+    model = type(document)
+    result = db.execute(update(model)
+                        .where(model.id == document.id, model.status == expected,
+                               model.version == document.version)
+                        .values(status=new, **also).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict("someone else changed its sign-off at the same time; reload it and try again", "status")
+    set_committed_value(document, "status", new)
+    for name, value in also.items():
+        set_committed_value(document, name, value)
+
+
 def _code_hash(link: SignoffLink, code: str) -> str:
     return hashlib.sha256(f"{link.token_hash}:{code}".encode()).hexdigest()
 
@@ -308,36 +343,40 @@ def _act(db: Session, profile: Profile, token: str, answers: Answers, *, base_ur
         raise InvalidInput("say what you disagree with or want noted", "comment")
     if link.signer_role == "supervisor" and decision == "disagree":
         raise InvalidInput("a supervisor countersigns, or revises the record instead of signing", "decision")
-    link.used_at = clock.now()
+    # The link is spent and the document moved before anything is recorded or e-mailed: a
+    # concurrent request that got there first leaves this one Gone (410) or in Conflict (409).
+    _use_link(db, link)
+    expected = document.status
+    if link.signer_role == "supervisee":
+        if decision == "disagree":
+            _move(db, document, expected, CHANGES_REQUESTED)
+        elif "supervisor" in signers(profile, document):
+            _move(db, document, expected, AWAITING_SUPERVISOR)
+        else:
+            _mark_signed(db, document, expected)
+    else:
+        _mark_signed(db, document, expected)
     docx = filed_version(db, document, "docx")
     sha = docx.sha256 if docx else ""
     if link.signer_role == "supervisee":
         if decision == "disagree":
             _event(db, document, "disagreed", signer, caller, comment, sha)
-            document.status = CHANGES_REQUESTED
             _tell_supervisor_of_disagreement(db, document, comment)
         else:
             _event(db, document, "agreed", signer, caller, comment, sha)
-            _after_supervisee(db, profile, document, base_url, caller)
+            if document.status == AWAITING_SUPERVISOR:
+                _issue_link(db, profile, document, document.supervisor, "supervisor", base_url, caller)
     else:
         _event(db, document, "countersigned", signer, caller, comment, sha)
-        _mark_signed(document)
     db.flush()
     return document
 
 
-def _after_supervisee(db: Session, profile: Profile, document: Document, base_url: str, caller: Caller) -> None:
-    if "supervisor" in signers(profile, document):
-        document.status = AWAITING_SUPERVISOR
-        _issue_link(db, profile, document, document.supervisor, "supervisor", base_url, caller)
-    else:
-        _mark_signed(document)
-
-
-def _mark_signed(document: Document) -> None:
-    document.status = SIGNED
+def _mark_signed(db: Session, document: Document, expected: str) -> None:
     if isinstance(document, Record):
-        document.signed_at = clock.now()
+        _move(db, document, expected, SIGNED, signed_at=clock.now())
+    else:
+        _move(db, document, expected, SIGNED)
 
 
 def _tell_supervisor_of_disagreement(db: Session, document: Document, comment: str) -> None:
@@ -354,13 +393,14 @@ def _countersign(db: Session, document: Document, by: Person, comment: str, call
         raise Forbidden("only the record's supervisor can countersign", "supervisor_id")
     if document.status not in COUNTERSIGNABLE:
         raise Conflict(f"cannot countersign: it is {document.status.replace('_', ' ')}", "status")
+    expected = document.status
+    _mark_signed(db, document, expected)  # first: a concurrent countersign makes this one a Conflict
     docx = filed_version(db, document, "docx")
     _kill_links(db, document)
     note = comment.strip()
-    if document.status == CHANGES_REQUESTED:
+    if expected == CHANGES_REQUESTED:
         note = ("Finalised with the supervisee's disagreement recorded. " + note).strip()
     _event(db, document, "countersigned", by, caller, note, docx.sha256 if docx else "")
-    _mark_signed(document)
     db.flush()
 
 
