@@ -85,7 +85,7 @@ def cancel(db: Session, session: PlannedSession, by: Person, today: dt.date) -> 
     session.cancelled_by_id = by.id
     session.ics_sequence += 1
     db.flush()
-    _invite(db, session, _person(db, session.supervisee_id), _person(db, session.supervisor_id))
+    _invite(db, session, people.get_person(db, session.supervisee_id), people.get_person(db, session.supervisor_id))
     return session
 
 
@@ -99,7 +99,7 @@ def rebook(db: Session, profile: Profile, session: PlannedSession, starts_at: dt
     minutes = session.minutes if minutes is None else minutes
     location = session.location if location is None else location.strip()
     _check_time(profile, starts_at, minutes, today)
-    supervisee, supervisor = _person(db, session.supervisee_id), _person(db, session.supervisor_id)
+    supervisee, supervisor = people.get_person(db, session.supervisee_id), people.get_person(db, session.supervisor_id)
     if session.status == "planned":
         session.starts_at, session.minutes, session.location = starts_at, minutes, location
         session.ics_sequence += 1
@@ -113,13 +113,6 @@ def rebook(db: Session, profile: Profile, session: PlannedSession, starts_at: dt
     session.rebooked_as_id = new.id
     db.flush()
     return new
-
-
-def _person(db: Session, person_id: int) -> Person:
-    person = db.get(Person, person_id)
-    if person is None:
-        raise NotFound(f"no person with id {person_id}", "id")
-    return person
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
@@ -247,7 +240,7 @@ def sessions_of(uow: Work, caller: Caller, supervisee_id: int) -> Sessions:
     still needs. NotFound for a caller who may not arrange them: the page does not exist for them."""
     db, profile = uow.session, uow.deployment.profile
     today = clock.today()
-    supervisee = people.get_person(db, supervisee_id)
+    supervisee = people.getpeople.get_person(db, supervisee_id)
     supervisor = people.current_supervisor(db, supervisee.id, today)
     if not access.may_arrange(db, caller, supervisee.id, supervisor.id if supervisor else supervisee.id):
         raise NotFound(f"no person with id {supervisee_id}", "id")
@@ -271,7 +264,7 @@ def invitation(uow: Work, caller: Caller, session_id: int) -> Invitation:
     """The session's invitation, for anyone who may arrange it or see everyone's schedule."""
     db = uow.session
     session = access.session_for(db, caller, get_session(db, session_id), read=True)
-    organiser, attendee = _person(db, session.supervisor_id), _person(db, session.supervisee_id)
+    organiser, attendee = people.get_person(db, session.supervisor_id), people.get_person(db, session.supervisee_id)
     return Invitation(ics_for(session, organiser, attendee), "CANCEL" if session.status == "cancelled" else "REQUEST")
 
 
@@ -307,7 +300,7 @@ def rebooking(uow: Work, caller: Caller, session_id: int) -> Rebooking:
     """The session the rebooking form is about, for someone who may arrange it."""
     db = uow.session
     session = access.session_for(db, caller, get_session(db, session_id))
-    return Rebooking(session, _person(db, session.supervisee_id), uk_time(session.starts_at))
+    return Rebooking(session, people.get_person(db, session.supervisee_id), uk_time(session.starts_at))
 
 
 def rebook_session(uow: Work, caller: Caller, session_id: int, starts_at: dt.datetime, *,
@@ -319,4 +312,4 @@ def rebook_session(uow: Work, caller: Caller, session_id: int, starts_at: dt.dat
     new = rebook(db, uow.deployment.profile, session, starts_at, clock.today(), minutes=minutes, location=location)
     access.audit_session(db, caller, "session.rebook", new)
     uow.commit()
-    return Planned(new, _person(db, new.supervisee_id), _person(db, new.supervisor_id), uk_time(new.starts_at))
+    return Planned(new, people.get_person(db, new.supervisee_id), people.get_person(db, new.supervisor_id), uk_time(new.starts_at))
