@@ -31,8 +31,10 @@ def _digest(prev_hash: str, event: AuditEvent) -> str:
 def record(db: Session, action: str, *, actor_id: int | None = None, object_type: str = "",
            object_id: str | int = "", reason: str = "", ip: str = "", detail: dict[str, Any] | None = None) -> AuditEvent:
     """Append one entry in the caller's transaction (it commits with the change it describes)."""
-    if db.bind is not None and db.get_bind().dialect.name == "postgresql":
-        # Serialise appends so two transactions never chain onto the same predecessor.
+    # Serialise appends so two transactions never chain onto the same predecessor: on PostgreSQL
+    # an advisory lock held to the end of the transaction; on SQLite every transaction already
+    # holds the write lock from its start (BEGIN IMMEDIATE, `storage.db.make_engine`).
+    if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(734201)"))
     last = db.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     event = AuditEvent(at=clock.now(), actor_id=actor_id, action=action, object_type=object_type,

@@ -10,7 +10,14 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for SQLite (foreign keys on, WAL for a web and a worker process) or PostgreSQL."""
+    """An engine for SQLite (foreign keys on, WAL for a web and a worker process) or PostgreSQL.
+
+    On SQLite every transaction starts with BEGIN IMMEDIATE, taking the write lock at its start
+    (pysqlite's own deferred BEGIN is turned off): transactions that read and then write, such as
+    appending to the audit chain ("read the last hash, insert the next"), are serialised, so two
+    never build on the same read. A transaction waits up to 30 s for the lock, so keep them short.
+    PostgreSQL serialises audit appends with an advisory lock instead (`storage.audit.record`).
+    """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
@@ -18,10 +25,15 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _record) -> None:  # type: ignore[no-untyped-def]
+            conn.isolation_level = None  # no implicit BEGIN from pysqlite: "begin" below issues it
             cur = conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)
