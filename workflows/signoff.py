@@ -236,6 +236,9 @@ def _holder(db: Session, token: str) -> Holder:
     document: Document = db.get(Record, link.record_id) if link.record_id else db.get(Agreement, link.agreement_id)
     expected = AWAITING_SUPERVISEE if link.signer_role == "supervisee" else AWAITING_SUPERVISOR
     if link.version != document.version or document.status != expected:
+        db.refresh(link)  # a decision through this very link may have moved the document since it was read
+        if link.used_at is not None:
+            raise Gone("this sign-off link has already been used", "token")
         raise Gone("this link is for an earlier version of the document", "token")
     return Holder(link, document, db.get(Person, link.signer_id))
 
