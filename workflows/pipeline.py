@@ -77,6 +77,14 @@ def send_for_signoff(uow: Work, caller: Caller, kind: str, document_id: int) -> 
     return signoff.progress(uow, document)
 
 
+def _end_reading(uow: Work) -> None:
+    """End the transaction that only read, before a conversion or a seal that takes seconds: on
+    SQLite every transaction holds the write lock from its start (BEGIN IMMEDIATE, for the audit
+    chain), so web requests would wait for the conversion. Filing then starts a new transaction,
+    which first checks again that no other worker filed the same file meanwhile."""
+    uow.commit()
+
+
 def make_review_pdf(uow: Work, kind: str, document_id: int, version: int) -> DocumentVersion | None:
     """File the PDF a signer may download from their link: the filed DOCX of that version,
     converted by the worker because a conversion must never hold up a web request. Does nothing
@@ -89,7 +97,11 @@ def make_review_pdf(uow: Work, kind: str, document_id: int, version: int) -> Doc
     docx = signoff.filed_version(db, document, "docx")
     if docx is None:
         return None
-    pdf = uow.deployment.converter().convert(read_document(db, uow.store, docx))
+    source = read_document(db, uow.store, docx)
+    _end_reading(uow)
+    pdf = uow.deployment.converter().convert(source)
+    if signoff.filed_version(db, document, "review_pdf") is not None:  # another worker was quicker
+        return None
     row = file_document(db, uow.store, version=version, kind="review_pdf", data=pdf, **{kind: document})
     uow.commit()
     return row
@@ -110,9 +122,14 @@ def finalise(uow: Work, kind: str, document_id: int, version: int) -> DocumentVe
     if docx_row is None:
         raise RuntimeError(f"{signoff.number(document)} v{version} is signed but its DOCX was never filed")
     config = deployment.config
-    pdf = seal.finalise(uow.store.get(docx_row.storage_key), signoff.certificate(db, document),
+    source, evidence = uow.store.get(docx_row.storage_key), signoff.certificate(db, document)
+    _end_reading(uow)
+    pdf = seal.finalise(source, evidence,
                         converter=deployment.converter(), signer=seal.organisation_signer(config),
                         timestamper=seal.timestamper_for(config), template_dirs=_search_dirs(deployment))
+    existing = signoff.filed_version(db, document, "final_pdf")
+    if existing is not None:  # another worker was quicker
+        return existing
     protection = retention.protection_for(db, deployment.profile, uow.store, document.supervisee,
                                           document if isinstance(document, Record) else None)
     row = file_document(db, uow.store, version=version, kind="final_pdf", data=pdf,
