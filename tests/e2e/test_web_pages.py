@@ -173,6 +173,7 @@ def test_a_record_is_edited_through_its_forms(client: Any, org: Any, db: Any) ->
     assert added.status_code == 302
     record = db.get(Record, record_id)
     action_id = actions.entries(db, record)[0].action_id
+    db.commit()  # end the read: on SQLite a transaction holds the write lock (BEGIN IMMEDIATE)
     done = post(client, f"/records/{record_id}/actions/{action_id}",
                 {f"progress-{action_id}-progress": "Booked", f"progress-{action_id}-completed": "y"}, page=edit)
     assert done.status_code == 302
@@ -189,6 +190,7 @@ def test_a_record_is_edited_through_its_forms(client: Any, org: Any, db: Any) ->
     assert record.sections["areas"][-1]["title"] == "Court work"
     entry = actions.entries(db, record)[0]
     assert (entry.action.text, entry.progress, entry.completed) == ("Book leave", "Booked", True)
+    db.commit()
 
     word = client.get(f"/records/{record_id}/docx", headers=HTML)
     assert word.status_code == 200 and word.data[:2] == b"PK"

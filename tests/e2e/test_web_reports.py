@@ -193,6 +193,7 @@ def test_an_auditor_is_asked_why_and_the_read_is_audited_with_the_reason(client:
     read = db.scalars(select(AuditEvent).where(AuditEvent.action == "record.read",
                                                AuditEvent.actor_id == org.ids["auditor"])).one()
     assert (read.reason, read.detail["basis"]) == ("Quarterly case file audit", "auditor")
+    db.commit()  # end the read: on SQLite a transaction holds the write lock (BEGIN IMMEDIATE)
 
     clock.set_clock(lambda: TODAY + dt.timedelta(minutes=16))  # the reason is kept for 15 minutes
     assert client.get(f"/records/{record_id}", headers=HTML).status_code == 403
@@ -270,6 +271,7 @@ def test_an_administrator_creates_a_sign_in_that_then_works(client: Any, org: An
     made = post(client, url, {"password": "a-long-secret-1", "confirm": "a-long-secret-1", "roles": ["auditor"]})
     assert made.status_code == 302, text(made)
     assert db.scalar(select(Account.roles).where(Account.person_id == person_id)) == ["auditor"]
+    db.commit()  # end the read: on SQLite a transaction holds the write lock (BEGIN IMMEDIATE)
     assert "Create a sign-in for Jo Bloggs" not in text(client.get(f"/admin/people/{person_id}", headers=HTML))
 
     signed = post(client, "/sign-in", {"email": "jo@knowsley.example.org", "password": "a-long-secret-1"})
