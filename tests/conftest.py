@@ -14,10 +14,10 @@ from typing import Any, Iterator
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, event, text
 
 from docgen.config import Config
-from storage.db import make_engine, upgrade
+from storage.db import make_engine, session_factory, upgrade
 from storage.models import Base, Organisation
 from tests.mailbox import Mailbox, _free_port, smtp_server_on
 from storage import clock
@@ -103,9 +103,23 @@ def app(config: Config, warm_converter: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def db(app: Any) -> Iterator[Any]:
-    with app.extensions["docgen"].sessions() as session:
+def db(app: Any, config: Config) -> Iterator[Any]:
+    """A session for the test to look at (and set up) the database beside the app.
+
+    On SQLite it has its own plain engine: pysqlite's deferred BEGIN, so a test's reads never hold
+    the write lock that the app's engine takes at the start of every transaction (BEGIN
+    IMMEDIATE) while the test goes on to make requests. On PostgreSQL the app's engine serves.
+    """
+    url = config.resolved_database_url
+    if not url.startswith("sqlite"):
+        with app.extensions["docgen"].sessions() as session:
+            yield session
+        return
+    engine = create_engine(url, connect_args={"timeout": 30})
+    event.listen(engine, "connect", lambda conn, _record: conn.execute("PRAGMA foreign_keys=ON"))
+    with session_factory(engine)() as session:
         yield session
+    engine.dispose()
 
 
 @pytest.fixture(scope="session", autouse=True)

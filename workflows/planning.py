@@ -240,7 +240,7 @@ def sessions_of(uow: Work, caller: Caller, supervisee_id: int) -> Sessions:
     still needs. NotFound for a caller who may not arrange them: the page does not exist for them."""
     db, profile = uow.session, uow.deployment.profile
     today = clock.today()
-    supervisee = people.getpeople.get_person(db, supervisee_id)
+    supervisee = people.get_person(db, supervisee_id)
     supervisor = people.current_supervisor(db, supervisee.id, today)
     if not access.may_arrange(db, caller, supervisee.id, supervisor.id if supervisor else supervisee.id):
         raise NotFound(f"no person with id {supervisee_id}", "id")
