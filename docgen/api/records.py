@@ -9,10 +9,10 @@ from docgen.api.routing import json_body, route
 from docgen.api.schemas import (ActionHistory, AgreementCreate, AgreementOut, AgreementPatch, RecordCreate, RecordOut,
                                 RecordPatch, UploadOut, given, parse)
 from docgen.auth import caller, login_required, uow
+from docgen.documents.render import DOCX_MEDIA_TYPE
 from storage.errors import InvalidInput
 from workflows import actions, agreements, records, word_files
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _upload() -> bytes:
@@ -28,7 +28,8 @@ def _upload() -> bytes:
 
 def _docx_response(download: tuple[bytes, str]) -> Response:
     data, filename = download
-    return Response(data, mimetype=DOCX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(data, mimetype=DOCX_MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @route("POST", "/records", "Start a pre-filled record for a supervision session", request_model=RecordCreate,
@@ -56,7 +57,8 @@ def update_record(record_id: int) -> Any:
     return records.update(uow(), caller(), record_id, patch)
 
 
-@route("GET", "/records/<int:record_id>/docx", "Download the record as Word", response=None, content_type=DOCX)
+@route("GET", "/records/<int:record_id>/docx", "Download the record as Word", response=None,
+       content_type=DOCX_MEDIA_TYPE)
 @login_required
 def download_record(record_id: int) -> Any:
     return _docx_response(word_files.download_record(uow(), caller(), record_id))
@@ -103,7 +105,7 @@ def update_agreement(agreement_id: int) -> Any:
 
 
 @route("GET", "/agreements/<int:agreement_id>/docx", "Download the agreement as Word", response=None,
-       content_type=DOCX)
+       content_type=DOCX_MEDIA_TYPE)
 @login_required
 def download_agreement(agreement_id: int) -> Any:
     return _docx_response(word_files.download_agreement(uow(), caller(), agreement_id))

@@ -68,6 +68,7 @@ from docxtpl import DocxTemplate
 from lxml import etree
 
 DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates_docx"
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 PROP_RECORD_ID = "docgen.record_id"
 PROP_KIND = "docgen.kind"

@@ -12,6 +12,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from werkzeug.datastructures import FileStorage
 
 from docgen.auth import caller, uow
+from docgen.documents.render import DOCX_MEDIA_TYPE
 from docgen.web import forms
 from docgen.web.navigation import page
 from storage.errors import Conflict, InvalidInput
@@ -21,7 +22,6 @@ from workflows.records import EditPage, PageEdit, Patch
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # Where a workflow error belongs on a form (its `field` -> the form field); dates keep their names,
 # and an error naming nothing on the form goes on its first input.
 PROGRESS_FIELDS = {"actions.completed": "completed"}
@@ -164,7 +164,7 @@ def action_progress(record_id: int, action_id: str) -> Any:
 @page()
 def download(record_id: int) -> Any:
     data, name = word_files.download_record(uow(), caller(), record_id)
-    return Response(data, mimetype=DOCX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(data, mimetype=DOCX_MEDIA_TYPE, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _upload_page(view: EditPage, form: forms.UploadForm, status: int) -> tuple[str, int]:
