@@ -78,7 +78,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     @app.get("/health")
     def health() -> Any:
-        g.db.execute(text("SELECT 1"))
+        g.uow.session.execute(text("SELECT 1"))
         return {"status": "ok", "profile": services.profile.name}
 
     return app
@@ -88,11 +88,9 @@ def _register_request_session(app: Flask, services: Deployment) -> None:
     @app.before_request
     def open_unit_of_work() -> None:
         g.uow = services.unit_of_work()
-        g.db = g.uow.session
 
     @app.teardown_request
     def close_unit_of_work(_exc: BaseException | None) -> None:
-        g.pop("db", None)
         uow = g.pop("uow", None)
         if uow is not None:
             uow.close()  # anything not committed by the use case is discarded: no partial writes

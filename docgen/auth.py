@@ -5,6 +5,7 @@ document elsewhere, from relationships and the management chain.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import wraps
 from typing import Any, Callable
 
@@ -22,18 +23,17 @@ def uow() -> Work:
     return g.uow
 
 
-def caller() -> Caller:
-    """Who is asking and from where, for the one use case a route calls: the signed-in account
-    (or none), address, browser, and a reason given in `X-Docgen-Reason` or `?reason=`."""
-    return Caller(account=current_account(), ip=request.remote_addr or "",
-                  user_agent=request.headers.get("User-Agent", ""),
-                  reason=request.headers.get("X-Docgen-Reason") or request.args.get("reason") or "")
-
-
 def link_holder() -> Caller:
     """Whoever holds an e-mailed sign-off link: the link is their credential, so no account, only
     the address and browser kept on the sign-off event."""
     return Caller(ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", ""))
+
+
+def caller() -> Caller:
+    """Who is asking and from where, for the one use case a route calls: the signed-in account
+    (or none), address, browser, and a reason given in `X-Docgen-Reason` or `?reason=`."""
+    return replace(link_holder(), account=current_account(),
+                   reason=request.headers.get("X-Docgen-Reason") or request.args.get("reason") or "")
 
 
 def current_account() -> Account | None:
@@ -43,11 +43,11 @@ def current_account() -> Account | None:
     account = None
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        account = account_for_token(g.db, header[7:].strip())
+        account = account_for_token(g.uow.session, header[7:].strip())
         if account is None:
             raise Unauthenticated("the bearer token is not valid")
     elif session.get("account_id"):
-        account = g.db.get(Account, session["account_id"])
+        account = g.uow.session.get(Account, session["account_id"])
         if account is not None and (not account.active or session.get("epoch") != account.password_hash[-16:]):
             account = None
     g.account = account
