@@ -189,7 +189,7 @@ def test_killed_unoserver_is_replaced_and_the_next_document_still_converts(conve
     started = time.monotonic()
     pdf = converter.convert(record)
 
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # well short of unoserver's own 40 s retry
     assert HEADING in pdf_text(pdf)
     assert converter.wait_ready(30)
     assert converter.pid != old_pid
@@ -205,7 +205,7 @@ def test_killed_libreoffice_under_a_live_unoserver_still_converts(converter, rec
     started = time.monotonic()
     pdf = converter.convert(record)
 
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30  # well short of unoserver's own 40 s retry
     assert HEADING in pdf_text(pdf)
     assert converter.wait_ready(30)
     assert converter.pid != old_pid

@@ -8,7 +8,6 @@ import io
 import shutil
 import struct
 import subprocess
-import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -18,7 +17,6 @@ from docx import Document
 from docx.document import Document as WordDocument
 from docx.oxml.ns import qn
 from docx.shared import Pt
-from docxtpl import DocxTemplate
 from lxml import etree
 
 from docgen.documents.certificate import CERTIFICATE_TITLE, certificate_page_docx
@@ -439,30 +437,6 @@ def test_certificate_page_brings_the_styles_the_record_lacks_and_keeps_its_own()
     assert document.styles["Table Grid"] is not None
     assert document.styles["Heading 1"].font.size == Pt(20)
     assert table_with_header(document, EVENTS_HEADER).style.name == "Table Grid"
-
-
-def test_rendering_costs_at_most_a_third_more_than_plain_docxtpl() -> None:
-    path = DEFAULT_TEMPLATE_DIR / "practitioner.docx"
-    context = record_context("practitioner", actions=10)
-
-    def plain() -> None:
-        template = DocxTemplate(path)
-        template.render(context, autoescape=True)
-        template.save(io.BytesIO())
-
-    def ours() -> None:
-        render_docx(path, context)
-
-    def best_of(function, runs: int = 7) -> float:
-        timings = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            function()
-            timings.append(time.perf_counter() - start)
-        return min(timings)
-
-    ours()  # fill the template cache, as a running service would have
-    assert best_of(ours) <= 1.3 * best_of(plain)
 
 
 @pytest.mark.libreoffice
