@@ -8,11 +8,13 @@ from typing import Any
 from flask import Flask, g, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from docgen.bootstrap import build, connect_queue
 from workflows.deployment import Deployment
 from docgen.config import Config, from_env
 from storage.errors import DomainError
+from storage.models import INTEGER_MAX
 
 log = logging.getLogger("docgen")
 _LINK_TOKEN = re.compile(r"(/sign/)[A-Za-z0-9_-]+")
@@ -41,6 +43,15 @@ SECURITY_HEADERS = {
 }
 
 
+class DatabaseInt(IntegerConverter):
+    """Flask's `<int:...>` in every URL of the API and the pages, bounded to what an id column
+    holds: a larger number matches no route (404) instead of overflowing the database (500)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", INTEGER_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
 def _error_body(code: str, message: str, field: str | None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field": field}}
 
@@ -51,11 +62,13 @@ def create_app(config: Config | None = None) -> Flask:
     services = build(config)
     queue = connect_queue(services)
     app = Flask(__name__, instance_path=str(config.instance_path), static_url_path="/assets")
+    app.url_map.converters["int"] = DatabaseInt  # before any route is added
     app.config.update(
         SECRET_KEY=config.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=config.base_url.startswith("https://"),
+        # In production always, even with DOCGEN_ALLOW_HTTP: a session cookie never travels in clear.
+        SESSION_COOKIE_SECURE=config.production or config.base_url.startswith("https://"),
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
         TESTING=config.env == "test",
     )

@@ -1,7 +1,9 @@
 """Configuration from environment variables, with safe defaults for the embedded mode.
 
 Embedded default: everything under one instance folder (SQLite file, encrypted document store,
-task queue file, organisation certificate). Production mode refuses to start with a default secret.
+task queue file, organisation certificate). Production mode refuses to start with a default secret,
+and over a plain `http://` base URL unless DOCGEN_ALLOW_HTTP says so (a TLS-terminating proxy
+that forwards plain HTTP still serves the users over https, so its base URL is https).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ class Config:
     profile_dir: str = ""  # a council's own policy profiles (YAML), searched before ours
     organisation: str = ""  # default: the profile's council
     base_url: str = "http://127.0.0.1:5000"
+    allow_http: bool = False  # production over a plain http:// base URL, knowingly (e.g. a closed test network)
     storage_url: str = "local"
     storage_key: str | None = None
     tasks_url: str = ""  # default: sqlite file in the instance folder; or redis://...
@@ -52,13 +55,21 @@ class Config:
     def resolved_tasks_url(self) -> str:
         return self.tasks_url or f"sqlite:///{self.instance_path / 'tasks.db'}"
 
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
     def check(self) -> None:
-        """Refuse a production start with the embedded defaults for secrets."""
-        if self.env == "production":
+        """Refuse a production start with the embedded defaults for secrets, or over plain HTTP:
+        links, passwords and the session cookie (Secure in production) need TLS."""
+        if self.production:
             if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
                 raise ConfigError("DOCGEN_SECRET_KEY must be set to a random value of 32+ characters in production")
             if not self.org_p12_passphrase:
                 raise ConfigError("DOCGEN_ORG_P12_PASSPHRASE must be set in production")
+            if not self.base_url.startswith("https://") and not self.allow_http:
+                raise ConfigError(f"DOCGEN_BASE_URL must start with https:// in production, not '{self.base_url}' "
+                                  "(set DOCGEN_ALLOW_HTTP=1 to serve plain HTTP knowingly)")
 
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}

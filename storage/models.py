@@ -25,6 +25,11 @@ NAMING = {
 }
 
 
+# Every id is an Integer column: 32-bit on PostgreSQL (64-bit on SQLite). The edges refuse larger
+# ids and page numbers before they reach the database (OverflowError on SQLite, an error on PostgreSQL).
+INTEGER_MAX = 2**31 - 1
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from storage.models import Organisation, Person, SupervisionRelationship, Team
+from storage.models import INTEGER_MAX, Organisation, Person, SupervisionRelationship, Team
 from storage.errors import Conflict, InvalidInput, NotFound
 from workflows.profiles import Profile
 
@@ -129,8 +129,8 @@ def list_people(db: Session, *, team_id: int | None = None, role: str | None = N
 
 
 def _page(db: Session, query: Any, page: int, per_page: int) -> tuple[list[Any], int]:
-    if page < 1:
-        raise InvalidInput("page starts at 1", "page")
+    if not 1 <= page <= INTEGER_MAX:  # beyond it the offset overflows the database
+        raise InvalidInput(f"page must be between 1 and {INTEGER_MAX}", "page")
     if not 1 <= per_page <= 200:
         raise InvalidInput("per_page must be between 1 and 200", "per_page")
     total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0

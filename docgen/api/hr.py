@@ -8,7 +8,7 @@ from flask import Response, request
 from pydantic import BaseModel, ConfigDict
 
 from docgen.api.routing import json_body, route
-from docgen.api.schemas import AgreementOut, PersonOut, RelationshipOut, parse
+from docgen.api.schemas import AgreementOut, Id, PersonOut, RelationshipOut, parse
 from docgen.auth import caller, login_required, uow
 from storage import clock
 from storage.errors import InvalidInput
@@ -21,9 +21,9 @@ class _In(BaseModel):
 
 class TransferIn(_In):
     on: dt.date
-    supervisor_id: int | None = None
-    team_id: int | None = None
-    line_manager_id: int | None = None
+    supervisor_id: Id | None = None
+    team_id: Id | None = None
+    line_manager_id: Id | None = None
 
 
 class TransferOut(BaseModel):
@@ -49,8 +49,8 @@ class LeaverOut(BaseModel):
 
 class HoldIn(_In):
     reason: str
-    person_id: int | None = None
-    record_id: int | None = None
+    person_id: Id | None = None
+    record_id: Id | None = None
 
 
 class LiftIn(_In):

@@ -8,6 +8,7 @@ from flask import Blueprint, request
 from pydantic import BaseModel
 
 from storage.errors import InvalidInput
+from storage.models import INTEGER_MAX
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -47,26 +48,24 @@ def json_body() -> Any:
 
 
 def int_arg(name: str) -> int | None:
-    """An optional whole-number query argument; anything else is a 4xx naming it."""
+    """An optional query argument (an id, a page) as a whole number from 1 to the database's
+    largest integer (beyond it no id or page exists, and the database would overflow), or None
+    when absent; anything else is a 422 naming it."""
     raw = request.args.get(name)
     if raw in (None, ""):
         return None
     try:
-        return int(raw)
+        number = int(raw)
     except ValueError:
         raise InvalidInput(f"{name} must be a whole number", name) from None
+    if not 1 <= number <= INTEGER_MAX:
+        raise InvalidInput(f"{name} must be between 1 and {INTEGER_MAX}", name)
+    return number
 
 
 def paging() -> tuple[int, int]:
-    def number(name: str, default: int) -> int:
-        raw = request.args.get(name)
-        if raw is None:
-            return default
-        try:
-            return int(raw)
-        except ValueError:
-            raise InvalidInput(f"{name} must be a whole number", name) from None
-    return number("page", 1), number("per_page", 50)
+    """`page` and `per_page` (defaults 1 and 50); the use case applies its own page-size limit."""
+    return int_arg("page") or 1, int_arg("per_page") or 50
 
 
 def page_of(items: list[Any], total: int, out: type[BaseModel], page: int, per_page: int) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from flask import Response, request
 from pydantic import BaseModel, ConfigDict
 
 from docgen.api.routing import int_arg, json_body, route
-from docgen.api.schemas import parse
+from docgen.api.schemas import Id, parse
 from docgen.auth import caller, login_required, uow
 from storage.errors import InvalidInput
 from storage.models import PlannedSession
@@ -63,8 +63,8 @@ class _In(BaseModel):
 
 
 class SessionCreate(_In):
-    supervisee_id: int
-    supervisor_id: int | None = None  # default: the supervisee's current supervisor
+    supervisee_id: Id
+    supervisor_id: Id | None = None  # default: the supervisee's current supervisor
     starts_at: dt.datetime  # UTC unless an offset is given
     minutes: int = 60
     location: str = ""

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from storage.errors import InvalidInput
+from storage.models import INTEGER_MAX
 
 M = TypeVar("M", bound=BaseModel)
+Id = Annotated[int, Field(ge=1, le=INTEGER_MAX)]  # an id in a request body: what an id column holds
 
 
 class _In(BaseModel):
@@ -21,8 +23,8 @@ class PersonCreate(_In):
     role: str
     employment_start: dt.date
     job_title: str = ""
-    team_id: int | None = None
-    line_manager_id: int | None = None
+    team_id: Id | None = None
+    line_manager_id: Id | None = None
     employment_type: str = "employee"
     leave_date: dt.date | None = None
 
@@ -33,8 +35,8 @@ class PersonUpdate(_In):
     role: str | None = None
     employment_start: dt.date | None = None
     job_title: str | None = None
-    team_id: int | None = None
-    line_manager_id: int | None = None
+    team_id: Id | None = None
+    line_manager_id: Id | None = None
     employment_type: str | None = None
     leave_date: dt.date | None = None
 
@@ -72,14 +74,14 @@ class TeamOut(BaseModel):
 
 
 class RelationshipCreate(_In):
-    supervisee_id: int
-    supervisor_id: int
+    supervisee_id: Id
+    supervisor_id: Id
     starts_on: dt.date
     ends_on: dt.date | None = None
 
 
 class RelationshipUpdate(_In):
-    supervisor_id: int | None = None
+    supervisor_id: Id | None = None
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
 
@@ -122,9 +124,9 @@ def given(model: BaseModel) -> dict[str, Any]:
 
 
 class RecordCreate(_In):
-    supervisee_id: int
+    supervisee_id: Id
     session_date: dt.date
-    supervisor_id: int | None = None
+    supervisor_id: Id | None = None
 
 
 class PreviousSession(_In):
@@ -229,9 +231,9 @@ class AgreementFields(_In):
 
 
 class AgreementCreate(_In):
-    supervisee_id: int
+    supervisee_id: Id
     started_on: dt.date
-    supervisor_id: int | None = None
+    supervisor_id: Id | None = None
     fields: AgreementFields | None = None
 
 

