@@ -7,7 +7,9 @@ User-caused failures end with exit code 2 and one readable line (no traceback).
 """
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
 from typing import Any
 
 import click
@@ -21,7 +23,7 @@ from docgen.cli.storage import audit_group, export_command, hold_group, retentio
 from docgen.cli.work import unit_of_work
 from docgen.config import ConfigError
 from docgen.documents.seal import ensure_organisation_certificate
-from docgen.worker import start_embedded_consumer, worker_command
+from docgen.worker import start_embedded_consumer, stop_converter, worker_command
 from storage.db import upgrade
 from storage.errors import DomainError
 from workflows import demo, organisation
@@ -69,20 +71,34 @@ def init_command(with_demo: bool) -> None:
             click.echo(f"  {email:32} {name:16} {roles}")
 
 
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM ends serving as Ctrl-C does: the web server stops at a KeyboardInterrupt and returns."""
+    raise KeyboardInterrupt
+
+
 @cli.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
 def run_command(host: str, port: int) -> None:
-    """Serve docgen (web, API) on HOST:PORT with the background worker in-process."""
+    """Serve docgen (web, API) on HOST:PORT with the background worker in-process.
+
+    SIGTERM or Ctrl-C stops serving, lets running tasks finish (`docgen.worker`), then stops
+    LibreOffice; a second signal during that shutdown is ignored, so it cannot be cut short
+    half-way and leave LibreOffice running.
+    """
     from werkzeug.serving import run_simple
 
     click.echo(f"docgen is running at http://{host}:{port}/  (health: http://{host}:{port}/health)")
+    signal.signal(signal.SIGTERM, _interrupt)
     stop_worker = start_embedded_consumer(current_app.extensions["docgen.tasks"])
     try:
         run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         stop_worker()
+        stop_converter(current_app.extensions["docgen"])
 
 
 for command in (worker_command, user_group, generate_command, verify_command, report_command, retention_group,

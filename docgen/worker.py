@@ -1,6 +1,11 @@
 """Running Huey consumers: in their own process (`docgen worker`) or beside the web server
 (`docgen run`, the embedded default). Both use threads: tasks wait on SMTP and the database, not
 on the CPU.
+
+Both stop the same way on SIGTERM (what service managers send) and SIGINT (Ctrl-C): the consumer
+first, then this process's warm LibreOffice (`stop_converter`). unoserver and soffice run in a
+process group of their own, so no signal sent to docgen reaches them: unless docgen kills them
+they outlive it, holding memory and a private copy of the last document converted.
 """
 from __future__ import annotations
 
@@ -12,7 +17,9 @@ from flask.cli import with_appcontext
 from huey.consumer import Consumer
 
 from docgen.config import ConfigError
+from docgen.documents.pdf import WarmConverter
 from docgen.tasks import TaskQueue
+from workflows.deployment import Deployment
 
 # Long enough for an SMTP conversation at its timeout to finish, so a stop does not cut a delivery
 # between "250 OK" and marking it sent (which would send it again).
@@ -46,6 +53,14 @@ def run_worker(queue: TaskQueue, workers: int = 2) -> None:
                                             shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS).run()
 
 
+def stop_converter(deployment: Deployment) -> None:
+    """Stop the deployment's warm LibreOffice, if this process started one: the last step of every
+    shutdown, once no task can convert any more. (A test may wire a converter of its own, which it
+    stops itself.)"""
+    if isinstance(deployment.converter, WarmConverter):
+        deployment.converter.stop()
+
+
 def start_embedded_consumer(queue: TaskQueue, workers: int = 2) -> Callable[[], None]:
     """Start consumer threads in this process and return the function that stops them gracefully.
 
@@ -64,6 +79,9 @@ def start_embedded_consumer(queue: TaskQueue, workers: int = 2) -> Callable[[], 
               help="Worker threads in this process.")
 @with_appcontext
 def worker_command(workers: int) -> None:
-    """Run background tasks (e-mail delivery, outbox sweep) until SIGTERM or Ctrl-C."""
+    """Run background tasks (e-mail delivery, PDFs, sweeps) until SIGTERM or Ctrl-C, then stop LibreOffice."""
     click.echo(f"docgen worker: {workers} threads; stop with SIGTERM (graceful) or Ctrl-C")
-    run_worker(current_app.extensions["docgen.tasks"], workers=workers)
+    try:
+        run_worker(current_app.extensions["docgen.tasks"], workers=workers)
+    finally:
+        stop_converter(current_app.extensions["docgen"])
