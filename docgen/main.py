@@ -3,7 +3,7 @@
 It builds the app (and with it the deployment) for every command, starts processes (`docgen run`,
 `docgen worker`), sets a deployment up (`docgen init`), and registers the domain commands, which
 live in `docgen.cli` and each parse their options, call one use case and print the answer.
-User-caused failures end with exit code 2 and one readable line (no traceback).
+User-caused failures end with exit code 2 and readable lines (no traceback): one, or one per bad key of a profile.
 """
 from __future__ import annotations
 
@@ -42,8 +42,10 @@ class DocgenGroup(FlaskGroup):
         try:
             return super().invoke(ctx)
         except (DomainError, ConfigError) as exc:
-            field = f" [{exc.field}]" if getattr(exc, "field", None) else ""
-            click.echo(f"docgen: {getattr(exc, 'message', exc)}{field}", err=True)
+            message = str(getattr(exc, "message", exc))
+            field = getattr(exc, "field", None)
+            named = f" [{field}]" if field and field not in message else ""  # a profile's lines name theirs
+            click.echo(f"docgen: {message}{named}", err=True)
             sys.exit(2)
 
 

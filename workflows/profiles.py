@@ -3,14 +3,17 @@
 A profile names the roles and how often each must be supervised (in phases from the employment
 start), the record kinds and their areas, how long a record may take, sign-off link expiry,
 reminders, and the HR-forwarding and retention periods. The seeds differ on each of these, so
-none of them is code (STYLE: data over code). A bad file fails with the dotted path of the key.
+none of them is code (STYLE: data over code). A bad file fails listing every bad key by its dotted
+path, a misspelt one as the user typed it with the key it most likely meant.
 """
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import types
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -154,8 +157,66 @@ class Profile(_Strict):
                                "role") from None
 
 
-def _where(err: dict) -> str:
-    return ".".join(str(p) for p in err["loc"] if p not in ("text",)) or "(top level)"
+def _where(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc if p not in ("text",)) or "(top level)"
+
+
+def _model(annotation: Any) -> type[BaseModel] | None:
+    """The profile model an annotation stands for (`Period | None` -> Period), if any."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        models = [m for m in map(_model, get_args(annotation)) if m is not None]
+        return models[0] if len(models) == 1 else None
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _keys_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys a profile may have at `loc` (a mapping inside the profile), walking the models'
+    fields, list items and mapping values; [] where the place is not a model. (`extends`, read
+    before validation, is a top-level key too.)"""
+    if not loc:
+        return ["extends", *Profile.model_fields]
+    annotation: Any = Profile
+    for part in loc:
+        model = _model(annotation)
+        if model is not None:
+            field = model.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        elif get_origin(annotation) in (list, dict):
+            annotation = get_args(annotation)[-1]  # an item of a list, the value of a mapping
+        else:
+            return []
+    model = _model(annotation)
+    return list(model.model_fields) if model is not None else []
+
+
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """Every bad key as (dotted path, what is wrong).
+
+    pydantic reports a misspelt required key twice: the name typed as not permitted, the real
+    name as missing. Here it is one problem, named as typed, with the key it most likely meant;
+    the "missing" that the misspelling explains is dropped.
+    """
+    errors = exc.errors()
+    missing = {err["loc"] for err in errors if err["type"] == "missing"}
+    explained: set[tuple[Any, ...]] = set()
+    problems = []
+    for err in errors:
+        loc = err["loc"]
+        if err["type"] == "extra_forbidden":
+            allowed = _keys_at(loc[:-1])
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            if close:
+                explained.add(loc[:-1] + (close[0],))
+                problems.append((_where(loc), f"unknown key; did you mean '{close[0]}'?"))
+            else:
+                known = f" (allowed here: {', '.join(allowed)})" if allowed else ""
+                problems.append((_where(loc), f"unknown key{known}"))
+        elif err["type"] != "missing":
+            problems.append((_where(loc), err["msg"]))
+    problems += [(_where(loc), "required key is missing") for loc in sorted(missing - explained, key=str)]
+    return problems
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -217,9 +278,10 @@ def load_profile_file(path: Path, search_dirs: tuple[Path, ...] = (PROFILE_DIR,)
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _where(first)
-        raise ProfileError(f"{path}: {where}: {first['msg']}", where) from None
+        problems = _problems(exc)
+    lines = "".join(f"\n  {where}: {what}" for where, what in problems)
+    count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+    raise ProfileError(f"{path}: {count}:{lines}", problems[0][0])
 
 
 @lru_cache(maxsize=16)

@@ -127,3 +127,76 @@ def test_mistyped_council_profile_folder_is_refused_not_passed_over(tmp_path: Pa
     with pytest.raises(ProfileError, match="does not exist") as caught:
         load_profile("knowsley", profile_dirs(tmp_path / "profiels"))
     assert caught.value.field == "profile_dir"
+
+
+# --- every bad key, as the user typed it ------------------------------------------------------
+
+def _standalone(tmp_path: Path, change: tuple[str, str]) -> Path:
+    """Knowsley's profile written out whole (no `extends`), with one line changed."""
+    text = (PROFILE_DIR / "knowsley.yaml").read_text()
+    assert change[0] in text
+    path = tmp_path / "northshire.yaml"
+    path.write_text(text.replace(change[0], change[1], 1))
+    return path
+
+
+def _problems(caught: pytest.ExceptionInfo[ProfileError]) -> list[str]:
+    """The lines under the file's name, one per bad key."""
+    return [line.strip() for line in str(caught.value).splitlines()[1:]]
+
+
+def test_every_bad_key_is_listed_not_only_the_first(tmp_path: Path) -> None:
+    path = _write(tmp_path, "extends: knowsley\nname: bad\nrecord_dayz: 4\n"
+                            "signoff: {link_expiry_dayz: 3, reminder_days: [2, soon]}\n"
+                            "retention: {hr_forward_afer: 6 months, keep_for: 7 years}\n"
+                            "roles: {asye: {label: A, record_kind: practitioner, frequncy: [{every: 1 week}]}}\n")
+
+    with pytest.raises(ProfileError) as caught:
+        load_profile_file(path)
+
+    assert str(caught.value).startswith(f"{path}: 5 problems:")
+    assert sorted(_problems(caught)) == sorted([
+        "record_dayz: unknown key; did you mean 'record_days'?",
+        "signoff.link_expiry_dayz: unknown key; did you mean 'link_expiry_days'?",
+        "signoff.reminder_days.1: Input should be a valid integer, unable to parse string as an integer",
+        "retention.hr_forward_afer: unknown key; did you mean 'hr_forward_after'?",
+        "roles.asye.frequncy: unknown key; did you mean 'frequency'?",
+    ])
+
+
+@pytest.mark.parametrize("line,typed,where", [
+    ("council: Knowsley Council", "counsil: Knowsley Council", "counsil"),
+    ("  keep_for: 7 years", "  keep_fro: 7 years", "retention.keep_fro"),
+])
+def test_misspelt_required_key_is_named_as_typed_not_reported_missing(tmp_path: Path, line: str, typed: str,
+                                                                      where: str) -> None:
+    with pytest.raises(ProfileError) as caught:
+        load_profile_file(_standalone(tmp_path, (line, typed)))
+
+    [problem] = _problems(caught)
+    correct = line.split(":")[0].strip()
+    assert problem == f"{where}: unknown key; did you mean '{correct}'?"
+    assert caught.value.field == where
+    assert "missing" not in str(caught.value) and "Field required" not in str(caught.value)
+
+
+def test_unknown_key_like_no_other_lists_the_keys_allowed_there(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError) as caught:
+        load_profile_file(_write(tmp_path, "extends: knowsley\nname: bad\nsignoff: {colour: blue}\n"))
+
+    [problem] = _problems(caught)
+    assert problem.startswith("signoff.colour: unknown key (allowed here: record_signers, agreement_signers,")
+
+
+def test_a_key_left_out_is_reported_missing(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError) as caught:
+        load_profile_file(_standalone(tmp_path, ("council: Knowsley Council\n", "")))
+
+    assert _problems(caught) == ["council: required key is missing"]
+
+
+def test_misspelt_extends_is_suggested_too(tmp_path: Path) -> None:
+    with pytest.raises(ProfileError) as caught:
+        load_profile_file(_write(tmp_path, "extend: knowsley\nname: bad\n"))
+
+    assert "extend: unknown key; did you mean 'extends'?" in _problems(caught)
