@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from docgen.config import Config
 from docgen.tasks import TaskQueue, make_queue
+from storage import audit
+from storage.audit_head import open_head_log
 from storage.backends import open_store
 from storage.db import make_engine, session_factory
 from workflows import notifications
@@ -19,9 +21,11 @@ def build(config: Config) -> Deployment:
     config.check()
     config.instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(config.resolved_database_url)
-    return Deployment(config=config, engine=engine, sessions=session_factory(engine),
-                      profile=load_profile(config.profile, profile_dirs(config.profile_dir)),
-                      store=open_store(config.storage_url, instance_path=config.instance_path, key=config.storage_key))
+    sessions = session_factory(engine)
+    store = open_store(config.storage_url, instance_path=config.instance_path, key=config.storage_key)
+    audit.record_heads_in(sessions, open_head_log(store, config.instance_path))
+    return Deployment(config=config, engine=engine, sessions=sessions,
+                      profile=load_profile(config.profile, profile_dirs(config.profile_dir)), store=store)
 
 
 def connect_queue(deployment: Deployment) -> TaskQueue:

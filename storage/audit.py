@@ -1,22 +1,31 @@
 """The append-only audit log: every read, download, export and state change, hash-chained.
 
 Each entry's hash covers its content and the previous entry's hash, so editing or deleting a row
-breaks the chain from that row on; `verify_chain` names the first broken entry.
+breaks the chain from that row on; `verify_chain` names the first broken entry. Deleting the last
+entries leaves a chain that still links, so each commit's head is also recorded outside the
+database (`storage.audit_head`, wired by `record_heads_in`) and `verify_chain` checks it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import event as sa_event, select, text
+from sqlalchemy.orm import Session, sessionmaker
 
+from storage.audit_head import Head, HeadLog
+from storage.backends.base import StorageError
 from storage.models import AuditEvent
 from storage import clock
 
+log = logging.getLogger(__name__)
+
 GENESIS = "0" * 64
+_HEAD_LOG = "docgen.audit.head_log"
+_PENDING_HEAD = "docgen.audit.pending_head"
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
@@ -43,7 +52,36 @@ def record(db: Session, action: str, *, actor_id: int | None = None, object_type
     event.hash = _digest(event.prev_hash, event)
     db.add(event)
     db.flush()
+    db.info[_PENDING_HEAD] = Head(event.id, event.hash)
     return event
+
+
+def record_heads_in(sessions: sessionmaker[Session], heads: HeadLog) -> None:
+    """Sessions made by `sessions` from now on record the chain's head in `heads` after each commit
+    that appended to it, and check it in `verify_chain`. Wired by the composition root.
+
+    A session event rather than the unit of work's hooks, because entries are appended from plain
+    sessions too (the worker's sweeps, commands and tests), and every appending commit must count.
+    """
+    sessions.configure(info={**sessions.kw.get("info", {}), _HEAD_LOG: heads})
+    sa_event.listen(sessions, "after_commit", _record_head)
+    sa_event.listen(sessions, "after_rollback", _forget_head)
+
+
+def _record_head(db: Session) -> None:
+    head = db.info.pop(_PENDING_HEAD, None)
+    if head is None:
+        return
+    try:
+        db.info[_HEAD_LOG].append(head)
+    except (OSError, StorageError):
+        # The entry is committed; failing the caller now would report an error for work that was
+        # done. A missed head only narrows what verify can see until the next commit's head.
+        log.exception("could not record audit head %s in %s", head, db.info[_HEAD_LOG].where)
+
+
+def _forget_head(db: Session) -> None:
+    db.info.pop(_PENDING_HEAD, None)
 
 
 @dataclass(frozen=True)
@@ -52,10 +90,52 @@ class ChainReport:
     checked: int
     first_bad_id: int | None = None
     reason: str = ""
+    head: Head | None = None  # the latest head recorded outside the database, if one is wired
+    missing: str = ""  # what the recorded head shows was lost or rewritten after the last entry
+
+    def describe(self) -> str:
+        """One line for the operator."""
+        if self.first_bad_id is not None:
+            return (f"audit log broken at entry {self.first_bad_id}: {self.reason} "
+                    f"({self.checked} entries before it are intact)")
+        if self.missing:
+            return f"audit log truncated: {self.missing}"
+        against = f", ending at or after recorded head entry {self.head.entry_id}" if self.head else ""
+        return f"audit log intact: {self.checked} entries{against}"
 
 
 def verify_chain(db: Session, batch: int = 5000) -> ChainReport:
-    """Walk the log in order; report the first entry whose hash or link does not hold."""
+    """Walk the log in order and report the first entry whose hash or link does not hold; then
+    check the latest head recorded outside the database is still in the chain, unchanged."""
+    chain = _walk(db, batch)
+    heads: HeadLog | None = db.info.get(_HEAD_LOG)
+    if not chain.ok or heads is None:
+        return chain
+    head = heads.latest()
+    missing = _missing_after(db, head) if head is not None else ""
+    return ChainReport(not missing, chain.checked, head=head, missing=missing)
+
+
+def _missing_after(db: Session, head: Head) -> str:
+    """What the chain lacks that `head` shows it had (empty when the head is in the chain).
+
+    Entry ids are issued in chain order under the append lock, so the ids after the last entry
+    left, up to the recorded head, count what was removed (an id a rolled-back append used on
+    PostgreSQL would count as one more).
+    """
+    found = db.scalar(select(AuditEvent.hash).where(AuditEvent.id == head.entry_id))
+    if found == head.hash:
+        return ""
+    if found is not None:
+        return (f"entry {head.entry_id} does not match the head recorded for it: "
+                "the log's tail was removed and written again")
+    last = db.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+    after = f"entry {last}" if last is not None else "the start of the log"
+    return (f"{head.entry_id - (last or 0)} entries missing after {after} "
+            f"(the latest recorded head is entry {head.entry_id})")
+
+
+def _walk(db: Session, batch: int) -> ChainReport:
     prev = GENESIS
     checked = 0
     last_id = 0

@@ -247,6 +247,24 @@ class S3Store:
         else:
             self._write_tags(key, replace(state, retain_until=until))
 
+    def stored_keys(self, prefix: str, limit: int | None = None) -> list[str]:
+        """Keys under `prefix` that hold at least one object version, in S3's key order (first
+        `limit` of them). Versions are listed, not current objects, so a key "deleted" by a delete
+        marker while its locked version remains is still found."""
+        full = self._full(prefix.rstrip("/")) + "/"
+        strip = len(self._prefix) + 1 if self._prefix else 0
+        keys: list[str] = []
+        paginator = self._client.get_paginator("list_object_versions")
+        with _s3_errors(prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+                for version in page.get("Versions", []):
+                    key = version["Key"][strip:]
+                    if not keys or keys[-1] != key:
+                        keys.append(key)
+                    if limit is not None and len(keys) >= limit:
+                        return keys
+        return keys
+
     def _full(self, key: str) -> str:
         check_key(key)
         return f"{self._prefix}/{key}" if self._prefix else key

@@ -1,0 +1,184 @@
+"""The audit chain's head, recorded outside the database after each commit.
+
+The hash chain (`storage.audit`) shows an entry edited or removed from the middle of the log, but
+not the last entries deleted: what is left still links. So after each commit that appended to the
+chain, its last entry (id and hash) is also written where the application cannot rewrite it:
+
+- an S3 bucket with Object Lock: one small object per head, retained by the bucket (COMPLIANCE by
+  default), so not even docgen's own credentials can remove it before its date;
+- otherwise a file beside the local store (`audit-head.log`), opened for appending only, one
+  fsynced line per commit.
+
+`docgen audit verify` then checks that the latest recorded head is still in the chain with the
+same hash. Heads of concurrent commits may be written out of order; the latest is the highest id.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from storage.backends.base import DocumentStore, StorageError
+from storage.backends.local import LocalStore
+from storage.backends.s3 import S3Store
+
+HEAD_FILE_NAME = "audit-head.log"
+_LINE = re.compile(r"(\d+) ([0-9a-f]{64})")
+
+
+@dataclass(frozen=True, order=True)
+class Head:
+    """The last entry of the chain as one commit left it."""
+
+    entry_id: int
+    hash: str
+
+
+class HeadLog(Protocol):
+    """Where heads are recorded; `where` names it in messages."""
+
+    where: str
+
+    def append(self, head: Head) -> None:
+        """Record `head` durably (called after the commit that wrote it)."""
+        ...
+
+    def recorded(self) -> list[Head]:
+        """Every head recorded, in no particular order."""
+        ...
+
+    def latest(self) -> Head | None:
+        """The head with the highest entry id, or None if none was recorded."""
+        ...
+
+    def restore(self, heads: list[Head]) -> None:
+        """Make a restored deployment's log hold `heads` (from a backup of its database)."""
+        ...
+
+
+class AppendOnlyFile:
+    """Heads as lines `<id> <hash>` in a file only ever opened with O_APPEND.
+
+    Each head is one write(2) of one short line, which the kernel appends whole even when several
+    processes append at once, then fsync: a head is durable before the request that made it ends.
+    A line torn by a crash mid-write does not parse and is skipped.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.where = str(path)
+
+    def append(self, head: Head) -> None:
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, f"{head.entry_id} {head.hash}\n".encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def recorded(self) -> list[Head]:
+        try:
+            lines = self.path.read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        return [Head(int(m[1]), m[2]) for m in map(_LINE.fullmatch, lines) if m]
+
+    def latest(self) -> Head | None:
+        return max(self.recorded(), default=None)
+
+    def restore(self, heads: list[Head]) -> None:
+        for head in sorted(heads):
+            self.append(head)
+
+
+class ObjectLockHeads:
+    """Heads as empty objects in an Object Lock bucket, named `audit-head/<inverted id>-<hash>`.
+
+    The id is inverted (a fixed width, counting down) so the first key in S3's key order is the
+    latest head: finding it reads one listing page, however many heads there are. The listing is
+    of object versions, so a delete marker (which Object Lock still allows) hides nothing.
+    """
+
+    PREFIX = "audit-head/"
+    _WIDTH = 12  # ids are PostgreSQL INTEGERs, far below 10**12
+
+    def __init__(self, store: S3Store, retain_days: int) -> None:
+        self._store = store
+        self._retain_days = retain_days
+        self.where = f"s3://{store.bucket}/{self.PREFIX}"
+
+    def append(self, head: Head) -> None:
+        # Retained long enough that deleting the chain's tail would also mean deleting these,
+        # which the bucket refuses until the date has passed.
+        until = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=self._retain_days)
+        self._store.put(self._key(head), b"", retain_until=until)
+
+    def recorded(self) -> list[Head]:
+        return [self._head(key) for key in self._store.stored_keys(self.PREFIX)]
+
+    def latest(self) -> Head | None:
+        first = self._store.stored_keys(self.PREFIX, limit=1)
+        return self._head(first[0]) if first else None
+
+    def restore(self, heads: list[Head]) -> None:
+        """The bucket is not copied by a backup, so it must already hold the backup's latest head."""
+        wanted = max(heads, default=None)
+        if wanted is not None and not self._store.exists(self._key(wanted)):
+            raise StorageError(f"the bucket has no audit head for entry {wanted.entry_id}: "
+                               "restore into the deployment's own Object Lock bucket")
+
+    def _key(self, head: Head) -> str:
+        return f"{self.PREFIX}{10 ** self._WIDTH - 1 - head.entry_id:0{self._WIDTH}d}-{head.hash}"
+
+    def _head(self, key: str) -> Head:
+        inverted, digest = key[len(self.PREFIX):].split("-")
+        return Head(10 ** self._WIDTH - 1 - int(inverted), digest)
+
+
+class _BucketOrFile:
+    """For an S3 store: whether the bucket has Object Lock is asked over the network, so the choice
+    waits for the first head rather than holding up (or failing) the process's start."""
+
+    def __init__(self, store: S3Store, fallback: Path, retain_days: int) -> None:
+        self._store, self._fallback, self._retain_days = store, fallback, retain_days
+
+    @functools.cached_property
+    def _log(self) -> HeadLog:
+        if self._store.object_lock:
+            return ObjectLockHeads(self._store, self._retain_days)
+        return AppendOnlyFile(self._fallback)
+
+    @property
+    def where(self) -> str:
+        return self._log.where
+
+    def append(self, head: Head) -> None:
+        self._log.append(head)
+
+    def recorded(self) -> list[Head]:
+        return self._log.recorded()
+
+    def latest(self) -> Head | None:
+        return self._log.latest()
+
+    def restore(self, heads: list[Head]) -> None:
+        self._log.restore(heads)
+
+
+def open_head_log(store: DocumentStore, instance_path: Path, retain_days: int = 366) -> HeadLog:
+    """The bucket where it enforces Object Lock; else a file beside the local store (or, for a
+    bucket without Object Lock, in the instance folder).
+
+    Heads in the bucket are kept a year: truncating the chain means removing the heads written
+    since, the newest of which is as recent as the last commit, so any retention longer than the
+    time between a commit and the next `docgen audit verify` is enough.
+    """
+    if isinstance(store, S3Store):
+        return _BucketOrFile(store, instance_path / HEAD_FILE_NAME, retain_days)
+    if isinstance(store, LocalStore):
+        return AppendOnlyFile(store.root / HEAD_FILE_NAME)
+    raise StorageError(f"no audit head log for a {store.name} store")
