@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, Iterator
 
 from flask import Flask, g, jsonify, request
 from sqlalchemy import text
@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter, Map
 from docgen.bootstrap import build, connect_queue
 from workflows.deployment import Deployment
 from docgen.config import Config, from_env
-from storage.errors import DomainError
+from storage.errors import DomainError, InvalidInput
 from storage.models import INTEGER_MAX
 
 log = logging.getLogger("docgen")
@@ -79,6 +79,7 @@ def create_app(config: Config | None = None) -> Flask:
         if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):
             logger.addFilter(RedactLinkTokens())
     _register_request_session(app, services)
+    app.before_request(refuse_unstorable_text)
     _register_errors(app)
     _register_headers(app)
 
@@ -107,6 +108,42 @@ def _register_request_session(app: Flask, services: Deployment) -> None:
         uow = g.pop("uow", None)
         if uow is not None:
             uow.close()  # anything not committed by the use case is discarded: no partial writes
+
+
+def _texts(value: Any, field: str) -> Iterator[tuple[str, str]]:
+    """Every string in a parsed JSON value (keys too), with the dotted field it came from."""
+    if isinstance(value, str):
+        yield field, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(key, field)
+            yield from _texts(item, f"{field}.{key}" if field != "body" else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, f"{field}.{index}")
+
+
+def refuse_unstorable_text() -> None:
+    """Refuse, naming the field, text that neither database can hold: PostgreSQL rejects a NUL
+    character and no UTF-8 column takes half a surrogate pair (both only reach us from a JSON
+    escape or a percent-encoded URL or form). Checked once for every request, API and pages:
+    path, query, form and JSON body."""
+    fields = [*((name, v) for name, v in (request.view_args or {}).items() if isinstance(v, str)),
+              *((name, name) for name in request.args), *request.args.items(multi=True),
+              *((name, name) for name in request.form), *request.form.items(multi=True),
+              *_texts(request.get_json(silent=True), "body")]
+    for field, text in fields:
+        if "\x00" in text or _half_surrogate(text):
+            raise InvalidInput(f"{field} contains a character that cannot be stored (NUL or half a surrogate pair)",
+                               field)
+
+
+def _half_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _wants_json() -> bool:

@@ -100,12 +100,15 @@ def update_agreement(db: Session, agreement: Agreement, patch: dict[str, Any]) -
     unknown = set(patch) - set(FIELDS) - {"started_on", "review_date"}
     if unknown:
         raise InvalidInput(f"unknown field '{sorted(unknown)[0]}'", sorted(unknown)[0])
+    emptied = [k for k in ("started_on", "review_date") if k in patch and patch[k] is None]  # a PATCH's null
+    if emptied:
+        raise InvalidInput(f"{emptied[0]} cannot be empty", emptied[0])
     started = patch.get("started_on", agreement.started_on)
     review = patch.get("review_date", agreement.review_date)
     if review <= started:
         raise InvalidInput("review_date must be after the date the agreement started", "review_date")
     agreement.started_on, agreement.review_date = started, review
-    agreement.fields = {**agreement.fields, **{k: str(v) for k, v in patch.items() if k in FIELDS}}
+    agreement.fields = {**agreement.fields, **{k: "" if v is None else str(v) for k, v in patch.items() if k in FIELDS}}
     db.flush()
     return agreement
 

@@ -203,6 +203,8 @@ def _check_relationship(db: Session, supervisee_id: int, supervisor_id: int,
                         starts_on: dt.date, ends_on: dt.date | None, exclude: int | None = None) -> None:
     get_person_field(db, supervisee_id, "supervisee_id")
     get_person_field(db, supervisor_id, "supervisor_id")
+    if starts_on is None:  # a PATCH may send null
+        raise InvalidInput("starts_on is required", "starts_on")
     if supervisee_id == supervisor_id:
         raise InvalidInput("a person cannot supervise themselves", "supervisor_id")
     if ends_on is not None and ends_on < starts_on:

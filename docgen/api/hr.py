@@ -8,7 +8,7 @@ from flask import Response, request
 from pydantic import BaseModel, ConfigDict
 
 from docgen.api.routing import json_body, route
-from docgen.api.schemas import AgreementOut, Id, PersonOut, RelationshipOut, parse
+from docgen.api.schemas import AgreementOut, Id, PersonOut, RelationshipOut, UtcDateTime, parse
 from docgen.auth import caller, login_required, uow
 from storage import clock
 from storage.errors import InvalidInput
@@ -64,8 +64,8 @@ class HoldOut(BaseModel):
     record_id: int | None
     reason: str
     placed_by_id: int | None
-    placed_at: dt.datetime
-    lifted_at: dt.datetime | None
+    placed_at: UtcDateTime
+    lifted_at: UtcDateTime | None
 
 
 class DueOut(BaseModel):

@@ -1,4 +1,9 @@
-"""/api/v1/openapi.json, built from the route table and the pydantic schemas (never hand-kept)."""
+"""/api/v1/openapi.json, built from the route table and the pydantic schemas (never hand-kept).
+
+Flask's path syntax becomes OpenAPI's: `<int:record_id>` is `{record_id}`, an integer within the
+database's range; `<any(records, agreements):kind>` is `{kind}` with those values as its enum;
+`<token>` is a string.
+"""
 from __future__ import annotations
 
 import re
@@ -8,8 +13,22 @@ from pydantic import BaseModel
 
 from docgen.api.routing import OPERATIONS, bp
 from docgen.api.schemas import Error
+from storage.models import INTEGER_MAX
 
-_PARAM = re.compile(r"<(?:int:)?(\w+)>")
+# <name>, <converter:name> or <converter(arguments):name>
+_PARAM = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<arguments>[^)]*)\))?:)?(?P<name>\w+)>")
+_WHOLE_NUMBER = {"type": "integer", "minimum": 1, "maximum": INTEGER_MAX}
+
+
+def _path_parameter(match: re.Match[str]) -> dict[str, Any]:
+    converter, arguments = match["converter"], match["arguments"]
+    if converter == "int":
+        schema: dict[str, Any] = dict(_WHOLE_NUMBER)
+    elif converter == "any":
+        schema = {"type": "string", "enum": [a.strip() for a in arguments.split(",")]}
+    else:
+        schema = {"type": "string"}
+    return {"name": match["name"], "in": "path", "required": True, "schema": schema}
 
 
 def _ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
@@ -24,11 +43,10 @@ def document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     error = {"description": "error", "content": {"application/json": {"schema": _ref(Error, schemas)}}}
     for op in OPERATIONS:
-        path = _PARAM.sub(r"{\1}", op.path)
-        params = [{"name": n, "in": "path", "required": True, "schema": {"type": "integer"}}
-                  for n in _PARAM.findall(op.path)]
+        path = _PARAM.sub(lambda m: "{" + m["name"] + "}", op.path)
+        params = [_path_parameter(m) for m in _PARAM.finditer(op.path)]
         if op.paged:
-            params += [{"name": n, "in": "query", "schema": {"type": "integer"}} for n in ("page", "per_page")]
+            params += [{"name": n, "in": "query", "schema": dict(_WHOLE_NUMBER)} for n in ("page", "per_page")]
         entry: dict[str, Any] = {"summary": op.summary, "parameters": params,
                                  "responses": {"4XX": error}}
         if op.request is not None:

@@ -13,7 +13,7 @@ from flask import Response, request
 from pydantic import BaseModel, ConfigDict
 
 from docgen.api.routing import int_arg, json_body, route
-from docgen.api.schemas import Id, parse
+from docgen.api.schemas import Id, UtcDateTime, parse
 from docgen.auth import caller, login_required, uow
 from storage.errors import InvalidInput
 from storage.models import PlannedSession
@@ -81,7 +81,7 @@ class SessionOut(BaseModel):
     id: int
     supervisee_id: int
     supervisor_id: int
-    starts_at: dt.datetime
+    starts_at: UtcDateTime
     minutes: int
     location: str
     status: str

@@ -4,13 +4,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from storage.errors import InvalidInput
 from storage.models import INTEGER_MAX
 
 M = TypeVar("M", bound=BaseModel)
 Id = Annotated[int, Field(ge=1, le=INTEGER_MAX)]  # an id in a request body: what an id column holds
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+# A moment in an answer: stored as naive UTC, sent with its offset ("...Z"), as `date-time` requires.
+UtcDateTime = Annotated[dt.datetime, AfterValidator(_as_utc)]
 
 
 class _In(BaseModel):
@@ -271,7 +279,7 @@ class SignoffEventOut(BaseModel):
     event: str
     version: int
     person_id: int | None
-    at: dt.datetime
+    at: UtcDateTime
     comment: str
 
 

@@ -37,3 +37,23 @@ def test_an_id_beyond_the_database_in_a_body_names_the_field(client: Any, org: A
     answer = client.post("/api/v1/records", json={"supervisee_id": 2**63, "session_date": "2026-03-02"},
                          headers=org.auth("manager"))
     assert answer.status_code == 422 and answer.json["error"]["field"] == "supervisee_id", answer.json
+
+
+@pytest.mark.parametrize("method,path,body,field", [
+    ("POST", "/api/v1/teams", '{"name": "Leaving\\u0000Care", "service": ""}', "name"),
+    ("POST", "/api/v1/teams", '{"name": "Leaving Care \\udbcb", "service": ""}', "name"),
+    ("PATCH", "/api/v1/records/1", '{"areas": [{"title": "x", "discussion": "\\u0000"}]}', "areas.0.discussion"),
+    ("GET", "/api/v1/people?q=%00", None, "q"),
+    ("GET", "/api/v1/actions/A%00", None, "action_id"),
+])
+def test_text_no_database_can_store_is_refused_naming_the_field(client: Any, org: Any, method: str, path: str,
+                                                                body: str | None, field: str) -> None:
+    answer = client.open(path, method=method, data=body, content_type="application/json", headers=org.auth("admin"))
+    assert answer.status_code == 422 and answer.json["error"]["field"] == field, answer.json
+
+
+def test_a_relationship_cannot_lose_its_start(client: Any, org: Any) -> None:
+    rel = client.get(f"/api/v1/relationships?supervisee_id={org.ids['worker']}", headers=org.auth("admin")).json
+    answer = client.patch(f"/api/v1/relationships/{rel['items'][0]['id']}", json={"starts_on": None},
+                          headers=org.auth("admin"))
+    assert answer.status_code == 422 and answer.json["error"]["field"] == "starts_on", answer.json

@@ -275,7 +275,7 @@ def test_sessions_api_plans_serves_ics_cancels_and_rebooks(client: Any, history:
     made = client.post("/api/v1/sessions", json=body, headers=history.auth("manager"))
     assert made.status_code == 201, made.json
     session = made.json
-    assert session["supervisor_id"] == history.ids["manager"] and session["starts_at"] == "2026-04-22T09:00:00"
+    assert session["supervisor_id"] == history.ids["manager"] and session["starts_at"] == "2026-04-22T09:00:00Z"
     ics = client.get(f"/api/v1/sessions/{session['id']}/ics", headers=history.auth("worker"))
     assert ics.status_code == 200 and ics.mimetype == "text/calendar"
     event = Calendar.from_ical(ics.data).walk("VEVENT")[0]
