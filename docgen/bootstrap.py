@@ -9,7 +9,7 @@ from docgen.config import Config
 from docgen.tasks import TaskQueue, make_queue
 from storage import audit
 from storage.audit_head import open_head_log
-from storage.backends import open_store
+from storage.backends import open_keyring, open_store
 from storage.db import make_engine, session_factory
 from workflows import notifications
 from workflows.deployment import Deployment
@@ -22,6 +22,7 @@ def build(config: Config) -> Deployment:
     config.instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(config.resolved_database_url)
     sessions = session_factory(engine)
+    notifications.seal_with(sessions, open_keyring(config.instance_path, config.storage_key))
     store = open_store(config.storage_url, instance_path=config.instance_path, key=config.storage_key)
     audit.record_heads_in(sessions, open_head_log(store, config.instance_path))
     return Deployment(config=config, engine=engine, sessions=sessions,

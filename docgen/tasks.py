@@ -16,6 +16,7 @@ DOCGEN_TASKS_URL:
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 from huey import Huey, crontab
 from huey.api import TaskWrapper
 from huey.storage import BaseStorage, MemoryStorage, RedisStorage, SqliteStorage
+from redis.exceptions import RedisError
 
 from docgen.config import ConfigError
 from docgen.documents import mailer
@@ -37,6 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "docgen"
+# What Huey's storages raise when the queue itself cannot be reached (not a task's own failure:
+# tasks run by the consumer, or inline under `memory`, where Huey logs their errors).
+QUEUE_UNREACHABLE = (RedisError, sqlite3.Error)
 
 
 def storage_for(tasks_url: str) -> tuple[type[BaseStorage], str, dict[str, Any]]:
@@ -66,8 +71,17 @@ class TaskQueue:
     tasks: Mapping[str, TaskWrapper]
 
     def enqueue(self, task: str, *args: Any) -> None:
-        """Hand `task(*args)` to the queue (with `memory`, it runs now)."""
-        self.tasks[task](*args)
+        """Hand `task(*args)` to the queue (with `memory`, it runs now).
+
+        Work is enqueued after the commit that asked for it, so a queue that cannot be reached
+        (Redis down, the queue file locked) is logged, not raised: the change stands, and failing
+        the request now would report as undone what was done. The periodic sweeps find the work
+        again from the database (unsent e-mail, unsealed and unconverted documents).
+        """
+        try:
+            self.tasks[task](*args)
+        except QUEUE_UNREACHABLE:
+            log.exception("task queue unreachable: %s%s not enqueued; a sweep will pick it up", task, args)
 
 
 def make_queue(deployment: Deployment) -> TaskQueue:
@@ -87,7 +101,7 @@ def make_queue(deployment: Deployment) -> TaskQueue:
         """Deliver one outbox message; does nothing if it is already sent (see notifications.deliver)."""
         with deployment.unit_of_work() as uow:
             outcome = notifications.deliver(uow.session, message_id,
-                                            lambda message: mailer.send(message, deployment.config))
+                                            lambda letter: mailer.send(letter, deployment.config))
         if outcome == "failed":
             log.warning("outbox message %s not delivered this time; the outbox sweep will retry it", message_id)
 
@@ -119,6 +133,14 @@ def make_queue(deployment: Deployment) -> TaskQueue:
         for kind, document_id, version in pending:
             finalise_document(kind, document_id, version)
 
+    @huey.periodic_task(crontab(minute="*/5"))
+    def sweep_review_pdfs() -> None:
+        """Enqueue documents out for signature still without their review PDF (a lost task)."""
+        with deployment.unit_of_work() as uow:
+            pending = pipeline.unconverted(uow)
+        for kind, document_id, version in pending:
+            make_review_pdf(kind, document_id, version)
+
     @huey.periodic_task(crontab(minute="0"))
     def sign_off_deadlines() -> None:
         """Hourly: reminders to waiting signers, escalation of overdue records."""
@@ -132,5 +154,5 @@ def make_queue(deployment: Deployment) -> TaskQueue:
             retention.run(uow, clock.today())
 
     registered = (deliver_email, sweep_outbox, finalise_document, make_review_pdf, sweep_finalisation,
-                  sign_off_deadlines, run_retention)
+                  sweep_review_pdfs, sign_off_deadlines, run_retention)
     return TaskQueue(huey, {task.func.__name__: task for task in registered})

@@ -297,6 +297,10 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The e-mail as written, sealed with the storage keyring, when text_body/html_body have a secret
+    # redacted (a sign-off link); dropped once sent (workflows.notifications).
+    sealed_body: Mapped[str | None] = mapped_column(Text)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)  # a delivery's lease
 
 
 class PlannedSession(Base):

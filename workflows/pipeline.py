@@ -143,13 +143,23 @@ def finalise(uow: Work, kind: str, document_id: int, version: int) -> DocumentVe
 def unfinalised(uow: Work) -> list[tuple[str, int, int]]:
     """Signed documents whose current version has no final PDF yet: (kind, id, version) for the
     sweep to finalise (a lost task, or a worker that died)."""
+    return _without_file(uow, "final_pdf", (signoff.SIGNED,))
+
+
+def unconverted(uow: Work) -> list[tuple[str, int, int]]:
+    """Documents out for signature whose current version has no review PDF yet: (kind, id,
+    version) for the sweep to convert (a task lost with the queue, e.g. Redis down at sending)."""
+    return _without_file(uow, "review_pdf", signoff.WAITING)
+
+
+def _without_file(uow: Work, file_kind: str, statuses: tuple[str, ...]) -> list[tuple[str, int, int]]:
     pending: list[tuple[str, int, int]] = []
     for kind, model, owner in (("record", Record, DocumentVersion.record_id),
                                ("agreement", Agreement, DocumentVersion.agreement_id)):
-        has_pdf = select(DocumentVersion.id).where(owner == model.id, DocumentVersion.kind == "final_pdf",
-                                                   DocumentVersion.version == model.version).exists()
+        has_file = select(DocumentVersion.id).where(owner == model.id, DocumentVersion.kind == file_kind,
+                                                    DocumentVersion.version == model.version).exists()
         pending += [(kind, i, v) for i, v in uow.session.execute(
-            select(model.id, model.version).where(model.status == signoff.SIGNED, ~has_pdf)).all()]
+            select(model.id, model.version).where(model.status.in_(statuses), ~has_file)).all()]
     return pending
 
 

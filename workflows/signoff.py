@@ -149,7 +149,8 @@ def _issue_link(db: Session, profile: Profile, document: Document, signer: Perso
               f"This link is for you only, works once, and expires in {profile.signoff.link_expiry_days} days.\n"),
         html=(f"<p>Dear {signer.name},</p><p>{what} is ready for your signature. Please {ask}:</p>"
               f'<p><a href="{url}">Open the document to sign</a></p>'
-              f"<p>This link is for you only, works once, and expires in {profile.signoff.link_expiry_days} days.</p>"))
+              f"<p>This link is for you only, works once, and expires in {profile.signoff.link_expiry_days} days.</p>"),
+        redact=(token,))
     _event(db, document, "sent", signer, caller)
 
 
@@ -295,7 +296,7 @@ def _send_code(db: Session, profile: Profile, holder: Holder) -> None:
     notifications.queue_email(
         db, to=holder.signer.email, subject=f"Your code to sign {number(holder.document)}",
         text=f"Your one-time code to sign {title(holder.document)} is {code}.\n\nIf you did not open the link, tell "
-             "your supervisor.\n")
+             "your supervisor.\n", redact=(code,))
 
 
 def _check_code(profile: Profile, link: SignoffLink, code: str) -> None:

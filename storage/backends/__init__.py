@@ -41,8 +41,13 @@ def _open_local(path: str, instance_path: Path, key: str | None) -> LocalStore:
         root = Path(path)
     else:
         raise ValueError(f"local storage path must be absolute (local:///abs/path), not {path!r}")
-    keyring = Keyring.from_config(key) if key else Keyring.open(instance_path / KEY_FILE_NAME)
-    return LocalStore(root, keyring)
+    return LocalStore(root, open_keyring(instance_path, key))
+
+
+def open_keyring(instance_path: Path, key: str | None) -> Keyring:
+    """The deployment's storage keyring: the keys in configuration, else the instance's key file.
+    The local store seals documents with it, and the outbox e-mails that carry a secret."""
+    return Keyring.from_config(key) if key else Keyring.open(instance_path / KEY_FILE_NAME)
 
 
 def _open_s3(bucket: str, path: str, query: str) -> S3Store:

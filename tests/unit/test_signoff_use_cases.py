@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from storage.errors import Conflict, Forbidden
 from storage.models import Account, DocumentVersion, OutboxMessage, SignoffLink
-from workflows import pipeline, records, signoff
+from workflows import notifications, pipeline, records, signoff
 from workflows.access import Caller
 from workflows.deployment import Deployment, Work
 
@@ -43,10 +43,12 @@ def sent(uow: Work, team: dict[str, int], enqueued: list[tuple[Any, ...]]) -> si
 
 
 def _token(deployment: Deployment, address: str) -> str:
-    """The token in the newest e-mail to this address, as its recipient would click it."""
+    """The token in the newest e-mail to this address, as its recipient would get it (the outbox
+    keeps it only sealed)."""
     with deployment.sessions() as db:
-        body = db.scalars(select(OutboxMessage.text_body).where(OutboxMessage.to_address == address)
-                          .order_by(OutboxMessage.id.desc())).first()
+        message = db.scalars(select(OutboxMessage).where(OutboxMessage.to_address == address)
+                             .order_by(OutboxMessage.id.desc())).first()
+        body = notifications.letter_for(db, message).text
     return re.search(r"/sign/([A-Za-z0-9_-]{43})", body).group(1)
 
 
