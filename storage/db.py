@@ -4,7 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage.errors import Unavailable
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -17,6 +20,11 @@ def make_engine(url: str) -> Engine:
     appending to the audit chain ("read the last hash, insert the next"), are serialised, so two
     never build on the same read. A transaction waits up to 30 s for the lock, so keep them short.
     PostgreSQL serialises audit appends with an advisory lock instead (`storage.audit.record`).
+
+    A connection lost while idle (the server restarted between requests) is replaced unseen:
+    pool_pre_ping tests each one as it leaves the pool. One lost inside a transaction cannot be
+    retried for the caller, whose earlier statements died with it, so it becomes Unavailable
+    (503, "try again") instead of a 500 (`_lost_connection`).
     """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -35,8 +43,19 @@ def make_engine(url: str) -> Engine:
         def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        event.listen(engine, "handle_error", _lost_connection)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _lost_connection)
+    return engine
+
+
+def _lost_connection(context: ExceptionContext) -> None:
+    """The database went away mid-transaction: SQLAlchemy still invalidates the pool (so every
+    next checkout reconnects), and the caller gets Unavailable; the transaction is gone, so nothing
+    of it was written. A failed pre-ping is left alone: the pool recovers from that itself."""
+    if context.is_disconnect and not context.is_pre_ping:
+        raise Unavailable("the database connection was lost, so nothing was saved; please try again")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

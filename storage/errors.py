@@ -60,6 +60,14 @@ class ProfileError(DomainError):
     code = "profile_invalid"
 
 
+class Unavailable(DomainError):
+    """A part docgen needs (the database, the document store) stopped answering mid-way: nothing
+    was saved, and the same request may simply be tried again."""
+
+    status = 503
+    code = "unavailable"
+
+
 class Gone(DomainError):
     """A sign-off link that was used, expired, re-sent or belongs to an older version."""
 

@@ -86,6 +86,12 @@ def _is_current_supervisor(db: Session, person_id: int, supervisee: Person) -> b
     return supervisor is not None and supervisor.id == person_id
 
 
+def no_such_document() -> NotFound:
+    """The one answer for a document the caller may not see, whether it exists or not (the same
+    status, message and field), so an outsider cannot tell which ids exist."""
+    return NotFound("no such document", "id")
+
+
 def read_access(db: Session, account: Account, supervisee: Person, reason: str = "") -> Access:
     """The basis on which the account may read this person's documents, or an error.
 
@@ -109,7 +115,7 @@ def read_access(db: Session, account: Account, supervisee: Person, reason: str =
             if not reason:
                 raise Forbidden(f"a {role.replace('_', ' ')} must give a reason to read these records", "reason")
             return Access(basis, reason)
-    raise NotFound("no such document", "id")
+    raise no_such_document()
 
 
 def edit_access(db: Session, account: Account, supervisee: Person) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from storage.errors import InvalidInput, NotFound
+from storage.errors import InvalidInput
 from storage.models import Action, ActionEntry, Record
 from workflows import access, people
 from workflows.access import Caller
@@ -148,7 +148,7 @@ def history(db: Session, action_id: str) -> tuple[Action, list[HistoryEntry]]:
     """An action and its progress in every record it appeared in, oldest first."""
     action = db.get(Action, action_id)
     if action is None:
-        raise NotFound(f"no action {action_id}", "id")
+        raise access.no_such_document()
     rows = db.execute(select(ActionEntry, Record.session_date).join(Record, Record.id == ActionEntry.record_id)
                       .where(ActionEntry.action_id == action_id).order_by(Record.session_date, Record.id)).all()
     return action, [HistoryEntry(e.record_id, d, e.progress, e.completed) for e, d in rows]

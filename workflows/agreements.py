@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from storage.models import Agreement, Organisation, Person, SupervisionRelationship
 from storage import clock
 from workflows import people
-from storage.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from storage.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from workflows import access
 from workflows.access import Caller
 from workflows.deployment import Work
@@ -36,7 +36,7 @@ def agreement_number(agreement: Agreement) -> str:
 def get_agreement(db: Session, agreement_id: int) -> Agreement:
     agreement = db.get(Agreement, agreement_id)
     if agreement is None:
-        raise NotFound(f"no agreement with id {agreement_id}", "id")
+        raise access.no_such_document()
     return agreement
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import clock
-from storage.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from storage.errors import Conflict, InvalidInput, Unauthenticated
 from storage.models import Action, ActionEntry, Organisation, Person, Record
 from workflows import access, people
 from workflows import actions as actions_mod
@@ -47,7 +47,7 @@ def record_id_from_number(number: str) -> int | None:
 def get_record(db: Session, record_id: int) -> Record:
     record = db.get(Record, record_id)
     if record is None:
-        raise NotFound(f"no record with id {record_id}", "id")
+        raise access.no_such_document()
     return record
 
 

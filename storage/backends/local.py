@@ -48,6 +48,9 @@ NONCE_BYTES = 12
 KEY_BYTES = 32
 _OBJECT_SUFFIX = ".obj"
 _LOCK_SUFFIX = ".lock.json"
+# Enough of an object file to hold its envelope's header: a key id (<= 255 bytes), a storage key
+# (<= 512 ASCII characters, `check_key`), the digest and a nonce.
+_HEADER_READ = 4096
 
 
 class KeyUnavailable(StorageError):
@@ -319,6 +322,20 @@ class LocalStore:
         if until <= utc_today():
             return  # a date already passed protects nothing, as in `put`
         self._write_lock_state(key, replace(state, retain_until=until))
+
+    def list_keys(self, prefix: str) -> Iterator[tuple[str, datetime.datetime]]:
+        """Keys under `prefix` with their files' modification times; a key is read from its
+        envelope's header (file names are hashes), so only the first bytes of each file are read."""
+        for path in self._objects.glob(f"*/*{_OBJECT_SUFFIX}"):
+            try:
+                with path.open("rb") as handle:
+                    head = handle.read(_HEADER_READ)
+                written = path.stat().st_mtime
+            except FileNotFoundError:
+                continue  # destroyed while we looked
+            key = _parse(head).object_key
+            if key.startswith(prefix):
+                yield key, datetime.datetime.fromtimestamp(written, datetime.timezone.utc)
 
     def rotate_key(self) -> str:
         """Make a fresh key current for new writes; objects sealed with older keys still open."""

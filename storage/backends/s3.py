@@ -212,6 +212,17 @@ class S3Store:
                 )
         return [version_id for version_id, _ in versions]
 
+    def list_keys(self, prefix: str) -> Iterator[tuple[str, datetime.datetime]]:
+        """Current objects under `prefix` (this store's own prefix taken off) and when each was
+        written."""
+        full = self._full(prefix.rstrip("/")) + "/" if prefix else (f"{self._prefix}/" if self._prefix else "")
+        strip = len(self._prefix) + 1 if self._prefix else 0
+        paginator = self._client.get_paginator("list_objects_v2")
+        with _s3_errors(prefix or "/"):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+                for entry in page.get("Contents", []):
+                    yield entry["Key"][strip:], entry["LastModified"]
+
     def set_legal_hold(self, key: str, on: bool) -> None:
         """Place or lift the legal hold on the current version."""
         state = self.lock_state(key)

@@ -57,3 +57,23 @@ def test_a_relationship_cannot_lose_its_start(client: Any, org: Any) -> None:
     answer = client.patch(f"/api/v1/relationships/{rel['items'][0]['id']}", json={"starts_on": None},
                           headers=org.auth("admin"))
     assert answer.status_code == 422 and answer.json["error"]["field"] == "starts_on", answer.json
+
+
+def test_one_not_found_for_every_document_a_caller_may_not_see(client: Any, org: Any) -> None:
+    """A colleague with no basis to read the worker's record gets exactly what an id that was never
+    issued gets, on every route that names a document, in the API and on the pages."""
+    record = client.post("/api/v1/records", json={"supervisee_id": org.ids["worker"], "session_date": "2026-03-02"},
+                         headers=org.auth("manager")).json
+    agreement = client.post("/api/v1/agreements", json={"supervisee_id": org.ids["worker"], "started_on": "2026-03-02"},
+                            headers=org.auth("manager")).json
+    never = INTEGER_MAX
+    routes = [("GET", "/api/v1/records/{}", record["id"]), ("GET", "/api/v1/records/{}/docx", record["id"]),
+              ("PATCH", "/api/v1/records/{}", record["id"]), ("POST", "/api/v1/records/{}/send", record["id"]),
+              ("GET", "/api/v1/records/{}/signoff", record["id"]), ("GET", "/api/v1/agreements/{}", agreement["id"]),
+              ("POST", "/api/v1/agreements/{}/send", agreement["id"]), ("GET", "/records/{}", record["id"]),
+              ("GET", "/agreements/{}", agreement["id"])]
+    for method, path, existing in routes:
+        answers = [client.open(path.format(i), method=method, json={}, headers=org.auth("asye"))
+                   for i in (existing, never)]
+        assert answers[0].status_code == answers[1].status_code == 404, (path, [a.status_code for a in answers])
+        assert answers[0].data == answers[1].data, (path, answers[0].data[:200], answers[1].data[:200])

@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -28,6 +29,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import redis
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from docgen.app import create_app
 from docgen.documents import mailer
@@ -186,6 +188,45 @@ def test_crash_after_sending_resends_with_the_same_message_id(services: Deployme
     row = _outbox_row(services, message_id)
     assert first["Message-ID"] == second["Message-ID"] == row.message_id
     assert row.sent_at is not None
+
+
+def _database_writable_now(services: Deployment, message_id: int) -> bool:
+    """Could another request write while this runs? SQLite: take the write lock without waiting;
+    PostgreSQL: lock the outbox row without waiting."""
+    url = services.config.resolved_database_url
+    if url.startswith("sqlite:///"):
+        probe = sqlite3.connect(url[len("sqlite:///"):], timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:  # "database is locked"
+            return False
+        finally:
+            probe.close()
+    with services.sessions() as db:
+        try:
+            db.execute(select(OutboxMessage.id).where(OutboxMessage.id == message_id).with_for_update(nowait=True))
+            return True
+        except OperationalError:  # "could not obtain lock on row"
+            return False
+
+
+def test_no_transaction_is_held_while_the_mail_server_talks(services: Deployment, mailbox: Mailbox,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slow relay must not stall the web requests: the row is claimed and the claim committed
+    before the SMTP conversation, and marked sent in a transaction of its own after it."""
+    real_send = mailer.send
+    writable: list[bool] = []
+
+    def send_and_probe(letter: mailer.Letter, config: Config) -> str:
+        writable.append(_database_writable_now(services, letter.outbox_id))
+        return real_send(letter, config)
+
+    monkeypatch.setattr(mailer, "send", send_and_probe)
+    message_id = _record_ready_for_signoff(services)
+    assert writable == [True] and len(mailbox.envelopes) == 1
+    assert _outbox_row(services, message_id).sent_at is not None
 
 
 def test_sweep_waits_for_backoff_and_gives_up_after_max_attempts(services: Deployment) -> None:
