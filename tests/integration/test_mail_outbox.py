@@ -44,9 +44,11 @@ from storage.models import OutboxMessage
 from docgen.tasks import TaskQueue
 from docgen.worker import run_worker, start_embedded_consumer
 from storage import clock
+from workflows import notifications
 from workflows.notifications import MAX_ATTEMPTS, Attachment, due_for_delivery, queue_email
 
 SUPERVISEE = "alex.morgan@knowsley.example.org"
+THREADS = 10
 LINK = re.compile(r"https://docgen\.knowsley\.example\.org/sign/([A-Za-z0-9_-]{43})")
 ICS = (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//docgen//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n"
        b"UID:session-1@docgen\r\nDTSTART:20250310T100000Z\r\nSUMMARY:Supervision\r\nEND:VEVENT\r\n"
@@ -227,6 +229,29 @@ def test_no_transaction_is_held_while_the_mail_server_talks(services: Deployment
     message_id = _record_ready_for_signoff(services)
     assert writable == [True] and len(mailbox.envelopes) == 1
     assert _outbox_row(services, message_id).sent_at is not None
+
+
+def test_ten_workers_delivering_one_message_at_once_send_it_once(app: Any, services: Deployment, mailbox: Mailbox,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The post-commit task, a sweep and a stray retry may all reach one message together: the
+    claim lets one of them send it; the others find it claimed or sent and do nothing."""
+    monkeypatch.setattr(app.extensions["docgen.tasks"].huey, "immediate", False)  # held back: nobody sends yet
+    message_id = _record_ready_for_signoff(services)
+    barrier = threading.Barrier(THREADS)
+    outcomes: list[str] = []
+
+    def deliver() -> None:
+        with services.sessions() as db:
+            barrier.wait()
+            outcomes.append(notifications.deliver(db, message_id, lambda letter: mailer.send(letter, services.config)))
+
+    workers = [threading.Thread(target=deliver) for _ in range(THREADS)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert Counter(outcomes) == {"sent": 1, "skipped": THREADS - 1}
+    assert len(mailbox.envelopes) == 1 and _outbox_row(services, message_id).attempts == 1
 
 
 def test_sweep_waits_for_backoff_and_gives_up_after_max_attempts(services: Deployment) -> None:
