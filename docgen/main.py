@@ -16,6 +16,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from docgen.cli.backup import backup_command, restore_command
 from docgen.cli.people import user_group
 from docgen.cli.records import generate_command, verify_command
 from docgen.cli.report import report_command
@@ -104,7 +105,7 @@ def run_command(host: str, port: int) -> None:
 
 
 for command in (worker_command, user_group, generate_command, verify_command, report_command, retention_group,
-                export_command, audit_group, hold_group):
+                export_command, audit_group, hold_group, backup_command, restore_command):
     cli.add_command(command)
 
 

@@ -68,6 +68,11 @@ def record_heads_in(sessions: sessionmaker[Session], heads: HeadLog) -> None:
     sa_event.listen(sessions, "after_rollback", _forget_head)
 
 
+def head_log(db: Session) -> HeadLog | None:
+    """Where `db`'s sessions record the chain's head (None where nothing was wired)."""
+    return db.info.get(_HEAD_LOG)
+
+
 def _record_head(db: Session) -> None:
     head = db.info.pop(_PENDING_HEAD, None)
     if head is None:
@@ -100,7 +105,8 @@ class ChainReport:
                     f"({self.checked} entries before it are intact)")
         if self.missing:
             return f"audit log truncated: {self.missing}"
-        against = f", ending at or after recorded head entry {self.head.entry_id}" if self.head else ""
+        against = (f"; the latest head recorded outside the database (entry {self.head.entry_id}) is in it"
+                   if self.head else "")
         return f"audit log intact: {self.checked} entries{against}"
 
 
@@ -108,7 +114,7 @@ def verify_chain(db: Session, batch: int = 5000) -> ChainReport:
     """Walk the log in order and report the first entry whose hash or link does not hold; then
     check the latest head recorded outside the database is still in the chain, unchanged."""
     chain = _walk(db, batch)
-    heads: HeadLog | None = db.info.get(_HEAD_LOG)
+    heads = head_log(db)
     if not chain.ok or heads is None:
         return chain
     head = heads.latest()

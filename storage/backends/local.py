@@ -141,6 +141,11 @@ class Keyring:
         return cls(_read_key_file(path), path)
 
     @property
+    def ids(self) -> list[str]:
+        """The ids of every key held, oldest first: what a backup's manifest names, never the keys."""
+        return list(self._keys)
+
+    @property
     def current_id(self) -> str:
         """The id of the key that seals new objects."""
         return self._current
@@ -336,6 +341,24 @@ class LocalStore:
             key = _parse(head).object_key
             if key.startswith(prefix):
                 yield key, datetime.datetime.fromtimestamp(written, datetime.timezone.utc)
+
+    def read_sealed(self, key: str) -> bytes:
+        """The object's file as stored, still encrypted: what a backup copies."""
+        return self._read(key)
+
+    def write_sealed(self, key: str, blob: bytes, lock: LockState) -> None:
+        """Put back a file `read_sealed` gave, with its protection, without opening it (a restore
+        may run before the key is checked). Refuses a file sealed for another key, as `get` would."""
+        if _parse(blob).object_key != key:
+            raise IntegrityError(f"the file given for {key!r} holds another object")
+        path = self.path_for(key)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        self._write_lock_state(key, lock)
+        write_atomically(path, blob)
+
+    def holds_objects(self) -> bool:
+        """Whether any object is stored (a restore goes only into an empty store)."""
+        return any(self._objects.glob(f"*/*{_OBJECT_SUFFIX}"))
 
     def rotate_key(self) -> str:
         """Make a fresh key current for new writes; objects sealed with older keys still open."""
