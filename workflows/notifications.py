@@ -75,7 +75,6 @@ def queue_email(db: Session, *, to: str, subject: str, text: str, html: str = ""
     if secrets:
         body = json.dumps({"text": text, "html": html}).encode()
         message.sealed_body = sealing.seal(_keyring(db), body, _sealed_for(message))
-        db.flush()
     after_commit_enqueue(db, message)
     return message
 
