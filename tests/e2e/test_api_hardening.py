@@ -54,8 +54,10 @@ def test_text_no_database_can_store_is_refused_naming_the_field(client: Any, org
 
 def test_a_relationship_cannot_lose_its_start(client: Any, org: Any) -> None:
     rel = client.get(f"/api/v1/relationships?supervisee_id={org.ids['worker']}", headers=org.auth("admin")).json
-    answer = client.patch(f"/api/v1/relationships/{rel['items'][0]['id']}", json={"starts_on": None},
-                          headers=org.auth("admin"))
+    url = f"/api/v1/relationships/{rel['items'][0]['id']}"
+    read = client.get(url, headers=org.auth("admin"))
+    answer = client.patch(url, json={"starts_on": None},
+                          headers=org.auth("admin") | {"If-Match": read.headers.get("ETag", "*")})
     assert answer.status_code == 422 and answer.json["error"]["field"] == "starts_on", answer.json
 
 
