@@ -17,16 +17,14 @@ It is generic over templates: nothing here depends on the kind of form.
 
 from __future__ import annotations
 
-import io
 import json
-import posixpath
 import re
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lxml import etree
 
+from docgen.documents.docx_package import FormError, Package
 from docgen.documents.render import (
     PROP_ACTION_IDS,
     PROP_AREA_KEYS,
@@ -34,18 +32,14 @@ from docgen.documents.render import (
     PROP_RECORD_ID,
     PROP_SCHEMA_VERSION,
     PROP_TABLES,
-    read_custom_properties,
+    custom_properties,
 )
 
+__all__ = ["ActionRow", "AreaEntry", "FormContent", "FormError", "read_upload", "section_action_lines", "split_due"]
+
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 OFFICE_DOCUMENT_REL = "/officeDocument"
 CUSTOM_PROPERTIES_REL = "/custom-properties"
-
-MAX_UNCOMPRESSED_FACTOR = 10  # total unpacked size allowed, as a multiple of max_bytes
-MAX_RATIO = 100  # ordinary DOCX XML compresses 5-20x; bombs compress 1000x
-RATIO_CHECK_FROM = 1_000_000  # tiny members can have silly ratios harmlessly
-MAX_MEMBERS = 1_000
 
 TABLE_HEADERS: dict[str, tuple[str, ...]] = {
     "agreement": ("field", "details"),
@@ -56,6 +50,10 @@ TABLE_HEADERS: dict[str, tuple[str, ...]] = {
 COMPLETED_YES = frozenset({"yes", "y", "done", "\u2612", "x", "\u2713", "\u2714"})
 COMPLETED_NO = frozenset({"no", "n", "\u2610", ""})
 
+# How a record template prints an action's due date after its text in a welfare or area cell
+# (``templates_docx/build.py`` builds its cells with this mark).
+DUE_MARK = " \u2013 by "
+
 _COPY = re.compile(r"_Copy_\d+$")
 _FIELD = re.compile(r"dg_f_(\w+)")
 _AREA = re.compile(r"dg_area(\d+)_[tda]")
@@ -63,16 +61,8 @@ _ACTION = re.compile(r"dg_act_([A-Za-z0-9]+)_[dtpc]")
 # Last line of an action cell as render writes it: "Owner: X; Due: Y" (either part optional).
 _OWNER_DUE = re.compile(r"(?:owner:\s*(?P<owner>[^;]*?))?\s*;?\s*(?:due:\s*(?P<due>.*?))?\s*", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
-_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-
-
-class FormError(ValueError):
-    """An upload docgen refuses; ``field`` names what is wrong, for the form's error summary."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+# The last " – by " (or a typed hyphen or em dash) before the due date; the text keeps any earlier one.
+_DUE = re.compile(r"(?P<text>.*\S)\s+[-\u2013\u2014]\s*by\s+(?P<due>\S.*)", re.DOTALL | re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -118,69 +108,19 @@ def read_upload(data: bytes, *, max_bytes: int = 10_000_000, expected_record_id:
     """Parse an uploaded DOCX produced by ``docgen.documents.render`` and edited by a user.
 
     ``expected_record_id``, when given, refuses a file that belongs to another record.
-    Raises ``FormError`` for anything that cannot be trusted to map back onto the record.
+    Raises ``FormError`` for anything that cannot be trusted to map back onto the record,
+    the package's own dangers first (``docgen.documents.docx_package``).
     """
-    if len(data) > max_bytes:
-        raise FormError(f"The file is larger than the {max_bytes // 1_000_000} MB limit.", "file")
-    archive = _open_archive(data, max_bytes)
-    with archive:
-        _refuse_macros(archive)
-        document_name = _related_part(archive, OFFICE_DOCUMENT_REL)
-        props_name = _related_part(archive, CUSTOM_PROPERTIES_REL)
+    with Package(data, max_bytes) as package:
+        document_name = package.related_part(OFFICE_DOCUMENT_REL)
+        props_name = package.related_part(CUSTOM_PROPERTIES_REL)
         if document_name is None:
             raise FormError("The file is not a Word document (.docx).", "file")
         if props_name is None:
             raise FormError("The document's docgen properties are missing: upload a record docgen produced.", "record_id")
-        limit = max_bytes * MAX_UNCOMPRESSED_FACTOR
-        props = read_custom_properties(_read_member(archive, props_name, limit))
-        document = etree.fromstring(_read_member(archive, document_name, limit), _XML_PARSER)
+        props = custom_properties(package.xml(props_name))
+        document = package.xml(document_name)
     return _parse(document, props, expected_record_id)
-
-
-def _open_archive(data: bytes, max_bytes: int) -> zipfile.ZipFile:
-    """Open the zip and check its directory for bombs before anything is extracted."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise FormError("The file is not a Word document (.docx).", "file") from exc
-    members = archive.infolist()
-    total = sum(info.file_size for info in members)
-    bomb = len(members) > MAX_MEMBERS or total > max_bytes * MAX_UNCOMPRESSED_FACTOR or any(
-        info.file_size > RATIO_CHECK_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1)
-        for info in members
-    )
-    if bomb:
-        archive.close()
-        raise FormError("The file unpacks to far more than a Word form holds; it was not opened.", "file")
-    return archive
-
-
-def _refuse_macros(archive: zipfile.ZipFile) -> None:
-    names = archive.namelist()
-    content_types = _read_member(archive, "[Content_Types].xml", 1_000_000) if "[Content_Types].xml" in names else b""
-    if any(name.lower().endswith("vbaproject.bin") for name in names) or b"macroEnabled" in content_types:
-        raise FormError("Macro-enabled documents (.docm) are not accepted: save the form as .docx.", "file")
-
-
-def _related_part(archive: zipfile.ZipFile, reltype_suffix: str) -> str | None:
-    """Zip member targeted by a package-level relationship (Word and LibreOffice name parts alike, but need not)."""
-    if "_rels/.rels" not in archive.namelist():
-        return None
-    rels = etree.fromstring(_read_member(archive, "_rels/.rels", 1_000_000), _XML_PARSER)
-    for rel in rels.iterfind(f"{{{PKG_RELS}}}Relationship"):
-        if rel.get("Type", "").endswith(reltype_suffix) and rel.get("TargetMode") != "External":
-            name = posixpath.normpath(rel.get("Target", "").lstrip("/"))
-            return name if name in archive.namelist() else None
-    return None
-
-
-def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
-    """Read one member, stopping at ``limit`` whatever its directory entry claimed."""
-    with archive.open(name) as member:
-        content = member.read(limit + 1)
-    if len(content) > limit:
-        raise FormError("The file unpacks to far more than a Word form holds; it was not opened.", "file")
-    return content
 
 
 def _parse(document: etree._Element, props: dict[str, str], expected_record_id: str | None) -> FormContent:
@@ -363,6 +303,18 @@ def _split_action(cell: str) -> tuple[str, str, str]:
         if match:
             return head.strip(), (match.group("owner") or "").strip(), (match.group("due") or "").strip()
     return cell, "", ""
+
+
+def section_action_lines(text: str, due: str) -> list[str]:
+    """The lines an action raised in welfare or an area prints in its section's cell, as parsed back."""
+    return _lines(f"{text}{DUE_MARK}{due}" if due else text)
+
+
+def split_due(lines: str) -> tuple[str, str]:
+    """An action's lines in a section cell read back as (text, due): "Book leave – by 1 May" is
+    ("Book leave", "1 May"). A user who types a hyphen or an em dash for the en dash means the same."""
+    match = _DUE.fullmatch(lines.strip())
+    return (match.group("text"), match.group("due").strip()) if match else (lines.strip(), "")
 
 
 def _completed(value: str, action: str, warnings: list[str]) -> bool | None:

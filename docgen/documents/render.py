@@ -175,7 +175,11 @@ def set_custom_properties(document: WordDocument, values: Mapping[str, str]) -> 
 
 def read_custom_properties(xml: bytes) -> dict[str, str]:
     """Parse a ``docProps/custom.xml`` blob into {name: text value}."""
-    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    return custom_properties(etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True)))
+
+
+def custom_properties(root: etree._Element) -> dict[str, str]:
+    """{name: text value} of a parsed ``docProps/custom.xml`` (an upload is parsed by its own checks)."""
     return {
         prop.get("name", ""): "".join(prop.itertext())
         for prop in root.iterfind(f"{{{CUSTOM_PROPS_NS}}}property")

@@ -9,15 +9,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from docx import Document
-from docx.document import Document as WordDocument
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.table import Table, _Cell
 
 from docgen.documents.docx_form import FormContent, FormError, read_upload
 from docgen.documents.render import DEFAULT_TEMPLATE_DIR, render_docx
+from tests.word_editing import HOSTILE_CASES, cell_of, hostile_uploads, open_docx, retype, rezip, row_of, save, table_of, with_hyperlink
 
 
 def practitioner_context() -> dict:
@@ -59,47 +57,6 @@ def practitioner_context() -> dict:
 @pytest.fixture
 def record() -> bytes:
     return render_docx(DEFAULT_TEMPLATE_DIR / "practitioner.docx", practitioner_context())
-
-
-def open_docx(data: bytes) -> WordDocument:
-    return Document(io.BytesIO(data))
-
-
-def save(document: WordDocument) -> bytes:
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
-def cell_of(document: WordDocument, bookmark: str) -> _Cell:
-    for start in document.element.body.iter(qn("w:bookmarkStart")):
-        if start.get(qn("w:name")) == bookmark:
-            tc = next(start.iterancestors(qn("w:tc")))
-            return _Cell(tc, document._body)
-    raise AssertionError(f"no bookmark {bookmark}")
-
-
-def table_of(document: WordDocument, bookmark: str) -> Table:
-    tbl = next(cell_of(document, bookmark)._tc.iterancestors(qn("w:tbl")))
-    return Table(tbl, document._body)
-
-
-def retype(cell: _Cell, *lines: str) -> None:
-    """Select the cell's text and type over it, as Word does: the spanning bookmark stays
-    around the new text; each typed Enter starts a paragraph."""
-    first = cell.paragraphs[0]
-    runs = first._p.findall(qn("w:r"))
-    for run in runs[1:]:
-        first._p.remove(run)
-    for extra in cell.paragraphs[1:]:
-        extra._p.getparent().remove(extra._p)
-    runs[0].find(qn("w:t")).text = lines[0]
-    for line in lines[1:]:
-        cell.add_paragraph(line)
-
-
-def row_of(cell: _Cell):
-    return cell._tc.getparent()
 
 
 def word_user_edits(data: bytes) -> bytes:
@@ -196,18 +153,6 @@ def test_hidden_text_and_tracked_deletions_are_not_read(record: bytes) -> None:
     assert content.areas[1].discussion == "Audit graded good."
 
 
-def rezip(data: bytes, *, drop: tuple[str, ...] = (), add: dict[str, bytes] | None = None,
-          replace: dict[str, bytes] | None = None) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            if info.filename not in drop:
-                target.writestr(info.filename, (replace or {}).get(info.filename, source.read(info.filename)))
-        for name, content in (add or {}).items():
-            target.writestr(name, content)
-    return out.getvalue()
-
-
 def refused(data: bytes, **options) -> FormError:
     with pytest.raises(FormError) as caught:
         read_upload(data, **options)
@@ -282,3 +227,15 @@ def test_an_action_id_the_record_never_issued_is_refused(record: bytes) -> None:
 def test_another_records_file_is_refused(record: bytes) -> None:
     error = refused(record, expected_record_id="R-000043")
     assert error.field == "record_id" and "R-000042" in error.message
+
+
+@pytest.mark.parametrize("case", HOSTILE_CASES)
+def test_a_hostile_package_is_refused_naming_the_part(record: bytes, case: str) -> None:
+    data, part = hostile_uploads(record)[case]
+    error = refused(data)
+    assert error.field == "file" and part in error.message
+
+
+def test_a_hyperlink_to_an_outside_address_is_accepted(record: bytes) -> None:
+    content = read_upload(with_hyperlink(record, "https://www.gov.uk/guidance/social-work"))
+    assert [action.id for action in content.actions] == ["A7K2Q9", "B3M8X1"] and content.warnings == []
