@@ -12,6 +12,15 @@ for years whatever anyone asks. The cost is a window of milliseconds in which a 
 is not yet locked; the database's legal holds and the retention run still govern it then.
 Objects are tied to the outermost transaction: a SAVEPOINT rolled back on its own keeps them.
 
+A store that does not answer while filing (S3 down) is Unavailable: nothing is filed, the caller's
+transaction rolls back, and the same request may be tried again.
+
+Two ways leave an object with no row: the process dies between writing the object and committing
+(killed, power cut), or the store stops answering before the rollback could remove it. Such an
+orphan holds personal data nobody can find through docgen, so `destroy_orphans` (run with the
+daily retention run) looks for objects under filing's keys that no row names, old enough that no
+transaction can still be filing them, and destroys them with an audit entry.
+
 Objects already filed are locked here too, as the layer above decides: a retention date (where the
 store enforces one itself) and legal holds. Destroying them is `storage.destruction`.
 """
@@ -20,15 +29,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
 import secrets
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
-from storage.backends.base import DocumentStore, IntegrityError, ObjectMissing, StorageError
-from storage.errors import InvalidInput, NotFound
+from storage import audit
+from storage.backends.base import (
+    DocumentStore,
+    IntegrityError,
+    InvalidKey,
+    ObjectMissing,
+    RetentionLocked,
+    StorageError,
+)
+from storage.errors import InvalidInput, NotFound, Unavailable
 from storage.models import Agreement, DocumentVersion, Record
 
 log = logging.getLogger(__name__)
@@ -38,6 +57,11 @@ _PENDING = "docgen.filing.pending"
 # Object-level retention is applied where the store enforces it itself (S3 Object Lock). On local
 # disk a retention date would guard nothing that the database's own rules do not.
 OBJECT_LOCK_STORES = ("s3",)
+FILED_PREFIX = "people/"
+_FILED_KEY = re.compile(r"people/\d+/(record|agreement)-\d+/v\d+/(docx|review_pdf|final_pdf)-[0-9a-f]{32}\.(docx|pdf)")
+# Far longer than any filing transaction (a conversion and a seal take seconds), so an object whose
+# transaction is still open is never taken for an orphan.
+ORPHAN_AGE = dt.timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -72,16 +96,31 @@ def file_document(db: Session, store: DocumentStore, *, record: Record | None = 
         raise InvalidInput("version starts at 1", "version")
     digest = hashlib.sha256(data).hexdigest()
     key = storage_key(owner, version, kind)
-    stored = store.put(key, data)
-    _track(db, _Filed(store, key, retain_until, legal_hold))
-    if stored.sha256 != digest or hashlib.sha256(store.get(key)).hexdigest() != digest:
-        raise IntegrityError(f"{key} did not read back as filed")  # the rollback removes it
+    with _store_answering(key):
+        stored = store.put(key, data)
+        _track(db, _Filed(store, key, retain_until, legal_hold))
+        if stored.sha256 != digest or hashlib.sha256(store.get(key)).hexdigest() != digest:
+            raise IntegrityError(f"{key} did not read back as filed")  # the rollback removes it
     row = DocumentVersion(record_id=record.id if record else None,
                           agreement_id=agreement.id if agreement else None, version=version, kind=kind,
                           storage_key=key, sha256=digest, size=len(data))
     db.add(row)
     db.flush()
     return row
+
+
+@contextmanager
+def _store_answering(key: str) -> Iterator[None]:
+    """A store that cannot be reached (or fails for a reason of its own) is Unavailable, "try
+    again"; what the store says about the object itself (tampered, locked, missing) stays as it is."""
+    try:
+        yield
+    except (IntegrityError, RetentionLocked, ObjectMissing, InvalidKey):
+        raise
+    except StorageError as exc:
+        log.warning("document store failed on %s: %s", key, exc)
+        raise Unavailable("the document store is not answering, so nothing was saved; please try again later",
+                          "store") from exc
 
 
 def _owner(record: Record | None, agreement: Agreement | None) -> Record | Agreement:
@@ -137,7 +176,8 @@ def read_document(db: Session, store: DocumentStore, version: DocumentVersion | 
     """The filed bytes, checked against the row's SHA-256 as well as the store's own check, so an
     object swapped onto another row's key is caught too."""
     row = _version(db, version)
-    data = store.get(row.storage_key)
+    with _store_answering(row.storage_key):
+        data = store.get(row.storage_key)
     if hashlib.sha256(data).hexdigest() != row.sha256:
         raise IntegrityError(f"document version {row.id} does not match its recorded SHA-256")
     return data
@@ -159,6 +199,42 @@ def _checked_chunks(chunks: Iterator[bytes], key: str, expected: str) -> Iterato
         yield chunk
     if digest.hexdigest() != expected:
         raise IntegrityError(f"{key} does not match its recorded SHA-256")
+
+
+# --- Objects no row refers to ------------------------------------------------------------------
+
+
+def orphans(db: Session, store: DocumentStore, now: dt.datetime, min_age: dt.timedelta = ORPHAN_AGE) -> list[str]:
+    """Keys under filing's own key pattern that no row names, written at least `min_age` before
+    `now` (naive UTC, `storage.clock`). Other keys in the store (anything not filed here) are not
+    looked at."""
+    cutoff = now.replace(tzinfo=dt.timezone.utc) - min_age
+    candidates = [key for key, written in store.list_keys(FILED_PREFIX)
+                  if written <= cutoff and _FILED_KEY.fullmatch(key)]
+    named: set[str] = set()
+    for start in range(0, len(candidates), 500):
+        batch = candidates[start:start + 500]
+        named.update(db.scalars(select(DocumentVersion.storage_key).where(DocumentVersion.storage_key.in_(batch))))
+    return sorted(set(candidates) - named)
+
+
+def destroy_orphans(db: Session, store: DocumentStore, now: dt.datetime,
+                    min_age: dt.timedelta = ORPHAN_AGE) -> list[str]:
+    """Destroy the orphans (`orphans`) and add one audit entry naming them to the caller's
+    transaction; returns the keys destroyed. Safe to run again: what is gone is not found twice,
+    and an object the store refuses to destroy is logged and tried at the next run."""
+    destroyed = []
+    for key in orphans(db, store, now, min_age):
+        try:
+            store.destroy(key)
+        except StorageError:
+            log.exception("could not destroy %s, an object no document row refers to", key)
+            continue
+        destroyed.append(key)
+    if destroyed:
+        audit.record(db, "storage.orphans_destroyed", object_type="store",
+                     detail={"keys": destroyed, "reason": "no document row refers to them"})
+    return destroyed
 
 
 # --- Objects already filed ----------------------------------------------------------------------

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import audit, destruction, filing
+from storage import audit, clock, destruction, filing
 from storage.backends.base import DocumentStore
 from storage.errors import DomainError
 from storage.models import Account, Agreement, Person, Record
@@ -172,7 +172,8 @@ def run(uow: Work, today: dt.date, dry_run: bool = False) -> list[Outcome]:
 
     Commits after each step: destroying an object cannot be undone, so the record of it must not
     wait for other people's steps. Safe to run twice, and callable from a task given nothing but
-    the date (`run(uow, clock.today())`).
+    the date (`run(uow, clock.today())`). Last, it destroys objects that no document row refers to
+    (a process killed between filing an object and committing its row: `storage.filing`).
     """
     db = uow.session
     due = plan(db, uow.deployment.profile, today)
@@ -187,6 +188,8 @@ def run(uow: Work, today: dt.date, dry_run: bool = False) -> list[Outcome]:
         person = db.get_one(Person, item.person_id, with_for_update=True, populate_existing=True)
         outcomes.append(_STEPS[item.step](uow, person, item, today))
         uow.commit()
+    filing.destroy_orphans(db, uow.store, clock.now())
+    uow.commit()
     return outcomes
 
 

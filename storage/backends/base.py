@@ -113,6 +113,11 @@ class DocumentStore(Protocol):
         """Place or lift a legal hold on the current object; raises `ObjectMissing`."""
         ...
 
+    def list_keys(self, prefix: str) -> Iterator[tuple[str, datetime.datetime]]:
+        """Every key stored under `prefix`, with when it was written (aware, UTC), in no order:
+        how objects that no database row refers to are found (`storage.filing.destroy_orphans`)."""
+        ...
+
     def set_retention(self, key: str, until: datetime.date) -> None:
         """Retain the current object until `until`.
 
