@@ -7,6 +7,8 @@
     objects.jsonl        each live object's key and protection (legal hold, retention date)
     audit-head.log       the audit heads recorded up to the snapshot's last entry
 
+A target named `*.tar` gets the same folder as one tar file (to move or hand to a backup system).
+
 Objects in S3 are not copied (the bucket returns them decrypted, and its versioning and Object
 Lock keep them); the manifest lists them and a restore checks the bucket still holds each one.
 The dump holds personal data as the database does, so every file is readable by its owner only.
@@ -18,6 +20,10 @@ import hashlib
 import json
 import os
 import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,8 +92,10 @@ def write_backup(engine: Engine, store: DocumentStore, heads: HeadLog, target: P
     One transaction sees one snapshot: on PostgreSQL REPEATABLE READ; on SQLite the transaction
     holds the write lock (BEGIN IMMEDIATE), so writers wait for the backup to end.
     """
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise Conflict(f"{target} is not an empty folder: back up into a new one", "target")
+    as_tar = target.suffix == ".tar"
+    if target.exists() and (as_tar or not target.is_dir() or any(target.iterdir())):
+        raise Conflict(f"{target} already exists: back up into a new {'file' if as_tar else 'or empty folder'}",
+                       "target")
     partial = target.with_name(target.name + ".part")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(mode=0o700, parents=True)
@@ -98,12 +106,42 @@ def write_backup(engine: Engine, store: DocumentStore, heads: HeadLog, target: P
             with conn.begin():
                 manifest = _snapshot(conn, store, heads, partial, key_ids, organisation_certificate_sha256)
         manifest.write(partial, engine.dialect.name)
-        if target.exists():
-            target.rmdir()
-        partial.rename(target)
+        if as_tar:
+            _pack(partial, target)
+        else:
+            if target.exists():
+                target.rmdir()
+            partial.rename(target)
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return manifest
+
+
+def _pack(folder: Path, target: Path) -> None:
+    packing = target.with_name(target.name + ".packing")
+    os.close(os.open(packing, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    try:
+        with tarfile.open(packing, "w") as archive:
+            archive.add(folder, arcname=".")
+        packing.rename(target)
+    finally:
+        packing.unlink(missing_ok=True)
+
+
+@contextmanager
+def unpacked(source: Path) -> Iterator[Path]:
+    """The backup folder `source` is, or a private copy of the one its tar file holds (members are
+    extracted with tarfile's "data" filter: no absolute or `..` names, no links out, no devices)."""
+    if source.is_dir():
+        yield source
+        return
+    with tempfile.TemporaryDirectory(prefix="docgen-restore-") as folder:
+        try:
+            with tarfile.open(source) as archive:
+                archive.extractall(folder, filter="data")
+        except (tarfile.TarError, OSError) as exc:
+            raise InvalidInput(f"{source} is not a readable backup tar file: {exc}", "source") from exc
+        yield Path(folder)
 
 
 def _snapshot(conn: Connection, store: DocumentStore, heads: HeadLog, folder: Path, key_ids: list[str],

@@ -15,13 +15,14 @@ from docgen.documents import seal
 from storage import audit
 from storage.audit_head import HeadLog
 from storage.backends import open_keyring
-from storage.backup import Manifest, Restored, restore_backup, write_backup
+from storage.backup import Manifest, Restored, restore_backup, unpacked, write_backup
 from storage.errors import Conflict
 from workflows.deployment import Work
 
 
 def back_up(uow: Work, target: Path) -> Manifest:
-    """Write a backup of the whole deployment into `target` (a new or empty folder); audited."""
+    """Write a backup of the whole deployment into `target` (a new or empty folder, or a new
+    `*.tar` file); audited."""
     config = uow.deployment.config
     manifest = write_backup(uow.deployment.engine, uow.store, _heads(uow), target,
                             key_ids=open_keyring(config.instance_path, config.storage_key).ids,
@@ -34,8 +35,13 @@ def back_up(uow: Work, target: Path) -> Manifest:
 
 
 def restore(uow: Work, source: Path) -> Restored:
-    """Restore the backup in `source` into this deployment, which must be empty; audited in the
-    restored log (its first entry after the backup's last)."""
+    """Restore the backup in `source` (a folder or a tar file) into this deployment, which must be
+    empty; audited in the restored log (its first entry after the backup's last)."""
+    with unpacked(source) as folder:
+        return _restore(uow, folder)
+
+
+def _restore(uow: Work, source: Path) -> Restored:
     manifest = Manifest.read(source)
     config = uow.deployment.config
     missing = [key_id for key_id in manifest.key_ids

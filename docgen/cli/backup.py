@@ -16,11 +16,12 @@ from workflows import backup
 
 
 @click.command("backup")
-@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("target", type=click.Path(path_type=Path))
 @with_appcontext
 def backup_command(target: Path) -> None:
     """Back up the database, the encrypted documents and the audit heads into TARGET, a new or
-    empty folder. Storage keys are named, never copied: keep them apart from the backup."""
+    empty folder, or a new file named *.tar. Storage keys are named, never copied: keep them apart
+    from the backup."""
     with unit_of_work() as uow:
         manifest = backup.back_up(uow, target)
     copied = "encrypted files copied" if manifest.objects_copied else "listed; the bucket keeps them"
@@ -30,10 +31,10 @@ def backup_command(target: Path) -> None:
 
 
 @click.command("restore")
-@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
 @with_appcontext
 def restore_command(source: Path) -> None:
-    """Restore the backup in SOURCE into this deployment, which must be empty (a new database and
+    """Restore the backup in SOURCE (a folder or a *.tar file) into this deployment, which must be empty (a new database and
     store) and configured with the backup's storage keys and organisation certificate."""
     with unit_of_work() as uow:
         restored = backup.restore(uow, source)

@@ -9,7 +9,10 @@ with tasks inline.
 from __future__ import annotations
 
 import base64
+import io
 import json
+import tarfile
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
@@ -22,6 +25,7 @@ from docgen.documents import seal
 from docgen.main import cli
 from storage import filing
 from storage.models import DocumentVersion
+from storage.table_dump import row_counts
 from tests.conftest import _pg_database
 from tests.e2e.test_signoff import WORKER, _draft, _link_for, _send, _sign
 from tests.mailbox import Mailbox
@@ -183,5 +187,44 @@ def test_backing_up_into_a_folder_that_is_not_empty_is_refused(app: Any, org: An
     refused = docgen(app, "backup", str(target))
 
     assert refused.exit_code == 2
-    assert f"docgen: {target} is not an empty folder: back up into a new one" in refused.output
+    assert f"docgen: {target} already exists: back up into a new or empty folder" in refused.output
     assert [p.name for p in target.iterdir()] == ["notes.txt"]
+
+
+def test_a_backup_as_one_tar_file_restores_the_same_rows(app: Any, org: Any, config: Config, empty_database: str,
+                                                         tmp_path: Path) -> None:
+    from docgen.app import create_app
+
+    archive = tmp_path / "docgen-backup.tar"
+    made = docgen(app, "backup", str(archive))
+    assert made.exit_code == 0, made.output
+    assert archive.stat().st_mode & 0o077 == 0
+    restored_app = create_app(operator_config(config, empty_database, tmp_path / "restored"))
+    try:
+        restored = docgen(restored_app, "restore", str(archive))
+
+        assert restored.exit_code == 0, restored.output
+        with tarfile.open(archive) as members:
+            manifest = json.load(members.extractfile("./manifest.json"))  # type: ignore[arg-type]
+        with restored_app.extensions["docgen"].engine.connect() as conn:
+            counts = row_counts(conn)
+        expected = {**manifest["database"]["rows"], "audit_event": manifest["database"]["rows"]["audit_event"] + 1}
+        assert counts == expected  # plus the restore's own audit entry
+        assert docgen(restored_app, "audit", "verify").exit_code == 0
+    finally:
+        restored_app.extensions["docgen"].engine.dispose()
+
+
+def test_a_tar_file_reaching_outside_its_folder_is_refused(app: Any, tmp_path: Path) -> None:
+    archive = tmp_path / "hostile.tar"
+    with tarfile.open(archive, "w") as members:
+        payload = b"owned"
+        member = tarfile.TarInfo("../escaped.txt")
+        member.size = len(payload)
+        members.addfile(member, io.BytesIO(payload))
+
+    refused = docgen(app, "restore", str(archive))
+
+    assert refused.exit_code == 2
+    assert f"docgen: {archive} is not a readable backup tar file" in refused.output
+    assert not (Path(tempfile.gettempdir()) / "escaped.txt").exists()  # where extraction would have put it
