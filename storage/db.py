@@ -6,8 +6,9 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
-from storage.errors import Unavailable
+from storage.errors import PreconditionFailed, Unavailable
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -58,8 +59,25 @@ def _lost_connection(context: ExceptionContext) -> None:
         raise Unavailable("the database connection was lost, so nothing was saved; please try again")
 
 
+class RevisionCheckedSession(Session):
+    """A session that reports a lost race on a row's edit revision as the user's error it is.
+
+    Flushing a change to a revisioned row (`storage.models._revision`) updates it only where its
+    revision is still the one read; when another transaction changed it first, SQLAlchemy raises
+    StaleDataError, from an explicit flush, an autoflush or the commit alike. That becomes
+    PreconditionFailed (412): read it again, then redo the change. Never a 500, never a lost update.
+    """
+
+    def flush(self, objects: object = None) -> None:
+        try:
+            super().flush(objects)  # type: ignore[arg-type]
+        except StaleDataError:
+            raise PreconditionFailed("someone else changed it at the same time; read it again, then make your "
+                                     "change", "revision") from None
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    return sessionmaker(engine, class_=RevisionCheckedSession, expire_on_commit=False)
 
 
 def alembic_config(url: str):  # type: ignore[no-untyped-def]

@@ -73,3 +73,19 @@ class Gone(DomainError):
 
     status = 410
     code = "link_gone"
+
+
+class PreconditionFailed(DomainError):
+    """A change made from a revision that is no longer current: someone else changed the thing
+    since the caller read it (a stale If-Match, or a form opened before their change)."""
+
+    status = 412
+    code = "stale"
+
+
+class PreconditionRequired(DomainError):
+    """A change that does not say which revision it was made from, so it could overwrite a change
+    the caller never saw (an API PATCH or PUT without If-Match)."""
+
+    status = 428
+    code = "precondition_required"

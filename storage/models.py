@@ -38,6 +38,15 @@ def _now() -> dt.datetime:
     return clock.now()
 
 
+def _revision() -> Mapped[int]:
+    """The edit revision of a row that people change by hand (a record, an agreement, a person, a
+    supervision relationship): SQLAlchemy's version counter, raised by every UPDATE and checked in
+    its WHERE clause, so two changes made from the same read cannot both land (the loser's flush
+    finds no row: StaleDataError, a 412). The API shows it as the ETag; pages send it back hidden.
+    Not a record's or agreement's `version`, which counts the versions sent for sign-off."""
+    return mapped_column(Integer, nullable=False, server_default="1")
+
+
 class Organisation(Base):
     __tablename__ = "organisation"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,6 +84,8 @@ class Person(Base):
     forwarded_to_hr_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+    revision: Mapped[int] = _revision()
+    __mapper_args__ = {"version_id_col": revision}
 
     team: Mapped[Team | None] = relationship()
     line_manager: Mapped["Person | None"] = relationship(remote_side=[id])
@@ -121,8 +132,10 @@ class SupervisionRelationship(Base):
     supervisor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    revision: Mapped[int] = _revision()
     supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
     supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
+    __mapper_args__ = {"version_id_col": revision}
 
 
 class Agreement(Base):
@@ -141,8 +154,10 @@ class Agreement(Base):
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+    revision: Mapped[int] = _revision()
     supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
     supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
+    __mapper_args__ = {"version_id_col": revision}
 
 
 UNSIGNED_RECORD = "status NOT IN ('signed', 'finalised')"
@@ -174,8 +189,10 @@ class Record(Base):
     signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+    revision: Mapped[int] = _revision()
     supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
     supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
+    __mapper_args__ = {"version_id_col": revision}
 
 
 class Action(Base):
@@ -280,6 +297,10 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     message_id: Mapped[str] = mapped_column(String(200), default="")
+    # The e-mail as written, sealed with the storage keyring, when text_body/html_body have a secret
+    # redacted (a sign-off link); dropped once sent (workflows.notifications).
+    sealed_body: Mapped[str | None] = mapped_column(Text)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)  # a delivery's lease
 
 
 class AuditEvent(Base):
@@ -297,10 +318,6 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
-    # The e-mail as written, sealed with the storage keyring, when text_body/html_body have a secret
-    # redacted (a sign-off link); dropped once sent (workflows.notifications).
-    sealed_body: Mapped[str | None] = mapped_column(Text)
-    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)  # a delivery's lease
 
 
 class PlannedSession(Base):

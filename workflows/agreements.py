@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from storage.models import Agreement, Organisation, Person, SupervisionRelationship
 from storage import clock
 from workflows import people
-from storage.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
-from workflows import access
+from storage.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Unauthenticated
+from workflows import access, revisions
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import REMINDER_DAYS, agreement_review_date
@@ -143,7 +143,7 @@ def agreement_context(profile: Profile, org: Organisation, agreement: Agreement)
 
 def agreement_json(agreement: Agreement, today: dt.date | None = None) -> dict[str, Any]:
     return {"id": agreement.id, "number": agreement_number(agreement), "status": agreement.status,
-            "version": agreement.version, "supervisee_id": agreement.supervisee_id,
+            "version": agreement.version, "revision": agreement.revision, "supervisee_id": agreement.supervisee_id,
             "supervisor_id": agreement.supervisor_id, "started_on": agreement.started_on.isoformat(),
             "review_date": agreement.review_date.isoformat(), "review_flag": review_flag(agreement, today),
             "superseded_by_id": agreement.superseded_by_id, "fields": agreement.fields}
@@ -169,17 +169,21 @@ def read(uow: Work, caller: Caller, agreement_id: int) -> dict[str, Any]:
     return agreement_json(agreement)
 
 
-def _change(uow: Work, caller: Caller, agreement: Agreement, patch: dict[str, Any]) -> None:
-    """Apply an edit behind the current supervisor's audited write check, and commit it."""
+def _change(uow: Work, caller: Caller, agreement: Agreement, patch: dict[str, Any], revision: int | None) -> None:
+    """Apply an edit made from `revision` behind the current supervisor's audited write check, and
+    commit it: a compare-and-set on the revision (`workflows.revisions`)."""
     access.write(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.update")
+    revisions.expect(agreement, revision, "agreement")
     update_agreement(uow.session, agreement, patch)
     uow.commit()
 
 
-def update(uow: Work, caller: Caller, agreement_id: int, patch: dict[str, Any]) -> dict[str, Any]:
-    """Edit a draft agreement through the API; answers with the agreement as it now stands."""
+def update(uow: Work, caller: Caller, agreement_id: int, patch: dict[str, Any],
+           revision: int | None) -> dict[str, Any]:
+    """Edit a draft agreement through the API, from the revision the caller read (If-Match);
+    answers with the agreement as it now stands."""
     agreement = get_agreement(uow.session, agreement_id)
-    _change(uow, caller, agreement, patch)
+    _change(uow, caller, agreement, patch, revision)
     return agreement_json(agreement)
 
 
@@ -232,17 +236,21 @@ def agreement_page(uow: Work, caller: Caller, agreement_id: int) -> AgreementPag
 @dataclass(frozen=True)
 class PageEdit:
     """The outcome of the agreement page's form: the page as it now stands, and whether the change
-    was saved or why it was refused (None when the form itself was refused)."""
+    was saved or why it was refused (None when the form itself was refused). A PreconditionFailed
+    problem means someone else changed it since the form was opened: `page.agreement` is then the
+    agreement as they saved it."""
 
     page: AgreementPage
     saved: bool
-    problem: InvalidInput | Conflict | None = None
+    problem: InvalidInput | Conflict | PreconditionFailed | None = None
 
 
-def edit_from_page(uow: Work, caller: Caller, agreement_id: int, patch: dict[str, Any] | None) -> PageEdit:
-    """A change made with the agreement page's form: the same edit as the API's `update`. A form
-    refused by the page (`patch` None) is shown again to the supervisor; a refused change is
-    rolled back and returned as the `problem` to show on the form."""
+def edit_from_page(uow: Work, caller: Caller, agreement_id: int, patch: dict[str, Any] | None,
+                   revision: int | None) -> PageEdit:
+    """A change made with the agreement page's form, opened at `revision` (its hidden field): the
+    same edit as the API's `update`. A form refused by the page (`patch` None) is shown again to
+    the supervisor; a refused change, also a stale one, is rolled back and returned as the
+    `problem` to show on the form."""
     agreement = get_agreement(uow.session, agreement_id)
     if patch is None:
         if caller.account is None:
@@ -250,8 +258,8 @@ def edit_from_page(uow: Work, caller: Caller, agreement_id: int, patch: dict[str
         access.edit_access(uow.session, caller.account, agreement.supervisee)
         return PageEdit(_page(uow, caller, agreement), saved=False)
     try:
-        _change(uow, caller, agreement, patch)
-    except (InvalidInput, Conflict) as problem:
+        _change(uow, caller, agreement, patch, revision)
+    except (InvalidInput, Conflict, PreconditionFailed) as problem:
         uow.rollback()
         return PageEdit(_page(uow, caller, agreement), saved=False, problem=problem)
     return PageEdit(_page(uow, caller, agreement), saved=True)

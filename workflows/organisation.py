@@ -19,7 +19,7 @@ from sqlalchemy import select
 from storage import audit
 from storage.errors import DomainError, Unauthenticated
 from storage.models import Organisation, Person, SupervisionRelationship, Team
-from workflows import access, agreements, demo, people
+from workflows import access, agreements, demo, people, revisions
 from workflows.access import Caller
 from workflows.deployment import Work
 
@@ -99,11 +99,14 @@ def add_person(uow: Work, caller: Caller, data: dict[str, Any]) -> Person:
     return person
 
 
-def change_person(uow: Work, caller: Caller, person_id: int, data: dict[str, Any]) -> Person:
+def change_person(uow: Work, caller: Caller, person_id: int, data: dict[str, Any], revision: int | None) -> Person:
+    """Change a person, from the revision the caller read (If-Match, or the page's hidden field):
+    a change someone else made since is never overwritten (PreconditionFailed)."""
     access.require_role(caller, access.PEOPLE_MANAGERS)
     with _refused_undone(uow):
-        person = people.update_person(uow.session, people.get_person(uow.session, person_id),
-                                      uow.deployment.profile, data)
+        person = people.get_person(uow.session, person_id)
+        revisions.expect(person, revision, "person")
+        people.update_person(uow.session, person, uow.deployment.profile, data)
     _audited(uow, caller, "person.update", "person", person.id)
     return person
 
@@ -167,10 +170,14 @@ def start_supervision(uow: Work, caller: Caller, supervisee_id: int | None, supe
     return rel
 
 
-def change_relationship(uow: Work, caller: Caller, rel_id: int, data: dict[str, Any]) -> SupervisionRelationship:
-    """Change or end a relationship (the same checks as starting one)."""
+def change_relationship(uow: Work, caller: Caller, rel_id: int, data: dict[str, Any],
+                        revision: int | None) -> SupervisionRelationship:
+    """Change or end a relationship (the same checks as starting one), from the revision the caller
+    read, as `change_person`."""
     access.require_role(caller, access.PEOPLE_MANAGERS)
     with _refused_undone(uow):
-        rel = people.update_relationship(uow.session, people.get_relationship(uow.session, rel_id), data)
+        rel = people.get_relationship(uow.session, rel_id)
+        revisions.expect(rel, revision, "supervision relationship")
+        people.update_relationship(uow.session, rel, data)
     _audited(uow, caller, "relationship.update", "relationship", rel.id)
     return rel

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import clock
-from storage.errors import Conflict, InvalidInput, Unauthenticated
+from storage.errors import Conflict, InvalidInput, PreconditionFailed, Unauthenticated
 from storage.models import Action, ActionEntry, Organisation, Person, Record
-from workflows import access, people
+from workflows import access, people, revisions
 from workflows import actions as actions_mod
 from workflows.access import Caller
 from workflows.deployment import Work
@@ -216,7 +216,8 @@ def record_json(db: Session, record: Record) -> dict[str, Any]:
     rows = actions_mod.entries(db, record)
     return {
         "id": record.id, "number": record_number(record), "kind": record.kind, "status": record.status,
-        "version": record.version, "supervisee_id": record.supervisee_id, "supervisor_id": record.supervisor_id,
+        "version": record.version, "revision": record.revision,
+        "supervisee_id": record.supervisee_id, "supervisor_id": record.supervisor_id,
         "session_date": record.session_date.isoformat(), "due_date": record.due_date.isoformat(),
         "next_supervision": record.next_supervision.isoformat() if record.next_supervision else None,
         "review_date": record.review_date.isoformat() if record.review_date else None,
@@ -254,17 +255,20 @@ def read(uow: Work, caller: Caller, record_id: int) -> dict[str, Any]:
     return record_json(uow.session, record)
 
 
-def _change(uow: Work, caller: Caller, record: Record, patch: Patch) -> None:
-    """Apply an edit behind the current supervisor's audited write check, and commit it."""
+def _change(uow: Work, caller: Caller, record: Record, patch: Patch, revision: int | None) -> None:
+    """Apply an edit made from `revision` behind the current supervisor's audited write check, and
+    commit it: a compare-and-set on the revision (`workflows.revisions`), so a stale edit is refused."""
     access.write(uow, caller, record.supervisee, "record", record.id, "record.update")
+    revisions.expect(record, revision, "record")
     update_record(uow.session, record, patch)
     uow.commit()
 
 
-def update(uow: Work, caller: Caller, record_id: int, patch: Patch) -> dict[str, Any]:
-    """Edit a draft record through the API; answers with the record as it now stands."""
+def update(uow: Work, caller: Caller, record_id: int, patch: Patch, revision: int | None) -> dict[str, Any]:
+    """Edit a draft record through the API, from the revision the caller read (If-Match); answers
+    with the record as it now stands."""
     record = get_record(uow.session, record_id)
-    _change(uow, caller, record, patch)
+    _change(uow, caller, record, patch, revision)
     return record_json(uow.session, record)
 
 
@@ -333,31 +337,34 @@ def edit_view(uow: Work, caller: Caller, record_id: int) -> EditPage:
 @dataclass(frozen=True)
 class PageEdit(Generic[F]):
     """The outcome of a form on the edit page: the page as it now stands, the form, and whether
-    the change was saved or why it was refused (None when the form itself was refused)."""
+    the change was saved or why it was refused (None when the form itself was refused). A
+    PreconditionFailed problem means someone else changed the record since the form was opened:
+    `page.record` is then the record as they saved it."""
 
     page: EditPage
     form: F
     saved: bool
-    problem: InvalidInput | Conflict | None = None
+    problem: InvalidInput | Conflict | PreconditionFailed | None = None
 
 
 def edit_from_page(uow: Work, caller: Caller, record_id: int,
-                   read_form: Callable[[Record], tuple[F, Patch | None]]) -> PageEdit[F]:
+                   read_form: Callable[[Record], tuple[F, Patch | None, int | None]]) -> PageEdit[F]:
     """A change made with one of the edit page's forms (save, add or remove an area, add an
     action, progress on an action): the same edit as the API's `update`.
 
     The page's forms depend on the record (its areas), so `read_form` reads the submitted form
-    against the record as it stands, once the caller may change it, and gives the form and its
-    patch (None when the form itself is refused). A refused change is rolled back and returned
-    as the `problem` to show on the form.
+    against the record as it stands, once the caller may change it, and gives the form, its patch
+    (None when the form itself is refused) and the revision the form was opened at (its hidden
+    field). A refused change, also a stale one, is rolled back and returned as the `problem` to
+    show on the form; nothing typed is lost, the form goes back to the page.
     """
     record = _for_edit(uow, caller, record_id)
-    form, patch = read_form(record)
+    form, patch, revision = read_form(record)
     if patch is None:
         return PageEdit(_edit_page(uow.session, record), form, saved=False)
     try:
-        _change(uow, caller, record, patch)
-    except (InvalidInput, Conflict) as problem:
+        _change(uow, caller, record, patch, revision)
+    except (InvalidInput, Conflict, PreconditionFailed) as problem:
         uow.rollback()
         return PageEdit(_edit_page(uow.session, record), form, saved=False, problem=problem)
     return PageEdit(_edit_page(uow.session, record), form, saved=True)

@@ -178,13 +178,13 @@ def send(db: Session, profile: Profile, document: Document, by: Person, *, docx:
         raise Conflict(f"cannot send: it is {document.status.replace('_', ' ')}", "status")
     if docx.version != document.version:
         raise Conflict("the filed document is not the current version", "version")
+    # The move first, as a compare-and-set: of two sends of one draft only one finds it still
+    # unsent (and unedited since it was rendered); the other is a Conflict with nothing e-mailed.
+    first = "supervisee" if "supervisee" in signers(profile, document) else "supervisor"
+    _move(db, document, document.status, AWAITING_SUPERVISEE if first == "supervisee" else AWAITING_SUPERVISOR)
     _event(db, document, "filed", by, caller, docx_sha256=docx.sha256)
-    if "supervisee" in signers(profile, document):
-        document.status = AWAITING_SUPERVISEE
-        _issue_link(db, profile, document, document.supervisee, "supervisee", base_url, caller)
-    else:
-        document.status = AWAITING_SUPERVISOR
-        _issue_link(db, profile, document, document.supervisor, "supervisor", base_url, caller)
+    signer = document.supervisee if first == "supervisee" else document.supervisor
+    _issue_link(db, profile, document, signer, first, base_url, caller)
     db.flush()
 
 
@@ -195,8 +195,8 @@ def new_version(db: Session, document: Document, by: Person) -> None:
     if document.status != CHANGES_REQUESTED:
         raise Conflict(f"a new version is started only after changes are requested, not when {document.status}",
                        "status")
+    _move(db, document, CHANGES_REQUESTED, CHANGES_REQUESTED, version=document.version + 1)
     _kill_links(db, document)
-    document.version += 1
     db.flush()
 
 
@@ -205,12 +205,15 @@ def resend(db: Session, profile: Profile, document: Document, by: Person, *, bas
     """A new link for whoever is waiting (lost e-mail, expired link); the old link dies."""
     if by.id != document.supervisor_id:
         raise Forbidden("only the supervisor can re-send the link", "supervisor_id")
+    if document.status not in WAITING:
+        raise Conflict(f"nobody is waiting to sign: it is {document.status.replace('_', ' ')}", "status")
+    # A compare-and-set on the state it stays in: of two re-sends made at once only one issues a
+    # link; the other is a Conflict, so one link stays alive and one e-mail goes out.
+    _move(db, document, document.status, document.status)
     if document.status == AWAITING_SUPERVISEE:
         _issue_link(db, profile, document, document.supervisee, "supervisee", base_url, caller)
-    elif document.status == AWAITING_SUPERVISOR:
-        _issue_link(db, profile, document, document.supervisor, "supervisor", base_url, caller)
     else:
-        raise Conflict(f"nobody is waiting to sign: it is {document.status.replace('_', ' ')}", "status")
+        _issue_link(db, profile, document, document.supervisor, "supervisor", base_url, caller)
     db.flush()
 
 
@@ -264,17 +267,20 @@ def _use_link(db: Session, link: SignoffLink) -> None:
 
 
 def _move(db: Session, document: Document, expected: str, new: str, **also: Any) -> None:
-    """Move a document from `expected` to `new` as a compare-and-set on its state and version: a
-    concurrent request that moved it first makes this one a Conflict (409), nothing recorded."""
+    """Move a document from `expected` to `new` as a compare-and-set on its state, version and edit
+    revision as this request read them: a concurrent request that moved or edited it first makes
+    this one a Conflict (409), nothing recorded. The move raises the revision, so an edit made
+    from before it is refused too (`workflows.revisions`)."""
+    db.flush()  # the revision compared is the one in the database, not one a pending change will raise
     model = type(document)
+    changed = {"status": new, "revision": document.revision + 1, **also}
     result = db.execute(update(model)
                         .where(model.id == document.id, model.status == expected,
-                               model.version == document.version)
-                        .values(status=new, **also).execution_options(synchronize_session=False))
+                               model.version == document.version, model.revision == document.revision)
+                        .values(**changed).execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise Conflict("someone else changed its sign-off at the same time; reload it and try again", "status")
-    set_committed_value(document, "status", new)
-    for name, value in also.items():
+        raise Conflict("someone else changed it at the same time; reload it and try again", "status")
+    for name, value in changed.items():
         set_committed_value(document, name, value)
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from docgen.documents.docx_form import ActionRow, FormContent, FormError, read_upload, section_action_lines, split_due
 from storage.errors import InvalidInput
 from storage.models import Action, Record
-from workflows import access, agreements, pipeline, records
+from workflows import access, agreements, pipeline, records, revisions
 from workflows import actions as actions_mod
 from workflows.access import Caller
 from workflows.deployment import Work
@@ -262,18 +262,21 @@ def _form(data: bytes, number: str) -> FormContent:
         raise InvalidInput(exc.message, exc.field) from None
 
 
-def download_record(uow: Work, caller: Caller, record_id: int) -> tuple[bytes, str]:
-    """The record as a filled-in Word file and its file name, to anyone who may read it (audited)."""
+def download_record(uow: Work, caller: Caller, record_id: int) -> tuple[bytes, str, int]:
+    """The record as a filled-in Word file, its file name and the revision it shows (what an upload
+    of it is made from), to anyone who may read it (audited)."""
     db = uow.session
     record = records.get_record(db, record_id)
     access.read(uow, caller, record.supervisee, "record", record.id, "record.download")
     return (pipeline.record_docx(uow.deployment, db, record),
-            pipeline.docx_filename(record_number(record), record.supervisee.name))
+            pipeline.docx_filename(record_number(record), record.supervisee.name), record.revision)
 
 
-def upload_record(uow: Work, caller: Caller, record_id: int, read_file: Callable[[], bytes]) -> dict[str, Any]:
+def upload_record(uow: Work, caller: Caller, record_id: int, read_file: Callable[[], bytes],
+                  revision: int | None) -> dict[str, Any]:
     """Read an edited Word file back into the record (current supervisor only, audited as
-    `record.upload`); answers with the record as the API shows it and the warnings for the user.
+    `record.upload`), made from `revision` (`workflows.revisions`: a stale one is refused);
+    answers with the record as the API shows it and the warnings for the user.
 
     `read_file` gives the uploaded bytes (or raises InvalidInput when there are none); it is
     called only once the caller may change the record, so a stranger learns nothing from it.
@@ -281,27 +284,32 @@ def upload_record(uow: Work, caller: Caller, record_id: int, read_file: Callable
     db = uow.session
     record = records.get_record(db, record_id)
     access.write(uow, caller, record.supervisee, "record", record.id, "record.upload")
+    revisions.expect(record, revision, "record")
     form = _form(read_file(), record_number(record))
     warnings = apply_upload(db, record, form, read_upload(pipeline.record_docx(uow.deployment, db, record)))
     uow.commit()
     return {"record": records.record_json(db, record), "warnings": warnings}
 
 
-def download_agreement(uow: Work, caller: Caller, agreement_id: int) -> tuple[bytes, str]:
-    """The agreement as a filled-in Word file and its file name, to anyone who may read it (audited)."""
+def download_agreement(uow: Work, caller: Caller, agreement_id: int) -> tuple[bytes, str, int]:
+    """The agreement as a filled-in Word file, its file name and the revision it shows, to anyone
+    who may read it (audited)."""
     db = uow.session
     agreement = agreements.get_agreement(db, agreement_id)
     access.read(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.download")
     return (pipeline.agreement_docx(uow.deployment, db, agreement),
-            pipeline.docx_filename(agreements.agreement_number(agreement), agreement.supervisee.name))
+            pipeline.docx_filename(agreements.agreement_number(agreement), agreement.supervisee.name),
+            agreement.revision)
 
 
-def upload_agreement(uow: Work, caller: Caller, agreement_id: int, read_file: Callable[[], bytes]) -> dict[str, Any]:
+def upload_agreement(uow: Work, caller: Caller, agreement_id: int, read_file: Callable[[], bytes],
+                     revision: int | None) -> dict[str, Any]:
     """Read an edited Word agreement back into its fields (current supervisor only, audited as
-    `agreement.upload`; `read_file` as for `upload_record`)."""
+    `agreement.upload`; `read_file` and `revision` as for `upload_record`)."""
     db = uow.session
     agreement = agreements.get_agreement(db, agreement_id)
     access.write(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.upload")
+    revisions.expect(agreement, revision, "agreement")
     form = _form(read_file(), agreements.agreement_number(agreement))
     printed = read_upload(pipeline.agreement_docx(uow.deployment, db, agreement)).fields
     patch = {name: form.fields[cell] for name in agreements.FIELDS

@@ -18,6 +18,11 @@ from storage.models import INTEGER_MAX
 # <name>, <converter:name> or <converter(arguments):name>
 _PARAM = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<arguments>[^)]*)\))?:)?(?P<name>\w+)>")
 _WHOLE_NUMBER = {"type": "integer", "minimum": 1, "maximum": INTEGER_MAX}
+# A revisioned resource (docgen.api.revisions): its ETag out, If-Match in for a change.
+_ETAG = {"ETag": {"description": "the edit revision; send it back in If-Match to change this",
+                  "schema": {"type": "string"}}}
+_IF_MATCH = {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
+             "description": "the ETag of your last read: a change made meanwhile answers 412, none given 428"}
 
 
 def _path_parameter(match: re.Match[str]) -> dict[str, Any]:
@@ -47,6 +52,8 @@ def document() -> dict[str, Any]:
         params = [_path_parameter(m) for m in _PARAM.finditer(op.path)]
         if op.paged:
             params += [{"name": n, "in": "query", "schema": dict(_WHOLE_NUMBER)} for n in ("page", "per_page")]
+        if op.revisioned and op.method in ("PATCH", "PUT"):
+            params.append(dict(_IF_MATCH))
         entry: dict[str, Any] = {"summary": op.summary, "parameters": params,
                                  "responses": {"4XX": error}}
         if op.request is not None:
@@ -61,6 +68,8 @@ def document() -> dict[str, Any]:
                        "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}}
                       if op.paged else item)
             body = {"description": "ok", "content": {"application/json": {"schema": schema}}}
+        if op.revisioned:
+            body["headers"] = dict(_ETAG)
         entry["responses"][str(op.status)] = body
         paths.setdefault(path, {})[op.method.lower()] = entry
     return {"openapi": "3.1.0", "info": {"title": "docgen API", "version": "1"},

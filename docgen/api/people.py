@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import request
 
+from docgen.api.revisions import if_match, tagged
 from docgen.api.routing import int_arg, json_body, page_of, paging, route
 from docgen.api.schemas import (PersonCreate, PersonOut, PersonUpdate, RelationshipCreate, RelationshipOut,
                                 RelationshipUpdate, TeamCreate, TeamOut, TeamUpdate, given, parse)
@@ -23,27 +24,29 @@ def list_people() -> Any:
     return page_of(items, total, PersonOut, page, per_page)
 
 
-@route("POST", "/people", "Add a person", request_model=PersonCreate, response=PersonOut, status=201)
+@route("POST", "/people", "Add a person", request_model=PersonCreate, response=PersonOut, status=201,
+       revisioned=True)
 @login_required
 def create_person() -> Any:
     body = parse(PersonCreate, json_body())
     person = organisation.add_person(uow(), caller(), given(body) | {
         "name": body.name, "email": body.email, "role": body.role, "employment_start": body.employment_start})
-    return PersonOut.model_validate(person).model_dump(mode="json"), 201
+    return tagged(PersonOut.model_validate(person).model_dump(mode="json"), 201)
 
 
-@route("GET", "/people/<int:person_id>", "Read a person", response=PersonOut)
+@route("GET", "/people/<int:person_id>", "Read a person", response=PersonOut, revisioned=True)
 @login_required
 def get_person(person_id: int) -> Any:
-    return PersonOut.model_validate(organisation.read_person(uow(), caller(), person_id)).model_dump(mode="json")
+    return tagged(PersonOut.model_validate(organisation.read_person(uow(), caller(), person_id)).model_dump(mode="json"))
 
 
-@route("PATCH", "/people/<int:person_id>", "Change a person", request_model=PersonUpdate, response=PersonOut)
+@route("PATCH", "/people/<int:person_id>", "Change a person", request_model=PersonUpdate, response=PersonOut,
+       revisioned=True)
 @login_required
 def update_person(person_id: int) -> Any:
     body = parse(PersonUpdate, json_body())
-    person = organisation.change_person(uow(), caller(), person_id, given(body))
-    return PersonOut.model_validate(person).model_dump(mode="json")
+    person = organisation.change_person(uow(), caller(), person_id, given(body), if_match())
+    return tagged(PersonOut.model_validate(person).model_dump(mode="json"))
 
 
 @route("GET", "/teams", "List teams (filter: service)", response=TeamOut, paged=True)
@@ -89,26 +92,27 @@ def list_relationships() -> Any:
 
 
 @route("POST", "/relationships", "Start a supervision relationship (and its agreement draft)", request_model=RelationshipCreate,
-       response=RelationshipOut, status=201)
+       response=RelationshipOut, status=201, revisioned=True)
 @login_required
 def create_relationship() -> Any:
     body = parse(RelationshipCreate, json_body())
     rel = organisation.start_supervision(uow(), caller(), body.supervisee_id, body.supervisor_id, body.starts_on,
                                          body.ends_on)
-    return RelationshipOut.model_validate(rel).model_dump(mode="json"), 201
+    return tagged(RelationshipOut.model_validate(rel).model_dump(mode="json"), 201)
 
 
-@route("GET", "/relationships/<int:rel_id>", "Read a supervision relationship", response=RelationshipOut)
+@route("GET", "/relationships/<int:rel_id>", "Read a supervision relationship", response=RelationshipOut,
+       revisioned=True)
 @login_required
 def get_relationship(rel_id: int) -> Any:
     rel = organisation.read_relationship(uow(), caller(), rel_id)
-    return RelationshipOut.model_validate(rel).model_dump(mode="json")
+    return tagged(RelationshipOut.model_validate(rel).model_dump(mode="json"))
 
 
 @route("PATCH", "/relationships/<int:rel_id>", "Change or end a supervision relationship",
-       request_model=RelationshipUpdate, response=RelationshipOut)
+       request_model=RelationshipUpdate, response=RelationshipOut, revisioned=True)
 @login_required
 def update_relationship(rel_id: int) -> Any:
     body = parse(RelationshipUpdate, json_body())
-    rel = organisation.change_relationship(uow(), caller(), rel_id, given(body))
-    return RelationshipOut.model_validate(rel).model_dump(mode="json")
+    rel = organisation.change_relationship(uow(), caller(), rel_id, given(body), if_match())
+    return tagged(RelationshipOut.model_validate(rel).model_dump(mode="json"))

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Response, request
 
+from docgen.api.revisions import etag, if_match, tagged
 from docgen.api.routing import json_body, route
 from docgen.api.schemas import (ActionHistory, AgreementCreate, AgreementOut, AgreementPatch, RecordCreate, RecordOut,
                                 RecordPatch, UploadOut, given, parse)
@@ -26,49 +27,51 @@ def _upload() -> bytes:
     return data
 
 
-def _docx_response(download: tuple[bytes, str]) -> Response:
-    data, filename = download
+def _docx_response(download: tuple[bytes, str, int]) -> Response:
+    """The Word file, with the ETag of the revision it shows: the If-Match to upload it back with."""
+    data, filename, revision = download
     return Response(data, mimetype=DOCX_MEDIA_TYPE,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "ETag": etag(revision)})
 
 
 @route("POST", "/records", "Start a pre-filled record for a supervision session", request_model=RecordCreate,
-       response=RecordOut, status=201)
+       response=RecordOut, status=201, revisioned=True)
 @login_required
 def create_record() -> Any:
     body = parse(RecordCreate, json_body())
-    return records.create(uow(), caller(), body.supervisee_id, body.session_date, body.supervisor_id), 201
+    return tagged(records.create(uow(), caller(), body.supervisee_id, body.session_date, body.supervisor_id), 201)
 
 
-@route("GET", "/records/<int:record_id>", "Read a record", response=RecordOut)
+@route("GET", "/records/<int:record_id>", "Read a record", response=RecordOut, revisioned=True)
 @login_required
 def get_record(record_id: int) -> Any:
-    return records.read(uow(), caller(), record_id)
+    return tagged(records.read(uow(), caller(), record_id))
 
 
 @route("PATCH", "/records/<int:record_id>", "Edit a draft record: sections, areas, actions",
-       request_model=RecordPatch, response=RecordOut)
+       request_model=RecordPatch, response=RecordOut, revisioned=True)
 @login_required
 def update_record(record_id: int) -> Any:
     body = parse(RecordPatch, json_body())
     patch = given(body)
     if "actions" in patch:
         patch["actions"] = [a.model_dump(exclude_unset=True) for a in body.actions or []]
-    return records.update(uow(), caller(), record_id, patch)
+    return tagged(records.update(uow(), caller(), record_id, patch, if_match()))
 
 
 @route("GET", "/records/<int:record_id>/docx", "Download the record as Word", response=None,
-       content_type=DOCX_MEDIA_TYPE)
+       content_type=DOCX_MEDIA_TYPE, revisioned=True)
 @login_required
 def download_record(record_id: int) -> Any:
     return _docx_response(word_files.download_record(uow(), caller(), record_id))
 
 
 @route("PUT", "/records/<int:record_id>/docx", "Upload an edited Word record; changes are read back",
-       response=UploadOut)
+       response=UploadOut, revisioned=True)
 @login_required
 def upload_record(record_id: int) -> Any:
-    return word_files.upload_record(uow(), caller(), record_id, _upload)
+    uploaded = word_files.upload_record(uow(), caller(), record_id, _upload, if_match())
+    return uploaded, 200, {"ETag": etag(uploaded["record"]["revision"])}
 
 
 @route("GET", "/actions/<action_id>", "An action and its progress in every record", response=ActionHistory)
@@ -81,37 +84,39 @@ def action_history(action_id: str) -> Any:
 
 
 @route("POST", "/agreements", "Start a supervision agreement draft", request_model=AgreementCreate,
-       response=AgreementOut, status=201)
+       response=AgreementOut, status=201, revisioned=True)
 @login_required
 def create_agreement() -> Any:
     body = parse(AgreementCreate, json_body())
     fields = body.fields.model_dump(exclude_none=True) if body.fields else {}
-    return agreements.start_agreement(uow(), caller(), body.supervisee_id, body.started_on, body.supervisor_id,
-                                      fields), 201
+    return tagged(agreements.start_agreement(uow(), caller(), body.supervisee_id, body.started_on, body.supervisor_id,
+                                             fields), 201)
 
 
-@route("GET", "/agreements/<int:agreement_id>", "Read an agreement (with its review flag)", response=AgreementOut)
+@route("GET", "/agreements/<int:agreement_id>", "Read an agreement (with its review flag)", response=AgreementOut,
+       revisioned=True)
 @login_required
 def get_agreement(agreement_id: int) -> Any:
-    return agreements.read(uow(), caller(), agreement_id)
+    return tagged(agreements.read(uow(), caller(), agreement_id))
 
 
 @route("PATCH", "/agreements/<int:agreement_id>", "Edit a draft agreement", request_model=AgreementPatch,
-       response=AgreementOut)
+       response=AgreementOut, revisioned=True)
 @login_required
 def update_agreement(agreement_id: int) -> Any:
     body = parse(AgreementPatch, json_body())
-    return agreements.update(uow(), caller(), agreement_id, given(body))
+    return tagged(agreements.update(uow(), caller(), agreement_id, given(body), if_match()))
 
 
 @route("GET", "/agreements/<int:agreement_id>/docx", "Download the agreement as Word", response=None,
-       content_type=DOCX_MEDIA_TYPE)
+       content_type=DOCX_MEDIA_TYPE, revisioned=True)
 @login_required
 def download_agreement(agreement_id: int) -> Any:
     return _docx_response(word_files.download_agreement(uow(), caller(), agreement_id))
 
 
-@route("PUT", "/agreements/<int:agreement_id>/docx", "Upload an edited Word agreement", response=AgreementOut)
+@route("PUT", "/agreements/<int:agreement_id>/docx", "Upload an edited Word agreement", response=AgreementOut,
+       revisioned=True)
 @login_required
 def upload_agreement(agreement_id: int) -> Any:
-    return word_files.upload_agreement(uow(), caller(), agreement_id, _upload)
+    return tagged(word_files.upload_agreement(uow(), caller(), agreement_id, _upload, if_match()))

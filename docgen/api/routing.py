@@ -30,11 +30,14 @@ OPERATIONS: list[Operation] = []
 
 def route(method: str, path: str, summary: str, *, request_model: type[BaseModel] | None = None,
           response: type[BaseModel] | None = None, paged: bool = False, status: int = 200,
-          content_type: str = "application/json") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+          content_type: str = "application/json",
+          revisioned: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view on the blueprint and describe it for /api/v1/openapi.json."""
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+    revisioned: bool = False  # answers with an ETag; a change also needs If-Match (docgen.api.revisions)
         bp.add_url_rule(path, view_func=view, methods=[method], endpoint=f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}")
-        OPERATIONS.append(Operation(method, path, summary, request_model, response, paged, status, content_type))
+        OPERATIONS.append(Operation(method, path, summary, request_model, response, paged, status, content_type,
+                                    revisioned))
         return view
     return decorate
 

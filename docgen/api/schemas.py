@@ -62,6 +62,7 @@ class PersonOut(BaseModel):
     employment_start: dt.date
     leave_date: dt.date | None
     status: str
+    revision: int = Field(description="edit revision: the ETag; send it back in If-Match to change this")
 
 
 class TeamCreate(_In):
@@ -101,6 +102,7 @@ class RelationshipOut(BaseModel):
     supervisor_id: int
     starts_on: dt.date
     ends_on: dt.date | None
+    revision: int = Field(description="edit revision: the ETag; send it back in If-Match to change this")
 
 
 class ErrorBody(BaseModel):
@@ -196,7 +198,8 @@ class RecordOut(BaseModel):
     number: str
     kind: str
     status: str
-    version: int
+    version: int = Field(description="the version sent for sign-off (a revision after a disagreement is the next)")
+    revision: int = Field(description="edit revision: the ETag; send it back in If-Match to change this")
     supervisee_id: int
     supervisor_id: int
     session_date: dt.date
@@ -254,7 +257,8 @@ class AgreementOut(BaseModel):
     id: int
     number: str
     status: str
-    version: int
+    version: int = Field(description="the version sent for sign-off (a revision after a disagreement is the next)")
+    revision: int = Field(description="edit revision: the ETag; send it back in If-Match to change this")
     supervisee_id: int
     supervisor_id: int
     started_on: dt.date

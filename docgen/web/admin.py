@@ -3,7 +3,8 @@
 Administrators manage who is who, never what a record says (workflows.access). A page shows what
 `workflows.administration` gives it; a form is saved by the same use case as the API's
 (`workflows.organisation`, `workflows.accounts.open_account`), audited alike. A refused form is
-shown again, with the refusal on the field it names.
+shown again, with the refusal on the field it names; a person's form refused because someone else
+changed them since it was opened is shown as typed, beside their saved details (`forms.Stale`).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from wtforms.validators import EqualTo, InputRequired
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.navigation import page
-from storage.errors import Conflict, DomainError, InvalidInput
+from storage.errors import Conflict, DomainError, InvalidInput, PreconditionFailed
 from storage.models import Person
 from workflows import access, accounts, administration, organisation
 
@@ -63,13 +64,26 @@ def _person_choices(people: list[Person], blank: str) -> list[Any]:
     return forms.options(("", blank), *((str(p.id), f"{p.name} ({p.email})") for p in people))
 
 
-def _person_page(form: forms.PersonForm, shown: administration.PersonForm, status: int = 200) -> tuple[str, int]:
-    """The form for a new or existing person, with the choices the organisation offers."""
+def _person_page(form: forms.PersonForm, shown: administration.PersonForm, status: int = 200,
+                 stale: bool = False) -> tuple[str, int]:
+    """The form for a new or existing person, with the choices the organisation offers; `stale`
+    when it was refused because someone else changed the person since it was opened."""
     form.role.choices = forms.options(*shown.roles)
     form.team_id.choices = forms.options(("", "No team"), *((str(t.id), t.name) for t in shown.teams))
     form.line_manager_id.choices = _person_choices(shown.line_managers, "No line manager")
-    return render_template("admin/person_form.html", form=form, person=shown.person,
-                           has_account=shown.has_account), status
+    person = shown.person
+    clash = (forms.stale(form, _saved_person(person), person.revision, "person’s details")
+             if stale and person is not None else None)
+    return render_template("admin/person_form.html", form=form, person=person,
+                           has_account=shown.has_account, stale=clash), status
+
+
+def _saved_person(person: Person) -> dict[str, Any]:
+    """The person form's fields as the person stands."""
+    return {"name": person.name, "email": person.email, "role": person.role, "job_title": person.job_title,
+            "team_id": str(person.team_id or ""), "line_manager_id": str(person.line_manager_id or ""),
+            "employment_type": person.employment_type, "employment_start": person.employment_start,
+            "leave_date": person.leave_date}
 
 
 def _person_data(form: forms.PersonForm) -> dict[str, Any]:
@@ -126,7 +140,9 @@ def people_change(person_id: int) -> Any:
     form = forms.PersonForm()
     try:
         _typed(form)
-        person = organisation.change_person(uow(), caller(), person_id, _person_data(form))
+        person = organisation.change_person(uow(), caller(), person_id, _person_data(form), form.opened_at())
+    except PreconditionFailed:
+        return _person_page(form, administration.person_form(uow(), caller(), person_id), 409, stale=True)
     except (_Mistyped, InvalidInput, Conflict) as exc:
         _refused(form, exc)
         return _person_page(form, administration.person_form(uow(), caller(), person_id), 400)

@@ -3,17 +3,25 @@
 A form checks only what a person can get wrong in typing (a missing e-mail, a date that does
 not exist); the rules live in `workflows/`, and their `DomainError.field` is put on the form
 field it names with `show_error`, so the summary links to the place to fix it.
+
+A form that changes a record, an agreement or a person carries, hidden, the revision it was opened
+at (`RevisionedForm`). When someone else saved a change since, the use case refuses it
+(`workflows.revisions`) and the page shows the form again as it was typed, with `Stale`: their
+saved text beside the typed one, field by field, and the current revision in the hidden field,
+so saving again keeps the typed text knowingly. Nothing is overwritten unseen, nothing typed is lost.
 """
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (GovCheckboxInput, GovDateInput, GovFileInput, GovPasswordInput,
                                                 GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput)
-from wtforms import BooleanField, Field, PasswordField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (BooleanField, Field, HiddenField, PasswordField, RadioField, SelectField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
@@ -84,6 +92,79 @@ def show_error(form: FlaskForm, exc: DomainError, fields: dict[str, str] | None 
     field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
 
 
+def revision_in(value: Any) -> int | None:
+    """The revision a form was opened at, from its hidden field; None when missing or mangled
+    (the use case then refuses the change as not saying what it was made from)."""
+    text = str(value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
+
+
+class RevisionedForm(FlaskForm):
+    """A form changing something with an edit revision: the revision it was opened at, hidden."""
+
+    revision = HiddenField()
+
+    def opened_at(self) -> int | None:
+        return revision_in(self.revision.data)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One field where the saved text is not what was typed."""
+
+    label: str
+    theirs: str
+    yours: str
+    href: str
+
+
+def _shown(field: Field, value: Any) -> str:
+    """A field's value as a person reads it: a date in words, a choice by its label."""
+    if isinstance(field, GovDateField):
+        return f"{value:%-d %B %Y}" if value else ""
+    if isinstance(field, BooleanField):
+        return "Yes" if value else "No"
+    if isinstance(field, (SelectField, RadioField)):
+        labels = {str(c.value): str(c.label) for c in field.iter_choices()}
+        return labels.get(str(value or ""), str(value or ""))
+    return str(value or "")
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A form refused because someone else saved a change since it was opened: what it changes
+    ("record"), the fields where their saved text differs from the typed one, and what the page
+    says when no typed text differs (a new area or action, a file)."""
+
+    what: str
+    differences: list[Difference]
+    note: str = "The form below still holds what you typed."
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """Parameters for govukErrorSummary."""
+        items = [{"text": f"{d.label} was changed by someone else", "href": d.href} for d in self.differences]
+        return {"titleText": f"Someone else changed this {self.what} since you opened it",
+                "descriptionText": "Your changes have not been saved. Check their saved text against yours, "
+                                   "then save again to keep what is in the form.",
+                "errorList": items or [{"text": f"Check the {self.what} as it is now, then submit again",
+                                        "href": "#stale-changes"}]}
+
+
+def stale(form: RevisionedForm, saved: dict[str, Any], revision: int, what: str, **note: str) -> Stale:
+    """The typed `form` against `saved` (the current values by field name), and the form moved to
+    the current `revision`, so that saving it again replaces their text with the typed one."""
+    form.revision.data = str(revision)
+    differences = []
+    for field in form:
+        if field.short_name not in saved:
+            continue
+        theirs, yours = _shown(field, saved[field.short_name]), _shown(field, field.data)
+        if theirs != yours:
+            differences.append(Difference(field.label.text, theirs, yours, f"#{first_input_id(field)}"))
+    return Stale(what, differences, **note)
+
+
 class Incomplete(Exception):
     """A submitted form has typing errors, already on its fields."""
 
@@ -118,7 +199,7 @@ class StartRecordForm(FlaskForm):
     submit = SubmitField("Start the record", widget=GovSubmitInput())
 
 
-class RecordForm(FlaskForm):
+class RecordForm(RevisionedForm):
     """The record's text and dates; each record's areas are added by `record_form`."""
 
     previous_happy = RadioField("Was the supervisee happy with the record of the previous supervision?",
@@ -140,12 +221,12 @@ def record_form(areas: list[dict[str, str]], **kwargs: Any) -> RecordForm:
     return form_class(**kwargs)
 
 
-class AreaForm(FlaskForm):
+class AreaForm(RevisionedForm):
     title = _text("Title of the new area", "Enter the title of the area")
     submit = SubmitField("Add the area", widget=GovSubmitInput())
 
 
-class ActionForm(FlaskForm):
+class ActionForm(RevisionedForm):
     section = SelectField("Raised in", widget=GovSelect(), validate_choice=True)
     text = TextAreaField("Action", validators=[InputRequired(message="Enter the action")], widget=GovTextArea())
     owner = _text("Who will do it")
@@ -153,19 +234,19 @@ class ActionForm(FlaskForm):
     submit = SubmitField("Add the action", widget=GovSubmitInput())
 
 
-class ProgressForm(FlaskForm):
+class ProgressForm(RevisionedForm):
     progress = TextAreaField("Progress this session", widget=GovTextArea())
     completed = BooleanField("Completed", widget=GovCheckboxInput())
     submit = SubmitField("Save progress", widget=GovSubmitInput())
 
 
-class UploadForm(FlaskForm):
+class UploadForm(RevisionedForm):
     file = FileField("Upload the edited Word file", widget=GovFileInput(),
                      description="The .docx file you downloaded for this record, with your changes")
     submit = SubmitField("Upload", widget=GovSubmitInput())
 
 
-class PersonForm(FlaskForm):
+class PersonForm(RevisionedForm):
     name = _text("Full name", "Enter the person's full name")
     email = _text("Email address", "Enter an email address", render_kw={"spellcheck": "false"})
     role = SelectField("Role", widget=GovSelect(), validate_choice=False)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from sqlalchemy import func, select
 
 from docgen.api import hr as _hr_routes  # noqa: F401  (registers the HR routes before the app is built)
-from storage.models import Account, AuditEvent, OutboxMessage, Person
+from storage.models import Account, Agreement, AuditEvent, OutboxMessage, Person, Record
 from storage import clock
 from workflows import accounts, movers, people, retention
 
@@ -80,6 +80,7 @@ class World:
     ids: dict[str, int]
     urls: dict[str, tuple[str, str]]
     uploads: dict[str, bytes]
+    etag: Callable[[str], str]  # a write's If-Match: the ETag of its document as it stands
 
 
 def at(day: dt.date) -> None:
@@ -113,11 +114,12 @@ def world(app: Any, client: Any, org: Any) -> World:
         tokens = {key: accounts.issue_api_token(db, db.scalar(select(Account).where(Account.person_id == pid)),
                                                 "matrix", days=None) for key, pid in ids.items()}
     cal = {"Authorization": f"Bearer {tokens['current']}"}
-    record = client.post("/api/v1/records", json={"supervisee_id": ids["worker"], "session_date": "2027-02-22"},
-                         headers=cal).json
-    record = client.patch(f"/api/v1/records/{record['id']}", headers=cal, json={
+    created = client.post("/api/v1/records", json={"supervisee_id": ids["worker"], "session_date": "2027-02-22"},
+                          headers=cal)
+    record = client.patch(f"/api/v1/records/{created.json['id']}", json={
         "welfare": {"discussion": f"Caring for a parent at home. {MARKER}"},
-        "actions": [{"section": "welfare", "text": "Discuss flexible working with HR"}]}).json
+        "actions": [{"section": "welfare", "text": "Discuss flexible working with HR"}]},
+        headers={**cal, "If-Match": created.headers["ETag"]}).json
     rec, ag, action = record["id"], agreement_id, record["actions"][0]["id"]
     urls = {
         "GET record": ("GET", f"/api/v1/records/{rec}"), "GET record docx": ("GET", f"/api/v1/records/{rec}/docx"),
@@ -131,7 +133,14 @@ def world(app: Any, client: Any, org: Any) -> World:
     }
     uploads = {"PUT record docx": client.get(urls["GET record docx"][1], headers=cal).data,
                "PUT agreement docx": client.get(urls["GET agreement docx"][1], headers=cal).data}
-    return World(tokens, ids, urls, uploads)
+
+    def etag(endpoint: str) -> str:
+        """Read from the database, as the writer's last read would give it: no audited read of its own."""
+        with services.sessions() as db:
+            document = db.get_one(Record, rec) if "record" in endpoint else db.get_one(Agreement, ag)
+            return f'"{document.revision}"'
+
+    return World(tokens, ids, urls, uploads, etag)
 
 
 def into_state(state: str, app: Any, world: World) -> None:
@@ -152,6 +161,8 @@ def call(client: Any, world: World, role: str, endpoint: str) -> Any:
     if reason:
         headers["X-Docgen-Reason"] = reason
     method, url = world.urls[endpoint]
+    if method in ("PATCH", "PUT"):
+        headers["If-Match"] = world.etag(endpoint)
     if method == "PATCH":
         body = {"decisions": "Agreed plan"} if "record" in endpoint else {"frequency": "Every 4 weeks"}
         return client.patch(url, json=body, headers=headers)

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storage.models import AuditEvent, Base
+from tests.etags import read_then_change
 
 
 def _snapshot(app: Any) -> dict[str, list[tuple]]:
@@ -41,9 +42,11 @@ def test_people_list_pages_and_filters(client: Any, org: Any) -> None:
 
 def test_patch_changes_only_given_fields_and_is_audited(client: Any, org: Any, app: Any) -> None:
     url = f"/api/v1/people/{org.ids['worker']}"
-    before = client.get(url, headers=org.auth("hr")).json
-    changed = client.patch(url, json={"leave_date": "2026-12-31"}, headers=org.auth("hr")).json
-    assert changed == before | {"leave_date": "2026-12-31"}
+    read = client.get(url, headers=org.auth("hr"))
+    before = read.json
+    changed = client.patch(url, json={"leave_date": "2026-12-31"},
+                           headers={**org.auth("hr"), "If-Match": read.headers["ETag"]}).json
+    assert changed == before | {"leave_date": "2026-12-31", "revision": before["revision"] + 1}
     with app.extensions["docgen"].sessions() as db:
         assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "person.update")) == 1
 
@@ -57,7 +60,8 @@ def test_teams_and_relationships_round_trip(client: Any, org: Any) -> None:
     rels = client.get(f"/api/v1/relationships?supervisee_id={org.ids['worker']}", headers=org.auth("manager")).json
     assert rels["total"] == 1 and rels["items"][0]["supervisor_id"] == org.ids["manager"]
     rel_id = rels["items"][0]["id"]
-    ended = client.patch(f"/api/v1/relationships/{rel_id}", json={"ends_on": "2026-06-30"}, headers=org.auth("admin"))
+    ended = client.patch(f"/api/v1/relationships/{rel_id}", json={"ends_on": "2026-06-30"},
+                         headers=read_then_change(client, f"/api/v1/relationships/{rel_id}", org.auth("admin")))
     assert ended.status_code == 200 and ended.json["ends_on"] == "2026-06-30"
     new = client.post("/api/v1/relationships", json={"supervisee_id": org.ids["worker"], "supervisor_id": org.ids["head"],
                                                      "starts_on": "2026-07-01"}, headers=org.auth("admin"))
@@ -110,7 +114,8 @@ def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
         client: Any, org: Any, app: Any, case: str, method: str, path: str, body: Any, status: int, field: str) -> None:
     before = _snapshot(app)
     url = path.format(**org.ids)
-    response = client.open(url, method=method, json=_fill(body, org.ids), headers=org.auth("admin"))
+    headers = read_then_change(client, url, org.auth("admin")) if method == "PATCH" else org.auth("admin")
+    response = client.open(url, method=method, json=_fill(body, org.ids), headers=headers)
     assert response.status_code == status, response.json
     assert response.json["error"]["field"] == field
     assert response.json["error"]["message"]

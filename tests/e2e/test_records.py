@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import Base, Person
+from tests.etags import read_then_change
 from workflows import actions, records
 from workflows.profiles import load_profile
 
@@ -23,7 +24,8 @@ def _record(client: Any, org: Any, who: str, day: str, as_: str = "manager") -> 
 
 
 def _patch(client: Any, org: Any, record_id: int, body: dict[str, Any], as_: str = "manager") -> dict[str, Any]:
-    response = client.patch(f"/api/v1/records/{record_id}", json=body, headers=org.auth(as_))
+    url = f"/api/v1/records/{record_id}"
+    response = client.patch(url, json=body, headers=read_then_change(client, url, org.auth(as_)))
     assert response.status_code == 200, response.json
     return response.json
 
@@ -128,9 +130,11 @@ def test_word_round_trip_reads_discussion_progress_and_completion_back(client: A
         {"section": "summary", "text": "Update the chronology", "progress": "Started"}]})
     data = client.get(f"/api/v1/records/{record['id']}/docx", headers=org.auth("manager")).data
     edited = _progress_cell_edit(data, "Update the chronology", "Chronology up to date", "Yes")
-    response = client.put(f"/api/v1/records/{record['id']}/docx", data=edited, headers=org.auth("manager"),
+    response = client.put(f"/api/v1/records/{record['id']}/docx", data=edited,
+                          headers=read_then_change(client, f"/api/v1/records/{record['id']}/docx", org.auth("manager")),
                           content_type="application/octet-stream")
     assert response.status_code == 200, response.json
+    assert response.headers["ETag"] == f'"{response.json["record"]["revision"]}"'
     action = response.json["record"]["actions"][0]
     assert action["progress"] == "Chronology up to date" and action["completed"] is True
 
@@ -173,7 +177,8 @@ def test_bad_upload_is_refused_with_a_message_and_changes_nothing(client: Any, o
     good = client.get(f"/api/v1/records/{record['id']}/docx", headers=org.auth("manager")).data
     before = _snapshot(app)
     response = client.put(f"/api/v1/records/{record['id']}/docx", data=_bad_uploads(good)[case],
-                          headers=org.auth("manager"), content_type="application/octet-stream")
+                          headers=read_then_change(client, f"/api/v1/records/{record['id']}", org.auth("manager")),
+                          content_type="application/octet-stream")
     assert 400 <= response.status_code < 500, response.json
     assert response.json["error"]["message"] and response.json["error"]["field"]
     assert _snapshot(app) == before
@@ -183,7 +188,8 @@ def test_upload_of_another_records_file_is_refused(client: Any, org: Any) -> Non
     one = _record(client, org, "worker", "2026-10-05")
     two = _record(client, org, "worker", "2026-11-02")
     data = client.get(f"/api/v1/records/{one['id']}/docx", headers=org.auth("manager")).data
-    response = client.put(f"/api/v1/records/{two['id']}/docx", data=data, headers=org.auth("manager"),
+    response = client.put(f"/api/v1/records/{two['id']}/docx", data=data,
+                          headers=read_then_change(client, f"/api/v1/records/{two['id']}", org.auth("manager")),
                           content_type="application/octet-stream")
     assert response.status_code == 422 and "R-" in response.json["error"]["message"]
 
@@ -236,7 +242,9 @@ def test_agreement_is_prefilled_flagged_and_renewed_on_a_new_supervisor(client: 
     assert "Review Date for This Agreement" in body and "Alex Morgan" in body
 
     rel = client.get(f"/api/v1/relationships?supervisee_id={org.ids['worker']}", headers=org.auth("admin")).json["items"][0]
-    client.patch(f"/api/v1/relationships/{rel['id']}", json={"ends_on": "2026-10-31"}, headers=org.auth("admin"))
+    ended = client.patch(f"/api/v1/relationships/{rel['id']}", json={"ends_on": "2026-10-31"},
+                         headers=read_then_change(client, f"/api/v1/relationships/{rel['id']}", org.auth("admin")))
+    assert ended.status_code == 200, ended.json
     moved = client.post("/api/v1/relationships", json={"supervisee_id": org.ids["worker"], "supervisor_id": org.ids["head"],
                                                        "starts_on": "2026-11-01"}, headers=org.auth("admin"))
     assert moved.status_code == 201
@@ -249,9 +257,10 @@ def test_agreement_is_prefilled_flagged_and_renewed_on_a_new_supervisor(client: 
 def test_agreement_round_trip_through_word(client: Any, org: Any) -> None:
     agreement = client.post("/api/v1/agreements", json={"supervisee_id": org.ids["worker"], "started_on": "2026-09-01"},
                             headers=org.auth("manager")).json
-    data = client.get(f"/api/v1/agreements/{agreement['id']}/docx", headers=org.auth("manager")).data
-    edited = _edit_like_word(data, {"Length of Sessions (e.g., 1 hour)": "90 minutes"})
-    response = client.put(f"/api/v1/agreements/{agreement['id']}/docx", data=edited, headers=org.auth("manager"),
+    download = client.get(f"/api/v1/agreements/{agreement['id']}/docx", headers=org.auth("manager"))
+    edited = _edit_like_word(download.data, {"Length of Sessions (e.g., 1 hour)": "90 minutes"})
+    response = client.put(f"/api/v1/agreements/{agreement['id']}/docx", data=edited,
+                          headers={**org.auth("manager"), "If-Match": download.headers["ETag"]},
                           content_type="application/octet-stream")
     assert response.status_code == 200, response.json
     assert response.json["fields"]["length"] == "90 minutes"

@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from docgen.config import Config
 from docgen.documents import seal
 from docgen.documents.pdf import Converter
+from tests.etags import read_then_change
 from tests.mailbox import Mailbox, text_of
 from storage import clock
 
@@ -47,11 +48,14 @@ def _link_for(mailbox: Mailbox, address: str) -> str:
 
 
 def _draft(client: Any, org: Any, day: str = "2026-11-02") -> int:
-    record = client.post("/api/v1/records", json={"supervisee_id": org.ids["worker"], "session_date": day},
-                         headers=org.auth("manager")).json
-    client.patch(f"/api/v1/records/{record['id']}", headers=org.auth("manager"), json={
+    created = client.post("/api/v1/records", json={"supervisee_id": org.ids["worker"], "session_date": day},
+                          headers=org.auth("manager"))
+    record = created.json
+    edited = client.patch(f"/api/v1/records/{record['id']}", json={
         "welfare": {"discussion": "Settled after the team move."},
-        "actions": [{"section": "welfare", "text": "Take the flexi day owed", "due": "end of month"}]})
+        "actions": [{"section": "welfare", "text": "Take the flexi day owed", "due": "end of month"}]},
+        headers={**org.auth("manager"), "If-Match": created.headers["ETag"]})
+    assert edited.status_code == 200, edited.json
     return record["id"]
 
 
@@ -118,7 +122,9 @@ def test_disagreement_goes_back_to_the_supervisor_and_a_new_version_kills_old_li
     told = [m for m in mailbox.emails() if m["To"] == MANAGER]
     assert told and "two days" in text_of(told[-1])
 
-    client.patch(f"/api/v1/records/{record_id}", headers=org.auth("manager"), json={"decisions": "Two flexi days agreed."})
+    revised = client.patch(f"/api/v1/records/{record_id}", json={"decisions": "Two flexi days agreed."},
+                           headers=read_then_change(client, f"/api/v1/records/{record_id}", org.auth("manager")))
+    assert revised.status_code == 200, revised.json
     again = _send(client, org, record_id)
     assert again["version"] == 2 and again["status"] == "awaiting_supervisee"
     assert client.get(f"/api/v1/sign/{first}").status_code == 410
@@ -180,7 +186,8 @@ def test_wrong_people_and_illegal_steps_are_refused(client: Any, org: Any, mailb
     someone_else = client.post(f"/api/v1/sign/{token}", json={"decision": "agree", "confirm_name": "Alex Morgan"},
                                headers=org.auth("asye"))
     assert someone_else.status_code == 403
-    edit = client.patch(f"/api/v1/records/{record_id}", json={"decisions": "late edit"}, headers=org.auth("manager"))
+    edit = client.patch(f"/api/v1/records/{record_id}", json={"decisions": "late edit"},
+                        headers=read_then_change(client, f"/api/v1/records/{record_id}", org.auth("manager")))
     assert edit.status_code == 409
     assert _sign(client, token, "agree", "Alex Morgan").status_code == 200  # the link still works for its owner
 
@@ -229,10 +236,11 @@ def test_record_is_finalised_when_libreoffice_dies_mid_conversion(client: Any, o
 
     record_id = _draft(client, org)
     # A year of detailed progress notes: long enough that a warm conversion takes seconds.
-    client.patch(f"/api/v1/records/{record_id}", headers=org.auth("manager"), json={"actions": [
+    noted = client.patch(f"/api/v1/records/{record_id}", json={"actions": [
         {"section": "summary", "text": f"Action {i}: review the child's plan with partner agencies",
          "progress": "Visited, plan reviewed with the family and partner agencies; next steps agreed. " * 6}
-        for i in range(250)]})
+        for i in range(250)]}, headers=read_then_change(client, f"/api/v1/records/{record_id}", org.auth("manager")))
+    assert noted.status_code == 200, noted.json
     _send(client, org, record_id)
     _sign(client, _link_for(mailbox, WORKER), "agree", "Alex Morgan")
 

@@ -20,6 +20,9 @@ PASSWORD = "correct-horse-battery"
 HTML = {"Accept": "text/html"}
 TOKEN = re.compile(r'name="(?:[\w-]+-)?csrf_token" type="hidden" value="([^"]+)"|'
                    r'type="hidden" name="csrf_token" value="([^"]+)"')
+# The revision a page's forms were opened at (workflows.revisions), each under its form's prefix.
+REVISION = re.compile(r'name="((?:[\w-]+-)?revision)" type="hidden" value="(\d*)"|'
+                      r'type="hidden" name="(revision)" value="(\d*)"')
 
 
 @pytest.fixture
@@ -41,9 +44,19 @@ def sign_in(client: Any, who: str) -> Any:
                                          "password": PASSWORD}, headers=HTML)
 
 
+def hidden(html: str) -> dict[str, str]:
+    """The hidden revision fields of a page's forms, as a browser submits them."""
+    return {m.group(1) or m.group(3): m.group(2) or m.group(4) for m in REVISION.finditer(html)}
+
+
 def post(client: Any, url: str, data: dict[str, Any], page: str | None = None, **kwargs: Any) -> Any:
-    """Submit a form the way a browser does: with the CSRF token from the page it is on."""
-    return client.post(url, data={"csrf_token": csrf(client, page or url), **data}, headers=HTML, **kwargs)
+    """Submit a form the way a browser does: with the CSRF token and the revision fields from the
+    page it is on."""
+    shown = client.get(page or url, headers=HTML)
+    match = TOKEN.search(text(shown))
+    assert match, f"no CSRF token on {page or url} ({shown.status_code})"
+    return client.post(url, data={"csrf_token": match.group(1) or match.group(2), **hidden(text(shown)), **data},
+                       headers=HTML, **kwargs)
 
 
 def text(response: Any) -> str:
@@ -207,6 +220,68 @@ def test_form_errors_name_the_field_in_the_summary(client: Any, org: Any) -> Non
     assert before.status_code == 400 and "Next supervision must be after the session" in text(before)
     clash = post(client, f"/supervision/{org.ids['worker']}/records/new", {"session_date": ["3", "3", "2025"]})
     assert clash.status_code == 400 and 'href="#session_date-day"' in text(clash)
+
+
+def opened(client: Any, url: str) -> dict[str, str]:
+    """The hidden fields of a page as it is now (CSRF token, revisions): a form kept open in a tab."""
+    html = text(client.get(url, headers=HTML))
+    match = TOKEN.search(html)
+    assert match, url
+    return {"csrf_token": match.group(1) or match.group(2), **hidden(html)}
+
+
+def test_a_record_form_opened_before_someone_else_saved_is_shown_again_beside_their_text(
+        client: Any, org: Any, db: Any) -> None:
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    edit = f"/records/{record_id}/edit"
+    mine = opened(client, edit)
+    theirs = client.patch(f"/api/v1/records/{record_id}", json={"welfare": {"discussion": "Their welfare notes"}},
+                          headers={**org.auth("manager"), "If-Match": f'"{mine["revision"]}"'})
+    assert theirs.status_code == 200, theirs.json
+
+    stale = client.post(edit, data={**mine, "welfare": "My welfare notes", "decisions": "My decisions"},
+                        headers=HTML)
+
+    page = text(stale)
+    assert stale.status_code == 409
+    assert "Someone else changed this record since you opened it" in page and "govuk-error-summary" in page
+    assert 'href="#welfare"' in page and 'href="#decisions"' in page
+    assert "Their welfare notes" in page and page.count("My welfare notes") == 2  # in the table and still in the form
+    assert f'name="revision" type="hidden" value="{theirs.json["revision"]}"' in page
+    assert db.get(Record, record_id).sections["welfare"]["discussion"] == "Their welfare notes"  # not overwritten
+    db.commit()
+
+    again = client.post(edit, data={**hidden(page), "csrf_token": mine["csrf_token"], "welfare": "My welfare notes",
+                                    "decisions": "My decisions"}, headers=HTML)
+    assert again.status_code == 302, text(again)
+    db.expire_all()
+    assert db.get(Record, record_id).sections["welfare"]["discussion"] == "My welfare notes"
+    db.commit()
+
+
+def test_a_person_form_opened_before_someone_else_saved_keeps_what_was_typed(client: Any, org: Any) -> None:
+    sign_in(client, "admin")
+    url = f"/admin/people/{org.ids['worker']}"
+    mine = opened(client, url)
+    api = f"/api/v1/people/{org.ids['worker']}"
+    theirs = client.patch(api, json={"job_title": "Senior practitioner", "team_id": None},
+                          headers={**org.auth("hr"), "If-Match": client.get(api, headers=org.auth("hr")).headers["ETag"]})
+    assert theirs.status_code == 200, theirs.json
+    typed = {"name": "Alex Morgan", "email": "worker@knowsley.example.org", "role": "social_worker",
+             "job_title": "Advanced practitioner", "team_id": str(org.team.id), "line_manager_id": str(org.ids["manager"]),
+             "employment_type": "employee", "employment_start": ["8", "1", "2024"], "leave_date": ["", "", ""]}
+
+    stale = client.post(url, data={**mine, **typed}, headers=HTML)
+
+    page = text(stale)
+    assert stale.status_code == 409
+    assert "Someone else changed this person’s details since you opened it" in page
+    row = r"{}</th>\s*<td[^>]*>{}</td>\s*<td[^>]*>{}</td>"  # field, their saved text, the typed text
+    assert re.search(row.format("Job title", "Senior practitioner", "Advanced practitioner"), page)
+    assert re.search(row.format("Team", "No team", "Children in Need 1"), page)  # a choice by its label
+    assert 'href="#job_title"' in page and 'value="Advanced practitioner"' in page  # still in the form
+    assert client.get(api, headers=org.auth("hr")).json["job_title"] == "Senior practitioner"
 
 
 def test_a_file_that_is_not_this_record_is_refused_with_the_error_summary(client: Any, org: Any) -> None:

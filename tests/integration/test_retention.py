@@ -38,6 +38,7 @@ from storage.models import (
 from docgen.cli.storage import export_command, hold_group, retention_group
 from storage import audit, filing
 from storage.backends.s3 import S3Store
+from tests.etags import read_then_change
 from storage import clock
 from workflows import accounts, agreements, holds, movers, people, retention
 from workflows.profiles import load_profile
@@ -112,7 +113,8 @@ def supervision_file(client: Any, services: Any, org: Any, tokens: dict[str, str
     manager = bearer(tokens, "manager")
     record = client.post("/api/v1/records", json={"supervisee_id": org.ids["worker"], "session_date": "2027-01-04"},
                          headers=manager).json
-    record = client.patch(f"/api/v1/records/{record['id']}", headers=manager, json={
+    record = client.patch(f"/api/v1/records/{record['id']}",
+                          headers=read_then_change(client, f"/api/v1/records/{record['id']}", manager), json={
         "welfare": {"discussion": f"Bereavement leave discussed. {MARKER}"},
         "actions": [{"section": "welfare", "text": "Refer to employee assistance programme"}]}).json
     with services.sessions.begin() as db:
@@ -362,7 +364,7 @@ def test_transfer_to_a_new_team_moves_access_to_the_new_supervisor(client: Any, 
     assert moved.json["ended"]["ends_on"] == "2027-02-28" and moved.json["started"]["starts_on"] == "2027-03-01"
     assert (moved.json["agreement"]["status"], moved.json["agreement"]["supervisor_id"]) == ("draft", tom_id)
     assert client.get(url, headers=tom).status_code == 200
-    assert client.patch(url, json={"decisions": "Carry on"}, headers=tom).status_code == 200
+    assert client.patch(url, json={"decisions": "Carry on"}, headers=read_then_change(client, url, tom)).status_code == 200
     assert client.get(url, headers=bearer(tokens, "manager")).status_code == 404  # neither supervisor nor chain
     assert client.get(url, headers=bearer(tokens, "head")).status_code == 200  # still up the chain
     agreement = client.get(f"/api/v1/agreements/{moved.json['agreement']['id']}", headers=tom)
@@ -449,7 +451,7 @@ def test_a_leave_date_typed_on_the_person_is_completed_by_the_retention_run(
         client: Any, app: Any, org: Any, tokens: dict[str, str]) -> None:
     at(dt.date(2027, 1, 4))
     edited = client.patch(f"/api/v1/people/{org.ids['worker']}", json={"leave_date": "2027-01-29"},
-                          headers=bearer(tokens, "hr"))
+                          headers=read_then_change(client, f"/api/v1/people/{org.ids['worker']}", bearer(tokens, "hr")))
     assert edited.status_code == 200, edited.json
 
     assert steps(run_retention(app.extensions["docgen"], LEAVE)) == [("freeze", "done")]

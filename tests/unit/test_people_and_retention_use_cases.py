@@ -62,7 +62,8 @@ def test_a_refused_change_to_a_person_is_rolled_back_at_once(deployment: Deploym
                                                              staff: dict[str, int]) -> None:
     with pytest.raises(InvalidInput) as refused:
         organisation.change_person(uow, _caller(uow, staff["hr"]), staff["worker"],
-                                   {"name": "Alex M", "employment_type": "volunteer"})
+                                   {"name": "Alex M", "employment_type": "volunteer"},
+                                   uow.session.get_one(Person, staff["worker"]).revision)
     assert refused.value.field == "employment_type"
     assert uow.session.get_one(Person, staff["worker"]).name == "Alex Morgan"
 

@@ -54,7 +54,8 @@ def test_a_change_refused_on_the_page_is_rolled_back_and_shown(deployment: Deplo
     manager = _caller(uow, team["manager"])
     record_id = records.start_record(uow, manager, team["worker"], SESSION).id
     edit = records.edit_from_page(uow, manager, record_id, lambda record: (
-        "form", {"welfare": {"discussion": "Typed before the mistake"}, "next_supervision": SESSION}))
+        "form", {"welfare": {"discussion": "Typed before the mistake"}, "next_supervision": SESSION},
+        record.revision))
     assert not edit.saved and edit.form == "form"
     assert isinstance(edit.problem, InvalidInput) and edit.problem.field == "next_supervision"
     with deployment.sessions() as db:
@@ -65,7 +66,7 @@ def test_a_change_refused_on_the_page_is_rolled_back_and_shown(deployment: Deplo
 def test_a_form_refused_by_the_page_changes_nothing(deployment: Deployment, uow: Work, team: dict[str, int]) -> None:
     manager = _caller(uow, team["manager"])
     record_id = records.start_record(uow, manager, team["worker"], SESSION).id
-    edit = records.edit_from_page(uow, manager, record_id, lambda record: ("form", None))
+    edit = records.edit_from_page(uow, manager, record_id, lambda record: ("form", None, record.revision))
     assert (edit.saved, edit.problem, edit.page.number) == (False, None, f"R-{record_id:06d}")
     assert _audit(deployment) == [("record.create", team["manager"])]
 
@@ -74,15 +75,16 @@ def test_a_page_edit_is_the_api_edit_audited_as_record_update(deployment: Deploy
                                                               team: dict[str, int]) -> None:
     manager = _caller(uow, team["manager"])
     record_id = records.start_record(uow, manager, team["worker"], SESSION).id
-    edit = records.edit_from_page(uow, manager, record_id,
-                                  lambda record: (None, {"actions": [{"section": "welfare", "text": "Book leave"}]}))
+    edit = records.edit_from_page(uow, manager, record_id, lambda record: (
+        None, {"actions": [{"section": "welfare", "text": "Book leave"}]}, record.revision))
     assert edit.saved and [e.action.text for e in edit.page.entries] == ["Book leave"]
     assert _audit(deployment)[-1] == ("record.update", team["manager"])
 
 
 def test_an_upload_is_read_only_once_the_caller_may_change_the_record(uow: Work, team: dict[str, int]) -> None:
-    record_id = records.start_record(uow, _caller(uow, team["manager"]), team["worker"], SESSION).id
+    record = records.start_record(uow, _caller(uow, team["manager"]), team["worker"], SESSION)
     opened: list[Any] = []
     with pytest.raises(NotFound):
-        word_files.upload_record(uow, _caller(uow, team["stranger"]), record_id, lambda: opened.append(1) or b"")
+        word_files.upload_record(uow, _caller(uow, team["stranger"]), record.id, lambda: opened.append(1) or b"",
+                                 record.revision)
     assert opened == []

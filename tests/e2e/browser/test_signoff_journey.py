@@ -56,10 +56,12 @@ def _tab_to(page: Page, element_id: str) -> None:
 def _drafts(app: Any, org: Any) -> tuple[int, int]:
     """A written record and a draft agreement, made through the API as the supervisor."""
     api = app.test_client()
-    record = api.post("/api/v1/records", headers=org.auth("manager"),
-                      json={"supervisee_id": org.ids["worker"], "session_date": "2025-03-03"}).json
-    api.patch(f"/api/v1/records/{record['id']}", headers=org.auth("manager"),
-              json={"welfare": {"discussion": "Settled after the team move."}})
+    created = api.post("/api/v1/records", headers=org.auth("manager"),
+                       json={"supervisee_id": org.ids["worker"], "session_date": "2025-03-03"})
+    record = created.json
+    edited = api.patch(f"/api/v1/records/{record['id']}", headers={**org.auth("manager"), "If-Match": created.headers["ETag"]},
+                       json={"welfare": {"discussion": "Settled after the team move."}})
+    assert edited.status_code == 200, edited.json
     agreement = api.post("/api/v1/agreements", headers=org.auth("manager"),
                          json={"supervisee_id": org.ids["worker"], "started_on": "2025-03-03"}).json
     return record["id"], agreement["id"]
