@@ -111,17 +111,33 @@ def test_word_users_edits_are_read_back(record: bytes) -> None:
     assert_word_edits_read_back(read_upload(word_user_edits(record)))
 
 
-@pytest.mark.libreoffice
-def test_edits_survive_a_libreoffice_resave(record: bytes, tmp_path: Path) -> None:
+def libreoffice_resave(data: bytes, tmp_path: Path) -> bytes:
+    """The file opened and saved again as .docx by LibreOffice, as a user without Word does."""
     source = tmp_path / "edited" / "record.docx"
     source.parent.mkdir()
-    source.write_bytes(word_user_edits(record))
+    source.write_bytes(data)
     subprocess.run(
         ["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--convert-to", "docx",
          "--outdir", str(tmp_path), str(source)],
         check=True, capture_output=True, timeout=120,
     )
-    assert_word_edits_read_back(read_upload((tmp_path / "record.docx").read_bytes()))
+    return (tmp_path / "record.docx").read_bytes()
+
+
+@pytest.mark.libreoffice
+def test_edits_survive_a_libreoffice_resave(record: bytes, tmp_path: Path) -> None:
+    assert_word_edits_read_back(read_upload(libreoffice_resave(word_user_edits(record), tmp_path)))
+
+
+@pytest.mark.libreoffice
+def test_an_unchanged_record_resaved_by_libreoffice_reads_back_as_rendered(tmp_path: Path) -> None:
+    context = practitioner_context()
+    tricky = {"id": "P2X7", "text": "Multi-line\nwith a \u2013 by lookalike", "due": "May 2027"}
+    context["areas"][1]["actions"] = [tricky]
+    context["actions"].append({**tricky, "date_added": "3 November 2026", "owner": "Aisha; Tom",
+                               "progress": "First\n\nthird line", "completed": "No"})
+    rendered = render_docx(DEFAULT_TEMPLATE_DIR / "practitioner.docx", context)
+    assert read_upload(libreoffice_resave(rendered, tmp_path)) == read_upload(rendered)
 
 
 def test_unclear_completed_answer_is_a_warning_not_a_guess(record: bytes) -> None:
