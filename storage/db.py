@@ -1,7 +1,9 @@
 """Engine and sessions over SQLAlchemy; no Flask here so the CLI, tasks and tests share it."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext
@@ -68,9 +70,9 @@ class RevisionCheckedSession(Session):
     PreconditionFailed (412): read it again, then redo the change. Never a 500, never a lost update.
     """
 
-    def flush(self, objects: object = None) -> None:
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
         try:
-            super().flush(objects)  # type: ignore[arg-type]
+            super().flush(objects)
         except StaleDataError:
             raise PreconditionFailed("someone else changed it at the same time; read it again, then make your "
                                      "change", "revision") from None

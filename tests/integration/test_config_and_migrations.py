@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select, text
 
 from docgen.config import ConfigError, from_env
-from storage.db import downgrade, make_engine, upgrade
-from storage.models import Base
+from storage.db import downgrade, make_engine, session_factory, upgrade
+from storage.models import Base, Person
 
 
 def test_config_reads_docgen_variables() -> None:
@@ -56,4 +56,24 @@ def test_migrations_upgrade_from_empty_and_downgrade_cleanly(empty_database: str
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade(empty_database)
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_people_already_there_start_at_revision_one_and_count_their_changes(empty_database: str) -> None:
+    upgrade(empty_database, "0003")
+    engine = make_engine(empty_database)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO organisation (name, profile, created_at) VALUES ('Knowsley Council', "
+                          "'knowsley', '2025-01-01')"))
+        conn.execute(text("INSERT INTO person (organisation_id, name, email, role, job_title, employment_type, "
+                          "employment_start, status, created_at, updated_at) SELECT id, 'Alex Morgan', "
+                          "'alex@knowsley.example.org', 'social_worker', '', 'employee', '2024-01-08', 'active', "
+                          "'2025-01-01', '2025-01-01' FROM organisation"))
+    upgrade(empty_database)
+    with session_factory(engine)() as db:
+        alex = db.scalars(select(Person)).one()
+        assert alex.revision == 1
+        alex.job_title = "Senior practitioner"
+        db.commit()
+        assert alex.revision == 2
     engine.dispose()
