@@ -90,7 +90,7 @@ def _answer(edit: PageEdit[Any], saved: str, fields: dict[str, str] | None = Non
     if isinstance(edit.problem, PreconditionFailed):
         record = edit.page.record
         stale = (forms.stale(edit.form, against(edit.page), record.revision, "record") if edit.form is not None
-                 else forms.Stale("record", []))
+                 else forms.Stale("record", [], "Nothing was changed: check the record as it is now, then try again."))
         return _edit_page(edit.page, 409, stale, **given)
     if edit.problem is not None:
         forms.show_error(edit.form, edit.problem, fields)

@@ -260,6 +260,26 @@ def test_a_record_form_opened_before_someone_else_saved_is_shown_again_beside_th
     db.commit()
 
 
+def test_an_agreement_form_opened_before_someone_else_saved_is_not_saved_over_them(client: Any, org: Any) -> None:
+    created = client.post("/api/v1/agreements", headers=org.auth("manager"),
+                          json={"supervisee_id": org.ids["worker"], "started_on": "2025-03-03"})
+    sign_in(client, "manager")
+    url, api = f"/agreements/{created.json['id']}", f"/api/v1/agreements/{created.json['id']}"
+    mine = opened(client, url)
+    theirs = client.patch(api, json={"location": "Teams call"},
+                          headers={**org.auth("manager"), "If-Match": created.headers["ETag"]})
+    assert theirs.status_code == 200, theirs.json
+    typed = {**created.json["fields"], "location": "Room 2.14",
+             "started_on": ["3", "3", "2025"], "review_date": ["3", "3", "2026"]}
+
+    stale = client.post(url, data={**mine, **typed}, headers=HTML)
+
+    page = text(stale)
+    assert stale.status_code == 409 and "Someone else changed this agreement since you opened it" in page
+    assert re.search(r"Location or method</th>\s*<td[^>]*>Teams call</td>\s*<td[^>]*>Room 2.14</td>", page)
+    assert client.get(api, headers=org.auth("manager")).json["fields"]["location"] == "Teams call"
+
+
 def test_a_person_form_opened_before_someone_else_saved_keeps_what_was_typed(client: Any, org: Any) -> None:
     sign_in(client, "admin")
     url = f"/admin/people/{org.ids['worker']}"
