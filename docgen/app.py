@@ -86,9 +86,11 @@ def create_app(config: Config | None = None) -> Flask:
     from docgen.api import bp as api_bp
 
     app.register_blueprint(api_bp)
-    from docgen.web import init_web
+    from docgen.api.routing import LINKS
+    from docgen.web import init_web, limits, links
 
     init_web(app)
+    limits.limit_paths(app, LINKS, links.LINK_LIMIT)  # a link guessed through the API is throttled as on its page
 
     @app.get("/health")
     def health() -> Any:

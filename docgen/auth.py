@@ -10,12 +10,14 @@ from functools import wraps
 from typing import Any, Callable
 
 from flask import g, request, session
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
 from storage.models import Account
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.accounts import account_for_token
-from storage.errors import Unauthenticated
+from storage.errors import Forbidden, Unauthenticated
 
 
 def uow() -> Work:
@@ -52,6 +54,22 @@ def current_account() -> Account | None:
             account = None
     g.account = account
     return account
+
+
+def cookie_changes_carry_csrf() -> None:
+    """A change (POST, PUT, PATCH, DELETE) authenticated by the session cookie must carry the CSRF
+    token of a page in `X-CSRFToken`, as the forms do: a browser attaches the cookie to a request
+    another site makes, but never a header. A bearer token is never sent by a browser on its own,
+    so a request carrying one needs no token, and nor does a request without a signed-in session."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.headers.get("Authorization", "").startswith("Bearer "):
+        return
+    if not session.get("account_id"):
+        return
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token"))
+    except ValidationError as exc:
+        raise Forbidden(f"{exc} A change made with the session cookie needs the page's CSRF token in the "
+                        "X-CSRFToken header; an API client uses a bearer token instead", "X-CSRFToken") from None
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -24,7 +24,7 @@ def etag(revision: int) -> str:
 
 def if_match() -> int | None:
     """The revision the request's If-Match names; None when it names none."""
-    tags = request.if_match.as_set(include_weak=True)
+    tags = {t for t in request.if_match.as_set(include_weak=True) if t}  # `If-Match: ""` parses as None
     if request.if_match.star_tag or not tags:
         return None
     tag = next(iter(tags)) if len(tags) == 1 else ""

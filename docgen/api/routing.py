@@ -7,10 +7,20 @@ from typing import Any, Callable
 from flask import Blueprint, request
 from pydantic import BaseModel
 
+from docgen.auth import cookie_changes_carry_csrf
 from storage.errors import InvalidInput
 from storage.models import INTEGER_MAX
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+LINKS = "/api/v1/sign/"  # an e-mailed sign-off link's endpoints: the token in the URL is the credential
+
+
+@bp.before_request
+def _cookie_changes_carry_csrf() -> None:
+    """Changes made with the session cookie carry a CSRF token (`docgen.auth`). A link's decision
+    is exempt: it is authenticated by the link itself, which another site cannot know."""
+    if not request.path.startswith(LINKS):
+        cookie_changes_carry_csrf()
 
 
 @dataclass(frozen=True)
@@ -23,6 +33,7 @@ class Operation:
     paged: bool = False
     status: int = 200
     content_type: str = "application/json"
+    revisioned: bool = False  # answers with an ETag; a change also needs If-Match (docgen.api.revisions)
 
 
 OPERATIONS: list[Operation] = []
@@ -34,7 +45,6 @@ def route(method: str, path: str, summary: str, *, request_model: type[BaseModel
           revisioned: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view on the blueprint and describe it for /api/v1/openapi.json."""
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-    revisioned: bool = False  # answers with an ETag; a change also needs If-Match (docgen.api.revisions)
         bp.add_url_rule(path, view_func=view, methods=[method], endpoint=f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}")
         OPERATIONS.append(Operation(method, path, summary, request_model, response, paged, status, content_type,
                                     revisioned))

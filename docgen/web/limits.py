@@ -1,4 +1,5 @@
-"""Rate limits on the pages that can be guessed at: sign-in and the e-mailed sign-off links.
+"""Rate limits on what can be guessed at: sign-in and the e-mailed sign-off links (their pages and,
+through `limit_paths`, their JSON endpoints).
 
 Views are marked with `@rate_limited(...)` where they are written; `init_limits` builds one
 Flask-Limiter per app (storage from the config: memory for one process, Redis at scale) and wraps
@@ -38,3 +39,12 @@ def init_limits(app: Flask) -> Limiter:
             app.view_functions[endpoint] = limiter.limit(limit, methods=methods)(view)
     app.extensions["docgen_limiter"] = limiter
     return limiter
+
+
+def limit_paths(app: Flask, prefix: str, limit: str) -> None:
+    """Apply a limit per client address to every view under a URL prefix, once `init_limits` has
+    run: the composition root gives the API's link endpoints the link pages' limit this way."""
+    limiter = app.extensions["docgen_limiter"]
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(prefix):
+            app.view_functions[rule.endpoint] = limiter.limit(limit)(app.view_functions[rule.endpoint])

@@ -3,11 +3,18 @@ for every document a caller may not see, a valid OpenAPI document, CSRF for cook
 Secure cookies in production and a rate limit on the JSON sign-off link."""
 from __future__ import annotations
 
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from docgen.config import Config
 from storage.models import INTEGER_MAX
+from tests.e2e.test_web_pages import csrf, sign_in
 
 BEYOND = [INTEGER_MAX + 1, 2**63, 10**30]
 ID_PATHS = ["/api/v1/people/{id}", "/api/v1/records/{id}", "/api/v1/records/{id}/docx", "/api/v1/agreements/{id}",
@@ -79,3 +86,80 @@ def test_one_not_found_for_every_document_a_caller_may_not_see(client: Any, org:
                    for i in (existing, never)]
         assert answers[0].status_code == answers[1].status_code == 404, (path, [a.status_code for a in answers])
         assert answers[0].data == answers[1].data, (path, answers[0].data[:200], answers[1].data[:200])
+
+
+def _signed_in_by_cookie(client: Any, who: str) -> str:
+    """Sign in through the page, as a browser does; returns a page's CSRF token."""
+    signed_in = sign_in(client, who)
+    assert signed_in.status_code == 302, signed_in.status_code
+    return csrf(client, "/supervision")
+
+
+def test_a_cookie_made_change_without_a_csrf_token_is_refused(client: Any, org: Any) -> None:
+    record = client.post("/api/v1/records", json={"supervisee_id": org.ids["worker"], "session_date": "2026-03-02"},
+                         headers=org.auth("manager")).json
+    _signed_in_by_cookie(client, "manager")
+    forged = client.post(f"/api/v1/records/{record['id']}/send", headers={"Origin": "http://evil.example"})
+    assert forged.status_code == 403 and forged.json["error"]["field"] == "X-CSRFToken", forged.json
+    assert "CSRF token is missing" in forged.json["error"]["message"]
+    wrong = client.post(f"/api/v1/records/{record['id']}/send", headers={"X-CSRFToken": "guessed"})
+    assert wrong.status_code == 403
+    after = client.get(f"/api/v1/records/{record['id']}/signoff", headers=org.auth("manager")).json
+    assert after["status"] == "draft" and after["events"] == [], after
+    assert client.get(f"/api/v1/records/{record['id']}").status_code == 200  # reading needs no token
+
+
+def test_a_cookie_made_change_with_the_pages_csrf_token_passes(client: Any, org: Any) -> None:
+    token = _signed_in_by_cookie(client, "admin")
+    made = client.post("/api/v1/teams", json={"name": "Leaving Care"}, headers={"X-CSRFToken": token})
+    assert made.status_code == 201, made.json
+
+
+def test_a_sign_off_link_is_its_own_credential_even_beside_a_cookie(client: Any, org: Any) -> None:
+    _signed_in_by_cookie(client, "worker")
+    answer = client.post("/api/v1/sign/not-a-real-token", json={"decision": "agree", "confirm_name": "Alex Morgan"})
+    assert answer.status_code == 404 and answer.json["error"]["field"] == "token", answer.json
+
+
+@pytest.mark.parametrize("path", ["/api/v1/sign/not-a-real-token", "/api/v1/sign/not-a-real-token/pdf",
+                                  "/sign/not-a-real-token"])
+def test_guessing_sign_off_links_is_rate_limited_on_the_api_as_on_the_page(client: Any, path: str) -> None:
+    codes = [client.get(path).status_code for _ in range(11)]
+    assert codes[:10] == [404] * 10 and codes[10] == 429, codes
+
+
+@pytest.mark.parametrize("base_url,allow_http", [("https://docgen.example.org", False),
+                                                 ("http://docgen.internal", True)])
+def test_production_session_cookies_are_secure_whatever_the_base_url(config: Config, base_url: str,
+                                                                     allow_http: bool, org: Any) -> None:
+    from docgen.app import create_app
+
+    production = dataclasses.replace(config, env="production", base_url=base_url, allow_http=allow_http,
+                                     org_p12_passphrase="pw")
+    app = create_app(production)
+    try:
+        signed_in = sign_in(app.test_client(), "manager")
+        cookie = signed_in.headers["Set-Cookie"]
+        assert signed_in.status_code == 302 and "Secure" in cookie and "HttpOnly" in cookie, cookie
+    finally:
+        app.extensions["docgen"].engine.dispose()
+
+
+@pytest.mark.parametrize("command", ["init", "run"])
+def test_production_over_plain_http_stops_with_one_line(tmp_path: Path, command: str) -> None:
+    env = {**os.environ, "DOCGEN_INSTANCE_PATH": str(tmp_path / "instance"), "DOCGEN_TASKS_URL": "memory",
+           "DOCGEN_ENV": "production", "DOCGEN_SECRET_KEY": "s" * 40, "DOCGEN_ORG_P12_PASSPHRASE": "pw",
+           "DOCGEN_BASE_URL": "http://docgen.example.org"}
+    done = subprocess.run([sys.executable, "-m", "docgen.main", command], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().count("\n") == 0 and "DOCGEN_BASE_URL must start with https://" in done.stderr
+
+
+def test_an_empty_if_match_names_no_revision(client: Any, org: Any) -> None:
+    """`If-Match: ""` (found by schemathesis: a 500) is a change that names no revision: 428."""
+    record = client.post("/api/v1/records", json={"supervisee_id": org.ids["worker"], "session_date": "2026-03-02"},
+                         headers=org.auth("manager")).json
+    answer = client.patch(f"/api/v1/records/{record['id']}", json={"decisions": "x"},
+                          headers=org.auth("manager") | {"If-Match": '""'})
+    assert answer.status_code == 428, answer.json
