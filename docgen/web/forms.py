@@ -143,7 +143,8 @@ class Stale:
     @property
     def summary(self) -> dict[str, Any]:
         """Parameters for govukErrorSummary."""
-        items = [{"text": f"{d.label} was changed by someone else", "href": d.href} for d in self.differences]
+        items = [{"text": f"{d.label}: their saved text is not what you typed", "href": d.href}
+                 for d in self.differences]
         return {"titleText": f"Someone else changed this {self.what} since you opened it",
                 "descriptionText": "Your changes have not been saved. Check their saved text against yours, "
                                    "then save again to keep what is in the form.",
