@@ -73,11 +73,13 @@ def sealed_records(client: Any, org: Any, mailbox: Mailbox) -> list[int]:
 
 
 def _draft_for(client: Any, org: Any, who: str, day: str) -> int:
-    record = client.post("/api/v1/records", json={"supervisee_id": org.ids[who], "session_date": day},
-                         headers=org.auth("manager")).json
-    client.patch(f"/api/v1/records/{record['id']}", headers=org.auth("manager"),
-                 json={"welfare": {"discussion": "Caseload reviewed; no concerns."}})
-    return record["id"]
+    created = client.post("/api/v1/records", json={"supervisee_id": org.ids[who], "session_date": day},
+                          headers=org.auth("manager"))
+    edited = client.patch(f"/api/v1/records/{created.json['id']}", headers={**org.auth("manager"),
+                                                                           "If-Match": created.headers["ETag"]},
+                          json={"welfare": {"discussion": "Caseload reviewed; no concerns."}})
+    assert edited.status_code == 200, edited.json
+    return created.json["id"]
 
 
 def final_pdfs(app: Any) -> dict[int, bytes]:
