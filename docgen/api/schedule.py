@@ -7,10 +7,10 @@ line managers"). Each route parses, calls one use case and shapes its answer.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Response, request
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from docgen.api.routing import int_arg, json_body, route
 from docgen.api.schemas import Id, UtcDateTime, parse
@@ -58,6 +58,20 @@ class ReportOut(BaseModel):
     table: list[dict[str, str]]
 
 
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    """Naive UTC, as stored; an offset in the request is honoured. A moment that leaves the
+    calendar once moved to UTC (0001-01-01T00:00+01:00) is refused, naming its field."""
+    if moment.tzinfo is None:
+        return moment
+    try:
+        return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError("the time is outside the calendar once moved to UTC") from None
+
+
+StartsAt = Annotated[dt.datetime, AfterValidator(_naive_utc)]  # UTC unless an offset is given
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -65,13 +79,13 @@ class _In(BaseModel):
 class SessionCreate(_In):
     supervisee_id: Id
     supervisor_id: Id | None = None  # default: the supervisee's current supervisor
-    starts_at: dt.datetime  # UTC unless an offset is given
+    starts_at: StartsAt
     minutes: int = 60
     location: str = ""
 
 
 class SessionRebook(_In):
-    starts_at: dt.datetime
+    starts_at: StartsAt
     minutes: int | None = None
     location: str | None = None
 
@@ -100,11 +114,6 @@ def _date_arg(name: str) -> dt.date:
         return dt.date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput(f"{name} must be a date like 2026-04-01, not '{raw}'", name) from None
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    """Naive UTC, as stored; an offset in the request is honoured."""
-    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _item(item: due_list.DueItem) -> dict[str, Any]:
@@ -149,7 +158,7 @@ def _out(session: PlannedSession) -> dict[str, Any]:
 @login_required
 def plan_session() -> Any:
     body = parse(SessionCreate, json_body())
-    planned = planning.arrange_session(uow(), caller(), body.supervisee_id, _utc(body.starts_at),
+    planned = planning.arrange_session(uow(), caller(), body.supervisee_id, body.starts_at,
                                        supervisor_id=body.supervisor_id, minutes=body.minutes, location=body.location)
     return _out(planned.session), 201
 
@@ -176,6 +185,6 @@ def cancel_session(session_id: int) -> Any:
 @login_required
 def rebook_session(session_id: int) -> Any:
     body = parse(SessionRebook, json_body())
-    planned = planning.rebook_session(uow(), caller(), session_id, _utc(body.starts_at), minutes=body.minutes,
+    planned = planning.rebook_session(uow(), caller(), session_id, body.starts_at, minutes=body.minutes,
                                       location=body.location)
     return _out(planned.session)

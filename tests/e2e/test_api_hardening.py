@@ -163,3 +163,11 @@ def test_an_empty_if_match_names_no_revision(client: Any, org: Any) -> None:
     answer = client.patch(f"/api/v1/records/{record['id']}", json={"decisions": "x"},
                           headers=org.auth("manager") | {"If-Match": '""'})
     assert answer.status_code == 428, answer.json
+
+
+@pytest.mark.parametrize("path,body", [("/api/v1/sessions", {"supervisee_id": 1}), ("/api/v1/sessions/1/rebook", {})])
+def test_a_time_that_leaves_the_calendar_in_utc_names_its_field(client: Any, org: Any, path: str,
+                                                                body: dict[str, int]) -> None:
+    """Found by schemathesis (a 500): 0001-01-01T00:00+01:00 is before year 1 once moved to UTC."""
+    answer = client.post(path, json=body | {"starts_at": "0001-01-01T00:00:00+01:00"}, headers=org.auth("manager"))
+    assert answer.status_code == 422 and answer.json["error"]["field"] == "starts_at", answer.json
