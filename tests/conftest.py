@@ -14,6 +14,7 @@ from typing import Any, Iterator
 
 import psycopg
 import pytest
+from moto.server import ThreadedMotoServer
 from sqlalchemy import create_engine, event, text
 
 from docgen.config import Config
@@ -201,3 +202,13 @@ def mailbox(smtp_server: Mailbox) -> Mailbox:
 @pytest.fixture
 def client(app: Any) -> Any:
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """A moto S3 server of the module's own (fresh buckets per module), on a free port."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

@@ -11,7 +11,6 @@ from typing import Any, Iterator
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from sqlalchemy import func, select, text
 
 from docgen.config import Config
@@ -84,15 +83,6 @@ def test_a_deleted_entry_is_detected_at_the_entry_after_it(app: Any) -> None:
 
 
 # --- The head recorded outside the database --------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

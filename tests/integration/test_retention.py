@@ -12,12 +12,10 @@ import datetime as dt
 import io
 import uuid
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from sqlalchemy import func, select
 
 from docgen.api import hr as _hr_routes  # noqa: F401  (registers the HR routes before the app is built)
@@ -55,15 +53,6 @@ def at(day: dt.date) -> None:
     """Move docgen's clock to 10:00 UTC on `day`."""
     moment = dt.datetime.combine(day, dt.time(10))
     clock.set_clock(lambda: moment)
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def s3_client(endpoint: str) -> Any:

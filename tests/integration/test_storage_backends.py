@@ -18,11 +18,10 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from storage.backends import open_store
 from storage.backends.base import (
@@ -61,15 +60,6 @@ class Backend:
     store: DocumentStore
     tamper: Callable[[str], None]
     versions_left: Callable[[str], list[str]]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture
