@@ -171,3 +171,8 @@ def test_a_time_that_leaves_the_calendar_in_utc_names_its_field(client: Any, org
     """Found by schemathesis (a 500): 0001-01-01T00:00+01:00 is before year 1 once moved to UTC."""
     answer = client.post(path, json=body | {"starts_at": "0001-01-01T00:00:00+01:00"}, headers=org.auth("manager"))
     assert answer.status_code == 422 and answer.json["error"]["field"] == "starts_at", answer.json
+
+
+def test_a_page_number_beyond_the_database_on_a_page_is_refused_not_a_500(client: Any, org: Any) -> None:
+    answer = client.get(f"/admin/people?page={2**64}", headers=org.auth("admin") | {"Accept": "text/html"})
+    assert answer.status_code == 422 and "page must be between 1 and" in answer.get_data(as_text=True)
