@@ -67,6 +67,8 @@ def _apply(db: Session, person: Person, data: dict[str, Any], profile: Profile) 
     if unknown:
         name = sorted(unknown)[0]
         raise InvalidInput(f"unknown field '{name}'", name)
+    if "job_title" in data and data["job_title"] is None:  # a PATCH's null empties it (the column is NOT NULL)
+        data["job_title"] = ""
     if "name" in data and not str(data["name"] or "").strip():
         raise InvalidInput("name must not be empty", "name")
     if "email" in data:

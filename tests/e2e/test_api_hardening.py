@@ -176,3 +176,11 @@ def test_a_time_that_leaves_the_calendar_in_utc_names_its_field(client: Any, org
 def test_a_page_number_beyond_the_database_on_a_page_is_refused_not_a_500(client: Any, org: Any) -> None:
     answer = client.get(f"/admin/people?page={2**64}", headers=org.auth("admin") | {"Accept": "text/html"})
     assert answer.status_code == 422 and "page must be between 1 and" in answer.get_data(as_text=True)
+
+
+def test_a_null_job_title_empties_it(client: Any, org: Any) -> None:
+    """Found by schemathesis (a 500: NOT NULL constraint failed)."""
+    url = f"/api/v1/people/{org.ids['worker']}"
+    read = client.get(url, headers=org.auth("admin"))
+    answer = client.patch(url, json={"job_title": None}, headers=org.auth("admin") | {"If-Match": read.headers["ETag"]})
+    assert answer.status_code == 200 and answer.json["job_title"] == "", answer.json
