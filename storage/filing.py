@@ -119,7 +119,7 @@ def _store_answering(key: str) -> Iterator[None]:
         raise
     except StorageError as exc:
         log.warning("document store failed on %s: %s", key, exc)
-        raise Unavailable("the document store is not answering, so nothing was saved; please try again later",
+        raise Unavailable("the document store is not answering, nothing was changed; please try again later",
                           "store") from exc
 
 
@@ -181,24 +181,6 @@ def read_document(db: Session, store: DocumentStore, version: DocumentVersion | 
     if hashlib.sha256(data).hexdigest() != row.sha256:
         raise IntegrityError(f"document version {row.id} does not match its recorded SHA-256")
     return data
-
-
-def stream_document(db: Session, store: DocumentStore, version: DocumentVersion | int,
-                    chunk_size: int = 1 << 16) -> Iterator[bytes]:
-    """The filed bytes in chunks; the SHA-256 is checked at the end, so treat the output as
-    unverified until the iterator is exhausted (it raises IntegrityError on a mismatch)."""
-    row = _version(db, version)
-    key, expected = row.storage_key, row.sha256
-    return _checked_chunks(store.iter_chunks(key, chunk_size), key, expected)
-
-
-def _checked_chunks(chunks: Iterator[bytes], key: str, expected: str) -> Iterator[bytes]:
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-        yield chunk
-    if digest.hexdigest() != expected:
-        raise IntegrityError(f"{key} does not match its recorded SHA-256")
 
 
 # --- Objects no row refers to ------------------------------------------------------------------

@@ -106,7 +106,7 @@ def test_a_committed_filing_keeps_both_and_is_protected_as_asked(app: Any, org: 
     assert filed.storage_key.endswith(".pdf") and filed.sha256 == hashlib.sha256(b"%PDF-1.7 signed").hexdigest()
     assert services.store.lock_state(filed.storage_key).legal_hold
     with services.sessions() as db:
-        assert b"".join(filing.stream_document(db, services.store, filed.id)) == b"%PDF-1.7 signed"
+        assert filing.read_document(db, services.store, filed.id) == b"%PDF-1.7 signed"
 
 
 def test_a_swapped_object_is_caught_against_the_row(app: Any, org: Any) -> None:
