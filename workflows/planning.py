@@ -11,7 +11,6 @@ supervisee's sessions (`access.may_arrange`) and which supervisor a session is w
 """
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -22,10 +21,11 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import OutboxMessage, Person, PlannedSession
+from docgen.documents.mailer import Attachment
+from storage.models import Person, PlannedSession
 from storage import clock
 from storage.errors import Conflict, Forbidden, InvalidInput, NotFound
-from workflows import access, people
+from workflows import access, notifications, people
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import rebook_deadline
@@ -166,18 +166,15 @@ def _when(session: PlannedSession) -> str:
 
 
 def _invite(db: Session, session: PlannedSession, supervisee: Person, supervisor: Person) -> None:
-    """Write one outbox message with the .ics to each of the two people, organised by the supervisor."""
+    """E-mail the .ics to each of the two people, organised by the supervisor (delivered once committed)."""
     cancelled = session.status == "cancelled"
     method = "CANCEL" if cancelled else "REQUEST"
     for attendee, other in ((supervisee, supervisor), (supervisor, supervisee)):
         subject = ("Cancelled: " if cancelled else "Supervision: ") + f"{supervisee.name} and {supervisor.name}"
         body = (f"{'Cancelled' if cancelled else 'Planned'}: supervision with {other.name} on {_when(session)}"
                 + (f", {session.location}" if session.location else "") + ".\n")
-        data = ics_for(session, supervisor, attendee)
-        db.add(OutboxMessage(to_address=attendee.email, subject=subject, text_body=body, attachments=[{
-            "filename": "supervision.ics", "content_type": f"text/calendar; method={method}",
-            "data_b64": base64.b64encode(data).decode("ascii")}]))
-    db.flush()
+        invitation = Attachment("supervision.ics", f"text/calendar; method={method}", ics_for(session, supervisor, attendee))
+        notifications.queue_email(db, to=attendee.email, subject=subject, text=body, attachments=[invitation])
 
 
 # --- use cases -------------------------------------------------------------------------------
