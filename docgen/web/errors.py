@@ -27,6 +27,7 @@ TITLES = {
     413: "The file is too big",
     429: "Too many attempts",
     500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is unavailable",
 }
 
 
@@ -52,7 +53,7 @@ def _page_for_domain_error(exc: DomainError) -> Any:
         if exc.field == "reason" and request.method == "GET":
             return reasons.ask()  # an auditor or senior manager is asked why, not refused
         return error_page(403, exc.message)
-    return error_page(exc.status if exc.status < 500 else 500, exc.message)
+    return error_page(exc.status, exc.message)  # a DomainError's message is for the user, 503's "try again" too
 
 
 def _page_for_http_error(exc: HTTPException) -> Any:

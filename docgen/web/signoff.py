@@ -21,7 +21,7 @@ from docgen.auth import caller, uow
 from docgen.web import agreements as agreement_pages
 from docgen.web import records as record_pages
 from docgen.web.navigation import page
-from storage.errors import Conflict, DomainError, InvalidInput
+from storage.errors import Conflict, DomainError, InvalidInput, Unavailable
 from workflows import pipeline, signoff
 from workflows.signoff import Document
 
@@ -109,7 +109,7 @@ def send(kind: str, document_id: int) -> Any:
     """File this version's Word file and e-mail the first signer their link."""
     try:
         sent = pipeline.send_for_signoff(uow(), caller(), kind[:-1], document_id)
-    except (Conflict, InvalidInput) as exc:
+    except (Conflict, InvalidInput, Unavailable) as exc:  # shown on the page, which the supervisor can send from again
         return _refused(kind, document_id, exc)
     document = sent.document
     waiting = document.supervisee if document.status == signoff.AWAITING_SUPERVISEE else document.supervisor

@@ -38,6 +38,7 @@ from storage import clock, filing
 from storage.backends.base import DocumentStore
 from storage.backends.s3 import S3Store
 from storage.models import AuditEvent, DocumentVersion, Record
+from tests.e2e.test_web_pages import HTML, post, sign_in, text
 from tests.integration.test_pdf_seal import libreoffice_pid
 from tests.mailbox import Mailbox
 from workflows import pipeline, retention, signoff
@@ -386,3 +387,20 @@ def kill_once_busy(group: int, armed: threading.Event, done: threading.Event, ki
 def _cpu_ticks(pid: int) -> int:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_a_supervisor_sending_from_the_page_while_s3_is_down_is_told_to_try_again(app: Any, client: Any, org: Any,
+                                                                                  mailbox: Mailbox, s3: Endpoint) -> None:
+    record_id = draft(client, org)
+    sign_in(client, "manager")
+    s3.stop()
+
+    page = post(client, f"/records/{record_id}/send", {}, page=f"/records/{record_id}/edit")
+
+    assert page.status_code == 503 and page.mimetype == "text/html"
+    assert "try again" in text(page) and "Traceback" not in text(page)
+    assert status(client, org, record_id) == signoff.DRAFT and filed(app, record_id) == []
+    s3.start()
+    assert post(client, f"/records/{record_id}/send", {}, page=f"/records/{record_id}/edit").status_code == 302
+    assert client.get(f"/records/{record_id}/edit", headers=HTML).status_code == 200
+    assert links_mailed(mailbox) == 1
