@@ -23,6 +23,7 @@ from docgen.documents import seal
 from docgen.documents.pdf import Converter
 from tests.etags import read_then_change
 from tests.mailbox import Mailbox, text_of
+from tests.sealing import mailing_and_sealing
 from storage import clock
 
 pytestmark = pytest.mark.libreoffice
@@ -31,10 +32,7 @@ LINK = re.compile(r"https://docgen\.example\.org/sign/([A-Za-z0-9_-]{43})")
 
 @pytest.fixture
 def config(config: Config, smtp_server: Mailbox) -> Config:
-    config = replace(config, smtp_port=smtp_server.port, base_url="https://docgen.example.org")
-    config.instance_path.mkdir(parents=True, exist_ok=True)
-    seal.ensure_organisation_certificate(config, "Knowsley Council")
-    return config
+    return mailing_and_sealing(config, smtp_server.port)
 
 
 def _link_for(mailbox: Mailbox, address: str) -> str:

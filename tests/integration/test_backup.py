@@ -29,6 +29,7 @@ from storage.table_dump import row_counts
 from tests.conftest import _pg_database
 from tests.e2e.test_signoff import WORKER, _draft, _link_for, _send, _sign
 from tests.mailbox import Mailbox
+from tests.sealing import mailing_and_sealing
 from workflows import pipeline
 
 pytestmark = pytest.mark.libreoffice
@@ -38,10 +39,7 @@ SUPERVISEES = (("worker", WORKER, "Alex Morgan", "2026-11-02"), ("asye", "asye@k
 
 @pytest.fixture
 def config(config: Config, smtp_server: Mailbox) -> Config:
-    config = replace(config, smtp_port=smtp_server.port, base_url="https://docgen.example.org")
-    config.instance_path.mkdir(parents=True, exist_ok=True)
-    seal.ensure_organisation_certificate(config, "Knowsley Council")
-    return config
+    return mailing_and_sealing(config, smtp_server.port)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -32,7 +32,6 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from docgen.config import Config
-from docgen.documents import seal
 from docgen.documents.pdf import Converter
 from storage import clock, filing
 from storage.backends.base import DocumentStore
@@ -41,6 +40,7 @@ from storage.models import AuditEvent, DocumentVersion, Record
 from tests.e2e.test_web_pages import HTML, post, sign_in, text
 from tests.integration.test_pdf_seal import libreoffice_pid
 from tests.mailbox import Mailbox
+from tests.sealing import mailing_and_sealing
 from workflows import pipeline, retention, signoff
 
 REGION = "eu-west-2"
@@ -50,10 +50,7 @@ LATER = dt.timedelta(hours=7)  # past filing.ORPHAN_AGE: the orphan sweep may ta
 
 @pytest.fixture
 def config(config: Config, smtp_server: Mailbox) -> Config:
-    config = replace(config, smtp_port=smtp_server.port, base_url="https://docgen.example.org")
-    config.instance_path.mkdir(parents=True, exist_ok=True)
-    seal.ensure_organisation_certificate(config, "Knowsley Council")
-    return config
+    return mailing_and_sealing(config, smtp_server.port)
 
 
 def draft(client: Any, org: Any) -> int:

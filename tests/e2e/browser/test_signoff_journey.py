@@ -3,7 +3,6 @@ signs with the keyboard alone; the supervisor countersigns, downloads the sealed
 calls it genuine. Every page visited is checked with axe; the main ones are photographed."""
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any, Iterator
 
@@ -11,9 +10,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from docgen.config import Config
-from docgen.documents import seal
 from tests.e2e.browser.test_journeys import sign_in
 from tests.mailbox import Mailbox, _free_port, smtp_server_on, text_of
+from tests.sealing import mailing_and_sealing
 
 pytestmark = [pytest.mark.browser, pytest.mark.libreoffice,
               pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
@@ -30,10 +29,7 @@ def mailbox() -> Iterator[Mailbox]:
 @pytest.fixture
 def config(config: Config, mailbox: Mailbox, site_port: int) -> Config:
     """Mail goes to the test's SMTP server, and the links in it open the site under test."""
-    config = dataclasses.replace(config, smtp_port=mailbox.port, base_url=f"http://127.0.0.1:{site_port}")
-    config.instance_path.mkdir(parents=True, exist_ok=True)
-    seal.ensure_organisation_certificate(config, "Knowsley Council")
-    return config
+    return mailing_and_sealing(config, mailbox.port, f"http://127.0.0.1:{site_port}")
 
 
 def _link_in_email(mailbox: Mailbox, address: str) -> str:
