@@ -60,8 +60,9 @@ class Config:
         return self.env == "production"
 
     def check(self) -> None:
-        """Refuse a production start with the embedded defaults for secrets, or over plain HTTP:
-        links, passwords and the session cookie (Secure in production) need TLS."""
+        """Refuse a production start with the embedded defaults for secrets, over plain HTTP (links,
+        passwords and the session cookie, Secure in production, need TLS), or with a shared store
+        but each machine's own key file (a worker could not open what the web server sealed)."""
         if self.production:
             if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
                 raise ConfigError("DOCGEN_SECRET_KEY must be set to a random value of 32+ characters in production")
@@ -70,6 +71,9 @@ class Config:
             if not self.base_url.startswith("https://") and not self.allow_http:
                 raise ConfigError(f"DOCGEN_BASE_URL must start with https:// in production, not '{self.base_url}' "
                                   "(set DOCGEN_ALLOW_HTTP=1 to serve plain HTTP knowingly)")
+            if self.storage_url != "local" and not self.storage_key:
+                raise ConfigError("DOCGEN_STORAGE_KEY must be set in production with a shared document store: every "
+                                  "web and worker machine seals and opens sign-off e-mails with the same key")
 
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False, "": False}

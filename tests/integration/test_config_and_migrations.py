@@ -38,6 +38,14 @@ def test_production_refuses_plain_http_unless_allowed() -> None:
     assert allowed.allow_http is True
 
 
+def test_production_on_a_shared_store_needs_the_storage_key_from_the_environment() -> None:
+    shared = {"DOCGEN_ENV": "production", "DOCGEN_SECRET_KEY": "s" * 40, "DOCGEN_ORG_P12_PASSPHRASE": "pw",
+              "DOCGEN_BASE_URL": "https://docgen.example.org", "DOCGEN_STORAGE_URL": "s3://docgen/records"}
+    with pytest.raises(ConfigError, match="DOCGEN_STORAGE_KEY must be set"):
+        from_env(shared).check()
+    from_env(shared | {"DOCGEN_STORAGE_KEY": "k" * 44}).check()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def empty_database(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
     if request.param == "sqlite":
