@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from docgen.web import (admin, agreements, auth, errors, forms, hr, limits, links, navigation, planning, reasons,
-                        records, reports, signoff, supervisee, supervisor, verify)
+                        records, reports, signoff, supervisee, supervisor, typography, verify)
 
 
 def init_web(app: Flask) -> None:
@@ -24,6 +24,7 @@ def init_web(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.add_template_global(forms.error_summary)
     app.context_processor(navigation.context)
+    typography.init_typography(app)
 
     csrf = CSRFProtect(app)
     csrf.exempt(app.blueprints["api"])  # bearer tokens need none; cookie-made changes are checked by docgen.api.routing
