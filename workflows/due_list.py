@@ -327,10 +327,11 @@ def _record_items(db: Session, rows: dict[int, SuperviseeRow], today: dt.date, s
         kind = "record" if status in signoff.SENDABLE else "signoff"  # still being written, or sent
         if wanted is not None and not wanted(kind, state):
             continue
-        if kind == "record":
+        if status == signoff.DRAFT:
             label = f"record of {_day(session_date)} to complete by {_day(due)}"
-        else:
-            label = f"sign-off of {_day(session_date)} record outstanding (due {_day(due)})"
+        else:  # sent or disagreed: whose turn it is, in sign-off's own words
+            step = signoff.turn(status, row.name, row.supervisor_name, "other")
+            label = f"record of {_day(session_date)}: {step.text} (due {_day(due)})"
         items.append(_item(row, kind, state, due, label, rid))
     return items
 
@@ -467,19 +468,50 @@ def due_for(uow: Work, caller: Caller, *, team_id: int | None = None, supervisor
     return DueList(today, items)
 
 
+RECENTLY_SIGNED = dt.timedelta(days=30)  # how long a signed record stays on the dashboard (docgen's choice)
+
+
+class Turn(NamedTuple):
+    """A record of the supervisor's that is out for sign-off, disagreed or recently signed, with
+    whose turn it is as the supervisor reads it ("Ready for you to countersign")."""
+
+    supervisee_id: int
+    record_id: int
+    number: str
+    session_date: dt.date
+    step: signoff.NextStep
+    overdue: bool  # not signed by its deadline
+
+
 class Supervisees(NamedTuple):
-    """A supervisor's own people today, and everything due for them."""
+    """A supervisor's own people today, everything due for them, and whose turn it is on the
+    records in sign-off."""
 
     people: list[SuperviseeRow]
     due: list[DueItem]
     profile: Profile
+    turns: list[Turn]
+
+
+def _turns(db: Session, me: int, today: dt.date) -> list[Turn]:
+    """The caller's records in sign-off, and those signed in the last RECENTLY_SIGNED, newest first."""
+    since = dt.datetime.combine(today, dt.time()) - RECENTLY_SIGNED
+    mine = db.scalars(select(Record).where(
+        Record.supervisor_id == me,
+        Record.status.in_((*signoff.WAITING, signoff.CHANGES_REQUESTED))
+        | ((Record.status == signoff.SIGNED) & (Record.signed_at >= since)))
+        .order_by(Record.session_date.desc(), Record.id.desc()))
+    return [Turn(r.supervisee_id, r.id, signoff.number(r), r.session_date, signoff.next_step(db, r, me, today),
+                 r.status != signoff.SIGNED and today > r.due_date)
+            for r in mine]
 
 
 def my_supervisees(uow: Work, caller: Caller) -> Supervisees:
     """The people the caller supervises today with what is due for each: next supervision, drafts,
-    records awaiting sign-off, agreements (the supervisor's dashboard)."""
+    records in sign-off and whose turn it is, recently signed records, agreements (the
+    supervisor's dashboard)."""
     me = caller.person.id
     today = clock.today()
     db, profile = uow.session, uow.deployment.profile
     return Supervisees(current_supervisees(db, today, Scope(supervisor_id=me)),
-                       due_list(db, profile, today, supervisor_id=me), profile)
+                       due_list(db, profile, today, supervisor_id=me), profile, _turns(db, me, today))

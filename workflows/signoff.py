@@ -98,6 +98,90 @@ def signers(profile: Profile, document: Document) -> list[str]:
     return list(profile.signoff.record_signers if isinstance(document, Record) else profile.signoff.agreement_signers)
 
 
+# --- Whose turn ----------------------------------------------------------------------------------
+
+Viewer = Literal["supervisee", "supervisor", "other"]
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """Whose turn it is on a document and what they must do, in the one wording the dashboard, the
+    document's page, My records and the e-mails all use (issue 18: "always clear whose turn it is").
+
+    `what` says where it stands ("Alex Morgan disagreed"), `then` what to do about it ("revise or
+    countersign"), if anything; `who` is the role that must act (None once nothing is left to do).
+    """
+
+    who: Literal["supervisee", "supervisor"] | None
+    what: str
+    then: str = ""
+    download: bool = False  # `then` is "download PDF": pages make it the link to the sealed PDF
+
+    @property
+    def text(self) -> str:
+        return f"{self.what}: {self.then}" if self.then else self.what
+
+
+def ago(day: dt.date, today: dt.date) -> str:
+    """'today', 'yesterday', '3 days ago': how long a signer has had the e-mail."""
+    days = (today - day).days
+    return "today" if days <= 0 else "yesterday" if days == 1 else f"{days} days ago"
+
+
+def turn(status: str, supervisee: str, supervisor: str, viewer: Viewer, *, sent_on: dt.date | None = None,
+         today: dt.date | None = None, sealed: bool = False) -> NextStep:
+    """The next step from a document's state and its two people's names, as `viewer` reads it.
+
+    Plain values rather than the document, so the organisation's due list (rows, not objects)
+    words its sign-off items the same way.
+    """
+    sent = f" (sent {ago(sent_on, today)})" if sent_on is not None and today is not None else ""
+    if status == AWAITING_SUPERVISEE:
+        if viewer == "supervisee":
+            return NextStep("supervisee", "Ready for you to agree", "open the link in your e-mail")
+        return NextStep("supervisee", f"Waiting for {supervisee} to agree{sent}")
+    if status == AWAITING_SUPERVISOR:
+        if viewer == "supervisor":
+            return NextStep("supervisor", "Ready for you to countersign")
+        return NextStep("supervisor", f"Waiting for {supervisor} to countersign")
+    if status == CHANGES_REQUESTED:
+        if viewer == "supervisor":
+            return NextStep("supervisor", f"{supervisee} disagreed", "revise or countersign")
+        who = "You" if viewer == "supervisee" else supervisee
+        return NextStep("supervisor", f"{who} disagreed", f"waiting for {supervisor} to revise or countersign")
+    if status == SIGNED:
+        if sealed:
+            return NextStep(None, "Signed", "download PDF", download=True)
+        return NextStep(None, "Signed", "the PDF is being sealed")
+    if viewer == "supervisor":
+        return NextStep("supervisor", "Draft", "finish it and send it for sign-off")
+    return NextStep("supervisor", f"Being written by {supervisor}")
+
+
+def viewer_of(document: Document, person_id: int | None) -> Viewer:
+    """Which of the document's people is looking (a manager or auditor is 'other')."""
+    if person_id is not None and person_id == document.supervisor_id:
+        return "supervisor"
+    if person_id is not None and person_id == document.supervisee_id:
+        return "supervisee"
+    return "other"
+
+
+def next_step(db: Session, document: Document, viewer_id: int | None, today: dt.date) -> NextStep:
+    """Whose turn it is on this document, as the person `viewer_id` reads it: the facts (when the
+    current version was last sent, whether the sealed PDF is filed) read from the database."""
+    sent_on = None
+    if document.status == AWAITING_SUPERVISEE:
+        owner = SignoffEvent.record_id if isinstance(document, Record) else SignoffEvent.agreement_id
+        sent_at = db.scalar(select(SignoffEvent.at).where(owner == document.id, SignoffEvent.event == "sent",
+                                                          SignoffEvent.version == document.version)
+                            .order_by(SignoffEvent.at.desc()).limit(1))
+        sent_on = sent_at.date() if sent_at is not None else None
+    sealed = document.status == SIGNED and filed_version(db, document, "final_pdf") is not None
+    return turn(document.status, document.supervisee.name, document.supervisor.name,
+                viewer_of(document, viewer_id), sent_on=sent_on, today=today, sealed=sealed)
+
+
 def _event(db: Session, document: Document, event: str, person: Person | None, caller: Caller,
            comment: str = "", docx_sha256: str = "") -> SignoffEvent:
     row = SignoffEvent(**_owner(document), version=document.version, event=event,
@@ -143,8 +227,10 @@ def _issue_link(db: Session, profile: Profile, document: Document, signer: Perso
     what = title(document)
     ask = ("read it and agree, or disagree with a comment" if role == "supervisee"
            else "read it, including any comment from the supervisee, and countersign")
+    step = turn(document.status, document.supervisee.name, document.supervisor.name,
+                "supervisee" if role == "supervisee" else "supervisor")
     notifications.queue_email(
-        db, to=signer.email, subject=f"Please sign: {what}",
+        db, to=signer.email, subject=f"{step.what}: {what}",
         text=(f"Dear {signer.name},\n\n{what} is ready for your signature. Please {ask}:\n\n{url}\n\n"
               f"This link is for you only, works once, and expires in {profile.signoff.link_expiry_days} days.\n"),
         html=(f"<p>Dear {signer.name},</p><p>{what} is ready for your signature. Please {ask}:</p>"
@@ -234,6 +320,7 @@ def _holder(db: Session, token: str) -> Holder:
     if link.used_at is not None:
         raise Gone("this sign-off link has already been used", "token")
     if link.invalidated_at is not None:
+        _spent_in_app(db, link)
         raise Gone("this sign-off link was replaced by a newer one; use the latest e-mail", "token")
     if link.expires_at < clock.now():
         raise Gone("this sign-off link has expired; ask your supervisor to send it again", "token")
@@ -245,6 +332,31 @@ def _holder(db: Session, token: str) -> Holder:
             raise Gone("this sign-off link has already been used", "token")
         raise Gone("this link is for an earlier version of the document", "token")
     return Holder(link, document, db.get(Person, link.signer_id))
+
+
+class AlreadyCountersigned(Gone):
+    """The supervisor's own link, spent because they countersigned in docgen itself: there is no
+    newer e-mail to look for, so the page says when they signed and links to the document."""
+
+    def __init__(self, kind: Kind, document_id: int, on: dt.datetime) -> None:
+        super().__init__(f"you already countersigned in docgen on {on:%-d %B %Y}", "token")
+        self.kind = kind
+        self.document_id = document_id
+        self.on = on
+
+
+def _spent_in_app(db: Session, link: SignoffLink) -> None:
+    """Raise AlreadyCountersigned when this supervisor's link died because they countersigned
+    while signed in (`_countersign` kills the open links of the version it signs)."""
+    if link.signer_role != "supervisor":
+        return
+    owner = SignoffEvent.record_id == link.record_id if link.record_id else SignoffEvent.agreement_id == link.agreement_id
+    signed = db.scalar(select(SignoffEvent).where(owner, SignoffEvent.event == "countersigned",
+                                                  SignoffEvent.version == link.version,
+                                                  SignoffEvent.person_id == link.signer_id).limit(1))
+    if signed is not None:
+        kind: Kind = "record" if link.record_id else "agreement"
+        raise AlreadyCountersigned(kind, link.record_id or link.agreement_id, signed.at)
 
 
 def _use_link(db: Session, link: SignoffLink) -> None:
@@ -390,9 +502,10 @@ def _mark_signed(db: Session, document: Document, expected: str) -> None:
 
 
 def _tell_supervisor_of_disagreement(db: Session, document: Document, comment: str) -> None:
+    step = turn(document.status, document.supervisee.name, document.supervisor.name, "supervisor")
     notifications.queue_email(
-        db, to=document.supervisor.email, subject=f"Changes requested: {title(document)}",
-        text=(f"{document.supervisee.name} disagreed with {title(document)}:\n\n{comment}\n\n"
+        db, to=document.supervisor.email, subject=f"{step.text}: {title(document)}",
+        text=(f"{step.text}.\n\n{document.supervisee.name} disagreed with {title(document)}:\n\n{comment}\n\n"
               "Revise it and send the new version, or countersign it with the disagreement recorded on the "
               "certificate (S 12.3: disagreements are recorded and discussed at the next session).\n"))
 
@@ -446,17 +559,30 @@ class Progress:
     events: list[SignoffEvent]
     names: dict[int, str]  # who each event's person_id is
     final_pdf: DocumentVersion | None
+    step: NextStep  # whose turn it is, as the reader (`viewer_id`) reads it
 
 
-def progress(uow: Work, document: Document) -> Progress:
-    """The state, events and sealed PDF of a document the caller has already been let read."""
+def progress(uow: Work, document: Document, viewer_id: int | None = None) -> Progress:
+    """The state, events, sealed PDF and next step of a document the caller has already been let
+    read; `viewer_id` is who reads the next step ("Ready for you to countersign")."""
     db = uow.session
     names = {document.supervisee_id: document.supervisee.name, document.supervisor_id: document.supervisor.name}
     rows = events(db, document)
     for event in rows:
         if event.person_id is not None and event.person_id not in names:
             names[event.person_id] = db.get_one(Person, event.person_id).name
-    return Progress(document, number(document), rows, names, filed_version(db, document, "final_pdf"))
+    return Progress(document, number(document), rows, names, filed_version(db, document, "final_pdf"),
+                    next_step(db, document, viewer_id, clock.today()))
+
+
+def as_sent(uow: Work, document: Document) -> dict[str, Any] | None:
+    """A record as it was sent, for its page once it can no longer be edited (the supervisor reads
+    what the supervisee was asked to agree, in the same HTML as the link's page); None while it
+    is a draft, or for an agreement, whose page shows it already. The reader was let read it."""
+    if not isinstance(document, Record) or document.status in SENDABLE:
+        return None
+    db, deployment = uow.session, uow.deployment
+    return records.record_context(db, deployment.profile, deployment.organisation(db), document)
 
 
 def _after_signing(uow: Work, document: Document) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import RadioField, StringField, SubmitField, TextAreaField
@@ -94,8 +94,15 @@ def not_cached(response: Response) -> Response:
 @bp.errorhandler(Gone)
 @bp.errorhandler(NotFound)
 def dead_link(exc: Gone | NotFound) -> tuple[str, int]:
-    """What to do now, for a used, replaced, expired or unknown link (never which document it was)."""
-    return render_template("sign/dead_link.html", status=exc.status, message=exc.message), exc.status
+    """What to do now, for a used, replaced, expired or unknown link (never which document it was,
+    except to the supervisor whose link died because they countersigned in docgen: the page they
+    need is the document's own, which asks them to sign in)."""
+    document_url = None
+    if isinstance(exc, signoff.AlreadyCountersigned):
+        document_url = (url_for("records.edit", record_id=exc.document_id) if exc.kind == "record"
+                        else url_for("agreements.view", agreement_id=exc.document_id))
+    return render_template("sign/dead_link.html", status=exc.status, message=exc.message,
+                           document_url=document_url, kind=getattr(exc, "kind", None)), exc.status
 
 
 @bp.get("/<token>")

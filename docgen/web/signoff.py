@@ -61,6 +61,19 @@ class Panel:
     can_resend: bool
     can_countersign: bool
     countersign_form: CountersignForm
+    step: signoff.NextStep  # whose turn it is, as the reader reads it
+    doc: dict[str, Any] | None  # a sent record as sent, read-only (None for drafts and agreements)
+
+    @property
+    def making_pdf(self) -> bool:
+        """Signed, and the worker is still sealing the PDF: the page refreshes until it is filed."""
+        return self.document.status == signoff.SIGNED and not self.final_pdf
+
+    @property
+    def versions(self) -> list[tuple[int, list[EventRow]]]:
+        """The events by version, newest version first: what each version went through."""
+        numbers = sorted({e.version for e in self.events}, reverse=True)
+        return [(n, [e for e in self.events if e.version == n]) for n in numbers]
 
 
 @bp.app_context_processor
@@ -74,7 +87,7 @@ def signoff_states() -> dict[str, str]:
 def signoff_panel(document: Document) -> Panel:
     """The block's content, for `records/signoff_actions.html` wherever a document page includes it
     (the page's own use case has already let the reader read the document)."""
-    progress = signoff.progress(uow(), document)
+    progress = signoff.progress(uow(), document, caller().person_id)
     rows = [EventRow(EVENTS.get(e.event, e.event.capitalize()),
                      progress.names.get(e.person_id, "") if e.person_id is not None else "", e.at, e.comment, e.version)
             for e in progress.events]
@@ -82,7 +95,8 @@ def signoff_panel(document: Document) -> Panel:
                  final_pdf=progress.final_pdf is not None,
                  can_send=document.status in signoff.SENDABLE, can_resend=document.status in signoff.WAITING,
                  can_countersign=document.status in signoff.COUNTERSIGNABLE,
-                 countersign_form=CountersignForm(prefix="countersign"))
+                 countersign_form=CountersignForm(prefix="countersign"), step=progress.step,
+                 doc=signoff.as_sent(uow(), document))
 
 
 def _page_url(kind: str, document_id: int) -> str:

@@ -17,9 +17,11 @@ bp = Blueprint("supervisor", __name__, url_prefix="/supervision")
 @bp.get("")
 @page()
 def dashboard() -> Any:
-    """My supervisees with what is due: next supervision, drafts, records awaiting sign-off."""
+    """My supervisees with what is due and whose turn it is: next supervision, drafts, records in
+    sign-off, recently signed records with their PDF."""
     mine = due_list.my_supervisees(uow(), caller())
-    return render_template("supervisor/dashboard.html", supervisees=mine.people, due=mine.due, profile=mine.profile)
+    return render_template("supervisor/dashboard.html", supervisees=mine.people, due=mine.due, profile=mine.profile,
+                           turns=mine.turns)
 
 
 def _start_page(supervisee: Any, form: forms.StartRecordForm, status: int = 200) -> Any:

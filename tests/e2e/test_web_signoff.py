@@ -61,6 +61,8 @@ def test_a_record_goes_from_the_supervisors_page_to_a_sealed_pdf_that_verify_cal
     sent = _send(client, record_id)
     assert "was sent to Alex Morgan for sign-off" in text(sent) and "Awaiting supervisee" in text(sent)
     assert "Link e-mailed" in text(sent) and "Send the link again" in text(sent)
+    assert "Waiting for Alex Morgan to agree (sent today)" in text(sent)
+    assert "The record as sent to Alex Morgan" in text(sent) and "Settled after the team move." in text(sent)
 
     token = _link_for(mailbox, WORKER)
     link = supervisee.get(f"/sign/{token}", headers=HTML)
@@ -81,11 +83,13 @@ def test_a_record_goes_from_the_supervisors_page_to_a_sealed_pdf_that_verify_cal
 
     page = client.get(f"/records/{record_id}/edit", headers=HTML)
     assert "Awaiting supervisor" in text(page) and "Agreed" in text(page) and "/sign/" not in text(page)
+    assert "Ready for you to countersign" in text(page)
     signed = post(client, f"/records/{record_id}/countersign", {"countersign-comment": "Good session"},
                   page=f"/records/{record_id}/edit")
     assert signed.status_code == 302
     page = client.get(f"/records/{record_id}/edit", headers=HTML)
-    assert "Signed by everyone" in text(page) and "Good session" in text(page)
+    assert "<strong>Signed</strong>:" in text(page) and ">download PDF</a>" in text(page)
+    assert "Good session" in text(page) and 'http-equiv="refresh"' not in text(page)
     assert f'href="/api/v1/records/{record_id}/pdf"' in text(page)
 
     pdf = client.get(f"/api/v1/records/{record_id}/pdf")
@@ -122,6 +126,7 @@ def test_a_disagreement_shows_on_the_supervisors_page_with_its_comment(
 
     page = text(client.get(f"/records/{record_id}/edit", headers=HTML))
     assert "Changes requested" in page and "Disagreed" in page and "The flexi day was agreed as two days" in page
+    assert "Alex Morgan disagreed</strong>:" in page and "revise or countersign" in page
     assert "Countersign with the disagreement recorded" in page and "Send for sign-off" in page
 
 
@@ -138,6 +143,22 @@ def test_a_used_or_unknown_link_gets_a_page_that_says_what_to_do(
     assert "already been used" in text(used) and token not in text(used)
     unknown = supervisee.get("/sign/" + "x" * 43, headers=HTML)
     assert unknown.status_code == 404 and "ask your supervisor to send it again" in text(unknown)
+
+
+def test_the_supervisors_link_spent_by_countersigning_in_docgen_says_so_and_links_to_the_record(
+        client: Any, supervisee: Any, org: Any, mailbox: Mailbox) -> None:
+    record_id = _written_record(client, org)
+    _send(client, record_id)
+    assert _decide(supervisee, _link_for(mailbox, WORKER), decision="agree", confirm_name="Alex Morgan").status_code == 200
+    own_link = _link_for(mailbox, MANAGER)
+    signed = post(client, f"/records/{record_id}/countersign", {}, page=f"/records/{record_id}/edit")
+    assert signed.status_code == 302
+
+    spent = supervisee.get(f"/sign/{own_link}", headers=HTML)
+    assert spent.status_code == 410 and "You have already countersigned" in text(spent)
+    assert re.search(r"You already countersigned in docgen on \d+ \w+ \d{4}\.", text(spent)), text(spent)
+    assert f'href="/records/{record_id}/edit"' in text(spent) and "replaced by a newer one" not in text(spent)
+    assert own_link not in text(spent)
 
 
 def test_a_step_the_state_does_not_allow_shows_the_workflow_message(client: Any, org: Any) -> None:

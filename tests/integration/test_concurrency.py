@@ -237,7 +237,7 @@ def test_ten_parallel_sends_send_once(app: Any, client: Any, org: Any, mailbox: 
     assert (codes[200], codes[409]) == (1, THREADS - 1), (codes, [a.json for a in answers if a.status_code != 200])
     with app.extensions["docgen"].sessions() as db:
         asked = db.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.to_address == WORKER, OutboxMessage.subject.startswith("Please sign")))
+            OutboxMessage.to_address == WORKER, OutboxMessage.subject.startswith("Ready for you to agree")))
         filed = db.scalar(select(func.count()).select_from(DocumentVersion).where(
             DocumentVersion.record_id == record_id, DocumentVersion.kind == "docx"))
         events = list(db.scalars(select(SignoffEvent.event).where(SignoffEvent.record_id == record_id)))
@@ -263,7 +263,7 @@ def test_parallel_resends_leave_one_live_link(app: Any, client: Any, org: Any, m
         live = db.scalar(select(func.count()).select_from(SignoffLink).where(
             SignoffLink.record_id == record_id, SignoffLink.used_at.is_(None), SignoffLink.invalidated_at.is_(None)))
         asked = db.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.to_address == WORKER, OutboxMessage.subject.startswith("Please sign")))
+            OutboxMessage.to_address == WORKER, OutboxMessage.subject.startswith("Ready for you to agree")))
     assert live == 1
     assert asked == 1 + codes[200]  # the send, then one e-mail per accepted re-send
     assert _sign(client, _link_for(mailbox, WORKER), "agree", "Alex Morgan").status_code == 200
