@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from docgen.documents.bundle import Entry, Member, zip_stream
 from storage import audit, clock
 from storage.backends.base import DocumentStore
-from storage.errors import Forbidden, Unauthenticated
+from storage.errors import Conflict, Forbidden, Unauthenticated
 from storage.models import Account, Agreement, DocumentVersion, Person, Record, SignoffEvent, SupervisionRelationship
 from workflows import access, people
 from workflows.access import Caller
@@ -47,6 +47,9 @@ def check_export(db: Session, account: Account, person: Person, reason: str = ""
     if access.HR & set(account.roles or []) and (person.forwarded_to_hr_on is not None or person.status == "leaver"
                                                  or _transfer_underway(db, person)):
         return "hr"
+    if access.HR & set(account.roles or []) and person.leave_date is not None:
+        raise Conflict(f"{person.name}'s records have not been forwarded to HR yet. From their leaving date, "
+                       f"{person.leave_date:%-d %B %Y}, you can forward them early.", "id")
     access.read_access(db, account, person, reason)
     raise Forbidden("only HR exports a person's supervision file, once it is forwarded or for a leaver or a "
                     "transfer", "id")
@@ -89,6 +92,11 @@ def _contents(db: Session, store: DocumentStore, person: Person) -> tuple[list[E
         entries.append(_entry(db, store, agreement_number(agreement), "agreement", agreement.started_on,
                               agreement.status, chosen, SignoffEvent.agreement_id == agreement.id, members))
     return entries, members
+
+
+def _has_documents(db: Session, person: Person) -> bool:
+    return (db.scalar(select(Record.id).where(Record.supervisee_id == person.id).limit(1)) is not None
+            or db.scalar(select(Agreement.id).where(Agreement.supervisee_id == person.id).limit(1)) is not None)
 
 
 def _latest(db: Session, owner: object, kinds: tuple[str, ...]) -> DocumentVersion | None:
@@ -137,6 +145,8 @@ def for_hr(uow: Work, caller: Caller, person_id: int) -> Bundle:
         raise Unauthenticated("sign in first")
     person = people.get_person(uow.session, person_id)
     basis = check_export(uow.session, caller.account, person, caller.reason)
+    if not _has_documents(uow.session, person):
+        raise Conflict(f"There is nothing to export: {person.name} has no supervision records or agreements.", "id")
     stream = export_person(uow.session, uow.store, person, actor_id=caller.person_id, basis=basis,
                            reason=caller.reason, ip=caller.ip)
     uow.commit()

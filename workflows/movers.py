@@ -48,16 +48,6 @@ class Moved:
 
 
 @dataclass(frozen=True)
-class Movers:
-    """HR's view: everyone with a leave date, and the changes of supervisor since `since`."""
-
-    leavers: list[Person]
-    changes: list[SupervisionRelationship]
-    since: dt.date
-    today: dt.date
-
-
-@dataclass(frozen=True)
 class Leaver:
     """A leaver, and the people they supervised who have no supervisor after the leave date."""
 
@@ -193,10 +183,3 @@ def move(uow: Work, caller: Caller, person_id: int, *, on: dt.date, supervisor_i
     return Moved(person, done.ended, done.started,
                  agreements.agreement_json(done.agreement) if done.agreement else None)
 
-
-def overview(uow: Work, caller: Caller) -> Movers:
-    """HR's page: leavers, and changes of supervisor in the last `RECENT_DAYS` days."""
-    access.require_role(caller, access.HR)
-    today = clock.today()
-    since = today - dt.timedelta(days=RECENT_DAYS)
-    return Movers(leavers(uow.session), relationship_changes(uow.session, since), since, today)

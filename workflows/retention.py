@@ -14,6 +14,7 @@ store's locks and the destruction itself are carried out by `storage.filing` and
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from storage import audit, clock, destruction, filing
 from storage.backends.base import DocumentStore
-from storage.errors import DomainError
-from storage.models import Account, Agreement, Person, Record
+from storage.errors import Conflict, DomainError, InvalidInput
+from storage.models import Account, Agreement, Person, Record, SupervisionRelationship
 from workflows import access, holds, movers, notifications, people, signoff
 from workflows.access import Caller
 from workflows.deployment import Work
@@ -86,6 +87,63 @@ class Leaving:
     forward_to_hr_on: dt.date
     destroy_on: dt.date
     unsupervised: list[Person]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A person with a leaving date and what happens to their records when, as HR reads it: the
+    dates done (frozen, forwarded) or due, from the profile's periods. `forwarded_on` is the day
+    they went to HR, else the day they will; `destroy_on` is None without a leave date."""
+
+    person: Person
+    freeze_on: dt.date | None
+    forward_on: dt.date | None
+    destroy_on: dt.date | None
+    today: dt.date
+
+    @property
+    def frozen(self) -> bool:
+        return self.person.records_frozen_on is not None
+
+    @property
+    def forwarded(self) -> bool:
+        return self.person.forwarded_to_hr_on is not None
+
+    @property
+    def may_forward_early(self) -> bool:
+        """HR may forward early once the person has left: before that they are still at work
+        and their supervision goes on."""
+        return not self.forwarded and self.freeze_on is not None and self.freeze_on <= self.today
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The profile's two retention periods, as words for HR's page."""
+
+    council: str
+    hr_forward_after: str
+    keep_for: str
+
+
+@dataclass(frozen=True)
+class Leavers:
+    """HR's page: everyone with a leaving date and their schedule, the periods behind the dates,
+    and the changes of supervisor since `since`."""
+
+    leavers: list[Schedule]
+    periods: Periods
+    changes: list[SupervisionRelationship]
+    since: dt.date
+    today: dt.date
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """What forwarding early did: the schedule as it now stands, and whether this call did it
+    (False when the records had already gone, by the nightly run or an earlier request)."""
+
+    schedule: Schedule
+    done_now: bool
 
 
 @dataclass
@@ -215,10 +273,11 @@ def _freeze(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
     return Outcome(item, "done", f"could not lock {len(refused)} object(s) in the store" if refused else "")
 
 
-def _forward(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
+def _forward(uow: Work, person: Person, item: Due, today: dt.date, by: Caller = access.SYSTEM) -> Outcome:
     """Pass the records to HR: HR gains access and the supervisor and line managers lose it
     (`workflows.access` reads `forwarded_to_hr_on`); everyone holding the HR role is told, with
-    the link to the bundle on this deployment's own address."""
+    the link to the bundle on this deployment's own address. `by` is HR forwarding early, whose
+    reason goes in the audit entry; the nightly run is the system."""
     db = uow.session
     if person.forwarded_to_hr_on is not None:
         return Outcome(item, "done", "already forwarded")
@@ -236,8 +295,9 @@ def _forward(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
                   f"file, and will be destroyed on {destroy_on:%-d %B %Y}.\n\n"
                   f"Download them as one bundle: {base}/api/v1/people/{person.id}/export\n\n"
                   "Their supervisor and line managers no longer have access.\n"))
-    audit.record(db, "retention.forward_to_hr", object_type="person", object_id=person.id,
-                 detail={"rule": item.rule, "hr_told": [m.id for m in hr]})
+    audit.record(db, "retention.forward_to_hr", actor_id=by.person_id, object_type="person", object_id=person.id,
+                 reason=by.reason, ip=by.ip, detail={"rule": item.rule, "hr_told": [m.id for m in hr],
+                                                     "early": by.account is not None})
     return Outcome(item, "done", f"{len(hr)} HR account(s) e-mailed" if hr else "no account holds the hr role")
 
 
@@ -311,3 +371,63 @@ def record_leaver(uow: Work, caller: Caller, person_id: int, leave_date: dt.date
     uow.commit()
     profile = uow.deployment.profile
     return Leaving(person, forward_date(profile, leave_date), destruction_date(profile, leave_date), left.unsupervised)
+
+
+def schedule(profile: Profile, person: Person, today: dt.date) -> Schedule:
+    """What happens to this person's records when: done dates where done, due dates otherwise."""
+    leave = person.leave_date
+    if leave is None:
+        return Schedule(person, person.records_frozen_on, person.forwarded_to_hr_on, None, today)
+    return Schedule(person, person.records_frozen_on or leave, person.forwarded_to_hr_on or forward_date(profile, leave),
+                    destruction_date(profile, leave), today)
+
+
+def leavers_page(uow: Work, caller: Caller) -> Leavers:
+    """HR's page: each leaver as soon as a leaving date is set, with what happens when."""
+    access.require_role(caller, access.HR)
+    db, profile, today = uow.session, uow.deployment.profile, clock.today()
+    since = today - dt.timedelta(days=movers.RECENT_DAYS)
+    periods = Periods(profile.council, profile.retention.hr_forward_after.text, profile.retention.keep_for.text)
+    return Leavers([schedule(profile, p, today) for p in movers.leavers(db)], periods,
+                   movers.relationship_changes(db, since), since, today)
+
+
+def leaver_schedule(uow: Work, caller: Caller, person_id: int) -> Schedule:
+    """One leaver's schedule, for HR's forward-early form."""
+    access.require_role(caller, access.HR)
+    return schedule(uow.deployment.profile, people.get_person(uow.session, person_id), clock.today())
+
+
+def forward_early(uow: Work, caller: Caller, person_id: int, reason: str) -> Forwarded:
+    """HR forwards a leaver's records today, with a reason, when the council needs them before the
+    nightly run would (S 12.4 sets the latest day, not the earliest).
+
+    Does what the run does for this person (freeze if not yet frozen, then forward and tell HR),
+    audited with HR's name and reason. Safe to repeat: records already forwarded stay as they
+    are and nothing is written. Refused before the leaving date: the person is still at work.
+    """
+    access.require_role(caller, access.HR)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Enter why the records must go to HR now", "reason")
+    db, profile, today = uow.session, uow.deployment.profile, clock.today()
+    people.get_person(db, person_id)
+    person = db.get_one(Person, person_id, with_for_update=True, populate_existing=True)
+    if person.forwarded_to_hr_on is not None:
+        uow.rollback()
+        return Forwarded(schedule(profile, person, today), False)
+    leave = person.leave_date
+    if leave is None:
+        raise Conflict(f"{person.name} has no leaving date; record one before forwarding their records", "id")
+    if leave > today:
+        raise Conflict(f"{person.name} leaves on {leave:%-d %B %Y}; their records can be forwarded from that day",
+                       "id")
+    rules = _rules(profile, leave)
+    if person.records_frozen_on is None:
+        frozen = _freeze(uow, person, Due("freeze", person.id, person.name, leave, rules["freeze"]), today)
+        if frozen.result == "refused":
+            raise Conflict(f"{person.name}'s records could not be frozen: {frozen.detail}", "id")
+    _forward(uow, person, Due("forward_to_hr", person.id, person.name, today, rules["forward_to_hr"]), today,
+             dataclasses.replace(caller, reason=reason))
+    uow.commit()
+    return Forwarded(schedule(profile, person, today), True)

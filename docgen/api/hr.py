@@ -47,6 +47,18 @@ class LeaverOut(BaseModel):
     unsupervised: list[PersonOut]
 
 
+class ForwardIn(_In):
+    reason: str
+
+
+class ForwardedOut(BaseModel):
+    person: PersonOut
+    records_frozen_on: dt.date | None
+    forwarded_to_hr_on: dt.date
+    destroy_on: dt.date | None
+    forwarded_now: bool
+
+
 class HoldIn(_In):
     reason: str
     person_id: Id | None = None
@@ -115,6 +127,19 @@ def leaver(person_id: int) -> Any:
     return _dump(LeaverOut, {"person": leaving.person, "records_frozen_on": leaving.person.records_frozen_on,
                              "forward_to_hr_on": leaving.forward_to_hr_on, "destroy_on": leaving.destroy_on,
                              "unsupervised": leaving.unsupervised})
+
+
+@route("POST", "/people/<int:person_id>/forward-to-hr",
+       "Forward a leaver's records to HR today, before the retention run would, with a reason (HR; audited; "
+       "repeating it changes nothing)", request_model=ForwardIn, response=ForwardedOut)
+@login_required
+def forward_to_hr(person_id: int) -> Any:
+    body = parse(ForwardIn, json_body())
+    done = retention.forward_early(uow(), caller(), person_id, body.reason)
+    person = done.schedule.person
+    return _dump(ForwardedOut, {"person": person, "records_frozen_on": person.records_frozen_on,
+                                "forwarded_to_hr_on": person.forwarded_to_hr_on,
+                                "destroy_on": done.schedule.destroy_on, "forwarded_now": done.done_now})
 
 
 @route("POST", "/legal-holds", "Place a legal hold on a person's records or on one record", request_model=HoldIn,

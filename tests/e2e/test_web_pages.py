@@ -334,7 +334,7 @@ def test_hr_sees_leavers_with_their_export_link(client: Any, org: Any) -> None:
         "employment_start": ["8", "1", "2024"], "leave_date": ["30", "6", "2025"]})
     sign_in(client, "hr")
     page = text(client.get("/hr/leavers", headers=HTML))
-    assert "Priya Patel" in page and f"/api/v1/people/{org.ids['asye']}/export" in page
+    assert "Priya Patel" in page and f"/hr/leavers/{org.ids['asye']}/forward" in page
 
 
 def test_unknown_pages_are_html_for_browsers_and_json_for_the_api(client: Any, org: Any) -> None:
