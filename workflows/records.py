@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import clock
-from storage.errors import Conflict, InvalidInput, PreconditionFailed, Unauthenticated
+from storage.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, Unauthenticated
 from storage.models import Action, ActionEntry, Organisation, Person, Record
 from workflows import access, people, revisions
 from workflows import actions as actions_mod
@@ -345,29 +345,69 @@ class PageEdit(Generic[F]):
     form: F
     saved: bool
     problem: InvalidInput | Conflict | PreconditionFailed | None = None
+    changed: bool = False  # the save changed what the record says (what was typed had not been saved)
 
 
 def edit_from_page(uow: Work, caller: Caller, record_id: int,
-                   read_form: Callable[[Record], tuple[F, Patch | None, int | None]]) -> PageEdit[F]:
-    """A change made with one of the edit page's forms (save, add or remove an area, add an
-    action, progress on an action): the same edit as the API's `update`.
+                   read_form: Callable[[EditPage], tuple[F, Patch | None, int | None]]) -> PageEdit[F]:
+    """A change made with the edit page's one form, whichever of its buttons was pressed (each
+    saves what was typed, then adds or removes an area, adds an action...), or with the page that
+    confirms an area's removal: the same edit as the API's `update`.
 
-    The page's forms depend on the record (its areas), so `read_form` reads the submitted form
-    against the record as it stands, once the caller may change it, and gives the form, its patch
+    The page's form depends on the record (its areas and actions), so `read_form` reads the
+    submitted form against the page as it stands, once the caller may change it, and gives the form, its patch
     (None when the form itself is refused) and the revision the form was opened at (its hidden
     field). A refused change, also a stale one, is rolled back and returned as the `problem` to
     show on the form; nothing typed is lost, the form goes back to the page.
     """
     record = _for_edit(uow, caller, record_id)
-    form, patch, revision = read_form(record)
+    page = _edit_page(uow.session, record)
+    form, patch, revision = read_form(page)
     if patch is None:
-        return PageEdit(_edit_page(uow.session, record), form, saved=False)
+        return PageEdit(page, form, saved=False)
+    before = _says(uow.session, record)
     try:
         _change(uow, caller, record, patch, revision)
     except (InvalidInput, Conflict, PreconditionFailed) as problem:
         uow.rollback()
         return PageEdit(_edit_page(uow.session, record), form, saved=False, problem=problem)
-    return PageEdit(_edit_page(uow.session, record), form, saved=True)
+    return PageEdit(_edit_page(uow.session, record), form, saved=True, changed=_says(uow.session, record) != before)
+
+
+def _says(db: Session, record: Record) -> tuple[Any, ...]:
+    """What a record says, to tell whether a save from the page changed it."""
+    return (record.sections, record.review_date, record.next_supervision,
+            [(e.action_id, e.progress, e.completed) for e in actions_mod.entries(db, record)])
+
+
+def send_check(uow: Work, caller: Caller, record_id: int) -> RecordPage:
+    """The record as it is saved, filled in as its supervisee will read it, for its current
+    supervisor to check before sending (an audited read); only a record that can be sent has one."""
+    record = _for_edit(uow, caller, record_id)
+    access.read(uow, caller, record.supervisee, "record", record.id, "record.read")
+    _require_editable(record)
+    deployment = uow.deployment
+    return RecordPage(record, record_context(uow.session, deployment.profile, deployment.organisation(uow.session),
+                                             record))
+
+
+@dataclass(frozen=True)
+class AreaRemoval:
+    """An area the supervisor asked to remove, on the page that asks them to confirm it."""
+
+    page: EditPage
+    area: dict[str, str]
+
+
+def area_removal(uow: Work, caller: Caller, record_id: int, key: str) -> AreaRemoval:
+    """The area `key` of an editable record, for its current supervisor to confirm its removal;
+    nothing is removed until they do."""
+    record = _for_edit(uow, caller, record_id)
+    _require_editable(record)
+    area = next((a for a in record.sections.get("areas", []) if a["key"] == key), None)
+    if area is None:
+        raise NotFound(f"this record has no area '{key}'", "key")
+    return AreaRemoval(_edit_page(uow.session, record), area)
 
 
 # --- a supervisee's file as their supervisor's pages show it ---------------------------------------

@@ -13,6 +13,7 @@ so saving again keeps the typed text knowingly. Nothing is overwritten unseen, n
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,7 +202,12 @@ class StartRecordForm(FlaskForm):
 
 
 class RecordForm(RevisionedForm):
-    """The record's text and dates; each record's areas are added by `record_form`."""
+    """The record page's one form: the record's text and dates, progress on each of its actions and
+    a new action and area; each record's areas and actions are added by `record_form`.
+
+    Whichever button is pressed (its `step`), what was typed is saved with it, so no button
+    discards typing: the GOV.UK "add another" pattern inside one form rather than one form per box.
+    """
 
     previous_happy = RadioField("Was the supervisee happy with the record of the previous supervision?",
                                 choices=options(("Yes", "Yes"), ("No", "No")), validate_choice=False,
@@ -212,33 +218,38 @@ class RecordForm(RevisionedForm):
     decisions = TextAreaField("Decisions", widget=GovTextArea())
     review_date = GovDateField("Review date")
     next_supervision = GovDateField("Next supervision")
-    save = SubmitField("Save the record", widget=GovSubmitInput())
+    new_area_title = _text("Title of the new area")
+    new_action_section = SelectField("Raised in", widget=GovSelect(), validate_choice=False)
+    new_action_text = TextAreaField("Action", widget=GovTextArea())
+    new_action_owner = _text("Who will do it")
+    new_action_due = _text("By when", description="For example, next supervision or 30 June 2025")
+
+    def new_action_typed(self) -> bool:
+        """Whether anything was typed for a new action (its place alone is not typing)."""
+        return any((f.data or "").strip() for f in (self.new_action_text, self.new_action_owner, self.new_action_due))
+
+    def filled_in_for(self, step: str) -> bool:
+        """Validate the form for the button pressed: adding an action needs its text, adding an
+        area its title, and an action typed in part needs its text whichever button was pressed."""
+        valid = self.validate_on_submit()
+        if (step == "add-action" or self.new_action_typed()) and not (self.new_action_text.data or "").strip():
+            self.new_action_text.errors = [*self.new_action_text.errors, "Enter the action"]
+            valid = False
+        if step == "add-area" and not (self.new_area_title.data or "").strip():
+            self.new_area_title.errors = [*self.new_area_title.errors, "Enter the title of the area"]
+            valid = False
+        return valid
 
 
-def record_form(areas: list[dict[str, str]], **kwargs: Any) -> RecordForm:
-    """A RecordForm with one discussion box per area of this record (`area-<key>`)."""
-    fields = {f"area_{a['key']}": TextAreaField(a["title"], widget=GovTextArea()) for a in areas}
+def record_form(areas: list[dict[str, str]], action_ids: Sequence[str] = (), **kwargs: Any) -> RecordForm:
+    """The RecordForm of one record: a discussion box per area (`area_<key>`) and, per action, its
+    progress this session and whether it was completed (`progress_<id>`, `completed_<id>`)."""
+    fields: dict[str, Field] = {f"area_{a['key']}": TextAreaField(a["title"], widget=GovTextArea()) for a in areas}
+    for action_id in action_ids:
+        fields[f"progress_{action_id}"] = TextAreaField(f"Progress on {action_id} this session", widget=GovTextArea())
+        fields[f"completed_{action_id}"] = BooleanField("Completed in this session", widget=GovCheckboxInput())
     form_class = type("RecordAreasForm", (RecordForm,), fields)
     return form_class(**kwargs)
-
-
-class AreaForm(RevisionedForm):
-    title = _text("Title of the new area", "Enter the title of the area")
-    submit = SubmitField("Add the area", widget=GovSubmitInput())
-
-
-class ActionForm(RevisionedForm):
-    section = SelectField("Raised in", widget=GovSelect(), validate_choice=True)
-    text = TextAreaField("Action", validators=[InputRequired(message="Enter the action")], widget=GovTextArea())
-    owner = _text("Who will do it")
-    due = _text("By when", description="For example, next supervision or 30 June 2025")
-    submit = SubmitField("Add the action", widget=GovSubmitInput())
-
-
-class ProgressForm(RevisionedForm):
-    progress = TextAreaField("Progress this session", widget=GovTextArea())
-    completed = BooleanField("Completed", widget=GovCheckboxInput())
-    submit = SubmitField("Save progress", widget=GovSubmitInput())
 
 
 class UploadForm(RevisionedForm):

@@ -1,16 +1,15 @@
 """One supervision record: read it, edit it in the browser, download it as Word and upload it back.
 
-Every change is the API's edit (`workflows.records`), behind the same audited write check; the
-edit page's forms go through `records.edit_from_page`, which reads them against the record as it
-stands. The Word file is `workflows.word_files`, as for the API. Each form carries the revision
-it was opened at; one refused because someone else saved the record since comes back as typed,
-beside their saved text (`forms.Stale`).
+The edit page is one form (issue 18): each of its buttons posts a `step` to `save`, which saves
+everything typed first (`records.edit_from_page`, the API's edit behind the same audited write
+check), then takes the step: back to the page, to the confirmation before an area is removed, or
+to the check of the saved record before it is sent. A form with errors, refused, or opened before
+someone else saved the record (`forms.Stale`, beside their saved text) comes back as typed, so no
+button loses typing. The Word file is `workflows.word_files`, as for the API.
 """
 from __future__ import annotations
 
 from typing import Any
-
-from collections.abc import Callable
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
@@ -20,81 +19,86 @@ from docgen.documents.render import DOCX_MEDIA_TYPE
 from docgen.web import forms
 from docgen.web.navigation import page
 from storage.errors import Conflict, InvalidInput, PreconditionFailed
-from storage.models import Record
 from workflows import records, word_files
-from workflows.records import EditPage, PageEdit, Patch
+from workflows.records import EditPage, Patch
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 
-# Where a workflow error belongs on a form (its `field` -> the form field); dates keep their names,
-# and an error naming nothing on the form goes on its first input.
-PROGRESS_FIELDS = {"actions.completed": "completed"}
-ACTION_FIELDS = {"actions.text": "text"}
+# The record form's buttons, by their `step`: each saves what was typed, then takes its step.
+# "remove-area:<key>" asks to remove an area; its confirmation page removes it.
+SAVE, ADD_ACTION, ADD_AREA, SEND, REMOVE_AREA = "save", "add-action", "add-area", "send", "remove-area:"
+SAVED = {SAVE: "The record has been saved", ADD_ACTION: "The action has been added",
+         ADD_AREA: "The area has been added"}
+# Where a workflow error belongs on the form (its `field` -> the form field); the new action is the
+# last of the patch's actions, and an error naming nothing on the form goes on its first input.
+FIELDS = {"actions.text": "new_action_text", "actions.owner": "new_action_owner", "actions.due": "new_action_due",
+          "actions.section": "new_action_section"}
 
 
-def _record_data(record: Record) -> dict[str, Any]:
+def _record_data(view: EditPage) -> dict[str, Any]:
     """The record form's fields as the record stands."""
+    record = view.record
     s = record.sections
     return {"previous_happy": s.get("previous", {}).get("happy") or None,
             "previous_comments": s.get("previous", {}).get("comments", ""),
             "welfare": s.get("welfare", {}).get("discussion", ""), "decisions": s.get("decisions", ""),
             "review_date": record.review_date, "next_supervision": record.next_supervision,
-            **{f"area_{a['key']}": a["discussion"] for a in s.get("areas", [])}}
+            **{f"area_{a['key']}": a["discussion"] for a in s.get("areas", [])},
+            **{f"progress_{e.action_id}": e.progress for e in view.entries},
+            **{f"completed_{e.action_id}": e.completed for e in view.entries}}
 
 
-def _record_form(record: Record) -> forms.RecordForm:
-    return forms.record_form(record.sections.get("areas", []), data=_record_data(record) | {"revision": record.revision})
-
-
-def _progress_data(view: EditPage, action_id: str) -> dict[str, Any]:
-    """An action's progress form as the record stands (empty if it has left the record)."""
-    entry = next((e for e in view.entries if e.action_id == action_id), None)
-    return {"progress": entry.progress, "completed": entry.completed} if entry else {}
-
-
-def _action_form(record: Record) -> forms.ActionForm:
-    form = forms.ActionForm(prefix="action", data={"revision": record.revision})
-    form.section.choices = forms.options(("summary", "Summary of actions"), ("welfare", "Welfare"),
-                                         *((a["key"], a["title"]) for a in record.sections.get("areas", [])))
+def _record_form(view: EditPage, **kwargs: Any) -> forms.RecordForm:
+    """The page's one form for the record as it stands (`kwargs` empty), or as submitted."""
+    form = forms.record_form(view.record.sections.get("areas", []), [e.action_id for e in view.entries], **kwargs)
+    form.new_action_section.choices = forms.options(
+        ("summary", "Summary of actions"), ("welfare", "Welfare"),
+        *((a["key"], a["title"]) for a in view.record.sections.get("areas", [])))
     return form
 
 
-def _edit_page(view: EditPage, status: int = 200, stale: forms.Stale | None = None, **given: Any) -> tuple[str, int]:
-    """The edit page with its forms; `given` replaces the blank or pre-filled one that has errors.
-    The fresh forms are opened at the record's current revision; a given one keeps its own."""
-    record = view.record
-    progress = {e.action_id: forms.ProgressForm(prefix=f"progress-{e.action_id}",
-                                                data={"progress": e.progress, "completed": e.completed,
-                                                      "revision": record.revision})
-                for e in view.entries}
-    progress |= given.pop("progress", {})
-    page_forms = {"form": given.get("form") or _record_form(record),
-                  "action_form": given.get("action_form") or _action_form(record),
-                  "area_form": given.get("area_form") or forms.AreaForm(prefix="area",
-                                                                          data={"revision": record.revision})}
-    summaries = [forms.error_summary(f) for f in [*page_forms.values(), *progress.values()]]
+def _edit_page(view: EditPage, status: int = 200, stale: forms.Stale | None = None,
+               form: forms.RecordForm | None = None) -> tuple[str, int]:
+    """The edit page with its one form: as the record stands, or `form` as typed (with its errors)."""
+    form = form or _record_form(view, data=_record_data(view) | {"revision": view.record.revision})
+    summary = forms.error_summary(form)
     return render_template(
-        "records/edit.html", record=record, number=view.number, entries=view.entries, editable=view.editable,
-        progress_forms=progress, problems=[s for s in summaries if s], stale=stale, **page_forms,
-        section_titles=view.section_titles), status
+        "records/edit.html", record=view.record, number=view.number, entries=view.entries, editable=view.editable,
+        form=form, problems=[summary] if summary else [], stale=stale, section_titles=view.section_titles), status
 
 
-def _answer(edit: PageEdit[Any], saved: str, fields: dict[str, str] | None = None,
-            against: Callable[[EditPage], dict[str, Any]] = lambda _view: {}, **given: Any) -> Any:
-    """Back to the edit page with `saved` once the change is saved; else the page again (400) with
-    the refused form in its place (`given`) and the workflow's refusal on the field it names. A
-    form refused as stale (409) is shown as typed beside the saved values `against` gives."""
-    if edit.saved:
-        flash(saved)
-        return redirect(url_for("records.edit", record_id=edit.page.record.id))
-    if isinstance(edit.problem, PreconditionFailed):
-        record = edit.page.record
-        stale = (forms.stale(edit.form, against(edit.page), record.revision, "record") if edit.form is not None
-                 else forms.Stale("record", [], "Nothing was changed: check the record as it is now, then try again."))
-        return _edit_page(edit.page, 409, stale, **given)
-    if edit.problem is not None:
-        forms.show_error(edit.form, edit.problem, fields)
-    return _edit_page(edit.page, 400, **given)
+def _patch(form: forms.RecordForm, view: EditPage) -> Patch:
+    """Everything typed into the form, as one edit: the text, the dates, progress changed on an
+    action, and a new area or action when one was typed."""
+    record = view.record
+    actions: list[dict[str, Any]] = []
+    for entry in view.entries:
+        progress = form[f"progress_{entry.action_id}"].data or ""
+        completed = bool(form[f"completed_{entry.action_id}"].data)
+        if (progress.strip(), completed) != (entry.progress, entry.completed):
+            actions.append({"id": entry.action_id, "progress": progress, "completed": completed})
+    if form.new_action_typed():
+        actions.append({"section": form.new_action_section.data, "text": form.new_action_text.data,
+                        "owner": form.new_action_owner.data, "due": form.new_action_due.data})
+    areas = [{**a, "discussion": form[f"area_{a['key']}"].data or ""} for a in record.sections["areas"]]
+    if (form.new_area_title.data or "").strip():
+        areas.append({"title": form.new_area_title.data})
+    return {"previous": {"happy": form.previous_happy.data or "", "comments": form.previous_comments.data or ""},
+            "welfare": {"discussion": form.welfare.data or ""}, "decisions": form.decisions.data or "",
+            "review_date": form.review_date.data, "next_supervision": form.next_supervision.data,
+            "areas": areas, "actions": actions}
+
+
+def _after(record_id: int, step: str, changed: bool) -> Any:
+    """Where a saved step leads: the check page before sending, the confirmation before removing
+    an area, else the record page again with what was done."""
+    if step == SEND:
+        return redirect(url_for("records.send_check", record_id=record_id, **({"unsaved": "saved"} if changed else {})))
+    if step.startswith(REMOVE_AREA):
+        return redirect(url_for("records.remove_area_check", record_id=record_id, key=step[len(REMOVE_AREA):]))
+    flash(SAVED.get(step, SAVED[SAVE]))
+    anchor = {ADD_ACTION: "actions", ADD_AREA: "areas"}.get(step)
+    return redirect(url_for("records.edit", record_id=record_id, _anchor=anchor))
 
 
 @bp.get("/<int:record_id>")
@@ -114,76 +118,62 @@ def edit(record_id: int) -> Any:
 @bp.post("/<int:record_id>/edit")
 @page()
 def save(record_id: int) -> Any:
-    def read(record: Record) -> tuple[forms.RecordForm, Patch | None, int | None]:
-        form = forms.record_form(record.sections.get("areas", []))
-        if not form.validate_on_submit():
-            return form, None, None
-        return form, {
-            "previous": {"happy": form.previous_happy.data or "", "comments": form.previous_comments.data},
-            "welfare": {"discussion": form.welfare.data}, "decisions": form.decisions.data,
-            "review_date": form.review_date.data, "next_supervision": form.next_supervision.data,
-            "areas": [{**a, "discussion": form[f"area_{a['key']}"].data or ""} for a in record.sections["areas"]]
-        }, form.opened_at()
+    """Any button of the record's one form: what was typed is saved first, then the button's step
+    is taken. A form with errors, or refused, comes back as typed: nothing typed is lost. A form
+    refused as stale (409) is shown as typed beside the saved values."""
+    step = request.form.get("step", SAVE)
+
+    def read(view: EditPage) -> tuple[forms.RecordForm, Patch | None, int | None]:
+        form = _record_form(view)
+        return form, (_patch(form, view) if form.filled_in_for(step) else None), form.opened_at()
 
     edit = records.edit_from_page(uow(), caller(), record_id, read)
-    return _answer(edit, "The record has been saved", against=lambda view: _record_data(view.record), form=edit.form)
+    if edit.saved:
+        return _after(record_id, step, edit.changed)
+    if isinstance(edit.problem, PreconditionFailed):
+        stale = forms.stale(edit.form, _record_data(edit.page), edit.page.record.revision, "record")
+        return _edit_page(edit.page, 409, stale, edit.form)
+    if edit.problem is not None:
+        forms.show_error(edit.form, edit.problem, FIELDS)
+    return _edit_page(edit.page, 400, form=edit.form)
 
 
-@bp.post("/<int:record_id>/areas")
+@bp.get("/<int:record_id>/send")
 @page()
-def add_area(record_id: int) -> Any:
-    form = forms.AreaForm(prefix="area")
+def send_check(record_id: int) -> Any:
+    """Check the record before sending it: the saved record as its supervisee will read it, and the
+    button that sends it (docgen/web/signoff.py). `unsaved` says the record page had typing that
+    was saved on the way here."""
+    shown = records.send_check(uow(), caller(), record_id)
+    return render_template("records/send_check.html", record=shown.record, doc=shown.doc,
+                           unsaved=request.args.get("unsaved") == "saved")
 
-    def read(record: Record) -> tuple[forms.AreaForm, Patch | None, int | None]:
-        if not form.validate_on_submit():
-            return form, None, None
-        return form, {"areas": [*record.sections["areas"], {"title": form.title.data}]}, form.opened_at()
 
-    edit = records.edit_from_page(uow(), caller(), record_id, read)
-    return _answer(edit, f"The area ‘{(form.title.data or '').strip()}’ has been added", area_form=form)
+@bp.get("/<int:record_id>/areas/<key>/remove")
+@page()
+def remove_area_check(record_id: int, key: str) -> Any:
+    """Ask before removing an area: what is written in it goes with it."""
+    removal = records.area_removal(uow(), caller(), record_id, key)
+    return render_template("records/remove_area.html", record=removal.page.record, number=removal.page.number,
+                           area=removal.area)
 
 
 @bp.post("/<int:record_id>/areas/<key>/remove")
 @page()
 def remove_area(record_id: int, key: str) -> Any:
-    def read(record: Record) -> tuple[None, Patch, int | None]:
-        return (None, {"areas": [a for a in record.sections["areas"] if a["key"] != key]},
+    """Remove an area once its removal is confirmed, from the revision the confirmation showed."""
+    def read(view: EditPage) -> tuple[None, Patch, int | None]:
+        return (None, {"areas": [a for a in view.record.sections["areas"] if a["key"] != key]},
                 forms.revision_in(request.form.get("revision")))
 
     edit = records.edit_from_page(uow(), caller(), record_id, read)
-    if edit.problem is not None and not isinstance(edit.problem, PreconditionFailed):
+    if isinstance(edit.problem, PreconditionFailed):
+        return _edit_page(edit.page, 409, forms.Stale(
+            "record", [], "The area was not removed: check the record as it is now, then remove it again."))
+    if edit.problem is not None:
         raise edit.problem  # no form to show it on: the error page says it
-    return _answer(edit, "The area has been removed")
-
-
-@bp.post("/<int:record_id>/actions")
-@page()
-def add_action(record_id: int) -> Any:
-    def read(record: Record) -> tuple[forms.ActionForm, Patch | None, int | None]:
-        form = _action_form(record)
-        if not form.validate_on_submit():
-            return form, None, None
-        return form, {"actions": [{"section": form.section.data, "text": form.text.data, "owner": form.owner.data,
-                                   "due": form.due.data}]}, form.opened_at()
-
-    edit = records.edit_from_page(uow(), caller(), record_id, read)
-    return _answer(edit, "The action has been added", ACTION_FIELDS, action_form=edit.form)
-
-
-@bp.post("/<int:record_id>/actions/<action_id>")
-@page()
-def action_progress(record_id: int, action_id: str) -> Any:
-    form = forms.ProgressForm(prefix=f"progress-{action_id}")
-
-    def read(_record: Record) -> tuple[forms.ProgressForm, Patch | None, int | None]:
-        if not form.validate_on_submit():
-            return form, None, None
-        return form, {"actions": [{"id": action_id, "progress": form.progress.data or "",
-                                   "completed": bool(form.completed.data)}]}, form.opened_at()
-
-    edit = records.edit_from_page(uow(), caller(), record_id, read)
-    return _answer(edit, f"Progress on action {action_id} has been saved", PROGRESS_FIELDS,
-                   against=lambda view: _progress_data(view, action_id), progress={action_id: form})
+    flash("The area has been removed")
+    return redirect(url_for("records.edit", record_id=record_id, _anchor="areas"))
 
 
 @bp.get("/<int:record_id>/docx")

@@ -168,30 +168,33 @@ def test_record_pages_answer_by_role(client: Any, org: Any) -> None:
     assert client.get(f"/records/{record_id}/docx", headers=HTML).status_code == 404
 
 
-def test_a_record_is_edited_through_its_forms(client: Any, org: Any, db: Any) -> None:
+def test_a_record_is_edited_through_its_one_form(client: Any, org: Any, db: Any) -> None:
     sign_in(client, "manager")
     record_id = start_record(client, org)
     edit = f"/records/{record_id}/edit"
     page = text(client.get(edit, headers=HTML))
-    assert "Learning and Development" in page
+    assert "Learning and Development" in page and page.count("<form") - page.count('class="app-sign-out"') == 1
 
-    saved = post(client, edit, {"welfare": "Feeling settled; caseload manageable.", "previous_happy": "Yes",
-                                "area_performance": "Good progress on assessments.",
+    saved = post(client, edit, {"step": "save", "welfare": "Feeling settled; caseload manageable.",
+                                "previous_happy": "Yes", "area_performance": "Good progress on assessments.",
                                 "next_supervision": ["31", "3", "2025"]})
     assert saved.status_code == 302
     assert "The record has been saved" in text(client.get(edit, headers=HTML))
 
-    added = post(client, f"/records/{record_id}/actions", {"action-section": "welfare", "action-text": "Book leave",
-                                                           "action-owner": "Alex", "action-due": "April"}, page=edit)
-    assert added.status_code == 302
+    added = post(client, edit, {**typed(client, edit), "step": "add-action", "new_action_section": "welfare",
+                                "new_action_text": "Book leave", "new_action_owner": "Alex", "new_action_due": "April"})
+    assert added.status_code == 302 and added.headers["Location"].endswith("#actions")
     record = db.get(Record, record_id)
     action_id = actions.entries(db, record)[0].action_id
     db.commit()  # end the read: on SQLite a transaction holds the write lock (BEGIN IMMEDIATE)
-    done = post(client, f"/records/{record_id}/actions/{action_id}",
-                {f"progress-{action_id}-progress": "Booked", f"progress-{action_id}-completed": "y"}, page=edit)
+    done = post(client, edit, {**typed(client, edit), "step": "save", f"progress_{action_id}": "Booked",
+                               f"completed_{action_id}": "y"})
     assert done.status_code == 302
-    assert post(client, f"/records/{record_id}/areas/aob/remove", {}, page=edit).status_code == 302
-    assert post(client, f"/records/{record_id}/areas", {"area-title": "Court work"}, page=edit).status_code == 302
+    asked = post(client, edit, {**typed(client, edit), "step": "remove-area:aob"})
+    assert asked.headers["Location"] == f"/records/{record_id}/areas/aob/remove"
+    assert post(client, asked.headers["Location"], {}).status_code == 302
+    assert post(client, edit, {**typed(client, edit), "step": "add-area",
+                               "new_area_title": "Court work"}).status_code == 302
 
     db.expire_all()
     record = db.get(Record, record_id)
@@ -207,6 +210,100 @@ def test_a_record_is_edited_through_its_forms(client: Any, org: Any, db: Any) ->
 
     word = client.get(f"/records/{record_id}/docx", headers=HTML)
     assert word.status_code == 200 and word.data[:2] == b"PK"
+
+
+FIELD = re.compile(r'<textarea[^>]*name="([\w-]+)"[^>]*>\s*(.*?)</textarea>|'
+                   r'<input[^>]*name="([\w-]+)"[^>]*type="text"[^>]*value="([^"]*)"|'
+                   r'<input[^>]*name="([\w-]+)"[^>]*type="(?:radio|checkbox)"[^>]*value="([^"]*)"[^>]*checked', re.S)
+
+
+def typed(client: Any, url: str) -> dict[str, list[str]]:
+    """The record form's boxes as the page shows them, as a browser submits them unchanged (a date's
+    three boxes under one name, a radio or checkbox only when ticked)."""
+    boxes: dict[str, list[str]] = {}
+    for m in FIELD.finditer(text(client.get(url, headers=HTML))):
+        name, value = next((m.group(n), m.group(n + 1)) for n in (1, 3, 5) if m.group(n))
+        boxes.setdefault(name, []).append(value)
+    return boxes
+
+
+WELFARE = "Struggling with the court timetable; agreed a lighter caseload for May."
+
+
+@pytest.mark.parametrize("step, extra, then", [
+    ("save", {}, "/records/{id}/edit"),
+    ("add-action", {"new_action_text": "Ask for a court skills course"}, "/records/{id}/edit#actions"),
+    ("add-area", {"new_area_title": "Court work"}, "/records/{id}/edit#areas"),
+    ("remove-area:aob", {}, "/records/{id}/areas/aob/remove"),
+    ("send", {}, "/records/{id}/send?unsaved=saved"),
+])
+def test_every_button_of_the_record_form_saves_what_was_typed_first(
+        client: Any, org: Any, db: Any, step: str, extra: dict[str, str], then: str) -> None:
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    edit = f"/records/{record_id}/edit"
+
+    pressed = post(client, edit, {"step": step, "welfare": WELFARE, "area_aob": "Parking permits", **extra})
+
+    assert pressed.status_code == 302, text(pressed)
+    assert pressed.headers["Location"] == then.format(id=record_id)
+    record = db.get(Record, record_id)
+    assert record.sections["welfare"]["discussion"] == WELFARE
+    assert {a["key"]: a["discussion"] for a in record.sections["areas"]}["aob"] == "Parking permits"
+    db.commit()
+
+
+@pytest.mark.parametrize("step, missing, message", [
+    ("add-action", "new_action_text", "Enter the action"),
+    ("add-area", "new_area_title", "Enter the title of the area"),
+    ("save", "new_action_text", "Enter the action"),  # an action typed in part, whichever button
+])
+def test_a_refused_button_keeps_what_was_typed_in_the_boxes(
+        client: Any, org: Any, db: Any, step: str, missing: str, message: str) -> None:
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    edit = f"/records/{record_id}/edit"
+
+    refused = post(client, edit, {"step": step, "welfare": WELFARE, "new_action_owner": "Alex"})
+
+    page = text(refused)
+    assert refused.status_code == 400
+    assert message in page and f'href="#{missing}"' in page
+    assert typed(client, edit)["welfare"] == [""] and re.search(rf'name="welfare"[^>]*>\s*{WELFARE}</textarea>', page)
+    assert 'value="Alex"' in page  # the action typed in part too
+    assert db.get(Record, record_id).sections["welfare"]["discussion"] == ""  # nothing saved until it is fixed
+    db.commit()
+
+
+def test_send_shows_the_saved_record_as_the_supervisee_will_read_it(client: Any, org: Any) -> None:
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    edit = f"/records/{record_id}/edit"
+
+    check = client.get(post(client, edit, {"step": "send", "welfare": WELFARE}).headers["Location"], headers=HTML)
+
+    page = text(check)
+    assert check.status_code == 200 and f"Check record R-{record_id:06d} before you send it" in page
+    assert WELFARE in page and "govuk-warning-text" in page and "were not saved" in page
+    assert f'action="/records/{record_id}/send"' in page and "Send to Alex Morgan for sign-off" in page
+    again = text(client.get(f"/records/{record_id}/send", headers=HTML))
+    assert WELFARE in again and "govuk-warning-text" not in again  # nothing was unsaved this time
+
+
+def test_removing_an_area_asks_first_and_keeps_it_when_not_confirmed(client: Any, org: Any, db: Any) -> None:
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    edit = f"/records/{record_id}/edit"
+
+    asked = client.get(post(client, edit, {"step": "remove-area:aob", "area_aob": "Parking permits"}
+                            ).headers["Location"], headers=HTML)
+
+    page = text(asked)
+    assert asked.status_code == 200 and "Remove the area ‘A.O.B’?" in page and "Parking permits" in page
+    assert "Yes, remove ‘A.O.B’" in page and f'href="/records/{record_id}/edit#areas"' in page
+    assert "aob" in {a["key"] for a in db.get(Record, record_id).sections["areas"]}  # not removed yet
+    db.commit()
+    assert client.get(f"/records/{record_id}/areas/nothing/remove", headers=HTML).status_code == 404
 
 
 def test_form_errors_name_the_field_in_the_summary(client: Any, org: Any) -> None:
@@ -257,6 +354,27 @@ def test_a_record_form_opened_before_someone_else_saved_is_shown_again_beside_th
     assert again.status_code == 302, text(again)
     db.expire_all()
     assert db.get(Record, record_id).sections["welfare"]["discussion"] == "My welfare notes"
+    db.commit()
+
+
+def test_a_stale_tab_keeps_every_typed_box_whichever_button_was_pressed(client: Any, org: Any, db: Any) -> None:
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    edit = f"/records/{record_id}/edit"
+    mine = opened(client, edit)
+    theirs = client.patch(f"/api/v1/records/{record_id}", json={"welfare": {"discussion": "Their welfare notes"}},
+                          headers={**org.auth("manager"), "If-Match": f'"{mine["revision"]}"'})
+    assert theirs.status_code == 200, theirs.json
+
+    stale = client.post(edit, data={**mine, "step": "add-action", "welfare": "My welfare notes",
+                                    "area_aob": "My parking notes", "new_action_text": "Ring the court"}, headers=HTML)
+
+    page = text(stale)
+    assert stale.status_code == 409 and "Someone else changed this record since you opened it" in page
+    assert re.search(r'name="welfare"[^>]*>\s*My welfare notes</textarea>', page)
+    assert re.search(r'name="area_aob"[^>]*>\s*My parking notes</textarea>', page)
+    assert re.search(r'name="new_action_text"[^>]*>\s*Ring the court</textarea>', page)
+    assert not actions.entries(db, db.get(Record, record_id))  # nothing added over their change
     db.commit()
 
 
