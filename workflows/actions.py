@@ -7,7 +7,9 @@ not carried into the next one, while its entries stay as its history.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -22,6 +24,13 @@ from workflows.deployment import Work
 
 # No 0/O, 1/I/L: ids are read aloud and retyped from paper.
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+# "By when" is free text ("next supervision"), but a date written in it must exist: 31/02/2026 is
+# refused rather than kept as a deadline nobody can meet.
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2}|\d{4})\b")
+_WORDED_DATE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})\b")
 
 
 def new_action_id(db: Session) -> str:
@@ -69,6 +78,19 @@ def carry_forward(db: Session, record: Record) -> list[ActionEntry]:
     return entries
 
 
+def checked_due(due: str) -> str:
+    """The "By when" text, refused (naming the field) when a date in it does not exist."""
+    due = (due or "").strip()
+    written = [(int(d), int(m), int(y)) for d, m, y in _NUMERIC_DATE.findall(due)]
+    written += [(int(d), _MONTHS[m.lower()], int(y)) for d, m, y in _WORDED_DATE.findall(due) if m.lower() in _MONTHS]
+    for day, month, year in written:
+        try:
+            dt.date(year + 2000 if year < 100 else year, month, day)
+        except ValueError:
+            raise InvalidInput(f"By when must be a real date: {due} does not exist", "actions.due") from None
+    return due
+
+
 def raise_action(db: Session, record: Record, *, section: str, text: str, owner: str = "", due: str = "",
                  date_added: dt.date | None = None) -> Action:
     """A new action raised in this record's welfare, an area, or the summary table itself."""
@@ -77,7 +99,7 @@ def raise_action(db: Session, record: Record, *, section: str, text: str, owner:
         raise InvalidInput("an action needs its text", "actions.text")
     action = Action(id=new_action_id(db), supervisee_id=record.supervisee_id, raised_in_record_id=record.id,
                     section=section, date_added=date_added or record.session_date, text=text,
-                    owner=owner.strip(), due=due.strip())
+                    owner=owner.strip(), due=checked_due(due))
     db.add(action)
     position = db.scalar(select(func.count()).select_from(ActionEntry).where(ActionEntry.record_id == record.id)) or 0
     db.add(ActionEntry(record_id=record.id, action_id=action.id, position=position))
@@ -113,7 +135,7 @@ def record_progress(db: Session, record: Record, action_id: str, *, progress: st
     if owner is not None:
         action.owner = owner.strip()
     if due is not None:
-        action.due = due.strip()
+        action.due = checked_due(due)
     if completed is not None:
         if action.completed_in_record_id not in (None, record.id):
             raise InvalidInput(f"action {action_id} was completed in an earlier record", "actions.completed")

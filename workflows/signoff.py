@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, Union
@@ -531,16 +532,19 @@ def certificate(db: Session, document: Document) -> dict[str, Any]:
     """The certificate page's content (shape expected by docgen.documents.certificate)."""
     people_by_id = {p.id: p for p in (document.supervisee, document.supervisor)}
     shown = {"sent": "sent", "opened": "opened", "agreed": "signed", "countersigned": "signed",
-             "disagreed": "disagreement", "filed": None}
+             "disagreed": "disagreement", "filed": None, "viewed": None}
     rows = []
-    for event in events(db, document):
+    every = events(db, document)
+    views = Counter(e.person_id for e in every if e.event in ("opened", "viewed") and e.version == document.version)
+    for event in every:
         label = shown.get(event.event, event.event)
         # Earlier versions' disagreements stay on the certificate: they are recorded, not suppressed.
         if label is None or (event.version != document.version and event.event != "disagreed"):
             continue
         who = people_by_id.get(event.person_id) or (db.get(Person, event.person_id) if event.person_id else None)
         rows.append({"event": label, "who": who.name if who else "", "at": event.at.replace(tzinfo=dt.timezone.utc).isoformat(),
-                     "ip": event.ip, "user_agent": event.user_agent, "comment": event.comment})
+                     "ip": event.ip, "user_agent": event.user_agent, "comment": event.comment,
+                     **({"views": views[event.person_id]} if event.event == "opened" else {})})
     return {"record_id": number(document), "title": title(document), "version": document.version,
             "supervisee": {"name": document.supervisee.name, "email": document.supervisee.email},
             "supervisor": {"name": document.supervisor.name, "email": document.supervisor.email},
@@ -676,9 +680,15 @@ def _view(uow: Work, holder: Holder, content: dict[str, Any]) -> LinkView:
 
 
 def _opened(uow: Work, caller: Caller, token: str) -> Holder:
-    """The link opened: the event (and any one-time code e-mailed) stands even if no decision follows."""
+    """The link opened: the event (and any one-time code e-mailed) stands even if no decision follows.
+
+    Only the first opening of a version by its signer is "opened"; every later page view is
+    "viewed", which the certificate counts on the opening's row instead of listing each one."""
     holder = _holder(uow.session, token)
-    _event(uow.session, holder.document, "opened", holder.signer, caller)
+    document, signer = holder.document, holder.signer
+    seen = any(e.event == "opened" and e.version == document.version and e.person_id == signer.id
+               for e in events(uow.session, document))
+    _event(uow.session, document, "viewed" if seen else "opened", signer, caller)
     _send_code(uow.session, uow.deployment.profile, holder)
     uow.commit()
     return holder

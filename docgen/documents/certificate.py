@@ -12,7 +12,8 @@ Context contract (what a council's own certificate template may use)::
      "supervisee": {"name": str, "email": str}, "supervisor": {"name": str, "email": str},
      "docx_sha256": str,           # of the signed Word document the page ends
      "events": [{"event": "sent" | "opened" | "signed" | "disagreement", "who": str,
-                 "at": "2025-03-11 09:42:17 UTC", "ip": str, "user_agent": str, "comment": str}],
+                 "at": "2025-03-11 09:42:17 UTC", "ip": str, "user_agent": str, "comment": str,
+                 "views": int}],  # views: only on "opened", how often the signer opened the link
     }
 
 workflows.signoff.certificate() gives all but docx_sha256; event times may be datetimes or ISO
@@ -77,8 +78,18 @@ def _event(event: Mapping[str, Any]) -> dict[str, str]:
         "at": _utc(event["at"]),
         "ip": event.get("ip") or "",
         "user_agent": event.get("user_agent") or "",
-        "comment": event.get("comment") or "",
+        "comment": _with_views(event),
     }
+
+
+def _with_views(event: Mapping[str, Any]) -> str:
+    """The comment, after "Opened N times" on an opening's row when the signer came back to the
+    link: one row for the first opening, not a row per page view."""
+    comment = event.get("comment") or ""
+    views = int(event.get("views") or 1)
+    if event["event"] != "opened" or views < 2:
+        return comment
+    return f"Opened {views} times. {comment}".strip()
 
 
 def _utc(moment: dt.datetime | str) -> str:
