@@ -26,6 +26,7 @@ from wtforms import (BooleanField, Field, HiddenField, PasswordField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
+from storage import clock
 from storage.errors import DomainError
 
 
@@ -65,6 +66,20 @@ class GovDateField(Field):
 
     def _value(self) -> str:
         return self.data.strftime("%d %m %Y") if self.data else ""
+
+
+class ThisYearHint:
+    """A hint whose example date is in the current year when the page is drawn ("27 3 2026"),
+    not the year the form was written: forms are built once, pages are drawn every day."""
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+
+    def __str__(self) -> str:
+        return self.template.format(year=clock.today().year)
+
+    def __bool__(self) -> bool:
+        return True
 
 
 def first_input_id(field: Field) -> str:
@@ -197,7 +212,7 @@ class SignInForm(FlaskForm):
 
 class StartRecordForm(FlaskForm):
     session_date = GovDateField("Date of the supervision session", required=True,
-                                description="For example, 27 3 2025")
+                                description=ThisYearHint("For example, 27 3 {year}"))
     submit = SubmitField("Start the record", widget=GovSubmitInput())
 
 
@@ -222,7 +237,7 @@ class RecordForm(RevisionedForm):
     new_action_section = SelectField("Raised in", widget=GovSelect(), validate_choice=False)
     new_action_text = TextAreaField("Action", widget=GovTextArea())
     new_action_owner = _text("Who will do it")
-    new_action_due = _text("By when", description="For example, next supervision or 30 June 2025")
+    new_action_due = _text("By when", description=ThisYearHint("For example, next supervision or 30 June {year}"))
 
     def new_action_typed(self) -> bool:
         """Whether anything was typed for a new action (its place alone is not typing)."""

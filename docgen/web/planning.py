@@ -30,7 +30,7 @@ FIELDS = {"starts_at": "day", "minutes": "minutes"}
 
 
 class SessionForm(FlaskForm):
-    day = forms.GovDateField("Date of the session", required=True, description="For example, 14 5 2025")
+    day = forms.GovDateField("Date of the session", required=True, description=forms.ThisYearHint("For example, 14 5 {year}"))
     time = StringField("Start time", widget=GovTextInput(), description="UK time, 24-hour clock, for example 14:30",
                        validators=[InputRequired(message="Enter the start time"),
                                    Regexp(TIME, message="Enter the start time as hours and minutes, like 14:30")])

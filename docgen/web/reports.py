@@ -36,8 +36,8 @@ class ReportForm(FlaskForm):
         csrf = False  # a GET form that only reads
 
     scope = SelectField("Team or service", widget=GovSelect(), validate_choice=True)
-    start = forms.GovDateField("From", required=True, description="For example, 1 4 2025")
-    end = forms.GovDateField("To", required=True, description="For example, 30 6 2025")
+    start = forms.GovDateField("From", required=True, description=forms.ThisYearHint("For example, 1 4 {year}"))
+    end = forms.GovDateField("To", required=True, description=forms.ThisYearHint("For example, 30 6 {year}"))
     submit = SubmitField("Show the report", widget=GovSubmitInput())
 
 
