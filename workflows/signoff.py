@@ -784,6 +784,7 @@ class OwnDocuments:
     agreements: list[Agreement]
     sealed_records: set[int]
     sealed_agreements: set[int]
+    steps: dict[int, NextStep]  # each record's next step, as its supervisee reads it
 
 
 def own_documents(uow: Work, caller: Caller) -> OwnDocuments:
@@ -798,4 +799,6 @@ def own_documents(uow: Work, caller: Caller) -> OwnDocuments:
     def sealed(documents: list[Record] | list[Agreement]) -> set[int]:
         return {d.id for d in documents if d.status == SIGNED and filed_version(db, d, "final_pdf") is not None}
 
-    return OwnDocuments(mine, agreed, sealed(mine), sealed(agreed))
+    today = clock.today()
+    return OwnDocuments(mine, agreed, sealed(mine), sealed(agreed),
+                        {r.id: next_step(db, r, me.id, today) for r in mine})

@@ -19,4 +19,4 @@ def my_records() -> Any:
     mine = signoff.own_documents(uow(), caller())
     return render_template("supervisee/my_records.html", records=mine.records, agreements=mine.agreements,
                            sealed_records=mine.sealed_records, sealed_agreements=mine.sealed_agreements,
-                           number=signoff.number)
+                           steps=mine.steps, number=signoff.number)

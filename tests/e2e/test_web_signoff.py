@@ -161,6 +161,33 @@ def test_the_supervisors_link_spent_by_countersigning_in_docgen_says_so_and_link
     assert own_link not in text(spent)
 
 
+def test_my_records_tell_the_supervisee_when_it_is_their_turn(client: Any, supervisee: Any, org: Any) -> None:
+    record_id = _written_record(client, org)
+    _send(client, record_id)
+    sign_in(supervisee, "worker")
+    mine = text(supervisee.get("/my-records", headers=HTML))
+    assert "Ready for you to agree: open the link in your e-mail" in mine
+
+
+def test_a_signed_records_page_refreshes_itself_until_the_sealed_pdf_is_filed(
+        app: Any, client: Any, supervisee: Any, org: Any, mailbox: Mailbox) -> None:
+    record_id = _written_record(client, org)
+    _send(client, record_id)
+    assert _decide(supervisee, _link_for(mailbox, WORKER), decision="agree", confirm_name="Alex Morgan").status_code == 200
+    deployment = app.extensions["docgen"]
+    run, held = deployment.enqueue, []
+    deployment.enqueue = lambda *task: held.append(task) if task[0] == "finalise_document" else run(*task)
+    post(client, f"/records/{record_id}/countersign", {}, page=f"/records/{record_id}/edit")
+
+    waiting = text(client.get(f"/records/{record_id}/edit", headers=HTML))
+    assert '<meta http-equiv="refresh" content="5">' in waiting and "Signed</strong>:" in waiting
+    assert "the PDF is being sealed" in waiting and "Download final PDF" not in waiting
+    deployment.enqueue = run
+    run(*held[0])  # the worker seals it
+    ready = text(client.get(f"/records/{record_id}/edit", headers=HTML))
+    assert 'http-equiv="refresh"' not in ready and "Download final PDF" in ready and ">download PDF</a>" in ready
+
+
 def test_a_step_the_state_does_not_allow_shows_the_workflow_message(client: Any, org: Any) -> None:
     record_id = _written_record(client, org)
     early = post(client, f"/records/{record_id}/countersign", {}, page=f"/records/{record_id}/edit")
