@@ -39,6 +39,16 @@ def record_number(record: Record) -> str:
     return f"R-{record.id:06d}"
 
 
+class DuplicateRecord(Conflict):
+    """A record for that supervisee and session exists already; `record_id` names it, so a page
+    can link to it rather than quote an id."""
+
+    def __init__(self, supervisee: Person, session_date: dt.date, record_id: int) -> None:
+        super().__init__(f"a record for {supervisee.name} on {session_date.day} {session_date:%B %Y} already exists: "
+                         f"R-{record_id:06d}", "session_date")
+        self.record_id = record_id
+
+
 def record_id_from_number(number: str) -> int | None:
     match = re.fullmatch(r"R-(\d+)", number or "")
     return int(match.group(1)) if match else None
@@ -73,7 +83,7 @@ def create_record(db: Session, profile: Profile, supervisee: Person, session_dat
         raise InvalidInput("a person cannot supervise themselves", "supervisor_id")
     clash = db.scalar(select(Record.id).where(Record.supervisee_id == supervisee.id, Record.session_date == session_date))
     if clash is not None:
-        raise Conflict(f"a record for {supervisee.name} on {session_date} already exists (id {clash})", "session_date")
+        raise DuplicateRecord(supervisee, session_date, clash)
     kind_key = profile.role(supervisee.role).record_kind
     kind = profile.record_kinds[kind_key]
     record = Record(kind=kind_key, supervisee_id=supervisee.id, supervisor_id=supervisor.id,

@@ -24,8 +24,8 @@ def dashboard() -> Any:
                            turns=mine.turns)
 
 
-def _start_page(supervisee: Any, form: forms.StartRecordForm, status: int = 200) -> Any:
-    return render_template("supervisor/start_record.html", form=form, supervisee=supervisee), status
+def _start_page(supervisee: Any, form: forms.StartRecordForm, status: int = 200, existing: int | None = None) -> Any:
+    return render_template("supervisor/start_record.html", form=form, supervisee=supervisee, existing=existing), status
 
 
 @bp.get("/<int:person_id>/records/new")
@@ -49,7 +49,7 @@ def start(person_id: int) -> Any:
         uow().rollback()  # the refused start's audit entry goes with it
         shown = records.new_record_form(uow(), caller(), person_id)
         forms.show_error(form, exc, {"supervisor_id": "session_date"})
-        return _start_page(shown, form, 400)
+        return _start_page(shown, form, 400, getattr(exc, "record_id", None))
     return redirect(url_for("records.edit", record_id=record.id))
 
 
