@@ -293,7 +293,7 @@ def _forward(uow: Work, person: Person, item: Due, today: dt.date, by: Caller = 
             text=(f"Dear {member.name},\n\n{person.name} left on {person.leave_date:%-d %B %Y}. Under the "
                   f"retention rule ({item.rule}) their supervision records now pass to HR for the employee's "
                   f"file, and will be destroyed on {destroy_on:%-d %B %Y}.\n\n"
-                  f"Download them as one bundle: {base}/api/v1/people/{person.id}/export\n\n"
+                  f"Download them as one bundle: {base}/hr/leavers/{person.id}/bundle\n\n"
                   "Their supervisor and line managers no longer have access.\n"))
     audit.record(db, "retention.forward_to_hr", actor_id=by.person_id, object_type="person", object_id=person.id,
                  reason=by.reason, ip=by.ip, detail={"rule": item.rule, "hr_told": [m.id for m in hr],

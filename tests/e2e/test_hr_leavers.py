@@ -54,7 +54,7 @@ def test_a_leaver_is_on_hrs_page_at_once_with_what_happens_when(client: Any, org
 
     page = text(client.get("/hr/leavers", headers=HTML))
 
-    card = page[page.index(f'id="leaver-{org.ids["worker"]}"') - 600:]
+    card = page[page.index(f'id="leaver-{org.ids["worker"]}"'):]
     assert "Alex Morgan" in card and "29 January 2027 (coming)" in card
     assert "Will be frozen on 29 January 2027, the leaving date" in card
     assert "Due on 29 July 2027" in card and "Due on 29 July 2034" in card

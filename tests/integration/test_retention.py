@@ -181,7 +181,7 @@ def test_leaver_is_frozen_forwarded_to_hr_then_destroyed_once_no_hold_stands(
     with services.sessions() as db:
         mail = db.scalars(select(OutboxMessage).where(OutboxMessage.subject.contains("forwarded to HR"))).all()
         assert [m.to_address for m in mail] == ["hr@knowsley.example.org"]
-        assert f"/api/v1/people/{worker}/export" in mail[0].text_body
+        assert f"/hr/leavers/{worker}/bundle" in mail[0].text_body
     bundle = client.get(f"/api/v1/people/{worker}/export", headers=bearer(tokens, "hr"))
     assert bundle.status_code == 200 and bundle.mimetype == "application/zip"
     assert run_retention(services, FORWARD + dt.timedelta(days=1)) == []  # nothing twice

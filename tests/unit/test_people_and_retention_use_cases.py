@@ -88,7 +88,7 @@ def test_the_daily_run_freezes_then_forwards_with_this_deployments_address(
     with deployment.sessions() as db:
         mail = db.scalars(select(OutboxMessage)).one()
     assert mail.to_address == "hr@knowsley.example.org"
-    assert f"{deployment.config.base_url}/api/v1/people/{staff['worker']}/export" in mail.text_body
+    assert f"{deployment.config.base_url}/hr/leavers/{staff['worker']}/bundle" in mail.text_body
 
 
 def test_a_legal_hold_is_placed_by_an_administrator_or_hr_only(uow: Work, staff: dict[str, int]) -> None:
