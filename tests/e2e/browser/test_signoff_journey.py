@@ -70,6 +70,9 @@ def test_supervisee_signs_by_keyboard_and_the_sealed_pdf_verifies(
     sign_in(page, site, "manager", accessible)
     page.goto(f"{site}/records/{record_id}/edit")
     page.get_by_role("button", name="Send for sign-off").click()
+    expect(page.get_by_role("heading", name=re.compile("before you send it"))).to_be_visible()
+    expect(page.get_by_text("Settled after the team move.")).to_be_visible()  # what Alex will read
+    page.get_by_role("button", name="Send to Alex Morgan for sign-off").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("was sent to Alex Morgan for sign-off")
     accessible(page)
 
