@@ -222,9 +222,10 @@ Wanted = Callable[[str, State], bool]  # (kind, state) -> keep the item?
 
 @lru_cache(maxsize=4096)
 def _day(day: dt.date) -> str:
-    """A date as the labels write it. strftime costs as much as the rest of an item, and an
-    organisation's items share a few hundred dates, so each is written once."""
-    return f"{day:%d %b %Y}"
+    """A date as the labels write it, in GOV.UK's one date style ("8 April 2024"). strftime costs
+    as much as the rest of an item, and an organisation's items share a few hundred dates, so each
+    is written once."""
+    return f"{day:%-d %B %Y}"
 
 
 def _item(row: SuperviseeRow, kind: str, state: State, due_on: dt.date, label: str,
