@@ -88,6 +88,7 @@ def test_a_supervisee_signs_by_touch_on_a_phone_and_no_page_overflows(
 
     phone.goto(_link_in_email(mailbox, WORKER))
     expect(phone.get_by_role("heading", name=re.compile(f"Supervision record R-{record_id:06d}"))).to_be_visible()
+    expect(phone.locator("h1 .app-document-number")).to_have_css("white-space", "nowrap")  # never "R-/000002"
     expect(phone.get_by_text("Book two days of annual leave")).to_be_visible()
     fits(phone, accessible, "sign-link-phone")
 
