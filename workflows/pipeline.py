@@ -28,7 +28,7 @@ from storage import audit
 from storage.errors import NotFound
 from storage.filing import file_document, read_document
 from storage.models import Agreement, DocumentVersion, Record
-from workflows import retention, signoff
+from workflows import retention, revisions, signoff
 from workflows.access import Caller
 from workflows.agreements import agreement_context
 from workflows.deployment import Deployment, Work
@@ -59,12 +59,17 @@ def docx_filename(number: str, name: str) -> str:
     return f"{number}-{safe}.docx"
 
 
-def send_for_signoff(uow: Work, caller: Caller, kind: str, document_id: int) -> signoff.Progress:
+def send_for_signoff(uow: Work, caller: Caller, kind: str, document_id: int,
+                     checked_revision: int | None = None) -> signoff.Progress:
     """The supervisor sends a draft, or a revision after a disagreement (a new version): this
     version's DOCX is filed, then the first signer is e-mailed a link. The worker makes the
-    review PDF once this commits."""
+    review PDF once this commits. Sent from the page that showed the saved record before sending,
+    `checked_revision` is the revision that page showed: a record changed since is refused
+    (PreconditionFailed), so what is sent is what the supervisor checked."""
     db, deployment = uow.session, uow.deployment
     document = signoff.for_supervisor(uow, caller, kind, document_id, "signoff.send")
+    if checked_revision is not None:
+        revisions.expect(document, checked_revision, kind)
     if document.status == signoff.CHANGES_REQUESTED:
         signoff.new_version(db, document, caller.person)
     data = (record_docx(deployment, db, document) if isinstance(document, Record)

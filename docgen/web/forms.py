@@ -150,15 +150,23 @@ def _shown(field: Field, value: Any) -> str:
 class Stale:
     """A form refused because someone else saved a change since it was opened: what it changes
     ("record"), the fields where their saved text differs from the typed one, and what the page
-    says when no typed text differs (a new area or action, a file)."""
+    says when no typed text differs (a new area or action, a file). A `locked` one can no longer
+    be changed at all (sent for sign-off meanwhile): the typed text is shown only to be copied."""
 
     what: str
     differences: list[Difference]
     note: str = "The form below still holds what you typed."
+    locked: bool = False
 
     @property
     def summary(self) -> dict[str, Any]:
         """Parameters for govukErrorSummary."""
+        if self.locked:
+            return {"titleText": f"This {self.what} can no longer be changed",
+                    "descriptionText": "It was sent for sign-off since you opened it, so what you typed was not "
+                                       "saved. Your text is below: copy what you still need.",
+                    "errorList": [{"text": f"{d.label}: your text was not saved", "href": d.href}
+                                  for d in self.differences]}
         items = [{"text": f"{d.label}: their saved text is not what you typed", "href": d.href}
                  for d in self.differences]
         return {"titleText": f"Someone else changed this {self.what} since you opened it",
@@ -168,18 +176,30 @@ class Stale:
                                         "href": "#stale-changes"}]}
 
 
-def stale(form: RevisionedForm, saved: dict[str, Any], revision: int, what: str, **note: str) -> Stale:
-    """The typed `form` against `saved` (the current values by field name), and the form moved to
-    the current `revision`, so that saving it again replaces their text with the typed one."""
-    form.revision.data = str(revision)
+def _differences(form: FlaskForm, saved: dict[str, Any], href: str | None = None) -> list[Difference]:
+    """The fields of `form` whose typed value is not the saved one, each linking to its input
+    (or to `href` when the form is no longer shown)."""
     differences = []
     for field in form:
         if field.short_name not in saved:
             continue
         theirs, yours = _shown(field, saved[field.short_name]), _shown(field, field.data)
         if theirs != yours:
-            differences.append(Difference(field.label.text, theirs, yours, f"#{first_input_id(field)}"))
-    return Stale(what, differences, **note)
+            differences.append(Difference(field.label.text, theirs, yours, href or f"#{first_input_id(field)}"))
+    return differences
+
+
+def stale(form: RevisionedForm, saved: dict[str, Any], revision: int, what: str, **note: str) -> Stale:
+    """The typed `form` against `saved` (the current values by field name), and the form moved to
+    the current `revision`, so that saving it again replaces their text with the typed one."""
+    form.revision.data = str(revision)
+    return Stale(what, _differences(form, saved), **note)
+
+
+def locked_out(form: FlaskForm, saved: dict[str, Any], what: str) -> Stale:
+    """The typed `form` against `saved` when the thing can no longer be changed: the typed text
+    stays on the page to be copied, not to be saved again."""
+    return Stale(what, _differences(form, saved, "#stale-changes"), locked=True)
 
 
 class Incomplete(Exception):

@@ -130,6 +130,8 @@ def save(record_id: int) -> Any:
     edit = records.edit_from_page(uow(), caller(), record_id, read)
     if edit.saved:
         return _after(record_id, step, edit.changed)
+    if isinstance(edit.problem, (PreconditionFailed, Conflict)) and not edit.page.editable:  # sent meanwhile
+        return _edit_page(edit.page, 409, forms.locked_out(edit.form, _record_data(edit.page), "record"))
     if isinstance(edit.problem, PreconditionFailed):
         stale = forms.stale(edit.form, _record_data(edit.page), edit.page.record.revision, "record")
         return _edit_page(edit.page, 409, stale, edit.form)

@@ -12,16 +12,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
 from wtforms import SubmitField, TextAreaField
 
 from docgen.auth import caller, uow
 from docgen.web import agreements as agreement_pages
+from docgen.web import forms
 from docgen.web import records as record_pages
 from docgen.web.navigation import page
-from storage.errors import Conflict, DomainError, InvalidInput, Unavailable
+from storage.errors import Conflict, DomainError, InvalidInput, PreconditionFailed, Unavailable
 from workflows import pipeline, signoff
 from workflows.signoff import Document
 
@@ -120,9 +121,16 @@ def _refused(kind: str, document_id: int, exc: DomainError) -> tuple[str, int]:
 @bp.post(f"/{KINDS}/<int:document_id>/send")
 @page()
 def send(kind: str, document_id: int) -> Any:
-    """File this version's Word file and e-mail the first signer their link."""
+    """File this version's Word file and e-mail the first signer their link. From a record's check
+    page (`records.send_check`), only the revision it showed is sent: a record changed since goes
+    back to that page to be checked again."""
+    checked = forms.revision_in(request.form.get("revision")) if "revision" in request.form else None
     try:
-        sent = pipeline.send_for_signoff(uow(), caller(), kind[:-1], document_id)
+        sent = pipeline.send_for_signoff(uow(), caller(), kind[:-1], document_id, checked)
+    except PreconditionFailed:
+        uow().rollback()
+        flash("The record was changed after you checked it: check it again before you send it", "warning")
+        return redirect(url_for("records.send_check", record_id=document_id))
     except (Conflict, InvalidInput, Unavailable) as exc:  # shown on the page, which the supervisor can send from again
         return _refused(kind, document_id, exc)
     document = sent.document

@@ -290,6 +290,24 @@ def test_send_shows_the_saved_record_as_the_supervisee_will_read_it(client: Any,
     assert WELFARE in again and "govuk-warning-text" not in again  # nothing was unsaved this time
 
 
+def test_a_record_changed_after_its_check_is_not_sent_but_checked_again(client: Any, org: Any, db: Any) -> None:
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    check = f"/records/{record_id}/send"
+    shown = opened(client, check)
+    theirs = client.patch(f"/api/v1/records/{record_id}", json={"welfare": {"discussion": "Changed in another tab"}},
+                          headers={**org.auth("manager"), "If-Match": f'"{shown["revision"]}"'})
+    assert theirs.status_code == 200, theirs.json
+
+    refused = client.post(check, data=shown, headers=HTML)
+
+    assert refused.status_code == 302 and refused.headers["Location"] == check
+    page = text(client.get(check, headers=HTML))
+    assert "changed after you checked it" in page and "Changed in another tab" in page
+    assert db.get(Record, record_id).status == "draft"
+    db.commit()
+
+
 def test_removing_an_area_asks_first_and_keeps_it_when_not_confirmed(client: Any, org: Any, db: Any) -> None:
     sign_in(client, "manager")
     record_id = start_record(client, org)
@@ -376,6 +394,22 @@ def test_a_stale_tab_keeps_every_typed_box_whichever_button_was_pressed(client: 
     assert re.search(r'name="new_action_text"[^>]*>\s*Ring the court</textarea>', page)
     assert not actions.entries(db, db.get(Record, record_id))  # nothing added over their change
     db.commit()
+
+
+def test_typing_in_a_tab_whose_record_was_sent_meanwhile_is_shown_to_copy(client: Any, org: Any, db: Any) -> None:
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    edit = f"/records/{record_id}/edit"
+    mine = opened(client, edit)
+    db.get(Record, record_id).status = "awaiting_supervisee"  # sent from another tab
+    db.commit()
+
+    late = client.post(edit, data={**mine, "step": "save", "welfare": "My welfare notes"}, headers=HTML)
+
+    page = text(late)
+    assert late.status_code == 409 and "This record can no longer be changed" in page
+    assert re.search(r"Welfare discussion</th>\s*<td[^>]*>\(empty\)</td>\s*<td[^>]*>My welfare notes</td>", page)
+    assert 'id="record-form"' not in page
 
 
 def test_an_agreement_form_opened_before_someone_else_saved_is_not_saved_over_them(client: Any, org: Any) -> None:

@@ -4,6 +4,8 @@
 const form = document.querySelector("form[data-unsaved-warning]");
 
 if (form) {
+  // A form shown again with errors, or beside someone else's change, holds typing not saved yet.
+  const shownUnsaved = form.dataset.unsavedWarning === "shown-unsaved";
   const typed = () => new URLSearchParams(new FormData(form)).toString();
   const asOpened = typed();
   let saving = false;
@@ -12,7 +14,7 @@ if (form) {
     saving = true;
   });
   window.addEventListener("beforeunload", (event) => {
-    if (!saving && typed() !== asOpened) {
+    if (!saving && (shownUnsaved || typed() !== asOpened)) {
       event.preventDefault();
       event.returnValue = ""; // older browsers show their own wording only when this is set
     }

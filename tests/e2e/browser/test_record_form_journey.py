@@ -118,6 +118,12 @@ def test_leaving_with_unsaved_typing_asks_first(page: Page, site: str, record_id
     expect(_box(page, "Welfare discussion")).to_have_value("Not saved yet")  # stayed on the page
     assert asked == ["beforeunload"]
 
+    page.get_by_role("button", name="Add the action").click()  # refused: the typing is shown again, unsaved
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the action")
+    page.get_by_role("link", name=re.compile("^Back to Alex Morgan")).click()
+    expect(_box(page, "Welfare discussion")).to_have_value("Not saved yet")
+    assert asked == ["beforeunload", "beforeunload"]
+
 
 def test_on_a_phone_the_record_form_keeps_typing_and_shows_what_will_be_sent(
         browser: Browser, site: str, record_id: int, accessible: Any) -> None:
