@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Callable
+from zoneinfo import ZoneInfo
+
+UK = ZoneInfo("Europe/London")  # times are stored in UTC; people read them in UK time
 
 _now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
@@ -26,3 +29,8 @@ def set_clock(fn: Callable[[], dt.datetime] | None) -> None:
     """Replace the clock (tests); None restores the real one."""
     global _now
     _now = fn or (lambda: dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+
+
+def uk(moment: dt.datetime) -> dt.datetime:
+    """A stored (naive UTC) time as people read it, in UK time."""
+    return moment.replace(tzinfo=dt.timezone.utc).astimezone(UK)

@@ -15,7 +15,6 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import select
@@ -31,7 +30,6 @@ from workflows.deployment import Work
 from workflows.due_dates import rebook_deadline
 from workflows.profiles import Profile
 
-LONDON = ZoneInfo("Europe/London")  # times are stored in UTC; people read them in UK time
 MAX_MINUTES = 8 * 60
 SHOWN = 50  # the newest sessions a supervisee's page lists; older ones are in the supervision history
 
@@ -119,11 +117,6 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.timezone.utc)
 
 
-def uk_time(moment: dt.datetime) -> dt.datetime:
-    """A stored (naive UTC) time as people read it, in UK time."""
-    return _utc(moment).astimezone(LONDON)
-
-
 def _address(person: Person, role: str | None = None) -> vCalAddress:
     address = vCalAddress(f"mailto:{person.email}")
     address.params["CN"] = vText(person.name)
@@ -161,7 +154,7 @@ def ics_for(session: PlannedSession, organiser: Person, attendee: Person) -> byt
 
 
 def _when(session: PlannedSession) -> str:
-    local = uk_time(session.starts_at)
+    local = clock.uk(session.starts_at)
     return f"{local:%A %-d %B %Y at %H:%M} (UK time), {session.minutes} minutes"
 
 
@@ -211,7 +204,7 @@ def arrange_session(uow: Work, caller: Caller, supervisee_id: int, starts_at: dt
                            minutes=minutes, location=location)
     access.audit_session(db, caller, "session.plan", session)
     uow.commit()
-    return Planned(session, supervisee, supervisor, uk_time(session.starts_at))
+    return Planned(session, supervisee, supervisor, clock.uk(session.starts_at))
 
 
 @dataclass(frozen=True)
@@ -246,7 +239,7 @@ def sessions_of(uow: Work, caller: Caller, supervisee_id: int) -> Sessions:
                         .order_by(PlannedSession.starts_at.desc()).limit(SHOWN)):
         due = (rebook_deadline(profile, s.cancelled_on)
                if s.status == "cancelled" and s.rebooked_as_id is None and s.cancelled_on else None)
-        rows.append(SessionRow(s, uk_time(s.starts_at), due, due is not None and due < today))
+        rows.append(SessionRow(s, clock.uk(s.starts_at), due, due is not None and due < today))
     return Sessions(supervisee, supervisor, rows)
 
 
@@ -281,7 +274,7 @@ def cancel_session(uow: Work, caller: Caller, session_id: int) -> Cancellation:
     cancel(db, session, caller.person, clock.today())
     access.audit_session(db, caller, "session.cancel", session)
     uow.commit()
-    return Cancellation(session, uk_time(session.starts_at),
+    return Cancellation(session, clock.uk(session.starts_at),
                         rebook_deadline(uow.deployment.profile, session.cancelled_on))
 
 
@@ -297,7 +290,7 @@ def rebooking(uow: Work, caller: Caller, session_id: int) -> Rebooking:
     """The session the rebooking form is about, for someone who may arrange it."""
     db = uow.session
     session = access.session_for(db, caller, get_session(db, session_id))
-    return Rebooking(session, people.get_person(db, session.supervisee_id), uk_time(session.starts_at))
+    return Rebooking(session, people.get_person(db, session.supervisee_id), clock.uk(session.starts_at))
 
 
 def rebook_session(uow: Work, caller: Caller, session_id: int, starts_at: dt.datetime, *,
@@ -309,4 +302,4 @@ def rebook_session(uow: Work, caller: Caller, session_id: int, starts_at: dt.dat
     new = rebook(db, uow.deployment.profile, session, starts_at, clock.today(), minutes=minutes, location=location)
     access.audit_session(db, caller, "session.rebook", new)
     uow.commit()
-    return Planned(new, people.get_person(db, new.supervisee_id), people.get_person(db, new.supervisor_id), uk_time(new.starts_at))
+    return Planned(new, people.get_person(db, new.supervisee_id), people.get_person(db, new.supervisor_id), clock.uk(new.starts_at))

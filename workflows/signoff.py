@@ -548,7 +548,17 @@ def certificate(db: Session, document: Document) -> dict[str, Any]:
     return {"record_id": number(document), "title": title(document), "version": document.version,
             "supervisee": {"name": document.supervisee.name, "email": document.supervisee.email},
             "supervisor": {"name": document.supervisor.name, "email": document.supervisor.email},
-            "events": rows}
+            "events": rows, "signed_on": _signed_on(every, document)}
+
+
+def _signed_on(every: list[SignoffEvent], document: Document) -> dict[str, str]:
+    """The UK date each signer signed this version, for the record's own signature block."""
+    signed = {"agreed": "supervisee", "countersigned": "supervisor"}
+    days = {"supervisee": "", "supervisor": ""}
+    for event in every:
+        if event.version == document.version and event.event in signed:
+            days[signed[event.event]] = clock.uk(event.at).date().isoformat()
+    return days
 
 
 # --- Use cases -----------------------------------------------------------------------------------

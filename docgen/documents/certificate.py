@@ -14,7 +14,12 @@ Context contract (what a council's own certificate template may use)::
      "events": [{"event": "sent" | "opened" | "signed" | "disagreement", "who": str,
                  "at": "2025-03-11 09:42:17 UTC", "ip": str, "user_agent": str, "comment": str,
                  "views": int}],  # views: only on "opened", how often the signer opened the link
+     "signed_on": {"supervisee": "2025-03-11", "supervisor": ""},  # ISO dates (UK), "" if not signed
     }
+
+The record's own signature block (cells bookmarked ``dg_f_signature_<who>_date``) was blank when it
+was sent; the printed record gets each signer's date from ``signed_on``, while the Word file attached
+to the sealed PDF, and its SHA-256 on the page, stay exactly what was signed.
 
 workflows.signoff.certificate() gives all but docx_sha256; event times may be datetimes or ISO
 strings there and must carry a time zone. Missing ip, user agent or comment become "".
@@ -55,6 +60,7 @@ def certificate_page_docx(
     """
     page = fill(template_path(TEMPLATE, list(search_dirs)), _page_context(certificate, record_docx))
     record = docx.Document(io.BytesIO(record_docx))
+    _date_signatures(record, certificate.get("signed_on") or {})
     _append_body(record, page)
     out = io.BytesIO()
     record.save(out)
@@ -99,6 +105,21 @@ def _utc(moment: dt.datetime | str) -> str:
     if moment.tzinfo is None:
         raise ValueError(f"event time {moment!r} has no time zone; store UTC")
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _date_signatures(record: WordDocument, signed_on: Mapping[str, str]) -> None:
+    """Write each signer's date ("11 March 2025") into the blank date cell of the record's signature
+    block; a council template without that block is left as it is."""
+    for who, day in signed_on.items():
+        if not day:
+            continue
+        for start in record.element.body.iter(qn("w:bookmarkStart")):
+            cell = next(start.iterancestors(qn("w:tc")), None)
+            if start.get(qn("w:name")) == f"dg_f_signature_{who}_date" and cell is not None:
+                paragraph = cell.find(qn("w:p"))
+                run = etree.SubElement(paragraph, qn("w:r"))
+                etree.SubElement(run, qn("w:t")).text = f"{dt.date.fromisoformat(day):%-d %B %Y}"
+                break
 
 
 def _append_body(record: WordDocument, page: WordDocument) -> None:

@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Regexp
 
 from docgen.auth import caller, uow
 from docgen.web import forms
+from storage import clock
 from docgen.web.navigation import page
 from storage.errors import Conflict, Forbidden, InvalidInput
 from workflows import planning
@@ -48,7 +49,7 @@ class RebookForm(SessionForm):
 def _starts_at(form: SessionForm) -> dt.datetime:
     """The form's UK date and time as the naive UTC the workflow takes."""
     hours, minutes = form.time.data.replace(".", ":").split(":")
-    local = dt.datetime.combine(form.day.data, dt.time(int(hours), int(minutes)), tzinfo=planning.LONDON)
+    local = dt.datetime.combine(form.day.data, dt.time(int(hours), int(minutes)), tzinfo=clock.UK)
     return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 

@@ -337,6 +337,24 @@ def with_certificate(record: bytes, certificate: dict | None = None, search_dirs
     return Document(io.BytesIO(certificate_page_docx(record, certificate or audit_certificate(), search_dirs)))
 
 
+def signature_dates(document: WordDocument) -> dict[str, str]:
+    """The date cells of the record's signature block, by signer."""
+    [table] = [t for t in document.tables if [c.text for c in t.rows[0].cells] == ["", "Signature", "Date"]]
+    return {row.cells[0].text.lower(): row.cells[2].text for row in table.rows[1:]}
+
+
+def test_the_printed_record_carries_each_signers_date_while_the_signed_word_file_stays_as_it_was() -> None:
+    record = signed_record()
+    certificate = {**audit_certificate(), "signed_on": {"supervisee": "2025-03-10", "supervisor": "2025-03-11"}}
+
+    printed = with_certificate(record, certificate)
+
+    assert signature_dates(printed) == {"supervisee": "10 March 2025", "supervisor": "11 March 2025"}
+    assert signature_dates(Document(io.BytesIO(record))) == {"supervisee": "", "supervisor": ""}
+    assert hashlib.sha256(record).hexdigest() in "\n".join(p.text for p in printed.paragraphs + [
+        c for t in printed.tables for r in t.rows for c in r.cells])  # the page names what was signed
+
+
 def disagreement_boxes(document: WordDocument) -> list[str]:
     return [table.cell(0, 0).text for table in document.tables
             if table.cell(0, 0).text.startswith("DISAGREEMENT RECORDED")]
