@@ -323,6 +323,15 @@ def test_removing_an_area_asks_first_and_keeps_it_when_not_confirmed(client: Any
     db.commit()
     assert client.get(f"/records/{record_id}/areas/nothing/remove", headers=HTML).status_code == 404
 
+    confirm = opened(client, f"/records/{record_id}/areas/aob/remove")
+    theirs = client.patch(f"/api/v1/records/{record_id}", json={"decisions": "Written in another tab"},
+                          headers={**org.auth("manager"), "If-Match": f'"{confirm["revision"]}"'})
+    assert theirs.status_code == 200, theirs.json
+    late = client.post(f"/records/{record_id}/areas/aob/remove", data=confirm, headers=HTML)
+    assert late.status_code == 409 and "The area was not removed" in text(late)
+    assert "aob" in {a["key"] for a in db.get(Record, record_id).sections["areas"]}
+    db.commit()
+
 
 def test_form_errors_name_the_field_in_the_summary(client: Any, org: Any) -> None:
     sign_in(client, "manager")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from storage.errors import Forbidden, InvalidInput, NotFound
+from storage.errors import Conflict, Forbidden, InvalidInput, NotFound
 from storage.models import Account, AuditEvent, Record
 from workflows import records, word_files
 from workflows.access import Caller
@@ -53,9 +53,9 @@ def test_a_change_refused_on_the_page_is_rolled_back_and_shown(deployment: Deplo
                                                                team: dict[str, int]) -> None:
     manager = _caller(uow, team["manager"])
     record_id = records.start_record(uow, manager, team["worker"], SESSION).id
-    edit = records.edit_from_page(uow, manager, record_id, lambda record: (
+    edit = records.edit_from_page(uow, manager, record_id, lambda page: (
         "form", {"welfare": {"discussion": "Typed before the mistake"}, "next_supervision": SESSION},
-        record.revision))
+        page.record.revision))
     assert not edit.saved and edit.form == "form"
     assert isinstance(edit.problem, InvalidInput) and edit.problem.field == "next_supervision"
     with deployment.sessions() as db:
@@ -66,7 +66,7 @@ def test_a_change_refused_on_the_page_is_rolled_back_and_shown(deployment: Deplo
 def test_a_form_refused_by_the_page_changes_nothing(deployment: Deployment, uow: Work, team: dict[str, int]) -> None:
     manager = _caller(uow, team["manager"])
     record_id = records.start_record(uow, manager, team["worker"], SESSION).id
-    edit = records.edit_from_page(uow, manager, record_id, lambda record: ("form", None, record.revision))
+    edit = records.edit_from_page(uow, manager, record_id, lambda page: ("form", None, page.record.revision))
     assert (edit.saved, edit.problem, edit.page.number) == (False, None, f"R-{record_id:06d}")
     assert _audit(deployment) == [("record.create", team["manager"])]
 
@@ -75,10 +75,35 @@ def test_a_page_edit_is_the_api_edit_audited_as_record_update(deployment: Deploy
                                                               team: dict[str, int]) -> None:
     manager = _caller(uow, team["manager"])
     record_id = records.start_record(uow, manager, team["worker"], SESSION).id
-    edit = records.edit_from_page(uow, manager, record_id, lambda record: (
-        None, {"actions": [{"section": "welfare", "text": "Book leave"}]}, record.revision))
+    edit = records.edit_from_page(uow, manager, record_id, lambda page: (
+        None, {"actions": [{"section": "welfare", "text": "Book leave"}]}, page.record.revision))
     assert edit.saved and [e.action.text for e in edit.page.entries] == ["Book leave"]
     assert _audit(deployment)[-1] == ("record.update", team["manager"])
+
+
+def test_a_page_save_says_whether_it_changed_what_the_record_says(uow: Work, team: dict[str, int]) -> None:
+    manager = _caller(uow, team["manager"])
+    record_id = records.start_record(uow, manager, team["worker"], SESSION).id
+    typed = {"welfare": {"discussion": "Typed and not saved"}}
+    first = records.edit_from_page(uow, manager, record_id, lambda page: (None, typed, page.record.revision))
+    again = records.edit_from_page(uow, manager, record_id, lambda page: (None, typed, page.record.revision))
+    assert (first.saved, first.changed) == (True, True)
+    assert (again.saved, again.changed) == (True, False)
+
+
+def test_a_sent_record_has_no_check_before_sending_and_no_area_to_remove(uow: Work, team: dict[str, int]) -> None:
+    manager = _caller(uow, team["manager"])
+    record = records.start_record(uow, manager, team["worker"], SESSION)
+    assert records.send_check(uow, manager, record.id).doc["welfare"]["discussion"] == ""
+    assert records.area_removal(uow, manager, record.id, "aob").area["title"] == "A.O.B"
+    with pytest.raises(NotFound):
+        records.area_removal(uow, manager, record.id, "no_such_area")
+    record.status = "awaiting_supervisee"
+    uow.commit()
+    with pytest.raises(Conflict):
+        records.send_check(uow, manager, record.id)
+    with pytest.raises(Conflict):
+        records.area_removal(uow, manager, record.id, "aob")
 
 
 def test_an_upload_is_read_only_once_the_caller_may_change_the_record(uow: Work, team: dict[str, int]) -> None:
