@@ -2,10 +2,11 @@
 
 The edit page is one form (issue 18): each of its buttons posts a `step` to `save`, which saves
 everything typed first (`records.edit_from_page`, the API's edit behind the same audited write
-check), then takes the step: back to the page, to the confirmation before an area is removed, or
-to the check of the saved record before it is sent. A form with errors, refused, or opened before
-someone else saved the record (`forms.Stale`, beside their saved text) comes back as typed, so no
-button loses typing. The Word file is `workflows.word_files`, as for the API.
+check), then takes the step: back to the page, to the confirmation before an area is removed, to
+the upload of an edited Word file, or to the check of the saved record before it is sent. A form
+with errors, refused, or opened before someone else saved the record (`forms.Stale`, beside their
+saved text) comes back as typed, so no button loses typing. The Word file is `workflows.word_files`,
+as for the API.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ bp = Blueprint("records", __name__, url_prefix="/records")
 
 # The record form's buttons, by their `step`: each saves what was typed, then takes its step.
 # "remove-area:<key>" asks to remove an area; its confirmation page removes it.
-SAVE, ADD_ACTION, ADD_AREA, SEND, REMOVE_AREA = "save", "add-action", "add-area", "send", "remove-area:"
+SAVE, ADD_ACTION, ADD_AREA, UPLOAD, SEND = "save", "add-action", "add-area", "upload", "send"
+REMOVE_AREA = "remove-area:"
 SAVED = {SAVE: "The record has been saved", ADD_ACTION: "The action has been added",
          ADD_AREA: "The area has been added"}
 # Where a workflow error belongs on the form (its `field` -> the form field); the new action is the
@@ -91,7 +93,9 @@ def _patch(form: forms.RecordForm, view: EditPage) -> Patch:
 
 def _after(record_id: int, step: str, changed: bool) -> Any:
     """Where a saved step leads: the check page before sending, the confirmation before removing
-    an area, else the record page again with what was done."""
+    an area, the form for an edited Word file, else the record page again with what was done."""
+    if step == UPLOAD:
+        return redirect(url_for("records.upload", record_id=record_id))
     if step == SEND:
         return redirect(url_for("records.send_check", record_id=record_id, **({"unsaved": "saved"} if changed else {})))
     if step.startswith(REMOVE_AREA):

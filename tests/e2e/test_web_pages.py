@@ -235,6 +235,7 @@ WELFARE = "Struggling with the court timetable; agreed a lighter caseload for Ma
     ("add-action", {"new_action_text": "Ask for a court skills course"}, "/records/{id}/edit#actions"),
     ("add-area", {"new_area_title": "Court work"}, "/records/{id}/edit#areas"),
     ("remove-area:aob", {}, "/records/{id}/areas/aob/remove"),
+    ("upload", {}, "/records/{id}/upload"),
     ("send", {}, "/records/{id}/send?unsaved=saved"),
 ])
 def test_every_button_of_the_record_form_saves_what_was_typed_first(

@@ -75,7 +75,7 @@ def test_supervisor_writes_a_record_and_the_supervisee_reads_it(page: Page, site
     download.value.save_as(saved)
     assert saved.suffix == ".docx" and saved.read_bytes()[:2] == b"PK"
 
-    page.get_by_role("link", name="Upload an edited Word file").click()
+    page.get_by_role("button", name="Upload an edited Word file").click()
     page.get_by_label("Upload the edited Word file").set_input_files(
         files=[{"name": "notes.docx", "mimeType": "application/octet-stream", "buffer": b"not a Word file"}])
     page.get_by_role("button", name="Upload", exact=True).click()

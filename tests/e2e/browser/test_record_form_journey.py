@@ -24,7 +24,8 @@ def record_id(app: Any, org: Any) -> int:
     api = app.test_client()
     created = api.post("/api/v1/records", headers=org.auth("manager"),
                        json={"supervisee_id": org.ids["worker"], "session_date": "2025-03-03"})
-    edited = api.patch(f"/api/v1/records/{created.json['id']}", json={"actions": [{"section": "welfare", "text": ACTION}]},
+    edited = api.patch(f"/api/v1/records/{created.json['id']}",
+                       json={"actions": [{"section": "welfare", "text": ACTION}]},
                        headers={**org.auth("manager"), "If-Match": created.headers["ETag"]})
     assert edited.status_code == 200, edited.json
     return int(created.json["id"])
