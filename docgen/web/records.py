@@ -91,6 +91,14 @@ def _patch(form: forms.RecordForm, view: EditPage) -> Patch:
             "areas": areas, "actions": actions}
 
 
+def _fill_new_boxes(form: forms.RecordForm, saved: dict[str, Any]) -> None:
+    """Give the boxes someone else added since the form was opened (an area, an action's progress)
+    their saved text: nothing was typed in them, and saving again must not empty them."""
+    for name, value in saved.items():
+        if name.startswith(("area_", "progress_")) and name not in request.form:
+            form[name].data = value
+
+
 def _after(record_id: int, step: str, changed: bool) -> Any:
     """Where a saved step leads: the check page before sending, the confirmation before removing
     an area, the form for an edited Word file, else the record page again with what was done."""
@@ -137,7 +145,9 @@ def save(record_id: int) -> Any:
     if isinstance(edit.problem, (PreconditionFailed, Conflict)) and not edit.page.editable:  # sent meanwhile
         return _edit_page(edit.page, 409, forms.locked_out(edit.form, _record_data(edit.page), "record"))
     if isinstance(edit.problem, PreconditionFailed):
-        stale = forms.stale(edit.form, _record_data(edit.page), edit.page.record.revision, "record")
+        saved = _record_data(edit.page)
+        _fill_new_boxes(edit.form, saved)
+        stale = forms.stale(edit.form, saved, edit.page.record.revision, "record")
         return _edit_page(edit.page, 409, stale, edit.form)
     if edit.problem is not None:
         forms.show_error(edit.form, edit.problem, FIELDS)

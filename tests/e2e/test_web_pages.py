@@ -394,6 +394,11 @@ def test_a_stale_tab_keeps_every_typed_box_whichever_button_was_pressed(client: 
                           headers={**org.auth("manager"), "If-Match": f'"{mine["revision"]}"'})
     assert theirs.status_code == 200, theirs.json
 
+    theirs = client.patch(f"/api/v1/records/{record_id}",
+                          json={"actions": [{"section": "welfare", "text": "Their action", "progress": "Their progress"}]},
+                          headers={**org.auth("manager"), "If-Match": theirs.headers["ETag"]})
+    assert theirs.status_code == 200, theirs.json
+
     stale = client.post(edit, data={**mine, "step": "add-action", "welfare": "My welfare notes",
                                     "area_aob": "My parking notes", "new_action_text": "Ring the court"}, headers=HTML)
 
@@ -402,7 +407,8 @@ def test_a_stale_tab_keeps_every_typed_box_whichever_button_was_pressed(client: 
     assert re.search(r'name="welfare"[^>]*>\s*My welfare notes</textarea>', page)
     assert re.search(r'name="area_aob"[^>]*>\s*My parking notes</textarea>', page)
     assert re.search(r'name="new_action_text"[^>]*>\s*Ring the court</textarea>', page)
-    assert not actions.entries(db, db.get(Record, record_id))  # nothing added over their change
+    assert re.search(r'name="progress_\w+"[^>]*>\s*Their progress</textarea>', page)  # their new box, not emptied
+    assert [e.action.text for e in actions.entries(db, db.get(Record, record_id))] == ["Their action"]
     db.commit()
 
 
