@@ -395,7 +395,8 @@ def test_a_stale_tab_keeps_every_typed_box_whichever_button_was_pressed(client: 
     assert theirs.status_code == 200, theirs.json
 
     theirs = client.patch(f"/api/v1/records/{record_id}",
-                          json={"actions": [{"section": "welfare", "text": "Their action", "progress": "Their progress"}]},
+                          json={"actions": [{"section": "welfare", "text": "Their action",
+                                             "progress": "Their progress"}]},
                           headers={**org.auth("manager"), "If-Match": theirs.headers["ETag"]})
     assert theirs.status_code == 200, theirs.json
 
