@@ -410,10 +410,11 @@ class AreaRemoval:
 
 
 def area_removal(uow: Work, caller: Caller, record_id: int, key: str) -> AreaRemoval:
-    """The area `key` of an editable record, for its current supervisor to confirm its removal;
-    nothing is removed until they do."""
+    """The area `key` of an editable record, for its current supervisor to confirm its removal (an
+    audited read: the page shows what is written in it); nothing is removed until they confirm."""
     record = _for_edit(uow, caller, record_id)
     _require_editable(record)
+    access.read(uow, caller, record.supervisee, "record", record.id, "record.read")
     area = next((a for a in record.sections.get("areas", []) if a["key"] == key), None)
     if area is None:
         raise NotFound(f"this record has no area '{key}'", "key")
