@@ -67,7 +67,7 @@ class Panel:
 
     @property
     def making_pdf(self) -> bool:
-        """Signed, and the worker is still sealing the PDF: the page refreshes until it is filed."""
+        """Signed, and the worker is still sealing the PDF: the page offers to check again (and checks by itself with JavaScript) until it is filed."""
         return self.document.status == signoff.SIGNED and not self.final_pdf
 
     @property

@@ -169,7 +169,7 @@ def test_my_records_tell_the_supervisee_when_it_is_their_turn(client: Any, super
     assert "Ready for you to agree: open the link in your e-mail" in mine
 
 
-def test_a_signed_records_page_refreshes_itself_until_the_sealed_pdf_is_filed(
+def test_a_signed_records_page_offers_to_check_again_until_the_sealed_pdf_is_filed(
         app: Any, client: Any, supervisee: Any, org: Any, mailbox: Mailbox) -> None:
     record_id = _written_record(client, org)
     _send(client, record_id)
@@ -180,12 +180,13 @@ def test_a_signed_records_page_refreshes_itself_until_the_sealed_pdf_is_filed(
     post(client, f"/records/{record_id}/countersign", {}, page=f"/records/{record_id}/edit")
 
     waiting = text(client.get(f"/records/{record_id}/edit", headers=HTML))
-    assert '<meta http-equiv="refresh" content="5">' in waiting and "Signed</strong>:" in waiting
+    assert f'data-docgen-await-pdf="/api/v1/records/{record_id}/signoff"' in waiting and "Check again</a>" in waiting
+    assert 'http-equiv="refresh"' not in waiting and "Signed</strong>:" in waiting  # no page taken from its reader
     assert "the PDF is being sealed" in waiting and "Download final PDF" not in waiting
     deployment.enqueue = run
     run(*held[0])  # the worker seals it
     ready = text(client.get(f"/records/{record_id}/edit", headers=HTML))
-    assert 'http-equiv="refresh"' not in ready and "Download final PDF" in ready and ">download PDF</a>" in ready
+    assert "data-docgen-await-pdf" not in ready and "Download final PDF" in ready and ">download PDF</a>" in ready
 
 
 def test_a_step_the_state_does_not_allow_shows_the_workflow_message(client: Any, org: Any) -> None:
