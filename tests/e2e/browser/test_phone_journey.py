@@ -12,12 +12,11 @@ from typing import Any, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from docgen.config import Config
 from storage.models import Person
 from tests.e2e.browser.test_journeys import sign_in
 from tests.e2e.browser.test_signoff_journey import WORKER, _link_in_email
-from tests.mailbox import Mailbox, _free_port, smtp_server_on
-from tests.sealing import mailing_and_sealing
+from tests.e2e.browser.mailing import config, mailbox  # noqa: F401  (fixtures)
+from tests.mailbox import Mailbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -28,18 +27,6 @@ WIDER_THAN_SCREEN = """[...document.body.querySelectorAll('*')]
   .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
   .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > document.documentElement.clientWidth + 1))
   .slice(0, 5).map(e => e.outerHTML.slice(0, 120))"""
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server_on(_free_port()) as mailbox:
-        yield mailbox
-
-
-@pytest.fixture
-def config(config: Config, mailbox: Mailbox, site_port: int) -> Config:
-    """Mail goes to the test's SMTP server, and the links in it open the site under test."""
-    return mailing_and_sealing(config, mailbox.port, f"http://127.0.0.1:{site_port}")
 
 
 @pytest.fixture

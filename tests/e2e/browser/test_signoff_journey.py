@@ -4,32 +4,19 @@ calls it genuine. Every page visited is checked with axe; the main ones are phot
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from docgen.config import Config
 from tests.e2e.browser.test_journeys import sign_in
-from tests.mailbox import Mailbox, _free_port, smtp_server_on, text_of
-from tests.sealing import mailing_and_sealing
+from tests.e2e.browser.mailing import config, mailbox  # noqa: F401  (fixtures)
+from tests.mailbox import Mailbox, text_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.libreoffice,
               pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 WORKER = "worker@knowsley.example.org"
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server_on(_free_port()) as mailbox:
-        yield mailbox
-
-
-@pytest.fixture
-def config(config: Config, mailbox: Mailbox, site_port: int) -> Config:
-    """Mail goes to the test's SMTP server, and the links in it open the site under test."""
-    return mailing_and_sealing(config, mailbox.port, f"http://127.0.0.1:{site_port}")
 
 
 def _link_in_email(mailbox: Mailbox, address: str) -> str:

@@ -6,34 +6,21 @@ checked with axe and photographed at desktop size, the record and the dashboard 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from docgen.config import Config
 from tests.e2e.browser.test_journeys import sign_in
 from tests.e2e.browser.test_signoff_journey import WORKER, _link_in_email
-from tests.mailbox import Mailbox, _free_port, smtp_server_on
-from tests.sealing import mailing_and_sealing
+from tests.e2e.browser.mailing import config, mailbox  # noqa: F401  (fixtures)
+from tests.mailbox import Mailbox
 
 pytestmark = [pytest.mark.browser, pytest.mark.libreoffice,
               pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 MANAGER = "manager@knowsley.example.org"
 PHONE = {"width": 375, "height": 812}
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    with smtp_server_on(_free_port()) as mailbox:
-        yield mailbox
-
-
-@pytest.fixture
-def config(config: Config, mailbox: Mailbox, site_port: int) -> Config:
-    """Mail goes to the test's SMTP server, and the links in it open the site under test."""
-    return mailing_and_sealing(config, mailbox.port, f"http://127.0.0.1:{site_port}")
 
 
 def _sent_record(app: Any, org: Any) -> int:
