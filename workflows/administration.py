@@ -61,7 +61,7 @@ def person_form(uow: Work, caller: Caller, person_id: int | None = None) -> Pers
     has_account = person is not None and db.scalar(select(Account.id).where(Account.person_id == person.id)) is not None
     teams, _ = people.list_teams(db, per_page=ALL)
     everyone, _ = people.list_people(db, status="active", per_page=ALL)
-    return PersonForm(person, has_account, [(key, role.label) for key, role in uow.deployment.profile.roles.items()],
+    return PersonForm(person, has_account, [(key, role.label) for key, role in {**uow.deployment.profile.roles, **uow.deployment.profile.staff_roles}.items()],
                       teams, [p for p in everyone if person is None or p.id != person.id])
 
 

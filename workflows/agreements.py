@@ -67,8 +67,8 @@ def create_agreement(db: Session, profile: Profile, supervisee: Person, supervis
         "location": defaults.location, "confidentiality": defaults.confidentiality,
         "supervisee_expectations": defaults.supervisee_expectations,
         "supervisor_expectations": defaults.supervisor_expectations,
-        "job_roles": f"{supervisee.job_title or profile.role(supervisee.role).label} (supervisee); "
-                     f"{supervisor.job_title or profile.role(supervisor.role).label} (supervisor)",
+        "job_roles": f"{supervisee.job_title or profile.label(supervisee.role)} (supervisee); "
+                     f"{supervisor.job_title or profile.label(supervisor.role)} (supervisor)",
         **{k: str(v) for k, v in (fields or {}).items()},
     }
     agreement = Agreement(supervisee_id=supervisee.id, supervisor_id=supervisor.id,

@@ -20,9 +20,9 @@ STAFF = [
     ("manager", "Sam Whitfield", "team_manager", "Team Manager", "head", [], 36),
     ("worker", "Alex Morgan", "social_worker", "Social Worker", "manager", [], 24),
     ("asye", "Priya Patel", "asye", "ASYE Social Worker", "manager", [], 1),
-    ("hr", "Harriet Reid", "social_worker", "HR Officer", None, ["hr"], 48),
-    ("auditor", "Omar Aziz", "social_worker", "Quality Assurance Auditor", None, ["auditor"], 48),
-    ("admin", "Ada Admin", "social_worker", "System Administrator", None, ["admin"], 48),
+    ("hr", "Harriet Reid", "hr_officer", "HR Officer", None, ["hr"], 48),
+    ("auditor", "Omar Aziz", "quality_auditor", "Quality Assurance Auditor", None, ["auditor"], 48),
+    ("admin", "Ada Admin", "administrator", "System Administrator", None, ["admin"], 48),
 ]
 
 

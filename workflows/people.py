@@ -77,7 +77,7 @@ def _apply(db: Session, person: Person, data: dict[str, Any], profile: Profile) 
         if clash is not None and clash != person.id:
             raise Conflict(f"{data['email']} already belongs to another person", "email")
     if "role" in data:
-        profile.role(str(data["role"]))
+        profile.check_role(str(data["role"]))
     if "employment_type" in data and data["employment_type"] not in EMPLOYMENT_TYPES:
         raise InvalidInput(f"employment_type must be one of {', '.join(EMPLOYMENT_TYPES)}", "employment_type")
     if data.get("team_id") is not None and db.get(Team, data["team_id"]) is None:

@@ -76,6 +76,13 @@ class Role(_Strict):
         return self
 
 
+class StaffRole(_Strict):
+    """A role outside supervision (HR, administration, quality assurance): people in it sign in
+    and work in docgen, but the policy sets them no supervision, so no record or due date."""
+
+    label: str
+
+
 class Area(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
@@ -126,6 +133,7 @@ class Profile(_Strict):
     signoff: Signoff
     retention: Retention
     roles: dict[str, Role]
+    staff_roles: dict[str, StaffRole] = {}  # roles outside supervision
     record_kinds: dict[str, RecordKind]
     agreement_template: str = "agreement.docx"
     agreement_defaults: "AgreementDefaults" = None  # type: ignore[assignment]
@@ -144,17 +152,33 @@ class Profile(_Strict):
         for key, role in self.roles.items():
             if role.record_kind not in self.record_kinds:
                 raise ValueError(f"roles.{key}.record_kind '{role.record_kind}' is not a record kind")
+        for key in self.staff_roles.keys() & self.roles.keys():
+            raise ValueError(f"staff_roles.{key} is also a supervised role")
         return self
 
     def role(self, key: str) -> Role:
-        """The role, or InvalidInput naming the field when the profile has no such role."""
+        """The supervised role, or InvalidInput naming the field when the profile has no such role
+        (or only one outside supervision, which has no record and no frequency)."""
         from storage.errors import InvalidInput
 
+        if key in self.staff_roles:
+            raise InvalidInput(f"the role '{self.staff_roles[key].label}' is outside supervision: it has no "
+                               "supervision record or frequency", "role")
         try:
             return self.roles[key]
         except KeyError:
             raise InvalidInput(f"unknown role '{key}'; this profile has: {', '.join(sorted(self.roles))}",
                                "role") from None
+
+    def label(self, key: str) -> str:
+        """What a person's role is called, supervised or not (the key itself if the profile lost it)."""
+        found = self.roles.get(key) or self.staff_roles.get(key)
+        return found.label if found is not None else key
+
+    def check_role(self, key: str) -> None:
+        """A role a person may hold: supervised, or outside supervision."""
+        if key not in self.staff_roles:
+            self.role(key)
 
 
 def _where(loc: tuple[Any, ...]) -> str:

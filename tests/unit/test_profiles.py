@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from storage.errors import InvalidInput, ProfileError
+from storage.models import Organisation, Person
+from workflows import demo
 from workflows.profiles import PROFILE_DIR, load_profile, load_profile_file, profile_dirs
 
 
@@ -74,6 +78,32 @@ def test_unknown_role_names_the_role_field() -> None:
     with pytest.raises(InvalidInput) as caught:
         load_profile("knowsley").role("wizard")
     assert caught.value.field == "role"
+
+
+@pytest.mark.parametrize("name", ["knowsley", "stockport", "southwark", "haringey"])
+def test_staff_outside_supervision_have_a_role_of_their_own_with_no_record_or_frequency(name: str) -> None:
+    profile = load_profile(name)
+
+    assert profile.label("hr_officer") == "HR officer" and profile.label("social_worker") != "HR officer"
+    profile.check_role("hr_officer")  # a person may hold it
+    with pytest.raises(InvalidInput, match="outside supervision") as caught:
+        profile.role("hr_officer")  # but it has no record kind or frequency to look up
+    assert caught.value.field == "role"
+    assert "hr_officer" not in profile.roles  # so due lists and the compliance report pass them by
+
+
+def test_the_demos_hr_officer_auditor_and_administrator_are_not_social_workers(uow: Any) -> None:
+    org = Organisation(name="Knowsley Council", profile="knowsley")
+    uow.session.add(org)
+    uow.session.flush()
+    profile = load_profile("knowsley")
+
+    demo.seed_demo(uow.session, org, profile)
+
+    staff = {p.email.split("@")[0]: profile.label(p.role) for p in uow.session.scalars(select(Person))}
+    assert staff["hr"] == "HR officer" and staff["auditor"] == "Quality assurance auditor"
+    assert staff["admin"] == "System administrator"
+    assert staff["worker"] == "Qualified social worker"
 
 
 # --- a council's own profiles (DOCGEN_PROFILE_DIR) ------------------------------------------
