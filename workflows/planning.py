@@ -48,7 +48,7 @@ def _check_time(profile: Profile, starts_at: dt.datetime, minutes: int, today: d
     horizon = profile.planning_horizon.after(today)
     if starts_at.date() > horizon:
         raise InvalidInput(f"starts_at is beyond the planning horizon of {profile.planning_horizon.text} "
-                           f"(latest {horizon:%d %B %Y})", "starts_at")
+                           f"(latest {horizon:%-d %B %Y})", "starts_at")
     if not 1 <= minutes <= MAX_MINUTES:
         raise InvalidInput(f"minutes must be between 1 and {MAX_MINUTES}", "minutes")
 

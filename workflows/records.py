@@ -78,7 +78,7 @@ def create_record(db: Session, profile: Profile, supervisee: Person, session_dat
         raise InvalidInput("session_date is more than a year ahead", "session_date")
     supervisor = supervisor or people.current_supervisor(db, supervisee.id, session_date)
     if supervisor is None:
-        raise InvalidInput(f"{supervisee.name} has no supervisor on {session_date:%d %B %Y}", "supervisor_id")
+        raise InvalidInput(f"{supervisee.name} has no supervisor on {session_date:%-d %B %Y}", "supervisor_id")
     if supervisor.id == supervisee.id:
         raise InvalidInput("a person cannot supervise themselves", "supervisor_id")
     clash = db.scalar(select(Record.id).where(Record.supervisee_id == supervisee.id, Record.session_date == session_date))

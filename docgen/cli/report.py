@@ -30,7 +30,7 @@ def _print_table(shown: compliance_report.ShownReport) -> None:
         click.echo("")
         click.echo(f"{title}: {len(items)}")
         for item in items:
-            click.echo(f"  {item.due_on:%d %b %Y}  {item.supervisee_name} (supervisor {item.supervisor_name}): {item.label}")
+            click.echo(f"  {format(item.due_on, '%-d %B %Y'):<17}  {item.supervisee_name} (supervisor {item.supervisor_name}): {item.label}")
 
 
 @click.command("report")

@@ -9,6 +9,7 @@ import base64
 import csv
 import datetime as dt
 import io
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -319,6 +320,8 @@ def test_report_command_prints_a_table_and_csv(app: Any, history: Any) -> None:
     assert result.exit_code == 0, result.output
     assert "Supervisions held on time" in result.output and "66.7%" in result.output
     assert "Overdue: 5" in result.output
+    overdue = result.output.split("Overdue: 5\n")[1].splitlines()[:5]
+    assert all(re.match(r"  [1-9]\d? [A-Z][a-z]+ \d{4} +\S", line) for line in overdue), overdue  # "8 April 2024", as the pages write it
     as_csv = runner.invoke(report_command, ["--from", "2026-01-01", "--to", "2026-03-31", "--csv"])
     assert as_csv.output.startswith("section,item,")
 
