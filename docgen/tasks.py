@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +34,7 @@ from storage import clock
 from workflows import deadlines, notifications, pipeline, retention
 
 if TYPE_CHECKING:
-    from workflows.deployment import Deployment
+    from workflows.deployment import Deployment, Work
 
 log = logging.getLogger(__name__)
 
@@ -125,21 +125,22 @@ def make_queue(deployment: Deployment) -> TaskQueue:
         with deployment.unit_of_work() as uow:
             pipeline.make_review_pdf(uow, kind, document_id, version)
 
+    def enqueue_missing(find: Callable[[Work], list[tuple[str, int, int]]], task: Callable[..., Any]) -> None:
+        """Enqueue `task` again for each document `find` says still lacks its file."""
+        with deployment.unit_of_work() as uow:
+            pending = find(uow)
+        for kind, document_id, version in pending:
+            task(kind, document_id, version)
+
     @huey.periodic_task(crontab(minute="*/5"))
     def sweep_finalisation() -> None:
         """Enqueue signed documents still without their final PDF (a lost task or a crash)."""
-        with deployment.unit_of_work() as uow:
-            pending = pipeline.unfinalised(uow)
-        for kind, document_id, version in pending:
-            finalise_document(kind, document_id, version)
+        enqueue_missing(pipeline.unfinalised, finalise_document)
 
     @huey.periodic_task(crontab(minute="*/5"))
     def sweep_review_pdfs() -> None:
         """Enqueue documents out for signature still without their review PDF (a lost task)."""
-        with deployment.unit_of_work() as uow:
-            pending = pipeline.unconverted(uow)
-        for kind, document_id, version in pending:
-            make_review_pdf(kind, document_id, version)
+        enqueue_missing(pipeline.unconverted, make_review_pdf)
 
     @huey.periodic_task(crontab(minute="0"))
     def sign_off_deadlines() -> None:

@@ -45,10 +45,8 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        event.listen(engine, "handle_error", _lost_connection)
-        return engine
-    engine = create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
     event.listen(engine, "handle_error", _lost_connection)
     return engine
 
