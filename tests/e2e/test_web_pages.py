@@ -59,6 +59,14 @@ def post(client: Any, url: str, data: dict[str, Any], page: str | None = None, *
                        headers=HTML, **kwargs)
 
 
+def changed_in_another_tab(client: Any, org: Any, record_id: int, if_match: str, change: dict[str, Any]) -> Any:
+    """The supervisor saves `change` through the API from another tab, which read `if_match`."""
+    theirs = client.patch(f"/api/v1/records/{record_id}", json=change,
+                          headers={**org.auth("manager"), "If-Match": if_match})
+    assert theirs.status_code == 200, theirs.json
+    return theirs
+
+
 def text(response: Any) -> str:
     return response.get_data(as_text=True)
 
@@ -296,9 +304,8 @@ def test_a_record_changed_after_its_check_is_not_sent_but_checked_again(client: 
     record_id = start_record(client, org)
     check = f"/records/{record_id}/send"
     shown = opened(client, check)
-    theirs = client.patch(f"/api/v1/records/{record_id}", json={"welfare": {"discussion": "Changed in another tab"}},
-                          headers={**org.auth("manager"), "If-Match": f'"{shown["revision"]}"'})
-    assert theirs.status_code == 200, theirs.json
+    changed_in_another_tab(client, org, record_id, f'"{shown["revision"]}"',
+                           {"welfare": {"discussion": "Changed in another tab"}})
 
     refused = client.post(check, data=shown, headers=HTML)
 
@@ -325,9 +332,7 @@ def test_removing_an_area_asks_first_and_keeps_it_when_not_confirmed(client: Any
     assert client.get(f"/records/{record_id}/areas/nothing/remove", headers=HTML).status_code == 404
 
     confirm = opened(client, f"/records/{record_id}/areas/aob/remove")
-    theirs = client.patch(f"/api/v1/records/{record_id}", json={"decisions": "Written in another tab"},
-                          headers={**org.auth("manager"), "If-Match": f'"{confirm["revision"]}"'})
-    assert theirs.status_code == 200, theirs.json
+    changed_in_another_tab(client, org, record_id, f'"{confirm["revision"]}"', {"decisions": "Written in another tab"})
     late = client.post(f"/records/{record_id}/areas/aob/remove", data=confirm, headers=HTML)
     assert late.status_code == 409 and "The area was not removed" in text(late)
     assert "aob" in {a["key"] for a in db.get(Record, record_id).sections["areas"]}
@@ -361,9 +366,8 @@ def test_a_record_form_opened_before_someone_else_saved_is_shown_again_beside_th
     record_id = start_record(client, org)
     edit = f"/records/{record_id}/edit"
     mine = opened(client, edit)
-    theirs = client.patch(f"/api/v1/records/{record_id}", json={"welfare": {"discussion": "Their welfare notes"}},
-                          headers={**org.auth("manager"), "If-Match": f'"{mine["revision"]}"'})
-    assert theirs.status_code == 200, theirs.json
+    theirs = changed_in_another_tab(client, org, record_id, f'"{mine["revision"]}"',
+                                    {"welfare": {"discussion": "Their welfare notes"}})
 
     stale = client.post(edit, data={**mine, "welfare": "My welfare notes", "decisions": "My decisions"},
                         headers=HTML)
@@ -390,15 +394,12 @@ def test_a_stale_tab_keeps_every_typed_box_whichever_button_was_pressed(client: 
     record_id = start_record(client, org)
     edit = f"/records/{record_id}/edit"
     mine = opened(client, edit)
-    theirs = client.patch(f"/api/v1/records/{record_id}", json={"welfare": {"discussion": "Their welfare notes"}},
-                          headers={**org.auth("manager"), "If-Match": f'"{mine["revision"]}"'})
-    assert theirs.status_code == 200, theirs.json
+    theirs = changed_in_another_tab(client, org, record_id, f'"{mine["revision"]}"',
+                                    {"welfare": {"discussion": "Their welfare notes"}})
 
-    theirs = client.patch(f"/api/v1/records/{record_id}",
-                          json={"actions": [{"section": "welfare", "text": "Their action",
-                                             "progress": "Their progress"}]},
-                          headers={**org.auth("manager"), "If-Match": theirs.headers["ETag"]})
-    assert theirs.status_code == 200, theirs.json
+    theirs = changed_in_another_tab(client, org, record_id, theirs.headers["ETag"],
+                                    {"actions": [{"section": "welfare", "text": "Their action",
+                                                  "progress": "Their progress"}]})
 
     stale = client.post(edit, data={**mine, "step": "add-action", "welfare": "My welfare notes",
                                     "area_aob": "My parking notes", "new_action_text": "Ring the court"}, headers=HTML)
