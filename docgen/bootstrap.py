@@ -11,7 +11,7 @@ from storage import audit
 from storage.audit_head import open_head_log
 from storage.backends import open_keyring, open_store
 from storage.db import make_engine, session_factory
-from workflows import notifications
+from workflows import notifications, webhooks
 from workflows.deployment import Deployment
 from workflows.profiles import load_profile, profile_dirs
 
@@ -25,6 +25,7 @@ def build(config: Config) -> Deployment:
     notifications.seal_with(sessions, open_keyring(config.instance_path, config.storage_key))
     store = open_store(config.storage_url, instance_path=config.instance_path, key=config.storage_key)
     audit.record_heads_in(sessions, open_head_log(store, config.instance_path))
+    webhooks.emit_from(sessions, config.base_url)
     return Deployment(config=config, engine=engine, sessions=sessions,
                       profile=load_profile(config.profile, profile_dirs(config.profile_dir)), store=store)
 
@@ -36,4 +37,5 @@ def connect_queue(deployment: Deployment) -> TaskQueue:
     queue = make_queue(deployment)
     deployment.enqueue = queue.enqueue
     notifications.deliver_through(deployment.sessions, queue.enqueue)
+    webhooks.deliver_through(deployment.sessions, queue.enqueue)
     return queue

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from huey import Huey, crontab
+from huey import Huey, RetryTask, crontab
 from huey.api import TaskWrapper
 from huey.storage import BaseStorage, MemoryStorage, RedisStorage, SqliteStorage
 from redis.exceptions import RedisError
@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 from docgen.config import ConfigError
 from docgen.documents import mailer
 from storage import clock
-from workflows import deadlines, notifications, pipeline, retention
+from workflows import deadlines, notifications, pipeline, retention, webhook_delivery
 
 if TYPE_CHECKING:
     from workflows.deployment import Deployment, Work
@@ -154,6 +154,24 @@ def make_queue(deployment: Deployment) -> TaskQueue:
         with deployment.unit_of_work() as uow:
             retention.run(uow, clock.today())
 
+    @huey.task()  # RetryTask below retries it; any other error is left to the sweep
+    def deliver_webhook(key: str) -> None:
+        """One attempt at a webhook delivery; a failed one is retried by Huey after the backoff its
+        row records (does nothing once delivered, held or given up: see webhook_delivery.deliver)."""
+        with deployment.unit_of_work() as uow:
+            attempt = webhook_delivery.deliver(uow, key)
+        if attempt.retry_in is not None:
+            raise RetryTask(f"webhook delivery {key} failed", delay=int(attempt.retry_in.total_seconds()))
+
+    @huey.periodic_task(crontab(minute="*/5"))
+    def sweep_webhooks() -> None:
+        """Enqueue webhook deliveries overdue for an attempt (a lost task or a worker that died)."""
+        with deployment.unit_of_work() as uow:
+            due = webhook_delivery.due_for_delivery(uow)
+        for key in due:
+            deliver_webhook(key)
+
     registered = (deliver_email, sweep_outbox, finalise_document, make_review_pdf, sweep_finalisation,
-                  sweep_review_pdfs, sign_off_deadlines, run_retention)
+                  sweep_review_pdfs, sign_off_deadlines, run_retention,
+                  deliver_webhook, sweep_webhooks)
     return TaskQueue(huey, {task.func.__name__: task for task in registered})

@@ -365,3 +365,44 @@ class DestructionLog(Base):
     sha256: Mapped[str] = mapped_column(String(64), default="")
     rule: Mapped[str] = mapped_column(String(200))
     destroyed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+# --- webhooks (issue 15) ---
+
+
+class WebhookSubscription(Base):
+    """Another system's address that hears about events (workflows.webhooks); the shared secret
+    that signs each delivery is held sealed with the storage keyring, never in clear."""
+
+    __tablename__ = "webhook_subscription"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sealed_secret: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    paused_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class WebhookDelivery(Base):
+    """One event for one subscription, written in the transaction of the change it reports; its
+    `key` is the idempotency key the receiver sees on every attempt."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_pending", "delivered_at", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscription.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    event: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    subscription: Mapped[WebhookSubscription] = relationship()

@@ -22,7 +22,8 @@ ENTRIES = {
     areas.LEAVERS: [("Leavers and transfers", "hr.leavers", "hr")],
     areas.ADMINISTRATION: [("People", "admin.people_list", "admin.people"), ("Teams", "admin.teams", "admin.teams"),
                            ("Supervision", "admin.relationships", "admin.relationships"),
-                           ("Policy", "admin.policy", "admin.policy")],
+                           ("Policy", "admin.policy", "admin.policy"),
+                           ("Webhooks", "webhooks.subscriptions", "webhooks")],
 }
 
 
