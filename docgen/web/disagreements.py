@@ -1,0 +1,63 @@
+"""The line manager's pages for disagreements routed to them (S §9, W §17, H §13): the list, one
+disagreement with its sign-off events, and the form recording the three-way meeting's outcome."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
+from wtforms import RadioField, SubmitField, TextAreaField
+
+from docgen.auth import caller, uow
+from docgen.web import forms
+from docgen.web.navigation import page
+from storage.errors import Conflict, InvalidInput
+from workflows import disagreements
+
+bp = Blueprint("disagreements", __name__, url_prefix="/disagreements")
+
+OUTCOME_LABELS = {"three_way": "A three-way meeting was held", "hr": "Pass it to HR"}
+
+
+class OutcomeForm(FlaskForm):
+    outcome = RadioField("What happened?", widget=GovRadioInput(), validate_choice=False)
+    meeting_on = forms.GovDateField("Date of the three-way meeting",
+                                    description=forms.ThisYearHint("For example, 27 3 {year}"))
+    outcome_text = TextAreaField("What was decided, or why it goes to HR", widget=GovTextArea(),
+                                 description="This goes on the document’s certificate of sign-off")
+    submit = SubmitField("Record the outcome", widget=GovSubmitInput())
+
+
+def _page(shown: disagreements.EscalationView, form: OutcomeForm, status: int = 200) -> Any:
+    form.outcome.choices = [(o, OUTCOME_LABELS[o]) for o in shown.outcomes]
+    return render_template("disagreements/detail.html", shown=shown, form=form), status
+
+
+@bp.get("")
+@page()
+def listed() -> Any:
+    return render_template("disagreements/list.html", shown=disagreements.for_line_manager(uow(), caller()))
+
+
+@bp.get("/<int:escalation_id>")
+@page()
+def detail(escalation_id: int) -> Any:
+    return _page(disagreements.view(uow(), caller(), escalation_id), OutcomeForm())
+
+
+@bp.post("/<int:escalation_id>")
+@page()
+def record_outcome(escalation_id: int) -> Any:
+    form = OutcomeForm()
+    try:
+        forms.filled_in(form)
+        disagreements.record_outcome(uow(), caller(), escalation_id, form.outcome.data or "",
+                                     form.outcome_text.data or "", form.meeting_on.data)
+    except forms.Incomplete:
+        return _page(disagreements.view(uow(), caller(), escalation_id), form, 400)
+    except (InvalidInput, Conflict) as exc:
+        uow().rollback()
+        forms.show_error(form, exc)
+        return _page(disagreements.view(uow(), caller(), escalation_id), form, exc.status)
+    return redirect(url_for("disagreements.detail", escalation_id=escalation_id), 303)

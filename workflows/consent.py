@@ -1,0 +1,169 @@
+"""Reading a person's supervision records outside the line, with their consent.
+
+W §10: outside line management, records are seen only "where the supervisee agrees". H §11:
+records are "shared to address an identified risk or by mutual agreement", and where consent is
+refused "the manager must make a professional judgement about the need to override consent".
+Where the profile calls for it (`consent.outside_line`), a manager with no standing right asks the
+supervisee, who answers once through an e-mailed single-use link (the sign-off links' approach:
+32 random bytes, only the SHA-256 kept, expiring). A consent given lets the reader read for the
+profile's `consent.lasts`; `workflows.access` finds it and audits every read on the basis
+"consent". Where the profile allows (`consent.manager_override`, H §11), the manager may override a
+refusal with a written reason: the supervisee is told, and the reads go through the break-glass
+path (audited with the reason, the supervisee e-mailed).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select, update
+
+from storage import audit, clock
+from storage.errors import Conflict, Gone, InvalidInput, NotFound
+from storage.models import ConsentRequest, Person
+from workflows import access, notifications, people
+from workflows.access import Caller
+from workflows.deployment import Work
+from workflows.signoff import token_hash
+
+Answer = Literal["granted", "refused"]
+ANSWERS = ("granted", "refused")
+
+
+@dataclass(frozen=True)
+class ReaderPage:
+    """What a manager's consent page shows: the requests they made, and whom they may ask."""
+
+    requests: list[ConsentRequest]
+    people: list[Person]
+    outside_line: bool
+    manager_override: bool
+
+
+def readers_page(uow: Work, caller: Caller) -> ReaderPage:
+    """The caller's consent requests, newest first, and the staff they could ask."""
+    me = caller.person
+    db, rule = uow.session, uow.deployment.profile.consent
+    mine = list(db.scalars(select(ConsentRequest).where(ConsentRequest.reader_id == me.id)
+                           .order_by(ConsentRequest.created_at.desc(), ConsentRequest.id.desc())))
+    staff = list(db.scalars(select(Person).where(Person.id != me.id, Person.status == "active").order_by(Person.name)))
+    return ReaderPage(mine, staff, rule.outside_line, rule.manager_override)
+
+
+def ask(uow: Work, caller: Caller, supervisee_id: int, reason: str) -> ConsentRequest:
+    """A manager without a standing right asks the supervisee to let them read; the supervisee is
+    e-mailed a single-use link. One open request per reader and supervisee at a time."""
+    db, deployment = uow.session, uow.deployment
+    rule = deployment.profile.consent
+    supervisee = people.get_person_field(db, supervisee_id, "supervisee_id")
+    access.may_ask_consent(db, caller, supervisee, rule.outside_line)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("say why you need to read these records", "reason")
+    now = clock.now()
+    waiting = db.scalar(select(ConsentRequest.id).where(
+        ConsentRequest.reader_id == caller.person_id, ConsentRequest.supervisee_id == supervisee.id,
+        ConsentRequest.answered_at.is_(None), ConsentRequest.expires_at > now).limit(1))
+    if waiting is not None:
+        raise Conflict(f"you already asked {supervisee.name}; wait for their answer", "supervisee_id")
+    token = secrets.token_urlsafe(32)
+    row = ConsentRequest(supervisee_id=supervisee.id, reader_id=caller.person_id, reason=reason,
+                         token_hash=token_hash(token), created_at=now,
+                         expires_at=now + dt.timedelta(days=rule.link_expiry_days))
+    db.add(row)
+    db.flush()
+    reader = caller.person
+    url = f"{deployment.config.base_url.rstrip('/')}/consent/{token}"
+    notifications.queue_email(
+        db, to=supervisee.email, subject=f"{reader.name} asks to read your supervision records",
+        text=(f"Dear {supervisee.name},\n\n{reader.name} ({reader.job_title}) is not in your line management and asks "
+              f"to read your supervision records.\n\nReason given: {reason}\n\nYou may agree or refuse: {url}\n\n"
+              f"The link works once and expires in {rule.link_expiry_days} days. If you agree, they may read your "
+              f"records for {rule.lasts.text}, and every read is recorded.\n"),
+        redact=(token,))
+    audit.record(db, "consent.asked", actor_id=caller.person_id, object_type="person", object_id=supervisee.id,
+                 reason=reason, ip=caller.ip, detail={"consent_request_id": row.id})
+    uow.commit()
+    return row
+
+
+def _by_token(uow: Work, token: str) -> ConsentRequest:
+    """A live consent link; an answered or expired one is Gone (410)."""
+    row = uow.session.scalar(select(ConsentRequest).where(ConsentRequest.token_hash == token_hash(token or "")))
+    if row is None:
+        raise NotFound("this consent link is not recognised", "token")
+    if row.answered_at is not None:
+        raise Gone("this consent link has already been answered", "token")
+    if row.expires_at < clock.now():
+        raise Gone("this consent link has expired; the manager may ask again", "token")
+    return row
+
+
+def link_view(uow: Work, token: str) -> ConsentRequest:
+    """What the supervisee sees at their link: who asks and why (the link is the credential)."""
+    return _by_token(uow, token)
+
+
+def answer(uow: Work, caller: Caller, token: str, given: str, comment: str = "") -> ConsentRequest:
+    """The supervisee's answer, once: a compare-and-set on the unanswered request, so of two
+    answers sent at once (two tabs, a double click) one is recorded and the other is Gone."""
+    db = uow.session
+    if given not in ANSWERS:
+        raise InvalidInput(f"answer must be one of {', '.join(ANSWERS)}", "answer")
+    row = _by_token(uow, token)
+    if caller.account is not None and caller.person_id != row.supervisee_id:
+        raise access.no_such_document()
+    now = clock.now()
+    until = now + uow.deployment.profile.consent.lasts.step if given == "granted" else None
+    result = db.execute(update(ConsentRequest)
+                        .where(ConsentRequest.id == row.id, ConsentRequest.answered_at.is_(None))
+                        .values(answer=given, answered_at=now, answer_comment=(comment or "").strip(),
+                                access_until=until)
+                        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Gone("this consent link has already been answered", "token")
+    db.refresh(row)
+    audit.record(db, f"consent.{given}", actor_id=row.supervisee_id, object_type="consent_request",
+                 object_id=row.id, ip=caller.ip, detail={"reader_id": row.reader_id})
+    reader, supervisee = db.get_one(Person, row.reader_id), db.get_one(Person, row.supervisee_id)
+    said = (f"agreed that you may read their supervision records until {clock.uk(until):%-d %B %Y}" if until
+            else "refused consent to read their supervision records")
+    notifications.queue_email(db, to=reader.email, subject=f"{supervisee.name} answered your request",
+                              text=f"Dear {reader.name},\n\n{supervisee.name} {said}.\n"
+                                   + (f"\nTheir comment: {row.answer_comment}\n" if row.answer_comment else ""))
+    uow.commit()
+    return row
+
+
+def override(uow: Work, caller: Caller, request_id: int, reason: str) -> ConsentRequest:
+    """H §11: the manager overrides a refused consent with a written reason, where the profile
+    allows it, once. The supervisee is told now; every read then goes through break-glass
+    (`workflows.access`: audited with the reason, the supervisee e-mailed)."""
+    db, rule = uow.session, uow.deployment.profile.consent
+    row = access.consent_request_for(db, caller, request_id)
+    access.may_override_consent(db, caller, rule.manager_override)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("give the reason for overriding the refusal", "reason")
+    now = clock.now()
+    result = db.execute(update(ConsentRequest)
+                        .where(ConsentRequest.id == row.id, ConsentRequest.answer == "refused",
+                               ConsentRequest.overridden_at.is_(None))
+                        .values(override_reason=reason, overridden_at=now, access_until=now + rule.lasts.step)
+                        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict("only a refused request, not yet overridden, can be overridden", "id")
+    db.refresh(row)
+    audit.record(db, "consent.overridden", actor_id=caller.person_id, object_type="consent_request",
+                 object_id=row.id, reason=reason, ip=caller.ip, detail={"supervisee_id": row.supervisee_id})
+    reader, supervisee = caller.person, db.get_one(Person, row.supervisee_id)
+    notifications.queue_email(
+        db, to=supervisee.email, subject=access.BREAK_GLASS_SUBJECT,
+        text=(f"Dear {supervisee.name},\n\n{reader.name} ({reader.job_title}) has overridden your refusal and may read "
+              f"your supervision records until {clock.uk(row.access_until):%-d %B %Y}, on a professional judgement "
+              f"(H §11).\n\nReason given: {reason}\n\nEvery read is recorded in the audit log, and you will be told "
+              "of them. Speak to your supervisor or HR if you have concerns.\n"))
+    uow.commit()
+    return row

@@ -1,0 +1,81 @@
+"""Telling the supervisor's line manager of a supervisee's disagreement, once.
+
+The policies route an unsettled disagreement beyond the relationship: "their supervisor's manager"
+(S §9), "a three way meeting" (S App C), "the supervisor's line manager" (W §17, H §13). Two things
+tell the line manager: the profile's period passing with the disagreement neither revised nor
+countersigned (`workflows.disagreements`'s sweep), and the supervisor countersigning over it
+(`workflows.signoff`), which tells them at once with the comment. Both come here, below sign-off,
+so sign-off can call it without importing the route's use cases.
+
+Told once: the escalation row is unique per disagreement, inserted in a savepoint, so a sweep
+run twice (or a sweep racing a countersignature) tells the line manager once.
+"""
+from __future__ import annotations
+
+from typing import Literal, Union
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage import audit, clock
+from storage.models import Agreement, DisagreementEscalation, Person, Record, SignoffEvent
+from workflows import notifications
+from workflows.access import Caller
+
+Document = Union[Record, Agreement]
+Cause = Literal["overdue", "countersigned"]
+TOLD = "line_manager_told"  # the sign-off event on the certificate
+# Sign-off events of the route, kept on the certificate whatever version they were recorded on.
+ROUTE_EVENTS = {TOLD: "line manager told", "three_way_meeting": "three-way meeting", "passed_to_hr": "passed to HR"}
+
+
+def owner_of(document: Document) -> dict[str, int]:
+    """The document's column on sign-off events and escalations."""
+    return {"record_id": document.id} if isinstance(document, Record) else {"agreement_id": document.id}
+
+
+def latest_disagreement(db: Session, document: Document) -> SignoffEvent | None:
+    """The supervisee's disagreement with the document's current version, if any."""
+    owner = SignoffEvent.record_id if isinstance(document, Record) else SignoffEvent.agreement_id
+    return db.scalar(select(SignoffEvent).where(owner == document.id, SignoffEvent.event == "disagreed",
+                                                SignoffEvent.version == document.version)
+                     .order_by(SignoffEvent.at.desc(), SignoffEvent.id.desc()).limit(1))
+
+
+def tell_line_manager(db: Session, document: Document, disagreed: SignoffEvent, cause: Cause, title: str,
+                      caller: Caller, comment: str = "") -> DisagreementEscalation | None:
+    """Tell the supervisor's line manager of `disagreed`, unless they were told already (None).
+
+    The escalation, the certificate's event, the audit entry and the e-mail are written in the
+    caller's transaction. A supervisor with no line manager is recorded as such (nobody to tell),
+    so the sweep does not try again every hour.
+    """
+    supervisor = db.get_one(Person, document.supervisor_id)
+    manager = db.get(Person, supervisor.line_manager_id) if supervisor.line_manager_id else None
+    escalation = DisagreementEscalation(disagreed_event_id=disagreed.id, **owner_of(document),
+                                        line_manager_id=manager.id if manager else None, cause=cause,
+                                        told_at=clock.now())
+    try:
+        with db.begin_nested():
+            db.add(escalation)
+    except IntegrityError:
+        return None  # told already, by a sweep or a countersignature that got there first
+    supervisee = db.get_one(Person, document.supervisee_id)
+    why = ("countersigned it over the disagreement" if cause == "countersigned"
+           else "has neither revised it nor countersigned it within the period the policy allows")
+    note = f"{supervisor.name} {why}." + (f" Supervisor's comment: {comment}" if comment else "")
+    db.add(SignoffEvent(**owner_of(document), version=document.version, event=TOLD,
+                        person_id=manager.id if manager else None, at=clock.now(), ip=caller.ip[:64],
+                        user_agent=caller.user_agent[:400], comment=note if manager else "no line manager to tell"))
+    audit.record(db, "disagreement.escalated", actor_id=caller.person_id, object_type="disagreement",
+                 object_id=escalation.id, ip=caller.ip,
+                 detail={"cause": cause, "line_manager_id": escalation.line_manager_id, **owner_of(document)})
+    if manager is not None:
+        notifications.queue_email(
+            db, to=manager.email, subject=f"A supervision disagreement for you: {title}",
+            text=(f"Dear {manager.name},\n\n{supervisee.name} disagreed with {title}, written by {supervisor.name}, "
+                  f"whom you line manage:\n\n{disagreed.comment}\n\n{note}\n\nThe policy routes an unsettled "
+                  "disagreement to the supervisor's line manager. Open docgen's Disagreements page to record the "
+                  "outcome of a three-way meeting with them both.\n"))
+    return escalation

@@ -1,0 +1,171 @@
+"""The route for a disagreement beyond the supervisory relationship, as the profile sets it.
+
+S §9 and S App C: "their supervisor's manager" and "a three way meeting"; W §17: a three-way
+discussion with the supervisor's line manager ("Either party may request this"), then HR;
+H §13: "the supervisor's line manager", then HR. K and L name no route; their profiles carry
+docgen's default (the line manager and a three-way meeting), labelled as such.
+
+The use cases: the periodic sweep that tells the line manager of a disagreement left unsettled
+for the profile's period (`sweep_overdue`); the line manager's list and view of what they were
+told; and recording the outcome of the three-way meeting, or passing it to HR where the route
+goes there (`record_outcome`). Each step is a sign-off event, so it is on the certificate page,
+and an audit entry. A countersignature over a disagreement tells the line manager at once
+(`workflows.signoff` through `workflows.disagreement_notices`).
+
+An outcome recorded while the document still waits for the supervisor is on the sealed PDF's
+certificate once it is countersigned. One recorded after the PDF was sealed is on the document's
+sign-off events (its page, the API) but not in that PDF: the seal fixes what was signed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from storage import audit, clock
+from storage.errors import Conflict, InvalidInput
+from storage.models import Account, Agreement, DisagreementEscalation, Person, Record, SignoffEvent
+from workflows import access, notifications, signoff
+from workflows.access import Caller
+from workflows.deployment import Work
+from workflows.disagreement_notices import latest_disagreement, owner_of, tell_line_manager
+from workflows.profiles import DisagreementRoute
+
+Outcome = Literal["three_way", "hr"]
+OUTCOME_EVENTS = {"three_way": "three_way_meeting", "hr": "passed_to_hr"}
+
+
+def sweep_overdue(uow: Work) -> int:
+    """Tell line managers of disagreements neither revised nor countersigned within the profile's
+    period (from the day the supervisee disagreed, UK time); returns how many were told now.
+    Safe to run twice: each disagreement is told once (`tell_line_manager`)."""
+    db, route = uow.session, uow.deployment.profile.disagreement
+    today = clock.today()
+    told = 0
+    escalated = select(DisagreementEscalation.disagreed_event_id)
+    for model in (Record, Agreement):
+        for document in db.scalars(select(model).where(model.status == signoff.CHANGES_REQUESTED)):
+            disagreed = latest_disagreement(db, document)
+            if disagreed is None or route.resolve_within.after(clock.uk(disagreed.at).date()) > today:
+                continue
+            if db.scalar(escalated.where(DisagreementEscalation.disagreed_event_id == disagreed.id)) is not None:
+                continue
+            if tell_line_manager(db, document, disagreed, "overdue", signoff.title(document), access.SYSTEM):
+                told += 1
+    uow.commit()
+    return told
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    """A disagreement as its line manager sees it: what was disagreed, why they were told, the
+    document's sign-off events, and what the profile lets them do next."""
+
+    escalation: DisagreementEscalation
+    document: Record | Agreement
+    number: str
+    title: str
+    disagreement: str  # the supervisee's comment
+    events: list[SignoffEvent]
+    route: DisagreementRoute
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        """What the line manager may record, in the profile's route."""
+        if self.escalation.outcome_at is not None:
+            return []
+        return [o for o, on in (("three_way", self.route.three_way_meeting), ("hr", self.route.hr)) if on]
+
+
+def _document(db: Session, escalation: DisagreementEscalation) -> Record | Agreement:
+    if escalation.record_id is not None:
+        return db.get_one(Record, escalation.record_id)
+    return db.get_one(Agreement, escalation.agreement_id)
+
+
+def _view(uow: Work, escalation: DisagreementEscalation) -> EscalationView:
+    db = uow.session
+    document = _document(db, escalation)
+    disagreed = db.get_one(SignoffEvent, escalation.disagreed_event_id)
+    return EscalationView(escalation, document, signoff.number(document), signoff.title(document),
+                          disagreed.comment, signoff.events(db, document), uow.deployment.profile.disagreement)
+
+
+def for_line_manager(uow: Work, caller: Caller) -> list[EscalationView]:
+    """The disagreements the caller was told of as line manager, open ones first."""
+    me = caller.person
+    rows = uow.session.scalars(select(DisagreementEscalation).where(DisagreementEscalation.line_manager_id == me.id)
+                               .order_by(DisagreementEscalation.outcome_at.is_not(None),
+                                         DisagreementEscalation.told_at.desc()))
+    return [_view(uow, row) for row in rows]
+
+
+def _escalation(uow: Work, caller: Caller, escalation_id: int, action: str) -> DisagreementEscalation:
+    """The escalation, for its line manager only; reading the document is an audited read."""
+    escalation = access.disagreement_for(uow.session, caller, escalation_id)
+    document = _document(uow.session, escalation)
+    access.read(uow, caller, document.supervisee, signoff.kind_of(document), document.id, action)
+    return escalation
+
+
+def view(uow: Work, caller: Caller, escalation_id: int) -> EscalationView:
+    """One disagreement as its line manager sees it (an audited read of the document)."""
+    return _view(uow, _escalation(uow, caller, escalation_id, "disagreement.read"))
+
+
+def _check(route: DisagreementRoute, outcome: str, text: str, meeting_on: dt.date | None) -> None:
+    allowed = [o for o, on in (("three_way", route.three_way_meeting), ("hr", route.hr)) if on]
+    if outcome not in allowed:
+        raise InvalidInput(f"outcome must be one of {', '.join(allowed)} under this policy", "outcome")
+    if not text.strip():
+        raise InvalidInput("say what was decided" if outcome == "three_way" else "say why it goes to HR",
+                           "outcome_text")
+    if outcome == "three_way" and meeting_on is None:
+        raise InvalidInput("give the date of the three-way meeting", "meeting_on")
+    if meeting_on is not None and meeting_on > clock.today():
+        raise InvalidInput("the meeting date cannot be in the future", "meeting_on")
+
+
+def _hr_addresses(db: Session) -> list[str]:
+    accounts = db.scalars(select(Account).where(Account.active.is_(True)))
+    return sorted({a.person.email for a in accounts if "hr" in (a.roles or [])})
+
+
+def record_outcome(uow: Work, caller: Caller, escalation_id: int, outcome: str, text: str,
+                   meeting_on: dt.date | None = None) -> EscalationView:
+    """The line manager records the three-way meeting's outcome, or passes the disagreement to HR
+    where the route goes there (W §17, H §13): once, as a compare-and-set on the open escalation.
+    The step goes on the certificate as a sign-off event; supervisee and supervisor are told, and
+    HR too when it is passed to them."""
+    db = uow.session
+    escalation = _escalation(uow, caller, escalation_id, "disagreement.outcome")
+    _check(uow.deployment.profile.disagreement, outcome, text, meeting_on)
+    now = clock.now()
+    result = db.execute(update(DisagreementEscalation)
+                        .where(DisagreementEscalation.id == escalation.id, DisagreementEscalation.outcome_at.is_(None))
+                        .values(outcome=outcome, outcome_text=text.strip(), meeting_on=meeting_on,
+                                outcome_by_id=caller.person_id, outcome_at=now)
+                        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict("the outcome of this disagreement was already recorded", "outcome")
+    db.refresh(escalation)
+    document = _document(db, escalation)
+    said = (f"Three-way meeting on {meeting_on:%-d %B %Y}: {text.strip()}" if outcome == "three_way"
+            else f"Passed to HR: {text.strip()}")
+    db.add(SignoffEvent(**owner_of(document), version=document.version, event=OUTCOME_EVENTS[outcome],
+                        person_id=caller.person_id, at=now, ip=caller.ip[:64], user_agent=caller.user_agent[:400],
+                        comment=said))
+    audit.record(db, "disagreement.outcome", actor_id=caller.person_id, object_type="disagreement",
+                 object_id=escalation.id, ip=caller.ip, detail={"outcome": outcome, **owner_of(document)})
+    what = signoff.title(document)
+    people = [db.get_one(Person, document.supervisee_id), db.get_one(Person, document.supervisor_id)]
+    to = [p.email for p in people] + (_hr_addresses(db) if outcome == "hr" else [])
+    for address in to:
+        notifications.queue_email(db, to=address, subject=f"Outcome of a supervision disagreement: {what}",
+                                  text=f"{caller.person.name} recorded the outcome of the disagreement with {what}.\n\n"
+                                       f"{said}\n\nIt is recorded on the document's certificate of sign-off.\n")
+    uow.commit()
+    return _view(uow, escalation)
