@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from docgen.auth import caller, start_session, uow
 from docgen.web import forms, limits
@@ -34,7 +34,8 @@ def sign_in() -> Any:
             start_session(signed.account)
             return redirect(_safe_next(request.args.get("next")) or url_for(home_page(signed.home)))
         forms.show_error(form, InvalidInput(BAD_CREDENTIALS, "email"))
-    return render_template("auth/sign_in.html", form=form), 400 if form.errors else 200
+    return (render_template("auth/sign_in.html", form=form, organisation_sign_in=current_app.config["OIDC_ENABLED"]),
+            400 if form.errors else 200)
 
 
 @bp.post("/sign-out")
