@@ -45,6 +45,17 @@ class Config:
     timestamp_ca: str = ""  # PEM/DER certificate(s) of that authority, trusted when verifying
     ratelimit_storage: str = "memory://"
     template_dir: str = ""  # a council's own Word templates, searched before ours
+    # Sign-in with the council's OpenID provider (issue 15), beside local passwords; off while no issuer.
+    oidc_issuer: str = ""  # e.g. https://login.microsoftonline.com/<tenant>/v2.0
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scope: str = "openid email profile"
+    oidc_email_verified_claim: str = "email_verified"  # Entra ID: xms_edov
+    oidc_roles_claim: str = ""  # e.g. groups: when set, it decides the granted roles at every sign-in
+    oidc_role_map: str = ""  # claim value=docgen role, comma-separated: "HR Staff=hr,Auditors=auditor"
+    trusted_proxies: int = 0  # reverse proxy hops in front of docgen whose X-Forwarded-* are believed (ProxyFix)
+    log_format: str = "text"  # text | json (one JSON object a line, with the request id)
+    metrics_token: str = ""  # bearer token for /metrics from a non-local address (none: local only)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -63,6 +74,9 @@ class Config:
         """Refuse a production start with the embedded defaults for secrets, over plain HTTP (links,
         passwords and the session cookie, Secure in production, need TLS), or with a shared store
         but each machine's own key file (a worker could not open what the web server sealed)."""
+        if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
+            missing = "DOCGEN_OIDC_CLIENT_ID" if not self.oidc_client_id else "DOCGEN_OIDC_CLIENT_SECRET"
+            raise ConfigError(f"{missing} must be set with DOCGEN_OIDC_ISSUER")
         if self.production:
             if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
                 raise ConfigError("DOCGEN_SECRET_KEY must be set to a random value of 32+ characters in production")

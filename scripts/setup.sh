@@ -12,6 +12,7 @@ command -v soffice >/dev/null || need_apt+=(libreoffice-writer-nogui)
 /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v pdftotext >/dev/null || need_apt+=(poppler-utils)
+command -v npm >/dev/null || need_apt+=(nodejs npm)  # the test OpenID provider (and GOV.UK Frontend's assets)
 fc-list 2>/dev/null | grep -qi "Liberation Sans" || need_apt+=(fonts-liberation)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
@@ -34,6 +35,13 @@ if [ ! -x .uvenv/bin/unoserver ]; then
   echo "setup: installing unoserver into .uvenv (Debian's python3, for uno)"
   /usr/bin/python3 -m venv --system-site-packages .uvenv
   .uvenv/bin/pip install -q unoserver
+fi
+
+# The OpenID provider the sign-in tests run on loopback (npm oidc-provider, pinned by its lock file).
+if [ ! -d tests/oidc_provider/node_modules ] || [ tests/oidc_provider/package-lock.json -nt tests/oidc_provider/node_modules ]; then
+  echo "setup: installing the test OpenID provider (npm ci)"
+  npm ci --prefix tests/oidc_provider --no-audit --no-fund --silent
+  touch tests/oidc_provider/node_modules
 fi
 
 if [ -f scripts/assets.sh ]; then bash scripts/assets.sh; fi
