@@ -82,24 +82,34 @@ def _interrupt(_signum: int, _frame: FrameType | None) -> None:
 @cli.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="Requests served at once.")
 @with_appcontext
-def run_command(host: str, port: int) -> None:
+def run_command(host: str, port: int, threads: int) -> None:
     """Serve docgen (web, API) on HOST:PORT with the background worker in-process.
+
+    The server is waitress, a production WSGI server in this one process: the embedded default
+    keeps its task queue (a SQLite file), consumer threads and warm LibreOffice beside the web
+    threads, and stops them in order. (gunicorn, which serves the stack, forks workers it may kill
+    and restart on its own: each would start a consumer and a LibreOffice of its own.)
 
     SIGTERM or Ctrl-C stops serving, lets running tasks finish (`docgen.worker`), then stops
     LibreOffice; a second signal during that shutdown is ignored, so it cannot be cut short
     half-way and leave LibreOffice running.
     """
-    from werkzeug.serving import run_simple
+    from waitress import create_server
 
+    server = create_server(current_app._get_current_object(), host=host, port=port, threads=threads,
+                           ident="docgen")
     click.echo(f"docgen is running at http://{host}:{port}/  (health: http://{host}:{port}/health)")
     signal.signal(signal.SIGTERM, _interrupt)
     stop_worker = start_embedded_consumer(current_app.extensions["docgen.tasks"])
     try:
-        run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+        server.run()  # returns at the KeyboardInterrupt, once waitress has stopped its threads
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        server.close()
         stop_worker()
         stop_converter(current_app.extensions["docgen"])
 
