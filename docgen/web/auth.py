@@ -34,8 +34,8 @@ def sign_in() -> Any:
             start_session(signed.account)
             return redirect(_safe_next(request.args.get("next")) or url_for(home_page(signed.home)))
         forms.show_error(form, InvalidInput(BAD_CREDENTIALS, "email"))
-    return (render_template("auth/sign_in.html", form=form, organisation_sign_in=current_app.config.get("OIDC_ENABLED", False)),
-            400 if form.errors else 200)
+    offered = current_app.config.get("OIDC_ENABLED", False)
+    return render_template("auth/sign_in.html", form=form, organisation_sign_in=offered), 400 if form.errors else 200
 
 
 @bp.post("/sign-out")
