@@ -45,9 +45,6 @@ class Config:
     timestamp_ca: str = ""  # PEM/DER certificate(s) of that authority, trusted when verifying
     ratelimit_storage: str = "memory://"
     template_dir: str = ""  # a council's own Word templates, searched before ours
-    trusted_proxies: int = 0  # reverse proxy hops in front of docgen whose X-Forwarded-* are believed (ProxyFix)
-    log_format: str = "text"  # text | json (one JSON object a line, with the request id)
-    metrics_token: str = ""  # bearer token for /metrics from a non-local address (none: local only)
     # Sign-in with the council's OpenID provider (issue 15), beside local passwords; off while no issuer.
     oidc_issuer: str = ""  # e.g. https://login.microsoftonline.com/<tenant>/v2.0
     oidc_client_id: str = ""
