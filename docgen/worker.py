@@ -57,9 +57,8 @@ def stop_converter(deployment: Deployment) -> None:
     """Stop the deployment's warm LibreOffice, if this process started one: the last step of every
     shutdown, once no task can convert any more. (A test may wire a converter of its own, which it
     stops itself.)"""
-    converter = getattr(deployment.converter, "wrapped", deployment.converter)  # under metrics' timing
-    if isinstance(converter, WarmConverter):
-        converter.stop()
+    if isinstance(deployment.converter, WarmConverter):
+        deployment.converter.stop()
 
 
 def start_embedded_consumer(queue: TaskQueue, workers: int = 2) -> Callable[[], None]:

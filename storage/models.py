@@ -406,3 +406,37 @@ class WebhookDelivery(Base):
     last_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str] = mapped_column(Text, default="")
     subscription: Mapped[WebhookSubscription] = relationship()
+
+
+# --- bulk start (issue 16) ---
+class BulkStart(Base):
+    """Records started in the background for a whole team or service on one session date. Its
+    progress is counted from its items, so two consumers finishing items at once never race on a
+    counter."""
+
+    __tablename__ = "bulk_start"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    service: Mapped[str] = mapped_column(String(200), default="")  # a service's teams, when no team_id
+    session_date: Mapped[dt.date] = mapped_column(Date)
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    total: Mapped[int] = mapped_column(Integer)
+
+
+class BulkStartItem(Base):
+    """One supervisee's record in a bulk start: `pending` until a task creates the record (`done`,
+    with `record_id`) or names why it could not (`failed`, with `reason`). The step from pending is
+    a compare-and-set committed with the record, so a task run twice creates it once."""
+
+    __tablename__ = "bulk_start_item"
+    __table_args__ = (UniqueConstraint("bulk_start_id", "supervisee_id"),
+                      Index("ix_bulk_start_item_bulk_start_id_state", "bulk_start_id", "state"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulk_start_id: Mapped[int] = mapped_column(ForeignKey("bulk_start.id"))
+    supervisee_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending|done|failed
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    supervisee: Mapped[Person] = relationship()

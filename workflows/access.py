@@ -216,10 +216,21 @@ def may_see_reports(db: Session, caller: Caller) -> bool:
 
 def may_arrange(db: Session, caller: Caller, supervisee_id: int, supervisor_id: int) -> bool:
     """Planning a session: its supervisor or supervisee, someone overseeing the supervisee, hr or admin."""
+    return supervisee_id in arrangeable(db, caller, {supervisee_id: supervisor_id})
+
+
+def arrangeable(db: Session, caller: Caller, supervisors: dict[int, int | None]) -> frozenset[int]:
+    """`may_arrange` for many supervisees at once (supervisee id -> current supervisor id, if any):
+    those whose supervision the caller may arrange, with at most one query for who the caller
+    oversees (a bulk start of records for a team or service asks for hundreds)."""
+    if ARRANGE_ANY & caller.roles:
+        return frozenset(supervisors)
     me = caller.person_id
-    if ARRANGE_ANY & caller.roles or me in (supervisee_id, supervisor_id):
-        return True
-    return supervisee_id in people.overseen_by(db, me, clock.today())
+    direct = {s for s, boss in supervisors.items() if me is not None and me in (s, boss)}
+    rest = set(supervisors) - direct
+    if rest and me is not None:
+        direct |= rest & people.overseen_by(db, me, clock.today())
+    return frozenset(direct)
 
 
 def session_for(db: Session, caller: Caller, session: PlannedSession, *, read: bool = False) -> PlannedSession:

@@ -16,7 +16,8 @@ from workflows import areas
 HOME = {areas.SUPERVISION: "supervisor.dashboard", areas.OWN_RECORDS: "supervisee.my_records",
         areas.LEAVERS: "hr.leavers", areas.ADMINISTRATION: "admin.people_list"}
 ENTRIES = {
-    areas.SUPERVISION: [("My supervisees", "supervisor.dashboard", "supervisor")],
+    areas.SUPERVISION: [("My supervisees", "supervisor.dashboard", "supervisor"),
+                        ("Start records for a team", "bulk_start.bulk_starts", "bulk_start")],
     areas.OWN_RECORDS: [("My records", "supervisee.my_records", "supervisee")],
     areas.REPORTS: [("Compliance", "reports.compliance_report", "reports")],
     areas.LEAVERS: [("Leavers and transfers", "hr.leavers", "hr")],

@@ -1,0 +1,67 @@
+"""A group session's record as its form prints it: the template context the Word file, the record's
+page and the sign-off link's page read (the contract of `workflows.records.record_context`, which
+hands a group record here).
+
+Kept apart from `workflows.groups` (the use cases) because the 1:1 records module asks it for the
+context, and the use cases build on that module: so this one imports neither.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import GroupAttendance, GroupSession, Organisation, Person, Record
+from workflows import group_forms
+from workflows.forms import Form
+from workflows.profiles import Profile
+
+
+def is_group_record(record: Record) -> bool:
+    return record.group_session_id is not None
+
+
+def form_of(record: Record) -> Form:
+    """The group form a group record is written on (its `kind` is the form's key)."""
+    return group_forms.FORMS[record.kind]
+
+
+def present(db: Session, session_id: int) -> list[str]:
+    """The names of those marked present at a session, in name order (W App C 6)."""
+    return list(db.scalars(select(Person.name).join(GroupAttendance, GroupAttendance.person_id == Person.id)
+                           .where(GroupAttendance.session_id == session_id, GroupAttendance.attendance == "present")
+                           .order_by(Person.name)))
+
+
+def context(db: Session, profile: Profile, org: Organisation, record: Record, number: str,
+            marking: str | None = None) -> dict[str, Any]:
+    """The template context of a group record as it stands: its typed fields, the session's date
+    and who was present, one signature cell (the signer's: W §8, the Advanced Practitioner)."""
+    session = db.get(GroupSession, record.group_session_id)
+    form = form_of(record)
+    values = record.sections or {}
+    date = f"{record.session_date:%-d %B %Y}"
+    context: dict[str, Any] = {
+        "organisation": org.name, "marking": profile.marking if marking is None else marking,
+        "record_id": number, "kind": record.kind, "title": profile.groups.record_title,
+        "group": {"name": session.group.name, "present": ", ".join(present(db, session.id))},
+        "supervisee": {"name": record.supervisee.name, "job_role": record.supervisee.job_title},
+        "supervisor": {"name": record.supervisor.name, "job_role": record.supervisor.job_title},
+        "team": "", "session_date": date,
+        "next_supervision": f"{record.next_supervision:%-d %B %Y}" if record.next_supervision else "",
+        "review_date": "", "previous": {"happy": "", "comments": ""}, "welfare": {"discussion": "", "actions": []},
+        "areas": [], "actions": [], "actions_section": 0,
+        **{field.key: values.get(field.key, "") for field in group_forms.typed_fields(form)
+           if field.key != "next_supervision"},
+        "signatures": {"supervisor": {"name": record.supervisor.name, "date": ""}},
+    }
+    return context | {"form": form, "fields": {
+        field.key: _at(context, field.expression) for field in (*form.details, *form.fields)}}
+
+
+def _at(context: dict[str, Any], expression: str) -> str:
+    value: Any = context
+    for part in expression.split("."):
+        value = value.get(part, "") if isinstance(value, dict) else ""
+    return str(value or "")

@@ -1,0 +1,377 @@
+"""Group supervision (K §5, S §5, W §5/§8 and App C, H §1/§8): groups, their sessions planned with
+calendar invitations, attendance, and each session's record.
+
+A group meets in addition to 1:1 supervision, never instead of it, so nothing here counts towards
+a person's 1:1 due dates. How often a group meets comes from the profile (H: every six to eight
+weeks; W: weekly; K, S and L set none). A session's record is a `Record` row tied to the session
+(`group_session_id`), so it is filed, sent, signed off, sealed and retained by the same pipeline as
+every record: its recorder (W §8: the Practice Co-ordinator; elsewhere the facilitator) writes and
+sends it, its signer (W §8: the Advanced Practitioner; elsewhere the facilitator) signs it off.
+Who may read it is `workflows.access.group_read_access`: those present at the session, and the
+usual management and HR rules.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from icalendar import Calendar, Event, vCalAddress, vText
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from docgen.documents.mailer import Attachment
+from storage import clock
+from storage.errors import Conflict, Forbidden, InvalidInput, NotFound
+from storage.models import GroupAttendance, GroupMember, GroupSession, Person, Record, SupervisionGroup
+from workflows import access, group_forms, group_records, notifications, people, records
+from workflows.access import Caller
+from workflows.deployment import Work
+from workflows.due_dates import State, due_state, record_due_date
+from workflows.profiles import Profile
+
+ATTENDANCE = ("present", "apologies", "absent")
+MAX_MINUTES = 8 * 60
+# A case ID: letters, digits and the separators case systems use, with at least one digit, and no
+# spaces, so "Jane Smith" or "Jane" is refused while "104233", "LL-104233" or "CP/2291" pass.
+CASE_ID = re.compile(r"[A-Za-z]{0,4}[-/]?\d[\dA-Za-z\-/]*")
+
+
+# --- groups and members ---------------------------------------------------------------------
+
+def get_group(db: Session, group_id: int) -> SupervisionGroup:
+    group = db.get(SupervisionGroup, group_id)
+    if group is None:
+        raise NotFound("no such group", "id")
+    return group
+
+
+def _holding(db: Session, profile: Profile, person_id: int | None, role: str | None, field: str) -> Person | None:
+    """The person named for a group's recorder or signer, who must hold the profile's role for it
+    (W §8: a Practice Co-ordinator records, an Advanced Practitioner signs off)."""
+    if person_id is None:
+        if role is not None:
+            raise InvalidInput(f"this council's groups need a {profile.label(role).lower()} as {field[:-3]}", field)
+        return None
+    person = people.get_person_field(db, person_id, field)
+    if role is not None and person.role != role:
+        raise InvalidInput(f"{person.name} is not a {profile.label(role).lower()}", field)
+    return person
+
+
+def current_members(db: Session, group_id: int) -> list[Person]:
+    return list(db.scalars(select(Person).join(GroupMember, GroupMember.person_id == Person.id)
+                           .where(GroupMember.group_id == group_id, GroupMember.left_on.is_(None))
+                           .order_by(Person.name)))
+
+
+def create_group(uow: Work, caller: Caller, name: str, facilitator_id: int, member_ids: list[int], *,
+                 recorder_id: int | None = None, signer_id: int | None = None) -> SupervisionGroup:
+    """Set up a group with its facilitator, members and (where the profile names the roles) its
+    recorder and signer; audited as `group.create`."""
+    db, profile = uow.session, uow.deployment.profile
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("give the group a name", "name")
+    facilitator = people.get_person_field(db, facilitator_id, "facilitator_id")
+    access.may_organise_group(db, caller, facilitator)
+    recorder = _holding(db, profile, recorder_id, profile.groups.recorder_role, "recorder_id")
+    signer = _holding(db, profile, signer_id, profile.groups.signer_role, "signer_id")
+    if not member_ids:
+        raise InvalidInput("a group needs at least one member", "member_ids")
+    if db.scalar(select(SupervisionGroup.id).where(SupervisionGroup.name == name)) is not None:
+        raise Conflict(f"there is already a group called {name}", "name")
+    members = [people.get_person_field(db, person_id, "member_ids") for person_id in dict.fromkeys(member_ids)]
+    group = SupervisionGroup(name=name, facilitator_id=facilitator.id, recorder_id=recorder.id if recorder else None,
+                             signer_id=signer.id if signer else None, team_id=facilitator.team_id)
+    db.add(group)
+    db.flush()
+    today = clock.today()
+    db.add_all(GroupMember(group_id=group.id, person_id=member.id, joined_on=today) for member in members)
+    access.audit_group(db, caller, "group.create", "group", group.id)
+    uow.commit()
+    return group
+
+
+# --- sessions, invitations, attendance --------------------------------------------------------
+
+def _ics(session: GroupSession, organiser: Person, invited: list[Person]) -> bytes:
+    """One invitation for the whole group (RFC 5546 REQUEST, or CANCEL), with the stable UID and
+    SEQUENCE rule of one-to-one sessions (`workflows.planning`)."""
+    cal = Calendar()
+    cal.add("prodid", "-//docgen//group supervision//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "CANCEL" if session.status == "cancelled" else "REQUEST")
+    event = Event()
+    event.add("uid", session.uid)
+    event.add("sequence", session.ics_sequence)
+    event.add("dtstamp", clock.now().replace(tzinfo=dt.timezone.utc))
+    event.add("dtstart", session.starts_at.replace(tzinfo=dt.timezone.utc))
+    event.add("dtend", (session.starts_at + dt.timedelta(minutes=session.minutes)).replace(tzinfo=dt.timezone.utc))
+    event.add("summary", f"Group supervision: {session.group.name}")
+    if session.location:
+        event.add("location", session.location)
+    event.add("class", "CONFIDENTIAL")
+    organizer = vCalAddress(f"mailto:{organiser.email}")
+    organizer.params["CN"] = vText(organiser.name)
+    event["organizer"] = organizer
+    for person in invited:
+        address = vCalAddress(f"mailto:{person.email}")
+        address.params.update({"CN": vText(person.name), "ROLE": vText("REQ-PARTICIPANT"),
+                               "PARTSTAT": vText("NEEDS-ACTION"), "RSVP": vText("TRUE")})
+        event.add("attendee", address)
+    cal.add_component(event)
+    return cal.to_ical()
+
+
+def _invite(db: Session, session: GroupSession) -> None:
+    group = session.group
+    invited = list({p.id: p for p in [group.facilitator, *filter(None, (group.recorder, group.signer)),
+                                      *current_members(db, group.id)]}.values())
+    when = f"{clock.uk(session.starts_at):%A %-d %B %Y at %H:%M} (UK time), {session.minutes} minutes"
+    invitation = Attachment("group-supervision.ics", "text/calendar; method=REQUEST",
+                            _ics(session, group.facilitator, invited))
+    for person in invited:
+        notifications.queue_email(
+            db, to=person.email, subject=f"Group supervision: {group.name}",
+            text=(f"Planned: group supervision ({group.name}) on {when}"
+                  + (f", {session.location}" if session.location else "") + ".\n"),
+            attachments=[invitation])
+
+
+def plan_session(uow: Work, caller: Caller, group_id: int, starts_at: dt.datetime, *, minutes: int = 90,
+                 location: str = "") -> GroupSession:
+    """Plan a group's session (naive UTC `starts_at`, within the profile's planning horizon) and
+    e-mail every member the invitation; audited as `group.session.plan`."""
+    db, profile = uow.session, uow.deployment.profile
+    group = access.group_for(db, caller, get_group(db, group_id), manage=True)
+    if starts_at < clock.now():
+        raise InvalidInput("starts_at is in the past", "starts_at")
+    if starts_at.date() > profile.planning_horizon.after(clock.today()):
+        raise InvalidInput(f"starts_at is beyond the planning horizon of {profile.planning_horizon.text}", "starts_at")
+    if not 1 <= minutes <= MAX_MINUTES:
+        raise InvalidInput(f"minutes must be between 1 and {MAX_MINUTES}", "minutes")
+    session = GroupSession(group_id=group.id, starts_at=starts_at, minutes=minutes, location=(location or "").strip(),
+                           status="planned", ics_sequence=0, uid=f"{uuid.uuid4()}@docgen")
+    db.add(session)
+    db.flush()
+    _invite(db, session)
+    access.audit_group(db, caller, "group.session.plan", "group_session", session.id)
+    uow.commit()
+    return session
+
+
+def get_session(db: Session, session_id: int) -> GroupSession:
+    session = db.get(GroupSession, session_id)
+    if session is None:
+        raise NotFound("no such group session", "id")
+    return session
+
+
+def record_attendance(uow: Work, caller: Caller, session_id: int, marks: dict[int, str]) -> GroupSession:
+    """Mark each member present, apologies or absent; the session is then held. Those who run the
+    group mark it; a mark for someone who is not a member is refused, naming them."""
+    db = uow.session
+    session = get_session(db, session_id)
+    access.group_for(db, caller, session.group, manage=True)
+    if session.status == "cancelled":
+        raise Conflict("the session was cancelled", "status")
+    if session.starts_at.date() > clock.today():
+        raise Conflict("attendance is marked once the session has taken place", "starts_at")
+    members = {p.id for p in current_members(db, session.group_id)}
+    if not marks:
+        raise InvalidInput("mark at least one member", "attendance")
+    for person_id, mark in marks.items():
+        if person_id not in members:
+            raise InvalidInput(f"person {person_id} is not a member of {session.group.name}", "attendance")
+        if mark not in ATTENDANCE:
+            raise InvalidInput(f"attendance must be one of {', '.join(ATTENDANCE)}", "attendance")
+    existing = {row.person_id: row for row in db.scalars(select(GroupAttendance)
+                                                         .where(GroupAttendance.session_id == session.id))}
+    for person_id, mark in marks.items():
+        if person_id in existing:
+            existing[person_id].attendance = mark
+        else:
+            db.add(GroupAttendance(session_id=session.id, person_id=person_id, attendance=mark))
+    session.status = "held"
+    access.audit_group(db, caller, "group.attendance", "group_session", session.id)
+    uow.commit()
+    return session
+
+
+def attendance_of(db: Session, session_id: int) -> dict[int, str]:
+    return dict(db.execute(select(GroupAttendance.person_id, GroupAttendance.attendance)
+                           .where(GroupAttendance.session_id == session_id)).all())
+
+
+# --- the session's record ---------------------------------------------------------------------
+
+def start_record(uow: Work, caller: Caller, session_id: int) -> Record:
+    """Start the record of a held session on the profile's group form (W App C, or docgen's plain
+    group record): written by the recorder (else the facilitator), signed off by the signer (else
+    the facilitator). One record per session."""
+    db, profile = uow.session, uow.deployment.profile
+    session = get_session(db, session_id)
+    group = access.group_for(db, caller, session.group)
+    recorder = group.recorder or group.facilitator
+    if caller.person_id != recorder.id:
+        raise Forbidden(f"the group's record is written by {recorder.name}", "recorder_id")
+    if session.status != "held":
+        raise Conflict("mark attendance first: the record names those present", "status")
+    if db.scalar(select(Record.id).where(Record.group_session_id == session.id)) is not None:
+        raise Conflict("this session already has a record", "session_id")
+    day = session.starts_at.date()
+    signer = group.signer or group.facilitator
+    record = Record(kind=profile.groups.record_form, supervisee_id=recorder.id, supervisor_id=signer.id,
+                    session_date=day, due_date=record_due_date(profile, day) or day, status="draft",
+                    sections={}, version=1, group_session_id=session.id)
+    db.add(record)
+    db.flush()
+    access.audit_group(db, caller, "record.create", "record", record.id)
+    uow.commit()
+    return record
+
+
+def session_record(db: Session, session_id: int) -> Record | None:
+    return db.scalar(select(Record).where(Record.group_session_id == session_id))
+
+
+def _case_ids(value: str) -> str:
+    """Case IDs only: each comma-separated entry must look like an ID, so a child's name is
+    refused before it is stored (W App C: service users may see these records)."""
+    entries = [entry.strip() for entry in re.split(r"[,;\n]", value or "") if entry.strip()]
+    for entry in entries:
+        if not CASE_ID.fullmatch(entry):
+            raise InvalidInput(f"case IDs only, not names: '{entry}' is not a case ID (e.g. 104233)", "cases")
+    return ", ".join(entries)
+
+
+def save_record(uow: Work, caller: Caller, record_id: int, values: dict[str, Any],
+                expected_revision: int | None = None) -> Record:
+    """Save what the recorder typed: only the form's own fields (any other is refused, named),
+    case IDs only; a draft only, and not over a newer save (`expected_revision`)."""
+    db = uow.session
+    record = records.get_record(db, record_id)
+    if not group_records.is_group_record(record):
+        raise access.no_such_document()
+    access.write(uow, caller, record.supervisee, "record", record.id, "record.update")
+    if record.status not in ("draft", "changes_requested"):
+        raise Conflict(f"the record is {record.status.replace('_', ' ')} and cannot be changed", "status")
+    if expected_revision is not None and expected_revision != record.revision:
+        raise Conflict("the record was changed since you opened it; reload it", "revision")
+    form = group_records.form_of(record)
+    typed = {field.key: field for field in group_forms.typed_fields(form)}
+    sections = dict(record.sections or {})
+    for key, value in values.items():
+        field = typed.get(key)
+        if field is None:
+            raise InvalidInput(f"'{key}' is not on the {form.source} group record", key)
+        if field.type == "date":
+            try:
+                record.next_supervision = dt.date.fromisoformat(value) if value else None
+            except (TypeError, ValueError):
+                raise InvalidInput("give the date as YYYY-MM-DD", key) from None
+            continue
+        text = str(value or "").strip()
+        if field.type == "yes_no" and text not in ("", "Yes", "No"):
+            raise InvalidInput("answer Yes or No", key)
+        sections[key] = _case_ids(text) if key in group_forms.CASE_FIELDS else text
+    record.sections = sections
+    uow.commit()
+    return record
+
+
+@dataclass(frozen=True)
+class GroupRecordPage:
+    """A group record as its reader sees it: the record, its template context, the reader's basis."""
+
+    record: Record
+    doc: dict[str, Any]
+    basis: str
+
+
+def read_record(uow: Work, caller: Caller, record_id: int) -> GroupRecordPage:
+    """A group record for a reader with a basis (audited as `record.read`); NotFound otherwise."""
+    db, deployment = uow.session, uow.deployment
+    record = records.get_record(db, record_id)
+    if not group_records.is_group_record(record):
+        raise access.no_such_document()
+    granted = access.read(uow, caller, record.supervisee, "record", record.id, "record.read")
+    doc = records.record_context(db, deployment.profile, deployment.organisation(db), record)
+    return GroupRecordPage(record, doc, granted.basis)
+
+
+# --- what is due, and who came ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GroupDue:
+    """A group against its profile's frequency: the last session held, when the next is due and
+    when it is overdue (H §1: due at six weeks, overdue after eight)."""
+
+    group: SupervisionGroup
+    last_held: dt.date | None
+    due: dt.date
+    overdue_from: dt.date
+    state: State
+
+
+def _due(profile: Profile, group: SupervisionGroup, last: dt.date | None, today: dt.date) -> GroupDue | None:
+    rule = profile.groups
+    if rule.every is None:
+        return None  # K, S and L set no group frequency
+    since = last or group.created_at.date()
+    due = rule.every.after(since)
+    late = rule.overdue_after.after(since) if rule.overdue_after is not None else due
+    return GroupDue(group, last, due, late, due_state(today, due, late))
+
+
+def groups_due(uow: Work, caller: Caller) -> list[GroupDue]:
+    """The groups the caller runs or oversees (everyone's for hr, admin, auditors and senior
+    managers) that are due or overdue to meet, for the dashboard."""
+    db, profile, today = uow.session, uow.deployment.profile, clock.today()
+    scope = access.visible(db, caller, self_included=True)
+    last = (select(GroupSession.group_id, func.max(GroupSession.starts_at).label("last"))
+            .where(GroupSession.status == "held").group_by(GroupSession.group_id).subquery())
+    query = (select(SupervisionGroup, last.c.last).outerjoin(last, last.c.group_id == SupervisionGroup.id)
+             .where(SupervisionGroup.closed_on.is_(None)).order_by(SupervisionGroup.name))
+    if scope is not None:
+        query = query.where(SupervisionGroup.facilitator_id.in_(scope) | SupervisionGroup.recorder_id.in_(scope)
+                            | SupervisionGroup.signer_id.in_(scope))
+    found = [_due(profile, group, held.date() if held else None, today) for group, held in db.execute(query).all()]
+    return [item for item in found if item is not None and item.state != "upcoming"]
+
+
+@dataclass(frozen=True)
+class AttendanceLine:
+    """One person's group supervision in a period: sessions present, apologies, absent. Shown
+    apart from 1:1 supervision, which group supervision does not replace (S §5, K)."""
+
+    person_id: int
+    name: str
+    present: int
+    apologies: int
+    absent: int
+
+
+def attendance_report(uow: Work, caller: Caller, start: dt.date, end: dt.date) -> list[AttendanceLine]:
+    """Group attendance per person between two dates, for those whose compliance the caller may
+    see (the compliance report's scope)."""
+    db = uow.session
+    if end < start:
+        raise InvalidInput("the period ends before it starts", "end")
+    scope = access.report_scope(db, caller)
+    query = (select(Person.id, Person.name, GroupAttendance.attendance, func.count())
+             .join(GroupAttendance, GroupAttendance.person_id == Person.id)
+             .join(GroupSession, GroupSession.id == GroupAttendance.session_id)
+             .where(GroupSession.starts_at >= dt.datetime.combine(start, dt.time()),
+                    GroupSession.starts_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+             .group_by(Person.id, Person.name, GroupAttendance.attendance).order_by(Person.name))
+    if scope is not None:
+        query = query.where(Person.id.in_(scope))
+    lines: dict[int, dict[str, Any]] = {}
+    for person_id, name, mark, count in db.execute(query).all():
+        line = lines.setdefault(person_id, {"person_id": person_id, "name": name, **dict.fromkeys(ATTENDANCE, 0)})
+        line[mark] = count
+    return [AttendanceLine(**line) for line in lines.values()]
