@@ -190,6 +190,8 @@ class Record(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
     revision: Mapped[int] = _revision()
+    # issue 14: a group session's record; then `supervisee` is its recorder, `supervisor` its signer
+    group_session_id: Mapped[int | None] = mapped_column(ForeignKey("group_session.id"), index=True)
     supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
     supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
     __mapper_args__ = {"version_id_col": revision}
@@ -440,3 +442,67 @@ class BulkStartItem(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     supervisee: Mapped[Person] = relationship()
+
+
+# --- group supervision (issue 14) ---
+class SupervisionGroup(Base):
+    """A standing supervision group (K, S §5, W §5/§8, H §1/§8), always in addition to 1:1: led by
+    a facilitator; where the profile says so, its records are made by a recorder and signed off by
+    a signer of another role (W §8: Practice Co-ordinators record, Advanced Practitioners sign)."""
+
+    __tablename__ = "supervision_group"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    facilitator_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    recorder_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    signer_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    facilitator: Mapped[Person] = relationship(foreign_keys=[facilitator_id])
+    recorder: Mapped[Person | None] = relationship(foreign_keys=[recorder_id])
+    signer: Mapped[Person | None] = relationship(foreign_keys=[signer_id])
+
+
+class GroupMember(Base):
+    """A person's membership of a group, from when to when (open-ended while a member)."""
+
+    __tablename__ = "group_member"
+    __table_args__ = (UniqueConstraint("group_id", "person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("supervision_group.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    joined_on: Mapped[dt.date] = mapped_column(Date)
+    left_on: Mapped[dt.date | None] = mapped_column(Date)
+    person: Mapped[Person] = relationship()
+
+
+class GroupSession(Base):
+    """One meeting of a group, planned with a calendar invitation to every member (the UID and
+    SEQUENCE rules of `workflows.planning`)."""
+
+    __tablename__ = "group_session"
+    __table_args__ = (Index("ix_group_session_group_id_starts_at", "group_id", "starts_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("supervision_group.id"))
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    minutes: Mapped[int] = mapped_column(Integer, default=90)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="planned")  # planned|held|cancelled
+    ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
+    uid: Mapped[str] = mapped_column(String(100), unique=True)
+    group: Mapped[SupervisionGroup] = relationship()
+
+
+class GroupAttendance(Base):
+    """Whether a member came to a session: present, apologies or absent. Only those present read
+    the session's record (`workflows.access`)."""
+
+    __tablename__ = "group_attendance"
+    __table_args__ = (UniqueConstraint("session_id", "person_id"),
+                      CheckConstraint("attendance IN ('present', 'apologies', 'absent')", name="known"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("group_session.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    attendance: Mapped[str] = mapped_column(String(10))
+    person: Mapped[Person] = relationship()

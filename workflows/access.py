@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 from storage import audit, clock
 from storage.errors import Forbidden, NotFound, Unauthenticated
 from storage.models import Account, OutboxMessage, Person, PlannedSession
+from storage.models import GroupAttendance, GroupMember, GroupSession, Record, SupervisionGroup
 from storage.uow import UnitOfWork
 from workflows import notifications, people
 
-READ_BASES = ("supervisee", "supervisor", "line_manager", "hr", "auditor", "break_glass")
+READ_BASES = ("supervisee", "supervisor", "line_manager", "hr", "auditor", "break_glass", "group_lead", "attendee")
 GRANTED_ROLES = ("hr", "auditor", "admin", "senior_manager")
 SEE_ALL = frozenset({"hr", "admin", "auditor", "senior_manager"})  # everyone's schedule, not content
 ARRANGE_ANY = frozenset({"hr", "admin"})
@@ -166,7 +167,12 @@ def read(uow: UnitOfWork, caller: Caller, supervisee: Person, object_type: str, 
     db = uow.session
     if caller.account is None:
         raise Unauthenticated("sign in first")
-    granted = read_access(db, caller.account, supervisee, caller.reason)
+    group_record = _group_record(db, object_type, object_id)
+    if group_record is not None:  # issue 14: its attendees, and the rules of its facilitator's records
+        granted = group_read_access(db, caller.account, group_record, caller.reason)
+        supervisee = group_record_group(db, group_record).facilitator
+    else:
+        granted = read_access(db, caller.account, supervisee, caller.reason)
     audit.record(db, action, actor_id=caller.person_id, object_type=object_type, object_id=object_id,
                  reason=granted.reason, ip=caller.ip, detail={"basis": granted.basis})
     reader = caller.person
@@ -186,7 +192,11 @@ def write(uow: UnitOfWork, caller: Caller, supervisee: Person, object_type: str,
     """Allow only the current supervisor; the change is audited in the caller's transaction."""
     if caller.account is None:
         raise Unauthenticated("sign in first")
-    edit_access(uow.session, caller.account, supervisee)
+    group_record = _group_record(uow.session, object_type, object_id)
+    if group_record is not None:
+        group_edit_access(uow.session, caller.account, group_record)
+    else:
+        edit_access(uow.session, caller.account, supervisee)
     audit.record(uow.session, action, actor_id=caller.person_id, object_type=object_type, object_id=object_id,
                  ip=caller.ip)
 
@@ -246,3 +256,93 @@ def audit_session(db: Session, caller: Caller, action: str, session: PlannedSess
     """Audit a change to a planned session in the caller's transaction."""
     audit.record(db, action, actor_id=caller.person_id, object_type="planned_session",
                  object_id=session.id, ip=caller.ip)
+
+
+# --- group supervision (issue 14) ---
+GROUP_ORGANISERS = frozenset({"admin", "hr"})  # set up any group; a manager sets up groups in their line
+
+
+def _group_record(db: Session, object_type: str, object_id: int | str) -> Record | None:
+    """The record read or written, when it is a group session's record (its own rules apply)."""
+    if object_type != "record":
+        return None
+    record = db.get(Record, int(object_id))
+    return record if record is not None and record.group_session_id is not None else None
+
+
+def group_record_group(db: Session, record: Record) -> SupervisionGroup:
+    return db.get(GroupSession, record.group_session_id).group
+
+
+def attended(db: Session, person_id: int | None, session_id: int) -> bool:
+    """Whether the person was marked present at the session (apologies and absence are not)."""
+    return person_id is not None and db.scalar(select(GroupAttendance.id).where(
+        GroupAttendance.session_id == session_id, GroupAttendance.person_id == person_id,
+        GroupAttendance.attendance == "present")) is not None
+
+
+def group_read_access(db: Session, account: Account, record: Record, reason: str = "") -> Access:
+    """Who reads a group session's record: its facilitator, recorder and signer; each member who
+    was present at that session (not one who sent apologies or was absent, nor a member who joined
+    later); beyond them only the usual management and HR rules, applied as to the facilitator's
+    own records (their line managers, HR once forwarded, an auditor or a senior manager with a
+    reason). Anyone else gets NotFound, so ids cannot be probed."""
+    me = account.person_id
+    group = group_record_group(db, record)
+    if me in (record.supervisee_id, record.supervisor_id, group.facilitator_id):
+        return Access("group_lead")
+    if attended(db, me, record.group_session_id):
+        return Access("attendee")
+    return read_access(db, account, group.facilitator, reason)
+
+
+def group_edit_access(db: Session, account: Account, record: Record) -> None:
+    """A group record is written by its recorder and signed off by its signer (W §8); nobody else
+    changes it, and a stranger is told it does not exist."""
+    if account.person_id in (record.supervisee_id, record.supervisor_id):
+        return
+    try:
+        group_read_access(db, account, record)
+    except Forbidden:
+        pass
+    raise Forbidden("only the group's recorder or signer can change its record", "recorder_id")
+
+
+def may_organise_group(db: Session, caller: Caller, facilitator: Person) -> None:
+    """Setting up a group and its members: hr or admin for any, otherwise the facilitator's line
+    manager or the facilitator themself."""
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    if GROUP_ORGANISERS & caller.roles or caller.person_id == facilitator.id:
+        return
+    if any(m.id == caller.person_id for m in people.management_chain(db, facilitator)):
+        return
+    raise Forbidden("a group is set up by its facilitator, their line manager, hr or admin", "facilitator_id")
+
+
+def group_for(db: Session, caller: Caller, group: SupervisionGroup, *, manage: bool = False) -> SupervisionGroup:
+    """A group, for those who run it (facilitator, recorder, signer, organisers) and, to read, its
+    members and everyone who sees all schedules; NotFound for anyone else."""
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    me = caller.person_id
+    runs = me in (group.facilitator_id, group.recorder_id, group.signer_id)
+    try:
+        may_organise_group(db, caller, group.facilitator)
+        organises = True
+    except Forbidden:
+        organises = False
+    if runs or organises:
+        return group
+    member = db.scalar(select(GroupMember.id).where(GroupMember.group_id == group.id,
+                                                    GroupMember.person_id == me)) is not None
+    if not manage and (member or SEE_ALL & caller.roles):
+        return group
+    if member:
+        raise Forbidden("only those who run the group can change it", "group_id")
+    raise NotFound("no such group", "id")
+
+
+def audit_group(db: Session, caller: Caller, action: str, object_type: str, object_id: int) -> None:
+    """Audit a change to a group, its members, sessions or attendance in the caller's transaction."""
+    audit.record(db, action, actor_id=caller.person_id, object_type=object_type, object_id=object_id, ip=caller.ip)

@@ -96,7 +96,17 @@ def title(document: Document) -> str:
 
 
 def signers(profile: Profile, document: Document) -> list[str]:
+    if isinstance(document, Record) and document.group_session_id is not None:
+        return ["supervisor"]  # issue 14: a group record's signer alone signs it off (W §8)
     return list(profile.signoff.record_signers if isinstance(document, Record) else profile.signoff.agreement_signers)
+
+
+def writer_id(document: Document) -> int:
+    """Who writes a document and sends it for sign-off: its supervisor; a group record's recorder,
+    held as its `supervisee` (W §8: Practice Co-ordinators record, Advanced Practitioners sign off)."""
+    if isinstance(document, Record) and document.group_session_id is not None:
+        return document.supervisee_id
+    return document.supervisor_id
 
 
 # --- Whose turn ----------------------------------------------------------------------------------
@@ -259,7 +269,7 @@ def send(db: Session, profile: Profile, document: Document, by: Person, *, docx:
     `docx` is the filed DOCX of the version being sent: what is signed is fixed bytes, not
     whatever the record says later. A revision after "changes requested" is a new version.
     """
-    if by.id != document.supervisor_id:
+    if by.id != writer_id(document):
         raise Forbidden("only the supervisor who wrote it can send it for sign-off", "supervisor_id")
     if document.status not in SENDABLE:
         raise Conflict(f"cannot send: it is {document.status.replace('_', ' ')}", "status")
@@ -277,7 +287,7 @@ def send(db: Session, profile: Profile, document: Document, by: Person, *, docx:
 
 def new_version(db: Session, document: Document, by: Person) -> None:
     """The supervisor revises after a disagreement: the next version, old links dead."""
-    if by.id != document.supervisor_id:
+    if by.id != writer_id(document):
         raise Forbidden("only the supervisor can revise it", "supervisor_id")
     if document.status != CHANGES_REQUESTED:
         raise Conflict(f"a new version is started only after changes are requested, not when {document.status}",
@@ -290,7 +300,7 @@ def new_version(db: Session, document: Document, by: Person) -> None:
 def resend(db: Session, profile: Profile, document: Document, by: Person, *, base_url: str,
            caller: Caller = Caller()) -> None:
     """A new link for whoever is waiting (lost e-mail, expired link); the old link dies."""
-    if by.id != document.supervisor_id:
+    if by.id != writer_id(document):
         raise Forbidden("only the supervisor can re-send the link", "supervisor_id")
     if document.status not in WAITING:
         raise Conflict(f"nobody is waiting to sign: it is {document.status.replace('_', ' ')}", "status")
