@@ -35,6 +35,11 @@ class SubscriptionForm(FlaskForm):
     submit = SubmitField("Add the subscription", widget=GovSubmitInput())
 
 
+class _Mistyped(Exception):
+    """The form's own checks failed (their messages are on its fields): shown again, like a form
+    the use case refused."""
+
+
 def _list_page(form: SubscriptionForm, status: int = 200) -> tuple[str, int]:
     return render_template("webhooks/list.html", form=form,
                            subscriptions=webhooks.subscriptions(uow(), caller())), status
@@ -50,13 +55,14 @@ def subscriptions() -> Any:
 @page(access.ADMINISTRATORS)
 def subscribe() -> Any:
     form = SubscriptionForm()
-    if not form.validate_on_submit():
-        return _list_page(form, 400)
     try:
+        if not form.validate_on_submit():
+            raise _Mistyped
         created = webhooks.subscribe(uow(), caller(), form.url.data or "", form.events.data or [],
                                      description=form.description.data or "", secret=form.secret.data or "")
-    except InvalidInput as exc:
-        forms.show_error(form, exc)
+    except (_Mistyped, InvalidInput) as exc:
+        if isinstance(exc, InvalidInput):
+            forms.show_error(form, exc)
         return _list_page(form, 400)
     return render_template("webhooks/created.html", subscription=created.subscription, secret=created.secret), 201
 

@@ -15,7 +15,7 @@ from docgen.tasks import make_queue
 from storage import clock
 from storage.backends.base import IntegrityError
 from storage.errors import Forbidden, InvalidInput
-from storage.models import Account, Person, WebhookDelivery, WebhookSubscription
+from storage.models import Account, Agreement, AuditEvent, Person, SignoffEvent, WebhookDelivery, WebhookSubscription
 from workflows import accounts, movers, webhook_delivery, webhooks
 from workflows.access import Caller
 from workflows.deployment import Deployment, Work
@@ -239,3 +239,39 @@ def test_only_administrators_manage_subscriptions(uow: Work, team: dict[str, int
         webhooks.subscribe(uow, Caller(account=manager), "https://hr.example.org/hooks", ["person.left"])
     with pytest.raises(Forbidden):
         webhooks.subscriptions(uow, Caller(account=manager))
+
+
+@pytest.mark.parametrize(("row", "expected"), [
+    (AuditEvent(action="person.leaver", object_type="person", object_id="7"),
+     [("person.left", {"person_id": 7})]),
+    (AuditEvent(action="retention.forward_to_hr", object_type="person", object_id="7"),
+     [("retention.forwarded", {"person_id": 7})]),
+    (AuditEvent(action="retention.destroy", object_type="person", object_id="7",
+                detail={"records": [3, 4], "agreements": [2], "objects": 9}),
+     [("retention.destroyed", {"person_id": 7, "record_ids": [3, 4], "agreement_ids": [2]})]),
+    (AuditEvent(action="document.finalise", object_type="record", object_id="3", detail={"version": 2}),
+     [("record.filed", {"record_id": 3, "version": 2})]),
+    (AuditEvent(action="document.finalise", object_type="agreement", object_id="3", detail={"version": 1}), []),
+    (AuditEvent(action="record.read", object_type="record", object_id="3"), []),
+    (SignoffEvent(record_id=3, version=1, event="filed"), [("record.sent", {"record_id": 3, "version": 1})]),
+    (SignoffEvent(record_id=3, version=1, event="disagreed"),
+     [("record.decided", {"record_id": 3, "version": 1, "decision": "disagreed"})]),
+    (SignoffEvent(record_id=3, version=1, event="opened"), []),
+])
+def test_each_event_is_read_off_the_evidence_its_change_writes(uow: Work, row: object,
+                                                              expected: list[tuple[str, dict]]) -> None:
+    found = webhooks.happenings(uow.session, [row], "https://docgen.example.org")
+    assert [(h.event, h.data) for h in found] == expected
+
+
+def test_a_countersignature_that_leaves_an_agreement_signed_is_agreement_signed(uow: Work,
+                                                                                 team: dict[str, int]) -> None:
+    agreement = Agreement(supervisee_id=team["worker"], supervisor_id=team["manager"], status="signed",
+                          started_on=dt.date(2026, 1, 5), review_date=dt.date(2027, 1, 5))
+    uow.session.add(agreement)
+    uow.session.flush()
+    found = webhooks.happenings(uow.session, [SignoffEvent(agreement_id=agreement.id, version=1,
+                                                           event="countersigned")], "https://docgen.example.org")
+    assert [(h.event, h.data, h.links["agreement"]) for h in found] == [
+        ("agreement.signed", {"agreement_id": agreement.id, "version": 1},
+         f"https://docgen.example.org/api/v1/agreements/{agreement.id}")]
