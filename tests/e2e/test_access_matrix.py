@@ -228,3 +228,81 @@ def test_guessing_ids_never_reveals_content(app: Any, client: Any, world: World,
         answer = client.get(url, headers=alex)
         assert answer.status_code in (403, 404), url
         assert "sections" not in answer.json and "PK" not in answer.get_data(as_text=True)[:2], url
+
+
+# --- group supervision (issue 14) -----------------------------------------------------------------
+# Sam facilitates a group (Knowsley: no recorder or signer role, so Sam records and signs off too).
+# Alex came; Priya sent apologies; Fay was absent; Cal is in no group. A group record is read by
+# those present and by the usual management and HR rules applied to the facilitator's records.
+GROUP_READS = ("GET group record", "GET group record sign-off")
+GROUP_WRITES = ("PATCH group record",)
+GROUP_ROLES = {
+    "facilitator": ("manager", ""),
+    "member present": ("worker", ""),
+    "member who sent apologies": ("asye", ""),
+    "member absent": ("former", ""),
+    "staff outside the group": ("current", ""),
+    "facilitator's line manager": ("head", ""),
+    "hr": ("hr", ""),
+    "auditor without reason": ("auditor", ""),
+    "auditor with reason": ("auditor", AUDIT_REASON),
+    "senior manager without reason": ("director", ""),
+    "senior manager break-glass": ("director", BREAK_GLASS_REASON),
+    "administrator": ("admin", ""),
+}
+GROUP_ALLOWED = {
+    "facilitator": GROUP_READS + GROUP_WRITES,
+    "member present": GROUP_READS,
+    "facilitator's line manager": GROUP_READS,
+    "auditor with reason": GROUP_READS,
+    "senior manager break-glass": GROUP_READS,
+}
+
+
+def test_every_role_against_a_group_record(app: Any, client: Any, org: Any) -> None:
+    services = app.extensions["docgen"]
+    at(dt.date(2027, 3, 1))
+    with services.sessions.begin() as db:
+        ids = dict(org.ids)
+        for key, name, roles in (("former", "Fay Former", []), ("current", "Cal Current", []),
+                                 ("director", "Dee Director", ["senior_manager"])):
+            ids[key] = add_staff(db, org, services.profile, key, name, roles).id
+        tokens = {key: accounts.issue_api_token(db, db.scalar(select(Account).where(Account.person_id == pid)),
+                                                "matrix", days=None) for key, pid in ids.items()}
+    sam = {"Authorization": f"Bearer {tokens['manager']}"}
+    group = client.post("/api/v1/groups", json={"name": "CIN 1 action learning", "facilitator_id": ids["manager"],
+                                                 "member_ids": [ids["worker"], ids["asye"], ids["former"]]},
+                        headers=sam).json
+    session = client.post(f"/api/v1/groups/{group['id']}/sessions", json={"starts_at": "2027-03-02T10:00:00Z"},
+                          headers=sam).json
+    at(dt.date(2027, 3, 3))
+    client.put(f"/api/v1/group-sessions/{session['id']}/attendance", json={"attendance": [
+        {"person_id": ids["worker"], "attendance": "present"}, {"person_id": ids["asye"], "attendance": "apologies"},
+        {"person_id": ids["former"], "attendance": "absent"}]}, headers=sam)
+    record = client.post(f"/api/v1/group-sessions/{session['id']}/record", headers=sam).json
+    saved = client.patch(f"/api/v1/group-records/{record['id']}",
+                         json={"fields": {"reflective_discussion": MARKER, "cases": "104233"}}, headers=sam)
+    assert saved.status_code == 200, saved.json
+    urls = {"GET group record": ("GET", f"/api/v1/group-records/{record['id']}"),
+            "GET group record sign-off": ("GET", f"/api/v1/records/{record['id']}/signoff"),
+            "PATCH group record": ("PATCH", f"/api/v1/group-records/{record['id']}")}
+
+    granted: dict[str, set[str]] = {}
+    for role, (account, reason) in GROUP_ROLES.items():
+        headers = {"Authorization": f"Bearer {tokens[account]}", **({"X-Docgen-Reason": reason} if reason else {})}
+        may_read = set(GROUP_READS) <= set(GROUP_ALLOWED.get(role, ()))
+        for endpoint, (method, url) in urls.items():
+            with services.sessions() as db:
+                before = db.scalar(select(func.count(AuditEvent.id)))
+            answer = (client.patch(url, json={"fields": {"timescales": "2 weeks"}}, headers=headers)
+                      if method == "PATCH" else client.get(url, headers=headers))
+            if 200 <= answer.status_code < 300:
+                granted.setdefault(role, set()).add(endpoint)
+                with services.sessions() as db:
+                    assert db.scalar(select(func.count(AuditEvent.id))) > before, f"{role} {endpoint} not audited"
+            else:
+                needs_reason = account in REASON_ROLE_ACCOUNTS and not reason and account != "head"
+                expected = 403 if needs_reason or (method == "PATCH" and may_read) else 404
+                assert answer.status_code == expected, (role, endpoint, answer.json)
+                assert MARKER.encode() not in answer.data and answer.json["error"]["message"]
+    assert granted == {role: set(endpoints) for role, endpoints in GROUP_ALLOWED.items()}
