@@ -104,7 +104,8 @@ def _population_query(scope: Scope) -> Select[Any]:
     overlapping = select(rel.id).where(rel.supervisee_id == Person.id, rel.starts_on <= _END,
                                        or_(rel.ends_on.is_(None), rel.ends_on >= _START)).exists()
     last_record = (select(func.max(Record.session_date))
-                   .where(Record.supervisee_id == Person.id, Record.session_date < _START).scalar_subquery())
+                   .where(Record.supervisee_id == Person.id, Record.session_date < _START,
+                          Record.group_session_id.is_(None)).scalar_subquery())  # issue 14: 1:1 only
     last_held = (select(func.max(PlannedSession.starts_at))
                  .where(PlannedSession.supervisee_id == Person.id, PlannedSession.status == "held",
                         PlannedSession.starts_at < _FROM)
@@ -132,7 +133,8 @@ def _later(record: dt.date | None, held: dt.datetime | None) -> dt.date | None:
 @lru_cache(maxsize=64)
 def _records_query(scope: Scope) -> Select[Any]:
     return (select(Record.supervisee_id, Record.session_date, Record.due_date, Record.signed_at)
-            .where(Record.session_date.between(_START, _END), _in_scope(Record.supervisee_id, scope))
+            .where(Record.session_date.between(_START, _END), _in_scope(Record.supervisee_id, scope),
+                   Record.group_session_id.is_(None))  # issue 14: group records are not 1:1 supervision
             .order_by(Record.supervisee_id, Record.session_date))
 
 

@@ -126,7 +126,8 @@ def _supervisees_query(scope: Scope, with_last_session: bool = True) -> Select[A
     since = (select(earlier.supervisee_id.label("sid"), func.min(earlier.starts_on).label("since"))
              .group_by(earlier.supervisee_id).subquery())
     last_record = (select(func.max(Record.session_date))
-                   .where(Record.supervisee_id == Person.id, Record.session_date <= _TODAY).scalar_subquery())
+                   .where(Record.supervisee_id == Person.id, Record.session_date <= _TODAY,
+                          Record.group_session_id.is_(None)).scalar_subquery())  # issue 14: 1:1 only
     last_held = (select(func.max(PlannedSession.starts_at))
                  .where(PlannedSession.supervisee_id == Person.id, PlannedSession.status == "held",
                         PlannedSession.starts_at < _DAY_AFTER)
@@ -313,7 +314,8 @@ def _review_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted: 
 @lru_cache(maxsize=64)
 def _unsigned_records_query(scope: Scope) -> Select[Any]:
     return (select(Record.id, Record.supervisee_id, Record.session_date, Record.due_date, Record.status)
-            .where(text(UNSIGNED_RECORD), Record.session_date <= _TODAY, _scoped(Record.supervisee_id, scope)))
+            .where(text(UNSIGNED_RECORD), Record.session_date <= _TODAY, _scoped(Record.supervisee_id, scope),
+                   Record.group_session_id.is_(None)))  # issue 14: a group record is its recorder's, not 1:1
 
 
 def _record_items(db: Session, rows: dict[int, SuperviseeRow], today: dt.date, scope: Scope,

@@ -63,7 +63,8 @@ def get_record(db: Session, record_id: int) -> Record:
 
 def previous_record(db: Session, record: Record) -> Record | None:
     return db.scalar(select(Record).where(Record.supervisee_id == record.supervisee_id,
-                                          Record.session_date < record.session_date)
+                                          Record.session_date < record.session_date,
+                                          Record.group_session_id.is_(None))  # issue 14: 1:1 records only
                      .order_by(Record.session_date.desc(), Record.id.desc()).limit(1))
 
 
@@ -81,7 +82,8 @@ def create_record(db: Session, profile: Profile, supervisee: Person, session_dat
         raise InvalidInput(f"{supervisee.name} has no supervisor on {session_date:%-d %B %Y}", "supervisor_id")
     if supervisor.id == supervisee.id:
         raise InvalidInput("a person cannot supervise themselves", "supervisor_id")
-    clash = db.scalar(select(Record.id).where(Record.supervisee_id == supervisee.id, Record.session_date == session_date))
+    clash = db.scalar(select(Record.id).where(  # issue 14: 1:1 records only, not a group record kept by them
+        Record.supervisee_id == supervisee.id, Record.session_date == session_date, Record.group_session_id.is_(None)))
     if clash is not None:
         raise DuplicateRecord(supervisee, session_date, clash)
     kind_key = profile.role(supervisee.role).record_kind
