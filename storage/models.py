@@ -180,7 +180,7 @@ class Record(Base):
     supervisee_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     supervisor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     session_date: Mapped[dt.date] = mapped_column(Date)
-    due_date: Mapped[dt.date] = mapped_column(Date)  # record complete and signed by (5 working days)
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # complete and signed by; None: no deadline (W, H, L)
     next_supervision: Mapped[dt.date | None] = mapped_column(Date)
     review_date: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(30), default="draft")
@@ -506,3 +506,19 @@ class GroupAttendance(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     attendance: Mapped[str] = mapped_column(String(10))
     person: Mapped[Person] = relationship()
+
+
+# --- profile defaults confirmed (issue 17) ---
+class ProfileConfirmation(Base):
+    """An administrator's confirmation of a default the council's policy leaves open (retention
+    where it sets no period): which profile, which key, and the value and citation confirmed, so
+    a changed profile file asks again. The audit log holds the same event."""
+
+    __tablename__ = "profile_confirmation"
+    __table_args__ = (UniqueConstraint("profile", "key", "fingerprint"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of the value and its citation
+    confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    confirmed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)

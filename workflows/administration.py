@@ -82,8 +82,3 @@ def supervision(uow: Work, caller: Caller) -> Supervision:
     return Supervision(people.list_relationships(db, per_page=ALL)[0],
                        people.list_people(db, status="active", per_page=ALL)[0])
 
-
-def policy(uow: Work, caller: Caller) -> Profile:
-    """The policy profile in use, as the administrator reads it."""
-    access.require_role(caller, access.ADMINISTRATORS)
-    return uow.deployment.profile

@@ -205,10 +205,12 @@ def _on_time(profile: Profile, people: dict[int, _Supervisee], held: Iterable[tu
 def _records_signed(profile: Profile, records: list[Row[Any]], today: dt.date) -> Measure:
     signed = total = 0
     for _, _, due, signed_at in records:
-        if signed_at is None and due >= today:
-            continue
+        if due is None or (signed_at is None and due >= today):
+            continue  # no deadline set (W, H, L), or not late yet
         total += 1
         signed += signed_at is not None and signed_at.date() <= due
+    if profile.record_days is None:
+        return Measure("records_signed", "Records signed in time (the policy sets no deadline)", signed, total)
     days = f"{profile.record_days} {'working ' if profile.record_day_kind == 'working' else ''}days"
     return Measure("records_signed", f"Records signed within {days}", signed, total)
 

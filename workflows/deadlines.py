@@ -1,10 +1,12 @@
 """Reminders to the signer who is waiting, and escalation when a record is overdue.
 
 A record is due the profile's `record_days` after its session (K: 5 working days), kept on
-`Record.due_date`. Reminders go on the profile's schedule (days after the link was sent); since
-only a link's hash is kept, a reminder carries a fresh link and the old one dies. Escalation goes
-once per version to the supervisor's line manager (S §9, H §13: first the supervisor, then their
-manager).
+`Record.due_date`; a policy that sets no deadline (W, H, L) leaves it empty. Reminders go on the
+profile's schedule (days after the link was sent); since only a link's hash is kept, a reminder
+carries a fresh link and the old one dies. Escalation of an overdue record is docgen's default,
+labelled as such in each profile (no policy routes it: S §9 and H §13 are complaint and dispute
+routes): once per version to the supervisor's line manager, or to nobody where the profile's
+`escalate_after_days` is empty.
 """
 from __future__ import annotations
 
@@ -64,6 +66,8 @@ def _first_sent(db: Session, link: SignoffLink) -> dt.datetime:
 
 def escalate(db: Session, profile: Profile, today: dt.date | None = None) -> int:
     """E-mail the supervisor's line manager about records overdue for sign-off (once per version)."""
+    if profile.signoff.escalate_after_days is None:
+        return 0
     today = today or clock.today()
     cutoff = today - dt.timedelta(days=profile.signoff.escalate_after_days)
     escalated = 0

@@ -4,7 +4,9 @@ rebooking of a cancelled session, and the review of their agreement.
 The profile holds each role's frequency as phases counted from the start of employment (K: ASYE
 weekly for six weeks, fortnightly to six months, then monthly). The agreed frequency in the
 supervisee's signed agreement overrides the profile only when it is more frequent: the profile is
-the policy's minimum, the agreement may promise more but never less.
+the policy's minimum, the agreement may promise more but never less. Where the policy leaves the
+frequency to the agreement (a role `as_agreed`: S App C's students, W §5's other staff), the
+agreement's frequency applies either way, and the profile's is docgen's default until one is signed.
 
 Every period is added in docgen's one period arithmetic (`workflows.periods`, which
 `Period.after` uses too); working days come from `workflows.working_days`. The organisation-wide
@@ -19,7 +21,7 @@ from typing import NamedTuple, Protocol
 
 from dateutil.relativedelta import relativedelta
 
-from workflows.periods import Step, cheapest
+from workflows.periods import Months, Step, cheapest
 from workflows.profiles import Period, Profile, Role
 from workflows.working_days import add_working_days
 
@@ -77,6 +79,9 @@ class RoleClock:
                             for p in role.frequency)
         self.untils = tuple(p.until.step for p in role.frequency if p.until is not None)
         self.reviews = tuple((period.text, period.step) for period in role.reviews)
+        self.as_agreed = role.as_agreed
+        self.also_due = tuple((r.key, r.label, r.every.step, r.until.step if r.until else None)
+                              for r in role.also_due)
         self._memo: dict[tuple[dt.date, dt.date] | dt.date, tuple[dt.date, dt.date]] = {}
 
     def deadlines(self, start: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
@@ -187,19 +192,42 @@ def next_deadlines(clock: RoleClock, start: dt.date, since: dt.date,
     due, late = clock.deadlines(start, since)
     if agreed is not None:
         by_agreement = since + agreed
-        if by_agreement < due:
+        if by_agreement < due or clock.as_agreed:
             return by_agreement, by_agreement, "agreement"
     return due, late, "profile"
 
 
 # --- records, rebooking, agreements ----------------------------------------------------------
 
-def record_due_date(profile: Profile, session_date: dt.date) -> dt.date:
+def record_due_date(profile: Profile, session_date: dt.date) -> dt.date | None:
     """When a session's record must be complete and signed: the profile's `record_days` after the
-    session (K: "within 5 working days"), counted in working or calendar days as it says."""
+    session (K: "within 5 working days"), counted in working or calendar days as it says (S 13.1:
+    "within 5 days"). None where the policy sets no deadline (W, H, L)."""
+    if profile.record_days is None:
+        return None
     if profile.record_day_kind == "calendar":
         return session_date + dt.timedelta(days=profile.record_days)
     return add_working_days(session_date, profile.record_days)
+
+
+def recurring_on(start: dt.date, every: Step, until: Step | None, today: dt.date,
+                 window: dt.timedelta) -> dt.date | None:
+    """The occurrence of something due every `every` from `start` (until `until` after it) that is
+    nearest after `today - window`, if it falls within `window` of `today`; each occurrence is
+    counted from the start, so monthly from 31 January stays at the month's end."""
+    step_days = max(1, ((start + every) - start).days)
+    n = max(1, (today - window - start).days // step_days)
+    on = _nth(start, every, n)
+    while on < today - window:
+        n += 1
+        on = _nth(start, every, n)
+    if until is not None and on > start + until:
+        return None
+    return on if on <= today + window else None
+
+
+def _nth(start: dt.date, every: Step, n: int) -> dt.date:
+    return start + Months(every.n * n) if isinstance(every, Months) else start + every * n
 
 
 def rebook_deadline(profile: Profile, cancelled_on: dt.date) -> dt.date:

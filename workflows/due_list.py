@@ -28,7 +28,7 @@ from workflows import access, signoff
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import (REMINDER_DAYS, STATES, RoleClock, State, agreed_step, agreement_review_on,
-                                 due_state, next_deadlines, rebook_deadline, role_clocks)
+                                 due_state, next_deadlines, rebook_deadline, recurring_on, role_clocks)
 from workflows.profiles import Profile
 
 
@@ -36,6 +36,7 @@ class DueItem(NamedTuple):
     """One thing due for one supervisee; `ref_id` names the record, agreement or session."""
 
     kind: str  # supervision|record|signoff|agreement_missing|agreement_signoff|agreement_review|review|rebook
+    #            or a role's `also_due` key (reflective_1_1, direct_observation, performance_conversation)
     state: State
     due_on: dt.date
     label: str
@@ -311,6 +312,23 @@ def _review_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted: 
     return items
 
 
+def _also_due_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted: Wanted | None) -> list[DueItem]:
+    """What the role has due besides supervision (S §10's NQSW reflective 1-1, W §9's direct
+    observations, L §5.13's quarterly performance conversation), on its schedule from the
+    employment start. As with formal reviews, docgen keeps no record of it being done, so each
+    shows from REMINDER_DAYS before its date until REMINDER_DAYS after, never overdue."""
+    window = dt.timedelta(days=REMINDER_DAYS)
+    items = []
+    for key, label, every, until in clock.also_due:
+        on = recurring_on(row.employment_start, every, until, today, window)
+        if on is None:
+            continue
+        state = "due" if today >= on else "upcoming"
+        if wanted is None or wanted(key, state):
+            items.append(_item(row, key, state, on, f"{label} due {_day(on)}"))
+    return items
+
+
 @lru_cache(maxsize=64)
 def _unsigned_records_query(scope: Scope) -> Select[Any]:
     return (select(Record.id, Record.supervisee_id, Record.session_date, Record.due_date, Record.status)
@@ -326,16 +344,18 @@ def _record_items(db: Session, rows: dict[int, SuperviseeRow], today: dt.date, s
         row = rows.get(sid)
         if row is None:
             continue
-        state = "overdue" if today > due else "due"
+        state = "overdue" if due is not None and today > due else "due"
         kind = "record" if status in signoff.SENDABLE else "signoff"  # still being written, or sent
         if wanted is not None and not wanted(kind, state):
             continue
+        by = f"by {_day(due)}" if due is not None else "(no deadline set)"
         if status == signoff.DRAFT:
-            label = f"record of {_day(session_date)} to complete by {_day(due)}"
+            label = f"record of {_day(session_date)} to complete {by}"
         else:  # sent or disagreed: whose turn it is, in sign-off's own words
             step = signoff.turn(status, row.name, row.supervisor_name, "other")
-            label = f"record of {_day(session_date)}: {step.text} (due {_day(due)})"
-        items.append(_item(row, kind, state, due, label, rid))
+            label = f"record of {_day(session_date)}: {step.text} ({'due ' + _day(due) if due else 'no deadline set'})"
+        # With no deadline the item is listed by its session date, oldest first.
+        items.append(_item(row, kind, state, due or session_date, label, rid))
     return items
 
 
@@ -421,6 +441,8 @@ def due_summary(db: Session, profile: Profile, today: dt.date, scope: Scope = Sc
                 items.append(item)
         if clock.reviews:
             items.extend(_review_items(clock, row, today, wanted))
+        if clock.also_due:
+            items.extend(_also_due_items(clock, row, today, wanted))
     items.extend(_record_items(db, rows, today, scope, wanted))
     items.extend(_rebook_items(db, profile, rows, today, scope, wanted))
     by_state: dict[State, list[DueItem]] = {state: [] for state in STATES}  # most urgent state first
@@ -505,7 +527,7 @@ def _turns(db: Session, me: int, today: dt.date) -> list[Turn]:
         | ((Record.status == signoff.SIGNED) & (Record.signed_at >= since)))
         .order_by(Record.session_date.desc(), Record.id.desc()))
     return [Turn(r.supervisee_id, r.id, signoff.number(r), r.session_date, signoff.next_step(db, r, me, today),
-                 r.status != signoff.SIGNED and today > r.due_date)
+                 r.status != signoff.SIGNED and r.due_date is not None and today > r.due_date)
             for r in mine]
 
 

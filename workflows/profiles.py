@@ -5,6 +5,10 @@ start), the record kinds and their areas, how long a record may take, sign-off l
 reminders, and the HR-forwarding and retention periods. The seeds differ on each of these, so
 none of them is code (STYLE: data over code). A bad file fails listing every bad key by its dotted
 path, a misspelt one as the user typed it with the key it most likely meant.
+
+Every rule value cites where it comes from (`sources`, checked by `workflows.profile_sources`):
+a section of the council's own policy, or a default of docgen's with its reason. A profile that
+extends another council's cannot carry that council's rules without citing its own.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from storage.errors import ProfileError
-from workflows import periods
+from workflows import periods, profile_sources
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "docgen" / "profiles"
 
@@ -60,11 +64,29 @@ class Phase(_Strict):
     _p = field_validator("every", "until", "overdue_after", mode="before")(lambda cls, v: _period(v))
 
 
+class Recurring(_Strict):
+    """Something due besides supervision, every `every` from the employment start until `until`
+    (None: for good): S §10's NQSW reflective 1-1, W §9's direct observations, L §5.13's
+    performance conversation. docgen keeps no record of it being done, so it is shown as
+    coming up and due, never overdue (`workflows.due_list`)."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    every: Period
+    until: Period | None = None
+
+    _p = field_validator("every", "until", mode="before")(lambda cls, v: _period(v))
+
+
 class Role(_Strict):
     label: str
     record_kind: str
     frequency: list[Phase] = Field(min_length=1)
+    # The policy leaves the frequency to the agreement (S App C, L): the signed agreement's
+    # frequency applies even when less frequent; `frequency` is docgen's default until then.
+    as_agreed: bool = False
     reviews: list[Period] = []  # formal reviews from start (S: NQSW at 3, 6, 12 months)
+    also_due: list[Recurring] = []
 
     _p = field_validator("reviews", mode="before")(
         lambda cls, v: [_period(x) for x in v] if isinstance(v, list) else v)
@@ -101,7 +123,9 @@ class Signoff(_Strict):
     link_expiry_days: int = Field(14, ge=1, le=90)
     one_time_code: bool = False
     reminder_days: list[int] = [2, 4]
-    escalate_after_days: int = 1  # after the record's due date
+    escalate_after_days: int | None = 1  # after the record's due date; None: nobody is told
+    # When the record is formally agreed: at sign-off, or at the next supervision (S 13.1)
+    record_agreed: Literal["at_signoff", "at_next_supervision"] = "at_signoff"
 
 
 class Retention(_Strict):
@@ -124,8 +148,10 @@ class AgreementDefaults(_Strict):
 class Profile(_Strict):
     name: str
     council: str
+    policy_ref: str = Field(pattern=r"^[A-Z]{1,3}$")  # the letter the council's own policy is cited by
+    sources: dict[str, str]  # dotted key path -> citation (`workflows.profile_sources`)
     marking: str = "OFFICIAL-SENSITIVE"
-    record_days: int = Field(5, ge=1)
+    record_days: int | None = Field(5, ge=1)  # None: the policy sets no record deadline (W, H, L)
     record_day_kind: Literal["working", "calendar"] = "working"
     agreement_review: Period
     planning_horizon: Period
@@ -156,6 +182,10 @@ class Profile(_Strict):
             raise ValueError(f"staff_roles.{key} is also a supervised role")
         return self
 
+    def source(self, key: str) -> str:
+        """Where the value at dotted `key` comes from (its own citation or its nearest parent's)."""
+        return profile_sources.citation(self.sources, key) or ""
+
     def role(self, key: str) -> Role:
         """The supervised role, or InvalidInput naming the field when the profile has no such role
         (or only one outside supervision, which has no record and no frequency)."""
@@ -179,6 +209,9 @@ class Profile(_Strict):
         """A role a person may hold: supervised, or outside supervision."""
         if key not in self.staff_roles:
             self.role(key)
+
+
+Problem = tuple[str, str]  # (dotted key, what is wrong)
 
 
 def _where(loc: tuple[Any, ...]) -> str:
@@ -244,10 +277,14 @@ def _problems(exc: ValidationError) -> list[tuple[str, str]]:
 
 
 def _merge(base: dict, over: dict) -> dict:
-    """Mappings merge key by key; anything else in `over` replaces the base value."""
+    """Mappings merge key by key; anything else in `over` replaces the base value, and null in
+    place of an inherited mapping drops it (a role another council names and this one does not)."""
     out = dict(base)
     for key, value in over.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        if value is None and isinstance(out.get(key), dict):
+            del out[key]
+        else:
+            out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
 
 
@@ -269,8 +306,9 @@ def _find(name: str, search_dirs: tuple[Path, ...], skip: tuple[Path, ...] = ())
     return None
 
 
-def _read(path: Path, search_dirs: tuple[Path, ...], chain: tuple[Path, ...] = ()) -> dict:
-    """Raw profile data with its `extends:` chain resolved (a council restates only what differs).
+def _read(path: Path, search_dirs: tuple[Path, ...], chain: tuple[Path, ...] = ()) -> tuple[dict, list[Problem]]:
+    """Raw profile data with its `extends:` chain resolved (a council restates only what differs),
+    and what each file extending another fails to re-cite (`profile_sources.inherited_problems`).
 
     The profile extended is the first file of that name in search_dirs not already in the chain,
     so a council's own knowsley.yaml may extend the built-in knowsley.yaml.
@@ -283,13 +321,19 @@ def _read(path: Path, search_dirs: tuple[Path, ...], chain: tuple[Path, ...] = (
         raise ProfileError(f"{path}: a profile must be a mapping of keys")
     parent = data.pop("extends", None)
     if parent is None:
-        return data
+        return data, []
     chain += (path.resolve(),)
     base_path = _find(str(parent), search_dirs, skip=chain)
     if base_path is None:
         problem = "loop through" if _find(str(parent), search_dirs) else "no profile"
         raise ProfileError(f"{path}: extends: {problem} '{parent}'", "extends")
-    return _merge(_read(base_path, search_dirs, chain), data)
+    base, problems = _read(base_path, search_dirs, chain)
+    merged = _merge(base, data)
+    if isinstance(merged.get("sources"), dict):  # a value dropped here takes its citation with it
+        keys = list(profile_sources.rule_keys(merged))
+        merged["sources"] = {key: text for key, text in merged["sources"].items()
+                             if key in (data.get("sources") or {}) or profile_sources.covers(key, keys)}
+    return merged, problems + profile_sources.inherited_problems(merged, data, str(parent))
 
 
 def load_profile_file(path: Path, search_dirs: tuple[Path, ...] = (PROFILE_DIR,)) -> Profile:
@@ -298,11 +342,17 @@ def load_profile_file(path: Path, search_dirs: tuple[Path, ...] = (PROFILE_DIR,)
     `extends:` names a profile beside the file first, then in search_dirs: a built-in profile
     extends built-in ones, a council's own file its neighbours and then the built-in ones.
     """
-    data = _read(path, tuple(dict.fromkeys((path.parent, *search_dirs))))
+    data, inherited = _read(path, tuple(dict.fromkeys((path.parent, *search_dirs))))
     try:
-        return Profile.model_validate(data)
+        profile = Profile.model_validate(data)
     except ValidationError as exc:
-        problems = _problems(exc)
+        problems = _problems(exc)  # the citations are checked once the values themselves are sound
+    else:
+        said = {where for where, _ in inherited}
+        problems = inherited + [(where, what) for where, what in profile_sources.problems(data)
+                                if where.removeprefix("sources.") not in said]  # said once, as inherited
+        if not problems:
+            return profile
     lines = "".join(f"\n  {where}: {what}" for where, what in problems)
     count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
     raise ProfileError(f"{path}: {count}:{lines}", problems[0][0])

@@ -165,10 +165,19 @@ def destruction_date(profile: Profile, leave_date: dt.date) -> dt.date:
 
 
 def _rules(profile: Profile, leave: dt.date) -> dict[str, str]:
+    """Each step's rule as the log keeps it, citing the profile's own source for its retention
+    (S 12.4 for Stockport; docgen's labelled default where the council's policy sets none)."""
     hr, keep = profile.retention.hr_forward_after.text, profile.retention.keep_for.text
-    return {"freeze": f"S 12.4: leave date {leave}: records frozen from the leave date",
-            "forward_to_hr": f"S 12.4: leave date {leave} + {hr}: forwarded to HR",
-            "destroy": f"S 12.4: leave date {leave} + {hr} + {keep}"}
+    forward, destroy = _cited(profile, "retention.hr_forward_after"), _cited(profile, "retention.keep_for")
+    return {"freeze": f"{destroy}: leave date {leave}: records frozen from the leave date",
+            "forward_to_hr": f"{forward}: leave date {leave} + {hr}: forwarded to HR",
+            "destroy": f"{destroy}: leave date {leave} + {hr} + {keep}"}
+
+
+def _cited(profile: Profile, key: str) -> str:
+    """The profile's citation for a retention period, to its first ';' (the destruction log's rule
+    holds 200 characters: the rest of a default's reason is on the policy page)."""
+    return profile.source(key).split(";")[0][:140]
 
 
 # --- What is due --------------------------------------------------------------------------------

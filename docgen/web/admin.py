@@ -21,7 +21,7 @@ from docgen.web import forms
 from docgen.web.navigation import page
 from storage.errors import Conflict, DomainError, InvalidInput, PreconditionFailed
 from storage.models import Person
-from workflows import access, accounts, administration, organisation
+from workflows import access, accounts, administration, organisation, profile_confirmations, profile_sources
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -232,4 +232,20 @@ def relationships_add() -> Any:
 @bp.get("/policy")
 @page(access.ADMINISTRATORS)
 def policy() -> Any:
-    return render_template("admin/policy.html", profile=administration.policy(uow(), caller()))
+    shown = profile_confirmations.policy_page(uow(), caller())
+    return render_template("admin/policy.html", profile=shown.profile, unconfirmed=shown.unconfirmed,
+                           is_default=profile_sources.is_default)
+
+
+@bp.post("/policy/confirm")
+@page(access.ADMINISTRATORS)
+def policy_confirm() -> Any:
+    """An administrator confirms one of docgen's defaults for the council (recorded in the audit log)."""
+    try:
+        done = profile_confirmations.confirm(uow(), caller(), request.form.get("key", ""),
+                                             request.form.get("fingerprint", ""))
+    except InvalidInput as exc:
+        flash(f"Not confirmed: {exc}")
+        return redirect(url_for("admin.policy"))
+    flash(f"Confirmed for the council: {done.key} ({done.value})")
+    return redirect(url_for("admin.policy"))

@@ -46,7 +46,11 @@ MARKER = "WELFARE-MARKER-BEREAVEMENT-9Q4Z"
 LEAVE = dt.date(2027, 1, 29)
 FORWARD = dt.date(2027, 7, 29)
 DESTROY = dt.date(2034, 7, 29)
-RULE = "S 12.4: leave date 2027-01-29 + 6 months + 7 years"
+# Knowsley's policy sets no retention period (K §9: "in line with GDPR"): the log cites the
+# profile's own source, docgen's default of S 12.4's periods, not S 12.4 as if it were K's rule.
+SOURCE = load_profile("knowsley").source("retention.keep_for").split(";")[0]
+assert SOURCE.startswith("default: docgen, for the council to confirm — S 12.4's periods")
+RULE = f"{SOURCE}: leave date 2027-01-29 + 6 months + 7 years"
 
 
 def at(day: dt.date) -> None:
@@ -278,7 +282,7 @@ def test_retention_dry_run_says_what_is_due_and_why_but_changes_nothing(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("would do: freeze records of Alex Morgan")
-    assert "forward records to HR of Alex Morgan" in lines[1] and "S 12.4: leave date 2027-01-29 + 6 months" in lines[1]
+    assert "forward records to HR of Alex Morgan" in lines[1] and f"{SOURCE}: leave date 2027-01-29 + 6 months" in lines[1]
     assert lines[2].startswith("would do: destroy records of Alex Morgan") and RULE in lines[2]
     assert lines[-1] == "3 step(s) due on 2034-07-29 (dry run: nothing changed)"
     with services.sessions() as db:

@@ -5,23 +5,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import select
 
 from storage.errors import InvalidInput, ProfileError
 from storage.models import Organisation, Person
 from workflows import demo
+from workflows.profile_sources import is_default
 from workflows.profiles import PROFILE_DIR, load_profile, load_profile_file, profile_dirs
 
 
-@pytest.mark.parametrize("name", ["knowsley", "stockport", "southwark", "haringey"])
-def test_each_council_profile_loads_with_roles_kinds_and_periods(name: str) -> None:
+COUNCILS = ["knowsley", "stockport", "southwark", "haringey", "lancashire"]
+
+
+@pytest.mark.parametrize("name", COUNCILS)
+def test_each_council_profile_loads_with_every_rule_cited(name: str) -> None:
     profile = load_profile(name)
     assert profile.name == name
-    assert profile.record_days == 5 and profile.record_day_kind == "working"
     assert profile.signoff.link_expiry_days == 14
-    assert profile.retention.hr_forward_after.text == "6 months" and profile.retention.keep_for.text == "7 years"
-    for role in profile.roles.values():
+    for key, role in profile.roles.items():
         assert role.record_kind in profile.record_kinds
+        assert profile.source(f"roles.{key}.frequency")
+    assert profile.source("retention.keep_for") and profile.source("record_days")
 
 
 def test_knowsley_asye_phases_follow_the_policy() -> None:
@@ -108,16 +113,14 @@ def test_the_demos_hr_officer_auditor_and_administrator_are_not_social_workers(u
 
 # --- a council's own profiles (DOCGEN_PROFILE_DIR) ------------------------------------------
 
-NORTHSHIRE = """\
-extends: stockport
-name: northshire
-council: Northshire Council
-retention: {hr_forward_after: 3 months, keep_for: 6 years}
-"""
+EXAMPLE_DIR = Path(__file__).resolve().parents[2] / "docs" / "example-profile"
+NORTHSHIRE = (EXAMPLE_DIR / "northshire.yaml").read_text()  # the documented example (docs/PROFILES.md)
 
 
 def test_councils_own_file_is_used_before_the_built_in_one(tmp_path: Path) -> None:
-    (tmp_path / "knowsley.yaml").write_text("extends: knowsley\nsignoff: {link_expiry_days: 7}\n")
+    (tmp_path / "knowsley.yaml").write_text(
+        "extends: knowsley\npolicy_ref: K\nsignoff: {link_expiry_days: 7}\n"
+        "sources: {signoff.link_expiry_days: 'default: docgen — shorter links, the council IT asks'}\n")
 
     own = load_profile("knowsley", profile_dirs(tmp_path))
 
@@ -126,14 +129,65 @@ def test_councils_own_file_is_used_before_the_built_in_one(tmp_path: Path) -> No
     assert load_profile("knowsley").signoff.link_expiry_days == 14
 
 
-def test_councils_new_profile_extends_a_built_in_one(tmp_path: Path) -> None:
-    (tmp_path / "northshire.yaml").write_text(NORTHSHIRE)
+def _extending_stockport(sources: dict[str, str]) -> str:
+    return yaml.safe_dump({"extends": "stockport", "name": "eastshire", "council": "Eastshire Council",
+                           "policy_ref": "E", "retention": {"hr_forward_after": "3 months", "keep_for": "6 years"},
+                           "sources": sources}, allow_unicode=True)
 
-    profile = load_profile("northshire", profile_dirs(tmp_path))
 
-    assert (profile.name, profile.council) == ("northshire", "Northshire Council")
+def test_councils_new_profile_extends_a_built_in_one_citing_its_own_policy_throughout(tmp_path: Path) -> None:
+    own = {key: "E §1" for key, text in load_profile("stockport").sources.items() if not is_default(text)}
+    (tmp_path / "eastshire.yaml").write_text(_extending_stockport(own))
+
+    profile = load_profile("eastshire", profile_dirs(tmp_path))
+
+    assert (profile.name, profile.council) == ("eastshire", "Eastshire Council")
     assert (profile.retention.hr_forward_after.text, profile.retention.keep_for.text) == ("3 months", "6 years")
     assert profile.record_kinds == load_profile("stockport").record_kinds
+    assert profile.source("retention.keep_for") == "E §1"
+
+
+def test_extending_another_councils_profile_cannot_carry_its_rules_silently(tmp_path: Path) -> None:
+    (tmp_path / "eastshire.yaml").write_text(_extending_stockport({"retention": "E §12"}))
+
+    with pytest.raises(ProfileError) as caught:
+        load_profile("eastshire", profile_dirs(tmp_path))
+
+    problems = _problems(caught)
+    assert ("roles.asye: inherits 'S §10' from 'stockport', another council's policy: cite E's own section in "
+            "`sources`, or label it 'default: docgen — <why>'") in problems
+    assert not any(p.startswith("retention") for p in problems)  # re-cited, so not refused
+    assert not any("default: docgen —" in p.split(": inherits")[-1][:20] for p in problems)  # defaults carry over
+
+
+def test_a_value_changed_under_an_inherited_citation_must_be_cited_again(tmp_path: Path) -> None:
+    (tmp_path / "knowsley.yaml").write_text("extends: knowsley\npolicy_ref: K\nsignoff: {link_expiry_days: 7}\n")
+
+    with pytest.raises(ProfileError) as caught:
+        load_profile("knowsley", profile_dirs(tmp_path))
+
+    assert _problems(caught) == ["signoff.link_expiry_days: changed here, but its source 'default: docgen — how long "
+                                 "an e-mailed sign-off link stays valid' is inherited from 'knowsley': cite it again"]
+    assert caught.value.field == "signoff.link_expiry_days"
+
+
+@pytest.mark.parametrize("change,problem", [
+    (("  record_days: \"K §9\"", "  # no source for record_days"), "record_days: no source: cite the policy's section (e.g. 'K §9') in "
+                                          "`sources`, or 'default: docgen — <why>'"),
+    (("  record_days: \"K §9\"", "  record_days: \"S 13.1\""),
+     "sources.record_days: 'S 13.1' cites another council's policy; this profile's is 'K'"),
+    (("  record_days: \"K §9\"", "  record_days: \"default: docgen\""),
+     "sources.record_days: a default must give its reason: 'default: docgen — <why>'"),
+    (("  record_days: \"K §9\"", "  record_days: \"K §9\"\n  record_dayz: \"K §9\""),
+     "sources.record_dayz: cites a key the profile does not have"),
+    (("policy_ref: K ", "policy_ref: N "), "sources.record_days: 'K §9' cites another council's policy; this profile's is 'N'"),
+])
+def test_a_rule_without_a_proper_source_is_refused_with_its_key(tmp_path: Path, change: tuple[str, str],
+                                                                 problem: str) -> None:
+    with pytest.raises(ProfileError) as caught:
+        load_profile_file(_standalone(tmp_path, change))
+
+    assert problem in _problems(caught)
 
 
 def test_bad_key_in_a_councils_file_is_named_with_its_file(tmp_path: Path) -> None:
@@ -149,7 +203,7 @@ def test_bad_key_in_a_councils_file_is_named_with_its_file(tmp_path: Path) -> No
 def test_unknown_profile_lists_the_councils_own_and_the_built_in_ones(tmp_path: Path) -> None:
     (tmp_path / "northshire.yaml").write_text(NORTHSHIRE)
 
-    with pytest.raises(ProfileError, match="known: haringey, knowsley, northshire, southwark, stockport"):
+    with pytest.raises(ProfileError, match="known: haringey, knowsley, lancashire, northshire, southwark, stockport"):
         load_profile("atlantis", profile_dirs(tmp_path))
 
 
