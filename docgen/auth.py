@@ -16,7 +16,7 @@ from wtforms import ValidationError
 from storage.models import Account
 from workflows.access import Caller
 from workflows.deployment import Work
-from workflows.accounts import account_for_token
+from workflows import accounts
 from storage.errors import Forbidden, Unauthenticated
 
 
@@ -45,7 +45,7 @@ def current_account() -> Account | None:
     account = None
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        account = account_for_token(g.uow.session, header[7:].strip())
+        account = accounts.bearer(g.uow, header[7:].strip())
         if account is None:
             raise Unauthenticated("the bearer token is not valid")
     elif session.get("account_id"):

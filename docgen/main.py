@@ -21,6 +21,7 @@ from docgen.cli.people import user_group
 from docgen.cli.records import generate_command, verify_command
 from docgen.cli.report import report_command
 from docgen.cli.storage import audit_group, export_command, hold_group, retention_group
+from docgen.cli.tokens import token_group
 from docgen.cli.work import unit_of_work
 from docgen.config import ConfigError
 from docgen.documents.seal import ensure_organisation_certificate
@@ -63,7 +64,7 @@ def init_command(with_demo: bool) -> None:
     deployment = current_app.extensions["docgen"]
     upgrade(deployment.config.resolved_database_url)
     with unit_of_work() as uow:
-        established = demo.establish(uow) if with_demo else organisation.establish(uow)
+        established = organisation.establish(uow, with_demo=with_demo)
     org = established.organisation
     click.echo(f"Organisation: {org.name} (policy profile {deployment.profile.name})")
     p12 = ensure_organisation_certificate(deployment.config, org.name)
@@ -72,9 +73,6 @@ def init_command(with_demo: bool) -> None:
         click.echo(f"Demo sign-ins (password for all: {demo.DEMO_PASSWORD}):")
         for name, email, roles in established.demo_logins:
             click.echo(f"  {email:32} {name:16} {roles}")
-        click.echo("Where to look first (after `docgen run`):")
-        for who, path, what in demo.WHERE_TO_LOOK:
-            click.echo(f"  {who}@demo.example.org  {deployment.config.base_url.rstrip('/')}{path}  {what}")
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -117,7 +115,7 @@ def run_command(host: str, port: int, threads: int) -> None:
         stop_converter(current_app.extensions["docgen"])
 
 
-for command in (worker_command, user_group, generate_command, verify_command, report_command, retention_group,
+for command in (worker_command, user_group, token_group, generate_command, verify_command, report_command, retention_group,
                 export_command, audit_group, hold_group, backup_command, restore_command):
     cli.add_command(command)
 

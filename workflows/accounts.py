@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from storage import audit, clock
-from storage.errors import Conflict, DomainError, InvalidInput
+from storage.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
 from storage.models import Account, ApiToken, Person
 from workflows import access, areas, people
 from workflows.access import GRANTED_ROLES, Caller
@@ -93,12 +93,18 @@ def issue_api_token(db: Session, account: Account, label: str = "", days: int | 
 
 
 def account_for_token(db: Session, token: str) -> Account | None:
+    row = _live_token(db, token)
+    return row.account if row is not None else None
+
+
+def _live_token(db: Session, token: str) -> ApiToken | None:
+    """The token's row while it may be used: not revoked, not expired, its account active."""
     row = db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at < clock.now()):
         return None
-    if not row.account.active:
+    if not row.account.active or row.account.person.status == "leaver":
         return None
-    return row.account
+    return row
 
 
 # --- Use cases ----------------------------------------------------------------------------------
@@ -131,6 +137,14 @@ def sign_in(uow: Work, email: str, password: str) -> SignedIn | None:
     return SignedIn(account, areas.home_of(uow.session, account))
 
 
+def me(caller: Caller) -> Account:
+    """The caller's own account (`GET /api/v1/me`): who a token or session signs in, with the
+    roles granted to it."""
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    return caller.account
+
+
 def open_account(uow: Work, caller: Caller, person_id: int, password: str, roles: list[str]) -> Account:
     """An administrator gives an existing person a sign-in, with any granted roles; a refused one
     changes nothing."""
@@ -160,3 +174,155 @@ def enrol(uow: Work, email: str, password: str, roles: list[str], *, name: str |
     issued = issue_api_token(db, account, "cli") if token else None
     uow.commit()
     return Enrolment(person, account, issued)
+
+
+# --- Personal API tokens (issue 15) ----------------------------------------------------------------
+
+TOKEN_NAME_MAX = 100
+# A token's last use is written at most this often: every API request would otherwise be a write.
+LAST_USED_EVERY = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just made: `secret` is shown once and never stored; `row` is what is kept."""
+
+    secret: str
+    row: ApiToken
+
+
+@dataclass(frozen=True)
+class TokenList:
+    """The tokens page: the caller's own tokens, and for an administrator everyone's live ones."""
+
+    own: list[ApiToken]
+    others: list[ApiToken]
+
+
+def _token_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("give the token a name, so you know later where it is used", "name")
+    if len(name) > TOKEN_NAME_MAX:
+        raise InvalidInput(f"a token's name is at most {TOKEN_NAME_MAX} characters", "name")
+    return name
+
+
+def _expiry(expires_in_days: int | None) -> dt.datetime | None:
+    if expires_in_days is None:
+        return None
+    if not 1 <= expires_in_days <= 3650:
+        raise InvalidInput("a token expires after 1 to 3650 days, or never", "expires_in_days")
+    return clock.now() + dt.timedelta(days=expires_in_days)
+
+
+def _live_named(db: Session, account: Account, name: str) -> ApiToken | None:
+    return db.scalar(select(ApiToken).where(ApiToken.account_id == account.id, ApiToken.label == name,
+                                            ApiToken.revoked_at.is_(None)))
+
+
+def _issue(uow: Work, account: Account, name: str, expires_in_days: int | None, actor_id: int | None,
+           ip: str) -> IssuedToken:
+    """A named token for the account: a name is unique among its live tokens, so it can be revoked
+    by name at the command line."""
+    db = uow.session
+    name = _token_name(name)
+    expires = _expiry(expires_in_days)
+    if _live_named(db, account, name) is not None:
+        raise Conflict(f"you already have a token named '{name}'; revoke it or choose another name", "name")
+    secret = secrets.token_urlsafe(32)
+    row = ApiToken(account_id=account.id, token_hash=token_hash(secret), label=name, expires_at=expires)
+    db.add(row)
+    db.flush()
+    audit.record(db, "token.create", actor_id=actor_id, object_type="api_token", object_id=row.id, ip=ip,
+                 detail={"owner": account.person_id, "name": name})
+    uow.commit()
+    return IssuedToken(secret, row)
+
+
+def create_token(uow: Work, caller: Caller, name: str, expires_in_days: int | None) -> IssuedToken:
+    """The signed-in person makes a personal API token for themselves (shown once)."""
+    account = caller.account
+    if account is None:
+        raise Unauthenticated("sign in first")
+    return _issue(uow, account, name, expires_in_days, caller.person_id, caller.ip)
+
+
+def token_list(uow: Work, caller: Caller) -> TokenList:
+    """The caller's tokens (newest first, revoked ones too, as their history), and for an
+    administrator every other live token, which they may revoke."""
+    account = caller.account
+    if account is None:
+        raise Unauthenticated("sign in first")
+    db = uow.session
+    own = list(db.scalars(select(ApiToken).where(ApiToken.account_id == account.id)
+                          .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+    others: list[ApiToken] = []
+    if access.ADMINISTRATORS & caller.roles:
+        others = list(db.scalars(select(ApiToken).where(ApiToken.account_id != account.id, ApiToken.revoked_at.is_(None),
+                                                        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at >= clock.now()))
+                                 .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+    return TokenList(own, others)
+
+
+def _revoke(uow: Work, row: ApiToken, actor_id: int | None, ip: str) -> ApiToken:
+    """Revoke once: a compare-and-set on `revoked_at`, so of two revocations racing (the owner and
+    an administrator, say) one wins and the other is told it was already revoked."""
+    db = uow.session
+    done = db.execute(update(ApiToken).where(ApiToken.id == row.id, ApiToken.revoked_at.is_(None))
+                      .values(revoked_at=clock.now(), revoked_by_id=actor_id)
+                      .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        uow.rollback()
+        raise Conflict(f"the token '{row.label}' was already revoked", "token_id")
+    audit.record(db, "token.revoke", actor_id=actor_id, object_type="api_token", object_id=row.id, ip=ip,
+                 detail={"owner": row.account.person_id, "name": row.label})
+    uow.commit()
+    db.refresh(row)
+    return row
+
+
+def revoke_token(uow: Work, caller: Caller, token_id: int) -> ApiToken:
+    """The owner, or an administrator, revokes a token: it stops working at once."""
+    row = uow.session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound("no such token", "token_id")
+    access.token_holder(caller, row.account_id)
+    return _revoke(uow, row, caller.person_id, caller.ip)
+
+
+def _account_of(db: Session, email: str) -> Account:
+    person = people.person_by_email(db, email)
+    account = db.scalar(select(Account).where(Account.person_id == person.id))
+    if account is None:
+        raise NotFound(f"{person.email} has no sign-in; give them one first with `docgen user add`", "email")
+    return account
+
+
+def issue_token_for(uow: Work, email: str, name: str, expires_in_days: int | None) -> IssuedToken:
+    """The operator at the server's command line makes a token for a person who has a sign-in."""
+    return _issue(uow, _account_of(uow.session, email), name, expires_in_days, None, "")
+
+
+def revoke_token_named(uow: Work, email: str, name: str) -> ApiToken:
+    """The operator at the server's command line revokes a person's live token by its name."""
+    account = _account_of(uow.session, email)
+    row = _live_named(uow.session, account, _token_name(name))
+    if row is None:
+        raise NotFound(f"{account.person.email} has no live token named '{name.strip()}'", "name")
+    return _revoke(uow, row, None, "")
+
+
+def bearer(uow: Work, secret: str) -> Account | None:
+    """The account a bearer token signs in, or None; its last use is saved (to the minute, so a
+    busy client does not turn every read into a write)."""
+    row = _live_token(uow.session, secret)
+    if row is None:
+        return None
+    now = clock.now()
+    if row.last_used_at is None or row.last_used_at <= now - LAST_USED_EVERY:
+        uow.session.execute(update(ApiToken).where(ApiToken.id == row.id, or_(
+            ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USED_EVERY))
+            .values(last_used_at=now).execution_options(synchronize_session=False))
+        uow.commit()
+    return row.account

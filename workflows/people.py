@@ -127,10 +127,11 @@ def list_people(db: Session, *, team_id: int | None = None, role: str | None = N
     if q:
         like = f"%{q.lower()}%"
         query = query.where(func.lower(Person.name).like(like) | Person.email.like(like))
-    return _page(db, query.order_by(Person.name, Person.id), page, per_page)
+    return one_page(db, query.order_by(Person.name, Person.id), page, per_page)
 
 
-def _page(db: Session, query: Any, page: int, per_page: int) -> tuple[list[Any], int]:
+def one_page(db: Session, query: Any, page: int, per_page: int) -> tuple[list[Any], int]:
+    """One page of a query's rows (page from 1, 1 to 200 a page) and how many rows there are in all."""
     if not 1 <= page <= INTEGER_MAX:  # beyond it the offset overflows the database
         raise InvalidInput(f"page must be between 1 and {INTEGER_MAX}", "page")
     if not 1 <= per_page <= 200:
@@ -188,7 +189,7 @@ def list_teams(db: Session, *, service: str | None = None, page: int = 1, per_pa
     query = select(Team)
     if service:
         query = query.where(Team.service == service)
-    return _page(db, query.order_by(Team.name), page, per_page)
+    return one_page(db, query.order_by(Team.name), page, per_page)
 
 
 def current_supervisor(db: Session, supervisee_id: int, on: dt.date) -> Person | None:
@@ -274,7 +275,7 @@ def list_relationships(db: Session, *, supervisee_id: int | None = None, supervi
     if current_on is not None:
         query = query.where(SupervisionRelationship.starts_on <= current_on,
                             (SupervisionRelationship.ends_on.is_(None)) | (SupervisionRelationship.ends_on >= current_on))
-    return _page(db, query.order_by(SupervisionRelationship.starts_on, SupervisionRelationship.id), page, per_page)
+    return one_page(db, query.order_by(SupervisionRelationship.starts_on, SupervisionRelationship.id), page, per_page)
 
 
 def management_chain(db: Session, person: Person) -> list[Person]:

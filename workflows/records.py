@@ -136,6 +136,7 @@ def set_areas(record: Record, areas: list[dict[str, Any]]) -> None:
 def update_record(db: Session, record: Record, patch: dict[str, Any]) -> Record:
     """Apply an edit from the API or a page: sections, dates and actions, all checked first."""
     _require_editable(record)
+    areas_before = {a["key"]: a["title"] for a in record.sections.get("areas", [])}
     sections = dict(record.sections)
     if "previous" in patch:
         prev = patch["previous"] or {}
@@ -157,9 +158,21 @@ def update_record(db: Session, record: Record, patch: dict[str, Any]) -> Record:
     sections_known = {"welfare", "summary", *(a["key"] for a in record.sections["areas"])}
     for i, item in enumerate(patch.get("actions") or []):
         _apply_action(db, record, item, i, sections_known)
+    _areas_keep_open_actions(db, record, areas_before, sections_known)
     record.updated_at = clock.now()
     db.flush()
     return record
+
+
+def _areas_keep_open_actions(db: Session, record: Record, areas_before: dict[str, str], kept: set[str]) -> None:
+    """An area left out of an edit goes with what is written in it, but never with an open action
+    (K App B §4: an action is carried forward until completed): complete the action, or remove it
+    if it was raised in this record, in the same edit or first (issue 15)."""
+    for entry in actions_mod.entries(db, record):
+        section = entry.action.section
+        if section in areas_before and section not in kept and not entry.completed:
+            raise InvalidInput(f"the area '{areas_before[section]}' still holds the open action {entry.action_id} "
+                               f"({entry.action.text[:60]}): complete or remove it before removing the area", "areas")
 
 
 def _apply_action(db: Session, record: Record, item: dict[str, Any], i: int, sections: set[str]) -> None:

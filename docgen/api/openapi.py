@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from docgen.api.routing import OPERATIONS, bp
+from docgen.api.routing import LINKS, OPERATIONS, bp
 from docgen.api.schemas import Error
 from storage.models import INTEGER_MAX
 
@@ -21,6 +21,15 @@ _WHOLE_NUMBER = {"type": "integer", "minimum": 1, "maximum": INTEGER_MAX}
 # A revisioned resource (docgen.api.revisions): its ETag out, If-Match in for a change.
 _ETAG = {"ETag": {"description": "the edit revision; send it back in If-Match to change this",
                   "schema": {"type": "string"}}}
+# Who reads on a stated basis (workflows.access): an auditor, or a senior manager breaking glass,
+# says why on every request; the reason is kept in the audit log and, for break-glass, e-mailed to
+# the supervisee. Everyone else may leave it out. A sign-off link's own endpoints take none.
+_REASON = {"name": "X-Docgen-Reason", "in": "header", "required": False, "schema": {"type": "string"},
+           "description": "Why you are reading: required of an auditor (reading any record) and of a senior "
+                          "manager (break-glass, the supervisee is told); kept in the audit log with the read. "
+                          "Without it they get 403 naming the field `reason`. `?reason=` in the query does the "
+                          "same for a browser link.",
+           "example": "Quality audit QA-2026-14 of Children in Need 1"}
 _IF_MATCH = {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
              "description": "the ETag of your last read: a change made meanwhile answers 412, none given 428"}
 
@@ -54,8 +63,12 @@ def document() -> dict[str, Any]:
             params += [{"name": n, "in": "query", "schema": dict(_WHOLE_NUMBER)} for n in ("page", "per_page")]
         if op.revisioned and op.method in ("PATCH", "PUT"):
             params.append(dict(_IF_MATCH))
+        if not op.path.startswith(LINKS.removeprefix(bp.url_prefix or "")):
+            params.append({"$ref": "#/components/parameters/Reason"})
         entry: dict[str, Any] = {"summary": op.summary, "parameters": params,
                                  "responses": {"4XX": error}}
+        if op.description:
+            entry["description"] = op.description
         if op.request is not None:
             entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(op.request, schemas)}}}
         if op.response is None:
@@ -74,7 +87,7 @@ def document() -> dict[str, Any]:
         paths.setdefault(path, {})[op.method.lower()] = entry
     return {"openapi": "3.1.0", "info": {"title": "docgen API", "version": "1"},
             "servers": [{"url": "/api/v1"}], "paths": {p: paths[p] for p in sorted(paths)},
-            "components": {"schemas": schemas,
+            "components": {"schemas": schemas, "parameters": {"Reason": dict(_REASON)},
                            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearer": []}]}
 

@@ -5,13 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from pydantic import BaseModel, Field
 
 from docgen.api.revisions import if_match, tagged
 from docgen.api.routing import int_arg, json_body, page_of, paging, route
-from docgen.api.schemas import (PersonCreate, PersonOut, PersonUpdate, RelationshipCreate, RelationshipOut,
+from docgen.api.schemas import (AgreementOut, PersonCreate, PersonOut, RecordOut, PersonUpdate, RelationshipCreate, RelationshipOut,
                                 RelationshipUpdate, TeamCreate, TeamOut, TeamUpdate, given, parse)
 from docgen.auth import caller, login_required, uow
-from workflows import organisation
+from workflows import accounts, organisation, supervision_file
+
+
+class MeOut(BaseModel):
+    """Who the bearer token (or session) signs in."""
+
+    account_id: int
+    roles: list[str] = Field(description="granted roles: hr, auditor, admin, senior_manager; supervising and "
+                                         "managing follow from relationships, not from here")
+    person: PersonOut
+
+
+@route("GET", "/me", "Who this token signs in: the person, and the roles granted to them", response=MeOut)
+@login_required
+def me() -> Any:
+    account = accounts.me(caller())
+    return MeOut(account_id=account.id, roles=sorted(account.roles or []),
+                 person=PersonOut.model_validate(account.person)).model_dump(mode="json")
 
 
 @route("GET", "/people", "List people (filters: team_id, role, status, q)", response=PersonOut, paged=True)
@@ -116,3 +134,22 @@ def update_relationship(rel_id: int) -> Any:
     body = parse(RelationshipUpdate, json_body())
     rel = organisation.change_relationship(uow(), caller(), rel_id, given(body), if_match())
     return tagged(RelationshipOut.model_validate(rel).model_dump(mode="json"))
+
+
+@route("GET", "/people/<int:person_id>/records", "A person's records as supervisee, newest first (an audited read: "
+       "the supervisee, their supervisor and line managers, HR once forwarded, an auditor with a reason)",
+       response=RecordOut, paged=True)
+@login_required
+def person_records(person_id: int) -> Any:
+    page, per_page = paging()
+    items, total = supervision_file.records_of(uow(), caller(), person_id, page, per_page)
+    return page_of(items, total, RecordOut, page, per_page)
+
+
+@route("GET", "/people/<int:person_id>/agreements", "A person's supervision agreements, newest first (an audited "
+       "read, under the same rules as their records)", response=AgreementOut, paged=True)
+@login_required
+def person_agreements(person_id: int) -> Any:
+    page, per_page = paging()
+    items, total = supervision_file.agreements_of(uow(), caller(), person_id, page, per_page)
+    return page_of(items, total, AgreementOut, page, per_page)

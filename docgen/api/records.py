@@ -52,6 +52,12 @@ def get_record(record_id: int) -> Any:
        request_model=RecordPatch, response=RecordOut, revisioned=True)
 @login_required
 def update_record(record_id: int) -> Any:
+    """Fields left out are unchanged. `areas`, when given, is the record's whole list of areas and
+    replaces it, as JSON Merge Patch (RFC 7386) treats any array: keep an area by sending its `key`
+    (its title and discussion may change), add one by leaving `key` out, remove one by leaving it
+    out of the list. An area still holding an open action is not removed: the answer is 422 naming
+    the field `areas`; complete the action, or remove it if it was raised in this record, first
+    (or in the same request). `actions` items change one action each and are applied in order."""
     body = parse(RecordPatch, json_body())
     patch = given(body)
     if "actions" in patch:

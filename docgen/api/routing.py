@@ -1,6 +1,7 @@
 """The API's blueprint and route table (which also feeds OpenAPI), and the parsing every route shares."""
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -34,6 +35,7 @@ class Operation:
     status: int = 200
     content_type: str = "application/json"
     revisioned: bool = False  # answers with an ETag; a change also needs If-Match (docgen.api.revisions)
+    description: str = ""  # the view's docstring: what an integrator needs beyond the summary
 
 
 OPERATIONS: list[Operation] = []
@@ -47,7 +49,7 @@ def route(method: str, path: str, summary: str, *, request_model: type[BaseModel
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         bp.add_url_rule(path, view_func=view, methods=[method], endpoint=f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}")
         OPERATIONS.append(Operation(method, path, summary, request_model, response, paged, status, content_type,
-                                    revisioned))
+                                    revisioned, inspect.getdoc(view) or ""))
         return view
     return decorate
 
