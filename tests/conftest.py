@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, event, text
 from docgen.config import Config
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Base, Organisation
+from tests.demo_instance import DemoInstance, make_demo_instance
 from tests.mailbox import Mailbox, _free_port, smtp_server_on
 from storage import clock
 from workflows import accounts, people
@@ -212,3 +213,9 @@ def s3_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_instance(tmp_path_factory: pytest.TempPathFactory) -> DemoInstance:
+    """`docgen init --demo` run once for the test run; tests copy it (`DemoInstance.copy_to`)."""
+    return make_demo_instance(tmp_path_factory.mktemp("demo") / "instance")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from storage import audit
 from storage.errors import DomainError, Unauthenticated
 from storage.models import Organisation, Person, SupervisionRelationship, Team
-from workflows import access, agreements, demo, people, revisions
+from workflows import access, agreements, people, revisions
 from workflows.access import Caller
 from workflows.deployment import Work
 
@@ -30,12 +30,12 @@ class Established:
     roles), if asked for."""
 
     organisation: Organisation
-    demo_logins: list[tuple[str, str, str]]
+    demo_logins: list[tuple[str, str, str]] = field(default_factory=list)
 
 
-def establish(uow: Work, *, with_demo: bool = False) -> Established:
+def establish(uow: Work) -> Established:
     """The organisation this deployment serves, made on first use under the configured name (or
-    the profile's council) and profile; with `with_demo`, a demo team and people to sign in as.
+    the profile's council) and profile (`workflows.demo.establish` adds a demo team to it).
     Safe to run twice: what exists is kept."""
     db, deployment = uow.session, uow.deployment
     org = db.scalar(select(Organisation).limit(1))
@@ -44,9 +44,8 @@ def establish(uow: Work, *, with_demo: bool = False) -> Established:
                            profile=deployment.profile.name)
         db.add(org)
         db.flush()
-    logins = demo.seed_demo(db, org, deployment.profile) if with_demo else []
     uow.commit()
-    return Established(org, logins)
+    return Established(org)
 
 
 def _signed_in(caller: Caller) -> None:

@@ -93,10 +93,11 @@ def _end_reading(uow: Work) -> None:
 def make_review_pdf(uow: Work, kind: str, document_id: int, version: int) -> DocumentVersion | None:
     """File the PDF a signer may download from their link: the filed DOCX of that version,
     converted by the worker because a conversion must never hold up a web request. Does nothing
-    if that version already has one, or is no longer the version out for signature."""
+    if that version already has one, or is no longer out for signature (signed, or disagreed with,
+    before the worker reached it: nobody will download it, and its final PDF is what is kept)."""
     db = uow.session
     document = _load(db, kind, document_id)
-    if (document is None or document.version != version
+    if (document is None or document.version != version or document.status not in signoff.WAITING
             or signoff.filed_version(db, document, "review_pdf") is not None):
         return None
     docx = signoff.filed_version(db, document, "docx")

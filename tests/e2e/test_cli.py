@@ -1,6 +1,7 @@
 """The docgen command as an administrator uses it: init twice, add users, run the service."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
@@ -10,6 +11,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.demo_instance import DemoInstance
 
 DOCGEN = [sys.executable, "-m", "docgen.main"]
 
@@ -23,13 +26,12 @@ def _docgen(tmp_path: Path, *args: str, input: str | None = None) -> subprocess.
                           timeout=120)
 
 
-def test_init_demo_is_safe_to_run_twice(tmp_path: Path) -> None:
-    first = _docgen(tmp_path, "init", "--demo")
-    assert first.returncode == 0, first.stderr
-    assert "admin@demo.example.org" in first.stdout
-    second = _docgen(tmp_path, "init", "--demo")
+def test_init_demo_is_safe_to_run_twice(tmp_path: Path, demo_instance: DemoInstance) -> None:
+    assert "admin@demo.example.org" in demo_instance.stdout
+    env = demo_instance.copy_to(tmp_path)
+    second = subprocess.run(DOCGEN + ["init", "--demo"], env=env, capture_output=True, text=True, timeout=120)
     assert second.returncode == 0, second.stderr
-    assert second.stdout.count("@demo.example.org") == first.stdout.count("@demo.example.org")
+    assert second.stdout.count("@demo.example.org") == demo_instance.stdout.count("@demo.example.org")
 
 
 def test_user_add_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
@@ -50,8 +52,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_run_serves_health_on_the_given_port(tmp_path: Path) -> None:
-    assert _docgen(tmp_path, "init", "--demo").returncode == 0
+def test_run_serves_health_on_the_given_port(tmp_path: Path, demo_instance: DemoInstance) -> None:
+    demo_instance.copy_to(tmp_path)
     port = _free_port()
     server = subprocess.Popen(DOCGEN + ["run", "--port", str(port)], env=_env(tmp_path),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -72,17 +74,18 @@ def test_run_serves_health_on_the_given_port(tmp_path: Path) -> None:
     assert f"http://127.0.0.1:{port}/" in out
 
 
-def test_generate_drafts_a_record_per_supervisee_in_the_team(tmp_path: Path) -> None:
-    assert _docgen(tmp_path, "init", "--demo").returncode == 0
-    out = tmp_path / "drafts"
-    made = _docgen(tmp_path, "generate", "--team", "Children in Need 1", "--date", "2026-11-23", "--out", str(out))
+def test_generate_drafts_a_record_per_supervisee_in_the_team(tmp_path: Path, demo_instance: DemoInstance) -> None:
+    demo_instance.copy_to(tmp_path)
+    out, today = tmp_path / "drafts", dt.date.today().isoformat()  # the demo's sessions are all a week old or more
+    made = _docgen(tmp_path, "generate", "--team", "Children in Need 1", "--date", today, "--out", str(out))
     assert made.returncode == 0, made.stderr
     names = sorted(p.name for p in out.iterdir())
-    assert len(names) == 3 and all(n.endswith(".docx") for n in names)  # worker, ASYE, team manager
-    again = _docgen(tmp_path, "generate", "--team", "Children in Need 1", "--date", "2026-11-23", "--out", str(out))
+    # the team manager and five supervisees; the leaver (Morgan Blake) gets none
+    assert len(names) == 6 and all(n.endswith(".docx") for n in names) and not any("Blake" in n for n in names)
+    again = _docgen(tmp_path, "generate", "--team", "Children in Need 1", "--date", today, "--out", str(out))
     assert again.returncode == 2 and "already exists" in again.stderr
     assert sorted(p.name for p in out.iterdir()) == names
-    missing = _docgen(tmp_path, "generate", "--team", "Nowhere", "--date", "2026-11-23", "--out", str(out))
+    missing = _docgen(tmp_path, "generate", "--team", "Nowhere", "--date", today, "--out", str(out))
     assert missing.returncode == 2 and "Nowhere" in missing.stderr
 
 

@@ -8,19 +8,21 @@ LibreOffice on the machine.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import pytest
 from sqlalchemy import select
 
 from docgen.config import from_env
 from storage.models import Account, Person
+from tests.demo_instance import DemoInstance
 from workflows import accounts
 
 pytestmark = pytest.mark.libreoffice
@@ -70,13 +72,9 @@ def still_running(seen: list[Proc]) -> list[Proc]:
 
 
 @pytest.fixture
-def instance(tmp_path: Path) -> Iterator[dict[str, str]]:
-    """A fresh instance with the demo team, its queue in the instance folder (the default)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
-    env["DOCGEN_INSTANCE_PATH"] = str(tmp_path / "instance")
-    made = subprocess.run(DOCGEN + ["init", "--demo"], env=env, capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stderr
-    yield env
+def instance(tmp_path: Path, demo_instance: DemoInstance) -> dict[str, str]:
+    """A fresh copy of the demo instance, its queue in the instance folder (the default)."""
+    return demo_instance.copy_to(tmp_path)
 
 
 def send_a_record(env: dict[str, str]) -> None:
@@ -91,7 +89,8 @@ def send_a_record(env: dict[str, str]) -> None:
         token = accounts.issue_api_token(db, db.scalar(select(Account).where(Account.person_id == manager.id)))
         worker_id = worker.id
     client, auth = app.test_client(), {"Authorization": f"Bearer {token}"}
-    record = client.post("/api/v1/records", json={"supervisee_id": worker_id, "session_date": "2026-11-02"},
+    record = client.post("/api/v1/records", json={"supervisee_id": worker_id,
+                                                      "session_date": dt.date.today().isoformat()},
                          headers=auth)
     assert record.status_code == 201, record.json
     sent = client.post(f"/api/v1/records/{record.json['id']}/send", headers=auth)
