@@ -64,7 +64,7 @@ def init_command(with_demo: bool) -> None:
     deployment = current_app.extensions["docgen"]
     upgrade(deployment.config.resolved_database_url)
     with unit_of_work() as uow:
-        established = organisation.establish(uow, with_demo=with_demo)
+        established = demo.establish(uow) if with_demo else organisation.establish(uow)
     org = established.organisation
     click.echo(f"Organisation: {org.name} (policy profile {deployment.profile.name})")
     p12 = ensure_organisation_certificate(deployment.config, org.name)
@@ -73,6 +73,9 @@ def init_command(with_demo: bool) -> None:
         click.echo(f"Demo sign-ins (password for all: {demo.DEMO_PASSWORD}):")
         for name, email, roles in established.demo_logins:
             click.echo(f"  {email:32} {name:16} {roles}")
+        click.echo("Where to look first (after `docgen run`):")
+        for who, path, what in demo.WHERE_TO_LOOK:
+            click.echo(f"  {who}@demo.example.org  {deployment.config.base_url.rstrip('/')}{path}  {what}")
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:

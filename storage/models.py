@@ -119,6 +119,8 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))  # issue 15: owner or an administrator
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # issue 15: kept to the minute
     account: Mapped[Account] = relationship()
 
 

@@ -143,6 +143,15 @@ def require_role(caller: Caller, roles: frozenset[str]) -> None:
         raise Forbidden(f"needs one of these roles: {', '.join(sorted(roles))}")
 
 
+def token_holder(caller: Caller, owner_account_id: int) -> None:
+    """A personal API token is revoked by its owner or by an administrator (issue 15); anyone else
+    is told there is no such token, so token ids cannot be probed."""
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    if caller.account.id != owner_account_id and not ADMINISTRATORS & caller.roles:
+        raise NotFound("no such token", "token_id")
+
+
 def breaks_glass(caller: Caller) -> bool:
     """Whether a reason this caller gives opens records by break-glass (a senior manager who is
     not also an auditor: `read_access` asks an auditor's reason first)."""

@@ -28,6 +28,11 @@ ENTRIES = {
 }
 
 
+# Open to everyone signed in, after their areas' entries (issue 15: personal API tokens).
+EVERYONE = [("Group supervision", "groups.overview", "groups"),  # issue 14: anyone may be in a group
+            ("API tokens", "tokens.list_tokens", "tokens")]
+
+
 def page(roles: frozenset[str] = frozenset()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A page for signed-in people (a browser without a sign-in is sent to sign in) and, given one
     of `workflows.access`'s role sets, only for accounts holding one of its roles."""
@@ -51,8 +56,9 @@ def home_page(area: str) -> str:
 
 def _items(open_areas: tuple[str, ...]) -> list[dict[str, Any]]:
     endpoint = request.endpoint or ""
+    entries = [entry for area in open_areas for entry in ENTRIES[area]] + EVERYONE
     return [{"text": text, "href": url_for(target), "active": endpoint.startswith(prefix)}
-            for area in open_areas for text, target, prefix in ENTRIES[area]]
+            for text, target, prefix in entries]
 
 
 def context() -> dict[str, Any]:
