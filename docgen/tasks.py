@@ -187,38 +187,6 @@ def make_queue(deployment: Deployment) -> TaskQueue:
         for chunk in chunks:
             start_bulk_records(chunk)
 
-    @huey.task(retries=3, retry_delay=30)
-    def start_bulk_records(item_ids: list[int]) -> None:
-        """Start the records of a chunk of a bulk start, each in its own transaction (an item
-        already done is passed over, so a retry or a second run makes nothing twice)."""
-        for item_id in item_ids:
-            with deployment.unit_of_work() as uow:
-                bulk_start.start_one(uow, item_id)
-
-    @huey.periodic_task(crontab(minute="*/5"))
-    def sweep_bulk_starts() -> None:
-        """Enqueue the pending items of bulk starts that stopped moving (tasks lost in a restart)."""
-        with deployment.unit_of_work() as uow:
-            chunks = bulk_start.stalled(uow)
-        for chunk in chunks:
-            start_bulk_records(chunk)
-
-    @huey.task(retries=3, retry_delay=30)
-    def start_bulk_records(item_ids: list[int]) -> None:
-        """Start the records of a chunk of a bulk start, each in its own transaction (an item
-        already done is passed over, so a retry or a second run makes nothing twice)."""
-        for item_id in item_ids:
-            with deployment.unit_of_work() as uow:
-                bulk_start.start_one(uow, item_id)
-
-    @huey.periodic_task(crontab(minute="*/5"))
-    def sweep_bulk_starts() -> None:
-        """Enqueue the pending items of bulk starts that stopped moving (tasks lost in a restart)."""
-        with deployment.unit_of_work() as uow:
-            chunks = bulk_start.stalled(uow)
-        for chunk in chunks:
-            start_bulk_records(chunk)
-
     registered = (deliver_email, sweep_outbox, finalise_document, make_review_pdf, sweep_finalisation,
                   sweep_review_pdfs, sign_off_deadlines, run_retention,
                   deliver_webhook, sweep_webhooks, start_bulk_records, sweep_bulk_starts)
