@@ -14,7 +14,10 @@ editable cell:
 
 Bookmark ``w:id``s are numbered here for fixed cells (below 10 000) and by Jinja
 expressions from the loop index in repeated rows, so they stay unique after rendering.
-Wording follows Knowsley's Appendices A–D and Stockport's Appendix A.
+Each record template is built from its form's definition in ``workflows.forms`` (the same one
+the edit page and the record's HTML view read), so the three cannot ask for different fields; the
+signature block has a row only for a signer the record names (``signatures.<who>``).
+Wording follows Knowsley's Appendices A–D, Stockport's A–C, Southwark's E and Lancashire's §3.2.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from docx.text.paragraph import Paragraph
 
 from docgen.documents.certificate import CERTIFICATE_TITLE
 from docgen.documents.render import PROP_SCHEMA_VERSION, PROP_TABLES, set_custom_properties
+from workflows import forms
+from workflows.forms import SUMMARY_BULLETS
 
 OUT_DIR = Path(__file__).resolve().parent
 SCHEMA_VERSION = "1"
@@ -50,22 +55,6 @@ AREA_ID_BASE = 10_000  # bookmark ids of repeated rows: base + 4 * row index + c
 ACTION_ID_BASE = 1_000_000
 STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
 
-HOW_AM_I = (
-    "How is your personal wellbeing at work / home?  This could include your physical and "
-    "emotional wellbeing.  Are there any \u201cstressors\u201d impacting upon your work/well-being? "
-    "Any additional support needed?"
-)
-SUMMARY_BULLETS = (
-    "Actions recorded in the sections above should be summarised here. ",
-    "The progress made should be recorded each month.",
-    "Once an action is marked as \u2018completed\u2019 it can be deleted from NEXT month\u2019s "
-    "supervision record.",
-)
-CLOSING_LINES = (
-    "This form should be saved by both the supervisor and the supervisee.",
-    "This form should be used as the basis for the next supervision session to ensure that any "
-    "agreed actions have been progressed / completed.",
-)
 WELFARE_ACTIONS = (
     '{% for a in welfare.actions %}{{ a.text }}{% if a.due %} \u2013 by {{ a.due }}{% endif %}'
     '{% if not loop.last %}{{ "\\n" }}{% endif %}{% endfor %}'
@@ -79,14 +68,6 @@ ACTION_TEXT = (
     '{{ a.text }}{% if a.owner or a.due %}{{ "\\n" }}{% if a.owner %}Owner: {{ a.owner }}{% endif %}'
     '{% if a.owner and a.due %}; {% endif %}{% if a.due %}Due: {{ a.due }}{% endif %}{% endif %}'
 )
-
-KNOWSLEY_RECORDS = {
-    # kind: section number of "Summary of Actions & Progress" (C and D have no section 4)
-    "practitioner": 4,
-    "team_manager": 5,
-    "service_manager": 5,
-}
-
 
 class Form:
     """A form being built: the Word document plus the counter for fixed bookmark ids.
@@ -203,14 +184,19 @@ def row_ids(base: int, column: int) -> str:
 
 def signatures(form: Form) -> None:
     form.heading("Signatures")
-    table = form.table((4.0, 8.5, 4.5), 3)
+    table = form.table((4.0, 8.5, 4.5), 1)
     header_row(form, table, "signatures", ("", "Signature", "Date"))
-    for row, who in zip(table.rows[1:], ("supervisee", "supervisor")):
+    for who in ("supervisee", "supervisor"):
+        # Only a signer has a row (`signatures` names the profile's signers): H §10 has none for
+        # the supervisee. The row between `{%tr %}` tags, which docxtpl drops with their rows.
+        _tag_row(table, f"{{%tr if signatures.{who} %}}")
+        row = table.add_row()
         row.height = Cm(1.0)  # room to sign a printed copy
         label(row.cells[0], who.capitalize())
         form.field(row.cells[1], f"signature_{who}", f"{{{{ signatures.{who}.name }}}}")
         form.field(row.cells[2], f"signature_{who}_date", f"{{{{ signatures.{who}.date }}}}")
-    for row in table.rows[:-1]:  # keep the block on one page, as a signed paper form would be
+        _tag_row(table, "{%tr endif %}")
+    for row in table.rows[:-2]:  # keep the block on one page, as a signed paper form would be
         for cell in row.cells:
             cell.paragraphs[0].paragraph_format.keep_with_next = True
 
@@ -233,53 +219,21 @@ def actions_summary(form: Form, heading: str) -> None:
     )
 
 
-def welfare(form: Form, heading: str, prompt_title: str, prompt: str, hint: str) -> None:
-    form.heading(heading)
+def welfare(form: Form, part: forms.Part) -> None:
+    form.heading(part.heading)
     table = form.table((8.5, 8.5), 3)
     merged = table.cell(0, 0).merge(table.cell(0, 1))
-    merged.paragraphs[0].add_run(prompt_title).bold = True
-    merged.add_paragraph(prompt)
+    merged.paragraphs[0].add_run(part.prompt_title).bold = True
+    merged.add_paragraph(part.prompt)
     _shade(merged)
-    label(table.cell(1, 0), "Discussion", hint=hint)
+    label(table.cell(1, 0), "Discussion", hint=part.hint)
     label(table.cell(1, 1), "Actions")
     form.field(table.cell(2, 0), "welfare_discussion", "{{ welfare.discussion }}")
     form.field(table.cell(2, 1), "welfare_actions", WELFARE_ACTIONS)
 
 
-def knowsley_record(kind: str, actions_section: int) -> Path:
-    """Knowsley Appendix B (practitioners), C (team managers) or D (service managers)."""
-    form = Form("Supervision Record", ("areas", "actions", "signatures"))
-    form.para("Supervision Record", bold=True)
-    form.field_rows(
-        [
-            ("Name of Supervisee:", "supervisee_name", "{{ supervisee.name }}"),
-            ("Name of Supervisor:", "supervisor_name", "{{ supervisor.name }}"),
-            ("Date of Supervision:", "session_date", "{{ session_date }}"),
-        ]
-    )
-
-    form.heading("1. Record of previous session: ")
-    table = form.field_rows(
-        [
-            ("Was the supervisee happy with the record of the previous supervision?", "previous_happy", "{{ previous.happy }}"),
-            ("Comments on the record of the previous supervision", "previous_comments", "{{ previous.comments }}"),
-        ],
-        (10.0, 7.0),
-    )
-    note = table.add_row()
-    note.cells[0].merge(note.cells[1]).paragraphs[0].add_run(
-        f"Please see update in rolling action plan below for progress against actions in section {actions_section}"
-    ).italic = True
-
-    welfare(
-        form,
-        "2. Welfare \u2013 Work & Personal ",
-        "How am I? ",
-        HOW_AM_I,
-        "*Include the positives as well as the things that the supervisee would like to change.",
-    )
-
-    form.heading("3. Various \u2013 please delete any that are not relevant or add new ")
+def areas_table(form: Form, heading: str) -> None:
+    form.heading(heading)
     table = form.table((5.0, 6.5, 5.5), 1)
     header_row(form, table, "areas", ("Area Discussed", "Discussion", "Actions & Timescales"))
     loop_rows(
@@ -294,23 +248,43 @@ def knowsley_record(kind: str, actions_section: int) -> Path:
         shade_first=True,
     )
 
-    # Knowsley's record must also give decisions, rationale and a review date (text before
-    # App A); unnumbered so the actions summary keeps the seed's section number.
-    form.heading("Decisions and review")
-    form.field_rows(
-        [
-            ("Decisions made and rationale", "decisions", "{{ decisions }}"),
-            ("Review date", "review_date", "{{ review_date }}"),
-            ("Date of next supervision", "next_supervision", "{{ next_supervision }}"),
-        ]
-    )
 
-    actions_summary(form, f"{actions_section}. Summary of Actions & Progress")
-    signatures(form)
-    form.para("")
-    for line in CLOSING_LINES:
+def fields_part(form: Form, part: forms.Part) -> None:
+    """A part of fields: its heading, the appendix's guidance, a label and a value cell per field."""
+    form.heading(part.heading)
+    if part.guidance:
+        form.para(part.guidance)
+    wide = any(len(field.label) > 40 for field in part.fields)  # K App B's long question
+    table = form.field_rows([(field.label, field.key, f"{{{{ {field.expression} }}}}") for field in part.fields],
+                            (10.0, 7.0) if wide else (6.5, 10.5))
+    if part.note and wide:  # under the question it answers, as K App B prints it
+        note = table.add_row()
+        note.cells[0].merge(note.cells[1]).paragraphs[0].add_run(part.note).italic = True
+    elif part.note:
+        form.para(part.note, italic=True)
+
+
+def record(definition: forms.Form) -> Path:
+    """A record form built from its definition in ``workflows.forms``, part by part, so the Word
+    file asks for exactly what the edit page and the record's HTML view show."""
+    tables = [name for name in ("areas", "actions", "signatures") if definition.has(name)]
+    form = Form(definition.heading, tables)
+    form.para(definition.heading, bold=not definition.heading_italic, italic=definition.heading_italic)
+    form.field_rows([(field.label, field.key, f"{{{{ {field.expression} }}}}") for field in definition.details])
+    for part in definition.parts:
+        if part.kind == "fields":
+            fields_part(form, part)
+        elif part.kind == "welfare":
+            welfare(form, part)
+        elif part.kind == "areas":
+            areas_table(form, part.heading)
+        elif part.kind == "actions":
+            actions_summary(form, part.heading)
+        else:
+            signatures(form)
+    for line in definition.closing:
         form.para(line)
-    return form.save(kind)
+    return form.save(definition.template.removesuffix(".docx"))
 
 
 def agreement() -> Path:
@@ -348,105 +322,6 @@ def agreement() -> Path:
     )
     signatures(form)
     return form.save("agreement")
-
-
-def stockport_line_management() -> Path:
-    """Stockport Appendix A, with the actions summary and signatures so carry-forward works."""
-    form = Form("Supervision Template for line management supervision", ("actions", "signatures"))
-    form.para("(not case supervision)", italic=True)
-    form.field_rows(
-        [
-            ("Date", "session_date", "{{ session_date }}"),
-            ("Supervisee", "supervisee_name", "{{ supervisee.name }}"),
-            ("Supervisor", "supervisor_name", "{{ supervisor.name }}"),
-            ("Team", "team", "{{ team }}"),
-        ]
-    )
-    form.heading("1. Agreed agenda")
-    form.para(
-        "Review previous supervision notes to confirm these are agreed and progress of actions. "
-        "Any areas of disagreement/correction to be noted."
-    )
-    form.field_rows(
-        [
-            ("Agreed agenda", "agenda", "{{ agenda }}"),
-            ("Previous supervision notes agreed?", "previous_happy", "{{ previous.happy }}"),
-            ("Areas of disagreement/correction", "previous_comments", "{{ previous.comments }}"),
-        ]
-    )
-    form.para("Progress of actions: see the Summary of Actions & Progress below.", italic=True)
-
-    welfare(
-        form,
-        "2. Well-being",
-        "How is the supervisee feeling today?",
-        "Explore how the supervisee\u2019s work may be impacting upon them such as current workload, annual "
-        "leave, TOIL, work life balance. Identify and agree support for any identified needs",
-        "",
-    )
-
-    sections = [
-        (
-            "3. Line management",
-            "Discuss performance and provide feedback on practice including any observations/audits that "
-            "have taken place.",
-            [("Discussion", "line_management", "{{ line_management }}")],
-        ),
-        (
-            "4. Learning and Development",
-            "What learning opportunities have taken place or are booked? How do these link to the PDR. "
-            "Reflect on learning from training, research, or other learning opportunities and how this will "
-            "impact on practice. Consider progress towards ASYE, POPP, management programmes or other "
-            "progression programmes.",
-            [
-                ("Discussion", "learning_development", "{{ learning_development }}"),
-                ("PDR date", "pdr_date", "{{ pdr_date }}"),
-                ("Review date", "pdr_review_date", "{{ pdr_review_date }}"),
-            ],
-        ),
-        (
-            "5. Supervisory Responsibilities",
-            "Provide support, and guidance anyone who performs a supervisory, mentoring or support role to "
-            "others in the team or service. i.e. students, newly qualified colleagues, practice educators, "
-            "ASYE supervisors, and team leaders.",
-            [("Discussion", "supervisory_responsibilities", "{{ supervisory_responsibilities }}")],
-        ),
-        (
-            "6. Professional Supervision (Case supervision)",
-            "List case ID\u2019s that have been discussed in this supervision. The full details and "
-            "information about the child/actions agreed is not recorded here \u2013 it should be recorded in "
-            "Liquid Logic",
-            [("Case IDs \u2013 Numbers only", "cases", "{{ cases }}")],
-        ),
-        (
-            "7. Team around the school",
-            "Note the activity the supervisee has undertaken in their role within the team around the school. "
-            "Reflect on what is working well and the challenges faced. Note the actions agreed.",
-            [("Discussion", "team_around_school", "{{ team_around_school }}")],
-        ),
-        (
-            "8. Anything else that needs to be discussed",
-            "",
-            [("Discussion", "anything_else", "{{ anything_else }}")],
-        ),
-    ]
-    for heading, guidance, rows in sections:
-        form.heading(heading)
-        if guidance:
-            form.para(guidance)
-        form.field_rows(rows, (4.5, 12.5))
-
-    actions_summary(form, "Summary of Actions & Progress")
-    form.heading("Date and Time of next supervision")
-    form.field_rows(
-        [
-            ("Date of next supervision", "next_supervision", "{{ next_supervision }}"),
-            ("Time", "next_supervision_time", "{{ next_supervision_time }}"),
-        ]
-    )
-    signatures(form)
-    form.para(CLOSING_LINES[1])
-    return form.save("stockport_line_management")
 
 
 def certificate() -> Path:
@@ -592,6 +467,9 @@ def _page_setup(doc: WordDocument) -> None:
     section.header_distance = section.footer_distance = Cm(1.0)
 
 
+LANGUAGE = "en-GB"
+
+
 def _styles(doc: WordDocument) -> None:
     """Arial throughout, black headings: a council form, not python-docx's blue theme."""
     for name, size, bold in (
@@ -614,6 +492,17 @@ def _styles(doc: WordDocument) -> None:
         title.remove(title.find(qn("w:pBdr")))
     doc.styles["Normal"].paragraph_format.space_after = Pt(4)
     doc.styles["Heading 2"].paragraph_format.space_before = Pt(12)
+    # British English, not python-docx's en-US: the language a screen reader speaks the form in,
+    # and the /Lang its tagged PDF declares (issue 15).
+    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    defaults.find(qn("w:lang")).set(qn("w:val"), LANGUAGE)
+    doc.core_properties.language = LANGUAGE
+    # The form's title is its first heading (H1 in the tagged PDF), so the Heading 2 sections sit
+    # under a level 1 as PDF/UA's heading rule asks.
+    outline = OxmlElement("w:outlineLvl")
+    outline.set(qn("w:val"), "0")
+    doc.styles["Title"].element.get_or_add_pPr().insert_element_before(
+        outline, "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
 
 
 def _header_footer(doc: WordDocument) -> None:
@@ -659,8 +548,7 @@ def _field(paragraph: Paragraph, instruction: str) -> None:
 def main() -> None:
     built = [
         agreement(),
-        *(knowsley_record(kind, n) for kind, n in KNOWSLEY_RECORDS.items()),
-        stockport_line_management(),
+        *(record(definition) for definition in forms.FORMS.values()),
         certificate(),
     ]
     for path in built:

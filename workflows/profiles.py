@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from storage.errors import ProfileError
-from workflows import periods, profile_sources
+from workflows import forms, periods, profile_sources
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "docgen" / "profiles"
 
@@ -111,10 +111,33 @@ class Area(_Strict):
 
 
 class RecordKind(_Strict):
+    """A kind of record: its title, its form (`workflows.forms`) and, where the form has a table of
+    areas, the areas a new record starts with."""
+
     title: str
-    template: str
-    actions_section: int
-    areas: list[Area]
+    form: str
+    areas: list[Area] = []
+
+    @model_validator(mode="after")
+    def _fits_its_form(self) -> "RecordKind":
+        form = forms.FORMS.get(self.form)
+        if form is None:
+            raise ValueError(f"form '{self.form}' is not one of docgen's forms: {', '.join(sorted(forms.FORMS))}")
+        if form.has("areas") != bool(self.areas):
+            raise ValueError(f"form '{self.form}' {'needs' if form.has('areas') else 'has no'} areas")
+        return self
+
+    @property
+    def definition(self) -> forms.Form:
+        return forms.FORMS[self.form]
+
+    @property
+    def template(self) -> str:
+        return self.definition.template
+
+    @property
+    def actions_section(self) -> int:
+        return self.definition.actions_section
 
 
 class Signoff(_Strict):

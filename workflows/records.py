@@ -23,12 +23,11 @@ from workflows import access, people, revisions
 from workflows import actions as actions_mod
 from workflows.access import Caller
 from workflows.deployment import Work
+from workflows.forms import DATE_COLUMNS, PREVIOUS, Form
 from workflows.profiles import Profile
 from workflows.due_dates import record_due_date
 
 EDITABLE = ("draft", "changes_requested")
-# Free-text fields beside the sections; the last three belong to Stockport's form (S App A).
-TEXT_FIELDS = ("decisions", "agenda", "pdr_date", "pdr_review_date", "next_supervision_time")
 _AREA_KEY = re.compile(r"[^a-z0-9]+")
 Patch = dict[str, Any]
 F = TypeVar("F")  # a page's form, handed back to the page untouched
@@ -68,9 +67,37 @@ def previous_record(db: Session, record: Record) -> Record | None:
                      .order_by(Record.session_date.desc(), Record.id.desc()).limit(1))
 
 
+def form_of(profile: Profile, record: Record) -> Form:
+    """The form a record is written on (`workflows.forms`), from its kind in the profile."""
+    return profile.record_kinds[record.kind].definition
+
+
+def _kind_for(profile: Profile, supervisee: Person, kind: str | None) -> str:
+    """The record kind asked for (another form of the profile's, e.g. W App E's casework record or
+    S App B's reflective 1-1 beside a line-management record), else the supervisee's role's."""
+    if kind is None:
+        return profile.role(supervisee.role).record_kind
+    if kind not in profile.record_kinds:
+        raise InvalidInput(f"unknown record kind '{kind}'; this profile has: {', '.join(sorted(profile.record_kinds))}",
+                           "kind")
+    return kind
+
+
+def blank_sections(profile: Profile, kind_key: str) -> dict[str, Any]:
+    """A new record's sections: a blank for each field of its form, and its kind's areas."""
+    kind = profile.record_kinds[kind_key]
+    form = kind.definition
+    previous = {"previous": {part: "" for key, part in PREVIOUS.items()}} if any(
+        form.field(key) for key in PREVIOUS) else {}
+    return {**previous, **({"welfare": {"discussion": ""}} if form.has("welfare") else {}),
+            "areas": [{"key": a.key, "title": a.title, "discussion": ""} for a in kind.areas],
+            **{name: "" for name in form.text_keys}}
+
+
 def create_record(db: Session, profile: Profile, supervisee: Person, session_date: dt.date,
-                  supervisor: Person | None = None) -> Record:
-    """A new draft record for a session, pre-filled from what docgen already knows."""
+                  supervisor: Person | None = None, kind: str | None = None) -> Record:
+    """A new draft record for a session, pre-filled from what docgen already knows; on the form of
+    `kind` when given, else of the supervisee's role's record kind."""
     if supervisee.status == "leaver" or supervisee.records_frozen_on:
         raise Conflict(f"{supervisee.name} has left; their records are frozen", "supervisee_id")
     if session_date < supervisee.employment_start:
@@ -86,13 +113,10 @@ def create_record(db: Session, profile: Profile, supervisee: Person, session_dat
         Record.supervisee_id == supervisee.id, Record.session_date == session_date, Record.group_session_id.is_(None)))
     if clash is not None:
         raise DuplicateRecord(supervisee, session_date, clash)
-    kind_key = profile.role(supervisee.role).record_kind
-    kind = profile.record_kinds[kind_key]
+    kind_key = _kind_for(profile, supervisee, kind)
     record = Record(kind=kind_key, supervisee_id=supervisee.id, supervisor_id=supervisor.id,
                     session_date=session_date, due_date=record_due_date(profile, session_date), status="draft",
-                    sections={"previous": {"happy": "", "comments": ""}, "welfare": {"discussion": ""},
-                              "areas": [{"key": a.key, "title": a.title, "discussion": ""} for a in kind.areas],
-                              **{name: "" for name in TEXT_FIELDS}})
+                    sections=blank_sections(profile, kind_key))
     db.add(record)
     db.flush()
     actions_mod.carry_forward(db, record)
@@ -133,9 +157,28 @@ def set_areas(record: Record, areas: list[dict[str, Any]]) -> None:
     record.sections = {**record.sections, "areas": out}
 
 
-def update_record(db: Session, record: Record, patch: dict[str, Any]) -> Record:
-    """Apply an edit from the API or a page: sections, dates and actions, all checked first."""
+def _on_the_form(form: Form, title: str, patch: Patch) -> None:
+    """Refuse, naming the field, what the record's form does not ask for (a Knowsley field on
+    another council's form, an area where the form has a fixed part for each subject)."""
+    asked = {*form.text_keys, *(key for key in DATE_COLUMNS if form.field(key))}
+    if any(form.field(key) for key in PREVIOUS):
+        asked.add("previous")
+    if form.has("welfare"):
+        asked.add("welfare")
+    for name in patch:
+        if name not in asked and name not in ("areas", "actions"):
+            raise InvalidInput(f"{name} is not on this record's form ({title}, {form.source})", name)
+    if patch.get("areas") and not form.has("areas"):
+        raise InvalidInput(f"this record's form ({title}, {form.source}) has no areas: write in its own parts "
+                           "instead", "areas")
+
+
+def update_record(db: Session, profile: Profile, record: Record, patch: dict[str, Any]) -> Record:
+    """Apply an edit from the API or a page: sections, dates and actions, all checked first, and
+    only fields the record's form has."""
     _require_editable(record)
+    form = form_of(profile, record)
+    _on_the_form(form, profile.record_kinds[record.kind].title, patch)
     areas_before = {a["key"]: a["title"] for a in record.sections.get("areas", [])}
     sections = dict(record.sections)
     if "previous" in patch:
@@ -143,7 +186,7 @@ def update_record(db: Session, record: Record, patch: dict[str, Any]) -> Record:
         sections["previous"] = {"happy": str(prev.get("happy", "")), "comments": str(prev.get("comments", ""))}
     if "welfare" in patch:
         sections["welfare"] = {"discussion": str((patch["welfare"] or {}).get("discussion", ""))}
-    for name in TEXT_FIELDS:
+    for name in form.text_keys:
         if name in patch:
             sections[name] = str(patch[name] or "")
     record.sections = sections
@@ -155,7 +198,8 @@ def update_record(db: Session, record: Record, patch: dict[str, Any]) -> Record:
             raise InvalidInput("next_supervision must be after the session", "next_supervision")
     if "review_date" in patch:
         record.review_date = patch["review_date"]
-    sections_known = {"welfare", "summary", *(a["key"] for a in record.sections["areas"])}
+    sections_known = {*(("welfare",) if form.has("welfare") else ()), "summary",
+                      *(a["key"] for a in record.sections["areas"])}
     for i, item in enumerate(patch.get("actions") or []):
         _apply_action(db, record, item, i, sections_known)
     _areas_keep_open_actions(db, record, areas_before, sections_known)
@@ -216,9 +260,8 @@ def record_context(db: Session, profile: Profile, org: Organisation, record: Rec
                       "progress": entry.progress or carried.get(action.id, ""),
                       "completed": "Yes" if entry.completed else "No"})
     s = record.sections
-    # Forms with a fixed place per area (Stockport) read each area's discussion by its key;
-    # the standard keys below win over any area key that happens to share a name.
-    return {a["key"]: a["discussion"] for a in s.get("areas", [])} | {
+    form = kind.definition
+    context = {
         "organisation": org.name, "marking": profile.marking if marking is None else marking,
         "record_id": record_number(record), "kind": record.kind, "title": kind.title,
         "supervisee": {"name": record.supervisee.name, "job_role": record.supervisee.job_title},
@@ -229,11 +272,22 @@ def record_context(db: Session, profile: Profile, org: Organisation, record: Rec
         "previous": s.get("previous", {"happy": "", "comments": ""}),
         "welfare": {"discussion": s.get("welfare", {}).get("discussion", ""), "actions": by_section.get("welfare", [])},
         "areas": [{**a, "actions": by_section.get(a["key"], [])} for a in s.get("areas", [])],
-        **{name: s.get(name, "") for name in TEXT_FIELDS},
+        **{name: s.get(name, "") for name in form.text_keys},
         "actions_section": kind.actions_section, "actions": table,
-        "signatures": {"supervisee": {"name": record.supervisee.name, "date": ""},
-                       "supervisor": {"name": record.supervisor.name, "date": ""}},
+        # a signature cell only for a signer (H §10: the supervisor alone finalises the record)
+        "signatures": {who: {"name": getattr(record, who).name, "date": ""} for who in profile.signoff.record_signers},
     }
+    # What a page shows for each of the form's details and fields, read where the Word template
+    # reads it (`Field.expression`), so the two cannot disagree.
+    return context | {"form": form, "fields": {
+        field.key: _at(context, field.expression) for field in (*form.details, *form.fields)}}
+
+
+def _at(context: dict[str, Any], expression: str) -> str:
+    value: Any = context
+    for part in expression.split("."):
+        value = value.get(part, "") if isinstance(value, dict) else ""
+    return str(value or "")
 
 
 def record_json(db: Session, record: Record) -> dict[str, Any]:
@@ -243,7 +297,7 @@ def record_json(db: Session, record: Record) -> dict[str, Any]:
         "id": record.id, "number": record_number(record), "kind": record.kind, "status": record.status,
         "version": record.version, "revision": record.revision,
         "supervisee_id": record.supervisee_id, "supervisor_id": record.supervisor_id,
-        "session_date": record.session_date.isoformat(), "due_date": record.due_date.isoformat(),
+        "session_date": record.session_date.isoformat(), "due_date": record.due_date.isoformat() if record.due_date else None,
         "next_supervision": record.next_supervision.isoformat() if record.next_supervision else None,
         "review_date": record.review_date.isoformat() if record.review_date else None,
         "sections": record.sections,
@@ -255,22 +309,22 @@ def record_json(db: Session, record: Record) -> dict[str, Any]:
 
 
 def start_record(uow: Work, caller: Caller, supervisee_id: int, session_date: dt.date,
-                 supervisor_id: int | None = None) -> Record:
+                 supervisor_id: int | None = None, kind: str | None = None) -> Record:
     """Start a supervisee's record for a session (the API's POST and the supervisor's "new record"
     page): only their current supervisor may, and the start is audited as `record.create`."""
     db = uow.session
     supervisee = people.get_person_field(db, supervisee_id, "supervisee_id")
     access.write(uow, caller, supervisee, "person", supervisee.id, "record.create")
     supervisor = people.get_person_field(db, supervisor_id, "supervisor_id") if supervisor_id else None
-    record = create_record(db, uow.deployment.profile, supervisee, session_date, supervisor)
+    record = create_record(db, uow.deployment.profile, supervisee, session_date, supervisor, kind)
     uow.commit()
     return record
 
 
 def create(uow: Work, caller: Caller, supervisee_id: int, session_date: dt.date,
-           supervisor_id: int | None = None) -> dict[str, Any]:
+           supervisor_id: int | None = None, kind: str | None = None) -> dict[str, Any]:
     """`start_record`, answered with the record as the API shows it."""
-    return record_json(uow.session, start_record(uow, caller, supervisee_id, session_date, supervisor_id))
+    return record_json(uow.session, start_record(uow, caller, supervisee_id, session_date, supervisor_id, kind))
 
 
 def read(uow: Work, caller: Caller, record_id: int) -> dict[str, Any]:
@@ -285,7 +339,7 @@ def _change(uow: Work, caller: Caller, record: Record, patch: Patch, revision: i
     commit it: a compare-and-set on the revision (`workflows.revisions`), so a stale edit is refused."""
     access.write(uow, caller, record.supervisee, "record", record.id, "record.update")
     revisions.expect(record, revision, "record")
-    update_record(uow.session, record, patch)
+    update_record(uow.session, uow.deployment.profile, record, patch)
     uow.commit()
 
 
@@ -321,6 +375,7 @@ class EditPage:
     record: Record
     number: str
     entries: list[ActionEntry]
+    form: Form  # what the page asks for, as the record's Word file and HTML view do
 
     @property
     def editable(self) -> bool:
@@ -329,7 +384,7 @@ class EditPage:
     @property
     def section_titles(self) -> dict[str, str]:
         """Where an action was raised, in words."""
-        return {"welfare": "Welfare", "summary": "Summary",
+        return {**({"welfare": "Welfare"} if self.form.has("welfare") else {}), "summary": "Summary",
                 **{a["key"]: a["title"] for a in self.record.sections.get("areas", [])}}
 
 
@@ -342,21 +397,22 @@ def _for_edit(uow: Work, caller: Caller, record_id: int) -> Record:
     return record
 
 
-def _edit_page(db: Session, record: Record) -> EditPage:
-    return EditPage(record, record_number(record), actions_mod.entries(db, record))
+def _edit_page(uow: Work, record: Record) -> EditPage:
+    return EditPage(record, record_number(record), actions_mod.entries(uow.session, record),
+                    form_of(uow.deployment.profile, record))
 
 
 def edit_page(uow: Work, caller: Caller, record_id: int) -> EditPage:
     """The edit page, for the supervisee's current supervisor only; opening it is an audited read."""
     record = _for_edit(uow, caller, record_id)
     access.read(uow, caller, record.supervisee, "record", record.id, "record.read")
-    return _edit_page(uow.session, record)
+    return _edit_page(uow, record)
 
 
 def edit_view(uow: Work, caller: Caller, record_id: int) -> EditPage:
     """The edit page as it stands, for the current supervisor, without an audit entry: the page
     shown again around a refused form or upload (opening it was audited already)."""
-    return _edit_page(uow.session, _for_edit(uow, caller, record_id))
+    return _edit_page(uow, _for_edit(uow, caller, record_id))
 
 
 @dataclass(frozen=True)
@@ -386,7 +442,7 @@ def edit_from_page(uow: Work, caller: Caller, record_id: int,
     show on the form; nothing typed is lost, the form goes back to the page.
     """
     record = _for_edit(uow, caller, record_id)
-    page = _edit_page(uow.session, record)
+    page = _edit_page(uow, record)
     form, patch, revision = read_form(page)
     if patch is None:
         return PageEdit(page, form, saved=False)
@@ -395,8 +451,8 @@ def edit_from_page(uow: Work, caller: Caller, record_id: int,
         _change(uow, caller, record, patch, revision)
     except (InvalidInput, Conflict, PreconditionFailed) as problem:
         uow.rollback()
-        return PageEdit(_edit_page(uow.session, record), form, saved=False, problem=problem)
-    return PageEdit(_edit_page(uow.session, record), form, saved=True, changed=_says(uow.session, record) != before)
+        return PageEdit(_edit_page(uow, record), form, saved=False, problem=problem)
+    return PageEdit(_edit_page(uow, record), form, saved=True, changed=_says(uow.session, record) != before)
 
 
 def _says(db: Session, record: Record) -> tuple[Any, ...]:
@@ -433,7 +489,7 @@ def area_removal(uow: Work, caller: Caller, record_id: int, key: str) -> AreaRem
     area = next((a for a in record.sections.get("areas", []) if a["key"] == key), None)
     if area is None:
         raise NotFound(f"this record has no area '{key}'", "key")
-    return AreaRemoval(_edit_page(uow.session, record), area)
+    return AreaRemoval(_edit_page(uow, record), area)
 
 
 # --- a supervisee's file as their supervisor's pages show it ---------------------------------------

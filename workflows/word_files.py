@@ -30,7 +30,9 @@ from workflows import access, agreements, pipeline, records, revisions
 from workflows import actions as actions_mod
 from workflows.access import Caller
 from workflows.deployment import Work
-from workflows.records import TEXT_FIELDS, record_number, update_record
+from workflows.forms import DATE_COLUMNS, Form
+from workflows.profiles import Profile
+from workflows.records import record_number, update_record
 
 MAX_UPLOAD = 10_000_000  # bytes; an edge reads one more to tell a file over the limit
 T = TypeVar("T")
@@ -60,8 +62,9 @@ def _kept(uploaded: T, printed: T, current: T) -> T:
     return current if uploaded == printed else uploaded
 
 
-def _text_changes(record: Record, form: FormContent, printed: FormContent, warnings: list[str]) -> dict[str, Any]:
-    """Free-text fields and dates whose cells the user changed."""
+def _text_changes(record: Record, definition: Form, form: FormContent, printed: FormContent,
+                  warnings: list[str]) -> dict[str, Any]:
+    """Free-text fields and dates of the record's form whose cells the user changed."""
     def edited(name: str) -> bool:
         return name in form.fields and form.fields[name] != printed.fields.get(name)
 
@@ -70,11 +73,11 @@ def _text_changes(record: Record, form: FormContent, printed: FormContent, warni
     if edited("previous_happy") or edited("previous_comments"):
         patch["previous"] = {part: form.fields[f"previous_{part}"] if edited(f"previous_{part}") else previous.get(part, "")
                              for part in ("happy", "comments")}
-    if form.welfare_discussion != printed.welfare_discussion:
+    if definition.has("welfare") and form.welfare_discussion != printed.welfare_discussion:
         patch["welfare"] = {"discussion": form.welfare_discussion}
-    patch.update({name: form.fields[name] for name in TEXT_FIELDS if edited(name)})
-    for name in ("next_supervision", "review_date"):
-        if edited(name):
+    patch.update({name: form.fields[name] for name in definition.text_keys if edited(name)})
+    for name in DATE_COLUMNS:
+        if definition.field(name) and edited(name):
             present, value = _date_field(form, name, warnings)
             if present:
                 patch[name] = value
@@ -82,28 +85,21 @@ def _text_changes(record: Record, form: FormContent, printed: FormContent, warni
 
 
 def _area_changes(record: Record, form: FormContent, printed: FormContent) -> list[dict[str, Any]] | None:
-    """The areas in the form's order if the user changed any, else None.
-
-    Records with a table of areas (Knowsley) may add, remove and retitle them; forms with a fixed
-    cell per area (Stockport) change only each area's discussion.
-    """
+    """The areas in the form's order if the user changed any (added, removed, retitled or
+    written in), else None; a form without a table of areas has none to change."""
     current = {a["key"]: a for a in record.sections["areas"]}
-    if form.areas or form.removed_areas or printed.areas:
-        def rows(content: FormContent) -> list[tuple[str | None, str, str]]:
-            return [(a.key, a.title, a.discussion) for a in content.areas]
 
-        if rows(form) == rows(printed):
-            return None
-        before = {a.key: a for a in printed.areas}
-        return [{"key": a.key, "title": a.title, "discussion": a.discussion}
-                if a.key not in before or a.key not in current else
-                {"key": a.key, "title": _kept(a.title, before[a.key].title, current[a.key]["title"]),
-                 "discussion": _kept(a.discussion, before[a.key].discussion, current[a.key]["discussion"])}
-                for a in form.areas]
-    if all(form.fields.get(key) == printed.fields.get(key) for key in current):
+    def rows(content: FormContent) -> list[tuple[str | None, str, str]]:
+        return [(a.key, a.title, a.discussion) for a in content.areas]
+
+    if rows(form) == rows(printed) and not form.removed_areas:
         return None
-    return [{**a, "discussion": _kept(form.fields.get(a["key"]), printed.fields.get(a["key"]), a["discussion"])}
-            for a in record.sections["areas"]]
+    before = {a.key: a for a in printed.areas}
+    return [{"key": a.key, "title": a.title, "discussion": a.discussion}
+            if a.key not in before or a.key not in current else
+            {"key": a.key, "title": _kept(a.title, before[a.key].title, current[a.key]["title"]),
+             "discussion": _kept(a.discussion, before[a.key].discussion, current[a.key]["discussion"])}
+            for a in form.areas]
 
 
 @dataclass
@@ -150,7 +146,8 @@ def _sections(db: Session, record: Record, form: FormContent, printed: FormConte
         if entry.action.raised_in_record_id == record.id:
             raised.setdefault(entry.action.section, []).append(entry.action)
     before = {a.key: a.actions for a in printed.areas if a.key is not None}
-    cells = [("welfare", "Welfare", raised.get("welfare", []), printed.welfare_actions, form.welfare_actions)]
+    cells = [("welfare", "Welfare", raised.get("welfare", []), printed.welfare_actions, form.welfare_actions)
+             ] if "welfare" in record.sections else []
     return cells + [(key, area.title, raised.get(key, []), before.get(area.key, []), area.actions)
                     for area, key in zip(form.areas, keys)]
 
@@ -231,7 +228,7 @@ def _action_changes(db: Session, record: Record, form: FormContent, printed: For
     return changes.items()
 
 
-def apply_upload(db: Session, record: Record, form: FormContent, printed: FormContent) -> list[str]:
+def apply_upload(db: Session, profile: Profile, record: Record, form: FormContent, printed: FormContent) -> list[str]:
     """Apply to a record what the user changed in its Word file; returns warnings (nothing is guessed).
 
     ``printed`` is the record as docgen prints it now, read back by the same parser: every cell is
@@ -240,7 +237,7 @@ def apply_upload(db: Session, record: Record, form: FormContent, printed: FormCo
     if form.record_id != record_number(record):
         raise InvalidInput(f"this file is record {form.record_id}, not {record_number(record)}", "file")
     warnings = list(form.warnings)
-    patch = _text_changes(record, form, printed, warnings)
+    patch = _text_changes(record, records.form_of(profile, record), form, printed, warnings)
     areas = _area_changes(record, form, printed)
     keys = [area.key for area in form.areas]
     if areas is not None:  # set first, so an area the user added has its key for the actions typed in it
@@ -250,7 +247,7 @@ def apply_upload(db: Session, record: Record, form: FormContent, printed: FormCo
     if actions:
         patch["actions"] = actions
     if patch or areas is not None:
-        update_record(db, record, patch)
+        update_record(db, profile, record, patch)
     return warnings
 
 
@@ -286,7 +283,8 @@ def upload_record(uow: Work, caller: Caller, record_id: int, read_file: Callable
     access.write(uow, caller, record.supervisee, "record", record.id, "record.upload")
     revisions.expect(record, revision, "record")
     form = _form(read_file(), record_number(record))
-    warnings = apply_upload(db, record, form, read_upload(pipeline.record_docx(uow.deployment, db, record)))
+    warnings = apply_upload(db, uow.deployment.profile, record, form,
+                            read_upload(pipeline.record_docx(uow.deployment, db, record)))
     uow.commit()
     return {"record": records.record_json(db, record), "warnings": warnings}
 

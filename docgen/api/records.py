@@ -39,7 +39,8 @@ def _docx_response(download: tuple[bytes, str, int]) -> Response:
 @login_required
 def create_record() -> Any:
     body = parse(RecordCreate, json_body())
-    return tagged(records.create(uow(), caller(), body.supervisee_id, body.session_date, body.supervisor_id), 201)
+    return tagged(records.create(uow(), caller(), body.supervisee_id, body.session_date, body.supervisor_id,
+                                 body.kind), 201)
 
 
 @route("GET", "/records/<int:record_id>", "Read a record", response=RecordOut, revisioned=True)

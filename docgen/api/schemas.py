@@ -4,10 +4,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from storage.errors import InvalidInput
 from storage.models import INTEGER_MAX
+from workflows.forms import FORMS
 
 M = TypeVar("M", bound=BaseModel)
 Id = Annotated[int, Field(ge=1, le=INTEGER_MAX)]  # an id in a request body: what an id column holds
@@ -137,6 +138,8 @@ class RecordCreate(_In):
     supervisee_id: Id
     session_date: dt.date
     supervisor_id: Id | None = None
+    kind: str | None = Field(None, description="a record kind of the profile (e.g. Southwark's casework record, "
+                                               "W App E); by default the supervisee's role's")
 
 
 class PreviousSession(_In):
@@ -167,18 +170,20 @@ class ActionIn(_In):
     remove: bool = False
 
 
-class RecordPatch(_In):
+class _RecordPatch(_In):
     previous: PreviousSession | None = None
     welfare: Welfare | None = None
     areas: list[AreaIn] | None = None
-    decisions: str | None = None
-    agenda: str | None = None
-    pdr_date: str | None = None
-    pdr_review_date: str | None = None
-    next_supervision_time: str | None = None
     next_supervision: dt.date | None = None
     review_date: dt.date | None = None
     actions: list[ActionIn] | None = None
+
+
+# Every text field of docgen's forms (workflows.forms); a record takes only its own form's, and
+# refuses the others naming the field (422).
+RecordPatch = create_model("RecordPatch", __base__=_RecordPatch, __doc__="An edit of a draft record.",
+                           **{key: (str | None, None) for key in sorted({key for form in FORMS.values()
+                                                                         for key in form.text_keys})})
 
 
 class RecordAction(BaseModel):
@@ -203,7 +208,8 @@ class RecordOut(BaseModel):
     supervisee_id: int
     supervisor_id: int
     session_date: dt.date
-    due_date: dt.date
+    due_date: dt.date | None = Field(description="when the record must be complete; null where the policy sets no "
+                                                 "deadline (W, H, L)")
     next_supervision: dt.date | None
     review_date: dt.date | None
     sections: dict[str, Any]

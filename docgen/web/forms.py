@@ -28,6 +28,8 @@ from wtforms.validators import InputRequired, ValidationError
 
 from storage import clock
 from storage.errors import DomainError
+from workflows.forms import Field as FormField
+from workflows.forms import Form as RecordFormDefinition
 
 
 class GovDateField(Field):
@@ -237,22 +239,14 @@ class StartRecordForm(FlaskForm):
 
 
 class RecordForm(RevisionedForm):
-    """The record page's one form: the record's text and dates, progress on each of its actions and
-    a new action and area; each record's areas and actions are added by `record_form`.
+    """The record page's one form: the fields of the record's form (`workflows.forms`), progress on
+    each of its actions and a new action and area; each record's fields, areas and actions are
+    added by `record_form`.
 
     Whichever button is pressed (its `step`), what was typed is saved with it, so no button
     discards typing: the GOV.UK "add another" pattern inside one form rather than one form per box.
     """
 
-    previous_happy = RadioField("Was the supervisee happy with the record of the previous supervision?",
-                                choices=options(("Yes", "Yes"), ("No", "No")), validate_choice=False,
-                                widget=GovRadioInput())
-    previous_comments = TextAreaField("Comments on the previous record", widget=GovTextArea())
-    welfare = TextAreaField("Welfare discussion", widget=GovTextArea(),
-                            description="How the supervisee is; wellbeing, workload and support")
-    decisions = TextAreaField("Decisions", widget=GovTextArea())
-    review_date = GovDateField("Review date")
-    next_supervision = GovDateField("Next supervision")
     new_area_title = _text("Title of the new area")
     new_action_section = SelectField("Raised in", widget=GovSelect(), validate_choice=False)
     new_action_text = TextAreaField("Action", widget=GovTextArea())
@@ -276,10 +270,28 @@ class RecordForm(RevisionedForm):
         return valid
 
 
-def record_form(areas: list[dict[str, str]], action_ids: Sequence[str] = (), **kwargs: Any) -> RecordForm:
-    """The RecordForm of one record: a discussion box per area (`area_<key>`) and, per action, its
+def _box(field: FormField) -> Field:
+    """The page's box for one field of a record's form, labelled as the form prints it."""
+    if field.type == "date":
+        return GovDateField(field.label, description=field.hint)
+    if field.type == "yes_no":
+        return RadioField(field.label, choices=options(("Yes", "Yes"), ("No", "No")), validate_choice=False,
+                          widget=GovRadioInput(), description=field.hint)
+    if field.type == "line":
+        return _text(field.label, description=field.hint)
+    return TextAreaField(field.label, widget=GovTextArea(), description=field.hint)
+
+
+def record_form(definition: RecordFormDefinition, areas: list[dict[str, str]], action_ids: Sequence[str] = (),
+                **kwargs: Any) -> RecordForm:
+    """The RecordForm of one record: a box per field of its form, the welfare discussion where the
+    form has one (`welfare`), a discussion box per area (`area_<key>`) and, per action, its
     progress this session and whether it was completed (`progress_<id>`, `completed_<id>`)."""
-    fields: dict[str, Field] = {f"area_{a['key']}": TextAreaField(a["title"], widget=GovTextArea()) for a in areas}
+    fields: dict[str, Field] = {field.key: _box(field) for field in definition.fields}
+    welfare = next((part for part in definition.parts if part.kind == "welfare"), None)
+    if welfare is not None:
+        fields["welfare"] = TextAreaField("Welfare discussion", widget=GovTextArea(), description=welfare.prompt)
+    fields |= {f"area_{a['key']}": TextAreaField(a["title"], widget=GovTextArea()) for a in areas}
     for action_id in action_ids:
         fields[f"progress_{action_id}"] = TextAreaField(f"Progress on {action_id} this session", widget=GovTextArea())
         fields[f"completed_{action_id}"] = BooleanField("Completed in this session", widget=GovCheckboxInput())

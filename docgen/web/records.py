@@ -21,6 +21,7 @@ from docgen.web import forms
 from docgen.web.navigation import page
 from storage.errors import Conflict, InvalidInput, PreconditionFailed
 from workflows import records, word_files
+from workflows.forms import DATE_COLUMNS, PREVIOUS
 from workflows.records import EditPage, Patch
 
 bp = Blueprint("records", __name__, url_prefix="/records")
@@ -37,14 +38,22 @@ FIELDS = {"actions.text": "new_action_text", "actions.owner": "new_action_owner"
           "actions.section": "new_action_section"}
 
 
+def _field_value(view: EditPage, key: str) -> Any:
+    """A field of the record's form as stored: a date column, a previous-session answer or text."""
+    record = view.record
+    if key in DATE_COLUMNS:
+        return getattr(record, key)
+    if key in PREVIOUS:
+        return record.sections.get("previous", {}).get(PREVIOUS[key]) or (None if key == "previous_happy" else "")
+    return record.sections.get(key, "")
+
+
 def _record_data(view: EditPage) -> dict[str, Any]:
     """The record form's fields as the record stands."""
     record = view.record
     s = record.sections
-    return {"previous_happy": s.get("previous", {}).get("happy") or None,
-            "previous_comments": s.get("previous", {}).get("comments", ""),
-            "welfare": s.get("welfare", {}).get("discussion", ""), "decisions": s.get("decisions", ""),
-            "review_date": record.review_date, "next_supervision": record.next_supervision,
+    return {**{field.key: _field_value(view, field.key) for field in view.form.fields},
+            **({"welfare": s.get("welfare", {}).get("discussion", "")} if view.form.has("welfare") else {}),
             **{f"area_{a['key']}": a["discussion"] for a in s.get("areas", [])},
             **{f"progress_{e.action_id}": e.progress for e in view.entries},
             **{f"completed_{e.action_id}": e.completed for e in view.entries}}
@@ -52,10 +61,10 @@ def _record_data(view: EditPage) -> dict[str, Any]:
 
 def _record_form(view: EditPage, **kwargs: Any) -> forms.RecordForm:
     """The page's one form for the record as it stands (`kwargs` empty), or as submitted."""
-    form = forms.record_form(view.record.sections.get("areas", []), [e.action_id for e in view.entries], **kwargs)
-    form.new_action_section.choices = forms.options(
-        ("summary", "Summary of actions"), ("welfare", "Welfare"),
-        *((a["key"], a["title"]) for a in view.record.sections.get("areas", [])))
+    form = forms.record_form(view.form, view.record.sections.get("areas", []), [e.action_id for e in view.entries],
+                             **kwargs)
+    form.new_action_section.choices = forms.options(*((key, "Summary of actions" if key == "summary" else title)
+                                                      for key, title in view.section_titles.items()))
     return form
 
 
@@ -66,7 +75,8 @@ def _edit_page(view: EditPage, status: int = 200, stale: forms.Stale | None = No
     summary = forms.error_summary(form)
     return render_template(
         "records/edit.html", record=view.record, number=view.number, entries=view.entries, editable=view.editable,
-        form=form, problems=[summary] if summary else [], stale=stale, section_titles=view.section_titles), status
+        form=form, problems=[summary] if summary else [], stale=stale, section_titles=view.section_titles,
+        definition=view.form), status
 
 
 def _patch(form: forms.RecordForm, view: EditPage) -> Patch:
@@ -82,13 +92,20 @@ def _patch(form: forms.RecordForm, view: EditPage) -> Patch:
     if form.new_action_typed():
         actions.append({"section": form.new_action_section.data, "text": form.new_action_text.data,
                         "owner": form.new_action_owner.data, "due": form.new_action_due.data})
-    areas = [{**a, "discussion": form[f"area_{a['key']}"].data or ""} for a in record.sections["areas"]]
-    if (form.new_area_title.data or "").strip():
-        areas.append({"title": form.new_area_title.data})
-    return {"previous": {"happy": form.previous_happy.data or "", "comments": form.previous_comments.data or ""},
-            "welfare": {"discussion": form.welfare.data or ""}, "decisions": form.decisions.data or "",
-            "review_date": form.review_date.data, "next_supervision": form.next_supervision.data,
-            "areas": areas, "actions": actions}
+    patch: Patch = {"actions": actions}
+    typed_area = [{"title": form.new_area_title.data}] if (form.new_area_title.data or "").strip() else []
+    if view.form.has("areas") or typed_area:  # a form without areas refuses one, naming the field
+        patch["areas"] = [{**a, "discussion": form[f"area_{a['key']}"].data or ""}
+                          for a in record.sections["areas"]] + typed_area
+    if view.form.has("welfare"):
+        patch["welfare"] = {"discussion": form.welfare.data or ""}
+    for field in view.form.fields:
+        value = form[field.key].data
+        if field.key in PREVIOUS:
+            patch.setdefault("previous", {})[PREVIOUS[field.key]] = value or ""
+        else:
+            patch[field.key] = value if field.key in DATE_COLUMNS else value or ""
+    return patch
 
 
 def _fill_new_boxes(form: forms.RecordForm, saved: dict[str, Any]) -> None:

@@ -345,9 +345,9 @@ def test_form_errors_name_the_field_in_the_summary(client: Any, org: Any) -> Non
     edit = f"/records/{record_id}/edit"
     bad_date = post(client, edit, {"next_supervision": ["31", "2", "2025"]})
     assert bad_date.status_code == 400
-    assert 'href="#next_supervision-day"' in text(bad_date) and "Next supervision must be a real date" in text(bad_date)
+    assert 'href="#next_supervision-day"' in text(bad_date) and "Date of next supervision must be a real date" in text(bad_date)
     before = post(client, edit, {"next_supervision": ["1", "3", "2025"]})
-    assert before.status_code == 400 and "Next supervision must be after the session" in text(before)
+    assert before.status_code == 400 and "Date of next supervision must be after the session" in text(before)
     clash = post(client, f"/supervision/{org.ids['worker']}/records/new", {"session_date": ["3", "3", "2025"]})
     assert clash.status_code == 400 and 'href="#session_date-day"' in text(clash)
 

@@ -39,7 +39,7 @@ ACTION = st.fixed_dictionaries({
     "text": _text(min_size=1), "owner": st.one_of(st.just(""), _text()), "due": st.one_of(st.just(""), _text()),
     "progress": st.one_of(st.just(""), _text()), "completed": st.booleans()})
 RECORD = st.fixed_dictionaries({
-    "role": st.sampled_from(["social_worker", "team_manager", "service_manager"]),
+    "role": st.sampled_from(["social_worker", "asye", "team_manager", "service_manager"]),
     "keep_areas": st.lists(st.booleans(), min_size=10, max_size=10),
     "custom_areas": st.lists(st.fixed_dictionaries({"title": _text(min_size=1), "discussion": _text()}), max_size=2),
     "discussions": st.lists(_text(), min_size=10, max_size=10),
@@ -77,16 +77,22 @@ def _make_record(uow: Work, team: dict[str, int], spec: dict[str, Any]) -> Recor
     db, profile = uow.session, uow.deployment.profile
     supervisee = people.get_person(db, _supervisee(uow, team, spec["role"]))
     earlier = records.create_record(db, profile, supervisee, FIRST_SESSION)
-    records.update_record(db, earlier, {"actions": [_item("summary", a) for a in spec["earlier"]]})
+    records.update_record(db, profile, earlier, {"actions": [_item("summary", a) for a in spec["earlier"]]})
     record = records.create_record(db, profile, supervisee, SESSION)
+    form = records.form_of(profile, record)
     areas = [{"key": a["key"], "discussion": discussion}
              for a, keep, discussion in zip(record.sections["areas"], spec["keep_areas"], spec["discussions"]) if keep]
-    records.update_record(db, record, {
-        "areas": areas + spec["custom_areas"], "welfare": {"discussion": spec["welfare"]},
-        "previous": dict(zip(("happy", "comments"), spec["previous"])), "decisions": spec["decisions"],
+    # every field of the record's form written in (text fields take the generated decisions' text)
+    written = {key: spec["decisions"] for key in form.text_keys}
+    records.update_record(db, profile, record, {
+        **({"areas": areas + spec["custom_areas"]} if form.has("areas") else {}),
+        **({"welfare": {"discussion": spec["welfare"]}} if form.has("welfare") else {}),
+        **({"previous": dict(zip(("happy", "comments"), spec["previous"]))} if form.field("previous_happy") else {}),
+        **written,
         "next_supervision": SESSION + dt.timedelta(days=spec["next_supervision"]) if spec["next_supervision"] else None})
-    sections = ["welfare", "summary", *(a["key"] for a in record.sections["areas"])]
-    records.update_record(db, record, {"actions": [_item(sections[i % len(sections)], a) for i, a in spec["actions"]]})
+    sections = [*(["welfare"] if form.has("welfare") else []), "summary", *(a["key"] for a in record.sections["areas"])]
+    records.update_record(db, profile, record,
+                          {"actions": [_item(sections[i % len(sections)], a) for i, a in spec["actions"]]})
     carried = [e for e in actions.entries(db, record) if e.action.raised_in_record_id != record.id]
     for entry, progress in zip(carried, spec["carried_progress"]):
         if progress is not None:
@@ -116,10 +122,10 @@ def _download(uow: Work, team: dict[str, int], record: Record) -> bytes:
     return word_files.download_record(uow, _caller(uow, team["manager"]), record.id)[0]
 
 
-@pytest.fixture(params=["knowsley", "stockport"])
+@pytest.fixture(params=["knowsley", "stockport", "haringey"])
 def council(request: pytest.FixtureRequest, deployment: Deployment, team: dict[str, int]) -> Iterator[Work]:
     """A unit of work under a council's profile: Knowsley's records have a table of areas, Stockport's
-    a fixed cell per area."""
+    forms (S App A, B) a fixed part for each subject and no areas, Haringey's no supervisee signature."""
     with dataclasses.replace(deployment, profile=load_profile(request.param)).unit_of_work() as unit:
         yield unit
 
@@ -143,7 +149,7 @@ def record(uow: Work, team: dict[str, int]) -> Record:
     """A practitioner's record with an action due in an area, one in welfare and one in the summary."""
     db, profile = uow.session, uow.deployment.profile
     record = records.create_record(db, profile, people.get_person(db, team["worker"]), SESSION)
-    records.update_record(db, record, {"actions": [
+    records.update_record(db, profile, record, {"actions": [
         {"section": "learning_development", "text": "Attend PE course", "due": "January 2027"},
         {"section": "learning_development", "text": "Read the PE handbook"},
         {"section": "welfare", "text": "Book annual leave", "due": "1 December 2026"},

@@ -1,0 +1,290 @@
+"""The supervision forms: one definition per form, worded as its policy's appendix.
+
+A profile's record kind names its form (`RecordKind.form`); the form says which fields it asks
+for (label, type), in which numbered parts, whether it has a welfare part with actions, a table of
+areas (the profile lists them), the summary of actions and a signature block. Everything that shows
+a record reads the same definition: the edit page's boxes (`docgen/web/records.py`), the record as
+read on its page and on a sign-off link (`docgen/templates/records/_document.html`), and the Word
+template (`templates_docx/build.py`), from which the review PDF and the sealed PDF are made. So a
+field cannot be on one and not the others, and an edit names only fields its form has
+(`workflows.records.update_record` refuses the rest, naming the field).
+
+The signature block prints a cell for each signer the profile names (`Signoff.record_signers`), so
+nobody who does not sign gets a cell (H §10: the supervisor alone finalises a Haringey record).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FieldType = Literal["text", "line", "date", "yes_no"]
+PartKind = Literal["fields", "welfare", "areas", "actions", "signatures"]
+# Field keys kept apart from the record's own text: two dates are record columns (planning reads
+# them), the previous session's two answers and the welfare discussion are nested in `sections`.
+DATE_COLUMNS = ("next_supervision", "review_date")
+PREVIOUS = {"previous_happy": "happy", "previous_comments": "comments"}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One value the form asks for: `key` names its page box, its Word cell (`dg_f_<key>`) and the
+    API's key; `label` is the appendix's wording; `source` is where a template reads it (defaults
+    to the key)."""
+
+    key: str
+    label: str
+    type: FieldType = "text"
+    hint: str = ""
+    source: str = ""
+
+    @property
+    def expression(self) -> str:
+        return self.source or self.key
+
+
+@dataclass(frozen=True)
+class Part:
+    """A numbered part of a form, in the order it prints: a heading and the appendix's guidance,
+    then its fields, or one of the structured parts (welfare, areas, actions, signatures)."""
+
+    kind: PartKind
+    heading: str = ""
+    guidance: str = ""
+    fields: tuple[Field, ...] = ()
+    prompt_title: str = ""  # welfare's shaded prompt
+    prompt: str = ""
+    hint: str = ""
+    note: str = ""  # an italic line under the part
+
+
+@dataclass(frozen=True)
+class Form:
+    """A whole form: its Word template, the printed (not editable) details at its head, its parts."""
+
+    key: str
+    source: str  # the appendix it follows, e.g. "K App B"
+    template: str  # the .docx file `templates_docx/build.py` builds from this definition
+    heading: str  # the form's own heading, printed under the record kind's title
+    heading_italic: bool
+    details: tuple[Field, ...]  # printed from the record: names, date, team
+    parts: tuple[Part, ...]
+    closing: tuple[str, ...] = ()
+
+    @property
+    def fields(self) -> tuple[Field, ...]:
+        """The fields a person fills in, in the order they print."""
+        return tuple(field for part in self.parts for field in part.fields)
+
+    def field(self, key: str) -> Field | None:
+        return next((f for f in self.fields if f.key == key), None)
+
+    def has(self, kind: PartKind) -> bool:
+        return any(part.kind == kind for part in self.parts)
+
+    @property
+    def actions_section(self) -> int:
+        """The number of the summary of actions (K App C and D have no section 4)."""
+        heading = next(p.heading for p in self.parts if p.kind == "actions")
+        number = heading.split(".", 1)[0]
+        return int(number) if number.isdigit() else 0
+
+    @property
+    def text_keys(self) -> tuple[str, ...]:
+        """Fields kept as text in the record's `sections` under their own key."""
+        return tuple(f.key for f in self.fields if f.key not in DATE_COLUMNS and f.key not in PREVIOUS)
+
+
+NAME_SUPERVISEE = Field("supervisee_name", "Name of Supervisee:", "line", source="supervisee.name")
+NAME_SUPERVISOR = Field("supervisor_name", "Name of Supervisor:", "line", source="supervisor.name")
+SESSION_DATE = Field("session_date", "Date of Supervision:", "date")
+NEXT_SUPERVISION = Field("next_supervision", "Date of next supervision", "date")
+SIGNATURES = Part("signatures", "Signatures")
+
+HOW_AM_I = (
+    "How is your personal wellbeing at work / home?  This could include your physical and "
+    "emotional wellbeing.  Are there any \u201cstressors\u201d impacting upon your work/well-being? "
+    "Any additional support needed?"
+)
+SUMMARY_BULLETS = (
+    "Actions recorded in the sections above should be summarised here. ",
+    "The progress made should be recorded each month.",
+    "Once an action is marked as \u2018completed\u2019 it can be deleted from NEXT month\u2019s "
+    "supervision record.",
+)
+CLOSING_LINES = (
+    "This form should be saved by both the supervisor and the supervisee.",
+    "This form should be used as the basis for the next supervision session to ensure that any "
+    "agreed actions have been progressed / completed.",
+)
+AGREED_AGENDA = ("Review previous supervision notes to confirm these are agreed and progress of actions. "
+                 "Any areas of disagreement/correction to be noted.")
+
+
+def _knowsley(key: str, source: str, template: str, actions_section: int) -> Form:
+    """Knowsley App B, C or D: alike but for the areas (the profile's) and the summary's number.
+
+    K's text before App A asks each record to outline decisions made and their rationale and a
+    review date: they have their own unnumbered part, so the summary keeps the seed's number.
+    """
+    return Form(
+        key, source, template, "Supervision Record", False,
+        (NAME_SUPERVISEE, NAME_SUPERVISOR, SESSION_DATE),
+        (
+            Part("fields", "1. Record of previous session: ", fields=(
+                Field("previous_happy", "Was the supervisee happy with the record of the previous supervision?",
+                      "yes_no", source="previous.happy"),
+                Field("previous_comments", "Comments on the record of the previous supervision",
+                      source="previous.comments"),
+            ), note="Please see update in rolling action plan below for progress against actions in section "
+                    f"{actions_section}"),
+            Part("welfare", "2. Welfare \u2013 Work & Personal ", prompt_title="How am I? ", prompt=HOW_AM_I,
+                 hint="*Include the positives as well as the things that the supervisee would like to change."),
+            Part("areas", "3. Various \u2013 please delete any that are not relevant or add new "),
+            Part("fields", "Decisions and review", fields=(
+                Field("decisions", "Decisions made and rationale"),
+                Field("review_date", "Review date", "date"),
+                NEXT_SUPERVISION,
+            )),
+            Part("actions", f"{actions_section}. Summary of Actions & Progress"),
+            SIGNATURES,
+        ),
+        ("",) + CLOSING_LINES,
+    )
+
+
+STOCKPORT_LINE_MANAGEMENT = Form(
+    "stockport_line_management", "S App A", "stockport_line_management.docx",
+    "(not case supervision)", True,
+    (Field("session_date", "Date", "date"), Field("supervisee_name", "Supervisee", "line", source="supervisee.name"),
+     Field("supervisor_name", "Supervisor", "line", source="supervisor.name"), Field("team", "Team", "line")),
+    (
+        Part("fields", "1. Agreed agenda", AGREED_AGENDA, fields=(
+            Field("agenda", "Agreed agenda"),
+            Field("previous_happy", "Previous supervision notes agreed?", "yes_no", source="previous.happy"),
+            Field("previous_comments", "Areas of disagreement/correction", source="previous.comments"),
+        ), note="Progress of actions: see the Summary of Actions & Progress below."),
+        Part("welfare", "2. Well-being", prompt_title="How is the supervisee feeling today?",
+             prompt="Explore how the supervisee\u2019s work may be impacting upon them such as current workload, "
+                    "annual leave, TOIL, work life balance. Identify and agree support for any identified needs"),
+        Part("fields", "3. Line management",
+             "Discuss performance and provide feedback on practice including any observations/audits that have "
+             "taken place.", (Field("line_management", "Discussion"),)),
+        Part("fields", "4. Learning and Development",
+             "What learning opportunities have taken place or are booked? How do these link to the PDR. Reflect on "
+             "learning from training, research, or other learning opportunities and how this will impact on "
+             "practice. Consider progress towards ASYE, POPP, management programmes or other progression "
+             "programmes.",
+             (Field("learning_development", "Discussion"), Field("pdr_date", "PDR date", "line"),
+              Field("pdr_review_date", "Review date", "line"))),
+        Part("fields", "5. Supervisory Responsibilities",
+             "Provide support, and guidance anyone who performs a supervisory, mentoring or support role to others "
+             "in the team or service. i.e. students, newly qualified colleagues, practice educators, ASYE "
+             "supervisors, and team leaders.", (Field("supervisory_responsibilities", "Discussion"),)),
+        Part("fields", "6. Professional Supervision (Case supervision)",
+             "List case ID\u2019s that have been discussed in this supervision. The full details and information "
+             "about the child/actions agreed is not recorded here \u2013 it should be recorded in Liquid Logic",
+             (Field("cases", "Case IDs \u2013 Numbers only"),)),
+        Part("fields", "7. Team around the school",
+             "Note the activity the supervisee has undertaken in their role within the team around the school. "
+             "Reflect on what is working well and the challenges faced. Note the actions agreed.",
+             (Field("team_around_school", "Discussion"),)),
+        Part("fields", "8. Anything else that needs to be discussed", fields=(Field("anything_else", "Discussion"),)),
+        Part("actions", "Summary of Actions & Progress"),
+        Part("fields", "Date and Time of next supervision", fields=(
+            NEXT_SUPERVISION, Field("next_supervision_time", "Time", "line"))),
+        SIGNATURES,
+    ),
+    (CLOSING_LINES[1],),
+)
+
+# S App B numbers its parts 9-14, following on from App A; the numbers are the seed's.
+STOCKPORT_REFLECTIVE = Form(
+    "stockport_reflective", "S App B", "stockport_reflective.docx",
+    "Template for student/ASYE reflection 1-1", False,
+    (Field("session_date", "Date", "date"), Field("supervisee_name", "ASYE/Student", "line", source="supervisee.name"),
+     Field("supervisor_name", "Reflective Supervisor/Practice Educator", "line", source="supervisor.name"),
+     Field("team", "Team", "line")),
+    (
+        Part("fields", "9. Agreed agenda",
+             "Review previous notes to confirm these are agreed and progress of actions. Any areas of "
+             "disagreement/correction to be noted.", (
+                 Field("agenda", "Agreed agenda"),
+                 Field("previous_happy", "Previous notes agreed?", "yes_no", source="previous.happy"),
+                 Field("previous_comments", "Areas of disagreement/correction", source="previous.comments"),
+             )),
+        Part("welfare", "10. Well-being", prompt_title="How is the ASYE/student feeling today?",
+             prompt="Explore how the work may be impacting upon them. Identify and agree a plan e.g. speaking to "
+                    "the line manager"),
+        Part("fields", "11. Reflection",
+             "List case ID\u2019s that have been discussed in this supervision. Personal reflections and "
+             "discussions about values can be recorded here. If a child is discussed in reflection time, it may be "
+             "appropriate to record an account of this on Liquid Logic. Times when it would be appropriate \u2013 "
+             "Discussion about risk; Ideas or thoughts about how we could work differently with a family; Thoughts "
+             "about what might be happening with a family (hypotheses)",
+             (Field("cases", "Case IDs discussed"), Field("reflection", "Personal reflections"))),
+        Part("fields", "12. Learning and Development",
+             "What learning opportunities have taken place or are booked? Reflect on learning from training, "
+             "research, or other learning opportunities and how this will impact on practice.",
+             (Field("learning_development", "Discussion"),)),
+        Part("fields", "13. Feedback", "Provide feedback on practice including any observations that have taken place.",
+             (Field("feedback", "Feedback"),)),
+        Part("fields", "14. Anything else that needs to be discussed", fields=(Field("anything_else", "Discussion"),)),
+        Part("actions", "Summary of Actions & Progress"),
+        Part("fields", "Date and Time of next supervision", fields=(
+            NEXT_SUPERVISION, Field("next_supervision_time", "Time", "line"))),
+        SIGNATURES,
+    ),
+    (CLOSING_LINES[1],),
+)
+
+SOUTHWARK_CASEWORK = Form(
+    "southwark_casework", "W App E", "southwark_casework.docx", "Recording 1:1 Casework Supervision", False,
+    (NAME_SUPERVISEE, NAME_SUPERVISOR, SESSION_DATE),
+    (
+        Part("fields", "Casework supervision",
+             "Record this on the child\u2019s electronic social care record; if the supervisor is not the "
+             "operational line manager, bring the record or contents to their attention. Use line breaks, spacing "
+             "or bullet points to avoid lengthy, difficult to read single line entries in the record.", (
+                 Field("cases", "Child\u2019s case ID", "line"),
+                 Field("activity", "Activity",
+                       hint="Update on previous action agreed at last supervision or new developments requiring "
+                            "consideration - when was child last seen and what was their view, wishes & feelings?"),
+                 Field("analysis", "Analysis discussion",
+                       hint="Reflection on developments requiring consideration outside group supervision-What\u2019s "
+                            "going well and what needs to change? Any quality of relationship issues?"),
+                 Field("action_plan", "Action",
+                       hint="Plan of who will do what and when arising from analysis"),
+             )),
+        Part("actions", "Summary of Actions & Progress"),
+        Part("fields", "Next supervision", fields=(NEXT_SUPERVISION,)),
+        SIGNATURES,
+    ),
+)
+
+LANCASHIRE = Form(
+    "lancashire", "L \u00a73.2", "lancashire.docx", "Supervision Record", False,
+    (NAME_SUPERVISEE, NAME_SUPERVISOR, SESSION_DATE),
+    (
+        Part("fields", "1. Record of previous session", fields=(
+            Field("previous_happy", "Was the supervisee happy with the record of the previous supervision?",
+                  "yes_no", source="previous.happy"),
+            Field("previous_comments", "Comments on the record of the previous supervision",
+                  source="previous.comments"),
+        )),
+        Part("areas", "2. The four functions of supervision"),
+        Part("fields", "3. The views of children, young people and families",
+             "How the views and feedback from children, young people and families informed the analysis of "
+             "progress, impact, outcomes and future plans (L \u00a73.3).",
+             (Field("family_views", "Views of children, young people and families"),)),
+        Part("actions", "4. Summary of Actions & Progress"),
+        Part("fields", "Next supervision", fields=(NEXT_SUPERVISION,)),
+        SIGNATURES,
+    ),
+)
+
+FORMS: dict[str, Form] = {form.key: form for form in (
+    _knowsley("knowsley_practitioner", "K App B", "practitioner.docx", 4),
+    _knowsley("knowsley_team_manager", "K App C", "team_manager.docx", 5),
+    _knowsley("knowsley_service_manager", "K App D", "service_manager.docx", 5),
+    STOCKPORT_LINE_MANAGEMENT, STOCKPORT_REFLECTIVE, SOUTHWARK_CASEWORK, LANCASHIRE,
+)}
