@@ -30,6 +30,7 @@ from workflows import access, group_forms, group_records, notifications, people,
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import State, due_state, record_due_date
+from workflows.forms import Field
 from workflows.profiles import Profile
 
 ATTENDANCE = ("present", "apologies", "absent")
@@ -290,6 +291,8 @@ class GroupRecordPage:
     record: Record
     doc: dict[str, Any]
     basis: str
+    typed: tuple[Field, ...]  # the fields the recorder fills in
+    writes: bool  # the reader is its recorder and it can still change
 
 
 def read_record(uow: Work, caller: Caller, record_id: int) -> GroupRecordPage:
@@ -300,7 +303,8 @@ def read_record(uow: Work, caller: Caller, record_id: int) -> GroupRecordPage:
         raise access.no_such_document()
     granted = access.read(uow, caller, record.supervisee, "record", record.id, "record.read")
     doc = records.record_context(db, deployment.profile, deployment.organisation(db), record)
-    return GroupRecordPage(record, doc, granted.basis)
+    writes = caller.person_id == record.supervisee_id and record.status in ("draft", "changes_requested")
+    return GroupRecordPage(record, doc, granted.basis, group_forms.typed_fields(group_records.form_of(record)), writes)
 
 
 # --- what is due, and who came ----------------------------------------------------------------
@@ -375,3 +379,97 @@ def attendance_report(uow: Work, caller: Caller, start: dt.date, end: dt.date) -
         line = lines.setdefault(person_id, {"person_id": person_id, "name": name, **dict.fromkeys(ATTENDANCE, 0)})
         line[mark] = count
     return [AttendanceLine(**line) for line in lines.values()]
+
+
+# --- what the pages show ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Overview:
+    """The group supervision page: groups due or overdue to meet, and the caller's own groups."""
+
+    due: list[GroupDue]
+    mine: list[SupervisionGroup]
+
+
+def overview(uow: Work, caller: Caller) -> Overview:
+    """Groups due and overdue (`groups_due`), and those the caller runs or belongs to."""
+    db = uow.session
+    due = groups_due(uow, caller)
+    me = caller.person_id
+    member = select(GroupMember.group_id).where(GroupMember.person_id == me, GroupMember.left_on.is_(None))
+    mine = list(db.scalars(select(SupervisionGroup).where(
+        SupervisionGroup.closed_on.is_(None),
+        SupervisionGroup.id.in_(member) | (SupervisionGroup.facilitator_id == me) | (SupervisionGroup.recorder_id == me)
+        | (SupervisionGroup.signer_id == me)).order_by(SupervisionGroup.name)))
+    return Overview(due, mine)
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    session: GroupSession
+    marks: dict[int, str]
+    record: Record | None
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    """A group as those who run it or belong to it see it: members, sessions (newest first) with
+    attendance and record, whether the caller may plan sessions and mark attendance."""
+
+    group: SupervisionGroup
+    members: list[Person]
+    sessions: list[SessionRow]
+    manages: bool
+    due: GroupDue | None
+
+
+def group_page(uow: Work, caller: Caller, group_id: int) -> GroupPage:
+    db = uow.session
+    group = access.group_for(db, caller, get_group(db, group_id))
+    try:
+        access.group_for(db, caller, group, manage=True)
+        manages = True
+    except (Forbidden, NotFound):
+        manages = False
+    sessions = list(db.scalars(select(GroupSession).where(GroupSession.group_id == group.id)
+                               .order_by(GroupSession.starts_at.desc())))
+    held = [s.starts_at.date() for s in sessions if s.status == "held"]
+    rows = [SessionRow(s, attendance_of(db, s.id), session_record(db, s.id)) for s in sessions]
+    return GroupPage(group, current_members(db, group.id), rows, manages,
+                     _due(uow.deployment.profile, group, max(held, default=None), clock.today()))
+
+
+@dataclass(frozen=True)
+class AttendancePage:
+    session: GroupSession
+    members: list[Person]
+    marks: dict[int, str]
+
+
+def attendance_page(uow: Work, caller: Caller, session_id: int) -> AttendancePage:
+    """The attendance form of a session, for those who run the group."""
+    db = uow.session
+    session = get_session(db, session_id)
+    access.group_for(db, caller, session.group, manage=True)
+    return AttendancePage(session, current_members(db, session.group_id), attendance_of(db, session.id))
+
+
+@dataclass(frozen=True)
+class NewGroupForm:
+    """Who may be picked on the new group form: the people the caller oversees (everyone for hr
+    and admin), the caller included; and the roles the profile wants as recorder and signer."""
+
+    people: list[Person]
+    recorder_role: str | None
+    signer_role: str | None
+
+
+def new_group_form(uow: Work, caller: Caller) -> NewGroupForm:
+    db, profile = uow.session, uow.deployment.profile
+    access.may_organise_group(db, caller, caller.person)
+    scope = None if access.GROUP_ORGANISERS & caller.roles else access.visible(db, caller, self_included=True)
+    query = select(Person).where(Person.status == "active").order_by(Person.name)
+    if scope is not None:
+        query = query.where(Person.id.in_(scope))
+    rule = profile.groups
+    return NewGroupForm(list(db.scalars(query)), rule.recorder_role, rule.signer_role)
