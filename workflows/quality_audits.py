@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from storage import audit, clock
 from storage.errors import Conflict, InvalidInput, NotFound
-from storage.models import Account, Action, Agreement, Person, QualityAudit, QualityAuditItem, Record
+from storage.models import Account, Action, Agreement, Person, QualityAudit, QualityAuditItem, Record, Team
 from workflows import access, people, records, signoff
 from workflows.access import Caller
 from workflows.deployment import Work
@@ -44,7 +44,7 @@ CRITERIA = {
     "signed_in_time": "Signed within the deadline",
     "agreement_current": "A supervision agreement was current",
 }
-COMPUTED = ("signed_in_time", "agreement_current")  # facts docgen knows; not the auditor's to change
+COMPUTED = ("signed_in_time", "agreement_current")  # facts docgen knows ("n/a": no deadline); not the auditor's
 JUDGED = ("actions_specific", "reflection", "decisions")  # pre-filled where docgen can, judged by the auditor
 MARKS = ("yes", "no")
 
@@ -77,15 +77,18 @@ def sample(db: Session, team_id: int, start: dt.date, end: dt.date, seed: int, p
 
 
 def _prefill(db: Session, record: Record) -> dict[str, str]:
-    """What docgen can tell of a signed record: signed by its due date (UK day), a signed agreement
-    between the two covering the session day, and every action raised in it with owner and due."""
+    """What docgen can tell of a signed record: signed by its due date (UK day; "n/a" where the policy
+    sets no deadline), a signed agreement between the two covering the session day, and every action
+    raised in it with an owner and a due date (left to the auditor when it raised none)."""
     signed_on = clock.uk(record.signed_at).date() if record.signed_at else None
     agreement = db.scalar(select(Agreement.id).where(
         Agreement.supervisee_id == record.supervisee_id, Agreement.supervisor_id == record.supervisor_id,
         Agreement.status == signoff.SIGNED, Agreement.started_on <= record.session_date,
         Agreement.review_date >= record.session_date).limit(1))
     raised = list(db.scalars(select(Action).where(Action.raised_in_record_id == record.id)))
-    return {"signed_in_time": "yes" if signed_on and signed_on <= record.due_date else "no",
+    in_time = ("n/a" if record.due_date is None  # W, H and L set no record deadline
+               else "yes" if signed_on and signed_on <= record.due_date else "no")
+    return {"signed_in_time": in_time,
             "agreement_current": "yes" if agreement else "no",
             "actions_specific": "yes" if raised and all(a.owner.strip() and a.due.strip() for a in raised) else "",
             "reflection": "", "decisions": ""}
@@ -197,7 +200,7 @@ def draw_for_team_named(uow: Work, auditor_email: str, team_name: str, start: dt
 @dataclass(frozen=True)
 class AuditsPage:
     audits: list[QualityAudit]
-    teams: list[Any]
+    teams: list[Team]
     per_supervisor: int
     every: str
 
@@ -209,7 +212,7 @@ def audits_page(uow: Work, caller: Caller) -> AuditsPage:
     query = select(QualityAudit).order_by(QualityAudit.drawn_at.desc(), QualityAudit.id.desc())
     if scope is not None:
         query = query.where(QualityAudit.drawn_by_id == caller.person_id)
-    teams, _ = people.list_teams(db, per_page=500)
+    teams = list(db.scalars(select(Team).order_by(Team.name)))
     return AuditsPage(list(db.scalars(query)), teams, rule.per_supervisor, rule.every.text)
 
 

@@ -30,7 +30,7 @@ class OutcomeForm(FlaskForm):
 
 
 def _page(shown: disagreements.EscalationView, form: OutcomeForm, status: int = 200) -> Any:
-    form.outcome.choices = [(o, OUTCOME_LABELS[o]) for o in shown.outcomes]
+    form.outcome.choices = forms.options(*((o, OUTCOME_LABELS[o]) for o in shown.outcomes))
     return render_template("disagreements/detail.html", shown=shown, form=form), status
 
 

@@ -34,7 +34,7 @@ class DrawForm(FlaskForm):
 
 
 def _mark(label: str) -> RadioField:
-    return RadioField(label, widget=GovRadioInput(), choices=[("yes", "Yes"), ("no", "No")],
+    return RadioField(label, widget=GovRadioInput(), choices=forms.options(("yes", "Yes"), ("no", "No")),
                       validators=[InputRequired(message=f"Answer: {label}")])
 
 
@@ -50,7 +50,7 @@ class ScoreForm(FlaskForm):
 
 def _list_page(form: DrawForm, status: int = 200) -> Any:
     shown = quality_audits.audits_page(uow(), caller())
-    form.team_id.choices = [(t.id, t.name) for t in shown.teams]
+    form.team_id.choices = forms.options(*((str(t.id), t.name) for t in shown.teams))
     return render_template("quality_audits/list.html", shown=shown, form=form), status
 
 
