@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what docgen needs on a fresh Debian 12 machine; safe to run again (skips what is there).
-# Debian packages: LibreOffice (PDFs), python3-uno (its warm server), Chromium (browser tests),
+# Debian packages: LibreOffice (PDFs), python3-uno (its warm server), Chromium (browser tests), nginx (the stack),
 # poppler-utils (PDF text in tests). Python: .venv with docgen and its test extras; .uvenv is a
 # system-Python venv for unoserver, which must import Debian's `uno` module.
 set -euo pipefail
@@ -12,6 +12,7 @@ command -v soffice >/dev/null || need_apt+=(libreoffice-writer-nogui)
 /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v pdftotext >/dev/null || need_apt+=(poppler-utils)
+command -v nginx >/dev/null || need_apt+=(nginx-light)  # the stack's reverse proxy (docs/nginx/, tests/e2e/test_stack.py)
 command -v npm >/dev/null || need_apt+=(nodejs npm)  # the test OpenID provider (and GOV.UK Frontend's assets)
 fc-list 2>/dev/null | grep -qi "Liberation Sans" || need_apt+=(fonts-liberation)
 if [ ${#need_apt[@]} -gt 0 ]; then

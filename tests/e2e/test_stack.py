@@ -1,0 +1,256 @@
+"""The organisation's stack as `scripts/stack.sh` starts it: gunicorn with 2 web workers, 2 Huey
+consumers on Redis, PostgreSQL and S3 through moto's server, run by honcho, behind Debian's nginx
+with the sample configuration of docs/nginx/. One record goes from sending through both
+signatures to a sealed PDF in the bucket, then the stack stops and leaves no process behind
+(LibreOffice included: each consumer starts its own, in a session of its own).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import boto3
+import psycopg
+import pytest
+import requests
+from pyhanko.pdf_utils.reader import PdfFileReader
+from sqlalchemy import select
+
+from docgen.config import REPO
+from storage.db import make_engine, session_factory
+from storage.models import Organisation
+from tests.conftest import PG_ADMIN
+from tests.mailbox import Mailbox, smtp_server_on, text_of
+from workflows import accounts, people
+from workflows.profiles import load_profile
+
+pytestmark = [pytest.mark.postgres, pytest.mark.libreoffice]
+T = TypeVar("T")
+LINK = re.compile(r"/sign/([A-Za-z0-9_-]{43})")
+WAIT_SECONDS = 120  # for the consumers: a cold LibreOffice on a busy machine
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _eventually(what: str, answer: Callable[[], T | None]) -> T:
+    """The first answer that is not None, asked again while background work goes on."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while (found := answer()) is None:
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {WAIT_SECONDS} s for {what}")
+        time.sleep(0.5)
+    return found
+
+
+def _stack(env: dict[str, str], command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(REPO / "scripts" / "stack.sh"), command], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _marked(stack_id: str) -> list[int]:
+    """Processes carrying this stack's DOCGEN_STACK_ID, which every process of it inherits."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if f"DOCGEN_STACK_ID={stack_id}".encode() in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+NGINX_DOCS = REPO / "docs" / "nginx"
+
+
+def _nginx_conf(tmp: Path, body: str) -> Path:
+    """A whole nginx.conf around `body` (http level), with its files under `tmp`."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    conf = tmp / "nginx.conf"
+    user = "user root;" if os.geteuid() == 0 else ""  # workers write proxy buffers under tmp
+    conf.write_text(f"""{user}
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log;
+events {{}}
+http {{
+    include /etc/nginx/mime.types;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    {body}
+}}
+""")
+    return conf
+
+
+def _self_signed(tmp: Path) -> tuple[Path, Path]:
+    key = tmp / "site.key"
+    cert = tmp / "site.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=docgen.example.org", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+def test_the_sample_nginx_site_passes_nginx_t(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    site = (NGINX_DOCS / "docgen.conf").read_text()
+    site = (site.replace("/etc/nginx/snippets/docgen-proxy.conf", str(NGINX_DOCS / "docgen-proxy.conf"))
+            .replace("/etc/ssl/certs/docgen.example.org.pem", str(cert))
+            .replace("/etc/ssl/private/docgen.example.org.key", str(key))
+            .replace("/var/log/nginx/", f"{tmp_path}/"))
+    checked = subprocess.run(["nginx", "-t", "-p", str(tmp_path), "-c", str(_nginx_conf(tmp_path, site))],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0 and "test is successful" in checked.stderr, checked.stderr
+
+
+@pytest.fixture
+def nginx(tmp_path: Path) -> Iterator[tuple[int, int]]:
+    """nginx on a free port proxying with docs/nginx/docgen-proxy.conf to the stack's port, chosen here."""
+    port, upstream = _free_port(), _free_port()
+    body = f"""upstream docgen_web {{ server 127.0.0.1:{upstream}; keepalive 8; }}
+    server {{ listen 127.0.0.1:{port}; access_log off; include {NGINX_DOCS / "docgen-proxy.conf"}; }}"""
+    conf = _nginx_conf(tmp_path / "nginx", body)
+    server = subprocess.Popen(["nginx", "-p", str(conf.parent), "-c", str(conf), "-g", "daemon off;"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        yield port, upstream
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    with smtp_server_on(_free_port()) as box:
+        yield box
+
+
+@pytest.fixture
+def stack(tmp_path: Path, mailbox: Mailbox, nginx: tuple[int, int]) -> Iterator[dict[str, Any]]:
+    """The stack started by its script behind nginx, on a database of its own; stopped and dropped after."""
+    database = f"docgen_stack_{uuid.uuid4().hex[:10]}"
+    proxy_port, port = nginx
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCGEN_", "PROMETHEUS_"))}
+    env.update(DOCGEN_STACK_DIR=str(tmp_path / "stack"), DOCGEN_STACK_DB=database, DOCGEN_STACK_PG=PG_ADMIN,
+               DOCGEN_STACK_PORT=str(port), DOCGEN_STACK_S3_PORT=str(_free_port()),
+               DOCGEN_STACK_REDIS="redis://127.0.0.1:6379/13",  # rate-limit counters apart from other runs
+               DOCGEN_WEB_WORKERS="2", DOCGEN_CONSUMERS="2", DOCGEN_SMTP_PORT=str(mailbox.port),
+               DOCGEN_TRUSTED_PROXIES="1", DOCGEN_BASE_URL=f"http://127.0.0.1:{proxy_port}")
+    started = _stack(env, "start")
+    settings = dict(re.findall(r"^(\w+)='(.*)'$", (tmp_path / "stack" / "stack.env").read_text(), re.M))
+    try:
+        assert started.returncode == 0, started.stdout + started.stderr
+        yield {"env": env, "url": f"http://127.0.0.1:{proxy_port}", "gunicorn": f"http://127.0.0.1:{port}",
+               "settings": settings,
+               "log": tmp_path / "stack" / "stack.log"}
+    finally:
+        _stack(env, "stop")
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _supervision_pair(database_url: str) -> tuple[str, int]:
+    """A team manager supervising a social worker in the stack's organisation: the manager's API
+    token and the worker's id."""
+    engine = make_engine(database_url)
+    try:
+        with session_factory(engine).begin() as db:
+            org = db.scalar(select(Organisation))
+            profile = load_profile(org.profile)
+            team = people.create_team(db, org, "Children in Need 1", "Children's Social Care")
+            start = dt.date.today() - dt.timedelta(days=400)
+            manager = people.create_person(db, org, profile, {
+                "name": "Sam Whitfield", "email": "manager@stack.example.org", "role": "team_manager",
+                "team_id": team.id, "employment_start": start})
+            worker = people.create_person(db, org, profile, {
+                "name": "Alex Morgan", "email": "worker@stack.example.org", "role": "social_worker",
+                "team_id": team.id, "line_manager_id": manager.id, "employment_start": start})
+            people.create_relationship(db, worker.id, manager.id, start)
+            account = accounts.create_account(db, manager, "correct-horse-battery")
+            accounts.create_account(db, worker, "correct-horse-battery")
+            return accounts.issue_api_token(db, account, "stack test"), worker.id
+    finally:
+        engine.dispose()
+
+
+def _link_to(mailbox: Mailbox, address: str) -> Callable[[], str | None]:
+    def newest() -> str | None:
+        for message in reversed(mailbox.emails()):
+            if message["To"] == address and (match := LINK.search(text_of(message))):
+                return match.group(1)
+        return None
+    return newest
+
+
+def test_the_stack_seals_a_signed_record_into_s3_and_stops_leaving_no_process(stack: dict[str, Any],
+                                                                               mailbox: Mailbox) -> None:
+    url, settings = stack["url"], stack["settings"]
+    ready = requests.get(f"{url}/health/ready", timeout=10)
+    assert ready.status_code == 200 and ready.json()["down"] == [], ready.text
+
+    token, worker_id = _supervision_pair(settings["DOCGEN_DATABASE_URL"])
+    auth = {"Authorization": f"Bearer {token}"}
+    api = requests.Session()
+    created = api.post(f"{url}/api/v1/records", headers=auth,
+                       json={"supervisee_id": worker_id, "session_date": dt.date.today().isoformat()})
+    assert created.status_code == 201, created.text
+    record_id = created.json()["id"]
+    edited = api.patch(f"{url}/api/v1/records/{record_id}", headers={**auth, "If-Match": created.headers["ETag"]},
+                       json={"welfare": {"discussion": "Settled after the team move."}})
+    assert edited.status_code == 200, edited.text
+    sent = api.post(f"{url}/api/v1/records/{record_id}/send", headers=auth)
+    assert sent.status_code == 200 and sent.json()["status"] == "awaiting_supervisee", sent.text
+
+    # The consumers deliver the e-mails; the link holders decide through the web workers.
+    supervisee_link = _eventually("the supervisee's e-mail", _link_to(mailbox, "worker@stack.example.org"))
+    agreed = requests.post(f"{url}/api/v1/sign/{supervisee_link}", timeout=30,
+                           json={"decision": "agree", "confirm_name": "Alex Morgan"})
+    assert agreed.status_code == 200 and agreed.json()["status"] == "awaiting_supervisor", agreed.text
+    supervisor_link = _eventually("the supervisor's e-mail", _link_to(mailbox, "manager@stack.example.org"))
+    countersigned = requests.post(f"{url}/api/v1/sign/{supervisor_link}", timeout=30,
+                                  json={"decision": "agree", "confirm_name": "Sam Whitfield"})
+    assert countersigned.json()["status"] == "signed", countersigned.text
+
+    def sealed() -> str | None:
+        state = api.get(f"{url}/api/v1/records/{record_id}/signoff", headers=auth).json()
+        return state.get("final_pdf_sha256") or None
+    sha256 = _eventually("the sealed PDF", sealed)
+    pdf = api.get(f"{url}/api/v1/records/{record_id}/pdf", headers=auth).content
+    assert hashlib.sha256(pdf).hexdigest() == sha256
+    assert PdfFileReader(io.BytesIO(pdf)).embedded_signatures, "the final PDF carries the organisation's seal"
+
+    bucket_url = re.match(r"s3://([^?]+)\?endpoint_url=([^&]+)", settings["DOCGEN_STORAGE_URL"])
+    assert bucket_url, settings["DOCGEN_STORAGE_URL"]
+    s3 = boto3.client("s3", endpoint_url=bucket_url.group(2), region_name="eu-west-2",
+                      aws_access_key_id="stack", aws_secret_access_key="stack")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket_url.group(1)).get("Contents", [])]
+    in_s3 = {hashlib.sha256(s3.get_object(Bucket=bucket_url.group(1), Key=k)["Body"].read()).hexdigest()
+             for k in keys if k.endswith(".pdf")}
+    assert sha256 in in_s3, keys
+
+    # The countersignature's request id (nginx's $request_id) reaches the consumer that sealed the PDF.
+    request_id = countersigned.headers["X-Request-Id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+    task_lines = [json.loads(line.split("| ", 1)[1]) for line in stack["log"].read_text().splitlines()
+                  if line.split("| ", 1)[0].split()[-1].startswith("worker.") and request_id in line]
+    assert any("finalise_document" in entry["message"] for entry in task_lines), task_lines
+    assert requests.get(f"{url}/metrics", timeout=10).status_code == 404  # not through the proxy
+    metrics = requests.get(f"{stack['gunicorn']}/metrics", timeout=10).text  # from this machine
+    assert re.search(r'^docgen_seals_total\{outcome="done"\} [1-9]', metrics, re.M), metrics[-2000:]
+
+    stopped = _stack(stack["env"], "stop")
+    assert stopped.returncode == 0 and "no process left" in stopped.stdout, stopped.stdout + stopped.stderr
+    assert _marked(settings["DOCGEN_STACK_ID"]) == []
