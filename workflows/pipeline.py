@@ -28,7 +28,7 @@ from storage import audit
 from storage.errors import NotFound
 from storage.filing import file_document, read_document
 from storage.models import Agreement, DocumentVersion, Record
-from workflows import retention, revisions, signoff
+from workflows import records, retention, revisions, signoff
 from workflows.access import Caller
 from workflows.agreements import agreement_context
 from workflows.deployment import Deployment, Work
@@ -44,7 +44,7 @@ def _search_dirs(deployment: Deployment) -> list[Path]:
 def record_docx(deployment: Deployment, db: Session, record: Record) -> bytes:
     """The record as a DOCX, pre-filled with its current content and actions."""
     profile = deployment.profile
-    template = template_path(profile.record_kinds[record.kind].template, _search_dirs(deployment))
+    template = template_path(records.form_of(profile, record).template, _search_dirs(deployment))
     return render_docx(template, record_context(db, profile, deployment.organisation(db), record))
 
 

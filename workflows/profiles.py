@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from storage.errors import ProfileError
-from workflows import forms, periods, profile_sources
+from workflows import forms, group_forms, periods, profile_sources
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "docgen" / "profiles"
 
@@ -186,6 +186,7 @@ class Profile(_Strict):
     record_kinds: dict[str, RecordKind]
     agreement_template: str = "agreement.docx"
     agreement_defaults: "AgreementDefaults" = None  # type: ignore[assignment]
+    groups: "GroupRule"  # issue 14: group supervision
 
     _p = field_validator("agreement_review", "planning_horizon", mode="before")(lambda cls, v: _period(v))
 
@@ -396,3 +397,31 @@ def load_profile(name: str, search_dirs: tuple[Path, ...] = (PROFILE_DIR,)) -> P
         known = sorted({p.stem for directory in search_dirs for p in directory.glob("*.yaml")})
         raise ProfileError(f"no policy profile '{name}'; known: {', '.join(known)}", "profile")
     return load_profile_file(path, search_dirs)
+
+
+# --- group supervision (issue 14) ---
+class GroupRule(_Strict):
+    """Group supervision, always in addition to 1:1 (K, S §5, W §5/§8, H §1/§8): how often a group
+    meets (`every`, None where the policy sets no frequency: K, S, L), when a group is overdue
+    (H §1 "every six to eight weeks": due at 6 weeks, overdue after 8), the form its record is
+    kept on (`workflows.group_forms`: W App C, or docgen's plain group record), and the roles that
+    record and sign it off where the policy names them (W §8: Practice Co-ordinators record,
+    Advanced Practitioners sign off); otherwise the facilitator does both."""
+
+    every: Period | None = None
+    overdue_after: Period | None = None
+    record_form: str = "group_plain"
+    record_title: str = "Group supervision record"
+    recorder_role: str | None = None
+    signer_role: str | None = None
+
+    _p = field_validator("every", "overdue_after", mode="before")(lambda cls, v: _period(v))
+
+    @model_validator(mode="after")
+    def _form_exists(self) -> "GroupRule":
+        if self.record_form not in group_forms.FORMS:
+            raise ValueError(f"record_form '{self.record_form}' is not one of docgen's group forms: "
+                             f"{', '.join(sorted(group_forms.FORMS))}")
+        if self.overdue_after is not None and self.every is None:
+            raise ValueError("overdue_after needs a frequency ('every')")
+        return self

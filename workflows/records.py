@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from storage import clock
 from storage.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, Unauthenticated
 from storage.models import Action, ActionEntry, Organisation, Person, Record
-from workflows import access, people, revisions
+from workflows import access, group_records, people, revisions
 from workflows import actions as actions_mod
 from workflows.access import Caller
 from workflows.deployment import Work
@@ -69,6 +69,8 @@ def previous_record(db: Session, record: Record) -> Record | None:
 
 def form_of(profile: Profile, record: Record) -> Form:
     """The form a record is written on (`workflows.forms`), from its kind in the profile."""
+    if group_records.is_group_record(record):  # issue 14: a group session's record
+        return group_records.form_of(record)
     return profile.record_kinds[record.kind].definition
 
 
@@ -246,6 +248,8 @@ def form_date(value: dt.date | None) -> str:
 def record_context(db: Session, profile: Profile, org: Organisation, record: Record,
                    marking: str | None = None) -> dict[str, Any]:
     """The template context (contract in docgen.documents.render) for this record as it stands."""
+    if group_records.is_group_record(record):  # issue 14: a group session's record
+        return group_records.context(db, profile, org, record, record_number(record), marking)
     kind = profile.record_kinds[record.kind]
     rows = actions_mod.entries(db, record)
     carried = actions_mod.latest_progress(db, [e.action_id for e in rows if not e.progress])
