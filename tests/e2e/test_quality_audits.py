@@ -163,5 +163,6 @@ def test_docgen_audit_sample_draws_the_same_sample_from_the_same_seed(app: Any, 
     assert [r["record"] for r in rows] == [i["record"] for i in api["items"]]
     assert {r["seed"] for r in rows} == {"20260401"}
     table = runner.invoke(audit_sample_command, ["--team", "Children in Need 1", "--by", "auditor@knowsley.example.org",
-                                                 "--from", "2026-01-01", "--to", "2026-03-31", "--seed", "20260401"])
+                                                 "--from", "2026-01-01", "--to", "2026-03-31", "--seed", "20260401",
+                                                 "--per-supervisor", "2"])
     assert "seed 20260401" in table.output and all(i["record"] in table.output for i in api["items"])
