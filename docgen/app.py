@@ -1,4 +1,7 @@
-"""The Flask application factory: wiring only (services, per-request session, errors, headers)."""
+"""The Flask application factory: wiring only (services, per-request session, errors, headers,
+proxy hops, logs, metrics, health).
+
+`docgen.app:create_app()` is also what gunicorn serves in the stack (`Procfile`)."""
 from __future__ import annotations
 
 import logging
@@ -8,11 +11,15 @@ from typing import Any, Iterator
 from flask import Flask, g, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from docgen.bootstrap import build, connect_queue
 from workflows.deployment import Deployment
 from docgen.config import Config, from_env
+from docgen.observability import logs, metrics
+from docgen.observability.health import readiness
+from docgen.tasks import TaskQueue
 from storage.errors import DomainError, InvalidInput
 from storage.models import INTEGER_MAX
 
@@ -59,9 +66,15 @@ def _error_body(code: str, message: str, field: str | None) -> dict[str, Any]:
 def create_app(config: Config | None = None) -> Flask:
     """Build the app for a configuration (tests pass their own; otherwise from DOCGEN_* variables)."""
     config = config or from_env()
+    logs.configure_logging(config)
     services = build(config)
     queue = connect_queue(services)
     app = Flask(__name__, instance_path=str(config.instance_path), static_url_path="/assets")
+    if config.trusted_proxies:
+        # Only the last N hops of X-Forwarded-For/-Proto are believed, the ones our own proxies
+        # added; without hops configured, forwarded headers are ignored altogether.
+        hops = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
     app.config.update(
         SECRET_KEY=config.secret_key,
@@ -78,6 +91,11 @@ def create_app(config: Config | None = None) -> Flask:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):
             logger.addFilter(RedactLinkTokens())
+    logs.track_requests(app)
+    metrics.time_requests(app)
+    logs.carry_into_tasks(queue.huey)
+    metrics.count_tasks(queue.huey)
+    metrics.time_conversions(services)
     _register_request_session(app, services)
     app.before_request(refuse_unstorable_text)
     _register_errors(app)
@@ -90,14 +108,28 @@ def create_app(config: Config | None = None) -> Flask:
     from docgen.web import init_web, limits, links
 
     init_web(app)
-    limits.limit_paths(app, LINKS, links.LINK_LIMIT)  # a link guessed through the API is throttled as on its page
+    # a link guessed through the API is throttled as on its page
+    limits.limit_paths(app, LINKS, links.LINK_LIMIT, key=limits.address_and_link)
+    metrics.serve_metrics(app, queue.huey)
+    _register_health(app, services, queue)
+    return app
 
+
+def _register_health(app: Flask, services: Deployment, queue: TaskQueue) -> None:
     @app.get("/health")
     def health() -> Any:
+        """Liveness: the process answers and reaches its database."""
         g.uow.session.execute(text("SELECT 1"))
         return {"status": "ok", "profile": services.profile.name}
 
-    return app
+    @app.get("/health/ready")
+    def ready() -> Any:
+        """Readiness: 200 when database, queue, document store and converter all answer; else 503
+        naming the parts that are down."""
+        checks = readiness(services, queue.huey)
+        down = [part for part, state in checks.items() if state != "ok"]
+        body = {"status": "unavailable" if down else "ready", "down": down, "checks": checks}
+        return body, 503 if down else 200
 
 
 def _register_request_session(app: Flask, services: Deployment) -> None:

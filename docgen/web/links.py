@@ -106,7 +106,7 @@ def dead_link(exc: Gone | NotFound) -> tuple[str, int]:
 
 
 @bp.get("/<token>")
-@limits.rate_limited(LINK_LIMIT)
+@limits.rate_limited(LINK_LIMIT, key=limits.address_and_link)
 def open_link(token: str) -> Any:
     """The document and the decision form; opening it is recorded (and any one-time code e-mailed)
     even if the form is never submitted."""
@@ -115,7 +115,7 @@ def open_link(token: str) -> Any:
 
 
 @bp.post("/<token>")
-@limits.rate_limited(LINK_LIMIT)
+@limits.rate_limited(LINK_LIMIT, key=limits.address_and_link)
 def decide(token: str) -> Any:
     """Agree, agree with a comment or disagree (a supervisor countersigns); then say what happens next."""
     outcome = signoff.decide_on_page(uow(), link_holder(), token, _answers)
@@ -128,7 +128,7 @@ def decide(token: str) -> Any:
 
 
 @bp.get("/<token>/pdf")
-@limits.rate_limited(LINK_LIMIT)
+@limits.rate_limited(LINK_LIMIT, key=limits.address_and_link)
 def pdf(token: str) -> Any:
     """The document as PDF, made by the worker when it was sent (the same answer as the API's)."""
     review = signoff.review_pdf(uow(), link_holder(), token)

@@ -1,0 +1,59 @@
+"""Readiness: can this process do its work now? `/health` only says the process answers
+(liveness: restart me if not); `/health/ready` (take me out of the load balancer if not) checks
+each part a request or task needs and names the ones that are down.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Callable
+
+from huey import Huey
+from sqlalchemy import text
+
+from docgen.documents.pdf import default_unoserver
+from workflows.deployment import Deployment
+
+log = logging.getLogger(__name__)
+PROBE_KEY = "health/ready-probe"  # never written: asking for it proves the store answers
+
+
+def _database(deployment: Deployment) -> None:
+    with deployment.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _document_store(deployment: Deployment) -> None:
+    deployment.store.exists(PROBE_KEY)
+
+
+def _converter(_deployment: Deployment) -> None:
+    """LibreOffice and the warm server's script are installed (each consumer starts its own;
+    a web worker converts nothing, so starting one here would only cost memory)."""
+    if not shutil.which("soffice"):
+        raise RuntimeError("LibreOffice (soffice) is not on PATH")
+    unoserver = default_unoserver()
+    if not os.access(unoserver, os.X_OK):
+        raise RuntimeError(f"unoserver is not installed at {unoserver}")
+
+
+def readiness(deployment: Deployment, huey: Huey) -> dict[str, str]:
+    """Each part (database, queue, document store, converter) and "ok" or "down"; why it is down
+    goes to the log, not to whoever asks (a load balancer, but also anyone on the network)."""
+    checks: dict[str, Callable[[], object]] = {
+        "database": lambda: _database(deployment),
+        "queue": huey.pending_count,
+        "document_store": lambda: _document_store(deployment),
+        "converter": lambda: _converter(deployment),
+    }
+    answers: dict[str, str] = {}
+    for part, check in checks.items():
+        try:
+            check()
+        except Exception as exc:  # any failure means "not ready"; the reason is for the operator
+            log.warning("readiness: %s is down: %s", part, exc)
+            answers[part] = "down"
+        else:
+            answers[part] = "ok"
+    return answers

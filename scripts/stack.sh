@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# The organisation's stack on this machine, after the README's set-up (scripts/setup.sh):
+# gunicorn with N web workers, M `docgen worker` Huey consumers on Redis, PostgreSQL, and S3
+# through moto's server (or a real endpoint in DOCGEN_STORAGE_URL), run by honcho from ./Procfile.
+#
+#   bash scripts/stack.sh start    start in the background; returns once /health/ready answers 200
+#   bash scripts/stack.sh stop     stop everything (SIGTERM, graceful); exit 1 if anything was left
+#   bash scripts/stack.sh status   running or not, and readiness
+#   bash scripts/stack.sh run      in the foreground (Ctrl-C stops)
+#
+# Settings (environment):
+#   DOCGEN_WEB_WORKERS=2  DOCGEN_CONSUMERS=2  DOCGEN_STACK_PORT=8000  DOCGEN_STACK_S3_PORT=8001
+#   DOCGEN_STACK_DIR=instance/stack (state: env file, logs, instance folder, metrics)
+#   DOCGEN_STACK_PG=postgresql://postgres@127.0.0.1:5432/postgres (a server to create the database on)
+#   DOCGEN_STACK_DB=docgen_stack (created if missing)   DOCGEN_STACK_REDIS=redis://127.0.0.1:6379/0
+#   DOCGEN_STACK_DEMO=1 (`docgen init --demo`)    DOCGEN_STORAGE_URL=s3://bucket?... (no moto then)
+# Any other DOCGEN_* variable (DOCGEN_SMTP_PORT, DOCGEN_BASE_URL, DOCGEN_TRUSTED_PROXIES, ...) is
+# passed to every process.
+set -Eeuo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+
+STATE=${DOCGEN_STACK_DIR:-$REPO/instance/stack}
+mkdir -p "$STATE" && chmod 700 "$STATE" && STATE=$(cd "$STATE" && pwd)
+ENV_FILE=$STATE/stack.env
+PID_FILE=$STATE/honcho.pid
+LOG=$STATE/stack.log
+WEB_WORKERS=${DOCGEN_WEB_WORKERS:-2}
+CONSUMERS=${DOCGEN_CONSUMERS:-2}
+PORT=${DOCGEN_STACK_PORT:-8000}
+S3_PORT=${DOCGEN_STACK_S3_PORT:-8001}
+PG_ADMIN=${DOCGEN_STACK_PG:-postgresql://postgres@127.0.0.1:5432/postgres}
+DB=${DOCGEN_STACK_DB:-docgen_stack}
+REDIS=${DOCGEN_STACK_REDIS:-redis://127.0.0.1:6379/0}
+PY=$REPO/.venv/bin/python
+
+say() { echo "stack: $*"; }
+alive() { [ -e "/proc/$1" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+running() { [ -f "$PID_FILE" ] && alive "$(cat "$PID_FILE")"; }
+setting() { sed -n "s/^$1='\(.*\)'$/\1/p" "$ENV_FILE"; }
+with_env() { (set -a; . "$ENV_FILE"; set +a; "$@"); }  # a subshell: this script's own environment stays unmarked
+
+# Every process of the stack inherits DOCGEN_STACK_ID (LibreOffice too, which runs in a session of
+# its own), so `stop` can find anything left however it was started.
+left_behind() {
+  [ -f "$ENV_FILE" ] || return 0
+  local id; id=$(setting DOCGEN_STACK_ID)
+  grep -lsz "^DOCGEN_STACK_ID=$id\$" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 | grep -vx "$$" || true
+}
+
+write_env() {
+  local storage=${DOCGEN_STORAGE_URL:-}
+  local moto=0
+  if [ -z "$storage" ]; then
+    moto=1
+    storage="s3://docgen-stack?endpoint_url=http://127.0.0.1:$S3_PORT&lock_mode=GOVERNANCE"
+  fi
+  local pg_base=${PG_ADMIN%/*}
+  umask 077
+  {
+    echo "DOCGEN_STACK_ID='$(cat /proc/sys/kernel/random/uuid)'"
+    echo "DOCGEN_STACK_MOTO='$moto'"
+    echo "DOCGEN_WEB_WORKERS='$WEB_WORKERS'"
+    echo "DOCGEN_STACK_PORT='$PORT'"
+    echo "DOCGEN_STACK_S3_PORT='$S3_PORT'"
+    echo "DOCGEN_INSTANCE_PATH='${DOCGEN_INSTANCE_PATH:-$STATE/instance}'"
+    echo "DOCGEN_DATABASE_URL='${DOCGEN_DATABASE_URL:-${pg_base/postgresql:/postgresql+psycopg:}/$DB}'"
+    echo "DOCGEN_TASKS_URL='${DOCGEN_TASKS_URL:-$REDIS?queue=docgen-$DB}'"
+    echo "DOCGEN_RATELIMIT_STORAGE='${DOCGEN_RATELIMIT_STORAGE:-$REDIS}'"
+    echo "DOCGEN_STORAGE_URL='$storage'"
+    echo "DOCGEN_BASE_URL='${DOCGEN_BASE_URL:-http://127.0.0.1:$PORT}'"
+    echo "DOCGEN_LOG_FORMAT='${DOCGEN_LOG_FORMAT:-json}'"
+    echo "PROMETHEUS_MULTIPROC_DIR='$STATE/prometheus'"
+    echo "DOCGEN_STACK_LOCK='$STATE/init.lock'"
+    if [ "$moto" = 1 ]; then  # moto accepts any credentials; a real endpoint uses the caller's
+      echo "AWS_ACCESS_KEY_ID='stack'"; echo "AWS_SECRET_ACCESS_KEY='stack'"; echo "AWS_DEFAULT_REGION='eu-west-2'"
+    fi
+  } > "$ENV_FILE"
+}
+
+create_database() {
+  "$PY" - "$PG_ADMIN" "$DB" <<'PYEOF'
+import sys
+import psycopg
+from psycopg import sql
+admin, name = sys.argv[1], sys.argv[2]
+with psycopg.connect(admin, autocommit=True) as conn:
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        print(f"stack: created database {name}")
+PYEOF
+}
+
+create_bucket() {  # an Object Lock bucket, as production's would be (docs/SCALING.md)
+  "$PY" - <<'PYEOF'
+import os, time
+from urllib.parse import parse_qs, urlsplit
+import boto3
+from botocore.exceptions import ClientError, EndpointConnectionError
+url = urlsplit(os.environ["DOCGEN_STORAGE_URL"])
+s3 = boto3.client("s3", endpoint_url=parse_qs(url.query)["endpoint_url"][0], region_name="eu-west-2")
+deadline = time.monotonic() + 30
+while True:  # moto's server takes a moment to listen
+    try:
+        s3.list_buckets()
+        break
+    except EndpointConnectionError:
+        if time.monotonic() > deadline:
+            raise SystemExit("stack: moto's S3 server did not start")
+        time.sleep(0.2)
+try:
+    s3.create_bucket(Bucket=url.netloc, ObjectLockEnabledForBucket=True,
+                     CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+except ClientError as exc:
+    if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+        raise
+PYEOF
+}
+
+wait_ready() {
+  local deadline=$((SECONDS + ${DOCGEN_STACK_TIMEOUT:-180}))
+  until curl -sf -o /dev/null "http://127.0.0.1:$PORT/health/ready"; do
+    if ! running; then say "the stack stopped while starting; see $LOG"; tail -n 30 "$LOG" >&2; return 1; fi
+    if [ $SECONDS -gt $deadline ]; then
+      say "not ready after ${DOCGEN_STACK_TIMEOUT:-180} s:"; curl -s "http://127.0.0.1:$PORT/health/ready" >&2 || true
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+launch() {  # honcho in a session of its own, in the background; prints its pid. honcho SIGKILLs
+            # what still runs 5 s after its SIGTERM; a consumer may need 30 s to finish a task and
+            # then stop its LibreOffice, so honcho waits 40 s here.
+  "$PY" - "$@" <<'PYEOF'
+import subprocess, sys
+code = "import sys, honcho.manager as m; m.KILL_WAIT = 40; from honcho.command import main; main()"
+log = open(sys.argv[1], "ab")
+print(subprocess.Popen([sys.executable, "-c", code, *sys.argv[2:]], stdin=subprocess.DEVNULL, stdout=log,
+                       stderr=subprocess.STDOUT, start_new_session=True).pid)
+PYEOF
+}
+
+start() {
+  if running; then say "already running (honcho pid $(cat "$PID_FILE"))"; exit 1; fi
+  trap 'trap - ERR; say "start failed; stopping what was started"; stop || true; exit 1' ERR
+  write_env
+  create_database
+  rm -rf "$STATE/prometheus" && mkdir -p "$STATE/prometheus"
+  local processes=(web worker) moto; moto=$(setting DOCGEN_STACK_MOTO)
+  [ "$moto" = 1 ] && processes=(s3 web worker)
+  say "starting ${processes[*]}: $WEB_WORKERS web workers on http://127.0.0.1:$PORT, $CONSUMERS consumers (log: $LOG)"
+  : > "$LOG"
+  exec 9> "$STATE/init.lock" && flock 9  # held until `docgen init` is done (see Procfile); not inherited
+  launch "$LOG" start --no-colour -f Procfile -e "$ENV_FILE" -c "worker=$CONSUMERS" "${processes[@]}" > "$PID_FILE"
+  [ "$moto" = 1 ] && with_env create_bucket
+  if [ "${DOCGEN_STACK_DEMO:-0}" = 1 ]; then with_env .venv/bin/docgen init --demo; else with_env .venv/bin/docgen init; fi
+  flock -u 9 && exec 9>&-
+  wait_ready
+  trap - ERR
+  say "ready: http://127.0.0.1:$PORT/ (readiness: /health/ready, metrics: /metrics from this machine)"
+}
+
+stop() {
+  if running; then
+    local pid; pid=$(cat "$PID_FILE")
+    say "stopping (SIGTERM to honcho, pid $pid)"
+    kill -TERM "$pid"
+    local deadline=$((SECONDS + 60))
+    while alive "$pid" && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+  fi
+  rm -f "$PID_FILE"
+  local left; left=$(left_behind)
+  if [ -n "$left" ]; then
+    say "left behind, now killed: $(ps -o pid=,comm= -p $(echo $left | tr ' ' ',') | tr '\n' ' ')"
+    kill -KILL $left 2>/dev/null || true
+    exit 1
+  fi
+  say "stopped; no process left"
+}
+
+status() {
+  if running; then
+    say "running (honcho pid $(cat "$PID_FILE"))"
+    curl -s "http://127.0.0.1:$PORT/health/ready"; echo
+  else
+    say "not running"; exit 3
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  run) start; trap stop INT TERM; say "Ctrl-C stops the stack"; while running; do sleep 1; done ;;
+  *) echo "usage: bash scripts/stack.sh start|stop|status|run" >&2; exit 2 ;;
+esac
