@@ -193,7 +193,7 @@ class Record(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
     revision: Mapped[int] = _revision()
     # issue 14: a group session's record; then `supervisee` is its recorder, `supervisor` its signer
-    group_session_id: Mapped[int | None] = mapped_column(ForeignKey("group_session.id"), index=True)
+    group_session_id: Mapped[int | None] = mapped_column(ForeignKey("group_session.id"), index=True, unique=True)
     supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
     supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
     __mapper_args__ = {"version_id_col": revision}

@@ -20,6 +20,7 @@ from typing import Any
 
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from docgen.documents.mailer import Attachment
@@ -191,11 +192,15 @@ def record_attendance(uow: Work, caller: Caller, session_id: int, marks: dict[in
             raise InvalidInput(f"attendance must be one of {', '.join(ATTENDANCE)}", "attendance")
     existing = {row.person_id: row for row in db.scalars(select(GroupAttendance)
                                                          .where(GroupAttendance.session_id == session.id))}
-    for person_id, mark in marks.items():
-        if person_id in existing:
-            existing[person_id].attendance = mark
-        else:
-            db.add(GroupAttendance(session_id=session.id, person_id=person_id, attendance=mark))
+    try:  # (session, person) is unique: of two first markings at once, one is saved, one told so
+        with db.begin_nested():
+            for person_id, mark in marks.items():
+                if person_id in existing:
+                    existing[person_id].attendance = mark
+                else:
+                    db.add(GroupAttendance(session_id=session.id, person_id=person_id, attendance=mark))
+    except IntegrityError:
+        raise Conflict("someone else saved this attendance meanwhile; reload it", "attendance") from None
     session.status = "held"
     access.audit_group(db, caller, "group.attendance", "group_session", session.id)
     uow.commit()
@@ -221,15 +226,16 @@ def start_record(uow: Work, caller: Caller, session_id: int) -> Record:
         raise Forbidden(f"the group's record is written by {recorder.name}", "recorder_id")
     if session.status != "held":
         raise Conflict("mark attendance first: the record names those present", "status")
-    if db.scalar(select(Record.id).where(Record.group_session_id == session.id)) is not None:
-        raise Conflict("this session already has a record", "session_id")
     day = session.starts_at.date()
     signer = group.signer or group.facilitator
     record = Record(kind=profile.groups.record_form, supervisee_id=recorder.id, supervisor_id=signer.id,
                     session_date=day, due_date=record_due_date(profile, day) or day, status="draft",
                     sections={}, version=1, group_session_id=session.id)
-    db.add(record)
-    db.flush()
+    try:  # the unique session id is the compare-and-set: of two starts at once, one records
+        with db.begin_nested():
+            db.add(record)
+    except IntegrityError:
+        raise Conflict("this session already has a record", "session_id") from None
     access.audit_group(db, caller, "record.create", "record", record.id)
     uow.commit()
     return record

@@ -74,7 +74,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column('group_session_id', sa.Integer(), nullable=True))
         batch.create_foreign_key(op.f('fk_record_group_session_id_group_session'), 'group_session',
                                  ['group_session_id'], ['id'])
-        batch.create_index(op.f('ix_record_group_session_id'), ['group_session_id'], unique=False)
+        # one record per session: two recorders starting it at once cannot both succeed
+        batch.create_index(op.f('ix_record_group_session_id'), ['group_session_id'], unique=True)
 
 
 def downgrade() -> None:
