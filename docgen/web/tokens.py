@@ -2,6 +2,7 @@
 when made); an administrator also sees everyone's live tokens and may revoke any."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -13,10 +14,18 @@ from wtforms.validators import InputRequired, Length
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.navigation import page
+from storage import clock
 from storage.errors import DomainError
 from workflows import accounts
 
 bp = Blueprint("tokens", __name__, url_prefix="/tokens")
+
+
+@bp.app_template_filter("uk_time")
+def uk_time(moment: dt.datetime | None) -> dt.datetime | None:
+    """Times are kept in UTC; people read them in UK time."""
+    return clock.uk(moment) if moment else None
+
 
 # The lifetimes offered, in days ("" for a token that does not expire).
 LIFETIMES = forms.options(("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "It does not expire"))
