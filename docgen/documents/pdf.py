@@ -10,6 +10,7 @@ server starts in the background.
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import shutil
@@ -30,6 +31,25 @@ _REPO = Path(__file__).resolve().parents[2]
 _PING_TIMEOUT = 1.0  # seconds; a warm server answers info() in milliseconds
 _POLL_INTERVAL = 0.1
 _COLD_TIMEOUT = 120.0
+
+
+# PDF export settings (LibreOffice's writer_pdf_Export filter data), the same warm and cold: a tagged
+# PDF (headings, lists, tables with their header cells, in reading order) that a screen reader can
+# follow, in the language the Word file declares, its title shown instead of the file name, as
+# PDF/UA-1 asks (issue 15).
+EXPORT_OPTIONS = {"UseTaggedPDF": True, "PDFUACompliance": True, "DisplayPDFDocumentTitle": True,
+                  "ExportBookmarks": True}
+
+
+def _warm_options() -> list[str]:
+    """EXPORT_OPTIONS as unoserver's filter options ("Name=value")."""
+    return [f"{name}={str(value).lower()}" for name, value in EXPORT_OPTIONS.items()]
+
+
+def _cold_filter() -> str:
+    """EXPORT_OPTIONS as soffice's --convert-to argument (the JSON form of filter data)."""
+    data = {name: {"type": "boolean", "value": str(value).lower()} for name, value in EXPORT_OPTIONS.items()}
+    return "pdf:writer_pdf_Export:" + json.dumps(data, separators=(",", ":"))
 
 
 class ConversionError(Exception):
@@ -128,7 +148,7 @@ class Converter:
             if self._warm():
                 try:
                     pdf = _FailFastClient(server="127.0.0.1", port=str(self._port)).convert(
-                        indata=docx, convert_to="pdf"
+                        indata=docx, convert_to="pdf", filter_options=_warm_options()
                     )
                 except (OSError, xmlrpc.client.Error) as exc:
                     log.warning("warm conversion failed (%s); converting cold", exc)
@@ -283,7 +303,7 @@ def cold_convert(docx: bytes) -> bytes:
                     f"-env:UserInstallation={(workdir / 'profile').as_uri()}",
                     "--headless",
                     "--norestore",
-                    "--convert-to", "pdf",
+                    "--convert-to", _cold_filter(),
                     "--outdir", str(workdir),
                     str(source),
                 ],
