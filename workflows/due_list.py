@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, aliased
 from storage import clock
 from storage.errors import InvalidInput
 from storage.models import UNSIGNED_RECORD, Agreement, Person, PlannedSession, Record, SupervisionRelationship, Team
-from workflows import access, signoff
+from workflows import access, groups, signoff
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import (REMINDER_DAYS, STATES, RoleClock, State, agreed_step, agreement_review_on,
@@ -516,13 +516,14 @@ class Supervisees(NamedTuple):
     due: list[DueItem]
     profile: Profile
     turns: list[Turn]
+    groups_due: list[groups.GroupDue] = []  # issue 14: the caller's groups due or overdue to meet
 
 
 def _turns(db: Session, me: int, today: dt.date) -> list[Turn]:
     """The caller's records in sign-off, and those signed in the last RECENTLY_SIGNED, newest first."""
     since = dt.datetime.combine(today, dt.time()) - RECENTLY_SIGNED
     mine = db.scalars(select(Record).where(
-        Record.supervisor_id == me,
+        Record.supervisor_id == me, Record.group_session_id.is_(None),  # issue 14: 1:1 records only
         Record.status.in_((*signoff.WAITING, signoff.CHANGES_REQUESTED))
         | ((Record.status == signoff.SIGNED) & (Record.signed_at >= since)))
         .order_by(Record.session_date.desc(), Record.id.desc()))
@@ -539,4 +540,5 @@ def my_supervisees(uow: Work, caller: Caller) -> Supervisees:
     today = clock.today()
     db, profile = uow.session, uow.deployment.profile
     return Supervisees(current_supervisees(db, today, Scope(supervisor_id=me)),
-                       due_list(db, profile, today, supervisor_id=me), profile, _turns(db, me, today))
+                       due_list(db, profile, today, supervisor_id=me), profile, _turns(db, me, today),
+                       groups.groups_due(uow, caller))

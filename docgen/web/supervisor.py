@@ -21,7 +21,7 @@ def dashboard() -> Any:
     sign-off, recently signed records with their PDF."""
     mine = due_list.my_supervisees(uow(), caller())
     return render_template("supervisor/dashboard.html", supervisees=mine.people, due=mine.due, profile=mine.profile,
-                           turns=mine.turns)
+                           turns=mine.turns, groups_due=mine.groups_due)
 
 
 def _start_page(supervisee: Any, form: forms.StartRecordForm, status: int = 200, existing: int | None = None) -> Any:

@@ -19,6 +19,7 @@ from storage import clock
 from storage.models import Organisation
 from tests.mailbox import Mailbox, text_of
 from tests.sealing import mailing_and_sealing
+from tests.e2e.test_web_pages import HTML, PASSWORD, csrf
 from workflows import accounts, people
 from workflows.profiles import load_profile
 
@@ -186,3 +187,9 @@ def test_a_weekly_group_that_has_not_met_is_due_on_the_dashboard_list(client: An
     due = client.get("/api/v1/groups/due", headers=org.auth("lead"))
     assert [(item["name"], item["state"]) for item in due.json["items"]] == [(group["name"], "overdue")]
     assert client.get("/api/v1/groups/due", headers=org.auth("outsider")).json["items"] == []
+
+    token = csrf(client, "/sign-in")
+    client.post("/sign-in", data={"csrf_token": token, "email": "lead@southwark.example.org", "password": PASSWORD},
+                headers=HTML)
+    dashboard = client.get("/supervision", headers=HTML).get_data(as_text=True)
+    assert "Groups due to meet" in dashboard and group["name"] in dashboard and "Overdue" in dashboard
