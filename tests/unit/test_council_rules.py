@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from dateutil.relativedelta import relativedelta
 
+from storage.models import Record
+from workflows import deadlines
 from workflows.due_dates import next_due, record_due_date
 from workflows.due_list import due_list
 from workflows.profile_sources import is_default, needs_confirming
@@ -227,3 +229,19 @@ def test_knowsleys_due_list_has_no_other_councils_items(uow: Any, team: dict[str
     items = due_list(uow.session, load_profile("knowsley"), D(2025, 1, 8), supervisee_ids=frozenset({team["worker"]}))
 
     assert {i.kind for i in items} <= {"supervision", "agreement_missing", "agreement_review", "record", "signoff"}
+
+
+def test_a_record_where_the_policy_sets_no_deadline_is_never_overdue_nor_escalated(uow: Any,
+                                                                                   team: dict[str, int]) -> None:
+    southwark = load_profile("southwark")  # W §10: agreed and signed by both, no deadline
+    session = D(2025, 1, 6)
+    uow.session.add(Record(kind="practitioner", supervisee_id=team["worker"], supervisor_id=team["manager"],
+                           session_date=session, due_date=record_due_date(southwark, session), status="draft"))
+    uow.session.flush()
+
+    a_year_on = D(2026, 1, 6)
+    [item] = [i for i in due_list(uow.session, southwark, a_year_on, supervisee_ids=frozenset({team["worker"]}))
+              if i.kind == "record"]
+
+    assert (item.state, item.label) == ("due", "record of 6 January 2025 to complete (no deadline set)")
+    assert deadlines.escalate(uow.session, southwark, a_year_on) == 0
