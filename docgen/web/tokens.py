@@ -57,15 +57,15 @@ def list_tokens() -> Any:
 def create_token() -> Any:
     """Make a token and show it this once, on a page that is never cached: only its hash is kept."""
     form = TokenForm()
-    if form.validate_on_submit():
-        try:
-            issued = accounts.create_token(uow(), caller(), form.name.data or "",
-                                           int(form.expires.data) if form.expires.data else None)
-        except DomainError as exc:
+    try:
+        forms.filled_in(form)
+        issued = accounts.create_token(uow(), caller(), form.name.data or "",
+                                       int(form.expires.data) if form.expires.data else None)
+    except (forms.Incomplete, DomainError) as exc:
+        if isinstance(exc, DomainError):
             forms.show_error(form, exc, {"expires_in_days": "expires"})
-        else:
-            return render_template("tokens/created.html", issued=issued), 201, {"Cache-Control": "no-store"}
-    return _list(form, 400)
+        return _list(form, 400)
+    return render_template("tokens/created.html", issued=issued), 201, {"Cache-Control": "no-store"}
 
 
 @bp.post("/<int:token_id>/revoke")
