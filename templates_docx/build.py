@@ -287,41 +287,27 @@ def record(definition: forms.Form) -> Path:
     return form.save(definition.template.removesuffix(".docx"))
 
 
-def agreement() -> Path:
-    """Knowsley Appendix A with a signature block (POLICY.md: docgen's choice, both sign)."""
+def agreement(definition: forms.AgreementForm) -> Path:
+    """A supervision agreement from its definition in ``workflows.forms``: K App A, or S App C with
+    its standing clauses, with a signature block (POLICY.md: docgen's choice for K, both sign)."""
     form = Form("Supervision Agreement", ("agreement", "signatures"))
-    form.para(
-        "To be completed at the start of the supervisory relationship and must be shared with the supervisee."
-    )
-    form.heading("1. Supervision Agreement Template")
-    rows = [
-        ("Name of Supervisee", "supervisee_name", "{{ supervisee.name }}"),
-        ("Name of Supervisor", "supervisor_name", "{{ supervisor.name }}"),
-        ("Job Roles", "agreement_job_roles", "{{ agreement.job_roles }}"),
-        ("Date Agreement Started", "agreement_started", "{{ agreement.started }}"),
-        ("Frequency of Supervision (e.g., monthly)", "agreement_frequency", "{{ agreement.frequency }}"),
-        ("Length of Sessions (e.g., 1 hour)", "agreement_length", "{{ agreement.length }}"),
-        ("Location/Method (e.g., face-to-face, Teams)", "agreement_location", "{{ agreement.location }}"),
-        (
-            "Confidentiality Agreement (including when confidentiality might be breached)",
-            "agreement_confidentiality",
-            "{{ agreement.confidentiality }}",
-        ),
-        ("Expectations of Supervisee", "agreement_supervisee_expectations", "{{ agreement.supervisee_expectations }}"),
-        ("Expectations of Supervisor", "agreement_supervisor_expectations", "{{ agreement.supervisor_expectations }}"),
-        ("Review Date for This Agreement", "agreement_review_date", "{{ agreement.review_date }}"),
-    ]
+    form.para(definition.intro)
+    form.heading("1. Supervision Agreement Template" if not definition.clauses else "Supervision Agreement")
+    rows = [forms.AGREEMENT_SUPERVISEE, forms.AGREEMENT_SUPERVISOR, *definition.fields]
     table = form.table((6.5, 10.5), len(rows) + 1)
     header_row(form, table, "agreement", ("Field", "Details"))
-    for row, (label_text, field, expression) in zip(table.rows[1:], rows):
-        label(row.cells[0], label_text)
-        form.field(row.cells[1], field, expression)
+    for row, field in zip(table.rows[1:], rows):
+        label(row.cells[0], field.label)
+        cell = field.key if field in (forms.AGREEMENT_SUPERVISEE, forms.AGREEMENT_SUPERVISOR) else f"agreement_{field.key}"
+        form.field(row.cells[1], cell, f"{{{{ {definition.expression(field)} }}}}")
+    for clause in definition.clauses:
+        form.para(clause)
     form.para(
         "Stored on the employee\u2019s supervision file with restricted access. Access should be limited "
         "to the supervisee, supervisor, and relevant line managers."
     )
     signatures(form)
-    return form.save("agreement")
+    return form.save(definition.template.removesuffix(".docx"))
 
 
 def certificate() -> Path:
@@ -547,7 +533,7 @@ def _field(paragraph: Paragraph, instruction: str) -> None:
 
 def main() -> None:
     built = [
-        agreement(),
+        *(agreement(definition) for definition in forms.AGREEMENTS.values()),
         *(record(definition) for definition in forms.FORMS.values()),
         certificate(),
     ]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,11 +23,11 @@ from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import REMINDER_DAYS, agreement_review_date
 from workflows.profiles import Profile
-from workflows.records import form_date
+from workflows.forms import AGREEMENT_DATES, AGREEMENT_SUPERVISEE, AGREEMENT_SUPERVISOR, AgreementForm
+from workflows.records import form_date, printed_at
 
-FIELDS = ("frequency", "length", "location", "confidentiality", "supervisee_expectations",
-          "supervisor_expectations", "job_roles")
 EDITABLE = ("draft", "changes_requested")
+F = TypeVar("F")  # a page's form, handed back to the page untouched
 
 
 def agreement_number(agreement: Agreement) -> str:
@@ -58,19 +59,18 @@ def create_agreement(db: Session, profile: Profile, supervisee: Person, supervis
     """A draft agreement; earlier open drafts for the same supervisee are superseded by it."""
     if supervisee.id == supervisor.id:
         raise InvalidInput("a person cannot supervise themselves", "supervisor_id")
-    unknown = set(fields or {}) - set(FIELDS)
-    if unknown:
-        raise InvalidInput(f"unknown field '{sorted(unknown)[0]}'", sorted(unknown)[0])
+    _on_the_form(profile, fields or {})
     defaults = profile.agreement_defaults
-    values = {
+    prefilled = {
         "frequency": frequency_text(profile, supervisee, started_on), "length": defaults.length,
         "location": defaults.location, "confidentiality": defaults.confidentiality,
         "supervisee_expectations": defaults.supervisee_expectations,
         "supervisor_expectations": defaults.supervisor_expectations,
         "job_roles": f"{supervisee.job_title or profile.label(supervisee.role)} (supervisee); "
                      f"{supervisor.job_title or profile.label(supervisor.role)} (supervisor)",
-        **{k: str(v) for k, v in (fields or {}).items()},
     }
+    values = {**{key: prefilled.get(key, "") for key in profile.agreement.text_keys},
+              **{k: str(v) for k, v in (fields or {}).items()}}
     agreement = Agreement(supervisee_id=supervisee.id, supervisor_id=supervisor.id,
                           relationship_id=relationship.id if relationship else None, status="draft",
                           started_on=started_on, review_date=agreement_review_date(profile, started_on), fields=values)
@@ -93,13 +93,19 @@ def start_relationship(db: Session, profile: Profile, supervisee_id: int, superv
     return rel, agreement
 
 
-def update_agreement(db: Session, agreement: Agreement, patch: dict[str, Any]) -> Agreement:
-    """Edit the fields of a draft (or one with changes requested)."""
+def _on_the_form(profile: Profile, patch: dict[str, Any], dates: tuple[str, ...] = ()) -> None:
+    """Refuse, naming it, a field the profile's agreement form does not have."""
+    form = profile.agreement
+    unknown = sorted(set(patch) - set(form.text_keys) - set(dates))
+    if unknown:
+        raise InvalidInput(f"{unknown[0]} is not on this council's agreement form ({form.source})", unknown[0])
+
+
+def update_agreement(db: Session, profile: Profile, agreement: Agreement, patch: dict[str, Any]) -> Agreement:
+    """Edit the fields of a draft (or one with changes requested): only those on the agreement's form."""
     if agreement.status not in EDITABLE:
         raise Conflict(f"the agreement is {agreement.status.replace('_', ' ')} and can no longer be edited", "status")
-    unknown = set(patch) - set(FIELDS) - {"started_on", "review_date"}
-    if unknown:
-        raise InvalidInput(f"unknown field '{sorted(unknown)[0]}'", sorted(unknown)[0])
+    _on_the_form(profile, patch, AGREEMENT_DATES)
     emptied = [k for k in ("started_on", "review_date") if k in patch and patch[k] is None]  # a PATCH's null
     if emptied:
         raise InvalidInput(f"{emptied[0]} cannot be empty", emptied[0])
@@ -108,7 +114,8 @@ def update_agreement(db: Session, agreement: Agreement, patch: dict[str, Any]) -
     if review <= started:
         raise InvalidInput("review_date must be after the date the agreement started", "review_date")
     agreement.started_on, agreement.review_date = started, review
-    agreement.fields = {**agreement.fields, **{k: "" if v is None else str(v) for k, v in patch.items() if k in FIELDS}}
+    agreement.fields = {**agreement.fields, **{k: "" if v is None else str(v) for k, v in patch.items()
+                                               if k not in AGREEMENT_DATES}}
     db.flush()
     return agreement
 
@@ -127,18 +134,22 @@ def review_flag(agreement: Agreement, today: dt.date | None = None) -> str | Non
 
 def agreement_context(profile: Profile, org: Organisation, agreement: Agreement) -> dict[str, Any]:
     """The template context for an agreement (contract in docgen.documents.render)."""
-    f = agreement.fields
-    return {
+    f, form = agreement.fields, profile.agreement
+    context = {
         "organisation": org.name, "marking": profile.marking, "record_id": agreement_number(agreement),
         "kind": "agreement", "title": "Supervision Agreement",
         "supervisee": {"name": agreement.supervisee.name, "job_role": agreement.supervisee.job_title},
         "supervisor": {"name": agreement.supervisor.name, "job_role": agreement.supervisor.job_title},
         "agreement": {"started": form_date(agreement.started_on), "review_date": form_date(agreement.review_date),
-                      **{k: f.get(k, "") for k in FIELDS}},
-        "signatures": {"supervisee": {"name": agreement.supervisee.name, "date": ""},
-                       "supervisor": {"name": agreement.supervisor.name, "date": ""}},
+                      **{k: f.get(k, "") for k in form.text_keys}},
+        "signatures": {who: {"name": getattr(agreement, who).name, "date": ""}
+                       for who in profile.signoff.agreement_signers},
         "actions": [], "areas": [],
     }
+    # The page shows each field as the Word file prints it (`Field.expression`).
+    return context | {"form": form, "fields": {
+        field.key: printed_at(context, form.expression(field))
+        for field in (AGREEMENT_SUPERVISEE, AGREEMENT_SUPERVISOR, *form.fields)}}
 
 
 def agreement_json(agreement: Agreement, today: dt.date | None = None) -> dict[str, Any]:
@@ -174,7 +185,7 @@ def _change(uow: Work, caller: Caller, agreement: Agreement, patch: dict[str, An
     commit it: a compare-and-set on the revision (`workflows.revisions`)."""
     access.write(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.update")
     revisions.expect(agreement, revision, "agreement")
-    update_agreement(uow.session, agreement, patch)
+    update_agreement(uow.session, uow.deployment.profile, agreement, patch)
     uow.commit()
 
 
@@ -245,13 +256,21 @@ class PageEdit:
     problem: InvalidInput | Conflict | PreconditionFailed | None = None
 
 
-def edit_from_page(uow: Work, caller: Caller, agreement_id: int, patch: dict[str, Any] | None,
-                   revision: int | None) -> PageEdit:
-    """A change made with the agreement page's form, opened at `revision` (its hidden field): the
-    same edit as the API's `update`. A form refused by the page (`patch` None) is shown again to
-    the supervisor; a refused change, also a stale one, is rolled back and returned as the
-    `problem` to show on the form."""
+def edit_from_page(uow: Work, caller: Caller, agreement_id: int,
+                   read_form: Callable[[AgreementForm], tuple[F, dict[str, Any] | None, int | None]]
+                   ) -> tuple[F, PageEdit]:
+    """A change made with the agreement page's form: the same edit as the API's `update`.
+    `read_form` reads the submitted form against the council's agreement form (`workflows.forms`)
+    and gives the form, its patch (None when the page refused it) and the revision it was opened
+    at (its hidden field). A form refused by the page is shown again to the supervisor; a refused
+    change, also a stale one, is rolled back and returned as the `problem` to show on the form."""
     agreement = get_agreement(uow.session, agreement_id)
+    form, patch, revision = read_form(uow.deployment.profile.agreement)
+    return form, _edit(uow, caller, agreement, patch, revision)
+
+
+def _edit(uow: Work, caller: Caller, agreement: Agreement, patch: dict[str, Any] | None,
+          revision: int | None) -> PageEdit:
     if patch is None:
         if caller.account is None:
             raise Unauthenticated("sign in first")

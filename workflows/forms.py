@@ -288,3 +288,91 @@ FORMS: dict[str, Form] = {form.key: form for form in (
     _knowsley("knowsley_service_manager", "K App D", "service_manager.docx", 5),
     STOCKPORT_LINE_MANAGEMENT, STOCKPORT_REFLECTIVE, SOUTHWARK_CASEWORK, LANCASHIRE,
 )}
+
+
+@dataclass(frozen=True)
+class AgreementForm:
+    """A supervision agreement's form: its fields (`key` is the API's name, the page's box and the
+    Word cell `dg_f_agreement_<key>`), then the appendix's standing clauses, printed as they are."""
+
+    key: str
+    source: str
+    template: str
+    intro: str
+    fields: tuple[Field, ...]
+    clauses: tuple[str, ...] = ()
+
+    @property
+    def text_keys(self) -> tuple[str, ...]:
+        """Fields kept as text in the agreement's `fields`; its two dates are columns."""
+        return tuple(f.key for f in self.fields if f.key not in AGREEMENT_DATES)
+
+    @staticmethod
+    def expression(field: Field) -> str:
+        """Where a template reads the field: the agreement's own fields sit under `agreement`."""
+        return field.source or f"agreement.{field.key}"
+
+
+AGREEMENT_DATES = ("started_on", "review_date")  # the agreement's columns: due dates read them
+AGREEMENT_SUPERVISEE = Field("supervisee_name", "Name of Supervisee", "line", source="supervisee.name")
+AGREEMENT_SUPERVISOR = Field("supervisor_name", "Name of Supervisor", "line", source="supervisor.name")
+
+KNOWSLEY_AGREEMENT = AgreementForm(
+    "knowsley_agreement", "K App A", "agreement.docx",
+    "To be completed at the start of the supervisory relationship and must be shared with the supervisee.",
+    (
+        Field("job_roles", "Job Roles", "line"),
+        Field("started_on", "Date Agreement Started", "date", source="agreement.started"),
+        Field("frequency", "Frequency of Supervision (e.g., monthly)", "line"),
+        Field("length", "Length of Sessions (e.g., 1 hour)", "line"),
+        Field("location", "Location/Method (e.g., face-to-face, Teams)", "line"),
+        Field("confidentiality", "Confidentiality Agreement (including when confidentiality might be breached)"),
+        Field("supervisee_expectations", "Expectations of Supervisee"),
+        Field("supervisor_expectations", "Expectations of Supervisor"),
+        Field("review_date", "Review Date for This Agreement", "date"),
+    ),
+)
+
+# S App C, with what S §6 adds to an agreement (where records are kept, the named complaints
+# manager of S §9, session length, cancellation and agenda setting in the clauses).
+STOCKPORT_AGREEMENT = AgreementForm(
+    "stockport_agreement", "S App C", "stockport_agreement.docx",
+    "This is the format for a supervision agreement between the supervisee and supervisor.",
+    (
+        Field("frequency", "Frequency of supervision meetings", "line"),
+        Field("started_on", "Date of contract", "date", source="agreement.started"),
+        Field("review_date", "Date contract to be reviewed - Recommended at least annually", "date"),
+        Field("pdr_date", "Date of PDR", "line"),
+        Field("pdr_review_date", "Date of PDR to be reviewed", "line"),
+        Field("length", "Length of sessions", "line"),
+        Field("location", "Location", "line"),
+        Field("confidentiality", "Confidentiality"),
+        Field("records_kept", "Where supervision records are kept"),
+        Field("complaints_manager", "Complaints: the manager to approach (S \u00a79)", "line"),
+    ),
+    (
+        "1. The purpose of supervision is to ensure that service users receive high quality services, and "
+        "employees are supported in their work and professional development. Discussion within supervision will "
+        "include: Professional Supervision (Case Supervision); Line Management; Continuing Professional "
+        "Development.",
+        "2. A supervision meeting will take place weekly; the frequency will be decided by the supervisor above. "
+        "If a meeting has to be cancelled, another meeting will be arranged for the earliest opportunity. It is a "
+        "joint responsibility to ensure that the meeting is rearranged. As a guideline the meeting will be for a "
+        "minimum of 1 \u00bd to 2 hours.",
+        "3. It will be the responsibility of the supervisor to arrange for a suitable room to be available, and to "
+        "ensure that the session will not be interrupted.",
+        "4. Both the supervisor and supervisee agree to prepare for the supervision meeting.",
+        "5. Decisions and the reasons for them will be shared as appropriate. Issues concerning performance or "
+        "personal issues may be shared with Senior Managers, but not without the knowledge of both parties.",
+        "6. The supervisor will keep a record of the meeting which will be agreed and signed. Both the supervisor "
+        "and supervisee will agree this record and it will be electronically stored.",
+        "7. There will be a formal appraisal at, 6 months (Probationary Appraisal) and every year after this using "
+        "the agreed departmental forms and procedures.",
+        "8. If there are differences that cannot be resolved, either supervisee or the supervisor may approach a "
+        "senior manager for help and advice or to request a three way meeting to resolve the situation.",
+        "The supervisor will be available to provide help and advice and be available for decision making between "
+        "supervision sessions.",
+    ),
+)
+
+AGREEMENTS: dict[str, AgreementForm] = {form.key: form for form in (KNOWSLEY_AGREEMENT, STOCKPORT_AGREEMENT)}

@@ -184,7 +184,7 @@ class Profile(_Strict):
     roles: dict[str, Role]
     staff_roles: dict[str, StaffRole] = {}  # roles outside supervision
     record_kinds: dict[str, RecordKind]
-    agreement_template: str = "agreement.docx"
+    agreement_form: str = "knowsley_agreement"  # workflows.forms.AGREEMENTS: K App A, S App C
     agreement_defaults: "AgreementDefaults" = None  # type: ignore[assignment]
     groups: "GroupRule"  # issue 14: group supervision
 
@@ -209,6 +209,22 @@ class Profile(_Strict):
     def source(self, key: str) -> str:
         """Where the value at dotted `key` comes from (its own citation or its nearest parent's)."""
         return profile_sources.citation(self.sources, key) or ""
+
+    @field_validator("agreement_form")
+    @classmethod
+    def _agreement_form_exists(cls, value: str) -> str:
+        if value not in forms.AGREEMENTS:
+            raise ValueError(f"'{value}' is not one of docgen's agreement forms: {', '.join(sorted(forms.AGREEMENTS))}")
+        return value
+
+    @property
+    def agreement(self) -> forms.AgreementForm:
+        """The agreement's form (`workflows.forms`)."""
+        return forms.AGREEMENTS[self.agreement_form]
+
+    @property
+    def agreement_template(self) -> str:
+        return self.agreement.template
 
     def role(self, key: str) -> Role:
         """The supervised role, or InvalidInput naming the field when the profile has no such role

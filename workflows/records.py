@@ -284,10 +284,11 @@ def record_context(db: Session, profile: Profile, org: Organisation, record: Rec
     # What a page shows for each of the form's details and fields, read where the Word template
     # reads it (`Field.expression`), so the two cannot disagree.
     return context | {"form": form, "fields": {
-        field.key: _at(context, field.expression) for field in (*form.details, *form.fields)}}
+        field.key: printed_at(context, field.expression) for field in (*form.details, *form.fields)}}
 
 
-def _at(context: dict[str, Any], expression: str) -> str:
+def printed_at(context: dict[str, Any], expression: str) -> str:
+    """The text a template prints for `expression` ("previous.happy") from its context."""
     value: Any = context
     for part in expression.split("."):
         value = value.get(part, "") if isinstance(value, dict) else ""

@@ -310,9 +310,9 @@ def upload_agreement(uow: Work, caller: Caller, agreement_id: int, read_file: Ca
     revisions.expect(agreement, revision, "agreement")
     form = _form(read_file(), agreements.agreement_number(agreement))
     printed = read_upload(pipeline.agreement_docx(uow.deployment, db, agreement)).fields
-    patch = {name: form.fields[cell] for name in agreements.FIELDS
+    patch = {name: form.fields[cell] for name in uow.deployment.profile.agreement.text_keys
              if (cell := f"agreement_{name}") in form.fields and form.fields[cell] != printed.get(cell)}
     if patch:
-        agreements.update_agreement(db, agreement, patch)
+        agreements.update_agreement(db, uow.deployment.profile, agreement, patch)
     uow.commit()
     return agreements.agreement_json(agreement)

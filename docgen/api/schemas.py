@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from storage.errors import InvalidInput
 from storage.models import INTEGER_MAX
-from workflows.forms import FORMS
+from workflows.forms import AGREEMENTS, FORMS
 
 M = TypeVar("M", bound=BaseModel)
 Id = Annotated[int, Field(ge=1, le=INTEGER_MAX)]  # an id in a request body: what an id column holds
@@ -237,14 +237,11 @@ class ActionHistory(BaseModel):
     history: list[ActionHistoryEntry]
 
 
-class AgreementFields(_In):
-    frequency: str | None = None
-    length: str | None = None
-    location: str | None = None
-    confidentiality: str | None = None
-    supervisee_expectations: str | None = None
-    supervisor_expectations: str | None = None
-    job_roles: str | None = None
+# Every text field of docgen's agreement forms (K App A, S App C); an agreement takes only its
+# council's form's, and refuses the others naming the field (422).
+AgreementFields = create_model("AgreementFields", __base__=_In, __doc__="An agreement's own fields.",
+                               **{key: (str | None, None) for key in sorted({key for form in AGREEMENTS.values()
+                                                                             for key in form.text_keys})})
 
 
 class AgreementCreate(_In):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import StringField, SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
+from wtforms import SubmitField
 
 from docgen.auth import caller, uow
 from docgen.web import forms
@@ -21,25 +21,23 @@ from storage.errors import PreconditionFailed
 from storage.models import Agreement
 from workflows import agreements
 from workflows.agreements import AgreementLink, AgreementPage
+from workflows.forms import AGREEMENT_DATES
+from workflows.forms import AgreementForm as AgreementFormDefinition
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 
 
 class AgreementForm(forms.RevisionedForm):
-    """The agreement's own fields, in the order of the Word form (K App A)."""
+    """The agreement's own fields, in the order of the council's Word form (K App A, S App C),
+    added by `agreement_form`."""
 
-    job_roles = StringField("Job roles", widget=GovTextInput())
-    started_on = forms.GovDateField("Date the agreement started", required=True)
-    frequency = StringField("Frequency of supervision", widget=GovTextInput(), description="For example, monthly")
-    length = StringField("Length of sessions", widget=GovTextInput(), description="For example, 1 hour")
-    location = StringField("Location or method", widget=GovTextInput(),
-                           description="For example, face-to-face or Teams")
-    confidentiality = TextAreaField("Confidentiality agreement", widget=GovTextArea(),
-                                    description="Including when confidentiality might be breached")
-    supervisee_expectations = TextAreaField("Expectations of the supervisee", widget=GovTextArea())
-    supervisor_expectations = TextAreaField("Expectations of the supervisor", widget=GovTextArea())
-    review_date = forms.GovDateField("Review date for this agreement", required=True)
     submit = SubmitField("Save the agreement", widget=GovSubmitInput())
+
+
+def agreement_form(definition: AgreementFormDefinition, **kwargs: Any) -> AgreementForm:
+    """The page's form for the council's agreement form: a box per field, its two dates required."""
+    boxes = {field.key: forms.box(field, required=field.key in AGREEMENT_DATES) for field in definition.fields}
+    return type("CouncilAgreementForm", (AgreementForm,), boxes)(**kwargs)
 
 
 @bp.app_template_global()
@@ -58,7 +56,7 @@ def _agreement_page(shown: AgreementPage, form: AgreementForm | None = None, sta
     agreement = shown.agreement
     return render_template(
         "agreements/agreement.html", agreement=agreement, number=shown.number, doc=shown.doc,
-        form=form or AgreementForm(data=_agreement_data(agreement) | {"revision": agreement.revision}),
+        form=form or agreement_form(shown.doc["form"], data=_agreement_data(agreement) | {"revision": agreement.revision}),
         may_edit=shown.may_edit, editable=shown.editable, flag=shown.flag, stale=stale), status
 
 
@@ -72,10 +70,12 @@ def view(agreement_id: int) -> Any:
 @bp.post("/<int:agreement_id>")
 @page()
 def save(agreement_id: int) -> Any:
-    form = AgreementForm()
-    patch = ({name: form[name].data for name in (*agreements.FIELDS, "started_on", "review_date")}
-             if form.validate_on_submit() else None)
-    edit = agreements.edit_from_page(uow(), caller(), agreement_id, patch, form.opened_at())
+    def read(definition: AgreementFormDefinition) -> tuple[AgreementForm, dict[str, Any] | None, int | None]:
+        form = agreement_form(definition)
+        patch = {field.key: form[field.key].data for field in definition.fields} if form.validate_on_submit() else None
+        return form, patch, form.opened_at()
+
+    form, edit = agreements.edit_from_page(uow(), caller(), agreement_id, read)
     if edit.saved:
         flash("The agreement has been saved")
         return redirect(url_for("agreements.view", agreement_id=agreement_id))

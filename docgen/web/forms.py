@@ -270,10 +270,10 @@ class RecordForm(RevisionedForm):
         return valid
 
 
-def _box(field: FormField) -> Field:
-    """The page's box for one field of a record's form, labelled as the form prints it."""
+def box(field: FormField, required: bool = False) -> Field:
+    """The page's box for one field of a record's or agreement's form, labelled as the form prints it."""
     if field.type == "date":
-        return GovDateField(field.label, description=field.hint)
+        return GovDateField(field.label, required=required, description=field.hint)
     if field.type == "yes_no":
         return RadioField(field.label, choices=options(("Yes", "Yes"), ("No", "No")), validate_choice=False,
                           widget=GovRadioInput(), description=field.hint)
@@ -287,7 +287,7 @@ def record_form(definition: RecordFormDefinition, areas: list[dict[str, str]], a
     """The RecordForm of one record: a box per field of its form, the welfare discussion where the
     form has one (`welfare`), a discussion box per area (`area_<key>`) and, per action, its
     progress this session and whether it was completed (`progress_<id>`, `completed_<id>`)."""
-    fields: dict[str, Field] = {field.key: _box(field) for field in definition.fields}
+    fields: dict[str, Field] = {field.key: box(field) for field in definition.fields}
     welfare = next((part for part in definition.parts if part.kind == "welfare"), None)
     if welfare is not None:
         fields["welfare"] = TextAreaField("Welfare discussion", widget=GovTextArea(), description=welfare.prompt)

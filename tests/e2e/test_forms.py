@@ -234,3 +234,48 @@ def test_every_field_of_the_form_is_on_the_page_in_word_and_in_the_sealed_pdf(
         assert "Caseload pressure" in pdf and "Added88area" in pdf
     if form.has("welfare"):
         assert "Welfare88z" in pdf
+
+
+@pytest.mark.parametrize("case", [CASES[0], CASES[3]], ids=str, indirect=True)
+def test_the_councils_agreement_form_is_the_same_on_its_page_in_word_and_in_the_sealed_pdf(
+        client: Any, council: Council, case: Case, mailbox: Mailbox) -> None:
+    """K App A for Knowsley; S App C for Stockport, with its PDR dates, named complaints manager and
+    clauses (rearranging a cancelled meeting, preparing, the three-way meeting)."""
+    form = load_profile(case.profile).agreement
+    created = client.post("/api/v1/agreements", json={"supervisee_id": council.ids["supervisee"],
+                                                      "started_on": SESSION.isoformat()},
+                          headers=council.auth("supervisor"))
+    assert created.status_code == 201, created.json
+    url = f"/api/v1/agreements/{created.json['id']}"
+    written = {f.key: _value(n) for n, f in enumerate(form.fields) if f.type != "date"}
+    changed = client.patch(url, json=written, headers=read_then_change(client, url, council.auth("supervisor")))
+    assert changed.status_code == 200, changed.json
+    other = "pdr_date" if case.profile == "knowsley" else "supervisee_expectations"  # the other council's field
+    refused = client.patch(url, json={other: "x"}, headers=read_then_change(client, url, council.auth("supervisor")))
+    assert refused.status_code == 422 and refused.json["error"]["field"] == other
+
+    page = client.get(f"/agreements/{created.json['id']}", headers=council.auth("supervisor")).get_data(as_text=True)
+    assert [f.label for f in form.fields if f.label not in _page_text(page)] == []
+    assert [key for key, value in written.items() if value not in page] == []
+
+    document = open_docx(client.get(f"{url}/docx", headers=council.auth("supervisor")).data)
+    for key, value in written.items():
+        assert cell_of(document, f"dg_f_agreement_{key}").text.strip() == value, key
+    retype(cell_of(document, f"dg_f_agreement_{form.text_keys[-1]}"), "Retyped77z")
+    uploaded = client.put(f"{url}/docx", data=save(document), content_type="application/octet-stream",
+                          headers=read_then_change(client, url, council.auth("supervisor")))
+    assert uploaded.status_code == 200 and uploaded.json["fields"][form.text_keys[-1]] == "Retyped77z"
+    written[form.text_keys[-1]] = "Retyped77z"
+
+    assert client.post(f"{url}/send", headers=council.auth("supervisor")).status_code == 200
+    for who in load_profile(case.profile).signoff.agreement_signers:
+        token = _link_for(mailbox, EMAIL[who])
+        assert [v for v in written.values() if v not in client.get(f"/sign/{token}").get_data(as_text=True)] == []
+        signed = client.post(f"/api/v1/sign/{token}", json={"decision": "agree", "confirm_name": (
+            "Alex Morgan" if who == "supervisee" else "Sam Whitfield")})
+        assert signed.status_code == 200, signed.json
+    pdf = _pdf_text(client.get(f"{url}/pdf", headers=council.auth("supervisee")).data)
+    assert [v for v in written.values() if v not in pdf] == []
+    assert [f.label for f in form.fields if f.label not in pdf] == []
+    assert [c[:60] for c in form.clauses if c[:60] not in pdf] == []
+    assert ("three way meeting" in pdf) == (case.profile == "stockport")

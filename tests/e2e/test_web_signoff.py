@@ -231,7 +231,7 @@ def test_the_supervisor_edits_and_sends_a_draft_agreement(client: Any, supervise
     assert post(client, f"{url}/send", {}, page=url).status_code == 302
     link = text(supervisee.get(f"/sign/{_link_for(mailbox, WORKER)}", headers=HTML))
     assert f"Supervision agreement AG-{created['id']:06d}" in link
-    assert "Confidential unless someone is at risk of harm" in link and "Review date for this agreement" in link
+    assert "Confidential unless someone is at risk of harm" in link and "Review Date for This Agreement" in link
     assert "Awaiting supervisee" in text(client.get(url, headers=HTML))
     assert client.get(f"/api/v1/agreements/{created['id']}/docx").data[:2] == b"PK"  # the page's Word link
 
