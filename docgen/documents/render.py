@@ -5,13 +5,14 @@ docxtpl fills the templates; this module adds what the round trip needs
 template's schema version and every id the record issued, so an edited upload can
 be matched back to the record by ``docgen.documents.docx_form``.
 
-Context contract (built by the records workflow; every template takes the same shape)::
+Context contract (built by the records workflow from the record's form, ``workflows.forms``;
+every template takes the same shape, each form reads only its own fields)::
 
     {
      "organisation": "Knowsley Council",
      "marking": "OFFICIAL-SENSITIVE",        # "" hides the protective marking
      "record_id": "R-000042",
-     "kind": "practitioner",  # agreement|practitioner|team_manager|service_manager|stockport_line_management
+     "kind": "practitioner",  # "agreement" or the profile's record kind
      "title": "Supervision record for Practitioners",
      "supervisee": {"name": str, "job_role": str},
      "supervisor": {"name": str, "job_role": str},
@@ -25,24 +26,17 @@ Context contract (built by the records workflow; every template takes the same s
      "actions_section": 4,        # informational: each template fixes its own numbering
      "actions": [{"id": "A7K2Q9", "date_added": "3 November 2026", "text": str, "owner": str,
                   "due": str, "progress": str, "completed": "Yes" | "No"}],
-     "signatures": {"supervisee": {"name": str, "date": str},
-                    "supervisor": {"name": str, "date": str}},
+     "signatures": {"supervisee": {"name": str, "date": str},   # a key per signer only:
+                    "supervisor": {"name": str, "date": str}},   # no row for someone who does not sign
      # agreement only:
      "agreement": {"started", "frequency", "length", "location", "confidentiality",
                    "supervisee_expectations", "supervisor_expectations", "review_date",
                    "job_roles"},                              # all str
-     # stockport_line_management only (S App A), all str:
-     "agenda": str,                        # 1 Agreed agenda
-                                           # 2 Well-being uses "welfare"; 1's "agreed?" and
-                                           #   "disagreement/correction" use "previous"
-     "line_management": str,               # 3
-     "learning_development": str,          # 4
-     "pdr_date": str, "pdr_review_date": str,
-     "supervisory_responsibilities": str,  # 5
-     "cases": str,                         # 6 case IDs, numbers only
-     "team_around_school": str,            # 7
-     "anything_else": str,                 # 8
-     "next_supervision_time": str,         # with "next_supervision": Date and Time of next supervision
+     # every other text field of the record's form under its own key (all str), e.g. S App A's
+     # "agenda", "pdr_date", "cases", "next_supervision_time"; W App E's "activity", "analysis",
+     # "action_plan"; Lancashire's "family_views"
+     "form": workflows.forms.Form,         # for the HTML view; templates do not read it
+     "fields": {key: str},                 # each field as printed, for the HTML view
     }
 
 Multi-line strings keep their line breaks (docxtpl turns ``\\n`` into line breaks).
