@@ -9,6 +9,8 @@ they outlive it, holding memory and a private copy of the last document converte
 """
 from __future__ import annotations
 
+import fcntl
+import os
 from typing import Callable
 
 import click
@@ -75,12 +77,23 @@ def start_embedded_consumer(queue: TaskQueue, workers: int = 2) -> Callable[[], 
     return lambda: consumer.stop(graceful=True)
 
 
+def wait_for_migration() -> None:
+    """In the stack, scripts/stack.sh holds the lock file DOCGEN_STACK_LOCK names while `docgen init`
+    migrates the database: a consumer imports meanwhile, then takes the lock shared before it runs
+    a task, so no task meets an old schema."""
+    path = os.environ.get("DOCGEN_STACK_LOCK")
+    if path:
+        with open(path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_SH)
+
+
 @click.command("worker")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Worker threads in this process.")
 @with_appcontext
 def worker_command(workers: int) -> None:
     """Run background tasks (e-mail delivery, PDFs, sweeps) until SIGTERM or Ctrl-C, then stop LibreOffice."""
+    wait_for_migration()
     click.echo(f"docgen worker: {workers} threads; stop with SIGTERM (graceful) or Ctrl-C")
     try:
         run_worker(current_app.extensions["docgen.tasks"], workers=workers)

@@ -151,7 +151,7 @@ start() {
   [ "$moto" = 1 ] && processes=(s3 web worker)
   say "starting ${processes[*]}: $WEB_WORKERS web workers on http://127.0.0.1:$PORT, $CONSUMERS consumers (log: $LOG)"
   : > "$LOG"
-  exec 9> "$STATE/init.lock" && flock 9  # held until `docgen init` is done (see Procfile); not inherited
+  exec 9> "$STATE/init.lock" && flock 9  # held until `docgen init` is done (docgen.worker); not inherited
   launch "$LOG" start --no-colour -f Procfile -e "$ENV_FILE" -c "worker=$CONSUMERS" "${processes[@]}" > "$PID_FILE"
   [ "$moto" = 1 ] && with_env create_bucket
   if [ "${DOCGEN_STACK_DEMO:-0}" = 1 ]; then with_env .venv/bin/docgen init --demo; else with_env .venv/bin/docgen init; fi

@@ -4,24 +4,37 @@ each part a request or task needs and names the ones that are down.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
 from collections.abc import Callable
 
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from huey import Huey
-from sqlalchemy import text
 
 from docgen.documents.pdf import default_unoserver
+from storage.db import MIGRATIONS
 from workflows.deployment import Deployment
 
 log = logging.getLogger(__name__)
 PROBE_KEY = "health/ready-probe"  # never written: asking for it proves the store answers
 
 
+@functools.cache
+def _schema_this_code_needs() -> frozenset[str]:
+    return frozenset(ScriptDirectory(str(MIGRATIONS)).get_heads())
+
+
 def _database(deployment: Deployment) -> None:
+    """It answers, and its schema is the one this code was written for (`docgen init` migrates):
+    a web worker started beside a migration is not ready until it is done."""
     with deployment.engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
+        current = frozenset(MigrationContext.configure(connection).get_current_heads())
+    if current != _schema_this_code_needs():
+        raise RuntimeError(f"schema at {sorted(current) or 'nothing'}, this code needs "
+                           f"{sorted(_schema_this_code_needs())}: run `docgen init`")
 
 
 def _document_store(deployment: Deployment) -> None:

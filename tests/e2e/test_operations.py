@@ -94,6 +94,13 @@ def test_readiness_names_what_is_down_and_liveness_stays_simple(config: Config) 
     broken.extensions["docgen"].engine.dispose()
 
 
+def test_a_database_not_yet_migrated_is_not_ready(config: Config, tmp_path: Path) -> None:
+    app = _app(config, database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    answer = app.test_client().get("/health/ready")
+    assert answer.status_code == 503 and answer.json["down"] == ["database"], answer.json
+    app.extensions["docgen"].engine.dispose()
+
+
 def test_metrics_are_served_to_this_machine_or_a_token_holder_only(config: Config) -> None:
     app = _app(config, trusted_proxies=1, metrics_token="m" * 40)
     client = app.test_client()
