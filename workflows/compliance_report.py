@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape
 
 from storage.errors import InvalidInput
 from storage.models import Team
-from workflows import access, people
+from workflows import access, groups, people
 from workflows.access import Caller
 from workflows.compliance import Measure, Report, team_report
 from workflows.deployment import Work
@@ -95,6 +95,7 @@ class ShownReport:
     """A report and its renderings, each made when it is asked for."""
 
     report: Report
+    group_attendance: tuple[groups.AttendanceLine, ...] = ()  # issue 14: apart from the 1:1 measures
 
     @property
     def table(self) -> list[dict[str, str]]:
@@ -137,7 +138,8 @@ class Reader:
         if team_id is not None and service is not None:
             raise InvalidInput("give team_id or service, not both", "service")
         return ShownReport(team_report(self.uow.session, self.uow.deployment.profile, start=start, end=end,
-                                       team_id=team_id, service=service, supervisee_ids=self.visible))
+                                       team_id=team_id, service=service, supervisee_ids=self.visible),
+                           tuple(groups.attendance_lines(self.uow.session, self.visible, start, end, team_id)))
 
 
 def reader(uow: Work, caller: Caller) -> Reader:

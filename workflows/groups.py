@@ -368,10 +368,15 @@ class AttendanceLine:
 def attendance_report(uow: Work, caller: Caller, start: dt.date, end: dt.date) -> list[AttendanceLine]:
     """Group attendance per person between two dates, for those whose compliance the caller may
     see (the compliance report's scope)."""
-    db = uow.session
     if end < start:
         raise InvalidInput("the period ends before it starts", "end")
-    scope = access.report_scope(db, caller)
+    return attendance_lines(uow.session, access.report_scope(uow.session, caller), start, end)
+
+
+def attendance_lines(db: Session, scope: frozenset[int] | None, start: dt.date, end: dt.date,
+                     team_id: int | None = None) -> list[AttendanceLine]:
+    """Sessions present, apologies and absent per person in `scope` (None: everyone), one team's
+    people if `team_id` is given: the compliance report shows these apart from its 1:1 measures."""
     query = (select(Person.id, Person.name, GroupAttendance.attendance, func.count())
              .join(GroupAttendance, GroupAttendance.person_id == Person.id)
              .join(GroupSession, GroupSession.id == GroupAttendance.session_id)
@@ -380,6 +385,8 @@ def attendance_report(uow: Work, caller: Caller, start: dt.date, end: dt.date) -
              .group_by(Person.id, Person.name, GroupAttendance.attendance).order_by(Person.name))
     if scope is not None:
         query = query.where(Person.id.in_(scope))
+    if team_id is not None:
+        query = query.where(Person.team_id == team_id)
     lines: dict[int, dict[str, Any]] = {}
     for person_id, name, mark, count in db.execute(query).all():
         line = lines.setdefault(person_id, {"person_id": person_id, "name": name, **dict.fromkeys(ATTENDANCE, 0)})

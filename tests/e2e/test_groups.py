@@ -82,6 +82,11 @@ def _link_for(mailbox: Mailbox, address: str) -> str:
     raise AssertionError(f"no sign-off link e-mailed to {address}")
 
 
+def _sign_in(client: Any, who: str) -> None:
+    client.post("/sign-in", data={"csrf_token": csrf(client, "/sign-in"), "email": f"{who}@southwark.example.org",
+                                  "password": PASSWORD}, headers=HTML)
+
+
 def _group(client: Any, org: Southwark) -> dict[str, Any]:
     created = client.post("/api/v1/groups", json={
         "name": "Practice Group 3 reflective group", "facilitator_id": org.ids["ap"],
@@ -167,6 +172,14 @@ def test_a_weekly_group_of_three_meets_and_its_w_app_c_record_is_signed_off_and_
     lines = {line["name"]: line for line in report.json["items"]}
     assert (lines["Sol Worker"]["present"], lines["Uma Worker"]["apologies"]) == (1, 1)
 
+    _sign_in(client, "lead")
+    start, end = clock.today() - dt.timedelta(days=7), clock.today()
+    compliance = client.get("/reports/compliance", query_string={
+        "scope": "all", "start": [str(start.day), str(start.month), str(start.year)],
+        "end": [str(end.day), str(end.month), str(end.year)]}, headers=HTML).get_data(as_text=True)
+    assert "Group supervision attendance (in addition to one-to-one supervision)" in compliance
+    assert re.search(r"Uma Worker</th>\s*<td[^>]*>0</td>\s*<td[^>]*>1</td>", compliance)
+
 
 def test_a_group_needs_the_profiles_recorder_and_signer_roles(client: Any, group_org: Southwark) -> None:
     org = group_org
@@ -188,8 +201,6 @@ def test_a_weekly_group_that_has_not_met_is_due_on_the_dashboard_list(client: An
     assert [(item["name"], item["state"]) for item in due.json["items"]] == [(group["name"], "overdue")]
     assert client.get("/api/v1/groups/due", headers=org.auth("outsider")).json["items"] == []
 
-    token = csrf(client, "/sign-in")
-    client.post("/sign-in", data={"csrf_token": token, "email": "lead@southwark.example.org", "password": PASSWORD},
-                headers=HTML)
+    _sign_in(client, "lead")
     dashboard = client.get("/supervision", headers=HTML).get_data(as_text=True)
     assert "Groups due to meet" in dashboard and group["name"] in dashboard and "Overdue" in dashboard
