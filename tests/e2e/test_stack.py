@@ -254,3 +254,22 @@ def test_the_stack_seals_a_signed_record_into_s3_and_stops_leaving_no_process(st
     stopped = _stack(stack["env"], "stop")
     assert stopped.returncode == 0 and "no process left" in stopped.stdout, stopped.stdout + stopped.stderr
     assert _marked(settings["DOCGEN_STACK_ID"]) == []
+
+
+def test_stop_names_and_ends_a_process_of_the_stack_left_running(tmp_path: Path) -> None:
+    """Whatever escaped honcho (a LibreOffice in its own session, say) is found by the stack's
+    mark, killed, named, and makes `stop` fail."""
+    state = tmp_path / "stack"
+    state.mkdir()
+    stack_id = uuid.uuid4().hex
+    (state / "stack.env").write_text(f"DOCGEN_STACK_ID='{stack_id}'\n")
+    stray = subprocess.Popen(["sleep", "300"], env={**os.environ, "DOCGEN_STACK_ID": stack_id},
+                             start_new_session=True)
+    try:
+        stopped = _stack({**os.environ, "DOCGEN_STACK_DIR": str(state)}, "stop")
+        assert stopped.returncode == 1 and f"{stray.pid} sleep" in stopped.stdout, stopped.stdout + stopped.stderr
+        assert stray.wait(timeout=10) == -9
+    finally:
+        if stray.poll() is None:
+            stray.kill()
+    assert _marked(stack_id) == []
