@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from docgen.api import hr as _hr_routes  # noqa: F401  (registers the HR routes before the app is built)
-from storage.models import Account, Agreement, AuditEvent, OutboxMessage, Person, Record
+from storage.models import (Account, Agreement, AuditEvent, DisagreementEscalation, OutboxMessage, Person, Record,
+                            SignoffEvent)
 from storage import clock
 from workflows import accounts, movers, people, retention
 
@@ -306,3 +307,74 @@ def test_every_role_against_a_group_record(app: Any, client: Any, org: Any) -> N
                 assert answer.status_code == expected, (role, endpoint, answer.json)
                 assert MARKER.encode() not in answer.data and answer.json["error"]["message"]
     assert granted == {role: set(endpoints) for role, endpoints in GROUP_ALLOWED.items()}
+
+
+# --- disagreement route, quality audits, consent (issue 14) ---------------------------------------
+# Alex's record, written by Cal, is signed; Alex's disagreement with it went to Cal's line manager,
+# set to Sam for this test. A quality audit of the team is drawn by the auditor. Knowsley's policy
+# gives no reading by consent, so every request for consent is refused.
+D_ACTIONS = ("POST quality audit", "GET quality audit", "GET sampled record", "GET disagreement",
+             "POST disagreement outcome", "POST consent request")
+D_ALLOWED = {
+    "former supervisor who is line manager": ("POST quality audit", "GET disagreement", "POST disagreement outcome"),
+    "head of service up the chain": ("POST quality audit",),
+    "auditor without reason": ("POST quality audit", "GET quality audit", "GET sampled record"),
+    "auditor with reason": ("POST quality audit", "GET quality audit", "GET sampled record"),
+}
+# Refusals: 404 where the thing is someone else's (ids cannot be probed), 403 for a role that has
+# no part in it, 422 for a manager whose only records below are their own supervision.
+D_REFUSED_AS = {
+    ("current supervisor", "POST quality audit"): 422,
+    **{(role, action): 404 for role in ROLES for action in ("GET disagreement", "POST disagreement outcome")},
+    **{(role, action): 404 for role in ("current supervisor", "former supervisor who is line manager",
+                                         "head of service up the chain")
+       for action in ("GET quality audit", "GET sampled record")},
+}
+
+
+def test_every_role_against_disagreements_quality_audits_and_consent(app: Any, client: Any, world: World,
+                                                                      org: Any) -> None:
+    services = app.extensions["docgen"]
+    with services.sessions.begin() as db:
+        cal = db.get_one(Person, world.ids["current"])
+        people.update_person(db, cal, services.profile, {"line_manager_id": world.ids["manager"]})
+        record = db.get_one(Record, int(world.urls["GET record"][1].rsplit("/", 1)[1]))
+        db.add(SignoffEvent(record_id=record.id, version=record.version, event="disagreed",
+                            person_id=world.ids["worker"], at=dt.datetime(2027, 2, 23, 10), comment="Not agreed"))
+        record.status = "changes_requested"
+    at(dt.date(2027, 4, 1))  # past Knowsley's month: the hourly task tells Sam
+    services.enqueue("disagreement_route")
+    with services.sessions.begin() as db:
+        escalation_id = db.scalar(select(DisagreementEscalation.id))
+        signed = db.get_one(Record, record.id)
+        signed.status, signed.signed_at = "signed", dt.datetime(2027, 3, 1, 10)
+    auditor = {"Authorization": f"Bearer {world.tokens['auditor']}"}
+    drawn = client.post("/api/v1/quality-audits", json={"team_id": org.team.id, "period_start": "2027-01-01",
+                                                        "period_end": "2027-03-31"}, headers=auditor).json
+    audit_url, item_id = f"/api/v1/quality-audits/{drawn['id']}", drawn["items"][0]["id"]
+    requests = {
+        "POST quality audit": ("POST", "/api/v1/quality-audits",
+                               {"team_id": org.team.id, "period_start": "2027-01-01", "period_end": "2027-03-31"}),
+        "GET quality audit": ("GET", audit_url, None),
+        "GET sampled record": ("GET", f"{audit_url}/items/{item_id}", None),
+        "GET disagreement": ("GET", f"/api/v1/disagreements/{escalation_id}", None),
+        "POST disagreement outcome": ("POST", f"/api/v1/disagreements/{escalation_id}/outcome",
+                                      {"outcome": "three_way", "meeting_on": "2027-03-30", "outcome_text": "Agreed"}),
+        "POST consent request": ("POST", "/api/v1/consent-requests",
+                                 {"supervisee_id": world.ids["worker"], "reason": "Complaint"}),
+    }
+    granted: dict[str, set[str]] = {}
+    for role, (account, reason) in ROLES.items():
+        for action in D_ACTIONS:
+            method, url, body = requests[action]
+            headers = {"Authorization": f"Bearer {world.tokens[account]}", **({"X-Docgen-Reason": reason} if reason else {})}
+            answer = client.open(url, method=method, json=body, headers=headers)
+            if 200 <= answer.status_code < 300:
+                granted.setdefault(role, set()).add(action)
+            else:
+                assert answer.status_code == D_REFUSED_AS.get((role, action), 403), (role, action, answer.json)
+                assert MARKER.encode() not in answer.data and answer.json["error"]["message"]
+    assert granted == {role: set(actions) for role, actions in D_ALLOWED.items()}
+    with services.sessions() as db:
+        reads = db.scalars(select(AuditEvent).where(AuditEvent.action == "quality_audit.read")).all()
+        assert {r.detail["basis"] for r in reads} == {"auditor"} and all(r.reason.startswith("Quality audit") for r in reads)
