@@ -12,7 +12,7 @@ import re
 import sys
 import time
 import uuid
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -26,6 +26,7 @@ REQUEST_ID_HEADER = "X-Request-Id"
 TASK_KWARG = "docgen_request_id"  # rides in the enqueued task's kwargs, removed before the task runs
 _ACCEPTED_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 request_id: ContextVar[str] = ContextVar("docgen_request_id", default="")
+_before_task: ContextVar[Token[str] | None] = ContextVar("docgen_before_task", default=None)
 requests_log = logging.getLogger("docgen.requests")
 
 
@@ -102,10 +103,13 @@ def carry_into_tasks(huey: Huey) -> None:
     @huey.pre_execute()
     def adopt(task: Any) -> None:
         carried = (task.kwargs or {}).pop(TASK_KWARG, "")
-        request_id.set(carried or f"task-{task.id}")
+        _before_task.set(request_id.set(carried or f"task-{task.id}"))
 
     @huey.post_execute()
     def drop(task: Any, _value: Any, exc: BaseException | None) -> None:
         if exc is not None and task.retries:  # requeued as it is: the retry keeps the id
             task.kwargs[TASK_KWARG] = request_id.get()
-        request_id.set("")
+        token = _before_task.get()
+        if token is not None:  # back to the id before the task: a request's own, where tasks run inline
+            request_id.reset(token)
+            _before_task.set(None)

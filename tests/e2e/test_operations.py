@@ -155,6 +155,24 @@ def test_a_task_logs_under_the_id_of_the_request_that_enqueued_it() -> None:
     assert logs.request_id.get() == ""
 
 
+def test_a_task_run_inline_leaves_its_request_s_id_in_place() -> None:
+    huey = MemoryHuey("inline-request-ids", results=False, immediate=True)
+    seen: list[str] = []
+
+    @huey.task()
+    def deliver() -> None:
+        seen.append(logs.request_id.get())
+
+    logs.carry_into_tasks(huey)
+    token = logs.request_id.set("req-inline-1")
+    try:
+        deliver()
+        assert logs.request_id.get() == "req-inline-1"
+    finally:
+        logs.request_id.reset(token)
+    assert seen == ["req-inline-1"]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
