@@ -172,15 +172,16 @@ def test_a_value_changed_under_an_inherited_citation_must_be_cited_again(tmp_pat
 
 
 @pytest.mark.parametrize("change,problem", [
-    (("  record_days: \"K §9\"", "  # no source for record_days"), "record_days: no source: cite the policy's section (e.g. 'K §9') in "
-                                          "`sources`, or 'default: docgen — <why>'"),
+    (("  record_days: \"K §9\"", "  # no source for record_days"),
+     "record_days: no source: cite the policy's section (e.g. 'K §9') in `sources`, or 'default: docgen — <why>'"),
     (("  record_days: \"K §9\"", "  record_days: \"S 13.1\""),
      "sources.record_days: 'S 13.1' cites another council's policy; this profile's is 'K'"),
     (("  record_days: \"K §9\"", "  record_days: \"default: docgen\""),
      "sources.record_days: a default must give its reason: 'default: docgen — <why>'"),
     (("  record_days: \"K §9\"", "  record_days: \"K §9\"\n  record_dayz: \"K §9\""),
      "sources.record_dayz: cites a key the profile does not have"),
-    (("policy_ref: K ", "policy_ref: N "), "sources.record_days: 'K §9' cites another council's policy; this profile's is 'N'"),
+    (("policy_ref: K ", "policy_ref: N "),
+     "sources.record_days: 'K §9' cites another council's policy; this profile's is 'N'"),
 ])
 def test_a_rule_without_a_proper_source_is_refused_with_its_key(tmp_path: Path, change: tuple[str, str],
                                                                  problem: str) -> None:
