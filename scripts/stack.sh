@@ -14,6 +14,8 @@
 #   DOCGEN_STACK_PG=postgresql://postgres@127.0.0.1:5432/postgres (a server to create the database on)
 #   DOCGEN_STACK_DB=docgen_stack (created if missing)   DOCGEN_STACK_REDIS=redis://127.0.0.1:6379/0
 #   DOCGEN_STACK_DEMO=1 (`docgen init --demo`)    DOCGEN_STORAGE_URL=s3://bucket?... (no moto then)
+#   DOCGEN_STACK_PROXY_PORT=8080: Debian's nginx in front too, with docs/nginx/docgen-proxy.conf, on
+#     127.0.0.1:8080 (then DOCGEN_TRUSTED_PROXIES defaults to 1 and DOCGEN_BASE_URL to the proxy)
 # Any other DOCGEN_* variable (DOCGEN_SMTP_PORT, DOCGEN_BASE_URL, DOCGEN_TRUSTED_PROXIES, ...) is
 # passed to every process.
 set -Eeuo pipefail
@@ -32,6 +34,7 @@ S3_PORT=${DOCGEN_STACK_S3_PORT:-8001}
 PG_ADMIN=${DOCGEN_STACK_PG:-postgresql://postgres@127.0.0.1:5432/postgres}
 DB=${DOCGEN_STACK_DB:-docgen_stack}
 REDIS=${DOCGEN_STACK_REDIS:-redis://127.0.0.1:6379/0}
+PROXY_PORT=${DOCGEN_STACK_PROXY_PORT:-}
 PY=$REPO/.venv/bin/python
 
 say() { echo "stack: $*"; }
@@ -68,7 +71,9 @@ write_env() {
     echo "DOCGEN_TASKS_URL='${DOCGEN_TASKS_URL:-$REDIS?queue=docgen-$DB}'"
     echo "DOCGEN_RATELIMIT_STORAGE='${DOCGEN_RATELIMIT_STORAGE:-$REDIS}'"
     echo "DOCGEN_STORAGE_URL='$storage'"
-    echo "DOCGEN_BASE_URL='${DOCGEN_BASE_URL:-http://127.0.0.1:$PORT}'"
+    echo "DOCGEN_BASE_URL='${DOCGEN_BASE_URL:-http://127.0.0.1:${PROXY_PORT:-$PORT}}'"
+    [ -n "$PROXY_PORT" ] && echo "DOCGEN_TRUSTED_PROXIES='${DOCGEN_TRUSTED_PROXIES:-1}'"
+    echo "DOCGEN_STACK_NGINX_CONF='$STATE/nginx/nginx.conf'"
     echo "DOCGEN_LOG_FORMAT='${DOCGEN_LOG_FORMAT:-json}'"
     echo "PROMETHEUS_MULTIPROC_DIR='$STATE/prometheus'"
     echo "DOCGEN_STACK_LOCK='$STATE/init.lock'"
@@ -76,6 +81,29 @@ write_env() {
       echo "AWS_ACCESS_KEY_ID='stack'"; echo "AWS_SECRET_ACCESS_KEY='stack'"; echo "AWS_DEFAULT_REGION='eu-west-2'"
     fi
   } > "$ENV_FILE"
+}
+
+write_nginx_conf() {  # plain HTTP on loopback (TLS: docs/nginx/docgen.conf), the sample's proxy settings
+  mkdir -p "$STATE/nginx"
+  local user=""; [ "$(id -u)" = 0 ] && user="user root;"  # workers buffer under $STATE, which is 0700
+  cat > "$STATE/nginx/nginx.conf" <<NGINX
+$user
+pid $STATE/nginx/nginx.pid;
+error_log $STATE/nginx/error.log;
+env DOCGEN_STACK_ID;   # workers keep the stack's mark, so stop can find them
+events {}
+http {
+    include /etc/nginx/mime.types;
+    client_body_temp_path $STATE/nginx/body;
+    proxy_temp_path $STATE/nginx/proxy;
+    access_log off;   # it would hold sign-off tokens; docs/nginx/docgen.conf redacts them instead
+    upstream docgen_web { server 127.0.0.1:$PORT; keepalive 32; }
+    server {
+        listen 127.0.0.1:$PROXY_PORT;
+        include $REPO/docs/nginx/docgen-proxy.conf;
+    }
+}
+NGINX
 }
 
 create_database() {
@@ -149,6 +177,7 @@ start() {
   rm -rf "$STATE/prometheus" && mkdir -p "$STATE/prometheus"
   local processes=(web worker) moto; moto=$(setting DOCGEN_STACK_MOTO)
   [ "$moto" = 1 ] && processes=(s3 web worker)
+  if [ -n "$PROXY_PORT" ]; then write_nginx_conf; processes+=(proxy); fi
   say "starting ${processes[*]}: $WEB_WORKERS web workers on http://127.0.0.1:$PORT, $CONSUMERS consumers (log: $LOG)"
   : > "$LOG"
   exec 9> "$STATE/init.lock" && flock 9  # held until `docgen init` is done (docgen.worker); not inherited
@@ -157,8 +186,10 @@ start() {
   if [ "${DOCGEN_STACK_DEMO:-0}" = 1 ]; then with_env .venv/bin/docgen init --demo; else with_env .venv/bin/docgen init; fi
   flock -u 9 && exec 9>&-
   wait_ready
+  [ -z "$PROXY_PORT" ] || PORT=$PROXY_PORT wait_ready
   trap - ERR
   say "ready: http://127.0.0.1:$PORT/ (readiness: /health/ready, metrics: /metrics from this machine)"
+  [ -z "$PROXY_PORT" ] || say "through nginx: http://127.0.0.1:$PROXY_PORT/"
 }
 
 stop() {

@@ -81,9 +81,7 @@ def _nginx_conf(tmp: Path, body: str) -> Path:
     """A whole nginx.conf around `body` (http level), with its files under `tmp`."""
     tmp.mkdir(parents=True, exist_ok=True)
     conf = tmp / "nginx.conf"
-    user = "user root;" if os.geteuid() == 0 else ""  # workers write proxy buffers under tmp
-    conf.write_text(f"""{user}
-pid {tmp}/nginx.pid;
+    conf.write_text(f"""pid {tmp}/nginx.pid;
 error_log {tmp}/error.log;
 events {{}}
 http {{
@@ -117,38 +115,22 @@ def test_the_sample_nginx_site_passes_nginx_t(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def nginx(tmp_path: Path) -> Iterator[tuple[int, int]]:
-    """nginx on a free port proxying with docs/nginx/docgen-proxy.conf to the stack's port, chosen here."""
-    port, upstream = _free_port(), _free_port()
-    body = f"""upstream docgen_web {{ server 127.0.0.1:{upstream}; keepalive 8; }}
-    server {{ listen 127.0.0.1:{port}; access_log off; include {NGINX_DOCS / "docgen-proxy.conf"}; }}"""
-    conf = _nginx_conf(tmp_path / "nginx", body)
-    server = subprocess.Popen(["nginx", "-p", str(conf.parent), "-c", str(conf), "-g", "daemon off;"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        yield port, upstream
-    finally:
-        server.terminate()
-        server.communicate(timeout=30)
-
-
-@pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
     with smtp_server_on(_free_port()) as box:
         yield box
 
 
 @pytest.fixture
-def stack(tmp_path: Path, mailbox: Mailbox, nginx: tuple[int, int]) -> Iterator[dict[str, Any]]:
+def stack(tmp_path: Path, mailbox: Mailbox) -> Iterator[dict[str, Any]]:
     """The stack started by its script behind nginx, on a database of its own; stopped and dropped after."""
     database = f"docgen_stack_{uuid.uuid4().hex[:10]}"
-    proxy_port, port = nginx
+    proxy_port, port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCGEN_", "PROMETHEUS_"))}
     env.update(DOCGEN_STACK_DIR=str(tmp_path / "stack"), DOCGEN_STACK_DB=database, DOCGEN_STACK_PG=PG_ADMIN,
                DOCGEN_STACK_PORT=str(port), DOCGEN_STACK_S3_PORT=str(_free_port()),
                DOCGEN_STACK_REDIS="redis://127.0.0.1:6379/13",  # rate-limit counters apart from other runs
                DOCGEN_WEB_WORKERS="2", DOCGEN_CONSUMERS="2", DOCGEN_SMTP_PORT=str(mailbox.port),
-               DOCGEN_TRUSTED_PROXIES="1", DOCGEN_BASE_URL=f"http://127.0.0.1:{proxy_port}")
+               DOCGEN_STACK_PROXY_PORT=str(proxy_port))  # nginx with docs/nginx/docgen-proxy.conf
     started = _stack(env, "start")
     settings = dict(re.findall(r"^(\w+)='(.*)'$", (tmp_path / "stack" / "stack.env").read_text(), re.M))
     try:
