@@ -459,6 +459,8 @@ class SupervisionGroup(Base):
     recorder_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     signer_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
+    # The group's own frequency ("4 weeks"), where the policy sets none (K, S, L); "" for the profile's
+    frequency: Mapped[str] = mapped_column(String(50), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     facilitator: Mapped[Person] = relationship(foreign_keys=[facilitator_id])

@@ -27,7 +27,7 @@ from docgen.documents.mailer import Attachment
 from storage import clock
 from storage.errors import Conflict, Forbidden, InvalidInput, NotFound
 from storage.models import GroupAttendance, GroupMember, GroupSession, Person, Record, SupervisionGroup
-from workflows import access, group_forms, group_records, notifications, people, records
+from workflows import access, group_forms, group_records, notifications, people, periods, records
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import State, due_state, record_due_date
@@ -70,9 +70,10 @@ def current_members(db: Session, group_id: int) -> list[Person]:
 
 
 def create_group(uow: Work, caller: Caller, name: str, facilitator_id: int, member_ids: list[int], *,
-                 recorder_id: int | None = None, signer_id: int | None = None) -> SupervisionGroup:
+                 recorder_id: int | None = None, signer_id: int | None = None, frequency: str = "") -> SupervisionGroup:
     """Set up a group with its facilitator, members and (where the profile names the roles) its
-    recorder and signer; audited as `group.create`."""
+    recorder and signer; audited as `group.create`. A group may set its own frequency ("4 weeks")
+    where the policy sets none (K, S, L); where it sets one (H §1, W §5) the policy's applies."""
     db, profile = uow.session, uow.deployment.profile
     name = (name or "").strip()
     if not name:
@@ -83,11 +84,22 @@ def create_group(uow: Work, caller: Caller, name: str, facilitator_id: int, memb
     signer = _holding(db, profile, signer_id, profile.groups.signer_role, "signer_id")
     if not member_ids:
         raise InvalidInput("a group needs at least one member", "member_ids")
+    frequency = (frequency or "").strip()
+    if frequency and profile.groups.every is not None:
+        raise InvalidInput(f"this council's policy sets how often groups meet ({profile.groups.every.text})",
+                           "frequency")
+    if frequency:
+        try:
+            periods.parse_period(frequency)
+        except ValueError:
+            raise InvalidInput("give how often the group meets as a period, like '4 weeks' or '1 month'",
+                               "frequency") from None
     if db.scalar(select(SupervisionGroup.id).where(SupervisionGroup.name == name)) is not None:
         raise Conflict(f"there is already a group called {name}", "name")
     members = [people.get_person_field(db, person_id, "member_ids") for person_id in dict.fromkeys(member_ids)]
     group = SupervisionGroup(name=name, facilitator_id=facilitator.id, recorder_id=recorder.id if recorder else None,
-                             signer_id=signer.id if signer else None, team_id=facilitator.team_id)
+                             signer_id=signer.id if signer else None, team_id=facilitator.team_id,
+                             frequency=frequency)
     db.add(group)
     db.flush()
     today = clock.today()
@@ -329,11 +341,14 @@ class GroupDue:
 
 def _due(profile: Profile, group: SupervisionGroup, last: dt.date | None, today: dt.date) -> GroupDue | None:
     rule = profile.groups
-    if rule.every is None:
-        return None  # K, S and L set no group frequency
     since = last or group.created_at.date()
-    due = rule.every.after(since)
-    late = rule.overdue_after.after(since) if rule.overdue_after is not None else due
+    if rule.every is not None:
+        due = rule.every.after(since)
+        late = rule.overdue_after.after(since) if rule.overdue_after is not None else due
+    elif group.frequency:  # K, S and L set none: the group's own, if it set one
+        due = late = since + periods.step(group.frequency)
+    else:
+        return None
     return GroupDue(group, last, due, late, due_state(today, due, late))
 
 
@@ -475,6 +490,7 @@ class NewGroupForm:
     people: list[Person]
     recorder_role: str | None
     signer_role: str | None
+    policy_frequency: str | None  # how often the policy has groups meet; None: each group says
 
 
 def new_group_form(uow: Work, caller: Caller) -> NewGroupForm:
@@ -485,4 +501,5 @@ def new_group_form(uow: Work, caller: Caller) -> NewGroupForm:
     if scope is not None:
         query = query.where(Person.id.in_(scope))
     rule = profile.groups
-    return NewGroupForm(list(db.scalars(query)), rule.recorder_role, rule.signer_role)
+    return NewGroupForm(list(db.scalars(query)), rule.recorder_role, rule.signer_role,
+                        rule.every.text if rule.every is not None else None)

@@ -29,6 +29,7 @@ class GroupCreate(_In):
     member_ids: list[Id]
     recorder_id: Id | None = None
     signer_id: Id | None = None
+    frequency: str = ""  # the group's own ("4 weeks"), only where the profile sets none
 
 
 class GroupOut(BaseModel):
@@ -38,6 +39,7 @@ class GroupOut(BaseModel):
     facilitator_id: int
     recorder_id: int | None
     signer_id: int | None
+    frequency: str
 
 
 class GroupSessionCreate(_In):
@@ -121,7 +123,7 @@ def _record(record: Record, fields: dict[str, str]) -> dict[str, Any]:
 def create_group() -> Any:
     body = parse(GroupCreate, json_body())
     group = groups.create_group(uow(), caller(), body.name, body.facilitator_id, body.member_ids,
-                                recorder_id=body.recorder_id, signer_id=body.signer_id)
+                                recorder_id=body.recorder_id, signer_id=body.signer_id, frequency=body.frequency)
     return _group(group), 201
 
 

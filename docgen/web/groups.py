@@ -49,7 +49,8 @@ def overview() -> Any:
 def _new_page(error: dict[str, Any] | None = None, status: int = 200) -> Any:
     form = groups.new_group_form(uow(), caller())
     return render_template("groups/new.html", people=form.people, recorder_role=form.recorder_role,
-                           signer_role=form.signer_role, error=error, values=request.form), status
+                           signer_role=form.signer_role, policy_frequency=form.policy_frequency, error=error,
+                           values=request.form), status
 
 
 @bp.get("/groups/new")
@@ -64,7 +65,8 @@ def new_group() -> Any:
 def create_group() -> Any:
     try:
         group = groups.create_group(uow(), caller(), request.form.get("name", ""), _id("facilitator_id") or 0,
-                                    _ids("member_ids"), recorder_id=_id("recorder_id"), signer_id=_id("signer_id"))
+                                    _ids("member_ids"), recorder_id=_id("recorder_id"), signer_id=_id("signer_id"),
+                                    frequency=request.form.get("frequency", ""))
     except REFUSED as exc:
         uow().rollback()
         return _new_page(_error(exc), 400)

@@ -20,6 +20,7 @@ def upgrade() -> None:
     sa.Column('recorder_id', sa.Integer(), nullable=True),
     sa.Column('signer_id', sa.Integer(), nullable=True),
     sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('frequency', sa.String(length=50), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('closed_on', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['facilitator_id'], ['person.id'], name=op.f('fk_supervision_group_facilitator_id_person')),

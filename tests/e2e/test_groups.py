@@ -191,6 +191,10 @@ def test_a_group_needs_the_profiles_recorder_and_signer_roles(client: Any, group
         "name": "Group", "facilitator_id": org.ids["ap"], "member_ids": [org.ids["sw1"]],
         "recorder_id": org.ids["pc"]}, headers=org.auth("lead"))
     assert missing.status_code in (400, 422) and missing.json["error"]["field"] == "signer_id"
+    own_frequency = client.post("/api/v1/groups", json={
+        "name": "Group", "facilitator_id": org.ids["ap"], "member_ids": [org.ids["sw1"]], "recorder_id": org.ids["pc"],
+        "signer_id": org.ids["ap"], "frequency": "2 weeks"}, headers=org.auth("lead"))  # W §5 has them weekly
+    assert own_frequency.status_code in (400, 422) and own_frequency.json["error"]["field"] == "frequency"
 
 
 def test_a_weekly_group_that_has_not_met_is_due_on_the_dashboard_list(client: Any, group_org: Southwark) -> None:
