@@ -34,7 +34,7 @@ from storage.backends import open_keyring
 from storage.errors import Conflict, InvalidInput, NotFound
 from storage.models import (Agreement, AuditEvent, Record, SignoffEvent, WebhookDelivery,
                             WebhookSubscription)
-from workflows import access
+from workflows import access, signoff
 from workflows.access import Caller
 from workflows.deployment import Work
 
@@ -92,7 +92,7 @@ def _from_signoff(db: Session, row: SignoffEvent, base: str) -> list[Happened]:
         found.append(Happened("record.decided", {**data, "decision": row.event}, links))
     if row.event in ("agreed", "countersigned"):
         document = db.get(Record if kind == "record" else Agreement, document_id)
-        if document is not None and document.status == "signed":  # workflows.signoff.SIGNED
+        if document is not None and document.status == signoff.SIGNED:
             found.append(Happened(f"{kind}.signed", data, links))
     return found
 

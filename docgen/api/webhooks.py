@@ -33,6 +33,10 @@ class SubscriptionOut(BaseModel):
     consecutive_failures: int
 
 
+class SubscriptionList(BaseModel):
+    items: list[SubscriptionOut]
+
+
 class SubscriptionCreated(SubscriptionOut):
     secret: str = Field(description="the signing secret: shown in this answer only, keep it now")
 
@@ -57,7 +61,7 @@ def _out(subscription: Any) -> dict[str, Any]:
     return SubscriptionOut.model_validate(subscription).model_dump(mode="json")
 
 
-@route("GET", "/webhooks", "List webhook subscriptions (administrators)", response=SubscriptionOut)
+@route("GET", "/webhooks", "List webhook subscriptions (administrators)", response=SubscriptionList)
 @login_required
 def list_subscriptions() -> Any:
     return {"items": [_out(s) for s in webhooks.subscriptions(uow(), caller())]}
