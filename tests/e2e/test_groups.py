@@ -147,6 +147,8 @@ def test_a_weekly_group_of_three_meets_and_its_w_app_c_record_is_signed_off_and_
     assert sent.status_code == 200, sent.json
     assert sent.json["status"] == "awaiting_supervisor"
     token = _link_for(mailbox, "ap@southwark.example.org")
+    link_page = client.get(f"/sign/{token}", headers=HTML)
+    assert link_page.status_code == 200 and "12. Performance:" in link_page.get_data(as_text=True)
     signed = client.post(f"/api/v1/sign/{token}", json={"decision": "agree", "confirm_name": "Ade Practitioner"})
     assert signed.status_code == 200, signed.json
     assert signed.json["status"] == "signed"
