@@ -23,7 +23,7 @@ from storage.models import Person, PlannedSession, Record, SupervisionRelationsh
 from storage import clock
 from storage.errors import InvalidInput, NotFound
 from workflows.profiles import Profile
-from workflows.due_dates import role_clocks
+from workflows.due_dates import role_clocks, signing_deadline
 from workflows.due_list import DueItem, Scope, collector_paused, due_summary
 
 AGREEMENT_GAPS = ("agreement_missing", "agreement_signoff")
@@ -132,7 +132,8 @@ def _later(record: dt.date | None, held: dt.datetime | None) -> dt.date | None:
 
 @lru_cache(maxsize=64)
 def _records_query(scope: Scope) -> Select[Any]:
-    return (select(Record.supervisee_id, Record.session_date, Record.due_date, Record.signed_at)
+    return (select(Record.supervisee_id, Record.session_date, Record.due_date, Record.signed_at,
+                   Record.next_supervision)
             .where(Record.session_date.between(_START, _END), _in_scope(Record.supervisee_id, scope),
                    Record.group_session_id.is_(None))  # issue 14: group records are not 1:1 supervision
             .order_by(Record.supervisee_id, Record.session_date))
@@ -140,7 +141,7 @@ def _records_query(scope: Scope) -> Select[Any]:
 
 def _records_in(db: Session, people: dict[int, _Supervisee], scope: Scope, start: dt.date,
                 end: dt.date) -> list[Row[Any]]:
-    """(supervisee_id, session_date, due_date, signed_at) of the records of sessions in the period
+    """(supervisee_id, session_date, due_date, signed_at, next_supervision) of the records of sessions in the period
     by `people`, in supervisee and date order: the held sessions and the records-signed measure
     both read them."""
     return [row for row in _rows(db, _records_query(scope), start, end) if row[0] in people]
@@ -204,7 +205,8 @@ def _on_time(profile: Profile, people: dict[int, _Supervisee], held: Iterable[tu
 
 def _records_signed(profile: Profile, records: list[Row[Any]], today: dt.date) -> Measure:
     signed = total = 0
-    for _, _, due, signed_at in records:
+    for _, _, due, signed_at, next_supervision in records:
+        due = signing_deadline(profile, due, next_supervision)
         if due is None or (signed_at is None and due >= today):
             continue  # no deadline set (W, H, L), or not late yet
         total += 1
@@ -212,6 +214,9 @@ def _records_signed(profile: Profile, records: list[Row[Any]], today: dt.date) -
     if profile.record_days is None:
         return Measure("records_signed", "Records signed in time (the policy sets no deadline)", signed, total)
     days = f"{profile.record_days} {'working ' if profile.record_day_kind == 'working' else ''}days"
+    if profile.signoff.record_agreed == "at_next_supervision":
+        return Measure("records_signed", f"Records written within {days} and agreed by the next supervision",
+                       signed, total)
     return Measure("records_signed", f"Records signed within {days}", signed, total)
 
 
@@ -237,8 +242,10 @@ def team_report(db: Session, profile: Profile, *, start: dt.date, end: dt.date, 
       supervision relationship). The profile, not the agreement, is the standard here: an agreed
       higher frequency is a promise, the profile is the policy's minimum.
     - Records signed in time: records of sessions in the period for the same people; one counts
-      as signed in time when `signed_at`'s date is on or before its `due_date`. Unsigned records
-      whose due date has not yet passed are left out: they are not late yet.
+      as signed in time when `signed_at`'s date is on or before its `due_date` (under S 13.1, its
+      next supervision: `due_dates.signing_deadline`). Unsigned records whose due date has not
+      yet passed are left out: they are not late yet; so is every record where the policy sets no
+      deadline (W, H, L).
     - Agreements up to date: of the supervisees with a supervisor on `as_at` (the end of the
       period, or today if earlier), those whose agreement is neither missing since the current
       supervisor started (or unsigned) nor past its review date.

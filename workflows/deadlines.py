@@ -20,6 +20,7 @@ from storage import clock
 from workflows import notifications, signoff
 from workflows.access import Caller
 from workflows.deployment import Work
+from workflows.due_dates import signing_deadline
 from workflows.profiles import Profile
 
 
@@ -64,6 +65,15 @@ def _first_sent(db: Session, link: SignoffLink) -> dt.datetime:
     return first or link.created_at
 
 
+def _late(profile: Profile, record: Record, cutoff: dt.date) -> bool:
+    """Past its deadline on `cutoff`: a sent record under S 13.1 only once the next supervision,
+    where it is formally agreed, has passed (`due_dates.signing_deadline`)."""
+    if record.status in signoff.SENDABLE:
+        return True  # the query already found it past its deadline
+    due = signing_deadline(profile, record.due_date, record.next_supervision)
+    return due is not None and due < cutoff
+
+
 def escalate(db: Session, profile: Profile, today: dt.date | None = None) -> int:
     """E-mail the supervisor's line manager about records overdue for sign-off (once per version)."""
     if profile.signoff.escalate_after_days is None:
@@ -76,7 +86,7 @@ def escalate(db: Session, profile: Profile, today: dt.date | None = None) -> int
                                                        SignoffEvent.version == record.version,
                                                        SignoffEvent.event == "escalated"))
         manager = record.supervisor.line_manager
-        if done is not None or manager is None:
+        if done is not None or manager is None or not _late(profile, record, cutoff):
             continue
         notifications.queue_email(
             db, to=manager.email, subject=f"Overdue supervision record: {record.supervisee.name}",

@@ -210,6 +210,16 @@ def record_due_date(profile: Profile, session_date: dt.date) -> dt.date | None:
     return add_working_days(session_date, profile.record_days)
 
 
+def signing_deadline(profile: Profile, due_date: dt.date | None, next_supervision: dt.date | None) -> dt.date | None:
+    """When a record sent for sign-off is late. Its deadline (K §9: "completed within 5 working
+    days ... signed by both"), except where the record is "formally agreed at the next
+    supervision" (S 13.1): then the 5 days are for writing it, and agreeing it is due at the next
+    session the record names (its deadline if it names none)."""
+    if profile.signoff.record_agreed == "at_next_supervision" and next_supervision is not None:
+        return max(next_supervision, due_date) if due_date is not None else next_supervision
+    return due_date
+
+
 def recurring_on(start: dt.date, every: Step, until: Step | None, today: dt.date,
                  window: dt.timedelta) -> dt.date | None:
     """The occurrence of something due every `every` from `start` (until `until` after it) that is

@@ -28,7 +28,8 @@ from workflows import access, groups, signoff
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import (REMINDER_DAYS, STATES, RoleClock, State, agreed_step, agreement_review_on,
-                                 due_state, next_deadlines, rebook_deadline, recurring_on, role_clocks)
+                                 due_state, next_deadlines, rebook_deadline, recurring_on, role_clocks,
+                                 signing_deadline)
 from workflows.profiles import Profile
 
 
@@ -331,19 +332,24 @@ def _also_due_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted
 
 @lru_cache(maxsize=64)
 def _unsigned_records_query(scope: Scope) -> Select[Any]:
-    return (select(Record.id, Record.supervisee_id, Record.session_date, Record.due_date, Record.status)
+    return (select(Record.id, Record.supervisee_id, Record.session_date, Record.due_date, Record.status,
+                   Record.next_supervision)
             .where(text(UNSIGNED_RECORD), Record.session_date <= _TODAY, _scoped(Record.supervisee_id, scope),
                    Record.group_session_id.is_(None)))  # issue 14: a group record is its recorder's, not 1:1
 
 
-def _record_items(db: Session, rows: dict[int, SuperviseeRow], today: dt.date, scope: Scope,
+def _record_items(db: Session, profile: Profile, rows: dict[int, SuperviseeRow], today: dt.date, scope: Scope,
                   wanted: Wanted | None) -> list[DueItem]:
-    """Records not yet signed: still being written ("record"), or sent and waiting ("signoff")."""
+    """Records not yet signed: still being written ("record"), or sent and waiting ("signoff"),
+    each due by its deadline, or once sent, by `signing_deadline` (S 13.1: agreed at the next
+    supervision)."""
     items = []
-    for rid, sid, session_date, due, status in _rows(db, _unsigned_records_query(scope), today):
+    for rid, sid, session_date, due, status, next_supervision in _rows(db, _unsigned_records_query(scope), today):
         row = rows.get(sid)
         if row is None:
             continue
+        if status not in signoff.SENDABLE:
+            due = signing_deadline(profile, due, next_supervision)
         state = "overdue" if due is not None and today > due else "due"
         kind = "record" if status in signoff.SENDABLE else "signoff"  # still being written, or sent
         if wanted is not None and not wanted(kind, state):
@@ -443,7 +449,7 @@ def due_summary(db: Session, profile: Profile, today: dt.date, scope: Scope = Sc
             items.extend(_review_items(clock, row, today, wanted))
         if clock.also_due:
             items.extend(_also_due_items(clock, row, today, wanted))
-    items.extend(_record_items(db, rows, today, scope, wanted))
+    items.extend(_record_items(db, profile, rows, today, scope, wanted))
     items.extend(_rebook_items(db, profile, rows, today, scope, wanted))
     by_state: dict[State, list[DueItem]] = {state: [] for state in STATES}  # most urgent state first
     for item in items:
@@ -519,7 +525,16 @@ class Supervisees(NamedTuple):
     groups_due: list[groups.GroupDue] = []  # issue 14: the caller's groups due or overdue to meet
 
 
-def _turns(db: Session, me: int, today: dt.date) -> list[Turn]:
+def _late(profile: Profile, record: Record, today: dt.date) -> bool:
+    """Not signed by its deadline (once sent, `signing_deadline`'s)."""
+    if record.status == signoff.SIGNED:
+        return False
+    due = (record.due_date if record.status in signoff.SENDABLE
+           else signing_deadline(profile, record.due_date, record.next_supervision))
+    return due is not None and today > due
+
+
+def _turns(db: Session, profile: Profile, me: int, today: dt.date) -> list[Turn]:
     """The caller's records in sign-off, and those signed in the last RECENTLY_SIGNED, newest first."""
     since = dt.datetime.combine(today, dt.time()) - RECENTLY_SIGNED
     mine = db.scalars(select(Record).where(
@@ -528,7 +543,7 @@ def _turns(db: Session, me: int, today: dt.date) -> list[Turn]:
         | ((Record.status == signoff.SIGNED) & (Record.signed_at >= since)))
         .order_by(Record.session_date.desc(), Record.id.desc()))
     return [Turn(r.supervisee_id, r.id, signoff.number(r), r.session_date, signoff.next_step(db, r, me, today),
-                 r.status != signoff.SIGNED and r.due_date is not None and today > r.due_date)
+                 _late(profile, r, today))
             for r in mine]
 
 
@@ -540,5 +555,5 @@ def my_supervisees(uow: Work, caller: Caller) -> Supervisees:
     today = clock.today()
     db, profile = uow.session, uow.deployment.profile
     return Supervisees(current_supervisees(db, today, Scope(supervisor_id=me)),
-                       due_list(db, profile, today, supervisor_id=me), profile, _turns(db, me, today),
+                       due_list(db, profile, today, supervisor_id=me), profile, _turns(db, profile, me, today),
                        groups.groups_due(uow, caller))

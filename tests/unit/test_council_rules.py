@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from storage.models import Record
+from storage.models import Person, Record
 from workflows import deadlines
 from workflows.due_dates import next_due, record_due_date
 from workflows.due_list import due_list
@@ -245,3 +245,26 @@ def test_a_record_where_the_policy_sets_no_deadline_is_never_overdue_nor_escalat
 
     assert (item.state, item.label) == ("due", "record of 6 January 2025 to complete (no deadline set)")
     assert deadlines.escalate(uow.session, southwark, a_year_on) == 0
+
+
+@pytest.mark.parametrize("today,state,escalated", [
+    (D(2025, 1, 20), "due", 0),      # S 13.1: past "within 5 days", but agreed at the next supervision ...
+    (D(2025, 2, 3), "due", 0),       # ... on 3 February
+    (D(2025, 2, 5), "overdue", 1),   # not agreed at it: late, and the line manager is told (docgen's default)
+])
+def test_stockports_record_is_agreed_at_the_next_supervision_not_within_five_days(
+        uow: Any, team: dict[str, int], today: dt.date, state: str, escalated: int) -> None:
+    stockport = load_profile("stockport")
+    uow.session.get(Person, team["manager"]).line_manager_id = team["stranger"]
+    session = D(2025, 1, 6)
+    uow.session.add(Record(kind="line_management", supervisee_id=team["worker"], supervisor_id=team["manager"],
+                           session_date=session, due_date=record_due_date(stockport, session),
+                           next_supervision=D(2025, 2, 3), status="awaiting_supervisee"))
+    uow.session.flush()
+
+    [item] = [i for i in due_list(uow.session, stockport, today, supervisee_ids=frozenset({team["worker"]}))
+              if i.kind == "signoff"]
+
+    assert record_due_date(stockport, session) == D(2025, 1, 11)  # written within 5 (calendar) days
+    assert (item.state, item.due_on) == (state, D(2025, 2, 3))
+    assert deadlines.escalate(uow.session, stockport, today) == escalated
