@@ -44,15 +44,16 @@ def _to_consume(queue: TaskQueue) -> TaskQueue:
     return queue
 
 
-def run_worker(queue: TaskQueue, workers: int = 2) -> None:
-    """Consume the tasks of this process's queue (`bootstrap.connect_queue`) until stopped.
+def run_worker(queue: TaskQueue, workers: int = 2, periodic: bool = True) -> None:
+    """Consume the tasks of this process's queue (`bootstrap.connect_queue`) until stopped; with
+    `periodic`, also enqueue the periodic sweeps when due (one consumer of a deployment is enough).
 
     SIGTERM (what service managers send) stops gracefully: running tasks finish first, up to
     SHUTDOWN_TIMEOUT_SECONDS. SIGINT (Ctrl-C) stops at once; an interrupted delivery is sent again
     later (at-least-once, see workflows.notifications).
     """
     _to_consume(queue).huey.create_consumer(workers=workers, worker_type="thread", graceful_signal="TERM",
-                                            shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS).run()
+                                            periodic=periodic, shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS).run()
 
 
 def stop_converter(deployment: Deployment) -> None:
@@ -90,12 +91,14 @@ def wait_for_migration() -> None:
 @click.command("worker")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
               help="Worker threads in this process.")
+@click.option("--periodic/--no-periodic", default=True, show_default=True,
+              help="Also schedule the periodic sweeps; run them in one consumer per deployment.")
 @with_appcontext
-def worker_command(workers: int) -> None:
+def worker_command(workers: int, periodic: bool) -> None:
     """Run background tasks (e-mail delivery, PDFs, sweeps) until SIGTERM or Ctrl-C, then stop LibreOffice."""
     wait_for_migration()
     click.echo(f"docgen worker: {workers} threads; stop with SIGTERM (graceful) or Ctrl-C")
     try:
-        run_worker(current_app.extensions["docgen.tasks"], workers=workers)
+        run_worker(current_app.extensions["docgen.tasks"], workers=workers, periodic=periodic)
     finally:
         stop_converter(current_app.extensions["docgen"])

@@ -4,6 +4,7 @@
 # through moto's server (or a real endpoint in DOCGEN_STORAGE_URL), run by honcho from ./Procfile.
 #
 #   bash scripts/stack.sh start    start in the background; returns once /health/ready answers 200
+#                                  and every consumer is consuming
 #   bash scripts/stack.sh stop     stop everything (SIGTERM, graceful); exit 1 if anything was left
 #   bash scripts/stack.sh status   running or not, and readiness
 #   bash scripts/stack.sh run      in the foreground (Ctrl-C stops)
@@ -157,6 +158,14 @@ wait_ready() {
   done
 }
 
+wait_consumers() {  # each consumer says "docgen worker: ..." once migrated and consuming
+  local deadline=$((SECONDS + ${DOCGEN_STACK_TIMEOUT:-180}))
+  until [ "$(grep -c '| docgen worker: ' "$LOG")" -ge "$CONSUMERS" ]; do
+    if ! running || [ $SECONDS -gt $deadline ]; then say "the consumers did not start; see $LOG"; return 1; fi
+    sleep 0.5
+  done
+}
+
 launch() {  # honcho in a session of its own, in the background; prints its pid. honcho SIGKILLs
             # what still runs 5 s after its SIGTERM; a consumer may need 30 s to finish a task and
             # then stop its LibreOffice, so honcho waits 40 s here.
@@ -175,18 +184,20 @@ start() {
   write_env
   create_database
   rm -rf "$STATE/prometheus" && mkdir -p "$STATE/prometheus"
-  local processes=(web worker) moto; moto=$(setting DOCGEN_STACK_MOTO)
-  [ "$moto" = 1 ] && processes=(s3 web worker)
+  local processes=(web clock) moto; moto=$(setting DOCGEN_STACK_MOTO)
+  [ "$moto" = 1 ] && processes=(s3 web clock)
+  [ "$CONSUMERS" -gt 1 ] && processes+=(worker)  # clock is the first consumer
   if [ -n "$PROXY_PORT" ]; then write_nginx_conf; processes+=(proxy); fi
   say "starting ${processes[*]}: $WEB_WORKERS web workers on http://127.0.0.1:$PORT, $CONSUMERS consumers (log: $LOG)"
   : > "$LOG"
   exec 9> "$STATE/init.lock" && flock 9  # held until `docgen init` is done (docgen.worker); not inherited
-  launch "$LOG" start --no-colour -f Procfile -e "$ENV_FILE" -c "worker=$CONSUMERS" "${processes[@]}" > "$PID_FILE"
+  launch "$LOG" start --no-colour -f Procfile -e "$ENV_FILE" -c "worker=$((CONSUMERS - 1))" "${processes[@]}" > "$PID_FILE"
   [ "$moto" = 1 ] && with_env create_bucket
   if [ "${DOCGEN_STACK_DEMO:-0}" = 1 ]; then with_env .venv/bin/docgen init --demo; else with_env .venv/bin/docgen init; fi
   flock -u 9 && exec 9>&-
   wait_ready
   [ -z "$PROXY_PORT" ] || PORT=$PROXY_PORT wait_ready
+  wait_consumers
   trap - ERR
   say "ready: http://127.0.0.1:$PORT/ (readiness: /health/ready, metrics: /metrics from this machine)"
   [ -z "$PROXY_PORT" ] || say "through nginx: http://127.0.0.1:$PROXY_PORT/"

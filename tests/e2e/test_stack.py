@@ -182,6 +182,10 @@ def test_the_stack_seals_a_signed_record_into_s3_and_stops_leaving_no_process(st
     url, settings = stack["url"], stack["settings"]
     ready = requests.get(f"{url}/health/ready", timeout=10)
     assert ready.status_code == 200 and ready.json()["down"] == [], ready.text
+    started = stack["log"].read_text()
+    assert started.count("Booting worker with pid") == 2  # gunicorn's two web workers
+    consumers = {line.split()[1] for line in started.splitlines() if "docgen worker: 2 threads" in line}
+    assert consumers == {"clock.1", "worker.1"}  # two consumers, the first also scheduling the sweeps
 
     token, worker_id = _supervision_pair(settings["DOCGEN_DATABASE_URL"])
     auth = {"Authorization": f"Bearer {token}"}
@@ -227,7 +231,7 @@ def test_the_stack_seals_a_signed_record_into_s3_and_stops_leaving_no_process(st
     request_id = countersigned.headers["X-Request-Id"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
     task_lines = [json.loads(line.split("| ", 1)[1]) for line in stack["log"].read_text().splitlines()
-                  if line.split("| ", 1)[0].split()[-1].startswith("worker.") and request_id in line]
+                  if line.split("| ", 1)[0].split()[-1].startswith(("clock.", "worker.")) and request_id in line]
     assert any("finalise_document" in entry["message"] for entry in task_lines), task_lines
     assert requests.get(f"{url}/metrics", timeout=10).status_code == 404  # not through the proxy
     metrics = requests.get(f"{stack['gunicorn']}/metrics", timeout=10).text  # from this machine
