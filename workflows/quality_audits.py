@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from storage import audit, clock
 from storage.errors import Conflict, InvalidInput, NotFound
 from storage.models import Account, Action, Agreement, Person, QualityAudit, QualityAuditItem, Record, Team
-from workflows import access, people, records, signoff
+from workflows import access, people, periods, records, signoff
 from workflows.access import Caller
 from workflows.deployment import Work
 
@@ -103,7 +103,7 @@ def draw(uow: Work, caller: Caller, team_id: int, start: dt.date | None = None, 
     scope = access.quality_audit_scope(db, caller)
     team = people.get_team(db, team_id)
     end = end or clock.today()
-    start = start or end - rule.every.step + dt.timedelta(days=1)
+    start = start or end - periods.parse_period(rule.every.text) + dt.timedelta(days=1)
     if start > end:
         raise InvalidInput("the period must start on or before its end", "period_start")
     per = per_supervisor or rule.per_supervisor

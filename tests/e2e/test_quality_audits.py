@@ -90,6 +90,8 @@ def test_who_may_draw_and_what_a_manager_samples(client: Any, org: Any, signed: 
         assert _draw(client, org, who).status_code == 403, who
     assert client.get(f"/api/v1/quality-audits/{dana.json['id']}", headers=org.auth("worker")).status_code == 403
     assert client.get(f"/api/v1/quality-audits/{dana.json['id']}", headers=org.auth("auditor")).status_code == 200
+    recent = client.post("/api/v1/quality-audits", json={"team_id": org.team.id}, headers=org.auth("auditor"))
+    assert recent.status_code == 422 and "no signed records" in recent.json["error"]["message"]  # Knowsley: 3 months to today
     bad = _draw(client, org, period_start="2026-04-01", period_end="2026-03-01")
     assert bad.status_code == 422 and bad.json["error"]["field"] == "period_start"
 
