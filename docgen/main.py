@@ -18,6 +18,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from docgen.cli.backup import backup_command, restore_command
 from docgen.cli.people import user_group
+from docgen.cli.quality_audits import audit_sample_command
 from docgen.cli.records import generate_command, verify_command
 from docgen.cli.report import report_command
 from docgen.cli.storage import audit_group, export_command, hold_group, retention_group
@@ -119,7 +120,7 @@ def run_command(host: str, port: int, threads: int) -> None:
 
 
 for command in (worker_command, user_group, token_group, generate_command, verify_command, report_command, retention_group,
-                export_command, audit_group, hold_group, backup_command, restore_command):
+                export_command, audit_group, hold_group, backup_command, restore_command, audit_sample_command):
     cli.add_command(command)
 
 

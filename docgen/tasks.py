@@ -31,7 +31,7 @@ from redis.exceptions import RedisError
 from docgen.config import ConfigError
 from docgen.documents import mailer
 from storage import clock
-from workflows import bulk_start, deadlines, notifications, pipeline, retention, webhook_delivery
+from workflows import bulk_start, deadlines, disagreements, notifications, pipeline, retention, webhook_delivery
 
 if TYPE_CHECKING:
     from workflows.deployment import Deployment, Work
@@ -148,6 +148,12 @@ def make_queue(deployment: Deployment) -> TaskQueue:
         with deployment.unit_of_work() as uow:
             deadlines.chase(uow)
 
+    @huey.periodic_task(crontab(minute="30"))
+    def disagreement_route() -> None:
+        """Hourly: tell line managers of disagreements left unsettled for the profile's period (once each)."""
+        with deployment.unit_of_work() as uow:
+            disagreements.sweep_overdue(uow)
+
     @huey.periodic_task(crontab(hour="2", minute="15"))
     def run_retention() -> None:
         """Daily: freeze leavers' records, forward to HR after the delay, destroy after retention."""
@@ -189,5 +195,5 @@ def make_queue(deployment: Deployment) -> TaskQueue:
 
     registered = (deliver_email, sweep_outbox, finalise_document, make_review_pdf, sweep_finalisation,
                   sweep_review_pdfs, sign_off_deadlines, run_retention,
-                  deliver_webhook, sweep_webhooks, start_bulk_records, sweep_bulk_starts)
+                  deliver_webhook, sweep_webhooks, start_bulk_records, sweep_bulk_starts, disagreement_route)
     return TaskQueue(huey, {task.func.__name__: task for task in registered})

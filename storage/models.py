@@ -526,3 +526,86 @@ class ProfileConfirmation(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of the value and its citation
     confirmed_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     confirmed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+# --- disagreement route, quality audits, consent (issue 14) ---
+class DisagreementEscalation(Base):
+    """A supervisee's disagreement taken to the supervisor's line manager (S §9, W §17, H §13):
+    once per disagreement (the unique `disagreed_event_id` makes telling idempotent), because the
+    period passed unresolved (`overdue`) or the supervisor countersigned over it (`countersigned`).
+    The line manager records the three-way meeting's outcome or passes it to HR, once
+    (`outcome_at` is the compare-and-set)."""
+
+    __tablename__ = "disagreement_escalation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    disagreed_event_id: Mapped[int] = mapped_column(ForeignKey("signoff_event.id"), unique=True)
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id"), index=True)
+    line_manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    cause: Mapped[str] = mapped_column(String(20))  # overdue | countersigned
+    told_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    outcome: Mapped[str] = mapped_column(String(20), default="")  # "" | three_way | hr
+    outcome_text: Mapped[str] = mapped_column(Text, default="")
+    meeting_on: Mapped[dt.date | None] = mapped_column(Date)
+    outcome_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    outcome_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class QualityAudit(Base):
+    """A sample of a team's signed records drawn for a period (K §11, S §8, H §12/§15, L §5.11):
+    `seed` makes the draw reproducible, so an auditor can show how it was drawn."""
+
+    __tablename__ = "quality_audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    seed: Mapped[int] = mapped_column(Integer)
+    per_supervisor: Mapped[int] = mapped_column(Integer)
+    drawn_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    drawn_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    team: Mapped[Team] = relationship()
+
+
+class QualityAuditItem(Base):
+    """One sampled record and its audit form: criteria pre-filled where docgen can compute them,
+    judged by the auditor where it cannot; `revision` makes two auditors' saves a compare-and-set."""
+
+    __tablename__ = "quality_audit_item"
+    __table_args__ = (UniqueConstraint("audit_id", "record_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("quality_audit.id"), index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"))
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # criterion -> "yes" | "no" | ""
+    findings: Mapped[str] = mapped_column(Text, default="")
+    supervisor_actions: Mapped[str] = mapped_column(Text, default="")
+    scored_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    scored_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revision: Mapped[int] = _revision()
+    record: Mapped[Record] = relationship()
+    supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class ConsentRequest(Base):
+    """A reader outside the line asking the supervisee to let them read (W §10 "where the
+    supervisee agrees"; H §11): answered once through a single-use e-mailed link (only the token's
+    hash kept), or overridden by a manager with a reason where the profile allows (H §11)."""
+
+    __tablename__ = "consent_request"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supervisee_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)  # the link's
+    answer: Mapped[str] = mapped_column(String(20), default="")  # "" | granted | refused
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    answer_comment: Mapped[str] = mapped_column(Text, default="")
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+    overridden_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    access_until: Mapped[dt.datetime | None] = mapped_column(DateTime)  # granted or overridden: read until
+    supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
+    reader: Mapped[Person] = relationship(foreign_keys=[reader_id])

@@ -21,13 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import audit, clock
-from storage.errors import Forbidden, NotFound, Unauthenticated
-from storage.models import Account, OutboxMessage, Person, PlannedSession
+from storage.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from storage.models import Account, ConsentRequest, DisagreementEscalation, OutboxMessage, Person, PlannedSession
 from storage.models import GroupAttendance, GroupMember, GroupSession, Record, SupervisionGroup
 from storage.uow import UnitOfWork
 from workflows import notifications, people
 
-READ_BASES = ("supervisee", "supervisor", "line_manager", "hr", "auditor", "break_glass", "group_lead", "attendee")
+READ_BASES = ("supervisee", "supervisor", "line_manager", "hr", "consent", "auditor", "break_glass", "group_lead", "attendee")
 GRANTED_ROLES = ("hr", "auditor", "admin", "senior_manager")
 SEE_ALL = frozenset({"hr", "admin", "auditor", "senior_manager"})  # everyone's schedule, not content
 ARRANGE_ANY = frozenset({"hr", "admin"})
@@ -111,6 +111,9 @@ def read_access(db: Session, account: Account, supervisee: Person, reason: str =
         return Access("line_manager")
     if "hr" in roles and forwarded:
         return Access("hr")
+    consented = None if forwarded else _consented(db, me, supervisee)
+    if consented is not None:
+        return consented
     for role, basis in REASON_ROLES.items():
         if role in roles:
             if not reason:
@@ -355,3 +358,89 @@ def group_for(db: Session, caller: Caller, group: SupervisionGroup, *, manage: b
 def audit_group(db: Session, caller: Caller, action: str, object_type: str, object_id: int) -> None:
     """Audit a change to a group, its members, sessions or attendance in the caller's transaction."""
     audit.record(db, action, actor_id=caller.person_id, object_type=object_type, object_id=object_id, ip=caller.ip)
+
+
+# --- disagreement route, quality audits, consent (issue 14) ---
+QUALITY_AUDITORS = frozenset({"auditor"})  # any team's records; a manager audits the line below them
+
+
+def _consented(db: Session, reader_id: int, supervisee: Person) -> Access | None:
+    """A reader outside the line whom the supervisee let read (W §10 "where the supervisee
+    agrees"; H §11), or whose manager's override of a refusal stands (H §11): the override reads
+    as break-glass, so every read is audited with its reason and the supervisee is told."""
+    now = clock.now()
+    row = db.scalar(select(ConsentRequest).where(
+        ConsentRequest.reader_id == reader_id, ConsentRequest.supervisee_id == supervisee.id,
+        ConsentRequest.access_until > now).order_by(ConsentRequest.access_until.desc()).limit(1))
+    if row is None:
+        return None
+    if row.overridden_at is not None:
+        return Access("break_glass", row.override_reason)
+    return Access("consent", row.reason)
+
+
+def _is_manager(db: Session, caller: Caller) -> bool:
+    return "senior_manager" in caller.roles or bool(people.overseen_by(db, caller.person_id, clock.today()))
+
+
+def may_ask_consent(db: Session, caller: Caller, supervisee: Person, outside_line: bool) -> None:
+    """A manager with no standing right to a person's records may ask them for consent, where the
+    profile reads W §10 / H §11 so (`outside_line`); anyone who can read already needs none."""
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    if not outside_line:
+        raise Forbidden("this council's policy gives no reading by consent outside the line", "supervisee_id")
+    if not _is_manager(db, caller):
+        raise Forbidden("only a manager may ask to read someone's supervision records", "supervisee_id")
+    if supervisee.id == caller.person_id or supervisee.forwarded_to_hr_on is not None:
+        raise Forbidden("consent is not asked for these records", "supervisee_id")
+    try:
+        read_access(db, caller.account, supervisee)
+    except (NotFound, Forbidden):
+        return
+    raise Conflict("you can already read these records; no consent is needed", "supervisee_id")
+
+
+def consent_request_for(db: Session, caller: Caller, request_id: int) -> ConsentRequest:
+    """A consent request, for the reader who asked; NotFound for anyone else (ids cannot be probed)."""
+    row = db.get(ConsentRequest, request_id)
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    if row is None or row.reader_id != caller.person_id:
+        raise NotFound("no such consent request", "id")
+    return row
+
+
+def may_override_consent(db: Session, caller: Caller, manager_override: bool) -> None:
+    """H §11: where consent is refused "the manager must make a professional judgement about the
+    need to override consent": the manager who asked (`consent_request_for`), where the profile
+    allows it."""
+    if not manager_override:
+        raise Forbidden("this council's policy gives no override of a refused consent", "reason")
+    if not _is_manager(db, caller):
+        raise Forbidden("only a manager may override a refused consent", "reason")
+
+
+def disagreement_for(db: Session, caller: Caller, escalation_id: int) -> DisagreementEscalation:
+    """A disagreement taken to a line manager, for that line manager only (S §9, W §17, H §13);
+    NotFound for anyone else, so ids cannot be probed."""
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    row = db.get(DisagreementEscalation, escalation_id)
+    if row is None or row.line_manager_id is None or row.line_manager_id != caller.person_id:
+        raise NotFound("no such disagreement", "id")
+    return row
+
+
+def quality_audit_scope(db: Session, caller: Caller) -> frozenset[int] | None:
+    """The supervisees whose signed records the caller may sample for a quality audit (None: any):
+    the auditor role any team's (K §11, H §15's external audit), a manager those below them in the
+    line (S §8: service leaders audit their team leaders' files). Forbidden for anyone else."""
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    if QUALITY_AUDITORS & caller.roles:
+        return None
+    below = people.overseen_by(db, caller.person_id, clock.today())
+    if not below:
+        raise Forbidden("quality audits are for auditors and managers")
+    return below

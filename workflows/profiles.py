@@ -186,6 +186,9 @@ class Profile(_Strict):
     record_kinds: dict[str, RecordKind]
     agreement_form: str = "knowsley_agreement"  # workflows.forms.AGREEMENTS: K App A, S App C
     agreement_defaults: "AgreementDefaults" = None  # type: ignore[assignment]
+    disagreement: "DisagreementRoute"  # issue 14: the route for a disagreement
+    quality_audit: "QualityAuditRule"  # issue 14: sampling records for quality audits
+    consent: "ConsentRule"  # issue 14: reading outside the line with the supervisee's consent
     groups: "GroupRule"  # issue 14: group supervision
 
     _p = field_validator("agreement_review", "planning_horizon", mode="before")(lambda cls, v: _period(v))
@@ -441,3 +444,40 @@ class GroupRule(_Strict):
         if self.overdue_after is not None and self.every is None:
             raise ValueError("overdue_after needs a frequency ('every')")
         return self
+
+
+# --- disagreement route, quality audits, consent (issue 14) ---
+class DisagreementRoute(_Strict):
+    """Where a supervisee's disagreement goes when it is not settled within the relationship
+    (S §9 and S App C: the supervisor's manager and a three-way meeting; W §17: a three-way
+    discussion with the supervisor's line manager, then HR; H §13: the supervisor's line manager).
+    K and L name no route: their profiles carry docgen's default, labelled in `sources`."""
+
+    resolve_within: Period  # neither a new version nor countersigned by then: the line manager is told
+    three_way_meeting: bool = True  # the line manager records the outcome of a three-way meeting
+    hr: bool = False  # the line manager may pass it to HR (W §17, H §13)
+
+    _p = field_validator("resolve_within", mode="before")(lambda cls, v: _period(v))
+
+
+class QualityAuditRule(_Strict):
+    """How many signed records per supervisor a quality audit samples, and over what period
+    (K §11 dip sampling; S §8 at least one file per team leader a year; H §12 monthly, H §15 yearly;
+    L §5.11 sampling for inspectors)."""
+
+    per_supervisor: int = Field(1, ge=1, le=50)
+    every: Period  # the period an audit covers, and how often one is due
+
+    _p = field_validator("every", mode="before")(lambda cls, v: _period(v))
+
+
+class ConsentRule(_Strict):
+    """Reading outside the line only with the supervisee's consent (W §10 "where the supervisee
+    agrees"; H §11 "by mutual agreement"), and a manager's override of a refusal (H §11)."""
+
+    outside_line: bool = False  # a reader without a standing right may ask the supervisee
+    manager_override: bool = False  # H §11: "the manager must make a professional judgement"
+    lasts: Period  # how long a consent given (or an override) lets the reader read
+    link_expiry_days: int = Field(14, ge=1, le=90)
+
+    _p = field_validator("lasts", mode="before")(lambda cls, v: _period(v))

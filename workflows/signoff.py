@@ -37,7 +37,7 @@ from storage import clock
 from storage.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from storage.filing import read_document
 from storage.models import Agreement, DocumentVersion, Person, Record, SignoffEvent, SignoffLink
-from workflows import access, agreements, notifications, records
+from workflows import access, agreements, disagreement_notices, notifications, records
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.profiles import Profile
@@ -535,6 +535,10 @@ def _countersign(db: Session, document: Document, by: Person, comment: str, call
     if expected == CHANGES_REQUESTED:
         note = ("Finalised with the supervisee's disagreement recorded. " + note).strip()
     _event(db, document, "countersigned", by, caller, note, docx.sha256 if docx else "")
+    disagreed = disagreement_notices.latest_disagreement(db, document) if expected == CHANGES_REQUESTED else None
+    if disagreed is not None:  # S §9, W §17, H §13: the line manager hears of it at once, with the comment
+        disagreement_notices.tell_line_manager(db, document, disagreed, "countersigned", title(document), caller,
+                                               comment.strip())
     db.flush()
 
 
@@ -542,14 +546,16 @@ def certificate(db: Session, document: Document) -> dict[str, Any]:
     """The certificate page's content (shape expected by docgen.documents.certificate)."""
     people_by_id = {p.id: p for p in (document.supervisee, document.supervisor)}
     shown = {"sent": "sent", "opened": "opened", "agreed": "signed", "countersigned": "signed",
-             "disagreed": "disagreement", "filed": None, "viewed": None}
+             "disagreed": "disagreement", "filed": None, "viewed": None, **disagreement_notices.ROUTE_EVENTS}
     rows = []
     every = events(db, document)
     views = Counter(e.person_id for e in every if e.event in ("opened", "viewed") and e.version == document.version)
     for event in every:
         label = shown.get(event.event, event.event)
-        # Earlier versions' disagreements stay on the certificate: they are recorded, not suppressed.
-        if label is None or (event.version != document.version and event.event != "disagreed"):
+        # Earlier versions' disagreements, and where they were taken, stay on the certificate: they
+        # are recorded, not suppressed.
+        kept = event.event == "disagreed" or event.event in disagreement_notices.ROUTE_EVENTS
+        if label is None or (event.version != document.version and not kept):
             continue
         who = people_by_id.get(event.person_id) or (db.get(Person, event.person_id) if event.person_id else None)
         rows.append({"event": label, "who": who.name if who else "", "at": event.at.replace(tzinfo=dt.timezone.utc).isoformat(),
