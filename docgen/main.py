@@ -29,7 +29,7 @@ from docgen.documents.seal import ensure_organisation_certificate
 from docgen.worker import start_embedded_consumer, stop_converter, worker_command
 from storage.db import upgrade
 from storage.errors import DomainError
-from workflows import demo, organisation
+from workflows import demo, organisation, profile_confirmations
 
 
 def _app_factory() -> Any:
@@ -68,6 +68,9 @@ def init_command(with_demo: bool) -> None:
         established = demo.establish(uow) if with_demo else organisation.establish(uow)
     org = established.organisation
     click.echo(f"Organisation: {org.name} (policy profile {deployment.profile.name})")
+    with unit_of_work() as uow:
+        for default in profile_confirmations.awaiting_confirmation(uow):
+            click.echo(f"Warning: {profile_confirmations.warning(default)}")
     p12 = ensure_organisation_certificate(deployment.config, org.name)
     click.echo(f"Organisation seal certificate: {p12}")
     if with_demo:
