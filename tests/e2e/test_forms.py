@@ -279,3 +279,48 @@ def test_the_councils_agreement_form_is_the_same_on_its_page_in_word_and_in_the_
     assert [f.label for f in form.fields if f.label not in pdf] == []
     assert [c[:60] for c in form.clauses if c[:60] not in pdf] == []
     assert ("three way meeting" in pdf) == (case.profile == "stockport")
+
+
+@pytest.mark.parametrize("case", [CASES[0], CASES[4], CASES[6]], ids=str, indirect=True)
+def test_the_edit_page_saves_the_forms_own_fields_and_refuses_an_area_where_the_form_has_none(
+        client: Any, council: Council, case: Case) -> None:
+    """The page's one form posts every field of the record's form (the boxes a browser shows), and
+    saves them as the API would; adding an area to a form without areas is refused, saying so."""
+    created = client.post("/api/v1/records", json={
+        "supervisee_id": council.ids["supervisee"], "session_date": SESSION.isoformat(),
+        **({"kind": case.kind} if case.kind else {})}, headers=council.auth("supervisor"))
+    record_id = created.json["id"]
+    form = load_profile(case.profile).record_kinds[case.expected_kind].definition
+    signed_in = _browser_post(client, "/sign-in", {"email": EMAIL["supervisor"], "password": "correct-horse-battery"})
+    assert signed_in.status_code == 302
+    typed: dict[str, Any] = {}
+    for n, field in enumerate(form.fields):
+        day = SESSION + dt.timedelta(days=30 + n)
+        typed[field.key] = ([str(day.day), str(day.month), str(day.year)] if field.type == "date"
+                            else "Yes" if field.type == "yes_no" else _value(n))
+    edit = f"/records/{record_id}/edit"
+    saved = _browser_post(client, edit, {"step": "save", **typed})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    record = client.get(f"/api/v1/records/{record_id}", headers=council.auth("supervisor")).json
+    for n, field in enumerate(form.fields):
+        stored = (record[field.key] if field.type == "date" else record["sections"]["previous"]["happy"]
+                  if field.type == "yes_no" else record["sections"].get(field.key,
+                                                                        record["sections"].get("previous", {}).get("comments")))
+        assert stored == ((SESSION + dt.timedelta(days=30 + n)).isoformat() if field.type == "date"
+                          else typed[field.key]), field.key
+
+    added = _browser_post(client, edit, {"step": "add-area", **typed, "new_area_title": "Caseload pressure"})
+    if form.has("areas"):
+        assert added.status_code == 302
+        areas = client.get(f"/api/v1/records/{record_id}", headers=council.auth("supervisor")).json["sections"]["areas"]
+        assert areas[-1]["title"] == "Caseload pressure"
+    else:
+        assert added.status_code == 400
+        assert "has no areas" in _page_text(added.get_data(as_text=True))
+
+
+def _browser_post(client: Any, url: str, data: dict[str, Any]) -> Any:
+    """Submit the form on `url` as a browser does: with its CSRF token and hidden revision."""
+    page = client.get(url, headers={"Accept": "text/html"}).get_data(as_text=True)
+    hidden = dict(re.findall(r'name="((?:[\w-]+-)?(?:csrf_token|revision))" type="hidden" value="([^"]*)"', page))
+    return client.post(url, data={**hidden, **data}, headers={"Accept": "text/html"})
