@@ -14,16 +14,18 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
+from docx.oxml.ns import qn
 from pypdf import PdfReader
 
 from docgen.config import Config
+from docgen.documents.render import DEFAULT_TEMPLATE_DIR
 from storage.models import Organisation
 from tests.etags import read_then_change
 from tests.mailbox import Mailbox, text_of
 from tests.sealing import mailing_and_sealing
 from tests.word_editing import cell_of, open_docx, retype, save, table_of
 from workflows import accounts, people
-from workflows.forms import Form
+from workflows.forms import AGREEMENTS, FORMS, Form
 from workflows.profiles import load_profile
 
 pytestmark = pytest.mark.libreoffice
@@ -324,3 +326,19 @@ def _browser_post(client: Any, url: str, data: dict[str, Any]) -> Any:
     page = client.get(url, headers={"Accept": "text/html"}).get_data(as_text=True)
     hidden = dict(re.findall(r'name="((?:[\w-]+-)?(?:csrf_token|revision))" type="hidden" value="([^"]*)"', page))
     return client.post(url, data={**hidden, **data}, headers={"Accept": "text/html"})
+
+
+@pytest.mark.parametrize("definition", list(FORMS.values()) + list(AGREEMENTS.values()), ids=lambda d: d.key)
+def test_each_word_template_has_a_cell_for_every_field_of_its_form_and_no_other(definition: Any) -> None:
+    """The built .docx matches its definition: a template not rebuilt after a form changed fails here."""
+    document = open_docx((DEFAULT_TEMPLATE_DIR / definition.template).read_bytes())
+    names = {start.get(qn("w:name")) for start in document.element.body.iter(qn("w:bookmarkStart"))}
+    cells = {name.removeprefix("dg_f_") for name in names if name.startswith("dg_f_")
+             and not name.startswith("dg_f_signature_") and name != "dg_f_welfare_actions"}
+    if isinstance(definition, Form):
+        expected = {f.key for f in (*definition.details, *definition.fields)} | (
+            {"welfare_discussion"} if definition.has("welfare") else set())
+        assert ("dg_tbl_areas" in names) == definition.has("areas")
+    else:
+        expected = {"supervisee_name", "supervisor_name", *(f"agreement_{f.key}" for f in definition.fields)}
+    assert cells == expected
