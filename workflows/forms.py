@@ -120,12 +120,16 @@ AGREED_AGENDA = ("Review previous supervision notes to confirm these are agreed 
                  "Any areas of disagreement/correction to be noted.")
 
 
-def _knowsley(key: str, source: str, template: str, actions_section: int) -> Form:
+def _knowsley(key: str, source: str, template: str, actions_section: int, knowsley: bool = True) -> Form:
     """Knowsley App B, C or D: alike but for the areas (the profile's) and the summary's number.
 
     K's text before App A asks each record to outline decisions made and their rationale and a
-    review date: they have their own unnumbered part, so the summary keeps the seed's number.
+    review date: they have their own unnumbered part, so the summary keeps the seed's number. A
+    council without a form of its own (W, H) gets the same form without them (`knowsley=False`).
     """
+    closing_part = (Part("fields", "Decisions and review", fields=(
+        Field("decisions", "Decisions made and rationale"), Field("review_date", "Review date", "date"),
+        NEXT_SUPERVISION)) if knowsley else Part("fields", "Next supervision", fields=(NEXT_SUPERVISION,)))
     return Form(
         key, source, template, "Supervision Record", False,
         (NAME_SUPERVISEE, NAME_SUPERVISOR, SESSION_DATE),
@@ -140,11 +144,7 @@ def _knowsley(key: str, source: str, template: str, actions_section: int) -> For
             Part("welfare", "2. Welfare \u2013 Work & Personal ", prompt_title="How am I? ", prompt=HOW_AM_I,
                  hint="*Include the positives as well as the things that the supervisee would like to change."),
             Part("areas", "3. Various \u2013 please delete any that are not relevant or add new "),
-            Part("fields", "Decisions and review", fields=(
-                Field("decisions", "Decisions made and rationale"),
-                Field("review_date", "Review date", "date"),
-                NEXT_SUPERVISION,
-            )),
+            closing_part,
             Part("actions", f"{actions_section}. Summary of Actions & Progress"),
             SIGNATURES,
         ),
@@ -286,6 +286,13 @@ FORMS: dict[str, Form] = {form.key: form for form in (
     _knowsley("knowsley_practitioner", "K App B", "practitioner.docx", 4),
     _knowsley("knowsley_team_manager", "K App C", "team_manager.docx", 5),
     _knowsley("knowsley_service_manager", "K App D", "service_manager.docx", 5),
+    # docgen's default for W's and H's 1:1 records, which their policies give no form for
+    _knowsley("practitioner", "K App B, without K's decisions and review date", "practitioner_general.docx", 4,
+              knowsley=False),
+    _knowsley("team_manager", "K App C, without K's decisions and review date", "team_manager_general.docx", 5,
+              knowsley=False),
+    _knowsley("service_manager", "K App D, without K's decisions and review date", "service_manager_general.docx",
+              5, knowsley=False),
     STOCKPORT_LINE_MANAGEMENT, STOCKPORT_REFLECTIVE, SOUTHWARK_CASEWORK, LANCASHIRE,
 )}
 
