@@ -43,13 +43,17 @@ class ConsentOut(BaseModel):
     access_until: UtcDateTime | None
 
 
+class ConsentList(BaseModel):
+    items: list[ConsentOut]
+
+
 def _out(row: ConsentRequest) -> dict[str, Any]:
     return ConsentOut(id=row.id, supervisee_id=row.supervisee_id, reader_id=row.reader_id, reader=row.reader.name,
                       reason=row.reason, created_at=row.created_at, answer=row.answer, answered_at=row.answered_at,
                       overridden_at=row.overridden_at, access_until=row.access_until).model_dump(mode="json")
 
 
-@route("GET", "/consent-requests", "The consent requests the caller made", response=ConsentOut)
+@route("GET", "/consent-requests", "The consent requests the caller made", response=ConsentList)
 @login_required
 def list_requests() -> Any:
     return {"items": [_out(r) for r in consent.readers_page(uow(), caller()).requests]}

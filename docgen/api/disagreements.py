@@ -35,6 +35,10 @@ class DisagreementOut(BaseModel):
     events: list[SignoffEventOut]
 
 
+class DisagreementList(BaseModel):
+    items: list[DisagreementOut]
+
+
 def _out(shown: disagreements.EscalationView) -> dict[str, Any]:
     row, document = shown.escalation, shown.document
     return DisagreementOut(
@@ -44,7 +48,7 @@ def _out(shown: disagreements.EscalationView) -> dict[str, Any]:
         events=[SignoffEventOut.model_validate(e, from_attributes=True) for e in shown.events]).model_dump(mode="json")
 
 
-@route("GET", "/disagreements", "Disagreements the caller was told of as line manager", response=DisagreementOut)
+@route("GET", "/disagreements", "Disagreements the caller was told of as line manager", response=DisagreementList)
 @login_required
 def list_disagreements() -> Any:
     return {"items": [_out(d) for d in disagreements.for_line_manager(uow(), caller())]}
