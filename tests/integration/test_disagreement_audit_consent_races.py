@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from storage import clock
 from storage.models import AuditEvent, DisagreementEscalation, OutboxMessage, Person, QualityAuditItem, SignoffEvent
 from tests.e2e.test_consent import CONSENT_LINK, REASON, WORKER, config, olu, profile_name  # noqa: F401
+from tests.e2e.test_disagreement_to_hr import _left_unsettled
 from tests.integration.test_concurrency import THREADS, _at_once
 from tests.mailbox import Mailbox, text_of
 from workflows import disagreements, records
@@ -40,18 +41,6 @@ def test_a_consent_link_answered_ten_times_at_once_records_one_answer(
     assert _count(app, AuditEvent, AuditEvent.action.like("consent.%"), AuditEvent.action != "consent.asked") == 1
     assert _count(app, OutboxMessage, OutboxMessage.to_address == "olu@knowsley.example.org") == 1
     assert client.get("/api/v1/consent-requests", headers=olu).json["items"][0]["answer"] == won
-
-
-def _left_unsettled(app: Any, org: Any) -> int:
-    """Alex disagreed with a record two months ago, and it still waits for Sam."""
-    services = app.extensions["docgen"]
-    with services.sessions.begin() as db:
-        record = records.create_record(db, services.profile, db.get_one(Person, org.ids["worker"]), dt.date(2026, 9, 7))
-        record.status = "changes_requested"
-        db.add(SignoffEvent(record_id=record.id, version=1, event="disagreed", person_id=org.ids["worker"],
-                            at=dt.datetime(2026, 9, 10, 10), comment="The supervision date is wrong"))
-        db.flush()
-        return record.id
 
 
 def test_ten_sweeps_at_once_tell_the_line_manager_once(app: Any, org: Any, mailbox: Mailbox) -> None:
