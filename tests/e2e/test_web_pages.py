@@ -446,7 +446,7 @@ def test_an_agreement_form_opened_before_someone_else_saved_is_not_saved_over_th
 
     page = text(stale)
     assert stale.status_code == 409 and "Someone else changed this agreement since you opened it" in page
-    assert re.search(r"Location or method</th>\s*<td[^>]*>Teams call</td>\s*<td[^>]*>Room 2.14</td>", page)
+    assert re.search(r"Location/Method \(e.g., face-to-face, Teams\)</th>\s*<td[^>]*>Teams call</td>\s*<td[^>]*>Room 2.14</td>", page)
     assert client.get(api, headers=org.auth("manager")).json["fields"]["location"] == "Teams call"
 
 
