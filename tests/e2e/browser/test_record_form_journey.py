@@ -56,11 +56,11 @@ def test_no_button_of_the_record_page_loses_what_was_typed(page: Page, site: str
     expect(page.locator(".govuk-notification-banner")).to_contain_text("The record has been saved")
     expect(_box(page, "Performance")).to_have_value("Two assessments completed on time.")
 
-    _box(page, "Decisions").fill("Caseload capped at 14 until June.")
+    _box(page, "Decisions made and rationale").fill("Caseload capped at 14 until June.")
     _box(page, "Title of the new area").fill("Court work")
     page.get_by_role("button", name="Add the area").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("The area has been added")
-    expect(_box(page, "Decisions")).to_have_value("Caseload capped at 14 until June.")
+    expect(_box(page, "Decisions made and rationale")).to_have_value("Caseload capped at 14 until June.")
     expect(_box(page, "Court work")).to_be_visible()
 
     _box(page, "A.O.B").fill("Parking permit renewed.")
@@ -74,7 +74,7 @@ def test_no_button_of_the_record_page_loses_what_was_typed(page: Page, site: str
     page.get_by_role("button", name="Yes, remove ‘A.O.B’").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("The area has been removed")
     expect(_box(page, "A.O.B")).to_have_count(0)
-    expect(_box(page, "Decisions")).to_have_value("Caseload capped at 14 until June.")
+    expect(_box(page, "Decisions made and rationale")).to_have_value("Caseload capped at 14 until June.")
     accessible(page, "record-form-saved-desktop")
 
     _box(page, "Welfare discussion").fill("Settled again after a lighter May.")
