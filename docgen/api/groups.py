@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from flask import request
 from pydantic import BaseModel, ConfigDict
 
 from docgen.api.routing import json_body, route
@@ -102,6 +101,16 @@ class AttendanceLineOut(BaseModel):
     absent: int
 
 
+class GroupsDueOut(BaseModel):
+    items: list[GroupDueOut]
+
+
+class GroupAttendanceOut(BaseModel):
+    start: dt.date
+    end: dt.date
+    items: list[AttendanceLineOut]
+
+
 def _group(group: SupervisionGroup) -> dict[str, Any]:
     return GroupOut.model_validate(group).model_dump(mode="json")
 
@@ -171,7 +180,7 @@ def save_group_record(record_id: int) -> Any:
     return _record(record, dict(record.sections or {}))
 
 
-@route("GET", "/groups/due", "Groups due or overdue to meet, by the profile's frequency", response=GroupDueOut)
+@route("GET", "/groups/due", "Groups due or overdue to meet, by the profile's frequency", response=GroupsDueOut)
 @login_required
 def groups_due() -> Any:
     return {"items": [GroupDueOut(group_id=d.group.id, name=d.group.name, state=d.state, last_held=d.last_held,
@@ -180,9 +189,10 @@ def groups_due() -> Any:
 
 
 @route("GET", "/reports/group-attendance", "Group supervision attendance per person over a period (from, to), "
-       "apart from 1:1 supervision", response=AttendanceLineOut)
+       "apart from 1:1 supervision", response=GroupAttendanceOut)
 @login_required
 def group_attendance() -> Any:
-    lines = groups.attendance_report(uow(), caller(), _date_arg("from"), _date_arg("to"))
-    return {"from": request.args["from"], "to": request.args["to"],
+    start, end = _date_arg("from"), _date_arg("to")
+    lines = groups.attendance_report(uow(), caller(), start, end)
+    return {"start": start.isoformat(), "end": end.isoformat(),
             "items": [AttendanceLineOut.model_validate(line.__dict__).model_dump(mode="json") for line in lines]}
