@@ -64,7 +64,7 @@ def document() -> dict[str, Any]:
         if op.revisioned and op.method in ("PATCH", "PUT"):
             params.append(dict(_IF_MATCH))
         if not op.path.startswith(LINKS.removeprefix(bp.url_prefix or "")):
-            params.append({"$ref": "#/components/parameters/Reason"})
+            params.append(dict(_REASON))
         entry: dict[str, Any] = {"summary": op.summary, "parameters": params,
                                  "responses": {"4XX": error}}
         if op.description:
@@ -87,7 +87,7 @@ def document() -> dict[str, Any]:
         paths.setdefault(path, {})[op.method.lower()] = entry
     return {"openapi": "3.1.0", "info": {"title": "docgen API", "version": "1"},
             "servers": [{"url": "/api/v1"}], "paths": {p: paths[p] for p in sorted(paths)},
-            "components": {"schemas": schemas, "parameters": {"Reason": dict(_REASON)},
+            "components": {"schemas": schemas,
                            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
             "security": [{"bearer": []}]}
 
