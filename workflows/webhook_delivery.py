@@ -114,7 +114,10 @@ def post(request: Request) -> Answer:
                                  timeout=TIMEOUT_SECONDS, allow_redirects=False)
     except requests.RequestException as exc:
         return Answer(None, f"{type(exc).__name__}: {exc}"[:500])
-    return Answer(response.status_code, "" if 200 <= response.status_code < 300 else response.text[:500])
+    # Only the status line is kept for the log: a receiver's body is not docgen's to store, and an
+    # address pointed inside the network should not have its pages shown on the delivery log.
+    return Answer(response.status_code, "" if 200 <= response.status_code < 300
+                  else f"HTTP {response.status_code} {response.reason}"[:200])
 
 
 def backoff(attempts: int) -> dt.timedelta:

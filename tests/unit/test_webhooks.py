@@ -275,3 +275,26 @@ def test_a_countersignature_that_leaves_an_agreement_signed_is_agreement_signed(
     assert [(h.event, h.data, h.links["agreement"]) for h in found] == [
         ("agreement.signed", {"agreement_id": agreement.id, "version": 1},
          f"https://docgen.example.org/api/v1/agreements/{agreement.id}")]
+
+
+def test_the_sweep_finds_a_delivery_whose_task_was_lost_once_its_grace_is_over(
+        emitting: Deployment, uow: Work, team: dict[str, int], admin: Caller, receiver: Receiver) -> None:
+    _subscribe(uow, admin, receiver, "person.left")
+    key = _leaver(uow, team)  # nothing wired to enqueue it: as if the queue was down at the commit
+    due = uow.session.scalars(select(WebhookDelivery.next_attempt_at)).one()
+    clock.set_clock(lambda: due + webhook_delivery.SWEEP_GRACE - dt.timedelta(seconds=1))
+    assert webhook_delivery.due_for_delivery(uow) == []
+    clock.set_clock(lambda: due + webhook_delivery.SWEEP_GRACE)
+    assert webhook_delivery.due_for_delivery(uow) == [key]
+    webhook_delivery.deliver(uow, key)
+    assert webhook_delivery.due_for_delivery(uow) == []
+
+
+def test_the_log_keeps_a_failed_answers_status_line_not_its_body(
+        emitting: Deployment, uow: Work, team: dict[str, int], admin: Caller, receiver: Receiver) -> None:
+    _subscribe(uow, admin, receiver, "person.left")
+    key = _leaver(uow, team)
+    receiver.failures_to_give = 1
+    webhook_delivery.deliver(uow, key)
+    row = uow.session.scalars(select(WebhookDelivery).execution_options(populate_existing=True)).one()
+    assert (row.last_status, row.last_error) == (500, "HTTP 500 Internal Server Error")
