@@ -7,15 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from storage.models import AuditEvent, Base
+from storage.models import AuditEvent
 from tests.etags import read_then_change
-
-
-def _snapshot(app: Any) -> dict[str, list[tuple]]:
-    """Every row of every table: compared before and after a refused request."""
-    with app.extensions["docgen"].sessions() as db:
-        return {t.name: sorted(map(tuple, db.execute(select(t)).all()), key=repr)
-                for t in Base.metadata.sorted_tables}
+from tests.table_rows import table_rows
 
 
 def test_admin_adds_person_and_reads_it_back(client: Any, org: Any) -> None:
@@ -112,33 +106,33 @@ def _fill(value: Any, ids: dict[str, int]) -> Any:
 @pytest.mark.parametrize("case,method,path,body,status,field", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
 def test_bad_input_is_refused_naming_the_field_and_changes_nothing(
         client: Any, org: Any, app: Any, case: str, method: str, path: str, body: Any, status: int, field: str) -> None:
-    before = _snapshot(app)
+    before = table_rows(app)
     url = path.format(**org.ids)
     headers = read_then_change(client, url, org.auth("admin")) if method == "PATCH" else org.auth("admin")
     response = client.open(url, method=method, json=_fill(body, org.ids), headers=headers)
     assert response.status_code == status, response.json
     assert response.json["error"]["field"] == field
     assert response.json["error"]["message"]
-    assert _snapshot(app) == before
+    assert table_rows(app) == before
 
 
 def test_malformed_json_is_400_and_changes_nothing(client: Any, org: Any, app: Any) -> None:
-    before = _snapshot(app)
+    before = table_rows(app)
     response = client.post("/api/v1/people", data="{'name': oops", content_type="application/json",
                            headers=org.auth("admin"))
     assert response.status_code == 422 and response.json["error"]["field"] == "body"
-    assert _snapshot(app) == before
+    assert table_rows(app) == before
 
 
 def test_writes_need_a_granted_role(client: Any, org: Any, app: Any) -> None:
-    before = _snapshot(app)
+    before = table_rows(app)
     denied = client.post("/api/v1/teams", json={"name": "Shadow team"}, headers=org.auth("manager"))
     assert denied.status_code == 403 and denied.json["error"]["code"] == "forbidden"
     anonymous = client.get("/api/v1/people")
     assert anonymous.status_code == 401
     forged = client.get("/api/v1/people", headers={"Authorization": "Bearer not-a-token"})
     assert forged.status_code == 401
-    assert _snapshot(app) == before
+    assert table_rows(app) == before
 
 
 def test_unknown_id_is_404_json(client: Any, org: Any) -> None:

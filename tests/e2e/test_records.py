@@ -8,10 +8,10 @@ from typing import Any
 
 import docx
 import pytest
-from sqlalchemy import select
 
-from storage.models import Base, Person
+from storage.models import Person
 from tests.etags import read_then_change
+from tests.table_rows import table_rows
 from workflows import actions, records
 from workflows.profiles import load_profile
 
@@ -139,12 +139,6 @@ def test_word_round_trip_reads_discussion_progress_and_completion_back(client: A
     assert action["progress"] == "Chronology up to date" and action["completed"] is True
 
 
-def _snapshot(app: Any) -> dict[str, list[tuple]]:
-    with app.extensions["docgen"].sessions() as db:
-        return {t.name: sorted(map(tuple, db.execute(select(t)).all()), key=repr)
-                for t in Base.metadata.sorted_tables if t.name != "audit_event"}
-
-
 def _zip(files: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -175,13 +169,13 @@ def test_bad_upload_is_refused_with_a_message_and_changes_nothing(client: Any, o
     record = _record(client, org, "worker", "2026-10-05")
     _patch(client, org, record["id"], {"actions": [{"section": "summary", "text": "Keep me"}]})
     good = client.get(f"/api/v1/records/{record['id']}/docx", headers=org.auth("manager")).data
-    before = _snapshot(app)
+    before = table_rows(app, leave_out=frozenset({"audit_event"}))
     response = client.put(f"/api/v1/records/{record['id']}/docx", data=_bad_uploads(good)[case],
                           headers=read_then_change(client, f"/api/v1/records/{record['id']}", org.auth("manager")),
                           content_type="application/octet-stream")
     assert 400 <= response.status_code < 500, response.json
     assert response.json["error"]["message"] and response.json["error"]["field"]
-    assert _snapshot(app) == before
+    assert table_rows(app, leave_out=frozenset({"audit_event"})) == before
 
 
 def test_upload_of_another_records_file_is_refused(client: Any, org: Any) -> None:
