@@ -23,7 +23,7 @@ from workflows import access, group_records, people, revisions
 from workflows import actions as actions_mod
 from workflows.access import Caller
 from workflows.deployment import Work
-from workflows.forms import DATE_COLUMNS, PREVIOUS, Form
+from workflows.forms import DATE_COLUMNS, PREVIOUS, Form, printed_at
 from workflows.profiles import Profile
 from workflows.due_dates import record_due_date
 
@@ -200,12 +200,14 @@ def update_record(db: Session, profile: Profile, record: Record, patch: dict[str
             raise InvalidInput("next_supervision must be after the session", "next_supervision")
     if "review_date" in patch:
         record.review_date = patch["review_date"]
+    # Before the first query below autoflushes: every change to the record row goes in one UPDATE,
+    # so an edit moves its revision by exactly one.
+    record.updated_at = clock.now()
     sections_known = {*(("welfare",) if form.has("welfare") else ()), "summary",
                       *(a["key"] for a in record.sections["areas"])}
     for i, item in enumerate(patch.get("actions") or []):
         _apply_action(db, record, item, i, sections_known)
     _areas_keep_open_actions(db, record, areas_before, sections_known)
-    record.updated_at = clock.now()
     db.flush()
     return record
 
@@ -285,14 +287,6 @@ def record_context(db: Session, profile: Profile, org: Organisation, record: Rec
     # reads it (`Field.expression`), so the two cannot disagree.
     return context | {"form": form, "fields": {
         field.key: printed_at(context, field.expression) for field in (*form.details, *form.fields)}}
-
-
-def printed_at(context: dict[str, Any], expression: str) -> str:
-    """The text a template prints for `expression` ("previous.happy") from its context."""
-    value: Any = context
-    for part in expression.split("."):
-        value = value.get(part, "") if isinstance(value, dict) else ""
-    return str(value or "")
 
 
 def record_json(db: Session, record: Record) -> dict[str, Any]:
