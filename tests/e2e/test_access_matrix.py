@@ -59,8 +59,8 @@ ALLOWED = {
         "head of service up the chain": READS,
         **{role: READS for role in WITH_REASON},
     },
+    # A leaver's own sign-in and tokens close when they leave; HR's export serves their copy.
     "leaver": {  # left yesterday: frozen, not yet with HR; their last supervisor still reads (S 12.4)
-        "supervisee": READS,
         "current supervisor": READS,
         "former supervisor who is line manager": READS,
         "head of service up the chain": READS,
@@ -68,7 +68,6 @@ ALLOWED = {
         **{role: READS for role in WITH_REASON},
     },
     "forwarded": {
-        "supervisee": READS,
         "hr": READS + EXPORT,
         **{role: READS for role in WITH_REASON},
     },
@@ -173,8 +172,11 @@ def call(client: Any, world: World, role: str, endpoint: str) -> Any:
 
 
 def refusal(state: str, role: str, endpoint: str) -> int:
-    """404 without any basis to know the document exists (frozen or not); 403 with one."""
+    """404 without any basis to know the document exists (frozen or not); 403 with one; 401 for the
+    leaver themself, whose sign-in and tokens closed when they left."""
     account, reason = ROLES[role]
+    if role == "supervisee" and state != "active":
+        return 401
     needs_reason = account in REASON_ROLE_ACCOUNTS and not reason
     if endpoint in READS:
         return 403 if needs_reason else 404
