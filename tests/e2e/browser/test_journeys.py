@@ -139,7 +139,7 @@ def test_admin_adds_a_person_after_a_validation_error(page: Page, site: str, acc
     accessible(page)
 
     for name, shot in (("Teams", "admin-teams"), ("Supervision", "admin-relationships"), ("Policy", "admin-policy")):
-        page.get_by_role("navigation", name="Menu").get_by_role("link", name=name).click()
+        page.get_by_role("navigation", name="Menu").get_by_role("link", name=name, exact=True).click()
         accessible(page, shot)
 
     page.goto(f"{site}/no-such-page")
