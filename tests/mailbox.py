@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import email
+import re
 import email.policy
 import socket
 from contextlib import contextmanager
@@ -56,3 +57,14 @@ def text_of(message: EmailMessage) -> str:
     """The plain-text part of a message."""
     part = message.get_body(preferencelist=("plain",))
     return part.get_content() if part is not None else ""
+
+
+SIGN_LINK = re.compile(r"https://[^/\s]+/sign/([A-Za-z0-9_-]{43})")
+
+
+def sign_link_for(mailbox: Mailbox, address: str) -> str:
+    """The token of the newest sign-off link e-mailed to this address, as the recipient would click it."""
+    for message in reversed(mailbox.emails()):
+        if message["To"] == address and (match := SIGN_LINK.search(text_of(message))):
+            return match.group(1)
+    raise AssertionError(f"no sign-off link e-mailed to {address}: {[m['To'] for m in mailbox.emails()]}")

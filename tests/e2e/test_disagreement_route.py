@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 
 from storage import clock
 from storage.models import AuditEvent, DisagreementEscalation
-from tests.e2e.test_signoff import WORKER, _draft, _link_for, _send, _sign, config  # noqa: F401
+from tests.e2e.test_signoff import WORKER, _draft, _send, _sign, config  # noqa: F401
 from tests.e2e.test_web_pages import HTML, post, sign_in, text
-from tests.mailbox import Mailbox, text_of
+from tests.mailbox import Mailbox, sign_link_for, text_of
 
 pytestmark = pytest.mark.libreoffice
 HEAD = "head@knowsley.example.org"
@@ -28,7 +28,7 @@ HEAD = "head@knowsley.example.org"
 def _disagreed(client: Any, org: Any, mailbox: Mailbox, comment: str) -> int:
     record_id = _draft(client, org)
     _send(client, org, record_id)
-    answer = _sign(client, _link_for(mailbox, WORKER), "disagree", "Alex Morgan", comment)
+    answer = _sign(client, sign_link_for(mailbox, WORKER), "disagree", "Alex Morgan", comment)
     assert answer.json["status"] == "changes_requested"
     return record_id
 

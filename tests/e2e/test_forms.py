@@ -21,7 +21,7 @@ from docgen.config import Config
 from docgen.documents.render import DEFAULT_TEMPLATE_DIR
 from storage.models import Organisation
 from tests.etags import read_then_change
-from tests.mailbox import Mailbox, text_of
+from tests.mailbox import Mailbox, sign_link_for
 from tests.sealing import mailing_and_sealing
 from tests.word_editing import cell_of, open_docx, retype, save, table_of
 from workflows import accounts, people
@@ -29,7 +29,6 @@ from workflows.forms import AGREEMENTS, FORMS, Form
 from workflows.profiles import load_profile
 
 pytestmark = pytest.mark.libreoffice
-LINK = re.compile(r"https://docgen\.example\.org/sign/([A-Za-z0-9_-]{43})")
 SESSION = dt.date(2026, 11, 2)
 EMAIL = {"supervisee": "supervisee@council.example.org", "supervisor": "supervisor@council.example.org"}
 KNOWSLEY_ONLY = ("decisions", "review_date")  # K's text before App A; no other council's form has them
@@ -132,15 +131,6 @@ def _patch(client: Any, council: Council, record_id: int, body: dict[str, Any]) 
     return client.patch(url, json=body, headers=read_then_change(client, url, council.auth("supervisor")))
 
 
-def _link_for(mailbox: Mailbox, address: str) -> str:
-    for message in reversed(mailbox.emails()):
-        if message["To"] == address:
-            match = LINK.search(text_of(message))
-            if match:
-                return match.group(1)
-    raise AssertionError(f"no sign-off link e-mailed to {address}")
-
-
 def _pdf_text(pdf: bytes) -> str:
     """The PDF's text with runs of white space as one space, as a reader scans it."""
     return re.sub(r"\s+", " ", "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
@@ -218,7 +208,7 @@ def test_every_field_of_the_form_is_on_the_page_in_word_and_in_the_sealed_pdf(
     sent = client.post(f"/api/v1/records/{record_id}/send", headers=council.auth("supervisor"))
     assert sent.status_code == 200, sent.json
     for who in profile.signoff.record_signers:
-        token = _link_for(mailbox, EMAIL[who])
+        token = sign_link_for(mailbox, EMAIL[who])
         link_page = _page_text(client.get(f"/sign/{token}").get_data(as_text=True))
         assert [key for key in printed if printed[key] not in link_page] == []
         assert ("Decisions made and rationale" in link_page) == bool(form.field("decisions"))
@@ -271,7 +261,7 @@ def test_the_councils_agreement_form_is_the_same_on_its_page_in_word_and_in_the_
 
     assert client.post(f"{url}/send", headers=council.auth("supervisor")).status_code == 200
     for who in load_profile(case.profile).signoff.agreement_signers:
-        token = _link_for(mailbox, EMAIL[who])
+        token = sign_link_for(mailbox, EMAIL[who])
         assert [v for v in written.values() if v not in client.get(f"/sign/{token}").get_data(as_text=True)] == []
         signed = client.post(f"/api/v1/sign/{token}", json={"decision": "agree", "confirm_name": (
             "Alex Morgan" if who == "supervisee" else "Sam Whitfield")})

@@ -17,14 +17,13 @@ from pypdf import PdfReader
 from docgen.config import Config
 from storage import clock
 from storage.models import Organisation
-from tests.mailbox import Mailbox, text_of
+from tests.mailbox import Mailbox, sign_link_for
 from tests.sealing import mailing_and_sealing
 from tests.e2e.test_web_pages import HTML, PASSWORD, csrf
 from workflows import accounts, people
 from workflows.profiles import load_profile
 
 pytestmark = pytest.mark.libreoffice
-LINK = re.compile(r"https://docgen\.example\.org/sign/([A-Za-z0-9_-]{43})")
 
 
 @pytest.fixture
@@ -71,15 +70,6 @@ def group_org(app: Any) -> Southwark:
             tokens[key] = accounts.issue_api_token(db, account, "test")
         db.expunge_all()
     return Southwark(ids, tokens)
-
-
-def _link_for(mailbox: Mailbox, address: str) -> str:
-    for message in reversed(mailbox.emails()):
-        if message["To"] == address:
-            match = LINK.search(text_of(message))
-            if match:
-                return match.group(1)
-    raise AssertionError(f"no sign-off link e-mailed to {address}")
 
 
 def _sign_in(client: Any, who: str) -> None:
@@ -146,7 +136,7 @@ def test_a_weekly_group_of_three_meets_and_its_w_app_c_record_is_signed_off_and_
     sent = client.post(f"/api/v1/records/{record_id}/send", headers=org.auth("pc"))
     assert sent.status_code == 200, sent.json
     assert sent.json["status"] == "awaiting_supervisor"
-    token = _link_for(mailbox, "ap@southwark.example.org")
+    token = sign_link_for(mailbox, "ap@southwark.example.org")
     link_page = client.get(f"/sign/{token}", headers=HTML)
     assert link_page.status_code == 200 and "12. Performance:" in link_page.get_data(as_text=True)
     signed = client.post(f"/api/v1/sign/{token}", json={"decision": "agree", "confirm_name": "Ade Practitioner"})

@@ -22,27 +22,16 @@ from docgen.config import Config
 from docgen.documents import seal
 from docgen.documents.pdf import Converter
 from tests.etags import read_then_change
-from tests.mailbox import Mailbox, text_of
+from tests.mailbox import Mailbox, sign_link_for, text_of
 from tests.sealing import mailing_and_sealing
 from storage import clock
 
 pytestmark = pytest.mark.libreoffice
-LINK = re.compile(r"https://docgen\.example\.org/sign/([A-Za-z0-9_-]{43})")
 
 
 @pytest.fixture
 def config(config: Config, smtp_server: Mailbox) -> Config:
     return mailing_and_sealing(config, smtp_server.port)
-
-
-def _link_for(mailbox: Mailbox, address: str) -> str:
-    """The token in the newest e-mail to this address, as the recipient would click it."""
-    for message in reversed(mailbox.emails()):
-        if message["To"] == address:
-            match = LINK.search(text_of(message))
-            assert match, text_of(message)
-            return match.group(1)
-    raise AssertionError(f"no e-mail to {address}: {[m['To'] for m in mailbox.emails()]}")
 
 
 def _draft(client: Any, org: Any, day: str = "2026-11-02") -> int:
@@ -78,13 +67,13 @@ def test_record_goes_from_draft_to_sealed_pdf_anyone_can_verify(client: Any, org
     assert sent["status"] == "awaiting_supervisee"
     assert "token" not in str(sent) and "/sign/" not in str(sent)
 
-    token = _link_for(mailbox, WORKER)
+    token = sign_link_for(mailbox, WORKER)
     view = client.get(f"/api/v1/sign/{token}")
     assert view.status_code == 200 and view.json["signer_name"] == "Alex Morgan"
     assert view.json["document"]["sections"]["welfare"]["discussion"] == "Settled after the team move."
     assert _sign(client, token, "agree", "alex  morgan").json["status"] == "awaiting_supervisor"
 
-    manager_token = _link_for(mailbox, MANAGER)
+    manager_token = sign_link_for(mailbox, MANAGER)
     assert _sign(client, manager_token, "agree", "Sam Whitfield").json["status"] == "signed"
 
     status = client.get(f"/api/v1/records/{record_id}/signoff", headers=org.auth("manager")).json
@@ -112,7 +101,7 @@ def test_disagreement_goes_back_to_the_supervisor_and_a_new_version_kills_old_li
         client: Any, org: Any, mailbox: Mailbox) -> None:
     record_id = _draft(client, org)
     _send(client, org, record_id)
-    first = _link_for(mailbox, WORKER)
+    first = sign_link_for(mailbox, WORKER)
     missing = _sign(client, first, "disagree", "Alex Morgan")
     assert missing.status_code == 422 and missing.json["error"]["field"] == "comment"
     assert _sign(client, first, "disagree", "Alex Morgan", "The flexi day was agreed as two days").json[
@@ -126,7 +115,7 @@ def test_disagreement_goes_back_to_the_supervisor_and_a_new_version_kills_old_li
     again = _send(client, org, record_id)
     assert again["version"] == 2 and again["status"] == "awaiting_supervisee"
     assert client.get(f"/api/v1/sign/{first}").status_code == 410
-    second = _link_for(mailbox, WORKER)
+    second = sign_link_for(mailbox, WORKER)
     assert second != first
     assert _sign(client, second, "agree_with_comment", "Alex Morgan", "Thanks for correcting it").json[
         "status"] == "awaiting_supervisor"
@@ -135,7 +124,7 @@ def test_disagreement_goes_back_to_the_supervisor_and_a_new_version_kills_old_li
 def test_supervisor_may_finalise_over_a_recorded_disagreement(client: Any, org: Any, mailbox: Mailbox) -> None:
     record_id = _draft(client, org)
     _send(client, org, record_id)
-    _sign(client, _link_for(mailbox, WORKER), "disagree", "Alex Morgan", "I did not agree to the deadline")
+    _sign(client, sign_link_for(mailbox, WORKER), "disagree", "Alex Morgan", "I did not agree to the deadline")
     signed = client.post(f"/api/v1/records/{record_id}/countersign", json={"comment": "Discuss next session"},
                          headers=org.auth("manager"))
     assert signed.status_code == 200 and signed.json["status"] == "signed"
@@ -147,7 +136,7 @@ def test_supervisor_may_finalise_over_a_recorded_disagreement(client: Any, org: 
 def test_used_expired_and_unknown_links_are_refused(client: Any, org: Any, mailbox: Mailbox) -> None:
     record_id = _draft(client, org)
     _send(client, org, record_id)
-    token = _link_for(mailbox, WORKER)
+    token = sign_link_for(mailbox, WORKER)
     assert _sign(client, token, "agree", "Alex Morgan").status_code == 200
     reused = _sign(client, token, "agree", "Alex Morgan")
     assert reused.status_code == 410 and "already been used" in reused.json["error"]["message"]
@@ -155,7 +144,7 @@ def test_used_expired_and_unknown_links_are_refused(client: Any, org: Any, mailb
 
     other = _draft(client, org, "2026-11-16")
     _send(client, org, other)
-    late = _link_for(mailbox, WORKER)
+    late = sign_link_for(mailbox, WORKER)
     clock.set_clock(lambda: dt.datetime.utcnow() + dt.timedelta(days=15))
     expired = client.get(f"/api/v1/sign/{late}")
     assert expired.status_code == 410 and "expired" in expired.json["error"]["message"]
@@ -164,10 +153,10 @@ def test_used_expired_and_unknown_links_are_refused(client: Any, org: Any, mailb
 def test_resending_kills_the_old_link(client: Any, org: Any, mailbox: Mailbox) -> None:
     record_id = _draft(client, org)
     _send(client, org, record_id)
-    old = _link_for(mailbox, WORKER)
+    old = sign_link_for(mailbox, WORKER)
     assert client.post(f"/api/v1/records/{record_id}/resend", headers=org.auth("manager")).status_code == 200
     assert client.get(f"/api/v1/sign/{old}").status_code == 410
-    assert client.get(f"/api/v1/sign/{_link_for(mailbox, WORKER)}").status_code == 200
+    assert client.get(f"/api/v1/sign/{sign_link_for(mailbox, WORKER)}").status_code == 200
 
 
 def test_wrong_people_and_illegal_steps_are_refused(client: Any, org: Any, mailbox: Mailbox) -> None:
@@ -178,7 +167,7 @@ def test_wrong_people_and_illegal_steps_are_refused(client: Any, org: Any, mailb
     _send(client, org, record_id)
     twice = client.post(f"/api/v1/records/{record_id}/send", headers=org.auth("manager"))
     assert twice.status_code == 409
-    token = _link_for(mailbox, WORKER)
+    token = sign_link_for(mailbox, WORKER)
     wrong_name = _sign(client, token, "agree", "Sam Whitfield")
     assert wrong_name.status_code == 422 and wrong_name.json["error"]["field"] == "confirm_name"
     someone_else = client.post(f"/api/v1/sign/{token}", json={"decision": "agree", "confirm_name": "Alex Morgan"},
@@ -197,13 +186,13 @@ def test_reminder_sends_a_fresh_link_and_overdue_records_escalate(client: Any, o
     services = app.extensions["docgen"]
     record_id = _draft(client, org, "2026-11-02")
     _send(client, org, record_id)
-    first = _link_for(mailbox, WORKER)
+    first = sign_link_for(mailbox, WORKER)
     sent_at = dt.datetime.utcnow()
     with services.sessions.begin() as db:
         assert deadlines.remind(db, services.profile, services.config.base_url, sent_at + dt.timedelta(days=1)) == 0
         assert deadlines.remind(db, services.profile, services.config.base_url, sent_at + dt.timedelta(days=2, hours=1)) == 1
     assert client.get(f"/api/v1/sign/{first}").status_code == 410
-    assert _link_for(mailbox, WORKER) != first
+    assert sign_link_for(mailbox, WORKER) != first
     with services.sessions.begin() as db:
         assert deadlines.escalate(db, services.profile, dt.date(2026, 11, 30)) == 1
         assert deadlines.escalate(db, services.profile, dt.date(2026, 12, 1)) == 0  # once per version
@@ -219,8 +208,8 @@ def test_conversion_survives_libreoffice_being_killed(client: Any, org: Any, mai
     os.killpg(os.getpgid(converter.pid), signal.SIGKILL)
     record_id = _draft(client, org)
     _send(client, org, record_id)
-    _sign(client, _link_for(mailbox, WORKER), "agree", "Alex Morgan")
-    _sign(client, _link_for(mailbox, MANAGER), "agree", "Sam Whitfield")
+    _sign(client, sign_link_for(mailbox, WORKER), "agree", "Alex Morgan")
+    _sign(client, sign_link_for(mailbox, MANAGER), "agree", "Sam Whitfield")
     status = client.get(f"/api/v1/records/{record_id}/signoff", headers=org.auth("manager")).json
     assert status["status"] == "signed" and status["final_pdf_sha256"]
 
@@ -240,7 +229,7 @@ def test_record_is_finalised_when_libreoffice_dies_mid_conversion(client: Any, o
         for i in range(250)]}, headers=read_then_change(client, f"/api/v1/records/{record_id}", org.auth("manager")))
     assert noted.status_code == 200, noted.json
     _send(client, org, record_id)
-    _sign(client, _link_for(mailbox, WORKER), "agree", "Alex Morgan")
+    _sign(client, sign_link_for(mailbox, WORKER), "agree", "Alex Morgan")
 
     # A converter of its own: earlier tests' kills may have left the shared one converting cold.
     converter = Converter()
@@ -257,7 +246,7 @@ def test_record_is_finalised_when_libreoffice_dies_mid_conversion(client: Any, o
     monkeypatch.setattr(converter, "convert", convert_while_killing)
     try:
         with caplog.at_level("WARNING", logger="docgen.documents.pdf"):
-            assert _sign(client, _link_for(mailbox, MANAGER), "agree", "Sam Whitfield").json["status"] == "signed"
+            assert _sign(client, sign_link_for(mailbox, MANAGER), "agree", "Sam Whitfield").json["status"] == "signed"
     finally:
         converter.stop()
     assert any("warm conversion failed" in r.getMessage() for r in caplog.records)  # it died mid-way
@@ -310,8 +299,8 @@ def test_configured_timestamp_authority_stamps_the_seal_and_verify_trusts_it(
     services.config = replace(services.config, timestamp_url=url, timestamp_ca=ca)
     record_id = _draft(client, org)
     _send(client, org, record_id)
-    _sign(client, _link_for(mailbox, WORKER), "agree", "Alex Morgan")
-    _sign(client, _link_for(mailbox, MANAGER), "agree", "Sam Whitfield")
+    _sign(client, sign_link_for(mailbox, WORKER), "agree", "Alex Morgan")
+    _sign(client, sign_link_for(mailbox, MANAGER), "agree", "Sam Whitfield")
     pdf = client.get(f"/api/v1/records/{record_id}/pdf", headers=org.auth("manager")).data
     signer_info = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0].signer_info
     assert "signature_time_stamp_token" in [a["type"].native for a in signer_info["unsigned_attrs"]]
@@ -325,7 +314,7 @@ def test_one_time_code_is_e_mailed_and_required_when_the_profile_asks(client: An
         update={"signoff": services.profile.signoff.model_copy(update={"one_time_code": True})})
     record_id = _draft(client, org)
     _send(client, org, record_id)
-    token = _link_for(mailbox, WORKER)
+    token = sign_link_for(mailbox, WORKER)
     assert client.get(f"/api/v1/sign/{token}").json["code_required"] is True
     code = re.search(r"code to sign .* is (\d{6})", text_of(mailbox.emails()[-1])).group(1)
 
@@ -345,7 +334,7 @@ def test_freezing_a_leavers_records_kills_their_open_links(client: Any, org: Any
 
     record_id = _draft(client, org)
     _send(client, org, record_id)
-    token = _link_for(mailbox, WORKER)
+    token = sign_link_for(mailbox, WORKER)
     services = app.extensions["docgen"]
     with services.sessions.begin() as db:
         worker = db.get(Person, org.ids["worker"])

@@ -23,28 +23,18 @@ from pyhanko_certvalidator import ValidationContext
 from docgen.config import Config
 from docgen.documents import seal
 from docgen.documents.pdf import cold_convert
-from tests.mailbox import Mailbox, text_of
+from tests.mailbox import Mailbox, sign_link_for
 from tests.pdf_structure import Structure, structure_of
 from tests.sealing import mailing_and_sealing
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates_docx"
 
 pytestmark = pytest.mark.libreoffice
-LINK = re.compile(r"https://docgen\.example\.org/sign/([A-Za-z0-9_-]{43})")
 
 
 @pytest.fixture
 def config(config: Config, smtp_server: Mailbox) -> Config:
     return mailing_and_sealing(config, smtp_server.port)
-
-
-def _link_for(mailbox: Mailbox, address: str) -> str:
-    for message in reversed(mailbox.emails()):
-        if message["To"] == address:
-            match = LINK.search(text_of(message))
-            assert match
-            return match.group(1)
-    raise AssertionError(f"no e-mail to {address}")
 
 
 def _sealed_record(client: Any, org: Any, mailbox: Mailbox) -> bytes:
@@ -59,7 +49,7 @@ def _sealed_record(client: Any, org: Any, mailbox: Mailbox) -> bytes:
     assert client.post(f"/api/v1/records/{record_id}/send", headers=org.auth("manager")).status_code == 200
     for address, name in (("worker@knowsley.example.org", "Alex Morgan"),
                           ("manager@knowsley.example.org", "Sam Whitfield")):
-        signed = client.post(f"/api/v1/sign/{_link_for(mailbox, address)}",
+        signed = client.post(f"/api/v1/sign/{sign_link_for(mailbox, address)}",
                              json={"decision": "agree", "confirm_name": name})
         assert signed.status_code == 200, signed.json
     pdf = client.get(f"/api/v1/records/{record_id}/pdf", headers=org.auth("manager"))

@@ -15,8 +15,8 @@ from typing import Any, Iterator
 import pytest
 
 from tests.e2e import test_signoff
-from tests.mailbox import Mailbox, text_of
-from tests.e2e.test_signoff import MANAGER, WORKER, _link_for
+from tests.mailbox import Mailbox, sign_link_for, text_of
+from tests.e2e.test_signoff import MANAGER, WORKER
 from tests.e2e.test_web_pages import HTML, post, sign_in, start_record, text
 
 pytestmark = pytest.mark.libreoffice
@@ -64,7 +64,7 @@ def test_a_record_goes_from_the_supervisors_page_to_a_sealed_pdf_that_verify_cal
     assert "Waiting for Alex Morgan to agree (sent today)" in text(sent)
     assert "The record as sent to Alex Morgan" in text(sent) and "Settled after the team move." in text(sent)
 
-    token = _link_for(mailbox, WORKER)
+    token = sign_link_for(mailbox, WORKER)
     link = supervisee.get(f"/sign/{token}", headers=HTML)
     assert link.status_code == 200 and link.headers["Cache-Control"] == "no-store"
     assert f"Supervision record R-{record_id:06d}" in text(link) and "For Alex Morgan to sign" in text(link)
@@ -78,7 +78,7 @@ def test_a_record_goes_from_the_supervisors_page_to_a_sealed_pdf_that_verify_cal
     agreed = _decide(supervisee, token, decision="agree", confirm_name="alex  morgan")
     assert agreed.status_code == 200 and "You agreed" in text(agreed) and token not in text(agreed)
     assert "Sam Whitfield has been asked to countersign it" in text(agreed)
-    countersign_link = text(supervisee.get(f"/sign/{_link_for(mailbox, MANAGER)}", headers=HTML))
+    countersign_link = text(supervisee.get(f"/sign/{sign_link_for(mailbox, MANAGER)}", headers=HTML))
     assert "For Sam Whitfield to countersign" in countersign_link and "I disagree" not in countersign_link
 
     page = client.get(f"/records/{record_id}/edit", headers=HTML)
@@ -111,7 +111,7 @@ def test_a_disagreement_shows_on_the_supervisors_page_with_its_comment(
         client: Any, supervisee: Any, org: Any, mailbox: Mailbox) -> None:
     record_id = _written_record(client, org)
     _send(client, record_id)
-    token = _link_for(mailbox, WORKER)
+    token = sign_link_for(mailbox, WORKER)
 
     missing = _decide(supervisee, token, decision="disagree", confirm_name="Alex Morgan")
     assert missing.status_code == 400 and 'href="#comment"' in text(missing)
@@ -134,7 +134,7 @@ def test_a_used_or_unknown_link_gets_a_page_that_says_what_to_do(
         client: Any, supervisee: Any, org: Any, mailbox: Mailbox) -> None:
     record_id = _written_record(client, org)
     _send(client, record_id)
-    token = _link_for(mailbox, WORKER)
+    token = sign_link_for(mailbox, WORKER)
     assert _decide(supervisee, token, decision="agree", confirm_name="Alex Morgan").status_code == 200
 
     used = supervisee.get(f"/sign/{token}", headers=HTML)
@@ -149,8 +149,8 @@ def test_the_supervisors_link_spent_by_countersigning_in_docgen_says_so_and_link
         client: Any, supervisee: Any, org: Any, mailbox: Mailbox) -> None:
     record_id = _written_record(client, org)
     _send(client, record_id)
-    assert _decide(supervisee, _link_for(mailbox, WORKER), decision="agree", confirm_name="Alex Morgan").status_code == 200
-    own_link = _link_for(mailbox, MANAGER)
+    assert _decide(supervisee, sign_link_for(mailbox, WORKER), decision="agree", confirm_name="Alex Morgan").status_code == 200
+    own_link = sign_link_for(mailbox, MANAGER)
     signed = post(client, f"/records/{record_id}/countersign", {}, page=f"/records/{record_id}/edit")
     assert signed.status_code == 302
 
@@ -173,7 +173,7 @@ def test_a_signed_records_page_offers_to_check_again_until_the_sealed_pdf_is_fil
         app: Any, client: Any, supervisee: Any, org: Any, mailbox: Mailbox) -> None:
     record_id = _written_record(client, org)
     _send(client, record_id)
-    assert _decide(supervisee, _link_for(mailbox, WORKER), decision="agree", confirm_name="Alex Morgan").status_code == 200
+    assert _decide(supervisee, sign_link_for(mailbox, WORKER), decision="agree", confirm_name="Alex Morgan").status_code == 200
     deployment = app.extensions["docgen"]
     run, held = deployment.enqueue, []
     deployment.enqueue = lambda *task: held.append(task) if task[0] == "finalise_document" else run(*task)
@@ -200,7 +200,7 @@ def test_sign_off_forms_need_their_csrf_token(client: Any, supervisee: Any, org:
     record_id = _written_record(client, org)
     assert client.post(f"/records/{record_id}/send", headers=HTML).status_code == 400
     _send(client, record_id)
-    token = _link_for(mailbox, WORKER)
+    token = sign_link_for(mailbox, WORKER)
     forged = supervisee.post(f"/sign/{token}", data={"decision": "agree", "confirm_name": "Alex Morgan"}, headers=HTML)
     assert forged.status_code == 400
     assert supervisee.get(f"/sign/{token}", headers=HTML).status_code == 200  # the link still works
@@ -229,7 +229,7 @@ def test_the_supervisor_edits_and_sends_a_draft_agreement(client: Any, supervise
     assert saved.status_code == 302
 
     assert post(client, f"{url}/send", {}, page=url).status_code == 302
-    link = text(supervisee.get(f"/sign/{_link_for(mailbox, WORKER)}", headers=HTML))
+    link = text(supervisee.get(f"/sign/{sign_link_for(mailbox, WORKER)}", headers=HTML))
     assert f"Supervision agreement AG-{created['id']:06d}" in link
     assert "Confidential unless someone is at risk of harm" in link and "Review Date for This Agreement" in link
     assert "Awaiting supervisee" in text(client.get(url, headers=HTML))
@@ -262,7 +262,7 @@ def test_the_link_offers_the_pdf_once_the_worker_has_made_it(
     record_id = _written_record(client, org)
     _send(client, record_id)
     _worker_runs(queued_tasks, "deliver_email")
-    token = _link_for(mailbox, WORKER)
+    token = sign_link_for(mailbox, WORKER)
     waiting = text(supervisee.get(f"/sign/{token}", headers=HTML))
     assert "The PDF is being prepared; the document is shown below" in waiting and "/pdf" not in waiting
 

@@ -8,19 +8,17 @@ and the sealed PDF is made by this process's warm LibreOffice.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Iterator
 
 import pytest
 
 from docgen.config import Config
 from tests.e2e.test_web_pages import HTML, post, sign_in, text
-from tests.mailbox import Mailbox, text_of
+from tests.mailbox import Mailbox, sign_link_for
 from tests.sealing import mailing_and_sealing
 from tests.webhook_receiver import Receiver, start
 
 pytestmark = pytest.mark.libreoffice
-LINK = re.compile(r"https://docgen\.example\.org/sign/([A-Za-z0-9_-]{43})")
 WORKER, MANAGER = "worker@knowsley.example.org", "manager@knowsley.example.org"
 CONTENT = "Settled after the team move."
 
@@ -47,15 +45,6 @@ def _subscribe(client: Any, org: Any, receiver: Receiver, events: list[str]) -> 
     return created.json
 
 
-def _link_for(mailbox: Mailbox, address: str) -> str:
-    for message in reversed(mailbox.emails()):
-        if message["To"] == address:
-            match = LINK.search(text_of(message))
-            assert match, text_of(message)
-            return match.group(1)
-    raise AssertionError(f"no e-mail to {address}")
-
-
 def _sign(client: Any, token: str, name: str) -> Any:
     signed = client.post(f"/api/v1/sign/{token}", json={"decision": "agree", "confirm_name": name})
     assert signed.status_code == 200, signed.json
@@ -73,8 +62,8 @@ def test_a_record_from_sending_to_its_sealed_pdf_is_heard_by_the_receiver_withou
                           headers={**org.auth("manager"), "If-Match": created.headers["ETag"]})
     assert edited.status_code == 200, edited.json
     assert client.post(f"/api/v1/records/{record_id}/send", headers=org.auth("manager")).status_code == 200
-    _sign(client, _link_for(mailbox, WORKER), "Alex Morgan")
-    assert _sign(client, _link_for(mailbox, MANAGER), "Sam Whitfield")["status"] == "signed"
+    _sign(client, sign_link_for(mailbox, WORKER), "Alex Morgan")
+    assert _sign(client, sign_link_for(mailbox, MANAGER), "Sam Whitfield")["status"] == "signed"
 
     assert [e["event"] for e in receiver.acted_on] == ["record.sent", "record.decided", "record.signed",
                                                        "record.filed"]

@@ -27,8 +27,8 @@ from storage import filing
 from storage.models import DocumentVersion
 from storage.table_dump import row_counts
 from tests.conftest import _pg_database
-from tests.e2e.test_signoff import WORKER, _draft, _link_for, _send, _sign
-from tests.mailbox import Mailbox
+from tests.e2e.test_signoff import WORKER, _draft, _send, _sign
+from tests.mailbox import Mailbox, sign_link_for
 from tests.sealing import mailing_and_sealing
 from workflows import pipeline
 
@@ -62,7 +62,7 @@ def sealed_records(client: Any, org: Any, mailbox: Mailbox) -> list[int]:
     for who, address, name, day in SUPERVISEES:
         record_id = _draft(client, org, day) if who == "worker" else _draft_for(client, org, who, day)
         _send(client, org, record_id)
-        assert _sign(client, _link_for(mailbox, address), "agree", name).status_code == 200
+        assert _sign(client, sign_link_for(mailbox, address), "agree", name).status_code == 200
         signed = client.post(f"/api/v1/records/{record_id}/countersign", json={"comment": ""},
                              headers=org.auth("manager"))
         assert signed.status_code == 200 and signed.json["status"] == "signed", signed.json

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from docgen.cli.storage import audit_group
 from storage import audit
 from storage.models import AuditEvent, DocumentVersion, OutboxMessage, SignoffEvent, SignoffLink
-from tests.e2e.test_signoff import LINK, MANAGER, WORKER, _draft, _link_for, _send, _sign, config  # noqa: F401
-from tests.mailbox import Mailbox, text_of
+from tests.e2e.test_signoff import MANAGER, WORKER, _draft, _send, _sign, config  # noqa: F401
+from tests.mailbox import Mailbox, SIGN_LINK, sign_link_for, text_of
 
 pytestmark = pytest.mark.libreoffice
 THREADS = 10
@@ -48,7 +48,7 @@ def _at_once(app: Any, threads: int, request: Callable[[Any, int], Any]) -> list
 
 
 def _sign_links_to(mailbox: Mailbox, address: str) -> int:
-    return sum(1 for m in mailbox.emails() if m["To"] == address and LINK.search(text_of(m)))
+    return sum(1 for m in mailbox.emails() if m["To"] == address and SIGN_LINK.search(text_of(m)))
 
 
 def _decisions(app: Any, record_id: int) -> list[str]:
@@ -62,7 +62,7 @@ def test_ten_parallel_decisions_on_one_link_accept_exactly_one(app: Any, client:
                                                                mailbox: Mailbox) -> None:
     record_id = _draft(client, org)
     _send(client, org, record_id)
-    token = _link_for(mailbox, WORKER)
+    token = sign_link_for(mailbox, WORKER)
     assert _sign_links_to(mailbox, MANAGER) == 0
 
     answers = _at_once(app, THREADS, lambda c, n: c.post(
@@ -86,7 +86,7 @@ def test_ten_parallel_decisions_on_one_link_accept_exactly_one(app: Any, client:
 def test_ten_parallel_countersignatures_sign_once(app: Any, client: Any, org: Any, mailbox: Mailbox) -> None:
     record_id = _draft(client, org)
     _send(client, org, record_id)
-    agreed = client.post(f"/api/v1/sign/{_link_for(mailbox, WORKER)}",
+    agreed = client.post(f"/api/v1/sign/{sign_link_for(mailbox, WORKER)}",
                          json={"decision": "agree", "confirm_name": "Alex Morgan", "comment": ""})
     assert agreed.status_code == 200, agreed.json
 
@@ -266,6 +266,6 @@ def test_parallel_resends_leave_one_live_link(app: Any, client: Any, org: Any, m
             OutboxMessage.to_address == WORKER, OutboxMessage.subject.startswith("Ready for you to agree")))
     assert live == 1
     assert asked == 1 + codes[200]  # the send, then one e-mail per accepted re-send
-    assert _sign(client, _link_for(mailbox, WORKER), "agree", "Alex Morgan").status_code == 200
+    assert _sign(client, sign_link_for(mailbox, WORKER), "agree", "Alex Morgan").status_code == 200
     print(f"\n{app.extensions['docgen'].engine.dialect.name}: {THREADS} parallel re-sends, {dict(codes)}, "
           f"{live} live link")
