@@ -23,8 +23,8 @@ from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import REMINDER_DAYS, agreement_review_date
 from workflows.profiles import Profile
-from workflows.forms import AGREEMENT_DATES, AGREEMENT_SUPERVISEE, AGREEMENT_SUPERVISOR, AgreementForm
-from workflows.records import form_date, printed_at
+from workflows.forms import AGREEMENT_DATES, AGREEMENT_SUPERVISEE, AGREEMENT_SUPERVISOR, AgreementForm, printed_at
+from workflows.records import form_date
 
 EDITABLE = ("draft", "changes_requested")
 F = TypeVar("F")  # a page's form, handed back to the page untouched

@@ -15,7 +15,7 @@ nobody who does not sign gets a cell (H §10: the supervisor alone finalises a H
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 FieldType = Literal["text", "line", "date", "yes_no"]
 PartKind = Literal["fields", "welfare", "areas", "actions", "signatures"]
@@ -99,6 +99,9 @@ NAME_SUPERVISOR = Field("supervisor_name", "Name of Supervisor:", "line", source
 SESSION_DATE = Field("session_date", "Date of Supervision:", "date")
 NEXT_SUPERVISION = Field("next_supervision", "Date of next supervision", "date")
 SIGNATURES = Part("signatures", "Signatures")
+# S App A and App B end alike: the next session's date and its time.
+STOCKPORT_NEXT_SUPERVISION = Part("fields", "Date and Time of next supervision", fields=(
+    NEXT_SUPERVISION, Field("next_supervision_time", "Time", "line")))
 
 HOW_AM_I = (
     "How is your personal wellbeing at work / home?  This could include your physical and "
@@ -190,8 +193,7 @@ STOCKPORT_LINE_MANAGEMENT = Form(
              (Field("team_around_school", "Discussion"),)),
         Part("fields", "8. Anything else that needs to be discussed", fields=(Field("anything_else", "Discussion"),)),
         Part("actions", "Summary of Actions & Progress"),
-        Part("fields", "Date and Time of next supervision", fields=(
-            NEXT_SUPERVISION, Field("next_supervision_time", "Time", "line"))),
+        STOCKPORT_NEXT_SUPERVISION,
         SIGNATURES,
     ),
     (CLOSING_LINES[1],),
@@ -230,8 +232,7 @@ STOCKPORT_REFLECTIVE = Form(
              (Field("feedback", "Feedback"),)),
         Part("fields", "14. Anything else that needs to be discussed", fields=(Field("anything_else", "Discussion"),)),
         Part("actions", "Summary of Actions & Progress"),
-        Part("fields", "Date and Time of next supervision", fields=(
-            NEXT_SUPERVISION, Field("next_supervision_time", "Time", "line"))),
+        STOCKPORT_NEXT_SUPERVISION,
         SIGNATURES,
     ),
     (CLOSING_LINES[1],),
@@ -383,3 +384,11 @@ STOCKPORT_AGREEMENT = AgreementForm(
 )
 
 AGREEMENTS: dict[str, AgreementForm] = {form.key: form for form in (KNOWSLEY_AGREEMENT, STOCKPORT_AGREEMENT)}
+
+
+def printed_at(context: dict[str, Any], expression: str) -> str:
+    """The text a template prints for `expression` ("previous.happy") from its context."""
+    value: Any = context
+    for part in expression.split("."):
+        value = value.get(part, "") if isinstance(value, dict) else ""
+    return str(value or "")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import GroupAttendance, GroupSession, Organisation, Person, Record
 from workflows import group_forms
-from workflows.forms import Form
+from workflows.forms import Form, printed_at
 from workflows.profiles import Profile
 
 
@@ -57,11 +57,5 @@ def context(db: Session, profile: Profile, org: Organisation, record: Record, nu
         "signatures": {"supervisor": {"name": record.supervisor.name, "date": ""}},
     }
     return context | {"form": form, "fields": {
-        field.key: _at(context, field.expression) for field in (*form.details, *form.fields)}}
+        field.key: printed_at(context, field.expression) for field in (*form.details, *form.fields)}}
 
-
-def _at(context: dict[str, Any], expression: str) -> str:
-    value: Any = context
-    for part in expression.split("."):
-        value = value.get(part, "") if isinstance(value, dict) else ""
-    return str(value or "")
