@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from docgen.api.routing import json_body, route
-from docgen.api.schedule import StartsAt, _date_arg
+from docgen.api.routing import date_arg, json_body, route
+from docgen.api.schedule import StartsAt
 from docgen.api.schemas import Id, UtcDateTime, parse
 from docgen.auth import caller, login_required, uow
 from storage.models import GroupSession, Record, SupervisionGroup
@@ -192,7 +192,7 @@ def groups_due() -> Any:
        "apart from 1:1 supervision", response=GroupAttendanceOut)
 @login_required
 def group_attendance() -> Any:
-    start, end = _date_arg("from"), _date_arg("to")
+    start, end = date_arg("from"), date_arg("to")
     lines = groups.attendance_report(uow(), caller(), start, end)
     return {"start": start.isoformat(), "end": end.isoformat(),
             "items": [AttendanceLineOut.model_validate(line.__dict__).model_dump(mode="json") for line in lines]}

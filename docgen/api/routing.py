@@ -1,6 +1,7 @@
 """The API's blueprint and route table (which also feeds OpenAPI), and the parsing every route shares."""
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -76,6 +77,17 @@ def int_arg(name: str) -> int | None:
     if not 1 <= number <= INTEGER_MAX:
         raise InvalidInput(f"{name} must be between 1 and {INTEGER_MAX}", name)
     return number
+
+
+def date_arg(name: str) -> dt.date:
+    """A required query argument as a date (2026-04-01); absent or malformed is a 422 naming it."""
+    raw = request.args.get(name)
+    if not raw:
+        raise InvalidInput(f"{name} is required, as a date like 2026-04-01", name)
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date like 2026-04-01, not '{raw}'", name) from None
 
 
 def paging() -> tuple[int, int]:

@@ -12,10 +12,9 @@ from typing import Annotated, Any
 from flask import Response, request
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-from docgen.api.routing import int_arg, json_body, route
+from docgen.api.routing import date_arg, int_arg, json_body, route
 from docgen.api.schemas import Id, UtcDateTime, parse
 from docgen.auth import caller, login_required, uow
-from storage.errors import InvalidInput
 from storage.models import PlannedSession
 from workflows import compliance_report as reports
 from workflows import due_list, planning
@@ -106,16 +105,6 @@ class SessionOut(BaseModel):
     uid: str
 
 
-def _date_arg(name: str) -> dt.date:
-    raw = request.args.get(name)
-    if not raw:
-        raise InvalidInput(f"{name} is required, as a date like 2026-04-01", name)
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a date like 2026-04-01, not '{raw}'", name) from None
-
-
 def _item(item: due_list.DueItem) -> dict[str, Any]:
     return DueItemOut.model_validate(item._asdict()).model_dump(mode="json")
 
@@ -133,7 +122,7 @@ def due() -> Any:
        "over a period (from, to); format=csv for CSV", response=ReportOut)
 @login_required
 def compliance_report() -> Any:
-    start, end = _date_arg("from"), _date_arg("to")
+    start, end = date_arg("from"), date_arg("to")
     shown = reports.reader(uow(), caller()).report(
         start=start, end=end, team_id=int_arg("team_id"), service=request.args.get("service") or None)
     if request.args.get("format") == "csv":
