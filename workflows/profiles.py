@@ -349,6 +349,25 @@ def _find(name: str, search_dirs: tuple[Path, ...], skip: tuple[Path, ...] = ())
     return None
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping: plain YAML keeps the last
+    silently, so a rule (or its citation) restated lower down would hide the one above it."""
+
+
+def _mapping(loader: _UniqueKeys, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError("while reading a mapping", node.start_mark,
+                                                    f"the key '{key}' is written twice", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
 def _read(path: Path, search_dirs: tuple[Path, ...], chain: tuple[Path, ...] = ()) -> tuple[dict, list[Problem]]:
     """Raw profile data with its `extends:` chain resolved (a council restates only what differs),
     and what each file extending another fails to re-cite (`profile_sources.inherited_problems`).
@@ -357,7 +376,10 @@ def _read(path: Path, search_dirs: tuple[Path, ...], chain: tuple[Path, ...] = (
     so a council's own knowsley.yaml may extend the built-in knowsley.yaml.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeys)  # noqa: S506 (a safe loader)
+    except yaml.MarkedYAMLError as exc:  # one line, at the line it names (a key written twice, bad YAML)
+        line = f"line {exc.problem_mark.line + 1}: " if exc.problem_mark else ""
+        raise ProfileError(f"{path}: cannot read profile: {line}{exc.problem}") from exc
     except (OSError, yaml.YAMLError) as exc:
         raise ProfileError(f"{path}: cannot read profile: {exc}") from exc
     if not isinstance(data, dict):

@@ -71,7 +71,8 @@ def _init(tmp_path: Path, profile: str, profile_dir: Path | None = None) -> subp
 def test_cli_lists_a_bad_profiles_keys_in_readable_lines_without_a_traceback(tmp_path: Path) -> None:
     (tmp_path / "profiles").mkdir()
     (tmp_path / "profiles" / "northshire.yaml").write_text(
-        (EXAMPLE_DIR / "northshire.yaml").read_text() + "signoff: {link_expiry_dayz: 7}\nrecord_dayz: 4\n")
+        (EXAMPLE_DIR / "northshire.yaml").read_text().replace("signoff:\n", "signoff:\n  link_expiry_dayz: 7\n", 1)
+        + "record_dayz: 4\n")
 
     run = _init(tmp_path, "northshire", tmp_path / "profiles")
 

@@ -192,12 +192,24 @@ def test_a_rule_without_a_proper_source_is_refused_with_its_key(tmp_path: Path, 
 
 
 def test_bad_key_in_a_councils_file_is_named_with_its_file(tmp_path: Path) -> None:
-    (tmp_path / "northshire.yaml").write_text(NORTHSHIRE + "signoff: {link_expiry_dayz: 7}\n")
+    (tmp_path / "northshire.yaml").write_text(NORTHSHIRE.replace("signoff:\n", "signoff:\n  link_expiry_dayz: 7\n", 1))
 
     with pytest.raises(ProfileError) as caught:
         load_profile("northshire", profile_dirs(tmp_path))
 
     assert "signoff.link_expiry_dayz" in str(caught.value)
+    assert str(tmp_path / "northshire.yaml") in str(caught.value)
+
+
+def test_a_key_written_twice_is_refused_naming_it(tmp_path: Path) -> None:
+    """Plain YAML keeps the second silently: a rule restated lower down would hide the first."""
+    (tmp_path / "northshire.yaml").write_text(NORTHSHIRE + "signoff: {link_expiry_days: 7}\n")
+
+    with pytest.raises(ProfileError) as caught:
+        load_profile("northshire", profile_dirs(tmp_path))
+
+    assert f"line {NORTHSHIRE.count(chr(10)) + 1}: the key 'signoff' is written twice" in str(caught.value)
+    assert "\n" not in str(caught.value)
     assert str(tmp_path / "northshire.yaml") in str(caught.value)
 
 
