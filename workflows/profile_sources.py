@@ -130,6 +130,6 @@ def inherited_problems(merged: Mapping[str, Any], own: Mapping[str, Any], parent
         if named is not None and named != ref:
             found.append((key, f"inherits '{text}' from '{parent}', another council's policy: cite {ref}'s "
                                f"own section in `sources`, or label it 'default: docgen — <why>'"))
-        elif any((k == key or k.startswith(key + ".")) and citing(own_sources, k) is None for k in changed):
+        elif any(citing(base_sources, k) == key for k in changed):  # the inherited citation is the one that applies
             found.append((key, f"changed here, but its source '{text}' is inherited from '{parent}': cite it again"))
     return found

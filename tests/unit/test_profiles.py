@@ -171,6 +171,21 @@ def test_a_value_changed_under_an_inherited_citation_must_be_cited_again(tmp_pat
     assert caught.value.field == "signoff.link_expiry_days"
 
 
+def test_a_citation_of_a_whole_section_does_not_cover_a_change_the_parent_cites_more_closely(tmp_path: Path) -> None:
+    """Haringey cited `roles` as H §1 but changed the managers' frequency, which Knowsley cites
+    key by key: the page showed Knowsley's default text beside Haringey's value."""
+    (tmp_path / "knowsley.yaml").write_text(
+        "extends: knowsley\npolicy_ref: K\nroles:\n  team_manager: {frequency: [{every: 4 weeks}]}\n"
+        "sources:\n  roles: \"K §6\"\n")
+
+    with pytest.raises(ProfileError) as caught:
+        load_profile("knowsley", profile_dirs(tmp_path))
+
+    assert _problems(caught) == ["roles.team_manager: changed here, but its source 'default: docgen — K §6 sets no "
+                                 "frequency for managers; monthly as its other roles' is inherited from 'knowsley': "
+                                 "cite it again"]
+
+
 @pytest.mark.parametrize("change,problem", [
     (("  record_days: \"K §9\"", "  # no source for record_days"),
      "record_days: no source: cite the policy's section (e.g. 'K §9') in `sources`, or 'default: docgen — <why>'"),
