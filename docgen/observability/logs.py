@@ -12,7 +12,7 @@ import re
 import sys
 import time
 import uuid
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -26,7 +26,6 @@ REQUEST_ID_HEADER = "X-Request-Id"
 TASK_KWARG = "docgen_request_id"  # rides in the enqueued task's kwargs, removed before the task runs
 _ACCEPTED_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 request_id: ContextVar[str] = ContextVar("docgen_request_id", default="")
-_before_task: ContextVar[Token[str] | None] = ContextVar("docgen_before_task", default=None)
 requests_log = logging.getLogger("docgen.requests")
 
 
@@ -91,6 +90,9 @@ def route() -> str:
     return request.url_rule.rule if request.url_rule is not None else "<unmatched>"
 
 
+TOKEN_ATTRIBUTE = "docgen_request_id_before"
+
+
 def carry_into_tasks(huey: Huey) -> None:
     """Put the enqueuing request's id into each task's kwargs, and take it out again (into the
     log context) just before the consumer runs the task, so task functions never see it."""
@@ -103,13 +105,15 @@ def carry_into_tasks(huey: Huey) -> None:
     @huey.pre_execute()
     def adopt(task: Any) -> None:
         carried = (task.kwargs or {}).pop(TASK_KWARG, "")
-        _before_task.set(request_id.set(carried or f"task-{task.id}"))
+        # Kept on the task itself: a task run inline may run another inline, and each must put
+        # back the id that was current when it began (last in, first out).
+        setattr(task, TOKEN_ATTRIBUTE, request_id.set(carried or f"task-{task.id}"))
 
     @huey.post_execute()
     def drop(task: Any, _value: Any, exc: BaseException | None) -> None:
         if exc is not None and task.retries:  # requeued as it is: the retry keeps the id
             task.kwargs[TASK_KWARG] = request_id.get()
-        token = _before_task.get()
+        token = getattr(task, TOKEN_ATTRIBUTE, None)
         if token is not None:  # back to the id before the task: a request's own, where tasks run inline
             request_id.reset(token)
-            _before_task.set(None)
+            delattr(task, TOKEN_ATTRIBUTE)

@@ -173,6 +173,27 @@ def test_a_task_run_inline_leaves_its_request_s_id_in_place() -> None:
     assert seen == ["req-inline-1"]
 
 
+def test_a_task_run_inline_by_another_inline_task_leaves_no_id_behind() -> None:
+    """Finalising runs inline where tasks do, and enqueues its e-mail inline too: each task puts
+    back the id current when it began, so nothing of theirs is left in the caller's context."""
+    huey = MemoryHuey("nested-request-ids", results=False, immediate=True)
+    seen: list[str] = []
+
+    @huey.task()
+    def deliver() -> None:
+        seen.append(logs.request_id.get())
+
+    @huey.task()
+    def finalise() -> None:
+        seen.append(logs.request_id.get())
+        deliver()
+
+    logs.carry_into_tasks(huey)
+    finalise()  # outside any request, as the retention run or a test does
+    assert seen[0].startswith("task-") and seen[1] == seen[0]  # the inner task carries the outer's id
+    assert logs.request_id.get() == ""
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
