@@ -13,4 +13,6 @@ if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
   echo "test: starting Redis"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
 fi
-exec .venv/bin/python -m pytest "$@"
+# On every core: each xdist worker has its own databases, LibreOffice and servers (tests/conftest.py);
+# the tests that share the replayed demo instance run on one worker (xdist_group "demo").
+exec .venv/bin/python -m pytest -n auto --dist loadgroup "$@"

@@ -14,6 +14,9 @@ import pytest
 
 from tests.demo_instance import DemoInstance
 
+# One worker replays the shared demo instance (tests/demo_instance.py) for all its users.
+pytestmark = pytest.mark.xdist_group("demo")
+
 DOCGEN = [sys.executable, "-m", "docgen.main"]
 
 

@@ -17,6 +17,9 @@ from storage.models import Action, ActionEntry, OutboxMessage, Person, Record
 from tests.demo_instance import DemoInstance
 from workflows import demo
 
+# One worker replays the shared demo instance (tests/demo_instance.py) for all its users.
+pytestmark = pytest.mark.xdist_group("demo")
+
 HTML = {"Accept": "text/html"}
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

@@ -25,7 +25,8 @@ from storage.models import Account, Person
 from tests.demo_instance import DemoInstance
 from workflows import accounts
 
-pytestmark = pytest.mark.libreoffice
+# One worker replays the shared demo instance (tests/demo_instance.py) for all its users.
+pytestmark = [pytest.mark.libreoffice, pytest.mark.xdist_group("demo")]
 DOCGEN = [sys.executable, "-m", "docgen.main"]
 CONVERTER_UP_SECONDS = 120  # a cold LibreOffice start on a loaded machine, not a speed claim
 
