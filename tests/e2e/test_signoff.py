@@ -20,7 +20,6 @@ from pypdf import PdfReader
 
 from docgen.config import Config
 from docgen.documents import seal
-from docgen.documents.pdf import Converter
 from tests.etags import read_then_change
 from tests.mailbox import Mailbox, sign_link_for, text_of
 from tests.sealing import mailing_and_sealing
@@ -198,62 +197,6 @@ def test_reminder_sends_a_fresh_link_and_overdue_records_escalate(client: Any, o
         assert deadlines.escalate(db, services.profile, dt.date(2026, 12, 1)) == 0  # once per version
     escalation = [m for m in mailbox.emails() if m["To"] == "head@knowsley.example.org"]
     assert escalation and "Overdue supervision record" in escalation[-1]["Subject"]
-
-
-def test_conversion_survives_libreoffice_being_killed(client: Any, org: Any, mailbox: Mailbox, app: Any) -> None:
-    import os
-    import signal
-
-    converter = app.extensions["docgen"].converter()
-    os.killpg(os.getpgid(converter.pid), signal.SIGKILL)
-    record_id = _draft(client, org)
-    _send(client, org, record_id)
-    _sign(client, sign_link_for(mailbox, WORKER), "agree", "Alex Morgan")
-    _sign(client, sign_link_for(mailbox, MANAGER), "agree", "Sam Whitfield")
-    status = client.get(f"/api/v1/records/{record_id}/signoff", headers=org.auth("manager")).json
-    assert status["status"] == "signed" and status["final_pdf_sha256"]
-
-
-def test_record_is_finalised_when_libreoffice_dies_mid_conversion(client: Any, org: Any, mailbox: Mailbox,
-                                                                    monkeypatch: pytest.MonkeyPatch,
-                                                                    caplog: pytest.LogCaptureFixture, app: Any) -> None:
-    import os
-    import signal
-    import threading
-
-    record_id = _draft(client, org)
-    # A year of detailed progress notes: long enough that a warm conversion takes seconds.
-    noted = client.patch(f"/api/v1/records/{record_id}", json={"actions": [
-        {"section": "summary", "text": f"Action {i}: review the child's plan with partner agencies",
-         "progress": "Visited, plan reviewed with the family and partner agencies; next steps agreed. " * 6}
-        for i in range(250)]}, headers=read_then_change(client, f"/api/v1/records/{record_id}", org.auth("manager")))
-    assert noted.status_code == 200, noted.json
-    _send(client, org, record_id)
-    _sign(client, sign_link_for(mailbox, WORKER), "agree", "Alex Morgan")
-
-    # A converter of its own: earlier tests' kills may have left the shared one converting cold.
-    converter = Converter()
-    converter.start()
-    assert converter.wait_ready(60)
-    monkeypatch.setattr(app.extensions["docgen"], "converter", lambda: converter)
-    convert = converter.convert
-
-    def convert_while_killing(docx: bytes) -> bytes:
-        pid = converter.pid
-        threading.Timer(0.5, lambda: os.killpg(os.getpgid(pid), signal.SIGKILL)).start()
-        return convert(docx)
-
-    monkeypatch.setattr(converter, "convert", convert_while_killing)
-    try:
-        with caplog.at_level("WARNING", logger="docgen.documents.pdf"):
-            assert _sign(client, sign_link_for(mailbox, MANAGER), "agree", "Sam Whitfield").json["status"] == "signed"
-    finally:
-        converter.stop()
-    assert any("warm conversion failed" in r.getMessage() for r in caplog.records)  # it died mid-way
-    status = client.get(f"/api/v1/records/{record_id}/signoff", headers=org.auth("manager")).json
-    assert status["final_pdf_sha256"]
-    pdf = client.get(f"/api/v1/records/{record_id}/pdf", headers=org.auth("manager")).data
-    assert "Signature and audit certificate" in "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
 
 
 @pytest.fixture

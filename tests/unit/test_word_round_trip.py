@@ -131,7 +131,7 @@ def council(request: pytest.FixtureRequest, deployment: Deployment, team: dict[s
 
 
 # Each example is a new supervisee's record, so the fixtures' state is shared on purpose.
-@settings(max_examples=40, deadline=None, database=None,
+@settings(max_examples=12, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(spec=RECORD)
 def test_a_record_uploaded_unchanged_changes_nothing(council: Work, team: dict[str, int], spec: dict[str, Any]) -> None:
