@@ -17,14 +17,9 @@ HOME = {areas.SUPERVISION: "supervisor.dashboard", areas.OWN_RECORDS: "supervise
         areas.LEAVERS: "hr.leavers", areas.ADMINISTRATION: "admin.people_list"}
 ENTRIES = {
     areas.SUPERVISION: [("My supervisees", "supervisor.dashboard", "supervisor"),
-                        ("Start records for a team", "bulk_start.bulk_starts", "bulk_start"),
-                        # issue 14: disagreements routed to a supervisor's line manager, and asking
-                        # a supervisee's consent to read outside the line
-                        ("Disagreements", "disagreements.listed", "disagreements"),
-                        ("Consent requests", "consent.requests", "consent")],
+                        ("Start records for a team", "bulk_start.bulk_starts", "bulk_start")],
     areas.OWN_RECORDS: [("My records", "supervisee.my_records", "supervisee")],
-    areas.REPORTS: [("Compliance", "reports.compliance_report", "reports"),
-                    ("Quality audits", "quality_audits.listed", "quality_audits")],  # issue 14
+    areas.REPORTS: [("Compliance", "reports.compliance_report", "reports")],
     areas.LEAVERS: [("Leavers and transfers", "hr.leavers", "hr")],
     areas.ADMINISTRATION: [("People", "admin.people_list", "admin.people"), ("Teams", "admin.teams", "admin.teams"),
                            ("Supervision", "admin.relationships", "admin.relationships"),

@@ -85,6 +85,10 @@ def test_sign_in_takes_a_supervisor_to_their_supervisees(client: Any, org: Any) 
     assert page.status_code == 200
     assert "Alex Morgan" in text(page) and "Priya Patel" in text(page)
     assert "Sign out" in text(page)
+    # issue 14's pages for a supervisor are reached from the dashboard, and open
+    for link in ('href="/disagreements"', 'href="/consent-requests"'):
+        assert link in page.get_data(as_text=True)
+        assert client.get(link.split('"')[1], headers=HTML).status_code == 200
 
 
 @pytest.mark.parametrize("email, password", [("manager@knowsley.example.org", "wrong-password-here"),
