@@ -24,6 +24,7 @@ from storage.db import make_engine, session_factory, upgrade
 from storage.models import Base, Organisation
 from tests.demo_instance import DemoInstance, make_demo_instance
 from tests.mailbox import Mailbox, _free_port, smtp_server_on
+from tests.webhook_receiver import Receiver, start
 from storage import clock
 from workflows import accounts, people
 from workflows.profiles import load_profile
@@ -253,3 +254,13 @@ def s3_endpoint() -> Iterator[str]:
 def demo_instance(tmp_path_factory: pytest.TempPathFactory) -> DemoInstance:
     """`docgen init --demo` run once for the test run; tests copy it (`DemoInstance.copy_to`)."""
     return make_demo_instance(tmp_path_factory.mktemp("demo") / "instance")
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver on loopback that checks each delivery's signature (tests/webhook_receiver.py)."""
+    receiver = Receiver()
+    server = start(receiver)
+    yield receiver
+    server.shutdown()
+    server.server_close()

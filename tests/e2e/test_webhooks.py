@@ -8,7 +8,7 @@ and the sealed PDF is made by this process's warm LibreOffice.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -16,7 +16,7 @@ from docgen.config import Config
 from tests.e2e.test_web_pages import HTML, post, sign_in, text
 from tests.mailbox import Mailbox, sign_link_for
 from tests.sealing import mailing_and_sealing
-from tests.webhook_receiver import Receiver, start
+from tests.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.libreoffice
 WORKER, MANAGER = "worker@knowsley.example.org", "manager@knowsley.example.org"
@@ -26,15 +26,6 @@ CONTENT = "Settled after the team move."
 @pytest.fixture
 def config(config: Config, smtp_server: Mailbox) -> Config:
     return mailing_and_sealing(config, smtp_server.port)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    server = start(receiver)
-    yield receiver
-    server.shutdown()
-    server.server_close()
 
 
 def _subscribe(client: Any, org: Any, receiver: Receiver, events: list[str]) -> dict[str, Any]:

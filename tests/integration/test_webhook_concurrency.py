@@ -7,25 +7,15 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-import pytest
 from sqlalchemy import select
 
 from storage.models import WebhookDelivery, WebhookSubscription
-from tests.webhook_receiver import Receiver, start
+from tests.webhook_receiver import Receiver
 from workflows import webhook_delivery
 
 THREADS = 10
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    server = start(receiver)
-    yield receiver
-    server.shutdown()
-    server.server_close()
 
 
 def _at_once(deployment: Any, attempt: Callable[[Any], str]) -> list[str]:

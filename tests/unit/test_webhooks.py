@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -16,19 +15,10 @@ from storage import clock
 from storage.backends.base import IntegrityError
 from storage.errors import Forbidden, InvalidInput
 from storage.models import Account, Agreement, AuditEvent, Person, SignoffEvent, WebhookDelivery, WebhookSubscription
-from workflows import accounts, movers, webhook_delivery, webhooks
+from workflows import movers, webhook_delivery, webhooks
 from workflows.access import Caller
 from workflows.deployment import Deployment, Work
-from tests.webhook_receiver import Receiver, start
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    server = start(receiver)
-    yield receiver
-    server.shutdown()
-    server.server_close()
+from tests.webhook_receiver import Receiver
 
 
 @pytest.fixture

@@ -3,25 +3,16 @@ error, copies its secret from the page that shows it once, reads the delivery lo
 is recorded, and pauses it. Every page checked with axe; the main ones photographed."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
 from playwright.sync_api import Page, expect
 
 from tests.e2e.browser.test_journeys import sign_in
-from tests.webhook_receiver import Receiver, start
+from tests.webhook_receiver import Receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-    server = start(receiver)
-    yield receiver
-    server.shutdown()
-    server.server_close()
 
 
 def test_an_administrator_subscribes_sees_the_secret_once_and_reads_the_delivery_log(
