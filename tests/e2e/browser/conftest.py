@@ -50,6 +50,9 @@ class Checker:
         self.checked: list[str] = []
 
     def __call__(self, page: Any, screenshot: str | None = None) -> None:
+        # After a form's redirect the heading a test waits for can be there before the stylesheet
+        # has loaded; axe would then measure unstyled links (target-size).
+        page.wait_for_load_state("load")
         result = self.axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG}})
         assert result.violations_count == 0, f"{page.url}: {result.generate_snapshot()}\n{result.response['violations']}"
         self.checked.append(page.url)
