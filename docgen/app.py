@@ -166,8 +166,8 @@ def refuse_unstorable_text() -> None:
               *((name, name) for name in request.args), *request.args.items(multi=True),
               *((name, name) for name in request.form), *request.form.items(multi=True),
               *_texts(request.get_json(silent=True), "body")]
-    for field, text in fields:
-        if "\x00" in text or _half_surrogate(text):
+    for field, value in fields:
+        if "\x00" in value or _half_surrogate(value):
             raise InvalidInput(f"{field} contains a character that cannot be stored (NUL or half a surrogate pair)",
                                field)
 
