@@ -75,7 +75,7 @@ def authenticate(db: Session, email: str, password: str) -> Account | None:
         hasher.verify(account.password_hash if account else _unknown_account_hash(hasher), password)
     except (VerificationError, InvalidHashError):
         return None
-    if account is None or not account.active or account.person.status == "leaver":
+    if account is None or not account.active or people.has_left(account.person, clock.today()):
         return None
     if hasher.check_needs_rehash(account.password_hash):
         account.password_hash = hasher.hash(password)
@@ -102,7 +102,7 @@ def _live_token(db: Session, token: str) -> ApiToken | None:
     row = db.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at < clock.now()):
         return None
-    if not row.account.active or row.account.person.status == "leaver":
+    if not row.account.active or people.has_left(row.account.person, clock.today()):
         return None
     return row
 

@@ -29,6 +29,13 @@ def normalise_email(value: str) -> str:
         raise InvalidInput(f"'{value}' is not a valid e-mail address: {exc}", "email") from None
 
 
+def has_left(person: Person, today: dt.date) -> bool:
+    """Whether a person has left: marked as a leaver and their leaving date has come. Their sign-in
+    closes then, not when the date is recorded: someone serving notice still signs their last
+    records (K §9: complete and signed within five working days)."""
+    return person.status == "leaver" and (person.leave_date is None or person.leave_date <= today)
+
+
 def get_person(db: Session, person_id: int) -> Person:
     person = db.get(Person, person_id)
     if person is None:

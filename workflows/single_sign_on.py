@@ -20,7 +20,7 @@ from sqlalchemy import select
 from storage import audit, clock
 from storage.errors import Forbidden, InvalidInput
 from storage.models import Account, Person
-from workflows import areas
+from workflows import areas, people
 from workflows.access import GRANTED_ROLES
 from workflows.accounts import SignedIn
 from workflows.deployment import Work
@@ -80,7 +80,7 @@ def sign_in(uow: Work, claims: Mapping[str, Any], ip: str = "") -> SignedIn:
     person = db.scalar(select(Person).where(Person.email == email))
     if person is None:
         raise _refuse(uow, f"Nobody with the email address {email} is set up in docgen.", email)
-    if person.status == "leaver":
+    if people.has_left(person, clock.today()):
         raise _refuse(uow, f"{person.name} has left, so their sign-in is closed.", email, person.id)
     account = db.scalar(select(Account).where(Account.person_id == person.id))
     if account is not None and not account.active:

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from docgen.config import Config
 from docgen.main import cli
 from storage import clock
-from storage.models import ApiToken
+from storage.models import ApiToken, Person
 from tests.e2e.test_web_pages import HTML, csrf, sign_in
+from workflows import movers
 
 SECRET = re.compile(r'id="token" type="text" readonly spellcheck="false" value="([^"]+)"')
 
@@ -137,3 +138,20 @@ def test_the_token_commands_name_the_field_at_fault_in_one_line(app: Any, org: A
     assert unknown.output.strip().count("\n") == 0 and "Traceback" not in unknown.output
     missing = runner.invoke(cli, ["token", "revoke", "--email", "worker@knowsley.example.org", "--name", "nope"])
     assert missing.exit_code == 2 and "no live token named 'nope'" in missing.output
+
+
+def test_someone_serving_notice_signs_in_until_their_leaving_date(app: Any, client: Any, org: Any) -> None:
+    """HR records a leaving date in advance; the person still signs their last records until the
+    day comes, then their password and their tokens stop working."""
+    with app.extensions["docgen"].sessions.begin() as session:
+        movers.mark_leaver(session, session.get_one(Person, org.ids["worker"]), clock.today() + dt.timedelta(days=14),
+                           None)
+    assert sign_in(client, "worker").status_code == 302
+    assert client.get("/api/v1/me", headers=org.auth("worker")).status_code == 200
+
+    later = dt.datetime.combine(clock.today() + dt.timedelta(days=14), dt.time(9))
+    clock.set_clock(lambda: later)
+    client.post("/sign-out", data={"csrf_token": csrf(client, "/my-records")}, headers=HTML)
+    refused = sign_in(client, "worker")
+    assert refused.status_code == 400 and "Enter a correct email address and password" in refused.get_data(as_text=True)
+    assert client.get("/api/v1/me", headers=org.auth("worker")).status_code == 401
