@@ -58,4 +58,3 @@ def context(db: Session, profile: Profile, org: Organisation, record: Record, nu
     }
     return context | {"form": form, "fields": {
         field.key: printed_at(context, field.expression) for field in (*form.details, *form.fields)}}
-

@@ -105,12 +105,14 @@ def _from_audit(row: AuditEvent, base: str) -> list[Happened]:
     """record.filed, person.left, retention.forwarded and retention.destroyed, from the audit
     entries their use cases write (`workflows.pipeline`, `movers`, `retention`)."""
     detail = row.detail or {}
-    if row.action == "document.finalise" and row.object_type == "record" and str(row.object_id).isdigit():
+    if not str(row.object_id or "").isdigit():
+        return []  # every event names its record or person by id; some audit entries name no object
+    if row.action == "document.finalise" and row.object_type == "record":
         record_id = int(row.object_id)
         return [Happened("record.filed", {"record_id": record_id, "version": detail.get("version")},
                          _document_links(base, "record", record_id, pdf=True))]
-    if row.action not in PERSON_EVENTS or not str(row.object_id or "").isdigit():
-        return []  # most audit entries stand for no event (and some name no object)
+    if row.action not in PERSON_EVENTS:
+        return []  # most audit entries stand for no event
     person = {"person_id": int(row.object_id)} if row.object_type == "person" else {}
     person_link = {"person": f"{base}/api/v1/people/{row.object_id}"} if person else {}
     if row.action == "person.leaver":
