@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import email
-import re
 import email.policy
+import re
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,9 +62,15 @@ def text_of(message: EmailMessage) -> str:
 SIGN_LINK = re.compile(r"https://[^/\s]+/sign/([A-Za-z0-9_-]{43})")
 
 
+def sign_links_for(mailbox: Mailbox, address: str) -> list[str]:
+    """The tokens of every sign-off link e-mailed to this address, in the order the mails arrived."""
+    return [match.group(1) for message in mailbox.emails()
+            if message["To"] == address and (match := SIGN_LINK.search(text_of(message)))]
+
+
 def sign_link_for(mailbox: Mailbox, address: str) -> str:
     """The token of the newest sign-off link e-mailed to this address, as the recipient would click it."""
-    for message in reversed(mailbox.emails()):
-        if message["To"] == address and (match := SIGN_LINK.search(text_of(message))):
-            return match.group(1)
-    raise AssertionError(f"no sign-off link e-mailed to {address}: {[m['To'] for m in mailbox.emails()]}")
+    tokens = sign_links_for(mailbox, address)
+    if not tokens:
+        raise AssertionError(f"no sign-off link e-mailed to {address}: {[m['To'] for m in mailbox.emails()]}")
+    return tokens[-1]

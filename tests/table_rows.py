@@ -8,7 +8,7 @@ from sqlalchemy import select
 from storage.models import Base
 
 # Bookkeeping a refused request may still touch: a token is used (and its last use kept) before
-# the request it carries is refused, and refusals are audited.
+# the request it carries is refused.
 NOT_COMPARED = {("api_token", "last_used_at")}
 
 

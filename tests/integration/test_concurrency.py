@@ -18,7 +18,7 @@ from docgen.cli.storage import audit_group
 from storage import audit
 from storage.models import AuditEvent, DocumentVersion, OutboxMessage, SignoffEvent, SignoffLink
 from tests.e2e.test_signoff import MANAGER, WORKER, _draft, _send, _sign, config  # noqa: F401
-from tests.mailbox import Mailbox, SIGN_LINK, sign_link_for, text_of
+from tests.mailbox import Mailbox, sign_link_for, sign_links_for
 
 pytestmark = pytest.mark.libreoffice
 THREADS = 10
@@ -47,10 +47,6 @@ def _at_once(app: Any, threads: int, request: Callable[[Any, int], Any]) -> list
     return answers
 
 
-def _sign_links_to(mailbox: Mailbox, address: str) -> int:
-    return sum(1 for m in mailbox.emails() if m["To"] == address and SIGN_LINK.search(text_of(m)))
-
-
 def _decisions(app: Any, record_id: int) -> list[str]:
     with app.extensions["docgen"].sessions() as db:
         return list(db.scalars(select(SignoffEvent.event).where(
@@ -63,7 +59,7 @@ def test_ten_parallel_decisions_on_one_link_accept_exactly_one(app: Any, client:
     record_id = _draft(client, org)
     _send(client, org, record_id)
     token = sign_link_for(mailbox, WORKER)
-    assert _sign_links_to(mailbox, MANAGER) == 0
+    assert len(sign_links_for(mailbox, MANAGER)) == 0
 
     answers = _at_once(app, THREADS, lambda c, n: c.post(
         f"/api/v1/sign/{token}", json={"decision": "agree", "confirm_name": "Alex Morgan", "comment": ""}))
@@ -76,7 +72,7 @@ def test_ten_parallel_decisions_on_one_link_accept_exactly_one(app: Any, client:
             assert answer.json["error"]["field"] == "token", answer.json
             assert "already been used" in answer.json["error"]["message"], answer.json
     assert _decisions(app, record_id) == ["agreed"]
-    assert _sign_links_to(mailbox, MANAGER) == 1
+    assert len(sign_links_for(mailbox, MANAGER)) == 1
     status = client.get(f"/api/v1/records/{record_id}", headers=org.auth("manager")).json["status"]
     assert status == "awaiting_supervisor"
     print(f"\n{app.extensions['docgen'].engine.dialect.name}: {THREADS} parallel decisions, "
@@ -243,7 +239,7 @@ def test_ten_parallel_sends_send_once(app: Any, client: Any, org: Any, mailbox: 
         events = list(db.scalars(select(SignoffEvent.event).where(SignoffEvent.record_id == record_id)))
     assert (asked, filed) == (1, 1)
     assert sorted(events) == ["filed", "sent"]
-    assert _sign_links_to(mailbox, WORKER) == 1
+    assert len(sign_links_for(mailbox, WORKER)) == 1
     status = client.get(f"/api/v1/records/{record_id}/signoff", headers=org.auth("manager")).json
     assert (status["status"], status["version"]) == ("awaiting_supervisee", 1)
     print(f"\n{app.extensions['docgen'].engine.dialect.name}: {THREADS} parallel sends, {dict(codes)}, "
@@ -268,7 +264,7 @@ def test_parallel_resends_leave_one_live_link(app: Any, client: Any, org: Any, m
     assert asked == 1 + codes[200]  # the send, then one e-mail per accepted re-send
     # The e-mails of accepted re-sends may reach the mailbox in any order: of every link sent,
     # exactly one still opens, and it signs.
-    tokens = [m.group(1) for e in mailbox.emails() if e["To"] == WORKER and (m := SIGN_LINK.search(text_of(e)))]
+    tokens = sign_links_for(mailbox, WORKER)
     opened = {token: client.get(f"/api/v1/sign/{token}").status_code for token in tokens}
     assert sorted(opened.values()) == [200] + [410] * (len(tokens) - 1), opened
     live_token = next(token for token, status in opened.items() if status == 200)
