@@ -4,7 +4,7 @@
 # ran) fails like any other non-zero code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   echo "test: starting PostgreSQL"
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start

@@ -15,6 +15,7 @@ import io
 import os
 import re
 import secrets
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
@@ -25,7 +26,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
+
+# pyHanko 0.38 imports cryptography's DSAPrivateKey when it loads, and cryptography 51 deprecates DSA
+# with a warning on that import. docgen seals with RSA and never reads a DSA key, so this one warning,
+# from pyHanko's own modules, tells no user anything: it alone is ignored. tests/unit/
+# test_dependency_lock.py fails once pyHanko no longer raises it, so the filter goes with the cause.
+warnings.filterwarnings("ignore", message="DSA is deprecated", category=CryptographyDeprecationWarning,
+                        module=r"pyhanko\.")
+
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
