@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 DEFAULT_SECRET = "docgen-embedded-default-secret-change-me"
-REPO = Path(__file__).resolve().parent.parent
 
 
 class ConfigError(RuntimeError):
@@ -21,8 +20,15 @@ class ConfigError(RuntimeError):
 
 @dataclass(frozen=True)
 class Config:
+    """The settings, each read from DOCGEN_<FIELD> by `from_env`; `extra` is not read from the
+    environment (tests pass their own rate-limit key prefix in it). Every setting is in the README's
+    configuration table with its default and meaning, and tests/unit/test_readme_claims.py keeps it
+    so: a new field fails the suite until it is documented."""
+
     env: str = "development"  # development | production | test
-    instance_path: Path = REPO / "instance"
+    # ./instance of the folder docgen starts in (scripts/run.sh starts in the checkout): never beside
+    # docgen's own files, which an installed docgen keeps in site-packages.
+    instance_path: Path = field(default_factory=lambda: Path("instance").resolve())
     database_url: str = ""  # default: sqlite file in the instance folder
     secret_key: str = DEFAULT_SECRET
     profile: str = "knowsley"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from storage.errors import PreconditionFailed, Unavailable
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# The repository's migrations/, installed as this package (pyproject.toml's package-dir), so the same
+# lookup finds them in the wheel and in a checkout.
+MIGRATIONS = Path(str(resources.files("storage.migrations")))
 
 
 def make_engine(url: str) -> Engine:

@@ -51,6 +51,7 @@ import io
 import json
 import re
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,9 @@ from docx.opc.part import Part
 from docxtpl import DocxTemplate
 from lxml import etree
 
-DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "templates_docx"
+# The repository's templates_docx/, installed as this package (pyproject.toml's package-dir), so the
+# same lookup finds them in the wheel and in a checkout.
+DEFAULT_TEMPLATE_DIR = Path(str(resources.files("docgen.templates_docx")))
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 PROP_RECORD_ID = "docgen.record_id"

@@ -27,7 +27,6 @@ import requests
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select
 
-from docgen.config import REPO
 from storage.db import make_engine, session_factory
 from storage.models import Organisation
 from tests.conftest import PG_ADMIN
@@ -37,6 +36,7 @@ from workflows.profiles import load_profile
 
 pytestmark = [pytest.mark.postgres, pytest.mark.libreoffice]
 T = TypeVar("T")
+REPO = Path(__file__).resolve().parents[2]
 LINK = re.compile(r"/sign/([A-Za-z0-9_-]{43})")
 WAIT_SECONDS = 120  # for the consumers: a cold LibreOffice on a busy machine
 
