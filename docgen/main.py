@@ -1,14 +1,19 @@
 """The `docgen` command: the composition root of the command line.
 
-It builds the app (and with it the deployment) for every command, starts processes (`docgen run`,
-`docgen worker`), sets a deployment up (`docgen init`), and registers the domain commands, which
-live in `docgen.cli` and each parse their options, call one use case and print the answer.
+A command loads only what it uses. The domain commands (in `docgen.cli`), the worker and
+Flask-Limiter's own command are named in COMMANDS and imported when run, so `docgen --help` lists
+them with their short help without importing one; the app (and with it the deployment) is built
+only by a command that needs it (`with_appcontext`). This module sets a deployment up
+(`docgen init`) and serves it (`docgen run`), importing what they run when they run.
 User-caused failures end with exit code 2 and readable lines (no traceback): one, or one per bad key of a profile.
 """
 from __future__ import annotations
 
+import importlib
+import logging
 import signal
 import sys
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -16,20 +21,64 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from docgen.cli.backup import backup_command, restore_command
-from docgen.cli.people import user_group
-from docgen.cli.quality_audits import audit_sample_command
-from docgen.cli.records import generate_command, verify_command
-from docgen.cli.report import report_command
-from docgen.cli.storage import audit_group, export_command, hold_group, retention_group
-from docgen.cli.tokens import token_group
-from docgen.cli.work import unit_of_work
 from docgen.config import ConfigError
-from docgen.documents.seal import ensure_organisation_certificate
-from docgen.worker import start_embedded_consumer, stop_converter, worker_command
-from storage.db import upgrade
 from storage.errors import DomainError
-from workflows import demo, organisation, profile_confirmations
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """A command named, not imported: `target` ("module:attribute") is imported when the command
+    runs or shows its own help; until then `docgen --help` shows `short_help`, the first sentence
+    of the command's own help (tests/e2e/test_cli.py checks the two agree)."""
+
+    target: str
+    short_help: str
+
+    def load(self) -> click.Command:
+        """Import the command."""
+        module, _, attribute = self.target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+COMMANDS: dict[str, Lazy] = {
+    "audit": Lazy("docgen.cli.storage:audit_group", "The hash-chained audit log."),
+    "audit-sample": Lazy("docgen.cli.quality_audits:audit_sample_command",
+                         "Draw a random, reproducible sample of a team's signed records for a quality audit "
+                         "(K §11, S §8, H §12)."),
+    "backup": Lazy("docgen.cli.backup:backup_command",
+                   "Back up the database, the encrypted documents and the audit heads into TARGET, a new or "
+                   "empty folder, or a new file named *.tar."),
+    "export": Lazy("docgen.cli.storage:export_command",
+                   "Write a person's supervision file (HR bundle) to a zip; audited as an export from the CLI."),
+    "generate": Lazy("docgen.cli.records:generate_command",
+                     "Draft a pre-filled record for every supervisee in a team and write the Word files."),
+    "hold": Lazy("docgen.cli.storage:hold_group",
+                 "Legal holds: stop destruction of a person's records, or of one record."),
+    # Flask-Limiter's plugin command (its `flask.commands` entry point), which FlaskGroup would find
+    # by importing every plugin: named here, it costs nothing until used.
+    "limiter": Lazy("flask_limiter.commands:cli", "Flask-Limiter maintenance & utility commands"),
+    "report": Lazy("docgen.cli.report:report_command",
+                   "Supervision compliance over a period: held on time, records signed in time, overdue, "
+                   "agreements."),
+    "restore": Lazy("docgen.cli.backup:restore_command",
+                    "Restore the backup in SOURCE (a folder or a *.tar file) into this deployment, which must "
+                    "be empty (a new database and store) and configured with the backup's storage keys and "
+                    "organisation certificate."),
+    "retention": Lazy("docgen.cli.storage:retention_group",
+                      "Freeze leavers' records, forward them to HR, destroy them when due (S 12.4)."),
+    "token": Lazy("docgen.cli.tokens:token_group", "Personal API tokens of people who have a sign-in."),
+    "user": Lazy("docgen.cli.people:user_group", "Manage sign-ins."),
+    "verify": Lazy("docgen.cli.records:verify_command",
+                   "Say whether a PDF is a genuine, unaltered docgen record (exit 0), altered or not ours "
+                   "(exit 1)."),
+    "worker": Lazy("docgen.worker:worker_command",
+                   "Run background tasks (e-mail delivery, PDFs, sweeps) until SIGTERM or Ctrl-C, then stop "
+                   "LibreOffice."),
+}
+
+SERVICES = frozenset({"run", "worker"})
+"""Commands that run until stopped, their stderr their log."""
 
 
 def _app_factory() -> Any:
@@ -38,8 +87,45 @@ def _app_factory() -> Any:
     return create_app()
 
 
+def _route_library_warnings(command: str | None) -> None:
+    """A library's warning (captured as a `py.warnings` log record by `main`) is a line of a
+    service's log; at a one-shot command's terminal it is noise its user can do nothing about, so
+    there the terminal shows the command's own lines only."""
+    logging.getLogger("py.warnings").setLevel(logging.NOTSET if command in SERVICES else logging.ERROR)
+
+
 class DocgenGroup(FlaskGroup):
-    """FlaskGroup that turns domain and configuration errors into one line and exit code 2."""
+    """FlaskGroup that imports a command only to run it (or show its help), and turns domain and
+    configuration errors into one line and exit code 2.
+
+    Unlike FlaskGroup it loads neither the app nor Flask's plugins to list or find a command:
+    docgen's commands are this group's own and those in COMMANDS."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        lazy = COMMANDS.get(cmd_name)
+        return lazy.load() if lazy else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List every command with its short help, importing none of those in COMMANDS."""
+        described = {name: click.Command(name, help=lazy.short_help) for name, lazy in COMMANDS.items()}
+        described.update(self.commands)
+        limit = formatter.width - 6 - max(map(len, described))  # as click.Group lays it out
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, described[name].get_short_help_str(limit)) for name in sorted(described)])
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        _route_library_warnings(args[0] if args else None)  # before the command's imports can warn
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:  # "did you mean" among all commands, not only the loaded
+            raise click.exceptions.NoSuchCommand(exc.command_name, possibilities=self.list_commands(ctx),
+                                                 ctx=ctx) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -62,6 +148,11 @@ def cli() -> None:
 @with_appcontext
 def init_command(with_demo: bool) -> None:
     """Create or upgrade the database and the organisation; safe to run twice."""
+    from docgen.cli.work import unit_of_work
+    from docgen.documents.seal import ensure_organisation_certificate
+    from storage.db import upgrade
+    from workflows import demo, organisation, profile_confirmations
+
     deployment = current_app.extensions["docgen"]
     upgrade(deployment.config.resolved_database_url)
     with unit_of_work() as uow:
@@ -107,6 +198,8 @@ def run_command(host: str, port: int, threads: int) -> None:
     """
     from waitress import create_server
 
+    from docgen.worker import start_embedded_consumer, stop_converter
+
     server = create_server(current_app._get_current_object(), host=host, port=port, threads=threads,
                            ident="docgen")
     click.echo(f"docgen is running at http://{host}:{port}/  (health: http://{host}:{port}/health)")
@@ -122,12 +215,10 @@ def run_command(host: str, port: int, threads: int) -> None:
         stop_converter(current_app.extensions["docgen"])
 
 
-for command in (worker_command, user_group, token_group, generate_command, verify_command, report_command, retention_group,
-                export_command, audit_group, hold_group, backup_command, restore_command, audit_sample_command):
-    cli.add_command(command)
-
-
 def main() -> None:
+    """Run the `docgen` command. Warnings become log records first (`logging.captureWarnings`),
+    before a library is imported that could raise one: the group routes them per command."""
+    logging.captureWarnings(True)
     cli(prog_name="docgen")
 
 

@@ -1,18 +1,23 @@
-"""`docgen generate` and `docgen verify`: draft a team's records as Word files; check a sealed PDF."""
+"""`docgen generate` and `docgen verify`: draft a team's records as Word files; check a sealed PDF.
+
+Each command imports its use case when it runs, so `docgen verify --help` answers without loading
+the workflows (and with them every library of the deployment).
+"""
 from __future__ import annotations
 
 import datetime as dt
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask.cli import with_appcontext
 
 from docgen.cli.work import unit_of_work
-from storage.models import Person
-from workflows import drafting, pipeline
+
+if TYPE_CHECKING:
+    from storage.models import Person
 
 
 def _progress(label: str, members: list[Person]) -> Iterator[Person]:
@@ -28,6 +33,8 @@ def _progress(label: str, members: list[Person]) -> Iterator[Person]:
 @with_appcontext
 def generate_command(team_name: str, session_date: dt.datetime, out_dir: Path) -> None:
     """Draft a pre-filled record for every supervisee in a team and write the Word files."""
+    from workflows import drafting
+
     def write(drafts: list[drafting.Draft]) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
         for draft in drafts:  # written only once every draft was made: all or nothing
@@ -43,6 +50,8 @@ def generate_command(team_name: str, session_date: dt.datetime, out_dir: Path) -
 @with_appcontext
 def verify_command(pdf: Any) -> None:
     """Say whether a PDF is a genuine, unaltered docgen record (exit 0), altered or not ours (exit 1)."""
+    from workflows import pipeline
+
     with unit_of_work() as uow:
         verdict = pipeline.verify(uow, pdf.read())
     if verdict.status == "genuine":

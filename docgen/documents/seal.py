@@ -18,7 +18,7 @@ import secrets
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
@@ -33,23 +33,22 @@ from cryptography.x509.oid import NameOID
 # with a warning on that import. docgen seals with RSA and never reads a DSA key, so this one warning,
 # from pyHanko's own modules, tells no user anything: it alone is ignored. tests/unit/
 # test_dependency_lock.py fails once pyHanko no longer raises it, so the filter goes with the cause.
+# It is installed as this module loads, before any function below imports pyHanko.
 warnings.filterwarnings("ignore", message="DSA is deprecated", category=CryptographyDeprecationWarning,
                         module=r"pyhanko\.")
 
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
-from pyhanko.sign.timestamps import TimeStamper
-from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
-from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 
-from docgen.config import Config
+from docgen.config import Config, ConfigError
 from docgen.documents.certificate import certificate_page_docx
 from docgen.documents.render import DEFAULT_TEMPLATE_DIR
+
+if TYPE_CHECKING:  # pyHanko is imported by the functions that seal or verify: a process doing neither never loads it
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign import signers
+    from pyhanko.sign.timestamps import TimeStamper
+    from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+    from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
 RECORD_ID_KEY = "/DocgenRecordId"
 """Custom document-info key that marks a PDF as one of our records (and names which)."""
@@ -57,8 +56,9 @@ RECORD_ID_KEY = "/DocgenRecordId"
 SEAL_FIELD = "DocgenSeal"
 
 
-class SealError(Exception):
-    """The organisation certificate cannot be created or used (wrong passphrase, missing file)."""
+class SealError(ConfigError):
+    """The organisation certificate cannot be created or used (wrong passphrase, missing file): its
+    settings (DOCGEN_ORG_P12, DOCGEN_ORG_P12_PASSPHRASE) are wrong, so a command ends with one line."""
 
 
 class PdfConverter(Protocol):
@@ -144,6 +144,8 @@ def load_signer(p12_path: Path, passphrase: bytes) -> signers.SimpleSigner:
     pyHanko's load_pkcs12 only logs and returns None on a wrong passphrase, so the data
     variant (which raises) is used and its error turned into a SealError.
     """
+    from pyhanko.sign import signers
+
     try:
         data = Path(p12_path).read_bytes()
     except OSError as exc:
@@ -174,6 +176,9 @@ def seal_pdf(
     required because /verify uses it to recognise a damaged record as ours. Attachment and
     metadata are written before signing so that the signature covers them.
     """
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
     if RECORD_ID_KEY not in metadata:
         raise ValueError(f"metadata must carry {RECORD_ID_KEY}")
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
@@ -255,6 +260,8 @@ def verify_pdf(
     carries our record marker. A seal by some other certificate is "not_ours", even with our
     metadata copied into it.
     """
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     digest = sha256_hex(pdf)
     details: dict[str, Any] = {"sha256": digest}
     known = known_hash(digest)
@@ -318,6 +325,10 @@ def _judge_our_seal(
     record_id: str | None,
     details: dict[str, Any],
 ) -> Verdict:
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
     signed_by = sig.signer_cert.subject.human_friendly
     try:
         status = validate_pdf_signature(
@@ -400,6 +411,8 @@ def timestamper_for(config: Config) -> RequestsHTTPTimeStamper | None:
     """An RFC 3161 time-stamping authority when configured (DOCGEN_TIMESTAMP_URL), else none."""
     if not config.timestamp_url:
         return None
+    from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
     return RequestsHTTPTimeStamper(config.timestamp_url, https=config.timestamp_url.startswith("https://"),
                                    timeout=10)
 

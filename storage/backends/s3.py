@@ -20,8 +20,7 @@ from dataclasses import replace
 from typing import Any, Iterator
 from urllib.parse import urlencode
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError  # botocore's exceptions alone: a light import
 
 from storage.backends.base import (
     IntegrityError,
@@ -109,7 +108,11 @@ class S3Store:
         if lock_mode not in LOCK_MODES:
             raise ValueError(f"lock_mode must be one of {LOCK_MODES}, not {lock_mode!r}")
         self.bucket = bucket
-        self._client = client or boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+        if client is None:
+            import boto3  # slow to import: only a deployment that stores in a bucket pays for it
+
+            client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+        self._client = client
         self._prefix = check_key(prefix.strip("/")) if prefix.strip("/") else ""
         self._lock_mode = lock_mode
         self._encryption = (

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from docgen.main import COMMANDS, cli
 from tests.demo_instance import DemoInstance
 
 # One worker replays the shared demo instance (tests/demo_instance.py) for all its users.
@@ -48,6 +49,16 @@ def test_user_add_errors_are_one_line_with_exit_code_2(tmp_path: Path) -> None:
     again = _docgen(tmp_path, "user", "add", "--email", "new@knowsley.example.org", "--password", "long-enough-pw")
     assert again.returncode == 2 and "already has an account" in again.stderr
 
+
+
+def test_verify_without_the_organisation_certificate_is_one_line_with_exit_code_2(tmp_path: Path) -> None:
+    assert _docgen(tmp_path, "init").returncode == 0
+    (tmp_path / "instance" / "organisation.p12").unlink()
+    pdf = tmp_path / "record.pdf"
+    pdf.write_bytes(b"%PDF-1.7 not a record")
+    verdict = _docgen(tmp_path, "verify", str(pdf))
+    assert verdict.returncode == 2 and "Traceback" not in verdict.stderr
+    assert verdict.stderr.strip().count("\n") == 0 and "organisation certificate" in verdict.stderr
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -101,3 +112,71 @@ def test_request_log_never_shows_a_sign_off_token() -> None:
     record = logging.LogRecord("werkzeug", logging.INFO, "", 0, '%s - - "%s" %s', ("127.0.0.1", f"GET /sign/{token} HTTP/1.1", "200"), None)
     RedactLinkTokens().filter(record)
     assert token not in record.getMessage() and "/sign/[redacted]" in record.getMessage()
+
+
+# Runs docgen as its console script does, then names every module the process imported (on stderr).
+IMPORTS_OF = """
+import sys
+from docgen.main import main
+try:
+    main()
+finally:
+    print(*sorted(sys.modules), file=sys.stderr)
+"""
+
+# Runs docgen with click, a library, warning each time a command prints its answer: as a library
+# deprecating what a command calls would.
+LIBRARY_WARNS = """
+import warnings
+import click
+from docgen.main import main
+echo = click.echo
+def warning_echo(*args, **kwargs):
+    warnings.warn("click.echo will change in click 9", FutureWarning)
+    echo(*args, **kwargs)
+click.echo = warning_echo
+main()
+"""
+
+
+def test_help_lists_every_command_with_its_short_help(tmp_path: Path) -> None:
+    shown = _docgen(tmp_path, "--help")
+    assert shown.returncode == 0, shown.stderr
+    rows = shown.stdout.split("Commands:\n", 1)[1].splitlines()
+    listed = dict(row.split(None, 1) for row in rows if row.strip())
+    assert set(listed) == set(cli.commands) | set(COMMANDS)
+    for name, short in listed.items():
+        full = COMMANDS[name].short_help if name in COMMANDS else cli.commands[name].get_short_help_str(10_000)
+        assert full.startswith(short.removesuffix("...")), name
+
+
+def test_each_named_command_s_help_is_the_one_help_lists() -> None:
+    assert {name: lazy.load().get_short_help_str(10_000) for name, lazy in COMMANDS.items()} == \
+        {name: lazy.short_help for name, lazy in COMMANDS.items()}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["verify", "--help"]])
+def test_help_imports_no_library_a_command_runs_with(tmp_path: Path, args: list[str]) -> None:
+    shown = subprocess.run([sys.executable, "-c", IMPORTS_OF, *args], env=_env(tmp_path), capture_output=True,
+                           text=True, timeout=120)
+    assert shown.returncode == 0 and "Usage: " in shown.stdout
+    imported = {module.split(".")[0] for module in shown.stderr.split()}
+    assert not imported & {"pyhanko", "boto3", "alembic", "huey", "sqlalchemy", "workflows", "flask_limiter"}
+    assert not (tmp_path / "instance").exists()  # no app was built
+
+
+def test_a_library_warning_reaches_a_service_s_log_but_never_a_command_s_terminal(
+        tmp_path: Path, demo_instance: DemoInstance) -> None:
+    env = demo_instance.copy_to(tmp_path)
+    letter = tmp_path / "letter.txt"
+    letter.write_text("Dear Sam, this is not a sealed record.\n")
+    verified = subprocess.run([sys.executable, "-c", LIBRARY_WARNS, "verify", str(letter)], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 1 and verified.stdout.startswith("not ours: ")
+    assert "click 9" not in verified.stdout + verified.stderr
+    # `docgen worker` says its first line, then refuses the in-process queue (exit 2): its stderr is its log
+    worker = subprocess.run([sys.executable, "-c", LIBRARY_WARNS, "worker"], env={**env, "DOCGEN_TASKS_URL": "memory"},
+                            capture_output=True, text=True, timeout=120)
+    assert worker.returncode == 2 and worker.stdout.startswith("docgen worker: ")
+    logged = [line for line in worker.stderr.splitlines() if "click 9" in line]
+    assert len(logged) == 1 and " WARNING py.warnings " in logged[0]
