@@ -66,7 +66,7 @@ def document() -> dict[str, Any]:
         if not op.path.startswith(LINKS.removeprefix(bp.url_prefix or "")):
             params.append(dict(_REASON))
         entry: dict[str, Any] = {"summary": op.summary, "parameters": params,
-                                 "responses": {"4XX": error}}
+                                 "responses": {"4XX": error, "5XX": error}}  # 503: try again; 500: ours
         if op.description:
             entry["description"] = op.description
         if op.request is not None:

@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -27,7 +28,6 @@ from unoserver.client import UnoClient
 
 log = logging.getLogger(__name__)
 
-_REPO = Path(__file__).resolve().parents[2]
 _PING_TIMEOUT = 1.0  # seconds; a warm server answers info() in milliseconds
 _POLL_INTERVAL = 0.1
 _COLD_TIMEOUT = 120.0
@@ -57,12 +57,14 @@ class ConversionError(Exception):
 
 
 def default_unoserver() -> Path:
-    """Where the unoserver script lives: DOCGEN_UNOSERVER, else the setup script's .uvenv.
+    """Where the unoserver script lives: DOCGEN_UNOSERVER, else a `.uvenv` beside the virtual
+    environment docgen runs in, which is where scripts/setup.sh puts it (a checkout's .venv and
+    .uvenv). Never beside docgen's own files: an installed docgen lives in site-packages.
 
     It must run under Debian's /usr/bin/python3, the only Python that can import uno, so it
-    is a separate venv rather than the project's own.
+    is a separate venv rather than the project's own (whose unoserver script cannot start).
     """
-    return Path(os.environ.get("DOCGEN_UNOSERVER", _REPO / ".uvenv" / "bin" / "unoserver"))
+    return Path(os.environ.get("DOCGEN_UNOSERVER", Path(sys.prefix).parent / ".uvenv" / "bin" / "unoserver"))
 
 
 class _FailFastClient(UnoClient):
@@ -137,6 +139,20 @@ class Converter:
     def wait_ready(self, timeout: float) -> bool:
         """Block until the warm server answers, for at most timeout seconds."""
         return self._ready.wait(timeout)
+
+    def responsive(self) -> bool:
+        """False when the warm server is up but does not answer a round trip through LibreOffice
+        within the ping timeout: a hung soffice, which would hold every warm conversion until the
+        conversion timeout. unoserver's info() asks LibreOffice for its filters, so it proves more
+        than that the server's port is open. A server still starting, or gone, is no hang (the
+        document in hand converts cold meanwhile), and a conversion in progress is not interrupted:
+        unoserver answers one request at a time, so a ping queued behind it would look like a hang."""
+        if not self._warm() or not self._busy.acquire(blocking=False):
+            return True
+        try:
+            return _ping(self._port)
+        finally:
+            self._busy.release()
 
     def convert(self, docx: bytes) -> bytes:
         """Convert DOCX bytes to PDF bytes: warm if the server is up, else cold right away.
@@ -275,6 +291,11 @@ class WarmConverter:
                 self._converter.start()
                 atexit.register(self.stop)
             return self._converter
+
+    @property
+    def running(self) -> Converter | None:
+        """The Converter if this process has started one; looking never starts one."""
+        return self._converter
 
     def stop(self) -> None:
         """Stop the LibreOffice if it was started; the next call starts a fresh one."""

@@ -10,11 +10,9 @@ import os
 import shutil
 from collections.abc import Callable
 
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from huey import Huey
 
-from docgen.documents.pdf import default_unoserver
+from docgen.documents.pdf import WarmConverter, default_unoserver
 from storage.db import MIGRATIONS
 from workflows.deployment import Deployment
 
@@ -24,12 +22,16 @@ PROBE_KEY = "health/ready-probe"  # never written: asking for it proves the stor
 
 @functools.cache
 def _schema_this_code_needs() -> frozenset[str]:
+    from alembic.script import ScriptDirectory  # alembic, slow to import, is loaded by the first readiness check
+
     return frozenset(ScriptDirectory(str(MIGRATIONS)).get_heads())
 
 
 def _database(deployment: Deployment) -> None:
     """It answers, and its schema is the one this code was written for (`docgen init` migrates):
     a web worker started beside a migration is not ready until it is done."""
+    from alembic.migration import MigrationContext
+
     with deployment.engine.connect() as connection:
         current = frozenset(MigrationContext.configure(connection).get_current_heads())
     if current != _schema_this_code_needs():
@@ -41,14 +43,21 @@ def _document_store(deployment: Deployment) -> None:
     deployment.store.exists(PROBE_KEY)
 
 
-def _converter(_deployment: Deployment) -> None:
-    """LibreOffice and the warm server's script are installed (each consumer starts its own;
-    a web worker converts nothing, so starting one here would only cost memory)."""
+def _converter(deployment: Deployment) -> None:
+    """LibreOffice and the warm server's script are installed and, where this process has started
+    its warm LibreOffice (`docgen run`'s consumer threads, on the first conversion), it answers a
+    round trip within a second: a hung soffice would hold every warm conversion until the conversion
+    timeout. Nothing is started here: a web worker of the stack converts nothing (its consumers, in
+    processes of their own, each keep their own), and starting one would only cost memory."""
     if not shutil.which("soffice"):
         raise RuntimeError("LibreOffice (soffice) is not on PATH")
     unoserver = default_unoserver()
     if not os.access(unoserver, os.X_OK):
         raise RuntimeError(f"unoserver is not installed at {unoserver}")
+    warm = getattr(deployment.converter, "wrapped", deployment.converter)  # under metrics' timing
+    running = warm.running if isinstance(warm, WarmConverter) else None
+    if running is not None and not running.responsive():
+        raise RuntimeError(f"the warm LibreOffice (unoserver pid {running.pid}) does not answer: hung")
 
 
 def readiness(deployment: Deployment, huey: Huey) -> dict[str, str]:
