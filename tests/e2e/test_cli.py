@@ -15,8 +15,9 @@ import pytest
 from docgen.main import COMMANDS, cli
 from tests.demo_instance import DemoInstance
 
-# One worker replays the shared demo instance (tests/demo_instance.py) for all its users.
-pytestmark = pytest.mark.xdist_group("demo")
+# One worker replays the shared demo instance (tests/demo_instance.py) for all its users: the tests
+# that use it are in its group; the others run on any worker.
+ON_THE_DEMO_WORKER = pytest.mark.xdist_group("demo")
 
 DOCGEN = [sys.executable, "-m", "docgen.main"]
 
@@ -30,6 +31,7 @@ def _docgen(tmp_path: Path, *args: str, input: str | None = None) -> subprocess.
                           timeout=120)
 
 
+@ON_THE_DEMO_WORKER
 def test_init_demo_is_safe_to_run_twice(tmp_path: Path, demo_instance: DemoInstance) -> None:
     assert "admin@demo.example.org" in demo_instance.stdout
     env = demo_instance.copy_to(tmp_path)
@@ -66,6 +68,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@ON_THE_DEMO_WORKER
 def test_run_serves_health_on_the_given_port(tmp_path: Path, demo_instance: DemoInstance) -> None:
     demo_instance.copy_to(tmp_path)
     port = _free_port()
@@ -88,6 +91,7 @@ def test_run_serves_health_on_the_given_port(tmp_path: Path, demo_instance: Demo
     assert f"http://127.0.0.1:{port}/" in out
 
 
+@ON_THE_DEMO_WORKER
 def test_generate_drafts_a_record_per_supervisee_in_the_team(tmp_path: Path, demo_instance: DemoInstance) -> None:
     demo_instance.copy_to(tmp_path)
     out, today = tmp_path / "drafts", dt.date.today().isoformat()  # the demo's sessions are all a week old or more
@@ -165,6 +169,7 @@ def test_help_imports_no_library_a_command_runs_with(tmp_path: Path, args: list[
     assert not (tmp_path / "instance").exists()  # no app was built
 
 
+@ON_THE_DEMO_WORKER
 def test_a_library_warning_reaches_a_service_s_log_but_never_a_command_s_terminal(
         tmp_path: Path, demo_instance: DemoInstance) -> None:
     env = demo_instance.copy_to(tmp_path)
