@@ -302,10 +302,7 @@ def agreement(definition: forms.AgreementForm) -> Path:
         form.field(row.cells[1], cell, f"{{{{ {definition.expression(field)} }}}}")
     for clause in definition.clauses:
         form.para(clause)
-    form.para(
-        "Stored on the employee\u2019s supervision file with restricted access. Access should be limited "
-        "to the supervisee, supervisor, and relevant line managers."
-    )
+    form.para("{{ agreement.access }}")  # who sees the records, in the council's words (the profile's)
     signatures(form)
     return form.save(definition.template.removesuffix(".docx"))
 
@@ -335,16 +332,19 @@ def certificate() -> Path:
         label(row.cells[0], label_text)
         row.cells[1].paragraphs[0].add_run(expression)
 
-    form.doc.add_paragraph('{%p for e in events if e.event == "disagreement" %}')
-    form.doc.add_paragraph()  # adjacent tables would merge into one
-    box_table = form.table((TEXT_WIDTH_CM,), 1)
-    box = box_table.cell(0, 0)
-    alert = box.paragraphs[0].add_run("DISAGREEMENT RECORDED")
-    alert.bold, alert.font.color.rgb = True, ALERT_TEXT
-    box.add_paragraph("{{ e.who }} disagreed with this record on {{ e.at }}.")
-    box.add_paragraph('Their comment: {{ e.comment or "(none given)" }}')
-    _shade(box, ALERT_FILL)
-    form.doc.add_paragraph("{%p endfor %}")
+    # K §9 "signed by both": a version countersigned over a disagreement says so first, with
+    # whose signature is missing, both views and the route's outcome (none where W §10 allows it).
+    finalised = _alert_box(form, "{%p if finalised_after_disagreement %}", "FINALISED AFTER A DISAGREEMENT", (
+        "{{ finalised_after_disagreement.missing_signature }}.",
+        "{{ supervisee.name }}\u2019s view: {{ finalised_after_disagreement.supervisee_view }}",
+        '{{ supervisor.name }}\u2019s view: {{ finalised_after_disagreement.supervisor_view or "(no comment given)" }}',
+        'Outcome: {{ finalised_after_disagreement.outcome or "none recorded; the policy lets the supervisor '
+        'finalise a record that was not agreed" }}',
+    ), "{%p endif %}")
+    boxes = _alert_box(form, '{%p for e in events if e.event == "disagreement" %}', "DISAGREEMENT RECORDED", (
+        "{{ e.who }} disagreed with this record on {{ e.at }}.",
+        'Their comment: {{ e.comment or "(none given)" }}',
+    ), "{%p endfor %}")
 
     form.heading("Events")
     events = form.table((2.55, 2.55, 2.55, 2.21, 4.08, 3.06), 1)
@@ -364,9 +364,25 @@ def certificate() -> Path:
         "document is attached to it unchanged; its SHA-256 is shown above. Any change to "
         "this file breaks the seal."
     )
-    for table in (details, box_table, events):
+    for table in (details, finalised, boxes, events):
         _span_text_width(table)
     return form.save("certificate")
+
+
+def _alert_box(form: Form, opening: str, heading: str, lines: tuple[str, ...], closing: str) -> Table:
+    """A shaded box on the certificate page, shown as its template tags (`opening`, `closing`) say:
+    what a skimming reader must not miss."""
+    form.doc.add_paragraph(opening)
+    form.doc.add_paragraph()  # adjacent tables would merge into one
+    table = form.table((TEXT_WIDTH_CM,), 1)
+    box = table.cell(0, 0)
+    alert = box.paragraphs[0].add_run(heading)
+    alert.bold, alert.font.color.rgb = True, ALERT_TEXT
+    for line in lines:
+        box.add_paragraph(line)
+    _shade(box, ALERT_FILL)
+    form.doc.add_paragraph(closing)
+    return table
 
 
 def _span_text_width(table: Table) -> None:

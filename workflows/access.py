@@ -25,7 +25,7 @@ from storage.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from storage.models import Account, ConsentRequest, DisagreementEscalation, OutboxMessage, Person, PlannedSession
 from storage.models import GroupAttendance, GroupMember, GroupSession, Record, SupervisionGroup
 from storage.uow import UnitOfWork
-from workflows import notifications, people
+from workflows import group_records, notifications, people
 
 READ_BASES = ("supervisee", "supervisor", "line_manager", "hr", "consent", "auditor", "break_glass", "group_lead", "attendee")
 GRANTED_ROLES = ("hr", "auditor", "admin", "senior_manager")
@@ -297,15 +297,24 @@ def group_read_access(db: Session, account: Account, record: Record, reason: str
     """Who reads a group session's record: its facilitator, recorder and signer; each member who
     was present at that session (not one who sent apologies or was absent, nor a member who joined
     later); beyond them only the usual management and HR rules, applied as to the facilitator's
-    own records (their line managers, HR once forwarded, an auditor or a senior manager with a
-    reason). Anyone else gets NotFound, so ids cannot be probed."""
+    own records and to the file of each person it belongs to (`group_records.holders`: the record
+    is in every attendee's file, issue 23): their line managers, HR once forwarded, an auditor or a
+    senior manager with a reason. Anyone else gets NotFound, so ids cannot be probed."""
     me = account.person_id
     group = group_record_group(db, record)
     if me in (record.supervisee_id, record.supervisor_id, group.facilitator_id):
         return Access("group_lead")
     if attended(db, me, record.group_session_id):
         return Access("attendee")
-    return read_access(db, account, group.facilitator, reason)
+    refused: NotFound | Forbidden = no_such_document()
+    for holder in (group.facilitator, *group_records.holders(db, record)):
+        try:
+            return read_access(db, account, holder, reason)
+        except NotFound:
+            continue
+        except Forbidden as exc:  # a reason is missing: say so, rather than that nothing exists
+            refused = exc
+    raise refused
 
 
 def group_edit_access(db: Session, account: Account, record: Record) -> None:
@@ -401,24 +410,32 @@ def may_ask_consent(db: Session, caller: Caller, supervisee: Person, outside_lin
     raise Conflict("you can already read these records; no consent is needed", "supervisee_id")
 
 
-def consent_request_for(db: Session, caller: Caller, request_id: int) -> ConsentRequest:
-    """A consent request, for the reader who asked; NotFound for anyone else (ids cannot be probed)."""
-    row = db.get(ConsentRequest, request_id)
+def decides_override(db: Session, person_id: int | None, supervisee: Person) -> bool:
+    """Whether this person decides on overriding the supervisee's refusal (H §11: "where consent is
+    not given to share staffing records the manager must make a professional judgement about the
+    need to override consent"). The manager is the one who keeps the supervisee's file: individual
+    supervision "is provided by the worker's line manager" (H §7) and is "retained in a file by
+    the manager" (H §10), that is the supervisee's current supervisor. The manager who asked and
+    was refused is never that person (`may_ask_consent` turns away anyone who can already read)."""
+    return person_id is not None and _is_current_supervisor(db, person_id, supervisee)
+
+
+def consent_override_for(db: Session, caller: Caller, request_id: int, manager_override: bool) -> ConsentRequest:
+    """A consent request whose refusal the caller may override: the supervisee's own manager
+    (`decides_override`), where the profile allows an override. The manager who asked is told
+    that it is not theirs to override; anyone else gets NotFound (ids cannot be probed)."""
     if caller.account is None:
         raise Unauthenticated("sign in first")
-    if row is None or row.reader_id != caller.person_id:
+    row = db.get(ConsentRequest, request_id)
+    asked = row is not None and row.reader_id == caller.person_id
+    if row is None or not (asked or decides_override(db, caller.person_id, row.supervisee)):
         raise NotFound("no such consent request", "id")
-    return row
-
-
-def may_override_consent(db: Session, caller: Caller, manager_override: bool) -> None:
-    """H §11: where consent is refused "the manager must make a professional judgement about the
-    need to override consent": the manager who asked (`consent_request_for`), where the profile
-    allows it."""
     if not manager_override:
         raise Forbidden("this council's policy gives no override of a refused consent", "reason")
-    if not _is_manager(db, caller):
-        raise Forbidden("only a manager may override a refused consent", "reason")
+    if asked:
+        raise Forbidden(f"{row.supervisee.name}'s own manager decides whether to override their refusal, not the "
+                        "manager who asked", "id")
+    return row
 
 
 def disagreement_for(db: Session, caller: Caller, escalation_id: int) -> DisagreementEscalation:

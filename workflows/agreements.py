@@ -141,6 +141,7 @@ def agreement_context(profile: Profile, org: Organisation, agreement: Agreement)
         "supervisee": {"name": agreement.supervisee.name, "job_role": agreement.supervisee.job_title},
         "supervisor": {"name": agreement.supervisor.name, "job_role": agreement.supervisor.job_title},
         "agreement": {"started": form_date(agreement.started_on), "review_date": form_date(agreement.review_date),
+                      "access": profile.agreement_defaults.access,  # the council's own line, not edited
                       **{k: f.get(k, "") for k in form.text_keys}},
         "signatures": {who: {"name": getattr(agreement, who).name, "date": ""}
                        for who in profile.signoff.agreement_signers},

@@ -7,9 +7,12 @@ Where the profile calls for it (`consent.outside_line`), a manager with no stand
 supervisee, who answers once through an e-mailed single-use link (the sign-off links' approach:
 32 random bytes, only the SHA-256 kept, expiring). A consent given lets the reader read for the
 profile's `consent.lasts`; `workflows.access` finds it and audits every read on the basis
-"consent". Where the profile allows (`consent.manager_override`, H §11), the manager may override a
-refusal with a written reason: the supervisee is told, and the reads go through the break-glass
-path (audited with the reason, the supervisee e-mailed).
+"consent". Where the profile allows (`consent.manager_override`, H §11), a refusal may be overridden
+with a written reason by "the manager" H §11 names: the supervisee's own manager, who keeps their
+file (H §7, §10; `workflows.access.decides_override`), never the manager who asked and was refused.
+That manager is e-mailed when a refusal is given; on an override the supervisee and the reader are
+told, and the reads go through the break-glass path (audited with the reason, the supervisee
+e-mailed).
 """
 from __future__ import annotations
 
@@ -34,22 +37,35 @@ ANSWERS = ("granted", "refused")
 
 @dataclass(frozen=True)
 class ReaderPage:
-    """What a manager's consent page shows: the requests they made, and whom they may ask."""
+    """What a manager's consent page shows: the requests they made, whom they may ask, and the
+    refusals of their own supervisees that are theirs to override or let stand (H §11)."""
 
     requests: list[ConsentRequest]
     people: list[Person]
     outside_line: bool
     manager_override: bool
+    refusals: list[ConsentRequest]
+
+
+def _open_refusals(uow: Work) -> list[ConsentRequest]:
+    """Refusals not overridden, newest first: where the profile allows no override, none."""
+    if not uow.deployment.profile.consent.manager_override:
+        return []
+    return list(uow.session.scalars(select(ConsentRequest).where(
+        ConsentRequest.answer == "refused", ConsentRequest.overridden_at.is_(None))
+        .order_by(ConsentRequest.answered_at.desc(), ConsentRequest.id.desc())))
 
 
 def readers_page(uow: Work, caller: Caller) -> ReaderPage:
-    """The caller's consent requests, newest first, and the staff they could ask."""
+    """The caller's consent requests, newest first, the staff they could ask, and the refusals
+    their supervisees gave that they decide on."""
     me = caller.person
     db, rule = uow.session, uow.deployment.profile.consent
     mine = list(db.scalars(select(ConsentRequest).where(ConsentRequest.reader_id == me.id)
                            .order_by(ConsentRequest.created_at.desc(), ConsentRequest.id.desc())))
     staff = list(db.scalars(select(Person).where(Person.id != me.id, Person.status == "active").order_by(Person.name)))
-    return ReaderPage(mine, staff, rule.outside_line, rule.manager_override)
+    refusals = [row for row in _open_refusals(uow) if access.decides_override(db, me.id, row.supervisee)]
+    return ReaderPage(mine, staff, rule.outside_line, rule.manager_override, refusals)
 
 
 def ask(uow: Work, caller: Caller, supervisee_id: int, reason: str) -> ConsentRequest:
@@ -133,17 +149,34 @@ def answer(uow: Work, caller: Caller, token: str, given: str, comment: str = "")
     notifications.queue_email(db, to=reader.email, subject=f"{supervisee.name} answered your request",
                               text=f"Dear {reader.name},\n\n{supervisee.name} {said}.\n"
                                    + (f"\nTheir comment: {row.answer_comment}\n" if row.answer_comment else ""))
+    if until is None and uow.deployment.profile.consent.manager_override:
+        _tell_their_manager(uow, row, reader, supervisee)
     uow.commit()
     return row
 
 
+def _tell_their_manager(uow: Work, row: ConsentRequest, reader: Person, supervisee: Person) -> None:
+    """A refusal goes to the supervisee's own manager, who decides whether to override it
+    (`access.decides_override`); a supervisee with no supervisor today has nobody to tell."""
+    manager = people.current_supervisor(uow.session, supervisee.id, clock.today())
+    if manager is None:
+        return
+    base = uow.deployment.config.base_url.rstrip("/")
+    notifications.queue_email(
+        uow.session, to=manager.email, subject=f"{supervisee.name} refused {reader.name} access to their records",
+        text=(f"Dear {manager.name},\n\n{reader.name} ({reader.job_title}) asked to read {supervisee.name}'s "
+              f"supervision records, and {supervisee.name} refused.\n\nReason given: {row.reason}\n\nAs their "
+              "manager, you decide whether the need outweighs the refusal. Override it, with your reason, or let it "
+              f"stand: {base}/consent-requests\n"))
+
+
 def override(uow: Work, caller: Caller, request_id: int, reason: str) -> ConsentRequest:
-    """H §11: the manager overrides a refused consent with a written reason, where the profile
-    allows it, once. The supervisee is told now; every read then goes through break-glass
+    """H §11: the supervisee's own manager overrides a refused consent with a written reason, where
+    the profile allows it, once; the manager who asked may not (`access.consent_override_for`).
+    The supervisee and the reader are told now; every read then goes through break-glass
     (`workflows.access`: audited with the reason, the supervisee e-mailed)."""
     db, rule = uow.session, uow.deployment.profile.consent
-    row = access.consent_request_for(db, caller, request_id)
-    access.may_override_consent(db, caller, rule.manager_override)
+    row = access.consent_override_for(db, caller, request_id, rule.manager_override)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("give the reason for overriding the refusal", "reason")
@@ -158,12 +191,17 @@ def override(uow: Work, caller: Caller, request_id: int, reason: str) -> Consent
     db.refresh(row)
     audit.record(db, "consent.overridden", actor_id=caller.person_id, object_type="consent_request",
                  object_id=row.id, reason=reason, ip=caller.ip, detail={"supervisee_id": row.supervisee_id})
-    reader, supervisee = caller.person, db.get_one(Person, row.supervisee_id)
+    manager, reader, supervisee = caller.person, row.reader, row.supervisee
+    until = f"{clock.uk(row.access_until):%-d %B %Y}"
     notifications.queue_email(
         db, to=supervisee.email, subject=access.BREAK_GLASS_SUBJECT,
-        text=(f"Dear {supervisee.name},\n\n{reader.name} ({reader.job_title}) has overridden your refusal and may read "
-              f"your supervision records until {clock.uk(row.access_until):%-d %B %Y}, on a professional judgement "
-              f"(H §11).\n\nReason given: {reason}\n\nEvery read is recorded in the audit log, and you will be told "
+        text=(f"Dear {supervisee.name},\n\n{manager.name} ({manager.job_title}) has overridden your refusal on a "
+              f"professional judgement: {reader.name} ({reader.job_title}) may read your supervision records until "
+              f"{until}.\n\nReason given: {reason}\n\nEvery read is recorded in the audit log, and you will be told "
               "of them. Speak to your supervisor or HR if you have concerns.\n"))
+    notifications.queue_email(
+        db, to=reader.email, subject=f"{supervisee.name}'s refusal was overridden",
+        text=(f"Dear {reader.name},\n\n{manager.name} overrode {supervisee.name}'s refusal: you may read their "
+              f"supervision records until {until}. Each read is recorded, and {supervisee.name} is told of it.\n"))
     uow.commit()
     return row

@@ -43,6 +43,26 @@ def latest_disagreement(db: Session, document: Document) -> SignoffEvent | None:
                      .order_by(SignoffEvent.at.desc(), SignoffEvent.id.desc()).limit(1))
 
 
+def escalation_of(db: Session, disagreed: SignoffEvent) -> DisagreementEscalation | None:
+    """The line manager's escalation of this disagreement, once they were told of it."""
+    return db.scalar(select(DisagreementEscalation).where(DisagreementEscalation.disagreed_event_id == disagreed.id))
+
+
+def settled(escalation: DisagreementEscalation | None) -> bool:
+    """The route has settled the disagreement: its line manager recorded the three-way meeting's
+    outcome (S App C, W §17, H §13). Passing it to HR (W §17) hands it on; it does not settle it."""
+    return escalation is not None and escalation.outcome == "three_way"
+
+
+def outcome_words(escalation: DisagreementEscalation) -> str:
+    """The outcome as the certificate, the e-mails and the pages word it ("" while none is recorded)."""
+    if escalation.outcome == "three_way" and escalation.meeting_on is not None:
+        return f"Three-way meeting on {escalation.meeting_on:%-d %B %Y}: {escalation.outcome_text}"
+    if escalation.outcome == "hr":
+        return f"Passed to HR: {escalation.outcome_text}"
+    return ""
+
+
 def tell_line_manager(db: Session, document: Document, disagreed: SignoffEvent, cause: Cause, title: str,
                       caller: Caller, comment: str = "") -> DisagreementEscalation | None:
     """Tell the supervisor's line manager of `disagreed`, unless they were told already (None).

@@ -2,15 +2,19 @@
 
 S §9 and S App C: "their supervisor's manager" and "a three way meeting"; W §17: a three-way
 discussion with the supervisor's line manager ("Either party may request this"), then HR;
-H §13: "the supervisor's line manager", then HR. K and L name no route; their profiles carry
-docgen's default (the line manager and a three-way meeting), labelled as such.
+H §13: "discussion and resolution should take place with the supervisor's line manager", and no
+step beyond. K and L name no route; their profiles carry docgen's default (the line manager and a
+three-way meeting), labelled as such.
 
 The use cases: the periodic sweep that tells the line manager of a disagreement left unsettled
 for the profile's period (`sweep_overdue`); the line manager's list and view of what they were
 told; and recording the outcome of the three-way meeting, or passing it to HR where the route
 goes there (`record_outcome`). Each step is a sign-off event, so it is on the certificate page,
-and an audit entry. A countersignature over a disagreement tells the line manager at once
-(`workflows.signoff` through `workflows.disagreement_notices`).
+and an audit entry. Where the profile has both agree (`signoff.finalise_over_disagreement`
+false: K §9, S 12.3, H §9), the three-way meeting's outcome is what lets the supervisor
+countersign over the disagreement; where it lets the supervisor finalise it anyway (W §10), the
+countersignature tells the line manager at once (`workflows.signoff` through
+`workflows.disagreement_notices`).
 
 An outcome recorded while the document still waits for the supervisor is on the sealed PDF's
 certificate once it is countersigned. One recorded after the PDF was sealed is on the document's
@@ -31,7 +35,7 @@ from storage.models import Account, Agreement, DisagreementEscalation, Person, R
 from workflows import access, notifications, signoff
 from workflows.access import Caller
 from workflows.deployment import Work
-from workflows.disagreement_notices import latest_disagreement, owner_of, tell_line_manager
+from workflows.disagreement_notices import latest_disagreement, outcome_words, owner_of, tell_line_manager
 from workflows.profiles import DisagreementRoute
 
 Outcome = Literal["three_way", "hr"]
@@ -137,7 +141,7 @@ def _hr_addresses(db: Session) -> list[str]:
 def record_outcome(uow: Work, caller: Caller, escalation_id: int, outcome: str, text: str,
                    meeting_on: dt.date | None = None) -> EscalationView:
     """The line manager records the three-way meeting's outcome, or passes the disagreement to HR
-    where the route goes there (W §17, H §13): once, as a compare-and-set on the open escalation.
+    where the route goes there (W §17 alone): once, as a compare-and-set on the open escalation.
     The step goes on the certificate as a sign-off event; supervisee and supervisor are told, and
     HR too when it is passed to them."""
     db = uow.session
@@ -153,8 +157,7 @@ def record_outcome(uow: Work, caller: Caller, escalation_id: int, outcome: str, 
         raise Conflict("the outcome of this disagreement was already recorded", "outcome")
     db.refresh(escalation)
     document = _document(db, escalation)
-    said = (f"Three-way meeting on {meeting_on:%-d %B %Y}: {text.strip()}" if outcome == "three_way"
-            else f"Passed to HR: {text.strip()}")
+    said = outcome_words(escalation)
     db.add(SignoffEvent(**owner_of(document), version=document.version, event=OUTCOME_EVENTS[outcome],
                         person_id=caller.person_id, at=now, ip=caller.ip[:64], user_agent=caller.user_agent[:400],
                         comment=said))

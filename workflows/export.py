@@ -1,7 +1,9 @@
 """A person's supervision file for HR: who may export it, what goes in it, and the audit of it.
 
 When a leaver's records pass to HR (S 12.4: "placed on the employee's file") HR takes them as one
-file: every record and agreement, the latest final document of each, who signed it and when.
+file: every record and agreement, the latest final document of each, who signed it and when. The
+records include those of the group sessions the person was present at: a group record belongs to
+every attendee (issue 23; `workflows.group_records.belongs_to`).
 Everything the manifest says is read from the database before the first byte is produced, so the
 stream (`docgen.documents.bundle`) needs no database session while it runs.
 """
@@ -20,7 +22,7 @@ from storage import audit, clock
 from storage.backends.base import DocumentStore
 from storage.errors import Conflict, Forbidden, Unauthenticated
 from storage.models import Account, Agreement, DocumentVersion, Person, Record, SignoffEvent, SupervisionRelationship
-from workflows import access, people
+from workflows import access, group_records, people
 from workflows.access import Caller
 from workflows.agreements import agreement_number
 from workflows.deployment import Work
@@ -77,7 +79,7 @@ def export_person(db: Session, store: DocumentStore, person: Person, *, actor_id
 def _contents(db: Session, store: DocumentStore, person: Person) -> tuple[list[Entry], list[Member]]:
     entries: list[Entry] = []
     members: list[Member] = []
-    records = db.scalars(select(Record).where(Record.supervisee_id == person.id)
+    records = db.scalars(select(Record).where(group_records.belongs_to(person.id))  # and groups attended
                          .order_by(Record.session_date, Record.id))
     for record in records:
         number = record_number(record)
@@ -95,7 +97,7 @@ def _contents(db: Session, store: DocumentStore, person: Person) -> tuple[list[E
 
 
 def _has_documents(db: Session, person: Person) -> bool:
-    return (db.scalar(select(Record.id).where(Record.supervisee_id == person.id).limit(1)) is not None
+    return (db.scalar(select(Record.id).where(group_records.belongs_to(person.id)).limit(1)) is not None
             or db.scalar(select(Agreement.id).where(Agreement.supervisee_id == person.id).limit(1)) is not None)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from storage.models import GroupAttendance, GroupSession, Organisation, Person, Record
@@ -25,6 +25,26 @@ def is_group_record(record: Record) -> bool:
 def form_of(record: Record) -> Form:
     """The group form a group record is written on (its `kind` is the form's key)."""
     return group_forms.FORMS[record.kind]
+
+
+def belongs_to(person_id: int) -> ColumnElement[bool]:
+    """The records that are a person's: those filed as theirs (their 1:1 records, and the group
+    records they wrote), and the record of every group session they were present at. A group record
+    belongs to every attendee (issue 23): W App C 6 records the "Names of those present at
+    discussion", and group supervision is "a separate meeting in addition to 1-1 supervision" (K),
+    so each attendee's file holds it beside their own."""
+    attended = select(GroupAttendance.session_id).where(GroupAttendance.person_id == person_id,
+                                                        GroupAttendance.attendance == "present")
+    return (Record.supervisee_id == person_id) | Record.group_session_id.in_(attended)
+
+
+def holders(db: Session, record: Record) -> list[Person]:
+    """Whose file a group record is in: its recorder (it is filed as theirs) and each attendee.
+    It is kept while any of them is (`workflows.retention`)."""
+    attendees = db.scalars(select(Person).join(GroupAttendance, GroupAttendance.person_id == Person.id)
+                           .where(GroupAttendance.session_id == record.group_session_id,
+                                  GroupAttendance.attendance == "present"))
+    return list({person.id: person for person in (record.supervisee, *attendees)}.values())
 
 
 def present(db: Session, session_id: int) -> list[str]:

@@ -1,5 +1,5 @@
-"""Group supervision (K §5, S §5, W §5/§8 and App C, H §1/§8): groups, their sessions planned with
-calendar invitations, attendance, and each session's record.
+"""Group supervision (K's list before §6, S §5, W §5/§8 and App C, H §1/§8): groups, their
+sessions planned with calendar invitations, attendance, and each session's record.
 
 A group meets in addition to 1:1 supervision, never instead of it, so nothing here counts towards
 a person's 1:1 due dates. How often a group meets comes from the profile (H: every six to eight
@@ -7,8 +7,11 @@ weeks; W: weekly; K, S and L set none). A session's record is a `Record` row tie
 (`group_session_id`), so it is filed, sent, signed off, sealed and retained by the same pipeline as
 every record: its recorder (W §8: the Practice Co-ordinator; elsewhere the facilitator) writes and
 sends it, its signer (W §8: the Advanced Practitioner; elsewhere the facilitator) signs it off.
-Who may read it is `workflows.access.group_read_access`: those present at the session, and the
-usual management and HR rules.
+The record is filed under its recorder but belongs to every attendee (issue 23): each person
+present finds it in their own file (`workflows.group_records.belongs_to`), and it is kept on the
+longest retention schedule among them (`workflows.retention`). Who may read it is
+`workflows.access.group_read_access`: those present at the session, and the usual management and
+HR rules.
 """
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ def to_confirm(profile: Profile) -> list[Default]:
     """Every default in the profile that the council must confirm, in the file's order."""
     found = []
     for key, citation in profile.sources.items():
-        if profile_sources.needs_confirming(citation):
+        if isinstance(citation, str) and profile_sources.needs_confirming(citation):  # defaults are strings
             value = value_text(profile, key)
             digest = hashlib.sha256(json.dumps([profile.name, key, value, citation]).encode()).hexdigest()
             found.append(Default(key, value, citation, digest))

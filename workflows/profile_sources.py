@@ -1,11 +1,13 @@
 """Where each profile value comes from: the `sources:` mapping of a profile file, and its rules.
 
 A council's rules are only as good as the reader's ability to check them against its policy, so
-every rule value in a profile cites either a section of the council's own policy (`S 12.4`,
-`K §9`, `W App C`) or a default of docgen's with its reason (`default: docgen — ...`). A default
-the council must decide for itself (retention where its policy sets no period) says so:
+every rule value in a profile cites either a section of the council's own policy with the
+policy's own words for the rule (`{section: "H §9", quote: "signed by both parties who will both
+keep a copy"}`) or a default of docgen's with its reason (`default: docgen — ...`). A default the
+council must decide for itself (retention where its policy sets no period) says so:
 `default: docgen, for the council to confirm — ...`; an administrator confirms it
-(`workflows.profile_confirmations`).
+(`workflows.profile_confirmations`). The quote is what lets a reader check the rule without
+hunting through the policy, and lets docgen check it against the policy's text (`unquoted`).
 
 A citation covers its key and everything under it (`retention` covers `retention.keep_for`).
 A profile that extends another inherits that profile's citations, but one that names the other
@@ -16,17 +18,44 @@ file's raw mappings, before the model is built, and return problems as (dotted k
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Union
+
+from pydantic import BaseModel, ConfigDict
 
 DEFAULT = "default: docgen"
 TO_CONFIRM = "default: docgen, for the council to confirm"
-UNCITED = frozenset({"name", "council", "policy_ref", "sources"})  # who the profile is, not a rule
+UNCITED = frozenset({"name", "council", "policy_ref", "policy_text", "sources"})  # who the profile is, not a rule
 
-_REFERENCE = re.compile(r"^(?P<ref>[A-Z]{1,3}) (?:§\s?\d|\d+\.\d|App(?:endix)? [A-Z]|\(.*§\s?\d)")
+# "<letter> <section>": a council numbers its policy as it likes ("K §9", "S 12.4", "N 5", "N App 1")
+_REFERENCE = re.compile(r"^(?P<ref>[A-Z]{1,3}) \S")
 _DEFAULT_WITH_REASON = re.compile(rf"^{re.escape(DEFAULT)}(?:, for the council to confirm)?\s*[—:;-]\s*\S")
 
 Problem = tuple[str, str]
+
+
+class Citation(BaseModel):
+    """A section of the council's own policy and the policy's words for the rule, copied verbatim
+    so an administrator reads what the council wrote, and docgen can find it in the policy's text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    section: str
+    quote: str
+
+
+Source = Union[Citation, str]  # a council's section with its quote, or docgen's default with its reason
+
+
+def section(source: Source | Mapping[str, Any]) -> str:
+    """What a citation is cited by: the council's section ('H §9'), or docgen's default with its
+    reason. Takes a loaded `Citation` or the raw mapping a profile file holds."""
+    if isinstance(source, Citation):
+        return source.section
+    if isinstance(source, Mapping):
+        return str(source.get("section") or "")
+    return source
 
 
 def is_default(citation: str) -> bool:
@@ -57,7 +86,7 @@ def rule_keys(data: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
             yield path
 
 
-def citing(sources: Mapping[str, str], key: str) -> str | None:
+def citing(sources: Mapping[str, Any], key: str) -> str | None:
     """The key in `sources` that covers `key`: itself or its nearest parent."""
     parts = key.split(".")
     for end in range(len(parts), 0, -1):
@@ -72,40 +101,73 @@ def covers(key: str, keys: list[str]) -> bool:
     return any(k == key or k.startswith(key + ".") for k in keys)
 
 
-def citation(sources: Mapping[str, str], key: str) -> str | None:
+def citation(sources: Mapping[str, Source], key: str) -> Source | None:
     """The citation covering `key`, if any."""
     found = citing(sources, key)
     return sources[found] if found is not None else None
 
 
+def _council_problem(entry: Mapping[str, Any], own: str | None) -> str | None:
+    """What is wrong with a citation of a council's policy ({section, quote}), if anything."""
+    extra = sorted(str(k) for k in entry if k not in Citation.model_fields)
+    if extra:
+        return (f"unknown key {', '.join(extra)}: a citation is "
+                f"{{section: '{own or 'K'} §9', quote: '<the policy's words>'}}")
+    text = entry.get("section")
+    if not isinstance(text, str) or not text.strip():
+        return f"empty citation: give its section ('{own or 'K'} §9')"
+    named = policy_named(text)
+    if named is None:
+        return f"'{text}' is neither a section like '{own or 'K'} §9' nor 'default: docgen — <why>'"
+    if named != own:
+        return f"'{text}' cites another council's policy; this profile's is '{own}'"
+    quote = entry.get("quote")
+    if not isinstance(quote, str) or not quote.strip():
+        return (f"'{text}' has no quote: write {{section: '{text}', quote: '<the policy's words for this rule>'}}, "
+                "copied from the policy")
+    return None
+
+
+def _citation_problem(entry: object, own: str | None) -> str | None:
+    """What is wrong with one citation: a council's section must carry its quote, docgen's default
+    its reason. A bare section ('K §9') is read as a citation without its quote."""
+    if isinstance(entry, Mapping):
+        return _council_problem(entry, own)
+    if not isinstance(entry, str) or not entry.strip():
+        return "empty citation"
+    if is_default(entry):
+        if _DEFAULT_WITH_REASON.match(entry):
+            return None
+        return "a default must give its reason: 'default: docgen — <why>'"
+    return _council_problem({"section": entry}, own)
+
+
 def problems(data: Mapping[str, Any]) -> list[Problem]:
     """What is wrong with a whole profile's citations: a rule value with none, a citation of no
-    value, a citation that is neither a section of the council's own policy nor a labelled
-    default with a reason."""
+    value, a citation that is neither a section of the council's own policy with its quote nor a
+    labelled default with a reason."""
     sources = data.get("sources")
     if not isinstance(sources, Mapping):
         return [("sources", "required: a mapping of each rule's dotted key to where it comes from")]
-    own = data.get("policy_ref")
     keys = list(rule_keys(data))
     found: list[Problem] = []
     for key in keys:
         if citing(sources, key) is None:
             found.append((key, "no source: cite the policy's section (e.g. 'K §9') in `sources`, "
                                "or 'default: docgen — <why>'"))
-    for key, text in sources.items():
-        where = f"sources.{key}"
-        if not covers(key, keys):
-            found.append((where, "cites a key the profile does not have"))
-        elif not isinstance(text, str) or not text.strip():
-            found.append((where, "empty citation"))
-        elif is_default(text):
-            if not _DEFAULT_WITH_REASON.match(text):
-                found.append((where, "a default must give its reason: 'default: docgen — <why>'"))
-        elif policy_named(text) is None:
-            found.append((where, f"'{text}' is neither a section like '{own or 'K'} §9' nor 'default: docgen — <why>'"))
-        elif policy_named(text) != own:
-            found.append((where, f"'{text}' cites another council's policy; this profile's is '{own}'"))
-    return found
+    found += [(f"sources.{key}", "cites a key the profile does not have") for key in sources if not covers(key, keys)]
+    return found + citation_problems(data)
+
+
+def citation_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """What is wrong with each citation in itself, whatever the values: a council's section must
+    name this profile's policy and carry its quote, docgen's default its reason."""
+    sources = data.get("sources")
+    if not isinstance(sources, Mapping):
+        return []
+    own = data.get("policy_ref")
+    return [(f"sources.{key}", what) for key, entry in sources.items()
+            if (what := _citation_problem(entry, own)) is not None]
 
 
 def inherited_problems(merged: Mapping[str, Any], own: Mapping[str, Any], parent: str) -> list[Problem]:
@@ -119,13 +181,14 @@ def inherited_problems(merged: Mapping[str, Any], own: Mapping[str, Any], parent
         return [("policy_ref", f"required in every profile file, also one that extends '{parent}': "
                                "the letter its own policy is cited by")]
     ref = own["policy_ref"]
-    base_sources: Mapping[str, str] = merged.get("sources") or {}
-    own_sources: Mapping[str, str] = own.get("sources") or {}
+    base_sources: Mapping[str, Any] = merged.get("sources") or {}
+    own_sources: Mapping[str, Any] = own.get("sources") or {}
     changed = list(rule_keys(own))
     found: list[Problem] = []
-    for key, text in base_sources.items():
-        if key in own_sources or not isinstance(text, str):
+    for key, entry in base_sources.items():
+        if key in own_sources or not isinstance(entry, (str, Mapping)):
             continue
+        text = section(entry)
         named = policy_named(text)
         if named is not None and named != ref:
             found.append((key, f"inherits '{text}' from '{parent}', another council's policy: cite {ref}'s "
@@ -133,3 +196,38 @@ def inherited_problems(merged: Mapping[str, Any], own: Mapping[str, Any], parent
         elif any(citing(base_sources, k) == key for k in changed):  # the inherited citation is the one that applies
             found.append((key, f"changed here, but its source '{text}' is inherited from '{parent}': cite it again"))
     return found
+
+
+# --- the quotes, found in the policy's text -----------------------------------------------------
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")  # markdown's [words](address): the words
+_EMPHASIS = re.compile(r"</?(?:b|strong|i|em|u)\b[^>]*>|\*|__|\\(?=[()\[\]])", re.IGNORECASE)  # HTML, markdown
+_ELLIPSIS = re.compile(r"\s*(?:…|\.\.\.)\s*")
+_TYPOGRAPHY = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "″": '"',
+                             "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-"})
+
+
+def plain(text: str) -> str:
+    """Text as a quote is compared: a policy copied from a web page or a Word file differs from
+    the same words typed into a profile in its quotes, dashes, emphasis, spacing and case."""
+    text = _EMPHASIS.sub("", _LINK.sub(r"\1", unicodedata.normalize("NFKC", text))).translate(_TYPOGRAPHY)
+    return " ".join(text.split()).casefold()
+
+
+def quoted_in(quote: str, policy: str) -> bool:
+    """The quote is in the policy's text (`policy` already `plain`); an ellipsis ('…' or '...')
+    stands for words left out, so the parts around it are found in order."""
+    at = 0
+    for part in filter(None, (plain(p) for p in _ELLIPSIS.split(quote))):
+        at = policy.find(part, at)
+        if at < 0:
+            return False
+        at += len(part)
+    return True
+
+
+def unquoted(sources: Mapping[str, Source], policy: str, policy_name: str) -> list[Problem]:
+    """Each citation whose quote is not in the policy's text: the rule says something the policy,
+    as the council has it now, does not (a revised section, or a value cited from memory)."""
+    text = plain(policy)
+    return [(f"sources.{key}", f"quote not found in {policy_name}: '{entry.quote}'")
+            for key, entry in sources.items() if isinstance(entry, Citation) and not quoted_in(entry.quote, text)]

@@ -141,6 +141,16 @@ class RecordKind(_Strict):
 
 
 class Signoff(_Strict):
+    """Who signs records and agreements, how, and whether one may be finalised over a disagreement.
+
+    `finalise_over_disagreement`: where the policy has both sign ("signed by both", K §9; "must
+    always be agreed by both", S 12.3; the agreement "signed by both parties", H §9), the
+    supervisor may not countersign over the supervisee's disagreement until the disagreement
+    route records its outcome (`workflows.disagreements`), so a disagreement is never sealed as
+    signed by both. W §10 records "what has been agreed (or not)": there the supervisor may
+    finalise it, and every page and the certificate say whose signature is missing.
+    """
+
     record_signers: list[Literal["supervisee", "supervisor"]] = ["supervisee", "supervisor"]
     agreement_signers: list[Literal["supervisee", "supervisor"]] = ["supervisee", "supervisor"]
     link_expiry_days: int = Field(14, ge=1, le=90)
@@ -149,6 +159,7 @@ class Signoff(_Strict):
     escalate_after_days: int | None = 1  # after the record's due date; None: nobody is told
     # When the record is formally agreed: at sign-off, or at the next supervision (S 13.1)
     record_agreed: Literal["at_signoff", "at_next_supervision"] = "at_signoff"
+    finalise_over_disagreement: bool = False  # False: the disagreement route's outcome first
 
 
 class Retention(_Strict):
@@ -159,20 +170,27 @@ class Retention(_Strict):
 
 
 class AgreementDefaults(_Strict):
-    """Wording a new agreement starts from; the supervisor and supervisee edit it together."""
+    """Wording a new agreement starts from; the supervisor and supervisee edit it together.
+
+    `access` is not edited: it is the policy's line on who sees supervision records, printed on
+    every agreement of the council (K §9 limits it to the line; S 12.2 shares files with senior
+    leaders and inspectors; W §10 and H §11 say who else may read them and when)."""
 
     length: str = "1 hour"
     location: str = "Face-to-face"
     confidentiality: str = ""
     supervisee_expectations: str = ""
     supervisor_expectations: str = ""
+    access: str = ""
 
 
 class Profile(_Strict):
     name: str
     council: str
     policy_ref: str = Field(pattern=r"^[A-Z]{1,3}$")  # the letter the council's own policy is cited by
-    sources: dict[str, str]  # dotted key path -> citation (`workflows.profile_sources`)
+    # the council's policy as text, beside the profile file: its quotes are checked at load
+    policy_text: str | None = None
+    sources: dict[str, profile_sources.Source]  # dotted key path -> citation (`workflows.profile_sources`)
     marking: str = "OFFICIAL-SENSITIVE"
     record_days: int | None = Field(5, ge=1)  # None: the policy sets no record deadline (W, H, L)
     record_day_kind: Literal["working", "calendar"] = "working"
@@ -210,8 +228,15 @@ class Profile(_Strict):
         return self
 
     def source(self, key: str) -> str:
-        """Where the value at dotted `key` comes from (its own citation or its nearest parent's)."""
-        return profile_sources.citation(self.sources, key) or ""
+        """Where the value at dotted `key` comes from (its own citation or its nearest parent's):
+        the council's section, or docgen's default with its reason."""
+        found = profile_sources.citation(self.sources, key)
+        return profile_sources.section(found) if found is not None else ""
+
+    def quote(self, key: str) -> str | None:
+        """The policy's own words for the value at dotted `key`; None where it is docgen's default."""
+        found = profile_sources.citation(self.sources, key)
+        return found.quote if isinstance(found, profile_sources.Citation) else None
 
     @field_validator("agreement_form")
     @classmethod
@@ -298,7 +323,8 @@ def _problems(exc: ValidationError) -> list[tuple[str, str]]:
     name as missing. Here it is one problem, named as typed, with the key it most likely meant;
     the "missing" that the misspelling explains is dropped.
     """
-    errors = exc.errors()
+    # a citation's own form is said once by `profile_sources.citation_problems`, not per union member
+    errors = [err for err in exc.errors() if not (err["loc"][:1] == ("sources",) and len(err["loc"]) > 1)]
     missing = {err["loc"] for err in errors if err["type"] == "missing"}
     explained: set[tuple[Any, ...]] = set()
     problems = []
@@ -393,7 +419,11 @@ def _read(path: Path, search_dirs: tuple[Path, ...], chain: tuple[Path, ...] = (
         problem = "loop through" if _find(str(parent), search_dirs) else "no profile"
         raise ProfileError(f"{path}: extends: {problem} '{parent}'", "extends")
     base, problems = _read(base_path, search_dirs, chain)
+    base.pop("policy_text", None)  # the text of the parent's policy, relative to the parent's file
     merged = _merge(base, data)
+    if isinstance(base.get("sources"), dict) and isinstance(data.get("sources"), dict):
+        # a citation is replaced whole: a section cited here never keeps the parent's quote
+        merged["sources"] = {**base["sources"], **data["sources"]}
     if isinstance(merged.get("sources"), dict):  # a value dropped here takes its citation with it
         keys = list(profile_sources.rule_keys(merged))
         merged["sources"] = {key: text for key, text in merged["sources"].items()
@@ -411,16 +441,30 @@ def load_profile_file(path: Path, search_dirs: tuple[Path, ...] = (PROFILE_DIR,)
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
-        problems = _problems(exc)  # the citations are checked once the values themselves are sound
+        # the citations are checked whole once the values themselves are sound; each one's own
+        # form is said now, in the policy's terms rather than pydantic's (once per form it could take)
+        problems = _problems(exc) + profile_sources.citation_problems(data)
     else:
         said = {where for where, _ in inherited}
         problems = inherited + [(where, what) for where, what in profile_sources.problems(data)
                                 if where.removeprefix("sources.") not in said]  # said once, as inherited
+        if not problems and profile.policy_text is not None:
+            problems = _quotes_not_in_policy(profile, path.parent / profile.policy_text)
         if not problems:
             return profile
     lines = "".join(f"\n  {where}: {what}" for where, what in problems)
     count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
     raise ProfileError(f"{path}: {count}:{lines}", problems[0][0])
+
+
+def _quotes_not_in_policy(profile: Profile, policy_path: Path) -> list[Problem]:
+    """The citations whose quote the council's policy text (`policy_text:`) does not hold: a
+    council that names its policy's file has every rule checked against its current words."""
+    try:
+        policy = policy_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [("policy_text", f"cannot read the policy's text {policy_path}: {exc}")]
+    return profile_sources.unquoted(profile.sources, policy, policy_path.name)
 
 
 @lru_cache(maxsize=16)
@@ -472,23 +516,27 @@ class GroupRule(_Strict):
 class DisagreementRoute(_Strict):
     """Where a supervisee's disagreement goes when it is not settled within the relationship
     (S §9 and S App C: the supervisor's manager and a three-way meeting; W §17: a three-way
-    discussion with the supervisor's line manager, then HR; H §13: the supervisor's line manager).
+    discussion with the supervisor's line manager, then HR; H §13: "discussion and resolution
+    should take place with the supervisor's line manager", and no further step).
     K and L name no route: their profiles carry docgen's default, labelled in `sources`."""
 
     resolve_within: Period  # neither a new version nor countersigned by then: the line manager is told
     three_way_meeting: bool = True  # the line manager records the outcome of a three-way meeting
-    hr: bool = False  # the line manager may pass it to HR (W §17, H §13)
+    hr: bool = False  # the line manager may pass it to HR (W §17 alone)
 
     _p = field_validator("resolve_within", mode="before")(lambda cls, v: _period(v))
 
 
 class QualityAuditRule(_Strict):
-    """How many signed records per supervisor a quality audit samples, and over what period
-    (K §11 dip sampling; S §8 at least one file per team leader a year; H §12 monthly, H §15 yearly;
-    L §5.11 sampling for inspectors)."""
+    """How many signed records per supervisor a quality audit samples, over what period, and which
+    records it draws from (K §11 dip sampling; S §8 at least one file per team leader a year;
+    H §15 "once a year"; L §5.11 sampling for inspectors). `draws_from` names the kinds of record
+    sampled: `individual` (one-to-one) and `group` records. H §12: "Individual supervision (none
+    case related) will not be audited", so Haringey samples its group case work only."""
 
     per_supervisor: int = Field(1, ge=1, le=50)
     every: Period  # the period an audit covers, and how often one is due
+    draws_from: list[Literal["individual", "group"]] = Field(["individual", "group"], min_length=1)
 
     _p = field_validator("every", mode="before")(lambda cls, v: _period(v))
 

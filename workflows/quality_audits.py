@@ -4,8 +4,10 @@ K §11: records "may be audited"; senior leaders "review effectiveness through d
 S §8: service leaders "audit at least 1 supervision file for each of the team leaders for which
 they have responsibility at least annually". H §12: "monthly and planned thematic audits", team
 managers "comment on the quality of supervision records on each case sampled"; H §15: records
-"monitored and audited once a year". L §5.11: files available to inspectors. The profile's
-`quality_audit` holds how many records per supervisor and the period an audit covers.
+"monitored and audited once a year", but "Individual supervision (none case related) will not be
+audited" (H §12). L §5.11: files available to inspectors. The profile's `quality_audit` holds how
+many records per supervisor, the period an audit covers and which kinds of record it draws from
+(one-to-one, group).
 
 The sample is drawn per supervisor from a team's signed records in the period, with Python's
 seeded generator over the record ids in order: the seed is recorded, so the same team, period,
@@ -23,6 +25,7 @@ import io
 import random
 import secrets
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -58,13 +61,19 @@ def _reason(quality_audit: QualityAudit) -> str:
 
 
 def sample(db: Session, team_id: int, start: dt.date, end: dt.date, seed: int, per_supervisor: int,
-           scope: frozenset[int] | None, auditor_id: int | None) -> dict[int, list[int]]:
+           scope: frozenset[int] | None, auditor_id: int | None,
+           draws_from: Collection[str] = ("individual", "group")) -> dict[int, list[int]]:
     """The records drawn: supervisor id -> record ids, `per_supervisor` each (fewer if they have
-    fewer), from the team's records signed for sessions in [start, end]. The same arguments give
-    the same sample. An auditor's own supervision is never in their sample."""
+    fewer), from the team's records signed for sessions in [start, end], of the kinds the profile
+    audits (`draws_from`: H §12 audits no "Individual supervision (none case related)"). The same
+    arguments give the same sample. An auditor's own supervision is never in their sample."""
     query = (select(Record.supervisor_id, Record.id).join(Person, Person.id == Record.supervisee_id)
              .where(Person.team_id == team_id, Record.status == signoff.SIGNED,
                     Record.session_date >= start, Record.session_date <= end))
+    if "individual" not in draws_from:
+        query = query.where(Record.group_session_id.is_not(None))
+    if "group" not in draws_from:
+        query = query.where(Record.group_session_id.is_(None))
     if scope is not None:
         query = query.where(Record.supervisee_id.in_(scope))
     if auditor_id is not None:
@@ -78,7 +87,8 @@ def sample(db: Session, team_id: int, start: dt.date, end: dt.date, seed: int, p
 
 def _prefill(db: Session, record: Record) -> dict[str, str]:
     """What docgen can tell of a signed record: signed by its due date (UK day; "n/a" where the policy
-    sets no deadline), a signed agreement between the two covering the session day, and every action
+    sets no deadline), a signed agreement between the two covering the session day ("n/a" for a
+    group session's record), and every action
     raised in it with an owner and a due date (left to the auditor when it raised none)."""
     signed_on = clock.uk(record.signed_at).date() if record.signed_at else None
     agreement = db.scalar(select(Agreement.id).where(
@@ -88,8 +98,8 @@ def _prefill(db: Session, record: Record) -> dict[str, str]:
     raised = list(db.scalars(select(Action).where(Action.raised_in_record_id == record.id)))
     in_time = ("n/a" if record.due_date is None  # W, H and L set no record deadline
                else "yes" if signed_on and signed_on <= record.due_date else "no")
-    return {"signed_in_time": in_time,
-            "agreement_current": "yes" if agreement else "no",
+    return {"signed_in_time": in_time,  # a group record has no agreement of its own (an agreement is 1:1)
+            "agreement_current": "n/a" if record.group_session_id else "yes" if agreement else "no",
             "actions_specific": "yes" if raised and all(a.owner.strip() and a.due.strip() for a in raised) else "",
             "reflection": "", "decisions": ""}
 
@@ -112,9 +122,11 @@ def draw(uow: Work, caller: Caller, team_id: int, start: dt.date | None = None, 
     seed = secrets.randbelow(2**31) if seed is None else seed
     if not 0 <= seed < 2**31:
         raise InvalidInput(f"seed must be a whole number from 0 to {2**31 - 1}", "seed")
-    drawn = sample(db, team.id, start, end, seed, per, scope, caller.person_id)
+    drawn = sample(db, team.id, start, end, seed, per, scope, caller.person_id, rule.draws_from)
     if not drawn:
-        raise InvalidInput(f"{team.name} has no signed records for sessions in this period", "period_start")
+        only = "" if len(set(rule.draws_from)) > 1 else {"individual": "one-to-one ", "group": "group "}[
+            rule.draws_from[0]]
+        raise InvalidInput(f"{team.name} has no signed {only}records for sessions in this period", "period_start")
     row = QualityAudit(team_id=team.id, period_start=start, period_end=end, seed=seed, per_supervisor=per,
                        drawn_by_id=caller.person_id, drawn_at=clock.now())
     db.add(row)

@@ -7,7 +7,9 @@ removes every stored object and blanks the content kept in the database, and lea
 `DestructionLog` row per object saying what went, when, with which SHA-256, under which rule.
 
 A legal hold (on a person, or on one record: `workflows.holds`) stops destruction of what it
-covers until lifted; the plan reports it as held. Each step re-reads its row and does nothing
+covers until lifted; the plan reports it as held. A group session's record is in the file of its
+recorder and of everyone present (issue 23), so it is destroyed with the last of them to fall due,
+and a hold on any of them keeps it (`_kept_for_another`). Each step re-reads its row and does nothing
 already done, so a retried or doubled daily run is harmless. The decisions are made here; the
 store's locks and the destruction itself are carried out by `storage.filing` and
 `storage.destruction`.
@@ -26,7 +28,7 @@ from storage import audit, clock, destruction, filing
 from storage.backends.base import DocumentStore
 from storage.errors import Conflict, DomainError, InvalidInput
 from storage.models import Account, Agreement, Person, Record, SupervisionRelationship
-from workflows import access, holds, movers, notifications, people, signoff
+from workflows import access, group_records, holds, movers, notifications, people, signoff
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.profiles import Profile
@@ -209,7 +211,7 @@ def _due_for(db: Session, profile: Profile, person: Person, today: dt.date) -> l
     destroy_on = destruction_date(profile, leave)
     if today < destroy_on:
         return due
-    records, agreements = _undestroyed(db, person)
+    records, agreements = _undestroyed(db, profile, person, today)
     if not records and not agreements:
         return due
     person_holds = holds.held_by(db, person_id=person.id)
@@ -222,13 +224,28 @@ def _due_for(db: Session, profile: Profile, person: Person, today: dt.date) -> l
     return due + [step("destroy", destroy_on, rid, held) for rid, held in held_records.items()]
 
 
-def _undestroyed(db: Session, person: Person) -> tuple[list[Record], list[Agreement]]:
+def _undestroyed(db: Session, profile: Profile, person: Person,
+                 today: dt.date) -> tuple[list[Record], list[Agreement]]:
     """A person's records and agreements with content or stored objects left (a destroyed one has
-    neither: a new record or agreement always starts with content)."""
-    records = db.scalars(select(Record).where(Record.supervisee_id == person.id).order_by(Record.id))
+    neither: a new record or agreement always starts with content), less the group records another
+    of their holders still keeps (`_kept_for_another`)."""
+    records = db.scalars(select(Record).where(group_records.belongs_to(person.id)).order_by(Record.id))
     agreements = db.scalars(select(Agreement).where(Agreement.supervisee_id == person.id).order_by(Agreement.id))
-    return ([r for r in records if r.sections or filing.live_versions(db, r)],
+    return ([r for r in records if (r.sections or filing.live_versions(db, r))
+             and not _kept_for_another(db, profile, r, person, today)],
             [a for a in agreements if a.fields or filing.live_versions(db, a)])
+
+
+def _kept_for_another(db: Session, profile: Profile, record: Record, person: Person, today: dt.date) -> bool:
+    """Whether a group record is still kept for someone other than `person`: it is in the file of
+    its recorder and of each attendee (issue 23), so it is kept on the longest of their schedules.
+    It goes only once every holder has left and their destruction date (the profile's two periods
+    from their leave date) has come, and while a legal hold stands on any of them it stays."""
+    if not group_records.is_group_record(record):
+        return False
+    return any(holder.leave_date is None or today < destruction_date(profile, holder.leave_date)
+               or holds.held_by(db, person_id=holder.id)
+               for holder in group_records.holders(db, record) if holder.id != person.id)
 
 
 # --- Doing it -----------------------------------------------------------------------------------
@@ -313,7 +330,7 @@ def _forward(uow: Work, person: Person, item: Due, today: dt.date, by: Caller = 
 def _destroy(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
     """Destroy what the step covers that no legal hold protects: objects first, then content."""
     db = uow.session
-    records, agreements = _undestroyed(db, person)
+    records, agreements = _undestroyed(db, uow.deployment.profile, person, today)
     if item.record_id is not None:
         records, agreements = [r for r in records if r.id == item.record_id], []
     if holds.held_by(db, person_id=person.id):

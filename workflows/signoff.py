@@ -2,8 +2,12 @@
 
 States: DRAFT -> AWAITING_SUPERVISEE -> AWAITING_SUPERVISOR -> SIGNED, and CHANGES_REQUESTED when
 the supervisee disagrees (back to the supervisor, who revises and re-sends a new version, or
-countersigns with the disagreement recorded on the certificate). A profile may need only the
-supervisor's signature (H records), which skips the supervisee step.
+countersigns with the disagreement recorded on the certificate). A disagreement is never sealed as
+signed by both: where the policy has both agree (K §9, S 12.3, H §9) the supervisor countersigns
+over it only once the disagreement route has recorded its outcome (`DisagreementUnsettled`), and
+the document is then "finalised after a disagreement", with both views, the outcome and whose
+signature is missing, on every page and the certificate (`FinalisedAfterDisagreement`). A profile
+may need only the supervisor's signature (H records), which skips the supervisee step.
 
 Links: one per signer per version, 32 random bytes, only the SHA-256 kept, single use, expiring;
 re-sending or a new version kills the old ones. The token exists only in the e-mail.
@@ -26,7 +30,7 @@ import hmac
 import secrets
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Generic, Literal, TypeVar, Union
 
 from sqlalchemy import select, update
@@ -37,7 +41,7 @@ from storage import clock
 from storage.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from storage.filing import read_document
 from storage.models import Agreement, DocumentVersion, Person, Record, SignoffEvent, SignoffLink
-from workflows import access, agreements, disagreement_notices, notifications, records
+from workflows import access, agreements, disagreement_notices, group_records, notifications, records
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.profiles import Profile
@@ -51,6 +55,8 @@ SIGNED = "signed"
 SENDABLE = (DRAFT, CHANGES_REQUESTED)
 WAITING = (AWAITING_SUPERVISEE, AWAITING_SUPERVISOR)  # a link is out; the signer may be sent a new one
 COUNTERSIGNABLE = (AWAITING_SUPERVISOR, CHANGES_REQUESTED)
+# A signed version the supervisee disagreed with: never "signed", which would read as signed by both
+FINALISED_AFTER_DISAGREEMENT = "Finalised after a disagreement"
 
 Document = Union[Record, Agreement]
 Kind = Literal["record", "agreement"]
@@ -61,6 +67,13 @@ F = TypeVar("F")  # a page's form, handed back to the page untouched
 
 class WrongCode(InvalidInput):
     """A wrong one-time code. The attempt is counted (committed) before it is refused."""
+
+
+class DisagreementUnsettled(Conflict):
+    """A countersignature over the supervisee's disagreement where the policy has both agree
+    (`signoff.finalise_over_disagreement` false), before the disagreement route has settled it."""
+
+    code = "disagreement_unsettled"
 
 
 def token_hash(token: str) -> str:
@@ -140,11 +153,12 @@ def ago(day: dt.date, today: dt.date) -> str:
 
 
 def turn(status: str, supervisee: str, supervisor: str, viewer: Viewer, *, sent_on: dt.date | None = None,
-         today: dt.date | None = None, sealed: bool = False) -> NextStep:
+         today: dt.date | None = None, sealed: bool = False, disagreed: bool = False) -> NextStep:
     """The next step from a document's state and its two people's names, as `viewer` reads it.
 
     Plain values rather than the document, so the organisation's due list (rows, not objects)
-    words its sign-off items the same way.
+    words its sign-off items the same way. `disagreed`: the signed version was countersigned over
+    the supervisee's disagreement, so it is never called "signed" (K §9 "signed by both").
     """
     sent = f" (sent {ago(sent_on, today)})" if sent_on is not None and today is not None else ""
     if status == AWAITING_SUPERVISEE:
@@ -161,9 +175,10 @@ def turn(status: str, supervisee: str, supervisor: str, viewer: Viewer, *, sent_
         who = "You" if viewer == "supervisee" else supervisee
         return NextStep("supervisor", f"{who} disagreed", f"waiting for {supervisor} to revise or countersign")
     if status == SIGNED:
+        done = FINALISED_AFTER_DISAGREEMENT if disagreed else "Signed"
         if sealed:
-            return NextStep(None, "Signed", "download PDF", download=True)
-        return NextStep(None, "Signed", "the PDF is being sealed")
+            return NextStep(None, done, "download PDF", download=True)
+        return NextStep(None, done, "the PDF is being sealed")
     if viewer == "supervisor":
         return NextStep("supervisor", "Draft", "finish it and send it for sign-off")
     return NextStep("supervisor", f"Being written by {supervisor}")
@@ -188,9 +203,11 @@ def next_step(db: Session, document: Document, viewer_id: int | None, today: dt.
                                                           SignoffEvent.version == document.version)
                             .order_by(SignoffEvent.at.desc()).limit(1))
         sent_on = sent_at.date() if sent_at is not None else None
-    sealed = document.status == SIGNED and filed_version(db, document, "final_pdf") is not None
+    signed = document.status == SIGNED
+    sealed = signed and filed_version(db, document, "final_pdf") is not None
+    disagreed = signed and disagreement_notices.latest_disagreement(db, document) is not None
     return turn(document.status, document.supervisee.name, document.supervisor.name,
-                viewer_of(document, viewer_id), sent_on=sent_on, today=today, sealed=sealed)
+                viewer_of(document, viewer_id), sent_on=sent_on, today=today, sealed=sealed, disagreed=disagreed)
 
 
 def _event(db: Session, document: Document, event: str, person: Person | None, caller: Caller,
@@ -494,7 +511,7 @@ def _act(db: Session, profile: Profile, token: str, answers: Answers, *, base_ur
     if link.signer_role == "supervisee":
         if decision == "disagree":
             _event(db, document, "disagreed", signer, caller, comment, sha)
-            _tell_supervisor_of_disagreement(db, document, comment)
+            _tell_supervisor_of_disagreement(db, profile, document, comment)
         else:
             _event(db, document, "agreed", signer, caller, comment, sha)
             if document.status == AWAITING_SUPERVISOR:
@@ -512,40 +529,96 @@ def _mark_signed(db: Session, document: Document, expected: str) -> None:
         _move(db, document, expected, SIGNED)
 
 
-def _tell_supervisor_of_disagreement(db: Session, document: Document, comment: str) -> None:
+def _tell_supervisor_of_disagreement(db: Session, profile: Profile, document: Document, comment: str) -> None:
     step = turn(document.status, document.supervisee.name, document.supervisor.name, "supervisor")
+    either = ("countersign it with the disagreement recorded on the certificate"
+              if profile.signoff.finalise_over_disagreement else
+              "countersign it once your line manager has recorded the outcome of a three-way meeting about it "
+              "(the policy has both agree the record)")
     notifications.queue_email(
         db, to=document.supervisor.email, subject=f"{step.text}: {title(document)}",
         text=(f"{step.text}.\n\n{document.supervisee.name} disagreed with {title(document)}:\n\n{comment}\n\n"
-              "Revise it and send the new version, or countersign it with the disagreement recorded on the "
-              "certificate (S 12.3: disagreements are recorded and discussed at the next session).\n"))
+              f"Revise it and send the new version, or {either}.\n"))
 
 
-def _countersign(db: Session, document: Document, by: Person, comment: str, caller: Caller) -> None:
-    """The supervisor signs while signed in: after the supervisee agreed, or over a recorded disagreement."""
+def unsettled(db: Session, profile: Profile, document: Document) -> str | None:
+    """Why the supervisor may not countersign over the supervisee's disagreement yet, or None.
+
+    Where the policy has both agree ("signed by both", K §9; "must always be agreed by both",
+    S 12.3; H §9) a disagreement waits for the route to settle it: sealed now, the document would
+    read as agreed by someone who did not agree it. W §10 records "what has been agreed (or not)".
+    """
+    disagreed = disagreement_notices.latest_disagreement(db, document) if document.status == CHANGES_REQUESTED else None
+    if disagreed is None or profile.signoff.finalise_over_disagreement:
+        return None
+    if disagreement_notices.settled(disagreement_notices.escalation_of(db, disagreed)):
+        return None
+    rule = "signoff.finalise_over_disagreement"
+    quote = profile.quote(rule)
+    said = f' ({profile.source(rule)}: "{quote}")' if quote else ""
+    return (f"{document.supervisee.name} disagreed with this version, and the policy has both agree it{said}: revise "
+            "it and send the new version, or countersign once your line manager has recorded the outcome of a "
+            f"three-way meeting about it (they are told if it is not settled within "
+            f"{profile.disagreement.resolve_within.text})")
+
+
+def _countersign(db: Session, profile: Profile, document: Document, by: Person, comment: str,
+                 caller: Caller) -> None:
+    """The supervisor signs while signed in: after the supervisee agreed, or over a recorded
+    disagreement where the profile allows it or the route has settled it (`unsettled`)."""
     if by.id != document.supervisor_id:
         raise Forbidden("only the record's supervisor can countersign", "supervisor_id")
     if document.status not in COUNTERSIGNABLE:
         raise Conflict(f"cannot countersign: it is {document.status.replace('_', ' ')}", "status")
+    held = unsettled(db, profile, document)
+    if held is not None:  # before anything is written
+        raise DisagreementUnsettled(held, "status")
     expected = document.status
-    _mark_signed(db, document, expected)  # first: a concurrent countersign makes this one a Conflict
+    disagreed = disagreement_notices.latest_disagreement(db, document) if expected == CHANGES_REQUESTED else None
+    _mark_signed(db, document, expected)  # first write: a concurrent countersign makes this one a Conflict
     docx = filed_version(db, document, "docx")
     _kill_links(db, document)
-    note = comment.strip()
-    if expected == CHANGES_REQUESTED:
-        note = ("Finalised with the supervisee's disagreement recorded. " + note).strip()
-    _event(db, document, "countersigned", by, caller, note, docx.sha256 if docx else "")
-    disagreed = disagreement_notices.latest_disagreement(db, document) if expected == CHANGES_REQUESTED else None
+    _event(db, document, "countersigned", by, caller, comment.strip(), docx.sha256 if docx else "")
     if disagreed is not None:  # S §9, W §17, H §13: the line manager hears of it at once, with the comment
         disagreement_notices.tell_line_manager(db, document, disagreed, "countersigned", title(document), caller,
                                                comment.strip())
     db.flush()
 
 
+@dataclass(frozen=True)
+class FinalisedAfterDisagreement:
+    """A signed version the supervisee disagreed with, as the certificate and the pages show it:
+    both views, the route's outcome and whose signature is missing, never "signed by both"."""
+
+    supervisee_view: str
+    supervisor_view: str  # the supervisor's comment when countersigning ("" when none was given)
+    outcome: str  # the route's outcome; "" where the policy let the supervisor finalise without one (W §10)
+    missing_signature: str
+
+
+def finalised_after_disagreement(db: Session, document: Document) -> FinalisedAfterDisagreement | None:
+    """How the signed current version was finalised over the supervisee's disagreement; None when
+    it is not signed, or was signed without one."""
+    disagreed = disagreement_notices.latest_disagreement(db, document) if document.status == SIGNED else None
+    if disagreed is None:
+        return None
+    owner = SignoffEvent.record_id if isinstance(document, Record) else SignoffEvent.agreement_id
+    countersigned = db.scalar(select(SignoffEvent).where(owner == document.id, SignoffEvent.event == "countersigned",
+                                                         SignoffEvent.version == document.version).limit(1))
+    escalation = disagreement_notices.escalation_of(db, disagreed)
+    supervisee, supervisor = document.supervisee.name, document.supervisor.name
+    return FinalisedAfterDisagreement(
+        supervisee_view=disagreed.comment, supervisor_view=countersigned.comment if countersigned else "",
+        outcome=disagreement_notices.outcome_words(escalation) if escalation is not None else "",
+        missing_signature=f"Signed by {supervisor} only: {supervisee} did not sign, having disagreed with this version")
+
+
 def certificate(db: Session, document: Document) -> dict[str, Any]:
     """The certificate page's content (shape expected by docgen.documents.certificate)."""
     people_by_id = {p.id: p for p in (document.supervisee, document.supervisor)}
-    shown = {"sent": "sent", "opened": "opened", "agreed": "signed", "countersigned": "signed",
+    finalised = finalised_after_disagreement(db, document)
+    shown = {"sent": "sent", "opened": "opened", "agreed": "signed",
+             "countersigned": "finalised after a disagreement" if finalised else "signed",
              "disagreed": "disagreement", "filed": None, "viewed": None, **disagreement_notices.ROUTE_EVENTS}
     rows = []
     every = events(db, document)
@@ -564,7 +637,8 @@ def certificate(db: Session, document: Document) -> dict[str, Any]:
     return {"record_id": number(document), "title": title(document), "version": document.version,
             "supervisee": {"name": document.supervisee.name, "email": document.supervisee.email},
             "supervisor": {"name": document.supervisor.name, "email": document.supervisor.email},
-            "events": rows, "signed_on": _signed_on(every, document)}
+            "events": rows, "signed_on": _signed_on(every, document),
+            "finalised_after_disagreement": asdict(finalised) if finalised else None}
 
 
 def _signed_on(every: list[SignoffEvent], document: Document) -> dict[str, str]:
@@ -649,10 +723,11 @@ def resend_link(uow: Work, caller: Caller, kind: str, document_id: int) -> Progr
 
 
 def countersign(uow: Work, caller: Caller, kind: str, document_id: int, comment: str = "") -> Progress:
-    """The supervisor countersigns while signed in (also over a recorded disagreement); the
-    worker then seals the final PDF."""
+    """The supervisor countersigns while signed in (over a recorded disagreement where the profile
+    allows it or the route has settled it: `DisagreementUnsettled` otherwise); the worker then
+    seals the final PDF."""
     document = for_supervisor(uow, caller, kind, document_id, "signoff.countersign")
-    _countersign(uow.session, document, caller.person, comment, caller)
+    _countersign(uow.session, uow.deployment.profile, document, caller.person, comment, caller)
     _after_signing(uow, document)
     uow.commit()
     return progress(uow, document)
@@ -818,7 +893,7 @@ def own_documents(uow: Work, caller: Caller) -> OwnDocuments:
     me = caller.person
     access.read(uow, caller, me, "person", me.id, "records.list")
     db = uow.session
-    mine = list(db.scalars(select(Record).where(Record.supervisee_id == me.id)
+    mine = list(db.scalars(select(Record).where(group_records.belongs_to(me.id))  # and groups attended
                            .order_by(Record.session_date.desc(), Record.id.desc())))
     agreed = list(db.scalars(select(Agreement).where(Agreement.supervisee_id == me.id)
                              .order_by(Agreement.started_on.desc(), Agreement.id.desc())))

@@ -2,7 +2,8 @@
 same access rules as reading one of them (`workflows.access.read`, audited once per listing).
 
 The file is the person's as a supervisee, as in the policies (K, S 12.4: the supervisee's record of
-supervision); the records a supervisor writes for others are in each supervisee's file.
+supervision); the records a supervisor writes for others are in each supervisee's file, and a group
+session's record is in the file of each person present (issue 23).
 """
 from __future__ import annotations
 
@@ -11,17 +12,18 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.models import Agreement, Record
-from workflows import access, agreements, people, records
+from workflows import access, agreements, group_records, people, records
 from workflows.access import Caller
 from workflows.deployment import Work
 
 
 def records_of(uow: Work, caller: Caller, person_id: int, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
-    """A page of the person's records, newest session first, as the API shows a record."""
+    """A page of the person's records (with the group sessions they attended), newest session first,
+    as the API shows a record."""
     db = uow.session
     supervisee = people.get_person(db, person_id)
     access.read(uow, caller, supervisee, "person", supervisee.id, "records.list")
-    query = (select(Record).where(Record.supervisee_id == supervisee.id)
+    query = (select(Record).where(group_records.belongs_to(supervisee.id))
              .order_by(Record.session_date.desc(), Record.id.desc()))
     rows, total = people.one_page(db, query, page, per_page)
     return [records.record_json(db, r) for r in rows], total

@@ -45,6 +45,7 @@ class ConsentOut(BaseModel):
 
 class ConsentList(BaseModel):
     items: list[ConsentOut]
+    refusals: list[ConsentOut]  # the caller's supervisees' refusals, theirs to override or let stand (H §11)
 
 
 def _out(row: ConsentRequest) -> dict[str, Any]:
@@ -53,10 +54,13 @@ def _out(row: ConsentRequest) -> dict[str, Any]:
                       overridden_at=row.overridden_at, access_until=row.access_until).model_dump(mode="json")
 
 
-@route("GET", "/consent-requests", "The consent requests the caller made", response=ConsentList)
+@route("GET", "/consent-requests",
+       "The consent requests the caller made, and the refusals of their supervisees they decide on",
+       response=ConsentList)
 @login_required
 def list_requests() -> Any:
-    return {"items": [_out(r) for r in consent.readers_page(uow(), caller()).requests]}
+    shown = consent.readers_page(uow(), caller())
+    return {"items": [_out(r) for r in shown.requests], "refusals": [_out(r) for r in shown.refusals]}
 
 
 @route("POST", "/consent-requests", "Ask a supervisee for consent to read their records (W §10, H §11)",
@@ -68,7 +72,8 @@ def ask() -> Any:
 
 
 @route("POST", "/consent-requests/<int:request_id>/override",
-       "Override a refused consent with a reason, where the policy allows (H §11)", request_model=OverrideIn,
+       "The supervisee's own manager overrides a refused consent with a reason, where the policy allows (H §11)",
+       request_model=OverrideIn,
        response=ConsentOut)
 @login_required
 def override(request_id: int) -> Any:

@@ -43,7 +43,8 @@ def resend(kind: str, document_id: int) -> Any:
 
 
 @route("POST", f"/{KINDS}/<int:document_id>/countersign",
-       "Countersign as the supervisor (also over a recorded disagreement)", request_model=CountersignIn,
+       "Countersign as the supervisor (over a recorded disagreement where the policy allows it or its route "
+       "has recorded an outcome; 409 disagreement_unsettled otherwise)", request_model=CountersignIn,
        response=SignoffStatus)
 @login_required
 def countersign(kind: str, document_id: int) -> Any:

@@ -15,6 +15,10 @@ Context contract (what a council's own certificate template may use)::
                  "at": "2025-03-11 09:42:17 UTC", "ip": str, "user_agent": str, "comment": str,
                  "views": int}],  # views: only on "opened", how often the signer opened the link
      "signed_on": {"supervisee": "2025-03-11", "supervisor": ""},  # ISO dates (UK), "" if not signed
+     "finalised_after_disagreement": None | {  # countersigned over the supervisee's disagreement
+         "supervisee_view": str, "supervisor_view": str,
+         "outcome": str,            # the disagreement route's outcome; "" where the policy needs none (W §10)
+         "missing_signature": str},  # "Signed by Sam Whitfield only: Alex Morgan did not sign, ..."
     }
 
 The record's own signature block (cells bookmarked ``dg_f_signature_<who>_date``) was blank when it

@@ -31,7 +31,8 @@ every template takes the same shape, each form reads only its own fields)::
      # agreement only:
      "agreement": {"started", "frequency", "length", "location", "confidentiality",
                    "supervisee_expectations", "supervisor_expectations", "review_date",
-                   "job_roles"},                              # all str
+                   "job_roles",
+                   "access"},         # all str; access: who sees the records, the profile's line
      # every other text field of the record's form under its own key (all str), e.g. S App A's
      # "agenda", "pdr_date", "cases", "next_supervision_time"; W App E's "activity", "analysis",
      # "action_plan"; Lancashire's "family_views"

@@ -1,5 +1,6 @@
-"""Consent pages: a manager asks a supervisee to let them read (W §10, H §11) and may override a
-refusal where the policy allows (H §11); the supervisee answers at an e-mailed single-use link.
+"""Consent pages: a manager asks a supervisee to let them read (W §10, H §11); the supervisee answers
+at an e-mailed single-use link; where the policy allows (H §11), the supervisee's own manager may
+override a refusal.
 
 The link's page needs no account (the link is the credential), so, like a sign-off link's, it is
 rate limited, not cached, and a used or expired link gets a page saying so.

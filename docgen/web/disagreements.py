@@ -31,6 +31,8 @@ class OutcomeForm(FlaskForm):
 
 def _page(shown: disagreements.EscalationView, form: OutcomeForm, status: int = 200) -> Any:
     form.outcome.choices = forms.options(*((o, OUTCOME_LABELS[o]) for o in shown.outcomes))
+    if "hr" not in shown.outcomes:  # a route with no HR step (K, S, H §13, L) never mentions HR
+        form.outcome_text.label.text = "What was decided"
     return render_template("disagreements/detail.html", shown=shown, form=form), status
 
 

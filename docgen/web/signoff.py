@@ -61,9 +61,11 @@ class Panel:
     can_send: bool
     can_resend: bool
     can_countersign: bool
+    held: str | None  # why a countersignature over the supervisee's disagreement must wait (K §9, S 12.3, H §9)
     countersign_form: CountersignForm
     step: signoff.NextStep  # whose turn it is, as the reader reads it
     doc: dict[str, Any] | None  # a sent record as sent, read-only (None for drafts and agreements)
+    finalised: signoff.FinalisedAfterDisagreement | None  # countersigned over a disagreement: never "signed"
 
     @property
     def making_pdf(self) -> bool:
@@ -96,8 +98,19 @@ def signoff_panel(document: Document) -> Panel:
                  final_pdf=progress.final_pdf is not None,
                  can_send=document.status in signoff.SENDABLE, can_resend=document.status in signoff.WAITING,
                  can_countersign=document.status in signoff.COUNTERSIGNABLE,
+                 held=signoff.unsettled(uow().session, uow().deployment.profile, document),
                  countersign_form=CountersignForm(prefix="countersign"), step=progress.step,
-                 doc=signoff.as_sent(uow(), document))
+                 doc=signoff.as_sent(uow(), document),
+                 finalised=signoff.finalised_after_disagreement(uow().session, document))
+
+
+@bp.app_template_global()
+def signoff_state(document: Document) -> str:
+    """A document's state as its tag reads it: "Finalised after a disagreement", never "Signed", for a
+    version countersigned over the supervisee's disagreement (K §9 "signed by both"; W §10 "or not")."""
+    if signoff.finalised_after_disagreement(uow().session, document) is not None:
+        return signoff.FINALISED_AFTER_DISAGREEMENT
+    return document.status.replace("_", " ").capitalize()
 
 
 def _page_url(kind: str, document_id: int) -> str:
@@ -154,7 +167,8 @@ def resend(kind: str, document_id: int) -> Any:
 @bp.post(f"/{KINDS}/<int:document_id>/countersign")
 @page()
 def countersign(kind: str, document_id: int) -> Any:
-    """The supervisor signs on the page, also over a recorded disagreement; the worker seals the PDF."""
+    """The supervisor signs on the page, also over a recorded disagreement where the profile allows
+    it or the route settled it (else the page says why not, answered 409); the worker seals the PDF."""
     form = CountersignForm(prefix="countersign")
     try:
         signed = signoff.countersign(uow(), caller(), kind[:-1], document_id, form.comment.data or "")

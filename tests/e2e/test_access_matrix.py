@@ -236,7 +236,8 @@ def test_guessing_ids_never_reveals_content(app: Any, client: Any, world: World,
 # --- group supervision (issue 14) -----------------------------------------------------------------
 # Sam facilitates a group (Knowsley: no recorder or signer role, so Sam records and signs off too).
 # Alex came; Priya sent apologies; Fay was absent; Cal is in no group. A group record is read by
-# those present and by the usual management and HR rules applied to the facilitator's records.
+# those present and by the usual management and HR rules applied to the facilitator's records and
+# to the file of each person it belongs to (issue 23: its recorder and those present).
 GROUP_READS = ("GET group record", "GET group record sign-off")
 GROUP_WRITES = ("PATCH group record",)
 GROUP_ROLES = {

@@ -2,8 +2,11 @@
 
 Under Haringey's profile, Olu (a team manager in another team, outside Alex's line) asks Alex to
 let him read Alex's records. Alex answers through an e-mailed single-use link: agreed, Olu reads
-(each read audited on the basis "consent"); refused, Olu cannot, until he overrides with a reason
-(H §11), which tells Alex and reads through break-glass. Southwark's policy has no override and
+(each read audited on the basis "consent"); refused, Olu cannot. H §11: "In the exceptional case
+where consent is not given to share staffing records the manager must make a professional judgement
+about the need to override consent": that manager is Sam, Alex's supervisor, who keeps Alex's file
+("retained in a file by the manager", H §10), never Olu, who asked. Sam's override, with a reason,
+tells Alex and Olu, and Olu then reads through break-glass. Southwark's policy has no override and
 Knowsley's no reading by consent at all.
 """
 from __future__ import annotations
@@ -114,7 +117,7 @@ def test_consent_granted_on_the_link_page_lets_the_manager_read(app: Any, client
     assert [r["answer"] for r in listed] == ["granted"]
 
 
-def test_consent_refused_keeps_the_manager_out_until_an_override_with_a_reason(
+def test_a_refusal_is_overridden_by_the_supervisees_own_manager_never_by_the_manager_who_asked(
         app: Any, client: Any, org: Any, olu: dict[str, str], mailbox: Mailbox) -> None:
     record_id = _record(client, org)
     token = _ask(client, org, olu, mailbox)
@@ -122,25 +125,36 @@ def test_consent_refused_keeps_the_manager_out_until_an_override_with_a_reason(
     assert refused.status_code == 200 and refused.json["answer"] == "refused"
     assert client.post(f"/api/v1/consent/{token}", json={"answer": "granted"}).status_code == 410
     assert client.get(f"/api/v1/records/{record_id}", headers=olu).status_code == 404
+    [decide] = [m for m in mailbox.emails() if m["To"] == "manager@knowsley.example.org"]
+    assert "refused Olu Other" in decide["Subject"] and REASON in text_of(decide)
 
     request_id = refused.json["id"]
+    assert client.get("/api/v1/consent-requests", headers=olu).json["refusals"] == []
+    [to_decide] = client.get("/api/v1/consent-requests", headers=org.auth("manager")).json["refusals"]
+    assert (to_decide["id"], to_decide["reader"]) == (request_id, "Olu Other")
     url = f"/api/v1/consent-requests/{request_id}/override"
-    assert client.post(url, json={"reason": "  "}, headers=olu).json["error"]["field"] == "reason"
-    assert client.post(url, json={"reason": "x"}, headers=org.auth("head")).status_code == 404  # not theirs
+    asker = client.post(url, json={"reason": "Safeguarding risk"}, headers=olu)
+    assert asker.status_code == 403 and asker.json["error"]["field"] == "id"
+    assert "not the manager who asked" in asker.json["error"]["message"]
+    assert client.post(url, json={"reason": "x"}, headers=org.auth("head")).status_code == 404  # not their file
+    assert client.post(url, json={"reason": "  "}, headers=org.auth("manager")).json["error"]["field"] == "reason"
     mailbox.envelopes.clear()
     overridden = client.post(url, json={"reason": "Safeguarding risk to a child named in the rota complaint"},
-                             headers=olu)
+                             headers=org.auth("manager"))
     assert overridden.status_code == 200 and overridden.json["overridden_at"]
-    assert client.post(url, json={"reason": "again"}, headers=olu).status_code == 409
+    assert client.post(url, json={"reason": "again"}, headers=org.auth("manager")).status_code == 409
     [notice] = [m for m in mailbox.emails() if m["To"] == WORKER]
     assert "break-glass" in notice["Subject"] and "Safeguarding risk" in text_of(notice)
+    assert "Sam Whitfield" in text_of(notice) and "Olu Other" in text_of(notice)
+    [told] = [m for m in mailbox.emails() if m["To"] == "olu@knowsley.example.org"]
+    assert "overridden" in told["Subject"]
 
     assert client.get(f"/api/v1/records/{record_id}", headers=olu).status_code == 200
     assert _bases(app, record_id)[-1] == ("break_glass", "Safeguarding risk to a child named in the rota complaint")
 
 
-def test_the_manager_asks_and_overrides_on_the_consent_page(app: Any, client: Any, org: Any, olu: dict[str, str],
-                                                           mailbox: Mailbox) -> None:
+def test_the_manager_asks_on_the_consent_page_and_the_supervisees_manager_overrides_on_theirs(
+        app: Any, client: Any, org: Any, olu: dict[str, str], mailbox: Mailbox) -> None:
     client.post("/sign-in", data={"csrf_token": csrf(client, "/sign-in"), "email": "olu@knowsley.example.org",
                                   "password": "correct-horse-battery"}, headers=HTML)
     shown = client.get("/consent-requests", headers=HTML)
@@ -152,12 +166,23 @@ def test_the_manager_asks_and_overrides_on_the_consent_page(app: Any, client: An
     token = CONSENT_LINK.search(text_of([m for m in mailbox.emails() if m["To"] == WORKER][-1])).group(1)
     alex = app.test_client()  # Alex answers from their own mailbox, not Olu's signed-in browser
     assert alex.post(f"/api/v1/consent/{token}", json={"answer": "refused"}).status_code == 200
-    listed = client.get("/consent-requests", headers=HTML)
-    assert "Refused" in text(listed) and "Override Alex Morgan’s refusal" in text(listed)
+    listed = text(client.get("/consent-requests", headers=HTML))
+    assert "Alex Morgan’s own manager decides whether to override it" in listed
+    assert "Override Alex Morgan’s refusal" not in listed
     [request_id] = [r["id"] for r in client.get("/api/v1/consent-requests", headers=olu).json["items"]]
-    done = post(client, f"/consent-requests/{request_id}/override", {"reason": "Risk to a child"},
+    refused = post(client, f"/consent-requests/{request_id}/override", {"reason": "Risk to a child"},
+                   page="/consent-requests")
+    assert refused.status_code == 403 and "not the manager who asked" in text(refused)
+
+    sam = app.test_client()  # Alex's supervisor, who keeps Alex's file (H §10)
+    sam.post("/sign-in", data={"csrf_token": csrf(sam, "/sign-in"), "email": "manager@knowsley.example.org",
+                               "password": "correct-horse-battery"}, headers=HTML)
+    shown = text(sam.get("/consent-requests", headers=HTML))
+    assert "Override Alex Morgan’s refusal" in shown and REASON in shown
+    done = post(sam, f"/consent-requests/{request_id}/override", {"reason": "Risk to a child"},
                 page="/consent-requests")
     assert done.status_code == 303
+    assert "Override Alex Morgan’s refusal" not in text(sam.get("/consent-requests", headers=HTML))
     assert "Refused, overridden" in text(client.get("/consent-requests", headers=HTML))
 
 

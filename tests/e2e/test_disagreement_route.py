@@ -2,8 +2,10 @@
 
 Alex (supervisee) disagrees with a record Sam (supervisor) wrote; Dana is Sam's line manager.
 Left for the profile's period, the hourly task tells Dana, once; Dana records a three-way meeting
-and it is on the sealed PDF's certificate once Sam countersigns. Countersigning over the
-disagreement tells Dana at once, with the comment.
+and it is on the sealed PDF's certificate once Sam countersigns. Under Knowsley's "signed by both"
+(K §9) Sam may countersign over the disagreement only after that outcome (issue 23: the test that
+countersigned over it at once now runs under Southwark's policy, which allows it, in
+`test_disagreement_signoff`).
 """
 from __future__ import annotations
 
@@ -49,8 +51,13 @@ def _pdf_text(client: Any, org: Any, record_id: int) -> str:
 
 def test_a_disagreement_left_for_the_period_reaches_the_line_manager_once_and_the_meeting_is_on_the_certificate(
         app: Any, client: Any, org: Any, mailbox: Mailbox) -> None:
+    """K §9: records are "signed by both the supervisor and supervisee": countersigned over a
+    disagreement only after the route's outcome, and sealed as finalised after a disagreement."""
     record_id = _disagreed(client, org, mailbox, "The caseload figure is wrong")
     services = app.extensions["docgen"]
+    early = client.post(f"/api/v1/records/{record_id}/countersign", json={"comment": "It stands"},
+                        headers=org.auth("manager"))
+    assert early.status_code == 409 and early.json["error"]["code"] == "disagreement_unsettled"
 
     _later(20)  # within Knowsley's month: nobody is told yet
     services.enqueue("disagreement_route")
@@ -91,23 +98,19 @@ def test_a_disagreement_left_for_the_period_reaches_the_line_manager_once_and_th
     certificate = _pdf_text(client, org, record_id)
     assert "three-way meeting" in certificate and "caseload figure to 18" in certificate
     assert "line manager told" in certificate
+    assert "FINALISED AFTER A DISAGREEMENT" in certificate
+    assert "Signed by Sam Whitfield only: Alex Morgan did not sign, having disagreed with this version." in certificate
+    assert "Alex Morgan’s view: The caseload figure is wrong" in certificate
+    assert "Sam Whitfield’s view: Corrected as agreed" in certificate
+    assert (f"Outcome: Three-way meeting on {dt.date.today():%-d %B %Y}: Agreed to correct the caseload figure to 18"
+            in certificate)
+    assert client.get(f"/api/v1/records/{record_id}/signoff", headers=org.auth("manager")).json["status"] == "signed"
+    sign_in(client, "worker")
+    assert "Finalised after a disagreement" in text(client.get("/my-records", headers=HTML))
     with services.sessions() as db:
         actions = set(db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "disagreement")))
         assert actions == {"disagreement.escalated", "disagreement.outcome"}
         assert db.scalar(select(func.count(DisagreementEscalation.id))) == 1
-
-
-def test_countersigning_over_a_disagreement_tells_the_line_manager_at_once_with_the_comment(
-        client: Any, org: Any, mailbox: Mailbox) -> None:
-    record_id = _disagreed(client, org, mailbox, "I did not agree to the deadline")
-    signed = client.post(f"/api/v1/records/{record_id}/countersign", json={"comment": "Deadline stands: court date"},
-                         headers=org.auth("manager"))
-    assert signed.json["status"] == "signed"
-    [told] = _told(mailbox)
-    assert "I did not agree to the deadline" in told and "Deadline stands: court date" in told
-    [shown] = client.get("/api/v1/disagreements", headers=org.auth("head")).json["items"]
-    assert shown["cause"] == "countersigned"
-    assert "line manager told" in _pdf_text(client, org, record_id)
 
 
 def test_the_line_manager_records_the_meeting_on_the_page(client: Any, org: Any, mailbox: Mailbox) -> None:

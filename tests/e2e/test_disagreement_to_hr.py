@@ -1,6 +1,8 @@
-"""W §17 and H §13 take an unsettled disagreement on to HR: under Haringey's profile the line
-manager may pass it there (HR is e-mailed, the step is a sign-off event on the certificate);
-Knowsley's route, docgen's default, has no HR step."""
+"""W §17 alone takes an unsettled disagreement on to HR: under Southwark's profile the line
+manager may pass it there (HR is e-mailed, the step is a sign-off event on the certificate).
+Knowsley's route, docgen's default, has no HR step, and nor has Haringey's: H §13 names only the
+supervisor's line manager (`test_disagreement_signoff`). Issue 23 moved the HR test from Haringey,
+whose profile cited H §13 for an HR step H §13 does not have, to Southwark."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +11,7 @@ from typing import Any
 import pytest
 
 from storage.models import Person, SignoffEvent
-from tests.e2e.test_consent import config, profile_name  # noqa: F401  (Haringey's profile, mail to a test server)
+from tests.e2e.test_consent import config, profile_name  # noqa: F401  (the profile by name, mail to a test server)
 from tests.mailbox import Mailbox, text_of
 from workflows import records
 
@@ -26,7 +28,10 @@ def _left_unsettled(app: Any, org: Any) -> int:
         return record.id
 
 
-def test_haringeys_line_manager_passes_a_disagreement_to_hr(app: Any, client: Any, org: Any, mailbox: Mailbox) -> None:
+@pytest.mark.parametrize("profile_name", ["southwark"])
+def test_southwarks_line_manager_passes_a_disagreement_to_hr(app: Any, client: Any, org: Any, mailbox: Mailbox) -> None:
+    """W §17: "Should this not resolve the issue then HR would need to be consulted about other ways
+    to mediate or resolve the issue." """
     record_id = _left_unsettled(app, org)
     app.extensions["docgen"].enqueue("disagreement_route")
     [shown] = client.get("/api/v1/disagreements", headers=org.auth("head")).json["items"]

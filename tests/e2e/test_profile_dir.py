@@ -1,6 +1,7 @@
 """A council's own profile folder (DOCGEN_PROFILE_DIR) reaches the running app; the documented
-example profile works as written; the policy page shows each rule's source and asks an
-administrator to confirm docgen's defaults, as `docgen init` does."""
+example profile works as written, its quotes found in its policy's text; the policy page shows
+each rule's source with the policy's words and asks an administrator to confirm docgen's
+defaults, as `docgen init` does."""
 from __future__ import annotations
 
 import datetime as dt
@@ -87,8 +88,8 @@ def test_cli_lists_a_bad_profiles_keys_in_readable_lines_without_a_traceback(tmp
 def test_the_example_with_a_rule_left_uncited_is_refused_naming_the_key(tmp_path: Path) -> None:
     (tmp_path / "profiles").mkdir()
     example = (EXAMPLE_DIR / "northshire.yaml").read_text()
-    assert '  retention: "N §12"\n' in example
-    (tmp_path / "profiles" / "northshire.yaml").write_text(example.replace('  retention: "N §12"\n', ""))
+    [cited] = [line for line in example.splitlines(keepends=True) if line.startswith("  retention: ")]
+    (tmp_path / "profiles" / "northshire.yaml").write_text(example.replace(cited, ""))
 
     run = _init(tmp_path, "northshire", tmp_path / "profiles")
 
@@ -98,6 +99,26 @@ def test_the_example_with_a_rule_left_uncited_is_refused_naming_the_key(tmp_path
         "or 'default: docgen — <why>'",
         "  retention.keep_for: no source: cite the policy's section (e.g. 'K §9') in `sources`, "
         "or 'default: docgen — <why>'",
+    ]
+
+
+def test_a_quote_the_councils_policy_text_no_longer_holds_is_one_line_at_start(tmp_path: Path) -> None:
+    """N §12 revised from six years to seven: the profile still quotes six, so docgen refuses to
+    start, naming the key whose quote the council's policy no longer holds."""
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "northshire.yaml").write_text((EXAMPLE_DIR / "northshire.yaml").read_text())
+    policy = (EXAMPLE_DIR / "northshire-policy.txt").read_text()
+    assert "kept for six years after that" in policy
+    (tmp_path / "profiles" / "northshire-policy.txt").write_text(
+        policy.replace("kept for six years after that", "kept for seven years after that"))
+
+    run = _init(tmp_path, "northshire", tmp_path / "profiles")
+
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.splitlines() == [
+        f"docgen: {tmp_path / 'profiles' / 'northshire.yaml'}: 1 problem:",
+        "  sources.retention: quote not found in northshire-policy.txt: 'their supervision records are sent to "
+        "Human Resources three months after they leave, and are kept for six years after that'",
     ]
 
 
@@ -114,7 +135,8 @@ def test_policy_page_shows_each_rules_source_and_marks_defaults(client: Any, org
 
     page = text(client.get("/admin/policy", headers=HTML))
 
-    assert 'data-source="record_days">Source: K §9</span>' in page
+    assert ('data-source="record_days">Source: K §9: <q data-quote="record_days">Records should be completed '
+            'within 5 working days.</q></span>') in page  # the policy's own words beside the rule
     tagged = '"><strong class="govuk-tag govuk-tag--yellow">docgen default</strong>'
     assert f'data-source="roles.family_first_case_manager{tagged}' not in page  # K §6 names them
     assert f'data-source="roles.team_manager{tagged}' in page  # K §6 sets managers no frequency

@@ -120,18 +120,6 @@ def test_disagreement_goes_back_to_the_supervisor_and_a_new_version_kills_old_li
         "status"] == "awaiting_supervisor"
 
 
-def test_supervisor_may_finalise_over_a_recorded_disagreement(client: Any, org: Any, mailbox: Mailbox) -> None:
-    record_id = _draft(client, org)
-    _send(client, org, record_id)
-    _sign(client, sign_link_for(mailbox, WORKER), "disagree", "Alex Morgan", "I did not agree to the deadline")
-    signed = client.post(f"/api/v1/records/{record_id}/countersign", json={"comment": "Discuss next session"},
-                         headers=org.auth("manager"))
-    assert signed.status_code == 200 and signed.json["status"] == "signed"
-    pdf = client.get(f"/api/v1/records/{record_id}/pdf", headers=org.auth("manager")).data
-    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    assert "I did not agree to the deadline" in text
-
-
 def test_used_expired_and_unknown_links_are_refused(client: Any, org: Any, mailbox: Mailbox) -> None:
     record_id = _draft(client, org)
     _send(client, org, record_id)

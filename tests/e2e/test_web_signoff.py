@@ -127,7 +127,9 @@ def test_a_disagreement_shows_on_the_supervisors_page_with_its_comment(
     page = text(client.get(f"/records/{record_id}/edit", headers=HTML))
     assert "Changes requested" in page and "Disagreed" in page and "The flexi day was agreed as two days" in page
     assert "Alex Morgan disagreed</strong>:" in page and "revise or countersign" in page
-    assert "Countersign with the disagreement recorded" in page and "Send for sign-off" in page
+    # K §9 "signed by both": no countersigning over the disagreement until its route has an outcome (issue 23)
+    assert "Countersign with the disagreement recorded" not in page and "Send for sign-off" in page
+    assert "Alex Morgan disagreed with this version, and the policy has both agree it (K §9: " in page
 
 
 def test_a_used_or_unknown_link_gets_a_page_that_says_what_to_do(

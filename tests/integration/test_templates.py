@@ -421,6 +421,28 @@ def test_each_recorded_disagreement_gets_its_own_box() -> None:
     ]
 
 
+def test_a_version_finalised_after_a_disagreement_says_so_first_with_whose_signature_is_missing() -> None:
+    """K §9: "signed by both the supervisor and supervisee"; W §10: "what has been agreed (or not)".
+    The page never lets a disagreement read as signed by both: it names the missing signature, both
+    views and the route's outcome, above the events."""
+    certificate = {**audit_certificate(), "finalised_after_disagreement": {
+        "supervisee_view": "The caseload figure should be 18, not 22.", "supervisor_view": "",
+        "outcome": "Three-way meeting on 12 March 2025: the figure is 18",
+        "missing_signature": "Signed by Tom Okafor only: Priya Shah did not sign, having disagreed with this version"}}
+
+    document = with_certificate(signed_record(), certificate)
+
+    [box] = [table.cell(0, 0).text for table in document.tables
+             if table.cell(0, 0).text.startswith("FINALISED AFTER A DISAGREEMENT")]
+    assert box == ("FINALISED AFTER A DISAGREEMENT\n"
+                   "Signed by Tom Okafor only: Priya Shah did not sign, having disagreed with this version.\n"
+                   "Priya Shah\u2019s view: The caseload figure should be 18, not 22.\n"
+                   "Tom Okafor\u2019s view: (no comment given)\n"
+                   "Outcome: Three-way meeting on 12 March 2025: the figure is 18")
+    assert not [t for t in with_certificate(signed_record()).tables
+                if t.cell(0, 0).text.startswith("FINALISED AFTER A DISAGREEMENT")]
+
+
 def test_event_time_without_a_time_zone_is_refused() -> None:
     certificate = audit_certificate()
     certificate["events"][0]["at"] = dt.datetime(2025, 3, 9, 9, 42)

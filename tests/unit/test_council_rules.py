@@ -134,6 +134,26 @@ def test_who_signs_and_when_the_record_is_agreed(council: str, words: str, recor
     assert (signoff.record_signers, signoff.record_agreed, signoff.agreement_signers) == (record, agreed, agreement)
 
 
+OVER_A_DISAGREEMENT = [
+    # council, the policy's words, whether the supervisor may finalise over a disagreement without
+    # the route's outcome, the route's outcomes, and whether that is docgen's default
+    ("knowsley", "K §9: signed by both the supervisor and supervisee", False, (True, False)),
+    ("stockport", "S 12.3: must always be agreed by both the supervisor and the supervisee", False, (True, False)),
+    ("southwark", "W §10: what has been agreed (or not); W §17: then HR would need to be consulted", True, (True, True)),
+    ("haringey", "H §9: signed by both parties; H §13: with the supervisor's line manager, no HR", False, (True, False)),
+    ("lancashire", "L sets no signer (docgen: both sign) and names no route", False, (True, False)),
+]
+
+
+@pytest.mark.parametrize("council,words,over,route", OVER_A_DISAGREEMENT)
+def test_whether_a_record_may_be_finalised_over_a_disagreement_and_where_the_disagreement_goes(
+        council: str, words: str, over: bool, route: tuple[bool, bool]) -> None:
+    profile = load_profile(council)
+    assert profile.signoff.finalise_over_disagreement is over
+    assert (profile.disagreement.three_way_meeting, profile.disagreement.hr) == route
+    assert is_default(profile.source("signoff.finalise_over_disagreement")) is (council == "lancashire")
+
+
 RETENTION = [
     # council, the policy's words, whether it is docgen's default for the council to confirm
     ("stockport", "S 12.4: forwarded to the Human Resources Section after 6 months ... held for seven years", False),

@@ -1,5 +1,5 @@
-"""Group supervision's rules as each council's policy states them (K §5, S §5, W §5/§8 and App C,
-H §1, L), the case-ID rule of the group records, and when a group is due and overdue."""
+"""Group supervision's rules as each council's policy states them (K's list before §6, S §5,
+W §5/§8 and App C, H §1, L), the case-ID rule of the group records, and when a group is due and overdue."""
 from __future__ import annotations
 
 import datetime as dt

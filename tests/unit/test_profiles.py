@@ -11,7 +11,7 @@ from sqlalchemy import select
 from storage.errors import InvalidInput, ProfileError
 from storage.models import Organisation, Person
 from workflows import demo
-from workflows.profile_sources import is_default
+from workflows.profile_sources import Citation
 from workflows.profiles import PROFILE_DIR, load_profile, load_profile_file, profile_dirs
 
 
@@ -129,14 +129,18 @@ def test_councils_own_file_is_used_before_the_built_in_one(tmp_path: Path) -> No
     assert load_profile("knowsley").signoff.link_expiry_days == 14
 
 
-def _extending_stockport(sources: dict[str, str]) -> str:
+EASTSHIRE_12 = {"section": "E §12", "quote": "records are sent to HR three months after they leave"}
+
+
+def _extending_stockport(sources: dict[str, Any]) -> str:
     return yaml.safe_dump({"extends": "stockport", "name": "eastshire", "council": "Eastshire Council",
                            "policy_ref": "E", "retention": {"hr_forward_after": "3 months", "keep_for": "6 years"},
                            "sources": sources}, allow_unicode=True)
 
 
 def test_councils_new_profile_extends_a_built_in_one_citing_its_own_policy_throughout(tmp_path: Path) -> None:
-    own = {key: "E §1" for key, text in load_profile("stockport").sources.items() if not is_default(text)}
+    own = {key: {"section": "E §1", "quote": "supervised monthly"}
+           for key, cited in load_profile("stockport").sources.items() if isinstance(cited, Citation)}
     (tmp_path / "eastshire.yaml").write_text(_extending_stockport(own))
 
     profile = load_profile("eastshire", profile_dirs(tmp_path))
@@ -148,7 +152,7 @@ def test_councils_new_profile_extends_a_built_in_one_citing_its_own_policy_throu
 
 
 def test_extending_another_councils_profile_cannot_carry_its_rules_silently(tmp_path: Path) -> None:
-    (tmp_path / "eastshire.yaml").write_text(_extending_stockport({"retention": "E §12"}))
+    (tmp_path / "eastshire.yaml").write_text(_extending_stockport({"retention": EASTSHIRE_12}))
 
     with pytest.raises(ProfileError) as caught:
         load_profile("eastshire", profile_dirs(tmp_path))
@@ -176,7 +180,7 @@ def test_a_citation_of_a_whole_section_does_not_cover_a_change_the_parent_cites_
     key by key: the page showed Knowsley's default text beside Haringey's value."""
     (tmp_path / "knowsley.yaml").write_text(
         "extends: knowsley\npolicy_ref: K\nroles:\n  team_manager: {frequency: [{every: 4 weeks}]}\n"
-        "sources:\n  roles: \"K §6\"\n")
+        "sources:\n  roles: {section: \"K §6\", quote: \"Qualified social workers: Minimum monthly supervision\"}\n")
 
     with pytest.raises(ProfileError) as caught:
         load_profile("knowsley", profile_dirs(tmp_path))
@@ -186,17 +190,26 @@ def test_a_citation_of_a_whole_section_does_not_cover_a_change_the_parent_cites_
                                  "cite it again"]
 
 
+RECORD_DAYS = '  record_days: {section: "K §9", quote: "Records should be completed within 5 working days."}'
+NO_QUOTE = ("sources.record_days: 'K §9' has no quote: write {section: 'K §9', quote: '<the policy's words for this "
+            "rule>'}, copied from the policy")
+
+
 @pytest.mark.parametrize("change,problem", [
-    (("  record_days: \"K §9\"", "  # no source for record_days"),
+    ((RECORD_DAYS, "  # no source for record_days"),
      "record_days: no source: cite the policy's section (e.g. 'K §9') in `sources`, or 'default: docgen — <why>'"),
-    (("  record_days: \"K §9\"", "  record_days: \"S 13.1\""),
+    ((RECORD_DAYS, '  record_days: {section: "S 13.1", quote: "within 5 days"}'),
      "sources.record_days: 'S 13.1' cites another council's policy; this profile's is 'K'"),
-    (("  record_days: \"K §9\"", "  record_days: \"default: docgen\""),
+    ((RECORD_DAYS, "  record_days: \"default: docgen\""),
      "sources.record_days: a default must give its reason: 'default: docgen — <why>'"),
-    (("  record_days: \"K §9\"", "  record_days: \"K §9\"\n  record_dayz: \"K §9\""),
+    ((RECORD_DAYS, RECORD_DAYS + "\n" + RECORD_DAYS.replace("record_days", "record_dayz")),
      "sources.record_dayz: cites a key the profile does not have"),
     (("policy_ref: K ", "policy_ref: N "),
      "sources.record_days: 'K §9' cites another council's policy; this profile's is 'N'"),
+    ((RECORD_DAYS, '  record_days: "K §9"'), NO_QUOTE),
+    ((RECORD_DAYS, '  record_days: {section: "K §9"}'), NO_QUOTE),
+    ((RECORD_DAYS, '  record_days: {section: "K §9", quote: "within 5 working days", page: 4}'),
+     "sources.record_days: unknown key page: a citation is {section: 'K §9', quote: '<the policy's words>'}"),
 ])
 def test_a_rule_without_a_proper_source_is_refused_with_its_key(tmp_path: Path, change: tuple[str, str],
                                                                  problem: str) -> None:
@@ -204,6 +217,28 @@ def test_a_rule_without_a_proper_source_is_refused_with_its_key(tmp_path: Path, 
         load_profile_file(_standalone(tmp_path, change))
 
     assert problem in _problems(caught)
+
+
+def test_a_citation_may_name_any_section_as_the_council_numbers_it(tmp_path: Path) -> None:
+    """'N 5' and 'N App 1' are sections as a council may number them, not malformed citations."""
+    (tmp_path / "northshire-policy.txt").write_text((EXAMPLE_DIR / "northshire-policy.txt").read_text())
+    (tmp_path / "northshire.yaml").write_text(
+        NORTHSHIRE.replace('{section: "N §5"', '{section: "N 5"').replace('{section: "N App A"', '{section: "N App 1"'))
+
+    profile = load_profile("northshire", profile_dirs(tmp_path))
+
+    assert (profile.source("roles.social_worker"), profile.source("record_kinds.supervision")) == ("N 5", "N App 1")
+
+
+def test_a_sections_quote_stays_its_own_when_it_re_cites_a_parents_key(tmp_path: Path) -> None:
+    """A citation is replaced whole: a council re-citing a key never keeps the parent's quote."""
+    (tmp_path / "knowsley.yaml").write_text(
+        "extends: knowsley\npolicy_ref: K\nsources:\n  record_days: {section: \"K §9\"}\n")
+
+    with pytest.raises(ProfileError) as caught:
+        load_profile("knowsley", profile_dirs(tmp_path))
+
+    assert _problems(caught) == [NO_QUOTE]
 
 
 def test_bad_key_in_a_councils_file_is_named_with_its_file(tmp_path: Path) -> None:

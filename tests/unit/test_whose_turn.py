@@ -43,6 +43,16 @@ def test_each_step_says_who_must_act_in_words_the_reader_understands(
     assert step.download is (status == signoff.SIGNED and sealed)
 
 
+@pytest.mark.parametrize("sealed", [True, False])
+def test_a_version_countersigned_over_a_disagreement_never_reads_as_signed(sealed: bool) -> None:
+    """K §9: records are "signed by both the supervisor and supervisee"; a version the supervisee
+    disagreed with is "finalised after a disagreement", even where W §10 allows it ("(or not)")."""
+    step = signoff.turn(signoff.SIGNED, "Alex Morgan", "Sam Whitfield", "supervisee", sealed=sealed, disagreed=True)
+    assert step.who is None
+    assert step.text == ("Finalised after a disagreement: download PDF" if sealed
+                         else "Finalised after a disagreement: the PDF is being sealed")
+
+
 @pytest.mark.parametrize(("days", "words"), [(0, "today"), (1, "yesterday"), (9, "9 days ago")])
 def test_how_long_ago_a_link_was_sent_reads_as_a_person_would_say_it(days: int, words: str) -> None:
     assert signoff.ago(dt.date(2026, 11, 30) - dt.timedelta(days=days), dt.date(2026, 11, 30)) == words

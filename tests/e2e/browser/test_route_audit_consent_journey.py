@@ -66,7 +66,7 @@ def test_a_line_manager_records_a_three_way_meeting(page: Page, site: str, acces
     group = page.get_by_role("group", name="Date of the three-way meeting")
     for label, value in (("Day", today.day), ("Month", today.month), ("Year", today.year)):
         group.get_by_label(label).fill(str(value))
-    page.get_by_label("What was decided, or why it goes to HR").fill("Leave dates corrected from the HR system")
+    page.get_by_label("What was decided", exact=True).fill("Leave dates corrected from the HR system")
     page.get_by_role("button", name="Record the outcome").click()
     expect(page.get_by_role("heading", name="Outcome")).to_be_visible()
     expect(page.get_by_role("table", name="Sign-off and route, as on the certificate")).to_contain_text(
@@ -144,9 +144,19 @@ def test_a_manager_outside_the_line_asks_and_the_supervisee_answers(page: Page, 
     expect(page.get_by_role("heading", name="This consent link cannot be used")).to_be_visible()
     accessible(page)
 
-    sign_in(page, site, "olu", accessible)  # H §11: the manager may override, with a reason
+    sign_in(page, site, "olu", accessible)  # the manager who asked may not override the refusal
     page.goto(f"{site}/consent-requests")
-    page.get_by_label("Why must you read Alex Morgan’s records?").fill("Risk to a child named in the complaint")
-    page.get_by_role("button", name="Override and read").click()
-    expect(page.get_by_role("table", name="Your requests")).to_contain_text("Refused, overridden")
+    expect(page.get_by_role("table", name="Your requests")).to_contain_text("Alex Morgan’s own manager decides")
+    expect(page.get_by_role("button", name="Override the refusal")).to_have_count(0)
+    # H §11: "the manager must make a professional judgement about the need to override consent":
+    # Sam, who keeps Alex's file (H §10), decides
+    sign_in(page, site, "manager", accessible)
+    page.goto(f"{site}/consent-requests")
+    accessible(page, "consent-refusal-to-decide")
+    page.get_by_label("Why must Olu Other read Alex Morgan’s records?").fill("Risk to a child named in the complaint")
+    page.get_by_role("button", name="Override the refusal").click()
+    expect(page.get_by_role("heading", name="Override Alex Morgan’s refusal")).to_have_count(0)
     accessible(page, "consent-overridden")
+    sign_in(page, site, "olu", accessible)
+    page.goto(f"{site}/consent-requests")
+    expect(page.get_by_role("table", name="Your requests")).to_contain_text("Refused, overridden")
