@@ -58,6 +58,8 @@ COMMANDS: dict[str, Lazy] = {
     # Flask-Limiter's plugin command (its `flask.commands` entry point), which FlaskGroup would find
     # by importing every plugin: named here, it costs nothing until used.
     "limiter": Lazy("flask_limiter.commands:cli", "Flask-Limiter maintenance & utility commands"),
+    "profile": Lazy("docgen.cli.profile:profile_group",
+                    "Policy profiles: check a council's own profile before anyone is supervised under it."),
     "report": Lazy("docgen.cli.report:report_command",
                    "Supervision compliance over a period: held on time, records signed in time, overdue, "
                    "agreements."),
@@ -165,6 +167,8 @@ def init_command(with_demo: bool) -> None:
     p12 = ensure_organisation_certificate(deployment.config, org.name)
     click.echo(f"Organisation seal certificate: {p12}")
     if with_demo:
+        for line in demo.map_roles(deployment.profile).unmapped:
+            click.echo(f"Demo: {line}")
         click.echo(f"Demo sign-ins (password for all: {demo.DEMO_PASSWORD}):")
         for name, email, roles in established.demo_logins:
             click.echo(f"  {email:32} {name:16} {roles}")

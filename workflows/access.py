@@ -93,11 +93,14 @@ def no_such_document() -> NotFound:
     return NotFound("no such document", "id")
 
 
-def read_access(db: Session, account: Account, supervisee: Person, reason: str = "") -> Access:
+def read_access(db: Session, account: Account, supervisee: Person, reason: str = "", *,
+                break_glass: bool) -> Access:
     """The basis on which the account may read this person's documents, or an error.
 
     Someone with no basis at all gets NotFound, so ids cannot be probed; an auditor or senior
-    manager without a reason gets Forbidden naming the `reason` field.
+    manager without a reason gets Forbidden naming the `reason` field. A senior manager reads
+    outside the line only where the profile allows break-glass (`Profile.break_glass`: W §10 "senior
+    managers at Director level may need access to supervision records on a need to know basis").
     """
     me = account.person_id
     roles = set(account.roles or [])
@@ -115,24 +118,25 @@ def read_access(db: Session, account: Account, supervisee: Person, reason: str =
     if consented is not None:
         return consented
     for role, basis in REASON_ROLES.items():
-        if role in roles:
+        if role in roles and (basis != "break_glass" or break_glass):
             if not reason:
                 raise Forbidden(f"a {role.replace('_', ' ')} must give a reason to read these records", "reason")
             return Access(basis, reason)
     raise no_such_document()
 
 
-def edit_access(db: Session, account: Account, supervisee: Person) -> None:
-    """Only the supervisee's current supervisor writes their records and agreements."""
+def edit_access(db: Session, account: Account, supervisee: Person, *, break_glass: bool) -> None:
+    """Only the supervisee's current supervisor writes their records and agreements. (`break_glass`:
+    the profile's, so that whoever may not read is told the document does not exist.)"""
     if supervisee.forwarded_to_hr_on is not None or supervisee.records_frozen_on is not None:
         try:
-            read_access(db, account, supervisee)  # strangers get NotFound even for frozen records
+            read_access(db, account, supervisee, break_glass=break_glass)  # strangers get NotFound even for frozen records
         except Forbidden:
             pass
         raise Forbidden(f"{supervisee.name}'s records are frozen", "supervisee_id")
     if not _is_current_supervisor(db, account.person_id, supervisee):
         try:
-            read_access(db, account, supervisee)  # strangers get NotFound: ids cannot be probed
+            read_access(db, account, supervisee, break_glass=break_glass)  # strangers get NotFound: ids cannot be probed
         except Forbidden:
             pass
         raise Forbidden("only the supervisee's current supervisor can change this", "supervisee_id")
@@ -176,15 +180,15 @@ def read(uow: UnitOfWork, caller: Caller, supervisee: Person, object_type: str, 
     """Allow or refuse a read of a person's documents. A granted read is audited and committed at
     once (the entry stands even if the rest of the request fails); on break-glass the supervisee
     is told."""
-    db = uow.session
+    db, break_glass = uow.session, uow.deployment.profile.break_glass
     if caller.account is None:
         raise Unauthenticated("sign in first")
     group_record = _group_record(db, object_type, object_id)
     if group_record is not None:  # issue 14: its attendees, and the rules of its facilitator's records
-        granted = group_read_access(db, caller.account, group_record, caller.reason)
+        granted = group_read_access(db, caller.account, group_record, caller.reason, break_glass=break_glass)
         supervisee = group_record_group(db, group_record).facilitator
     else:
-        granted = read_access(db, caller.account, supervisee, caller.reason)
+        granted = read_access(db, caller.account, supervisee, caller.reason, break_glass=break_glass)
     audit.record(db, action, actor_id=caller.person_id, object_type=object_type, object_id=object_id,
                  reason=granted.reason, ip=caller.ip, detail={"basis": granted.basis})
     reader = caller.person
@@ -205,10 +209,11 @@ def write(uow: UnitOfWork, caller: Caller, supervisee: Person, object_type: str,
     if caller.account is None:
         raise Unauthenticated("sign in first")
     group_record = _group_record(uow.session, object_type, object_id)
+    break_glass = uow.deployment.profile.break_glass
     if group_record is not None:
-        group_edit_access(uow.session, caller.account, group_record)
+        group_edit_access(uow.session, caller.account, group_record, break_glass=break_glass)
     else:
-        edit_access(uow.session, caller.account, supervisee)
+        edit_access(uow.session, caller.account, supervisee, break_glass=break_glass)
     audit.record(uow.session, action, actor_id=caller.person_id, object_type=object_type, object_id=object_id,
                  ip=caller.ip)
 
@@ -293,7 +298,8 @@ def attended(db: Session, person_id: int | None, session_id: int) -> bool:
         GroupAttendance.attendance == "present")) is not None
 
 
-def group_read_access(db: Session, account: Account, record: Record, reason: str = "") -> Access:
+def group_read_access(db: Session, account: Account, record: Record, reason: str = "", *,
+                      break_glass: bool) -> Access:
     """Who reads a group session's record: its facilitator, recorder and signer; each member who
     was present at that session (not one who sent apologies or was absent, nor a member who joined
     later); beyond them only the usual management and HR rules, applied as to the facilitator's
@@ -309,7 +315,7 @@ def group_read_access(db: Session, account: Account, record: Record, reason: str
     refused: NotFound | Forbidden = no_such_document()
     for holder in (group.facilitator, *group_records.holders(db, record)):
         try:
-            return read_access(db, account, holder, reason)
+            return read_access(db, account, holder, reason, break_glass=break_glass)
         except NotFound:
             continue
         except Forbidden as exc:  # a reason is missing: say so, rather than that nothing exists
@@ -317,13 +323,13 @@ def group_read_access(db: Session, account: Account, record: Record, reason: str
     raise refused
 
 
-def group_edit_access(db: Session, account: Account, record: Record) -> None:
+def group_edit_access(db: Session, account: Account, record: Record, *, break_glass: bool) -> None:
     """A group record is written by its recorder and signed off by its signer (W §8); nobody else
     changes it, and a stranger is told it does not exist."""
     if account.person_id in (record.supervisee_id, record.supervisor_id):
         return
     try:
-        group_read_access(db, account, record)
+        group_read_access(db, account, record, break_glass=break_glass)
     except Forbidden:
         pass
     raise Forbidden("only the group's recorder or signer can change its record", "recorder_id")
@@ -392,7 +398,8 @@ def _is_manager(db: Session, caller: Caller) -> bool:
     return "senior_manager" in caller.roles or bool(people.overseen_by(db, caller.person_id, clock.today()))
 
 
-def may_ask_consent(db: Session, caller: Caller, supervisee: Person, outside_line: bool) -> None:
+def may_ask_consent(db: Session, caller: Caller, supervisee: Person, outside_line: bool, *,
+                    break_glass: bool) -> None:
     """A manager with no standing right to a person's records may ask them for consent, where the
     profile reads W §10 / H §11 so (`outside_line`); anyone who can read already needs none."""
     if caller.account is None:
@@ -404,7 +411,7 @@ def may_ask_consent(db: Session, caller: Caller, supervisee: Person, outside_lin
     if supervisee.id == caller.person_id or supervisee.forwarded_to_hr_on is not None:
         raise Forbidden("consent is not asked for these records", "supervisee_id")
     try:
-        read_access(db, caller.account, supervisee)
+        read_access(db, caller.account, supervisee, break_glass=break_glass)
     except (NotFound, Forbidden):
         return
     raise Conflict("you can already read these records; no consent is needed", "supervisee_id")

@@ -224,7 +224,8 @@ def _may_edit(uow: Work, caller: Caller, agreement: Agreement) -> bool:
     if caller.account is None:
         return False
     try:
-        access.edit_access(uow.session, caller.account, agreement.supervisee)
+        access.edit_access(uow.session, caller.account, agreement.supervisee,
+                           break_glass=uow.deployment.profile.break_glass)
     except Forbidden:
         return False
     return True
@@ -275,7 +276,8 @@ def _edit(uow: Work, caller: Caller, agreement: Agreement, patch: dict[str, Any]
     if patch is None:
         if caller.account is None:
             raise Unauthenticated("sign in first")
-        access.edit_access(uow.session, caller.account, agreement.supervisee)
+        access.edit_access(uow.session, caller.account, agreement.supervisee,
+                           break_glass=uow.deployment.profile.break_glass)
         return PageEdit(_page(uow, caller, agreement), saved=False)
     try:
         _change(uow, caller, agreement, patch, revision)

@@ -74,7 +74,7 @@ def ask(uow: Work, caller: Caller, supervisee_id: int, reason: str) -> ConsentRe
     db, deployment = uow.session, uow.deployment
     rule = deployment.profile.consent
     supervisee = people.get_person_field(db, supervisee_id, "supervisee_id")
-    access.may_ask_consent(db, caller, supervisee, rule.outside_line)
+    access.may_ask_consent(db, caller, supervisee, rule.outside_line, break_glass=deployment.profile.break_glass)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("say why you need to read these records", "reason")

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -48,20 +49,86 @@ WHERE_TO_LOOK = (
     ("hr", "/hr/leavers", "Morgan Blake, who left last month, and when their records go to HR"),
 )
 
-# (key, name, role, job title, line manager key, granted roles, days employed, in the team)
+# (key, name, job title, line manager key, granted roles, days employed, in the team); their role in
+# the profile is found by what they do (`DOES`)
 STAFF = [
-    ("head", "Dana Okafor", "head_of_service", "Head of Service", None, ["senior_manager"], 5 * 365, False),
-    ("manager", "Sam Whitfield", "team_manager", "Team Manager", "head", [], 3 * 365, True),
-    ("worker", "Alex Morgan", "social_worker", "Social Worker", "manager", [], 2 * 365, True),
-    ("jordan", "Jordan Lee", "social_worker", "Senior Social Worker", "manager", [], 4 * 365, True),
-    ("chris", "Chris Evans", "social_worker", "Social Worker", "manager", [], 3 * 365, True),
-    ("asye", "Priya Patel", "asye", "ASYE Social Worker", "manager", [], 150, True),
-    ("taylor", "Taylor Green", "personal_advisor", "Personal Advisor", "manager", [], 380, True),
-    ("morgan", "Morgan Blake", "family_support_worker", "Family Support Worker", "manager", [], 6 * 365, True),
-    ("hr", "Harriet Reid", "hr_officer", "HR Officer", None, ["hr"], 4 * 365, False),
-    ("auditor", "Omar Aziz", "quality_auditor", "Quality Assurance Auditor", None, ["auditor"], 4 * 365, False),
-    ("admin", "Ada Admin", "administrator", "System Administrator", None, ["admin"], 4 * 365, False),
+    ("head", "Dana Okafor", "Head of Service", None, ["senior_manager"], 5 * 365, False),
+    ("manager", "Sam Whitfield", "Team Manager", "head", [], 3 * 365, True),
+    ("worker", "Alex Morgan", "Social Worker", "manager", [], 2 * 365, True),
+    ("jordan", "Jordan Lee", "Senior Social Worker", "manager", [], 4 * 365, True),
+    ("chris", "Chris Evans", "Social Worker", "manager", [], 3 * 365, True),
+    ("asye", "Priya Patel", "ASYE Social Worker", "manager", [], 150, True),
+    ("taylor", "Taylor Green", "Personal Advisor", "manager", [], 380, True),
+    ("morgan", "Morgan Blake", "Family Support Worker", "manager", [], 6 * 365, True),
+    ("hr", "Harriet Reid", "HR Officer", None, ["hr"], 4 * 365, False),
+    ("auditor", "Omar Aziz", "Quality Assurance Auditor", None, ["auditor"], 4 * 365, False),
+    ("admin", "Ada Admin", "System Administrator", None, ["admin"], 4 * 365, False),
 ]
+
+
+@dataclass(frozen=True)
+class Does:
+    """What a demo person does, so any council's profile can name their role: the role keys docgen's
+    profiles use for it (Knowsley's first, so its demo is as written above), the words a council's
+    own label would use, and, where the profile has no such role, whose role they take instead."""
+
+    keys: tuple[str, ...]
+    label: str  # a regular expression matched against the profile's role labels
+    staff: bool = False  # a role outside supervision
+    instead: str | None = None  # the demo person whose role stands in (None: the first role)
+
+
+_PRACTITIONER = Does(("social_worker",), r"^(?!.*(asye|nqsw|newly|student)).*(social worker|practitioner)")
+DOES = {
+    "head": Does(("head_of_service", "senior_manager", "service_manager"), r"head|senior manager|service manager",
+                 instead="manager"),
+    "manager": Does(("team_manager",), r"team (manager|leader)", instead="head"),
+    "worker": _PRACTITIONER, "jordan": _PRACTITIONER, "chris": _PRACTITIONER,
+    "asye": Does(("asye",), r"asye|nqsw|newly qualified", instead="worker"),
+    "taylor": Does(("personal_advisor",), r"personal advis", instead="worker"),
+    "morgan": Does(("family_support_worker", "practitioner"), r"family (support )?worker|support worker|"
+                   r"not social work", instead="worker"),
+    "hr": Does(("hr_officer",), r"\bhr\b|human resources", staff=True, instead="head"),
+    "auditor": Does(("quality_auditor",), r"audit|quality", staff=True, instead="head"),
+    "admin": Does(("administrator",), r"admin", staff=True, instead="head"),
+}
+
+
+class RoleMap(NamedTuple):
+    """Each demo person's role in the profile, and a line for each one it could not match by what
+    they do (they took another's role instead)."""
+
+    roles: dict[str, str]
+    unmapped: list[str]
+
+
+def map_roles(profile: Profile) -> RoleMap:
+    """The demo's people in the profile's roles, by what they do, so `docgen init --demo` runs on
+    any council's profile: by role key, then by label, then as the person named in `Does.instead`
+    (one outside supervision takes any role outside supervision first)."""
+    roles: dict[str, str] = {}
+    unmapped: list[str] = []
+    titles = {key: title for key, _, title, *_ in STAFF}
+    for key, does in sorted(DOES.items(), key=lambda item: item[1].instead is not None):  # fallbacks last
+        pool = profile.staff_roles if does.staff else profile.roles
+        found_key = next((k for k in does.keys if k in pool), None) or next(
+            (role for role, found in pool.items() if re.search(does.label, found.label, re.IGNORECASE)), None)
+        if found_key is None:
+            found_key = _instead(profile, does, roles)
+            unmapped.append(f"{titles[key]}: no such role in profile '{profile.name}'; given "
+                            f"'{profile.label(found_key)}' instead")
+        roles[key] = found_key
+    return RoleMap(roles, unmapped)
+
+
+def _instead(profile: Profile, does: Does, mapped: dict[str, str]) -> str:
+    if does.staff and profile.staff_roles:
+        return next(iter(profile.staff_roles))
+    if does.instead in mapped:
+        return mapped[does.instead]
+    return next(iter(profile.roles))
+
+
 SUPERVISION = {"manager": "head", "worker": "manager", "jordan": "manager", "chris": "manager", "asye": "manager",
                "taylor": "manager", "morgan": "manager"}
 # When each long-serving supervisee's current agreement was signed: Taylor's comes up for its
@@ -101,12 +168,13 @@ def seed_demo(db: Session, org: Organisation, profile: Profile) -> tuple[list[tu
     ids: dict[str, int] = {}
     logins = []
     today = clock.today()
-    for key, name, role, title, manager, roles, days, in_team in STAFF:
+    in_profile = map_roles(profile).roles
+    for key, name, title, manager, roles, days, in_team in STAFF:
         email = f"{key}@demo.example.org"
         person = db.scalar(select(Person).where(Person.email == email))
         if person is None:
             person = people.create_person(db, org, profile, {
-                "name": name, "email": email, "role": role, "job_title": title,
+                "name": name, "email": email, "role": in_profile[key], "job_title": title,
                 "team_id": team.id if in_team else None, "line_manager_id": ids[manager] if manager else None,
                 "employment_start": today - dt.timedelta(days=days)})
             team_members[key] = _Member(key, person, accounts.create_account(db, person, DEMO_PASSWORD, roles))
@@ -213,7 +281,9 @@ class _Year:
                 text, due = ACTIONS[(n // 2) % len(ACTIONS)]
                 patch["actions"].append({"section": "summary", "text": text, "owner": self.team[key].person.name,
                                          "due": due})
-            records.update(self.uow, supervisor.caller, record.id, patch, record.revision)
+            asked = records.asked_by(records.form_of(self.uow.deployment.profile, record))  # any council's form
+            records.update(self.uow, supervisor.caller, record.id,
+                           {name: value for name, value in patch.items() if name in asked}, record.revision)
             return record.id
 
     def _awaiting_supervisee(self, key: str, day: dt.date) -> None:

@@ -256,3 +256,37 @@ def agreement_review_on(profile: Profile, started_on: dt.date, review_date: dt.d
     people may have agreed an earlier one) and the profile's review period after it started."""
     on = agreement_review_date(profile, started_on)
     return min(review_date, on) if review_date else on
+
+
+# --- a new starter's first year (`docgen profile check`) ------------------------------------
+
+class DueOn(NamedTuple):
+    """Something that falls due on a day: a supervision, a formal review, an agreement review, or
+    one of the role's `also_due` items (by its label)."""
+
+    on: dt.date
+    what: str
+
+
+def first_year(profile: Profile, role_key: str, start: dt.date) -> list[DueOn]:
+    """What a person starting in `role_key` on `start` has due over their first year, by the
+    profile alone, in date order: each supervision counted from the last, held on the day it falls
+    due (so the phases show as the policy sets them); the formal reviews; the agreement's review
+    (an agreement signed on the first day); and whatever else the role has due. An administrator
+    reads from it what their profile asks of a newcomer before anyone is supervised under it."""
+    role = profile.role(role_key)
+    clock, end = RoleClock(role), start + Months(12)
+    found: list[DueOn] = []
+    since = start
+    while (due := clock.deadlines(start, since)[0]) <= end:
+        found.append(DueOn(due, "supervision"))
+        since = due
+    found += [DueOn(start + review.step, f"{review.text} review") for review in role.reviews]
+    found.append(DueOn(agreement_review_date(profile, start), "agreement review"))
+    for item in role.also_due:
+        last = min(end, start + item.until.step) if item.until is not None else end
+        n = 1
+        while (on := _nth(start, item.every.step, n)) <= last:
+            found.append(DueOn(on, item.label))
+            n += 1
+    return sorted(d for d in found if d.on <= end)

@@ -40,7 +40,7 @@ class Bundle:
     chunks: Iterator[bytes]
 
 
-def check_export(db: Session, account: Account, person: Person, reason: str = "") -> str:
+def check_export(db: Session, account: Account, person: Person, reason: str = "", *, break_glass: bool) -> str:
     """HR exports a person's file once it is forwarded, or for a leaver or a transfer underway.
 
     Anyone else gets what `workflows.access` would give them (NotFound for a stranger, so ids
@@ -52,7 +52,7 @@ def check_export(db: Session, account: Account, person: Person, reason: str = ""
     if access.HR & set(account.roles or []) and person.leave_date is not None:
         raise Conflict(f"{person.name}'s records have not been forwarded to HR yet. From their leaving date, "
                        f"{person.leave_date:%-d %B %Y}, you can forward them early.", "id")
-    access.read_access(db, account, person, reason)
+    access.read_access(db, account, person, reason, break_glass=break_glass)
     raise Forbidden("only HR exports a person's supervision file, once it is forwarded or for a leaver or a "
                     "transfer", "id")
 
@@ -146,7 +146,8 @@ def for_hr(uow: Work, caller: Caller, person_id: int) -> Bundle:
     if caller.account is None:
         raise Unauthenticated("sign in first")
     person = people.get_person(uow.session, person_id)
-    basis = check_export(uow.session, caller.account, person, caller.reason)
+    basis = check_export(uow.session, caller.account, person, caller.reason,
+                         break_glass=uow.deployment.profile.break_glass)
     if not _has_documents(uow.session, person):
         raise Conflict(f"There is nothing to export: {person.name} has no supervision records or agreements.", "id")
     stream = export_person(uow.session, uow.store, person, actor_id=caller.person_id, basis=basis,

@@ -69,6 +69,10 @@ class Form:
     details: tuple[Field, ...]  # printed from the record: names, date, team
     parts: tuple[Part, ...]
     closing: tuple[str, ...] = ()
+    # What docgen adds to the council's appendix, named so the policy page labels it as docgen's,
+    # not the council's (issue 23: S App A and B have no summary of actions, signatures or K's
+    # closing line; K App B-D no comments on the record or date of next supervision)
+    additions: tuple[str, ...] = ()
 
     @property
     def fields(self) -> tuple[Field, ...]:
@@ -119,6 +123,12 @@ CLOSING_LINES = (
     "This form should be used as the basis for the next supervision session to ensure that any "
     "agreed actions have been progressed / completed.",
 )
+# docgen's additions to Knowsley's records: K App B §1 asks only "Was the supervisee happy with the
+# record of the previous supervision?"; the next date follows S §7 (the supervisor says when it is due)
+KNOWSLEY_ADDITIONS = ("Comments on the record of the previous supervision", "Date of next supervision")
+# docgen's additions to Stockport's App A and B, which end at the next session's date and time
+STOCKPORT_ADDITIONS = ("Summary of Actions & Progress", "Signatures",
+                       f"Knowsley's closing line (K App B): “{CLOSING_LINES[1]}”")
 AGREED_AGENDA = ("Review previous supervision notes to confirm these are agreed and progress of actions. "
                  "Any areas of disagreement/correction to be noted.")
 
@@ -152,6 +162,7 @@ def _knowsley(key: str, source: str, template: str, actions_section: int, knowsl
             SIGNATURES,
         ),
         ("",) + CLOSING_LINES,
+        KNOWSLEY_ADDITIONS,
     )
 
 
@@ -197,6 +208,7 @@ STOCKPORT_LINE_MANAGEMENT = Form(
         SIGNATURES,
     ),
     (CLOSING_LINES[1],),
+    STOCKPORT_ADDITIONS,
 )
 
 # S App B numbers its parts 9-14, following on from App A; the numbers are the seed's.
@@ -236,6 +248,7 @@ STOCKPORT_REFLECTIVE = Form(
         SIGNATURES,
     ),
     (CLOSING_LINES[1],),
+    STOCKPORT_ADDITIONS,
 )
 
 SOUTHWARK_CASEWORK = Form(

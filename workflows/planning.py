@@ -54,8 +54,12 @@ def _check_time(profile: Profile, starts_at: dt.datetime, minutes: int, today: d
 
 
 def plan_session(db: Session, profile: Profile, supervisee: Person, supervisor: Person, starts_at: dt.datetime,
-                 today: dt.date, *, minutes: int = 60, location: str = "") -> PlannedSession:
+                 today: dt.date, *, minutes: int | None = None, location: str = "") -> PlannedSession:
     """Plan a session (naive UTC `starts_at`) and send both people the invitation.
+
+    Without `minutes` it lasts the profile's `session_minutes`: the length the council's policy
+    gives a session (K App A "Length of Sessions (e.g., 1 hour)"; S §7 "one and a half hours are
+    likely to offer adequate time").
 
     The supervisor need not be the current one: H §9 has cover arranged when the supervisor is
     absent.
@@ -64,6 +68,7 @@ def plan_session(db: Session, profile: Profile, supervisee: Person, supervisor: 
         raise InvalidInput("a person cannot supervise themselves", "supervisor_id")
     if supervisee.status == "leaver":
         raise Conflict(f"{supervisee.name} has left", "supervisee_id")
+    minutes = profile.session_minutes if minutes is None else minutes
     _check_time(profile, starts_at, minutes, today)
     session = PlannedSession(supervisee_id=supervisee.id, supervisor_id=supervisor.id, starts_at=starts_at,
                              minutes=minutes, location=location.strip(), status="planned", ics_sequence=0,
@@ -182,7 +187,7 @@ class Planned(NamedTuple):
 
 
 def arrange_session(uow: Work, caller: Caller, supervisee_id: int, starts_at: dt.datetime, *,
-                    supervisor_id: int | None = None, minutes: int = 60, location: str = "") -> Planned:
+                    supervisor_id: int | None = None, minutes: int | None = None, location: str = "") -> Planned:
     """Plan a supervisee's session (naive UTC `starts_at`) and send the invitations, audited as
     `session.plan`: the one rule for the API and the pages.
 
@@ -223,6 +228,7 @@ class Sessions(NamedTuple):
     supervisee: Person
     supervisor: Person | None
     rows: list[SessionRow]
+    minutes: int  # a new session's length unless changed: the profile's `session_minutes`
 
 
 def sessions_of(uow: Work, caller: Caller, supervisee_id: int) -> Sessions:
@@ -240,7 +246,7 @@ def sessions_of(uow: Work, caller: Caller, supervisee_id: int) -> Sessions:
         due = (rebook_deadline(profile, s.cancelled_on)
                if s.status == "cancelled" and s.rebooked_as_id is None and s.cancelled_on else None)
         rows.append(SessionRow(s, clock.uk(s.starts_at), due, due is not None and due < today))
-    return Sessions(supervisee, supervisor, rows)
+    return Sessions(supervisee, supervisor, rows, profile.session_minutes)
 
 
 class Invitation(NamedTuple):

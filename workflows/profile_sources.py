@@ -26,7 +26,8 @@ from pydantic import BaseModel, ConfigDict
 
 DEFAULT = "default: docgen"
 TO_CONFIRM = "default: docgen, for the council to confirm"
-UNCITED = frozenset({"name", "council", "policy_ref", "policy_text", "sources"})  # who the profile is, not a rule
+# who the profile is and its format, not a rule
+UNCITED = frozenset({"name", "profile_version", "council", "policy_ref", "policy_text", "sources"})
 
 # "<letter> <section>": a council numbers its policy as it likes ("K §9", "S 12.4", "N 5", "N App 1")
 _REFERENCE = re.compile(r"^(?P<ref>[A-Z]{1,3}) \S")

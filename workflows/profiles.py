@@ -17,7 +17,7 @@ import difflib
 import types
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -186,6 +186,7 @@ class AgreementDefaults(_Strict):
 
 class Profile(_Strict):
     name: str
+    profile_version: Literal[2]  # checked before the rest (`format_problems`)
     council: str
     policy_ref: str = Field(pattern=r"^[A-Z]{1,3}$")  # the letter the council's own policy is cited by
     # the council's policy as text, beside the profile file: its quotes are checked at load
@@ -197,25 +198,41 @@ class Profile(_Strict):
     agreement_review: Period
     planning_horizon: Period
     cancelled_rebook_working_days: int = 5
+    # A planned session's length, in minutes, unless the person planning it says otherwise
+    # (K App A "Length of Sessions (e.g., 1 hour)"; S §7 "one and a half hours")
+    session_minutes: int = Field(ge=1, le=8 * 60)
+    # A senior manager may read outside the line with a written reason, the supervisee told
+    # (`workflows.access`; W §10 "senior managers at Director level may need access to supervision
+    # records on a need to know basis"); False: only the line, HR, auditors and consent
+    break_glass: bool
     signoff: Signoff
     retention: Retention
     roles: dict[str, Role]
     staff_roles: dict[str, StaffRole] = {}  # roles outside supervision
     record_kinds: dict[str, RecordKind]
-    agreement_form: str = "knowsley_agreement"  # workflows.forms.AGREEMENTS: K App A, S App C
+    agreement_form: str  # workflows.forms.AGREEMENTS: K App A, S App C
     agreement_defaults: "AgreementDefaults" = None  # type: ignore[assignment]
-    disagreement: "DisagreementRoute"  # issue 14: the route for a disagreement
-    quality_audit: "QualityAuditRule"  # issue 14: sampling records for quality audits
-    consent: "ConsentRule"  # issue 14: reading outside the line with the supervisee's consent
-    groups: "GroupRule"  # issue 14: group supervision
+    # issue 14's blocks; optional (`OPTIONAL_BLOCKS`): absent, docgen's labelled default applies
+    disagreement: "DisagreementRoute"  # the route for a disagreement
+    quality_audit: "QualityAuditRule"  # sampling records for quality audits
+    consent: "ConsentRule"  # reading outside the line with the supervisee's consent
+    groups: "GroupRule"  # group supervision
 
     _p = field_validator("agreement_review", "planning_horizon", mode="before")(lambda cls, v: _period(v))
 
     @model_validator(mode="before")
     @classmethod
-    def _default_agreement(cls, data: object) -> object:
-        if isinstance(data, dict) and data.get("agreement_defaults") is None:
-            data = {**data, "agreement_defaults": {}}
+    def _default_blocks(cls, data: object) -> object:
+        """A block the file leaves out takes docgen's default, cited with its label, so the policy
+        page shows it as docgen's choice rather than hiding a rule the council never wrote."""
+        if not isinstance(data, dict):
+            return data
+        absent = [key for key in OPTIONAL_BLOCKS if key not in data]
+        data = {**data, **{key: OPTIONAL_BLOCKS[key].values for key in absent}}
+        if isinstance(data.get("sources"), dict):
+            data["sources"] = {**{key: OPTIONAL_BLOCKS[key].label for key in absent}, **data["sources"]}
+        if data.get("agreement_defaults") is None:
+            data["agreement_defaults"] = {}
         return data
 
     @model_validator(mode="after")
@@ -279,7 +296,68 @@ class Profile(_Strict):
             self.role(key)
 
 
+class DefaultBlock(NamedTuple):
+    """docgen's value for a block or a key a profile may leave out, and the label that cites it."""
+
+    values: Any
+    label: str
+
+
+# The blocks and keys a council's profile may leave out (issue 23): a small profile starts from these,
+# and each shows on the policy page as docgen's default, never as a rule with no source.
+OPTIONAL_BLOCKS: dict[str, DefaultBlock] = {
+    "session_minutes": DefaultBlock(
+        60, "default: docgen — the profile sets no session length: an hour, as K App A's example"),
+    "break_glass": DefaultBlock(
+        True, "default: docgen — a senior manager may read outside the line with a written reason, the "
+              "supervisee told"),
+    "agreement_form": DefaultBlock(
+        "knowsley_agreement", "default: docgen — the profile names no agreement form: Knowsley's (K App A)"),
+    "disagreement": DefaultBlock(
+        {"resolve_within": "1 month", "three_way_meeting": True, "hr": False},
+        "default: docgen — the profile names no route for a disagreement: a month to settle it, then a "
+        "three-way meeting with the supervisor's line manager"),
+    "quality_audit": DefaultBlock(
+        {"per_supervisor": 1, "every": "3 months"},
+        "default: docgen — the profile sets no quality audit: one signed record per supervisor each quarter"),
+    "consent": DefaultBlock(
+        {"outside_line": False, "manager_override": False, "lasts": "30 days"},
+        "default: docgen — the profile names no consent route: records are read within the line only"),
+    "groups": DefaultBlock(
+        {"every": None, "record_form": "group_plain"},
+        "default: docgen — the profile sets no group supervision frequency, so none is due; docgen's plain "
+        "group record"),
+}
+
 Problem = tuple[str, str]  # (dotted key, what is wrong)
+
+PROFILE_VERSION = 2
+"""The profile format this docgen reads. Version 1 (before issue 17) named each record kind's Word
+template and actions section itself and cited no sources; version 2 names a form and cites every rule."""
+
+# Keys of a record kind in format 1, and what replaced them in format 2.
+_REPLACED = {
+    "template": "replaced in profile format 2 by `form`, one of docgen's forms (workflows/forms.py: "
+                f"{', '.join(sorted(forms.FORMS))}), which carries its own template",
+    "actions_section": "replaced in profile format 2 by `form`: the form says which section holds the actions",
+}
+
+
+def format_problems(data: dict[str, Any]) -> list[Problem]:
+    """A profile written for another format: its version, and each key of the last format with what
+    replaced it. Said alone, one line each (the version is not needed to see them), because the same file read as the current format would
+    be a list of unrelated missing and unknown keys that all come from this one cause."""
+    found: list[Problem] = []
+    version = data.get("profile_version")  # missing, it is one of the current format's problems
+    if version is not None and version != PROFILE_VERSION:
+        found.append(("profile_version", f"{version!r} is not a format this docgen reads: it reads "
+                                         f"{PROFILE_VERSION} (docs/PROFILES.md)"))
+    kinds = data.get("record_kinds")
+    for kind, fields in (kinds.items() if isinstance(kinds, dict) else ()):
+        for key in (fields if isinstance(fields, dict) else ()):
+            if key in _REPLACED:
+                found.append((f"record_kinds.{kind}.{key}", _REPLACED[key]))
+    return found
 
 
 def _where(loc: tuple[Any, ...]) -> str:
@@ -438,23 +516,30 @@ def load_profile_file(path: Path, search_dirs: tuple[Path, ...] = (PROFILE_DIR,)
     extends built-in ones, a council's own file its neighbours and then the built-in ones.
     """
     data, inherited = _read(path, tuple(dict.fromkeys((path.parent, *search_dirs))))
+    problems = format_problems(data)
+    if not problems:
+        profile, problems = _validated(data, inherited, path)
+        if profile is not None:
+            return profile
+    lines = "".join(f"\n  {where}: {what}" for where, what in problems)
+    count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+    raise ProfileError(f"{path}: {count}:{lines}", problems[0][0])
+
+
+def _validated(data: dict, inherited: list[Problem], path: Path) -> tuple[Profile | None, list[Problem]]:
+    """The profile in the current format, or what is wrong with it."""
     try:
         profile = Profile.model_validate(data)
     except ValidationError as exc:
         # the citations are checked whole once the values themselves are sound; each one's own
         # form is said now, in the policy's terms rather than pydantic's (once per form it could take)
-        problems = _problems(exc) + profile_sources.citation_problems(data)
-    else:
-        said = {where for where, _ in inherited}
-        problems = inherited + [(where, what) for where, what in profile_sources.problems(data)
-                                if where.removeprefix("sources.") not in said]  # said once, as inherited
-        if not problems and profile.policy_text is not None:
-            problems = _quotes_not_in_policy(profile, path.parent / profile.policy_text)
-        if not problems:
-            return profile
-    lines = "".join(f"\n  {where}: {what}" for where, what in problems)
-    count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
-    raise ProfileError(f"{path}: {count}:{lines}", problems[0][0])
+        return None, _problems(exc) + profile_sources.citation_problems(data)
+    said = {where for where, _ in inherited}
+    problems = inherited + [(where, what) for where, what in profile_sources.problems(data)
+                            if where.removeprefix("sources.") not in said]  # said once, as inherited
+    if not problems and profile.policy_text is not None:
+        problems = _quotes_not_in_policy(profile, path.parent / profile.policy_text)
+    return (None if problems else profile), problems
 
 
 def _quotes_not_in_policy(profile: Profile, policy_path: Path) -> list[Problem]:

@@ -79,7 +79,7 @@ class SessionCreate(_In):
     supervisee_id: Id
     supervisor_id: Id | None = None  # default: the supervisee's current supervisor
     starts_at: StartsAt
-    minutes: int = 60
+    minutes: int | None = None  # default: the profile's session_minutes
     location: str = ""
 
 

@@ -35,7 +35,7 @@ class SessionForm(FlaskForm):
     time = StringField("Start time", widget=GovTextInput(), description="UK time, 24-hour clock, for example 14:30",
                        validators=[InputRequired(message="Enter the start time"),
                                    Regexp(TIME, message="Enter the start time as hours and minutes, like 14:30")])
-    minutes = StringField("Length in minutes", widget=GovTextInput(), default="60",
+    minutes = StringField("Length in minutes", widget=GovTextInput(),
                           validators=[InputRequired(message="Enter the length in minutes"),
                                       Regexp(r"^\d{1,3}$", message="Enter the length as a number of minutes, like 60")])
     location = StringField("Location", widget=GovTextInput(), description="For example, Room 2, Huyton or Teams")
@@ -62,7 +62,8 @@ def _sessions_page(sessions: planning.Sessions, form: SessionForm, status: int =
 @page()
 def sessions(person_id: int) -> Any:
     """The supervisee's planned and cancelled sessions, and the form to plan the next one."""
-    return _sessions_page(planning.sessions_of(uow(), caller(), person_id), SessionForm())
+    shown = planning.sessions_of(uow(), caller(), person_id)
+    return _sessions_page(shown, SessionForm(data={"minutes": str(shown.minutes)}))
 
 
 @bp.post("/<int:person_id>/sessions")

@@ -207,6 +207,20 @@ def test_planning_sends_invitations_through_the_outbox_that_parse_back(app: Any,
         assert last.subject.startswith("Cancelled") and "method=CANCEL" in last.attachments[0]["content_type"]
 
 
+def test_a_planned_session_lasts_as_long_as_the_profile_says_unless_given(app: Any, history: Any) -> None:
+    """K App A: "Length of Sessions (e.g., 1 hour)"; S §7: "Sessions of one and a half hours are
+    likely to offer adequate time". The length is the profile's, not docgen's."""
+    knowsley = load_profile("knowsley")
+    longer = knowsley.model_copy(update={"session_minutes": 75})
+    with app.extensions["docgen"].sessions() as db:
+        from workflows.people import get_person
+        worker, manager = get_person(db, history.ids["worker"]), get_person(db, history.ids["manager"])
+        assert planning.plan_session(db, knowsley, worker, manager, at(D(2026, 4, 22)), TODAY).minutes == 60
+        assert planning.plan_session(db, longer, worker, manager, at(D(2026, 4, 23)), TODAY).minutes == 75
+        assert planning.plan_session(db, longer, worker, manager, at(D(2026, 4, 24)), TODAY, minutes=30).minutes == 30
+    assert load_profile("stockport").session_minutes == 90
+
+
 def test_planning_beyond_six_months_or_in_the_past_is_refused(app: Any, history: Any) -> None:
     profile = load_profile("knowsley")
     with app.extensions["docgen"].sessions() as db:

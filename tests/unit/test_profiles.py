@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from storage.errors import InvalidInput, ProfileError
 from storage.models import Organisation, Person
-from workflows import demo
+from workflows import demo, forms
 from workflows.profile_sources import Citation
 from workflows.profiles import PROFILE_DIR, load_profile, load_profile_file, profile_dirs
 
@@ -347,3 +347,55 @@ def test_misspelt_extends_is_suggested_too(tmp_path: Path) -> None:
         load_profile_file(_write(tmp_path, "extend: knowsley\nname: bad\n"))
 
     assert "extend: unknown key; did you mean 'extends'?" in _problems(caught)
+
+
+@pytest.mark.parametrize("name", ["southwark", "haringey", "lancashire"])
+def test_knowsleys_agreement_form_serves_a_council_without_one_only_as_docgens_labelled_default(name: str) -> None:
+    """K App A is Knowsley's: "Appendix A: Supervision Agreement Template". W, H and L give no form."""
+    profile = load_profile(name)
+
+    assert profile.agreement_form == "knowsley_agreement"
+    assert profile.source("agreement_form").startswith("default: docgen — ")
+    assert load_profile("knowsley").source("agreement_form") == "K App A"
+    assert load_profile("stockport").agreement.source == "S App C"
+
+
+def test_the_agreement_form_and_session_length_are_read_from_the_profile_file(tmp_path: Path) -> None:
+    path = tmp_path / "northbury.yaml"
+    path.write_text(
+        "extends: lancashire\nname: northbury\nprofile_version: 2\ncouncil: Northbury\npolicy_ref: L\n"
+        "agreement_form: stockport_agreement\nsession_minutes: 45\n"
+        "sources:\n  agreement_form: 'default: docgen — a test'\n  session_minutes: 'default: docgen — a test'\n")
+
+    profile = load_profile_file(path)
+
+    assert profile.agreement.source == "S App C" and profile.session_minutes == 45
+
+
+@pytest.mark.parametrize("name", ["knowsley", "stockport", "haringey", "lancashire"])
+def test_a_group_record_is_written_and_signed_off_by_its_facilitator_only_as_docgens_labelled_default(name: str) -> None:
+    """Only W §8 names who records a group ("Practice Co-ordinators will make a record and Advanced
+    Practitioners will sign them off"); elsewhere the facilitator does both, as docgen's default."""
+    profile = load_profile(name)
+
+    assert profile.groups.recorder_role is None and profile.groups.signer_role is None
+    assert "facilitator" in profile.source("groups.recorder_role") and "facilitator" in profile.source("groups.signer_role")
+    assert load_profile("southwark").source("groups.recorder_role") == "W §8"
+
+
+@pytest.mark.parametrize("key", ["stockport_line_management", "stockport_reflective"])
+def test_what_docgen_adds_to_stockports_forms_is_named_as_its_addition(key: str) -> None:
+    """S App A and B end at "Date of next supervision" and "Time" (S App A 8; App B 14)."""
+    form = forms.FORMS[key]
+
+    assert [part.kind for part in form.parts][-3:] == ["actions", "fields", "signatures"]
+    assert form.closing == (forms.CLOSING_LINES[1],)
+    assert form.additions == forms.STOCKPORT_ADDITIONS and forms.CLOSING_LINES[1] in form.additions[2]
+
+
+def test_what_docgen_adds_to_knowsleys_records_is_named_as_its_addition() -> None:
+    """K App B 1 asks only "Was the supervisee happy with the record of the previous supervision?"."""
+    form = forms.FORMS["knowsley_practitioner"]
+
+    assert form.field("previous_comments") is not None and form.field("next_supervision") is not None
+    assert {form.field("previous_comments").label, form.field("next_supervision").label} == set(form.additions)
