@@ -20,7 +20,7 @@ from workflows.deployment import Work
 from workflows.profile_sources import Citation, plain, quoted_in
 from workflows.profiles import load_profile
 
-HARINGEY = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "003_b3a0402c6d3b037e.txt"
+HARINGEY = Path(__file__).resolve().parents[1] / "policies" / "003_b3a0402c6d3b037e.txt"  # tests/policies/README.md
 WORDS = {
     "quality_audit.every": ("H §15", "Supervision records should be monitored and audited once a year"),
     "quality_audit.draws_from": ("H §12", "Individual supervision (none case related) will not be audited"),

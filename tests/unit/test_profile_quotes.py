@@ -2,8 +2,9 @@
 are in the council's policy (issue 23, item 1): a rule that cites a section which does not say it
 fails here, naming the profile and the key.
 
-The policies' texts are the project's sources (`../shared/seeds/`, README there), not shipped with
-docgen; without them the check cannot run, and says so rather than passing by skipping.
+The policies' texts are copies of the project's sources (`tests/policies/`, README there), so a
+clone alone checks them; where the sources (`../shared/seeds/`) sit beside the checkout, the copies
+must be identical to them.
 """
 from __future__ import annotations
 
@@ -14,22 +15,26 @@ import pytest
 from workflows.profile_sources import Citation, plain, quoted_in
 from workflows.profiles import load_profile
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+POLICIES = Path(__file__).resolve().parents[1] / "policies"
+SOURCES = Path(__file__).resolve().parents[3] / "shared" / "seeds"  # beside the checkout, where there is one
 POLICY_TEXT = {"K": "000_705786161ee73607.txt", "S": "001_1216f55f16d758c1.txt", "W": "002_bf6f72f8613ec071.txt",
                "H": "003_b3a0402c6d3b037e.txt", "L": "004_4fc7eb6a68fb9c70.txt"}  # seeds/README.md
 COUNCILS = ["knowsley", "stockport", "southwark", "haringey", "lancashire"]
 
 
 def _policy(letter: str) -> str:
-    path = SEEDS / POLICY_TEXT[letter]
-    if not path.is_file():
-        pytest.fail(f"the policies' texts are missing: {path} (the project's sources, ../shared/seeds/); "
-                    "the quotes cannot be checked without them")
-    return plain(path.read_text(encoding="utf-8"))
+    return plain((POLICIES / POLICY_TEXT[letter]).read_text(encoding="utf-8"))
 
 
 def _quotes(name: str) -> dict[str, Citation]:
     return {key: cited for key, cited in load_profile(name).sources.items() if isinstance(cited, Citation)}
+
+
+@pytest.mark.skipif(not SOURCES.is_dir(), reason="the project's sources are not beside this checkout")
+@pytest.mark.parametrize("letter", sorted(POLICY_TEXT))
+def test_the_policies_the_tests_read_are_the_projects_sources_unchanged(letter: str) -> None:
+    copy, source = POLICIES / POLICY_TEXT[letter], SOURCES / POLICY_TEXT[letter]
+    assert copy.read_bytes() == source.read_bytes(), f"{copy} differs from {source}: copy it again"
 
 
 @pytest.mark.parametrize("name", COUNCILS)
