@@ -203,9 +203,8 @@ def next_step(db: Session, document: Document, viewer_id: int | None, today: dt.
                                                           SignoffEvent.version == document.version)
                             .order_by(SignoffEvent.at.desc()).limit(1))
         sent_on = sent_at.date() if sent_at is not None else None
-    signed = document.status == SIGNED
-    sealed = signed and filed_version(db, document, "final_pdf") is not None
-    disagreed = signed and disagreement_notices.latest_disagreement(db, document) is not None
+    sealed = document.status == SIGNED and filed_version(db, document, "final_pdf") is not None
+    disagreed = _signed_over(db, document) is not None
     return turn(document.status, document.supervisee.name, document.supervisor.name,
                 viewer_of(document, viewer_id), sent_on=sent_on, today=today, sealed=sealed, disagreed=disagreed)
 
@@ -596,15 +595,27 @@ class FinalisedAfterDisagreement:
     missing_signature: str
 
 
+def _signed_over(db: Session, document: Document) -> SignoffEvent | None:
+    """The supervisee's disagreement the signed current version was countersigned over, if any."""
+    return disagreement_notices.latest_disagreement(db, document) if document.status == SIGNED else None
+
+
+def state(db: Session, document: Document) -> str:
+    """A document's state as its tag reads it: "Finalised after a disagreement", never "Signed", for a
+    version countersigned over the supervisee's disagreement (K §9 "signed by both"; W §10 "or not")."""
+    if _signed_over(db, document) is not None:
+        return FINALISED_AFTER_DISAGREEMENT
+    return document.status.replace("_", " ").capitalize()
+
+
 def finalised_after_disagreement(db: Session, document: Document) -> FinalisedAfterDisagreement | None:
     """How the signed current version was finalised over the supervisee's disagreement; None when
     it is not signed, or was signed without one."""
-    disagreed = disagreement_notices.latest_disagreement(db, document) if document.status == SIGNED else None
+    disagreed = _signed_over(db, document)
     if disagreed is None:
         return None
-    owner = SignoffEvent.record_id if isinstance(document, Record) else SignoffEvent.agreement_id
-    countersigned = db.scalar(select(SignoffEvent).where(owner == document.id, SignoffEvent.event == "countersigned",
-                                                         SignoffEvent.version == document.version).limit(1))
+    countersigned = db.scalar(select(SignoffEvent).filter_by(**_owner(document), event="countersigned",
+                                                             version=document.version).limit(1))
     escalation = disagreement_notices.escalation_of(db, disagreed)
     supervisee, supervisor = document.supervisee.name, document.supervisor.name
     return FinalisedAfterDisagreement(

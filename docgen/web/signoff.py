@@ -107,10 +107,8 @@ def signoff_panel(document: Document) -> Panel:
 @bp.app_template_global()
 def signoff_state(document: Document) -> str:
     """A document's state as its tag reads it: "Finalised after a disagreement", never "Signed", for a
-    version countersigned over the supervisee's disagreement (K §9 "signed by both"; W §10 "or not")."""
-    if signoff.finalised_after_disagreement(uow().session, document) is not None:
-        return signoff.FINALISED_AFTER_DISAGREEMENT
-    return document.status.replace("_", " ").capitalize()
+    version countersigned over the supervisee's disagreement (`workflows.signoff.state`)."""
+    return signoff.state(uow().session, document)
 
 
 def _page_url(kind: str, document_id: int) -> str:
