@@ -212,7 +212,7 @@ class Profile(_Strict):
     record_kinds: dict[str, RecordKind]
     agreement_form: str  # workflows.forms.AGREEMENTS: K App A, S App C
     agreement_defaults: "AgreementDefaults" = None  # type: ignore[assignment]
-    # issue 14's blocks; optional (`OPTIONAL_BLOCKS`): absent, docgen's labelled default applies
+    # issue 14's blocks; optional (`OPTIONAL_KEYS`): absent, docgen's labelled default applies
     disagreement: "DisagreementRoute"  # the route for a disagreement
     quality_audit: "QualityAuditRule"  # sampling records for quality audits
     consent: "ConsentRule"  # reading outside the line with the supervisee's consent
@@ -223,14 +223,15 @@ class Profile(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _default_blocks(cls, data: object) -> object:
-        """A block the file leaves out takes docgen's default, cited with its label, so the policy
-        page shows it as docgen's choice rather than hiding a rule the council never wrote."""
+        """A block or key the file leaves out (`OPTIONAL_KEYS`) takes docgen's default, cited with its
+        label, so the policy page shows it as docgen's choice rather than hiding a rule the council
+        never wrote."""
         if not isinstance(data, dict):
             return data
-        absent = [key for key in OPTIONAL_BLOCKS if key not in data]
-        data = {**data, **{key: OPTIONAL_BLOCKS[key].values for key in absent}}
+        absent = [key for key in OPTIONAL_KEYS if key not in data]
+        data = {**data, **{key: OPTIONAL_KEYS[key].value for key in absent}}
         if isinstance(data.get("sources"), dict):
-            data["sources"] = {**{key: OPTIONAL_BLOCKS[key].label for key in absent}, **data["sources"]}
+            data["sources"] = {**{key: OPTIONAL_KEYS[key].label for key in absent}, **data["sources"]}
         if data.get("agreement_defaults") is None:
             data["agreement_defaults"] = {}
         return data
@@ -296,34 +297,34 @@ class Profile(_Strict):
             self.role(key)
 
 
-class DefaultBlock(NamedTuple):
+class LeftOut(NamedTuple):
     """docgen's value for a block or a key a profile may leave out, and the label that cites it."""
 
-    values: Any
+    value: Any
     label: str
 
 
 # The blocks and keys a council's profile may leave out (issue 23): a small profile starts from these,
 # and each shows on the policy page as docgen's default, never as a rule with no source.
-OPTIONAL_BLOCKS: dict[str, DefaultBlock] = {
-    "session_minutes": DefaultBlock(
+OPTIONAL_KEYS: dict[str, LeftOut] = {
+    "session_minutes": LeftOut(
         60, "default: docgen — the profile sets no session length: an hour, as K App A's example"),
-    "break_glass": DefaultBlock(
+    "break_glass": LeftOut(
         True, "default: docgen — a senior manager may read outside the line with a written reason, the "
               "supervisee told"),
-    "agreement_form": DefaultBlock(
+    "agreement_form": LeftOut(
         "knowsley_agreement", "default: docgen — the profile names no agreement form: Knowsley's (K App A)"),
-    "disagreement": DefaultBlock(
+    "disagreement": LeftOut(
         {"resolve_within": "1 month", "three_way_meeting": True, "hr": False},
         "default: docgen — the profile names no route for a disagreement: a month to settle it, then a "
         "three-way meeting with the supervisor's line manager"),
-    "quality_audit": DefaultBlock(
+    "quality_audit": LeftOut(
         {"per_supervisor": 1, "every": "3 months"},
         "default: docgen — the profile sets no quality audit: one signed record per supervisor each quarter"),
-    "consent": DefaultBlock(
+    "consent": LeftOut(
         {"outside_line": False, "manager_override": False, "lasts": "30 days"},
         "default: docgen — the profile names no consent route: records are read within the line only"),
-    "groups": DefaultBlock(
+    "groups": LeftOut(
         {"every": None, "record_form": "group_plain"},
         "default: docgen — the profile sets no group supervision frequency, so none is due; docgen's plain "
         "group record"),
@@ -345,8 +346,9 @@ _REPLACED = {
 
 def format_problems(data: dict[str, Any]) -> list[Problem]:
     """A profile written for another format: its version, and each key of the last format with what
-    replaced it. Said alone, one line each (the version is not needed to see them), because the same file read as the current format would
-    be a list of unrelated missing and unknown keys that all come from this one cause."""
+    replaced it. Said alone, one line each (the version is not needed to see them), because the same
+    file read as the current format would be a list of unrelated missing and unknown keys that all
+    come from this one cause."""
     found: list[Problem] = []
     version = data.get("profile_version")  # missing, it is one of the current format's problems
     if version is not None and version != PROFILE_VERSION:

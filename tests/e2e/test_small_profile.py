@@ -15,7 +15,7 @@ from typing import Any
 
 from docgen.config import from_env
 from workflows import demo
-from workflows.profiles import OPTIONAL_BLOCKS
+from workflows.profiles import OPTIONAL_KEYS
 
 DOCGEN = [sys.executable, "-m", "docgen.main"]
 HTML = {"Accept": "text/html"}
@@ -106,7 +106,7 @@ def test_the_demo_runs_on_a_small_profile_and_its_due_list_shows_the_team(tmp_pa
     assert "Priya Patel Newly qualified social worker " in due  # the ASYE, found by the role's label
     taylor = due[due.index("Taylor Green Practitioner"):]
     assert taylor.split()[3] == "Overdue" and "Rebook due by" in taylor  # the demo's year, on E's frequency
-    for block in OPTIONAL_BLOCKS.values():  # the blocks the profile left out, as docgen's labelled defaults
+    for block in OPTIONAL_KEYS.values():  # the blocks the profile left out, as docgen's labelled defaults
         assert block.label.removeprefix("default: docgen — ") in policy
 
 

@@ -14,7 +14,7 @@ from storage.errors import ProfileError
 from tests.e2e.test_small_profile import EASTVALE
 from tests.unit.test_profiles import EXAMPLE_DIR
 from workflows.due_dates import first_year
-from workflows.profiles import OPTIONAL_BLOCKS, load_profile, load_profile_file
+from workflows.profiles import OPTIONAL_KEYS, load_profile, load_profile_file
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -27,10 +27,10 @@ def _problems(caught: pytest.ExceptionInfo[ProfileError]) -> list[str]:
     return [line.strip() for line in str(caught.value.message).splitlines()[1:]]
 
 
-@pytest.mark.parametrize("block", sorted(OPTIONAL_BLOCKS))
+@pytest.mark.parametrize("block", sorted(OPTIONAL_KEYS))
 def test_a_block_left_out_takes_docgens_default_cited_with_its_label(tmp_path: Path, block: str) -> None:
     profile = load_profile_file(_write(tmp_path, EASTVALE))
-    assert profile.source(block) == OPTIONAL_BLOCKS[block].label
+    assert profile.source(block) == OPTIONAL_KEYS[block].label
     assert profile.source(block).startswith("default: docgen — ")
     assert profile.quote(block) is None
 
