@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from waitress.server import create_server
+from werkzeug.serving import make_server
 
 from tests.mailbox import _free_port
 
@@ -33,16 +33,13 @@ def site_port() -> int:
 
 @pytest.fixture
 def site(app: Any, org: Any, site_port: int) -> Iterator[str]:
-    """The app (with its organisation) served on a free port in a thread, for one test, by waitress as
-    `docgen run` serves it: Werkzeug's development server could leave a static file unclosed when
-    Chromium dropped its download, a ResourceWarning that failed the test it happened in."""
-    server = create_server(app, host="127.0.0.1", port=site_port, threads=4, ident="docgen")
-    thread = threading.Thread(target=server.run, daemon=True)
+    """The app (with its organisation) served on a free port in a thread, for one test."""
+    server = make_server("127.0.0.1", site_port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{site_port}"
-    server.close()
-    thread.join(timeout=10)  # its loop notices the close within a second
-    assert not thread.is_alive(), "the site's server did not stop"
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
 
 
 class Checker:
