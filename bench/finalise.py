@@ -25,8 +25,8 @@ from docx.shared import Pt
 from docxtpl import DocxTemplate
 from pypdf import PdfReader
 
-from docgen.documents.pdf import Converter, cold_convert
-from docgen.documents.seal import (
+from documents.pdf import Converter, cold_convert
+from documents.seal import (
     RECORD_ID_KEY,
     create_organisation_certificate,
     finalise,

@@ -20,10 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from docxtpl import DocxTemplate  # noqa: E402
 
 from docgen.app import create_app  # noqa: E402
-from docgen.config import Config  # noqa: E402
+from kernel.config import Config  # noqa: E402
 from storage.db import upgrade  # noqa: E402
 from storage.models import Organisation, Person  # noqa: E402
-from docgen.documents.render import DEFAULT_TEMPLATE_DIR  # noqa: E402
+from documents.render import DEFAULT_TEMPLATE_DIR  # noqa: E402
 from workflows import accounts, actions, people, records  # noqa: E402
 from workflows.profiles import load_profile  # noqa: E402
 

@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 import psycopg
 
 from storage.db import make_engine, session_factory, upgrade
-from storage import clock
+from kernel import clock
 from workflows.compliance import team_report
 from workflows.due_dates import record_due_date
 from workflows.due_list import due_list

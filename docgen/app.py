@@ -16,11 +16,11 @@ from werkzeug.routing import IntegerConverter, Map
 
 from docgen.bootstrap import build, connect_queue
 from workflows.deployment import Deployment
-from docgen.config import Config, from_env
+from kernel.config import Config, from_env
 from docgen.observability import logs, metrics
 from docgen.observability.health import readiness
 from docgen.tasks import TaskQueue
-from storage.errors import DomainError, InvalidInput
+from kernel.errors import DomainError, InvalidInput
 from storage.models import INTEGER_MAX
 
 log = logging.getLogger("docgen")

@@ -17,7 +17,7 @@ from storage.models import Account
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows import accounts
-from storage.errors import Forbidden, Unauthenticated
+from kernel.errors import Forbidden, Unauthenticated
 
 
 def uow() -> Work:

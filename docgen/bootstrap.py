@@ -5,7 +5,7 @@ Nothing is built at import time; the web app, the CLI and the worker each call `
 """
 from __future__ import annotations
 
-from docgen.config import Config
+from kernel.config import Config
 from docgen.tasks import TaskQueue, make_queue
 from storage import audit
 from storage.audit_head import open_head_log

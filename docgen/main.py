@@ -21,8 +21,8 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from docgen.config import ConfigError
-from storage.errors import DomainError
+from kernel.config import ConfigError
+from kernel.errors import DomainError
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def cli() -> None:
 def init_command(with_demo: bool) -> None:
     """Create or upgrade the database and the organisation; safe to run twice."""
     from docgen.cli.work import unit_of_work
-    from docgen.documents.seal import ensure_organisation_certificate
+    from documents.seal import ensure_organisation_certificate
     from storage.db import upgrade
     from workflows import demo, organisation, profile_confirmations
 

@@ -28,9 +28,9 @@ from huey.api import TaskWrapper
 from huey.storage import BaseStorage, MemoryStorage, RedisStorage, SqliteStorage
 from redis.exceptions import RedisError
 
-from docgen.config import ConfigError
-from docgen.documents import mailer
-from storage import clock
+from kernel.config import ConfigError
+from documents import mailer
+from kernel import clock
 from workflows import bulk_start, deadlines, disagreements, notifications, pipeline, retention, webhook_delivery
 
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from huey.consumer import Consumer
 
-from docgen.config import ConfigError
-from docgen.documents.pdf import WarmConverter
+from kernel.config import ConfigError
+from documents.pdf import WarmConverter
 from docgen.tasks import TaskQueue
 from workflows.deployment import Deployment
 

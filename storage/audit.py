@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.audit_head import Head, HeadLog
 from storage.backends.base import StorageError
 from storage.models import AuditEvent
-from storage import clock
+from kernel import clock
 
 log = logging.getLogger(__name__)
 

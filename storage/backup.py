@@ -34,7 +34,7 @@ from storage.audit_head import Head, HeadLog
 from storage.backends.base import DocumentStore, IntegrityError, LockState, check_key
 from storage.backends.local import LocalStore
 from storage.db import upgrade
-from storage.errors import Conflict, InvalidInput
+from kernel.errors import Conflict, InvalidInput
 from storage.models import AuditEvent, DocumentVersion
 from storage.table_dump import code_revision, dump_tables, load_tables, row_counts, schema_revision
 

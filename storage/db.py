@@ -11,7 +11,7 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from storage.errors import PreconditionFailed, Unavailable
+from kernel.errors import PreconditionFailed, Unavailable
 
 # The repository's migrations/, installed as this package (pyproject.toml's package-dir), so the same
 # lookup finds them in the wheel and in a checkout.

@@ -13,7 +13,7 @@ import logging
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from storage import clock
+from kernel import clock
 from storage.backends.base import DocumentStore, ObjectMissing, StorageError
 from storage.models import Action, ActionEntry, Agreement, DestructionLog, DocumentVersion, Record, SignoffEvent
 

@@ -47,7 +47,7 @@ from storage.backends.base import (
     RetentionLocked,
     StorageError,
 )
-from storage.errors import InvalidInput, NotFound, Unavailable
+from kernel.errors import InvalidInput, NotFound, Unavailable
 from storage.models import Agreement, DocumentVersion, Record
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ def read_document(db: Session, store: DocumentStore, version: DocumentVersion | 
 
 def orphans(db: Session, store: DocumentStore, now: dt.datetime, min_age: dt.timedelta = ORPHAN_AGE) -> list[str]:
     """Keys under filing's own key pattern that no row names, written at least `min_age` before
-    `now` (naive UTC, `storage.clock`). Other keys in the store (anything not filed here) are not
+    `now` (naive UTC, `kernel.clock`). Other keys in the store (anything not filed here) are not
     looked at."""
     cutoff = now.replace(tzinfo=dt.timezone.utc) - min_age
     candidates = [key for key, written in store.list_keys(FILED_PREFIX)

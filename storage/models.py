@@ -2,7 +2,7 @@
 documents, audit, scheduling and retention.
 
 Documents never live here: a `DocumentVersion` row holds the storage key and SHA-256 of an object
-in the `DocumentStore`. Times are naive UTC (`storage.clock`). The same schema runs on SQLite and
+in the `DocumentStore`. Times are naive UTC (`kernel.clock`). The same schema runs on SQLite and
 PostgreSQL through the Alembic migrations in `migrations/`.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignK
                         MetaData, String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage import clock
+from kernel import clock
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -39,8 +39,8 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
-from docgen.documents.certificate import CERTIFICATE_TITLE
-from docgen.documents.render import PROP_SCHEMA_VERSION, PROP_TABLES, set_custom_properties
+from documents.certificate import CERTIFICATE_TITLE
+from documents.render import PROP_SCHEMA_VERSION, PROP_TABLES, set_custom_properties
 from workflows import forms
 from workflows.forms import SUMMARY_BULLETS
 
@@ -312,7 +312,7 @@ def certificate() -> Path:
     sign-off and evidence): the document and its people, the SHA-256 of the signed Word file, a
     box for each recorded disagreement, and every sign-off event with its time, IP and browser.
 
-    docgen.documents.certificate fills it from workflows.signoff.certificate() and appends its
+    documents.certificate fills it from workflows.signoff.certificate() and appends its
     body to the signed record, so one conversion makes the whole PDF and the page carries the
     record's own header and footer (organisation, marking, page numbers). Tables take shares of
     the text width, not centimetres, because a council's record may be on a narrower page.

@@ -19,13 +19,13 @@ from moto.server import ThreadedMotoServer
 from sqlalchemy import create_engine, event, text
 from werkzeug.routing import Rule
 
-from docgen.config import Config
+from kernel.config import Config
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Base, Organisation
 from tests.demo_instance import DemoInstance, make_demo_instance
 from tests.mailbox import Mailbox, _free_port, smtp_server_on
 from tests.webhook_receiver import Receiver, start
-from storage import clock
+from kernel import clock
 from workflows import accounts, people
 from workflows.profiles import load_profile
 
@@ -93,7 +93,7 @@ def config(tmp_path: Path, database_url: str) -> Config:
 @pytest.fixture(scope="session")
 def warm_converter() -> Iterator[Any]:
     """One warm LibreOffice for the whole run, as a worker process has one (started on first use)."""
-    from docgen.documents.pdf import WarmConverter
+    from documents.pdf import WarmConverter
 
     converter = WarmConverter()
     yield converter

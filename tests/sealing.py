@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from docgen.config import Config
-from docgen.documents import seal
+from kernel.config import Config
+from documents import seal
 
 
 def mailing_and_sealing(config: Config, smtp_port: int, base_url: str = "https://docgen.example.org") -> Config:

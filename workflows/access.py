@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import audit, clock
-from storage.errors import Conflict, Forbidden, NotFound, Unauthenticated
+from kernel import clock
+from storage import audit
+from kernel.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from storage.models import Account, ConsentRequest, DisagreementEscalation, OutboxMessage, Person, PlannedSession
 from storage.models import GroupAttendance, GroupMember, GroupSession, Record, SupervisionGroup
 from storage.uow import UnitOfWork

@@ -16,8 +16,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from storage import audit, clock
-from storage.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
+from kernel import clock
+from storage import audit
+from kernel.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
 from storage.models import Account, ApiToken, Person
 from workflows import access, areas, people
 from workflows.access import GRANTED_ROLES, Caller

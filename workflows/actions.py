@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from storage.errors import InvalidInput
+from kernel.errors import InvalidInput
 from storage.models import Action, ActionEntry, Record
 from workflows import access, people
 from workflows.access import Caller

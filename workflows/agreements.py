@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Agreement, Organisation, Person, SupervisionRelationship
-from storage import clock
+from kernel import clock
 from workflows import people
-from storage.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Unauthenticated
+from kernel.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Unauthenticated
 from workflows import access, revisions
 from workflows.access import Caller
 from workflows.deployment import Work
@@ -133,7 +133,7 @@ def review_flag(agreement: Agreement, today: dt.date | None = None) -> str | Non
 
 
 def agreement_context(profile: Profile, org: Organisation, agreement: Agreement) -> dict[str, Any]:
-    """The template context for an agreement (contract in docgen.documents.render)."""
+    """The template context for an agreement (contract in documents.render)."""
     f, form = agreement.fields, profile.agreement
     context = {
         "organisation": org.name, "marking": profile.marking, "record_id": agreement_number(agreement),

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from storage import clock
-from storage.errors import Unauthenticated
+from kernel import clock
+from kernel.errors import Unauthenticated
 from storage.models import Account
 from workflows import access, people
 from workflows.access import Caller

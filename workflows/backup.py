@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docgen.config import Config
-from docgen.documents import seal
+from kernel.config import Config
+from documents import seal
 from storage import audit
 from storage.audit_head import HeadLog
 from storage.backends import open_keyring
 from storage.backup import Manifest, Restored, restore_backup, unpacked, write_backup
-from storage.errors import Conflict
+from kernel.errors import Conflict
 from workflows.deployment import Work
 
 

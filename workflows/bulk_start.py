@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage import audit, clock
-from storage.errors import DomainError, Forbidden, InvalidInput, NotFound
+from kernel import clock
+from storage import audit
+from kernel.errors import DomainError, Forbidden, InvalidInput, NotFound
 from storage.models import BulkStart, BulkStartItem, Person, Team
 from workflows import access, people, records
 from workflows.access import Caller

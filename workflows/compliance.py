@@ -20,8 +20,8 @@ from sqlalchemy import Date, DateTime, Row, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import Person, PlannedSession, Record, SupervisionRelationship, Team
-from storage import clock
-from storage.errors import InvalidInput, NotFound
+from kernel import clock
+from kernel.errors import InvalidInput, NotFound
 from workflows.profiles import Profile
 from workflows.due_dates import role_clocks, signing_deadline
 from workflows.due_list import DueItem, Scope, collector_paused, due_summary

@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from storage.errors import InvalidInput
+from kernel.errors import InvalidInput
 from storage.models import Team
 from workflows import access, groups, people
 from workflows.access import Caller

@@ -23,8 +23,9 @@ from typing import Literal
 
 from sqlalchemy import select, update
 
-from storage import audit, clock
-from storage.errors import Conflict, Gone, InvalidInput, NotFound
+from kernel import clock
+from storage import audit
+from kernel.errors import Conflict, Gone, InvalidInput, NotFound
 from storage.models import ConsentRequest, Person
 from workflows import access, notifications, people
 from workflows.access import Caller

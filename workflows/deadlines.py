@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Agreement, Record, SignoffEvent, SignoffLink
-from storage import clock
+from kernel import clock
 from workflows import notifications, signoff
 from workflows.access import Caller
 from workflows.deployment import Work

@@ -25,8 +25,8 @@ from typing import NamedTuple
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage import clock
-from storage.errors import NotFound
+from kernel import clock
+from kernel.errors import NotFound
 from storage.models import Account, Organisation, OutboxMessage, Person
 from workflows import (accounts, agreements, notifications, organisation, people, pipeline, planning, records,
                        retention, signoff)

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from docgen.config import Config
-from docgen.documents.pdf import Converter, WarmConverter
+from kernel.config import Config
+from documents.pdf import Converter, WarmConverter
 from storage.backends.base import DocumentStore
-from storage.errors import NotFound
+from kernel.errors import NotFound
 from storage.models import Organisation
 from storage.uow import UnitOfWork
 from workflows.profiles import Profile

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage import audit, clock
+from kernel import clock
+from storage import audit
 from storage.models import Agreement, DisagreementEscalation, Person, Record, SignoffEvent
 from workflows import notifications
 from workflows.access import Caller

@@ -29,8 +29,9 @@ from typing import Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from storage import audit, clock
-from storage.errors import Conflict, InvalidInput
+from kernel import clock
+from storage import audit
+from kernel.errors import Conflict, InvalidInput
 from storage.models import Account, Agreement, DisagreementEscalation, Person, Record, SignoffEvent
 from workflows import access, notifications, signoff
 from workflows.access import Caller

@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Date, DateTime, Row, Select, and_, bindparam, func, or_, select, text, true
 from sqlalchemy.orm import Session, aliased
 
-from storage import clock
-from storage.errors import InvalidInput
+from kernel import clock
+from kernel.errors import InvalidInput
 from storage.models import UNSIGNED_RECORD, Agreement, Person, PlannedSession, Record, SupervisionRelationship, Team
 from workflows import access, groups, signoff
 from workflows.access import Caller

@@ -5,7 +5,7 @@ file: every record and agreement, the latest final document of each, who signed 
 records include those of the group sessions the person was present at: a group record belongs to
 every attendee (issue 23; `workflows.group_records.belongs_to`).
 Everything the manifest says is read from the database before the first byte is produced, so the
-stream (`docgen.documents.bundle`) needs no database session while it runs.
+stream (`documents.bundle`) needs no database session while it runs.
 """
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen.documents.bundle import Entry, Member, zip_stream
-from storage import audit, clock
+from documents.bundle import Entry, Member, zip_stream
+from kernel import clock
+from storage import audit
 from storage.backends.base import DocumentStore
-from storage.errors import Conflict, Forbidden, Unauthenticated
+from kernel.errors import Conflict, Forbidden, Unauthenticated
 from storage.models import Account, Agreement, DocumentVersion, Person, Record, SignoffEvent, SupervisionRelationship
 from workflows import access, group_records, people
 from workflows.access import Caller

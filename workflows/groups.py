@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from docgen.documents.mailer import Attachment
-from storage import clock
-from storage.errors import Conflict, Forbidden, InvalidInput, NotFound
+from documents.mailer import Attachment
+from kernel import clock
+from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from storage.models import GroupAttendance, GroupMember, GroupSession, Person, Record, SupervisionGroup
 from workflows import access, group_forms, group_records, notifications, people, periods, records
 from workflows.access import Caller

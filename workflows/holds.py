@@ -9,9 +9,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import audit, clock, filing
+from kernel import clock
+from storage import audit, filing
 from storage.backends.base import DocumentStore
-from storage.errors import Conflict, InvalidInput, NotFound
+from kernel.errors import Conflict, InvalidInput, NotFound
 from storage.models import LegalHold, Person, Record
 from workflows import access, people
 from workflows.access import Caller

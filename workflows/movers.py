@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from storage import audit, clock
-from storage.errors import Conflict, InvalidInput
+from kernel import clock
+from storage import audit
+from kernel.errors import Conflict, InvalidInput
 from storage.models import Agreement, Person, SupervisionRelationship
 from workflows import access, agreements, people, signoff
 from workflows.access import Caller

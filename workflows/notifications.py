@@ -16,7 +16,7 @@ Guarantee: at-least-once. A delivery claims the row (a lease, in one short trans
 the mail server outside any transaction (so on SQLite the write lock is not held while a relay is
 slow), then marks it sent in another. If the process dies between the server's "250 OK" and that
 mark, the lease runs out and the message goes again, with the same Message-ID
-(`docgen.documents.mailer.message_id_for`), so the duplicate is recognisable.
+(`documents.mailer.message_id_for`), so the duplicate is recognisable.
 """
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ from typing import Callable, Iterable, Literal
 from sqlalchemy import ColumnElement, event, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from docgen.documents.mailer import Attachment, Letter, MailError
-from storage import clock, sealing
+from documents.mailer import Attachment, Letter, MailError
+from kernel import clock
+from storage import sealing
 from storage.backends.base import StorageError
 from storage.backends.local import Keyring
 from storage.models import OutboxMessage

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage import audit
-from storage.errors import DomainError, Unauthenticated
+from kernel.errors import DomainError, Unauthenticated
 from storage.models import Organisation, Person, SupervisionRelationship, Team
 from workflows import access, agreements, people, revisions
 from workflows.access import Caller

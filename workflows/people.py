@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import INTEGER_MAX, Organisation, Person, SupervisionRelationship, Team
-from storage.errors import Conflict, InvalidInput, NotFound
+from kernel.errors import Conflict, InvalidInput, NotFound
 from workflows.profiles import Profile
 
 PERSON_FIELDS = ("name", "email", "role", "job_title", "team_id", "line_manager_id", "employment_type",

@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen.documents import seal
-from docgen.documents.render import DEFAULT_TEMPLATE_DIR, render_docx, template_path
+from documents import seal
+from documents.render import DEFAULT_TEMPLATE_DIR, render_docx, template_path
 from storage import audit
-from storage.errors import NotFound
+from kernel.errors import NotFound
 from storage.filing import file_document, read_document
 from storage.models import Agreement, DocumentVersion, Record
 from workflows import records, retention, revisions, signoff

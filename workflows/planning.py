@@ -20,10 +20,10 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from docgen.documents.mailer import Attachment
+from documents.mailer import Attachment
 from storage.models import Person, PlannedSession
-from storage import clock
-from storage.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kernel import clock
+from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from workflows import access, notifications, people
 from workflows.access import Caller
 from workflows.deployment import Work

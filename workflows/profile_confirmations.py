@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage import audit
-from storage.errors import InvalidInput
+from kernel.errors import InvalidInput
 from storage.models import ProfileConfirmation
 from workflows import access, profile_sources
 from workflows.access import Caller

@@ -22,7 +22,7 @@ from typing import Any, Literal, NamedTuple, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from storage.errors import ProfileError
+from kernel.errors import ProfileError
 from workflows import forms, group_forms, periods, profile_sources
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "docgen" / "profiles"
@@ -275,7 +275,7 @@ class Profile(_Strict):
     def role(self, key: str) -> Role:
         """The supervised role, or InvalidInput naming the field when the profile has no such role
         (or only one outside supervision, which has no record and no frequency)."""
-        from storage.errors import InvalidInput
+        from kernel.errors import InvalidInput
 
         if key in self.staff_roles:
             raise InvalidInput(f"the role '{self.staff_roles[key].label}' is outside supervision: it has no "

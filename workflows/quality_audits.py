@@ -32,8 +32,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import audit, clock
-from storage.errors import Conflict, InvalidInput, NotFound
+from kernel import clock
+from storage import audit
+from kernel.errors import Conflict, InvalidInput, NotFound
 from storage.models import Account, Action, Agreement, Person, QualityAudit, QualityAuditItem, Record, Team
 from workflows import access, people, periods, records, signoff
 from workflows.access import Caller

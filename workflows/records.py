@@ -16,8 +16,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import clock
-from storage.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, Unauthenticated
+from kernel import clock
+from kernel.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, Unauthenticated
 from storage.models import Action, ActionEntry, Organisation, Person, Record
 from workflows import access, group_records, people, revisions
 from workflows import actions as actions_mod
@@ -257,7 +257,7 @@ def form_date(value: dt.date | None) -> str:
 
 def record_context(db: Session, profile: Profile, org: Organisation, record: Record,
                    marking: str | None = None) -> dict[str, Any]:
-    """The template context (contract in docgen.documents.render) for this record as it stands."""
+    """The template context (contract in documents.render) for this record as it stands."""
     if group_records.is_group_record(record):  # issue 14: a group session's record
         return group_records.context(db, profile, org, record, record_number(record), marking)
     kind = profile.record_kinds[record.kind]

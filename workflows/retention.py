@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import audit, clock, destruction, filing
+from kernel import clock
+from storage import audit, destruction, filing
 from storage.backends.base import DocumentStore
-from storage.errors import Conflict, DomainError, InvalidInput
+from kernel.errors import Conflict, DomainError, InvalidInput
 from storage.models import Account, Agreement, Person, Record, SupervisionRelationship
 from workflows import access, group_records, holds, movers, notifications, people, signoff
 from workflows.access import Caller

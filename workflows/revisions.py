@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from storage.errors import PreconditionFailed, PreconditionRequired
+from kernel.errors import PreconditionFailed, PreconditionRequired
 
 
 class Revisioned(Protocol):

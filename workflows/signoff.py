@@ -37,8 +37,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage import clock
-from storage.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from kernel import clock
+from kernel.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from storage.filing import read_document
 from storage.models import Agreement, DocumentVersion, Person, Record, SignoffEvent, SignoffLink
 from workflows import access, agreements, disagreement_notices, group_records, notifications, records
@@ -625,7 +625,7 @@ def finalised_after_disagreement(db: Session, document: Document) -> FinalisedAf
 
 
 def certificate(db: Session, document: Document) -> dict[str, Any]:
-    """The certificate page's content (shape expected by docgen.documents.certificate)."""
+    """The certificate page's content (shape expected by documents.certificate)."""
     people_by_id = {p.id: p for p in (document.supervisee, document.supervisor)}
     finalised = finalised_after_disagreement(db, document)
     shown = {"sent": "sent", "opened": "opened", "agreed": "signed",

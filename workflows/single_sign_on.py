@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage import audit, clock
-from storage.errors import Forbidden, InvalidInput
+from kernel import clock
+from storage import audit
+from kernel.errors import Forbidden, InvalidInput
 from storage.models import Account, Person
 from workflows import areas, people
 from workflows.access import GRANTED_ROLES

@@ -31,7 +31,7 @@ from typing import Any, Literal
 import requests
 from sqlalchemy import ColumnElement, or_, select, update
 
-from storage import clock
+from kernel import clock
 from storage.backends.base import StorageError
 from storage.models import WebhookDelivery, WebhookSubscription
 from workflows import webhooks

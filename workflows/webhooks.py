@@ -29,9 +29,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import event as sa_event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import audit, clock, sealing
+from kernel import clock
+from storage import audit, sealing
 from storage.backends import open_keyring
-from storage.errors import Conflict, InvalidInput, NotFound
+from kernel.errors import Conflict, InvalidInput, NotFound
 from storage.models import (Agreement, AuditEvent, Record, SignoffEvent, WebhookDelivery,
                             WebhookSubscription)
 from workflows import access, signoff

@@ -1,6 +1,6 @@
 """Records and agreements as Word files: downloaded filled in, edited, and uploaded back.
 
-`docgen.documents.docx_form.read_upload` turns an uploaded file into plain values; this maps them
+`documents.docx_form.read_upload` turns an uploaded file into plain values; this maps them
 onto the record with the same rules as an edit in the browser (`workflows.records.update_record`),
 in one transaction, so a refused upload changes nothing. The API and the pages call the same use
 cases here.
@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 from dateutil import parser as date_parser
 from sqlalchemy.orm import Session
 
-from docgen.documents.docx_form import ActionRow, FormContent, FormError, read_upload, section_action_lines, split_due
-from storage.errors import InvalidInput
+from documents.docx_form import ActionRow, FormContent, FormError, read_upload, section_action_lines, split_due
+from kernel.errors import InvalidInput
 from storage.models import Action, Record
 from workflows import access, agreements, pipeline, records, revisions
 from workflows import actions as actions_mod

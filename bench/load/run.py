@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.report import build  # noqa: E402
-from docgen.documents.render import DEFAULT_TEMPLATE_DIR  # noqa: E402
+from documents.render import DEFAULT_TEMPLATE_DIR  # noqa: E402
 from storage.db import make_engine, session_factory, upgrade  # noqa: E402
 from storage.models import (BulkStartItem, DocumentVersion, Organisation, OutboxMessage, Person,  # noqa: E402
                             Record, SignoffEvent)

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict
 from docgen.api.routing import json_body, route
 from docgen.api.schemas import AgreementOut, Id, PersonOut, RelationshipOut, UtcDateTime, parse
 from docgen.auth import caller, login_required, uow
-from storage import clock
-from storage.errors import InvalidInput
+from kernel import clock
+from kernel.errors import InvalidInput
 from workflows import export, holds, movers, retention
 
 

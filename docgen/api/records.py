@@ -10,8 +10,8 @@ from docgen.api.routing import json_body, route
 from docgen.api.schemas import (ActionHistory, AgreementCreate, AgreementOut, AgreementPatch, RecordCreate, RecordOut,
                                 RecordPatch, UploadOut, given, parse)
 from docgen.auth import caller, login_required, uow
-from docgen.documents.render import DOCX_MEDIA_TYPE
-from storage.errors import InvalidInput
+from documents.render import DOCX_MEDIA_TYPE
+from kernel.errors import InvalidInput
 from workflows import actions, agreements, records, word_files
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, request
 from pydantic import BaseModel
 
 from docgen.auth import cookie_changes_carry_csrf
-from storage.errors import InvalidInput
+from kernel.errors import InvalidInput
 from storage.models import INTEGER_MAX
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

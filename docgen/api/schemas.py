@@ -6,7 +6,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from storage.errors import InvalidInput
+from kernel.errors import InvalidInput
 from storage.models import INTEGER_MAX
 from workflows.forms import AGREEMENTS, FORMS
 

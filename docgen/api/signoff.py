@@ -9,7 +9,7 @@ from docgen.api.routing import json_body, route
 from docgen.api.schemas import (CountersignIn, DecisionOut, LinkDocument, SignDecision, SignoffEventOut, SignoffStatus,
                                 VerifyOut, parse)
 from docgen.auth import caller, link_holder, login_required, uow
-from storage.errors import InvalidInput
+from kernel.errors import InvalidInput
 from workflows import pipeline, signoff
 
 KINDS = "<any(records, agreements):kind>"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from storage import clock
+from kernel import clock
 from workflows import due_dates, profile_confirmations, profile_sources
 from workflows.profiles import PROFILE_DIR, load_profile_file
 

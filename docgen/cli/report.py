@@ -7,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from docgen.cli.work import unit_of_work
-from storage.errors import InvalidInput
+from kernel.errors import InvalidInput
 from workflows import compliance_report
 
 

@@ -15,7 +15,8 @@ import click
 from flask.cli import with_appcontext
 
 from docgen.cli.work import unit_of_work
-from storage import audit, clock
+from kernel import clock
+from storage import audit
 from workflows import export, holds, retention
 
 

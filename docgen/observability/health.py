@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from huey import Huey
 
-from docgen.documents.pdf import WarmConverter, default_unoserver
+from documents.pdf import WarmConverter, default_unoserver
 from storage.db import MIGRATIONS
 from workflows.deployment import Deployment
 

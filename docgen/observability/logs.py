@@ -20,7 +20,7 @@ from huey import Huey
 from huey import signals as huey_signals
 from pythonjsonlogger.json import JsonFormatter
 
-from docgen.config import Config, ConfigError
+from kernel.config import Config, ConfigError
 
 REQUEST_ID_HEADER = "X-Request-Id"
 TASK_KWARG = "docgen_request_id"  # rides in the enqueued task's kwargs, removed before the task runs

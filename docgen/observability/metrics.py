@@ -23,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from docgen.documents.pdf import Converter
+from documents.pdf import Converter
 from docgen.observability.logs import route
 from workflows.deployment import Deployment
 

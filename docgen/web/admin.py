@@ -19,7 +19,7 @@ from wtforms.validators import EqualTo, InputRequired
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.navigation import page
-from storage.errors import Conflict, DomainError, InvalidInput, PreconditionFailed
+from kernel.errors import Conflict, DomainError, InvalidInput, PreconditionFailed
 from storage.models import Person
 from workflows import access, accounts, administration, organisation, profile_confirmations, profile_sources
 

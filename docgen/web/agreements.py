@@ -17,7 +17,7 @@ from wtforms import SubmitField
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.navigation import page
-from storage.errors import PreconditionFailed
+from kernel.errors import PreconditionFailed
 from storage.models import Agreement
 from workflows import agreements
 from workflows.agreements import AgreementLink, AgreementPage

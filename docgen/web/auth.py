@@ -8,7 +8,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from docgen.auth import caller, start_session, uow
 from docgen.web import forms, limits
 from docgen.web.navigation import home_page
-from storage.errors import InvalidInput
+from kernel.errors import InvalidInput
 from workflows import accounts, areas
 
 bp = Blueprint("auth", __name__)

@@ -17,7 +17,7 @@ from wtforms import SelectField, SubmitField
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.navigation import page
-from storage.errors import Forbidden, InvalidInput, NotFound
+from kernel.errors import Forbidden, InvalidInput, NotFound
 from workflows import bulk_start
 
 bp = Blueprint("bulk_start", __name__, url_prefix="/supervision/bulk-starts")

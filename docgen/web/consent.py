@@ -14,7 +14,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from docgen.auth import caller, link_holder, uow
 from docgen.web import limits
 from docgen.web.navigation import page
-from storage.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from kernel.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from workflows import consent
 
 bp = Blueprint("consent", __name__)

@@ -12,7 +12,7 @@ from wtforms import RadioField, SubmitField, TextAreaField
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.navigation import page
-from storage.errors import Conflict, InvalidInput
+from kernel.errors import Conflict, InvalidInput
 from workflows import disagreements
 
 bp = Blueprint("disagreements", __name__, url_prefix="/disagreements")

@@ -15,7 +15,7 @@ from flask import Flask, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from docgen.web import reasons
-from storage.errors import DomainError, Forbidden, NotFound, Unauthenticated
+from kernel.errors import DomainError, Forbidden, NotFound, Unauthenticated
 
 log = logging.getLogger("docgen.web")
 

@@ -26,8 +26,8 @@ from wtforms import (BooleanField, Field, HiddenField, PasswordField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
-from storage import clock
-from storage.errors import DomainError
+from kernel import clock
+from kernel.errors import DomainError
 from workflows.forms import Field as FormField
 from workflows.forms import Form as RecordFormDefinition
 

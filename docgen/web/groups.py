@@ -14,8 +14,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from docgen.auth import caller, uow
 from docgen.web.navigation import page
-from storage import clock
-from storage.errors import Conflict, Forbidden, InvalidInput
+from kernel import clock
+from kernel.errors import Conflict, Forbidden, InvalidInput
 from workflows import groups, pipeline
 
 bp = Blueprint("groups", __name__)

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 
 from docgen.auth import caller, uow
 from docgen.web.navigation import page
-from storage.errors import Conflict, InvalidInput
+from kernel.errors import Conflict, InvalidInput
 from workflows import access, export, retention
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")

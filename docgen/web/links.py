@@ -17,7 +17,7 @@ from wtforms.validators import InputRequired
 
 from docgen.auth import link_holder, uow
 from docgen.web import forms, limits
-from storage.errors import Gone, NotFound
+from kernel.errors import Gone, NotFound
 from storage.models import Record
 from workflows import signoff
 

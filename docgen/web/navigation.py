@@ -8,7 +8,7 @@ from typing import Any, Callable
 from flask import current_app, g, request, url_for
 
 from docgen.auth import caller, current_account, uow
-from storage.errors import DomainError, Forbidden, Unauthenticated
+from kernel.errors import DomainError, Forbidden, Unauthenticated
 from workflows import areas
 
 # Each area's landing page, and its entries in the navigation: (text, endpoint, prefix of the

@@ -18,10 +18,10 @@ from flask import Blueprint, Flask, current_app, redirect, render_template, requ
 from joserfc.errors import JoseError
 
 from docgen.auth import start_session, uow
-from docgen.config import Config, ConfigError
+from kernel.config import Config, ConfigError
 from docgen.web import limits
 from docgen.web.navigation import home_page
-from storage.errors import InvalidInput
+from kernel.errors import InvalidInput
 from workflows import single_sign_on
 
 bp = Blueprint("oidc", __name__, url_prefix="/sign-in/oidc")

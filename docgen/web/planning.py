@@ -18,9 +18,9 @@ from wtforms.validators import InputRequired, Regexp
 
 from docgen.auth import caller, uow
 from docgen.web import forms
-from storage import clock
+from kernel import clock
 from docgen.web.navigation import page
-from storage.errors import Conflict, Forbidden, InvalidInput
+from kernel.errors import Conflict, Forbidden, InvalidInput
 from workflows import planning
 
 bp = Blueprint("planning", __name__, url_prefix="/supervision")

@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.navigation import page
-from storage.errors import Conflict, InvalidInput
+from kernel.errors import Conflict, InvalidInput
 from workflows import quality_audits
 
 bp = Blueprint("quality_audits", __name__, url_prefix="/quality-audits")

@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length
 
 from docgen.auth import caller
 from docgen.web.navigation import page
-from storage import clock
+from kernel import clock
 from workflows import access
 
 bp = Blueprint("reasons", __name__)

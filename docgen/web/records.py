@@ -16,10 +16,10 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from werkzeug.datastructures import FileStorage
 
 from docgen.auth import caller, uow
-from docgen.documents.render import DOCX_MEDIA_TYPE
+from documents.render import DOCX_MEDIA_TYPE
 from docgen.web import forms
 from docgen.web.navigation import page
-from storage.errors import Conflict, InvalidInput, PreconditionFailed
+from kernel.errors import Conflict, InvalidInput, PreconditionFailed
 from workflows import records, word_files
 from workflows.forms import DATE_COLUMNS, PREVIOUS
 from workflows.records import EditPage, Patch

@@ -20,8 +20,8 @@ from wtforms import SelectField, SubmitField
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.navigation import page
-from storage import clock
-from storage.errors import InvalidInput
+from kernel import clock
+from kernel.errors import InvalidInput
 from workflows import compliance_report as reports
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

@@ -22,7 +22,7 @@ from docgen.web import agreements as agreement_pages
 from docgen.web import forms
 from docgen.web import records as record_pages
 from docgen.web.navigation import page
-from storage.errors import Conflict, DomainError, InvalidInput, PreconditionFailed, Unavailable
+from kernel.errors import Conflict, DomainError, InvalidInput, PreconditionFailed, Unavailable
 from workflows import pipeline, signoff
 from workflows.signoff import Document
 

@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.navigation import page
-from storage.errors import Conflict, InvalidInput
+from kernel.errors import Conflict, InvalidInput
 from workflows import due_list, records
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervision")

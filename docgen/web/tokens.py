@@ -14,8 +14,8 @@ from wtforms.validators import InputRequired, Length
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.navigation import page
-from storage import clock
-from storage.errors import DomainError
+from kernel import clock
+from kernel.errors import DomainError
 from workflows import accounts
 
 bp = Blueprint("tokens", __name__, url_prefix="/tokens")

@@ -16,7 +16,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovFileInput, GovSubmitInput
 from wtforms import SubmitField
 
 from docgen.auth import uow
-from docgen.documents import seal
+from documents import seal
 from docgen.web import limits
 from workflows import pipeline
 

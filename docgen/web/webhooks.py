@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.navigation import page
-from storage.errors import Conflict, InvalidInput
+from kernel.errors import Conflict, InvalidInput
 from workflows import access, webhooks
 
 bp = Blueprint("webhooks", __name__, url_prefix="/admin/webhooks")

@@ -1,7 +1,7 @@
 """Choose the document store from one configuration URL.
 
     local                          encrypted files in <instance>/documents (the embedded default)
-    local:///srv/docgen/documents  encrypted files under an absolute path
+    local:///srv/documents  encrypted files under an absolute path
     s3://bucket/optional/prefix?region=eu-west-2&endpoint_url=http://127.0.0.1:9000
                                    &kms_key_id=...&lock_mode=GOVERNANCE   (all parameters optional)
 

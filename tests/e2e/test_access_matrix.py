@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from docgen.api import hr as _hr_routes  # noqa: F401  (registers the HR routes before the app is built)
 from storage.models import (Account, Agreement, AuditEvent, DisagreementEscalation, OutboxMessage, Person, Record,
                             SignoffEvent)
-from storage import clock
+from kernel import clock
 from workflows import accounts, movers, people, retention
 
 MARKER = "WELFARE-MARKER-CARER-STRAIN-3J7W"

@@ -19,7 +19,7 @@ from schemathesis.checks import (content_type_conformance, not_a_server_error, r
                                  status_code_conformance)
 from schemathesis.core.failures import FailureGroup
 
-from docgen.config import Config
+from kernel.config import Config
 from storage.models import INTEGER_MAX
 
 # Per operation and generation mode: about 55 operations x 2 modes x 5 = about 550 requests a database.

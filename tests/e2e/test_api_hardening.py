@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from docgen.config import Config
+from kernel.config import Config
 from storage.models import INTEGER_MAX
 from tests.e2e.test_web_pages import TOKEN, csrf, sign_in
 

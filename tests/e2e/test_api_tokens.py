@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from docgen.config import Config
+from kernel.config import Config
 from docgen.main import cli
-from storage import clock
+from kernel import clock
 from storage.models import ApiToken, Person
 from tests.e2e.test_web_pages import HTML, csrf, sign_in
 from workflows import movers

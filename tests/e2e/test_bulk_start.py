@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage import clock
+from kernel import clock
 from storage.models import Record
 from tests.e2e.test_web_pages import HTML, config, post, sign_in, text  # noqa: F401
 from workflows import people

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from docgen.config import Config
+from kernel.config import Config
 from storage.models import AuditEvent, Organisation
 from tests.e2e.test_web_pages import HTML, csrf, post, text
 from tests.mailbox import Mailbox, text_of

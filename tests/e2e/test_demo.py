@@ -12,7 +12,7 @@ from typing import Any, Iterator
 import pytest
 from sqlalchemy import func, select
 
-from docgen.config import from_env
+from kernel.config import from_env
 from storage.models import Action, ActionEntry, OutboxMessage, Person, Record
 from tests.demo_instance import DemoInstance
 from workflows import demo

@@ -17,7 +17,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from storage import clock
+from kernel import clock
 from storage.models import AuditEvent, DisagreementEscalation
 from tests.e2e.test_signoff import WORKER, _draft, _send, _sign, config  # noqa: F401
 from tests.e2e.test_web_pages import HTML, post, sign_in, text

@@ -17,8 +17,8 @@ import pytest
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 
-from docgen.config import Config
-from docgen.documents.render import DEFAULT_TEMPLATE_DIR
+from kernel.config import Config
+from documents.render import DEFAULT_TEMPLATE_DIR
 from storage.models import Organisation
 from tests.etags import read_then_change
 from tests.mailbox import Mailbox, sign_link_for

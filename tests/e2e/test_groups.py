@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from docgen.config import Config
-from storage import clock
+from kernel.config import Config
+from kernel import clock
 from storage.models import Organisation
 from tests.mailbox import Mailbox, sign_link_for
 from tests.sealing import mailing_and_sealing

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from docgen.api import hr as _hr_routes  # noqa: F401  (registers the HR routes before the app is built)
-from storage import clock
+from kernel import clock
 from storage.models import AuditEvent, OutboxMessage, Person
 from tests.e2e.test_web_pages import HTML, config, post, sign_in, text  # noqa: F401  (config: own rate limits)
 from tests.etags import read_then_change

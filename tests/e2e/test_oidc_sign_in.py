@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from docgen.config import Config
+from kernel.config import Config
 from storage.models import Account, AuditEvent
 from tests.oidc import CLIENT_ID, OpenIdProvider, openid_provider  # noqa: F401  (fixture)
 from workflows import accounts, people

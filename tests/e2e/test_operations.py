@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import pytest
 from huey import MemoryHuey
 
-from docgen.config import Config
+from kernel.config import Config
 from docgen.observability import logs
 
 LINK_A, LINK_B = "a" * 43, "b" * 43

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from storage import clock
+from kernel import clock
 from tests.e2e.test_web_pages import HTML, sign_in
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from docgen.config import Config
+from kernel.config import Config
 from tests.e2e.test_web_pages import HTML, sign_in, text
 from workflows import profile_sources
 from workflows.profiles import Profile, load_profile

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from docgen.config import Config, from_env
+from kernel.config import Config, from_env
 from storage.models import AuditEvent
 from tests.e2e.test_web_pages import HTML, csrf, sign_in, text
 from tests.unit.test_profiles import EXAMPLE_DIR

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import pytest
 from sqlalchemy import select
 
-from docgen.config import from_env
+from kernel.config import from_env
 from storage.models import Account, Person
 from tests.demo_instance import DemoInstance
 from workflows import accounts

@@ -18,12 +18,12 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader
 
-from docgen.config import Config
-from docgen.documents import seal
+from kernel.config import Config
+from documents import seal
 from tests.etags import read_then_change
 from tests.mailbox import Mailbox, sign_link_for, text_of
 from tests.sealing import mailing_and_sealing
-from storage import clock
+from kernel import clock
 
 pytestmark = pytest.mark.libreoffice
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from docgen.config import from_env
+from kernel.config import from_env
 from workflows import demo
 from workflows.profiles import OPTIONAL_KEYS
 

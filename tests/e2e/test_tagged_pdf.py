@@ -20,9 +20,9 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from docgen.config import Config
-from docgen.documents import seal
-from docgen.documents.pdf import cold_convert
+from kernel.config import Config
+from documents import seal
+from documents.pdf import cold_convert
 from tests.mailbox import Mailbox, sign_link_for
 from tests.pdf_structure import Structure, structure_of
 from tests.sealing import mailing_and_sealing

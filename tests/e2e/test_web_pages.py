@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from docgen.config import Config
+from kernel.config import Config
 from storage.models import Record
-from storage import clock
+from kernel import clock
 from workflows import actions
 
 PASSWORD = "correct-horse-battery"

@@ -22,7 +22,7 @@ from tests.e2e.test_web_pages import (  # noqa: F401
     start_record,
     text,
 )
-from storage import clock
+from kernel import clock
 from workflows import accounts, compliance, compliance_report, people
 from workflows.profiles import load_profile
 

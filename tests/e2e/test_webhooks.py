@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from docgen.config import Config
+from kernel.config import Config
 from tests.e2e.test_web_pages import HTML, post, sign_in, text
 from tests.mailbox import Mailbox, sign_link_for
 from tests.sealing import mailing_and_sealing

@@ -102,7 +102,7 @@ SEAL_ONE = """
 import sys
 from pathlib import Path
 from docgen.bootstrap import build
-from docgen.config import from_env
+from kernel.config import from_env
 from workflows import pipeline
 
 deployment = build(from_env())
@@ -150,9 +150,9 @@ def test_wheel_carries_every_module_word_template_migration_profile_page_and_ass
 
 
 def test_installed_docgen_imports_nothing_from_the_checkout(installed: Installed) -> None:
-    shown = installed.run("python", "-c", "import sys, docgen, storage, workflows, docgen.templates_docx, "
+    shown = installed.run("python", "-c", "import sys, docgen, storage, workflows, documents.templates_docx, "
                           "storage.migrations; print(*sys.path, *(m.__file__ for m in (docgen, storage, workflows, "
-                          "docgen.templates_docx, storage.migrations)), sep='\\n')")
+                          "documents.templates_docx, storage.migrations)), sep='\\n')")
     assert shown.returncode == 0, shown.stderr
     paths = shown.stdout.split()
     assert not [path for path in paths if path.startswith(str(ROOT))]

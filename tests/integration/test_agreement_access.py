@@ -9,7 +9,7 @@ import io
 import pytest
 from docx import Document
 
-from docgen.documents.render import DEFAULT_TEMPLATE_DIR, render_docx
+from documents.render import DEFAULT_TEMPLATE_DIR, render_docx
 from storage.models import Agreement, Organisation, Person
 from workflows.agreements import agreement_context
 from workflows.profiles import load_profile

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from sqlalchemy import func, select, text
 
-from docgen.config import Config
+from kernel.config import Config
 from storage.audit_head import HEAD_FILE_NAME, Head, ObjectLockHeads
 from storage.models import AuditEvent
 from docgen.cli.storage import audit_group

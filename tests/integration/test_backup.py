@@ -20,8 +20,8 @@ from typing import Any, Iterator
 import pytest
 from sqlalchemy import select
 
-from docgen.config import Config
-from docgen.documents import seal
+from kernel.config import Config
+from documents import seal
 from docgen.main import cli
 from storage import filing
 from storage.models import DocumentVersion

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from storage.errors import Forbidden, NotFound
+from kernel.errors import Forbidden, NotFound
 from storage.models import Organisation, Person
 from workflows import access, accounts, people
 from workflows.profiles import load_profile

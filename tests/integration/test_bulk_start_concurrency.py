@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from storage import clock
+from kernel import clock
 from storage.models import AuditEvent, BulkStartItem, Record
 
 THREADS = 10

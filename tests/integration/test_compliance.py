@@ -20,11 +20,11 @@ from sqlalchemy import select
 import docgen.api.schedule  # noqa: F401  (registers the routes before the app is built)
 from storage.models import Agreement, OutboxMessage, PlannedSession, Record
 from docgen.cli.report import report_command
-from storage import clock
+from kernel import clock
 from workflows import planning
 from workflows.compliance import team_report
 from workflows.compliance_report import report_csv, report_svg, report_table
-from storage.errors import InvalidInput
+from kernel.errors import InvalidInput
 from workflows.profiles import load_profile
 from workflows.due_list import due_list
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, select, text
 
-from docgen.config import ConfigError, from_env
+from kernel.config import ConfigError, from_env
 from storage.db import downgrade, make_engine, session_factory, upgrade
 from storage.models import Base, Person
 

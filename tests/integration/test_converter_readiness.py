@@ -41,7 +41,7 @@ def test_a_hung_libreoffice_makes_readiness_answer_503_naming_the_converter_unti
 
 def test_readiness_starts_no_libreoffice_of_its_own(app: Any, client: Any) -> None:
     """A web worker converts nothing: asking whether it is ready must not cost it a LibreOffice."""
-    from docgen.documents.pdf import WarmConverter
+    from documents.pdf import WarmConverter
 
     unstarted = WarmConverter()
     app.extensions["docgen"].converter = unstarted

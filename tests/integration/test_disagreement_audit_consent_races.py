@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from storage import clock
+from kernel import clock
 from storage.models import AuditEvent, DisagreementEscalation, OutboxMessage, Person, QualityAuditItem, SignoffEvent
 from tests.e2e.test_consent import CONSENT_LINK, REASON, WORKER, config, olu, profile_name  # noqa: F401
 from tests.e2e.test_disagreement_to_hr import _left_unsettled

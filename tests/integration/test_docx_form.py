@@ -13,8 +13,8 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
-from docgen.documents.docx_form import FormContent, FormError, read_upload
-from docgen.documents.render import DEFAULT_TEMPLATE_DIR, render_docx
+from documents.docx_form import FormContent, FormError, read_upload
+from documents.render import DEFAULT_TEMPLATE_DIR, render_docx
 from tests.word_editing import HOSTILE_CASES, cell_of, hostile_uploads, open_docx, retype, rezip, row_of, save, table_of, with_hyperlink
 
 

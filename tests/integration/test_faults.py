@@ -31,9 +31,10 @@ from moto.server import ThreadedMotoServer
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from docgen.config import Config
-from docgen.documents.pdf import Converter
-from storage import clock, filing
+from kernel.config import Config
+from documents.pdf import Converter
+from kernel import clock
+from storage import filing
 from storage.backends.base import DocumentStore
 from storage.backends.s3 import S3Store
 from storage.models import AuditEvent, DocumentVersion, Record
@@ -212,7 +213,7 @@ CHILD = """
 import json, sys, time
 from pathlib import Path
 from docgen.app import create_app
-from docgen.config import Config
+from kernel.config import Config
 from storage.uow import UnitOfWork
 
 settings = json.loads(sys.argv[1])
@@ -341,7 +342,7 @@ def test_libreoffice_killed_mid_conversion_still_files_one_sealed_pdf(app: Any, 
     converter.convert = convert_while_killing  # type: ignore[method-assign]
     services.converter = lambda: converter
     try:
-        with caplog.at_level(logging.WARNING, logger="docgen.documents.pdf"), services.unit_of_work() as uow:
+        with caplog.at_level(logging.WARNING, logger="documents.pdf"), services.unit_of_work() as uow:
             final = pipeline.finalise(uow, "record", record_id, version)
             assert final is not None
             final_id = final.id

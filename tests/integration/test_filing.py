@@ -18,9 +18,9 @@ from workflows.pipeline import record_docx
 from storage.models import DocumentVersion, Person, Record
 from storage import filing
 from storage.backends.base import IntegrityError
-from storage import clock
+from kernel import clock
 from workflows import export, records
-from storage.errors import InvalidInput, NotFound
+from kernel.errors import InvalidInput, NotFound
 
 MARKER = "WELFARE-MARKER-SLEEPLESS-NIGHTS-K2V8"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from storage import clock
+from kernel import clock
 from storage.models import GroupAttendance, Record
 from tests.integration.test_concurrency import THREADS, _at_once
 

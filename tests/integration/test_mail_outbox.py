@@ -32,18 +32,18 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from docgen.app import create_app
-from docgen.documents import mailer
+from documents import mailer
 from storage.db import make_engine, upgrade
 from storage.models import DocumentVersion
 from tests.conftest import _pg_database
 from tests.mailbox import Mailbox, _free_port, smtp_server_on, text_of
 from docgen.bootstrap import build, connect_queue
 from workflows.deployment import Deployment
-from docgen.config import Config, ConfigError
+from kernel.config import Config, ConfigError
 from storage.models import OutboxMessage
 from docgen.tasks import TaskQueue
 from docgen.worker import run_worker, start_embedded_consumer
-from storage import clock
+from kernel import clock
 from workflows import notifications
 from workflows.notifications import MAX_ATTEMPTS, Attachment, due_for_delivery, queue_email
 
@@ -315,7 +315,7 @@ def test_worker_process_delivers_from_redis_and_stops_on_sigterm(services: Deplo
            "DOCGEN_SMTP_PORT": str(config.smtp_port), "DOCGEN_MAIL_FROM": config.mail_from,
            "DOCGEN_BASE_URL": config.base_url}
     worker = subprocess.Popen(
-        [sys.executable, "-c", "from docgen.bootstrap import build, connect_queue; from docgen.config import from_env; "
+        [sys.executable, "-c", "from docgen.bootstrap import build, connect_queue; from kernel.config import from_env; "
                                "from docgen.worker import run_worker; run_worker(connect_queue(build(from_env())))"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -26,9 +26,9 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 
-from docgen.documents.certificate import CERTIFICATE_TITLE
-from docgen.documents.pdf import ConversionError, Converter, cold_convert
-from docgen.documents.seal import (
+from documents.certificate import CERTIFICATE_TITLE
+from documents.pdf import ConversionError, Converter, cold_convert
+from documents.seal import (
     RECORD_ID_KEY,
     SealError,
     create_organisation_certificate,

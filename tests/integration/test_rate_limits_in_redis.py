@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import pytest
 import redis
 
-from docgen.config import Config, from_env
+from kernel.config import Config, from_env
 
 REDIS = "redis://127.0.0.1:6379/0"
 LINK = "c" * 43  # no such link: each opening is a 404 until the limit answers 429

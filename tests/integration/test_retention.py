@@ -37,7 +37,7 @@ from docgen.cli.storage import export_command, hold_group, retention_group
 from storage import audit, filing
 from storage.backends.s3 import S3Store
 from tests.etags import read_then_change
-from storage import clock
+from kernel import clock
 from workflows import accounts, agreements, holds, movers, people, retention
 from workflows.profiles import load_profile
 

@@ -19,8 +19,8 @@ from docx.oxml.ns import qn
 from docx.shared import Pt
 from lxml import etree
 
-from docgen.documents.certificate import CERTIFICATE_TITLE, certificate_page_docx
-from docgen.documents.render import DEFAULT_TEMPLATE_DIR, render_docx, template_path
+from documents.certificate import CERTIFICATE_TITLE, certificate_page_docx
+from documents.render import DEFAULT_TEMPLATE_DIR, render_docx, template_path
 from tests.integration.test_pdf_seal import audit_certificate
 
 KINDS = ("agreement", "practitioner", "team_manager", "service_manager", "stockport_line_management")

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from sqlalchemy import func, select
 
-from storage.errors import Conflict
+from kernel.errors import Conflict
 from storage.models import Account, ApiToken, AuditEvent
 from workflows import accounts
 from workflows.access import Caller

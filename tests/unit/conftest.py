@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, event
 from sqlalchemy.pool import StaticPool
 
-from docgen.config import Config
+from kernel.config import Config
 from storage.backends import open_keyring, open_store
 from storage.db import session_factory
 from storage.models import Base, Organisation

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.errors import InvalidInput
+from kernel.errors import InvalidInput
 from workflows.actions import checked_due
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from storage import clock
-from storage.errors import Forbidden, InvalidInput, NotFound
+from kernel import clock
+from kernel.errors import Forbidden, InvalidInput, NotFound
 from storage.models import Account, AuditEvent, BulkStartItem, Person, Record
 from workflows import bulk_start
 from workflows.access import Caller

@@ -64,9 +64,9 @@ def test_the_environment_holds_exactly_the_locked_versions() -> None:
 
 
 def test_pyhanko_still_warns_about_dsa_so_its_filters_are_still_needed() -> None:
-    """docgen/documents/seal.py and pyproject's filterwarnings ignore one warning: pyHanko importing
+    """documents/seal.py and pyproject's filterwarnings ignore one warning: pyHanko importing
     cryptography's deprecated DSA key class. Once a release stops raising it, this fails: remove both."""
     probe = subprocess.run([sys.executable, "-W", "error", "-c", "import pyhanko.sign"],
                            capture_output=True, text=True, timeout=120)
     assert probe.returncode != 0 and "DSA is deprecated" in probe.stderr, (
-        "pyHanko no longer warns about DSA: remove the filter in docgen/documents/seal.py and pyproject.toml")
+        "pyHanko no longer warns about DSA: remove the filter in documents/seal.py and pyproject.toml")

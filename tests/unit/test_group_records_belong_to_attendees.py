@@ -17,8 +17,8 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from storage import clock
-from storage.errors import NotFound
+from kernel import clock
+from kernel.errors import NotFound
 from storage.models import Account, AuditEvent, Organisation, Record
 from workflows import accounts, export, groups, holds, people, retention, signoff, supervision_file
 from workflows.access import Caller

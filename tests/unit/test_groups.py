@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from storage.errors import InvalidInput
+from kernel.errors import InvalidInput
 from storage.models import SupervisionGroup
 from workflows import group_forms, groups
 from workflows.profiles import load_profile

@@ -21,7 +21,7 @@ def test_six_views_of_a_link_are_one_opening_counted_six_times_on_the_certificat
 
 
 def test_the_certificate_page_says_how_often_the_signer_opened_the_link() -> None:
-    from docgen.documents.certificate import _event
+    from documents.certificate import _event
     opened = {"event": "opened", "who": "Alex Morgan", "at": "2026-11-30T10:00:00+00:00", "views": 6}
     assert _event(opened)["comment"] == "Opened 6 times."
     assert _event({**opened, "views": 1})["comment"] == ""

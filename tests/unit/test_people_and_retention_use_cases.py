@@ -9,8 +9,8 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from storage import clock
-from storage.errors import Forbidden, InvalidInput
+from kernel import clock
+from kernel.errors import Forbidden, InvalidInput
 from storage.models import Account, AuditEvent, OutboxMessage, Person
 from workflows import accounts, areas, holds, organisation, people, retention
 from workflows.access import Caller

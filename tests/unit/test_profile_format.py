@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from docgen.main import cli
-from storage.errors import ProfileError
+from kernel.errors import ProfileError
 from tests.e2e.test_small_profile import EASTVALE
 from tests.unit.test_profiles import EXAMPLE_DIR
 from workflows.due_dates import first_year

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from storage.errors import InvalidInput, ProfileError
+from kernel.errors import InvalidInput, ProfileError
 from storage.models import Organisation, Person
 from workflows import demo, forms
 from workflows.profile_sources import Citation

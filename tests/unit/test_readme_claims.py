@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from docgen.config import Config
+from kernel.config import Config
 from docgen.main import cli
 from tests.unit.test_profiles import EXAMPLE_DIR
 from workflows.profiles import load_profile, profile_dirs
@@ -25,7 +25,7 @@ VARIABLE = re.compile(r"\bDOCGEN_[A-Z0-9_]*[A-Z0-9]\b")  # `DOCGEN_*` and `DOCGE
 # Variables read outside Config, and the file that reads each: the stack's and the benchmark's own
 # settings, and where the warm LibreOffice's script is.
 READ_ELSEWHERE = {
-    "DOCGEN_UNOSERVER": "docgen/documents/pdf.py",
+    "DOCGEN_UNOSERVER": "documents/pdf.py",
     "DOCGEN_WEB_WORKERS": "scripts/stack.sh",
     "DOCGEN_CONSUMERS": "scripts/stack.sh",
     "DOCGEN_STACK_PORT": "scripts/stack.sh",
@@ -37,7 +37,7 @@ READ_ELSEWHERE = {
 
 
 def config_variables() -> set[str]:
-    """What `docgen.config.from_env` reads: DOCGEN_<FIELD> for every field but the tests' `extra`."""
+    """What `kernel.config.from_env` reads: DOCGEN_<FIELD> for every field but the tests' `extra`."""
     return {f"DOCGEN_{field.name.upper()}" for field in fields(Config) if field.name != "extra"}
 
 

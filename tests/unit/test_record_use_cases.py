@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from storage.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
 from storage.models import Account, AuditEvent, Record
 from workflows import records, word_files
 from workflows.access import Caller

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from storage.errors import Conflict, Forbidden
+from kernel.errors import Conflict, Forbidden
 from storage.models import Account, DocumentVersion, OutboxMessage, SignoffLink
 from workflows import notifications, pipeline, records, signoff
 from workflows.access import Caller

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from storage.errors import NotFound
+from kernel.errors import NotFound
 from storage.models import Account, AuditEvent, Person
 from workflows import access
 from workflows.access import Caller

@@ -9,11 +9,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-from docgen.config import Config
+from kernel.config import Config
 from docgen.tasks import make_queue
-from storage import clock
+from kernel import clock
 from storage.backends.base import IntegrityError
-from storage.errors import Forbidden, InvalidInput
+from kernel.errors import Forbidden, InvalidInput
 from storage.models import Account, Agreement, AuditEvent, Person, SignoffEvent, WebhookDelivery, WebhookSubscription
 from workflows import movers, webhook_delivery, webhooks
 from workflows.access import Caller

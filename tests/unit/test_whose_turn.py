@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from storage import clock
-from storage.errors import Gone
+from kernel import clock
+from kernel.errors import Gone
 from storage.models import OutboxMessage
 from workflows import due_list, signoff
 from workflows.deployment import Deployment, Work

@@ -7,7 +7,7 @@ from typing import Iterator
 
 import pytest
 
-from docgen.config import Config
+from kernel.config import Config
 from tests.mailbox import Mailbox, _free_port, smtp_server_on
 from tests.sealing import mailing_and_sealing
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from docgen.config import Config
+from kernel.config import Config
 from storage.models import Organisation, Person, SignoffEvent
 from tests.e2e.browser.mailing import mailbox  # noqa: F401
 from tests.e2e.browser.test_journeys import PASSWORD, sign_in

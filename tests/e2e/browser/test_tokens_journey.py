@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from docgen.config import Config
+from kernel.config import Config
 from tests.e2e.browser.test_journeys import PASSWORD
 from tests.oidc import CLIENT_ID, OpenIdProvider, openid_provider  # noqa: F401  (fixture)
 

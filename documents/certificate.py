@@ -45,7 +45,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from lxml import etree
 
-from docgen.documents.render import DEFAULT_TEMPLATE_DIR, fill, template_path
+from documents.render import DEFAULT_TEMPLATE_DIR, fill, template_path
 
 CERTIFICATE_TITLE = "Signature and audit certificate"
 TEMPLATE = "certificate.docx"

@@ -3,7 +3,7 @@
 docxtpl fills the templates; this module adds what the round trip needs
 (``ROUNDTRIP.md``): custom document properties naming the record, its kind, the
 template's schema version and every id the record issued, so an edited upload can
-be matched back to the record by ``docgen.documents.docx_form``.
+be matched back to the record by ``documents.docx_form``.
 
 Context contract (built by the records workflow from the record's form, ``workflows.forms``;
 every template takes the same shape, each form reads only its own fields)::
@@ -65,7 +65,7 @@ from lxml import etree
 
 # The repository's templates_docx/, installed as this package (pyproject.toml's package-dir), so the
 # same lookup finds them in the wheel and in a checkout.
-DEFAULT_TEMPLATE_DIR = Path(str(resources.files("docgen.templates_docx")))
+DEFAULT_TEMPLATE_DIR = Path(str(resources.files("documents.templates_docx")))
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 PROP_RECORD_ID = "docgen.record_id"

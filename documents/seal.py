@@ -39,9 +39,9 @@ warnings.filterwarnings("ignore", message="DSA is deprecated", category=Cryptogr
 
 from pypdf import PdfReader, PdfWriter
 
-from docgen.config import Config, ConfigError
-from docgen.documents.certificate import certificate_page_docx
-from docgen.documents.render import DEFAULT_TEMPLATE_DIR
+from kernel.config import Config, ConfigError
+from documents.certificate import certificate_page_docx
+from documents.render import DEFAULT_TEMPLATE_DIR
 
 if TYPE_CHECKING:  # pyHanko is imported by the functions that seal or verify: a process doing neither never loads it
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -62,7 +62,7 @@ class SealError(ConfigError):
 
 
 class PdfConverter(Protocol):
-    """What finalise needs from docgen.documents.pdf: DOCX bytes in, PDF bytes out."""
+    """What finalise needs from documents.pdf: DOCX bytes in, PDF bytes out."""
 
     def convert(self, docx: bytes) -> bytes: ...
 
@@ -209,7 +209,7 @@ def finalise(
     """Turn a signed-off record into its sealed PDF: certificate page, one conversion, seal.
 
     template_dirs are searched in order for the certificate page's template (a council's own
-    DOCGEN_TEMPLATE_DIR first); the certificate's shape is docgen.documents.certificate's.
+    DOCGEN_TEMPLATE_DIR first); the certificate's shape is documents.certificate's.
     """
     pdf = converter.convert(certificate_page_docx(record_docx, certificate, template_dirs))
     record_id = str(certificate["record_id"])

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from email.utils import format_datetime
 from urllib.parse import urlsplit
 
-from docgen.config import Config
+from kernel.config import Config
 
 # Short, so a dead relay costs a worker thread seconds, not minutes; the sweep retries later anyway.
 TIMEOUT_SECONDS = 10.0

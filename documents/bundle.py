@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
-from storage import clock
+from kernel import clock
 from storage.backends.base import IntegrityError
 
 MANIFEST_FIELDS = ("document_number", "kind", "date", "status", "file", "document_kind", "version", "sha256",

@@ -4,7 +4,7 @@ Users edit docgen's records in Word or LibreOffice and upload them. What survive
 an edit was measured (``ROUNDTRIP.md``): bookmarks spanning a cell's text and custom
 document properties do; content controls and table captions do not. So this parser:
 
-* identifies the record from custom properties written by ``docgen.documents.render``;
+* identifies the record from custom properties written by ``documents.render``;
 * finds each cell by its bookmark (``dg_f_<field>``, ``dg_area<n>_<col>``,
   ``dg_act_<id>_<col>``) and reads the whole cell, so a bookmark that now spans only
   part of the retyped text still identifies it;
@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from docgen.documents.docx_package import FormError, Package
-from docgen.documents.render import (
+from documents.docx_package import FormError, Package
+from documents.render import (
     PROP_ACTION_IDS,
     PROP_AREA_KEYS,
     PROP_KIND,
@@ -105,11 +105,11 @@ class FormContent:
 
 
 def read_upload(data: bytes, *, max_bytes: int = 10_000_000, expected_record_id: str | None = None) -> FormContent:
-    """Parse an uploaded DOCX produced by ``docgen.documents.render`` and edited by a user.
+    """Parse an uploaded DOCX produced by ``documents.render`` and edited by a user.
 
     ``expected_record_id``, when given, refuses a file that belongs to another record.
     Raises ``FormError`` for anything that cannot be trusted to map back onto the record,
-    the package's own dangers first (``docgen.documents.docx_package``).
+    the package's own dangers first (``documents.docx_package``).
     """
     with Package(data, max_bytes) as package:
         document_name = package.related_part(OFFICE_DOCUMENT_REL)
