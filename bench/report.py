@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable
 
 import psycopg
 
+from docgen import collector
 from storage.db import make_engine, session_factory, upgrade
 from kernel import clock
 from workflows.compliance import team_report
@@ -174,6 +175,7 @@ def main() -> None:
         counts = build(url)
         print(f"loaded {', '.join(f'{v:,} {k}' for k, v in counts.items())} in {time.perf_counter() - began:.1f} s")
         clock.set_clock(lambda: dt.datetime.combine(TODAY, dt.time(9)))
+        collector.tune()  # as the app factory does in every docgen process
         profile = load_profile("knowsley")
         engine = make_engine(url)
         sessions = session_factory(engine)

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
+from docgen import collector
 from docgen.bootstrap import build, connect_queue
 from workflows.deployment import Deployment
 from kernel.config import Config, from_env
@@ -67,24 +68,10 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app for a configuration (tests pass their own; otherwise from DOCGEN_* variables)."""
     config = config or from_env()
     logs.configure_logging(config)
+    collector.tune()
     services = build(config)
     queue = connect_queue(services)
-    app = Flask(__name__, instance_path=str(config.instance_path), static_url_path="/assets")
-    if config.trusted_proxies:
-        # Only the last N hops of X-Forwarded-For/-Proto are believed, the ones our own proxies
-        # added; without hops configured, forwarded headers are ignored altogether.
-        hops = config.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    app.url_map.converters["int"] = DatabaseInt  # before any route is added
-    app.config.update(
-        SECRET_KEY=config.secret_key,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        # In production always, even with DOCGEN_ALLOW_HTTP: a session cookie never travels in clear.
-        SESSION_COOKIE_SECURE=config.production or config.base_url.startswith("https://"),
-        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
-        TESTING=config.env == "test",
-    )
+    app = _flask_app(config)
     app.extensions["docgen"] = services
     app.extensions["docgen.tasks"] = queue  # for the consumer of `docgen run` and `docgen worker`
     for name in ("werkzeug", "docgen", "docgen.web"):  # request log and the 500 handlers' logs
@@ -112,6 +99,27 @@ def create_app(config: Config | None = None) -> Flask:
     limits.limit_paths(app, LINKS, links.LINK_LIMIT, key=limits.address_and_link)
     metrics.serve_metrics(app, queue.huey)
     _register_health(app, services, queue)
+    return app
+
+
+def _flask_app(config: Config) -> Flask:
+    """The Flask object with its settings, proxy hops and bounded `<int:...>`, before any route."""
+    app = Flask(__name__, instance_path=str(config.instance_path), static_url_path="/assets")
+    if config.trusted_proxies:
+        # Only the last N hops of X-Forwarded-For/-Proto are believed, the ones our own proxies
+        # added; without hops configured, forwarded headers are ignored altogether.
+        hops = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+    app.url_map.converters["int"] = DatabaseInt  # before any route is added
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # In production always, even with DOCGEN_ALLOW_HTTP: a session cookie never travels in clear.
+        SESSION_COOKIE_SECURE=config.production or config.base_url.startswith("https://"),
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        TESTING=config.env == "test",
+    )
     return app
 
 

@@ -7,35 +7,33 @@ from __future__ import annotations
 
 from kernel.config import Config
 from docgen.tasks import TaskQueue, make_queue
-from storage import audit
 from storage.audit_head import open_head_log
 from storage.backends import open_keyring, open_store
 from storage.db import make_engine, session_factory
-from workflows import notifications, webhooks
+from workflows import webhooks
 from workflows.deployment import Deployment
 from workflows.profiles import load_profile, profile_dirs
 
 
-
 def build(config: Config) -> Deployment:
+    """The deployment's parts, each built once: database, store, keyring, audit-head log, profile,
+    and who hears of each domain event."""
     config.check()
     config.instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(config.resolved_database_url)
-    sessions = session_factory(engine)
-    notifications.seal_with(sessions, open_keyring(config.instance_path, config.storage_key))
     store = open_store(config.storage_url, instance_path=config.instance_path, key=config.storage_key)
-    audit.record_heads_in(sessions, open_head_log(store, config.instance_path))
-    webhooks.emit_from(sessions, config.base_url)
-    return Deployment(config=config, engine=engine, sessions=sessions,
-                      profile=load_profile(config.profile, profile_dirs(config.profile_dir)), store=store)
+    deployment = Deployment(config=config, engine=engine, session_maker=session_factory(engine),
+                            profile=load_profile(config.profile, profile_dirs(config.profile_dir)), store=store,
+                            keyring=open_keyring(config.instance_path, config.storage_key),
+                            audit_heads=open_head_log(store, config.instance_path))
+    webhooks.announce_in(deployment)
+    return deployment
 
 
 def connect_queue(deployment: Deployment) -> TaskQueue:
     """Build this process's task queue for the deployment and hand it the deployment's background
-    work: what use cases schedule after a commit (`deployment.enqueue`) and the e-mail its
-    sessions write to the outbox. Returns the queue, for a consumer to run."""
+    work: everything a commit enqueues (tasks, e-mail, webhook deliveries) goes through
+    `deployment.enqueue`, wired here once. Returns the queue, for a consumer to run."""
     queue = make_queue(deployment)
     deployment.enqueue = queue.enqueue
-    notifications.deliver_through(deployment.sessions, queue.enqueue)
-    webhooks.deliver_through(deployment.sessions, queue.enqueue)
     return queue

@@ -196,9 +196,10 @@ def run_command(host: str, port: int, threads: int) -> None:
     threads, and stops them in order. (gunicorn, which serves the stack, forks workers it may kill
     and restart on its own: each would start a consumer and a LibreOffice of its own.)
 
-    SIGTERM or Ctrl-C stops serving, lets running tasks finish (`docgen.worker`), then stops
-    LibreOffice; a second signal during that shutdown is ignored, so it cannot be cut short
-    half-way and leave LibreOffice running.
+    SIGTERM or Ctrl-C stops serving, stops LibreOffice (a conversion under way is cut short and its
+    task retried after the restart), then lets the other running tasks finish (`docgen.worker`); a
+    second signal during that shutdown is ignored, so it cannot be cut short half-way and leave
+    LibreOffice running.
     """
     from waitress import create_server
 
@@ -206,6 +207,7 @@ def run_command(host: str, port: int, threads: int) -> None:
 
     server = create_server(current_app._get_current_object(), host=host, port=port, threads=threads,
                            ident="docgen")
+    port = server.effective_port  # the port bound: with --port 0, the one the system chose
     click.echo(f"docgen is running at http://{host}:{port}/  (health: http://{host}:{port}/health)")
     signal.signal(signal.SIGTERM, _interrupt)
     stop_worker = start_embedded_consumer(current_app.extensions["docgen.tasks"])
@@ -215,8 +217,8 @@ def run_command(host: str, port: int, threads: int) -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         server.close()
-        stop_worker()
         stop_converter(current_app.extensions["docgen"])
+        stop_worker()
 
 
 def main() -> None:

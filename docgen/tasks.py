@@ -4,7 +4,9 @@ workflows function; each re-reads its rows and is safe to run twice.
 Nothing is built at import time. `make_queue(deployment)` builds the Huey for the deployment's
 DOCGEN_TASKS_URL with the tasks registered on it; the composition root (`docgen.bootstrap`) builds
 it once per process and wires `deployment.enqueue` to it, so use cases hand work over by name
-(`uow.after_commit(uow.deployment.enqueue, "finalise_document", kind, id, version)`).
+(`uow.on_commit(uow.deployment.enqueue, "finalise_document", kind, id, version)`). Each task's
+`with deployment.unit_of_work() as uow:` commits when its use case returns and rolls back if it
+raises.
 
 DOCGEN_TASKS_URL:
 - `memory`: tasks run inline when called (`immediate`), for tests.
@@ -95,6 +97,14 @@ def make_queue(deployment: Deployment) -> TaskQueue:
     storage_class, name, kwargs = storage_for(deployment.config.resolved_tasks_url)
     huey = Huey(name, results=False, immediate=storage_class is MemoryStorage, immediate_use_memory=False,
                 storage_class=storage_class, **kwargs)
+    registered = [*_mail_tasks(huey, deployment), *_document_tasks(huey, deployment),
+                  *_sign_off_sweeps(huey, deployment), *_webhook_tasks(huey, deployment),
+                  *_bulk_start_tasks(huey, deployment)]
+    return TaskQueue(huey, {task.func.__name__: task for task in registered})
+
+
+def _mail_tasks(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:
+    """Delivering the outbox: each message once its change commits, and the sweep for the rest."""
 
     @huey.task()
     def deliver_email(message_id: int) -> None:
@@ -112,6 +122,13 @@ def make_queue(deployment: Deployment) -> TaskQueue:
             due = notifications.due_for_delivery(uow.session, clock.now())
         for message_id in due:
             deliver_email(message_id)
+
+    return [deliver_email, sweep_outbox]
+
+
+def _document_tasks(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:
+    """The PDFs the worker makes (never a request): review PDFs and sealed final PDFs, each with
+    a sweep for tasks that were lost."""
 
     @huey.task(retries=3, retry_delay=30)
     def finalise_document(kind: str, document_id: int, version: int) -> None:
@@ -142,6 +159,13 @@ def make_queue(deployment: Deployment) -> TaskQueue:
         """Enqueue documents out for signature still without their review PDF (a lost task)."""
         enqueue_missing(pipeline.unconverted, make_review_pdf)
 
+    return [finalise_document, make_review_pdf, sweep_finalisation, sweep_review_pdfs]
+
+
+def _sign_off_sweeps(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:
+    """The clock's part in sign-off and retention: reminders, escalations, the disagreement route
+    and the daily retention run."""
+
     @huey.periodic_task(crontab(minute="0"))
     def sign_off_deadlines() -> None:
         """Hourly: reminders to waiting signers, escalation of overdue records."""
@@ -160,6 +184,12 @@ def make_queue(deployment: Deployment) -> TaskQueue:
         with deployment.unit_of_work() as uow:
             retention.run(uow, clock.today())
 
+    return [sign_off_deadlines, disagreement_route, run_retention]
+
+
+def _webhook_tasks(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:
+    """Delivering webhooks, retried by Huey after each delivery's own backoff, and their sweep."""
+
     @huey.task()  # RetryTask below retries it; any other error is left to the sweep
     def deliver_webhook(key: str) -> None:
         """One attempt at a webhook delivery; a failed one is retried by Huey after the backoff its
@@ -177,6 +207,12 @@ def make_queue(deployment: Deployment) -> TaskQueue:
         for key in due:
             deliver_webhook(key)
 
+    return [deliver_webhook, sweep_webhooks]
+
+
+def _bulk_start_tasks(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:
+    """Records started for a whole team in the background, a chunk per task, and their sweep."""
+
     @huey.task(retries=3, retry_delay=30)
     def start_bulk_records(item_ids: list[int]) -> None:
         """Start the records of a chunk of a bulk start, each in its own transaction (an item
@@ -193,7 +229,4 @@ def make_queue(deployment: Deployment) -> TaskQueue:
         for chunk in chunks:
             start_bulk_records(chunk)
 
-    registered = (deliver_email, sweep_outbox, finalise_document, make_review_pdf, sweep_finalisation,
-                  sweep_review_pdfs, sign_off_deadlines, run_retention,
-                  deliver_webhook, sweep_webhooks, start_bulk_records, sweep_bulk_starts, disagreement_route)
-    return TaskQueue(huey, {task.func.__name__: task for task in registered})
+    return [start_bulk_records, sweep_bulk_starts]

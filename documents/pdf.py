@@ -112,6 +112,7 @@ class Converter:
         self._workdir: Path | None = None
         # One relaunch per warm success: a LibreOffice that keeps dying leaves us cold, not looping.
         self._restarted = False
+        self._closed = False  # close(): the process is shutting down, no LibreOffice starts again
 
     @property
     def pid(self) -> int | None:
@@ -127,11 +128,13 @@ class Converter:
         """Launch unoserver and wait until it converts, or raise ConversionError."""
         try:
             with self._lock:
+                self._refuse_if_closed()
                 self._launch()
             if not self.wait_ready(self._ready_timeout):
                 raise ConversionError(
                     f"unoserver did not become ready in {self._ready_timeout:.0f} s"
                 )
+            self._refuse_if_closed()  # close() wakes a start still waiting
         except ConversionError:
             self.stop()
             raise
@@ -161,12 +164,14 @@ class Converter:
         a liveness ping queued behind another thread's conversion would look like a dead server.
         """
         with self._busy:
+            self._refuse_if_closed()
             if self._warm():
                 try:
                     pdf = _FailFastClient(server="127.0.0.1", port=str(self._port)).convert(
                         indata=docx, convert_to="pdf", filter_options=_warm_options()
                     )
                 except (OSError, xmlrpc.client.Error) as exc:
+                    self._refuse_if_closed()  # close() killed it mid-conversion
                     log.warning("warm conversion failed (%s); converting cold", exc)
                     if not self._answers():  # e.g. soffice died under a still-running unoserver
                         self._relaunch()
@@ -175,7 +180,23 @@ class Converter:
                     return pdf
             elif self._dead():
                 self._relaunch()
+        self._refuse_if_closed()
         return cold_convert(docx)
+
+    def close(self) -> None:
+        """Stop for good, as the process shuts down: kill LibreOffice (cutting short a conversion
+        under way), wake a start still waiting for it, and refuse every later conversion, cold ones
+        too, with ConversionError. The task that asked fails and is retried after the restart; the
+        shutdown waits for no LibreOffice to start or finish."""
+        with self._lock:
+            self._closed = True
+            self._terminate()
+            self._ready.set()
+        self.stop()
+
+    def _refuse_if_closed(self) -> None:
+        if self._closed:
+            raise ConversionError("LibreOffice has stopped: docgen is shutting down")
 
     def stop(self) -> None:
         """Kill unoserver and its LibreOffice (the whole process group) and remove the profile."""
@@ -201,7 +222,7 @@ class Converter:
     def _relaunch(self) -> None:
         """Start a fresh server in the background, once until a warm conversion succeeds."""
         with self._lock:
-            if self._restarted:
+            if self._restarted or self._closed:
                 return
             self._restarted = True
             log.warning("unoserver is down; relaunching it")
@@ -283,9 +304,12 @@ class WarmConverter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._converter: Converter | None = None
+        self._closed = False
 
     def __call__(self) -> Converter:
         with self._lock:
+            if self._closed:
+                raise ConversionError("LibreOffice has stopped: docgen is shutting down")
             if self._converter is None:
                 self._converter = Converter()
                 self._converter.start()
@@ -304,6 +328,23 @@ class WarmConverter:
                 self._converter.stop()
                 atexit.unregister(self.stop)
                 self._converter = None
+
+    def close(self) -> None:
+        """Stop for good, as the process shuts down (`Converter.close`): a start or a conversion
+        under way ends at once with ConversionError, and so does every later call."""
+        self._closed = True
+        # A start under way holds the lock until LibreOffice answers: closing its Converter (which
+        # may appear a moment after this looks) is what ends the start and frees the lock.
+        while not self._lock.acquire(timeout=0.05):
+            if self._converter is not None:
+                self._converter.close()
+        try:
+            if self._converter is not None:
+                self._converter.close()
+                atexit.unregister(self.stop)
+                self._converter = None
+        finally:
+            self._lock.release()
 
 
 def cold_convert(docx: bytes) -> bytes:

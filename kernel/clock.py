@@ -21,8 +21,9 @@ def now() -> dt.datetime:
 
 
 def today() -> dt.date:
-    """Current date in UTC."""
-    return _now().date()
+    """Today's date in the UK, where the policies' days fall: the UTC date is a day behind between
+    midnight and 1 a.m. in summer, when a record due "today" would still read as due tomorrow."""
+    return uk(_now()).date()
 
 
 def set_clock(fn: Callable[[], dt.datetime] | None) -> None:

@@ -3,28 +3,25 @@
 Each entry's hash covers its content and the previous entry's hash, so editing or deleting a row
 breaks the chain from that row on; `verify_chain` names the first broken entry. Deleting the last
 entries leaves a chain that still links, so each commit's head is also recorded outside the
-database (`storage.audit_head`, wired by `record_heads_in`) and `verify_chain` checks it.
+database (`storage.audit_head`): the unit of work that appended records the head once it commits
+(`uow.audit_heads`, the deployment's log), and `verify_chain` checks it.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event as sa_event, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from storage.audit_head import Head, HeadLog
-from storage.backends.base import StorageError
 from storage.models import AuditEvent
+from storage.uow import UnitOfWork
 from kernel import clock
 
-log = logging.getLogger(__name__)
-
 GENESIS = "0" * 64
-_HEAD_LOG = "docgen.audit.head_log"
 _PENDING_HEAD = "docgen.audit.pending_head"
 
 
@@ -52,41 +49,32 @@ def record(db: Session, action: str, *, actor_id: int | None = None, object_type
     event.hash = _digest(event.prev_hash, event)
     db.add(event)
     db.flush()
-    db.info[_PENDING_HEAD] = Head(event.id, event.hash)
+    _head_after_commit(db, Head(event.id, event.hash))
     return event
 
 
-def record_heads_in(sessions: sessionmaker[Session], heads: HeadLog) -> None:
-    """Sessions made by `sessions` from now on record the chain's head in `heads` after each commit
-    that appended to it, and check it in `verify_chain`. Wired by the composition root.
-
-    A session event rather than the unit of work's hooks, because entries are appended from plain
-    sessions too (the worker's sweeps, commands and tests), and every appending commit must count.
-    """
-    sessions.configure(info={**sessions.kw.get("info", {}), _HEAD_LOG: heads})
-    sa_event.listen(sessions, "after_commit", _record_head)
-    sa_event.listen(sessions, "after_rollback", _forget_head)
+def _head_after_commit(db: Session, head: Head) -> None:
+    """Record `head` outside the database once the transaction commits: only the last of its
+    appends, so one hook per transaction. A missed head (the log not writable) is logged by the
+    unit of work and only narrows what verify can see until the next commit's head. A session
+    outside a unit of work (a test's own, a tool's) has no head log to record in."""
+    unit = UnitOfWork.of(db)
+    if unit is None or unit.audit_heads is None:
+        return
+    if _PENDING_HEAD not in db.info:
+        unit.on_commit(_record_head, db, unit.audit_heads)
+        unit.on_rollback(db.info.pop, _PENDING_HEAD, None)
+    db.info[_PENDING_HEAD] = head
 
 
 def head_log(db: Session) -> HeadLog | None:
-    """Where `db`'s sessions record the chain's head (None where nothing was wired)."""
-    return db.info.get(_HEAD_LOG)
+    """Where the unit of work of `db` records the chain's head (None outside one, or unwired)."""
+    unit = UnitOfWork.of(db)
+    return unit.audit_heads if unit is not None else None
 
 
-def _record_head(db: Session) -> None:
-    head = db.info.pop(_PENDING_HEAD, None)
-    if head is None:
-        return
-    try:
-        db.info[_HEAD_LOG].append(head)
-    except (OSError, StorageError):
-        # The entry is committed; failing the caller now would report an error for work that was
-        # done. A missed head only narrows what verify can see until the next commit's head.
-        log.exception("could not record audit head %s in %s", head, db.info[_HEAD_LOG].where)
-
-
-def _forget_head(db: Session) -> None:
-    db.info.pop(_PENDING_HEAD, None)
+def _record_head(db: Session, heads: HeadLog) -> None:
+    heads.append(db.info.pop(_PENDING_HEAD))
 
 
 @dataclass(frozen=True)

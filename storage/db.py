@@ -6,12 +6,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from kernel.errors import PreconditionFailed, Unavailable
+from storage.uow import UnitSession
 
 # The repository's migrations/, installed as this package (pyproject.toml's package-dir), so the same
 # lookup finds them in the wheel and in a checkout.
@@ -62,8 +63,9 @@ def _lost_connection(context: ExceptionContext) -> None:
         raise Unavailable("the database connection was lost, so nothing was saved; please try again")
 
 
-class RevisionCheckedSession(Session):
-    """A session that reports a lost race on a row's edit revision as the user's error it is.
+class RevisionCheckedSession(UnitSession):
+    """A session that moves a row's edit revision once per transaction, and reports a lost race
+    on it as the user's error it is.
 
     Flushing a change to a revisioned row (`storage.models._revision`) updates it only where its
     revision is still the one read; when another transaction changed it first, SQLAlchemy raises
@@ -71,12 +73,51 @@ class RevisionCheckedSession(Session):
     PreconditionFailed (412): read it again, then redo the change. Never a 500, never a lost update.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._revised_in: SessionTransaction | None = None
+        self._revised: set[object] = set()
+
     def flush(self, objects: Sequence[Any] | None = None) -> None:
+        self._revise_once()
         try:
             super().flush(objects)
         except StaleDataError:
             raise PreconditionFailed("someone else changed it at the same time; read it again, then make your "
                                      "change", "revision") from None
+
+    def next_revision(self, row: Any) -> int:
+        """The revision `row` has once this transaction's change to it is written: one more than
+        it was read at, the first time in the transaction, and the same after that. For a
+        compare-and-set written as a plain UPDATE (`workflows.signoff._move`), which the ORM's
+        flush would not count."""
+        transaction = self.get_transaction()
+        if transaction is not self._revised_in:
+            self._revised_in, self._revised = transaction, set()
+        state = inspect(row)
+        if state.key in self._revised:
+            return int(row.revision)
+        self._revised.add(state.key)
+        return int(row.revision) + 1
+
+    def _revise_once(self) -> None:
+        """Raise the revision of each changed revisioned row by one, the first time it changes in
+        this transaction. A later flush of the same row (an autoflush before a query, then the
+        commit) still checks the revision in its WHERE clause but leaves it as it is, so one edit
+        is one revision whatever the order of its queries (the mappers' version_id_generator is
+        off: this is the generator)."""
+        for row in list(self.dirty):
+            if inspect(row).mapper.version_id_col is None or not self.is_modified(row, include_collections=False):
+                continue
+            revision = self.next_revision(row)
+            if revision != row.revision:
+                row.revision = revision
+
+
+def next_revision(db: Session, row: Any) -> int:
+    """The revision `row` takes in `db`'s transaction: raised once per transaction on docgen's
+    sessions (`RevisionCheckedSession.next_revision`), by one on any other."""
+    return db.next_revision(row) if isinstance(db, RevisionCheckedSession) else int(row.revision) + 1
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

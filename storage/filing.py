@@ -10,7 +10,8 @@ Protection (retention date, legal hold) is applied only once the row has committ
 upload it would make an orphan undeletable: S3 Object Lock in COMPLIANCE mode keeps an object
 for years whatever anyone asks. The cost is a window of milliseconds in which a committed object
 is not yet locked; the database's legal holds and the retention run still govern it then.
-Objects are tied to the outermost transaction: a SAVEPOINT rolled back on its own keeps them.
+Both wait on the unit of work that owns the session (`storage.uow`: `on_commit`, `on_rollback`),
+so objects are tied to the outermost transaction: a SAVEPOINT rolled back on its own keeps them.
 
 A store that does not answer while filing (S3 down) is Unavailable: nothing is filed, the caller's
 transaction rolls back, and the same request may be tried again.
@@ -35,8 +36,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from storage import audit
 from storage.backends.base import (
@@ -47,13 +48,13 @@ from storage.backends.base import (
     RetentionLocked,
     StorageError,
 )
-from kernel.errors import InvalidInput, NotFound, Unavailable
+from kernel.errors import DomainError, InvalidInput, NotFound, Unavailable
 from storage.models import Agreement, DocumentVersion, Record
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 KINDS = {"docx": "docx", "review_pdf": "pdf", "final_pdf": "pdf"}
-_PENDING = "docgen.filing.pending"
 # Object-level retention is applied where the store enforces it itself (S3 Object Lock). On local
 # disk a retention date would guard nothing that the database's own rules do not.
 OBJECT_LOCK_STORES = ("s3",)
@@ -62,6 +63,17 @@ _FILED_KEY = re.compile(r"people/\d+/(record|agreement)-\d+/v\d+/(docx|review_pd
 # Far longer than any filing transaction (a conversion and a seal take seconds), so an object whose
 # transaction is still open is never taken for an orphan.
 ORPHAN_AGE = dt.timedelta(hours=6)
+_DAMAGED = ("{what} does not match what was filed (its SHA-256 differs), so it is not given out; "
+            "an administrator must restore it from a backup")
+
+
+class DamagedDocument(IntegrityError, DomainError):
+    """A filed document whose stored bytes are not the bytes filed (flipped, truncated, swapped):
+    it is never served or sealed. A DomainError as well as the store's IntegrityError, so an edge
+    answers with this message rather than a bare 500, and callers of the store's error still see it."""
+
+    status = 500
+    code = "document_damaged"
 
 
 @dataclass(frozen=True)
@@ -132,35 +144,23 @@ def _owner(record: Record | None, agreement: Agreement | None) -> Record | Agree
 
 
 def _track(db: Session, filed: _Filed) -> None:
-    """Remember an uncommitted object on the session; hook its commit and its end once."""
-    if not event.contains(db, "after_commit", _protect_committed):
-        event.listen(db, "after_commit", _protect_committed)
-        event.listen(db, "after_transaction_end", _discard_uncommitted)
-    db.info.setdefault(_PENDING, []).append(filed)
+    """Protect the object once its row commits; destroy it if the transaction ends without one.
+    Either failure is logged by the unit of work: the orphan sweep (`destroy_orphans`) and the
+    retention run find what it left."""
+    unit = UnitOfWork.of(db)
+    if unit is None:
+        raise RuntimeError("filing needs a session of a unit of work: nothing else could remove the object "
+                           "if the transaction rolled back")
+    unit.on_commit(_protect, filed)
+    unit.on_rollback(filed.store.destroy, filed.key)
 
 
-def _protect_committed(db: Session) -> None:
-    """The rows are durable: lock the objects as asked (failures are logged, not raised, because
-    the caller's commit has already succeeded)."""
-    for filed in db.info.pop(_PENDING, []):
-        try:
-            if filed.retain_until is not None:
-                filed.store.set_retention(filed.key, filed.retain_until)
-            if filed.legal_hold:
-                filed.store.set_legal_hold(filed.key, True)
-        except StorageError:
-            log.exception("filed %s but could not protect it in the store", filed.key)
-
-
-def _discard_uncommitted(db: Session, transaction: SessionTransaction) -> None:
-    """The outermost transaction ended without committing: remove what it filed."""
-    if transaction.parent is not None:
-        return
-    for filed in db.info.pop(_PENDING, []):
-        try:
-            filed.store.destroy(filed.key)
-        except StorageError:
-            log.exception("could not remove %s, filed in a transaction that rolled back", filed.key)
+def _protect(filed: _Filed) -> None:
+    """The row is durable: lock the object as asked."""
+    if filed.retain_until is not None:
+        filed.store.set_retention(filed.key, filed.retain_until)
+    if filed.legal_hold:
+        filed.store.set_legal_hold(filed.key, True)
 
 
 def _version(db: Session, version: DocumentVersion | int) -> DocumentVersion:
@@ -174,12 +174,25 @@ def _version(db: Session, version: DocumentVersion | int) -> DocumentVersion:
 
 def read_document(db: Session, store: DocumentStore, version: DocumentVersion | int) -> bytes:
     """The filed bytes, checked against the row's SHA-256 as well as the store's own check, so an
-    object swapped onto another row's key is caught too."""
+    object swapped onto another row's key is caught too. The one way to read a filed document:
+    whatever is served or sealed goes through here (`DamagedDocument` otherwise)."""
     row = _version(db, version)
-    with _store_answering(row.storage_key):
-        data = store.get(row.storage_key)
-    if hashlib.sha256(data).hexdigest() != row.sha256:
-        raise IntegrityError(f"document version {row.id} does not match its recorded SHA-256")
+    return read_filed(store, row.storage_key, row.sha256, f"stored document {row.id}")
+
+
+def read_filed(store: DocumentStore, key: str, sha256: str, what: str) -> bytes:
+    """The bytes under `key`, whole, checked against `sha256` (recorded when they were filed) before
+    any of them is handed on; `what` names them in the error. For a caller that holds the row's key
+    and digest but no session (the HR bundle, streamed after its commit)."""
+    try:
+        with _store_answering(key):
+            data = store.get(key)
+    except IntegrityError as exc:
+        log.error("%s failed the store's check: %s", what, exc)
+        raise DamagedDocument(_DAMAGED.format(what=what), "id") from exc
+    if hashlib.sha256(data).hexdigest() != sha256:
+        log.error("%s does not match its recorded SHA-256", what)
+        raise DamagedDocument(_DAMAGED.format(what=what), "id")
     return data
 
 

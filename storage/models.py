@@ -8,6 +8,7 @@ PostgreSQL through the Alembic migrations in `migrations/`.
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
@@ -40,11 +41,12 @@ def _now() -> dt.datetime:
 
 def _revision() -> Mapped[int]:
     """The edit revision of a row that people change by hand (a record, an agreement, a person, a
-    supervision relationship): SQLAlchemy's version counter, raised by every UPDATE and checked in
-    its WHERE clause, so two changes made from the same read cannot both land (the loser's flush
-    finds no row: StaleDataError, a 412). The API shows it as the ETag; pages send it back hidden.
+    supervision relationship): SQLAlchemy's version counter, checked in the WHERE clause of every
+    UPDATE, so two changes made from the same read cannot both land (the loser's flush finds no
+    row: StaleDataError, a 412). It is raised once per transaction, whatever the number of flushes
+    (`storage.db.RevisionCheckedSession`), so it counts edits, not UPDATEs; a new row starts at 1. The API shows it as the ETag; pages send it back hidden.
     Not a record's or agreement's `version`, which counts the versions sent for sign-off."""
-    return mapped_column(Integer, nullable=False, server_default="1")
+    return mapped_column(Integer, nullable=False, default=1, server_default="1")
 
 
 class Organisation(Base):
@@ -85,7 +87,7 @@ class Person(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
     revision: Mapped[int] = _revision()
-    __mapper_args__ = {"version_id_col": revision}
+    __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
 
     team: Mapped[Team | None] = relationship()
     line_manager: Mapped["Person | None"] = relationship(remote_side=[id])
@@ -137,7 +139,20 @@ class SupervisionRelationship(Base):
     revision: Mapped[int] = _revision()
     supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
     supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
-    __mapper_args__ = {"version_id_col": revision}
+    __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
+
+
+class Status(StrEnum):
+    """Where a record, an agreement or a group record stands: the one list of the words stored in
+    their `status` columns (a StrEnum, so the stored strings are these words and compare equal to
+    them). Which move is allowed from which word is `workflows.status.TRANSITIONS`."""
+
+    DRAFT = "draft"
+    AWAITING_SUPERVISEE = "awaiting_supervisee"
+    AWAITING_SUPERVISOR = "awaiting_supervisor"
+    CHANGES_REQUESTED = "changes_requested"
+    SIGNED = "signed"
+    SUPERSEDED = "superseded"  # an agreement left unsigned when a newer one was started for its supervisee
 
 
 class Agreement(Base):
@@ -148,7 +163,7 @@ class Agreement(Base):
     supervisee_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     supervisor_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     relationship_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_relationship.id"))
-    status: Mapped[str] = mapped_column(String(30), default="draft")
+    status: Mapped[str] = mapped_column(String(30), default=Status.DRAFT.value)
     started_on: Mapped[dt.date] = mapped_column(Date)
     review_date: Mapped[dt.date] = mapped_column(Date)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # frequency, length, location...
@@ -159,10 +174,10 @@ class Agreement(Base):
     revision: Mapped[int] = _revision()
     supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
     supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
-    __mapper_args__ = {"version_id_col": revision}
+    __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
 
 
-UNSIGNED_RECORD = "status NOT IN ('signed', 'finalised')"
+UNSIGNED_RECORD = f"status <> '{Status.SIGNED}'"
 
 
 class Record(Base):
@@ -185,7 +200,7 @@ class Record(Base):
     due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)  # complete and signed by; None: no deadline (W, H, L)
     next_supervision: Mapped[dt.date | None] = mapped_column(Date)
     review_date: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(30), default="draft")
+    status: Mapped[str] = mapped_column(String(30), default=Status.DRAFT.value)
     sections: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
     signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -196,7 +211,7 @@ class Record(Base):
     group_session_id: Mapped[int | None] = mapped_column(ForeignKey("group_session.id"), index=True, unique=True)
     supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
     supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
-    __mapper_args__ = {"version_id_col": revision}
+    __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
 
 
 class Action(Base):
@@ -585,7 +600,7 @@ class QualityAuditItem(Base):
     revision: Mapped[int] = _revision()
     record: Mapped[Record] = relationship()
     supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
-    __mapper_args__ = {"version_id_col": revision}
+    __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
 
 
 class ConsentRequest(Base):

@@ -23,7 +23,7 @@ from kernel.config import Config
 from storage.db import make_engine, session_factory, upgrade
 from storage.models import Base, Organisation
 from tests.demo_instance import DemoInstance, make_demo_instance
-from tests.mailbox import Mailbox, _free_port, smtp_server_on
+from tests.mailbox import Mailbox, smtp_server_on
 from tests.webhook_receiver import Receiver, start
 from kernel import clock
 from workflows import accounts, people
@@ -223,8 +223,8 @@ def org(app: Any) -> Org:
 
 @pytest.fixture(scope="module")
 def smtp_server() -> Iterator[Mailbox]:
-    """A real SMTP server on 127.0.0.1 for the module; point `config.smtp_port` at it."""
-    with smtp_server_on(_free_port()) as mailbox:
+    """A real SMTP server on 127.0.0.1 for the module; point `config.smtp_port` at its `port`."""
+    with smtp_server_on() as mailbox:
         yield mailbox
 
 

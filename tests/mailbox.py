@@ -35,18 +35,57 @@ class _Capture:
         return "250 OK"
 
 
-def _free_port() -> int:
-    # aiosmtpd cannot start on port 0 (TOOLING.md section 5), so ask the OS for one first.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class _LoopbackController(Controller):
+    """aiosmtpd's Controller listening on the port the OS gives it: it binds port 0 and reads the
+    port back before it connects to itself to start the SMTP session (the plain Controller would
+    connect to port 0). With `reuse_port` it may share a port a `ReservedPort` holds."""
+
+    def __init__(self, handler: Any, port: int, reuse_port: bool) -> None:
+        super().__init__(handler, hostname="127.0.0.1", port=port)
+        self.reuse_port = reuse_port
+
+    def _create_server(self) -> Any:
+        return self._listen()
+
+    async def _listen(self) -> Any:
+        server = await self.loop.create_server(self._factory_invoker, host=self.hostname, port=self.port,
+                                               reuse_port=self.reuse_port)
+        self.port = server.sockets[0].getsockname()[1]
+        return server
+
+
+class ReservedPort:
+    """A port on 127.0.0.1 held for one test, so that its mail server can be down (connections
+    refused) and up again on the same port, and no other process takes the port meanwhile.
+
+    The port is held by a bound socket that never listens; `smtp_server_on(reserved)` listens on
+    the same port beside it (SO_REUSEPORT, which only this user's sockets that ask for it can share:
+    an outgoing connection never picks a bound port as its own)."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+
+    def close(self) -> None:
+        self._socket.close()
+
+    def __enter__(self) -> ReservedPort:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 @contextmanager
-def smtp_server_on(port: int) -> Iterator[Mailbox]:
-    mailbox = Mailbox(port)
-    controller = Controller(_Capture(mailbox), hostname="127.0.0.1", port=port)
+def smtp_server_on(port: ReservedPort | None = None) -> Iterator[Mailbox]:
+    """A real SMTP server on 127.0.0.1 for the `with` block: on a port of the OS's choosing (read
+    back as `Mailbox.port`), or on a port the test holds."""
+    mailbox = Mailbox(0)
+    controller = _LoopbackController(_Capture(mailbox), port.port if port else 0, reuse_port=port is not None)
     controller.start()
+    mailbox.port = controller.port
     try:
         yield mailbox
     finally:

@@ -24,9 +24,9 @@ from kernel import clock
 from storage import audit
 from kernel.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from storage.models import Account, ConsentRequest, DisagreementEscalation, OutboxMessage, Person, PlannedSession
-from storage.models import GroupAttendance, GroupMember, GroupSession, Record, SupervisionGroup
+from storage.models import Agreement, GroupAttendance, GroupMember, GroupSession, Record, SupervisionGroup
 from storage.uow import UnitOfWork
-from workflows import group_records, notifications, people
+from workflows import emails, group_records, people
 
 READ_BASES = ("supervisee", "supervisor", "line_manager", "hr", "consent", "auditor", "break_glass", "group_lead", "attendee")
 GRANTED_ROLES = ("hr", "auditor", "admin", "senior_manager")
@@ -160,6 +160,57 @@ def token_holder(caller: Caller, owner_account_id: int) -> None:
         raise NotFound("no such token", "token_id")
 
 
+# --- sign-off's steps and single-use links ---
+
+
+def writer_id(document: Record | Agreement) -> int:
+    """Who writes a document and sends it for sign-off: its supervisor; a group record's recorder,
+    held as its `supervisee` (W §8: Practice Co-ordinators record, Advanced Practitioners sign off)."""
+    if isinstance(document, Record) and document.group_session_id is not None:
+        return document.supervisee_id
+    return document.supervisor_id
+
+
+def require_writer(person: Person, document: Record | Agreement, doing: str) -> None:
+    """Only the document's writer (`writer_id`) sends it, re-sends its link and revises it."""
+    if person.id != writer_id(document):
+        raise Forbidden(f"only the supervisor who wrote it can {doing}", "supervisor_id")
+
+
+def require_countersigner(person: Person, document: Record | Agreement) -> None:
+    """Only the document's supervisor (a group record's signer) countersigns it while signed in."""
+    if person.id != document.supervisor_id:
+        raise Forbidden("only the record's supervisor can countersign", "supervisor_id")
+
+
+def require_link_holder(caller: Caller, sent_to_id: int) -> None:
+    """A single-use link is the credential of the person it was e-mailed to: a caller signed in as
+    anyone else (an API bearer token) may not use it."""
+    if caller.account is not None and caller.person_id != sent_to_id:
+        raise Forbidden("this link was sent to someone else", "token")
+
+
+# --- the HR bundle ---
+
+
+def export_basis(db: Session, account: Account, person: Person, reason: str = "", *, break_glass: bool) -> str:
+    """HR exports a person's file once it is forwarded, or for a leaver or a transfer underway (S 12.4).
+
+    Anyone else gets what `read_access` would give them (NotFound for a stranger, so ids cannot be
+    probed) or, if they may read the records, Forbidden: the bundle is HR's.
+    """
+    hr, today = bool(HR & set(account.roles or [])), clock.today()
+    if hr and (person.forwarded_to_hr_on is not None or people.has_left(person, today)
+               or people.transfer_underway(db, person, today)):
+        return "hr"
+    if hr and person.leave_date is not None:
+        raise Conflict(f"{person.name}'s records have not been forwarded to HR yet. From their leaving date, "
+                       f"{person.leave_date:%-d %B %Y}, you can forward them early.", "id")
+    read_access(db, account, person, reason, break_glass=break_glass)
+    raise Forbidden("only HR exports a person's supervision file, once it is forwarded or for a leaver or a "
+                    "transfer", "id")
+
+
 def breaks_glass(caller: Caller) -> bool:
     """Whether a reason this caller gives opens records by break-glass (a senior manager who is
     not also an auditor: `read_access` asks an auditor's reason first)."""
@@ -194,12 +245,9 @@ def read(uow: UnitOfWork, caller: Caller, supervisee: Person, object_type: str, 
                  reason=granted.reason, ip=caller.ip, detail={"basis": granted.basis})
     reader = caller.person
     if granted.notify_supervisee and not _told_recently(db, supervisee, reader, granted.reason):
-        notifications.queue_email(
-            db, to=supervisee.email, subject=BREAK_GLASS_SUBJECT,
-            text=(f"{reader.name} ({reader.job_title}) is reading your supervision records on a need-to-know "
-                  f"basis, starting with {object_type.replace('_', ' ')} {object_id}.\n\nReason given: "
-                  f"{granted.reason}\n\nEvery read is recorded in the audit log. Speak to your supervisor or HR "
-                  "if you have concerns."))
+        emails.queue(db, "break_glass_read", to=supervisee.email, subject=BREAK_GLASS_SUBJECT, reader=reader.name,
+                     reader_job=reader.job_title, what=f"{object_type.replace('_', ' ')} {object_id}",
+                     reason=granted.reason)
     uow.commit()
     return granted
 
@@ -369,6 +417,24 @@ def group_for(db: Session, caller: Caller, group: SupervisionGroup, *, manage: b
     if member:
         raise Forbidden("only those who run the group can change it", "group_id")
     raise NotFound("no such group", "id")
+
+
+def manages_group(db: Session, caller: Caller, group: SupervisionGroup) -> bool:
+    """Whether the caller may change a group they may read (its page offers the changes then)."""
+    try:
+        group_for(db, caller, group, manage=True)
+    except (Forbidden, NotFound):
+        return False
+    return True
+
+
+def group_recorder(caller: Caller, group: SupervisionGroup) -> Person:
+    """The one who writes a group session's record, if it is the caller: the group's recorder, else
+    its facilitator (W §8: Practice Co-ordinators record); Forbidden for anyone else."""
+    recorder = group.recorder or group.facilitator
+    if caller.person_id != recorder.id:
+        raise Forbidden(f"the group's record is written by {recorder.name}", "recorder_id")
+    return recorder
 
 
 def audit_group(db: Session, caller: Caller, action: str, object_type: str, object_id: int) -> None:

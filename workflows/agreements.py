@@ -8,27 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Agreement, Organisation, Person, SupervisionRelationship
 from kernel import clock
 from workflows import people
-from kernel.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed, Unauthenticated
+from kernel.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from workflows import access, revisions
 from workflows.access import Caller
 from workflows.deployment import Work
-from workflows.due_dates import REMINDER_DAYS, agreement_review_date
+from workflows.due_dates import agreement_review_date, review_state
 from workflows.profiles import Profile
 from workflows.forms import AGREEMENT_DATES, AGREEMENT_SUPERVISEE, AGREEMENT_SUPERVISOR, AgreementForm, printed_at
 from workflows.records import form_date
-
-EDITABLE = ("draft", "changes_requested")
-F = TypeVar("F")  # a page's form, handed back to the page untouched
-
+from workflows.status import DRAFT, EDITABLE, SIGNED, SUPERSEDED, may_move, words
 
 def agreement_number(agreement: Agreement) -> str:
     return f"AG-{agreement.id:06d}"
@@ -72,15 +69,15 @@ def create_agreement(db: Session, profile: Profile, supervisee: Person, supervis
     values = {**{key: prefilled.get(key, "") for key in profile.agreement.text_keys},
               **{k: str(v) for k, v in (fields or {}).items()}}
     agreement = Agreement(supervisee_id=supervisee.id, supervisor_id=supervisor.id,
-                          relationship_id=relationship.id if relationship else None, status="draft",
+                          relationship_id=relationship.id if relationship else None, status=DRAFT,
                           started_on=started_on, review_date=agreement_review_date(profile, started_on), fields=values)
     db.add(agreement)
     db.flush()
     for older in db.scalars(select(Agreement).where(Agreement.supervisee_id == supervisee.id, Agreement.id != agreement.id,
                                                     Agreement.superseded_by_id.is_(None))):
         older.superseded_by_id = agreement.id
-        if older.status in EDITABLE:
-            older.status = "superseded"
+        if may_move(older.status, SUPERSEDED):  # one still being written; a signed one stands
+            older.status = SUPERSEDED
     db.flush()
     return agreement
 
@@ -104,7 +101,7 @@ def _on_the_form(profile: Profile, patch: dict[str, Any], dates: tuple[str, ...]
 def update_agreement(db: Session, profile: Profile, agreement: Agreement, patch: dict[str, Any]) -> Agreement:
     """Edit the fields of a draft (or one with changes requested): only those on the agreement's form."""
     if agreement.status not in EDITABLE:
-        raise Conflict(f"the agreement is {agreement.status.replace('_', ' ')} and can no longer be edited", "status")
+        raise Conflict(f"the agreement is {words(agreement.status)} and can no longer be edited", "status")
     _on_the_form(profile, patch, AGREEMENT_DATES)
     emptied = [k for k in ("started_on", "review_date") if k in patch and patch[k] is None]  # a PATCH's null
     if emptied:
@@ -121,15 +118,14 @@ def update_agreement(db: Session, profile: Profile, agreement: Agreement, patch:
 
 
 def review_flag(agreement: Agreement, today: dt.date | None = None) -> str | None:
-    """'superseded', 'review overdue', 'review due' (within REMINDER_DAYS, as the due list) or None."""
+    """'superseded', 'review overdue', 'review due' (`due_dates.review_state`, as the due list) or None."""
     today = today or clock.today()
     if agreement.superseded_by_id is not None:
         return "superseded"
-    if agreement.review_date < today:
-        return "review overdue"
-    if agreement.review_date <= today + dt.timedelta(days=REMINDER_DAYS):
-        return "review due"
-    return None
+    state = review_state(agreement.review_date, today)
+    if state is None:
+        return None
+    return "review overdue" if state == "overdue" else "review due"
 
 
 def agreement_context(profile: Profile, org: Organisation, agreement: Agreement) -> dict[str, Any]:
@@ -153,12 +149,31 @@ def agreement_context(profile: Profile, org: Organisation, agreement: Agreement)
         for field in (AGREEMENT_SUPERVISEE, AGREEMENT_SUPERVISOR, *form.fields)}}
 
 
+class AgreementOut(BaseModel):
+    """An agreement as JSON shows it: the API's answer and its OpenAPI schema read this one shape."""
+
+    id: int
+    number: str
+    status: str
+    version: int = Field(description="the version sent for sign-off (a revision after a disagreement is the next)")
+    revision: int = Field(description="edit revision: the ETag; send it back in If-Match to change this")
+    supervisee_id: int
+    supervisor_id: int
+    started_on: dt.date
+    review_date: dt.date
+    review_flag: str | None
+    superseded_by_id: int | None
+    fields: dict[str, str]
+
+
 def agreement_json(agreement: Agreement, today: dt.date | None = None) -> dict[str, Any]:
-    return {"id": agreement.id, "number": agreement_number(agreement), "status": agreement.status,
-            "version": agreement.version, "revision": agreement.revision, "supervisee_id": agreement.supervisee_id,
-            "supervisor_id": agreement.supervisor_id, "started_on": agreement.started_on.isoformat(),
-            "review_date": agreement.review_date.isoformat(), "review_flag": review_flag(agreement, today),
-            "superseded_by_id": agreement.superseded_by_id, "fields": agreement.fields}
+    """The API view of an agreement (`AgreementOut`), with its review flag as of `today`."""
+    return AgreementOut(
+        id=agreement.id, number=agreement_number(agreement), status=agreement.status, version=agreement.version,
+        revision=agreement.revision, supervisee_id=agreement.supervisee_id, supervisor_id=agreement.supervisor_id,
+        started_on=agreement.started_on, review_date=agreement.review_date,
+        review_flag=review_flag(agreement, today), superseded_by_id=agreement.superseded_by_id,
+        fields=agreement.fields).model_dump(mode="json")
 
 
 def start_agreement(uow: Work, caller: Caller, supervisee_id: int, started_on: dt.date,
@@ -184,16 +199,16 @@ def read(uow: Work, caller: Caller, agreement_id: int) -> dict[str, Any]:
 def _change(uow: Work, caller: Caller, agreement: Agreement, patch: dict[str, Any], revision: int | None) -> None:
     """Apply an edit made from `revision` behind the current supervisor's audited write check, and
     commit it: a compare-and-set on the revision (`workflows.revisions`)."""
-    access.write(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.update")
-    revisions.expect(agreement, revision, "agreement")
-    update_agreement(uow.session, uow.deployment.profile, agreement, patch)
-    uow.commit()
+    with uow:  # a refused edit takes its audit entry and anything half-applied with it
+        access.write(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.update")
+        revisions.expect(agreement, revision, "agreement")
+        update_agreement(uow.session, uow.deployment.profile, agreement, patch)
 
 
 def update(uow: Work, caller: Caller, agreement_id: int, patch: dict[str, Any],
            revision: int | None) -> dict[str, Any]:
-    """Edit a draft agreement through the API, from the revision the caller read (If-Match);
-    answers with the agreement as it now stands."""
+    """Edit a draft agreement through the API or its page, from the revision the caller read
+    (If-Match, or the page's hidden field); answers with the agreement as it now stands."""
     agreement = get_agreement(uow.session, agreement_id)
     _change(uow, caller, agreement, patch, revision)
     return agreement_json(agreement)
@@ -201,7 +216,7 @@ def update(uow: Work, caller: Caller, agreement_id: int, patch: dict[str, Any],
 
 def _signed_review(agreement: Agreement) -> str | None:
     """"review due" or "review overdue", which only a signed agreement can be."""
-    return review_flag(agreement) if agreement.status == "signed" else None
+    return review_flag(agreement) if agreement.status == SIGNED else None
 
 
 @dataclass(frozen=True)
@@ -246,45 +261,15 @@ def agreement_page(uow: Work, caller: Caller, agreement_id: int) -> AgreementPag
     return _page(uow, caller, agreement)
 
 
-@dataclass(frozen=True)
-class PageEdit:
-    """The outcome of the agreement page's form: the page as it now stands, and whether the change
-    was saved or why it was refused (None when the form itself was refused). A PreconditionFailed
-    problem means someone else changed it since the form was opened: `page.agreement` is then the
-    agreement as they saved it."""
-
-    page: AgreementPage
-    saved: bool
-    problem: InvalidInput | Conflict | PreconditionFailed | None = None
-
-
-def edit_from_page(uow: Work, caller: Caller, agreement_id: int,
-                   read_form: Callable[[AgreementForm], tuple[F, dict[str, Any] | None, int | None]]
-                   ) -> tuple[F, PageEdit]:
-    """A change made with the agreement page's form: the same edit as the API's `update`.
-    `read_form` reads the submitted form against the council's agreement form (`workflows.forms`)
-    and gives the form, its patch (None when the page refused it) and the revision it was opened
-    at (its hidden field). A form refused by the page is shown again to the supervisor; a refused
-    change, also a stale one, is rolled back and returned as the `problem` to show on the form."""
+def edit_view(uow: Work, caller: Caller, agreement_id: int) -> AgreementPage:
+    """The agreement page as it stands, for its current supervisor, without an audit entry: the
+    page shown again around a refused form (opening it was audited already)."""
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
     agreement = get_agreement(uow.session, agreement_id)
-    form, patch, revision = read_form(uow.deployment.profile.agreement)
-    return form, _edit(uow, caller, agreement, patch, revision)
-
-
-def _edit(uow: Work, caller: Caller, agreement: Agreement, patch: dict[str, Any] | None,
-          revision: int | None) -> PageEdit:
-    if patch is None:
-        if caller.account is None:
-            raise Unauthenticated("sign in first")
-        access.edit_access(uow.session, caller.account, agreement.supervisee,
-                           break_glass=uow.deployment.profile.break_glass)
-        return PageEdit(_page(uow, caller, agreement), saved=False)
-    try:
-        _change(uow, caller, agreement, patch, revision)
-    except (InvalidInput, Conflict, PreconditionFailed) as problem:
-        uow.rollback()
-        return PageEdit(_page(uow, caller, agreement), saved=False, problem=problem)
-    return PageEdit(_page(uow, caller, agreement), saved=True)
+    access.edit_access(uow.session, caller.account, agreement.supervisee,
+                       break_glass=uow.deployment.profile.break_glass)
+    return _page(uow, caller, agreement)
 
 
 @dataclass(frozen=True)
@@ -303,4 +288,4 @@ def current_link(uow: Work, supervisee_id: int) -> AgreementLink | None:
                                    .order_by(Agreement.id.desc()).limit(1))
     if agreement is None:
         return None
-    return AgreementLink(agreement.id, f"Agreement: {_signed_review(agreement) or agreement.status.replace('_', ' ')}")
+    return AgreementLink(agreement.id, f"Agreement: {_signed_review(agreement) or words(agreement.status)}")

@@ -29,6 +29,7 @@ from storage import audit
 from kernel.errors import DomainError, Forbidden, InvalidInput, NotFound
 from storage.models import BulkStart, BulkStartItem, Person, Team
 from workflows import access, people, records
+from storage.uow import transaction
 from workflows.access import Caller
 from workflows.deployment import Work
 
@@ -85,9 +86,10 @@ def _chunks(item_ids: list[int]) -> list[list[int]]:
 def _hand_over(uow: Work, item_ids: list[int]) -> None:
     """Enqueue the items, in chunks, once the transaction in hand commits."""
     for chunk in _chunks(item_ids):
-        uow.after_commit(uow.deployment.enqueue, "start_bulk_records", chunk)
+        uow.on_commit(uow.deployment.enqueue, "start_bulk_records", chunk)
 
 
+@transaction
 def begin(uow: Work, caller: Caller, session_date: dt.date, *, team_id: int | None = None,
           service: str = "") -> Progress:
     """Start a record on `session_date` for everyone in the team (or service) whose supervision the

@@ -24,7 +24,7 @@ from kernel import clock
 from kernel.errors import InvalidInput, NotFound
 from workflows.profiles import Profile
 from workflows.due_dates import role_clocks, signing_deadline
-from workflows.due_list import DueItem, Scope, collector_paused, due_summary
+from workflows.due_list import DueItem, Scope, due_summary
 
 AGREEMENT_GAPS = ("agreement_missing", "agreement_signoff")
 
@@ -225,7 +225,6 @@ def _reported(kind: str, state: str) -> bool:
     return state == "overdue" or kind in AGREEMENT_GAPS
 
 
-@collector_paused()
 def team_report(db: Session, profile: Profile, *, start: dt.date, end: dt.date, team_id: int | None = None,
                 service: str | None = None, supervisee_ids: frozenset[int] | None = None,
                 today: dt.date | None = None) -> Report:

@@ -4,7 +4,7 @@ W §10: outside line management, records are seen only "where the supervisee agr
 records are "shared to address an identified risk or by mutual agreement", and where consent is
 refused "the manager must make a professional judgement about the need to override consent".
 Where the profile calls for it (`consent.outside_line`), a manager with no standing right asks the
-supervisee, who answers once through an e-mailed single-use link (the sign-off links' approach:
+supervisee, who answers once through an e-mailed single-use link (`workflows.links`, as sign-off's:
 32 random bytes, only the SHA-256 kept, expiring). A consent given lets the reader read for the
 profile's `consent.lasts`; `workflows.access` finds it and audits every read on the basis
 "consent". Where the profile allows (`consent.manager_override`, H §11), a refusal may be overridden
@@ -16,8 +16,6 @@ e-mailed).
 """
 from __future__ import annotations
 
-import datetime as dt
-import secrets
 from dataclasses import dataclass
 from typing import Literal
 
@@ -25,12 +23,12 @@ from sqlalchemy import select, update
 
 from kernel import clock
 from storage import audit
-from kernel.errors import Conflict, Gone, InvalidInput, NotFound
+from kernel.errors import Conflict, Gone, InvalidInput
 from storage.models import ConsentRequest, Person
-from workflows import access, notifications, people
+from workflows import access, emails, links, people
+from storage.uow import transaction
 from workflows.access import Caller
 from workflows.deployment import Work
-from workflows.signoff import token_hash
 
 Answer = Literal["granted", "refused"]
 ANSWERS = ("granted", "refused")
@@ -69,6 +67,7 @@ def readers_page(uow: Work, caller: Caller) -> ReaderPage:
     return ReaderPage(mine, staff, rule.outside_line, rule.manager_override, refusals)
 
 
+@transaction
 def ask(uow: Work, caller: Caller, supervisee_id: int, reason: str) -> ConsentRequest:
     """A manager without a standing right asks the supervisee to let them read; the supervisee is
     e-mailed a single-use link. One open request per reader and supervisee at a time."""
@@ -85,21 +84,17 @@ def ask(uow: Work, caller: Caller, supervisee_id: int, reason: str) -> ConsentRe
         ConsentRequest.answered_at.is_(None), ConsentRequest.expires_at > now).limit(1))
     if waiting is not None:
         raise Conflict(f"you already asked {supervisee.name}; wait for their answer", "supervisee_id")
-    token = secrets.token_urlsafe(32)
+    link = links.issue(rule.link_expiry_days)
     row = ConsentRequest(supervisee_id=supervisee.id, reader_id=caller.person_id, reason=reason,
-                         token_hash=token_hash(token), created_at=now,
-                         expires_at=now + dt.timedelta(days=rule.link_expiry_days))
+                         token_hash=link.token_hash, created_at=now, expires_at=link.expires_at)
     db.add(row)
     db.flush()
     reader = caller.person
-    url = f"{deployment.config.base_url.rstrip('/')}/consent/{token}"
-    notifications.queue_email(
-        db, to=supervisee.email, subject=f"{reader.name} asks to read your supervision records",
-        text=(f"Dear {supervisee.name},\n\n{reader.name} ({reader.job_title}) is not in your line management and asks "
-              f"to read your supervision records.\n\nReason given: {reason}\n\nYou may agree or refuse: {url}\n\n"
-              f"The link works once and expires in {rule.link_expiry_days} days. If you agree, they may read your "
-              f"records for {rule.lasts.text}, and every read is recorded.\n"),
-        redact=(token,))
+    url = links.url(deployment.config.base_url, "consent", link.token)
+    emails.queue(db, "consent_asked", to=supervisee.email,
+                 subject=f"{reader.name} asks to read your supervision records",
+                 redact=(link.token,), supervisee=supervisee.name, reader=reader.name, reader_job=reader.job_title,
+                 reason=reason, url=url, expiry_days=rule.link_expiry_days, lasts=rule.lasts.text)
     audit.record(db, "consent.asked", actor_id=caller.person_id, object_type="person", object_id=supervisee.id,
                  reason=reason, ip=caller.ip, detail={"consent_request_id": row.id})
     uow.commit()
@@ -108,12 +103,10 @@ def ask(uow: Work, caller: Caller, supervisee_id: int, reason: str) -> ConsentRe
 
 def _by_token(uow: Work, token: str) -> ConsentRequest:
     """A live consent link; an answered or expired one is Gone (410)."""
-    row = uow.session.scalar(select(ConsentRequest).where(ConsentRequest.token_hash == token_hash(token or "")))
-    if row is None:
-        raise NotFound("this consent link is not recognised", "token")
+    row = links.find(uow.session, ConsentRequest, token, "consent")
     if row.answered_at is not None:
         raise Gone("this consent link has already been answered", "token")
-    if row.expires_at < clock.now():
+    if links.expired(row.expires_at):
         raise Gone("this consent link has expired; the manager may ask again", "token")
     return row
 
@@ -123,6 +116,7 @@ def link_view(uow: Work, token: str) -> ConsentRequest:
     return _by_token(uow, token)
 
 
+@transaction
 def answer(uow: Work, caller: Caller, token: str, given: str, comment: str = "") -> ConsentRequest:
     """The supervisee's answer, once: a compare-and-set on the unanswered request, so of two
     answers sent at once (two tabs, a double click) one is recorded and the other is Gone."""
@@ -130,26 +124,19 @@ def answer(uow: Work, caller: Caller, token: str, given: str, comment: str = "")
     if given not in ANSWERS:
         raise InvalidInput(f"answer must be one of {', '.join(ANSWERS)}", "answer")
     row = _by_token(uow, token)
-    if caller.account is not None and caller.person_id != row.supervisee_id:
-        raise access.no_such_document()
+    access.require_link_holder(caller, row.supervisee_id)
     now = clock.now()
     until = now + uow.deployment.profile.consent.lasts.step if given == "granted" else None
-    result = db.execute(update(ConsentRequest)
-                        .where(ConsentRequest.id == row.id, ConsentRequest.answered_at.is_(None))
-                        .values(answer=given, answered_at=now, answer_comment=(comment or "").strip(),
-                                access_until=until)
-                        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if not links.spend(db, ConsentRequest, row.id, [ConsentRequest.answered_at.is_(None)], answer=given,
+                       answered_at=now, answer_comment=(comment or "").strip(), access_until=until):
         raise Gone("this consent link has already been answered", "token")
     db.refresh(row)
     audit.record(db, f"consent.{given}", actor_id=row.supervisee_id, object_type="consent_request",
                  object_id=row.id, ip=caller.ip, detail={"reader_id": row.reader_id})
     reader, supervisee = db.get_one(Person, row.reader_id), db.get_one(Person, row.supervisee_id)
-    said = (f"agreed that you may read their supervision records until {clock.uk(until):%-d %B %Y}" if until
-            else "refused consent to read their supervision records")
-    notifications.queue_email(db, to=reader.email, subject=f"{supervisee.name} answered your request",
-                              text=f"Dear {reader.name},\n\n{supervisee.name} {said}.\n"
-                                   + (f"\nTheir comment: {row.answer_comment}\n" if row.answer_comment else ""))
+    emails.queue(db, "consent_answered", to=reader.email, subject=f"{supervisee.name} answered your request",
+                 reader=reader.name, supervisee=supervisee.name, comment=row.answer_comment,
+                 until=f"{clock.uk(until):%-d %B %Y}" if until else "")
     if until is None and uow.deployment.profile.consent.manager_override:
         _tell_their_manager(uow, row, reader, supervisee)
     uow.commit()
@@ -162,15 +149,13 @@ def _tell_their_manager(uow: Work, row: ConsentRequest, reader: Person, supervis
     manager = people.current_supervisor(uow.session, supervisee.id, clock.today())
     if manager is None:
         return
-    base = uow.deployment.config.base_url.rstrip("/")
-    notifications.queue_email(
-        uow.session, to=manager.email, subject=f"{supervisee.name} refused {reader.name} access to their records",
-        text=(f"Dear {manager.name},\n\n{reader.name} ({reader.job_title}) asked to read {supervisee.name}'s "
-              f"supervision records, and {supervisee.name} refused.\n\nReason given: {row.reason}\n\nAs their "
-              "manager, you decide whether the need outweighs the refusal. Override it, with your reason, or let it "
-              f"stand: {base}/consent-requests\n"))
+    emails.queue(uow.session, "consent_refused", to=manager.email,
+                 subject=f"{supervisee.name} refused {reader.name} access to their records", manager=manager.name,
+                 reader=reader.name, reader_job=reader.job_title, supervisee=supervisee.name, reason=row.reason,
+                 url=f"{uow.deployment.config.base_url.rstrip('/')}/consent-requests")
 
 
+@transaction
 def override(uow: Work, caller: Caller, request_id: int, reason: str) -> ConsentRequest:
     """H §11: the supervisee's own manager overrides a refused consent with a written reason, where
     the profile allows it, once; the manager who asked may not (`access.consent_override_for`).
@@ -194,15 +179,11 @@ def override(uow: Work, caller: Caller, request_id: int, reason: str) -> Consent
                  object_id=row.id, reason=reason, ip=caller.ip, detail={"supervisee_id": row.supervisee_id})
     manager, reader, supervisee = caller.person, row.reader, row.supervisee
     until = f"{clock.uk(row.access_until):%-d %B %Y}"
-    notifications.queue_email(
-        db, to=supervisee.email, subject=access.BREAK_GLASS_SUBJECT,
-        text=(f"Dear {supervisee.name},\n\n{manager.name} ({manager.job_title}) has overridden your refusal on a "
-              f"professional judgement: {reader.name} ({reader.job_title}) may read your supervision records until "
-              f"{until}.\n\nReason given: {reason}\n\nEvery read is recorded in the audit log, and you will be told "
-              "of them. Speak to your supervisor or HR if you have concerns.\n"))
-    notifications.queue_email(
-        db, to=reader.email, subject=f"{supervisee.name}'s refusal was overridden",
-        text=(f"Dear {reader.name},\n\n{manager.name} overrode {supervisee.name}'s refusal: you may read their "
-              f"supervision records until {until}. Each read is recorded, and {supervisee.name} is told of it.\n"))
+    people_named = {"supervisee": supervisee.name, "manager": manager.name, "reader": reader.name, "until": until}
+    emails.queue(db, "consent_overridden", to=supervisee.email, subject=access.BREAK_GLASS_SUBJECT,
+                 manager_job=manager.job_title, reader_job=reader.job_title, reason=reason, **people_named)
+    emails.queue(db, "consent_overridden_reader", to=reader.email,
+                 subject=f"{supervisee.name}'s refusal was overridden",
+                 **people_named)
     uow.commit()
     return row

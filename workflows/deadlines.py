@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 
 from storage.models import Agreement, Record, SignoffEvent, SignoffLink
 from kernel import clock
-from workflows import notifications, signoff
+from workflows import emails, signoff
 from workflows.access import Caller
 from workflows.deployment import Work
-from workflows.due_dates import signing_deadline
+from workflows.due_dates import escalation_cutoff, signing_deadline
 from workflows.profiles import Profile
+from workflows.status import words
 
 
 def chase(uow: Work) -> None:
@@ -76,10 +77,9 @@ def _late(profile: Profile, record: Record, cutoff: dt.date) -> bool:
 
 def escalate(db: Session, profile: Profile, today: dt.date | None = None) -> int:
     """E-mail the supervisor's line manager about records overdue for sign-off (once per version)."""
-    if profile.signoff.escalate_after_days is None:
+    cutoff = escalation_cutoff(profile, today or clock.today())
+    if cutoff is None:
         return 0
-    today = today or clock.today()
-    cutoff = today - dt.timedelta(days=profile.signoff.escalate_after_days)
     escalated = 0
     for record in db.scalars(select(Record).where(Record.status != signoff.SIGNED, Record.due_date < cutoff)):
         done = db.scalar(select(SignoffEvent.id).where(SignoffEvent.record_id == record.id,
@@ -88,11 +88,10 @@ def escalate(db: Session, profile: Profile, today: dt.date | None = None) -> int
         manager = record.supervisor.line_manager
         if done is not None or manager is None or not _late(profile, record, cutoff):
             continue
-        notifications.queue_email(
-            db, to=manager.email, subject=f"Overdue supervision record: {record.supervisee.name}",
-            text=(f"{signoff.title(record)} for {record.supervisee.name}, supervised by {record.supervisor.name}, "
-                  f"was due to be completed and signed by {record.due_date:%-d %B %Y} and is still "
-                  f"{record.status.replace('_', ' ')}.\n\nYou are told as {record.supervisor.name}'s line manager.\n"))
+        emails.queue(db, "record_overdue", to=manager.email,
+                     subject=f"Overdue supervision record: {record.supervisee.name}",
+                     what=signoff.title(record), supervisee=record.supervisee.name, supervisor=record.supervisor.name,
+                     due=f"{record.due_date:%-d %B %Y}", status=words(record.status))
         db.add(SignoffEvent(record_id=record.id, version=record.version, event="escalated", person_id=manager.id,
                             at=clock.now()))
         escalated += 1

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from kernel import clock
 from storage import audit
 from storage.models import Agreement, DisagreementEscalation, Person, Record, SignoffEvent
-from workflows import notifications
+from workflows import emails
 from workflows.access import Caller
 
 Document = Union[Record, Agreement]
@@ -93,10 +93,8 @@ def tell_line_manager(db: Session, document: Document, disagreed: SignoffEvent, 
                  object_id=escalation.id, ip=caller.ip,
                  detail={"cause": cause, "line_manager_id": escalation.line_manager_id, **owner_of(document)})
     if manager is not None:
-        notifications.queue_email(
-            db, to=manager.email, subject=f"A supervision disagreement for you: {title}",
-            text=(f"Dear {manager.name},\n\n{supervisee.name} disagreed with {title}, written by {supervisor.name}, "
-                  f"whom you line manage:\n\n{disagreed.comment}\n\n{note}\n\nThe policy routes an unsettled "
-                  "disagreement to the supervisor's line manager. Open docgen's Disagreements page to record the "
-                  "outcome of a three-way meeting with them both.\n"))
+        emails.queue(db, "disagreement_escalated", to=manager.email,
+                     subject=f"A supervision disagreement for you: {title}",
+                     manager=manager.name, supervisee=supervisee.name, what=title, supervisor=supervisor.name,
+                     comment=disagreed.comment, note=note)
     return escalation

@@ -33,7 +33,8 @@ from kernel import clock
 from storage import audit
 from kernel.errors import Conflict, InvalidInput
 from storage.models import Account, Agreement, DisagreementEscalation, Person, Record, SignoffEvent
-from workflows import access, notifications, signoff
+from workflows import access, emails, signoff
+from storage.uow import transaction
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.disagreement_notices import latest_disagreement, outcome_words, owner_of, tell_line_manager
@@ -139,6 +140,7 @@ def _hr_addresses(db: Session) -> list[str]:
     return sorted({a.person.email for a in accounts if "hr" in (a.roles or [])})
 
 
+@transaction
 def record_outcome(uow: Work, caller: Caller, escalation_id: int, outcome: str, text: str,
                    meeting_on: dt.date | None = None) -> EscalationView:
     """The line manager records the three-way meeting's outcome, or passes the disagreement to HR
@@ -168,8 +170,7 @@ def record_outcome(uow: Work, caller: Caller, escalation_id: int, outcome: str, 
     people = [db.get_one(Person, document.supervisee_id), db.get_one(Person, document.supervisor_id)]
     to = [p.email for p in people] + (_hr_addresses(db) if outcome == "hr" else [])
     for address in to:
-        notifications.queue_email(db, to=address, subject=f"Outcome of a supervision disagreement: {what}",
-                                  text=f"{caller.person.name} recorded the outcome of the disagreement with {what}.\n\n"
-                                       f"{said}\n\nIt is recorded on the document's certificate of sign-off.\n")
+        emails.queue(db, "disagreement_outcome", to=address, subject=f"Outcome of a supervision disagreement: {what}",
+                     recorder=caller.person.name, what=what, said=said)
     uow.commit()
     return _view(uow, escalation)

@@ -21,7 +21,7 @@ from typing import NamedTuple, Protocol
 
 from dateutil.relativedelta import relativedelta
 
-from workflows.periods import Months, Step, cheapest
+from workflows.periods import Months, Step, cheapest, step
 from workflows.profiles import Period, Profile, Role
 from workflows.working_days import add_working_days
 
@@ -55,6 +55,32 @@ def due_state(today: dt.date, due: dt.date, late: dt.date) -> State:
     if today > late:
         return "overdue"
     return "due" if today >= due else "upcoming"
+
+
+def review_state(review_on: dt.date, today: dt.date) -> State | None:
+    """An agreement's review as a state: shown from REMINDER_DAYS before its date (upcoming), due
+    on the day, overdue after it; None while it is further off."""
+    if (review_on - today).days > REMINDER_DAYS:
+        return None
+    return due_state(today, review_on, review_on)
+
+
+def reminder_state(on: dt.date, today: dt.date) -> State | None:
+    """Something docgen keeps no record of being done (a formal review, a role's `also_due` item):
+    shown from REMINDER_DAYS before its date until REMINDER_DAYS after, upcoming then due, and never
+    called overdue; None outside that window."""
+    window = dt.timedelta(days=REMINDER_DAYS)
+    if not on - window <= today <= on + window:
+        return None
+    return "due" if today >= on else "upcoming"
+
+
+def escalation_cutoff(profile: Profile, today: dt.date) -> dt.date | None:
+    """Records due before this day and still unsigned go to the supervisor's line manager
+    (`signoff.escalate_after_days` after their deadline); None where the profile escalates none."""
+    if profile.signoff.escalate_after_days is None:
+        return None
+    return today - dt.timedelta(days=profile.signoff.escalate_after_days)
 
 
 # --- supervision frequency -------------------------------------------------------------------
@@ -238,6 +264,20 @@ def recurring_on(start: dt.date, every: Step, until: Step | None, today: dt.date
 
 def _nth(start: dt.date, every: Step, n: int) -> dt.date:
     return start + Months(every.n * n) if isinstance(every, Months) else start + every * n
+
+
+def group_session_due(profile: Profile, frequency: str | None, since: dt.date) -> tuple[dt.date, dt.date] | None:
+    """(due, late_after) of a group's next session, counted from its last (or its creation,
+    `since`): the profile's group rule (H §1 "every six to eight weeks": due at six weeks, overdue
+    after eight), else the group's own `frequency` (K, S and L set none); None with neither."""
+    rule = profile.groups
+    if rule.every is not None:
+        due = rule.every.after(since)
+        return due, rule.overdue_after.after(since) if rule.overdue_after is not None else due
+    if frequency:
+        due = since + step(frequency)
+        return due, due
+    return None
 
 
 def rebook_deadline(profile: Profile, cancelled_on: dt.date) -> dt.date:

@@ -10,9 +10,7 @@ dashboard are its use cases.
 from __future__ import annotations
 
 import datetime as dt
-import gc
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
@@ -28,9 +26,10 @@ from workflows import access, groups, signoff
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import (REMINDER_DAYS, STATES, RoleClock, State, agreed_step, agreement_review_on,
-                                 due_state, next_deadlines, rebook_deadline, recurring_on, role_clocks,
-                                 signing_deadline)
+                                 due_state, next_deadlines, rebook_deadline, recurring_on, reminder_state,
+                                 review_state, role_clocks, signing_deadline)
 from workflows.profiles import Profile
+from workflows.status import SIGNED, SUPERSEDED
 
 
 class DueItem(NamedTuple):
@@ -209,7 +208,7 @@ def latest_signed_agreements(db: Session, today: dt.date, scope: Scope = Scope()
 @lru_cache(maxsize=64)
 def _pending_agreements_query(scope: Scope) -> Select[Any]:
     return (select(Agreement.supervisee_id, Agreement.id, Agreement.supervisor_id)
-            .where(Agreement.status.not_in((signoff.SIGNED, "superseded")), Agreement.superseded_by_id.is_(None),
+            .where(Agreement.status.not_in((SIGNED, SUPERSEDED)), Agreement.superseded_by_id.is_(None),
                    _scoped(Agreement.supervisee_id, scope)))
 
 
@@ -288,9 +287,8 @@ def _agreement_item(clock: RoleClock, profile: Profile, row: SuperviseeRow, sign
         review = memo[key]
     else:
         review_on = agreement_review_on(profile, signed.started_on, signed.review_date)
-        state = due_state(today, review_on, review_on)
-        review = memo[key] = ((state, review_on, f"agreement review due {_day(review_on)}")
-                              if (review_on - today).days <= REMINDER_DAYS else None)
+        state = review_state(review_on, today)
+        review = memo[key] = (state, review_on, f"agreement review due {_day(review_on)}") if state else None
     if review is None or (wanted is not None and not wanted("agreement_review", review[0])):
         return None
     return _item(row, "agreement_review", *review, signed.id)
@@ -302,14 +300,12 @@ def _review_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted: 
     docgen keeps no record of a review having taken place, so each shows from REMINDER_DAYS
     before its date until REMINDER_DAYS after, and is never called overdue.
     """
-    window = dt.timedelta(days=REMINDER_DAYS)
     items = []
     for wording, period in clock.reviews:
         on = row.employment_start + period
-        if on - window <= today <= on + window:
-            state = "due" if today >= on else "upcoming"
-            if wanted is None or wanted("review", state):
-                items.append(_item(row, "review", state, on, f"{wording} review due {_day(on)}"))
+        state = reminder_state(on, today)
+        if state is not None and (wanted is None or wanted("review", state)):
+            items.append(_item(row, "review", state, on, f"{wording} review due {_day(on)}"))
     return items
 
 
@@ -318,14 +314,11 @@ def _also_due_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted
     observations, L §5.13's quarterly performance conversation), on its schedule from the
     employment start. As with formal reviews, docgen keeps no record of it being done, so each
     shows from REMINDER_DAYS before its date until REMINDER_DAYS after, never overdue."""
-    window = dt.timedelta(days=REMINDER_DAYS)
     items = []
     for key, label, every, until in clock.also_due:
-        on = recurring_on(row.employment_start, every, until, today, window)
-        if on is None:
-            continue
-        state = "due" if today >= on else "upcoming"
-        if wanted is None or wanted(key, state):
+        on = recurring_on(row.employment_start, every, until, today, dt.timedelta(days=REMINDER_DAYS))
+        state = None if on is None else reminder_state(on, today)
+        if state is not None and (wanted is None or wanted(key, state)):
             items.append(_item(row, key, state, on, f"{label} due {_day(on)}"))
     return items
 
@@ -390,25 +383,6 @@ def _rebook_items(db: Session, profile: Profile, rows: dict[int, SuperviseeRow],
     return items
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a whole organisation's facts are worked through.
-
-    That allocates tens of thousands of short-lived rows and tuples, which set off the
-    collector's full passes over every object the process holds (SQLAlchemy's and pydantic's
-    among them): measured at 20 ms of the organisation's due list and 50 ms of its compliance
-    report. Nothing here makes reference cycles, so reference counting frees it all as before.
-    Nesting is fine: the collector is re-enabled only by the call that disabled it.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 class DueSummary(NamedTuple):
     """The items wanted, most urgent first, and how many supervisees were looked at."""
 
@@ -419,7 +393,6 @@ class DueSummary(NamedTuple):
 _URGENCY = itemgetter(2, 5, 0)  # due_on, supervisee_name, kind: the order within one state
 
 
-@collector_paused()
 def due_summary(db: Session, profile: Profile, today: dt.date, scope: Scope = Scope(), *,
                 wanted: Wanted | None = None,
                 last_sessions: Mapping[int, dt.date | None] | None = None) -> DueSummary:

@@ -21,8 +21,9 @@ from documents.bundle import Entry, Member, zip_stream
 from kernel import clock
 from storage import audit
 from storage.backends.base import DocumentStore
-from kernel.errors import Conflict, Forbidden, Unauthenticated
-from storage.models import Account, Agreement, DocumentVersion, Person, Record, SignoffEvent, SupervisionRelationship
+from storage.filing import read_filed
+from kernel.errors import Conflict, Unauthenticated
+from storage.models import Agreement, DocumentVersion, Person, Record, SignoffEvent
 from workflows import access, group_records, people
 from workflows.access import Caller
 from workflows.agreements import agreement_number
@@ -30,6 +31,7 @@ from workflows.deployment import Work
 from workflows.records import record_number
 
 SIGNING_EVENTS = ("agreed", "countersigned")  # the events that are a signature (workflows.signoff)
+BUNDLE_CHUNK = 1 << 16  # bytes of a document handed to the zip at a time
 
 
 @dataclass(frozen=True)
@@ -39,30 +41,6 @@ class Bundle:
     person: Person
     filename: str
     chunks: Iterator[bytes]
-
-
-def check_export(db: Session, account: Account, person: Person, reason: str = "", *, break_glass: bool) -> str:
-    """HR exports a person's file once it is forwarded, or for a leaver or a transfer underway.
-
-    Anyone else gets what `workflows.access` would give them (NotFound for a stranger, so ids
-    cannot be probed) or, if they may read the records, Forbidden: the bundle is HR's.
-    """
-    if access.HR & set(account.roles or []) and (person.forwarded_to_hr_on is not None or person.status == "leaver"
-                                                 or _transfer_underway(db, person)):
-        return "hr"
-    if access.HR & set(account.roles or []) and person.leave_date is not None:
-        raise Conflict(f"{person.name}'s records have not been forwarded to HR yet. From their leaving date, "
-                       f"{person.leave_date:%-d %B %Y}, you can forward them early.", "id")
-    access.read_access(db, account, person, reason, break_glass=break_glass)
-    raise Forbidden("only HR exports a person's supervision file, once it is forwarded or for a leaver or a "
-                    "transfer", "id")
-
-
-def _transfer_underway(db: Session, person: Person) -> bool:
-    """A transfer recorded with a future date: a relationship that has not started yet."""
-    return db.scalar(select(SupervisionRelationship.id).where(
-        SupervisionRelationship.supervisee_id == person.id,
-        SupervisionRelationship.starts_on > clock.today()).limit(1)) is not None
 
 
 def export_person(db: Session, store: DocumentStore, person: Person, *, actor_id: int | None = None,
@@ -108,12 +86,23 @@ def _latest(db: Session, owner: object, kinds: tuple[str, ...]) -> DocumentVersi
                      .order_by(DocumentVersion.version.desc(), DocumentVersion.id.desc()).limit(1))
 
 
+def _checked(store: DocumentStore, key: str, sha256: str, name: str) -> Iterator[bytes]:
+    """A filed document checked whole against its recorded SHA-256 before any of it enters the
+    bundle, so a damaged one stops the export before a byte of it is sent (`filing.DamagedDocument`);
+    handed on in chunks, so the zip holds back no more than one chunk's deflate at a time. The
+    bundle holds one document at a time, never the whole file."""
+    data = read_filed(store, key, sha256, name)
+    for start in range(0, len(data), BUNDLE_CHUNK):
+        yield data[start:start + BUNDLE_CHUNK]
+
+
 def _entry(db: Session, store: DocumentStore, number: str, kind: str, day: dt.date, status: str,
            version: DocumentVersion | None, owner: object, members: list[Member]) -> Entry:
     if version is None:
         return Entry(number, kind, day.isoformat(), status, "", "", None, "", None, _signers(db, owner, None))
     name = f"{number}-{kind.replace('_', '-')}.{'pdf' if version.kind == 'final_pdf' else 'docx'}"
-    members.append(Member(name, version.sha256, version.size, partial(store.iter_chunks, version.storage_key)))
+    members.append(Member(name, version.sha256, version.size,
+                          partial(_checked, store, version.storage_key, version.sha256, name)))
     return Entry(number, kind, day.isoformat(), status, name, version.kind, version.version, version.sha256,
                  version.size, _signers(db, owner, version.version))
 
@@ -142,13 +131,13 @@ def _summary(person: Person, entries: list[Entry]) -> dict[str, object]:
 
 
 def for_hr(uow: Work, caller: Caller, person_id: int) -> Bundle:
-    """HR downloads a person's file (see `check_export`); the export is audited and committed
+    """HR downloads a person's file (see `access.export_basis`); the export is audited and committed
     before the first byte leaves."""
     if caller.account is None:
         raise Unauthenticated("sign in first")
     person = people.get_person(uow.session, person_id)
-    basis = check_export(uow.session, caller.account, person, caller.reason,
-                         break_glass=uow.deployment.profile.break_glass)
+    basis = access.export_basis(uow.session, caller.account, person, caller.reason,
+                                break_glass=uow.deployment.profile.break_glass)
     if not _has_documents(uow.session, person):
         raise Conflict(f"There is nothing to export: {person.name} has no supervision records or agreements.", "id")
     stream = export_person(uow.session, uow.store, person, actor_id=caller.person_id, basis=basis,

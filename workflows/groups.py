@@ -28,14 +28,16 @@ from sqlalchemy.orm import Session
 
 from documents.mailer import Attachment
 from kernel import clock
-from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
+from kernel.errors import Conflict, InvalidInput, NotFound
 from storage.models import GroupAttendance, GroupMember, GroupSession, Person, Record, SupervisionGroup
-from workflows import access, group_forms, group_records, notifications, people, periods, records
+from workflows import access, emails, group_forms, group_records, people, periods, records
+from storage.uow import transaction
 from workflows.access import Caller
 from workflows.deployment import Work
-from workflows.due_dates import State, due_state, record_due_date
+from workflows.due_dates import State, due_state, group_session_due, record_due_date
 from workflows.forms import Field
 from workflows.profiles import Profile
+from workflows.status import DRAFT, EDITABLE, words
 
 ATTENDANCE = ("present", "apologies", "absent")
 MAX_MINUTES = 8 * 60
@@ -72,6 +74,7 @@ def current_members(db: Session, group_id: int) -> list[Person]:
                            .order_by(Person.name)))
 
 
+@transaction
 def create_group(uow: Work, caller: Caller, name: str, facilitator_id: int, member_ids: list[int], *,
                  recorder_id: int | None = None, signer_id: int | None = None, frequency: str = "") -> SupervisionGroup:
     """Set up a group with its facilitator, members and (where the profile names the roles) its
@@ -151,18 +154,18 @@ def _invite(db: Session, session: GroupSession) -> None:
     invitation = Attachment("group-supervision.ics", "text/calendar; method=REQUEST",
                             _ics(session, group.facilitator, invited))
     for person in invited:
-        notifications.queue_email(
-            db, to=person.email, subject=f"Group supervision: {group.name}",
-            text=(f"Planned: group supervision ({group.name}) on {when}"
-                  + (f", {session.location}" if session.location else "") + ".\n"),
-            attachments=[invitation])
+        emails.queue(db, "group_session_planned", to=person.email, subject=f"Group supervision: {group.name}",
+                     attachments=[invitation], group=group.name, when=when, location=session.location)
 
 
-def plan_session(uow: Work, caller: Caller, group_id: int, starts_at: dt.datetime, *, minutes: int = 90,
+@transaction
+def plan_session(uow: Work, caller: Caller, group_id: int, starts_at: dt.datetime, *, minutes: int | None = None,
                  location: str = "") -> GroupSession:
     """Plan a group's session (naive UTC `starts_at`, within the profile's planning horizon) and
-    e-mail every member the invitation; audited as `group.session.plan`."""
+    e-mail every member the invitation; audited as `group.session.plan`. Without `minutes` it lasts
+    the profile's `groups.session_minutes` (docgen's labelled default: no policy sets one)."""
     db, profile = uow.session, uow.deployment.profile
+    minutes = profile.groups.session_minutes if minutes is None else minutes
     group = access.group_for(db, caller, get_group(db, group_id), manage=True)
     if starts_at < clock.now():
         raise InvalidInput("starts_at is in the past", "starts_at")
@@ -187,6 +190,7 @@ def get_session(db: Session, session_id: int) -> GroupSession:
     return session
 
 
+@transaction
 def record_attendance(uow: Work, caller: Caller, session_id: int, marks: dict[int, str]) -> GroupSession:
     """Mark each member present, apologies or absent; the session is then held. Those who run the
     group mark it; a mark for someone who is not a member is refused, naming them."""
@@ -236,15 +240,13 @@ def start_record(uow: Work, caller: Caller, session_id: int) -> Record:
     db, profile = uow.session, uow.deployment.profile
     session = get_session(db, session_id)
     group = access.group_for(db, caller, session.group)
-    recorder = group.recorder or group.facilitator
-    if caller.person_id != recorder.id:
-        raise Forbidden(f"the group's record is written by {recorder.name}", "recorder_id")
+    recorder = access.group_recorder(caller, group)
     if session.status != "held":
         raise Conflict("mark attendance first: the record names those present", "status")
     day = session.starts_at.date()
     signer = group.signer or group.facilitator
     record = Record(kind=profile.groups.record_form, supervisee_id=recorder.id, supervisor_id=signer.id,
-                    session_date=day, due_date=record_due_date(profile, day) or day, status="draft",
+                    session_date=day, due_date=record_due_date(profile, day), status=DRAFT,
                     sections={}, version=1, group_session_id=session.id)
     try:  # the unique session id is the compare-and-set: of two starts at once, one records
         with db.begin_nested():
@@ -270,6 +272,7 @@ def _case_ids(value: str) -> str:
     return ", ".join(entries)
 
 
+@transaction
 def save_record(uow: Work, caller: Caller, record_id: int, values: dict[str, Any],
                 expected_revision: int | None = None) -> Record:
     """Save what the recorder typed: only the form's own fields (any other is refused, named),
@@ -279,8 +282,8 @@ def save_record(uow: Work, caller: Caller, record_id: int, values: dict[str, Any
     if not group_records.is_group_record(record):
         raise access.no_such_document()
     access.write(uow, caller, record.supervisee, "record", record.id, "record.update")
-    if record.status not in ("draft", "changes_requested"):
-        raise Conflict(f"the record is {record.status.replace('_', ' ')} and cannot be changed", "status")
+    if record.status not in EDITABLE:
+        raise Conflict(f"the record is {words(record.status)} and cannot be changed", "status")
     if expected_revision is not None and expected_revision != record.revision:
         raise Conflict("the record was changed since you opened it; reload it", "revision")
     form = group_records.form_of(record)
@@ -324,7 +327,7 @@ def read_record(uow: Work, caller: Caller, record_id: int) -> GroupRecordPage:
         raise access.no_such_document()
     granted = access.read(uow, caller, record.supervisee, "record", record.id, "record.read")
     doc = records.record_context(db, deployment.profile, deployment.organisation(db), record)
-    writes = caller.person_id == record.supervisee_id and record.status in ("draft", "changes_requested")
+    writes = caller.person_id == access.writer_id(record) and record.status in EDITABLE
     return GroupRecordPage(record, doc, granted.basis, group_forms.typed_fields(group_records.form_of(record)), writes)
 
 
@@ -343,15 +346,10 @@ class GroupDue:
 
 
 def _due(profile: Profile, group: SupervisionGroup, last: dt.date | None, today: dt.date) -> GroupDue | None:
-    rule = profile.groups
-    since = last or group.created_at.date()
-    if rule.every is not None:
-        due = rule.every.after(since)
-        late = rule.overdue_after.after(since) if rule.overdue_after is not None else due
-    elif group.frequency:  # K, S and L set none: the group's own, if it set one
-        due = late = since + periods.step(group.frequency)
-    else:
+    deadlines = group_session_due(profile, group.frequency, last or group.created_at.date())
+    if deadlines is None:
         return None
+    due, late = deadlines
     return GroupDue(group, last, due, late, due_state(today, due, late))
 
 
@@ -452,22 +450,20 @@ class GroupPage:
     sessions: list[SessionRow]
     manages: bool
     due: GroupDue | None
+    session_minutes: int  # a new session's length unless changed: the profile's `groups.session_minutes`
 
 
 def group_page(uow: Work, caller: Caller, group_id: int) -> GroupPage:
     db = uow.session
     group = access.group_for(db, caller, get_group(db, group_id))
-    try:
-        access.group_for(db, caller, group, manage=True)
-        manages = True
-    except (Forbidden, NotFound):
-        manages = False
+    manages = access.manages_group(db, caller, group)
     sessions = list(db.scalars(select(GroupSession).where(GroupSession.group_id == group.id)
                                .order_by(GroupSession.starts_at.desc())))
     held = [s.starts_at.date() for s in sessions if s.status == "held"]
     rows = [SessionRow(s, attendance_of(db, s.id), session_record(db, s.id)) for s in sessions]
+    profile = uow.deployment.profile
     return GroupPage(group, current_members(db, group.id), rows, manages,
-                     _due(uow.deployment.profile, group, max(held, default=None), clock.today()))
+                     _due(profile, group, max(held, default=None), clock.today()), profile.groups.session_minutes)
 
 
 @dataclass(frozen=True)

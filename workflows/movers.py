@@ -22,6 +22,7 @@ from kernel.errors import Conflict, InvalidInput
 from storage.models import Agreement, Person, SupervisionRelationship
 from workflows import access, agreements, people, signoff
 from workflows.access import Caller
+from workflows import events
 from workflows.deployment import Work
 from workflows.profiles import Profile
 
@@ -56,13 +57,6 @@ class Leaver:
     unsupervised: list[Person]
 
 
-def relationship_on(db: Session, supervisee_id: int, on: dt.date) -> SupervisionRelationship | None:
-    """The supervisee's relationship covering `on`, if any."""
-    return db.scalar(select(SupervisionRelationship).where(
-        SupervisionRelationship.supervisee_id == supervisee_id, SupervisionRelationship.starts_on <= on,
-        SupervisionRelationship.ends_on.is_(None) | (SupervisionRelationship.ends_on >= on)))
-
-
 def transfer(db: Session, profile: Profile, person: Person, *, on: dt.date, by: Person | None,
              supervisor_id: int | None = None, team_id: int | None = None,
              line_manager_id: int | None = None) -> Transfer:
@@ -93,7 +87,7 @@ def transfer(db: Session, profile: Profile, person: Person, *, on: dt.date, by: 
 
 def _change_supervisor(db: Session, profile: Profile, person: Person, supervisor_id: int, on: dt.date
                        ) -> tuple[SupervisionRelationship | None, SupervisionRelationship, Agreement]:
-    current = relationship_on(db, person.id, on)
+    current = people.relationship_on(db, person.id, on)
     if current is not None:
         if current.supervisor_id == supervisor_id:
             raise Conflict(f"{current.supervisor.name} already supervises {person.name} on {on}", "supervisor_id")
@@ -132,6 +126,7 @@ def mark_leaver(db: Session, person: Person, leave_date: dt.date, by: Person | N
         freeze(db, person)
     audit.record(db, "person.leaver", actor_id=by.id if by else None, object_type="person", object_id=person.id,
                  detail={"leave_date": leave_date.isoformat(), "ended_relationships": [r.id for r in involved]})
+    events.record(db, events.PersonLeft(person.id))
     db.flush()
     return Leaver(person, unsupervised)
 

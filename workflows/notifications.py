@@ -23,11 +23,10 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import logging
-from typing import Callable, Iterable, Literal
+from typing import Any, Callable, Iterable, Literal
 
-from sqlalchemy import ColumnElement, event, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.orm import Session
 
 from documents.mailer import Attachment, Letter, MailError
 from kernel import clock
@@ -35,8 +34,7 @@ from storage import sealing
 from storage.backends.base import StorageError
 from storage.backends.local import Keyring
 from storage.models import OutboxMessage
-
-log = logging.getLogger(__name__)
+from storage.uow import UnitOfWork
 
 # Attempt n+1 is due (2**n - 1) minutes after the message was written (at least one minute, so the
 # sweep leaves the first, post-commit attempt alone): 1, 3, 7, ... 511 minutes. Ten attempts cover
@@ -48,10 +46,6 @@ FIRST_SWEEP_AFTER = dt.timedelta(minutes=1)
 # takes (mailer.TIMEOUT_SECONDS per step); it only matters if that worker died mid-delivery.
 CLAIM_LEASE = dt.timedelta(minutes=5)
 REDACTED = "[redacted]"
-
-_PENDING = "docgen.outbox.pending"
-_ENQUEUE = "docgen.outbox.enqueue"
-_KEYRING = "docgen.outbox.keyring"
 
 Outcome = Literal["sent", "failed", "skipped"]
 Send = Callable[[Letter], str]
@@ -76,7 +70,10 @@ def queue_email(db: Session, *, to: str, subject: str, text: str, html: str = ""
     if secrets:
         body = json.dumps({"text": text, "html": html}).encode()
         message.sealed_body = sealing.seal(_keyring(db), body, _sealed_for(message))
-    after_commit_enqueue(db, message)
+    # Enqueued only once the change is committed, so a worker never looks for a row that is not
+    # there yet; a failed enqueue is logged by the unit of work and the outbox sweep sends it.
+    unit = _unit_of(db)
+    unit.on_commit(unit.deployment.enqueue, "deliver_email", message.id)
     return message
 
 
@@ -92,63 +89,19 @@ def _sealed_for(message: OutboxMessage) -> str:
     return f"outbox_message/{message.id}/{message.to_address}"
 
 
+def _unit_of(db: Session) -> UnitOfWork[Any]:
+    """The unit of work `db` belongs to: its deployment holds the keyring and the task queue."""
+    unit = UnitOfWork.of(db)
+    if unit is None:
+        raise RuntimeError("the outbox needs a session of a unit of work (deployment.unit_of_work()), which "
+                           "holds the keyring and the task queue")
+    return unit
+
+
 def _keyring(db: Session) -> Keyring:
-    keyring = db.info.get(_KEYRING)
-    if keyring is None:
-        raise RuntimeError("no storage keyring is wired for the outbox (docgen.bootstrap.build wires one), so an "
-                           "e-mail carrying a secret cannot be kept")
-    return keyring
-
-
-def seal_with(sessions: sessionmaker[Session], keyring: Keyring) -> None:
-    """Sessions made by `sessions` from now on seal e-mails that carry secrets with `keyring`
-    (the deployment's storage keyring, from configuration or the instance's key file, never the
-    database), and open them to deliver. Wired by the composition root, like `deliver_through`."""
-    sessions.configure(info={**sessions.kw.get("info", {}), _KEYRING: keyring})
-
-
-def after_commit_enqueue(db: Session, message: OutboxMessage) -> None:
-    """Enqueue delivery of `message` once `db` commits; forget it if `db` rolls back.
-
-    The listeners are added once per session and the ids collected in `db.info`, so many messages in
-    one transaction cost one hook.
-    """
-    if message.id is None:
-        db.flush()
-    if not event.contains(db, "after_commit", _enqueue_pending):
-        event.listen(db, "after_commit", _enqueue_pending)
-        event.listen(db, "after_rollback", _forget_pending)
-    db.info.setdefault(_PENDING, []).append(message.id)
-
-
-def deliver_through(sessions: sessionmaker[Session], enqueue: Callable[..., None]) -> None:
-    """Sessions made by `sessions` from now on hand each committed message to `enqueue`
-    ("deliver_email", message id): the deployment's task queue, wired by the composition root.
-
-    Held in the sessions' `info` rather than imported, because e-mail is queued from plain
-    sessions too (rules called by the CLI, the worker's sweeps and tests), not only from a unit
-    of work, and workflows never import the task queue.
-    """
-    sessions.configure(info={**sessions.kw.get("info", {}), _ENQUEUE: enqueue})
-
-
-def _enqueue_pending(db: Session) -> None:
-    pending = db.info.pop(_PENDING, [])
-    enqueue = db.info.get(_ENQUEUE)
-    if enqueue is None:
-        log.warning("no task queue is wired for outbox messages %s; the outbox sweep will send them", pending)
-        return
-    for message_id in pending:
-        try:
-            enqueue("deliver_email", message_id)
-        except Exception:
-            # The change is committed; failing the caller now would report an error for work that
-            # was done. The row is safe in the outbox and the sweep enqueues it again.
-            log.exception("could not enqueue outbox message %s; the outbox sweep will retry it", message_id)
-
-
-def _forget_pending(db: Session) -> None:
-    db.info.pop(_PENDING, None)
+    """The deployment's storage keyring (from configuration or the instance's key file, never the
+    database): it seals e-mails that carry secrets and opens them to deliver."""
+    return _unit_of(db).deployment.keyring
 
 
 def deliver(db: Session, message_id: int, send: Send) -> Outcome:

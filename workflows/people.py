@@ -199,14 +199,27 @@ def list_teams(db: Session, *, service: str | None = None, page: int = 1, per_pa
     return one_page(db, query.order_by(Team.name), page, per_page)
 
 
-def current_supervisor(db: Session, supervisee_id: int, on: dt.date) -> Person | None:
-    """The supervisor of a person on a date, from the open relationship."""
-    rel = db.scalar(select(SupervisionRelationship).where(
+def relationship_on(db: Session, supervisee_id: int, on: dt.date) -> SupervisionRelationship | None:
+    """The supervisee's relationship covering `on`: the latest started, should a transfer's new
+    relationship and the old one both cover the day (the old one ends the day before, by rule)."""
+    return db.scalar(select(SupervisionRelationship).where(
         SupervisionRelationship.supervisee_id == supervisee_id,
         SupervisionRelationship.starts_on <= on,
         (SupervisionRelationship.ends_on.is_(None)) | (SupervisionRelationship.ends_on >= on),
-    ).order_by(SupervisionRelationship.starts_on.desc()))
+    ).order_by(SupervisionRelationship.starts_on.desc(), SupervisionRelationship.id.desc()).limit(1))
+
+
+def current_supervisor(db: Session, supervisee_id: int, on: dt.date) -> Person | None:
+    """The supervisor of a person on a date, from the relationship covering it."""
+    rel = relationship_on(db, supervisee_id, on)
     return rel.supervisor if rel else None
+
+
+def transfer_underway(db: Session, person: Person, today: dt.date) -> bool:
+    """Whether a transfer is recorded for a later date: a relationship that has not started yet."""
+    return db.scalar(select(SupervisionRelationship.id).where(
+        SupervisionRelationship.supervisee_id == person.id,
+        SupervisionRelationship.starts_on > today).limit(1)) is not None
 
 
 def _check_relationship(db: Session, supervisee_id: int, supervisor_id: int,

@@ -28,7 +28,7 @@ from storage import audit
 from kernel.errors import NotFound
 from storage.filing import file_document, read_document
 from storage.models import Agreement, DocumentVersion, Record
-from workflows import records, retention, revisions, signoff
+from workflows import events, records, retention, revisions, signoff
 from workflows.access import Caller
 from workflows.agreements import agreement_context
 from workflows.deployment import Deployment, Work
@@ -62,32 +62,34 @@ def docx_filename(number: str, name: str) -> str:
 def send_for_signoff(uow: Work, caller: Caller, kind: str, document_id: int,
                      checked_revision: int | None = None) -> signoff.Progress:
     """The supervisor sends a draft, or a revision after a disagreement (a new version): this
-    version's DOCX is filed, then the first signer is e-mailed a link. The worker makes the
-    review PDF once this commits. Sent from the page that showed the saved record before sending,
-    `checked_revision` is the revision that page showed: a record changed since is refused
-    (PreconditionFailed), so what is sent is what the supervisor checked."""
+    version's DOCX is filed, then the first signer is e-mailed a link, in one commit (a refusal
+    rolls back, the filed DOCX with it). The worker makes the review PDF once this commits. Sent
+    from the page that showed the saved record before sending, `checked_revision` is the revision
+    that page showed: a record changed since is refused (PreconditionFailed), so what is sent is
+    what the supervisor checked."""
     db, deployment = uow.session, uow.deployment
-    document = signoff.for_supervisor(uow, caller, kind, document_id, "signoff.send")
-    if checked_revision is not None:
-        revisions.expect(document, checked_revision, kind)
-    if document.status == signoff.CHANGES_REQUESTED:
-        signoff.new_version(db, document, caller.person)
-    data = (record_docx(deployment, db, document) if isinstance(document, Record)
-            else agreement_docx(deployment, db, document))
-    row = file_document(db, uow.store, version=document.version, kind="docx", data=data, **{kind: document})
-    signoff.send(db, deployment.profile, document, caller.person, docx=row, base_url=deployment.config.base_url,
-                 caller=caller)
-    signoff.ask_for_review_pdf(uow, document)
-    uow.commit()
+    with uow:
+        document = signoff.for_supervisor(uow, caller, kind, document_id, "signoff.send")
+        if checked_revision is not None:
+            revisions.expect(document, checked_revision, kind)
+        if document.status == signoff.CHANGES_REQUESTED:
+            signoff.new_version(db, document, caller.person)
+        data = (record_docx(deployment, db, document) if isinstance(document, Record)
+                else agreement_docx(deployment, db, document))
+        row = file_document(db, uow.store, version=document.version, kind="docx", data=data, **{kind: document})
+        signoff.send(db, deployment.profile, document, caller.person, docx=row,
+                     base_url=deployment.base_url, caller=caller)
+        signoff.ask_for_review_pdf(uow, document)
     return signoff.progress(uow, document)
 
 
 def _end_reading(uow: Work) -> None:
     """End the transaction that only read, before a conversion or a seal that takes seconds: on
     SQLite every transaction holds the write lock from its start (BEGIN IMMEDIATE, for the audit
-    chain), so web requests would wait for the conversion. Filing then starts a new transaction,
-    which first checks again that no other worker filed the same file meanwhile."""
-    uow.commit()
+    chain), so web requests would wait for the conversion. Nothing was written, so it rolls back:
+    the step's one commit is the filing after it, which first checks again that no other worker
+    filed the same file meanwhile."""
+    uow.rollback()
 
 
 def make_review_pdf(uow: Work, kind: str, document_id: int, version: int) -> DocumentVersion | None:
@@ -106,18 +108,42 @@ def make_review_pdf(uow: Work, kind: str, document_id: int, version: int) -> Doc
     source = read_document(db, uow.store, docx)
     _end_reading(uow)
     pdf = uow.deployment.converter().convert(source)
-    if signoff.filed_version(db, document, "review_pdf") is not None:  # another worker was quicker
-        return None
-    row = file_document(db, uow.store, version=version, kind="review_pdf", data=pdf, **{kind: document})
-    uow.commit()
-    return row
+    with uow:
+        if signoff.filed_version(db, document, "review_pdf") is not None:  # another worker was quicker
+            return None
+        return file_document(db, uow.store, version=version, kind="review_pdf", data=pdf, **{kind: document})
+
+
+@dataclass(frozen=True)
+class _ToSeal:
+    """A signed version read for sealing: its filed Word file and its sign-off evidence."""
+
+    document: Document
+    version: int
+    source: bytes
+    evidence: dict[str, Any]
 
 
 def finalise(uow: Work, kind: str, document_id: int, version: int) -> DocumentVersion | None:
     """Make, seal and file the final PDF of a signed version (the filed DOCX with its certificate
     page, one conversion, the organisation's seal), protected as retention decides; returns the
-    existing one if it was made already, None when the version is not (or no longer) signed."""
-    db, deployment = uow.session, uow.deployment
+    existing one if it was made already, None when the version is not (or no longer) signed.
+    Read, then seal with no transaction open, then file in the one commit (`_file_final_pdf`)."""
+    found = _to_seal(uow, kind, document_id, version)
+    if not isinstance(found, _ToSeal):
+        return found
+    _end_reading(uow)
+    deployment = uow.deployment
+    config = deployment.config
+    pdf = seal.finalise(found.source, found.evidence,
+                        converter=deployment.converter(), signer=seal.organisation_signer(config),
+                        timestamper=seal.timestamper_for(config), template_dirs=_search_dirs(deployment))
+    return _file_final_pdf(uow, found, pdf)
+
+
+def _to_seal(uow: Work, kind: str, document_id: int, version: int) -> _ToSeal | DocumentVersion | None:
+    """What sealing `version` needs, or its final PDF if it exists, or None if it is not signed."""
+    db = uow.session
     document = _load(db, kind, document_id)
     if document is None or document.status != signoff.SIGNED or document.version != version:
         return None
@@ -127,22 +153,25 @@ def finalise(uow: Work, kind: str, document_id: int, version: int) -> DocumentVe
     docx_row = signoff.filed_version(db, document, "docx")
     if docx_row is None:
         raise RuntimeError(f"{signoff.number(document)} v{version} is signed but its DOCX was never filed")
-    config = deployment.config
-    source, evidence = uow.store.get(docx_row.storage_key), signoff.certificate(db, document)
-    _end_reading(uow)
-    pdf = seal.finalise(source, evidence,
-                        converter=deployment.converter(), signer=seal.organisation_signer(config),
-                        timestamper=seal.timestamper_for(config), template_dirs=_search_dirs(deployment))
-    existing = signoff.filed_version(db, document, "final_pdf")
-    if existing is not None:  # another worker was quicker
-        return existing
-    protection = retention.protection_for(db, deployment.profile, uow.store, document.supervisee,
-                                          document if isinstance(document, Record) else None)
-    row = file_document(db, uow.store, version=version, kind="final_pdf", data=pdf,
-                        retain_until=protection.retain_until, legal_hold=protection.legal_hold, **{kind: document})
-    audit.record(db, "document.finalise", object_type=kind, object_id=document.id,
-                 detail={"version": version, "sha256": row.sha256})
-    uow.commit()
+    return _ToSeal(document, version, read_document(db, uow.store, docx_row), signoff.certificate(db, document))
+
+
+def _file_final_pdf(uow: Work, sealed: _ToSeal, pdf: bytes) -> DocumentVersion:
+    """File the sealed PDF under retention's protection, audited and announced, in one commit."""
+    db, document = uow.session, sealed.document
+    kind = signoff.kind_of(document)
+    with uow:
+        existing = signoff.filed_version(db, document, "final_pdf")
+        if existing is not None:  # another worker was quicker
+            return existing
+        protection = retention.protection_for(db, uow.deployment.profile, uow.store, document.supervisee,
+                                              document if isinstance(document, Record) else None)
+        row = file_document(db, uow.store, version=sealed.version, kind="final_pdf", data=pdf,
+                            retain_until=protection.retain_until, legal_hold=protection.legal_hold,
+                            **{kind: document})
+        audit.record(db, "document.finalise", object_type=kind, object_id=document.id,
+                     detail={"version": sealed.version, "sha256": row.sha256})
+        uow.record(events.DocumentSealed(kind, document.id, sealed.version))
     return row
 
 

@@ -24,7 +24,8 @@ from documents.mailer import Attachment
 from storage.models import Person, PlannedSession
 from kernel import clock
 from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound
-from workflows import access, notifications, people
+from workflows import access, emails, people
+from storage.uow import transaction
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import rebook_deadline
@@ -66,7 +67,7 @@ def plan_session(db: Session, profile: Profile, supervisee: Person, supervisor: 
     """
     if supervisee.id == supervisor.id:
         raise InvalidInput("a person cannot supervise themselves", "supervisor_id")
-    if supervisee.status == "leaver":
+    if people.has_left(supervisee, clock.uk(starts_at).date()):  # sessions during their notice still happen
         raise Conflict(f"{supervisee.name} has left", "supervisee_id")
     minutes = profile.session_minutes if minutes is None else minutes
     _check_time(profile, starts_at, minutes, today)
@@ -169,10 +170,9 @@ def _invite(db: Session, session: PlannedSession, supervisee: Person, supervisor
     method = "CANCEL" if cancelled else "REQUEST"
     for attendee, other in ((supervisee, supervisor), (supervisor, supervisee)):
         subject = ("Cancelled: " if cancelled else "Supervision: ") + f"{supervisee.name} and {supervisor.name}"
-        body = (f"{'Cancelled' if cancelled else 'Planned'}: supervision with {other.name} on {_when(session)}"
-                + (f", {session.location}" if session.location else "") + ".\n")
         invitation = Attachment("supervision.ics", f"text/calendar; method={method}", ics_for(session, supervisor, attendee))
-        notifications.queue_email(db, to=attendee.email, subject=subject, text=body, attachments=[invitation])
+        emails.queue(db, "session_planned", to=attendee.email, subject=subject, attachments=[invitation],
+                     cancelled=cancelled, other=other.name, when=_when(session), location=session.location)
 
 
 # --- use cases -------------------------------------------------------------------------------
@@ -186,6 +186,7 @@ class Planned(NamedTuple):
     starts: dt.datetime
 
 
+@transaction
 def arrange_session(uow: Work, caller: Caller, supervisee_id: int, starts_at: dt.datetime, *,
                     supervisor_id: int | None = None, minutes: int | None = None, location: str = "") -> Planned:
     """Plan a supervisee's session (naive UTC `starts_at`) and send the invitations, audited as
@@ -299,6 +300,7 @@ def rebooking(uow: Work, caller: Caller, session_id: int) -> Rebooking:
     return Rebooking(session, people.get_person(db, session.supervisee_id), clock.uk(session.starts_at))
 
 
+@transaction
 def rebook_session(uow: Work, caller: Caller, session_id: int, starts_at: dt.datetime, *,
                    minutes: int | None = None, location: str | None = None) -> Planned:
     """Move a planned session or book the replacement of a cancelled one (`rebook`), audited as

@@ -325,9 +325,9 @@ OPTIONAL_KEYS: dict[str, LeftOut] = {
         {"outside_line": False, "manager_override": False, "lasts": "30 days"},
         "default: docgen — the profile names no consent route: records are read within the line only"),
     "groups": LeftOut(
-        {"every": None, "record_form": "group_plain"},
+        {"every": None, "record_form": "group_plain", "session_minutes": 90},
         "default: docgen — the profile sets no group supervision frequency, so none is due; docgen's plain "
-        "group record"),
+        "group record; a group session lasts an hour and a half"),
 }
 
 Problem = tuple[str, str]  # (dotted key, what is wrong)
@@ -578,7 +578,9 @@ class GroupRule(_Strict):
     (H §1 "every six to eight weeks": due at 6 weeks, overdue after 8), the form its record is
     kept on (`workflows.group_forms`: W App C, or docgen's plain group record), and the roles that
     record and sign it off where the policy names them (W §8: Practice Co-ordinators record,
-    Advanced Practitioners sign off); otherwise the facilitator does both."""
+    Advanced Practitioners sign off); otherwise the facilitator does both. `session_minutes` is how long
+    a group session lasts unless its organiser says otherwise (no policy sets one: docgen's labelled
+    default in every profile)."""
 
     every: Period | None = None
     overdue_after: Period | None = None
@@ -586,6 +588,7 @@ class GroupRule(_Strict):
     record_title: str = "Group supervision record"
     recorder_role: str | None = None
     signer_role: str | None = None
+    session_minutes: int = Field(90, ge=1, le=8 * 60)
 
     _p = field_validator("every", "overdue_after", mode="before")(lambda cls, v: _period(v))
 

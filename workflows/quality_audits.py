@@ -37,6 +37,7 @@ from storage import audit
 from kernel.errors import Conflict, InvalidInput, NotFound
 from storage.models import Account, Action, Agreement, Person, QualityAudit, QualityAuditItem, Record, Team
 from workflows import access, people, periods, records, signoff
+from storage.uow import transaction
 from workflows.access import Caller
 from workflows.deployment import Work
 
@@ -105,6 +106,7 @@ def _prefill(db: Session, record: Record) -> dict[str, str]:
             "reflection": "", "decisions": ""}
 
 
+@transaction
 def draw(uow: Work, caller: Caller, team_id: int, start: dt.date | None = None, end: dt.date | None = None,
          seed: int | None = None, per_supervisor: int | None = None) -> AuditReport:
     """Draw and record a sample of a team's signed records for a period (by default the profile's
@@ -254,6 +256,7 @@ def sampled_record(uow: Work, caller: Caller, audit_id: int, item_id: int) -> Sa
     return _item(uow, caller, audit_id, item_id, "quality_audit.read")
 
 
+@transaction
 def score(uow: Work, caller: Caller, audit_id: int, item_id: int, marks: dict[str, str], findings: str,
           supervisor_actions: str, revision: int | None) -> SampledRecord:
     """Save the auditor's judgement of one sampled record. `revision` is the form's as read: a save

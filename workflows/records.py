@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,16 +21,16 @@ from kernel.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, 
 from storage.models import Action, ActionEntry, Organisation, Person, Record
 from workflows import access, group_records, people, revisions
 from workflows import actions as actions_mod
+from storage.uow import transaction
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.forms import DATE_COLUMNS, PREVIOUS, Form, printed_at
 from workflows.profiles import Profile
 from workflows.due_dates import record_due_date
+from workflows.status import DRAFT, EDITABLE, words
 
-EDITABLE = ("draft", "changes_requested")
 _AREA_KEY = re.compile(r"[^a-z0-9]+")
 Patch = dict[str, Any]
-F = TypeVar("F")  # a page's form, handed back to the page untouched
 
 
 def record_number(record: Record) -> str:
@@ -100,7 +100,8 @@ def create_record(db: Session, profile: Profile, supervisee: Person, session_dat
                   supervisor: Person | None = None, kind: str | None = None) -> Record:
     """A new draft record for a session, pre-filled from what docgen already knows; on the form of
     `kind` when given, else of the supervisee's role's record kind."""
-    if supervisee.status == "leaver" or supervisee.records_frozen_on:
+    # Someone serving notice is still supervised, and their last sessions recorded (K §9).
+    if people.has_left(supervisee, session_date) or supervisee.records_frozen_on:
         raise Conflict(f"{supervisee.name} has left; their records are frozen", "supervisee_id")
     if session_date < supervisee.employment_start:
         raise InvalidInput("session_date is before the supervisee started", "session_date")
@@ -117,7 +118,7 @@ def create_record(db: Session, profile: Profile, supervisee: Person, session_dat
         raise DuplicateRecord(supervisee, session_date, clash)
     kind_key = _kind_for(profile, supervisee, kind)
     record = Record(kind=kind_key, supervisee_id=supervisee.id, supervisor_id=supervisor.id,
-                    session_date=session_date, due_date=record_due_date(profile, session_date), status="draft",
+                    session_date=session_date, due_date=record_due_date(profile, session_date), status=DRAFT,
                     sections=blank_sections(profile, kind_key))
     db.add(record)
     db.flush()
@@ -127,7 +128,7 @@ def create_record(db: Session, profile: Profile, supervisee: Person, session_dat
 
 def _require_editable(record: Record) -> None:
     if record.status not in EDITABLE:
-        raise Conflict(f"the record is {record.status.replace('_', ' ')} and can no longer be edited", "status")
+        raise Conflict(f"the record is {words(record.status)} and can no longer be edited", "status")
 
 
 def _area_key(title: str, taken: set[str]) -> str:
@@ -297,24 +298,58 @@ def record_context(db: Session, profile: Profile, org: Organisation, record: Rec
         field.key: printed_at(context, field.expression) for field in (*form.details, *form.fields)}}
 
 
+class RecordAction(BaseModel):
+    """An action as a record shows it: its own words and this session's progress on it."""
+
+    id: str
+    section: str
+    date_added: dt.date
+    text: str
+    owner: str
+    due: str
+    progress: str
+    completed: bool
+    carried_forward: bool
+
+
+class RecordOut(BaseModel):
+    """A record as JSON shows it: the API's answer and its OpenAPI schema, a webhook's reader and
+    the link page all read this one shape."""
+
+    id: int
+    number: str
+    kind: str
+    status: str
+    version: int = Field(description="the version sent for sign-off (a revision after a disagreement is the next)")
+    revision: int = Field(description="edit revision: the ETag; send it back in If-Match to change this")
+    supervisee_id: int
+    supervisor_id: int
+    session_date: dt.date
+    due_date: dt.date | None = Field(description="when the record must be complete; null where the policy sets no "
+                                                 "deadline (W, H, L)")
+    next_supervision: dt.date | None
+    review_date: dt.date | None
+    sections: dict[str, Any]
+    actions: list[RecordAction]
+
+
 def record_json(db: Session, record: Record) -> dict[str, Any]:
-    """The API view of a record: sections, dates, status and its actions with progress."""
+    """The API view of a record (`RecordOut`): sections, dates, status and its actions with progress."""
     rows = actions_mod.entries(db, record)
-    return {
-        "id": record.id, "number": record_number(record), "kind": record.kind, "status": record.status,
-        "version": record.version, "revision": record.revision,
-        "supervisee_id": record.supervisee_id, "supervisor_id": record.supervisor_id,
-        "session_date": record.session_date.isoformat(), "due_date": record.due_date.isoformat() if record.due_date else None,
-        "next_supervision": record.next_supervision.isoformat() if record.next_supervision else None,
-        "review_date": record.review_date.isoformat() if record.review_date else None,
-        "sections": record.sections,
-        "actions": [{"id": e.action_id, "section": e.action.section, "date_added": e.action.date_added.isoformat(),
-                     "text": e.action.text, "owner": e.action.owner, "due": e.action.due, "progress": e.progress,
-                     "completed": e.completed, "carried_forward": e.action.raised_in_record_id != record.id}
-                    for e in rows],
-    }
+    return RecordOut(
+        id=record.id, number=record_number(record), kind=record.kind, status=record.status,
+        version=record.version, revision=record.revision,
+        supervisee_id=record.supervisee_id, supervisor_id=record.supervisor_id,
+        session_date=record.session_date, due_date=record.due_date, next_supervision=record.next_supervision,
+        review_date=record.review_date, sections=record.sections,
+        actions=[RecordAction(id=e.action_id, section=e.action.section, date_added=e.action.date_added,
+                              text=e.action.text, owner=e.action.owner, due=e.action.due, progress=e.progress,
+                              completed=e.completed, carried_forward=e.action.raised_in_record_id != record.id)
+                 for e in rows],
+    ).model_dump(mode="json")
 
 
+@transaction
 def start_record(uow: Work, caller: Caller, supervisee_id: int, session_date: dt.date,
                  supervisor_id: int | None = None, kind: str | None = None) -> Record:
     """Start a supervisee's record for a session (the API's POST and the supervisor's "new record"
@@ -344,10 +379,10 @@ def read(uow: Work, caller: Caller, record_id: int) -> dict[str, Any]:
 def _change(uow: Work, caller: Caller, record: Record, patch: Patch, revision: int | None) -> None:
     """Apply an edit made from `revision` behind the current supervisor's audited write check, and
     commit it: a compare-and-set on the revision (`workflows.revisions`), so a stale edit is refused."""
-    access.write(uow, caller, record.supervisee, "record", record.id, "record.update")
-    revisions.expect(record, revision, "record")
-    update_record(uow.session, uow.deployment.profile, record, patch)
-    uow.commit()
+    with uow:  # a refused edit takes its audit entry and anything half-applied with it
+        access.write(uow, caller, record.supervisee, "record", record.id, "record.update")
+        revisions.expect(record, revision, "record")
+        update_record(uow.session, uow.deployment.profile, record, patch)
 
 
 def update(uow: Work, caller: Caller, record_id: int, patch: Patch, revision: int | None) -> dict[str, Any]:
@@ -422,44 +457,16 @@ def edit_view(uow: Work, caller: Caller, record_id: int) -> EditPage:
     return _edit_page(uow, _for_edit(uow, caller, record_id))
 
 
-@dataclass(frozen=True)
-class PageEdit(Generic[F]):
-    """The outcome of a form on the edit page: the page as it now stands, the form, and whether
-    the change was saved or why it was refused (None when the form itself was refused). A
-    PreconditionFailed problem means someone else changed the record since the form was opened:
-    `page.record` is then the record as they saved it."""
-
-    page: EditPage
-    form: F
-    saved: bool
-    problem: InvalidInput | Conflict | PreconditionFailed | None = None
-    changed: bool = False  # the save changed what the record says (what was typed had not been saved)
-
-
-def edit_from_page(uow: Work, caller: Caller, record_id: int,
-                   read_form: Callable[[EditPage], tuple[F, Patch | None, int | None]]) -> PageEdit[F]:
-    """A change made with the edit page's one form, whichever of its buttons was pressed (each
-    saves what was typed, then adds or removes an area, adds an action...), or with the page that
-    confirms an area's removal: the same edit as the API's `update`.
-
-    The page's form depends on the record (its areas and actions), so `read_form` reads the
-    submitted form against the page as it stands, once the caller may change it, and gives the form, its patch
-    (None when the form itself is refused) and the revision the form was opened at (its hidden
-    field). A refused change, also a stale one, is rolled back and returned as the `problem` to
-    show on the form; nothing typed is lost, the form goes back to the page.
-    """
-    record = _for_edit(uow, caller, record_id)
-    page = _edit_page(uow, record)
-    form, patch, revision = read_form(page)
-    if patch is None:
-        return PageEdit(page, form, saved=False)
+def edit(uow: Work, caller: Caller, record_id: int, patch: Patch, revision: int | None) -> bool:
+    """The edit page's change, whichever of its buttons was pressed (each saves what was typed,
+    then adds or removes an area, adds an action...), or the removal of an area once confirmed:
+    the same edit as the API's `update`, from the revision the page was opened at. Answers whether
+    it changed what the record says (typing that had not been saved yet); a refused change, also a
+    stale one, changes nothing."""
+    record = get_record(uow.session, record_id)
     before = _says(uow.session, record)
-    try:
-        _change(uow, caller, record, patch, revision)
-    except (InvalidInput, Conflict, PreconditionFailed) as problem:
-        uow.rollback()
-        return PageEdit(_edit_page(uow, record), form, saved=False, problem=problem)
-    return PageEdit(_edit_page(uow, record), form, saved=True, changed=_says(uow.session, record) != before)
+    _change(uow, caller, record, patch, revision)
+    return _says(uow.session, record) != before
 
 
 def _says(db: Session, record: Record) -> tuple[Any, ...]:

@@ -29,8 +29,9 @@ from storage import audit, destruction, filing
 from storage.backends.base import DocumentStore
 from kernel.errors import Conflict, DomainError, InvalidInput
 from storage.models import Account, Agreement, Person, Record, SupervisionRelationship
-from workflows import access, group_records, holds, movers, notifications, people, signoff
+from workflows import access, emails, group_records, holds, movers, people, signoff
 from workflows.access import Caller
+from workflows import events
 from workflows.deployment import Work
 from workflows.profiles import Profile
 
@@ -313,18 +314,16 @@ def _forward(uow: Work, person: Person, item: Due, today: dt.date, by: Caller = 
           if access.HR & set(a.roles or [])]
     assert person.leave_date is not None
     destroy_on = destruction_date(uow.deployment.profile, person.leave_date)
-    base = uow.deployment.config.base_url.rstrip("/")
+    url = f"{uow.deployment.config.base_url.rstrip('/')}/hr/leavers/{person.id}/bundle"
     for member in hr:
-        notifications.queue_email(
-            db, to=member.email, subject=f"Supervision records of {person.name} forwarded to HR",
-            text=(f"Dear {member.name},\n\n{person.name} left on {person.leave_date:%-d %B %Y}. Under the "
-                  f"retention rule ({item.rule}) their supervision records now pass to HR for the employee's "
-                  f"file, and will be destroyed on {destroy_on:%-d %B %Y}.\n\n"
-                  f"Download them as one bundle: {base}/hr/leavers/{person.id}/bundle\n\n"
-                  "Their supervisor and line managers no longer have access.\n"))
+        emails.queue(db, "records_forwarded", to=member.email,
+                     subject=f"Supervision records of {person.name} forwarded to HR", member=member.name,
+                     person=person.name, left_on=f"{person.leave_date:%-d %B %Y}", rule=item.rule,
+                     destroy_on=f"{destroy_on:%-d %B %Y}", url=url)
     audit.record(db, "retention.forward_to_hr", actor_id=by.person_id, object_type="person", object_id=person.id,
                  reason=by.reason, ip=by.ip, detail={"rule": item.rule, "hr_told": [m.id for m in hr],
                                                      "early": by.account is not None})
+    events.record(db, events.RecordsForwarded(person.id))
     return Outcome(item, "done", f"{len(hr)} HR account(s) e-mailed" if hr else "no account holds the hr role")
 
 
@@ -344,6 +343,7 @@ def _destroy(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
         audit.record(db, "retention.destroy", object_type="person", object_id=person.id,
                      detail={"rule": item.rule, "objects": done.objects, "records": done.records,
                              "agreements": done.agreements, "refused_by_store": done.refused})
+        events.record(db, events.RecordsDestroyed(person.id, tuple(done.records), tuple(done.agreements)))
     if done.refused:
         return Outcome(item, "refused", f"the store refused {len(done.refused)} object(s); retried next run")
     return Outcome(item, "done", f"{done.objects} object(s), {len(done.records)} record(s), "

@@ -9,8 +9,9 @@ the document is then "finalised after a disagreement", with both views, the outc
 signature is missing, on every page and the certificate (`FinalisedAfterDisagreement`). A profile
 may need only the supervisor's signature (H records), which skips the supervisee step.
 
-Links: one per signer per version, 32 random bytes, only the SHA-256 kept, single use, expiring;
-re-sending or a new version kills the old ones. The token exists only in the e-mail.
+Links: one per signer per version (`workflows.links`: 32 random bytes, only the SHA-256 kept,
+single use, expiring); re-sending or a new version kills the old ones. The token exists only in the
+e-mail. The states and the moves between them are `workflows.status`.
 
 This is sign-off's one home: its states, links, events and the certificate's content, and the use
 cases the API and the pages call: for the sender `resend_link`, `countersign`, `status`,
@@ -38,23 +39,20 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel import clock
-from kernel.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from kernel.errors import Conflict, Gone, InvalidInput, NotFound
+from storage.db import next_revision
 from storage.filing import read_document
 from storage.models import Agreement, DocumentVersion, Person, Record, SignoffEvent, SignoffLink
-from workflows import access, agreements, disagreement_notices, group_records, notifications, records
+from workflows import access, agreements, disagreement_notices, emails, group_records, links, records
+from storage.uow import transaction
 from workflows.access import Caller
+from workflows import events as domain_events
 from workflows.deployment import Work
 from workflows.profiles import Profile
+from workflows.status import (AWAITING_SUPERVISEE, AWAITING_SUPERVISOR, CHANGES_REQUESTED, COUNTERSIGNABLE, DRAFT,
+                              EDITABLE, SIGNED, SUPERSEDED, WAITING, check_move, words)
 
-DRAFT = "draft"
-AWAITING_SUPERVISEE = "awaiting_supervisee"
-AWAITING_SUPERVISOR = "awaiting_supervisor"
-CHANGES_REQUESTED = "changes_requested"
-SIGNED = "signed"
-
-SENDABLE = (DRAFT, CHANGES_REQUESTED)
-WAITING = (AWAITING_SUPERVISEE, AWAITING_SUPERVISOR)  # a link is out; the signer may be sent a new one
-COUNTERSIGNABLE = (AWAITING_SUPERVISOR, CHANGES_REQUESTED)
+SENDABLE = EDITABLE  # what its writer may still change may be sent (again)
 # A signed version the supervisee disagreed with: never "signed", which would read as signed by both
 FINALISED_AFTER_DISAGREEMENT = "Finalised after a disagreement"
 
@@ -74,10 +72,6 @@ class DisagreementUnsettled(Conflict):
     (`signoff.finalise_over_disagreement` false), before the disagreement route has settled it."""
 
     code = "disagreement_unsettled"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _owner(document: Document) -> dict[str, int]:
@@ -112,14 +106,6 @@ def signers(profile: Profile, document: Document) -> list[str]:
     if isinstance(document, Record) and document.group_session_id is not None:
         return ["supervisor"]  # issue 14: a group record's signer alone signs it off (W §8)
     return list(profile.signoff.record_signers if isinstance(document, Record) else profile.signoff.agreement_signers)
-
-
-def writer_id(document: Document) -> int:
-    """Who writes a document and sends it for sign-off: its supervisor; a group record's recorder,
-    held as its `supervisee` (W §8: Practice Co-ordinators record, Advanced Practitioners sign off)."""
-    if isinstance(document, Record) and document.group_session_id is not None:
-        return document.supervisee_id
-    return document.supervisor_id
 
 
 # --- Whose turn ----------------------------------------------------------------------------------
@@ -174,6 +160,8 @@ def turn(status: str, supervisee: str, supervisor: str, viewer: Viewer, *, sent_
             return NextStep("supervisor", f"{supervisee} disagreed", "revise or countersign")
         who = "You" if viewer == "supervisee" else supervisee
         return NextStep("supervisor", f"{who} disagreed", f"waiting for {supervisor} to revise or countersign")
+    if status == SUPERSEDED:
+        return NextStep(None, "Superseded by a newer agreement")
     if status == SIGNED:
         done = FINALISED_AFTER_DISAGREEMENT if disagreed else "Signed"
         if sealed:
@@ -246,24 +234,15 @@ def _issue_link(db: Session, profile: Profile, document: Document, signer: Perso
                 base_url: str, caller: Caller) -> None:
     """A fresh link for one signer, e-mailed; every older open link of the document dies."""
     _kill_links(db, document)
-    token = secrets.token_urlsafe(32)
+    link = links.issue(profile.signoff.link_expiry_days)
     db.add(SignoffLink(**_owner(document), version=document.version, signer_id=signer.id, signer_role=role,
-                       token_hash=token_hash(token), created_at=clock.now(),
-                       expires_at=clock.now() + dt.timedelta(days=profile.signoff.link_expiry_days)))
-    url = f"{base_url.rstrip('/')}/sign/{token}"
-    what = title(document)
-    ask = ("read it and agree, or disagree with a comment" if role == "supervisee"
-           else "read it, including any comment from the supervisee, and countersign")
+                       token_hash=link.token_hash, created_at=clock.now(), expires_at=link.expires_at))
     step = turn(document.status, document.supervisee.name, document.supervisor.name,
                 "supervisee" if role == "supervisee" else "supervisor")
-    notifications.queue_email(
-        db, to=signer.email, subject=f"{step.what}: {what}",
-        text=(f"Dear {signer.name},\n\n{what} is ready for your signature. Please {ask}:\n\n{url}\n\n"
-              f"This link is for you only, works once, and expires in {profile.signoff.link_expiry_days} days.\n"),
-        html=(f"<p>Dear {signer.name},</p><p>{what} is ready for your signature. Please {ask}:</p>"
-              f'<p><a href="{url}">Open the document to sign</a></p>'
-              f"<p>This link is for you only, works once, and expires in {profile.signoff.link_expiry_days} days.</p>"),
-        redact=(token,))
+    emails.queue(db, "signoff_link", to=signer.email, subject=f"{step.what}: {title(document)}",
+                 redact=(link.token,), signer=signer.name, what=title(document), role=role,
+                 url=links.url(base_url, "sign", link.token),
+                 expiry_days=profile.signoff.link_expiry_days)
     _event(db, document, "sent", signer, caller)
 
 
@@ -285,10 +264,9 @@ def send(db: Session, profile: Profile, document: Document, by: Person, *, docx:
     `docx` is the filed DOCX of the version being sent: what is signed is fixed bytes, not
     whatever the record says later. A revision after "changes requested" is a new version.
     """
-    if by.id != writer_id(document):
-        raise Forbidden("only the supervisor who wrote it can send it for sign-off", "supervisor_id")
+    access.require_writer(by, document, "send it for sign-off")
     if document.status not in SENDABLE:
-        raise Conflict(f"cannot send: it is {document.status.replace('_', ' ')}", "status")
+        raise Conflict(f"cannot send: it is {words(document.status)}", "status")
     if docx.version != document.version:
         raise Conflict("the filed document is not the current version", "version")
     # The move first, as a compare-and-set: of two sends of one draft only one finds it still
@@ -296,6 +274,7 @@ def send(db: Session, profile: Profile, document: Document, by: Person, *, docx:
     first = "supervisee" if "supervisee" in signers(profile, document) else "supervisor"
     _move(db, document, document.status, AWAITING_SUPERVISEE if first == "supervisee" else AWAITING_SUPERVISOR)
     _event(db, document, "filed", by, caller, docx_sha256=docx.sha256)
+    domain_events.record(db, domain_events.DocumentSent(kind_of(document), document.id, document.version))
     signer = document.supervisee if first == "supervisee" else document.supervisor
     _issue_link(db, profile, document, signer, first, base_url, caller)
     db.flush()
@@ -303,8 +282,7 @@ def send(db: Session, profile: Profile, document: Document, by: Person, *, docx:
 
 def new_version(db: Session, document: Document, by: Person) -> None:
     """The supervisor revises after a disagreement: the next version, old links dead."""
-    if by.id != writer_id(document):
-        raise Forbidden("only the supervisor can revise it", "supervisor_id")
+    access.require_writer(by, document, "revise it")
     if document.status != CHANGES_REQUESTED:
         raise Conflict(f"a new version is started only after changes are requested, not when {document.status}",
                        "status")
@@ -316,10 +294,9 @@ def new_version(db: Session, document: Document, by: Person) -> None:
 def resend(db: Session, profile: Profile, document: Document, by: Person, *, base_url: str,
            caller: Caller = Caller()) -> None:
     """A new link for whoever is waiting (lost e-mail, expired link); the old link dies."""
-    if by.id != writer_id(document):
-        raise Forbidden("only the supervisor can re-send the link", "supervisor_id")
+    access.require_writer(by, document, "re-send the link")
     if document.status not in WAITING:
-        raise Conflict(f"nobody is waiting to sign: it is {document.status.replace('_', ' ')}", "status")
+        raise Conflict(f"nobody is waiting to sign: it is {words(document.status)}", "status")
     # A compare-and-set on the state it stays in: of two re-sends made at once only one issues a
     # link; the other is a Conflict, so one link stays alive and one e-mail goes out.
     _move(db, document, document.status, document.status)
@@ -341,15 +318,13 @@ class Holder:
 
 def _holder(db: Session, token: str) -> Holder:
     """Check a link; a used, re-sent, expired or superseded link is Gone (410)."""
-    link = db.scalar(select(SignoffLink).where(SignoffLink.token_hash == token_hash(token or "")))
-    if link is None:
-        raise NotFound("this sign-off link is not recognised", "token")
+    link = links.find(db, SignoffLink, token, "sign-off")
     if link.used_at is not None:
         raise Gone("this sign-off link has already been used", "token")
     if link.invalidated_at is not None:
         _spent_in_app(db, link)
         raise Gone("this sign-off link was replaced by a newer one; use the latest e-mail", "token")
-    if link.expires_at < clock.now():
+    if links.expired(link.expires_at):
         raise Gone("this sign-off link has expired; ask your supervisor to send it again", "token")
     document: Document = db.get(Record, link.record_id) if link.record_id else db.get(Agreement, link.agreement_id)
     expected = AWAITING_SUPERVISEE if link.signer_role == "supervisee" else AWAITING_SUPERVISOR
@@ -393,11 +368,8 @@ def _use_link(db: Session, link: SignoffLink) -> None:
     unused and not replaced goes on, and the other is Gone before anything is recorded or sent.
     """
     now = clock.now()
-    result = db.execute(update(SignoffLink)
-                        .where(SignoffLink.id == link.id, SignoffLink.used_at.is_(None),
-                               SignoffLink.invalidated_at.is_(None))
-                        .values(used_at=now).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if not links.spend(db, SignoffLink, link.id, [SignoffLink.used_at.is_(None), SignoffLink.invalidated_at.is_(None)],
+                       used_at=now):
         db.refresh(link)
         if link.invalidated_at is not None and link.used_at is None:
             raise Gone("this sign-off link was replaced by a newer one; use the latest e-mail", "token")
@@ -410,9 +382,10 @@ def _move(db: Session, document: Document, expected: str, new: str, **also: Any)
     revision as this request read them: a concurrent request that moved or edited it first makes
     this one a Conflict (409), nothing recorded. The move raises the revision, so an edit made
     from before it is refused too (`workflows.revisions`)."""
+    check_move(expected, new)
     db.flush()  # the revision compared is the one in the database, not one a pending change will raise
     model = type(document)
-    changed = {"status": new, "revision": document.revision + 1, **also}
+    changed = {"status": new, "revision": next_revision(db, document), **also}
     result = db.execute(update(model)
                         .where(model.id == document.id, model.status == expected,
                                model.version == document.version, model.revision == document.revision)
@@ -438,10 +411,8 @@ def _send_code(db: Session, profile: Profile, holder: Holder) -> None:
     code = f"{secrets.randbelow(10**6):06d}"
     holder.link.code_hash = _code_hash(holder.link, code)
     holder.link.code_attempts = 0
-    notifications.queue_email(
-        db, to=holder.signer.email, subject=f"Your code to sign {number(holder.document)}",
-        text=f"Your one-time code to sign {title(holder.document)} is {code}.\n\nIf you did not open the link, tell "
-             "your supervisor.\n", redact=(code,))
+    emails.queue(db, "signoff_code", to=holder.signer.email, subject=f"Your code to sign {number(holder.document)}",
+                 redact=(code,), what=title(holder.document), code=code)
 
 
 def _check_code(profile: Profile, link: SignoffLink, code: str) -> None:
@@ -482,8 +453,7 @@ def _act(db: Session, profile: Profile, token: str, answers: Answers, *, base_ur
         raise InvalidInput(f"decision must be one of {', '.join(DECISIONS)}", "decision")
     holder = _holder(db, token)
     link, document, signer = holder.link, holder.document, holder.signer
-    if caller.account is not None and caller.person_id != signer.id:
-        raise Forbidden("this link was sent to someone else", "token")
+    access.require_link_holder(caller, signer.id)
     _check_code(profile, link, answers.code)
     if not _same_name(answers.confirm_name or "", signer.name):
         raise InvalidInput("type your full name exactly as it appears on the document", "confirm_name")
@@ -496,6 +466,9 @@ def _act(db: Session, profile: Profile, token: str, answers: Answers, *, base_ur
     # concurrent request that got there first leaves this one Gone (410) or in Conflict (409).
     _use_link(db, link)
     expected = document.status
+    if link.signer_role == "supervisee":  # heard of before what it leads to (signed, or a revision)
+        domain_events.record(db, domain_events.DocumentDecided(kind_of(document), document.id, document.version,
+                                                               "disagreed" if decision == "disagree" else "agreed"))
     if link.signer_role == "supervisee":
         if decision == "disagree":
             _move(db, document, expected, CHANGES_REQUESTED)
@@ -522,6 +495,7 @@ def _act(db: Session, profile: Profile, token: str, answers: Answers, *, base_ur
 
 
 def _mark_signed(db: Session, document: Document, expected: str) -> None:
+    domain_events.record(db, domain_events.DocumentSigned(kind_of(document), document.id, document.version))
     if isinstance(document, Record):
         _move(db, document, expected, SIGNED, signed_at=clock.now())
     else:
@@ -530,14 +504,9 @@ def _mark_signed(db: Session, document: Document, expected: str) -> None:
 
 def _tell_supervisor_of_disagreement(db: Session, profile: Profile, document: Document, comment: str) -> None:
     step = turn(document.status, document.supervisee.name, document.supervisor.name, "supervisor")
-    either = ("countersign it with the disagreement recorded on the certificate"
-              if profile.signoff.finalise_over_disagreement else
-              "countersign it once your line manager has recorded the outcome of a three-way meeting about it "
-              "(the policy has both agree the record)")
-    notifications.queue_email(
-        db, to=document.supervisor.email, subject=f"{step.text}: {title(document)}",
-        text=(f"{step.text}.\n\n{document.supervisee.name} disagreed with {title(document)}:\n\n{comment}\n\n"
-              f"Revise it and send the new version, or {either}.\n"))
+    emails.queue(db, "signoff_disagreed", to=document.supervisor.email, subject=f"{step.text}: {title(document)}",
+                 step=step.text, supervisee=document.supervisee.name, what=title(document), comment=comment,
+                 finalise_over_disagreement=profile.signoff.finalise_over_disagreement)
 
 
 def unsettled(db: Session, profile: Profile, document: Document) -> str | None:
@@ -565,10 +534,9 @@ def _countersign(db: Session, profile: Profile, document: Document, by: Person, 
                  caller: Caller) -> None:
     """The supervisor signs while signed in: after the supervisee agreed, or over a recorded
     disagreement where the profile allows it or the route has settled it (`unsettled`)."""
-    if by.id != document.supervisor_id:
-        raise Forbidden("only the record's supervisor can countersign", "supervisor_id")
+    access.require_countersigner(by, document)
     if document.status not in COUNTERSIGNABLE:
-        raise Conflict(f"cannot countersign: it is {document.status.replace('_', ' ')}", "status")
+        raise Conflict(f"cannot countersign: it is {words(document.status)}", "status")
     held = unsettled(db, profile, document)
     if held is not None:  # before anything is written
         raise DisagreementUnsettled(held, "status")
@@ -605,7 +573,7 @@ def state(db: Session, document: Document) -> str:
     version countersigned over the supervisee's disagreement (K §9 "signed by both"; W §10 "or not")."""
     if _signed_over(db, document) is not None:
         return FINALISED_AFTER_DISAGREEMENT
-    return document.status.replace("_", " ").capitalize()
+    return words(document.status).capitalize()
 
 
 def finalised_after_disagreement(db: Session, document: Document) -> FinalisedAfterDisagreement | None:
@@ -703,7 +671,7 @@ def as_sent(uow: Work, document: Document) -> dict[str, Any] | None:
 def _after_signing(uow: Work, document: Document) -> None:
     """Once the commit that made a document signed succeeds, ask the worker for its sealed PDF."""
     if document.status == SIGNED:
-        uow.after_commit(uow.deployment.enqueue, "finalise_document", kind_of(document), document.id,
+        uow.on_commit(uow.deployment.enqueue, "finalise_document", kind_of(document), document.id,
                          document.version)
 
 
@@ -711,7 +679,7 @@ def ask_for_review_pdf(uow: Work, document: Document) -> None:
     """Once the commit that sent a version succeeds, ask the worker for the PDF its signers may
     download (a conversion never holds up a request); does nothing once made."""
     if document.status in WAITING:
-        uow.after_commit(uow.deployment.enqueue, "make_review_pdf", kind_of(document), document.id,
+        uow.on_commit(uow.deployment.enqueue, "make_review_pdf", kind_of(document), document.id,
                          document.version)
 
 
@@ -722,6 +690,7 @@ def for_supervisor(uow: Work, caller: Caller, kind: str, document_id: int, actio
     return document
 
 
+@transaction
 def resend_link(uow: Work, caller: Caller, kind: str, document_id: int) -> Progress:
     """Send whoever is waiting to sign a new link (lost e-mail, expired link); the old one dies."""
     document = for_supervisor(uow, caller, kind, document_id, "signoff.resend")
@@ -733,6 +702,7 @@ def resend_link(uow: Work, caller: Caller, kind: str, document_id: int) -> Progr
     return progress(uow, document)
 
 
+@transaction
 def countersign(uow: Work, caller: Caller, kind: str, document_id: int, comment: str = "") -> Progress:
     """The supervisor countersigns while signed in (over a recorded disagreement where the profile
     allows it or the route has settled it: `DisagreementUnsettled` otherwise); the worker then
@@ -766,7 +736,7 @@ def final_pdf(uow: Work, caller: Caller, kind: str, document_id: int) -> Downloa
     row = filed_version(uow.session, document, "final_pdf")
     if row is None:
         raise InvalidInput("there is no final PDF yet: it is made once both have signed", "status")
-    return Download(uow.store.get(row.storage_key), f"{number(document)}.pdf")
+    return Download(read_document(uow.session, uow.store, row), f"{number(document)}.pdf")
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@ Subscriptions (an address, the events it wants, a shared secret) are an administ
 pause, resume and remove; the secret is shown once and kept sealed with the storage keyring
 (`storage.sealing`), as the outbox keeps an e-mail carrying a link.
 
-Events come from one place, not from calls sprinkled through the use cases: every change they
-report already writes evidence in its own transaction (a sign-off event, an audit entry), and a
-session hook (`emit_from`, wired by the composition root) reads that evidence as it is flushed
-and writes one delivery row per subscription in the same transaction. So a change that rolls
-back reports nothing, and a committed one is never missed: its deliveries are enqueued after the
-commit, and a sweep finds any whose task was lost. Delivery itself (signing, retries, pausing)
-is `workflows.webhook_delivery`'s.
+Events are what the use cases record (`workflows.events`): record sent, decided, signed and
+sealed, person left, records forwarded or destroyed. Just before the change's commit the unit of
+work hands each to `_write_deliveries` (subscribed by `announce_in`, wired by the composition
+root), which writes one delivery row per subscription in the same transaction. So a change that
+rolls back reports nothing, and a committed one is never missed: its deliveries are enqueued
+after the commit, and a sweep finds any whose task was lost. Delivery itself (signing, retries,
+pausing) is `workflows.webhook_delivery`'s.
 
 Payloads carry ids and links, never what a record says: a receiver that needs more asks the API
 with its own token, under the usual access rules.
@@ -18,28 +18,22 @@ with its own token, under the usual access rules.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import secrets
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import event as sa_event, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select, update
 
 from kernel import clock
 from storage import audit, sealing
-from storage.backends import open_keyring
 from kernel.errors import Conflict, InvalidInput, NotFound
-from storage.models import (Agreement, AuditEvent, Record, SignoffEvent, WebhookDelivery,
-                            WebhookSubscription)
-from workflows import access, signoff
+from storage.models import WebhookDelivery, WebhookSubscription
+from workflows import access, events
 from workflows.access import Caller
-from workflows.deployment import Work
-
-log = logging.getLogger(__name__)
+from workflows.deployment import Deployment, Work
 
 EVENTS = ("record.sent", "record.decided", "record.signed", "record.filed", "agreement.signed",
           "person.left", "retention.forwarded", "retention.destroyed")
@@ -55,10 +49,6 @@ EVENT_DESCRIPTIONS = {
 }
 MIN_SECRET_LENGTH = 24
 
-_BASE_URL = "docgen.webhooks.base_url"
-_ENQUEUE = "docgen.webhooks.enqueue"
-_PENDING = "docgen.webhooks.pending"
-
 
 @dataclass(frozen=True)
 class Happened:
@@ -69,7 +59,7 @@ class Happened:
     links: dict[str, str]
 
 
-# --- Events, read off the evidence a change writes -----------------------------------------------
+# --- Events, as the use cases record them (`workflows.events`) ---------------------------------
 
 
 def _document_links(base: str, kind: str, document_id: int, *, pdf: bool = False) -> dict[str, str]:
@@ -77,66 +67,39 @@ def _document_links(base: str, kind: str, document_id: int, *, pdf: bool = False
     return {kind: plural, "signoff": f"{plural}/signoff", **({"pdf": f"{plural}/pdf"} if pdf else {})}
 
 
-def _from_signoff(db: Session, row: SignoffEvent, base: str) -> list[Happened]:
-    """record.sent when a version is filed to send, record.decided when the supervisee answers,
-    record.signed / agreement.signed when that step leaves the document signed (the supervisee's
-    agreement, where only they sign, or the supervisor's countersignature)."""
-    kind = "record" if row.record_id is not None else "agreement"
-    document_id = row.record_id if row.record_id is not None else row.agreement_id
-    assert document_id is not None
-    data = {f"{kind}_id": document_id, "version": row.version}
-    links = _document_links(base, kind, document_id)
-    found: list[Happened] = []
-    if kind == "record" and row.event == "filed":
-        found.append(Happened("record.sent", data, links))
-    if kind == "record" and row.event in ("agreed", "disagreed"):
-        found.append(Happened("record.decided", {**data, "decision": row.event}, links))
-    if row.event in ("agreed", "countersigned"):
-        document = db.get(Record if kind == "record" else Agreement, document_id)
-        if document is not None and document.status == signoff.SIGNED:
-            found.append(Happened(f"{kind}.signed", data, links))
-    return found
+def _person(base: str, person_id: int) -> tuple[dict[str, Any], dict[str, str]]:
+    return {"person_id": person_id}, {"person": f"{base}/api/v1/people/{person_id}"}
 
 
-# The audit actions that stand for an event about a person.
-PERSON_EVENTS = ("person.leaver", "retention.forward_to_hr", "retention.destroy")
+def _document_event(event: object, base: str) -> Happened | None:
+    """record.sent, record.decided and record.filed (records only), record.signed and
+    agreement.signed."""
+    if not isinstance(event, (events.DocumentSent, events.DocumentDecided, events.DocumentSigned,
+                              events.DocumentSealed)):
+        return None
+    data: dict[str, Any] = {f"{event.kind}_id": event.document_id, "version": event.version}
+    links = _document_links(base, event.kind, event.document_id, pdf=isinstance(event, events.DocumentSealed))
+    if isinstance(event, events.DocumentSigned):
+        return Happened(f"{event.kind}.signed", data, links)
+    if event.kind != "record":
+        return None
+    if isinstance(event, events.DocumentDecided):
+        return Happened("record.decided", {**data, "decision": event.decision}, links)
+    return Happened("record.filed" if isinstance(event, events.DocumentSealed) else "record.sent", data, links)
 
 
-def _from_audit(row: AuditEvent, base: str) -> list[Happened]:
-    """record.filed, person.left, retention.forwarded and retention.destroyed, from the audit
-    entries their use cases write (`workflows.pipeline`, `movers`, `retention`)."""
-    detail = row.detail or {}
-    if not str(row.object_id or "").isdigit():
-        return []  # every event names its record or person by id; some audit entries name no object
-    if row.action == "document.finalise" and row.object_type == "record":
-        record_id = int(row.object_id)
-        return [Happened("record.filed", {"record_id": record_id, "version": detail.get("version")},
-                         _document_links(base, "record", record_id, pdf=True))]
-    if row.action not in PERSON_EVENTS:
-        return []  # most audit entries stand for no event
-    person = {"person_id": int(row.object_id)} if row.object_type == "person" else {}
-    person_link = {"person": f"{base}/api/v1/people/{row.object_id}"} if person else {}
-    if row.action == "person.leaver":
-        return [Happened("person.left", person, person_link)]
-    if row.action == "retention.forward_to_hr":
-        return [Happened("retention.forwarded", person,
-                         {**person_link, "bundle": f"{base}/api/v1/people/{row.object_id}/export"})]
-    if row.action == "retention.destroy":
-        return [Happened("retention.destroyed", {**person, "record_ids": list(detail.get("records", [])),
-                                                 "agreement_ids": list(detail.get("agreements", []))},
-                         person_link)]
-    return []
-
-
-def happenings(db: Session, rows: Iterable[object], base: str) -> list[Happened]:
-    """The webhook events a set of newly written rows stands for (most stand for none)."""
-    found: list[Happened] = []
-    for row in rows:
-        if isinstance(row, SignoffEvent):
-            found.extend(_from_signoff(db, row, base))
-        elif isinstance(row, AuditEvent):
-            found.extend(_from_audit(row, base))
-    return found
+def announced(event: object, base: str) -> Happened | None:
+    """What a receiver hears of a domain event, with links on `base` (None: nothing)."""
+    if isinstance(event, events.PersonLeft):
+        return Happened("person.left", *_person(base, event.person_id))
+    if isinstance(event, events.RecordsForwarded):
+        data, links = _person(base, event.person_id)
+        return Happened("retention.forwarded", data, {**links, "bundle": f"{links['person']}/export"})
+    if isinstance(event, events.RecordsDestroyed):
+        data, links = _person(base, event.person_id)
+        return Happened("retention.destroyed", {**data, "record_ids": list(event.record_ids),
+                                                "agreement_ids": list(event.agreement_ids)}, links)
+    return _document_event(event, base)
 
 
 def _payload(key: str, happened: Happened, at: dt.datetime) -> dict[str, Any]:
@@ -144,66 +107,36 @@ def _payload(key: str, happened: Happened, at: dt.datetime) -> dict[str, Any]:
             "data": happened.data, "links": happened.links}
 
 
-def _write_deliveries(db: Session, _flush_context: object, _instances: object) -> None:
-    """Before a flush: one delivery row per subscription for each event the new rows stand for,
-    flushed and committed with them."""
-    found = happenings(db, list(db.new), db.info.get(_BASE_URL, "").rstrip("/"))
-    if not found:
+def _write_deliveries(uow: Work, event: object) -> None:
+    """Just before the commit of the change `event` reports: one delivery row per subscription
+    that wants it, committed with the change (so a committed change is never missed: the sweep
+    finds a delivery whose task was lost), and each enqueued once the commit has succeeded."""
+    happened = announced(event, uow.deployment.base_url)
+    if happened is None:
         return
+    db, now = uow.session, clock.now()
     listening = list(db.scalars(select(WebhookSubscription).where(WebhookSubscription.deleted_at.is_(None))
                                 .order_by(WebhookSubscription.id)))
-    now = clock.now()
-    for happened in found:
-        for subscription in listening:
-            if happened.event not in subscription.events:
-                continue
-            key = uuid.uuid4().hex
-            # A paused subscription still collects its events (next_attempt_at unset), so resuming
-            # it delivers what happened meanwhile.
-            db.add(WebhookDelivery(subscription_id=subscription.id, key=key, event=happened.event,
-                                   payload=_payload(key, happened, now), created_at=now,
-                                   next_attempt_at=None if subscription.paused_at else now))
-            if subscription.paused_at is None:
-                db.info.setdefault(_PENDING, []).append(key)
+    for subscription in listening:
+        if happened.event not in subscription.events:
+            continue
+        key = uuid.uuid4().hex
+        # A paused subscription still collects its events (next_attempt_at unset), so resuming
+        # it delivers what happened meanwhile.
+        db.add(WebhookDelivery(subscription_id=subscription.id, key=key, event=happened.event,
+                               payload=_payload(key, happened, now), created_at=now,
+                               next_attempt_at=None if subscription.paused_at else now))
+        if subscription.paused_at is None:
+            uow.on_commit(uow.deployment.enqueue, "deliver_webhook", key)
+    db.flush()
 
 
-def _enqueue_pending(db: Session) -> None:
-    enqueue_keys(db.info.get(_ENQUEUE), db.info.pop(_PENDING, []))
-
-
-def enqueue_keys(enqueue: Callable[..., None] | None, keys: list[str]) -> None:
-    """Hand each delivery to the task queue; one that cannot be enqueued is left to the sweep."""
-    if enqueue is None:
-        if keys:
-            log.warning("no task queue is wired for webhook deliveries %s; the sweep will send them", keys)
-        return
-    for key in keys:
-        try:
-            enqueue("deliver_webhook", key)
-        except Exception:
-            # Committed already: failing the caller now would report undone what was done.
-            log.exception("could not enqueue webhook delivery %s; the sweep will retry it", key)
-
-
-def _forget_pending(db: Session) -> None:
-    db.info.pop(_PENDING, None)
-
-
-def emit_from(sessions: sessionmaker[Session], base_url: str) -> None:
-    """Sessions made by `sessions` from now on write webhook deliveries for the events their new
-    rows stand for, with links on `base_url`. Wired by the composition root, like
-    `notifications.deliver_through`: events are written by plain sessions too (the worker's
-    retention run, commands), not only by a unit of work."""
-    sessions.configure(info={**sessions.kw.get("info", {}), _BASE_URL: base_url})
-    sa_event.listen(sessions, "before_flush", _write_deliveries)
-    sa_event.listen(sessions, "after_commit", _enqueue_pending)
-    sa_event.listen(sessions, "after_rollback", _forget_pending)
-
-
-def deliver_through(sessions: sessionmaker[Session], enqueue: Callable[..., None]) -> None:
-    """Sessions made by `sessions` hand each committed delivery to `enqueue` ("deliver_webhook",
-    key): the deployment's task queue, wired by the composition root."""
-    sessions.configure(info={**sessions.kw.get("info", {}), _ENQUEUE: enqueue})
+def announce_in(deployment: Deployment) -> None:
+    """Have `deployment`'s units of work write a webhook delivery for each event a subscription
+    wants. Wired once by the composition root."""
+    for event_type in (events.DocumentSent, events.DocumentDecided, events.DocumentSigned, events.DocumentSealed,
+                       events.PersonLeft, events.RecordsForwarded, events.RecordsDestroyed):
+        deployment.subscribe(event_type, _write_deliveries)
 
 
 # --- Subscriptions: an administrator's use cases ------------------------------------------------
@@ -231,9 +164,7 @@ def sealed_for(subscription: WebhookSubscription) -> str:
 
 def secret_of(uow: Work, subscription: WebhookSubscription) -> str:
     """The subscription's secret, opened to sign a delivery."""
-    config = uow.deployment.config
-    return sealing.unseal(open_keyring(config.instance_path, config.storage_key), subscription.sealed_secret,
-                          sealed_for(subscription)).decode()
+    return sealing.unseal(uow.deployment.keyring, subscription.sealed_secret, sealed_for(subscription)).decode()
 
 
 def _checked_url(url: str, allow_http: bool) -> str:
@@ -274,8 +205,7 @@ def subscribe(uow: Work, caller: Caller, url: str, events: Iterable[str], *, des
     db = uow.session
     db.add(subscription)
     db.flush()
-    subscription.sealed_secret = sealing.seal(open_keyring(config.instance_path, config.storage_key),
-                                              secret.encode(), sealed_for(subscription))
+    subscription.sealed_secret = sealing.seal(uow.deployment.keyring, secret.encode(), sealed_for(subscription))
     _audit(uow, caller, "webhook.subscribe", subscription, {"url": subscription.url, "events": subscription.events})
     return Created(subscription, secret)
 
@@ -332,7 +262,8 @@ def resume(uow: Work, caller: Caller, subscription_id: int) -> WebhookSubscripti
         WebhookDelivery.subscription_id == subscription.id, WebhookDelivery.delivered_at.is_(None))))
     db.execute(update(WebhookDelivery).where(WebhookDelivery.key.in_(waiting))
                .values(next_attempt_at=clock.now(), attempts=0).execution_options(synchronize_session=False))
-    uow.after_commit(enqueue_keys, uow.deployment.enqueue, waiting)
+    for key in waiting:
+        uow.on_commit(uow.deployment.enqueue, "deliver_webhook", key)
     _audit(uow, caller, "webhook.resume", subscription, {"deliveries": len(waiting)})
     return subscription
 

@@ -28,6 +28,7 @@ from kernel.errors import InvalidInput
 from storage.models import Action, Record
 from workflows import access, agreements, pipeline, records, revisions
 from workflows import actions as actions_mod
+from storage.uow import transaction
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.forms import DATE_COLUMNS, Form
@@ -269,6 +270,7 @@ def download_record(uow: Work, caller: Caller, record_id: int) -> tuple[bytes, s
             pipeline.docx_filename(record_number(record), record.supervisee.name), record.revision)
 
 
+@transaction
 def upload_record(uow: Work, caller: Caller, record_id: int, read_file: Callable[[], bytes],
                   revision: int | None) -> dict[str, Any]:
     """Read an edited Word file back into the record (current supervisor only, audited as

@@ -8,25 +8,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel
 
 from docgen.api.routing import json_body, route
-from docgen.api.schemas import Id, UtcDateTime, parse
+from docgen.api.schemas import UtcDateTime, parse
 from docgen.auth import caller, login_required, uow
 from workflows import bulk_start
-
-
-class BulkStartCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    session_date: dt.date
-    team_id: Id | None = None
-    service: str = Field(default="", max_length=200)
-
-    @model_validator(mode="after")
-    def _one_scope(self) -> BulkStartCreate:
-        if (self.team_id is None) == (not self.service.strip()):
-            raise ValueError("give either team_id or service")
-        return self
+from workflows.inputs.bulk_start import BeginBulkStart
 
 
 class FailureOut(BaseModel):
@@ -58,10 +46,10 @@ def _out(shown: bulk_start.Progress) -> dict[str, Any]:
 
 @route("POST", "/bulk-starts", "Start a draft record on one date for everyone in a team or service whose "
        "supervision the caller may arrange, in the background (202; follow the Location for progress)",
-       request_model=BulkStartCreate, response=BulkStartOut, status=202)
+       request_model=BeginBulkStart, response=BulkStartOut, status=202)
 @login_required
 def create_bulk_start() -> Any:
-    body = parse(BulkStartCreate, json_body())
+    body = parse(BeginBulkStart, json_body())
     shown = bulk_start.begin(uow(), caller(), body.session_date, team_id=body.team_id, service=body.service)
     return _out(shown), 202, {"Location": f"/api/v1/bulk-starts/{shown.bulk.id}"}
 

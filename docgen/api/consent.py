@@ -1,33 +1,16 @@
 """Consent to read outside the line over JSON: ask, the supervisee's single-use link, override."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from docgen.api.routing import json_body, route
-from docgen.api.schemas import Id, UtcDateTime, parse
+from docgen.api.schemas import UtcDateTime, parse
 from docgen.auth import caller, link_holder, login_required, uow
 from storage.models import ConsentRequest
 from workflows import consent
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AskIn(_In):
-    supervisee_id: Id
-    reason: str = Field(max_length=2000)
-
-
-class AnswerIn(_In):
-    answer: Literal["granted", "refused"]
-    comment: str = Field("", max_length=2000)
-
-
-class OverrideIn(_In):
-    reason: str = Field(max_length=2000)
+from workflows.inputs.consent import AnswerConsent, AskConsent, OverrideConsent
 
 
 class ConsentOut(BaseModel):
@@ -64,20 +47,20 @@ def list_requests() -> Any:
 
 
 @route("POST", "/consent-requests", "Ask a supervisee for consent to read their records (W §10, H §11)",
-       request_model=AskIn, response=ConsentOut, status=201)
+       request_model=AskConsent, response=ConsentOut, status=201)
 @login_required
 def ask() -> Any:
-    body = parse(AskIn, json_body())
+    body = parse(AskConsent, json_body())
     return _out(consent.ask(uow(), caller(), body.supervisee_id, body.reason)), 201
 
 
 @route("POST", "/consent-requests/<int:request_id>/override",
        "The supervisee's own manager overrides a refused consent with a reason, where the policy allows (H §11)",
-       request_model=OverrideIn,
+       request_model=OverrideConsent,
        response=ConsentOut)
 @login_required
 def override(request_id: int) -> Any:
-    body = parse(OverrideIn, json_body())
+    body = parse(OverrideConsent, json_body())
     return _out(consent.override(uow(), caller(), request_id, body.reason))
 
 
@@ -86,8 +69,8 @@ def link(token: str) -> Any:
     return _out(consent.link_view(uow(), token))
 
 
-@route("POST", "/consent/<token>", "The supervisee's answer through their single-use link", request_model=AnswerIn,
+@route("POST", "/consent/<token>", "The supervisee's answer through their single-use link", request_model=AnswerConsent,
        response=ConsentOut)
 def answer(token: str) -> Any:
-    body = parse(AnswerIn, json_body())
+    body = parse(AnswerConsent, json_body())
     return _out(consent.answer(uow(), link_holder(), token, body.answer, body.comment))

@@ -2,21 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from docgen.api.routing import json_body, route
 from docgen.api.schemas import SignoffEventOut, UtcDateTime, parse
 from docgen.auth import caller, login_required, uow
 from workflows import disagreements
-
-
-class OutcomeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    outcome: Literal["three_way", "hr"]
-    outcome_text: str = Field(max_length=5000)
-    meeting_on: dt.date | None = None
+from workflows.inputs.disagreements import RecordOutcome
 
 
 class DisagreementOut(BaseModel):
@@ -63,9 +57,9 @@ def get_disagreement(escalation_id: int) -> Any:
 
 @route("POST", "/disagreements/<int:escalation_id>/outcome",
        "Record the three-way meeting's outcome, or pass it to HR where the policy's route goes there",
-       request_model=OutcomeIn, response=DisagreementOut)
+       request_model=RecordOutcome, response=DisagreementOut)
 @login_required
 def record_outcome(escalation_id: int) -> Any:
-    body = parse(OutcomeIn, json_body())
+    body = parse(RecordOutcome, json_body())
     return _out(disagreements.record_outcome(uow(), caller(), escalation_id, body.outcome, body.outcome_text,
                                              body.meeting_on))

@@ -6,29 +6,17 @@ Each route parses, calls one use case and shapes its answer.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from docgen.api.routing import date_arg, json_body, route
-from docgen.api.schedule import StartsAt
-from docgen.api.schemas import Id, UtcDateTime, parse
+from docgen.api.routing import json_body, route
+from docgen.api.schemas import UtcDateTime, parse
 from docgen.auth import caller, login_required, uow
 from storage.models import GroupSession, Record, SupervisionGroup
 from workflows import groups
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class GroupCreate(_In):
-    name: str
-    facilitator_id: Id
-    member_ids: list[Id]
-    recorder_id: Id | None = None
-    signer_id: Id | None = None
-    frequency: str = ""  # the group's own ("4 weeks"), only where the profile sets none
+from workflows.inputs.groups import CreateGroup, MarkAttendance, PlanGroupSession, SaveGroupRecord
+from workflows.inputs.reports import Period
 
 
 class GroupOut(BaseModel):
@@ -39,12 +27,6 @@ class GroupOut(BaseModel):
     recorder_id: int | None
     signer_id: int | None
     frequency: str
-
-
-class GroupSessionCreate(_In):
-    starts_at: StartsAt
-    minutes: int = 90
-    location: str = ""
 
 
 class GroupSessionOut(BaseModel):
@@ -58,15 +40,6 @@ class GroupSessionOut(BaseModel):
     uid: str
 
 
-class AttendanceMark(_In):
-    person_id: Id
-    attendance: Literal["present", "apologies", "absent"]
-
-
-class AttendanceIn(_In):
-    attendance: list[AttendanceMark]
-
-
 class GroupRecordOut(BaseModel):
     id: int
     kind: str
@@ -76,11 +49,6 @@ class GroupRecordOut(BaseModel):
     group_session_id: int
     recorder_id: int
     signer_id: int
-    fields: dict[str, str]
-
-
-class GroupRecordPatch(_In):
-    revision: int | None = None
     fields: dict[str, str]
 
 
@@ -127,32 +95,31 @@ def _record(record: Record, fields: dict[str, str]) -> dict[str, Any]:
 
 
 @route("POST", "/groups", "Set up a supervision group: facilitator, members and, where the profile names them, "
-       "a recorder and a signer", request_model=GroupCreate, response=GroupOut, status=201)
+       "a recorder and a signer", request_model=CreateGroup, response=GroupOut, status=201)
 @login_required
 def create_group() -> Any:
-    body = parse(GroupCreate, json_body())
+    body = parse(CreateGroup, json_body())
     group = groups.create_group(uow(), caller(), body.name, body.facilitator_id, body.member_ids,
                                 recorder_id=body.recorder_id, signer_id=body.signer_id, frequency=body.frequency)
     return _group(group), 201
 
 
 @route("POST", "/groups/<int:group_id>/sessions", "Plan a group session and e-mail every member the invitation "
-       "(.ics)", request_model=GroupSessionCreate, response=GroupSessionOut, status=201)
+       "(.ics)", request_model=PlanGroupSession, response=GroupSessionOut, status=201)
 @login_required
 def plan_group_session(group_id: int) -> Any:
-    body = parse(GroupSessionCreate, json_body())
+    body = parse(PlanGroupSession, json_body())
     session = groups.plan_session(uow(), caller(), group_id, body.starts_at, minutes=body.minutes,
                                   location=body.location)
     return _session(session), 201
 
 
 @route("PUT", "/group-sessions/<int:session_id>/attendance", "Mark each member present, apologies or absent",
-       request_model=AttendanceIn, response=GroupSessionOut)
+       request_model=MarkAttendance, response=GroupSessionOut)
 @login_required
 def mark_attendance(session_id: int) -> Any:
-    body = parse(AttendanceIn, json_body())
-    marks = {mark.person_id: mark.attendance for mark in body.attendance}
-    return _session(groups.record_attendance(uow(), caller(), session_id, marks))
+    body = parse(MarkAttendance, json_body())
+    return _session(groups.record_attendance(uow(), caller(), session_id, body.marks()))
 
 
 @route("POST", "/group-sessions/<int:session_id>/record", "Start the session's group record (its recorder)",
@@ -172,10 +139,10 @@ def get_group_record(record_id: int) -> Any:
 
 
 @route("PATCH", "/group-records/<int:record_id>", "Save the form's fields (case IDs only)",
-       request_model=GroupRecordPatch, response=GroupRecordOut)
+       request_model=SaveGroupRecord, response=GroupRecordOut)
 @login_required
 def save_group_record(record_id: int) -> Any:
-    body = parse(GroupRecordPatch, json_body())
+    body = parse(SaveGroupRecord, json_body())
     record = groups.save_record(uow(), caller(), record_id, body.fields, body.revision)
     return _record(record, dict(record.sections or {}))
 
@@ -189,10 +156,9 @@ def groups_due() -> Any:
 
 
 @route("GET", "/reports/group-attendance", "Group supervision attendance per person over a period (from, to), "
-       "apart from 1:1 supervision", response=GroupAttendanceOut)
+       "apart from 1:1 supervision", response=GroupAttendanceOut, query=Period)
 @login_required
-def group_attendance() -> Any:
-    start, end = date_arg("from"), date_arg("to")
-    lines = groups.attendance_report(uow(), caller(), start, end)
-    return {"start": start.isoformat(), "end": end.isoformat(),
+def group_attendance(query: Period) -> Any:
+    lines = groups.attendance_report(uow(), caller(), query.start, query.end)
+    return {"start": query.start.isoformat(), "end": query.end.isoformat(),
             "items": [AttendanceLineOut.model_validate(line.__dict__).model_dump(mode="json") for line in lines]}

@@ -8,22 +8,12 @@ from flask import Response, request
 from pydantic import BaseModel, ConfigDict
 
 from docgen.api.routing import json_body, route
-from docgen.api.schemas import AgreementOut, Id, PersonOut, RelationshipOut, UtcDateTime, parse
+from docgen.api.schemas import AgreementOut, PersonOut, RelationshipOut, UtcDateTime, parse
 from docgen.auth import caller, login_required, uow
 from kernel import clock
-from kernel.errors import InvalidInput
 from workflows import export, holds, movers, retention
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class TransferIn(_In):
-    on: dt.date
-    supervisor_id: Id | None = None
-    team_id: Id | None = None
-    line_manager_id: Id | None = None
+from workflows.inputs.reports import RetentionPlanQuery
+from workflows.inputs.retention import ForwardEarly, LiftHold, PlaceHold, RecordLeaver, Transfer
 
 
 class TransferOut(BaseModel):
@@ -32,10 +22,6 @@ class TransferOut(BaseModel):
     ended: RelationshipOut | None
     started: RelationshipOut | None
     agreement: AgreementOut | None
-
-
-class LeaverIn(_In):
-    leave_date: dt.date
 
 
 class LeaverOut(BaseModel):
@@ -47,26 +33,12 @@ class LeaverOut(BaseModel):
     unsupervised: list[PersonOut]
 
 
-class ForwardIn(_In):
-    reason: str
-
-
 class ForwardedOut(BaseModel):
     person: PersonOut
     records_frozen_on: dt.date | None
     forwarded_to_hr_on: dt.date
     destroy_on: dt.date | None
     forwarded_now: bool
-
-
-class HoldIn(_In):
-    reason: str
-    person_id: Id | None = None
-    record_id: Id | None = None
-
-
-class LiftIn(_In):
-    reason: str = ""
 
 
 class HoldOut(BaseModel):
@@ -110,19 +82,19 @@ def export_person(person_id: int) -> Any:
 
 
 @route("POST", "/people/<int:person_id>/transfer", "Move a person to a new supervisor and/or team from a date",
-       request_model=TransferIn, response=TransferOut)
+       request_model=Transfer, response=TransferOut)
 @login_required
 def transfer(person_id: int) -> Any:
-    body = parse(TransferIn, json_body())
+    body = parse(Transfer, json_body())
     return _dump(TransferOut, movers.move(uow(), caller(), person_id, on=body.on, supervisor_id=body.supervisor_id,
                                           team_id=body.team_id, line_manager_id=body.line_manager_id))
 
 
-@route("POST", "/people/<int:person_id>/leaver", "Record that a person leaves on a date", request_model=LeaverIn,
+@route("POST", "/people/<int:person_id>/leaver", "Record that a person leaves on a date", request_model=RecordLeaver,
        response=LeaverOut)
 @login_required
 def leaver(person_id: int) -> Any:
-    body = parse(LeaverIn, json_body())
+    body = parse(RecordLeaver, json_body())
     leaving = retention.record_leaver(uow(), caller(), person_id, body.leave_date)
     return _dump(LeaverOut, {"person": leaving.person, "records_frozen_on": leaving.person.records_frozen_on,
                              "forward_to_hr_on": leaving.forward_to_hr_on, "destroy_on": leaving.destroy_on,
@@ -131,10 +103,10 @@ def leaver(person_id: int) -> Any:
 
 @route("POST", "/people/<int:person_id>/forward-to-hr",
        "Forward a leaver's records to HR today, before the retention run would, with a reason (HR; audited; "
-       "repeating it changes nothing)", request_model=ForwardIn, response=ForwardedOut)
+       "repeating it changes nothing)", request_model=ForwardEarly, response=ForwardedOut)
 @login_required
 def forward_to_hr(person_id: int) -> Any:
-    body = parse(ForwardIn, json_body())
+    body = parse(ForwardEarly, json_body())
     done = retention.forward_early(uow(), caller(), person_id, body.reason)
     person = done.schedule.person
     return _dump(ForwardedOut, {"person": person, "records_frozen_on": person.records_frozen_on,
@@ -142,31 +114,27 @@ def forward_to_hr(person_id: int) -> Any:
                                 "destroy_on": done.schedule.destroy_on, "forwarded_now": done.done_now})
 
 
-@route("POST", "/legal-holds", "Place a legal hold on a person's records or on one record", request_model=HoldIn,
+@route("POST", "/legal-holds", "Place a legal hold on a person's records or on one record", request_model=PlaceHold,
        response=HoldOut, status=201)
 @login_required
 def place_hold() -> Any:
-    body = parse(HoldIn, json_body())
+    body = parse(PlaceHold, json_body())
     return _dump(HoldOut, holds.place(uow(), caller(), body.reason, person_id=body.person_id,
                                       record_id=body.record_id)), 201
 
 
-@route("POST", "/legal-holds/<int:hold_id>/lift", "Lift a legal hold", request_model=LiftIn, response=HoldOut)
+@route("POST", "/legal-holds/<int:hold_id>/lift", "Lift a legal hold", request_model=LiftHold, response=HoldOut)
 @login_required
 def lift_hold(hold_id: int) -> Any:
-    body = parse(LiftIn, request.get_json(silent=True) or {})
+    body = parse(LiftHold, request.get_json(silent=True) or {})
     return _dump(HoldOut, holds.lift(uow(), caller(), hold_id, body.reason))
 
 
 @route("GET", "/retention/plan", "What retention steps are due, and why (optional ?today=YYYY-MM-DD)",
-       response=PlanOut)
+       response=PlanOut, query=RetentionPlanQuery)
 @login_required
-def retention_plan() -> Any:
-    raw = request.args.get("today")
-    try:
-        today = dt.date.fromisoformat(raw) if raw else clock.today()
-    except ValueError:
-        raise InvalidInput("today must be a date, YYYY-MM-DD", "today") from None
+def retention_plan(query: RetentionPlanQuery) -> Any:
+    today = query.today or clock.today()
     due = retention.due_on(uow(), caller(), today)
     return _dump(PlanOut, {"today": today, "items": [
         {**d.__dict__, "held": d.held, "held_by": list(d.held_by)} for d in due]})

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from docgen.api.routing import LINKS, OPERATIONS, bp
 from docgen.api.schemas import Error
 from storage.models import INTEGER_MAX
+from workflows.inputs import Query
 
 # <name>, <converter:name> or <converter(arguments):name>
 _PARAM = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<arguments>[^)]*)\))?:)?(?P<name>\w+)>")
@@ -45,6 +46,28 @@ def _path_parameter(match: re.Match[str]) -> dict[str, Any]:
     return {"name": match["name"], "in": "path", "required": True, "schema": schema}
 
 
+def _query_parameters(model: type[Query]) -> list[dict[str, Any]]:
+    """A query model's fields as OpenAPI query parameters, under the names a URL uses (`from`). A
+    parameter left out is absent, never null, so an optional one is published as its own type."""
+    schema = model.model_json_schema(by_alias=True)
+    required = set(schema.get("required", []))
+    params = []
+    for name, field in schema["properties"].items():
+        field = dict(field)
+        choices = [c for c in field.pop("anyOf", []) if c.get("type") != "null"]
+        if len(choices) == 1:
+            field |= choices[0]
+        if field.get("default") is None:
+            field.pop("default", None)
+        description = field.pop("description", None)
+        field.pop("title", None)
+        param: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": field}
+        if description:
+            param["description"] = description
+        params.append(param)
+    return params
+
+
 def _ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(schema.pop("$defs", {}))
@@ -59,8 +82,8 @@ def document() -> dict[str, Any]:
     for op in OPERATIONS:
         path = _PARAM.sub(lambda m: "{" + m["name"] + "}", op.path)
         params = [_path_parameter(m) for m in _PARAM.finditer(op.path)]
-        if op.paged:
-            params += [{"name": n, "in": "query", "schema": dict(_WHOLE_NUMBER)} for n in ("page", "per_page")]
+        if op.query is not None:
+            params += _query_parameters(op.query)
         if op.revisioned and op.method in ("PATCH", "PUT"):
             params.append(dict(_IF_MATCH))
         if not op.path.startswith(LINKS.removeprefix(bp.url_prefix or "")):

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from pydantic import BaseModel, Field
 
 from docgen.api.revisions import if_match, tagged
-from docgen.api.routing import int_arg, json_body, page_of, paging, route
-from docgen.api.schemas import (AgreementOut, PersonCreate, PersonOut, RecordOut, PersonUpdate, RelationshipCreate, RelationshipOut,
-                                RelationshipUpdate, TeamCreate, TeamOut, TeamUpdate, given, parse)
+from docgen.api.routing import json_body, page_of, route
+from docgen.api.schemas import AgreementOut, PersonOut, RecordOut, RelationshipOut, TeamOut, given, parse
 from docgen.auth import caller, login_required, uow
 from workflows import accounts, organisation, supervision_file
+from workflows.inputs import Paging
+from workflows.inputs.organisation import (PeopleQuery, PersonCreate, PersonUpdate, RelationshipCreate, RelationshipsQuery,
+                                          RelationshipUpdate, TeamCreate, TeamsQuery, TeamUpdate)
 
 
 class MeOut(BaseModel):
@@ -32,14 +33,13 @@ def me() -> Any:
                  person=PersonOut.model_validate(account.person)).model_dump(mode="json")
 
 
-@route("GET", "/people", "List people (filters: team_id, role, status, q)", response=PersonOut, paged=True)
+@route("GET", "/people", "List people (filters: team_id, role, status, q)", response=PersonOut, paged=True,
+       query=PeopleQuery)
 @login_required
-def list_people() -> Any:
-    page, per_page = paging()
-    items, total = organisation.find_people(uow(), caller(), team_id=int_arg("team_id"), role=request.args.get("role"),
-                                            status=request.args.get("status"), q=request.args.get("q"),
-                                            page=page, per_page=per_page)
-    return page_of(items, total, PersonOut, page, per_page)
+def list_people(query: PeopleQuery) -> Any:
+    items, total = organisation.find_people(uow(), caller(), team_id=query.team_id, role=query.role,
+                                            status=query.status, q=query.q, page=query.page, per_page=query.per_page)
+    return page_of(items, total, query)
 
 
 @route("POST", "/people", "Add a person", request_model=PersonCreate, response=PersonOut, status=201,
@@ -67,13 +67,12 @@ def update_person(person_id: int) -> Any:
     return tagged(PersonOut.model_validate(person).model_dump(mode="json"))
 
 
-@route("GET", "/teams", "List teams (filter: service)", response=TeamOut, paged=True)
+@route("GET", "/teams", "List teams (filter: service)", response=TeamOut, paged=True, query=TeamsQuery)
 @login_required
-def list_teams() -> Any:
-    page, per_page = paging()
-    items, total = organisation.find_teams(uow(), caller(), service=request.args.get("service"), page=page,
-                                           per_page=per_page)
-    return page_of(items, total, TeamOut, page, per_page)
+def list_teams(query: TeamsQuery) -> Any:
+    items, total = organisation.find_teams(uow(), caller(), service=query.service, page=query.page,
+                                           per_page=query.per_page)
+    return page_of(items, total, query)
 
 
 @route("POST", "/teams", "Add a team", request_model=TeamCreate, response=TeamOut, status=201)
@@ -99,14 +98,13 @@ def update_team(team_id: int) -> Any:
 
 
 @route("GET", "/relationships", "List supervision relationships (filters: supervisee_id, supervisor_id)",
-       response=RelationshipOut, paged=True)
+       response=RelationshipOut, paged=True, query=RelationshipsQuery)
 @login_required
-def list_relationships() -> Any:
-    page, per_page = paging()
-    items, total = organisation.find_relationships(uow(), caller(), supervisee_id=int_arg("supervisee_id"),
-                                                   supervisor_id=int_arg("supervisor_id"), page=page,
-                                                   per_page=per_page)
-    return page_of(items, total, RelationshipOut, page, per_page)
+def list_relationships(query: RelationshipsQuery) -> Any:
+    items, total = organisation.find_relationships(uow(), caller(), supervisee_id=query.supervisee_id,
+                                                   supervisor_id=query.supervisor_id, page=query.page,
+                                                   per_page=query.per_page)
+    return page_of(items, total, query)
 
 
 @route("POST", "/relationships", "Start a supervision relationship (and its agreement draft)", request_model=RelationshipCreate,
@@ -138,18 +136,17 @@ def update_relationship(rel_id: int) -> Any:
 
 @route("GET", "/people/<int:person_id>/records", "A person's records as supervisee, newest first (an audited read: "
        "the supervisee, their supervisor and line managers, HR once forwarded, an auditor with a reason)",
-       response=RecordOut, paged=True)
+       response=RecordOut, paged=True, query=Paging)
 @login_required
-def person_records(person_id: int) -> Any:
-    page, per_page = paging()
-    items, total = supervision_file.records_of(uow(), caller(), person_id, page, per_page)
-    return page_of(items, total, RecordOut, page, per_page)
+def person_records(person_id: int, query: Paging) -> Any:
+    items, total = supervision_file.records_of(uow(), caller(), person_id, query.page, query.per_page)
+    return page_of(items, total, query)
 
 
 @route("GET", "/people/<int:person_id>/agreements", "A person's supervision agreements, newest first (an audited "
-       "read, under the same rules as their records)", response=AgreementOut, paged=True)
+       "read, under the same rules as their records)", response=AgreementOut, paged=True,
+       query=Paging)
 @login_required
-def person_agreements(person_id: int) -> Any:
-    page, per_page = paging()
-    items, total = supervision_file.agreements_of(uow(), caller(), person_id, page, per_page)
-    return page_of(items, total, AgreementOut, page, per_page)
+def person_agreements(person_id: int, query: Paging) -> Any:
+    items, total = supervision_file.agreements_of(uow(), caller(), person_id, query.page, query.per_page)
+    return page_of(items, total, query)

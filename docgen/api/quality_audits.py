@@ -2,39 +2,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 from flask import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from docgen.api.routing import json_body, route
-from docgen.api.schemas import Id, parse
+from docgen.api.schemas import parse
 from docgen.auth import caller, login_required, uow
 from workflows import quality_audits
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DrawIn(_In):
-    team_id: Id
-    period_start: dt.date | None = None
-    period_end: dt.date | None = None
-    seed: int | None = Field(None, ge=0, lt=2**31)
-    per_supervisor: int | None = Field(None, ge=1, le=50)
-
-
-Mark = Literal["yes", "no"]
-
-
-class ScoreIn(_In):
-    actions_specific: Mark | None = None
-    reflection: Mark | None = None
-    decisions: Mark | None = None
-    findings: str = Field("", max_length=5000)
-    supervisor_actions: str = Field("", max_length=5000)
-    revision: int | None = None
+from workflows.inputs.quality_audits import DrawSample, ScoreItem
 
 
 class ItemOut(BaseModel):
@@ -73,10 +50,10 @@ def _out(report: quality_audits.AuditReport) -> dict[str, Any]:
 
 
 @route("POST", "/quality-audits", "Draw a sample of a team's signed records for a quality audit",
-       request_model=DrawIn, response=AuditOut, status=201)
+       request_model=DrawSample, response=AuditOut, status=201)
 @login_required
 def draw() -> Any:
-    body = parse(DrawIn, json_body())
+    body = parse(DrawSample, json_body())
     report = quality_audits.draw(uow(), caller(), body.team_id, body.period_start, body.period_end, body.seed,
                                          body.per_supervisor)
     return _out(report), 201
@@ -106,11 +83,10 @@ def sampled_record(audit_id: int, item_id: int) -> Any:
 
 
 @route("POST", "/quality-audits/<int:audit_id>/items/<int:item_id>", "Score a sampled record on the audit form",
-       request_model=ScoreIn, response=None)
+       request_model=ScoreItem, response=None)
 @login_required
 def score(audit_id: int, item_id: int) -> Any:
-    body = parse(ScoreIn, json_body())
-    marks = {k: v for k in quality_audits.JUDGED if (v := getattr(body, k)) is not None}
-    shown = quality_audits.score(uow(), caller(), audit_id, item_id, marks, body.findings, body.supervisor_actions,
-                                 body.revision)
+    body = parse(ScoreItem, json_body())
+    shown = quality_audits.score(uow(), caller(), audit_id, item_id, body.marks(), body.findings,
+                                 body.supervisor_actions, body.revision)
     return {"record": shown.record, "criteria": shown.item.criteria, "revision": shown.item.revision}

@@ -7,13 +7,12 @@ from flask import Response, request
 
 from docgen.api.revisions import etag, if_match, tagged
 from docgen.api.routing import json_body, route
-from docgen.api.schemas import (ActionHistory, AgreementCreate, AgreementOut, AgreementPatch, RecordCreate, RecordOut,
-                                RecordPatch, UploadOut, given, parse)
+from docgen.api.schemas import ActionHistory, AgreementOut, RecordOut, UploadOut, given, parse
 from docgen.auth import caller, login_required, uow
 from documents.render import DOCX_MEDIA_TYPE
 from kernel.errors import InvalidInput
 from workflows import actions, agreements, records, word_files
-
+from workflows.inputs.records import AgreementPatch, RecordPatch, StartAgreement, StartRecord
 
 
 def _upload() -> bytes:
@@ -34,11 +33,11 @@ def _docx_response(download: tuple[bytes, str, int]) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"', "ETag": etag(revision)})
 
 
-@route("POST", "/records", "Start a pre-filled record for a supervision session", request_model=RecordCreate,
+@route("POST", "/records", "Start a pre-filled record for a supervision session", request_model=StartRecord,
        response=RecordOut, status=201, revisioned=True)
 @login_required
 def create_record() -> Any:
-    body = parse(RecordCreate, json_body())
+    body = parse(StartRecord, json_body())
     return tagged(records.create(uow(), caller(), body.supervisee_id, body.session_date, body.supervisor_id,
                                  body.kind), 201)
 
@@ -60,10 +59,7 @@ def update_record(record_id: int) -> Any:
     the field `areas`; complete the action, or remove it if it was raised in this record, first
     (or in the same request). `actions` items change one action each and are applied in order."""
     body = parse(RecordPatch, json_body())
-    patch = given(body)
-    if "actions" in patch:
-        patch["actions"] = [a.model_dump(exclude_unset=True) for a in body.actions or []]
-    return tagged(records.update(uow(), caller(), record_id, patch, if_match()))
+    return tagged(records.update(uow(), caller(), record_id, body.patch(), if_match()))
 
 
 @route("GET", "/records/<int:record_id>/docx", "Download the record as Word", response=None,
@@ -90,11 +86,11 @@ def action_history(action_id: str) -> Any:
                          history=[e.__dict__ for e in entries]).model_dump(mode="json")
 
 
-@route("POST", "/agreements", "Start a supervision agreement draft", request_model=AgreementCreate,
+@route("POST", "/agreements", "Start a supervision agreement draft", request_model=StartAgreement,
        response=AgreementOut, status=201, revisioned=True)
 @login_required
 def create_agreement() -> Any:
-    body = parse(AgreementCreate, json_body())
+    body = parse(StartAgreement, json_body())
     fields = body.fields.model_dump(exclude_none=True) if body.fields else {}
     return tagged(agreements.start_agreement(uow(), caller(), body.supervisee_id, body.started_on, body.supervisor_id,
                                              fields), 201)

@@ -1,17 +1,19 @@
 """The API's blueprint and route table (which also feeds OpenAPI), and the parsing every route shares."""
 from __future__ import annotations
 
-import datetime as dt
 import inspect
 from dataclasses import dataclass
-from typing import Any, Callable
+from functools import wraps
+from typing import Any, Callable, TypeVar
 
 from flask import Blueprint, request
 from pydantic import BaseModel
 
 from docgen.auth import cookie_changes_carry_csrf
 from kernel.errors import InvalidInput
-from storage.models import INTEGER_MAX
+from workflows.inputs import Paging, Query
+
+Q = TypeVar("Q", bound=Query)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 LINKS = "/api/v1/sign/"  # an e-mailed sign-off link's endpoints: the token in the URL is the credential
@@ -37,6 +39,7 @@ class Operation:
     content_type: str = "application/json"
     revisioned: bool = False  # answers with an ETag; a change also needs If-Match (docgen.api.revisions)
     description: str = ""  # the view's docstring: what an integrator needs beyond the summary
+    query: type[Query] | None = None  # the query string's parameters, read with `query_args`
 
 
 OPERATIONS: list[Operation] = []
@@ -44,15 +47,52 @@ OPERATIONS: list[Operation] = []
 
 def route(method: str, path: str, summary: str, *, request_model: type[BaseModel] | None = None,
           response: type[BaseModel] | None = None, paged: bool = False, status: int = 200,
-          content_type: str = "application/json",
-          revisioned: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a view on the blueprint and describe it for /api/v1/openapi.json."""
+          content_type: str = "application/json", revisioned: bool = False,
+          query: type[Query] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view on the blueprint and describe it for /api/v1/openapi.json. The view gets its
+    query string as the `query` model (its keyword argument `query`), and its JSON answer goes out
+    through `response`: both are the models the document publishes, so neither can drift from it."""
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        bp.add_url_rule(path, view_func=view, methods=[method], endpoint=f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}")
+        shaped = _answering(_asking(view, query), response, paged)
+        bp.add_url_rule(path, view_func=shaped, methods=[method],
+                        endpoint=f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}")
         OPERATIONS.append(Operation(method, path, summary, request_model, response, paged, status, content_type,
-                                    revisioned, inspect.getdoc(view) or ""))
-        return view
+                                    revisioned, inspect.getdoc(view) or "", query))
+        return shaped
     return decorate
+
+
+def _asking(view: Callable[..., Any], query: type[Query] | None) -> Callable[..., Any]:
+    """The view, given its query string read into `query` (a malformed parameter is a 422 naming it)."""
+    if query is None:
+        return view
+
+    @wraps(view)
+    def asked(*args: Any, **kwargs: Any) -> Any:
+        return view(*args, query=query_args(query), **kwargs)
+    return asked
+
+
+def _answering(view: Callable[..., Any], response: type[BaseModel] | None, paged: bool) -> Callable[..., Any]:
+    """The view, its JSON answer validated through `response` (each item of a page) and dumped from
+    it: an answer outside the published schema is our 500, never an integrator's surprise."""
+    if response is None:
+        return view
+
+    def shape(body: Any) -> Any:
+        if not isinstance(body, dict):
+            return body  # a file, or a Response the view built itself
+        if paged:
+            return {**body, "items": [response.model_validate(item).model_dump(mode="json") for item in body["items"]]}
+        return response.model_validate(body).model_dump(mode="json")
+
+    @wraps(view)
+    def answer(*args: Any, **kwargs: Any) -> Any:
+        result = view(*args, **kwargs)
+        if isinstance(result, tuple):
+            return (shape(result[0]), *result[1:])
+        return shape(result)
+    return answer
 
 
 def json_body() -> Any:
@@ -63,38 +103,12 @@ def json_body() -> Any:
     return data
 
 
-def int_arg(name: str) -> int | None:
-    """An optional query argument (an id, a page) as a whole number from 1 to the database's
-    largest integer (beyond it no id or page exists, and the database would overflow), or None
-    when absent; anything else is a 422 naming it."""
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        number = int(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a whole number", name) from None
-    if not 1 <= number <= INTEGER_MAX:
-        raise InvalidInput(f"{name} must be between 1 and {INTEGER_MAX}", name)
-    return number
+def query_args(model: type[Q]) -> Q:
+    """The query string as the route's query model (`route(query=...)`); an empty parameter counts
+    as absent, and a malformed one is a 422 naming it."""
+    return model.validated({name: value for name, value in request.args.items() if value != ""})
 
 
-def date_arg(name: str) -> dt.date:
-    """A required query argument as a date (2026-04-01); absent or malformed is a 422 naming it."""
-    raw = request.args.get(name)
-    if not raw:
-        raise InvalidInput(f"{name} is required, as a date like 2026-04-01", name)
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a date like 2026-04-01, not '{raw}'", name) from None
-
-
-def paging() -> tuple[int, int]:
-    """`page` and `per_page` (defaults 1 and 50); the use case applies its own page-size limit."""
-    return int_arg("page") or 1, int_arg("per_page") or 50
-
-
-def page_of(items: list[Any], total: int, out: type[BaseModel], page: int, per_page: int) -> dict[str, Any]:
-    return {"items": [out.model_validate(i).model_dump(mode="json") for i in items],
-            "page": page, "per_page": per_page, "total": total}
+def page_of(items: list[Any], total: int, paging: Paging) -> dict[str, Any]:
+    """One page of a list; its items go out through the route's `response` model."""
+    return {"items": items, "page": paging.page, "per_page": paging.per_page, "total": total}

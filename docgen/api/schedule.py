@@ -7,17 +7,19 @@ line managers"). Each route parses, calls one use case and shapes its answer.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
-from flask import Response, request
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from flask import Response
+from pydantic import BaseModel, ConfigDict
 
-from docgen.api.routing import date_arg, int_arg, json_body, route
-from docgen.api.schemas import Id, UtcDateTime, parse
+from docgen.api.routing import json_body, route
+from docgen.api.schemas import UtcDateTime, parse
 from docgen.auth import caller, login_required, uow
 from storage.models import PlannedSession
 from workflows import compliance_report as reports
 from workflows import due_list, planning
+from workflows.inputs.planning import PlanSession, RebookSession
+from workflows.inputs.reports import ComplianceQuery, DueQuery
 
 
 class DueItemOut(BaseModel):
@@ -57,38 +59,6 @@ class ReportOut(BaseModel):
     table: list[dict[str, str]]
 
 
-def _naive_utc(moment: dt.datetime) -> dt.datetime:
-    """Naive UTC, as stored; an offset in the request is honoured. A moment that leaves the
-    calendar once moved to UTC (0001-01-01T00:00+01:00) is refused, naming its field."""
-    if moment.tzinfo is None:
-        return moment
-    try:
-        return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    except OverflowError:
-        raise ValueError("the time is outside the calendar once moved to UTC") from None
-
-
-StartsAt = Annotated[dt.datetime, AfterValidator(_naive_utc)]  # UTC unless an offset is given
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SessionCreate(_In):
-    supervisee_id: Id
-    supervisor_id: Id | None = None  # default: the supervisee's current supervisor
-    starts_at: StartsAt
-    minutes: int | None = None  # default: the profile's session_minutes
-    location: str = ""
-
-
-class SessionRebook(_In):
-    starts_at: StartsAt
-    minutes: int | None = None
-    location: str | None = None
-
-
 class SessionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -110,22 +80,22 @@ def _item(item: due_list.DueItem) -> dict[str, Any]:
 
 
 @route("GET", "/due", "What is due or overdue for the supervisees the caller may see (filters: team_id, "
-       "supervisor_id, state)", response=DueListOut)
+       "supervisor_id, state)", response=DueListOut, query=DueQuery)
 @login_required
-def due() -> Any:
-    due_now = due_list.due_for(uow(), caller(), team_id=int_arg("team_id"), supervisor_id=int_arg("supervisor_id"),
-                               state=request.args.get("state"))
+def due(query: DueQuery) -> Any:
+    due_now = due_list.due_for(uow(), caller(), team_id=query.team_id, supervisor_id=query.supervisor_id,
+                               state=query.state)
     return {"as_at": due_now.as_at.isoformat(), "items": [_item(i) for i in due_now.items]}
 
 
 @route("GET", "/reports/compliance", "Compliance for a team (team_id), a service (service) or the organisation "
-       "over a period (from, to); format=csv for CSV", response=ReportOut)
+       "over a period (from, to); format=csv for CSV", response=ReportOut, query=ComplianceQuery)
 @login_required
-def compliance_report() -> Any:
-    start, end = date_arg("from"), date_arg("to")
-    shown = reports.reader(uow(), caller()).report(
-        start=start, end=end, team_id=int_arg("team_id"), service=request.args.get("service") or None)
-    if request.args.get("format") == "csv":
+def compliance_report(query: ComplianceQuery) -> Any:
+    start, end = query.start, query.end
+    shown = reports.reader(uow(), caller()).report(start=start, end=end, team_id=query.team_id,
+                                                   service=query.service or None)
+    if query.format == "csv":
         return Response(shown.csv, mimetype="text/csv", headers={
             "Content-Disposition": f'attachment; filename="compliance-{start}-{end}.csv"'})
     report = shown.report
@@ -142,11 +112,11 @@ def _out(session: PlannedSession) -> dict[str, Any]:
     return SessionOut.model_validate(session).model_dump(mode="json")
 
 
-@route("POST", "/sessions", "Plan a supervision session and send the invitations", request_model=SessionCreate,
+@route("POST", "/sessions", "Plan a supervision session and send the invitations", request_model=PlanSession,
        response=SessionOut, status=201)
 @login_required
 def plan_session() -> Any:
-    body = parse(SessionCreate, json_body())
+    body = parse(PlanSession, json_body())
     planned = planning.arrange_session(uow(), caller(), body.supervisee_id, body.starts_at,
                                        supervisor_id=body.supervisor_id, minutes=body.minutes, location=body.location)
     return _out(planned.session), 201
@@ -170,10 +140,10 @@ def cancel_session(session_id: int) -> Any:
 
 
 @route("POST", "/sessions/<int:session_id>/rebook", "Move a planned session, or rebook a cancelled one",
-       request_model=SessionRebook, response=SessionOut)
+       request_model=RebookSession, response=SessionOut)
 @login_required
 def rebook_session(session_id: int) -> Any:
-    body = parse(SessionRebook, json_body())
+    body = parse(RebookSession, json_body())
     planned = planning.rebook_session(uow(), caller(), session_id, body.starts_at, minutes=body.minutes,
                                       location=body.location)
     return _out(planned.session)

@@ -6,11 +6,11 @@ from typing import Any
 from flask import Response, request
 
 from docgen.api.routing import json_body, route
-from docgen.api.schemas import (CountersignIn, DecisionOut, LinkDocument, SignDecision, SignoffEventOut, SignoffStatus,
-                                VerifyOut, parse)
+from docgen.api.schemas import DecisionOut, LinkDocument, SignoffEventOut, SignoffStatus, VerifyOut, parse
 from docgen.auth import caller, link_holder, login_required, uow
 from kernel.errors import InvalidInput
 from workflows import pipeline, signoff
+from workflows.inputs.signoff import Countersign, Decide
 
 KINDS = "<any(records, agreements):kind>"
 
@@ -44,11 +44,11 @@ def resend(kind: str, document_id: int) -> Any:
 
 @route("POST", f"/{KINDS}/<int:document_id>/countersign",
        "Countersign as the supervisor (over a recorded disagreement where the policy allows it or its route "
-       "has recorded an outcome; 409 disagreement_unsettled otherwise)", request_model=CountersignIn,
+       "has recorded an outcome; 409 disagreement_unsettled otherwise)", request_model=Countersign,
        response=SignoffStatus)
 @login_required
 def countersign(kind: str, document_id: int) -> Any:
-    body = parse(CountersignIn, json_body())
+    body = parse(Countersign, json_body())
     return _status(signoff.countersign(uow(), caller(), _kind(kind), document_id, body.comment))
 
 
@@ -85,14 +85,13 @@ def link_pdf(token: str) -> Any:
                     headers={"Content-Disposition": f'inline; filename="{pdf.filename}"', "Cache-Control": "no-store"})
 
 
-@route("POST", "/sign/<token>", "Agree, agree with a comment, or disagree with a comment", request_model=SignDecision,
+@route("POST", "/sign/<token>", "Agree, agree with a comment, or disagree with a comment", request_model=Decide,
        response=DecisionOut)
 def decide(token: str) -> Any:
-    body = parse(SignDecision, json_body())
+    body = parse(Decide, json_body())
     # With a bearer token the decision must come from the person the link was sent to.
     who = caller() if request.headers.get("Authorization") else link_holder()
-    document = signoff.decide(uow(), who, token, signoff.Answers(body.decision, body.confirm_name, body.comment,
-                                                                  body.code))
+    document = signoff.decide(uow(), who, token, body.answers())
     return DecisionOut(status=document.status, version=document.version).model_dump()
 
 

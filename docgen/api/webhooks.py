@@ -12,14 +12,7 @@ from docgen.api.routing import json_body, route
 from docgen.api.schemas import parse
 from docgen.auth import caller, login_required, uow
 from workflows import webhooks
-
-
-class SubscriptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    url: str = Field(max_length=2000)
-    events: list[str] = Field(min_length=1, description=f"some of: {', '.join(webhooks.EVENTS)}")
-    description: str = Field("", max_length=200)
-    secret: str = Field("", max_length=200, description="leave out to have one made (shown once)")
+from workflows.inputs.webhooks import Subscribe
 
 
 class SubscriptionOut(BaseModel):
@@ -68,10 +61,10 @@ def list_subscriptions() -> Any:
 
 
 @route("POST", "/webhooks", "Subscribe an address to events; the answer holds the signing secret, once",
-       request_model=SubscriptionCreate, response=SubscriptionCreated, status=201)
+       request_model=Subscribe, response=SubscriptionCreated, status=201)
 @login_required
 def create_subscription() -> Any:
-    body = parse(SubscriptionCreate, json_body())
+    body = parse(Subscribe, json_body())
     created = webhooks.subscribe(uow(), caller(), body.url, body.events, description=body.description,
                                  secret=body.secret)
     return {**_out(created.subscription), "secret": created.secret}, 201

@@ -10,5 +10,6 @@ if TYPE_CHECKING:  # the deployment (every workflow) is the app's to import, whe
 
 
 def unit_of_work() -> Work:
-    """A fresh unit of work (use it in a `with` block: what is not committed is rolled back)."""
+    """A fresh unit of work: `with unit_of_work() as uow:` commits when the command returns and rolls
+    back if it raises."""
     return current_app.extensions["docgen"].unit_of_work()

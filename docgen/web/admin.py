@@ -18,10 +18,13 @@ from wtforms.validators import EqualTo, InputRequired
 
 from docgen.auth import caller, uow
 from docgen.web import forms
+from docgen.web.inputs import form_to, query_to
 from docgen.web.navigation import page
 from kernel.errors import Conflict, DomainError, InvalidInput, PreconditionFailed
 from storage.models import Person
 from workflows import access, accounts, administration, organisation, profile_confirmations, profile_sources
+from workflows.inputs import Paging
+from workflows.inputs.organisation import PersonCreate, PersonUpdate, RelationshipCreate, TeamCreate
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -86,18 +89,10 @@ def _saved_person(person: Person) -> dict[str, Any]:
             "leave_date": person.leave_date}
 
 
-def _person_data(form: forms.PersonForm) -> dict[str, Any]:
-    return {"name": form.name.data, "email": form.email.data, "role": form.role.data,
-            "job_title": form.job_title.data or "", "team_id": forms.optional_id(form.team_id.data),
-            "line_manager_id": forms.optional_id(form.line_manager_id.data),
-            "employment_type": form.employment_type.data, "employment_start": form.employment_start.data,
-            "leave_date": form.leave_date.data}
-
-
 @bp.get("/people")
 @page(access.ADMINISTRATORS)
 def people_list() -> Any:
-    number = max(1, request.args.get("page", 1, type=int) or 1)
+    number = query_to(Paging).page
     shown = administration.people_list(uow(), caller(), number, PER_PAGE)
     return render_template("admin/people.html", people=shown.people, total=shown.total, per_page=PER_PAGE,
                            page=number, profile=shown.profile)
@@ -115,7 +110,7 @@ def people_add() -> Any:
     form = forms.PersonForm()
     try:
         _typed(form)
-        person = organisation.add_person(uow(), caller(), _person_data(form))
+        person = organisation.add_person(uow(), caller(), form_to(PersonCreate, form).model_dump())
     except (_Mistyped, InvalidInput, Conflict) as exc:
         _refused(form, exc)
         return _person_page(form, administration.person_form(uow(), caller()), 400)
@@ -140,7 +135,9 @@ def people_change(person_id: int) -> Any:
     form = forms.PersonForm()
     try:
         _typed(form)
-        person = organisation.change_person(uow(), caller(), person_id, _person_data(form), form.opened_at())
+        # Every box is on the form: one left empty empties the field, as a null does over JSON.
+        changed = form_to(PersonUpdate, form).model_dump()
+        person = organisation.change_person(uow(), caller(), person_id, changed, form.opened_at())
     except PreconditionFailed:
         return _person_page(form, administration.person_form(uow(), caller(), person_id), 409, stale=True)
     except (_Mistyped, InvalidInput, Conflict) as exc:
@@ -192,7 +189,8 @@ def teams_add() -> Any:
     form = forms.TeamForm()
     try:
         _typed(form)
-        team = organisation.add_team(uow(), caller(), form.name.data or "", form.service.data or "")
+        added = form_to(TeamCreate, form)
+        team = organisation.add_team(uow(), caller(), added.name, added.service)
     except (_Mistyped, InvalidInput, Conflict) as exc:
         _refused(form, exc)
         return _teams_page(form, administration.teams(uow(), caller()), 400)
@@ -220,8 +218,9 @@ def relationships_add() -> Any:
     form = forms.RelationshipForm()
     try:
         _typed(form)
-        rel = organisation.start_supervision(uow(), caller(), forms.optional_id(form.supervisee_id.data),
-                                             forms.optional_id(form.supervisor_id.data), form.starts_on.data)
+        started = form_to(RelationshipCreate, form)
+        rel = organisation.start_supervision(uow(), caller(), started.supervisee_id, started.supervisor_id,
+                                             started.starts_on, started.ends_on)
     except (_Mistyped, InvalidInput, Conflict) as exc:
         _refused(form, exc)
         return _relationships_page(form, administration.supervision(uow(), caller()), 400)

@@ -15,14 +15,15 @@ from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from wtforms import SubmitField
 
 from docgen.auth import caller, uow
-from docgen.web import forms
+from docgen.web import forms, signoff_panel
 from docgen.web.navigation import page
-from kernel.errors import PreconditionFailed
+from kernel.errors import Conflict, InvalidInput, PreconditionFailed
 from storage.models import Agreement
 from workflows import agreements
 from workflows.agreements import AgreementLink, AgreementPage
 from workflows.forms import AGREEMENT_DATES
 from workflows.forms import AgreementForm as AgreementFormDefinition
+from workflows.inputs.records import AgreementPatch
 
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 
@@ -57,7 +58,19 @@ def _agreement_page(shown: AgreementPage, form: AgreementForm | None = None, sta
     return render_template(
         "agreements/agreement.html", agreement=agreement, number=shown.number, doc=shown.doc,
         form=form or agreement_form(shown.doc["form"], data=_agreement_data(agreement) | {"revision": agreement.revision}),
-        may_edit=shown.may_edit, editable=shown.editable, flag=shown.flag, stale=stale), status
+        may_edit=shown.may_edit, editable=shown.editable, flag=shown.flag, stale=stale,
+        panel=signoff_panel.panel(agreement)), status
+
+
+def _typed(form: AgreementForm, definition: AgreementFormDefinition) -> dict[str, Any] | None:
+    """The typed fields read through the API's `AgreementPatch`; None, with the refusal on its
+    field, when the model refuses them."""
+    try:
+        typed = AgreementPatch.validated({field.key: form[field.key].data for field in definition.fields})
+    except InvalidInput as exc:
+        forms.show_error(form, exc)
+        return None
+    return typed.model_dump(exclude_unset=True)
 
 
 @bp.get("/<int:agreement_id>")
@@ -70,19 +83,22 @@ def view(agreement_id: int) -> Any:
 @bp.post("/<int:agreement_id>")
 @page()
 def save(agreement_id: int) -> Any:
-    def read(definition: AgreementFormDefinition) -> tuple[AgreementForm, dict[str, Any] | None, int | None]:
-        form = agreement_form(definition)
-        patch = {field.key: form[field.key].data for field in definition.fields} if form.validate_on_submit() else None
-        return form, patch, form.opened_at()
-
-    form, edit = agreements.edit_from_page(uow(), caller(), agreement_id, read)
-    if edit.saved:
-        flash("The agreement has been saved")
-        return redirect(url_for("agreements.view", agreement_id=agreement_id))
-    if isinstance(edit.problem, PreconditionFailed):
-        agreement = edit.page.agreement
-        return _agreement_page(edit.page, form, 409, forms.stale(form, _agreement_data(agreement), agreement.revision,
-                                                                 "agreement"))
-    if edit.problem is not None:
-        forms.show_error(form, edit.problem)
-    return _agreement_page(edit.page, form, 400)
+    """Save the agreement's form through the API's edit, read through the same `AgreementPatch`; a
+    form refused, or opened before someone else saved the agreement, comes back as typed."""
+    shown = agreements.edit_view(uow(), caller(), agreement_id)  # the form is the council's agreement form
+    form = agreement_form(shown.doc["form"])
+    patch = _typed(form, shown.doc["form"]) if form.validate_on_submit() else None
+    if patch is None:
+        return _agreement_page(shown, form, 400)
+    try:
+        agreements.update(uow(), caller(), agreement_id, patch, form.opened_at())
+    except (InvalidInput, Conflict, PreconditionFailed) as problem:
+        now = agreements.edit_view(uow(), caller(), agreement_id)  # as saved: the refused edit changed nothing
+        if isinstance(problem, PreconditionFailed):
+            agreement = now.agreement
+            return _agreement_page(now, form, 409, forms.stale(form, _agreement_data(agreement), agreement.revision,
+                                                               "agreement"))
+        forms.show_error(form, problem)
+        return _agreement_page(now, form, 400)
+    flash("The agreement has been saved")
+    return redirect(url_for("agreements.view", agreement_id=agreement_id))

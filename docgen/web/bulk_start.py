@@ -16,9 +16,11 @@ from wtforms import SelectField, SubmitField
 
 from docgen.auth import caller, uow
 from docgen.web import forms
+from docgen.web.inputs import form_to
 from docgen.web.navigation import page
 from kernel.errors import Forbidden, InvalidInput, NotFound
 from workflows import bulk_start
+from workflows.inputs.bulk_start import BeginBulkStart
 
 bp = Blueprint("bulk_start", __name__, url_prefix="/supervision/bulk-starts")
 
@@ -59,15 +61,14 @@ def begin() -> Any:
     form = BulkStartForm()
     try:
         forms.filled_in(form)
-        kind, _, key = (form.scope.data or "").partition("-")
-        started = bulk_start.begin(uow(), caller(), form.session_date.data,
-                                   team_id=int(key) if kind == "team" and key.isdigit() else None,
-                                   service=key if kind == "service" else "")
+        kind, _, key = (form.scope.data or "").partition("-")  # the page's one box: "team-3" or "service-…"
+        asked = form_to(BeginBulkStart, form, team_id=key if kind == "team" else None,
+                        service=key if kind == "service" else "")
+        started = bulk_start.begin(uow(), caller(), asked.session_date, team_id=asked.team_id, service=asked.service)
     except forms.Incomplete:
         return _again(form)
     except (InvalidInput, Forbidden, NotFound) as exc:
-        uow().rollback()
-        forms.show_error(form, exc, {"team_id": "scope", "service": "scope"})
+        forms.show_error(form, exc, {"team_id": "scope", "service": "scope", "body": "scope"})
         return _again(form)
     return redirect(url_for("bulk_start.progress", bulk_id=started.bulk.id))
 

@@ -13,9 +13,11 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 
 from docgen.auth import caller, link_holder, uow
 from docgen.web import limits
+from docgen.web.inputs import form_to
 from docgen.web.navigation import page
 from kernel.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
 from workflows import consent
+from workflows.inputs.consent import AnswerConsent, AskConsent, OverrideConsent
 
 bp = Blueprint("consent", __name__)
 
@@ -38,9 +40,9 @@ def requests() -> Any:
 def ask() -> Any:
     form = request.form
     try:
-        consent.ask(uow(), caller(), int(form.get("supervisee_id") or 0), form.get("reason", ""))
+        asked = form_to(AskConsent)
+        consent.ask(uow(), caller(), asked.supervisee_id, asked.reason)
     except (InvalidInput, Conflict, Forbidden, NotFound) as exc:
-        uow().rollback()
         return _requests_page(form, exc, None, exc.status)
     return redirect(url_for("consent.requests"), 303)
 
@@ -50,9 +52,8 @@ def ask() -> Any:
 def override(request_id: int) -> Any:
     form = request.form
     try:
-        consent.override(uow(), caller(), request_id, form.get("reason", ""))
+        consent.override(uow(), caller(), request_id, form_to(OverrideConsent).reason)
     except (InvalidInput, Conflict, Forbidden) as exc:
-        uow().rollback()
         return _requests_page(form, exc, request_id, exc.status)
     return redirect(url_for("consent.requests"), 303)
 
@@ -82,9 +83,9 @@ def link(token: str) -> Any:
 def answer(token: str) -> Any:
     form = request.form
     try:
-        row = consent.answer(uow(), link_holder(), token, form.get("answer", ""), form.get("comment", ""))
+        given = form_to(AnswerConsent)
+        row = consent.answer(uow(), link_holder(), token, given.answer, given.comment)
     except InvalidInput as exc:
-        uow().rollback()
         return render_template("consent/link.html", row=consent.link_view(uow(), token), token=token, form=form,
                                error=exc), exc.status
     return render_template("consent/answered.html", row=row)

@@ -11,9 +11,11 @@ from wtforms import RadioField, SubmitField, TextAreaField
 
 from docgen.auth import caller, uow
 from docgen.web import forms
+from docgen.web.inputs import form_to
 from docgen.web.navigation import page
 from kernel.errors import Conflict, InvalidInput
 from workflows import disagreements
+from workflows.inputs.disagreements import RecordOutcome
 
 bp = Blueprint("disagreements", __name__, url_prefix="/disagreements")
 
@@ -54,12 +56,12 @@ def record_outcome(escalation_id: int) -> Any:
     form = OutcomeForm()
     try:
         forms.filled_in(form)
-        disagreements.record_outcome(uow(), caller(), escalation_id, form.outcome.data or "",
-                                     form.outcome_text.data or "", form.meeting_on.data)
+        outcome = form_to(RecordOutcome, form)
+        disagreements.record_outcome(uow(), caller(), escalation_id, outcome.outcome, outcome.outcome_text,
+                                     outcome.meeting_on)
     except forms.Incomplete:
         return _page(disagreements.view(uow(), caller(), escalation_id), form, 400)
     except (InvalidInput, Conflict) as exc:
-        uow().rollback()
         forms.show_error(form, exc)
         return _page(disagreements.view(uow(), caller(), escalation_id), form, exc.status)
     return redirect(url_for("disagreements.detail", escalation_id=escalation_id), 303)

@@ -331,8 +331,3 @@ class RelationshipForm(FlaskForm):
     supervisor_id = SelectField("Supervisor", widget=GovSelect(), validate_choice=False)
     starts_on = GovDateField("Starts on", required=True)
     submit = SubmitField("Start the supervision", widget=GovSubmitInput())
-
-
-def optional_id(value: str | None) -> int | None:
-    """A select's value as an id; the empty choice means none."""
-    return int(value) if value not in (None, "") and str(value).isdigit() else None

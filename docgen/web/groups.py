@@ -13,10 +13,13 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from docgen.auth import caller, uow
+from docgen.web.inputs import form_to, query_to
 from docgen.web.navigation import page
 from kernel import clock
 from kernel.errors import Conflict, Forbidden, InvalidInput
 from workflows import groups, pipeline
+from workflows.inputs.groups import CreateGroup, MarkAttendance, PlanGroupSession, SaveGroupRecord
+from workflows.inputs.reports import Period
 
 bp = Blueprint("groups", __name__)
 REFUSED = (InvalidInput, Conflict, Forbidden)
@@ -27,15 +30,6 @@ def _error(exc: Exception) -> dict[str, Any]:
     field = getattr(exc, "field", None) or "main"
     return {"titleText": "There is a problem", "errorList": [{"text": str(getattr(exc, "message", exc)),
                                                                "href": f"#{field}"}]}
-
-
-def _ids(name: str) -> list[int]:
-    return [int(value) for value in request.form.getlist(name) if value.isdigit()]
-
-
-def _id(name: str) -> int | None:
-    value = request.form.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 @bp.get("/groups")
@@ -64,11 +58,10 @@ def new_group() -> Any:
 @page()
 def create_group() -> Any:
     try:
-        group = groups.create_group(uow(), caller(), request.form.get("name", ""), _id("facilitator_id") or 0,
-                                    _ids("member_ids"), recorder_id=_id("recorder_id"), signer_id=_id("signer_id"),
-                                    frequency=request.form.get("frequency", ""))
+        asked = form_to(CreateGroup)
+        group = groups.create_group(uow(), caller(), asked.name, asked.facilitator_id, asked.member_ids,
+                                    recorder_id=asked.recorder_id, signer_id=asked.signer_id, frequency=asked.frequency)
     except REFUSED as exc:
-        uow().rollback()
         return _new_page(_error(exc), 400)
     flash(f"{group.name} is set up")
     return redirect(url_for("groups.group", group_id=group.id))
@@ -104,13 +97,10 @@ def _starts_at() -> dt.datetime:
 def plan_session(group_id: int) -> Any:
     """Plan a session; every member is e-mailed the calendar invitation."""
     try:
-        minutes = request.form.get("minutes", "90")
-        if not minutes.isdigit():
-            raise InvalidInput("enter the length as a number of minutes, like 90", "minutes")
-        groups.plan_session(uow(), caller(), group_id, _starts_at(), minutes=int(minutes),
-                            location=request.form.get("location", ""))
+        planned = form_to(PlanGroupSession, starts_at=_starts_at())
+        groups.plan_session(uow(), caller(), group_id, planned.starts_at, minutes=planned.minutes,
+                            location=planned.location)
     except REFUSED as exc:
-        uow().rollback()
         return _group_page(group_id, _error(exc), 400)
     flash("The session is planned; every member has been sent the invitation")
     return redirect(url_for("groups.group", group_id=group_id))
@@ -131,12 +121,13 @@ def attendance(session_id: int) -> Any:
 @bp.post("/group-sessions/<int:session_id>/attendance")
 @page()
 def mark_attendance(session_id: int) -> Any:
-    marks = {int(key.removeprefix("attendance-")): value for key, value in request.form.items()
-             if key.startswith("attendance-") and key.removeprefix("attendance-").isdigit()}
+    # One radio group per member, named `attendance-<person id>`.
+    marks = [{"person_id": key.removeprefix("attendance-"), "attendance": value}
+             for key, value in request.form.items() if key.startswith("attendance-")]
     try:
-        session = groups.record_attendance(uow(), caller(), session_id, marks)
+        session = groups.record_attendance(uow(), caller(), session_id,
+                                           form_to(MarkAttendance, attendance=marks).marks())
     except REFUSED as exc:
-        uow().rollback()
         return _attendance_page(session_id, _error(exc), 400)
     flash("Attendance is saved")
     return redirect(url_for("groups.group", group_id=session.group_id))
@@ -167,11 +158,10 @@ def record(record_id: int) -> Any:
 @page()
 def save_record(record_id: int) -> Any:
     values = {key: value for key, value in request.form.items() if key not in ("csrf_token", "revision")}
-    revision = request.form.get("revision", "")
     try:
-        groups.save_record(uow(), caller(), record_id, values, int(revision) if revision.isdigit() else None)
+        saved = form_to(SaveGroupRecord, fields=values)
+        groups.save_record(uow(), caller(), record_id, saved.fields, saved.revision)
     except REFUSED as exc:
-        uow().rollback()
         return _record_page(record_id, _error(exc), 400)
     flash("The record is saved")
     return redirect(url_for("groups.record", record_id=record_id))
@@ -184,7 +174,6 @@ def send_record(record_id: int) -> Any:
     try:
         pipeline.send_for_signoff(uow(), caller(), "record", record_id)
     except REFUSED as exc:
-        uow().rollback()
         return _record_page(record_id, _error(exc), 400)
     flash("The record is sent for sign-off")
     return redirect(url_for("groups.record", record_id=record_id))
@@ -195,10 +184,6 @@ def send_record(record_id: int) -> Any:
 def attendance_report() -> Any:
     """Group attendance per person over a period, apart from 1:1 supervision (it does not replace it)."""
     today = clock.today()
-    try:
-        start = dt.date.fromisoformat(request.args.get("from") or (today - dt.timedelta(days=90)).isoformat())
-        end = dt.date.fromisoformat(request.args.get("to") or today.isoformat())
-    except ValueError:
-        start, end = today - dt.timedelta(days=90), today
-    lines = groups.attendance_report(uow(), caller(), start, end)
-    return render_template("groups/attendance_report.html", lines=lines, start=start, end=end)
+    period = query_to(Period, **{"from": today - dt.timedelta(days=90), "to": today})  # the last 90 days unless asked
+    lines = groups.attendance_report(uow(), caller(), period.start, period.end)
+    return render_template("groups/attendance_report.html", lines=lines, start=period.start, end=period.end)

@@ -11,9 +11,11 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from docgen.auth import caller, uow
+from docgen.web.inputs import form_to
 from docgen.web.navigation import page
 from kernel.errors import Conflict, InvalidInput
 from workflows import access, export, retention
+from workflows.inputs.retention import ForwardEarly
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 
@@ -48,7 +50,7 @@ def forward_form(person_id: int) -> Any:
 def forward(person_id: int) -> Any:
     reason = request.form.get("reason", "")
     try:
-        retention.forward_early(uow(), caller(), person_id, reason)
+        retention.forward_early(uow(), caller(), person_id, form_to(ForwardEarly).reason)
     except (InvalidInput, Conflict) as exc:
         leaver = retention.leaver_schedule(uow(), caller(), person_id)
         return render_template("hr/forward.html", leaver=leaver, reason=reason, error=exc), exc.status

@@ -22,7 +22,7 @@ from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from workflows.signoff import token_hash
+from workflows.links import token_hash
 
 _MARK = "_docgen_rate_limit"
 SIGN_IN = "10/minute"

@@ -17,9 +17,11 @@ from wtforms.validators import InputRequired
 
 from docgen.auth import link_holder, uow
 from docgen.web import forms, limits
-from kernel.errors import Gone, NotFound
+from docgen.web.inputs import form_to
+from kernel.errors import Gone, InvalidInput, NotFound
 from storage.models import Record
 from workflows import signoff
+from workflows.inputs.signoff import Decide
 
 bp = Blueprint("links", __name__, url_prefix="/sign")
 
@@ -69,13 +71,18 @@ def _form_for(view: signoff.LinkView) -> SignForm | CountersignLinkForm:
 
 
 def _answers(view: signoff.LinkView) -> tuple[SignForm | CountersignLinkForm, signoff.Answers | None]:
-    """The submitted form for this link, and its answers if the form itself is complete."""
+    """The submitted form for this link, and its answers if the form itself is complete (read
+    through `Decide`, as the API's decision is; a value it refuses goes on its field)."""
     form = _form_for(view)
     if not form.validate_on_submit():
         return form, None
-    decision = form.decision.data if isinstance(form, SignForm) else "agree"
-    return form, signoff.Answers(decision, form.confirm_name.data, form.comment.data or "",
-                                 form.code.data if "code" in form else "")
+    try:
+        fixed = {} if isinstance(form, SignForm) else {"decision": "agree"}  # a countersignature only agrees
+        decided = form_to(Decide, form, **fixed, **({} if "code" in form else {"code": ""}))
+    except InvalidInput as exc:
+        forms.show_error(form, exc)
+        return form, None
+    return form, decided.answers()
 
 
 def _link_page(view: signoff.LinkView, token: str, form: FlaskForm, status: int = 200) -> tuple[str, int]:

@@ -19,9 +19,11 @@ from wtforms.validators import InputRequired, Regexp
 from docgen.auth import caller, uow
 from docgen.web import forms
 from kernel import clock
+from docgen.web.inputs import form_to
 from docgen.web.navigation import page
 from kernel.errors import Conflict, Forbidden, InvalidInput
 from workflows import planning
+from workflows.inputs.planning import PlanSession, RebookSession
 
 bp = Blueprint("planning", __name__, url_prefix="/supervision")
 
@@ -73,12 +75,12 @@ def plan(person_id: int) -> Any:
     form = SessionForm()
     try:
         forms.filled_in(form)
-        planned = planning.arrange_session(uow(), caller(), person_id, _starts_at(form),
-                                           minutes=int(form.minutes.data), location=form.location.data or "")
+        asked = form_to(PlanSession, form, supervisee_id=person_id, starts_at=_starts_at(form))
+        planned = planning.arrange_session(uow(), caller(), asked.supervisee_id, asked.starts_at,
+                                           minutes=asked.minutes, location=asked.location)
     except forms.Incomplete:
         return _sessions_page(planning.sessions_of(uow(), caller(), person_id), form, 400)
     except (InvalidInput, Conflict, Forbidden) as exc:
-        uow().rollback()
         # Someone who may not arrange the sessions gets the page's own answer: it does not exist for them.
         shown = planning.sessions_of(uow(), caller(), person_id)
         forms.show_error(form, exc, FIELDS)
@@ -118,12 +120,12 @@ def rebook_session(session_id: int) -> Any:
     form = RebookForm()
     try:
         forms.filled_in(form)
-        planned = planning.rebook_session(uow(), caller(), session_id, _starts_at(form),
-                                          minutes=int(form.minutes.data), location=form.location.data or "")
+        asked = form_to(RebookSession, form, starts_at=_starts_at(form))
+        planned = planning.rebook_session(uow(), caller(), session_id, asked.starts_at, minutes=asked.minutes,
+                                          location=asked.location or "")
     except forms.Incomplete:
         return _rebook_page(planning.rebooking(uow(), caller(), session_id), form, 400)
     except (InvalidInput, Conflict) as exc:
-        uow().rollback()
         shown = planning.rebooking(uow(), caller(), session_id)
         forms.show_error(form, exc, FIELDS)
         return _rebook_page(shown, form, 400)

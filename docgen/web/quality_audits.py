@@ -9,27 +9,28 @@ from typing import Any
 from flask import Blueprint, Response, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired
 
 from docgen.auth import caller, uow
 from docgen.web import forms
+from docgen.web.inputs import form_to
 from docgen.web.navigation import page
 from kernel.errors import Conflict, InvalidInput
 from workflows import quality_audits
+from workflows.inputs.quality_audits import DrawSample, ScoreItem
 
 bp = Blueprint("quality_audits", __name__, url_prefix="/quality-audits")
 
 
 class DrawForm(FlaskForm):
-    team_id = SelectField("Team", widget=GovSelect(), coerce=int, validate_choice=False,
+    team_id = SelectField("Team", widget=GovSelect(), validate_choice=False,
                           validators=[InputRequired(message="Choose the team to audit")])
     period_start = forms.GovDateField("Start of the period", description="Leave blank for the policy’s period up to the end")
     period_end = forms.GovDateField("End of the period", description="Leave blank for today")
-    per_supervisor = IntegerField("Records per supervisor", widget=GovTextInput(),
-                                  validators=[Optional(), NumberRange(1, 50, "Records per supervisor must be 1 to 50")])
-    seed = IntegerField("Seed (to draw a recorded sample again)", widget=GovTextInput(),
-                        validators=[Optional(), NumberRange(0, 2**31 - 1, "The seed must be a whole number from 0")])
+    # Typed as text: what the numbers may be is `DrawSample`'s to say, as it says it to the API.
+    per_supervisor = StringField("Records per supervisor", widget=GovTextInput())
+    seed = StringField("Seed (to draw a recorded sample again)", widget=GovTextInput())
     submit = SubmitField("Draw the sample", widget=GovSubmitInput())
 
 
@@ -66,12 +67,12 @@ def draw() -> Any:
     form = DrawForm()
     try:
         forms.filled_in(form)
-        report = quality_audits.draw(uow(), caller(), form.team_id.data, form.period_start.data, form.period_end.data,
-                                     form.seed.data, form.per_supervisor.data)
+        asked = form_to(DrawSample, form)
+        report = quality_audits.draw(uow(), caller(), asked.team_id, asked.period_start, asked.period_end, asked.seed,
+                                     asked.per_supervisor)
     except forms.Incomplete:
         return _list_page(form, 400)
     except InvalidInput as exc:
-        uow().rollback()
         forms.show_error(form, exc)
         return _list_page(form, exc.status)
     return redirect(url_for("quality_audits.report", audit_id=report.audit.id), 303)
@@ -117,13 +118,12 @@ def score(audit_id: int, item_id: int) -> Any:
     form = ScoreForm()
     try:
         forms.filled_in(form)
-        marks = {k: form[k].data for k in quality_audits.JUDGED}
-        quality_audits.score(uow(), caller(), audit_id, item_id, marks, form.findings.data or "",
-                             form.supervisor_actions.data or "", int(form.revision.data or 0) or None)
+        scored = form_to(ScoreItem, form)
+        quality_audits.score(uow(), caller(), audit_id, item_id, scored.marks(), scored.findings,
+                             scored.supervisor_actions, scored.revision)
     except forms.Incomplete:
         return _item_page(quality_audits.sampled_record(uow(), caller(), audit_id, item_id), form, 400)
     except (InvalidInput, Conflict) as exc:
-        uow().rollback()
         forms.show_error(form, exc, {"revision": "findings"})
         return _item_page(quality_audits.sampled_record(uow(), caller(), audit_id, item_id), form, exc.status)
     return redirect(url_for("quality_audits.report", audit_id=audit_id), 303)

@@ -1,9 +1,10 @@
 """One supervision record: read it, edit it in the browser, download it as Word and upload it back.
 
 The edit page is one form (issue 18): each of its buttons posts a `step` to `save`, which saves
-everything typed first (`records.edit_from_page`, the API's edit behind the same audited write
-check), then takes the step: back to the page, to the confirmation before an area is removed, to
-the upload of an edited Word file, or to the check of the saved record before it is sent. A form
+everything typed first (`records.edit`, the API's edit, read through the same `RecordPatch` and
+behind the same audited write check), then takes the step: back to the page, to the confirmation
+before an area is removed, to the upload of an edited Word file, or to the check of the saved
+record before it is sent. A form
 with errors, refused, or opened before someone else saved the record (`forms.Stale`, beside their
 saved text) comes back as typed, so no button loses typing. The Word file is `workflows.word_files`,
 as for the API.
@@ -17,11 +18,12 @@ from werkzeug.datastructures import FileStorage
 
 from docgen.auth import caller, uow
 from documents.render import DOCX_MEDIA_TYPE
-from docgen.web import forms
+from docgen.web import forms, signoff_panel
 from docgen.web.navigation import page
 from kernel.errors import Conflict, InvalidInput, PreconditionFailed
 from workflows import records, word_files
 from workflows.forms import DATE_COLUMNS, PREVIOUS
+from workflows.inputs.records import RecordPatch
 from workflows.records import EditPage, Patch
 
 bp = Blueprint("records", __name__, url_prefix="/records")
@@ -75,6 +77,7 @@ def _edit_page(view: EditPage, status: int = 200, stale: forms.Stale | None = No
     summary = forms.error_summary(form)
     return render_template(
         "records/edit.html", record=view.record, number=view.number, entries=view.entries, editable=view.editable,
+        panel=signoff_panel.panel(view.record),
         form=form, problems=[summary] if summary else [], stale=stale, section_titles=view.section_titles,
         definition=view.form), status
 
@@ -106,6 +109,16 @@ def _patch(form: forms.RecordForm, view: EditPage) -> Patch:
         else:
             patch[field.key] = value if field.key in DATE_COLUMNS else value or ""
     return patch
+
+
+def _edit(form: forms.RecordForm, view: EditPage) -> Patch | None:
+    """What was typed, read through `RecordPatch` as the API's edit is; None, with the refusal on
+    its field, when the model refuses it."""
+    try:
+        return RecordPatch.validated(_patch(form, view)).patch()
+    except InvalidInput as exc:
+        forms.show_error(form, exc, FIELDS)
+        return None
 
 
 def _fill_new_boxes(form: forms.RecordForm, saved: dict[str, Any]) -> None:
@@ -151,24 +164,24 @@ def save(record_id: int) -> Any:
     is taken. A form with errors, or refused, comes back as typed: nothing typed is lost. A form
     refused as stale (409) is shown as typed beside the saved values."""
     step = request.form.get("step", SAVE)
-
-    def read(view: EditPage) -> tuple[forms.RecordForm, Patch | None, int | None]:
-        form = _record_form(view)
-        return form, (_patch(form, view) if form.filled_in_for(step) else None), form.opened_at()
-
-    edit = records.edit_from_page(uow(), caller(), record_id, read)
-    if edit.saved:
-        return _after(record_id, step, edit.changed)
-    if isinstance(edit.problem, (PreconditionFailed, Conflict)) and not edit.page.editable:  # sent meanwhile
-        return _edit_page(edit.page, 409, forms.locked_out(edit.form, _record_data(edit.page), "record"))
-    if isinstance(edit.problem, PreconditionFailed):
-        saved = _record_data(edit.page)
-        _fill_new_boxes(edit.form, saved)
-        stale = forms.stale(edit.form, saved, edit.page.record.revision, "record")
-        return _edit_page(edit.page, 409, stale, edit.form)
-    if edit.problem is not None:
-        forms.show_error(edit.form, edit.problem, FIELDS)
-    return _edit_page(edit.page, 400, form=edit.form)
+    view = records.edit_view(uow(), caller(), record_id)  # the form depends on the record's areas and actions
+    form = _record_form(view)
+    patch = _edit(form, view) if form.filled_in_for(step) else None
+    if patch is None:
+        return _edit_page(view, 400, form=form)
+    try:
+        changed = records.edit(uow(), caller(), record_id, patch, form.opened_at())
+    except (InvalidInput, Conflict, PreconditionFailed) as problem:
+        now = records.edit_view(uow(), caller(), record_id)  # as saved: the refused edit changed nothing
+        if isinstance(problem, (PreconditionFailed, Conflict)) and not now.editable:  # sent meanwhile
+            return _edit_page(now, 409, forms.locked_out(form, _record_data(now), "record"))
+        if isinstance(problem, PreconditionFailed):
+            saved = _record_data(now)
+            _fill_new_boxes(form, saved)
+            return _edit_page(now, 409, forms.stale(form, saved, now.record.revision, "record"), form)
+        forms.show_error(form, problem, FIELDS)
+        return _edit_page(now, 400, form=form)
+    return _after(record_id, step, changed)
 
 
 @bp.get("/<int:record_id>/send")
@@ -195,16 +208,13 @@ def remove_area_check(record_id: int, key: str) -> Any:
 @page()
 def remove_area(record_id: int, key: str) -> Any:
     """Remove an area once its removal is confirmed, from the revision the confirmation showed."""
-    def read(view: EditPage) -> tuple[None, Patch, int | None]:
-        return (None, {"areas": [a for a in view.record.sections["areas"] if a["key"] != key]},
-                forms.revision_in(request.form.get("revision")))
-
-    edit = records.edit_from_page(uow(), caller(), record_id, read)
-    if isinstance(edit.problem, PreconditionFailed):
-        return _edit_page(edit.page, 409, forms.Stale(
+    view = records.edit_view(uow(), caller(), record_id)
+    kept = RecordPatch.validated({"areas": [a for a in view.record.sections["areas"] if a["key"] != key]})
+    try:
+        records.edit(uow(), caller(), record_id, kept.patch(), forms.revision_in(request.form.get("revision")))
+    except PreconditionFailed:
+        return _edit_page(records.edit_view(uow(), caller(), record_id), 409, forms.Stale(
             "record", [], "The area was not removed: check the record as it is now, then remove it again."))
-    if edit.problem is not None:
-        raise edit.problem  # no form to show it on: the error page says it
     flash("The area has been removed")
     return redirect(url_for("records.edit", record_id=record_id, _anchor="areas"))
 
@@ -241,7 +251,6 @@ def upload_file(record_id: int) -> Any:
         uploaded = word_files.upload_record(uow(), caller(), record_id, lambda: _file(form.file.data),
                                             form.opened_at())
     except PreconditionFailed:
-        uow().rollback()
         view = records.edit_view(uow(), caller(), record_id)
         return _upload_page(view, form, 409, forms.stale(
             form, {}, view.record.revision, "record",

@@ -8,100 +8,33 @@ the error summary, answered 409.
 """
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, request, url_for
-from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
-from wtforms import SubmitField, TextAreaField
 
 from docgen.auth import caller, uow
 from docgen.web import agreements as agreement_pages
 from docgen.web import forms
 from docgen.web import records as record_pages
+from docgen.web.inputs import form_to
 from docgen.web.navigation import page
+from docgen.web.signoff_panel import CountersignForm
 from kernel.errors import Conflict, DomainError, InvalidInput, PreconditionFailed, Unavailable
 from workflows import pipeline, signoff
+from workflows.inputs.signoff import Countersign
 from workflows.signoff import Document
 
 bp = Blueprint("signoff", __name__)
 
 KINDS = "<any(records, agreements):kind>"
-EVENTS = {"filed": "Word file filed", "sent": "Link e-mailed", "opened": "Link opened", "agreed": "Agreed",
-          "disagreed": "Disagreed", "countersigned": "Countersigned"}
-
-
-class CountersignForm(FlaskForm):
-    comment = TextAreaField("Comment (optional)", widget=GovTextArea(),
-                            description="It is printed on the certificate page of the final PDF")
-    submit = SubmitField("Countersign", widget=GovSubmitInput())
-
-
-@dataclass(frozen=True)
-class EventRow:
-    """One line of the events table: never the link, its token or the signer's address."""
-
-    event: str
-    who: str
-    at: dt.datetime
-    comment: str
-    version: int
-
-
-@dataclass(frozen=True)
-class Panel:
-    """What the sign-off block of a document's page shows and offers."""
-
-    kind: str  # the URL segment: records or agreements
-    document: Document
-    events: list[EventRow]
-    final_pdf: bool
-    can_send: bool
-    can_resend: bool
-    can_countersign: bool
-    held: str | None  # why a countersignature over the supervisee's disagreement must wait (K §9, S 12.3, H §9)
-    countersign_form: CountersignForm
-    step: signoff.NextStep  # whose turn it is, as the reader reads it
-    doc: dict[str, Any] | None  # a sent record as sent, read-only (None for drafts and agreements)
-    finalised: signoff.FinalisedAfterDisagreement | None  # countersigned over a disagreement: never "signed"
-
-    @property
-    def making_pdf(self) -> bool:
-        """Signed, and the worker is still sealing the PDF: the page offers to check again (and checks by itself with JavaScript) until it is filed."""
-        return self.document.status == signoff.SIGNED and not self.final_pdf
-
-    @property
-    def versions(self) -> list[tuple[int, list[EventRow]]]:
-        """The events by version, newest version first: what each version went through."""
-        numbers = sorted({e.version for e in self.events}, reverse=True)
-        return [(n, [e for e in self.events if e.version == n]) for n in numbers]
 
 
 @bp.app_context_processor
 def signoff_states() -> dict[str, str]:
     """The sign-off states by their names in `workflows.signoff`, for templates to compare with."""
     return {name: getattr(signoff, name)
-            for name in ("DRAFT", "AWAITING_SUPERVISEE", "AWAITING_SUPERVISOR", "CHANGES_REQUESTED", "SIGNED")}
-
-
-@bp.app_template_global()
-def signoff_panel(document: Document) -> Panel:
-    """The block's content, for `records/signoff_actions.html` wherever a document page includes it
-    (the page's own use case has already let the reader read the document)."""
-    progress = signoff.progress(uow(), document, caller().person_id)
-    rows = [EventRow(EVENTS.get(e.event, e.event.capitalize()),
-                     progress.names.get(e.person_id, "") if e.person_id is not None else "", e.at, e.comment, e.version)
-            for e in progress.events]
-    return Panel(kind=f"{signoff.kind_of(document)}s", document=document, events=rows,
-                 final_pdf=progress.final_pdf is not None,
-                 can_send=document.status in signoff.SENDABLE, can_resend=document.status in signoff.WAITING,
-                 can_countersign=document.status in signoff.COUNTERSIGNABLE,
-                 held=signoff.unsettled(uow().session, uow().deployment.profile, document),
-                 countersign_form=CountersignForm(prefix="countersign"), step=progress.step,
-                 doc=signoff.as_sent(uow(), document),
-                 finalised=signoff.finalised_after_disagreement(uow().session, document))
+            for name in ("DRAFT", "AWAITING_SUPERVISEE", "AWAITING_SUPERVISOR", "CHANGES_REQUESTED", "SIGNED",
+                         "SUPERSEDED")}
 
 
 @bp.app_template_global()
@@ -121,9 +54,8 @@ def _refused(kind: str, document_id: int, exc: DomainError) -> tuple[str, int]:
     """The document's own page again, with the workflow's message in its error summary.
 
     The page views are reused rather than imitated; `g.signoff_problem` is what their templates
-    read. Nothing of the refused step is kept: the rollback also removes a DOCX it filed.
+    read. Nothing of the refused step is kept: the use case rolled back, a DOCX it filed with it.
     """
-    uow().rollback()
     g.signoff_problem = exc.message[:1].upper() + exc.message[1:]
     html, _ = (record_pages.edit(document_id) if kind == "records" else agreement_pages.view(document_id))
     return html, exc.status
@@ -139,7 +71,6 @@ def send(kind: str, document_id: int) -> Any:
     try:
         sent = pipeline.send_for_signoff(uow(), caller(), kind[:-1], document_id, checked)
     except PreconditionFailed:
-        uow().rollback()
         flash("The record was changed after you checked it: check it again before you send it", "warning")
         return redirect(url_for("records.send_check", record_id=document_id))
     except (Conflict, InvalidInput, Unavailable) as exc:  # shown on the page, which the supervisor can send from again
@@ -169,7 +100,7 @@ def countersign(kind: str, document_id: int) -> Any:
     it or the route settled it (else the page says why not, answered 409); the worker seals the PDF."""
     form = CountersignForm(prefix="countersign")
     try:
-        signed = signoff.countersign(uow(), caller(), kind[:-1], document_id, form.comment.data or "")
+        signed = signoff.countersign(uow(), caller(), kind[:-1], document_id, form_to(Countersign, form).comment)
     except (Conflict, InvalidInput) as exc:
         return _refused(kind, document_id, exc)
     flash(f"You countersigned {signed.number}; its sealed PDF is filed once it is ready")

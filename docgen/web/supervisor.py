@@ -7,9 +7,11 @@ from flask import Blueprint, redirect, render_template, url_for
 
 from docgen.auth import caller, uow
 from docgen.web import forms
+from docgen.web.inputs import form_to
 from docgen.web.navigation import page
 from kernel.errors import Conflict, InvalidInput
 from workflows import due_list, records
+from workflows.inputs.records import StartRecord
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervision")
 
@@ -42,11 +44,12 @@ def start(person_id: int) -> Any:
     form = forms.StartRecordForm()
     try:
         forms.filled_in(form)
-        record = records.start_record(uow(), caller(), person_id, form.session_date.data)
+        asked = form_to(StartRecord, form, supervisee_id=person_id)
+        record = records.start_record(uow(), caller(), asked.supervisee_id, asked.session_date, asked.supervisor_id,
+                                      asked.kind)
     except forms.Incomplete:
         return _start_page(records.new_record_form(uow(), caller(), person_id), form, 400)
     except (InvalidInput, Conflict) as exc:
-        uow().rollback()  # the refused start's audit entry goes with it
         shown = records.new_record_form(uow(), caller(), person_id)
         forms.show_error(form, exc, {"supervisor_id": "session_date"})
         return _start_page(shown, form, 400, getattr(exc, "record_id", None))

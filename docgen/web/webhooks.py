@@ -13,9 +13,11 @@ from wtforms.validators import InputRequired
 
 from docgen.auth import caller, uow
 from docgen.web import forms
+from docgen.web.inputs import form_to
 from docgen.web.navigation import page
 from kernel.errors import Conflict, InvalidInput
 from workflows import access, webhooks
+from workflows.inputs.webhooks import Subscribe
 
 bp = Blueprint("webhooks", __name__, url_prefix="/admin/webhooks")
 
@@ -58,8 +60,9 @@ def subscribe() -> Any:
     try:
         if not form.validate_on_submit():
             raise _Mistyped
-        created = webhooks.subscribe(uow(), caller(), form.url.data or "", form.events.data or [],
-                                     description=form.description.data or "", secret=form.secret.data or "")
+        given = form_to(Subscribe, form)
+        created = webhooks.subscribe(uow(), caller(), given.url, given.events, description=given.description,
+                                     secret=given.secret)
     except (_Mistyped, InvalidInput) as exc:
         if isinstance(exc, InvalidInput):
             forms.show_error(form, exc)

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 
 from docgen.main import COMMANDS, cli
 from tests.demo_instance import DemoInstance
+from tests.docgen_run import DocgenRun
 
 # One worker replays the shared demo instance (tests/demo_instance.py) for all its users: the tests
 # that use it are in its group; the others run on any worker.
@@ -62,33 +61,19 @@ def test_verify_without_the_organisation_certificate_is_one_line_with_exit_code_
     assert verdict.returncode == 2 and "Traceback" not in verdict.stderr
     assert verdict.stderr.strip().count("\n") == 0 and "organisation certificate" in verdict.stderr
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @ON_THE_DEMO_WORKER
-def test_run_serves_health_on_the_given_port(tmp_path: Path, demo_instance: DemoInstance) -> None:
+def test_run_on_port_0_says_the_port_it_bound_and_serves_health_there(tmp_path: Path,
+                                                                       demo_instance: DemoInstance) -> None:
     demo_instance.copy_to(tmp_path)
-    port = _free_port()
-    server = subprocess.Popen(DOCGEN + ["run", "--port", str(port)], env=_env(tmp_path),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = DocgenRun(DOCGEN + ["run", "--port", "0"], env=_env(tmp_path))
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-                    assert response.status == 200 and b'"ok"' in response.read()
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("docgen run did not answer /health")
-                time.sleep(0.2)
+        port = server.listening_port(timeout=120)
+        # It listens from the line on (waitress binds before docgen prints it), so no retrying.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=60) as response:
+            assert response.status == 200 and b'"ok"' in response.read()
     finally:
-        server.terminate()
-        out, _ = server.communicate(timeout=10)
-    assert f"http://127.0.0.1:{port}/" in out
+        out = server.stop()
+    assert port != 0 and f"http://127.0.0.1:{port}/health" in out
 
 
 @ON_THE_DEMO_WORKER

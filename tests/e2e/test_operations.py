@@ -6,10 +6,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -19,6 +17,7 @@ import pytest
 from huey import MemoryHuey
 
 from kernel.config import Config
+from tests.docgen_run import DocgenRun
 from docgen.observability import logs
 
 LINK_A, LINK_B = "a" * 43, "b" * 43
@@ -194,34 +193,18 @@ def test_a_task_run_inline_by_another_inline_task_leaves_no_id_behind() -> None:
     assert logs.request_id.get() == ""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.libreoffice
 def test_docgen_run_serves_on_a_production_server_without_the_development_warning(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
     env["DOCGEN_INSTANCE_PATH"] = str(tmp_path / "instance")
     docgen = [sys.executable, "-m", "docgen.main"]
     assert subprocess.run(docgen + ["init"], env=env, capture_output=True, timeout=120).returncode == 0
-    port = _free_port()
-    server = subprocess.Popen(docgen + ["run", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    server = DocgenRun(docgen + ["run", "--port", "0"], env=env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=5) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("docgen run did not answer /health/ready")
-                time.sleep(0.3)
+        port = server.listening_port(timeout=120)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=60) as response:
+            assert response.status == 200
     finally:
-        server.terminate()
-        out, _ = server.communicate(timeout=60)
-    assert server.returncode == 0, out
+        out = server.stop()
+    assert server.process.returncode == 0, out
     assert "development server" not in out and f"http://127.0.0.1:{port}/" in out

@@ -8,11 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -22,14 +20,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.docgen_run import DocgenRun
+
 ROOT = Path(__file__).resolve().parents[2]
 UV = ROOT / ".tools" / "bin" / "uv"
 # The warm converter's script, under Debian's Python (scripts/setup.sh): outside the checkout an operator
 # names theirs with DOCGEN_UNOSERVER, as this does. It runs in its own process, not on docgen's path.
 UNOSERVER = ROOT / ".uvenv" / "bin" / "unoserver"
 # Where each folder of the checkout lies in the wheel (pyproject.toml's package-dir).
-INSTALLED_AS = {"docgen": "docgen", "workflows": "workflows", "storage": "storage",
-                "templates_docx": "docgen/templates_docx", "migrations": "storage/migrations"}
+INSTALLED_AS = {"docgen": "docgen", "workflows": "workflows", "documents": "documents", "storage": "storage",
+                "kernel": "kernel", "templates_docx": "documents/templates_docx", "migrations": "storage/migrations"}
 
 # One wheel, one environment and one demo for the module: keep its tests on one xdist worker.
 pytestmark = [pytest.mark.libreoffice, pytest.mark.xdist_group("wheel")]
@@ -143,49 +143,34 @@ def test_wheel_carries_every_module_word_template_migration_profile_page_and_ass
             if path.is_file() and "__pycache__" not in path.parts}
     files = _wheel_files(wheel)
     assert tree - files == set()
-    assert {name.split("/")[0] for name in files} == {"docgen", "workflows", "storage", "docgen-0.1.0.dist-info"}
-    assert {"docgen/templates_docx/practitioner.docx", "docgen/templates_docx/certificate.docx",
+    assert {name.split("/")[0] for name in files} == {"docgen", "workflows", "documents", "storage", "kernel",
+                                                      "docgen-0.1.0.dist-info"}
+    assert {"documents/templates_docx/practitioner.docx", "documents/templates_docx/certificate.docx",
             "storage/migrations/env.py", "storage/migrations/script.py.mako", "docgen/profiles/knowsley.yaml",
             "docgen/static/govuk-frontend.min.css", "docgen/templates/base.html"} <= files
 
 
 def test_installed_docgen_imports_nothing_from_the_checkout(installed: Installed) -> None:
-    shown = installed.run("python", "-c", "import sys, docgen, storage, workflows, documents.templates_docx, "
-                          "storage.migrations; print(*sys.path, *(m.__file__ for m in (docgen, storage, workflows, "
-                          "documents.templates_docx, storage.migrations)), sep='\\n')")
+    shown = installed.run("python", "-c", "import sys, docgen, storage, workflows, documents, kernel, "
+                          "documents.templates_docx, storage.migrations; print(*sys.path, *(m.__file__ for m in "
+                          "(docgen, storage, workflows, documents, kernel, documents.templates_docx, "
+                          "storage.migrations)), sep='\\n')")
     assert shown.returncode == 0, shown.stderr
     paths = shown.stdout.split()
     assert not [path for path in paths if path.startswith(str(ROOT))]
-    assert all(path.startswith(str(installed.venv)) for path in paths[-5:])
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    assert all(path.startswith(str(installed.venv)) for path in paths[-7:])
 
 
 @pytest.fixture
 def served(demo: Demo) -> Iterator[str]:
-    """`docgen run` from the wheel on a free port (tasks inline: its worker does not seal the demo's year)."""
-    port = _free_port()
-    server = subprocess.Popen(demo.docgen.command("docgen", "run", "--port", str(port)), cwd=demo.docgen.home,
-                              env={**demo.docgen.env, "DOCGEN_TASKS_URL": "memory"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/health", timeout=2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("docgen run from the wheel did not answer /health")
-            time.sleep(0.2)
-    yield base
-    server.terminate()
-    server.wait(timeout=30)
+    """`docgen run` from the wheel on the port the system gives it (tasks inline: its worker does not
+    seal the demo's year)."""
+    server = DocgenRun(demo.docgen.command("docgen", "run", "--port", "0"), cwd=demo.docgen.home,
+                       env={**demo.docgen.env, "DOCGEN_TASKS_URL": "memory"})
+    try:
+        yield f"http://127.0.0.1:{server.listening_port(timeout=120)}"
+    finally:
+        server.stop()
 
 
 def _get(url: str) -> tuple[int, bytes]:

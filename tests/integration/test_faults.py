@@ -188,9 +188,9 @@ def test_s3_lost_after_the_write_leaves_an_orphan_that_the_sweep_destroys(app: A
     record_id = draft(client, org)
     services.store = _StopsBeforeReadBack(s3_store, s3)
 
-    with caplog.at_level(logging.ERROR, logger="storage.filing"):
+    with caplog.at_level(logging.ERROR, logger="storage.uow"):
         assert_unavailable(send(client, org, record_id))
-    assert any("could not remove" in r.getMessage() for r in caplog.records)
+    assert any("could not destroy" in r.getMessage() for r in caplog.records)
     services.store = s3_store
     s3.start()
     [orphan] = objects(s3_store)

@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -36,7 +37,7 @@ from documents import mailer
 from storage.db import make_engine, upgrade
 from storage.models import DocumentVersion
 from tests.conftest import _pg_database
-from tests.mailbox import Mailbox, _free_port, smtp_server_on, text_of
+from tests.mailbox import Mailbox, ReservedPort, smtp_server_on, text_of
 from docgen.bootstrap import build, connect_queue
 from workflows.deployment import Deployment
 from kernel.config import Config, ConfigError
@@ -142,15 +143,17 @@ def test_rolled_back_change_sends_nothing(services: Deployment, mailbox: Mailbox
 
 
 def test_smtp_down_then_up_delivers_exactly_once(services: Deployment) -> None:
-    port = _free_port()  # nothing listens here yet: the mail server is down
-    tasks = connect_queue(_with_config(services, smtp_port=port))  # the app's sessions deliver through it
+    reserved = ReservedPort()  # nothing listens here yet: the mail server is down
+    port = reserved.port
+    tasks = connect_queue(_with_config(services, smtp_port=port))
+    services.enqueue = tasks.enqueue  # the app's units of work deliver through it
     message_id = _record_ready_for_signoff(services)
 
     failed = _outbox_row(services, message_id)
     assert failed.sent_at is None and failed.attempts == 1
     assert f"127.0.0.1:{port}" in failed.last_error
 
-    with smtp_server_on(port) as mailbox:
+    with reserved, smtp_server_on(reserved) as mailbox:
         tasks.enqueue("sweep_outbox")  # too soon: the next attempt is due a minute after the first
         assert mailbox.envelopes == []
         _later(2)
@@ -453,9 +456,11 @@ def _lost_and_duplicated(expected: list[str], received: list[EmailMessage]) -> t
 
 
 def test_messages_queued_while_the_mail_server_is_down_arrive_once_when_it_is_back(services: Deployment) -> None:
-    port = _free_port()
+    reserved = ReservedPort()  # the mail server's port, held while it is down too
+    port = reserved.port
     tasks = connect_queue(_with_config(services, smtp_port=port))
-    with smtp_server_on(port) as before_outage:
+    services.enqueue = tasks.enqueue  # the app's units of work deliver through it
+    with smtp_server_on(reserved) as before_outage:
         sent_early = [_sign_link_email(services, n) for n in range(2)]
     # The fault: the mail server stops. Five more links are sent for sign-off meanwhile.
     queued = [_sign_link_email(services, n) for n in range(2, 7)]
@@ -466,7 +471,7 @@ def test_messages_queued_while_the_mail_server_is_down_arrive_once_when_it_is_ba
     assert sorted(m.subject for m in waiting) == sorted(subject for subject, _ in queued)
     assert all(m.attempts == 2 and f"127.0.0.1:{port}" in m.last_error and m.sealed_body for m in waiting)
 
-    with smtp_server_on(port) as after_outage:  # back on the same port
+    with reserved, smtp_server_on(reserved) as after_outage:  # back on the same port
         _later(5)
         tasks.enqueue("sweep_outbox")
         _later(60)  # and later sweeps and stray tasks find nothing left to send
@@ -520,9 +525,18 @@ class PrivateRedis:
                 return False
 
 
+def _unused_port() -> int:
+    """A port nothing listens on now. redis-server can neither be handed a socket nor share a port
+    (SO_REUSEPORT), and it must come back on the same port after a kill, so this one test still picks
+    a number and lets it go (the race issue 26 removes elsewhere; see tests/mailbox.py)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture
 def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis(_free_port())
+    server = PrivateRedis(_unused_port())
     server.start()
     yield server
     if server.process is not None:

@@ -14,10 +14,10 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.pool import StaticPool
 
 from kernel.config import Config
-from storage.backends import open_keyring, open_store
+from storage.backends import open_store
 from storage.db import session_factory
 from storage.models import Base, Organisation
-from workflows import accounts, notifications, people
+from workflows import accounts, people
 from workflows.deployment import Deployment, Work
 from workflows.profiles import load_profile
 
@@ -30,9 +30,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
     Base.metadata.create_all(engine)
     config = Config(env="test", instance_path=tmp_path, secret_key="unit-" + "x" * 32, tasks_url="memory")
     enqueued: list[tuple[object, ...]] = []
-    sessions = session_factory(engine)
-    notifications.seal_with(sessions, open_keyring(tmp_path, None))  # as docgen.bootstrap.build does
-    yield Deployment(config=config, engine=engine, sessions=sessions,
+    yield Deployment(config=config, engine=engine, session_maker=session_factory(engine),
                      profile=load_profile("knowsley"),
                      store=open_store("local", instance_path=tmp_path, key=None),
                      enqueue=lambda *task: enqueued.append(task))

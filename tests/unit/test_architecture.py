@@ -1,5 +1,6 @@
 """The shape of the house, checked like behaviour: layers point one way (import-linter, contracts
-in pyproject.toml), no module imports itself round a circle, and every route calls one use case.
+in pyproject.toml), no module imports itself round a circle, and every request runs at most one
+command (a use case that writes) beside any number of queries (reads that never write).
 """
 from __future__ import annotations
 
@@ -140,11 +141,87 @@ def _routes() -> list[tuple[str, ast.FunctionDef, dict[str, str], dict[str, str]
 ROUTES = _routes()
 
 
+# What makes a workflows function a command: it commits, or hands work to the commit (`with uow:`,
+# `commit`, `flush`, `after_commit`, `on_commit`, `on_rollback`), puts a row in the session or
+# takes one out, writes the audit log or files a document, or calls a function that does. Every
+# other function is a query: it reads, and never writes.
+_WRITES = {"commit", "flush", "after_commit", "on_commit", "on_rollback"}
+_SESSION_WRITES = {"add", "add_all", "delete", "merge"}
+_WRITING_MODULES = {"storage.audit", "storage.filing", "storage.destruction"}
+
+
+def _workflow_functions() -> dict[str, tuple[ast.FunctionDef, str, dict[str, str]]]:
+    """Every module-level function of workflows/, by its dotted name, with its module and the names
+    its module imports (name -> dotted target)."""
+    found = {}
+    for path in sorted((ROOT / "workflows").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        tree = ast.parse(path.read_text())
+        imported: dict[str, str] = {}
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported |= {alias.asname or alias.name: f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                imported |= {alias.asname or alias.name.split(".")[0]: alias.name for alias in node.names}
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef):
+                found[f"{module}.{node.name}"] = (node, module, imported)
+    return found
+
+
+def _writes_and_calls(node: ast.FunctionDef, module: str, imported: dict[str, str],
+                      functions: set[str]) -> tuple[bool, set[str]]:
+    """Whether a function writes by itself, and the workflows functions it calls."""
+    writes, called = False, set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.With) and any(isinstance(i.context_expr, ast.Name) and i.context_expr.id == "uow"
+                                           for i in n.items):
+            writes = True
+        if not isinstance(n, ast.Call):
+            continue
+        func = n.func
+        if isinstance(func, ast.Attribute):
+            receiver = ast.unparse(func.value)
+            writes |= func.attr in _WRITES or (func.attr in _SESSION_WRITES and
+                                               (receiver == "db" or receiver.endswith("session")))
+            target = imported.get(receiver, "")
+            writes |= target in _WRITING_MODULES
+            called |= {f"{target}.{func.attr}"} & functions
+        elif isinstance(func, ast.Name):
+            target = f"{module}.{func.id}" if f"{module}.{func.id}" in functions else imported.get(func.id, "")
+            writes |= target.rpartition(".")[0] in _WRITING_MODULES
+            called |= {target} & functions
+    return writes, called
+
+
+def _commands() -> set[str]:
+    """The workflows functions that change state (directly or through what they call)."""
+    functions = _workflow_functions()
+    found = {name: _writes_and_calls(*entry, set(functions)) for name, entry in functions.items()}
+    commands = {name for name, (writes, _) in found.items() if writes}
+    grown = True
+    while grown:
+        more = {name for name, (_, called) in found.items() if name not in commands and called & commands}
+        commands |= more
+        grown = bool(more)
+    return commands
+
+
+COMMANDS = _commands()
+
+
+def test_the_command_finder_tells_a_change_from_a_read() -> None:
+    assert {"workflows.records.update", "workflows.consent.ask", "workflows.records.edit_page"} <= COMMANDS
+    assert not {"workflows.records.edit_view", "workflows.consent.readers_page", "workflows.records.form_of"} & COMMANDS
+
+
 @pytest.mark.parametrize("where,view,modules,functions,helpers", ROUTES, ids=[r[0] for r in ROUTES])
-def test_every_route_calls_one_use_case(where: str, view: ast.FunctionDef, modules: dict[str, str],
-                                        functions: dict[str, str], helpers: dict[str, ast.FunctionDef]) -> None:
+def test_a_request_runs_at_most_one_command_and_any_number_of_queries(
+        where: str, view: ast.FunctionDef, modules: dict[str, str], functions: dict[str, str],
+        helpers: dict[str, ast.FunctionDef]) -> None:
     called = {c for c in _calls(view.body, modules, functions, helpers, {view.name}) if _is_function(c)}
-    assert len(called) <= 1, f"{where} calls {sorted(called)}: a route calls one use case"
+    commands = sorted(called & COMMANDS)
+    assert len(commands) <= 1, f"{where} runs {commands}: a request runs one command (and any queries)"
 
 
 def test_the_edges_never_touch_the_session_themselves() -> None:

@@ -49,46 +49,44 @@ def test_only_the_current_supervisor_starts_a_record(deployment: Deployment, uow
     assert _audit(deployment) == []
 
 
-def test_a_change_refused_on_the_page_is_rolled_back_and_shown(deployment: Deployment, uow: Work,
-                                                               team: dict[str, int]) -> None:
+def test_a_change_refused_on_the_page_is_rolled_back(deployment: Deployment, uow: Work,
+                                                     team: dict[str, int]) -> None:
     manager = _caller(uow, team["manager"])
-    record_id = records.start_record(uow, manager, team["worker"], SESSION).id
-    edit = records.edit_from_page(uow, manager, record_id, lambda page: (
-        "form", {"welfare": {"discussion": "Typed before the mistake"}, "next_supervision": SESSION},
-        page.record.revision))
-    assert not edit.saved and edit.form == "form"
-    assert isinstance(edit.problem, InvalidInput) and edit.problem.field == "next_supervision"
+    record = records.start_record(uow, manager, team["worker"], SESSION)
+    with pytest.raises(InvalidInput) as refused:
+        records.edit(uow, manager, record.id, {"welfare": {"discussion": "Typed before the mistake"},
+                                               "next_supervision": SESSION}, record.revision)
+    assert refused.value.field == "next_supervision"
+    assert records.edit_view(uow, manager, record.id).record.sections["welfare"]["discussion"] == ""
     with deployment.sessions() as db:
-        assert db.get(Record, record_id).sections["welfare"]["discussion"] == ""
+        assert db.get(Record, record.id).sections["welfare"]["discussion"] == ""
     assert _audit(deployment) == [("record.create", team["manager"])]  # no record.update kept
 
 
-def test_a_form_refused_by_the_page_changes_nothing(deployment: Deployment, uow: Work, team: dict[str, int]) -> None:
+def test_the_page_reads_the_record_it_edits_without_an_audit_entry(deployment: Deployment, uow: Work,
+                                                                  team: dict[str, int]) -> None:
     manager = _caller(uow, team["manager"])
     record_id = records.start_record(uow, manager, team["worker"], SESSION).id
-    edit = records.edit_from_page(uow, manager, record_id, lambda page: ("form", None, page.record.revision))
-    assert (edit.saved, edit.problem, edit.page.number) == (False, None, f"R-{record_id:06d}")
+    assert records.edit_view(uow, manager, record_id).number == f"R-{record_id:06d}"
     assert _audit(deployment) == [("record.create", team["manager"])]
 
 
 def test_a_page_edit_is_the_api_edit_audited_as_record_update(deployment: Deployment, uow: Work,
                                                               team: dict[str, int]) -> None:
     manager = _caller(uow, team["manager"])
-    record_id = records.start_record(uow, manager, team["worker"], SESSION).id
-    edit = records.edit_from_page(uow, manager, record_id, lambda page: (
-        None, {"actions": [{"section": "welfare", "text": "Book leave"}]}, page.record.revision))
-    assert edit.saved and [e.action.text for e in edit.page.entries] == ["Book leave"]
+    record = records.start_record(uow, manager, team["worker"], SESSION)
+    records.edit(uow, manager, record.id, {"actions": [{"section": "welfare", "text": "Book leave"}]},
+                 record.revision)
+    assert [e.action.text for e in records.edit_view(uow, manager, record.id).entries] == ["Book leave"]
     assert _audit(deployment)[-1] == ("record.update", team["manager"])
 
 
 def test_a_page_save_says_whether_it_changed_what_the_record_says(uow: Work, team: dict[str, int]) -> None:
     manager = _caller(uow, team["manager"])
-    record_id = records.start_record(uow, manager, team["worker"], SESSION).id
+    record = records.start_record(uow, manager, team["worker"], SESSION)
     typed = {"welfare": {"discussion": "Typed and not saved"}}
-    first = records.edit_from_page(uow, manager, record_id, lambda page: (None, typed, page.record.revision))
-    again = records.edit_from_page(uow, manager, record_id, lambda page: (None, typed, page.record.revision))
-    assert (first.saved, first.changed) == (True, True)
-    assert (again.saved, again.changed) == (True, False)
+    assert records.edit(uow, manager, record.id, typed, record.revision) is True
+    assert records.edit(uow, manager, record.id, typed, record.revision) is False
 
 
 def test_a_sent_record_has_no_check_before_sending_and_no_area_to_remove(uow: Work, team: dict[str, int]) -> None:

@@ -14,8 +14,8 @@ from docgen.tasks import make_queue
 from kernel import clock
 from storage.backends.base import IntegrityError
 from kernel.errors import Forbidden, InvalidInput
-from storage.models import Account, Agreement, AuditEvent, Person, SignoffEvent, WebhookDelivery, WebhookSubscription
-from workflows import movers, webhook_delivery, webhooks
+from storage.models import Account, Person, WebhookDelivery, WebhookSubscription
+from workflows import events, movers, webhook_delivery, webhooks
 from workflows.access import Caller
 from workflows.deployment import Deployment, Work
 from tests.webhook_receiver import Receiver
@@ -23,8 +23,9 @@ from tests.webhook_receiver import Receiver
 
 @pytest.fixture
 def emitting(deployment: Deployment) -> Deployment:
-    """The deployment's sessions write webhook deliveries, as docgen.bootstrap.build wires them."""
-    webhooks.emit_from(deployment.sessions, "https://docgen.example.org")
+    """The deployment's units of work write webhook deliveries, as docgen.bootstrap.build wires them."""
+    deployment.base_url = "https://docgen.example.org"
+    webhooks.announce_in(deployment)
     return deployment
 
 
@@ -71,10 +72,10 @@ def test_the_change_enqueues_its_delivery_after_commit_and_a_rollback_sends_noth
         emitting: Deployment, uow: Work, team: dict[str, int], admin: Caller, receiver: Receiver) -> None:
     _subscribe(uow, admin, receiver, "person.left")
     enqueued: list[tuple[object, ...]] = []
-    webhooks.deliver_through(emitting.sessions, lambda *task: enqueued.append(task))
-    with emitting.unit_of_work() as other:
-        movers.mark_leaver(other.session, other.session.get_one(Person, team["worker"]), clock.today(), by=None)
-        other.rollback()
+    emitting.enqueue = lambda *task: enqueued.append(task)
+    other = emitting.unit_of_work()
+    movers.mark_leaver(other.session, other.session.get_one(Person, team["worker"]), clock.today(), by=None)
+    other.rollback()
     assert enqueued == [] and uow.session.scalar(select(WebhookDelivery.id)) is None
 
     with emitting.unit_of_work() as other:
@@ -136,7 +137,7 @@ def test_backoff_doubles_and_stops_at_six_hours() -> None:
 def test_huey_retries_a_failed_delivery_after_its_backoff(
         emitting: Deployment, uow: Work, team: dict[str, int], admin: Caller, receiver: Receiver) -> None:
     queue = make_queue(emitting)  # DOCGEN_TASKS_URL=memory: tasks run when enqueued
-    webhooks.deliver_through(emitting.sessions, queue.enqueue)
+    emitting.enqueue = queue.enqueue
     _subscribe(uow, admin, receiver, "person.left")
     receiver.failures_to_give = 1
 
@@ -231,40 +232,28 @@ def test_only_administrators_manage_subscriptions(uow: Work, team: dict[str, int
         webhooks.subscriptions(uow, Caller(account=manager))
 
 
-@pytest.mark.parametrize(("row", "expected"), [
-    (AuditEvent(action="person.leaver", object_type="person", object_id="7"),
-     [("person.left", {"person_id": 7})]),
-    (AuditEvent(action="retention.forward_to_hr", object_type="person", object_id="7"),
-     [("retention.forwarded", {"person_id": 7})]),
-    (AuditEvent(action="retention.destroy", object_type="person", object_id="7",
-                detail={"records": [3, 4], "agreements": [2], "objects": 9}),
-     [("retention.destroyed", {"person_id": 7, "record_ids": [3, 4], "agreement_ids": [2]})]),
-    (AuditEvent(action="document.finalise", object_type="record", object_id="3", detail={"version": 2}),
-     [("record.filed", {"record_id": 3, "version": 2})]),
-    (AuditEvent(action="document.finalise", object_type="agreement", object_id="3", detail={"version": 1}), []),
-    (AuditEvent(action="record.read", object_type="record", object_id="3"), []),
-    (SignoffEvent(record_id=3, version=1, event="filed"), [("record.sent", {"record_id": 3, "version": 1})]),
-    (SignoffEvent(record_id=3, version=1, event="disagreed"),
-     [("record.decided", {"record_id": 3, "version": 1, "decision": "disagreed"})]),
-    (SignoffEvent(record_id=3, version=1, event="opened"), []),
+@pytest.mark.parametrize(("event", "expected"), [
+    (events.PersonLeft(7), ("person.left", {"person_id": 7})),
+    (events.RecordsForwarded(7), ("retention.forwarded", {"person_id": 7})),
+    (events.RecordsDestroyed(7, (3, 4), (2,)),
+     ("retention.destroyed", {"person_id": 7, "record_ids": [3, 4], "agreement_ids": [2]})),
+    (events.DocumentSealed("record", 3, 2), ("record.filed", {"record_id": 3, "version": 2})),
+    (events.DocumentSealed("agreement", 3, 1), None),
+    (events.DocumentSent("record", 3, 1), ("record.sent", {"record_id": 3, "version": 1})),
+    (events.DocumentSent("agreement", 3, 1), None),
+    (events.DocumentDecided("record", 3, 1, "disagreed"),
+     ("record.decided", {"record_id": 3, "version": 1, "decision": "disagreed"})),
+    (events.DocumentSigned("record", 3, 1), ("record.signed", {"record_id": 3, "version": 1})),
 ])
-def test_each_event_is_read_off_the_evidence_its_change_writes(uow: Work, row: object,
-                                                              expected: list[tuple[str, dict]]) -> None:
-    found = webhooks.happenings(uow.session, [row], "https://docgen.example.org")
-    assert [(h.event, h.data) for h in found] == expected
+def test_each_domain_event_is_announced_with_ids_only(event: object, expected: tuple[str, dict] | None) -> None:
+    found = webhooks.announced(event, "https://docgen.example.org")
+    assert (found.event, found.data) == expected if expected else found is None
 
 
-def test_a_countersignature_that_leaves_an_agreement_signed_is_agreement_signed(uow: Work,
-                                                                                 team: dict[str, int]) -> None:
-    agreement = Agreement(supervisee_id=team["worker"], supervisor_id=team["manager"], status="signed",
-                          started_on=dt.date(2026, 1, 5), review_date=dt.date(2027, 1, 5))
-    uow.session.add(agreement)
-    uow.session.flush()
-    found = webhooks.happenings(uow.session, [SignoffEvent(agreement_id=agreement.id, version=1,
-                                                           event="countersigned")], "https://docgen.example.org")
-    assert [(h.event, h.data, h.links["agreement"]) for h in found] == [
-        ("agreement.signed", {"agreement_id": agreement.id, "version": 1},
-         f"https://docgen.example.org/api/v1/agreements/{agreement.id}")]
+def test_a_signed_agreement_is_announced_with_a_link_to_it() -> None:
+    found = webhooks.announced(events.DocumentSigned("agreement", 5, 1), "https://docgen.example.org")
+    assert (found.event, found.data, found.links["agreement"]) == (
+        "agreement.signed", {"agreement_id": 5, "version": 1}, "https://docgen.example.org/api/v1/agreements/5")
 
 
 def test_the_sweep_finds_a_delivery_whose_task_was_lost_once_its_grace_is_over(

@@ -5,15 +5,14 @@ and the test share one database file, and the journeys are about pages, not the 
 """
 from __future__ import annotations
 
-import threading
+import socket
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from werkzeug.serving import make_server
 
-from tests.mailbox import _free_port
+from tests.site_server import listening_socket, serving
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -25,21 +24,25 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture
-def site_port() -> int:
-    """The port the site will listen on, chosen before the app is built, so that a test can put it
-    in `config.base_url` and the links the app e-mails open the site under test."""
-    return _free_port()
+def site_socket() -> Iterator[socket.socket]:
+    """The socket the site will listen on, bound (port 0) and listening before the app is built."""
+    with listening_socket() as sock:
+        yield sock
 
 
 @pytest.fixture
-def site(app: Any, org: Any, site_port: int) -> Iterator[str]:
-    """The app (with its organisation) served on a free port in a thread, for one test."""
-    server = make_server("127.0.0.1", site_port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+def site_port(site_socket: socket.socket) -> int:
+    """The port the site listens on, known before the app is built, so that a test can put it in
+    `config.base_url` and the links the app e-mails open the site under test."""
+    return int(site_socket.getsockname()[1])
+
+
+@pytest.fixture
+def site(app: Any, org: Any, site_socket: socket.socket) -> Iterator[str]:
+    """The app (with its organisation) served in a thread for one test (tests/site_server.py: on
+    the socket bound before the app, closing every response even when Chromium drops a download)."""
+    with serving(app, site_socket) as url:
+        yield url
 
 
 class Checker:

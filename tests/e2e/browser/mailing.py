@@ -8,13 +8,13 @@ from typing import Iterator
 import pytest
 
 from kernel.config import Config
-from tests.mailbox import Mailbox, _free_port, smtp_server_on
+from tests.mailbox import Mailbox, smtp_server_on
 from tests.sealing import mailing_and_sealing
 
 
 @pytest.fixture
 def mailbox() -> Iterator[Mailbox]:
-    with smtp_server_on(_free_port()) as mailbox:
+    with smtp_server_on() as mailbox:
         yield mailbox
 
 

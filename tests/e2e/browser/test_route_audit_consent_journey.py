@@ -84,7 +84,7 @@ def test_an_auditor_draws_scores_and_reports_a_sample(page: Page, site: str, acc
     accessible(page, "quality-audits")
     page.get_by_label("Records per supervisor").fill("0")
     page.get_by_role("button", name="Draw the sample").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Records per supervisor must be 1 to 50")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Records per supervisor must be between 1 and 50")
     accessible(page)
     page.get_by_label("Records per supervisor").fill("2")
     page.get_by_role("button", name="Draw the sample").click()

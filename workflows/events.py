@@ -1,0 +1,89 @@
+"""What happened, as the use cases say it: domain events recorded on the unit of work.
+
+A use case that changes something another system or person should hear of records an event here
+(`record(db, DocumentSent(...))`) in the transaction of the change. Just before that transaction
+commits the unit of work hands each event to the handlers the composition root subscribed to its
+type (`Deployment.subscribe`; webhooks are one, `workflows.webhooks.announce_in`), so a change that
+rolls back is heard of by nobody, and nobody has to guess what happened from the rows it wrote.
+
+Events carry ids, never what a record says: whoever hears of one reads the rest under the usual
+access rules.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from storage.uow import UnitOfWork
+
+Kind = Literal["record", "agreement"]
+
+
+@dataclass(frozen=True)
+class DocumentSent:
+    """A version of a record or an agreement was filed and sent for sign-off."""
+
+    kind: Kind
+    document_id: int
+    version: int
+
+
+@dataclass(frozen=True)
+class DocumentDecided:
+    """The supervisee agreed or disagreed with a version, through their link."""
+
+    kind: Kind
+    document_id: int
+    version: int
+    decision: Literal["agreed", "disagreed"]
+
+
+@dataclass(frozen=True)
+class DocumentSigned:
+    """A version is signed by everyone who signs it (the supervisee alone, or countersigned)."""
+
+    kind: Kind
+    document_id: int
+    version: int
+
+
+@dataclass(frozen=True)
+class DocumentSealed:
+    """A signed version's sealed PDF is filed, under retention's protection."""
+
+    kind: Kind
+    document_id: int
+    version: int
+
+
+@dataclass(frozen=True)
+class PersonLeft:
+    """A person is recorded as a leaver."""
+
+    person_id: int
+
+
+@dataclass(frozen=True)
+class RecordsForwarded:
+    """A leaver's records passed to HR."""
+
+    person_id: int
+
+
+@dataclass(frozen=True)
+class RecordsDestroyed:
+    """A person's records and agreements were destroyed at the end of retention."""
+
+    person_id: int
+    record_ids: tuple[int, ...]
+    agreement_ids: tuple[int, ...]
+
+
+def record(db: Session, event: object) -> None:
+    """Record `event` on the unit of work `db` belongs to, for rules that are handed only the
+    session. A session made outside any unit of work (a test's own engine) has nobody to hear it."""
+    unit = UnitOfWork.of(db)
+    if unit is not None:
+        unit.record(event)

@@ -1,0 +1,37 @@
+"""What HR gives when people move and leave, for legal holds and for forwarding records early."""
+from __future__ import annotations
+
+import datetime as dt
+
+from workflows.inputs import Id, Input
+
+
+class Transfer(Input):
+    """A move to a new supervisor and/or team from a date."""
+
+    on: dt.date
+    supervisor_id: Id | None = None
+    team_id: Id | None = None
+    line_manager_id: Id | None = None
+
+
+class RecordLeaver(Input):
+    leave_date: dt.date
+
+
+class ForwardEarly(Input):
+    """A leaver's records forwarded to HR before the retention run would, with the reason (audited)."""
+
+    reason: str
+
+
+class PlaceHold(Input):
+    """A legal hold on a person's records or on one record."""
+
+    reason: str
+    person_id: Id | None = None
+    record_id: Id | None = None
+
+
+class LiftHold(Input):
+    reason: str = ""
