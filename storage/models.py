@@ -557,7 +557,7 @@ class DisagreementEscalation(Base):
     record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
     agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreement.id"), index=True)
     line_manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
-    cause: Mapped[str] = mapped_column(String(20))  # overdue | countersigned
+    cause: Mapped[str] = mapped_column(String(20))  # overdue | countersigned | requested (either party asked)
     told_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     outcome: Mapped[str] = mapped_column(String(20), default="")  # "" | three_way | hr
     outcome_text: Mapped[str] = mapped_column(Text, default="")

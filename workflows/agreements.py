@@ -7,11 +7,12 @@ wording and the supervisee's frequency.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Agreement, Organisation, Person, SupervisionRelationship
@@ -63,6 +64,7 @@ def create_agreement(db: Session, profile: Profile, supervisee: Person, supervis
         "location": defaults.location, "confidentiality": defaults.confidentiality,
         "supervisee_expectations": defaults.supervisee_expectations,
         "supervisor_expectations": defaults.supervisor_expectations,
+        "absence_cover": defaults.absence_cover,  # H §9, on a form with the field
         "job_roles": f"{supervisee.job_title or profile.label(supervisee.role)} (supervisee); "
                      f"{supervisor.job_title or profile.label(supervisor.role)} (supervisor)",
     }
@@ -280,12 +282,20 @@ class AgreementLink:
     text: str
 
 
+def current_links(uow: Work, supervisee_ids: Collection[int]) -> dict[int, AgreementLink]:
+    """Each supervisee's newest agreement not superseded, by supervisee, described by its review or
+    its state (shown on pages that have already checked the caller may see these supervisees). One
+    query for a whole team: a supervisor's dashboard links each of its rows to one."""
+    if not supervisee_ids:
+        return {}
+    newest = (select(func.max(Agreement.id))
+              .where(Agreement.supervisee_id.in_(sorted(supervisee_ids)), Agreement.superseded_by_id.is_(None))
+              .group_by(Agreement.supervisee_id))
+    return {agreement.supervisee_id: AgreementLink(
+                agreement.id, f"Agreement: {_signed_review(agreement) or words(agreement.status)}")
+            for agreement in uow.session.scalars(select(Agreement).where(Agreement.id.in_(newest)))}
+
+
 def current_link(uow: Work, supervisee_id: int) -> AgreementLink | None:
-    """The supervisee's newest agreement not superseded, described by its review or its state
-    (shown on pages that have already checked the caller may see this supervisee)."""
-    agreement = uow.session.scalar(select(Agreement).where(Agreement.supervisee_id == supervisee_id,
-                                                           Agreement.superseded_by_id.is_(None))
-                                   .order_by(Agreement.id.desc()).limit(1))
-    if agreement is None:
-        return None
-    return AgreementLink(agreement.id, f"Agreement: {_signed_review(agreement) or words(agreement.status)}")
+    """The supervisee's newest agreement not superseded (`current_links` of one), or None."""
+    return current_links(uow, (supervisee_id,)).get(supervisee_id)

@@ -116,7 +116,6 @@ def begin(uow: Work, caller: Caller, session_date: dt.date, *, team_id: int | No
     audit.record(db, "bulk_start.begin", actor_id=me.id, object_type="bulk_start", object_id=bulk.id, ip=caller.ip,
                  detail={"scope": name, "session_date": session_date.isoformat(), "total": bulk.total})
     _hand_over(uow, [item.id for item in items])
-    uow.commit()
     return _progress(db, bulk)
 
 

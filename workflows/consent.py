@@ -97,7 +97,6 @@ def ask(uow: Work, caller: Caller, supervisee_id: int, reason: str) -> ConsentRe
                  reason=reason, url=url, expiry_days=rule.link_expiry_days, lasts=rule.lasts.text)
     audit.record(db, "consent.asked", actor_id=caller.person_id, object_type="person", object_id=supervisee.id,
                  reason=reason, ip=caller.ip, detail={"consent_request_id": row.id})
-    uow.commit()
     return row
 
 
@@ -139,7 +138,6 @@ def answer(uow: Work, caller: Caller, token: str, given: str, comment: str = "")
                  until=f"{clock.uk(until):%-d %B %Y}" if until else "")
     if until is None and uow.deployment.profile.consent.manager_override:
         _tell_their_manager(uow, row, reader, supervisee)
-    uow.commit()
     return row
 
 
@@ -185,5 +183,4 @@ def override(uow: Work, caller: Caller, request_id: int, reason: str) -> Consent
     emails.queue(db, "consent_overridden_reader", to=reader.email,
                  subject=f"{supervisee.name}'s refusal was overridden",
                  **people_named)
-    uow.commit()
     return row

@@ -32,6 +32,7 @@ from workflows import (accounts, agreements, notifications, organisation, people
                        retention, signoff)
 from workflows.access import Caller
 from workflows.deployment import Work
+from workflows.inputs.signoff import Decide
 from workflows.profiles import Profile
 
 DEMO_PASSWORD = "supervision-demo-2026"
@@ -298,9 +299,9 @@ class _Year:
         with self._on(sent_on, dt.time(15, 0)):
             pipeline.send_for_signoff(self.uow, self.team[SUPERVISION[key]].caller, "record", record_id)
         with self._on(_weekday(sent_on + dt.timedelta(days=1))):
-            signoff.decide(self.uow, supervisee.caller, self._link(supervisee), signoff.Answers(
-                "disagree", supervisee.person.name,
-                "The welfare section does not say that my caseload was agreed to drop to 18; please add it."))
+            signoff.decide(self.uow, supervisee.caller, self._link(supervisee), Decide(
+                decision="disagree", confirm_name=supervisee.person.name,
+                comment="The welfare section does not say that my caseload was agreed to drop to 18; please add it."))
 
     def _sign(self, kind: str, document_id: int, supervisee: _Member, supervisor: _Member, day: dt.date) -> None:
         """Sent the day after the session, agreed by link the day after that, then countersigned."""
@@ -310,7 +311,7 @@ class _Year:
         agreed_on = _weekday(sent_on + dt.timedelta(days=1))
         with self._on(agreed_on):
             signoff.decide(self.uow, supervisee.caller, self._link(supervisee),
-                           signoff.Answers("agree", supervisee.person.name))
+                           Decide(decision="agree", confirm_name=supervisee.person.name))
         with self._on(agreed_on, dt.time(16, 30)):
             signoff.countersign(self.uow, supervisor.caller, kind, document_id)
 

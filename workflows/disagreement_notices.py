@@ -25,7 +25,7 @@ from workflows import emails
 from workflows.access import Caller
 
 Document = Union[Record, Agreement]
-Cause = Literal["overdue", "countersigned"]
+Cause = Literal["overdue", "countersigned", "requested"]
 TOLD = "line_manager_told"  # the sign-off event on the certificate
 # Sign-off events of the route, kept on the certificate whatever version they were recorded on.
 ROUTE_EVENTS = {TOLD: "line manager told", "three_way_meeting": "three-way meeting", "passed_to_hr": "passed to HR"}
@@ -83,9 +83,12 @@ def tell_line_manager(db: Session, document: Document, disagreed: SignoffEvent, 
     except IntegrityError:
         return None  # told already, by a sweep or a countersignature that got there first
     supervisee = db.get_one(Person, document.supervisee_id)
-    why = ("countersigned it over the disagreement" if cause == "countersigned"
-           else "has neither revised it nor countersigned it within the period the policy allows")
-    note = f"{supervisor.name} {why}." + (f" Supervisor's comment: {comment}" if comment else "")
+    if cause == "requested":  # either party asked for a three-way meeting (S App C 8, W §17)
+        note = f"{caller.person.name} asked for a three-way meeting."
+    else:
+        why = ("countersigned it over the disagreement" if cause == "countersigned"
+               else "has neither revised it nor countersigned it within the period the policy allows")
+        note = f"{supervisor.name} {why}." + (f" Supervisor's comment: {comment}" if comment else "")
     db.add(SignoffEvent(**owner_of(document), version=document.version, event=TOLD,
                         person_id=manager.id if manager else None, at=clock.now(), ip=caller.ip[:64],
                         user_agent=caller.user_agent[:400], comment=note if manager else "no line manager to tell"))

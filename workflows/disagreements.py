@@ -31,13 +31,14 @@ from sqlalchemy.orm import Session
 
 from kernel import clock
 from storage import audit
-from kernel.errors import Conflict, InvalidInput
+from kernel.errors import Conflict, Forbidden, InvalidInput
 from storage.models import Account, Agreement, DisagreementEscalation, Person, Record, SignoffEvent
 from workflows import access, emails, signoff
 from storage.uow import transaction
 from workflows.access import Caller
 from workflows.deployment import Work
-from workflows.disagreement_notices import latest_disagreement, outcome_words, owner_of, tell_line_manager
+from workflows.disagreement_notices import (escalation_of, latest_disagreement, outcome_words, owner_of,
+                                            tell_line_manager)
 from workflows.profiles import DisagreementRoute
 
 Outcome = Literal["three_way", "hr"]
@@ -140,6 +141,45 @@ def _hr_addresses(db: Session) -> list[str]:
     return sorted({a.person.email for a in accounts if "hr" in (a.roles or [])})
 
 
+def may_request_meeting(uow: Work, caller: Caller, document: Record | Agreement) -> bool:
+    """Whether the caller may ask for a three-way meeting on this document now: the profile lets
+    either party ask (`disagreement.either_may_request`), the caller is its supervisee or
+    supervisor, the supervisee disagrees with the version out, and the line manager is not yet
+    told of that disagreement. The page shows its button only then."""
+    route = uow.deployment.profile.disagreement
+    if not (route.either_may_request and route.three_way_meeting) or document.status != signoff.CHANGES_REQUESTED:
+        return False
+    if caller.person_id not in (document.supervisee_id, document.supervisor_id):
+        return False
+    disagreed = latest_disagreement(uow.session, document)
+    return disagreed is not None and escalation_of(uow.session, disagreed) is None
+
+
+@transaction
+def request_meeting(uow: Work, caller: Caller, kind: str, document_id: int) -> DisagreementEscalation:
+    """Either party asks for a three-way meeting with the supervisor's line manager over the
+    supervisee's disagreement (S App C 8: "either supervisee or the supervisor may approach a
+    senior manager for help and advice or to request a three way meeting to resolve the
+    situation"; W §17: "Either party may request this"), without waiting for the period the
+    profile allows. The line manager is told as by the sweep (`tell_line_manager`), once; they
+    then record the meeting's outcome (`record_outcome`)."""
+    db = uow.session
+    document = signoff.get_document(db, kind, document_id)
+    route = uow.deployment.profile.disagreement
+    if not (route.either_may_request and route.three_way_meeting):
+        raise Forbidden("this council's policy does not have either party ask for a three-way meeting")
+    if caller.person_id not in (document.supervisee_id, document.supervisor_id):
+        raise Forbidden("only the supervisee or the supervisor may ask for a three-way meeting")
+    disagreed = latest_disagreement(db, document) if document.status == signoff.CHANGES_REQUESTED else None
+    if disagreed is None:
+        raise Conflict(f"{signoff.number(document)} has no disagreement open: nothing to take to a three-way meeting",
+                       "status")
+    escalation = tell_line_manager(db, document, disagreed, "requested", signoff.title(document), caller)
+    if escalation is None:
+        raise Conflict("the supervisor's line manager has been told of this disagreement already", "status")
+    return escalation
+
+
 @transaction
 def record_outcome(uow: Work, caller: Caller, escalation_id: int, outcome: str, text: str,
                    meeting_on: dt.date | None = None) -> EscalationView:
@@ -172,5 +212,4 @@ def record_outcome(uow: Work, caller: Caller, escalation_id: int, outcome: str, 
     for address in to:
         emails.queue(db, "disagreement_outcome", to=address, subject=f"Outcome of a supervision disagreement: {what}",
                      recorder=caller.person.name, what=what, said=said)
-    uow.commit()
     return _view(uow, escalation)

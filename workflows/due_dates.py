@@ -106,8 +106,8 @@ class RoleClock:
         self.untils = tuple(p.until.step for p in role.frequency if p.until is not None)
         self.reviews = tuple((period.text, period.step) for period in role.reviews)
         self.as_agreed = role.as_agreed
-        self.also_due = tuple((r.key, r.label, r.every.step, r.until.step if r.until else None)
-                              for r in role.also_due)
+        self.also_due = tuple((r.key, r.label, r.every.step, r.until.step if r.until else None,
+                               r.first.step if r.first else None) for r in role.also_due)
         self._memo: dict[tuple[dt.date, dt.date] | dt.date, tuple[dt.date, dt.date]] = {}
 
     def deadlines(self, start: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
@@ -247,16 +247,18 @@ def signing_deadline(profile: Profile, due_date: dt.date | None, next_supervisio
 
 
 def recurring_on(start: dt.date, every: Step, until: Step | None, today: dt.date,
-                 window: dt.timedelta) -> dt.date | None:
+                 window: dt.timedelta, first: Step | None = None) -> dt.date | None:
     """The occurrence of something due every `every` from `start` (until `until` after it) that is
     nearest after `today - window`, if it falls within `window` of `today`; each occurrence is
-    counted from the start, so monthly from 31 January stays at the month's end."""
-    step_days = max(1, ((start + every) - start).days)
-    n = max(1, (today - window - start).days // step_days)
-    on = _nth(start, every, n)
+    counted from the start, so monthly from 31 January stays at the month's end. With `first`, the
+    first falls `first` after the start and the rest every `every` after that (S App C 7)."""
+    anchor, lowest = (start + first, 0) if first is not None else (start, 1)
+    step_days = max(1, ((anchor + every) - anchor).days)
+    n = max(lowest, (today - window - anchor).days // step_days)
+    on = _nth(anchor, every, n)
     while on < today - window:
         n += 1
-        on = _nth(start, every, n)
+        on = _nth(anchor, every, n)
     if until is not None and on > start + until:
         return None
     return on if on <= today + window else None
@@ -325,8 +327,8 @@ def first_year(profile: Profile, role_key: str, start: dt.date) -> list[DueOn]:
     found.append(DueOn(agreement_review_date(profile, start), "agreement review"))
     for item in role.also_due:
         last = min(end, start + item.until.step) if item.until is not None else end
-        n = 1
-        while (on := _nth(start, item.every.step, n)) <= last:
+        anchor, n = (start + item.first.step, 0) if item.first is not None else (start, 1)
+        while (on := _nth(anchor, item.every.step, n)) <= last:
             found.append(DueOn(on, item.label))
             n += 1
     return sorted(d for d in found if d.on <= end)

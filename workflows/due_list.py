@@ -17,13 +17,14 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Date, DateTime, Row, Select, and_, bindparam, func, or_, select, text, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from kernel import clock
 from kernel.errors import InvalidInput
 from storage.models import UNSIGNED_RECORD, Agreement, Person, PlannedSession, Record, SupervisionRelationship, Team
-from workflows import access, groups, signoff
+from workflows import access, agreements, groups, signoff
 from workflows.access import Caller
+from workflows.agreements import AgreementLink
 from workflows.deployment import Work
 from workflows.due_dates import (REMINDER_DAYS, STATES, RoleClock, State, agreed_step, agreement_review_on,
                                  due_state, next_deadlines, rebook_deadline, recurring_on, reminder_state,
@@ -315,8 +316,8 @@ def _also_due_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted
     employment start. As with formal reviews, docgen keeps no record of it being done, so each
     shows from REMINDER_DAYS before its date until REMINDER_DAYS after, never overdue."""
     items = []
-    for key, label, every, until in clock.also_due:
-        on = recurring_on(row.employment_start, every, until, today, dt.timedelta(days=REMINDER_DAYS))
+    for key, label, every, until, first in clock.also_due:
+        on = recurring_on(row.employment_start, every, until, today, dt.timedelta(days=REMINDER_DAYS), first)
         state = None if on is None else reminder_state(on, today)
         if state is not None and (wanted is None or wanted(key, state)):
             items.append(_item(row, key, state, on, f"{label} due {_day(on)}"))
@@ -495,6 +496,7 @@ class Supervisees(NamedTuple):
     due: list[DueItem]
     profile: Profile
     turns: list[Turn]
+    agreements: dict[int, AgreementLink]  # each supervisee's current agreement, if any
     groups_due: list[groups.GroupDue] = []  # issue 14: the caller's groups due or overdue to meet
 
 
@@ -510,13 +512,14 @@ def _late(profile: Profile, record: Record, today: dt.date) -> bool:
 def _turns(db: Session, profile: Profile, me: int, today: dt.date) -> list[Turn]:
     """The caller's records in sign-off, and those signed in the last RECENTLY_SIGNED, newest first."""
     since = dt.datetime.combine(today, dt.time()) - RECENTLY_SIGNED
-    mine = db.scalars(select(Record).where(
+    mine = list(db.scalars(select(Record).where(
         Record.supervisor_id == me, Record.group_session_id.is_(None),  # issue 14: 1:1 records only
         Record.status.in_((*signoff.WAITING, signoff.CHANGES_REQUESTED))
         | ((Record.status == signoff.SIGNED) & (Record.signed_at >= since)))
-        .order_by(Record.session_date.desc(), Record.id.desc()))
-    return [Turn(r.supervisee_id, r.id, signoff.number(r), r.session_date, signoff.next_step(db, r, me, today),
-                 _late(profile, r, today))
+        .options(selectinload(Record.supervisee), selectinload(Record.supervisor))  # named in each step
+        .order_by(Record.session_date.desc(), Record.id.desc())))
+    steps = signoff.next_steps(db, mine, me, today)
+    return [Turn(r.supervisee_id, r.id, signoff.number(r), r.session_date, steps[r.id], _late(profile, r, today))
             for r in mine]
 
 
@@ -527,6 +530,6 @@ def my_supervisees(uow: Work, caller: Caller) -> Supervisees:
     me = caller.person.id
     today = clock.today()
     db, profile = uow.session, uow.deployment.profile
-    return Supervisees(current_supervisees(db, today, Scope(supervisor_id=me)),
-                       due_list(db, profile, today, supervisor_id=me), profile, _turns(db, profile, me, today),
-                       groups.groups_due(uow, caller))
+    people = current_supervisees(db, today, Scope(supervisor_id=me))
+    return Supervisees(people, due_list(db, profile, today, supervisor_id=me), profile, _turns(db, profile, me, today),
+                       agreements.current_links(uow, [p.id for p in people]), groups.groups_due(uow, caller))

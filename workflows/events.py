@@ -59,6 +59,16 @@ class DocumentSealed:
 
 
 @dataclass(frozen=True)
+class CaseNotesReady:
+    """A sealed record names cases whose notes go on the child's social care record (the
+    profile's `case_notes`: W §10, S §5), so the case management system may fetch them."""
+
+    record_id: int
+    version: int
+    case_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PersonLeft:
     """A person is recorded as a leaver."""
 

@@ -73,6 +73,10 @@ class Form:
     # not the council's (issue 23: S App A and B have no summary of actions, signatures or K's
     # closing line; K App B-D no comments on the record or date of next supervision)
     additions: tuple[str, ...] = ()
+    # The fields about the child that a case note for the social care record carries
+    # (`workflows.case_notes`); () where the form takes case IDs only (S App A 6: "The full
+    # details and information should be recorded on the child's file") or holds no case discussion
+    case_note: tuple[str, ...] = ()
 
     @property
     def fields(self) -> tuple[Field, ...]:
@@ -273,6 +277,8 @@ SOUTHWARK_CASEWORK = Form(
         Part("fields", "Next supervision", fields=(NEXT_SUPERVISION,)),
         SIGNATURES,
     ),
+    # W App E: "The supervisor needs to record this on the child's electronic social care record"
+    case_note=("activity", "analysis", "action_plan"),
 )
 
 LANCASHIRE = Form(
@@ -396,7 +402,18 @@ STOCKPORT_AGREEMENT = AgreementForm(
     ),
 )
 
-AGREEMENTS: dict[str, AgreementForm] = {form.key: form for form in (KNOWSLEY_AGREEMENT, STOCKPORT_AGREEMENT)}
+# K App A's fields (docgen's default for a council without a form) with what H §9 asks the
+# agreement to settle: "Arrangements must be made to cover planned and unplanned absences of
+# supervisor or supervisee".
+HARINGEY_AGREEMENT = AgreementForm(
+    "haringey_agreement", "K App A; H \u00a79", "haringey_agreement.docx", KNOWSLEY_AGREEMENT.intro,
+    (*KNOWSLEY_AGREEMENT.fields[:-1],
+     Field("absence_cover", "Cover for planned and unplanned absences of supervisor or supervisee"),
+     KNOWSLEY_AGREEMENT.fields[-1]),
+)
+
+AGREEMENTS: dict[str, AgreementForm] = {form.key: form for form in (KNOWSLEY_AGREEMENT, STOCKPORT_AGREEMENT,
+                                                                     HARINGEY_AGREEMENT)}
 
 
 def printed_at(context: dict[str, Any], expression: str) -> str:

@@ -64,6 +64,10 @@ SOUTHWARK_GROUP = Form(
                        "task).", fields=(NEXT_GROUP,)),
         SIGNATURES,
     ),
+    case_note=("legal_status", "legal_category", "lead_social_worker", "present", "case_presentation", "followed_up",
+               "reflective_discussion", "smart_plan", "action_required", "who_is_leading", "timescales",
+               "last_visit_date", "visit_recorded", "next_visit_due", "visit_action", "next_statutory_task",
+               "task_lead", "task_date", "task_action", "next_supervision"),
 )
 
 # For a council whose policy gives no group form (K, S §5, H §8, L): what the group was, who came,
@@ -85,6 +89,10 @@ PLAIN_GROUP = Form(
         Part("fields", "Next group supervision", fields=(NEXT_GROUP,)),
         SIGNATURES,
     ),
+    # S §5: "a record of group supervision recorded on the child's file that clearly identify the
+    # purpose of the discussion and any reflections/actions relevant to the child"
+    case_note=("present", "reflective_discussion", "action_required", "who_is_leading", "timescales",
+               "next_supervision"),
 )
 
 FORMS: dict[str, Form] = {form.key: form for form in (SOUTHWARK_GROUP, PLAIN_GROUP)}

@@ -111,7 +111,6 @@ def create_group(uow: Work, caller: Caller, name: str, facilitator_id: int, memb
     today = clock.today()
     db.add_all(GroupMember(group_id=group.id, person_id=member.id, joined_on=today) for member in members)
     access.audit_group(db, caller, "group.create", "group", group.id)
-    uow.commit()
     return group
 
 
@@ -179,7 +178,6 @@ def plan_session(uow: Work, caller: Caller, group_id: int, starts_at: dt.datetim
     db.flush()
     _invite(db, session)
     access.audit_group(db, caller, "group.session.plan", "group_session", session.id)
-    uow.commit()
     return session
 
 
@@ -222,7 +220,6 @@ def record_attendance(uow: Work, caller: Caller, session_id: int, marks: dict[in
         raise Conflict("someone else saved this attendance meanwhile; reload it", "attendance") from None
     session.status = "held"
     access.audit_group(db, caller, "group.attendance", "group_session", session.id)
-    uow.commit()
     return session
 
 
@@ -304,7 +301,6 @@ def save_record(uow: Work, caller: Caller, record_id: int, values: dict[str, Any
             raise InvalidInput("answer Yes or No", key)
         sections[key] = _case_ids(text) if key in group_forms.CASE_FIELDS else text
     record.sections = sections
-    uow.commit()
     return record
 
 
@@ -451,6 +447,7 @@ class GroupPage:
     manages: bool
     due: GroupDue | None
     session_minutes: int  # a new session's length unless changed: the profile's `groups.session_minutes`
+    facilitator_title: str = "Facilitator"  # the profile's `groups.facilitator_title` (H §1: a Practice Lead)
 
 
 def group_page(uow: Work, caller: Caller, group_id: int) -> GroupPage:
@@ -463,7 +460,8 @@ def group_page(uow: Work, caller: Caller, group_id: int) -> GroupPage:
     rows = [SessionRow(s, attendance_of(db, s.id), session_record(db, s.id)) for s in sessions]
     profile = uow.deployment.profile
     return GroupPage(group, current_members(db, group.id), rows, manages,
-                     _due(profile, group, max(held, default=None), clock.today()), profile.groups.session_minutes)
+                     _due(profile, group, max(held, default=None), clock.today()), profile.groups.session_minutes,
+                     profile.groups.facilitator_title)
 
 
 @dataclass(frozen=True)
@@ -490,6 +488,7 @@ class NewGroupForm:
     recorder_role: str | None
     signer_role: str | None
     policy_frequency: str | None  # how often the policy has groups meet; None: each group says
+    facilitator_title: str = "Facilitator"  # the profile's `groups.facilitator_title` (H §1: a Practice Lead)
 
 
 def new_group_form(uow: Work, caller: Caller) -> NewGroupForm:
@@ -501,4 +500,4 @@ def new_group_form(uow: Work, caller: Caller) -> NewGroupForm:
         query = query.where(Person.id.in_(scope))
     rule = profile.groups
     return NewGroupForm(list(db.scalars(query)), rule.recorder_role, rule.signer_role,
-                        rule.every.text if rule.every is not None else None)
+                        rule.every.text if rule.every is not None else None, rule.facilitator_title)

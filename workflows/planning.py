@@ -209,7 +209,6 @@ def arrange_session(uow: Work, caller: Caller, supervisee_id: int, starts_at: dt
     session = plan_session(db, uow.deployment.profile, supervisee, supervisor, starts_at, today,
                            minutes=minutes, location=location)
     access.audit_session(db, caller, "session.plan", session)
-    uow.commit()
     return Planned(session, supervisee, supervisor, clock.uk(session.starts_at))
 
 
@@ -309,5 +308,4 @@ def rebook_session(uow: Work, caller: Caller, session_id: int, starts_at: dt.dat
     session = access.session_for(db, caller, get_session(db, session_id))
     new = rebook(db, uow.deployment.profile, session, starts_at, clock.today(), minutes=minutes, location=location)
     access.audit_session(db, caller, "session.rebook", new)
-    uow.commit()
     return Planned(new, people.get_person(db, new.supervisee_id), people.get_person(db, new.supervisor_id), clock.uk(new.starts_at))

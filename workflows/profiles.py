@@ -74,8 +74,11 @@ class Recurring(_Strict):
     label: str
     every: Period
     until: Period | None = None
+    # the first falls this long after the start, then every `every` after it (S App C 7: "a formal
+    # appraisal at, 6 months (Probationary Appraisal) and every year after this"); None: `every`
+    first: Period | None = None
 
-    _p = field_validator("every", "until", mode="before")(lambda cls, v: _period(v))
+    _p = field_validator("every", "until", "first", mode="before")(lambda cls, v: _period(v))
 
 
 class Role(_Strict):
@@ -87,6 +90,10 @@ class Role(_Strict):
     as_agreed: bool = False
     reviews: list[Period] = []  # formal reviews from start (S: NQSW at 3, 6, 12 months)
     also_due: list[Recurring] = []
+    # The other record kinds a supervisor may start for this role beside its own (W App E's casework
+    # record where casework is discussed outside group supervision; S §10's reflective 1-1 beside
+    # the line manager's record): the start page offers each, and no other kind is accepted.
+    also_kinds: list[str] = []
 
     _p = field_validator("reviews", mode="before")(
         lambda cls, v: [_period(x) for x in v] if isinstance(v, list) else v)
@@ -117,6 +124,10 @@ class RecordKind(_Strict):
     title: str
     form: str
     areas: list[Area] = []
+    # When a record of this kind is sealed, the supervisee's line manager is told if someone else
+    # supervised it (W App E: "if the supervisor is not the operational line manager, bring the
+    # record or contents to their attention")
+    tell_line_manager: bool = False
 
     @model_validator(mode="after")
     def _fits_its_form(self) -> "RecordKind":
@@ -160,6 +171,10 @@ class Signoff(_Strict):
     # When the record is formally agreed: at sign-off, or at the next supervision (S 13.1)
     record_agreed: Literal["at_signoff", "at_next_supervision"] = "at_signoff"
     finalise_over_disagreement: bool = False  # False: the disagreement route's outcome first
+    # The supervisee is e-mailed when their record is sealed, that their copy is in My records
+    # (H: "Supervisees will receive a copy of their personal supervision record"); where the
+    # supervisee signs, the sign-off itself tells them
+    copy_to_supervisee: bool = False
 
 
 class Retention(_Strict):
@@ -182,6 +197,7 @@ class AgreementDefaults(_Strict):
     supervisee_expectations: str = ""
     supervisor_expectations: str = ""
     access: str = ""
+    absence_cover: str = ""  # on a form with the field only (H §9: cover for planned and unplanned absences)
 
 
 class Profile(_Strict):
@@ -217,6 +233,10 @@ class Profile(_Strict):
     quality_audit: "QualityAuditRule"  # sampling records for quality audits
     consent: "ConsentRule"  # reading outside the line with the supervisee's consent
     groups: "GroupRule"  # group supervision
+    # A case note per case ID for the child's social care record, from a record that names cases
+    # (`workflows.case_notes`; W §10 "recorded on electronic social care record", S §5 "recorded
+    # on the child's file"); optional (`OPTIONAL_KEYS`)
+    case_notes: bool
 
     _p = field_validator("agreement_review", "planning_horizon", mode="before")(lambda cls, v: _period(v))
 
@@ -241,6 +261,9 @@ class Profile(_Strict):
         for key, role in self.roles.items():
             if role.record_kind not in self.record_kinds:
                 raise ValueError(f"roles.{key}.record_kind '{role.record_kind}' is not a record kind")
+            for kind in role.also_kinds:
+                if kind not in self.record_kinds:
+                    raise ValueError(f"roles.{key}.also_kinds: '{kind}' is not a record kind")
         for key in self.staff_roles.keys() & self.roles.keys():
             raise ValueError(f"staff_roles.{key} is also a supervised role")
         return self
@@ -286,6 +309,12 @@ class Profile(_Strict):
             raise InvalidInput(f"unknown role '{key}'; this profile has: {', '.join(sorted(self.roles))}",
                                "role") from None
 
+    def kinds_for(self, role_key: str) -> list[str]:
+        """The record kinds a supervisor may start for someone in `role_key`: the role's own first,
+        then the others the profile lets it use (`Role.also_kinds`)."""
+        role = self.role(role_key)
+        return list(dict.fromkeys([role.record_kind, *role.also_kinds]))
+
     def label(self, key: str) -> str:
         """What a person's role is called, supervised or not (the key itself if the profile lost it)."""
         found = self.roles.get(key) or self.staff_roles.get(key)
@@ -324,6 +353,9 @@ OPTIONAL_KEYS: dict[str, LeftOut] = {
     "consent": LeftOut(
         {"outside_line": False, "manager_override": False, "lasts": "30 days"},
         "default: docgen — the profile names no consent route: records are read within the line only"),
+    "case_notes": LeftOut(
+        False, "default: docgen — the profile does not put case discussion on the child's record: no case notes "
+               "are offered"),
     "groups": LeftOut(
         {"every": None, "record_form": "group_plain", "session_minutes": 90},
         "default: docgen — the profile sets no group supervision frequency, so none is due; docgen's plain "
@@ -589,6 +621,12 @@ class GroupRule(_Strict):
     recorder_role: str | None = None
     signer_role: str | None = None
     session_minutes: int = Field(90, ge=1, le=8 * 60)
+    # When a group record is sealed, each attendee's line manager is told of the advice given in it
+    # (S §5: the line manager "notified of any advice given by the case holding practitioner")
+    tell_line_managers: bool = False
+    # what the policy calls the person who leads a group (H §1 "led by a trained Practice Lead");
+    # a title, not a role: H §8 lets "other practitioners ... also facilitate sessions"
+    facilitator_title: str = "Facilitator"
 
     _p = field_validator("every", "overdue_after", mode="before")(lambda cls, v: _period(v))
 
@@ -612,6 +650,10 @@ class DisagreementRoute(_Strict):
 
     resolve_within: Period  # neither a new version nor countersigned by then: the line manager is told
     three_way_meeting: bool = True  # the line manager records the outcome of a three-way meeting
+    # Either party may ask for the three-way meeting at once, without waiting for `resolve_within`
+    # (S App C 8 "either supervisee or the supervisor may ... request a three way meeting";
+    # W §17 "Either party may request this"): the record's page offers both a button
+    either_may_request: bool = False
     hr: bool = False  # the line manager may pass it to HR (W §17 alone)
 
     _p = field_validator("resolve_within", mode="before")(lambda cls, v: _period(v))

@@ -142,7 +142,6 @@ def draw(uow: Work, caller: Caller, team_id: int, start: dt.date | None = None, 
                  ip=caller.ip, detail={"team_id": team.id, "period_start": start.isoformat(),
                                        "period_end": end.isoformat(), "seed": seed, "per_supervisor": per,
                                        "records": sorted(i for ids in drawn.values() for i in ids)})
-    uow.commit()
     return _report(uow, row)
 
 
@@ -277,5 +276,4 @@ def score(uow: Work, caller: Caller, audit_id: int, item_id: int, marks: dict[st
     uow.session.flush()  # the revision check: a concurrent save from the same read loses here
     audit.record(uow.session, "quality_audit.scored", actor_id=caller.person_id, object_type="quality_audit_item",
                  object_id=item.id, ip=caller.ip, detail={"audit_id": audit_id, "record_id": item.record_id})
-    uow.commit()
     return sampled

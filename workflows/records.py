@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -82,6 +82,11 @@ def _kind_for(profile: Profile, supervisee: Person, kind: str | None) -> str:
     if kind not in profile.record_kinds:
         raise InvalidInput(f"unknown record kind '{kind}'; this profile has: {', '.join(sorted(profile.record_kinds))}",
                            "kind")
+    usable = profile.kinds_for(supervisee.role)
+    if kind not in usable:  # the forms each role may use (issue 23): the profile's `also_kinds`
+        raise InvalidInput(f"a {profile.label(supervisee.role)}'s record is not kept on the "
+                           f"'{profile.record_kinds[kind].title}' form; this role uses: "
+                           f"{', '.join(profile.record_kinds[k].title for k in usable)}", "kind")
     return kind
 
 
@@ -359,7 +364,6 @@ def start_record(uow: Work, caller: Caller, supervisee_id: int, session_date: dt
     access.write(uow, caller, supervisee, "person", supervisee.id, "record.create")
     supervisor = people.get_person_field(db, supervisor_id, "supervisor_id") if supervisor_id else None
     record = create_record(db, uow.deployment.profile, supervisee, session_date, supervisor, kind)
-    uow.commit()
     return record
 
 
@@ -538,11 +542,23 @@ def history(uow: Work, caller: Caller, supervisee_id: int) -> History:
     return History(supervisee, records_of(db, supervisee.id), actions_of(db, supervisee.id))
 
 
-def new_record_form(uow: Work, caller: Caller, supervisee_id: int) -> Person:
-    """The supervisee whose record the caller is about to start: the form is only for their current
-    supervisor, who alone may `start_record`. Nothing is written until the record is started."""
+class NewRecord(NamedTuple):
+    """What the start page shows: the supervisee, and the record kinds their role may use
+    ((key, title), the role's own first): more than one, and the page asks which (issue 23)."""
+
+    supervisee: Person
+    kinds: list[tuple[str, str]]
+
+
+def new_record_form(uow: Work, caller: Caller, supervisee_id: int) -> NewRecord:
+    """The supervisee whose record the caller is about to start, with the forms their role may use:
+    the form is only for their current supervisor, who alone may `start_record`. Nothing is written
+    until the record is started."""
     supervisee = people.get_person(uow.session, supervisee_id)
     if caller.account is None:
         raise Unauthenticated("sign in first")
-    access.edit_access(uow.session, caller.account, supervisee, break_glass=uow.deployment.profile.break_glass)
-    return supervisee
+    profile = uow.deployment.profile
+    access.edit_access(uow.session, caller.account, supervisee, break_glass=profile.break_glass)
+    kinds = [(key, profile.record_kinds[key].title) for key in profile.kinds_for(supervisee.role)] \
+        if supervisee.role in profile.roles else []
+    return NewRecord(supervisee, kinds)

@@ -15,8 +15,8 @@ e-mail. The states and the moves between them are `workflows.status`.
 
 This is sign-off's one home: its states, links, events and the certificate's content, and the use
 cases the API and the pages call: for the sender `resend_link`, `countersign`, `status`,
-`final_pdf`; for the link holder `open_link` (API), `link_page`, `decide`, `decide_on_page`,
-`review_pdf`; for a supervisee `own_documents`. Sending starts in
+`final_pdf`; for the link holder `open_link`, `link_view`, `decide`, `review_pdf`; for a supervisee
+`own_documents`; for pages listing documents `next_steps` and `tags`. Sending starts in
 `workflows.pipeline.send_for_signoff`, because it first files the Word file being signed: the
 pipeline sits above sign-off (it prints sign-off's evidence on the certificate page, and files the
 final PDF under retention's protection, while retention freezes leavers through `withdraw_links`
@@ -30,12 +30,12 @@ import hashlib
 import hmac
 import secrets
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Generic, Literal, TypeVar, Union
+from typing import Any, Literal, Union
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel import clock
@@ -48,6 +48,7 @@ from storage.uow import transaction
 from workflows.access import Caller
 from workflows import events as domain_events
 from workflows.deployment import Work
+from workflows.inputs.signoff import Decide
 from workflows.profiles import Profile
 from workflows.status import (AWAITING_SUPERVISEE, AWAITING_SUPERVISOR, CHANGES_REQUESTED, COUNTERSIGNABLE, DRAFT,
                               EDITABLE, SIGNED, SUPERSEDED, WAITING, check_move, words)
@@ -60,7 +61,6 @@ Document = Union[Record, Agreement]
 Kind = Literal["record", "agreement"]
 DECISIONS = ("agree", "agree_with_comment", "disagree")
 CODE_ATTEMPTS = 5  # wrong one-time codes before the code is void and a new one must be e-mailed
-F = TypeVar("F")  # a page's form, handed back to the page untouched
 
 
 class WrongCode(InvalidInput):
@@ -181,20 +181,97 @@ def viewer_of(document: Document, person_id: int | None) -> Viewer:
     return "other"
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What a document's row does not say but its next step and its tag need: when its current
+    version was last sent (for a supervisee's turn), and once it is signed, whether the sealed PDF
+    is filed and whether it was countersigned over the supervisee's disagreement."""
+
+    sent_on: dt.date | None
+    sealed: bool
+    disagreed: bool
+
+
+def facts(db: Session, documents: Sequence[Document]) -> dict[int, Facts]:
+    """The facts of each document, by id, in at most three queries however many documents there
+    are: a page listing a team's records must not ask once per record (issue 26). The documents are
+    all records or all agreements, whose ids are numbered apart."""
+    sent, sealed, disagreed = _sent_on(db, documents), _sealed(db, documents), _disagreed(db, documents)
+    return {d.id: Facts(sent.get(d.id), d.id in sealed, d.id in disagreed) for d in documents}
+
+
+def _columns(documents: Sequence[Document]) -> tuple[Any, Any]:
+    """The owner columns of sign-off events and filed versions for these documents' kind."""
+    if documents and isinstance(documents[0], Agreement):
+        return SignoffEvent.agreement_id, DocumentVersion.agreement_id
+    return SignoffEvent.record_id, DocumentVersion.record_id
+
+
+def _sent_on(db: Session, documents: Sequence[Document]) -> dict[int, dt.date]:
+    """When the current version of each document waiting for its supervisee was last sent (one query)."""
+    waiting = {d.id: d.version for d in documents if d.status == AWAITING_SUPERVISEE}
+    if not waiting:
+        return {}
+    owner, _ = _columns(documents)
+    rows = db.execute(select(owner, SignoffEvent.version, func.max(SignoffEvent.at))
+                      .where(owner.in_(sorted(waiting)), SignoffEvent.event == "sent")
+                      .group_by(owner, SignoffEvent.version))
+    return {document_id: at.date() for document_id, version, at in rows if version == waiting[document_id]}
+
+
+def _sealed(db: Session, documents: Sequence[Document]) -> set[int]:
+    """The signed documents whose current version's sealed PDF is filed and not destroyed (one query)."""
+    signed = {d.id: d.version for d in documents if d.status == SIGNED}
+    if not signed:
+        return set()
+    _, owner = _columns(documents)
+    rows = db.execute(select(owner, DocumentVersion.version).where(
+        owner.in_(sorted(signed)), DocumentVersion.kind == "final_pdf", DocumentVersion.destroyed_at.is_(None)))
+    return {document_id for document_id, version in rows if version == signed[document_id]}
+
+
+def _disagreed(db: Session, documents: Sequence[Document]) -> set[int]:
+    """The signed documents whose current version the supervisee disagreed with, so countersigned
+    over the disagreement (one query; `_signed_over` for one document)."""
+    signed = {d.id: d.version for d in documents if d.status == SIGNED}
+    if not signed:
+        return set()
+    owner, _ = _columns(documents)
+    rows = db.execute(select(owner, SignoffEvent.version).where(owner.in_(sorted(signed)),
+                                                                SignoffEvent.event == "disagreed"))
+    return {document_id for document_id, version in rows if version == signed[document_id]}
+
+
+def next_steps(db: Session, documents: Sequence[Document], viewer_id: int | None,
+               today: dt.date) -> dict[int, NextStep]:
+    """Whose turn it is on each document (all records or all agreements), by id, as the person
+    `viewer_id` reads it, with the facts for all of them read at once (`facts`). The documents'
+    supervisee and supervisor are read for their names: a list loads them with the documents."""
+    known = facts(db, documents)
+    return {d.id: _step(d, known[d.id], viewer_id, today) for d in documents}
+
+
+def _step(document: Document, known: Facts, viewer_id: int | None, today: dt.date) -> NextStep:
+    return turn(document.status, document.supervisee.name, document.supervisor.name, viewer_of(document, viewer_id),
+                sent_on=known.sent_on, today=today, sealed=known.sealed, disagreed=known.disagreed)
+
+
 def next_step(db: Session, document: Document, viewer_id: int | None, today: dt.date) -> NextStep:
-    """Whose turn it is on this document, as the person `viewer_id` reads it: the facts (when the
-    current version was last sent, whether the sealed PDF is filed) read from the database."""
-    sent_on = None
-    if document.status == AWAITING_SUPERVISEE:
-        owner = SignoffEvent.record_id if isinstance(document, Record) else SignoffEvent.agreement_id
-        sent_at = db.scalar(select(SignoffEvent.at).where(owner == document.id, SignoffEvent.event == "sent",
-                                                          SignoffEvent.version == document.version)
-                            .order_by(SignoffEvent.at.desc()).limit(1))
-        sent_on = sent_at.date() if sent_at is not None else None
-    sealed = document.status == SIGNED and filed_version(db, document, "final_pdf") is not None
-    disagreed = _signed_over(db, document) is not None
-    return turn(document.status, document.supervisee.name, document.supervisor.name,
-                viewer_of(document, viewer_id), sent_on=sent_on, today=today, sealed=sealed, disagreed=disagreed)
+    """Whose turn it is on this document, as the person `viewer_id` reads it (`next_steps` of one)."""
+    return next_steps(db, [document], viewer_id, today)[document.id]
+
+
+def tag(status: str, disagreed: bool) -> str:
+    """A document's state as its tag reads it: "Finalised after a disagreement", never "Signed", for a
+    version countersigned over the supervisee's disagreement (K §9 "signed by both"; W §10 "or not")."""
+    return FINALISED_AFTER_DISAGREEMENT if status == SIGNED and disagreed else words(status).capitalize()
+
+
+def tags(uow: Work, documents: Sequence[Document]) -> dict[int, str]:
+    """Each document's tag (`tag`), by id, for a page showing documents the caller was let read
+    (all records or all agreements): whether each was signed over a disagreement, read at once."""
+    disagreed = _disagreed(uow.session, documents)
+    return {d.id: tag(d.status, d.id in disagreed) for d in documents}
 
 
 def _event(db: Session, document: Document, event: str, person: Person | None, caller: Caller,
@@ -432,18 +509,7 @@ def _same_name(typed: str, name: str) -> bool:
     return " ".join(typed.split()).casefold() == " ".join(name.split()).casefold()
 
 
-@dataclass(frozen=True)
-class Answers:
-    """What the signer answered: their decision, their full name typed to confirm, a comment,
-    and the one-time code when the profile asks for one."""
-
-    decision: str
-    confirm_name: str
-    comment: str = ""
-    code: str = ""
-
-
-def _act(db: Session, profile: Profile, token: str, answers: Answers, *, base_url: str, caller: Caller) -> Document:
+def _act(db: Session, profile: Profile, token: str, answers: Decide, *, base_url: str, caller: Caller) -> Document:
     """The signer's decision through their link: agree, agree with a comment, or disagree.
 
     A signed-in caller (an API bearer token) must be the person the link was sent to.
@@ -568,14 +634,6 @@ def _signed_over(db: Session, document: Document) -> SignoffEvent | None:
     return disagreement_notices.latest_disagreement(db, document) if document.status == SIGNED else None
 
 
-def state(db: Session, document: Document) -> str:
-    """A document's state as its tag reads it: "Finalised after a disagreement", never "Signed", for a
-    version countersigned over the supervisee's disagreement (K §9 "signed by both"; W §10 "or not")."""
-    if _signed_over(db, document) is not None:
-        return FINALISED_AFTER_DISAGREEMENT
-    return words(document.status).capitalize()
-
-
 def finalised_after_disagreement(db: Session, document: Document) -> FinalisedAfterDisagreement | None:
     """How the signed current version was finalised over the supervisee's disagreement; None when
     it is not signed, or was signed without one."""
@@ -698,7 +756,6 @@ def resend_link(uow: Work, caller: Caller, kind: str, document_id: int) -> Progr
     resend(uow.session, deployment.profile, document, caller.person, base_url=deployment.config.base_url,
            caller=caller)
     ask_for_review_pdf(uow, document)  # made already, it does nothing; a lost task is recovered
-    uow.commit()
     return progress(uow, document)
 
 
@@ -710,7 +767,6 @@ def countersign(uow: Work, caller: Caller, kind: str, document_id: int, comment:
     document = for_supervisor(uow, caller, kind, document_id, "signoff.countersign")
     _countersign(uow.session, uow.deployment.profile, document, caller.person, comment, caller)
     _after_signing(uow, document)
-    uow.commit()
     return progress(uow, document)
 
 
@@ -742,7 +798,7 @@ def final_pdf(uow: Work, caller: Caller, kind: str, document_id: int) -> Downloa
 @dataclass(frozen=True)
 class LinkView:
     """What a link holder sees: never the token or its hash. `content` is the document as the
-    API shows it (`open_link`) or as its form's template context (`link_page`)."""
+    API shows it, or filled in as on its form for the link's page (`on_form`)."""
 
     link: SignoffLink
     document: Document
@@ -754,11 +810,19 @@ class LinkView:
     content: dict[str, Any]
 
 
-def _view(uow: Work, holder: Holder, content: dict[str, Any]) -> LinkView:
-    document = holder.document
+def _view(uow: Work, holder: Holder, on_form: bool) -> LinkView:
+    db, deployment, document = uow.session, uow.deployment, holder.document
+    if on_form:
+        organisation = deployment.organisation(db)
+        content = (records.record_context(db, deployment.profile, organisation, document)
+                   if isinstance(document, Record)
+                   else agreements.agreement_context(deployment.profile, organisation, document))
+    else:
+        content = (records.record_json(db, document) if isinstance(document, Record)
+                   else agreements.agreement_json(document))
     return LinkView(holder.link, document, holder.signer, number(document), title(document),
-                    uow.deployment.profile.signoff.one_time_code,
-                    filed_version(uow.session, document, "review_pdf") is not None, content)
+                    deployment.profile.signoff.one_time_code,
+                    filed_version(db, document, "review_pdf") is not None, content)
 
 
 def _opened(uow: Work, caller: Caller, token: str) -> Holder:
@@ -772,80 +836,39 @@ def _opened(uow: Work, caller: Caller, token: str) -> Holder:
                for e in events(uow.session, document))
     _event(uow.session, document, "viewed" if seen else "opened", signer, caller)
     _send_code(uow.session, uow.deployment.profile, holder)
-    uow.commit()
     return holder
 
 
-def open_link(uow: Work, caller: Caller, token: str) -> LinkView:
-    """The link holder opens their link (no account: the link is the credential); `content` is
-    the document as the API shows it."""
-    holder = _opened(uow, caller, token)
-    document = holder.document
-    content = (records.record_json(uow.session, document) if isinstance(document, Record)
-               else agreements.agreement_json(document))
-    return _view(uow, holder, content)
+def open_link(uow: Work, caller: Caller, token: str, *, on_form: bool = False) -> LinkView:
+    """The link holder opens their link (no account: the link is the credential): the opening is
+    recorded, and any one-time code e-mailed, in one commit. The document comes as the API shows
+    it, or filled in as on its form for the link's page (`on_form`)."""
+    with uow:
+        holder = _opened(uow, caller, token)
+    return _view(uow, holder, on_form)
 
 
-def _page_view(uow: Work, holder: Holder) -> LinkView:
-    db, deployment, document = uow.session, uow.deployment, holder.document
-    organisation = deployment.organisation(db)
-    content = (records.record_context(db, deployment.profile, organisation, document)
-               if isinstance(document, Record)
-               else agreements.agreement_context(deployment.profile, organisation, document))
-    return _view(uow, holder, content)
+def link_view(uow: Work, token: str, *, on_form: bool = False) -> LinkView:
+    """What the holder of a live link sees, without recording an opening: the page a decision is
+    made from is shown again around its refused form, or read to know which form it takes."""
+    return _view(uow, _holder(uow.session, token), on_form)
 
 
-def link_page(uow: Work, caller: Caller, token: str) -> LinkView:
-    """The page a link opens: the link opened, and the document filled in as on its form."""
-    return _page_view(uow, _opened(uow, caller, token))
-
-
-def decide(uow: Work, caller: Caller, token: str, answers: Answers) -> Document:
+def decide(uow: Work, caller: Caller, token: str, decision: Decide) -> Document:
     """The link holder's decision: agree, agree with a comment, or disagree (a supervisor
-    countersigns). A caller signed in with a bearer token must be the person the link was sent to."""
+    countersigns), as the API's body or the link page's form gives it. A caller signed in with a
+    bearer token must be the person the link was sent to. A refused decision changes nothing but
+    a wrong code's count of attempts, which is committed before the refusal goes on."""
     deployment = uow.deployment
-    try:
-        decided = _act(uow.session, deployment.profile, token, answers, base_url=deployment.config.base_url,
-                       caller=caller)
-    except WrongCode:
-        uow.commit()  # the wrong attempt counts even though the decision is refused
-        raise
-    _after_signing(uow, decided)
-    uow.commit()
+    with uow:
+        try:
+            decided = _act(uow.session, deployment.profile, token, decision, base_url=deployment.config.base_url,
+                           caller=caller)
+        except WrongCode:
+            uow.commit()  # the wrong attempt counts even though the decision is refused
+            raise
+        _after_signing(uow, decided)
     return decided
-
-
-@dataclass(frozen=True)
-class PageDecision(Generic[F]):
-    """The outcome of the link page's form: the page as it stands, the form and its answers (None
-    when the form itself was refused), and the decided document or why the decision was refused."""
-
-    page: LinkView
-    form: F
-    answers: Answers | None = None
-    decided: Document | None = None
-    problem: InvalidInput | None = None
-
-
-def decide_on_page(uow: Work, caller: Caller, token: str,
-                   read_form: Callable[[LinkView], tuple[F, Answers | None]]) -> PageDecision[F]:
-    """The decision made on the link's page: the same decision as the API's `decide`.
-
-    The page's form depends on the link (a supervisee decides, a supervisor countersigns; a code
-    when the profile asks), so `read_form` reads the submitted form against the page and gives the
-    form and its answers (None when the form itself is refused). A refused decision is rolled back
-    (a wrong code's attempt is counted first) and returned as the `problem` to show on the form.
-    """
-    page = _page_view(uow, _holder(uow.session, token))
-    form, answers = read_form(page)
-    if answers is None:
-        return PageDecision(page, form)
-    try:
-        decided = decide(uow, caller, token, answers)
-    except InvalidInput as problem:
-        uow.rollback()
-        return PageDecision(page, form, answers, problem=problem)
-    return PageDecision(page, form, answers, decided=decided)
 
 
 def review_pdf(uow: Work, caller: Caller, token: str) -> Download:
@@ -859,28 +882,35 @@ def review_pdf(uow: Work, caller: Caller, token: str) -> Download:
 
 @dataclass(frozen=True)
 class OwnDocuments:
-    """A supervisee's own records and agreements, newest first, and which have their sealed PDF
-    (a signed one without it is waiting for the worker's seal)."""
+    """A supervisee's own records and agreements, newest first, each with its tag, and which have
+    their sealed PDF (a signed one without it is waiting for the worker's seal)."""
 
     records: list[Record]
     agreements: list[Agreement]
     sealed_records: set[int]
     sealed_agreements: set[int]
     steps: dict[int, NextStep]  # each record's next step, as its supervisee reads it
+    record_tags: dict[int, str]
+    agreement_tags: dict[int, str]
 
 
 def own_documents(uow: Work, caller: Caller) -> OwnDocuments:
-    """What a supervisee's "My records" page lists (an audited read of their own file)."""
+    """What a supervisee's "My records" page lists (an audited read of their own file), in the
+    same handful of queries however many documents they have: the people named are loaded with the
+    documents, and the facts behind each tag, step and PDF are read for all at once (`facts`)."""
     me = caller.person
     access.read(uow, caller, me, "person", me.id, "records.list")
     db = uow.session
     mine = list(db.scalars(select(Record).where(group_records.belongs_to(me.id))  # and groups attended
+                           .options(selectinload(Record.supervisee), selectinload(Record.supervisor))
                            .order_by(Record.session_date.desc(), Record.id.desc())))
     agreed = list(db.scalars(select(Agreement).where(Agreement.supervisee_id == me.id)
+                             .options(selectinload(Agreement.supervisor))
                              .order_by(Agreement.started_on.desc(), Agreement.id.desc())))
-    def sealed(documents: list[Record] | list[Agreement]) -> set[int]:
-        return {d.id for d in documents if d.status == SIGNED and filed_version(db, d, "final_pdf") is not None}
-
+    of_records, of_agreements = facts(db, mine), facts(db, agreed)
     today = clock.today()
-    return OwnDocuments(mine, agreed, sealed(mine), sealed(agreed),
-                        {r.id: next_step(db, r, me.id, today) for r in mine})
+    return OwnDocuments(mine, agreed, {i for i, known in of_records.items() if known.sealed},
+                        {i for i, known in of_agreements.items() if known.sealed},
+                        {r.id: _step(r, of_records[r.id], me.id, today) for r in mine},
+                        {r.id: tag(r.status, of_records[r.id].disagreed) for r in mine},
+                        {a.id: tag(a.status, of_agreements[a.id].disagreed) for a in agreed})

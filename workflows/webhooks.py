@@ -35,13 +35,14 @@ from workflows import access, events
 from workflows.access import Caller
 from workflows.deployment import Deployment, Work
 
-EVENTS = ("record.sent", "record.decided", "record.signed", "record.filed", "agreement.signed",
+EVENTS = ("record.sent", "record.decided", "record.signed", "record.filed", "record.case_notes", "agreement.signed",
           "person.left", "retention.forwarded", "retention.destroyed")
 EVENT_DESCRIPTIONS = {
     "record.sent": "A record is sent for sign-off (each version)",
     "record.decided": "The supervisee agrees or disagrees with a record",
     "record.signed": "A record is signed by everyone who signs it",
     "record.filed": "A record's sealed PDF is filed",
+    "record.case_notes": "A sealed record names cases whose notes go on the child's social care record",
     "agreement.signed": "A supervision agreement is signed",
     "person.left": "A person is recorded as a leaver",
     "retention.forwarded": "A leaver's records pass to HR",
@@ -95,6 +96,11 @@ def announced(event: object, base: str) -> Happened | None:
     if isinstance(event, events.RecordsForwarded):
         data, links = _person(base, event.person_id)
         return Happened("retention.forwarded", data, {**links, "bundle": f"{links['person']}/export"})
+    if isinstance(event, events.CaseNotesReady):  # the ids only: the notes are read from the API
+        record = f"{base}/api/v1/records/{event.record_id}"
+        return Happened("record.case_notes", {"record_id": event.record_id, "version": event.version,
+                                              "case_ids": list(event.case_ids)},
+                        {"record": record, "case_notes": f"{record}/case-notes"})
     if isinstance(event, events.RecordsDestroyed):
         data, links = _person(base, event.person_id)
         return Happened("retention.destroyed", {**data, "record_ids": list(event.record_ids),

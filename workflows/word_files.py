@@ -287,7 +287,6 @@ def upload_record(uow: Work, caller: Caller, record_id: int, read_file: Callable
     form = _form(read_file(), record_number(record))
     warnings = apply_upload(db, uow.deployment.profile, record, form,
                             read_upload(pipeline.record_docx(uow.deployment, db, record)))
-    uow.commit()
     return {"record": records.record_json(db, record), "warnings": warnings}
 
 

@@ -11,7 +11,7 @@ from docgen.api.schemas import ActionHistory, AgreementOut, RecordOut, UploadOut
 from docgen.auth import caller, login_required, uow
 from documents.render import DOCX_MEDIA_TYPE
 from kernel.errors import InvalidInput
-from workflows import actions, agreements, records, word_files
+from workflows import actions, agreements, case_notes, records, word_files
 from workflows.inputs.records import AgreementPatch, RecordPatch, StartAgreement, StartRecord
 
 
@@ -46,6 +46,15 @@ def create_record() -> Any:
 @login_required
 def get_record(record_id: int) -> Any:
     return tagged(records.read(uow(), caller(), record_id))
+
+
+@route("GET", "/records/<int:record_id>/case-notes", "Case notes for the child's social care record, one per case ID",
+       response=case_notes.CaseNotesOut)
+@login_required
+def record_case_notes(record_id: int) -> Any:
+    """Where the council's policy puts case discussion on the child's record (W §10, S §5), one
+    note per case ID the record names, to copy or send into the case management system."""
+    return case_notes.CaseNotesOut.of(case_notes.case_notes(uow(), caller(), record_id)).model_dump()
 
 
 @route("PATCH", "/records/<int:record_id>", "Edit a draft record: sections, areas, actions",

@@ -91,7 +91,7 @@ def decide(token: str) -> Any:
     body = parse(Decide, json_body())
     # With a bearer token the decision must come from the person the link was sent to.
     who = caller() if request.headers.get("Authorization") else link_holder()
-    document = signoff.decide(uow(), who, token, body.answers())
+    document = signoff.decide(uow(), who, token, body)
     return DecisionOut(status=document.status, version=document.version).model_dump()
 
 

@@ -20,7 +20,7 @@ from docgen.web.navigation import page
 from kernel.errors import Conflict, InvalidInput, PreconditionFailed
 from storage.models import Agreement
 from workflows import agreements
-from workflows.agreements import AgreementLink, AgreementPage
+from workflows.agreements import AgreementPage
 from workflows.forms import AGREEMENT_DATES
 from workflows.forms import AgreementForm as AgreementFormDefinition
 from workflows.inputs.records import AgreementPatch
@@ -39,12 +39,6 @@ def agreement_form(definition: AgreementFormDefinition, **kwargs: Any) -> Agreem
     """The page's form for the council's agreement form: a box per field, its two dates required."""
     boxes = {field.key: forms.box(field, required=field.key in AGREEMENT_DATES) for field in definition.fields}
     return type("CouncilAgreementForm", (AgreementForm,), boxes)(**kwargs)
-
-
-@bp.app_template_global()
-def supervision_agreement(supervisee_id: int) -> AgreementLink | None:
-    """The supervisee's newest agreement not superseded, described by its state or its review."""
-    return agreements.current_link(uow(), supervisee_id)
 
 
 def _agreement_data(agreement: Agreement) -> dict[str, Any]:

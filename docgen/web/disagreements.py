@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
 from wtforms import RadioField, SubmitField, TextAreaField
@@ -65,3 +65,29 @@ def record_outcome(escalation_id: int) -> Any:
         forms.show_error(form, exc)
         return _page(disagreements.view(uow(), caller(), escalation_id), form, exc.status)
     return redirect(url_for("disagreements.detail", escalation_id=escalation_id), 303)
+
+
+@bp.app_context_processor
+def three_way_requests() -> dict[str, Any]:
+    """`may_request_meeting(document)` for the sign-off block: whether the reader may ask for a
+    three-way meeting now (`workflows.disagreements.may_request_meeting`)."""
+    return {"may_request_meeting": lambda document: disagreements.may_request_meeting(uow(), caller(), document)}
+
+
+@bp.post("/request/<any(records, agreements):kind>/<int:document_id>")
+@page()
+def request_meeting(kind: str, document_id: int) -> Any:
+    """Either party asks for a three-way meeting with the supervisor's line manager (S App C 8,
+    W §17), then returns to the document's page, which says the line manager was told."""
+    try:
+        escalation = disagreements.request_meeting(uow(), caller(), kind.removesuffix("s"), document_id)
+    except Conflict as exc:
+        flash(exc.message[:1].upper() + exc.message[1:], "warning")
+    else:
+        flash("The supervisor’s line manager has been told you asked for a three-way meeting"
+              if escalation.line_manager_id else "The supervisor has no line manager recorded: nobody could be told")
+    back = request.form.get("back", "")
+    if not back.startswith((f"/{kind}/{document_id}", f"/{kind}/{document_id}/")):  # only the document's own page
+        back = (url_for("records.edit", record_id=document_id) if kind == "records"
+                else url_for("agreements.view", agreement_id=document_id))
+    return redirect(back, 303)

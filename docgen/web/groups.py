@@ -43,7 +43,8 @@ def overview() -> Any:
 def _new_page(error: dict[str, Any] | None = None, status: int = 200) -> Any:
     form = groups.new_group_form(uow(), caller())
     return render_template("groups/new.html", people=form.people, recorder_role=form.recorder_role,
-                           signer_role=form.signer_role, policy_frequency=form.policy_frequency, error=error,
+                           signer_role=form.signer_role, policy_frequency=form.policy_frequency,
+                           facilitator_title=form.facilitator_title, error=error,
                            values=request.form), status
 
 

@@ -70,19 +70,17 @@ def _form_for(view: signoff.LinkView) -> SignForm | CountersignLinkForm:
     return form
 
 
-def _answers(view: signoff.LinkView) -> tuple[SignForm | CountersignLinkForm, signoff.Answers | None]:
-    """The submitted form for this link, and its answers if the form itself is complete (read
-    through `Decide`, as the API's decision is; a value it refuses goes on its field)."""
-    form = _form_for(view)
+def _decision(form: SignForm | CountersignLinkForm) -> Decide | None:
+    """The submitted decision if the form itself is complete (read through `Decide`, as the API's
+    decision is; a value it refuses goes on its field), else None."""
     if not form.validate_on_submit():
-        return form, None
+        return None
     try:
         fixed = {} if isinstance(form, SignForm) else {"decision": "agree"}  # a countersignature only agrees
-        decided = form_to(Decide, form, **fixed, **({} if "code" in form else {"code": ""}))
+        return form_to(Decide, form, **fixed, **({} if "code" in form else {"code": ""}))
     except InvalidInput as exc:
         forms.show_error(form, exc)
-        return form, None
-    return form, decided.answers()
+        return None
 
 
 def _link_page(view: signoff.LinkView, token: str, form: FlaskForm, status: int = 200) -> tuple[str, int]:
@@ -117,21 +115,28 @@ def dead_link(exc: Gone | NotFound) -> tuple[str, int]:
 def open_link(token: str) -> Any:
     """The document and the decision form; opening it is recorded (and any one-time code e-mailed)
     even if the form is never submitted."""
-    view = signoff.link_page(uow(), link_holder(), token)
+    view = signoff.open_link(uow(), link_holder(), token, on_form=True)
     return _link_page(view, token, _form_for(view))
 
 
 @bp.post("/<token>")
 @limits.rate_limited(LINK_LIMIT, key=limits.address_and_link)
 def decide(token: str) -> Any:
-    """Agree, agree with a comment or disagree (a supervisor countersigns); then say what happens next."""
-    outcome = signoff.decide_on_page(uow(), link_holder(), token, _answers)
-    if outcome.decided is not None:
-        return render_template("sign/done.html", document=outcome.decided, title=outcome.page.title,
-                               decision=outcome.answers.decision, role=outcome.page.link.signer_role)
-    if outcome.problem is not None:
-        forms.show_error(outcome.form, outcome.problem)
-    return _link_page(outcome.page, token, outcome.form, 400)
+    """Agree, agree with a comment or disagree (a supervisor countersigns); then say what happens next.
+    The form depends on the link (a supervisee decides, a supervisor countersigns; a code when the
+    profile asks), so the page is read first; a refused decision shows it again with the reason."""
+    view = signoff.link_view(uow(), token, on_form=True)
+    form = _form_for(view)
+    decision = _decision(form)
+    if decision is None:
+        return _link_page(view, token, form, 400)
+    try:
+        decided = signoff.decide(uow(), link_holder(), token, decision)
+    except InvalidInput as problem:  # nothing was decided (a wrong code's attempt is counted)
+        forms.show_error(form, problem)
+        return _link_page(view, token, form, 400)
+    return render_template("sign/done.html", document=decided, title=view.title, decision=decision.decision,
+                           role=view.link.signer_role)
 
 
 @bp.get("/<token>/pdf")

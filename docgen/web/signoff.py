@@ -22,7 +22,6 @@ from docgen.web.signoff_panel import CountersignForm
 from kernel.errors import Conflict, DomainError, InvalidInput, PreconditionFailed, Unavailable
 from workflows import pipeline, signoff
 from workflows.inputs.signoff import Countersign
-from workflows.signoff import Document
 
 bp = Blueprint("signoff", __name__)
 
@@ -35,13 +34,6 @@ def signoff_states() -> dict[str, str]:
     return {name: getattr(signoff, name)
             for name in ("DRAFT", "AWAITING_SUPERVISEE", "AWAITING_SUPERVISOR", "CHANGES_REQUESTED", "SIGNED",
                          "SUPERSEDED")}
-
-
-@bp.app_template_global()
-def signoff_state(document: Document) -> str:
-    """A document's state as its tag reads it: "Finalised after a disagreement", never "Signed", for a
-    version countersigned over the supervisee's disagreement (`workflows.signoff.state`)."""
-    return signoff.state(uow().session, document)
 
 
 def _page_url(kind: str, document_id: int) -> str:

@@ -55,6 +55,7 @@ class Panel:
     step: signoff.NextStep  # whose turn it is, as the reader reads it
     doc: dict[str, Any] | None  # a sent record as sent, read-only (None for drafts and agreements)
     finalised: signoff.FinalisedAfterDisagreement | None  # countersigned over a disagreement: never "signed"
+    tag: str  # the document's state as its tag reads it (`workflows.signoff.tag`)
 
     @property
     def making_pdf(self) -> bool:
@@ -71,6 +72,7 @@ class Panel:
 def panel(document: Document) -> Panel:
     """The block's content for a document the page's own use case has already let the reader read."""
     progress = signoff.progress(uow(), document, caller().person_id)
+    finalised = signoff.finalised_after_disagreement(uow().session, document)
     rows = [EventRow(EVENTS.get(e.event, e.event.capitalize()),
                      progress.names.get(e.person_id, "") if e.person_id is not None else "", e.at, e.comment, e.version)
             for e in progress.events]
@@ -80,5 +82,5 @@ def panel(document: Document) -> Panel:
                  can_countersign=document.status in signoff.COUNTERSIGNABLE,
                  held=signoff.unsettled(uow().session, uow().deployment.profile, document),
                  countersign_form=CountersignForm(prefix="countersign"), step=progress.step,
-                 doc=signoff.as_sent(uow(), document),
-                 finalised=signoff.finalised_after_disagreement(uow().session, document))
+                 doc=signoff.as_sent(uow(), document), finalised=finalised,
+                 tag=signoff.tag(document.status, finalised is not None))

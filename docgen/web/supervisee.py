@@ -19,4 +19,5 @@ def my_records() -> Any:
     mine = signoff.own_documents(uow(), caller())
     return render_template("supervisee/my_records.html", records=mine.records, agreements=mine.agreements,
                            sealed_records=mine.sealed_records, sealed_agreements=mine.sealed_agreements,
-                           steps=mine.steps, number=signoff.number)
+                           steps=mine.steps, record_tags=mine.record_tags, agreement_tags=mine.agreement_tags,
+                           number=signoff.number)

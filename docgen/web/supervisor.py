@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.inputs import form_to
 from docgen.web.navigation import page
 from kernel.errors import Conflict, InvalidInput
-from workflows import due_list, records
+from workflows import agreements, due_list, records, signoff
 from workflows.inputs.records import StartRecord
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervision")
@@ -23,11 +23,14 @@ def dashboard() -> Any:
     sign-off, recently signed records with their PDF."""
     mine = due_list.my_supervisees(uow(), caller())
     return render_template("supervisor/dashboard.html", supervisees=mine.people, due=mine.due, profile=mine.profile,
-                           turns=mine.turns, groups_due=mine.groups_due)
+                           turns=mine.turns, agreements=mine.agreements, groups_due=mine.groups_due)
 
 
-def _start_page(supervisee: Any, form: forms.StartRecordForm, status: int = 200, existing: int | None = None) -> Any:
-    return render_template("supervisor/start_record.html", form=form, supervisee=supervisee, existing=existing), status
+def _start_page(shown: records.NewRecord, form: forms.StartRecordForm, status: int = 200,
+                existing: int | None = None) -> Any:
+    return render_template("supervisor/start_record.html", form=form, supervisee=shown.supervisee, kinds=shown.kinds,
+                           kind=request.form.get("kind") or (shown.kinds[0][0] if shown.kinds else None),
+                           existing=existing), status
 
 
 @bp.get("/<int:person_id>/records/new")
@@ -59,7 +62,9 @@ def start(person_id: int) -> Any:
 @bp.get("/<int:person_id>")
 @page()
 def history(person_id: int) -> Any:
-    """A supervisee's records and actions (an audited read of their supervision file)."""
+    """A supervisee's records and actions (an audited read of their supervision file), with their
+    current agreement and each record's tag read here, before the page renders."""
     shown = records.history(uow(), caller(), person_id)
     return render_template("supervisor/history.html", supervisee=shown.supervisee, records=shown.records,
-                           actions=shown.actions, number=records.record_number)
+                           actions=shown.actions, number=records.record_number,
+                           agreement=agreements.current_link(uow(), person_id), tags=signoff.tags(uow(), shown.records))

@@ -195,17 +195,6 @@ PAGES = {
 }
 
 
-# Pages known to grow, and where (issue 26, 7 December 2026). A page fixed is taken out; a page not
-# named here that grows fails the test.
-STILL_GROWING = {
-    "the supervisor dashboard": "due_list._turns calls signoff.next_step per record (a 'sent' signoff_event, "
-                                "filed_version's document_version, _signed_over's latest disagreement, and "
-                                "lazy loads of supervisee and supervisor); the template calls "
-                                "supervision_agreement (agreements.current_link) per supervisee",
-    "My records": "signoff.own_documents calls filed_version per signed document and next_step per record",
-}
-
-
 def test_each_page_runs_as_many_statements_for_a_team_of_30_as_for_a_team_of_3(app: Any, client: Any,
                                                                                 teams: dict[int, Team]) -> None:
     counts = {page: {size: _statements(app, client, *where(team)) for size, team in teams.items()}
@@ -215,11 +204,7 @@ def test_each_page_runs_as_many_statements_for_a_team_of_30_as_for_a_team_of_3(a
              for page, by_size in counts.items() if len(by_size[SMALL]) != len(by_size[LARGE])}
     said = "\n".join(f"{page}: {small} statements for a team of {SMALL}, {large} for {LARGE}; more often: {more}"
                      for page, (small, large, more) in grown.items())
-    assert grown.keys() <= STILL_GROWING.keys(), said
-    assert grown.keys() == STILL_GROWING.keys(), (
-        f"no longer growing, take them out of STILL_GROWING: {sorted(STILL_GROWING.keys() - grown.keys())}")
-    if grown:
-        pytest.xfail(f"N+1 queries still to remove (STILL_GROWING):\n{said}")
+    assert not grown, said
 
 
 def _repeated(large: list[str], small: list[str]) -> dict[str, tuple[int, int]]:

@@ -13,6 +13,7 @@ from storage.models import Account, DocumentVersion, OutboxMessage
 from workflows import export, notifications, pipeline, records, signoff
 from workflows.access import Caller
 from workflows.deployment import Deployment, Work
+from workflows.inputs.signoff import Decide
 
 HOLDER = Caller(ip="198.51.100.4", user_agent="Mozilla/5.0 (link)")
 
@@ -36,7 +37,7 @@ def signed(deployment: Deployment, uow: Work, team: dict[str, int]) -> int:
     record_id = records.start_record(uow, manager, team["worker"], dt.date(2025, 3, 3)).id
     pipeline.send_for_signoff(uow, manager, "record", record_id)
     signoff.decide(uow, HOLDER, _token(deployment, "worker@knowsley.example.org"),
-                   signoff.Answers("agree", "Alex Morgan"))
+                   Decide(decision="agree", confirm_name="Alex Morgan"))
     document = signoff.countersign(uow, manager, "record", record_id).document
     file_document(uow.session, uow.store, record=document, version=1, kind="final_pdf", data=b"%PDF-1.7 sealed")
     uow.commit()

@@ -12,7 +12,7 @@ def test_six_views_of_a_link_are_one_opening_counted_six_times_on_the_certificat
         deployment: Deployment, uow: Work, sent: signoff.Progress) -> None:  # noqa: F811
     token = _token(deployment, WORKER)
     for _ in range(6):
-        signoff.link_page(uow, HOLDER, token)
+        signoff.open_link(uow, HOLDER, token, on_form=True)
     record = uow.session.get(Record, sent.document.id)
     logged = [e.event for e in signoff.events(uow.session, record)]
     assert logged.count("opened") == 1 and logged.count("viewed") == 5

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from kernel.errors import Conflict, Forbidden
-from storage.models import Account, DocumentVersion, OutboxMessage, SignoffLink
+from kernel.errors import Conflict, Forbidden, InvalidInput
+from storage.models import Account, DocumentVersion, OutboxMessage, SignoffEvent, SignoffLink
 from workflows import notifications, pipeline, records, signoff
 from workflows.access import Caller
 from workflows.deployment import Deployment, Work
+from workflows.inputs.signoff import Decide
 
 SESSION = dt.date(2025, 3, 3)
 WORKER = "worker@knowsley.example.org"
@@ -86,7 +87,7 @@ def test_the_supervisee_agrees_then_the_countersignature_asks_for_the_sealed_pdf
         deployment: Deployment, uow: Work, team: dict[str, int], sent: signoff.Progress,
         enqueued: list[tuple[Any, ...]]) -> None:
     record_id = sent.document.id
-    agreed = signoff.decide(uow, HOLDER, _token(deployment, WORKER), signoff.Answers("agree", "alex  morgan"))
+    agreed = signoff.decide(uow, HOLDER, _token(deployment, WORKER), Decide(decision="agree", confirm_name="alex  morgan"))
     assert agreed.status == signoff.AWAITING_SUPERVISOR
     assert ("finalise_document", "record", record_id, 1) not in enqueued
 
@@ -100,7 +101,7 @@ def test_a_signed_in_caller_may_decide_only_on_a_link_sent_to_them(
         deployment: Deployment, uow: Work, team: dict[str, int], sent: signoff.Progress) -> None:
     with pytest.raises(Forbidden):
         signoff.decide(uow, _caller(uow, team["manager"]), _token(deployment, WORKER),
-                       signoff.Answers("agree", "Alex Morgan"))
+                       Decide(decision="agree", confirm_name="Alex Morgan"))
 
 
 def test_a_wrong_code_counts_although_the_decision_is_refused(
@@ -111,16 +112,19 @@ def test_a_wrong_code_counts_although_the_decision_is_refused(
     token = _token(deployment, WORKER)
     assert signoff.open_link(uow, HOLDER, token).code_required
     with pytest.raises(signoff.WrongCode):
-        signoff.decide(uow, HOLDER, token, signoff.Answers("agree", "Alex Morgan", code="not-the-code"))
+        signoff.decide(uow, HOLDER, token, Decide(decision="agree", confirm_name="Alex Morgan", code="not-the-code"))
     uow.rollback()
     with deployment.sessions() as db:
         assert db.scalar(select(SignoffLink.code_attempts).where(SignoffLink.used_at.is_(None))) == 1
 
 
-def test_the_link_page_shows_a_refused_form_again_without_deciding(
+def test_the_link_page_shown_again_around_a_refused_decision_records_nothing(
         deployment: Deployment, uow: Work, sent: signoff.Progress) -> None:
-    outcome = signoff.decide_on_page(uow, HOLDER, _token(deployment, WORKER), lambda page: ("form", None))
-    assert outcome.form == "form" and outcome.decided is None and outcome.problem is None
-    assert outcome.page.signer.email == WORKER and outcome.page.title.startswith("Supervision record R-")
+    token = _token(deployment, WORKER)
+    page = signoff.link_view(uow, token, on_form=True)
+    assert page.signer.email == WORKER and page.title.startswith("Supervision record R-")
+    with pytest.raises(InvalidInput):
+        signoff.decide(uow, HOLDER, token, Decide(decision="agree", confirm_name="Someone Else"))
     with deployment.sessions() as db:
         assert db.scalar(select(SignoffLink.used_at)) is None
+        assert set(db.scalars(select(SignoffEvent.event))) == {"filed", "sent"}  # neither opened nor decided

@@ -11,8 +11,9 @@ from sqlalchemy import select
 from kernel import clock
 from kernel.errors import Gone
 from storage.models import OutboxMessage
-from workflows import due_list, signoff
+from workflows import agreements, due_list, signoff
 from workflows.deployment import Deployment, Work
+from workflows.inputs.signoff import Decide
 from tests.unit.test_signoff_use_cases import HOLDER, WORKER, _caller, _token, enqueued, sent  # noqa: F401 (fixtures)
 
 MANAGER = "manager@knowsley.example.org"
@@ -69,7 +70,7 @@ def test_the_supervisor_sees_whose_turn_it_is_from_sending_to_the_sealed_pdf(
     turns = due_list.my_supervisees(uow, manager).turns
     assert [(t.record_id, t.step.text) for t in turns] == [(record.id, "Waiting for Alex Morgan to agree (sent 2 days ago)")]
 
-    signoff.decide(uow, HOLDER, _token(deployment, WORKER), signoff.Answers("agree", "Alex Morgan"))
+    signoff.decide(uow, HOLDER, _token(deployment, WORKER), Decide(decision="agree", confirm_name="Alex Morgan"))
     assert due_list.my_supervisees(uow, manager).turns[0].step.text == "Ready for you to countersign"
     assert _subjects(uow, MANAGER)[-1].startswith("Ready for you to countersign: Supervision record")
 
@@ -78,10 +79,18 @@ def test_the_supervisor_sees_whose_turn_it_is_from_sending_to_the_sealed_pdf(
     assert due_list.my_supervisees(uow, manager).turns[0].step.what == "Signed"  # signed records stay listed
 
 
+def test_the_dashboard_links_each_supervisee_to_their_current_agreement(uow: Work, team: dict[str, int]) -> None:
+    manager = _caller(uow, team["manager"])
+    assert due_list.my_supervisees(uow, manager).agreements == {}
+    started = agreements.start_agreement(uow, manager, team["worker"], dt.date(2025, 3, 3))
+    assert due_list.my_supervisees(uow, manager).agreements == {
+        team["worker"]: agreements.AgreementLink(started["id"], "Agreement: draft")}
+
+
 def test_after_a_disagreement_the_supervisor_is_told_to_revise_or_countersign(
         deployment: Deployment, uow: Work, team: dict[str, int], sent: signoff.Progress) -> None:
     signoff.decide(uow, HOLDER, _token(deployment, WORKER),
-                   signoff.Answers("disagree", "Alex Morgan", "The flexi day was two days"))
+                   Decide(decision="disagree", confirm_name="Alex Morgan", comment="The flexi day was two days"))
     manager = _caller(uow, team["manager"])
     assert due_list.my_supervisees(uow, manager).turns[0].step.text == "Alex Morgan disagreed: revise or countersign"
     assert _subjects(uow, MANAGER)[-1].startswith("Alex Morgan disagreed: revise or countersign: Supervision record")
@@ -92,12 +101,12 @@ def test_after_a_disagreement_the_supervisor_is_told_to_revise_or_countersign(
 
 def test_the_supervisors_link_spent_by_countersigning_in_docgen_says_when_and_which_record(
         deployment: Deployment, uow: Work, team: dict[str, int], sent: signoff.Progress) -> None:
-    signoff.decide(uow, HOLDER, _token(deployment, WORKER), signoff.Answers("agree", "Alex Morgan"))
+    signoff.decide(uow, HOLDER, _token(deployment, WORKER), Decide(decision="agree", confirm_name="Alex Morgan"))
     own_link = _token(deployment, MANAGER)
     signoff.countersign(uow, _caller(uow, team["manager"]), "record", sent.document.id)
 
     with pytest.raises(signoff.AlreadyCountersigned) as spent:
-        signoff.link_page(uow, HOLDER, own_link)
+        signoff.open_link(uow, HOLDER, own_link, on_form=True)
     assert spent.value.message == f"you already countersigned in docgen on {clock.today():%-d %B %Y}"
     assert (spent.value.kind, spent.value.document_id, spent.value.status) == ("record", sent.document.id, 410)
 
@@ -107,6 +116,6 @@ def test_a_link_replaced_by_a_resend_still_points_at_the_newer_e_mail(
     first = _token(deployment, WORKER)
     signoff.resend_link(uow, _caller(uow, team["manager"]), "record", sent.document.id)
     with pytest.raises(Gone) as replaced:
-        signoff.link_page(uow, HOLDER, first)
+        signoff.open_link(uow, HOLDER, first, on_form=True)
     assert not isinstance(replaced.value, signoff.AlreadyCountersigned)
     assert "replaced by a newer one" in replaced.value.message

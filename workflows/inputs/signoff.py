@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from workflows.inputs import Input
-from workflows.signoff import Answers
 
 
 class Countersign(Input):
@@ -19,7 +18,3 @@ class Decide(Input):
     confirm_name: str
     comment: str = ""
     code: str = ""
-
-    def answers(self) -> Answers:
-        """As the sign-off use case takes them."""
-        return Answers(self.decision, self.confirm_name, self.comment, self.code)
