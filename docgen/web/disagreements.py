@@ -67,13 +67,6 @@ def record_outcome(escalation_id: int) -> Any:
     return redirect(url_for("disagreements.detail", escalation_id=escalation_id), 303)
 
 
-@bp.app_context_processor
-def three_way_requests() -> dict[str, Any]:
-    """`may_request_meeting(document)` for the sign-off block: whether the reader may ask for a
-    three-way meeting now (`workflows.disagreements.may_request_meeting`)."""
-    return {"may_request_meeting": lambda document: disagreements.may_request_meeting(uow(), caller(), document)}
-
-
 @bp.post("/request/<any(records, agreements):kind>/<int:document_id>")
 @page()
 def request_meeting(kind: str, document_id: int) -> Any:

@@ -21,7 +21,7 @@ from documents.render import DOCX_MEDIA_TYPE
 from docgen.web import forms, signoff_panel
 from docgen.web.navigation import page
 from kernel.errors import Conflict, InvalidInput, PreconditionFailed
-from workflows import records, signoff, word_files
+from workflows import disagreements, records, signoff, word_files
 from workflows.forms import DATE_COLUMNS, PREVIOUS
 from workflows.inputs.records import RecordPatch
 from workflows.records import EditPage, Patch
@@ -149,7 +149,8 @@ def view(record_id: int) -> Any:
     """The record as the supervisee (or anyone else with a basis to read it) sees it."""
     shown = records.record_page(uow(), caller(), record_id)
     return render_template("records/view.html", record=shown.record, doc=shown.doc,
-                           tag=signoff.tags(uow(), [shown.record])[shown.record.id])
+                           tag=signoff.tags(uow(), [shown.record])[shown.record.id],
+                           may_request_meeting=disagreements.may_request_meeting(uow(), caller(), shown.record))
 
 
 @bp.get("/<int:record_id>/edit")

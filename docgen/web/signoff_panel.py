@@ -15,7 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
 from wtforms import SubmitField, TextAreaField
 
 from docgen.auth import caller, uow
-from workflows import signoff
+from workflows import disagreements, signoff
 from workflows.signoff import Document
 
 EVENTS = {"filed": "Word file filed", "sent": "Link e-mailed", "opened": "Link opened", "agreed": "Agreed",
@@ -56,6 +56,7 @@ class Panel:
     doc: dict[str, Any] | None  # a sent record as sent, read-only (None for drafts and agreements)
     finalised: signoff.FinalisedAfterDisagreement | None  # countersigned over a disagreement: never "signed"
     tag: str  # the document's state as its tag reads it (`workflows.signoff.tag`)
+    may_request_meeting: bool  # the reader may ask for a three-way meeting now (S App C 8, W §17)
 
     @property
     def making_pdf(self) -> bool:
@@ -83,4 +84,5 @@ def panel(document: Document) -> Panel:
                  held=signoff.unsettled(uow().session, uow().deployment.profile, document),
                  countersign_form=CountersignForm(prefix="countersign"), step=progress.step,
                  doc=signoff.as_sent(uow(), document), finalised=finalised,
-                 tag=signoff.tag(document.status, finalised is not None))
+                 tag=signoff.tag(document.status, finalised is not None),
+                 may_request_meeting=disagreements.may_request_meeting(uow(), caller(), document))
