@@ -92,6 +92,22 @@ def create_organisation_certificate(p12_path: Path, passphrase: bytes, organisat
     losing the old key would leave every record sealed with it unverifiable.
     """
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    data = pkcs12.serialize_key_and_certificates(
+        organisation.encode(), key, _self_signed(key, organisation), None,
+        serialization.BestAvailableEncryption(passphrase)
+    )
+    p12_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(p12_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        raise SealError(f"{p12_path} already exists; refusing to replace the sealing key") from exc
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(out.fileno(), 0o600)  # the umask may not narrow, but must never widen
+        out.write(data)
+
+
+def _self_signed(key: rsa.RSAPrivateKey, organisation: str) -> x509.Certificate:
+    """The organisation's own certificate for `key`, valid ten years, for sealing only."""
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} record seal"),
@@ -99,7 +115,7 @@ def create_organisation_certificate(p12_path: Path, passphrase: bytes, organisat
         ]
     )
     now = dt.datetime.now(dt.timezone.utc)
-    cert = (
+    return (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
@@ -125,17 +141,6 @@ def create_organisation_certificate(p12_path: Path, passphrase: bytes, organisat
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    data = pkcs12.serialize_key_and_certificates(
-        organisation.encode(), key, cert, None, serialization.BestAvailableEncryption(passphrase)
-    )
-    p12_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(p12_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as exc:
-        raise SealError(f"{p12_path} already exists; refusing to replace the sealing key") from exc
-    with os.fdopen(fd, "wb") as out:
-        os.fchmod(out.fileno(), 0o600)  # the umask may not narrow, but must never widen
-        out.write(data)
 
 
 def load_signer(p12_path: Path, passphrase: bytes) -> signers.SimpleSigner:
@@ -242,13 +247,8 @@ def sha256_hex(data: bytes) -> str:
 # --- verification -------------------------------------------------------------------------
 
 
-def verify_pdf(
-    pdf: bytes,
-    trust_cert: asn1_x509.Certificate,
-    known_hash: Callable[[str], dict | None],
-    *,
-    tsa_certs: Iterable[asn1_x509.Certificate] = (),
-) -> Verdict:
+def verify_pdf(pdf: bytes, trust_cert: asn1_x509.Certificate, known_hash: Callable[[str], dict | None], *,
+               tsa_certs: Iterable[asn1_x509.Certificate] = ()) -> Verdict:
     """Say whether an uploaded PDF is a genuine, unaltered record sealed by us.
 
     trust_cert is the organisation certificate (e.g. load_signer(...).signing_cert); tsa_certs
@@ -278,9 +278,7 @@ def verify_pdf(
     claims = [(sig, _claims_ours(sig, trust_cert)) for sig in signatures]
     ours = [sig for sig, claim in claims if claim is True]
     if ours:
-        return _judge_our_seal(
-            pdf, ours[0], len(signatures), trust_cert, tsa_certs, record_id, details
-        )
+        return _judge_our_seal(pdf, ours[0], len(signatures), trust_cert, tsa_certs, record_id, details)
     if marked and (not signatures or any(claim is None for _, claim in claims)):
         reason = "our seal is missing or unreadable"
         return Verdict("altered", record_id, None, details | {"reason": reason})

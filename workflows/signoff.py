@@ -520,22 +520,14 @@ def _act(db: Session, profile: Profile, token: str, answers: Decide, *, base_url
     holder = _holder(db, token)
     link, document, signer = holder.link, holder.document, holder.signer
     access.require_link_holder(caller, signer.id)
-    _check_code(profile, link, answers.code)
-    if not _same_name(answers.confirm_name or "", signer.name):
-        raise InvalidInput("type your full name exactly as it appears on the document", "confirm_name")
-    comment = (answers.comment or "").strip()
-    if decision != "agree" and not comment:
-        raise InvalidInput("say what you disagree with or want noted", "comment")
-    if link.signer_role == "supervisor" and decision == "disagree":
-        raise InvalidInput("a supervisor countersigns, or revises the record instead of signing", "decision")
+    comment = _checked_answers(profile, link, signer, answers)
     # The link is spent and the document moved before anything is recorded or e-mailed: a
     # concurrent request that got there first leaves this one Gone (410) or in Conflict (409).
     _use_link(db, link)
     expected = document.status
-    if link.signer_role == "supervisee":  # heard of before what it leads to (signed, or a revision)
+    if link.signer_role == "supervisee":  # the decision is heard of before what it leads to (signed, or a revision)
         domain_events.record(db, domain_events.DocumentDecided(kind_of(document), document.id, document.version,
                                                                "disagreed" if decision == "disagree" else "agreed"))
-    if link.signer_role == "supervisee":
         if decision == "disagree":
             _move(db, document, expected, CHANGES_REQUESTED)
         elif "supervisor" in signers(profile, document):
@@ -558,6 +550,20 @@ def _act(db: Session, profile: Profile, token: str, answers: Decide, *, base_url
         _event(db, document, "countersigned", signer, caller, comment, sha)
     db.flush()
     return document
+
+
+def _checked_answers(profile: Profile, link: SignoffLink, signer: Person, answers: Decide) -> str:
+    """The signer's comment, once the code, the typed name and the comment their decision needs
+    are checked: each refusal names the field to correct."""
+    _check_code(profile, link, answers.code)
+    if not _same_name(answers.confirm_name or "", signer.name):
+        raise InvalidInput("type your full name exactly as it appears on the document", "confirm_name")
+    comment = (answers.comment or "").strip()
+    if answers.decision != "agree" and not comment:
+        raise InvalidInput("say what you disagree with or want noted", "comment")
+    if link.signer_role == "supervisor" and answers.decision == "disagree":
+        raise InvalidInput("a supervisor countersigns, or revises the record instead of signing", "decision")
+    return comment
 
 
 def _mark_signed(db: Session, document: Document, expected: str) -> None:
