@@ -141,7 +141,7 @@ def announce_in(deployment: Deployment) -> None:
     """Have `deployment`'s units of work write a webhook delivery for each event a subscription
     wants. Wired once by the composition root."""
     for event_type in (events.DocumentSent, events.DocumentDecided, events.DocumentSigned, events.DocumentSealed,
-                       events.PersonLeft, events.RecordsForwarded, events.RecordsDestroyed):
+                       events.CaseNotesReady, events.PersonLeft, events.RecordsForwarded, events.RecordsDestroyed):
         deployment.subscribe(event_type, _write_deliveries)
 
 

@@ -277,3 +277,21 @@ def test_the_log_keeps_a_failed_answers_status_line_not_its_body(
     webhook_delivery.deliver(uow, key)
     row = uow.session.scalars(select(WebhookDelivery).execution_options(populate_existing=True)).one()
     assert (row.last_status, row.last_error) == (500, "HTTP 500 Internal Server Error")
+
+
+def test_every_domain_event_is_heard_by_the_webhooks() -> None:
+    """Each event a use case records is one a receiver may subscribe to (`webhooks.EVENTS`), so the
+    composition root's wiring hears every one: a sealed record naming cases reached no receiver when
+    `announce_in` left `CaseNotesReady` out of its list."""
+    recorded = {cls for cls in vars(events).values()
+                if isinstance(cls, type) and cls.__module__ == events.__name__}
+    subscribed: list[type] = []
+
+    class Wiring:
+        def subscribe(self, event_type: type, _handler: object) -> None:
+            subscribed.append(event_type)
+
+    webhooks.announce_in(Wiring())  # type: ignore[arg-type]
+
+    assert events.CaseNotesReady in recorded
+    assert set(subscribed) == recorded and len(subscribed) == len(recorded)
