@@ -8,7 +8,7 @@ from __future__ import annotations
 from kernel.config import Config
 from docgen.tasks import TaskQueue, make_queue
 from storage.audit_head import open_head_log
-from storage.backends import open_keyring, open_store
+from storage.backends import open_store
 from storage.db import make_engine, session_factory
 from workflows import webhooks
 from workflows.deployment import Deployment
@@ -24,7 +24,6 @@ def build(config: Config) -> Deployment:
     store = open_store(config.storage_url, instance_path=config.instance_path, key=config.storage_key)
     deployment = Deployment(config=config, engine=engine, session_maker=session_factory(engine),
                             profile=load_profile(config.profile, profile_dirs(config.profile_dir)), store=store,
-                            keyring=open_keyring(config.instance_path, config.storage_key),
                             audit_heads=open_head_log(store, config.instance_path))
     webhooks.announce_in(deployment)
     return deployment

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from storage.models import Account, ApiToken, Person
 from workflows import access, areas, people
 from workflows.access import GRANTED_ROLES, Caller
 from workflows.deployment import Work
+from workflows.links import token_hash
 
 # What each granted role lets a person do, in the words an administrator chooses them by.
 ROLE_DESCRIPTIONS = {"hr": "HR: leavers, transfers and records forwarded to HR",
@@ -46,10 +46,6 @@ def _unknown_account_hash(hasher: PasswordHasher) -> str:
     same as a wrong password (made with the same parameters as real hashes)."""
     return hasher.hash("not-a-real-password")
 
-
-def token_hash(token: str) -> str:
-    """SHA-256 of a random token: enough for 256-bit secrets, and cheap to look up."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def create_account(db: Session, person: Person, password: str, roles: list[str] | None = None) -> Account:

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -157,8 +157,8 @@ class AgreementOut(BaseModel):
     id: int
     number: str
     status: str
-    version: int = Field(description="the version sent for sign-off (a revision after a disagreement is the next)")
-    revision: int = Field(description="edit revision: the ETag; send it back in If-Match to change this")
+    version: revisions.SentVersion
+    revision: revisions.Revision
     supervisee_id: int
     supervisor_id: int
     started_on: dt.date

@@ -246,13 +246,20 @@ def signing_deadline(profile: Profile, due_date: dt.date | None, next_supervisio
     return due_date
 
 
+def _first_occurrence(start: dt.date, first: Step | None) -> tuple[dt.date, int]:
+    """Where a repeating item's count starts and its first number: `first` after the start, or one
+    step after the start when the profile gives no `first` (S App C 7: "at, 6 months … and every
+    year after this")."""
+    return (start + first, 0) if first is not None else (start, 1)
+
+
 def recurring_on(start: dt.date, every: Step, until: Step | None, today: dt.date,
                  window: dt.timedelta, first: Step | None = None) -> dt.date | None:
     """The occurrence of something due every `every` from `start` (until `until` after it) that is
     nearest after `today - window`, if it falls within `window` of `today`; each occurrence is
     counted from the start, so monthly from 31 January stays at the month's end. With `first`, the
     first falls `first` after the start and the rest every `every` after that (S App C 7)."""
-    anchor, lowest = (start + first, 0) if first is not None else (start, 1)
+    anchor, lowest = _first_occurrence(start, first)
     step_days = max(1, ((anchor + every) - anchor).days)
     n = max(lowest, (today - window - anchor).days // step_days)
     on = _nth(anchor, every, n)
@@ -327,7 +334,7 @@ def first_year(profile: Profile, role_key: str, start: dt.date) -> list[DueOn]:
     found.append(DueOn(agreement_review_date(profile, start), "agreement review"))
     for item in role.also_due:
         last = min(end, start + item.until.step) if item.until is not None else end
-        anchor, n = (start + item.first.step, 0) if item.first is not None else (start, 1)
+        anchor, n = _first_occurrence(start, item.first.step if item.first is not None else None)
         while (on := _nth(anchor, item.every.step, n)) <= last:
             found.append(DueOn(on, item.label))
             n += 1

@@ -194,7 +194,7 @@ def _copy_to_supervisee(uow: Work, document: Document) -> None:
                  subject=f"Your copy of your supervision record of {document.session_date:%-d %B %Y}",
                  supervisee=supervisee.name, what=signoff.title(document),
                  supervisor=document.supervisor.name if document.supervisor else "your supervisor",
-                 url=f"{uow.deployment.config.base_url.rstrip('/')}/my-records")
+                 url=f"{uow.deployment.base_url}/my-records")
 
 
 def _tell_line_managers(uow: Work, document: Document) -> None:
@@ -222,7 +222,7 @@ def _tell_line_managers(uow: Work, document: Document) -> None:
     for person in told_about:
         if person.line_manager_id is not None and person.line_manager_id != person.id:
             managers.setdefault(person.line_manager_id, []).append(person.name)
-    url = f"{uow.deployment.config.base_url.rstrip('/')}/{page}/{document.id}"
+    url = f"{uow.deployment.base_url}/{page}/{document.id}"
     for manager_id, names in managers.items():
         manager = db.get(Person, manager_id)
         if manager is None or not manager.email or manager.id == document.supervisor_id:

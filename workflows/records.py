@@ -325,8 +325,8 @@ class RecordOut(BaseModel):
     number: str
     kind: str
     status: str
-    version: int = Field(description="the version sent for sign-off (a revision after a disagreement is the next)")
-    revision: int = Field(description="edit revision: the ETag; send it back in If-Match to change this")
+    version: revisions.SentVersion
+    revision: revisions.Revision
     supervisee_id: int
     supervisor_id: int
     session_date: dt.date

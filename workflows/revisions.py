@@ -10,9 +10,16 @@ PostgreSQL, where the second UPDATE finds the revision moved (`storage.db.Revisi
 """
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from pydantic import Field
 
 from kernel.errors import PreconditionFailed, PreconditionRequired
+
+# How every answer that carries them describes a row's edit revision and a document's sent version.
+Revision = Annotated[int, Field(description="edit revision: the ETag; send it back in If-Match to change this")]
+SentVersion = Annotated[int, Field(description="the version sent for sign-off (a revision after a disagreement is "
+                                               "the next)")]
 
 
 class Revisioned(Protocol):

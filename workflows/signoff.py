@@ -232,7 +232,7 @@ def _sealed(db: Session, documents: Sequence[Document]) -> set[int]:
 
 def _disagreed(db: Session, documents: Sequence[Document]) -> set[int]:
     """The signed documents whose current version the supervisee disagreed with, so countersigned
-    over the disagreement (one query; `_signed_over` for one document)."""
+    over the disagreement (one query)."""
     signed = {d.id: d.version for d in documents if d.status == SIGNED}
     if not signed:
         return set()
@@ -635,15 +635,10 @@ class FinalisedAfterDisagreement:
     missing_signature: str
 
 
-def _signed_over(db: Session, document: Document) -> SignoffEvent | None:
-    """The supervisee's disagreement the signed current version was countersigned over, if any."""
-    return disagreement_notices.latest_disagreement(db, document) if document.status == SIGNED else None
-
-
 def finalised_after_disagreement(db: Session, document: Document) -> FinalisedAfterDisagreement | None:
     """How the signed current version was finalised over the supervisee's disagreement; None when
     it is not signed, or was signed without one."""
-    disagreed = _signed_over(db, document)
+    disagreed = disagreement_notices.latest_disagreement(db, document) if document.status == SIGNED else None
     if disagreed is None:
         return None
     countersigned = db.scalar(select(SignoffEvent).filter_by(**_owner(document), event="countersigned",

@@ -134,7 +134,6 @@ def _write_deliveries(uow: Work, event: object) -> None:
                                next_attempt_at=None if subscription.paused_at else now))
         if subscription.paused_at is None:
             uow.on_commit(uow.deployment.enqueue, "deliver_webhook", key)
-    db.flush()
 
 
 def announce_in(deployment: Deployment) -> None:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from workflows import revisions
 from workflows.inputs import Input
 from workflows.agreements import AgreementOut  # noqa: F401  (one output model per resource: the workflow's)
 from workflows.records import RecordOut  # noqa: F401
@@ -38,7 +39,7 @@ class PersonOut(BaseModel):
     employment_start: dt.date
     leave_date: dt.date | None
     status: str
-    revision: int = Field(description="edit revision: the ETag; send it back in If-Match to change this")
+    revision: revisions.Revision
 
 
 class TeamOut(BaseModel):
@@ -55,7 +56,7 @@ class RelationshipOut(BaseModel):
     supervisor_id: int
     starts_on: dt.date
     ends_on: dt.date | None
-    revision: int = Field(description="edit revision: the ETag; send it back in If-Match to change this")
+    revision: revisions.Revision
 
 
 class ErrorBody(BaseModel):
