@@ -79,8 +79,8 @@ def request_meeting(kind: str, document_id: int) -> Any:
     else:
         flash("The supervisor’s line manager has been told you asked for a three-way meeting"
               if escalation.line_manager_id else "The supervisor has no line manager recorded: nobody could be told")
-    back = request.form.get("back", "")
-    if not back.startswith((f"/{kind}/{document_id}", f"/{kind}/{document_id}/")):  # only the document's own page
+    back, own = request.form.get("back", ""), f"/{kind}/{document_id}"
+    if back != own and not back.startswith(f"{own}/"):  # only the document's own pages (not /records/12 for 1)
         back = (url_for("records.edit", record_id=document_id) if kind == "records"
                 else url_for("agreements.view", agreement_id=document_id))
     return redirect(back, 303)

@@ -57,3 +57,18 @@ def test_a_policy_that_names_no_request_shows_no_button_and_refuses_one(app: Any
     assert refused.status_code == 403
     with app.extensions["docgen"].sessions() as db:
         assert db.scalars(select(DisagreementEscalation)).all() == []
+
+
+@pytest.mark.parametrize("profile_name", ["stockport"])
+def test_after_asking_the_reader_returns_only_to_the_documents_own_pages(app: Any, client: Any, org: Any,
+                                                                        mailbox: Mailbox) -> None:
+    """A `back` naming another record whose number starts with this one's (record 1, then /records/12)
+    leads to this record's page, never to the other."""
+    record_id = _disagreed_in_db(app, org, "record")
+    page_url = f"/records/{record_id}/edit"
+    sign_in(client, "manager")
+
+    asked = post(client, f"/disagreements/request/records/{record_id}", {"back": f"/records/{record_id}2/edit"},
+                 page=page_url)
+
+    assert asked.status_code == 303 and asked.headers["Location"].endswith(page_url)
