@@ -106,7 +106,7 @@ def json_body() -> Any:
 def query_args(model: type[Q]) -> Q:
     """The query string as the route's query model (`route(query=...)`); an empty parameter counts
     as absent, and a malformed one is a 422 naming it."""
-    return model.validated({name: value for name, value in request.args.items() if value != ""})
+    return model.from_args(request.args)
 
 
 def page_of(items: list[Any], total: int, paging: Paging) -> dict[str, Any]:

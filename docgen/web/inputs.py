@@ -47,5 +47,4 @@ def form_to(model: type[I], form: FlaskForm | None = None, **given: Any) -> I:
 def query_to(model: type[Q], **defaults: Any) -> Q:
     """The page's query string as `model` (a query's parameters, as the API reads them), with the
     page's `defaults` for those left out; a malformed one is `InvalidInput` naming it (a 422 page)."""
-    given = {name: value for name, value in request.args.items() if value != ""}
-    return model.validated(defaults | given)
+    return model.from_args(request.args, **defaults)

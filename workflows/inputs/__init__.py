@@ -12,6 +12,7 @@ into the `InvalidInput` the edges map to 422 (API) or to the field's message (pa
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -110,6 +111,13 @@ class Query(Input):
     since a link may carry others (`?reason=` for an audited read, a tracking tag)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str], **defaults: Any) -> Self:
+        """The query string `args` as this model, with `defaults` for parameters left out; an empty
+        parameter counts as absent (a form's blank box), and a malformed one is `InvalidInput`
+        naming it. The API and the pages read a query string this one way."""
+        return cls.validated(defaults | {name: value for name, value in args.items() if value != ""})
 
 
 class Paging(Query):
