@@ -21,7 +21,10 @@ def sign_in(page: Page, site: str, who: str, check: Any, screenshot: str | None 
     check(page, screenshot)
     page.get_by_label("Email address").fill(f"{who}@knowsley.example.org")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    # Wait for the answer to the sign-in: a page opened before it lands reads the last account's
+    # cookie (a late response of the previous page can set it again after clear_cookies).
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
 
 
 def test_supervisor_writes_a_record_and_the_supervisee_reads_it(page: Page, site: str, accessible: Any,
