@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from docgen import collector
+from docgen.auth import PageSessions
 from docgen.bootstrap import build, connect_queue
 from workflows.deployment import Deployment
 from kernel.config import Config, from_env
@@ -111,6 +112,7 @@ def _flask_app(config: Config) -> Flask:
         hops = config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
+    app.session_interface = PageSessions()
     app.config.update(
         SECRET_KEY=config.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

@@ -9,7 +9,8 @@ from dataclasses import replace
 from functools import wraps
 from typing import Any, Callable
 
-from flask import g, request, session
+from flask import Flask, g, request, session
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
 
@@ -79,6 +80,16 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
             raise Unauthenticated("sign in first")
         return view(*args, **kwargs)
     return wrapped
+
+
+class PageSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that a stylesheet, script, font or image never sets
+    the cookie. A signed-in session is permanent, so Flask would refresh the cookie on every
+    response: an asset answered after a sign-out (or after a browser's cookies were cleared) then
+    brought the old session back, and a link's form posted with it failed its CSRF check."""
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        return request.endpoint != "static" and super().should_set_cookie(app, session)
 
 
 def start_session(account: Account) -> None:

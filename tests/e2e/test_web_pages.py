@@ -528,6 +528,14 @@ def test_pages_carry_the_security_headers(client: Any, org: Any) -> None:
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def test_only_pages_refresh_the_session_cookie_and_assets_never_do(client: Any, org: Any) -> None:
+    """An asset answered late (after a sign-out, or cookies cleared) must not bring a session back."""
+    sign_in(client, "manager")
+    assert "session=" in client.get("/supervision", headers=HTML).headers.get("Set-Cookie", "")
+    with client.get("/assets/docgen/app.css") as asset:
+        assert asset.status_code == 200 and "Set-Cookie" not in asset.headers
+
+
 def test_pages_have_no_inline_script_or_style(client: Any, org: Any) -> None:
     sign_in(client, "manager")
     page = text(client.get("/supervision", headers=HTML))
