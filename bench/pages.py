@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import psycopg
-from flask import Flask, g, render_template_string
+from flask import Flask, g, render_template
 from sqlalchemy import event, select
 
 import report
@@ -117,20 +117,23 @@ def sign_ins(app: Flask) -> dict[str, Any]:
 
 def add_floor(app: Flask) -> None:
     """The floor page inside docgen's app, reading through the request's unit of work."""
+    template = app.jinja_env.from_string(FLOOR)  # compiled once, as Flask caches a template file
+
     @app.get("/bench-floor/<int:person_id>")
     def floor(person_id: int) -> str:
-        return render_template_string(FLOOR, person=g.uow.session.get(Person, person_id))
+        return render_template(template, person=g.uow.session.get(Person, person_id))
 
 
 def bare_flask(engine: Any) -> Flask:
     """The floor: Flask, one SQLAlchemy session a request, one indexed row, a GOV.UK template."""
     app = Flask(__name__)
     sessions = session_factory(engine)
+    template = app.jinja_env.from_string(FLOOR)
 
     @app.get("/bench-floor/<int:person_id>")
     def floor(person_id: int) -> str:
         with sessions() as db:
-            return render_template_string(FLOOR, person=db.get(Person, person_id))
+            return render_template(template, person=db.get(Person, person_id))
     return app
 
 
