@@ -11,8 +11,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
-                        MetaData, String, Text, UniqueConstraint, text)
+from sqlalchemy import (JSON, Boolean, CheckConstraint, ColumnElement, Date, DateTime, ForeignKey, Index, Integer,
+                        MetaData, String, Text, UniqueConstraint, and_, or_, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from kernel import clock
@@ -140,6 +140,12 @@ class SupervisionRelationship(Base):
     supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
     supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
     __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
+
+    @classmethod
+    def covering(cls, day: Any) -> ColumnElement[bool]:
+        """In SQL: the relationship covers `day` (a date or a date expression), started by then and
+        not ended before it. The one wording of "current on a day" for every query."""
+        return and_(cls.starts_on <= day, or_(cls.ends_on.is_(None), cls.ends_on >= day))
 
 
 class Status(StrEnum):

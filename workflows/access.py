@@ -284,12 +284,6 @@ def report_scope(db: Session, caller: Caller) -> frozenset[int] | None:
     return scope
 
 
-def may_see_reports(db: Session, caller: Caller) -> bool:
-    """Whether the navigation offers the compliance report (the same rule as `report_scope`)."""
-    scope = visible(db, caller)
-    return scope is None or bool(scope)
-
-
 def may_arrange(db: Session, caller: Caller, supervisee_id: int, supervisor_id: int) -> bool:
     """Planning a session: its supervisor or supervisee, someone overseeing the supervisee, hr or admin."""
     return supervisee_id in arrangeable(db, caller, {supervisee_id: supervisor_id})

@@ -1,18 +1,20 @@
 """The areas of the service a signed-in person works in: what their navigation offers, and where
 they land after signing in (their main piece of work).
 
-Supervising follows from relationships, the compliance report from `access.may_see_reports`, HR's
-and the administrators' areas from granted roles (`access.HR`, `access.ADMINISTRATORS`); everyone
-has their own records.
+Supervising follows from relationships, the compliance report from the same rule as
+`access.report_scope` (someone to oversee, or a role that sees everyone), HR's and the
+administrators' areas from granted roles (`access.HR`, `access.ADMINISTRATORS`); everyone has their
+own records. Every page's navigation asks, so it is one query.
 """
 from __future__ import annotations
 
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from kernel import clock
 from kernel.errors import Unauthenticated
-from storage.models import Account
-from workflows import access, people
+from storage.models import Account, Person, SupervisionRelationship
+from workflows import access
 from workflows.access import Caller
 from workflows.deployment import Work
 
@@ -23,10 +25,19 @@ LEAVERS = "leavers"  # HR: leavers and transfers
 ADMINISTRATION = "administration"  # people, teams, who supervises whom, the policy profile
 
 
+def _duties(db: Session, person_id: int) -> tuple[bool, bool]:
+    """Whether the person supervises someone today, and whether anyone reports to them (then they
+    oversee everyone below them: `people.overseen_by`), in one query of two EXISTS."""
+    rel = SupervisionRelationship
+    supervises = exists().where(rel.supervisor_id == person_id, rel.covering(clock.today()))
+    manages = exists().where(Person.line_manager_id == person_id)
+    row = db.execute(select(supervises, manages)).one()
+    return bool(row[0]), bool(row[1])
+
+
 def supervises_anyone(db: Session, person_id: int) -> bool:
     """Whether the person supervises someone today."""
-    _, total = people.list_relationships(db, supervisor_id=person_id, current_on=clock.today(), per_page=1)
-    return total > 0
+    return _duties(db, person_id)[0]
 
 
 def home_of(db: Session, account: Account) -> str:
@@ -44,10 +55,10 @@ def areas_of(uow: Work, caller: Caller) -> tuple[str, ...]:
     """The areas open to the signed-in caller, in the order the navigation shows them."""
     if caller.account is None:
         raise Unauthenticated("sign in first")
-    db = uow.session
-    shown = [(SUPERVISION, supervises_anyone(db, caller.account.person_id)), (OWN_RECORDS, True),
-             (REPORTS, access.may_see_reports(db, caller)), (LEAVERS, bool(access.HR & caller.roles)),
-             (ADMINISTRATION, bool(access.ADMINISTRATORS & caller.roles))]
+    supervises, manages = _duties(uow.session, caller.account.person_id)
+    shown = [(SUPERVISION, supervises), (OWN_RECORDS, True),
+             (REPORTS, bool(access.SEE_ALL & caller.roles) or supervises or manages),
+             (LEAVERS, bool(access.HR & caller.roles)), (ADMINISTRATION, bool(access.ADMINISTRATORS & caller.roles))]
     return tuple(area for area, allowed in shown if allowed)
 
 

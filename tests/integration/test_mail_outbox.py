@@ -323,7 +323,9 @@ def test_worker_process_delivers_from_redis_and_stops_on_sigterm(services: Deplo
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         message_id = _record_ready_for_signoff(queued)
-        _wait_until(lambda: _outbox_row(services, message_id).sent_at is not None)
+        # A new Python process imports docgen before it consumes: seconds on a quiet machine, and
+        # 20 s was once not enough with the suite and more beside it on two cores.
+        _wait_until(lambda: _outbox_row(services, message_id).sent_at is not None, seconds=90)
         assert len(mailbox.envelopes) == 1
     finally:
         worker.send_signal(signal.SIGTERM)

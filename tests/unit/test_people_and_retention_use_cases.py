@@ -7,12 +7,12 @@ import importlib.util
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from kernel import clock
 from kernel.errors import Forbidden, InvalidInput
 from storage.models import Account, AuditEvent, OutboxMessage, Person
-from workflows import accounts, areas, holds, organisation, people, retention
+from workflows import access, accounts, areas, holds, organisation, people, retention
 from workflows.access import Caller
 from workflows.deployment import Deployment, Work
 
@@ -104,6 +104,35 @@ def test_each_person_works_in_the_areas_their_roles_and_relationships_open(uow: 
     assert areas.ADMINISTRATION in areas.areas_of(uow, _caller(uow, staff["admin"]))
     assert [areas.home(uow, _caller(uow, staff[who])) for who in ("admin", "hr", "manager", "worker")] == [
         areas.ADMINISTRATION, areas.LEAVERS, areas.SUPERVISION, areas.OWN_RECORDS]
+
+
+def test_the_compliance_entry_follows_the_report_rule_in_one_statement(uow: Work, staff: dict[str, int]) -> None:
+    """The navigation offers the report exactly to those `report_scope` lets in: a role that sees
+    everyone, a supervisor, or a line manager of someone (here the head of service, with no
+    supervisee of their own, over the manager); and it asks in one statement on every page."""
+    db = uow.session
+    org = uow.deployment.organisation(db)
+    head = people.create_person(db, org, uow.deployment.profile, {
+        "name": "Hana Head", "email": "head@knowsley.example.org", "role": "head_of_service",
+        "employment_start": dt.date(2020, 1, 6)})
+    accounts.create_account(db, head, "correct-horse-battery")
+    db.get_one(Person, staff["manager"]).line_manager_id = head.id
+    uow.commit()
+    staff["head"] = head.id
+    statements: list[str] = []
+    listen = event.listens_for(db.get_bind(), "before_cursor_execute")
+    listen(lambda *args: statements.append(args[2]))
+    for who in ("manager", "head", "worker", "stranger", "hr", "admin"):
+        caller = _caller(uow, staff[who])
+        statements.clear()
+        offered = areas.REPORTS in areas.areas_of(uow, caller)
+        assert len(statements) == 1, (who, statements)
+        try:
+            access.report_scope(db, caller)
+            allowed = True
+        except Forbidden:
+            allowed = False
+        assert offered == allowed == (who not in ("worker", "stranger")), who
 
 
 def test_importing_accounts_hashes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
