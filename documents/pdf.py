@@ -36,9 +36,13 @@ _COLD_TIMEOUT = 120.0
 # PDF export settings (LibreOffice's writer_pdf_Export filter data), the same warm and cold: a tagged
 # PDF (headings, lists, tables with their header cells, in reading order) that a screen reader can
 # follow, in the language the Word file declares, its title shown instead of the file name, as
-# PDF/UA-1 asks (issue 15).
-EXPORT_OPTIONS = {"UseTaggedPDF": True, "PDFUACompliance": True, "DisplayPDFDocumentTitle": True,
-                  "ExportBookmarks": True}
+# PDF/UA-1 asks (issue 15); and PDF/A-3b (SelectPdfVersion 3: fonts embedded, colours with an output
+# intent, XMP identification, nothing encrypted or scripted), so a record kept seven years after
+# its supervisee leaves still opens as it was sealed (issue 25). PDF/A-3, not PDF/A-2: the seal
+# carries the signed Word file inside the PDF, and only PDF/A-3 allows a non-PDF attachment.
+EXPORT_OPTIONS: dict[str, bool | int] = {"UseTaggedPDF": True, "PDFUACompliance": True,
+                                         "DisplayPDFDocumentTitle": True, "ExportBookmarks": True,
+                                         "SelectPdfVersion": 3}
 
 
 def _warm_options() -> list[str]:
@@ -48,7 +52,8 @@ def _warm_options() -> list[str]:
 
 def _cold_filter() -> str:
     """EXPORT_OPTIONS as soffice's --convert-to argument (the JSON form of filter data)."""
-    data = {name: {"type": "boolean", "value": str(value).lower()} for name, value in EXPORT_OPTIONS.items()}
+    data = {name: {"type": "boolean" if isinstance(value, bool) else "long", "value": str(value).lower()}
+            for name, value in EXPORT_OPTIONS.items()}
     return "pdf:writer_pdf_Export:" + json.dumps(data, separators=(",", ":"))
 
 

@@ -54,6 +54,7 @@ RECORD_ID_KEY = "/DocgenRecordId"
 """Custom document-info key that marks a PDF as one of our records (and names which)."""
 
 SEAL_FIELD = "DocgenSeal"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 class SealError(ConfigError):
@@ -187,8 +188,8 @@ def seal_pdf(
     if RECORD_ID_KEY not in metadata:
         raise ValueError(f"metadata must carry {RECORD_ID_KEY}")
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    writer.add_attachment(attachment_name, attachment)
-    writer.add_metadata(dict(metadata))
+    _attach_source(writer, attachment_name, attachment)
+    _describe(writer, metadata)
     prepared = io.BytesIO()
     writer.write(prepared)
     signature_meta = signers.PdfSignatureMetadata(
@@ -196,10 +197,37 @@ def seal_pdf(
         subfilter=fields.SigSeedSubFilter.PADES,
         reason="Sealed record of professional supervision",
     )
-    sealed = signers.sign_pdf(
-        IncrementalPdfFileWriter(prepared), signature_meta, signer=signer, timestamper=timestamper
-    )
+    incremental = IncrementalPdfFileWriter(prepared)
+    # pyHanko writes title and subject into the XMP metadata too, where the PDF/A export keeps them.
+    incremental.document_meta.title = metadata.get("/Title")
+    incremental.document_meta.subject = metadata.get("/Subject")
+    sealed = signers.sign_pdf(incremental, signature_meta, signer=signer, timestamper=timestamper)
     return sealed.getvalue()
+
+
+def _attach_source(writer: PdfWriter, name: str, docx: bytes) -> None:
+    """Embed the signed Word file as PDF/A-3 asks of an attachment: its MIME type, its date, both
+    file names, and an /AF entry in the catalog saying it is the source of the PDF."""
+    from pypdf.generic import ArrayObject, NameObject, create_string_object
+
+    embedded = writer.add_attachment(name, docx)
+    embedded.subtype = NameObject("/" + DOCX_MIME)
+    embedded.modification_date = dt.datetime.now(dt.timezone.utc)
+    embedded.associated_file_relationship = NameObject("/Source")
+    spec = embedded.pdf_object
+    spec[NameObject("/UF")] = create_string_object(name)
+    spec[NameObject("/Desc")] = create_string_object("The signed Word record this PDF was made from")
+    writer.root_object[NameObject("/AF")] = ArrayObject([spec.indirect_reference])
+
+
+def _describe(writer: PdfWriter, metadata: Mapping[str, str]) -> None:
+    """The record's document info. Its producer is left to pyHanko, which then writes the same one
+    in the info and the XMP metadata (PDF/A asks both to agree; pyHanko would otherwise append
+    itself to LibreOffice's in one and replace it in the other)."""
+    from pypdf.generic import NameObject
+
+    writer.add_metadata(dict(metadata))
+    writer._info.get_object().pop(NameObject("/Producer"), None)  # type: ignore[union-attr]  # add_metadata made it
 
 
 def finalise(

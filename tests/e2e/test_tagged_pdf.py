@@ -24,6 +24,7 @@ from kernel.config import Config
 from documents import seal
 from documents.pdf import cold_convert
 from tests.mailbox import Mailbox, sign_link_for
+from tests import pdf_archival
 from tests.pdf_structure import Structure, structure_of
 from tests.sealing import mailing_and_sealing
 
@@ -84,6 +85,7 @@ def test_a_sealed_record_is_tagged_with_headings_table_headers_language_and_titl
     _is_tagged_for_a_screen_reader(found)
     assert _headings(found).count("H1") == 2  # the record's title, then the certificate page's
     assert found.info_title.startswith("Supervision record R-")
+    assert pdf_archival.problems(pdf) == []  # and PDF/A-3b, through the app's whole pipeline (issue 25)
     signer = seal.organisation_signer(app.extensions["docgen"].config)
     embedded = PdfFileReader(io.BytesIO(pdf)).embedded_signatures[0]
     status = validate_pdf_signature(embedded, ValidationContext(trust_roots=[signer.signing_cert]))
@@ -91,6 +93,8 @@ def test_a_sealed_record_is_tagged_with_headings_table_headers_language_and_titl
 
 
 def test_the_cold_conversion_tags_the_same_way() -> None:
-    """When the warm LibreOffice is down, the fallback's PDF is as accessible."""
+    """When the warm LibreOffice is down, the fallback's PDF is as accessible, and PDF/A-3b too."""
     for template in ("practitioner.docx", "agreement.docx"):
-        _is_tagged_for_a_screen_reader(structure_of(cold_convert((TEMPLATES / template).read_bytes())))
+        pdf = cold_convert((TEMPLATES / template).read_bytes())
+        _is_tagged_for_a_screen_reader(structure_of(pdf))
+        assert pdf_archival.problems(pdf) == []

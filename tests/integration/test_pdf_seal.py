@@ -27,6 +27,7 @@ from pyhanko_certvalidator import ValidationContext
 from pypdf import PdfReader, PdfWriter
 
 from documents.certificate import CERTIFICATE_TITLE
+from tests import pdf_archival
 from documents.pdf import ConversionError, Converter, cold_convert
 from documents.seal import (
     RECORD_ID_KEY,
@@ -267,6 +268,15 @@ def test_sealed_pdf_carries_title_and_record_id(sealed):
 
     assert metadata.title == "Practitioner supervision record, Priya Shah, 4 March 2025"
     assert metadata[RECORD_ID_KEY] == "REC-2025-0042"
+
+
+@pytest.mark.libreoffice
+def test_sealed_pdf_is_pdf_a_3b_with_its_word_file_as_source(sealed):
+    """Issue 25: kept seven years, the record stays PDF/A-3b through the attachment and the seal
+    (tests/pdf_archival.py says which rules are checked and why veraPDF is not run)."""
+    assert pdf_archival.problems(sealed) == []
+    [spec] = [ref.get_object() for ref in PdfReader(io.BytesIO(sealed)).trailer["/Root"]["/AF"]]
+    assert spec["/AFRelationship"] == "/Source" and spec["/UF"] == "record-REC-2025-0042-v3.docx"
 
 
 # --- verify -------------------------------------------------------------------------------
