@@ -5,14 +5,18 @@ Nothing is built at import time; the web app, the CLI and the worker each call `
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kernel.config import Config
-from docgen.tasks import TaskQueue, make_queue
 from storage.audit_head import open_head_log
 from storage.backends import open_store
 from storage.db import make_engine, session_factory
 from workflows import webhooks
 from workflows.deployment import Deployment
 from workflows.profiles import load_profile, profile_dirs
+
+if TYPE_CHECKING:  # Huey is imported by the processes that queue work, not by `docgen verify`
+    from docgen.tasks import TaskQueue
 
 
 def build(config: Config) -> Deployment:
@@ -33,6 +37,8 @@ def connect_queue(deployment: Deployment) -> TaskQueue:
     """Build this process's task queue for the deployment and hand it the deployment's background
     work: everything a commit enqueues (tasks, e-mail, webhook deliveries) goes through
     `deployment.enqueue`, wired here once. Returns the queue, for a consumer to run."""
+    from docgen.tasks import make_queue
+
     queue = make_queue(deployment)
     deployment.enqueue = queue.enqueue
     return queue

@@ -79,6 +79,7 @@ COMMANDS: dict[str, Lazy] = {
                    "LibreOffice."),
 }
 
+DEPLOYMENT = "docgen.deployment"  # click's ctx.meta key of the deployment factory (docgen.cli.work)
 SERVICES = frozenset({"run", "worker"})
 """Commands that run until stopped, their stderr their log."""
 
@@ -140,9 +141,19 @@ class DocgenGroup(FlaskGroup):
             sys.exit(2)
 
 
+def _deployment_factory() -> Any:
+    """The deployment alone, without the web app or a task queue, for commands that only check."""
+    from docgen.bootstrap import build
+    from kernel.config import from_env
+
+    return build(from_env())
+
+
 @click.group(cls=DocgenGroup, create_app=_app_factory, add_default_commands=False, add_version_option=False)
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """docgen: supervision agreements and records, sign-off, storage and retention."""
+    ctx.meta[DEPLOYMENT] = _deployment_factory  # handed down, so docgen.cli never imports the root
 
 
 @cli.command("init")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from flask.cli import with_appcontext
 
-from docgen.cli.work import unit_of_work
+from docgen.cli.work import checking_unit_of_work, unit_of_work
 
 if TYPE_CHECKING:
     from storage.models import Person
@@ -47,12 +47,11 @@ def generate_command(team_name: str, session_date: dt.datetime, out_dir: Path) -
 
 @click.command("verify")
 @click.argument("pdf", type=click.File("rb"))
-@with_appcontext
 def verify_command(pdf: Any) -> None:
     """Say whether a PDF is a genuine, unaltered docgen record (exit 0), altered or not ours (exit 1)."""
     from workflows import pipeline
 
-    with unit_of_work() as uow:
+    with checking_unit_of_work() as uow:
         verdict = pipeline.verify(uow, pdf.read())
     if verdict.status == "genuine":
         known = verdict.details.get("record") or {}

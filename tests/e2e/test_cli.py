@@ -155,6 +155,22 @@ def test_help_imports_no_library_a_command_runs_with(tmp_path: Path, args: list[
 
 
 @ON_THE_DEMO_WORKER
+def test_verifying_a_file_builds_the_deployment_alone(tmp_path: Path, demo_instance: DemoInstance) -> None:
+    """`docgen verify FILE` reads the database and the certificate, and nothing else: not the web
+    app, the task queue, S3 or the migrations (issue 26: a check should start fast)."""
+    env = demo_instance.copy_to(tmp_path)
+    letter = tmp_path / "letter.pdf"
+    letter.write_bytes(b"%PDF-1.7\nDear Sam, this is not a sealed record.\n%%EOF\n")
+    verified = subprocess.run([sys.executable, "-c", IMPORTS_OF, "verify", str(letter)], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert verified.returncode == 1 and verified.stdout.startswith("not ours: "), verified.stdout
+    imported = set(verified.stderr.split())
+    assert {"pyhanko", "sqlalchemy"} <= {module.split(".")[0] for module in imported}  # what it does need
+    assert not {module.split(".")[0] for module in imported} & {"boto3", "alembic", "huey", "flask_limiter"}
+    assert not {"docgen.app", "docgen.web", "docgen.api"} & imported
+
+
+@ON_THE_DEMO_WORKER
 def test_a_library_warning_reaches_a_service_s_log_but_never_a_command_s_terminal(
         tmp_path: Path, demo_instance: DemoInstance) -> None:
     env = demo_instance.copy_to(tmp_path)
