@@ -15,14 +15,16 @@ list of what is due, and its queries, are `workflows.due_list`.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from dateutil.relativedelta import relativedelta
 
 from workflows.periods import Months, Step, cheapest, step
-from workflows.profiles import Period, Profile, Role
+from workflows.profiles import Period, Profile, Recurring, Role
 from workflows.working_days import add_working_days
 
 REMINDER_DAYS = 30  # docgen's choice: agreement and formal reviews show this many days ahead
@@ -106,7 +108,7 @@ class RoleClock:
         self.untils = tuple(p.until.step for p in role.frequency if p.until is not None)
         self.reviews = tuple((period.text, period.step) for period in role.reviews)
         self.as_agreed = role.as_agreed
-        self.also_due = tuple((r.key, r.label, r.every.step, r.until.step if r.until else None,
+        self.also_due = tuple((r.key, r.label, recurrence(r), r.until.step if r.until else None,
                                r.first.step if r.first else None) for r in role.also_due)
         self._memo: dict[tuple[dt.date, dt.date] | dt.date, tuple[dt.date, dt.date]] = {}
 
@@ -246,6 +248,37 @@ def signing_deadline(profile: Profile, due_date: dt.date | None, next_supervisio
     return due_date
 
 
+class InMonths(NamedTuple):
+    """Due by the end of each of these months every year, whenever the person started (W §18:
+    "mid-way appraisals in September and end of year appraisal in March")."""
+
+    months: tuple[int, ...]
+
+
+Recurrence = Step | InMonths  # an `also_due` item's: every so often from the start, or in given months
+
+
+def recurrence(item: Recurring) -> Recurrence:
+    """When a role's `also_due` item recurs: its months each year, or its period as a step."""
+    if item.every is not None:
+        return item.every.step
+    return InMonths(item.months or ())  # one or the other (`Recurring._one_schedule`)
+
+
+def _month_ends(months: InMonths, since: dt.date) -> Iterator[dt.date]:
+    """The last day of each of the months, in date order, from the first on or after `since`."""
+    for year in itertools.count(since.year):
+        for on in sorted(dt.date(year, month, 1) + relativedelta(day=31) for month in months.months):
+            if on >= since:
+                yield on
+
+
+def _earliest_in_months(start: dt.date, first: Step | None) -> dt.date:
+    """The first day an item due in given months may fall: `first` after the start, or the day
+    after it (someone who starts on 30 September has no September appraisal)."""
+    return start + first if first is not None else start + dt.timedelta(days=1)
+
+
 def _first_occurrence(start: dt.date, first: Step | None) -> tuple[dt.date, int]:
     """Where a repeating item's count starts and its first number: `first` after the start, or one
     step after the start when the profile gives no `first` (S App C 7: "at, 6 months … and every
@@ -253,12 +286,17 @@ def _first_occurrence(start: dt.date, first: Step | None) -> tuple[dt.date, int]
     return (start + first, 0) if first is not None else (start, 1)
 
 
-def recurring_on(start: dt.date, every: Step, until: Step | None, today: dt.date,
+def recurring_on(start: dt.date, every: Recurrence, until: Step | None, today: dt.date,
                  window: dt.timedelta, first: Step | None = None) -> dt.date | None:
     """The occurrence of something due every `every` from `start` (until `until` after it) that is
     nearest after `today - window`, if it falls within `window` of `today`; each occurrence is
     counted from the start, so monthly from 31 January stays at the month's end. With `first`, the
-    first falls `first` after the start and the rest every `every` after that (S App C 7)."""
+    first falls `first` after the start and the rest every `every` after that (S App C 7). Due in
+    given months (`InMonths`), it is the end of the first of them from `today - window`, and from
+    `first` after the start (W §18)."""
+    if isinstance(every, InMonths):
+        on = next(_month_ends(every, max(today - window, _earliest_in_months(start, first))))
+        return on if on <= today + window and (until is None or on <= start + until) else None
     anchor, lowest = _first_occurrence(start, first)
     step_days = max(1, ((anchor + every) - anchor).days)
     n = max(lowest, (today - window - anchor).days // step_days)
@@ -334,8 +372,16 @@ def first_year(profile: Profile, role_key: str, start: dt.date) -> list[DueOn]:
     found.append(DueOn(agreement_review_date(profile, start), "agreement review"))
     for item in role.also_due:
         last = min(end, start + item.until.step) if item.until is not None else end
-        anchor, n = _first_occurrence(start, item.first.step if item.first is not None else None)
-        while (on := _nth(anchor, item.every.step, n)) <= last:
-            found.append(DueOn(on, item.label))
-            n += 1
+        found += [DueOn(on, item.label) for on in _occurrences(start, item, last)]
     return sorted(d for d in found if d.on <= end)
+
+
+def _occurrences(start: dt.date, item: Recurring, last: dt.date) -> list[dt.date]:
+    """Each day the role's `also_due` item falls due from `start` up to `last`."""
+    every, first = recurrence(item), item.first.step if item.first is not None else None
+    if isinstance(every, InMonths):
+        days: Iterator[dt.date] = _month_ends(every, _earliest_in_months(start, first))
+    else:
+        anchor, n = _first_occurrence(start, first)
+        days = (_nth(anchor, every, k) for k in itertools.count(n))
+    return list(itertools.takewhile(lambda on: on <= last, days))

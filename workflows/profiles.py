@@ -12,6 +12,7 @@ extends another council's cannot carry that council's rules without citing its o
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import difflib
 import types
@@ -66,19 +67,56 @@ class Phase(_Strict):
 
 class Recurring(_Strict):
     """Something due besides supervision, every `every` from the employment start until `until`
-    (None: for good): S §10's NQSW reflective 1-1, W §9's direct observations, L §5.13's
-    performance conversation. docgen keeps no record of it being done, so it is shown as
-    coming up and due, never overdue (`workflows.due_list`)."""
+    (None: for good), or by the end of each of `months` every year: S §10's NQSW reflective 1-1,
+    W §9's direct observations, K §6's and S App C 7's appraisals, W §18's appraisals in September
+    and March, L §5.13's performance conversation. docgen keeps no record of it being done, so it
+    is shown as coming up and due, never overdue (`workflows.due_list`)."""
 
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
-    every: Period
+    every: Period | None = None
+    # instead of `every`: month numbers (1 January … 12 December), due by the end of each of these
+    # months every year, whenever the person started (W §18: "mid-way appraisals in September and
+    # end of year appraisal in March")
+    months: tuple[int, ...] | None = None
     until: Period | None = None
-    # the first falls this long after the start, then every `every` after it (S App C 7: "a formal
-    # appraisal at, 6 months (Probationary Appraisal) and every year after this"); None: `every`
+    # with `every`: the first falls this long after the start, then every `every` after it (S App C 7:
+    # "a formal appraisal at, 6 months (Probationary Appraisal) and every year after this"); None:
+    # `every`. With `months`: the first is the first of those months at least this long after the start
     first: Period | None = None
 
     _p = field_validator("every", "until", "first", mode="before")(lambda cls, v: _period(v))
+
+    @field_validator("months", mode="before")
+    @classmethod
+    def _month_numbers(cls, v: object) -> object:
+        """Said in one line, whatever is wrong: a month a council writes as a name, 0, 13 or twice."""
+        if v is None:
+            return v
+        numbers = list(v) if isinstance(v, (list, tuple)) else []
+        months = all(type(m) is int and 1 <= m <= 12 for m in numbers)  # not a name, nor True (a YAML 'yes')
+        if not numbers or not months or len(set(numbers)) != len(numbers):
+            raise ValueError(f"{v!r} is not a list of month numbers from 1 (January) to 12 (December), each "
+                             "once: e.g. [9, 3] for September and March")
+        return tuple(numbers)
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> "Recurring":
+        """Both would leave the due date ambiguous; neither, no date at all."""
+        if (self.every is None) == (self.months is None):
+            raise ValueError("give one of `every` (a period: '1 year') and `months` (month numbers each year: [9, 3])")
+        return self
+
+    @property
+    def schedule(self) -> str:
+        """When it falls due, as the policy page writes it after the label."""
+        until = f" for the first {self.until.text}" if self.until is not None else ""
+        if self.months is not None:
+            named = " and ".join(calendar.month_name[m] for m in self.months)
+            first = f", the first at least {self.first.text} after the start" if self.first is not None else ""
+            return f"by the end of {named} each year{first}{until}"
+        first = f"at {self.first.text}, then " if self.first is not None else ""
+        return f"{first}every {self.every.text if self.every is not None else ''}{until}"
 
 
 class Role(_Strict):
