@@ -13,17 +13,20 @@ Context contract (what a council's own certificate template may use)::
      "docx_sha256": str,           # of the signed Word document the page ends
      "events": [{"event": "sent" | "opened" | "signed" | "disagreement", "who": str,
                  "at": "2025-03-11 09:42:17 UTC", "ip": str, "user_agent": str, "comment": str,
-                 "views": int}],  # views: only on "opened", how often the signer opened the link
+                 "views": int,   # only on "opened", how often the signer opened the link
+                 "version": int}],  # the version the event was recorded on (a disagreement may be an earlier one's)
      "signed_on": {"supervisee": "2025-03-11", "supervisor": ""},  # ISO dates (UK), "" if not signed
+     "decisions": ["version 1: disagreed, with comment", "version 2: agreed"],  # the supervisee's, oldest first
      "finalised_after_disagreement": None | {  # countersigned over the supervisee's disagreement
          "supervisee_view": str, "supervisor_view": str,
          "outcome": str,            # the disagreement route's outcome; "" where the policy needs none (W §10)
          "missing_signature": str},  # "Signed by Sam Whitfield only: Alex Morgan did not sign, ..."
     }
 
-The record's own signature block (cells bookmarked ``dg_f_signature_<who>_date``) was blank when it
-was sent; the printed record gets each signer's date from ``signed_on``, while the Word file attached
-to the sealed PDF, and its SHA-256 on the page, stay exactly what was signed.
+The record's own signature block (cells bookmarked ``dg_f_signature_<who>`` and ``..._date``) read
+"To be signed by" with a blank date when it was sent; the printed record says who signed, with the
+date, and who did not, from ``signed_on``, while the Word file attached to the sealed PDF, and its
+SHA-256 on the page, stay exactly what was signed.
 
 workflows.signoff.certificate() gives all but docx_sha256; event times may be datetimes or ISO
 strings there and must carry a time zone. Missing ip, user agent or comment become "".
@@ -64,7 +67,7 @@ def certificate_page_docx(
     """
     page = fill(template_path(TEMPLATE, list(search_dirs)), _page_context(certificate, record_docx))
     record = docx.Document(io.BytesIO(record_docx))
-    _date_signatures(record, certificate.get("signed_on") or {})
+    _date_signatures(record, certificate)
     _append_body(record, page)
     out = io.BytesIO()
     record.save(out)
@@ -77,11 +80,13 @@ def _page_context(certificate: Mapping[str, Any], record_docx: bytes) -> dict[st
     return {
         **certificate,
         "docx_sha256": hashlib.sha256(record_docx).hexdigest(),
-        "events": [_event(event) for event in certificate["events"]],
+        "events": [_event(event, certificate["version"]) for event in certificate["events"]],
+        "decisions": certificate.get("decisions") or [],
     }
 
 
-def _event(event: Mapping[str, Any]) -> dict[str, str]:
+def _event(event: Mapping[str, Any], version: int | str = "") -> dict[str, Any]:
+    """An event as the page prints it; one that does not say its version is the signed version's."""
     return {
         "event": event["event"],
         "who": event["who"],
@@ -89,6 +94,7 @@ def _event(event: Mapping[str, Any]) -> dict[str, str]:
         "ip": event.get("ip") or "",
         "user_agent": event.get("user_agent") or "",
         "comment": _with_views(event),
+        "version": event.get("version") or version,
     }
 
 
@@ -111,19 +117,33 @@ def _utc(moment: dt.datetime | str) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _date_signatures(record: WordDocument, signed_on: Mapping[str, str]) -> None:
+def _date_signatures(record: WordDocument, certificate: Mapping[str, Any]) -> None:
     """Write each signer's date ("11 March 2025") into the blank date cell of the record's signature
-    block; a council template without that block is left as it is."""
-    for who, day in signed_on.items():
-        if not day:
+    block, and say in the signature cell, which was sent reading "To be signed by", who signed and
+    who did not (a supervisee countersigned over: issue 27, nobody is called a signer who did not
+    sign). A council template without that block is left as it is."""
+    for who, day in (certificate.get("signed_on") or {}).items():
+        name = (certificate.get(who) or {}).get("name", "")
+        _write_cell(record, f"dg_f_signature_{who}", f"{name} (signed electronically)" if day else f"Not signed by {name}")
+        if day:
+            _write_cell(record, f"dg_f_signature_{who}_date", f"{dt.date.fromisoformat(day):%-d %B %Y}")
+
+
+def _write_cell(record: WordDocument, bookmark: str, text: str) -> None:
+    """Replace the text of the table cell holding `bookmark` with `text`, in its first run's format."""
+    for start in record.element.body.iter(qn("w:bookmarkStart")):
+        cell = next(start.iterancestors(qn("w:tc")), None)
+        if start.get(qn("w:name")) != bookmark or cell is None:
             continue
-        for start in record.element.body.iter(qn("w:bookmarkStart")):
-            cell = next(start.iterancestors(qn("w:tc")), None)
-            if start.get(qn("w:name")) == f"dg_f_signature_{who}_date" and cell is not None:
-                paragraph = cell.find(qn("w:p"))
-                run = etree.SubElement(paragraph, qn("w:r"))
-                etree.SubElement(run, qn("w:t")).text = f"{dt.date.fromisoformat(day):%-d %B %Y}"
-                break
+        runs = list(cell.iter(qn("w:r")))
+        style = runs[0].find(qn("w:rPr")) if runs else None
+        for run in runs:
+            run.getparent().remove(run)
+        run = etree.SubElement(cell.find(qn("w:p")), qn("w:r"))
+        if style is not None:
+            run.append(copy.deepcopy(style))
+        etree.SubElement(run, qn("w:t")).text = text
+        return
 
 
 def _append_body(record: WordDocument, page: WordDocument) -> None:

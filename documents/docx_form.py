@@ -17,6 +17,7 @@ It is generic over templates: nothing here depends on the kind of form.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable
@@ -28,14 +29,18 @@ from documents.docx_package import FormError, Package
 from documents.render import (
     PROP_ACTION_IDS,
     PROP_AREA_KEYS,
+    PROP_BASE,
     PROP_KIND,
     PROP_RECORD_ID,
+    PROP_REVISION,
     PROP_SCHEMA_VERSION,
     PROP_TABLES,
     custom_properties,
+    joined,
 )
 
-__all__ = ["ActionRow", "AreaEntry", "FormContent", "FormError", "read_upload", "section_action_lines", "split_due"]
+__all__ = ["ActionRow", "AreaEntry", "FormContent", "FormError", "form_from_json", "form_json", "read_upload",
+           "section_action_lines", "split_due"]
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 OFFICE_DOCUMENT_REL = "/officeDocument"
@@ -102,6 +107,25 @@ class FormContent:
     removed_areas: list[str]
     actions: list[ActionRow]
     warnings: list[str] = field(default_factory=list)
+    # The edit revision the file was downloaded at, and the record as it printed then (sealed):
+    # none in a file docgen rendered for another purpose, or downloaded before files carried them.
+    revision: int | None = None
+    sealed_base: str = ""
+
+
+def form_json(content: FormContent) -> bytes:
+    """The cells of ``content`` as JSON, to keep a download's printed record beside the file."""
+    cells = dataclasses.asdict(content)
+    for kept_apart in ("warnings", "revision", "sealed_base"):
+        del cells[kept_apart]
+    return json.dumps(cells, ensure_ascii=False).encode()
+
+
+def form_from_json(data: bytes) -> FormContent:
+    """``form_json``'s cells back as form content."""
+    cells = json.loads(data)
+    return FormContent(**{**cells, "areas": [AreaEntry(**area) for area in cells["areas"]],
+                          "actions": [ActionRow(**row) for row in cells["actions"]]})
 
 
 def read_upload(data: bytes, *, max_bytes: int = 10_000_000, expected_record_id: str | None = None) -> FormContent:
@@ -133,11 +157,7 @@ def _parse(document: etree._Element, props: dict[str, str], expected_record_id: 
     area_keys = _json_list(props.get(PROP_AREA_KEYS, "[]"))
 
     bookmarks = list(_bookmarks(document))
-    for name, _ in bookmarks:
-        match = _ACTION.fullmatch(_COPY.sub("", name))
-        if match and match.group(1) not in action_ids:
-            raise FormError(f"Action {match.group(1)} was not issued by record {record_id}.", "actions")
-
+    _refuse_foreign_actions(bookmarks, action_ids, record_id)
     tables = {name: _table(document, bookmarks, name) for name in filter(None, props[PROP_TABLES].split(","))}
     fields = {
         match.group(1): _cell_text(cell)
@@ -154,6 +174,8 @@ def _parse(document: etree._Element, props: dict[str, str], expected_record_id: 
         areas=[],
         removed_areas=[],
         actions=[],
+        revision=_revision(props.get(PROP_REVISION, "")),
+        sealed_base=joined(PROP_BASE, props),
     )
     if "areas" in tables:
         content.areas = _areas(tables["areas"], area_keys)
@@ -162,6 +184,24 @@ def _parse(document: etree._Element, props: dict[str, str], expected_record_id: 
     if "actions" in tables:
         content.actions = _actions(tables["actions"], content.warnings)
     return content
+
+
+def _refuse_foreign_actions(bookmarks: list[tuple[str, etree._Element | None]], action_ids: list[str],
+                            record_id: str) -> None:
+    """Refuse a file naming an action its record never issued (pasted from another record's file)."""
+    for name, _ in bookmarks:
+        match = _ACTION.fullmatch(_COPY.sub("", name))
+        if match and match.group(1) not in action_ids:
+            raise FormError(f"Action {match.group(1)} was not issued by record {record_id}.", "actions")
+
+
+def _revision(value: str) -> int | None:
+    """The revision a file says it was downloaded at; None if it does not say."""
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 10):
+        raise FormError("The document's docgen properties were altered.", "record_id")
+    return int(value)
 
 
 def _json_list(value: str) -> list[str]:

@@ -56,6 +56,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from docx import Document
 from docx.document import Document as WordDocument
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
@@ -74,6 +75,12 @@ PROP_SCHEMA_VERSION = "docgen.schema_version"
 PROP_ACTION_IDS = "docgen.action_ids"
 PROP_AREA_KEYS = "docgen.area_keys"
 PROP_TABLES = "docgen.tables"
+# A downloaded file's edit revision, and the record as that revision printed it (sealed by the
+# workflow, so only docgen reads it), in numbered parts of at most PART_LENGTH characters: Word
+# keeps no longer text in a property. An upload of an older file is merged from this base.
+PROP_REVISION = "docgen.revision"
+PROP_BASE = "docgen.base."
+PART_LENGTH = 255
 DEFAULT_SCHEMA_VERSION = "1"
 
 CUSTOM_PROPS_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
@@ -122,6 +129,29 @@ def render_docx(template: str | Path, context: dict) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def stamp(docx: bytes, values: Mapping[str, str]) -> bytes:
+    """``docx`` with custom properties ``values`` set (``set_custom_properties``), for what is known
+    only once a rendered file is handed to someone: the revision it shows."""
+    document = Document(io.BytesIO(docx))
+    set_custom_properties(document, values)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def in_parts(prefix: str, text: str) -> dict[str, str]:
+    """``text`` as properties ``prefix0``, ``prefix1``... of PART_LENGTH characters at most."""
+    return {f"{prefix}{n}": text[start:start + PART_LENGTH]
+            for n, start in enumerate(range(0, len(text), PART_LENGTH))}
+
+
+def joined(prefix: str, props: Mapping[str, str]) -> str:
+    """The text ``in_parts`` split into ``props``, joined back in the parts' order."""
+    parts = {int(name[len(prefix):]): value for name, value in props.items()
+             if name.startswith(prefix) and name[len(prefix):].isdigit()}
+    return "".join(parts[n] for n in sorted(parts))
 
 
 def fill(template: str | Path, context: Mapping[str, Any]) -> WordDocument:

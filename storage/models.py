@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (JSON, Boolean, CheckConstraint, ColumnElement, Date, DateTime, ForeignKey, Index, Integer,
                         MetaData, String, Text, UniqueConstraint, and_, or_, text)
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from kernel import clock
@@ -141,10 +142,16 @@ class SupervisionRelationship(Base):
     supervisor: Mapped[Person] = relationship(foreign_keys=[supervisor_id])
     __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
 
+    @hybrid_method
+    def covering(self, day: dt.date) -> bool:
+        """The relationship covers `day`: started by then and not ended before it. In a query (on the
+        class or an alias of it, with a date or a date expression) it is the SQL condition: the one
+        wording of "current on a day"."""
+        return self.starts_on <= day and (self.ends_on is None or self.ends_on >= day)
+
+    @covering.inplace.expression
     @classmethod
-    def covering(cls, day: Any) -> ColumnElement[bool]:
-        """In SQL: the relationship covers `day` (a date or a date expression), started by then and
-        not ended before it. The one wording of "current on a day" for every query."""
+    def _covering_expression(cls, day: Any) -> ColumnElement[bool]:
         return and_(cls.starts_on <= day, or_(cls.ends_on.is_(None), cls.ends_on >= day))
 
 

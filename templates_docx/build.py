@@ -42,7 +42,6 @@ from docx.text.paragraph import Paragraph
 from documents.certificate import CERTIFICATE_TITLE
 from documents.render import PROP_SCHEMA_VERSION, PROP_TABLES, set_custom_properties
 from workflows import forms
-from workflows.forms import SUMMARY_BULLETS
 
 OUT_DIR = Path(__file__).resolve().parent
 SCHEMA_VERSION = "1"
@@ -99,10 +98,6 @@ class Form:
         run.bold, run.italic = bold, italic
         return paragraph
 
-    def bullets(self, lines: Sequence[str]) -> None:
-        for line in lines:
-            self.doc.add_paragraph(line, style="List Bullet")
-
     def table(self, widths_cm: Sequence[float], rows: int) -> Table:
         table = self.doc.add_table(rows=rows, cols=len(widths_cm))
         table.style = self.doc.styles["Table Grid"]
@@ -142,12 +137,9 @@ class Form:
         return path
 
 
-def label(cell: _Cell, text: str, *, hint: str = "") -> None:
-    """A shaded, bold label cell, with an optional italic hint line under it."""
-    paragraph = cell.paragraphs[0]
-    paragraph.add_run(text).bold = True
-    if hint:
-        cell.add_paragraph().add_run(hint).italic = True
+def label(cell: _Cell, text: str) -> None:
+    """A shaded, bold label cell."""
+    cell.paragraphs[0].add_run(text).bold = True
     _shade(cell)
 
 
@@ -193,7 +185,9 @@ def signatures(form: Form) -> None:
         row = table.add_row()
         row.height = Cm(1.0)  # room to sign a printed copy
         label(row.cells[0], who.capitalize())
-        form.field(row.cells[1], f"signature_{who}", f"{{{{ signatures.{who}.name }}}}")
+        # Nobody is called a signer before they signed (issue 27): the sealed PDF's certificate
+        # step (`documents.certificate`) writes who signed, and who did not, over this line.
+        form.field(row.cells[1], f"signature_{who}", f"To be signed by {{{{ signatures.{who}.name }}}}")
         form.field(row.cells[2], f"signature_{who}_date", f"{{{{ signatures.{who}.date }}}}")
         _tag_row(table, "{%tr endif %}")
     for row in table.rows[:-2]:  # keep the block on one page, as a signed paper form would be
@@ -202,8 +196,7 @@ def signatures(form: Form) -> None:
 
 
 def actions_summary(form: Form, heading: str) -> None:
-    form.heading(heading)
-    form.bullets(SUMMARY_BULLETS)
+    form.heading(heading)  # its hint for the writer is the edit page's, not printed (forms.Part.writer_hint)
     columns = ("Date added", "Action", "Progress made", "Completed?")
     table = form.table((3.0, 6.5, 5.0, 2.5), 1)
     header_row(form, table, "actions", columns)
@@ -226,7 +219,7 @@ def welfare(form: Form, part: forms.Part) -> None:
     merged.paragraphs[0].add_run(part.prompt_title).bold = True
     merged.add_paragraph(part.prompt)
     _shade(merged)
-    label(table.cell(1, 0), "Discussion", hint=part.hint)
+    label(table.cell(1, 0), "Discussion")
     label(table.cell(1, 1), "Actions")
     form.field(table.cell(2, 0), "welfare_discussion", "{{ welfare.discussion }}")
     form.field(table.cell(2, 1), "welfare_actions", WELFARE_ACTIONS)
@@ -323,6 +316,7 @@ def certificate() -> Path:
         ("Document", "{{ title }}"),
         ("Record id", "{{ record_id }}"),
         ("Version", "{{ version }}"),
+        ("Supervisee\u2019s decisions", '{{ decisions | join("; ") if decisions else "none recorded" }}'),
         ("Supervisee", "{{ supervisee.name }} <{{ supervisee.email }}>"),
         ("Supervisor", "{{ supervisor.name }} <{{ supervisor.email }}>"),
         ("SHA-256 of the signed Word document", "{{ docx_sha256 }}"),
@@ -341,8 +335,12 @@ def certificate() -> Path:
         'Outcome: {{ finalised_after_disagreement.outcome or "none recorded; the policy lets the supervisor '
         'finalise a record that was not agreed" }}',
     ), "{%p endif %}")
-    boxes = _alert_box(form, '{%p for e in events if e.event == "disagreement" %}', "DISAGREEMENT RECORDED", (
-        "{{ e.who }} disagreed with this record on {{ e.at }}.",
+    # An earlier version's disagreement is named as such: the version this PDF holds was revised
+    # after it, and may have been agreed (issue 27).
+    boxes = _alert_box(form, '{%p for e in events if e.event == "disagreement" %}', (
+        '{{ "DISAGREEMENT RECORDED" if e.version == version else "DISAGREEMENT WITH AN EARLIER VERSION" }}'), (
+        "{{ e.who }} disagreed with version {{ e.version }} on {{ e.at }}"
+        "{% if e.version != version %}, which was revised after it; this PDF holds version {{ version }}{% endif %}.",
         'Their comment: {{ e.comment or "(none given)" }}',
     ), "{%p endfor %}")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import textwrap
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -57,6 +58,18 @@ def report_csv(report: Report) -> str:
     return out.getvalue()
 
 
+# The title is drawn in 18px bold Arial in a 640 wide picture: about 56 characters fit on a line
+# (issue 27: "Supervision compliance, Whole organisation, 1 October 2026 to 7 December 2026" was cut
+# at "to 7 Decem"), so the period has a line of its own and the words before it wrap, each line 24
+# below the last.
+TITLE_CHARACTERS, TITLE_LINE = 56, 24
+
+
+def _title_lines(title: str) -> list[str]:
+    """Words of the chart's title in lines that fit its width, broken between words."""
+    return textwrap.wrap(title, TITLE_CHARACTERS, break_long_words=False)
+
+
 def report_svg(report: Report) -> str:
     """A horizontal bar chart of the measures, readable without colour or the picture itself.
 
@@ -64,18 +77,22 @@ def report_svg(report: Report) -> str:
     unfilled part is visible; the <title> and <desc> give screen readers the same facts.
     """
     width, left, bar_width, row = 640, 16, 480, 64
-    height = 56 + row * len(report.measures)
-    title = f"Supervision compliance, {report.scope}, {report.start:%-d %B %Y} to {report.end:%-d %B %Y}"
+    period = f"{report.start:%-d %B %Y} to {report.end:%-d %B %Y}"
+    title = f"Supervision compliance, {report.scope}, {period}"
+    heading = [*_title_lines(f"Supervision compliance, {report.scope},"), period]
+    top = 32 + TITLE_LINE * len(heading)  # the first bar's row starts below the last line of the title
+    height = top + row * len(report.measures)
     desc = "; ".join(f"{m.label}: {m.count} of {m.total} ({_percent(m)})" for m in report.measures) + "."
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         'role="img" aria-labelledby="compliance-title compliance-desc" font-family="Arial, sans-serif">',
         f'<title id="compliance-title">{escape(title)}</title>',
         f'<desc id="compliance-desc">{escape(desc)}</desc>',
-        f'<text x="{left}" y="28" font-size="18" font-weight="bold" fill="#0b0c0c">{escape(title)}</text>',
+        *(f'<text x="{left}" y="{28 + TITLE_LINE * n}" font-size="18" font-weight="bold" fill="#0b0c0c">'
+          f'{escape(line)}</text>' for n, line in enumerate(heading)),
     ]
     for n, m in enumerate(report.measures):
-        y = 56 + n * row
+        y = top + n * row
         filled = 0 if m.percent is None else round(bar_width * m.percent / 100)
         parts += [
             f'<text x="{left}" y="{y + 14}" font-size="16" fill="#0b0c0c">{escape(m.label)}</text>',

@@ -135,7 +135,8 @@ def answer(uow: Work, caller: Caller, token: str, given: str, comment: str = "")
     reader, supervisee = db.get_one(Person, row.reader_id), db.get_one(Person, row.supervisee_id)
     emails.queue(db, "consent_answered", to=reader.email, subject=f"{supervisee.name} answered your request",
                  reader=reader.name, supervisee=supervisee.name, comment=row.answer_comment,
-                 until=f"{clock.uk(until):%-d %B %Y}" if until else "")
+                 until=f"{clock.uk(until):%-d %B %Y}" if until else "",
+                 url=emails.link(db, f"/supervision/{supervisee.id}" if until else "/consent-requests"))
     if until is None and uow.deployment.profile.consent.manager_override:
         _tell_their_manager(uow, row, reader, supervisee)
     return row
@@ -182,5 +183,5 @@ def override(uow: Work, caller: Caller, request_id: int, reason: str) -> Consent
                  manager_job=manager.job_title, reader_job=reader.job_title, reason=reason, **people_named)
     emails.queue(db, "consent_overridden_reader", to=reader.email,
                  subject=f"{supervisee.name}'s refusal was overridden",
-                 **people_named)
+                 url=emails.link(db, f"/supervision/{supervisee.id}"), **people_named)
     return row

@@ -22,7 +22,6 @@ from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import escalation_cutoff, signing_deadline
 from workflows.profiles import Profile
-from workflows.status import words
 
 
 def chase(uow: Work) -> None:
@@ -91,7 +90,8 @@ def escalate(db: Session, profile: Profile, today: dt.date | None = None) -> int
         emails.queue(db, "record_overdue", to=manager.email,
                      subject=f"Overdue supervision record: {record.supervisee.name}",
                      what=signoff.title(record), supervisee=record.supervisee.name, supervisor=record.supervisor.name,
-                     due=f"{record.due_date:%-d %B %Y}", status=words(record.status))
+                     due=f"{record.due_date:%-d %B %Y}", status=str(record.status),
+                     url=emails.link(db, f"/records/{record.id}"))
         db.add(SignoffEvent(record_id=record.id, version=record.version, event="escalated", person_id=manager.id,
                             at=clock.now()))
         escalated += 1

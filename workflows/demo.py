@@ -10,7 +10,8 @@ fortnightly supervision, an agreement due for review, a record awaiting the supe
 disagreement, a cancelled session to rebook, someone overdue and a leaver.
 
 A year of e-mail is history, not news: the replay's messages stay in the outbox marked as not
-sent, so starting docgen does not e-mail the demo's addresses.
+sent, no delivery of them is queued, and none is dated after the replay, so starting docgen does
+not e-mail the demo's addresses.
 """
 from __future__ import annotations
 
@@ -201,25 +202,46 @@ def establish(uow: Work) -> organisation.Established:
 
 def replay_year(uow: Work, team: dict[str, _Member]) -> None:
     """Replay the team's last twelve months through the use cases, each at its own date."""
-    today = clock.today()
+    now = clock.now()
     try:
-        _Year(uow, team, today).replay()
+        with _no_mail_delivered(uow):
+            _Year(uow, team, now).replay()
     finally:
         clock.set_clock(None)
     _history_not_sent(uow)
 
 
+@contextmanager
+def _no_mail_delivered(uow: Work) -> Iterator[None]:
+    """The replay's e-mails are written to the outbox, where the replay reads its sign-off links,
+    but no delivery of them is queued (issue 27: a new demo left 101 invented e-mails queued to
+    send): everything else the use cases hand the queue, such as sealing the PDFs, is queued."""
+    deployment = uow.deployment
+    enqueue = deployment.enqueue
+
+    def all_but_mail(task: str, *args: object) -> None:
+        if task != "deliver_email":
+            enqueue(task, *args)
+
+    deployment.enqueue = all_but_mail
+    try:
+        yield
+    finally:
+        deployment.enqueue = enqueue
+
+
 class _Year:
     """The replay: one supervisor's year with each supervisee, in date order per supervisee."""
 
-    def __init__(self, uow: Work, team: dict[str, _Member], today: dt.date) -> None:
-        self.uow, self.team, self.today = uow, team, today
+    def __init__(self, uow: Work, team: dict[str, _Member], now: dt.datetime) -> None:
+        self.uow, self.team, self.now, self.today = uow, team, now, clock.uk(now).date()
 
     @contextmanager
     def _on(self, day: dt.date, at: dt.time = _AT_WORK) -> Iterator[None]:
         """Run what follows as if it were `day` at `at`, the clock ticking a millisecond a reading so
-        events keep their order."""
-        start, ticks = dt.datetime.combine(day, at), itertools.count()
+        events keep their order; never later than the moment the replay began (issue 27: some of
+        the history was dated later today)."""
+        start, ticks = min(dt.datetime.combine(day, at), self.now - dt.timedelta(minutes=1)), itertools.count()
         clock.set_clock(lambda: start + dt.timedelta(milliseconds=next(ticks)))
         yield
 
@@ -328,9 +350,9 @@ class _Year:
     # --- planning and leaving -----------------------------------------------------------------
 
     def _cancelled_session(self, key: str) -> None:
-        """A session planned for tomorrow, cancelled by the supervisor yesterday: to rebook."""
+        """A session planned for tomorrow, cancelled by the supervisor on the last working day: to rebook."""
         supervisor = self.team[SUPERVISION[key]]
-        yesterday = _weekday(self.today - dt.timedelta(days=1))
+        yesterday = _weekday_before(self.today - dt.timedelta(days=1))
         with self._on(yesterday - dt.timedelta(days=7)):
             planned = planning.arrange_session(
                 self.uow, supervisor.caller, self.team[key].person.id,
@@ -340,11 +362,14 @@ class _Year:
             planning.cancel_session(self.uow, supervisor.caller, planned.session.id)
 
     def _leaver(self, key: str, leaving: dt.date) -> None:
-        """HR sets the leaving date a fortnight ahead of it."""
+        """HR sets the leaving date a fortnight ahead of it; that night's retention run freezes the
+        records, as it would have on the day."""
         person = self.team[key].person
         with self._on(leaving - dt.timedelta(days=14)):
             organisation.change_person(self.uow, self.team["hr"].caller, person.id, {"leave_date": leaving},
                                        person.revision)
+        with self._on(leaving, dt.time(20, 0)):  # UTC: that evening in the UK, summer time or not
+            retention.run(self.uow, leaving)
 
 
 def _history_not_sent(uow: Work) -> None:

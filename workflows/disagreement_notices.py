@@ -64,6 +64,11 @@ def outcome_words(escalation: DisagreementEscalation) -> str:
     return ""
 
 
+def escalation_of(db: Session, disagreed: SignoffEvent) -> DisagreementEscalation | None:
+    """How the line manager was told of a disagreement, if they were (or that nobody could be)."""
+    return db.scalar(select(DisagreementEscalation).where(DisagreementEscalation.disagreed_event_id == disagreed.id))
+
+
 def tell_line_manager(db: Session, document: Document, disagreed: SignoffEvent, cause: Cause, title: str,
                       caller: Caller, comment: str = "") -> DisagreementEscalation | None:
     """Tell the supervisor's line manager of `disagreed`, unless they were told already (None).
@@ -99,5 +104,5 @@ def tell_line_manager(db: Session, document: Document, disagreed: SignoffEvent, 
         emails.queue(db, "disagreement_escalated", to=manager.email,
                      subject=f"A supervision disagreement for you: {title}",
                      manager=manager.name, supervisee=supervisee.name, what=title, supervisor=supervisor.name,
-                     comment=disagreed.comment, note=note)
+                     comment=disagreed.comment, note=note, url=emails.link(db, f"/disagreements/{escalation.id}"))
     return escalation

@@ -123,17 +123,30 @@ def view(uow: Work, caller: Caller, escalation_id: int) -> EscalationView:
     return _view(uow, _escalation(uow, caller, escalation_id, "disagreement.read"))
 
 
-def _check(route: DisagreementRoute, outcome: str, text: str, meeting_on: dt.date | None) -> None:
+def outcome_problems(route: DisagreementRoute, outcome: str | None, text: str,
+                     meeting_on: dt.date | None) -> dict[str, str]:
+    """Every problem with an outcome as given, by field, in the words the page shows: the page
+    names them all in one answer (GOV.UK; issue 27 found "must be one of three_way under this
+    policy"), the API the first."""
     allowed = [o for o, on in (("three_way", route.three_way_meeting), ("hr", route.hr)) if on]
+    problems: dict[str, str] = {}
     if outcome not in allowed:
-        raise InvalidInput(f"outcome must be one of {', '.join(allowed)} under this policy", "outcome")
+        problems["outcome"] = ("Select what happened" if len(allowed) > 1 else
+                               "Under this policy only a three-way meeting settles a disagreement")
     if not text.strip():
-        raise InvalidInput("say what was decided" if outcome == "three_way" else "say why it goes to HR",
-                           "outcome_text")
+        problems["outcome_text"] = "Enter why it goes to HR" if outcome == "hr" else "Enter what was decided"
     if outcome == "three_way" and meeting_on is None:
-        raise InvalidInput("give the date of the three-way meeting", "meeting_on")
+        problems["meeting_on"] = "Enter the date of the three-way meeting"
     if meeting_on is not None and meeting_on > clock.today():
-        raise InvalidInput("the meeting date cannot be in the future", "meeting_on")
+        problems["meeting_on"] = "The date of the three-way meeting must be today or in the past"
+    return problems
+
+
+def _check(route: DisagreementRoute, outcome: str, text: str, meeting_on: dt.date | None) -> None:
+    problems = outcome_problems(route, outcome, text, meeting_on)
+    if problems:
+        field, problem = next(iter(problems.items()))
+        raise InvalidInput(problem, field)
 
 
 def _hr_addresses(db: Session) -> list[str]:
@@ -211,5 +224,6 @@ def record_outcome(uow: Work, caller: Caller, escalation_id: int, outcome: str, 
     to = [p.email for p in people] + (_hr_addresses(db) if outcome == "hr" else [])
     for address in to:
         emails.queue(db, "disagreement_outcome", to=address, subject=f"Outcome of a supervision disagreement: {what}",
-                     recorder=caller.person.name, what=what, said=said)
+                     recorder=caller.person.name, what=what, said=said,
+                     url=emails.link(db, f"/{signoff.kind_of(document)}s/{document.id}"))
     return _view(uow, escalation)

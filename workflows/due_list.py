@@ -5,7 +5,7 @@ The rules (when supervision, a record, a rebooking or an agreement review falls 
 `workflows.due_dates`; this module reads the facts they need for a whole organisation at once, one
 query per kind of fact aggregated in SQL, never one per person, so it stays fast at 100,000
 records, and turns the answers into `DueItem` rows. The API's due list and the supervisor's
-dashboard are its use cases.
+dashboard are its use cases; a supervisee's open actions, by the date each is due, are My records'.
 """
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from kernel import clock
 from kernel.errors import InvalidInput
-from storage.models import UNSIGNED_RECORD, Agreement, Person, PlannedSession, Record, SupervisionRelationship, Team
-from workflows import access, agreements, groups, signoff
+from storage.models import (UNSIGNED_RECORD, Action, Agreement, Person, PlannedSession, Record, SupervisionRelationship,
+                            Team)
+from workflows import access, actions, agreements, groups, signoff
 from workflows.access import Caller
 from workflows.agreements import AgreementLink
 from workflows.deployment import Work
@@ -37,7 +38,7 @@ class DueItem(NamedTuple):
     """One thing due for one supervisee; `ref_id` names the record, agreement or session."""
 
     kind: str  # supervision|record|signoff|agreement_missing|agreement_signoff|agreement_review|review|rebook
-    #            or a role's `also_due` key (reflective_1_1, direct_observation, performance_conversation)
+    #            or a role's `also_due` key (reflective_1_1, direct_observation, appraisal, mid_year_review, ...)
     state: State
     due_on: dt.date
     label: str
@@ -97,11 +98,6 @@ def _rows(db: Session, query: Select[Any], today: dt.date) -> Sequence[Row[Any]]
     return db.connection().execute(query, {"today": today, "day_after": day_after}).all()
 
 
-def _current(rel: Any) -> Any:
-    """The supervision relationship `rel` is in force on `_TODAY`."""
-    return and_(rel.starts_on <= _TODAY, or_(rel.ends_on.is_(None), rel.ends_on >= _TODAY))
-
-
 class SuperviseeRow(NamedTuple):
     id: int
     name: str
@@ -137,7 +133,7 @@ def _supervisees_query(scope: Scope, with_last_session: bool = True) -> Select[A
     query = (select(Person.id, Person.name, Person.role, Person.employment_start, Person.team_id,
                     rel.supervisor_id, supervisor.name, rel.starts_on, since.c.since,
                     *((last_record, last_held) if with_last_session else ()))
-             .join(rel, and_(rel.supervisee_id == Person.id, _current(rel)))
+             .join(rel, and_(rel.supervisee_id == Person.id, rel.covering(_TODAY)))
              .join(supervisor, supervisor.id == rel.supervisor_id)
              .join(since, since.c.sid == Person.id)
              .where(Person.status == "active", or_(Person.leave_date.is_(None), Person.leave_date >= _TODAY)))
@@ -173,7 +169,7 @@ def _scoped(column: Any, scope: Scope) -> Any:
     if scope.whole_organisation and scope.supervisor_id is None:
         return true()
     rel = aliased(SupervisionRelationship)
-    ids = select(Person.id).join(rel, and_(rel.supervisee_id == Person.id, _current(rel)))
+    ids = select(Person.id).join(rel, and_(rel.supervisee_id == Person.id, rel.covering(_TODAY)))
     return column.in_(scope.where(ids, Person, rel))
 
 
@@ -328,7 +324,7 @@ def _also_due_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted
 def _unsigned_records_query(scope: Scope) -> Select[Any]:
     return (select(Record.id, Record.supervisee_id, Record.session_date, Record.due_date, Record.status,
                    Record.next_supervision)
-            .where(text(UNSIGNED_RECORD), Record.session_date <= _TODAY, _scoped(Record.supervisee_id, scope),
+            .where(text(UNSIGNED_RECORD), _scoped(Record.supervisee_id, scope),
                    Record.group_session_id.is_(None)))  # issue 14: a group record is its recorder's, not 1:1
 
 
@@ -336,7 +332,9 @@ def _record_items(db: Session, profile: Profile, rows: dict[int, SuperviseeRow],
                   wanted: Wanted | None) -> list[DueItem]:
     """Records not yet signed: still being written ("record"), or sent and waiting ("signoff"),
     each due by its deadline, or once sent, by `signing_deadline` (S 13.1: agreed at the next
-    supervision)."""
+    supervision). A draft started ahead of its session (issue 27: sessions on 8 and 9 December,
+    seen on 7 December) is listed too, as upcoming: the supervisor must find it again, though
+    nothing is due until the session is held."""
     items = []
     for rid, sid, session_date, due, status, next_supervision in _rows(db, _unsigned_records_query(scope), today):
         row = rows.get(sid)
@@ -344,7 +342,7 @@ def _record_items(db: Session, profile: Profile, rows: dict[int, SuperviseeRow],
             continue
         if status not in signoff.SENDABLE:
             due = signing_deadline(profile, due, next_supervision)
-        state = "overdue" if due is not None and today > due else "due"
+        state = "upcoming" if session_date > today else "overdue" if due is not None and today > due else "due"
         kind = "record" if status in signoff.SENDABLE else "signoff"  # still being written, or sent
         if wanted is not None and not wanted(kind, state):
             continue
@@ -533,3 +531,35 @@ def my_supervisees(uow: Work, caller: Caller) -> Supervisees:
     people = current_supervisees(db, today, Scope(supervisor_id=me))
     return Supervisees(people, due_list(db, profile, today, supervisor_id=me), profile, _turns(db, profile, me, today),
                        agreements.current_links(uow, [p.id for p in people]), groups.groups_due(uow, caller))
+
+
+class OpenAction(NamedTuple):
+    """One of a supervisee's open actions, with the record that raised it and its latest progress."""
+
+    id: str
+    text: str
+    owner: str
+    due: str  # "By when" as the supervisor wrote it
+    due_on: dt.date | None  # the date written in it, if any ("Friday" has none)
+    record_id: int
+    raised_on: dt.date
+    progress: str
+
+
+def own_open_actions(uow: Work, caller: Caller) -> list[OpenAction]:
+    """The caller's open actions across all their records, those with a date soonest first, then
+    the undated oldest first (issue 27: My records listed records but no actions, so a supervisee
+    opened each record to learn what they had agreed to do). Actions in a record still being
+    written are left out: they are the supervisor's draft until it is sent. Their own file, read
+    on the page whose listing is already audited (`signoff.own_documents`)."""
+    db = uow.session
+    rows = db.execute(select(Action, Record.session_date)
+                      .join(Record, Record.id == Action.raised_in_record_id)
+                      .where(Action.supervisee_id == caller.person.id, Action.completed_in_record_id.is_(None),
+                             Record.status != signoff.DRAFT)
+                      .order_by(Record.session_date, Action.id)).all()
+    progress = actions.latest_progress(db, [action.id for action, _ in rows])
+    found = [OpenAction(a.id, a.text, a.owner, a.due, actions.due_date(a.due), a.raised_in_record_id, day,
+                        progress.get(a.id, "")) for a, day in rows]
+    return sorted(found, key=lambda o: (o.due_on is None, o.due_on or o.raised_on))
+

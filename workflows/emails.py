@@ -48,10 +48,20 @@ def render(name: str, **context: Any) -> Body:
     return Body(templates.get_template(f"{name}.txt").render(context), html)
 
 
+def link(db: Session, path: str) -> str:
+    """The address of the page at `path` on this deployment, for an e-mail written on `db`."""
+    return notifications.base_url(db) + path
+
+
 def queue(db: Session, name: str, *, to: str, subject: str, attachments: Iterable[Attachment] = (),
           redact: Iterable[str] = (), **context: Any) -> None:
     """Write the e-mail `name` to the outbox in the caller's transaction (`notifications.queue_email`),
-    for `to`; `redact` names the secrets in it the database must not keep (a link's token, a code)."""
+    for `to`; `redact` names the secrets in it the database must not keep (a link's token, a code).
+
+    Every e-mail ends with a link to the page where its reader acts (issue 27), so each template
+    is also given `base_url`, this deployment's own address: one whose page is the same for every
+    reader (My records, the group list) needs nothing more from its caller."""
+    context.setdefault("base_url", notifications.base_url(db))
     body = render(name, **context)
     notifications.queue_email(db, to=to, subject=subject, text=body.text, html=body.html,
                               attachments=attachments, redact=redact)

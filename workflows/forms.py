@@ -53,7 +53,10 @@ class Part:
     fields: tuple[Field, ...] = ()
     prompt_title: str = ""  # welfare's shaded prompt
     prompt: str = ""
-    hint: str = ""
+    # The seed's instruction to whoever writes the record ("please delete any that are not
+    # relevant"): hint text on the edit page only, never in the Word file, the PDF or the record as
+    # its supervisee reads it (issue 27: it reached the supervisee and the sealed PDF)
+    writer_hint: str = ""
     note: str = ""  # an italic line under the part
 
 
@@ -116,12 +119,11 @@ HOW_AM_I = (
     "emotional wellbeing.  Are there any \u201cstressors\u201d impacting upon your work/well-being? "
     "Any additional support needed?"
 )
-SUMMARY_BULLETS = (
-    "Actions recorded in the sections above should be summarised here. ",
-    "The progress made should be recorded each month.",
-    "Once an action is marked as \u2018completed\u2019 it can be deleted from NEXT month\u2019s "
-    "supervision record.",
-)
+# K App B's bullets under its summary tell the writer what to do, so they are the edit page's hint,
+# not printed (issue 27); its third ("can be deleted from NEXT month's supervision record") is
+# what docgen does itself: a completed action is not carried into the next record.
+SUMMARY_HINT = ("Summarise here the actions recorded in the sections above, and record the progress made on "
+                "each every month. A completed action is left out of the next record.")
 CLOSING_LINES = (
     "This form should be saved by both the supervisor and the supervisee.",
     "This form should be used as the basis for the next supervision session to ensure that any "
@@ -133,6 +135,11 @@ KNOWSLEY_ADDITIONS = ("Comments on the record of the previous supervision", "Dat
 # docgen's additions to Stockport's App A and B, which end at the next session's date and time
 STOCKPORT_ADDITIONS = ("Summary of Actions & Progress", "Signatures",
                        f"Knowsley's closing line (K App B): “{CLOSING_LINES[1]}”")
+def summary(heading: str = "Summary of Actions & Progress") -> Part:
+    """The summary of actions, with its hint for the writer (`SUMMARY_HINT`)."""
+    return Part("actions", heading, writer_hint=SUMMARY_HINT)
+
+
 AGREED_AGENDA = ("Review previous supervision notes to confirm these are agreed and progress of actions. "
                  "Any areas of disagreement/correction to be noted.")
 
@@ -159,10 +166,11 @@ def _knowsley(key: str, source: str, template: str, actions_section: int, knowsl
             ), note="Please see update in rolling action plan below for progress against actions in section "
                     f"{actions_section}"),
             Part("welfare", "2. Welfare \u2013 Work & Personal ", prompt_title="How am I? ", prompt=HOW_AM_I,
-                 hint="*Include the positives as well as the things that the supervisee would like to change."),
-            Part("areas", "3. Various \u2013 please delete any that are not relevant or add new "),
+                 writer_hint="Include the positives as well as the things that the supervisee would like to "
+                             "change."),
+            Part("areas", "3. Various", writer_hint="Remove any areas that are not relevant, or add new ones."),
             closing_part,
-            Part("actions", f"{actions_section}. Summary of Actions & Progress"),
+            summary(f"{actions_section}. Summary of Actions & Progress"),
             SIGNATURES,
         ),
         ("",) + CLOSING_LINES,
@@ -207,7 +215,7 @@ STOCKPORT_LINE_MANAGEMENT = Form(
              "Reflect on what is working well and the challenges faced. Note the actions agreed.",
              (Field("team_around_school", "Discussion"),)),
         Part("fields", "8. Anything else that needs to be discussed", fields=(Field("anything_else", "Discussion"),)),
-        Part("actions", "Summary of Actions & Progress"),
+        summary(),
         STOCKPORT_NEXT_SUPERVISION,
         SIGNATURES,
     ),
@@ -247,7 +255,7 @@ STOCKPORT_REFLECTIVE = Form(
         Part("fields", "13. Feedback", "Provide feedback on practice including any observations that have taken place.",
              (Field("feedback", "Feedback"),)),
         Part("fields", "14. Anything else that needs to be discussed", fields=(Field("anything_else", "Discussion"),)),
-        Part("actions", "Summary of Actions & Progress"),
+        summary(),
         STOCKPORT_NEXT_SUPERVISION,
         SIGNATURES,
     ),
@@ -273,7 +281,7 @@ SOUTHWARK_CASEWORK = Form(
                  Field("action_plan", "Action",
                        hint="Plan of who will do what and when arising from analysis"),
              )),
-        Part("actions", "Summary of Actions & Progress"),
+        summary(),
         Part("fields", "Next supervision", fields=(NEXT_SUPERVISION,)),
         SIGNATURES,
     ),
@@ -296,7 +304,7 @@ LANCASHIRE = Form(
              "How the views and feedback from children, young people and families informed the analysis of "
              "progress, impact, outcomes and future plans (L \u00a73.3).",
              (Field("family_views", "Views of children, young people and families"),)),
-        Part("actions", "4. Summary of Actions & Progress"),
+        summary("4. Summary of Actions & Progress"),
         Part("fields", "Next supervision", fields=(NEXT_SUPERVISION,)),
         SIGNATURES,
     ),

@@ -146,15 +146,28 @@ def _ics(session: GroupSession, organiser: Person, invited: list[Person]) -> byt
 
 
 def _invite(db: Session, session: GroupSession) -> None:
+    """E-mail everyone in the group the session's invitation, or its cancellation (delivered once committed)."""
     group = session.group
     invited = list({p.id: p for p in [group.facilitator, *filter(None, (group.recorder, group.signer)),
                                       *current_members(db, group.id)]}.values())
     when = f"{clock.uk(session.starts_at):%A %-d %B %Y at %H:%M} (UK time), {session.minutes} minutes"
-    invitation = Attachment("group-supervision.ics", "text/calendar; method=REQUEST",
+    cancelled = session.status == "cancelled"
+    invitation = Attachment("group-supervision.ics", f"text/calendar; method={'CANCEL' if cancelled else 'REQUEST'}",
                             _ics(session, group.facilitator, invited))
+    subject = f"{'Cancelled: ' if cancelled else ''}Group supervision: {group.name}"
     for person in invited:
-        emails.queue(db, "group_session_planned", to=person.email, subject=f"Group supervision: {group.name}",
-                     attachments=[invitation], group=group.name, when=when, location=session.location)
+        emails.queue(db, "group_session_planned", to=person.email, subject=subject, attachments=[invitation],
+                     group=group.name, when=when, location=session.location, cancelled=cancelled)
+
+
+def _check_time(profile: Profile, starts_at: dt.datetime, minutes: int) -> None:
+    """A session is planned from now to the profile's planning horizon, and lasts under a day."""
+    if starts_at < clock.now():
+        raise InvalidInput("starts_at is in the past", "starts_at")
+    if starts_at.date() > profile.planning_horizon.after(clock.today()):
+        raise InvalidInput(f"starts_at is beyond the planning horizon of {profile.planning_horizon.text}", "starts_at")
+    if not 1 <= minutes <= MAX_MINUTES:
+        raise InvalidInput(f"minutes must be between 1 and {MAX_MINUTES}", "minutes")
 
 
 @transaction
@@ -166,12 +179,7 @@ def plan_session(uow: Work, caller: Caller, group_id: int, starts_at: dt.datetim
     db, profile = uow.session, uow.deployment.profile
     minutes = profile.groups.session_minutes if minutes is None else minutes
     group = access.group_for(db, caller, get_group(db, group_id), manage=True)
-    if starts_at < clock.now():
-        raise InvalidInput("starts_at is in the past", "starts_at")
-    if starts_at.date() > profile.planning_horizon.after(clock.today()):
-        raise InvalidInput(f"starts_at is beyond the planning horizon of {profile.planning_horizon.text}", "starts_at")
-    if not 1 <= minutes <= MAX_MINUTES:
-        raise InvalidInput(f"minutes must be between 1 and {MAX_MINUTES}", "minutes")
+    _check_time(profile, starts_at, minutes)
     session = GroupSession(group_id=group.id, starts_at=starts_at, minutes=minutes, location=(location or "").strip(),
                            status="planned", ics_sequence=0, uid=f"{uuid.uuid4()}@docgen")
     db.add(session)
@@ -185,6 +193,55 @@ def get_session(db: Session, session_id: int) -> GroupSession:
     session = db.get(GroupSession, session_id)
     if session is None:
         raise NotFound("no such group session", "id")
+    return session
+
+
+def managed_session(uow: Work, caller: Caller, session_id: int) -> GroupSession:
+    """A session, for those who run its group (the rebooking form is about it); NotFound otherwise."""
+    session = get_session(uow.session, session_id)
+    access.group_for(uow.session, caller, session.group, manage=True)
+    return session
+
+
+@transaction
+def cancel_session(uow: Work, caller: Caller, session_id: int) -> GroupSession:
+    """Cancel a planned session, as a one-to-one session is cancelled (`workflows.planning.cancel`):
+    everyone invited is sent the CANCEL of its invitation (same UID, next SEQUENCE); audited as
+    `group.session.cancel`. A session held cannot be cancelled, nor one cancelled already."""
+    session = managed_session(uow, caller, session_id)
+    if session.status != "planned":
+        raise Conflict(f"the session is {session.status} and cannot be cancelled", "status")
+    session.status = "cancelled"
+    session.ics_sequence += 1
+    uow.session.flush()
+    _invite(uow.session, session)
+    access.audit_group(uow.session, caller, "group.session.cancel", "group_session", session.id)
+    return session
+
+
+@transaction
+def rebook_session(uow: Work, caller: Caller, session_id: int, starts_at: dt.datetime, *,
+                   minutes: int | None = None, location: str | None = None) -> GroupSession:
+    """Move a planned session, or rebook a cancelled one, and send everyone the new invitation;
+    audited as `group.session.rebook`. A planned session keeps its UID and bumps SEQUENCE, so
+    calendars move the meeting (`workflows.planning.rebook`). A cancelled one is planned again under
+    a new UID, since calendars have deleted the cancelled meeting; the group has no rebooking due
+    to settle (it is due by its frequency, `groups_due`), so the session itself is rebooked rather
+    than a second one added beside it, and the audit log keeps the cancellation."""
+    session = managed_session(uow, caller, session_id)
+    if session.status not in ("planned", "cancelled"):
+        raise Conflict(f"the session is {session.status} and cannot be rebooked", "status")
+    minutes = session.minutes if minutes is None else minutes
+    _check_time(uow.deployment.profile, starts_at, minutes)
+    if session.status == "cancelled":
+        session.status, session.uid, session.ics_sequence = "planned", f"{uuid.uuid4()}@docgen", 0
+    else:
+        session.ics_sequence += 1
+    session.starts_at, session.minutes = starts_at, minutes
+    session.location = session.location if location is None else location.strip()
+    uow.session.flush()
+    _invite(uow.session, session)
+    access.audit_group(uow.session, caller, "group.session.rebook", "group_session", session.id)
     return session
 
 

@@ -98,6 +98,11 @@ def _unit_of(db: Session) -> UnitOfWork[Any]:
     return unit
 
 
+def base_url(db: Session) -> str:
+    """Where the links in an e-mail written on `db` point: the deployment's own address."""
+    return str(_unit_of(db).deployment.base_url)
+
+
 def _keyring(db: Session) -> Keyring:
     """The deployment's storage keyring (from configuration or the instance's key file, never the
     database): it seals e-mails that carry secrets and opens them to deliver."""

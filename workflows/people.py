@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import INTEGER_MAX, Organisation, Person, SupervisionRelationship, Team
@@ -21,12 +21,28 @@ PERSON_FIELDS = ("name", "email", "role", "job_title", "team_id", "line_manager_
 EMPLOYMENT_TYPES = ("employee", "agency", "contract")
 
 
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"  # GOV.UK's words
+
+
 def normalise_email(value: str) -> str:
-    """A checked, lower-cased address; no DNS look-up (these machines are offline)."""
+    """A checked, lower-cased address; no DNS look-up (these machines are offline). Spaces around
+    a pasted address are dropped; a malformed one is refused in GOV.UK's words, not the validator's
+    (issue 27: "The part after the @-sign contains invalid characters" told an administrator
+    nothing they could act on)."""
     try:
-        return validate_email(value, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as exc:
-        raise InvalidInput(f"'{value}' is not a valid e-mail address: {exc}", "email") from None
+        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise InvalidInput(EMAIL_FORMAT, "email") from None
+
+
+def email_problem(value: str) -> str | None:
+    """What is wrong with a typed address, or None: a page checks it beside its own boxes, so the
+    e-mail's error comes in the same answer as a missing date (GOV.UK: every error at once)."""
+    try:
+        normalise_email(value)
+    except InvalidInput as exc:
+        return exc.message
+    return None
 
 
 def has_left(person: Person, today: dt.date) -> bool:
@@ -79,10 +95,11 @@ def _apply(db: Session, person: Person, data: dict[str, Any], profile: Profile) 
     if "name" in data and not str(data["name"] or "").strip():
         raise InvalidInput("name must not be empty", "name")
     if "email" in data:
-        data["email"] = normalise_email(str(data["email"] or ""))
+        typed = str(data["email"] or "").strip()
+        data["email"] = normalise_email(typed)
         clash = db.scalar(select(Person.id).where(Person.email == data["email"]))
-        if clash is not None and clash != person.id:
-            raise Conflict(f"{data['email']} already belongs to another person", "email")
+        if clash is not None and clash != person.id:  # named as typed, not as stored (issue 27)
+            raise Conflict(f"Another person already has the email address {typed}", "email")
     if "role" in data:
         profile.check_role(str(data["role"]))
     if "employment_type" in data and data["employment_type"] not in EMPLOYMENT_TYPES:
@@ -203,9 +220,7 @@ def relationship_on(db: Session, supervisee_id: int, on: dt.date) -> Supervision
     """The supervisee's relationship covering `on`: the latest started, should a transfer's new
     relationship and the old one both cover the day (the old one ends the day before, by rule)."""
     return db.scalar(select(SupervisionRelationship).where(
-        SupervisionRelationship.supervisee_id == supervisee_id,
-        SupervisionRelationship.starts_on <= on,
-        (SupervisionRelationship.ends_on.is_(None)) | (SupervisionRelationship.ends_on >= on),
+        SupervisionRelationship.supervisee_id == supervisee_id, SupervisionRelationship.covering(on),
     ).order_by(SupervisionRelationship.starts_on.desc(), SupervisionRelationship.id.desc()).limit(1))
 
 
@@ -241,7 +256,8 @@ def _check_relationship(db: Session, supervisee_id: int, supervisor_id: int,
     if exclude is not None:
         overlapping = overlapping.where(SupervisionRelationship.id != exclude)
     if db.scalar(overlapping) is not None:
-        raise Conflict("the supervisee already has a supervisor in that period; end it first", "starts_on")
+        raise Conflict("the supervisee already has a supervisor in that period: change their supervisor (which "
+                       "ends the current supervision the day before), or end it first", "starts_on")
 
 
 def get_person_field(db: Session, person_id: int, field: str) -> Person:
@@ -293,8 +309,7 @@ def list_relationships(db: Session, *, supervisee_id: int | None = None, supervi
     if supervisor_id is not None:
         query = query.where(SupervisionRelationship.supervisor_id == supervisor_id)
     if current_on is not None:
-        query = query.where(SupervisionRelationship.starts_on <= current_on,
-                            (SupervisionRelationship.ends_on.is_(None)) | (SupervisionRelationship.ends_on >= current_on))
+        query = query.where(SupervisionRelationship.covering(current_on))
     return one_page(db, query.order_by(SupervisionRelationship.starts_on, SupervisionRelationship.id), page, per_page)
 
 
@@ -315,6 +330,5 @@ def overseen_by(db: Session, person_id: int, today: dt.date) -> frozenset[int]:
     below = select(Person.id).where(Person.line_manager_id == person_id).cte("below", recursive=True)
     below = below.union(select(Person.id).join(below, Person.line_manager_id == below.c.id))
     supervised = select(SupervisionRelationship.supervisee_id).where(
-        SupervisionRelationship.supervisor_id == person_id, SupervisionRelationship.starts_on <= today,
-        or_(SupervisionRelationship.ends_on.is_(None), SupervisionRelationship.ends_on >= today))
+        SupervisionRelationship.supervisor_id == person_id, SupervisionRelationship.covering(today))
     return frozenset(db.scalars(select(below.c.id).union(supervised)))

@@ -101,15 +101,32 @@ def policy_page(uow: Work, caller: Caller) -> PolicyPage:
     return PolicyPage(profile, unconfirmed(uow.session, profile))
 
 
-def confirm(uow: Work, caller: Caller, key: str, fingerprint: str) -> Default:
-    """An administrator confirms a default as shown to them; audited. `fingerprint` is the one the
-    page showed: a profile changed since is refused, naming the field, rather than confirmed
-    unseen. Confirming again is harmless (the unique row makes two confirmations one)."""
-    access.require_role(caller, access.ADMINISTRATORS)
-    profile = uow.deployment.profile
+def _default(profile: Profile, key: str) -> Default:
+    """The default at `key` that the council must confirm (InvalidInput naming `key` if none)."""
     shown = next((d for d in to_confirm(profile) if d.key == key), None)
     if shown is None:
         raise InvalidInput(f"'{key}' is not a default of this profile waiting for confirmation", "key")
+    return shown
+
+
+def to_check(uow: Work, caller: Caller, key: str) -> Default:
+    """The default an administrator is about to confirm, for the page that asks them to check it
+    first (issue 27: confirming a council's decision was one click on a warning)."""
+    access.require_role(caller, access.ADMINISTRATORS)
+    return _default(uow.deployment.profile, key)
+
+
+def confirm(uow: Work, caller: Caller, key: str, fingerprint: str, *, decided: bool) -> Default:
+    """An administrator confirms a default as shown to them; audited. `decided` is their
+    declaration that the council has decided to keep it: without it nothing is recorded.
+    `fingerprint` is the one the page showed: a profile changed since is refused, naming the
+    field, rather than confirmed unseen. Confirming again is harmless (the unique row makes two
+    confirmations one)."""
+    access.require_role(caller, access.ADMINISTRATORS)
+    profile = uow.deployment.profile
+    shown = _default(profile, key)
+    if not decided:
+        raise InvalidInput("Select that the council has decided to keep this rule", "decided")
     if shown.fingerprint != fingerprint:
         raise InvalidInput(f"the profile's '{key}' has changed since the page was shown; read it again", "fingerprint")
     db = uow.session

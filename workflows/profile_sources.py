@@ -32,6 +32,7 @@ UNCITED = frozenset({"name", "profile_version", "council", "policy_ref", "policy
 # "<letter> <section>": a council numbers its policy as it likes ("K §9", "S 12.4", "N 5", "N App 1")
 _REFERENCE = re.compile(r"^(?P<ref>[A-Z]{1,3}) \S")
 _DEFAULT_WITH_REASON = re.compile(rf"^{re.escape(DEFAULT)}(?:, for the council to confirm)?\s*[—:;-]\s*\S")
+_DEFAULT_LABEL = re.compile(rf"^{re.escape(DEFAULT)}(?:, for the council to confirm)?\s*[—:;-]\s*")
 
 Problem = tuple[str, str]
 
@@ -62,6 +63,12 @@ def section(source: Source | Mapping[str, Any]) -> str:
 def is_default(citation: str) -> bool:
     """The value is docgen's choice, not the council's policy."""
     return citation.startswith(DEFAULT)
+
+
+def reason(citation: str) -> str:
+    """docgen's reason for a default, as a reader of the policy page wants it: the words after
+    its label ('default: docgen — K §11 sets no frequency' gives 'K §11 sets no frequency')."""
+    return _DEFAULT_LABEL.sub("", citation, count=1)
 
 
 def needs_confirming(citation: str) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from kernel import clock
 from kernel.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, Unauthenticated
+from storage import audit
 from storage.models import Action, ActionEntry, Organisation, Person, Record
 from workflows import access, group_records, people, revisions
 from workflows import actions as actions_mod
@@ -189,9 +190,10 @@ def _on_the_form(form: Form, title: str, patch: Patch) -> None:
                            "instead", "areas")
 
 
-def update_record(db: Session, profile: Profile, record: Record, patch: dict[str, Any]) -> Record:
+def update_record(db: Session, profile: Profile, record: Record, patch: dict[str, Any],
+                  by: Caller | None = None) -> Record:
     """Apply an edit from the API or a page: sections, dates and actions, all checked first, and
-    only fields the record's form has."""
+    only fields the record's form has; `by` is who is audited for an action corrected or removed."""
     _require_editable(record)
     form = form_of(profile, record)
     _on_the_form(form, profile.record_kinds[record.kind].title, patch)
@@ -220,7 +222,7 @@ def update_record(db: Session, profile: Profile, record: Record, patch: dict[str
     sections_known = {*(("welfare",) if form.has("welfare") else ()), "summary",
                       *(a["key"] for a in record.sections["areas"])}
     for i, item in enumerate(patch.get("actions") or []):
-        _apply_action(db, record, item, i, sections_known)
+        _apply_action(db, record, item, i, sections_known, by)
     _areas_keep_open_actions(db, record, areas_before, sections_known)
     db.flush()
     return record
@@ -228,23 +230,23 @@ def update_record(db: Session, profile: Profile, record: Record, patch: dict[str
 
 def _areas_keep_open_actions(db: Session, record: Record, areas_before: dict[str, str], kept: set[str]) -> None:
     """An area left out of an edit goes with what is written in it, but never with an open action
-    (K App B §4: an action is carried forward until completed): complete the action, or remove it
-    if it was raised in this record, in the same edit or first (issue 15)."""
+    raised in it (K App B §4: an action is carried forward until completed): move the action to
+    another part of the record (the removal page offers to), complete it or remove it, in the same
+    edit or first (issues 15, 27). A carried action belongs to the area of the record that raised
+    it, and stays in this record's summary of actions."""
     for entry in actions_mod.entries(db, record):
-        section = entry.action.section
-        if section in areas_before and section not in kept and not entry.completed:
-            raise InvalidInput(f"the area '{areas_before[section]}' still holds the open action {entry.action_id} "
-                               f"({entry.action.text[:60]}): complete or remove it before removing the area", "areas")
+        action = entry.action
+        if (action.raised_in_record_id == record.id and action.section in areas_before
+                and action.section not in kept and not entry.completed):
+            raise InvalidInput(f"the area '{areas_before[action.section]}' still holds the open action "
+                               f"{entry.action_id} ({action.text[:60]}): move, complete or remove it before "
+                               "removing the area", "areas")
 
 
-def _apply_action(db: Session, record: Record, item: dict[str, Any], i: int, sections: set[str]) -> None:
+def _apply_action(db: Session, record: Record, item: dict[str, Any], i: int, sections: set[str],
+                  by: Caller | None) -> None:
     if item.get("id"):
-        if item.get("remove"):
-            actions_mod.remove_from_record(db, record, item["id"])
-            return
-        actions_mod.record_progress(db, record, item["id"], progress=item.get("progress"),
-                                    completed=item.get("completed"), text=item.get("text"),
-                                    owner=item.get("owner"), due=item.get("due"))
+        _change_action(db, record, item, sections, by)
         return
     section = item.get("section") or "summary"
     if section not in sections:
@@ -254,6 +256,30 @@ def _apply_action(db: Session, record: Record, item: dict[str, Any], i: int, sec
     if item.get("progress") or item.get("completed"):
         actions_mod.record_progress(db, record, action.id, progress=item.get("progress"),
                                     completed=item.get("completed"))
+
+
+def _change_action(db: Session, record: Record, item: dict[str, Any], sections: set[str], by: Caller | None) -> None:
+    """Progress on an action of the record, a correction of its text, owner, due date or part, or
+    its removal. A correction or removal is audited with what the action said before and after, so
+    its history is kept even for an action removed outright (issue 27)."""
+    action_id = item["id"]
+    before = actions_mod.as_written(actions_mod.entry_for(db, record, action_id).action)
+    if item.get("remove"):
+        actions_mod.remove_from_record(db, record, action_id, item.get("reason") or "")
+    else:
+        if item.get("section") not in (None, before["section"]):  # a section sent back as read is no move
+            if item["section"] not in sections:
+                raise InvalidInput(f"no section '{item['section']}' in this record", "actions.section")
+            actions_mod.move_to(db, record, action_id, item["section"])
+        actions_mod.record_progress(db, record, action_id, progress=item.get("progress"),
+                                    completed=item.get("completed"), text=item.get("text"),
+                                    owner=item.get("owner"), due=item.get("due"))
+    after = None if item.get("remove") else actions_mod.as_written(actions_mod.entry_for(db, record, action_id).action)
+    if after != before:
+        audit.record(db, "action.remove" if after is None else "action.update",
+                     actor_id=by.person_id if by else None, ip=by.ip if by else "", object_type="action",
+                     object_id=action_id, detail={"record_id": record.id, "before": before, "after": after,
+                                                  "reason": item.get("reason") or ""})
 
 
 def form_date(value: dt.date | None) -> str:
@@ -278,7 +304,8 @@ def record_context(db: Session, profile: Profile, org: Organisation, record: Rec
         table.append({"id": action.id, "date_added": form_date(action.date_added), "text": action.text,
                       "owner": action.owner, "due": action.due,
                       "progress": entry.progress or carried.get(action.id, ""),
-                      "completed": "Yes" if entry.completed else "No"})
+                      "completed": "Yes" if entry.completed else "No",
+                      "carried": action.raised_in_record_id != record.id})  # marked on the page (issue 27)
     s = record.sections
     form = kind.definition
     context = {
@@ -386,7 +413,7 @@ def _change(uow: Work, caller: Caller, record: Record, patch: Patch, revision: i
     with uow:  # a refused edit takes its audit entry and anything half-applied with it
         access.write(uow, caller, record.supervisee, "record", record.id, "record.update")
         revisions.expect(record, revision, "record")
-        update_record(uow.session, uow.deployment.profile, record, patch)
+        update_record(uow.session, uow.deployment.profile, record, patch, caller)
 
 
 def update(uow: Work, caller: Caller, record_id: int, patch: Patch, revision: int | None) -> dict[str, Any]:
@@ -432,6 +459,21 @@ class EditPage:
         """Where an action was raised, in words."""
         return {**({"welfare": "Welfare"} if self.form.has("welfare") else {}), "summary": "Summary",
                 **{a["key"]: a["title"] for a in self.record.sections.get("areas", [])}}
+
+    @property
+    def undated(self) -> set[str]:
+        """Open actions carried from an earlier session whose "By when" holds no date ("Friday"):
+        words that meant something in the session that raised them, and nothing now. The page
+        flags them for a date to be set (issue 27); a new action may still say "next supervision"."""
+        return {e.action_id for e in self.entries if e.action.raised_in_record_id != self.record.id
+                and not e.completed and actions_mod.due_date(e.action.due) is None}
+
+    def entry(self, action_id: str) -> ActionEntry:
+        """One action of the record; NotFound for an id the record does not show."""
+        found = next((e for e in self.entries if e.action_id == action_id), None)
+        if found is None:
+            raise NotFound(f"this record has no action '{action_id}'", "action_id")
+        return found
 
 
 def _for_edit(uow: Work, caller: Caller, record_id: int) -> Record:
@@ -492,10 +534,13 @@ def send_check(uow: Work, caller: Caller, record_id: int) -> RecordPage:
 
 @dataclass(frozen=True)
 class AreaRemoval:
-    """An area the supervisor asked to remove, on the page that asks them to confirm it."""
+    """An area the supervisor asked to remove, on the page that asks them to confirm it: the open
+    actions raised in it, and the parts of the record they may move to (key, title)."""
 
     page: EditPage
     area: dict[str, str]
+    open_actions: list[Action]
+    destinations: list[tuple[str, str]]
 
 
 def area_removal(uow: Work, caller: Caller, record_id: int, key: str) -> AreaRemoval:
@@ -504,10 +549,28 @@ def area_removal(uow: Work, caller: Caller, record_id: int, key: str) -> AreaRem
     record = _for_edit(uow, caller, record_id)
     _require_editable(record)
     access.read(uow, caller, record.supervisee, "record", record.id, "record.read")
+    return removal_of(_edit_page(uow, record), key)
+
+
+def removal_of(page: EditPage, key: str) -> AreaRemoval:
+    """The area `key` of the record on `page`, the open actions raised in it, and where they may go."""
+    record = page.record
     area = next((a for a in record.sections.get("areas", []) if a["key"] == key), None)
     if area is None:
         raise NotFound(f"this record has no area '{key}'", "key")
-    return AreaRemoval(_edit_page(uow, record), area)
+    held = [e.action for e in page.entries
+            if e.action.section == key and e.action.raised_in_record_id == record.id and not e.completed]
+    return AreaRemoval(page, area, held, [(k, t) for k, t in page.section_titles.items() if k != key])
+
+
+def action_page(uow: Work, caller: Caller, record_id: int, action_id: str) -> tuple[EditPage, ActionEntry]:
+    """One action of an editable record, for its current supervisor to correct or remove (an
+    audited read); the change itself is `edit`, as the API's."""
+    record = _for_edit(uow, caller, record_id)
+    _require_editable(record)
+    access.read(uow, caller, record.supervisee, "record", record.id, "record.read")
+    page = _edit_page(uow, record)
+    return page, page.entry(action_id)
 
 
 # --- a supervisee's file as their supervisor's pages show it ---------------------------------------

@@ -96,14 +96,23 @@ class Leaving:
 @dataclass(frozen=True)
 class Schedule:
     """A person with a leaving date and what happens to their records when, as HR reads it: the
-    dates done (frozen, forwarded) or due, from the profile's periods. `forwarded_on` is the day
-    they went to HR, else the day they will; `destroy_on` is None without a leave date."""
+    dates done (frozen, forwarded) or due, from the profile's periods. `forward_on` is the day
+    they went to HR, else the day they will; `forward_due_on` is the day the rule sends them,
+    from which `destroy_on` counts even after an early forward; both None without a leave date."""
 
     person: Person
     freeze_on: dt.date | None
     forward_on: dt.date | None
     destroy_on: dt.date | None
     today: dt.date
+    forward_due_on: dt.date | None = None
+
+    @property
+    def forwarded_early(self) -> bool:
+        """Forwarded by HR before the day the rule sends the records (issue 27: HR is told the
+        destruction date still counts from that day)."""
+        return (self.person.forwarded_to_hr_on is not None and self.forward_due_on is not None
+                and self.person.forwarded_to_hr_on < self.forward_due_on)
 
     @property
     def frozen(self) -> bool:
@@ -164,7 +173,10 @@ def forward_date(profile: Profile, leave_date: dt.date) -> dt.date:
 
 
 def destruction_date(profile: Profile, leave_date: dt.date) -> dt.date:
-    """The day records are destroyed: the HR delay, then the retention period, from the leave date."""
+    """The day records are destroyed: the HR delay, then the retention period, from the leave date.
+    It counts from the day the rule sends them to HR even when HR forwards them early: an early
+    forward, made for a tribunal or a file request, never shortens how long they are kept (S 12.4:
+    "held for seven years"); HR's pages and e-mail say so (issue 27)."""
     return profile.retention.keep_for.after(forward_date(profile, leave_date))
 
 
@@ -313,13 +325,18 @@ def _forward(uow: Work, person: Person, item: Due, today: dt.date, by: Caller = 
     hr = [a.person for a in db.scalars(select(Account).where(Account.active.is_(True)).order_by(Account.id))
           if access.HR & set(a.roles or [])]
     assert person.leave_date is not None
-    destroy_on = destruction_date(uow.deployment.profile, person.leave_date)
-    url = f"{uow.deployment.config.base_url.rstrip('/')}/hr/leavers/{person.id}/bundle"
+    profile = uow.deployment.profile
+    # Why they go now: the rule's day, or HR's name and reason when forwarded before it (issue 27)
+    due_on = forward_date(profile, person.leave_date)
+    why = {"early_by": by.person.name if by.account is not None and today < due_on else "", "reason": by.reason,
+           "forwarded_on": f"{today:%-d %B %Y}", "after": profile.retention.hr_forward_after.text,
+           "due_on": f"{due_on:%-d %B %Y}"}
     for member in hr:
         emails.queue(db, "records_forwarded", to=member.email,
                      subject=f"Supervision records of {person.name} forwarded to HR", member=member.name,
-                     person=person.name, left_on=f"{person.leave_date:%-d %B %Y}", rule=item.rule,
-                     destroy_on=f"{destroy_on:%-d %B %Y}", url=url)
+                     person=person.name, left_on=f"{person.leave_date:%-d %B %Y}",
+                     destroy_on=f"{destruction_date(profile, person.leave_date):%-d %B %Y}",
+                     url=emails.link(db, f"/hr/leavers/{person.id}/bundle"), **why)
     audit.record(db, "retention.forward_to_hr", actor_id=by.person_id, object_type="person", object_id=person.id,
                  reason=by.reason, ip=by.ip, detail={"rule": item.rule, "hr_told": [m.id for m in hr],
                                                      "early": by.account is not None})
@@ -405,8 +422,9 @@ def schedule(profile: Profile, person: Person, today: dt.date) -> Schedule:
     leave = person.leave_date
     if leave is None:
         return Schedule(person, person.records_frozen_on, person.forwarded_to_hr_on, None, today)
-    return Schedule(person, person.records_frozen_on or leave, person.forwarded_to_hr_on or forward_date(profile, leave),
-                    destruction_date(profile, leave), today)
+    due = forward_date(profile, leave)
+    return Schedule(person, person.records_frozen_on or leave, person.forwarded_to_hr_on or due,
+                    destruction_date(profile, leave), today, due)
 
 
 def leavers_page(uow: Work, caller: Caller) -> Leavers:

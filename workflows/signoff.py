@@ -16,7 +16,11 @@ e-mail. The states and the moves between them are `workflows.status`.
 This is sign-off's one home: its states, links, events and the certificate's content, and the use
 cases the API and the pages call: for the sender `resend_link`, `countersign`, `status`,
 `final_pdf`; for the link holder `open_link`, `link_view`, `decide`, `review_pdf`; for a supervisee
-`own_documents`; for pages listing documents `next_steps` and `tags`. Sending starts in
+`own_documents`; for pages listing documents `next_steps` and `tags`. Versions are told apart
+(issue 27): each version's decision (`decisions`), who signed and who is still to
+(`signature_lines`: nobody is called a signer before they signed), and, for a version re-sent after
+a disagreement, what changed since (`changes_since_disagreement`, worded by
+`workflows.version_changes`). Sending starts in
 `workflows.pipeline.send_for_signoff`, because it first files the Word file being signed: the
 pipeline sits above sign-off (it prints sign-off's evidence on the certificate page, and files the
 final PDF under retention's protection, while retention freezes leavers through `withdraw_links`
@@ -29,6 +33,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -41,9 +46,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from kernel import clock
 from kernel.errors import Conflict, Gone, InvalidInput, NotFound
 from storage.db import next_revision
-from storage.filing import read_document
+from storage.backends.base import StorageError
+from storage.filing import DamagedDocument, read_document
 from storage.models import Agreement, DocumentVersion, Person, Record, SignoffEvent, SignoffLink
-from workflows import access, agreements, disagreement_notices, emails, group_records, links, records
+from workflows import access, agreements, disagreement_notices, emails, group_records, links, records, version_changes
 from storage.uow import transaction
 from workflows.access import Caller
 from workflows import events as domain_events
@@ -316,8 +322,9 @@ def _issue_link(db: Session, profile: Profile, document: Document, signer: Perso
                        token_hash=link.token_hash, created_at=clock.now(), expires_at=link.expires_at))
     step = turn(document.status, document.supervisee.name, document.supervisor.name,
                 "supervisee" if role == "supervisee" else "supervisor")
-    emails.queue(db, "signoff_link", to=signer.email, subject=f"{step.what}: {title(document)}",
-                 redact=(link.token,), signer=signer.name, what=title(document), role=role,
+    again = f" \u2013 version {document.version}, revised" if document.version > 1 else ""  # told apart from the first
+    emails.queue(db, "signoff_link", to=signer.email, subject=f"{step.what}: {title(document)}{again}",
+                 redact=(link.token,), signer=signer.name, what=title(document), role=role, version=document.version,
                  url=links.url(base_url, "sign", link.token),
                  expiry_days=profile.signoff.link_expiry_days)
     _event(db, document, "sent", signer, caller)
@@ -506,7 +513,11 @@ def _check_code(profile: Profile, link: SignoffLink, code: str) -> None:
 
 
 def _same_name(typed: str, name: str) -> bool:
-    return " ".join(typed.split()).casefold() == " ".join(name.split()).casefold()
+    """The typed name is the person's, however it was spaced, cased or composed (an accent typed as
+    one character or as a letter and a combining mark)."""
+    def plain(text: str) -> str:
+        return " ".join(unicodedata.normalize("NFKC", text).split()).casefold()
+    return plain(typed) == plain(name)
 
 
 def _act(db: Session, profile: Profile, token: str, answers: Decide, *, base_url: str, caller: Caller) -> Document:
@@ -541,7 +552,7 @@ def _act(db: Session, profile: Profile, token: str, answers: Decide, *, base_url
     if link.signer_role == "supervisee":
         if decision == "disagree":
             _event(db, document, "disagreed", signer, caller, comment, sha)
-            _tell_supervisor_of_disagreement(db, profile, document, comment)
+            _tell_supervisor_of_disagreement(db, profile, document, comment, base_url)
         else:
             _event(db, document, "agreed", signer, caller, comment, sha)
             if document.status == AWAITING_SUPERVISOR:
@@ -574,11 +585,20 @@ def _mark_signed(db: Session, document: Document, expected: str) -> None:
         _move(db, document, expected, SIGNED)
 
 
-def _tell_supervisor_of_disagreement(db: Session, profile: Profile, document: Document, comment: str) -> None:
+def page_path(document: Document) -> str:
+    """The path of the page its supervisor revises, re-sends or countersigns a document from."""
+    return f"/records/{document.id}/edit" if isinstance(document, Record) else f"/agreements/{document.id}"
+
+
+def _tell_supervisor_of_disagreement(db: Session, profile: Profile, document: Document, comment: str,
+                                     base_url: str) -> None:
+    """The supervisor hears of the disagreement with the comment, and the link to the page where
+    they revise or countersign (issue 27: the e-mail once led nowhere)."""
     step = turn(document.status, document.supervisee.name, document.supervisor.name, "supervisor")
     emails.queue(db, "signoff_disagreed", to=document.supervisor.email, subject=f"{step.text}: {title(document)}",
                  step=step.text, supervisee=document.supervisee.name, what=title(document), comment=comment,
-                 finalise_over_disagreement=profile.signoff.finalise_over_disagreement)
+                 finalise_over_disagreement=profile.signoff.finalise_over_disagreement,
+                 url=f"{base_url.rstrip('/')}{page_path(document)}")
 
 
 def unsettled(db: Session, profile: Profile, document: Document) -> str | None:
@@ -603,15 +623,18 @@ def unsettled(db: Session, profile: Profile, document: Document) -> str | None:
 
 
 def _countersign(db: Session, profile: Profile, document: Document, by: Person, comment: str,
-                 caller: Caller) -> None:
+                 caller: Caller, base_url: str, confirm_name: str | None = None) -> None:
     """The supervisor signs while signed in: after the supervisee agreed, or over a recorded
-    disagreement where the profile allows it or the route has settled it (`unsettled`)."""
+    disagreement where the profile allows it or the route has settled it (`unsettled`), with their
+    full name typed when `confirm_name` is given."""
     access.require_countersigner(by, document)
     if document.status not in COUNTERSIGNABLE:
         raise Conflict(f"cannot countersign: it is {words(document.status)}", "status")
     held = unsettled(db, profile, document)
     if held is not None:  # before anything is written
         raise DisagreementUnsettled(held, "status")
+    if confirm_name is not None and document.status == CHANGES_REQUESTED and not _same_name(confirm_name, by.name):
+        raise InvalidInput("type your full name to countersign over the disagreement", "confirm_name")
     expected = document.status
     disagreed = disagreement_notices.latest_disagreement(db, document) if expected == CHANGES_REQUESTED else None
     _mark_signed(db, document, expected)  # first write: a concurrent countersign makes this one a Conflict
@@ -619,9 +642,26 @@ def _countersign(db: Session, profile: Profile, document: Document, by: Person, 
     _kill_links(db, document)
     _event(db, document, "countersigned", by, caller, comment.strip(), docx.sha256 if docx else "")
     if disagreed is not None:  # S §9, W §17, H §13: the line manager hears of it at once, with the comment
-        disagreement_notices.tell_line_manager(db, document, disagreed, "countersigned", title(document), caller,
-                                               comment.strip())
+        told = (disagreement_notices.tell_line_manager(db, document, disagreed, "countersigned", title(document),
+                                                       caller, comment.strip())
+                or disagreement_notices.escalation_of(db, disagreed))  # told before, or found nobody to tell
+        _tell_supervisee_of_countersignature(db, document, disagreed, comment.strip(), base_url,
+                                             manager_told=told is not None and told.line_manager_id is not None)
     db.flush()
+
+
+def _tell_supervisee_of_countersignature(db: Session, document: Document, disagreed: SignoffEvent, comment: str,
+                                         base_url: str, *, manager_told: bool) -> None:
+    """The supervisee hears at once that their supervisor countersigned over their disagreement
+    (issue 27): with both views, and where their copy will be (My records)."""
+    supervisee, supervisor = document.supervisee, document.supervisor
+    if not supervisee.email:
+        return
+    emails.queue(db, "signoff_countersigned_over", to=supervisee.email,
+                 subject=f"{supervisor.name} countersigned over your disagreement: {title(document)}",
+                 supervisee=supervisee.name, supervisor=supervisor.name, what=title(document),
+                 version=document.version, yours=disagreed.comment, theirs=comment, manager_told=manager_told,
+                 url=f"{base_url.rstrip('/')}/my-records")
 
 
 @dataclass(frozen=True)
@@ -670,13 +710,98 @@ def certificate(db: Session, document: Document) -> dict[str, Any]:
             continue
         who = people_by_id.get(event.person_id) or (db.get(Person, event.person_id) if event.person_id else None)
         rows.append({"event": label, "who": who.name if who else "", "at": event.at.replace(tzinfo=dt.timezone.utc).isoformat(),
-                     "ip": event.ip, "user_agent": event.user_agent, "comment": event.comment,
+                     "ip": event.ip, "user_agent": event.user_agent, "comment": event.comment, "version": event.version,
                      **({"views": views[event.person_id]} if event.event == "opened" else {})})
     return {"record_id": number(document), "title": title(document), "version": document.version,
             "supervisee": {"name": document.supervisee.name, "email": document.supervisee.email},
             "supervisor": {"name": document.supervisor.name, "email": document.supervisor.email},
             "events": rows, "signed_on": _signed_on(every, document),
+            "decisions": [decision.text for decision in decisions(every)],
             "finalised_after_disagreement": asdict(finalised) if finalised else None}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The supervisee's decision on one version, as the certificate and the link pages word it
+    (issue 27: "version 1: disagreed, with comment; version 2: agreed")."""
+
+    version: int
+    decided: str  # "agreed", "agreed, with comment" or "disagreed, with comment"
+    comment: str
+    on: dt.date
+
+    @property
+    def disagreed(self) -> bool:
+        return self.decided.startswith("disagreed")
+
+    @property
+    def text(self) -> str:
+        return f"version {self.version}: {self.decided}"
+
+
+def decisions(every: Sequence[SignoffEvent]) -> list[Decision]:
+    """The supervisee's decision on each version, oldest first, from a document's events: only a
+    supervisee agrees or disagrees (a supervisor countersigns)."""
+    worded = {"disagreed": "disagreed, with comment", "agreed": "agreed"}
+    return [Decision(e.version, worded[e.event] + (", with comment" if e.event == "agreed" and e.comment else ""),
+                     e.comment, clock.uk(e.at).date())
+            for e in every if e.event in worded]
+
+
+def signature_lines(profile: Profile, document: Document, every: Sequence[SignoffEvent]) -> list[str]:
+    """Who signed the current version and who is still to, one line per signer the profile names:
+    nobody is called a signer before they signed (issue 27: "To be signed by", "Waiting for")."""
+    done = {e.event: clock.uk(e.at) for e in every if e.version == document.version
+            and e.event in ("agreed", "disagreed", "countersigned")}
+    lines = []
+    for role in signers(profile, document):
+        person = document.supervisee if role == "supervisee" else document.supervisor
+        who = f"{person.name} ({role})"
+        if role == "supervisee" and "agreed" in done:
+            lines.append(f"Signed by {who} on {done['agreed']:%-d %B %Y}")
+        elif role == "supervisee" and "disagreed" in done:
+            lines.append(f"Not signed by {who}, who disagreed with this version on {done['disagreed']:%-d %B %Y}")
+        elif role == "supervisor" and "countersigned" in done:
+            lines.append(f"Countersigned by {who} on {done['countersigned']:%-d %B %Y}")
+        elif document.status == (AWAITING_SUPERVISEE if role == "supervisee" else AWAITING_SUPERVISOR):
+            lines.append(f"Waiting for {who} to {'agree and sign' if role == 'supervisee' else 'countersign'}")
+        else:
+            lines.append(f"To be {'signed' if role == 'supervisee' else 'countersigned'} by {who}")
+    return lines
+
+
+@dataclass(frozen=True)
+class ChangesSince:
+    """What changed since the version the supervisee disagreed with, for the page of the version
+    re-sent to them (issue 27: "a re-sent version looks exactly like the first")."""
+
+    disagreed: Decision
+    changes: list[str] | None  # None: the two versions' Word files could not be read and compared
+
+
+def _labels(profile: Profile, document: Document) -> dict[str, str]:
+    """The form's own wording of each field, by the key its Word cell is bookmarked with."""
+    if isinstance(document, Record):
+        form = records.form_of(profile, document)
+        return {field.key: field.label for field in (*form.details, *form.fields)}
+    return {key: field.label for field in profile.agreement.fields for key in (field.key, f"agreement_{field.key}")}
+
+
+def changes_since_disagreement(uow: Work, document: Document, told: Sequence[Decision]) -> ChangesSince | None:
+    """The changes from the latest earlier version the supervisee disagreed with to the current one,
+    read from the two versions' filed Word files; None when no earlier version was disagreed with."""
+    disagreed = next((d for d in reversed(told) if d.disagreed and d.version < document.version), None)
+    if disagreed is None:
+        return None
+    db = uow.session
+    files = [filed_version(db, document, "docx", version) for version in (disagreed.version, document.version)]
+    try:
+        before, after = [version_changes.read(read_document(db, uow.store, row)) if row else None for row in files]
+    except (DamagedDocument, StorageError):  # the page the supervisee decides on still opens, saying so
+        return ChangesSince(disagreed, None)
+    if before is None or after is None:
+        return ChangesSince(disagreed, None)
+    return ChangesSince(disagreed, version_changes.described(before, after, _labels(uow.deployment.profile, document)))
 
 
 def _signed_on(every: list[SignoffEvent], document: Document) -> dict[str, str]:
@@ -702,6 +827,7 @@ class Progress:
     names: dict[int, str]  # who each event's person_id is
     final_pdf: DocumentVersion | None
     step: NextStep  # whose turn it is, as the reader (`viewer_id`) reads it
+    signing: list[str]  # who signed this version and who is still to (`signature_lines`)
 
 
 def progress(uow: Work, document: Document, viewer_id: int | None = None) -> Progress:
@@ -714,7 +840,8 @@ def progress(uow: Work, document: Document, viewer_id: int | None = None) -> Pro
         if event.person_id is not None and event.person_id not in names:
             names[event.person_id] = db.get_one(Person, event.person_id).name
     return Progress(document, number(document), rows, names, filed_version(db, document, "final_pdf"),
-                    next_step(db, document, viewer_id, clock.today()))
+                    next_step(db, document, viewer_id, clock.today()),
+                    signature_lines(uow.deployment.profile, document, rows))
 
 
 def as_sent(uow: Work, document: Document) -> dict[str, Any] | None:
@@ -761,12 +888,15 @@ def resend_link(uow: Work, caller: Caller, kind: str, document_id: int) -> Progr
 
 
 @transaction
-def countersign(uow: Work, caller: Caller, kind: str, document_id: int, comment: str = "") -> Progress:
+def countersign(uow: Work, caller: Caller, kind: str, document_id: int, comment: str = "",
+                confirm_name: str | None = None) -> Progress:
     """The supervisor countersigns while signed in (over a recorded disagreement where the profile
     allows it or the route has settled it: `DisagreementUnsettled` otherwise); the worker then
-    seals the final PDF."""
+    seals the final PDF. Over a disagreement, a `confirm_name` given (the pages give it) must be
+    the supervisor's full name, as the link asks: signing over someone's "no" is never one click."""
     document = for_supervisor(uow, caller, kind, document_id, "signoff.countersign")
-    _countersign(uow.session, uow.deployment.profile, document, caller.person, comment, caller)
+    _countersign(uow.session, uow.deployment.profile, document, caller.person, comment, caller,
+                 uow.deployment.base_url, confirm_name)
     _after_signing(uow, document)
     return progress(uow, document)
 
@@ -809,6 +939,9 @@ class LinkView:
     code_required: bool
     has_pdf: bool  # the worker has made the PDF the signer may download
     content: dict[str, Any]
+    decisions: list[Decision]  # the supervisee's decision on each version so far, comments and all
+    signing: list[str]  # who signed this version and who is still to (`signature_lines`)
+    changes: ChangesSince | None  # a version re-sent after a disagreement: what changed since
 
 
 def _view(uow: Work, holder: Holder, on_form: bool) -> LinkView:
@@ -821,9 +954,13 @@ def _view(uow: Work, holder: Holder, on_form: bool) -> LinkView:
     else:
         content = (records.record_json(db, document) if isinstance(document, Record)
                    else agreements.agreement_json(document))
+    every = events(db, document)
+    told = decisions(every)
     return LinkView(holder.link, document, holder.signer, number(document), title(document),
                     deployment.profile.signoff.one_time_code,
-                    filed_version(db, document, "review_pdf") is not None, content)
+                    filed_version(db, document, "review_pdf") is not None, content, told,
+                    signature_lines(deployment.profile, document, every),
+                    changes_since_disagreement(uow, document, told) if holder.link.signer_role == "supervisee" else None)
 
 
 def _opened(uow: Work, caller: Caller, token: str) -> Holder:

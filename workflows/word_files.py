@@ -5,26 +5,37 @@ onto the record with the same rules as an edit in the browser (`workflows.record
 in one transaction, so a refused upload changes nothing. The API and the pages call the same use
 cases here.
 
-Only what the user changed is applied: the record is printed again as it stands and read back by
-the same parser, and each cell of the upload is compared with its printed twin. Comparing with the
-stored values instead would see a change wherever printing is not the identity: an area's action
-prints as "text – by due", dates are formatted, text is stripped. That comparison once raised a
-second copy of every area action with a due date on each unchanged upload.
+Only what the user changed is applied: each cell of the upload is compared with its twin in the
+record as the file printed it, read back by the same parser. Comparing with the stored values
+instead would see a change wherever printing is not the identity: an area's action prints as
+"text – by due", dates are formatted, text is stripped. That comparison once raised a second copy
+of every area action with a due date on each unchanged upload.
+
+A file knows the revision it was downloaded at, and carries the record as it printed then, sealed
+with the storage keyring (issue 27). A file older than the record is merged three ways: what the
+user changed in it since its download is applied to the record as it stands, so what was saved on
+the page meanwhile stays; a cell changed on both sides is refused (`ChangedOnBothSides`) unless
+the caller chose the file's text, having seen both.
 """
 from __future__ import annotations
 
 import datetime as dt
 import difflib
 import itertools
+import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from dateutil import parser as date_parser
 from sqlalchemy.orm import Session
 
-from documents.docx_form import ActionRow, FormContent, FormError, read_upload, section_action_lines, split_due
-from kernel.errors import InvalidInput
+from documents.docx_form import (ActionRow, AreaEntry, FormContent, FormError, form_from_json, form_json, read_upload,
+                                 section_action_lines, split_due)
+from documents.render import PROP_BASE, PROP_REVISION, in_parts, stamp
+from kernel.errors import Conflict, InvalidInput
+from storage import sealing
+from storage.backends.base import StorageError
 from storage.models import Action, Record
 from workflows import access, agreements, pipeline, records, revisions
 from workflows import actions as actions_mod
@@ -85,22 +96,45 @@ def _text_changes(record: Record, definition: Form, form: FormContent, printed: 
     return patch
 
 
-def _area_changes(record: Record, form: FormContent, printed: FormContent) -> list[dict[str, Any]] | None:
-    """The areas in the form's order if the user changed any (added, removed, retitled or
-    written in), else None; a form without a table of areas has none to change."""
-    current = {a["key"]: a for a in record.sections["areas"]}
+def _merged_area(area: AreaEntry, before: dict[str | None, AreaEntry],
+                 current: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """One area of the upload merged with the record as it stands: an area the file added is new;
+    one removed on the page since the download stays removed (None) unless the user changed it in
+    the file, and then comes back with the file's text; else its title and its discussion are each
+    the file's where the user changed them."""
+    was = before.get(area.key) if area.key is not None else None
+    if was is None or area.key not in current:
+        unchanged = was is not None and (area.title, area.discussion, area.actions) == (
+            was.title, was.discussion, was.actions)
+        return None if unchanged else {"title": area.title, "discussion": area.discussion}
+    now = current[area.key]
+    return {"key": area.key, "title": _kept(area.title, was.title, now["title"]),
+            "discussion": _kept(area.discussion, was.discussion, now["discussion"])}
 
+
+def _area_changes(record: Record, form: FormContent, printed: FormContent) -> list[dict[str, Any] | None] | None:
+    """Each of the form's areas merged with the record's (`_merged_area`) if the user changed any
+    (added, removed, retitled or written in), else None; a form without a table of areas has none
+    to change."""
     def rows(content: FormContent) -> list[tuple[str | None, str, str]]:
         return [(a.key, a.title, a.discussion) for a in content.areas]
 
     if rows(form) == rows(printed) and not form.removed_areas:
         return None
-    before = {a.key: a for a in printed.areas}
-    return [{"key": a.key, "title": a.title, "discussion": a.discussion}
-            if a.key not in before or a.key not in current else
-            {"key": a.key, "title": _kept(a.title, before[a.key].title, current[a.key]["title"]),
-             "discussion": _kept(a.discussion, before[a.key].discussion, current[a.key]["discussion"])}
-            for a in form.areas]
+    current = {a["key"]: a for a in record.sections["areas"]}
+    before: dict[str | None, AreaEntry] = {a.key: a for a in printed.areas}
+    return [_merged_area(area, before, current) for area in form.areas]
+
+
+def _set_areas(record: Record, merged: list[dict[str, Any] | None], printed: FormContent) -> list[str | None]:
+    """Give the record the merged areas, and after them those added on the page since the file was
+    downloaded; returns the key each of the file's areas now has (None: it stays removed)."""
+    known = {a["key"] for a in record.sections["areas"]}
+    printed_keys = {a.key for a in printed.areas}
+    records.set_areas(record, [a for a in merged if a is not None]
+                      + [a for a in record.sections["areas"] if a["key"] not in printed_keys])
+    fresh = iter([a["key"] for a in record.sections["areas"] if a["key"] not in known])
+    return [None if area is None else area.get("key") or next(fresh) for area in merged]
 
 
 @dataclass
@@ -118,11 +152,21 @@ class _ActionChanges:
         return [{"id": action_id, **parts} for action_id, parts in self.edits.items()] + self.new
 
 
+def _recognised(rows: list[ActionRow], printed: list[ActionRow]) -> list[ActionRow]:
+    """The summary's rows, a row that lost its ids to an editor taken for the printed action it
+    still shows word for word (text, owner and due date) when no row carries that action's id:
+    read as a new row, it would raise the action a second time (issue 27)."""
+    present = {row.id for row in rows}
+    lost = {(row.text, row.owner, row.due): row.id for row in printed if row.id not in present}
+    return [replace(row, id=lost.pop((row.text, row.owner, row.due)))
+            if row.id is None and (row.text, row.owner, row.due) in lost else row for row in rows]
+
+
 def _summary_changes(form: FormContent, printed: FormContent, changes: _ActionChanges) -> list[ActionRow]:
     """Edits made in the summary table to the actions docgen printed there; returns the rows the user added."""
     before = {row.id: row for row in printed.actions}
     added = []
-    for row in form.actions:
+    for row in _recognised(form.actions, printed.actions):
         if row.id is None:
             added.append(row)
         elif row.id not in before:  # printed by another state of the record: every part is the user's
@@ -139,9 +183,10 @@ def _summary_changes(form: FormContent, printed: FormContent, changes: _ActionCh
 
 
 def _sections(db: Session, record: Record, form: FormContent, printed: FormContent,
-              keys: list[str]) -> list[tuple[str, str, list[Action], list[str], list[str]]]:
+              keys: list[str | None]) -> list[tuple[str, str, list[Action], list[str], list[str]]]:
     """(key, title, actions raised there in this record, printed lines, uploaded lines) per section
-    cell; ``keys`` are the record's keys of the form's areas, an area the user added included."""
+    cell; ``keys`` are the record's keys of the form's areas, an area the user added included, None
+    for one that stays removed."""
     raised: dict[str, list[Action]] = {}
     for entry in actions_mod.entries(db, record):
         if entry.action.raised_in_record_id == record.id:
@@ -150,7 +195,7 @@ def _sections(db: Session, record: Record, form: FormContent, printed: FormConte
     cells = [("welfare", "Welfare", raised.get("welfare", []), printed.welfare_actions, form.welfare_actions)
              ] if "welfare" in record.sections else []
     return cells + [(key, area.title, raised.get(key, []), before.get(area.key, []), area.actions)
-                    for area, key in zip(form.areas, keys)]
+                    for area, key in zip(form.areas, keys) if key is not None]
 
 
 def _pair_block(spans: list[tuple[Action, int, int]], old: list[str],
@@ -200,7 +245,7 @@ def _line_changes(section: str, title: str, actions: list[Action], printed: list
     return edits
 
 
-def _action_changes(db: Session, record: Record, form: FormContent, printed: FormContent, keys: list[str],
+def _action_changes(db: Session, record: Record, form: FormContent, printed: FormContent, keys: list[str | None],
                     warnings: list[str]) -> list[dict[str, Any]]:
     """Action edits and new actions from the summary table and the welfare and area cells.
 
@@ -232,18 +277,18 @@ def _action_changes(db: Session, record: Record, form: FormContent, printed: For
 def apply_upload(db: Session, profile: Profile, record: Record, form: FormContent, printed: FormContent) -> list[str]:
     """Apply to a record what the user changed in its Word file; returns warnings (nothing is guessed).
 
-    ``printed`` is the record as docgen prints it now, read back by the same parser: every cell is
-    compared with it, so a file uploaded unchanged changes nothing, whatever the template prints.
+    ``printed`` is the record as the file printed it when it was downloaded, read back by the same
+    parser: every cell is compared with it, so a file uploaded unchanged changes nothing, whatever
+    the template prints, and a change saved on the page since the download is not undone.
     """
     if form.record_id != record_number(record):
         raise InvalidInput(f"this file is record {form.record_id}, not {record_number(record)}", "file")
     warnings = list(form.warnings)
     patch = _text_changes(record, records.form_of(profile, record), form, printed, warnings)
     areas = _area_changes(record, form, printed)
-    keys = [area.key for area in form.areas]
+    keys: list[str | None] = [area.key for area in form.areas]
     if areas is not None:  # set first, so an area the user added has its key for the actions typed in it
-        records.set_areas(record, areas)
-        keys = [area["key"] for area in record.sections["areas"]]
+        keys = _set_areas(record, areas, printed)
     actions = _action_changes(db, record, form, printed, keys, warnings)
     if actions:
         patch["actions"] = actions
@@ -260,34 +305,167 @@ def _form(data: bytes, number: str) -> FormContent:
         raise InvalidInput(exc.message, exc.field) from None
 
 
+def _sealed_for(number: str, revision: int) -> str:
+    """What a file's sealed base is bound to: a base copied into another record's file, or one
+    claiming another revision, fails to open."""
+    return f"word file {number} revision {revision}"
+
+
 def download_record(uow: Work, caller: Caller, record_id: int) -> tuple[bytes, str, int]:
     """The record as a filled-in Word file, its file name and the revision it shows (what an upload
-    of it is made from), to anyone who may read it (audited)."""
+    of it is made from), to anyone who may read it (audited). The file carries that revision and,
+    sealed, the record as it prints it, for an upload of it to be merged from."""
     db = uow.session
     record = records.get_record(db, record_id)
     access.read(uow, caller, record.supervisee, "record", record.id, "record.download")
-    return (pipeline.record_docx(uow.deployment, db, record),
-            pipeline.docx_filename(record_number(record), record.supervisee.name), record.revision)
+    number = record_number(record)
+    return (_stamped(uow, pipeline.record_docx(uow.deployment, db, record), number, record.revision),
+            pipeline.docx_filename(number, record.supervisee.name), record.revision)
+
+
+def _stamped(uow: Work, data: bytes, number: str, revision: int) -> bytes:
+    """A rendered file as it is downloaded: with the revision it shows and, sealed with the storage
+    keyring (only docgen reads it, and only for this file), the form as it prints, for an upload of
+    it to be merged from. A council's own template that docgen cannot read back (no form tables) is
+    served as rendered: its upload is refused as before, and its download must still work."""
+    try:
+        printed = read_upload(data)
+    except FormError:
+        return data
+    sealed = sealing.seal(uow.deployment.keyring, zlib.compress(form_json(printed)), _sealed_for(number, revision))
+    return stamp(data, {PROP_REVISION: str(revision), **in_parts(PROP_BASE, sealed)})
+
+
+@dataclass(frozen=True)
+class Clash:
+    """A cell changed both in the record and in a Word file since the file was downloaded."""
+
+    label: str
+    record: str  # what the record says now
+    file: str  # what the file says
+
+
+class ChangedOnBothSides(Conflict):
+    """An upload that would replace, unseen, what was saved in the record since the file was
+    downloaded at `file_revision`: the `clashes`, for the user to choose between, as the record
+    stood at `record_revision` (the revision a choice of the file's text must be made from, so a
+    save in between is refused as stale, not overwritten unseen)."""
+
+    def __init__(self, file_revision: int, clashes: list[Clash], record_revision: int) -> None:
+        super().__init__(f"since this file was downloaded (revision {file_revision}), these parts were changed both "
+                         f"in the record and in the file: {'; '.join(c.label for c in clashes)}. Nothing was read "
+                         "in; download the record again, or upload the file choosing its text", "file")
+        self.file_revision = file_revision
+        self.clashes = clashes
+        self.record_revision = record_revision
+
+
+REMOVED = "(removed)"
+
+
+def _cells(content: FormContent, definition: Form | None) -> dict[str, tuple[str, str]]:
+    """Every cell of a form by a name that is the same in any state of the document: (label, text)."""
+    def label(name: str) -> str:
+        field_ = definition.field(name) if definition else None
+        return field_.label if field_ else name.replace("_", " ").capitalize()
+
+    cells = {f"field {name}": (label(name), text) for name, text in content.fields.items()}
+    cells |= {"welfare": ("Welfare", content.welfare_discussion),
+              "welfare actions": ("Welfare actions", "\n".join(content.welfare_actions))}
+    for area in content.areas:
+        parts = {"title": area.title, "discussion": area.discussion, "actions": "\n".join(area.actions)}
+        cells |= {f"area {area.key} {part}": (f"{area.title}: {part}", text)
+                  for part, text in parts.items() if area.key is not None}
+    for row in content.actions:
+        parts = {"action": row.text, "owner": row.owner, "due date": row.due, "progress": row.progress,
+                 "completed": {True: "Yes", False: "No", None: ""}[row.completed]}
+        cells |= {f"action {row.id} {part}": (f"Action \u201c{row.text[:40]}\u201d: {part}", text)
+                  for part, text in parts.items() if row.id is not None}
+    return cells
+
+
+def _clashes(base: FormContent, now: FormContent, upload: FormContent, definition: Form | None) -> list[Clash]:
+    """The cells the upload changed from ``base`` (the record as the file printed it) that the
+    record changed too, to other text (``now``): a three-way merge's conflicts. An area the file
+    removed that the record changed is one as well; a summary row left out of the file changes
+    nothing (an action is completed, not deleted), so it is none."""
+    was, theirs, yours = (_cells(content, definition) for content in (base, now, upload))
+    found = []
+    for name, (label, before) in was.items():
+        if name in yours:
+            text = yours[name][1]
+        else:
+            text = REMOVED if name.startswith("area ") else before
+        label, saved = theirs.get(name, (label, REMOVED))
+        if before not in (text, saved) and saved != text:
+            found.append(Clash(label, saved, text))
+    return found
+
+
+def _base(uow: Work, revision: int, form: FormContent, now: FormContent, what: str) -> FormContent:
+    """The document as the uploaded file printed it when it was downloaded: as it is now (`now`, at
+    `revision`) for a file of the current revision or one that does not say its revision, else the
+    file's sealed copy."""
+    if form.revision is None or form.revision == revision:
+        return now
+    if form.revision > revision:
+        raise InvalidInput(f"this file says it shows revision {form.revision} of the {what}, which is at revision "
+                           f"{revision}: upload a file downloaded from this docgen", "file")
+    try:
+        return form_from_json(zlib.decompress(sealing.unseal(
+            uow.deployment.keyring, form.sealed_base, _sealed_for(form.record_id, form.revision))))
+    except (StorageError, zlib.error, ValueError, TypeError):
+        raise Conflict(f"this file was downloaded at revision {form.revision} of the {what}, which has changed since, "
+                       f"and the file no longer says what it showed then: download the {what} again and make your "
+                       "changes in the new file", "file") from None
+
+
+def _merge_base(uow: Work, revision: int, form: FormContent, now: FormContent, definition: Form | None,
+                keep_file: bool, what: str) -> FormContent:
+    """The base an upload is merged from (`_base`), once no cell changed on both sides, or the caller
+    chose the file's text where one did (`keep_file`)."""
+    base = _base(uow, revision, form, now, what)
+    found = _clashes(base, now, form, definition)
+    if found and not keep_file:
+        raise ChangedOnBothSides(form.revision or revision, found, revision)
+    return base
 
 
 @transaction
 def upload_record(uow: Work, caller: Caller, record_id: int, read_file: Callable[[], bytes],
-                  revision: int | None) -> dict[str, Any]:
+                  revision: int | None, keep_file: bool = False) -> dict[str, Any]:
     """Read an edited Word file back into the record (current supervisor only, audited as
-    `record.upload`), made from `revision` (`workflows.revisions`: a stale one is refused);
-    answers with the record as the API shows it and the warnings for the user.
+    `record.upload`), from a page or read made at `revision` (`workflows.revisions`: a stale one is
+    refused); answers with the record as the API shows it, the warnings for the user, and the
+    revision an older file was merged from when the record had changed since (`merged_from`, else
+    None).
 
-    `read_file` gives the uploaded bytes (or raises InvalidInput when there are none); it is
-    called only once the caller may change the record, so a stranger learns nothing from it.
+    A file older than the record is merged three ways. A cell changed both in the record and in
+    the file is refused (`ChangedOnBothSides`), unless `keep_file`: the caller saw both texts at
+    `revision` and chose the file's. `read_file` gives the uploaded bytes (or raises InvalidInput
+    when there are none); it is called only once the caller may change the record, so a stranger
+    learns nothing from it.
     """
     db = uow.session
     record = records.get_record(db, record_id)
     access.write(uow, caller, record.supervisee, "record", record.id, "record.upload")
     revisions.expect(record, revision, "record")
     form = _form(read_file(), record_number(record))
-    warnings = apply_upload(db, uow.deployment.profile, record, form,
-                            read_upload(pipeline.record_docx(uow.deployment, db, record)))
-    return {"record": records.record_json(db, record), "warnings": warnings}
+    now = read_upload(pipeline.record_docx(uow.deployment, db, record))
+    base = _merge_base(uow, record.revision, form, now, records.form_of(uow.deployment.profile, record), keep_file,
+                       "record")
+    warnings = apply_upload(db, uow.deployment.profile, record, form, base) + _undated(form)
+    return {"record": records.record_json(db, record), "warnings": warnings,
+            "merged_from": form.revision if base != now else None}
+
+
+def _undated(form: FormContent) -> list[str]:
+    """A file that does not say which revision it was made from (downloaded before docgen kept it,
+    or its properties stripped) cannot be merged: the user is told what happened instead."""
+    if form.revision is not None:
+        return []
+    return ["This Word file does not say when it was downloaded, so it could not be merged with what was saved "
+            "since: wherever it differs from the record, its text was read in"]
 
 
 def download_agreement(uow: Work, caller: Caller, agreement_id: int) -> tuple[bytes, str, int]:
@@ -296,21 +474,23 @@ def download_agreement(uow: Work, caller: Caller, agreement_id: int) -> tuple[by
     db = uow.session
     agreement = agreements.get_agreement(db, agreement_id)
     access.read(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.download")
-    return (pipeline.agreement_docx(uow.deployment, db, agreement),
-            pipeline.docx_filename(agreements.agreement_number(agreement), agreement.supervisee.name),
-            agreement.revision)
+    number = agreements.agreement_number(agreement)
+    return (_stamped(uow, pipeline.agreement_docx(uow.deployment, db, agreement), number, agreement.revision),
+            pipeline.docx_filename(number, agreement.supervisee.name), agreement.revision)
 
 
 def upload_agreement(uow: Work, caller: Caller, agreement_id: int, read_file: Callable[[], bytes],
                      revision: int | None) -> dict[str, Any]:
     """Read an edited Word agreement back into its fields (current supervisor only, audited as
-    `agreement.upload`; `read_file` and `revision` as for `upload_record`)."""
+    `agreement.upload`; `read_file` and `revision` as for `upload_record`), an older file merged
+    three ways as a record's is."""
     db = uow.session
     agreement = agreements.get_agreement(db, agreement_id)
     access.write(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.upload")
     revisions.expect(agreement, revision, "agreement")
     form = _form(read_file(), agreements.agreement_number(agreement))
-    printed = read_upload(pipeline.agreement_docx(uow.deployment, db, agreement)).fields
+    now = read_upload(pipeline.agreement_docx(uow.deployment, db, agreement))
+    printed = _merge_base(uow, agreement.revision, form, now, None, False, "agreement").fields
     patch = {name: form.fields[cell] for name in uow.deployment.profile.agreement.text_keys
              if (cell := f"agreement_{name}") in form.fields and form.fields[cell] != printed.get(cell)}
     if patch:

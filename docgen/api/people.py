@@ -10,10 +10,11 @@ from docgen.api.revisions import if_match, tagged
 from docgen.api.routing import json_body, page_of, route
 from docgen.api.schemas import AgreementOut, PersonOut, RecordOut, RelationshipOut, TeamOut, given, parse
 from docgen.auth import caller, login_required, uow
-from workflows import accounts, organisation, supervision_file
+from workflows import accounts, organisation, supervision_changes, supervision_file
 from workflows.inputs import Paging
 from workflows.inputs.organisation import (PeopleQuery, PersonCreate, PersonUpdate, RelationshipCreate, RelationshipsQuery,
                                           RelationshipUpdate, TeamCreate, TeamsQuery, TeamUpdate)
+from workflows.inputs.supervision import ChangeSupervisor
 
 
 class MeOut(BaseModel):
@@ -132,6 +133,16 @@ def update_relationship(rel_id: int) -> Any:
     body = parse(RelationshipUpdate, json_body())
     rel = organisation.change_relationship(uow(), caller(), rel_id, given(body), if_match())
     return tagged(RelationshipOut.model_validate(rel).model_dump(mode="json"))
+
+
+@route("POST", "/relationships/<int:rel_id>/change-supervisor", "Give the supervisee a new supervisor from a "
+       "date: this relationship (at the revision in If-Match) ends the day before; answers with the new one",
+       request_model=ChangeSupervisor, response=RelationshipOut, status=201, revisioned=True)
+@login_required
+def change_supervisor(rel_id: int) -> Any:
+    body = parse(ChangeSupervisor, json_body())
+    done = supervision_changes.change_supervisor(uow(), caller(), rel_id, body, if_match())
+    return tagged(RelationshipOut.model_validate(done.started).model_dump(mode="json"), 201)
 
 
 @route("GET", "/people/<int:person_id>/records", "A person's records as supervisee, newest first (an audited read: "

@@ -49,7 +49,8 @@ def resend(kind: str, document_id: int) -> Any:
 @login_required
 def countersign(kind: str, document_id: int) -> Any:
     body = parse(Countersign, json_body())
-    return _status(signoff.countersign(uow(), caller(), _kind(kind), document_id, body.comment))
+    return _status(signoff.countersign(uow(), caller(), _kind(kind), document_id, body.comment,
+                                       confirm_name=body.confirm_name))
 
 
 @route("GET", f"/{KINDS}/<int:document_id>/signoff", "Sign-off status and events (never the links)",

@@ -12,19 +12,22 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovPasswordInput, GovSubmitInput
-from wtforms import PasswordField, SelectMultipleField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovPasswordInput, GovSelect, GovSubmitInput
+from wtforms import PasswordField, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import EqualTo, InputRequired
 
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.inputs import form_to, query_to
 from docgen.web.navigation import page
+from kernel import clock
 from kernel.errors import Conflict, DomainError, InvalidInput, PreconditionFailed
 from storage.models import Person
-from workflows import access, accounts, administration, organisation, profile_confirmations, profile_sources
+from workflows import (access, accounts, administration, organisation, people, profile_confirmations,
+                       profile_sources, supervision_changes)
 from workflows.inputs import Paging
-from workflows.inputs.organisation import PersonCreate, PersonUpdate, RelationshipCreate, TeamCreate
+from workflows.inputs.organisation import PersonCreate, PersonUpdate, RelationshipCreate, RelationshipUpdate, TeamCreate
+from workflows.inputs.supervision import ChangeSupervisor
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -54,6 +57,17 @@ class _Mistyped(Exception):
 
 def _typed(form: FlaskForm) -> None:
     if not form.validate_on_submit():
+        raise _Mistyped
+
+
+def _person_typed(form: forms.PersonForm) -> None:
+    """The person form's own checks and the e-mail's format together, so every box at fault is named
+    in one answer (issue 27: the e-mail's error came only once the date was fixed)."""
+    typed = form.validate_on_submit()
+    problem = people.email_problem(form.email.data) if form.email.data and not form.email.errors else None
+    if problem:
+        form.email.errors = [*form.email.errors, problem]
+    if problem or not typed:
         raise _Mistyped
 
 
@@ -109,7 +123,7 @@ def people_new() -> Any:
 def people_add() -> Any:
     form = forms.PersonForm()
     try:
-        _typed(form)
+        _person_typed(form)
         person = organisation.add_person(uow(), caller(), form_to(PersonCreate, form).model_dump())
     except (_Mistyped, InvalidInput, Conflict) as exc:
         _refused(form, exc)
@@ -134,7 +148,7 @@ def people_edit(person_id: int) -> Any:
 def people_change(person_id: int) -> Any:
     form = forms.PersonForm()
     try:
-        _typed(form)
+        _person_typed(form)
         # Every box is on the form: one left empty empties the field, as a null does over JSON.
         changed = form_to(PersonUpdate, form).model_dump()
         person = organisation.change_person(uow(), caller(), person_id, changed, form.opened_at())
@@ -203,7 +217,8 @@ def _relationships_page(form: forms.RelationshipForm, shown: administration.Supe
     """Who supervises whom, and the form starting a relationship (and the draft agreement it needs)."""
     form.supervisee_id.choices = _person_choices(shown.people, "Choose the supervisee")
     form.supervisor_id.choices = _person_choices(shown.people, "Choose the supervisor")
-    return render_template("admin/relationships.html", form=form, relationships=shown.relationships), status
+    return render_template("admin/relationships.html", form=form, relationships=shown.relationships,
+                           manage_from=clock.today()), status
 
 
 @bp.get("/relationships")
@@ -228,22 +243,125 @@ def relationships_add() -> Any:
     return redirect(url_for("admin.relationships"))
 
 
+class ChangeSupervisorForm(forms.RevisionedForm):
+    """A new supervisor for a relationship's supervisee, from a date (the relationship ends the day before)."""
+
+    supervisor_id = SelectField("New supervisor", widget=GovSelect(), validate_choice=False)
+    starts_on = forms.GovDateField("New supervisor starts on", required=True)
+    submit = SubmitField("Change the supervisor", widget=GovSubmitInput())
+
+
+class EndRelationshipForm(forms.RevisionedForm):
+    """The last day of a supervision relationship."""
+
+    ends_on = forms.GovDateField("Last day of this supervision", required=True)
+    submit = SubmitField("End the supervision", widget=GovSubmitInput())
+
+
+RelationshipChangeForm = ChangeSupervisorForm | EndRelationshipForm
+
+
+def _relationship_page(form: RelationshipChangeForm, rel_id: int, status: int = 200,
+                       stale: bool = False) -> tuple[str, int]:
+    """A relationship with the form changing its supervisor or ending it; `stale` when it was
+    refused because someone else changed the relationship since the form was opened."""
+    rel = organisation.read_relationship(uow(), caller(), rel_id)
+    if isinstance(form, ChangeSupervisorForm):
+        others = [p for p in administration.supervision(uow(), caller()).people
+                  if p.id not in (rel.supervisee_id, rel.supervisor_id)]
+        form.supervisor_id.choices = _person_choices(others, "Choose the new supervisor")
+    clash = forms.stale(form, {}, rel.revision, "supervision", note="Someone else changed this supervision since you "
+                        "opened the page: check it as it is now, then submit again if it still needs the change.") \
+        if stale else None
+    if not stale and form.revision.data in (None, ""):
+        form.revision.data = str(rel.revision)
+    return render_template("admin/relationship_form.html", form=form, rel=rel, stale=clash,
+                           ending=isinstance(form, EndRelationshipForm)), status
+
+
+@bp.get("/relationships/<int:rel_id>/change-supervisor")
+@page(access.ADMINISTRATORS)
+def relationship_change_form(rel_id: int) -> Any:
+    """The form giving the supervisee a new supervisor from a date."""
+    return _relationship_page(ChangeSupervisorForm(), rel_id)
+
+
+@bp.post("/relationships/<int:rel_id>/change-supervisor")
+@page(access.ADMINISTRATORS)
+def relationship_change(rel_id: int) -> Any:
+    """Change the supervisor: the relationship ends the day before the new one starts, in one
+    commit (`workflows.supervision_changes`); a refused change is shown again as typed."""
+    form = ChangeSupervisorForm()
+    try:
+        _typed(form)
+        done = supervision_changes.change_supervisor(uow(), caller(), rel_id, form_to(ChangeSupervisor, form),
+                                                     form.opened_at())
+    except PreconditionFailed:
+        return _relationship_page(form, rel_id, 409, stale=True)
+    except (_Mistyped, InvalidInput, Conflict) as exc:
+        _refused(form, exc)
+        return _relationship_page(form, rel_id, 400)
+    started, ended = done.started, done.ended
+    flash(f"{started.supervisor.name} supervises {started.supervisee.name} from {started.starts_on:%-d %B %Y}"
+          + (f"; {ended.supervisor.name}’s supervision ends on {ended.ends_on:%-d %B %Y}" if ended and ended.ends_on
+             else "") + ". A draft supervision agreement has been started.")
+    return redirect(url_for("admin.relationships"))
+
+
+@bp.get("/relationships/<int:rel_id>/end")
+@page(access.ADMINISTRATORS)
+def relationship_end_form(rel_id: int) -> Any:
+    """The form ending a supervision relationship on a date."""
+    return _relationship_page(EndRelationshipForm(), rel_id)
+
+
+@bp.post("/relationships/<int:rel_id>/end")
+@page(access.ADMINISTRATORS)
+def relationship_end(rel_id: int) -> Any:
+    """End the relationship on the date given (the API's PATCH with `ends_on`, audited alike)."""
+    form = EndRelationshipForm()
+    try:
+        _typed(form)
+        ended = form_to(RelationshipUpdate, form).model_dump(exclude_unset=True)
+        rel = organisation.change_relationship(uow(), caller(), rel_id, ended, form.opened_at())
+    except PreconditionFailed:
+        return _relationship_page(form, rel_id, 409, stale=True)
+    except (_Mistyped, InvalidInput, Conflict) as exc:
+        _refused(form, exc)
+        return _relationship_page(form, rel_id, 400)
+    flash(f"{rel.supervisor.name}’s supervision of {rel.supervisee.name} ends on {rel.ends_on:%-d %B %Y}")
+    return redirect(url_for("admin.relationships"))
+
+
 @bp.get("/policy")
 @page(access.ADMINISTRATORS)
 def policy() -> Any:
     shown = profile_confirmations.policy_page(uow(), caller())
     return render_template("admin/policy.html", profile=shown.profile, unconfirmed=shown.unconfirmed,
-                           is_default=profile_sources.is_default)
+                           is_default=profile_sources.is_default, reason=profile_sources.reason)
+
+
+@bp.get("/policy/confirm")
+@page(access.ADMINISTRATORS)
+def policy_confirm_check() -> Any:
+    """The default to confirm, to check before confirming it (issue 27: it was one click)."""
+    shown = profile_confirmations.to_check(uow(), caller(), request.args.get("key", ""))
+    return render_template("admin/policy_confirm.html", default=shown, reason=profile_sources.reason, error=None)
 
 
 @bp.post("/policy/confirm")
 @page(access.ADMINISTRATORS)
 def policy_confirm() -> Any:
-    """An administrator confirms one of docgen's defaults for the council (recorded in the audit log)."""
+    """An administrator confirms one of docgen's defaults for the council (recorded in the audit
+    log), declaring that the council has decided to keep it; without that, the check page again."""
+    key = request.form.get("key", "")
     try:
-        done = profile_confirmations.confirm(uow(), caller(), request.form.get("key", ""),
-                                             request.form.get("fingerprint", ""))
+        done = profile_confirmations.confirm(uow(), caller(), key, request.form.get("fingerprint", ""),
+                                             decided=request.form.get("decided") == "yes")
     except InvalidInput as exc:
+        if exc.field == "decided":
+            return render_template("admin/policy_confirm.html", reason=profile_sources.reason, error=exc,
+                                   default=profile_confirmations.to_check(uow(), caller(), key)), exc.status
         flash(f"Not confirmed: {exc}")
         return redirect(url_for("admin.policy"))
     flash(f"Confirmed for the council: {done.key} ({done.value})")

@@ -32,10 +32,33 @@ class OutcomeForm(FlaskForm):
 
 
 def _page(shown: disagreements.EscalationView, form: OutcomeForm, status: int = 200) -> Any:
+    """The disagreement and, while open, its outcome form. A route with one outcome (K, S, H §13, L:
+    a three-way meeting) states it as a fact beside the button, never as a radio with one option
+    (GOV.UK; issue 27)."""
     form.outcome.choices = forms.options(*((o, OUTCOME_LABELS[o]) for o in shown.outcomes))
     if "hr" not in shown.outcomes:  # a route with no HR step (K, S, H §13, L) never mentions HR
         form.outcome_text.label.text = "What was decided"
-    return render_template("disagreements/detail.html", shown=shown, form=form), status
+    return render_template("disagreements/detail.html", shown=shown, form=form,
+                           only=shown.outcomes[0] if len(shown.outcomes) == 1 else None), status
+
+
+def _every_problem(form: OutcomeForm, shown: disagreements.EscalationView) -> bool:
+    """Put every problem with the outcome as typed on its field at once (a box already refused by
+    its own check keeps that message); False when the rules find none."""
+    problems = disagreements.outcome_problems(shown.route, form.outcome.data, form.outcome_text.data or "",
+                                              form.meeting_on.data)
+    for name, problem in problems.items():
+        if not form[name].errors:
+            form[name].errors = [problem]
+    return bool(problems)
+
+
+def _told(outcome: str, shown: disagreements.EscalationView) -> str:
+    """The success banner: what was recorded and who has been told (record_outcome e-mails them)."""
+    people = f"{shown.document.supervisee.name} and {shown.document.supervisor.name}"
+    if outcome == "hr":
+        return f"The disagreement has been passed to HR. HR, {people} have been told by email"
+    return f"The three-way meeting’s outcome has been recorded. {people} have been told by email"
 
 
 @bp.get("")
@@ -57,13 +80,17 @@ def record_outcome(escalation_id: int) -> Any:
     try:
         forms.filled_in(form)
         outcome = form_to(RecordOutcome, form)
-        disagreements.record_outcome(uow(), caller(), escalation_id, outcome.outcome, outcome.outcome_text,
-                                     outcome.meeting_on)
-    except forms.Incomplete:
-        return _page(disagreements.view(uow(), caller(), escalation_id), form, 400)
-    except (InvalidInput, Conflict) as exc:
+        shown = disagreements.record_outcome(uow(), caller(), escalation_id, outcome.outcome, outcome.outcome_text,
+                                             outcome.meeting_on)
+    except (forms.Incomplete, InvalidInput) as exc:
+        shown = disagreements.view(uow(), caller(), escalation_id)
+        if not _every_problem(form, shown) and isinstance(exc, InvalidInput):
+            forms.show_error(form, exc)
+        return _page(shown, form, exc.status if isinstance(exc, InvalidInput) else 400)
+    except Conflict as exc:
         forms.show_error(form, exc)
         return _page(disagreements.view(uow(), caller(), escalation_id), form, exc.status)
+    flash(_told(outcome.outcome, shown))
     return redirect(url_for("disagreements.detail", escalation_id=escalation_id), 303)
 
 

@@ -1,6 +1,6 @@
 """Group supervision pages: the groups due and one's own groups, setting a group up, a group with
-its sessions, planning a session, marking attendance, and a session's record (read, written by its
-recorder, sent for sign-off by the records' own pipeline).
+its sessions, planning, cancelling and rebooking a session, marking attendance, and a session's
+record (read, written by its recorder, sent for sign-off by the records' own pipeline).
 
 Each view parses the form, calls one use case of `workflows.groups` (or the pipeline's send) and
 shapes the page; a refusal is shown on the page, the field named.
@@ -28,6 +28,7 @@ REFUSED = (InvalidInput, Conflict, Forbidden)
 def _error(exc: Exception) -> dict[str, Any]:
     """The error summary of a refusal, linking to the field it names."""
     field = getattr(exc, "field", None) or "main"
+    field = {"starts_at": "day"}.get(field, field)  # a session's time is typed in its date and time boxes
     return {"titleText": "There is a problem", "errorList": [{"text": str(getattr(exc, "message", exc)),
                                                                "href": f"#{field}"}]}
 
@@ -105,6 +106,47 @@ def plan_session(group_id: int) -> Any:
         return _group_page(group_id, _error(exc), 400)
     flash("The session is planned; every member has been sent the invitation")
     return redirect(url_for("groups.group", group_id=group_id))
+
+
+@bp.post("/group-sessions/<int:session_id>/cancel")
+@page()
+def cancel_session(session_id: int) -> Any:
+    """Cancel a planned session; everyone invited is sent the cancellation (as a 1:1 session's,
+    `planning.cancel`)."""
+    session = groups.cancel_session(uow(), caller(), session_id)
+    flash(f"The session on {clock.uk(session.starts_at):%-d %B %Y at %H:%M} is cancelled; everyone in the group "
+          "has been sent the cancellation. Rebook it from the list of sessions")
+    return redirect(url_for("groups.group", group_id=session.group_id))
+
+
+def _rebook_page(session_id: int, error: dict[str, Any] | None = None, status: int = 200) -> Any:
+    session = groups.managed_session(uow(), caller(), session_id)
+    local = clock.uk(session.starts_at)
+    typed = request.form if error else {"day": "", "time": "", "minutes": session.minutes,
+                                        "location": session.location}
+    return render_template("groups/rebook.html", session=session, starts=local, error=error, values=typed), status
+
+
+@bp.get("/group-sessions/<int:session_id>/rebook")
+@page()
+def rebook(session_id: int) -> Any:
+    """The form to move a planned session or rebook a cancelled one, its length and place kept unless changed."""
+    return _rebook_page(session_id)
+
+
+@bp.post("/group-sessions/<int:session_id>/rebook")
+@page()
+def rebook_session(session_id: int) -> Any:
+    """Move or rebook the session; everyone in the group is sent the new invitation."""
+    try:
+        asked = form_to(PlanGroupSession, starts_at=_starts_at())
+        session = groups.rebook_session(uow(), caller(), session_id, asked.starts_at, minutes=asked.minutes,
+                                        location=asked.location)
+    except REFUSED as exc:
+        return _rebook_page(session_id, _error(exc), 400)
+    flash(f"The session is rebooked for {clock.uk(session.starts_at):%-d %B %Y at %H:%M}; everyone in the group "
+          "has been sent the new invitation")
+    return redirect(url_for("groups.group", group_id=session.group_id))
 
 
 def _attendance_page(session_id: int, error: dict[str, Any] | None = None, status: int = 200) -> Any:

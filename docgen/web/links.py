@@ -136,7 +136,19 @@ def decide(token: str) -> Any:
         forms.show_error(form, problem)
         return _link_page(view, token, form, 400)
     return render_template("sign/done.html", document=decided, title=view.title, decision=decision.decision,
-                           role=view.link.signer_role)
+                           role=view.link.signer_role, noun=signoff.kind_of(decided), back_url=_back_url(view))
+
+
+def _back_url(view: signoff.LinkView) -> str:
+    """The document's own page, for reading it again once the link is spent (issue 27: after
+    deciding, the link holder had no way back): the supervisee's reading page, the supervisor's
+    page of sign-off. Either asks its reader to sign in."""
+    document = view.document
+    if not isinstance(document, Record):
+        return url_for("agreements.view", agreement_id=document.id)
+    if view.link.signer_role == "supervisor":
+        return url_for("records.edit", record_id=document.id)
+    return url_for("records.view", record_id=document.id)
 
 
 @bp.get("/<token>/pdf")

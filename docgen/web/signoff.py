@@ -49,6 +49,7 @@ def _refused(kind: str, document_id: int, exc: DomainError) -> tuple[str, int]:
     read. Nothing of the refused step is kept: the use case rolled back, a DOCX it filed with it.
     """
     g.signoff_problem = exc.message[:1].upper() + exc.message[1:]
+    g.signoff_problem_field = exc.field  # the countersign form's name box is linked to, where it is the one
     html, _ = (record_pages.edit(document_id) if kind == "records" else agreement_pages.view(document_id))
     return html, exc.status
 
@@ -92,7 +93,9 @@ def countersign(kind: str, document_id: int) -> Any:
     it or the route settled it (else the page says why not, answered 409); the worker seals the PDF."""
     form = CountersignForm(prefix="countersign")
     try:
-        signed = signoff.countersign(uow(), caller(), kind[:-1], document_id, form_to(Countersign, form).comment)
+        answers = form_to(Countersign, form)
+        signed = signoff.countersign(uow(), caller(), kind[:-1], document_id, answers.comment,
+                                     answers.confirm_name or "")  # the pages always ask for it over a disagreement
     except (Conflict, InvalidInput) as exc:
         return _refused(kind, document_id, exc)
     flash(f"You countersigned {signed.number}; its sealed PDF is filed once it is ready")

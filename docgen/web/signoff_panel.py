@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
-from wtforms import SubmitField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
+from wtforms import StringField, SubmitField, TextAreaField
 
 from docgen.auth import caller, uow
 from workflows import disagreements, signoff
@@ -23,8 +23,13 @@ EVENTS = {"filed": "Word file filed", "sent": "Link e-mailed", "opened": "Link o
 
 
 class CountersignForm(FlaskForm):
+    """The countersignature on the page; over the supervisee's disagreement the template shows the
+    name box too, as the e-mailed link does (issue 27: never one click over someone's "no")."""
+
     comment = TextAreaField("Comment (optional)", widget=GovTextArea(),
                             description="It is printed on the certificate page of the final PDF")
+    confirm_name = StringField("Type your full name to countersign over the disagreement", widget=GovTextInput(),
+                               render_kw={"autocomplete": "name", "spellcheck": "false"})
     submit = SubmitField("Countersign", widget=GovSubmitInput())
 
 
@@ -57,6 +62,7 @@ class Panel:
     finalised: signoff.FinalisedAfterDisagreement | None  # countersigned over a disagreement: never "signed"
     tag: str  # the document's state as its tag reads it (`workflows.signoff.tag`)
     may_request_meeting: bool  # the reader may ask for a three-way meeting now (S App C 8, W §17)
+    signing: list[str]  # who signed this version and who is still to (`workflows.signoff.signature_lines`)
 
     @property
     def making_pdf(self) -> bool:
@@ -85,4 +91,5 @@ def panel(document: Document) -> Panel:
                  countersign_form=CountersignForm(prefix="countersign"), step=progress.step,
                  doc=signoff.as_sent(uow(), document), finalised=finalised,
                  tag=signoff.tag(document.status, finalised is not None),
-                 may_request_meeting=disagreements.may_request_meeting(uow(), caller(), document))
+                 may_request_meeting=disagreements.may_request_meeting(uow(), caller(), document),
+                 signing=progress.signing)

@@ -5,6 +5,7 @@ session to rebook and a leaver on HR's page. Everything is read through the page
 the demo's people, on a copy of one demo instance."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any, Iterator
@@ -113,3 +114,34 @@ def test_the_replayed_year_is_never_e_mailed(app: Any) -> None:
     with app.extensions["docgen"].sessions() as db:
         unsent = db.scalars(select(OutboxMessage.last_error).where(OutboxMessage.sent_at.is_(None))).all()
     assert unsent and set(unsent) == {demo.HISTORY_NOT_SENT}
+
+
+def test_the_demo_queues_no_e_mail_of_its_replayed_history(app: Any, demo_instance: DemoInstance) -> None:
+    """Issue 27: a new demo left 101 invented e-mails of its year queued to send, some dated later
+    the same day. The history is kept in the outbox, dated no later than the replay itself."""
+    pending = app.extensions["docgen.tasks"].huey.pending()
+    assert [task.name for task in pending if task.name.endswith("deliver_email")] == []
+    made = dt.datetime.fromtimestamp((demo_instance.path / "storage.db").stat().st_mtime, dt.timezone.utc)
+    with app.extensions["docgen"].sessions() as db:
+        written = db.scalars(select(OutboxMessage.created_at)).all()
+    assert written and max(written) <= made.replace(tzinfo=None)
+
+
+def test_the_compliance_report_shows_who_the_dashboard_shows_overdue(app: Any) -> None:
+    """Issue 27: the report said "Nothing is overdue" while the dashboard showed Taylor Green
+    overdue since 9 November."""
+    dashboard = _text(_signed_in(app, "manager"), "/")
+    report = _text(_signed_in(app, "head"), "/reports/compliance")
+    assert "Taylor Green" in dashboard and "Nothing is overdue" not in report
+    overdue = report[report.index("Overdue now"):report.index("Agreements out of date")]
+    assert "Taylor Green Supervision overdue" in overdue
+
+
+def test_hr_reads_that_the_leavers_records_were_frozen_on_the_leaving_date(app: Any) -> None:
+    """Issue 27: "Frozen on 7 December" beside "from the leaving date" (28 October): the replayed
+    nightly run froze Morgan's records on the day they left, as it would have."""
+    with app.extensions["docgen"].sessions() as db:
+        morgan = db.scalar(select(Person).where(Person.email == "morgan@demo.example.org"))
+        left = morgan.leave_date
+    leavers = _text(_signed_in(app, "hr"), "/hr/leavers")
+    assert f"Frozen on {left:%-d %B %Y}, the leaving date" in leavers

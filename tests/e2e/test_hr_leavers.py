@@ -109,7 +109,7 @@ def test_hr_forwards_early_with_a_reason_once_and_downloads_the_bundle_straight_
     assert downloaded.status_code == 200 and downloaded.mimetype == "application/zip"
     assert any(name.endswith("manifest.json") for name in zipfile.ZipFile(io.BytesIO(downloaded.data)).namelist())
     page = text(client.get("/hr/leavers", headers=HTML))
-    assert "Forwarded on 1 February 2027" in page and f"/hr/leavers/{worker}/forward\"" not in page
+    assert "Forwarded early on 1 February 2027 (due on 29 July 2027)" in page and f"/hr/leavers/{worker}/forward\"" not in page
 
 
 def test_forwarding_before_the_leaving_date_is_refused_on_the_form(client: Any, app: Any, org: Any) -> None:

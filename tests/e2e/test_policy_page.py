@@ -57,7 +57,10 @@ def test_the_policy_page_shows_every_rule_of_the_profile_with_its_source(client:
             missing.append(key)
             continue
         words = profile.quote(key)
-        expected = f"Source: {profile.source(key)}" + (f": {' '.join(words.split())}" if words else "")
+        source = profile.source(key)
+        why = profile_sources.reason(source)
+        cited = f"Why: {why[:1].upper()}{why[1:]}" if profile_sources.is_default(source) else f"Source: {source}"
+        expected = cited + (f": {' '.join(words.split())}" if words else "")
         assert expected in shown[nearest], key
         assert shown[nearest].startswith("docgen default") == profile_sources.is_default(profile.source(key)), key
     assert not missing, f"rules not on the policy page with their source: {missing}"

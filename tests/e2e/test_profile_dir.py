@@ -147,15 +147,16 @@ def test_administrator_confirms_the_retention_default_once_and_the_audit_log_say
                                                                                      db: Any) -> None:
     sign_in(client, "admin")
     page = text(client.get("/admin/policy", headers=HTML))
-    assert 'data-unconfirmed="retention"' in page and "Confirm retention for the council" in page
-    fingerprint = page.split('name="fingerprint" value="')[1].split('"')[0]
+    assert 'data-unconfirmed="retention"' in page and "Check and confirm retention for the council" in page
+    check = text(client.get("/admin/policy/confirm?key=retention", headers=HTML))
+    fingerprint = check.split('name="fingerprint" value="')[1].split('"')[0]
 
     done = client.post("/admin/policy/confirm", headers=HTML, follow_redirects=True,
                        data={"csrf_token": csrf(client, "/admin/policy"), "key": "retention",
-                             "fingerprint": fingerprint})
+                             "fingerprint": fingerprint, "decided": "yes"})
     again = client.post("/admin/policy/confirm", headers=HTML, follow_redirects=True,
                         data={"csrf_token": csrf(client, "/admin/policy"), "key": "retention",
-                              "fingerprint": fingerprint})
+                              "fingerprint": fingerprint, "decided": "yes"})
 
     assert "Confirmed for the council: retention (hr forward after 6 months; keep for 7 years)" in text(done)
     assert 'data-unconfirmed="retention"' not in text(again)
@@ -168,7 +169,7 @@ def test_confirming_a_default_the_page_did_not_show_is_refused_naming_the_field(
 
     refused = client.post("/admin/policy/confirm", headers=HTML, follow_redirects=True,
                           data={"csrf_token": csrf(client, "/admin/policy"), "key": "retention",
-                                "fingerprint": "0" * 64})
+                                "fingerprint": "0" * 64, "decided": "yes"})
 
     assert ("Not confirmed: the profile&#39;s &#39;retention&#39; has changed since the page was shown"
             in text(refused))

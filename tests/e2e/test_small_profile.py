@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kernel.config import from_env
-from workflows import demo
+from workflows import demo, profile_sources
 from workflows.profiles import OPTIONAL_KEYS
 
 DOCGEN = [sys.executable, "-m", "docgen.main"]
@@ -107,7 +107,8 @@ def test_the_demo_runs_on_a_small_profile_and_its_due_list_shows_the_team(tmp_pa
     taylor = due[due.index("Taylor Green Practitioner"):]
     assert taylor.split()[3] == "Overdue" and "Rebook due by" in taylor  # the demo's year, on E's frequency
     for block in OPTIONAL_KEYS.values():  # the blocks the profile left out, as docgen's labelled defaults
-        assert block.label.removeprefix("default: docgen — ") in policy
+        why = profile_sources.reason(block.label)
+        assert f"docgen default Why: {why[:1].upper()}{why[1:]}" in policy
 
 
 def _signed_in(app: Any, who: str) -> Any:

@@ -44,7 +44,7 @@ def report_url(**query: Any) -> str:
 def figures(page: str) -> list[dict[str, str]]:
     """The rows of the table beside the chart, as report_table gives them."""
     table = page.split("The chart’s figures", 1)[1].split("</table>", 1)[0]
-    cells = re.findall(r'<th scope="row" class="govuk-table__header">([^<]*)</th>\s*'
+    cells = re.findall(r'<th scope="row" class="govuk-table__header"[^>]*>([^<]*)</th>\s*'
                        r'<td[^>]*>([^<]*)</td>\s*<td[^>]*>([^<]*)</td>\s*<td[^>]*>([^<]*)</td>', table)
     return [{"measure": html.unescape(m), "count": c, "total": t, "percent": p} for m, c, t, p in cells]
 

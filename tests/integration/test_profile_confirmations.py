@@ -25,7 +25,8 @@ def test_parallel_confirmations_of_one_default_are_recorded_once(app: Any, org: 
             barrier.wait(60)  # before any transaction: SQLite's begins holding the write lock
             with deployment.unit_of_work() as uow:
                 account = uow.session.scalar(select(Account).where(Account.person_id == org.ids["admin"]))
-                profile_confirmations.confirm(uow, Caller(account=account), default.key, default.fingerprint)
+                profile_confirmations.confirm(uow, Caller(account=account), default.key, default.fingerprint,
+                                              decided=True)
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             failures.append(exc)
 

@@ -219,16 +219,12 @@ def test_knowsley_record_has_every_label_of_its_appendix(kind: str) -> None:
         "How am I?",
         HOW_AM_I,
         "Discussion",
-        "*Include the positives as well as the things that the supervisee would like to change.",
         "Actions",
-        "3. Various \u2013 please delete any that are not relevant or add new",
+        "3. Various",
         "Decisions made and rationale",
         "Review date",
         "Date of next supervision",
         f"{section}. Summary of Actions & Progress",
-        "Actions recorded in the sections above should be summarised here.",
-        "The progress made should be recorded each month.",
-        "Once an action is marked as \u2018completed\u2019 it can be deleted from NEXT month\u2019s supervision record.",
         "Signatures",
         "Supervisee",
         "Supervisor",
@@ -391,6 +387,7 @@ def test_certificate_page_names_the_document_its_people_and_the_signed_files_has
         "Supervisee": "Priya Shah <priya.shah@council.example>",
         "Supervisor": "Tom Okafor <tom.okafor@council.example>",
         "SHA-256 of the signed Word document": hashlib.sha256(record).hexdigest(),
+        "Supervisee\u2019s decisions": "none recorded",
     }
     assert details.rows[0].cells[0]._tc.tcPr.find(qn("w:shd")).get(qn("w:fill")) == "D9D9D9"
 
@@ -414,9 +411,9 @@ def test_each_recorded_disagreement_gets_its_own_box() -> None:
     boxes = disagreement_boxes(with_certificate(signed_record(), certificate))
 
     assert boxes == [
-        "DISAGREEMENT RECORDED\nPriya Shah disagreed with this record on 2025-03-11 07:42:17 UTC.\n"
+        "DISAGREEMENT RECORDED\nPriya Shah disagreed with version 3 on 2025-03-11 07:42:17 UTC.\n"
         "Their comment: The caseload figure should be 18, not 22.",
-        "DISAGREEMENT RECORDED\nPriya Shah disagreed with this record on 2025-03-12 08:00:00 UTC.\n"
+        "DISAGREEMENT RECORDED\nPriya Shah disagreed with version 3 on 2025-03-12 08:00:00 UTC.\n"
         "Their comment: (none given)",
     ]
 
@@ -494,7 +491,7 @@ def test_every_template_converts_to_pdf_showing_its_headings(tmp_path: Path) -> 
     headings = {
         "agreement": ["1. Supervision Agreement Template", "Review Date for This Agreement"],
         "practitioner": ["2. Welfare \u2013 Work & Personal", "4. Summary of Actions & Progress"],
-        "team_manager": ["3. Various \u2013 please delete", "5. Summary of Actions & Progress"],
+        "team_manager": ["3. Various", "5. Summary of Actions & Progress"],
         "service_manager": ["Improvement Plan", "5. Summary of Actions & Progress"],
         "stockport_line_management": ["6. Professional Supervision (Case supervision)", "7. Team around the school"],
     }

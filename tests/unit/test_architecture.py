@@ -148,6 +148,7 @@ ROUTES = _routes()
 _WRITES = {"commit", "flush", "after_commit", "on_commit", "on_rollback"}
 _SESSION_WRITES = {"add", "add_all", "delete", "merge"}
 _WRITING_MODULES = {"storage.audit", "storage.filing", "storage.destruction"}
+_FILED_READS = {"storage.filing.read_document", "storage.filing.read_filed"}  # reads, though filing's
 
 
 def _workflow_functions() -> dict[str, tuple[ast.FunctionDef, str, dict[str, str]]]:
@@ -189,7 +190,7 @@ def _writes_and_calls(node: ast.FunctionDef, module: str, imported: dict[str, st
             called |= {f"{target}.{func.attr}"} & functions
         elif isinstance(func, ast.Name):
             target = f"{module}.{func.id}" if f"{module}.{func.id}" in functions else imported.get(func.id, "")
-            writes |= target.rpartition(".")[0] in _WRITING_MODULES
+            writes |= target.rpartition(".")[0] in _WRITING_MODULES and target not in _FILED_READS
             called |= {target} & functions
     return writes, called
 

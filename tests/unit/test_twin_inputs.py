@@ -43,6 +43,8 @@ TWINS = [
     ("people: change", "PATCH /people/<int:person_id>", "admin.people_change"),
     ("teams: add", "POST /teams", "admin.teams_add"),
     ("supervision: start", "POST /relationships", "admin.relationships_add"),
+    ("supervision: change supervisor", "POST /relationships/<int:rel_id>/change-supervisor",
+     "admin.relationship_change"),
     ("sessions: plan", "POST /sessions", "planning.plan"),
     ("sessions: rebook", "POST /sessions/<int:session_id>/rebook", "planning.rebook_session"),
 ]

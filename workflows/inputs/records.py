@@ -36,7 +36,8 @@ class AreaIn(Input):
 
 
 class ActionIn(Input):
-    """An existing action (with id: progress, completed, edits, remove) or a new one (no id)."""
+    """An existing action (with id: progress, completed, corrections, a move to another part of
+    the record, remove, with the reason a carried action is no longer needed) or a new one (no id)."""
 
     id: str | None = None
     section: str | None = None
@@ -46,6 +47,7 @@ class ActionIn(Input):
     progress: str | None = None
     completed: bool | None = None
     remove: bool = False
+    reason: str | None = Field(None, max_length=2000)
 
 
 class _RecordPatch(Input):

@@ -8,6 +8,9 @@ class Countersign(Input):
     """The supervisor's countersignature; the comment is printed on the certificate page."""
 
     comment: str = ""
+    # Over the supervisee's disagreement the pages ask for the full name typed, as the e-mailed link
+    # does (issue 27); left out (the API), it is not asked.
+    confirm_name: str | None = None
 
 
 class Decide(Input):

@@ -31,7 +31,9 @@ def test_admin_confirms_the_retention_default_on_the_policy_page(page: Page, sit
     expect(page.locator('[data-source="roles.team_manager"]')).to_contain_text("docgen default")
     accessible(page, "admin-policy-unconfirmed")
 
-    warning.get_by_role("button", name="Confirm retention for the council").click()
+    warning.get_by_role("link", name="Check and confirm retention for the council").click()
+    page.get_by_label("The council has decided to keep this rule as it stands").check()
+    page.get_by_role("button", name="Confirm retention for the council").click()
 
     expect(page.locator(".govuk-notification-banner")).to_contain_text("Confirmed for the council: retention")
     expect(page.locator(".govuk-warning-text")).to_have_count(0)
