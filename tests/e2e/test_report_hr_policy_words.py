@@ -71,7 +71,8 @@ def test_hr_reads_that_an_early_forward_keeps_the_destruction_date(client: Any, 
 
 def test_a_freeze_after_the_leaving_date_says_why_it_came_later(client: Any, org: Any) -> None:
     """Issue 27: "Frozen on 7 December" beside "from the leaving date" (28 October). The nightly
-    run freezes on the leaving date; when none ran until later, the row says that is why."""
+    run freezes on the leaving date; a freeze that came later (no run in between, or the leaving
+    recorded after the day) says so, without claiming which."""
     at(dt.date(2027, 1, 4))
     a_record(client, org)
     leaving(client, org, "worker", "2027-01-29")
@@ -81,8 +82,8 @@ def test_a_freeze_after_the_leaving_date_says_why_it_came_later(client: Any, org
 
     leavers = " ".join(text(client.get("/hr/leavers", headers=HTML)).split())
 
-    assert ("Frozen on 1 February 2027, after the leaving date (29 January 2027): no nightly retention run "
-            "froze them on it") in leavers
+    assert ("Frozen on 1 February 2027, after the leaving date (29 January 2027): when the leaving was recorded "
+            "or the next retention run came") in leavers
     assert "On the leaving date the nightly retention run freezes" in leavers
 
 
