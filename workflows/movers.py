@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from kernel import clock
 from storage import audit
@@ -158,6 +158,8 @@ def leavers(db: Session) -> list[Person]:
 def relationship_changes(db: Session, since: dt.date) -> list[SupervisionRelationship]:
     """Supervision relationships started or ended on or after `since`: transfers between supervisors."""
     return list(db.scalars(select(SupervisionRelationship)
+                           .options(selectinload(SupervisionRelationship.supervisee),
+                                    selectinload(SupervisionRelationship.supervisor))  # HR's page names both
                            .where(or_(SupervisionRelationship.starts_on >= since, SupervisionRelationship.ends_on >= since))
                            .order_by(SupervisionRelationship.starts_on.desc(), SupervisionRelationship.id.desc())))
 
