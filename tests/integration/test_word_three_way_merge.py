@@ -164,13 +164,24 @@ def test_an_area_added_on_the_page_survives_an_older_file_that_changes_the_areas
     assert next(a for a in after if a["key"] == areas[2]["key"])["discussion"] == "Audit done"
 
 
-def test_an_older_file_that_no_longer_holds_its_base_is_refused(uow: Work, org: Any) -> None:
+def _stale_download(uow: Work, org: Any) -> tuple[Record, bytes]:
+    """A record's Word file, downloaded before the welfare text was typed on the page."""
     record = _record(uow, org, [("Write the case summary", "Friday")], [])
     data = _download(uow, org, record)
     _page_edit(uow, org, record, {"welfare": {"discussion": "Typed on the page"}})
     uow.commit()
-    custom = re.sub(rb'<property [^>]*name="' + re.escape(PROP_BASE.encode()) + rb'0"[^>]*>.*?</property>', b"",
-                    _member(data, "docProps/custom.xml"))
+    return record, data
+
+
+def _custom_without(data: bytes, name: str) -> bytes:
+    """The file's custom properties part without the property called `name`."""
+    return re.sub(rb'<property [^>]*name="' + re.escape(name.encode()) + rb'"[^>]*>.*?</property>', b"",
+                  _member(data, "docProps/custom.xml"))
+
+
+def test_an_older_file_that_no_longer_holds_its_base_is_refused(uow: Work, org: Any) -> None:
+    record, data = _stale_download(uow, org)
+    custom = _custom_without(data, PROP_BASE + "0")
     with pytest.raises(Conflict, match="download the record again"):
         _upload(uow, org, record, rezip(_word_edit(data, {"dg_f_decisions": "x"}),
                                         replace={"docProps/custom.xml": custom}))
@@ -242,12 +253,8 @@ def test_the_upload_page_shows_both_texts_and_keeps_the_file(client: Any, org: A
 def test_a_file_that_does_not_say_its_revision_is_read_in_and_the_user_is_told(uow: Work, org: Any) -> None:
     """A file from before the revision was kept cannot be merged: its text wins where it differs,
     and the answer says so rather than promising that the page's edits were kept."""
-    record = _record(uow, org, [("Write the case summary", "Friday")], [])
-    data = _download(uow, org, record)
-    _page_edit(uow, org, record, {"welfare": {"discussion": "Typed on the page"}})
-    uow.commit()
-    custom = re.sub(rb'<property [^>]*name="' + re.escape(PROP_REVISION.encode()) + rb'"[^>]*>.*?</property>', b"",
-                    _member(data, "docProps/custom.xml"))
-    uploaded = _upload(uow, org, record, rezip(data, replace={"docProps/custom.xml": custom}))
+    record, data = _stale_download(uow, org)
+    undated = rezip(data, replace={"docProps/custom.xml": _custom_without(data, PROP_REVISION)})
+    uploaded = _upload(uow, org, record, undated)
     assert uploaded["merged_from"] is None
     assert any("does not say when it was downloaded" in warning for warning in uploaded["warnings"])
