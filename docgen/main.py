@@ -21,6 +21,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from docgen.cli import work
 from kernel.config import ConfigError
 from kernel.errors import DomainError
 
@@ -79,7 +80,6 @@ COMMANDS: dict[str, Lazy] = {
                    "LibreOffice."),
 }
 
-DEPLOYMENT = "docgen.deployment"  # click's ctx.meta key of the deployment factory (docgen.cli.work)
 SERVICES = frozenset({"run", "worker"})
 """Commands that run until stopped, their stderr their log."""
 
@@ -153,7 +153,7 @@ def _deployment_factory() -> Any:
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """docgen: supervision agreements and records, sign-off, storage and retention."""
-    ctx.meta[DEPLOYMENT] = _deployment_factory  # handed down, so docgen.cli never imports the root
+    ctx.meta[work.DEPLOYMENT] = _deployment_factory  # handed down, so docgen.cli never imports the root
 
 
 @cli.command("init")

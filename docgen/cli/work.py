@@ -11,6 +11,9 @@ if TYPE_CHECKING:  # the deployment (every workflow) is the app's to import, whe
     from workflows.deployment import Work
 
 
+DEPLOYMENT = "docgen.deployment"  # click's ctx.meta key under which docgen.main hands down the deployment factory
+
+
 def unit_of_work() -> Work:
     """A fresh unit of work: `with unit_of_work() as uow:` commits when the command returns and rolls
     back if it raises."""
@@ -22,5 +25,5 @@ def checking_unit_of_work() -> Work:
     settings without the web app or a task queue: for `docgen verify`, which queues nothing and
     should start in the time its own libraries take, not the whole app's. The composition root
     (`docgen.main`) hands the factory down in click's context."""
-    build = click.get_current_context().meta["docgen.deployment"]
+    build = click.get_current_context().meta[DEPLOYMENT]
     return build().unit_of_work()
