@@ -8,7 +8,6 @@ until someone signs, every page and the Word file say "To be signed by", never "
 """
 from __future__ import annotations
 
-import html
 import io
 import re
 from typing import Any
@@ -22,7 +21,7 @@ from storage.models import DocumentVersion
 from tests.e2e.test_consent import config, profile_name  # noqa: F401  (the profile by name, mail to a test server)
 from tests.e2e.test_disagreement_route import _pdf_text
 from tests.e2e.test_signoff import MANAGER, WORKER, _draft, _send, _sign
-from tests.e2e.test_web_pages import HTML, post, sign_in, text
+from tests.e2e.test_web_pages import HTML, post, sign_in, text, words
 from tests.etags import read_then_change
 from tests.mailbox import Mailbox, sign_link_for, text_of
 
@@ -34,7 +33,7 @@ def _page(client: Any, path: str) -> str:
     """The words of a page, as its reader reads them: no tags, entities decoded, spaces squeezed."""
     response = client.get(path, headers=HTML)
     assert response.status_code == 200, text(response)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text(response))).split())
+    return words(response)
 
 
 def _revised(client: Any, org: Any, record_id: int) -> None:

@@ -3,6 +3,7 @@ which page, a record edited through its forms, error pages and security headers.
 from __future__ import annotations
 
 import dataclasses
+import html
 import datetime as dt
 import io
 import re
@@ -69,6 +70,12 @@ def changed_in_another_tab(client: Any, org: Any, record_id: int, if_match: str,
 
 def text(response: Any) -> str:
     return response.get_data(as_text=True)
+
+
+def words(response: Any) -> str:
+    """The words of a page as its reader reads them: no tags or attributes (a random CSRF token can
+    hold any two letters), entities decoded, spaces squeezed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text(response))).split())
 
 
 def start_record(client: Any, org: Any, day: dt.date = dt.date(2025, 3, 3)) -> int:
