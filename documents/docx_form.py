@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from docx.document import Document as WordDocument
 from lxml import etree
 
 from documents.docx_package import FormError, Package
@@ -36,11 +37,12 @@ from documents.render import (
     PROP_SCHEMA_VERSION,
     PROP_TABLES,
     custom_properties,
+    document_properties,
     joined,
 )
 
-__all__ = ["ActionRow", "AreaEntry", "FormContent", "FormError", "form_from_json", "form_json", "read_upload",
-           "section_action_lines", "split_due"]
+__all__ = ["ActionRow", "AreaEntry", "FormContent", "FormError", "form_from_json", "form_json", "printed_form",
+           "read_upload", "section_action_lines", "split_due"]
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 OFFICE_DOCUMENT_REL = "/officeDocument"
@@ -66,6 +68,8 @@ _ACTION = re.compile(r"dg_act_([A-Za-z0-9]+)_[dtpc]")
 # Last line of an action cell as render writes it: "Owner: X; Due: Y" (either part optional).
 _OWNER_DUE = re.compile(r"(?:owner:\s*(?P<owner>[^;]*?))?\s*;?\s*(?:due:\s*(?P<due>.*?))?\s*", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
+_P, _T, _TAB = f"{{{W}}}p", f"{{{W}}}t", f"{{{W}}}tab"
+_TEXT_NODES = (_T, f"{{{W}}}br", f"{{{W}}}cr", _TAB)  # what a cell's visible text is made of
 # The last " – by " (or a typed hyphen or em dash) before the due date; the text keeps any earlier one.
 _DUE = re.compile(r"(?P<text>.*\S)\s+[-\u2013\u2014]\s*by\s+(?P<due>\S.*)", re.DOTALL | re.IGNORECASE)
 
@@ -145,6 +149,15 @@ def read_upload(data: bytes, *, max_bytes: int = 10_000_000, expected_record_id:
         props = custom_properties(package.xml(props_name))
         document = package.xml(document_name)
     return _parse(document, props, expected_record_id)
+
+
+def printed_form(document: WordDocument) -> FormContent:
+    """The form as a document docgen has just rendered prints it, read by the same parser as an
+    upload (``read_upload``) from the document still in memory, before it is saved: the package
+    checks guard against a file from outside, and saving and unzipping it again would only cost
+    time. Raises ``FormError`` for a template docgen cannot read back (a council's own without the
+    form tables), as ``read_upload`` of the saved file would."""
+    return _parse(document.element, document_properties(document), None)
 
 
 def _parse(document: etree._Element, props: dict[str, str], expected_record_id: str | None) -> FormContent:
@@ -379,20 +392,21 @@ def _cell_text(cell: etree._Element) -> str:
     skipped because the user does not see them.
     """
     lines = []
-    for paragraph in cell.iter(f"{{{W}}}p"):
+    for paragraph in cell.iter(_P):
         parts = []
-        for node in paragraph.iter(f"{{{W}}}t", f"{{{W}}}br", f"{{{W}}}cr", f"{{{W}}}tab"):
+        for node in paragraph.iter(*_TEXT_NODES):
             if _invisible(node):
                 continue
-            local = etree.QName(node).localname
-            parts.append(node.text or "" if local == "t" else "\t" if local == "tab" else "\n")
+            tag = node.tag
+            parts.append(node.text or "" if tag == _T else "\t" if tag == _TAB else "\n")
         lines.append("".join(parts))
     return "\n".join(lines).strip()
 
 
 def _invisible(node: etree._Element) -> bool:
     for ancestor in node.iterancestors():
-        local = etree.QName(ancestor).localname
+        tag = ancestor.tag
+        local = tag[tag.rfind("}") + 1:]  # etree.QName(ancestor).localname, without an object per step
         if local in ("del", "moveFrom"):
             return True
         if local == "r":

@@ -113,32 +113,38 @@ def template_path(name: str, search_dirs: list[Path]) -> Path:
 
 def render_docx(template: str | Path, context: dict) -> bytes:
     """Render ``template`` with ``context`` and stamp the record's custom properties."""
+    return docx_bytes(rendered(template, context))
+
+
+def rendered(template: str | Path, context: dict) -> WordDocument:
+    """``template`` filled with ``context`` and the record's custom properties set, still in memory:
+    what is known only once a file is handed to someone (the revision it shows) is set on it before
+    the one save (``docx_bytes``), not by unzipping and zipping the saved file again."""
     action_ids, area_keys = issued_ids(context)
     document = fill(template, context)
-    template_props = _read_part_properties(document)
     set_custom_properties(
         document,
         {
             PROP_RECORD_ID: str(context["record_id"]),
             PROP_KIND: str(context["kind"]),
-            PROP_SCHEMA_VERSION: template_props.get(PROP_SCHEMA_VERSION, DEFAULT_SCHEMA_VERSION),
+            PROP_SCHEMA_VERSION: document_properties(document).get(PROP_SCHEMA_VERSION, DEFAULT_SCHEMA_VERSION),
             PROP_ACTION_IDS: json.dumps(action_ids),
             PROP_AREA_KEYS: json.dumps(area_keys),
         },
     )
+    return document
+
+
+def docx_bytes(document: WordDocument) -> bytes:
+    """The document saved as a .docx file."""
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
 
 
-def stamp(docx: bytes, values: Mapping[str, str]) -> bytes:
-    """``docx`` with custom properties ``values`` set (``set_custom_properties``), for what is known
-    only once a rendered file is handed to someone: the revision it shows."""
-    document = Document(io.BytesIO(docx))
-    set_custom_properties(document, values)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
+def opened(docx: bytes) -> WordDocument:
+    """A saved .docx file in memory again, to be changed and saved (``docx_bytes``)."""
+    return Document(io.BytesIO(docx))
 
 
 def in_parts(prefix: str, text: str) -> dict[str, str]:
@@ -221,7 +227,8 @@ def _custom_properties_part(document: WordDocument) -> Part | None:
     return None
 
 
-def _read_part_properties(document: WordDocument) -> dict[str, str]:
+def document_properties(document: WordDocument) -> dict[str, str]:
+    """{name: text value} of the user-defined properties of a document in memory."""
     part = _custom_properties_part(document)
     return read_custom_properties(part.blob) if part else {}
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from documents import seal
-from documents.render import DEFAULT_TEMPLATE_DIR, render_docx, template_path
+from documents.render import DEFAULT_TEMPLATE_DIR, WordDocument, docx_bytes, rendered, template_path
 from storage import audit
 from kernel.errors import NotFound
 from storage.filing import file_document, read_document
@@ -43,15 +43,25 @@ def _search_dirs(deployment: Deployment) -> list[Path]:
 
 def record_docx(deployment: Deployment, db: Session, record: Record) -> bytes:
     """The record as a DOCX, pre-filled with its current content and actions."""
+    return docx_bytes(record_document(deployment, db, record))
+
+
+def record_document(deployment: Deployment, db: Session, record: Record) -> WordDocument:
+    """The record rendered as `record_docx` renders it, not yet saved (a download adds to it)."""
     profile = deployment.profile
     template = template_path(records.form_of(profile, record).template, _search_dirs(deployment))
-    return render_docx(template, record_context(db, profile, deployment.organisation(db), record))
+    return rendered(template, record_context(db, profile, deployment.organisation(db), record))
 
 
 def agreement_docx(deployment: Deployment, db: Session, agreement: Agreement) -> bytes:
     """The agreement as a DOCX (K App A with a signature block)."""
+    return docx_bytes(agreement_document(deployment, db, agreement))
+
+
+def agreement_document(deployment: Deployment, db: Session, agreement: Agreement) -> WordDocument:
+    """The agreement rendered as `agreement_docx` renders it, not yet saved (a download adds to it)."""
     template = template_path(deployment.profile.agreement_template, _search_dirs(deployment))
-    return render_docx(template, agreement_context(deployment.profile, deployment.organisation(db), agreement))
+    return rendered(template, agreement_context(deployment.profile, deployment.organisation(db), agreement))
 
 
 def docx_filename(number: str, name: str) -> str:
@@ -79,7 +89,6 @@ def send_for_signoff(uow: Work, caller: Caller, kind: str, document_id: int,
         row = file_document(db, uow.store, version=document.version, kind="docx", data=data, **{kind: document})
         signoff.send(db, deployment.profile, document, caller.person, docx=row,
                      base_url=deployment.base_url, caller=caller)
-        signoff.ask_for_review_pdf(uow, document)
     return signoff.progress(uow, document)
 
 
