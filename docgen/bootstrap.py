@@ -1,22 +1,34 @@
-"""Builds the parts a process needs from its Config: database, profile, store, task queue.
+"""Builds the parts a process needs from its Config: database, profile, store, task queue, and
+who hears of each domain event.
 
 Nothing is built at import time; the web app, the CLI and the worker each call `build` once, and
 `connect_queue` once for the task queue.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from kernel.config import Config
 from storage.audit_head import open_head_log
 from storage.backends import open_store
 from storage.db import make_engine, session_factory
-from workflows import webhooks
-from workflows.deployment import Deployment
+from storage.uow import Handler
+from workflows import events, webhooks
+from workflows.deployment import Deployment, Work
 from workflows.profiles import load_profile, profile_dirs
 
 if TYPE_CHECKING:  # Huey is imported by the processes that queue work, not by `docgen verify`
     from docgen.tasks import TaskQueue
+
+# The worker's task each event of a document's sign-off asks for, with the event's kind, id and
+# version. Each task does nothing once its file is made, and a sweep enqueues again what a lost
+# task left undone (`docgen.tasks`).
+WORKER_TASKS: Mapping[type, str] = {
+    events.DocumentSent: "make_review_pdf",  # what its signers may download from their link
+    events.LinkResent: "make_review_pdf",  # remade if its task was lost
+    events.DocumentSigned: "finalise_document",  # the sealed PDF
+}
 
 
 def build(config: Config) -> Deployment:
@@ -29,8 +41,23 @@ def build(config: Config) -> Deployment:
     deployment = Deployment(config=config, engine=engine, session_maker=session_factory(engine),
                             profile=load_profile(config.profile, profile_dirs(config.profile_dir)), store=store,
                             audit_heads=open_head_log(store, config.instance_path))
-    webhooks.announce_in(deployment)
+    subscribe(deployment)
     return deployment
+
+
+def subscribe(deployment: Deployment) -> None:
+    """Who hears of each domain event, in this order: the webhooks (a delivery row written with
+    the change), then the worker (its task enqueued once the change has committed, never after a
+    rollback). So a signature is announced before the work that follows from it is asked for."""
+    webhooks.announce_in(deployment)
+    for event_type, task in WORKER_TASKS.items():
+        deployment.subscribe(event_type, _enqueue_after_commit(task))
+
+
+def _enqueue_after_commit(task: str) -> Handler:
+    def ask_the_worker(uow: Work, event: events.DocumentSent | events.LinkResent | events.DocumentSigned) -> None:
+        uow.on_commit(uow.deployment.enqueue, task, event.kind, event.document_id, event.version)
+    return ask_the_worker
 
 
 def connect_queue(deployment: Deployment) -> TaskQueue:

@@ -4,7 +4,7 @@ workflows function; each re-reads its rows and is safe to run twice.
 Nothing is built at import time. `make_queue(deployment)` builds the Huey for the deployment's
 DOCGEN_TASKS_URL with the tasks registered on it; the composition root (`docgen.bootstrap`) builds
 it once per process and wires `deployment.enqueue` to it, so use cases hand work over by name
-(`uow.on_commit(uow.deployment.enqueue, "finalise_document", kind, id, version)`). Each task's
+(`uow.on_commit(uow.deployment.enqueue, "deliver_email", message_id)`). Each task's
 `with deployment.unit_of_work() as uow:` commits when its use case returns and rolls back if it
 raises.
 

@@ -89,7 +89,7 @@ class RevisionCheckedSession(UnitSession):
     def next_revision(self, row: Any) -> int:
         """The revision `row` has once this transaction's change to it is written: one more than
         it was read at, the first time in the transaction, and the same after that. For a
-        compare-and-set written as a plain UPDATE (`workflows.signoff._move`), which the ORM's
+        compare-and-set written as a plain UPDATE (`workflows.signoff.states.move`), which the ORM's
         flush would not count."""
         transaction = self.get_transaction()
         if transaction is not self._revised_in:

@@ -3,8 +3,9 @@
 A use case that changes something another system or person should hear of records an event here
 (`record(db, DocumentSent(...))`) in the transaction of the change. Just before that transaction
 commits the unit of work hands each event to the handlers the composition root subscribed to its
-type (`Deployment.subscribe`; webhooks are one, `workflows.webhooks.announce_in`), so a change that
-rolls back is heard of by nobody, and nobody has to guess what happened from the rows it wrote.
+type (`docgen.bootstrap.subscribe`: the webhooks, `workflows.webhooks.announce_in`, and the worker,
+asked after the commit for the PDFs a send or a signature needs), so a change that rolls back is
+heard of by nobody, and nobody has to guess what happened from the rows it wrote.
 
 Events carry ids, never what a record says: whoever hears of one reads the rest under the usual
 access rules.
@@ -24,6 +25,16 @@ Kind = Literal["record", "agreement"]
 @dataclass(frozen=True)
 class DocumentSent:
     """A version of a record or an agreement was filed and sent for sign-off."""
+
+    kind: Kind
+    document_id: int
+    version: int
+
+
+@dataclass(frozen=True)
+class LinkResent:
+    """Its supervisor sent whoever is waiting to sign a version a new link (a lost e-mail, an
+    expired link); the old link died. The schedule's reminders are not this."""
 
     kind: Kind
     document_id: int

@@ -138,9 +138,11 @@ def _write_deliveries(uow: Work, event: object) -> None:
 
 def announce_in(deployment: Deployment) -> None:
     """Have `deployment`'s units of work write a webhook delivery for each event a subscription
-    wants. Wired once by the composition root."""
-    for event_type in (events.DocumentSent, events.DocumentDecided, events.DocumentSigned, events.DocumentSealed,
-                       events.CaseNotesReady, events.PersonLeft, events.RecordsForwarded, events.RecordsDestroyed):
+    wants. Wired once by the composition root. Every event is heard, though not every one is
+    announced (`announced`): a re-sent link is no news to a receiver, which heard `record.sent`."""
+    for event_type in (events.DocumentSent, events.LinkResent, events.DocumentDecided, events.DocumentSigned,
+                       events.DocumentSealed, events.CaseNotesReady, events.PersonLeft, events.RecordsForwarded,
+                       events.RecordsDestroyed):
         deployment.subscribe(event_type, _write_deliveries)
 
 

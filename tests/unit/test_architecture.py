@@ -195,10 +195,26 @@ def _writes_and_calls(node: ast.FunctionDef, module: str, imported: dict[str, st
     return writes, called
 
 
+def _reexported(functions: dict[str, object]) -> dict[str, str]:
+    """The functions a workflows package re-exports from its own modules, by the name its callers
+    use: `workflows.signoff.decide` is `workflows.signoff.commands.decide`."""
+    found = {}
+    for path in sorted((ROOT / "workflows").rglob("__init__.py")):
+        package = ".".join(path.parent.relative_to(ROOT).parts)
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(f"{package}."):
+                found |= {f"{package}.{alias.asname or alias.name}": f"{node.module}.{alias.name}"
+                          for alias in node.names if f"{node.module}.{alias.name}" in functions}
+    return found
+
+
 def _commands() -> set[str]:
-    """The workflows functions that change state (directly or through what they call)."""
+    """The workflows functions that change state (directly or through what they call), by the
+    name they are defined with and any name a package re-exports them as."""
     functions = _workflow_functions()
-    found = {name: _writes_and_calls(*entry, set(functions)) for name, entry in functions.items()}
+    aliases = _reexported(functions)
+    found = {name: _writes_and_calls(*entry, set(functions) | set(aliases)) for name, entry in functions.items()}
+    found |= {alias: (False, {target}) for alias, target in aliases.items()}
     commands = {name for name, (writes, _) in found.items() if writes}
     grown = True
     while grown:
@@ -212,8 +228,10 @@ COMMANDS = _commands()
 
 
 def test_the_command_finder_tells_a_change_from_a_read() -> None:
-    assert {"workflows.records.update", "workflows.consent.ask", "workflows.records.edit_page"} <= COMMANDS
-    assert not {"workflows.records.edit_view", "workflows.consent.readers_page", "workflows.records.form_of"} & COMMANDS
+    assert {"workflows.records.update", "workflows.consent.ask", "workflows.records.edit_page",
+            "workflows.signoff.decide"} <= COMMANDS
+    assert not {"workflows.records.edit_view", "workflows.consent.readers_page", "workflows.records.form_of",
+                "workflows.signoff.next_steps"} & COMMANDS
 
 
 @pytest.mark.parametrize("where,view,modules,functions,helpers", ROUTES, ids=[r[0] for r in ROUTES])

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from docgen import bootstrap
 from kernel.errors import Conflict, Forbidden, InvalidInput
 from storage.models import Account, DocumentVersion, OutboxMessage, SignoffEvent, SignoffLink
 from workflows import notifications, pipeline, records, signoff
@@ -32,6 +33,7 @@ def enqueued(deployment: Deployment) -> list[tuple[Any, ...]]:
     """What the use cases hand to the task queue, in order."""
     tasks: list[tuple[Any, ...]] = []
     deployment.enqueue = lambda *task: tasks.append(task)
+    bootstrap.subscribe(deployment)  # the worker hears of sends and signatures, as in every process
     return tasks
 
 
