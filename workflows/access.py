@@ -25,6 +25,7 @@ from storage import audit
 from kernel.errors import Conflict, Forbidden, NotFound, Unauthenticated
 from storage.models import Account, ConsentRequest, DisagreementEscalation, OutboxMessage, Person, PlannedSession
 from storage.models import Agreement, GroupAttendance, GroupMember, GroupSession, Record, SupervisionGroup
+from storage.models import SupervisionRelationship
 from storage.uow import UnitOfWork
 from workflows import emails, group_records, people
 
@@ -269,11 +270,27 @@ def write(uow: UnitOfWork, caller: Caller, supervisee: Person, object_type: str,
 
 def visible(db: Session, caller: Caller, *, self_included: bool = False) -> frozenset[int] | None:
     """The supervisees whose schedule the caller may see (and the caller, for their own due list),
-    or None for everyone. Supervisors and line managers see the people below them in the chain."""
+    or None for everyone. Supervisors and line managers see the people below them in the chain,
+    and a line manager also the supervisees of the supervisors below them (issue 27: the overdue
+    record e-mail asks a supervisor's line manager to follow it up with them, and the supervisor
+    may supervise someone from another team). A schedule is dates and where sign-off stands, never
+    a document's content: reading that stays `read_access`'s, and quality audits and planning keep
+    `people.overseen_by`."""
     if SEE_ALL & caller.roles:
         return None
-    overseen = people.overseen_by(db, caller.person_id, clock.today())
+    today = clock.today()
+    overseen = people.overseen_by(db, caller.person_id, today) | _supervised_below(db, caller.person_id, today)
     return overseen | {caller.person_id} if self_included else overseen
+
+
+def _supervised_below(db: Session, person_id: int | None, today: dt.date) -> frozenset[int]:
+    """Everyone supervised today by someone below this person in the management chain: one
+    recursive query."""
+    below = select(Person.id).where(Person.line_manager_id == person_id).cte("line_below", recursive=True)
+    below = below.union(select(Person.id).join(below, Person.line_manager_id == below.c.id))
+    rel = SupervisionRelationship
+    return frozenset(db.scalars(select(rel.supervisee_id).where(rel.supervisor_id.in_(select(below.c.id)),
+                                                                rel.covering(today))))
 
 
 def report_scope(db: Session, caller: Caller) -> frozenset[int] | None:
@@ -507,14 +524,19 @@ def consent_override_for(db: Session, caller: Caller, request_id: int, manager_o
 
 
 def disagreement_for(db: Session, caller: Caller, escalation_id: int) -> DisagreementEscalation:
-    """A disagreement taken to a line manager, for that line manager only (S §9, W §17, H §13);
-    NotFound for anyone else, so ids cannot be probed."""
+    """A disagreement taken to a line manager, for that line manager (S §9, W §17, H §13) and, once
+    they pass it to HR (W §17: "HR would need to be consulted"), for HR to read; NotFound for anyone
+    else, so ids cannot be probed. HR reads the route, not the document (`workflows.disagreements`)."""
     if caller.account is None:
         raise Unauthenticated("sign in first")
     row = db.get(DisagreementEscalation, escalation_id)
-    if row is None or row.line_manager_id is None or row.line_manager_id != caller.person_id:
+    if row is None:
         raise NotFound("no such disagreement", "id")
-    return row
+    if row.line_manager_id is not None and row.line_manager_id == caller.person_id:
+        return row
+    if HR & caller.roles and row.outcome == "hr":
+        return row
+    raise NotFound("no such disagreement", "id")
 
 
 def quality_audit_scope(db: Session, caller: Caller) -> frozenset[int] | None:

@@ -3,8 +3,9 @@ they land after signing in (their main piece of work).
 
 Supervising follows from relationships, the compliance report from the same rule as
 `access.report_scope` (someone to oversee, or a role that sees everyone), HR's and the
-administrators' areas from granted roles (`access.HR`, `access.ADMINISTRATORS`); everyone has their
-own records. Every page's navigation asks, so it is one query.
+administrators' areas from granted roles (`access.HR`, `access.ADMINISTRATORS`), and HR's
+disagreements once a line manager has passed one to HR (W §17; `access.disagreement_for`);
+everyone has their own records. Every page's navigation asks, so it is one query.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from kernel import clock
 from kernel.errors import Unauthenticated
-from storage.models import Account, Person, SupervisionRelationship
+from storage.models import Account, DisagreementEscalation, Person, SupervisionRelationship
 from workflows import access
 from workflows.access import Caller
 from workflows.deployment import Work
@@ -23,16 +24,19 @@ OWN_RECORDS = "own_records"  # my own records
 REPORTS = "reports"  # compliance
 LEAVERS = "leavers"  # HR: leavers and transfers
 ADMINISTRATION = "administration"  # people, teams, who supervises whom, the policy profile
+DISAGREEMENTS = "disagreements"  # HR: disagreements passed to HR (a line manager reaches theirs from the dashboard)
 
 
-def _duties(db: Session, person_id: int) -> tuple[bool, bool]:
-    """Whether the person supervises someone today, and whether anyone reports to them (then they
-    oversee everyone below them: `people.overseen_by`), in one query of two EXISTS."""
+def _duties(db: Session, person_id: int, *, hr: bool = False) -> tuple[bool, bool, bool]:
+    """Whether the person supervises someone today, whether anyone reports to them (then they
+    oversee everyone below them: `people.overseen_by`), and, asked for HR, whether any disagreement
+    was passed to HR: in one query of EXISTS."""
     rel = SupervisionRelationship
     supervises = exists().where(rel.supervisor_id == person_id, rel.covering(clock.today()))
     manages = exists().where(Person.line_manager_id == person_id)
-    row = db.execute(select(supervises, manages)).one()
-    return bool(row[0]), bool(row[1])
+    referred = [exists().where(DisagreementEscalation.outcome == "hr")] if hr else []
+    row = db.execute(select(supervises, manages, *referred)).one()
+    return bool(row[0]), bool(row[1]), hr and bool(row[2])
 
 
 def supervises_anyone(db: Session, person_id: int) -> bool:
@@ -55,10 +59,11 @@ def areas_of(uow: Work, caller: Caller) -> tuple[str, ...]:
     """The areas open to the signed-in caller, in the order the navigation shows them."""
     if caller.account is None:
         raise Unauthenticated("sign in first")
-    supervises, manages = _duties(uow.session, caller.account.person_id)
+    hr = bool(access.HR & caller.roles)
+    supervises, manages, referred = _duties(uow.session, caller.account.person_id, hr=hr)
     shown = [(SUPERVISION, supervises), (OWN_RECORDS, True),
              (REPORTS, bool(access.SEE_ALL & caller.roles) or supervises or manages),
-             (LEAVERS, bool(access.HR & caller.roles)), (ADMINISTRATION, bool(access.ADMINISTRATORS & caller.roles))]
+             (LEAVERS, hr), (DISAGREEMENTS, referred), (ADMINISTRATION, bool(access.ADMINISTRATORS & caller.roles))]
     return tuple(area for area, allowed in shown if allowed)
 
 

@@ -6,7 +6,9 @@ profile's schedule (days after the link was sent); since only a link's hash is k
 carries a fresh link and the old one dies. Escalation of an overdue record is docgen's default,
 labelled as such in each profile (no policy routes it: S §9 and H §13 are complaint and dispute
 routes): once per version to the supervisor's line manager, or to nobody where the profile's
-`escalate_after_days` is empty.
+`escalate_after_days` is empty. The e-mail links to that supervisor's overdue list, which the line
+manager can open whoever the supervisee is (`access.visible`), not to the record, whose content
+they may not read: a supervisor may supervise someone from another team (issue 27).
 """
 from __future__ import annotations
 
@@ -91,7 +93,7 @@ def escalate(db: Session, profile: Profile, today: dt.date | None = None) -> int
                      subject=f"Overdue supervision record: {record.supervisee.name}",
                      what=signoff.title(record), supervisee=record.supervisee.name, supervisor=record.supervisor.name,
                      due=f"{record.due_date:%-d %B %Y}", status=str(record.status),
-                     url=emails.link(db, f"/records/{record.id}"))
+                     url=emails.link(db, f"/due?supervisor_id={record.supervisor_id}&state=overdue"))
         db.add(SignoffEvent(record_id=record.id, version=record.version, event="escalated", person_id=manager.id,
                             at=clock.now()))
         escalated += 1

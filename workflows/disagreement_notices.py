@@ -45,7 +45,8 @@ def latest_disagreement(db: Session, document: Document) -> SignoffEvent | None:
 
 
 def escalation_of(db: Session, disagreed: SignoffEvent) -> DisagreementEscalation | None:
-    """The line manager's escalation of this disagreement, once they were told of it."""
+    """How the line manager was told of a disagreement, if they were (or that nobody could be:
+    a supervisor with no line manager, `tell_line_manager`)."""
     return db.scalar(select(DisagreementEscalation).where(DisagreementEscalation.disagreed_event_id == disagreed.id))
 
 
@@ -62,11 +63,6 @@ def outcome_words(escalation: DisagreementEscalation) -> str:
     if escalation.outcome == "hr":
         return f"Passed to HR: {escalation.outcome_text}"
     return ""
-
-
-def escalation_of(db: Session, disagreed: SignoffEvent) -> DisagreementEscalation | None:
-    """How the line manager was told of a disagreement, if they were (or that nobody could be)."""
-    return db.scalar(select(DisagreementEscalation).where(DisagreementEscalation.disagreed_event_id == disagreed.id))
 
 
 def tell_line_manager(db: Session, document: Document, disagreed: SignoffEvent, cause: Cause, title: str,

@@ -26,7 +26,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from kernel import clock
@@ -37,12 +37,15 @@ from workflows import access, emails, signoff
 from storage.uow import transaction
 from workflows.access import Caller
 from workflows.deployment import Work
-from workflows.disagreement_notices import (escalation_of, latest_disagreement, outcome_words, owner_of,
-                                            tell_line_manager)
+from workflows.disagreement_notices import (ROUTE_EVENTS, escalation_of, latest_disagreement, outcome_words,
+                                            owner_of, tell_line_manager)
 from workflows.profiles import DisagreementRoute
 
 Outcome = Literal["three_way", "hr"]
 OUTCOME_EVENTS = {"three_way": "three_way_meeting", "hr": "passed_to_hr"}
+# Who reads a disagreement: its line manager, whose reading is an audited read of the document, or
+# HR once the line manager passed it to them (W §17), who read the route and not the document.
+LINE_MANAGER, HR_REFERRAL = "line_manager", "hr_referral"
 
 
 def sweep_overdue(uow: Work) -> int:
@@ -69,7 +72,8 @@ def sweep_overdue(uow: Work) -> int:
 @dataclass(frozen=True)
 class EscalationView:
     """A disagreement as its line manager sees it: what was disagreed, why they were told, the
-    document's sign-off events, and what the profile lets them do next."""
+    document's sign-off events, and what the profile lets them do next. HR, passed it by the line
+    manager (`basis` HR_REFERRAL), sees the route's events alone, who passed it, and nothing to do."""
 
     escalation: DisagreementEscalation
     document: Record | Agreement
@@ -78,11 +82,13 @@ class EscalationView:
     disagreement: str  # the supervisee's comment
     events: list[SignoffEvent]
     route: DisagreementRoute
+    basis: str = LINE_MANAGER
+    line_manager: Person | None = None  # for HR: who passed it to them
 
     @property
     def outcomes(self) -> list[Outcome]:
-        """What the line manager may record, in the profile's route."""
-        if self.escalation.outcome_at is not None:
+        """What the line manager may record, in the profile's route (HR records none)."""
+        if self.escalation.outcome_at is not None or self.basis != LINE_MANAGER:
             return []
         return [o for o, on in (("three_way", self.route.three_way_meeting), ("hr", self.route.hr)) if on]
 
@@ -93,34 +99,57 @@ def _document(db: Session, escalation: DisagreementEscalation) -> Record | Agree
     return db.get_one(Agreement, escalation.agreement_id)
 
 
-def _view(uow: Work, escalation: DisagreementEscalation) -> EscalationView:
+def _basis(caller: Caller, escalation: DisagreementEscalation) -> str:
+    """On what basis a caller `access.disagreement_for` let in reads it: its line manager, or HR."""
+    return LINE_MANAGER if escalation.line_manager_id == caller.person_id else HR_REFERRAL
+
+
+def _view(uow: Work, escalation: DisagreementEscalation, basis: str = LINE_MANAGER) -> EscalationView:
     db = uow.session
     document = _document(db, escalation)
     disagreed = db.get_one(SignoffEvent, escalation.disagreed_event_id)
+    events, line_manager = signoff.events(db, document), None
+    if basis == HR_REFERRAL:  # the disagreement and its route, not the document's sign-off comments
+        events = [e for e in events if e.event in ROUTE_EVENTS or e.id == disagreed.id]
+        line_manager = db.get(Person, escalation.line_manager_id) if escalation.line_manager_id else None
     return EscalationView(escalation, document, signoff.number(document), signoff.title(document),
-                          disagreed.comment, signoff.events(db, document), uow.deployment.profile.disagreement)
+                          disagreed.comment, events, uow.deployment.profile.disagreement, basis, line_manager)
 
 
 def for_line_manager(uow: Work, caller: Caller) -> list[EscalationView]:
-    """The disagreements the caller was told of as line manager, open ones first."""
+    """The disagreements the caller was told of as line manager, open ones first, and for HR those
+    passed to HR (W §17; `access.disagreement_for`)."""
     me = caller.person
-    rows = uow.session.scalars(select(DisagreementEscalation).where(DisagreementEscalation.line_manager_id == me.id)
+    shown = DisagreementEscalation.line_manager_id == me.id
+    if access.HR & caller.roles:
+        shown = or_(shown, DisagreementEscalation.outcome == "hr")
+    rows = uow.session.scalars(select(DisagreementEscalation).where(shown)
                                .order_by(DisagreementEscalation.outcome_at.is_not(None),
                                          DisagreementEscalation.told_at.desc()))
-    return [_view(uow, row) for row in rows]
+    return [_view(uow, row, _basis(caller, row)) for row in rows]
 
 
 def _escalation(uow: Work, caller: Caller, escalation_id: int, action: str) -> DisagreementEscalation:
-    """The escalation, for its line manager only; reading the document is an audited read."""
+    """The escalation, for its line manager, whose reading the document is an audited read; or for
+    HR once passed to them, who read the route alone (audited as such) and record nothing."""
     escalation = access.disagreement_for(uow.session, caller, escalation_id)
     document = _document(uow.session, escalation)
+    if _basis(caller, escalation) == HR_REFERRAL:
+        if action != "disagreement.read":
+            raise Forbidden("only the supervisor's line manager records the outcome of a disagreement", "outcome")
+        audit.record(uow.session, action, actor_id=caller.person_id, object_type="disagreement",
+                     object_id=escalation.id, ip=caller.ip, detail={"basis": HR_REFERRAL, **owner_of(document)})
+        uow.commit()  # as `access.read`: the entry stands even if the rest of the request fails
+        return escalation
     access.read(uow, caller, document.supervisee, signoff.kind_of(document), document.id, action)
     return escalation
 
 
 def view(uow: Work, caller: Caller, escalation_id: int) -> EscalationView:
-    """One disagreement as its line manager sees it (an audited read of the document)."""
-    return _view(uow, _escalation(uow, caller, escalation_id, "disagreement.read"))
+    """One disagreement as its line manager sees it (an audited read of the document), or as HR
+    sees one passed to them (an audited read of the route alone)."""
+    escalation = _escalation(uow, caller, escalation_id, "disagreement.read")
+    return _view(uow, escalation, _basis(caller, escalation))
 
 
 def outcome_problems(route: DisagreementRoute, outcome: str | None, text: str,
@@ -221,9 +250,11 @@ def record_outcome(uow: Work, caller: Caller, escalation_id: int, outcome: str, 
                  object_id=escalation.id, ip=caller.ip, detail={"outcome": outcome, **owner_of(document)})
     what = signoff.title(document)
     people = [db.get_one(Person, document.supervisee_id), db.get_one(Person, document.supervisor_id)]
-    to = [p.email for p in people] + (_hr_addresses(db) if outcome == "hr" else [])
-    for address in to:
+    # Supervisee and supervisor open the document; HR, who may not read it, the disagreement's page.
+    readers = [(p.email, f"/{signoff.kind_of(document)}s/{document.id}", False) for p in people]
+    if outcome == "hr":
+        readers += [(address, f"/disagreements/{escalation.id}", True) for address in _hr_addresses(db)]
+    for address, path, for_hr in readers:
         emails.queue(db, "disagreement_outcome", to=address, subject=f"Outcome of a supervision disagreement: {what}",
-                     recorder=caller.person.name, what=what, said=said,
-                     url=emails.link(db, f"/{signoff.kind_of(document)}s/{document.id}"))
+                     recorder=caller.person.name, what=what, said=said, for_hr=for_hr, url=emails.link(db, path))
     return _view(uow, escalation)

@@ -21,6 +21,7 @@ ENTRIES = {
     areas.OWN_RECORDS: [("My records", "supervisee.my_records", "supervisee")],
     areas.REPORTS: [("Compliance", "reports.compliance_report", "reports")],
     areas.LEAVERS: [("Leavers and transfers", "hr.leavers", "hr")],
+    areas.DISAGREEMENTS: [("Disagreements", "disagreements.listed", "disagreements")],
     areas.ADMINISTRATION: [("People", "admin.people_list", "admin.people"), ("Teams", "admin.teams", "admin.teams"),
                            ("Supervision", "admin.relationships", "admin.relationships"),
                            ("Policy", "admin.policy", "admin.policy"),

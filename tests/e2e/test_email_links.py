@@ -44,10 +44,10 @@ LINKS = {
     "consent_overridden_reader": r"/supervision/\d+",
     "consent_refused": r"/consent-requests",
     "disagreement_escalated": r"/disagreements/\d+",
-    "disagreement_outcome": r"/records/\d+",
+    "disagreement_outcome": r"/(records|agreements|disagreements)/\d+",  # HR: the disagreement's own page
     "group_session_planned": r"/groups",
     "record_copy": r"/my-records",
-    "record_overdue": r"/records/\d+",
+    "record_overdue": r"/due\?supervisor_id=\d+&state=overdue",  # the supervisor's overdue list
     "record_to_line_manager": r"/(group-)?records/\d+",
     "records_forwarded": r"/hr/leavers/\d+/bundle",
     "session_planned": r"/",
