@@ -15,12 +15,13 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from kernel import clock
 from storage import audit
 from kernel.errors import Conflict, InvalidInput
 from storage.models import Agreement, Person, SupervisionRelationship
-from workflows import access, agreements, people, signoff
+from workflows import access, agreements, people, revisions, signoff
 from workflows.access import Caller
 from workflows import events
 from workflows.deployment import Work
@@ -85,15 +86,21 @@ def transfer(db: Session, profile: Profile, person: Person, *, on: dt.date, by: 
     return Transfer(person, ended, started, agreement)
 
 
+def hand_over_after_start(current: SupervisionRelationship, on: dt.date, field: str) -> None:
+    """Refuse, naming `field`, a new supervisor from `on` unless it is after the day `current`
+    started: the old relationship ends the day before the new one starts, so it must have lasted a day."""
+    if on <= current.starts_on:
+        raise InvalidInput(f"the new supervisor must start after {current.starts_on:%-d %B %Y}, when "
+                           f"{current.supervisor.name}’s supervision started", field)
+
+
 def _change_supervisor(db: Session, profile: Profile, person: Person, supervisor_id: int, on: dt.date
                        ) -> tuple[SupervisionRelationship | None, SupervisionRelationship, Agreement]:
     current = people.relationship_on(db, person.id, on)
     if current is not None:
         if current.supervisor_id == supervisor_id:
             raise Conflict(f"{current.supervisor.name} already supervises {person.name} on {on}", "supervisor_id")
-        if current.starts_on >= on:
-            raise InvalidInput(f"the current supervision started on {current.starts_on}; "
-                               "a transfer must be dated after that", "on")
+        hand_over_after_start(current, on, "on")
         current.ends_on = on - dt.timedelta(days=1)
         db.flush()
     started, agreement = agreements.start_relationship(db, profile, person.id, supervisor_id, on)
@@ -167,17 +174,25 @@ def relationship_changes(db: Session, since: dt.date) -> list[SupervisionRelatio
 # --- Use cases ----------------------------------------------------------------------------------
 
 
-def move(uow: Work, caller: Caller, person_id: int, *, on: dt.date, supervisor_id: int | None = None,
-         team_id: int | None = None, line_manager_id: int | None = None) -> Moved:
-    """An administrator or HR moves a person to a new supervisor and/or team from a date."""
+def move(uow: Work, caller: Caller, person_id: int, revision: int | None, *, on: dt.date,
+         supervisor_id: int | None = None, team_id: int | None = None,
+         line_manager_id: int | None = None) -> Moved:
+    """An administrator or HR moves a person to a new supervisor and/or team from a date, from the
+    person's `revision` the caller read (If-Match): two moves made from one read cannot both land
+    (`workflows.revisions`), so a person is never given two new supervisors or teams at once."""
     access.require_role(caller, access.PEOPLE_MANAGERS)
-    db = uow.session
-    person = people.get_person(db, person_id)
-    if supervisor_id is not None:
-        people.get_person_field(db, supervisor_id, "supervisor_id")
-    done = transfer(db, uow.deployment.profile, person, on=on, by=caller.person, supervisor_id=supervisor_id,
-                    team_id=team_id, line_manager_id=line_manager_id)
-    uow.commit()
+    with uow:
+        db = uow.session
+        person = people.get_person(db, person_id)
+        revisions.expect(person, revision, "person")
+        if supervisor_id is not None:
+            people.get_person_field(db, supervisor_id, "supervisor_id")
+        done = transfer(db, uow.deployment.profile, person, on=on, by=caller.person, supervisor_id=supervisor_id,
+                        team_id=team_id, line_manager_id=line_manager_id)
+        # The claim: the person's row is written (its revision checked and raised) even when only
+        # their supervisor changes, which is a relationship's row; else two moves from one read of
+        # someone with no supervision to end could both start one.
+        flag_modified(person, "status")
     return Moved(person, done.ended, done.started,
                  agreements.agreement_json(done.agreement) if done.agreement else None)
 

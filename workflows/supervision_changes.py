@@ -15,25 +15,46 @@ agreement and the audit entry, so exactly one change lands and the other is refu
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from kernel.errors import Conflict, InvalidInput
-from storage.models import SupervisionRelationship
-from workflows import access, movers, people, revisions
+from storage.models import Person, SupervisionRelationship
+from workflows import access, administration, movers, people, revisions
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.inputs.supervision import ChangeSupervisor
+
+# Who may change a supervisor, on the page and over the API alike: administrators, who manage who
+# supervises whom, and HR, who manage movers (H §10), as for every other change to who supervises whom.
+CHANGED_BY = access.PEOPLE_MANAGERS
+
+
+@dataclass(frozen=True)
+class ChangeForm:
+    """What the change-of-supervisor page shows: the relationship and whom it can hand over to."""
+
+    relationship: SupervisionRelationship
+    candidates: list[Person]
+
+
+def change_form(uow: Work, caller: Caller, rel_id: int) -> ChangeForm:
+    """The relationship and the active staff who could supervise its supervisee instead, for those
+    who may change it (`CHANGED_BY`)."""
+    access.require_role(caller, CHANGED_BY)
+    db = uow.session
+    rel = people.get_relationship(db, rel_id)
+    everyone, _ = people.list_people(db, status="active", per_page=administration.ALL)
+    return ChangeForm(rel, [p for p in everyone if p.id not in (rel.supervisee_id, rel.supervisor_id)])
 
 
 def _changeable_on(db: Session, current: SupervisionRelationship, starts_on: dt.date) -> None:
     """Refuse, naming `starts_on`, a date the relationship cannot hand over on: on or before its
     own start, or after it ended (then start a new relationship instead), or one where a later
     relationship of the supervisee covers the day."""
-    if starts_on <= current.starts_on:
-        raise InvalidInput(f"the new supervisor must start after {current.starts_on:%-d %B %Y}, when "
-                           f"{current.supervisor.name}’s supervision started", "starts_on")
+    movers.hand_over_after_start(current, starts_on, "starts_on")
     if current.ends_on is not None and starts_on > current.ends_on + dt.timedelta(days=1):
         raise InvalidInput(f"this supervision ended on {current.ends_on:%-d %B %Y}: start a new supervision "
                            "relationship instead", "starts_on")
@@ -48,7 +69,7 @@ def change_supervisor(uow: Work, caller: Caller, rel_id: int, change: ChangeSupe
     """Give the supervisee of relationship `rel_id` a new supervisor from `change.starts_on`, from the
     relationship's `revision` the caller read: it ends the day before, the new relationship and its
     draft agreement start, and the transfer is audited (`person.transfer`), all in one commit."""
-    access.require_role(caller, access.PEOPLE_MANAGERS)
+    access.require_role(caller, CHANGED_BY)
     with uow:
         db = uow.session
         current = people.get_relationship(db, rel_id)

@@ -16,6 +16,7 @@ from docgen.auth import caller, login_required, uow
 from storage.models import GroupSession, Record, SupervisionGroup
 from workflows import groups
 from workflows.inputs.groups import CreateGroup, MarkAttendance, PlanGroupSession, SaveGroupRecord
+from workflows.inputs.planning import RebookSession
 from workflows.inputs.reports import Period
 
 
@@ -112,6 +113,23 @@ def plan_group_session(group_id: int) -> Any:
     session = groups.plan_session(uow(), caller(), group_id, body.starts_at, minutes=body.minutes,
                                   location=body.location)
     return _session(session), 201
+
+
+@route("POST", "/group-sessions/<int:session_id>/cancel", "Cancel a planned group session: everyone invited is sent "
+       "the calendar's cancellation; rebook it later (those who run the group)", response=GroupSessionOut)
+@login_required
+def cancel_group_session(session_id: int) -> Any:
+    return _session(groups.cancel_session(uow(), caller(), session_id))
+
+
+@route("POST", "/group-sessions/<int:session_id>/rebook", "Move a planned group session, or rebook a cancelled one, "
+       "its length and place kept unless given: everyone invited is sent the new invitation (those who run the "
+       "group)", request_model=RebookSession, response=GroupSessionOut)
+@login_required
+def rebook_group_session(session_id: int) -> Any:
+    body = parse(RebookSession, json_body())
+    return _session(groups.rebook_session(uow(), caller(), session_id, body.starts_at, minutes=body.minutes,
+                                          location=body.location))
 
 
 @route("PUT", "/group-sessions/<int:session_id>/attendance", "Mark each member present, apologies or absent",

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, request
 from pydantic import BaseModel, ConfigDict
 
+from docgen.api.revisions import etag, if_match
 from docgen.api.routing import json_body, route
 from docgen.api.schemas import AgreementOut, PersonOut, RelationshipOut, UtcDateTime, parse
 from docgen.auth import caller, login_required, uow
@@ -81,13 +82,15 @@ def export_person(person_id: int) -> Any:
                     headers={"Content-Disposition": f'attachment; filename="{bundle.filename}"'})
 
 
-@route("POST", "/people/<int:person_id>/transfer", "Move a person to a new supervisor and/or team from a date",
-       request_model=Transfer, response=TransferOut)
+@route("POST", "/people/<int:person_id>/transfer", "Move a person to a new supervisor and/or team from a date, "
+       "from the person's revision in If-Match; the ETag answered is the person's new revision",
+       request_model=Transfer, response=TransferOut, revisioned=True, conditional=True)
 @login_required
 def transfer(person_id: int) -> Any:
     body = parse(Transfer, json_body())
-    return _dump(TransferOut, movers.move(uow(), caller(), person_id, on=body.on, supervisor_id=body.supervisor_id,
-                                          team_id=body.team_id, line_manager_id=body.line_manager_id))
+    moved = movers.move(uow(), caller(), person_id, if_match(), on=body.on, supervisor_id=body.supervisor_id,
+                        team_id=body.team_id, line_manager_id=body.line_manager_id)
+    return _dump(TransferOut, moved), 200, {"ETag": etag(moved.person.revision)}
 
 
 @route("POST", "/people/<int:person_id>/leaver", "Record that a person leaves on a date", request_model=RecordLeaver,

@@ -137,7 +137,7 @@ def update_relationship(rel_id: int) -> Any:
 
 @route("POST", "/relationships/<int:rel_id>/change-supervisor", "Give the supervisee a new supervisor from a "
        "date: this relationship (at the revision in If-Match) ends the day before; answers with the new one",
-       request_model=ChangeSupervisor, response=RelationshipOut, status=201, revisioned=True)
+       request_model=ChangeSupervisor, response=RelationshipOut, status=201, revisioned=True, conditional=True)
 @login_required
 def change_supervisor(rel_id: int) -> Any:
     body = parse(ChangeSupervisor, json_body())

@@ -23,7 +23,7 @@ from docgen.web.navigation import page
 from kernel import clock
 from kernel.errors import Conflict, DomainError, InvalidInput, PreconditionFailed
 from storage.models import Person
-from workflows import (access, accounts, administration, organisation, people, profile_confirmations,
+from workflows import (access, accounts, administration, areas, organisation, people, profile_confirmations,
                        profile_sources, supervision_changes)
 from workflows.inputs import Paging
 from workflows.inputs.organisation import PersonCreate, PersonUpdate, RelationshipCreate, RelationshipUpdate, TeamCreate
@@ -265,29 +265,40 @@ def _relationship_page(form: RelationshipChangeForm, rel_id: int, status: int = 
                        stale: bool = False) -> tuple[str, int]:
     """A relationship with the form changing its supervisor or ending it; `stale` when it was
     refused because someone else changed the relationship since the form was opened."""
-    rel = organisation.read_relationship(uow(), caller(), rel_id)
     if isinstance(form, ChangeSupervisorForm):
-        others = [p for p in administration.supervision(uow(), caller()).people
-                  if p.id not in (rel.supervisee_id, rel.supervisor_id)]
-        form.supervisor_id.choices = _person_choices(others, "Choose the new supervisor")
+        shown = supervision_changes.change_form(uow(), caller(), rel_id)
+        rel = shown.relationship
+        form.supervisor_id.choices = _person_choices(shown.candidates, "Choose the new supervisor")
+    else:
+        rel = organisation.read_relationship(uow(), caller(), rel_id)
     clash = forms.stale(form, {}, rel.revision, "supervision", note="Someone else changed this supervision since you "
                         "opened the page: check it as it is now, then submit again if it still needs the change.") \
         if stale else None
     if not stale and form.revision.data in (None, ""):
         form.revision.data = str(rel.revision)
-    return render_template("admin/relationship_form.html", form=form, rel=rel, stale=clash,
+    return render_template("admin/relationship_form.html", form=form, rel=rel, stale=clash, back=_back(),
                            ending=isinstance(form, EndRelationshipForm)), status
 
 
+def _back() -> tuple[str, str]:
+    """Where a relationship's form leads back to: who supervises whom for an administrator; for HR,
+    who may change a supervisor too, the leavers and transfers page, which lists recent changes."""
+    if areas.ADMINISTRATION in areas.areas_of(uow(), caller()):
+        return url_for("admin.relationships"), "Back to who supervises whom"
+    return url_for("hr.leavers"), "Back to leavers and transfers"
+
+
+# Who may change a supervisor is the use case's to decide (`supervision_changes.CHANGED_BY`), the
+# same on this page as over the API.
 @bp.get("/relationships/<int:rel_id>/change-supervisor")
-@page(access.ADMINISTRATORS)
+@page()
 def relationship_change_form(rel_id: int) -> Any:
     """The form giving the supervisee a new supervisor from a date."""
     return _relationship_page(ChangeSupervisorForm(), rel_id)
 
 
 @bp.post("/relationships/<int:rel_id>/change-supervisor")
-@page(access.ADMINISTRATORS)
+@page()
 def relationship_change(rel_id: int) -> Any:
     """Change the supervisor: the relationship ends the day before the new one starts, in one
     commit (`workflows.supervision_changes`); a refused change is shown again as typed."""
@@ -305,7 +316,7 @@ def relationship_change(rel_id: int) -> Any:
     flash(f"{started.supervisor.name} supervises {started.supervisee.name} from {started.starts_on:%-d %B %Y}"
           + (f"; {ended.supervisor.name}’s supervision ends on {ended.ends_on:%-d %B %Y}" if ended and ended.ends_on
              else "") + ". A draft supervision agreement has been started.")
-    return redirect(url_for("admin.relationships"))
+    return redirect(_back()[0])
 
 
 @bp.get("/relationships/<int:rel_id>/end")

@@ -19,6 +19,7 @@ from kernel import clock
 from kernel.errors import Conflict, Forbidden, InvalidInput
 from workflows import groups, pipeline
 from workflows.inputs.groups import CreateGroup, MarkAttendance, PlanGroupSession, SaveGroupRecord
+from workflows.inputs.planning import RebookSession
 from workflows.inputs.reports import Period
 
 bp = Blueprint("groups", __name__)
@@ -137,11 +138,13 @@ def rebook(session_id: int) -> Any:
 @bp.post("/group-sessions/<int:session_id>/rebook")
 @page()
 def rebook_session(session_id: int) -> Any:
-    """Move or rebook the session; everyone in the group is sent the new invitation."""
+    """Move or rebook the session; everyone in the group is sent the new invitation. Read through
+    the API twin's model (a one-to-one session's rebooking's); the place box is shown filled in, so
+    an emptied one means no place."""
     try:
-        asked = form_to(PlanGroupSession, starts_at=_starts_at())
+        asked = form_to(RebookSession, starts_at=_starts_at())
         session = groups.rebook_session(uow(), caller(), session_id, asked.starts_at, minutes=asked.minutes,
-                                        location=asked.location)
+                                        location=asked.location or "")
     except REFUSED as exc:
         return _rebook_page(session_id, _error(exc), 400)
     flash(f"The session is rebooked for {clock.uk(session.starts_at):%-d %B %Y at %H:%M}; everyone in the group "

@@ -350,7 +350,8 @@ def test_transfer_to_a_new_team_moves_access_to_the_new_supervisor(client: Any, 
     url = f"/api/v1/records/{record['id']}"
     assert client.get(url, headers=tom).status_code == 404
 
-    moved = client.post(f"/api/v1/people/{org.ids['worker']}/transfer", headers=bearer(tokens, "hr"), json={
+    person = f"/api/v1/people/{org.ids['worker']}"
+    moved = client.post(f"{person}/transfer", headers=read_then_change(client, person, bearer(tokens, "hr")), json={
         "on": "2027-03-01", "supervisor_id": tom_id, "team_id": team_id, "line_manager_id": tom_id})
 
     assert moved.status_code == 200, moved.json
@@ -372,7 +373,8 @@ def test_a_dated_supervisor_change_keeps_the_old_supervisor_reading_as_line_mana
     record = client.post("/api/v1/records", json={"supervisee_id": org.ids["asye"], "session_date": "2027-02-22"},
                          headers=bearer(tokens, "manager")).json
     url = f"/api/v1/records/{record['id']}"
-    moved = client.post(f"/api/v1/people/{org.ids['asye']}/transfer", headers=bearer(tokens, "admin"),
+    person = f"/api/v1/people/{org.ids['asye']}"
+    moved = client.post(f"{person}/transfer", headers=read_then_change(client, person, bearer(tokens, "admin")),
                         json={"on": "2027-04-01", "supervisor_id": tom_id})
     assert moved.status_code == 200, moved.json
     assert client.get(url, headers=tom).status_code == 404  # not yet
@@ -393,13 +395,15 @@ def test_a_dated_supervisor_change_keeps_the_old_supervisor_reading_as_line_mana
 def test_transfer_input_is_checked_and_names_the_field(client: Any, org: Any, tokens: dict[str, str],
                                                        body: dict[str, Any], field: str) -> None:
     at(dt.date(2027, 3, 1))
-    answer = client.post(f"/api/v1/people/{org.ids['worker']}/transfer", json=body, headers=bearer(tokens, "hr"))
+    person = f"/api/v1/people/{org.ids['worker']}"
+    answer = client.post(f"{person}/transfer", json=body, headers=read_then_change(client, person, bearer(tokens, "hr")))
     assert answer.status_code == 422 and answer.json["error"]["field"] == field, answer.json
 
 
 def test_a_transfer_to_the_current_supervisor_is_refused(client: Any, org: Any, tokens: dict[str, str]) -> None:
     at(dt.date(2027, 3, 1))
-    answer = client.post(f"/api/v1/people/{org.ids['worker']}/transfer", headers=bearer(tokens, "hr"),
+    person = f"/api/v1/people/{org.ids['worker']}"
+    answer = client.post(f"{person}/transfer", headers=read_then_change(client, person, bearer(tokens, "hr")),
                          json={"on": "2027-03-01", "supervisor_id": org.ids["manager"]})
     assert answer.status_code == 409 and answer.json["error"]["field"] == "supervisor_id"
 
