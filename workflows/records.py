@@ -191,13 +191,17 @@ def _on_the_form(form: Form, title: str, patch: Patch) -> None:
 
 
 def update_record(db: Session, profile: Profile, record: Record, patch: dict[str, Any],
-                  by: Caller | None = None) -> Record:
+                  by: Caller | None = None, areas_before: dict[str, str] | None = None) -> Record:
     """Apply an edit from the API or a page: sections, dates and actions, all checked first, and
-    only fields the record's form has; `by` is who is audited for an action corrected or removed."""
+    only fields the record's form has; `by` is who is audited for an action corrected or removed.
+    `areas_before` (key: title), from an edit that set the areas itself before calling (a Word
+    upload gives the areas it reads their keys first): an area gone since still may not take an open
+    action with it."""
     _require_editable(record)
     form = form_of(profile, record)
     _on_the_form(form, profile.record_kinds[record.kind].title, patch)
-    areas_before = {a["key"]: a["title"] for a in record.sections.get("areas", [])}
+    if areas_before is None:
+        areas_before = areas_of(record)
     sections = dict(record.sections)
     if "previous" in patch:
         prev = patch["previous"] or {}
@@ -226,6 +230,11 @@ def update_record(db: Session, profile: Profile, record: Record, patch: dict[str
     _areas_keep_open_actions(db, record, areas_before, sections_known)
     db.flush()
     return record
+
+
+def areas_of(record: Record) -> dict[str, str]:
+    """The record's areas as they stand: key: title."""
+    return {a["key"]: a["title"] for a in record.sections.get("areas", [])}
 
 
 def _areas_keep_open_actions(db: Session, record: Record, areas_before: dict[str, str], kept: set[str]) -> None:
@@ -342,6 +351,17 @@ class RecordAction(BaseModel):
     progress: str
     completed: bool
     carried_forward: bool
+    undated: bool = Field(description="an open action carried from an earlier session whose `due` holds no date "
+                                      "(\"Friday\"): words that meant something then and nothing now, so a date "
+                                      "it is due by should be set, as the record's edit page asks")
+
+
+def undated_actions(record: Record, entries: list[ActionEntry]) -> set[str]:
+    """Open actions carried from an earlier session whose "By when" holds no date ("Friday"):
+    words that meant something in the session that raised them, and nothing now. The page and the
+    JSON flag them for a date to be set (issue 27); a new action may still say "next supervision"."""
+    return {e.action_id for e in entries if e.action.raised_in_record_id != record.id
+            and not e.completed and actions_mod.due_date(e.action.due) is None}
 
 
 class RecordOut(BaseModel):
@@ -368,6 +388,7 @@ class RecordOut(BaseModel):
 def record_json(db: Session, record: Record) -> dict[str, Any]:
     """The API view of a record (`RecordOut`): sections, dates, status and its actions with progress."""
     rows = actions_mod.entries(db, record)
+    undated = undated_actions(record, rows)
     return RecordOut(
         id=record.id, number=record_number(record), kind=record.kind, status=record.status,
         version=record.version, revision=record.revision,
@@ -376,7 +397,8 @@ def record_json(db: Session, record: Record) -> dict[str, Any]:
         review_date=record.review_date, sections=record.sections,
         actions=[RecordAction(id=e.action_id, section=e.action.section, date_added=e.action.date_added,
                               text=e.action.text, owner=e.action.owner, due=e.action.due, progress=e.progress,
-                              completed=e.completed, carried_forward=e.action.raised_in_record_id != record.id)
+                              completed=e.completed, carried_forward=e.action.raised_in_record_id != record.id,
+                              undated=e.action_id in undated)
                  for e in rows],
     ).model_dump(mode="json")
 
@@ -462,11 +484,8 @@ class EditPage:
 
     @property
     def undated(self) -> set[str]:
-        """Open actions carried from an earlier session whose "By when" holds no date ("Friday"):
-        words that meant something in the session that raised them, and nothing now. The page
-        flags them for a date to be set (issue 27); a new action may still say "next supervision"."""
-        return {e.action_id for e in self.entries if e.action.raised_in_record_id != self.record.id
-                and not e.completed and actions_mod.due_date(e.action.due) is None}
+        """The record's actions that need a date set (`undated_actions`)."""
+        return undated_actions(self.record, self.entries)
 
     def entry(self, action_id: str) -> ActionEntry:
         """One action of the record; NotFound for an id the record does not show."""

@@ -25,14 +25,16 @@ import itertools
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from dateutil import parser as date_parser
+from pydantic import Field
 from sqlalchemy.orm import Session
 
-from documents.docx_form import (ActionRow, AreaEntry, FormContent, FormError, form_from_json, form_json, read_upload,
-                                 section_action_lines, split_due)
-from documents.render import PROP_BASE, PROP_REVISION, in_parts, stamp
+from documents.docx_form import (ActionRow, AreaEntry, FormContent, FormError, form_from_json, form_json, printed_form,
+                                 read_upload, section_action_lines, split_due)
+from documents.render import (PROP_BASE, PROP_REVISION, WordDocument, docx_bytes, in_parts, opened,
+                              set_custom_properties)
 from kernel.errors import Conflict, InvalidInput
 from storage import sealing
 from storage.backends.base import StorageError
@@ -43,6 +45,7 @@ from storage.uow import transaction
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.forms import DATE_COLUMNS, Form
+from workflows.inputs import Query
 from workflows.profiles import Profile
 from workflows.records import record_number, update_record
 
@@ -112,18 +115,25 @@ def _merged_area(area: AreaEntry, before: dict[str | None, AreaEntry],
             "discussion": _kept(area.discussion, was.discussion, now["discussion"])}
 
 
-def _area_changes(record: Record, form: FormContent, printed: FormContent) -> list[dict[str, Any] | None] | None:
+def _area_changes(record: Record, form: FormContent, printed: FormContent,
+                  warnings: list[str]) -> list[dict[str, Any] | None] | None:
     """Each of the form's areas merged with the record's (`_merged_area`) if the user changed any
-    (added, removed, retitled or written in), else None; a form without a table of areas has none
-    to change."""
-    def rows(content: FormContent) -> list[tuple[str | None, str, str]]:
-        return [(a.key, a.title, a.discussion) for a in content.areas]
+    (added, removed, retitled, written in or given actions), else None; a form without a table of
+    areas has none to change. Actions typed in an area removed on the page since the download bring
+    it back, for them to have a part of the record to be raised in."""
+    def rows(content: FormContent) -> list[tuple[str | None, str, str, list[str]]]:
+        return [(a.key, a.title, a.discussion, a.actions) for a in content.areas]
 
     if rows(form) == rows(printed) and not form.removed_areas:
         return None
     current = {a["key"]: a for a in record.sections["areas"]}
     before: dict[str | None, AreaEntry] = {a.key: a for a in printed.areas}
-    return [_merged_area(area, before, current) for area in form.areas]
+    merged = [_merged_area(area, before, current) for area in form.areas]
+    warnings += [f"The area \u201c{area.title[:60]}\u201d was removed from the record after this file was downloaded; "
+                 "it was changed in the file, so it was added again as the file has it."
+                 for area, now in zip(form.areas, merged)
+                 if now is not None and area.key is not None and area.key in before and area.key not in current]
+    return merged
 
 
 def _set_areas(record: Record, merged: list[dict[str, Any] | None], printed: FormContent) -> list[str | None]:
@@ -162,24 +172,47 @@ def _recognised(rows: list[ActionRow], printed: list[ActionRow]) -> list[ActionR
             if row.id is None and (row.text, row.owner, row.due) in lost else row for row in rows]
 
 
-def _summary_changes(form: FormContent, printed: FormContent, changes: _ActionChanges) -> list[ActionRow]:
-    """Edits made in the summary table to the actions docgen printed there; returns the rows the user added."""
+def _row_edits(row: ActionRow, was: ActionRow) -> dict[str, Any]:
+    """The parts of a summary row the user changed from what docgen printed in it."""
+    parts: dict[str, Any] = {name: getattr(row, name) for name in ("text", "owner", "due", "progress")
+                             if getattr(row, name) != getattr(was, name)}
+    if row.completed is not None and row.completed != was.completed:
+        parts["completed"] = row.completed
+    return parts
+
+
+def _summary_changes(form: FormContent, printed: FormContent, present: set[str],
+                     changes: _ActionChanges) -> tuple[list[ActionRow], list[tuple[ActionRow, ActionRow]]]:
+    """Edits made in the summary table to the actions docgen printed there; returns the rows the user
+    added, and (row, as printed) for each action removed from the record (`present` holds those it
+    has) since the download that the user changed in the file: as an area does (`_merged_area`),
+    such an action comes back with the file's text, as a new action. One left alone stays removed."""
     before = {row.id: row for row in printed.actions}
-    added = []
+    added, returned = [], []
     for row in _recognised(form.actions, printed.actions):
         if row.id is None:
             added.append(row)
         elif row.id not in before:  # printed by another state of the record: every part is the user's
             changes.edit(row.id, {"text": row.text, "owner": row.owner, "due": row.due, "progress": row.progress,
                                   **({} if row.completed is None else {"completed": row.completed})})
+        elif row.id not in present:
+            if _row_edits(row, before[row.id]) and row.text.strip():
+                returned.append((row, before[row.id]))
         else:
-            was = before[row.id]
-            parts = {name: getattr(row, name) for name in ("text", "owner", "due", "progress")
-                     if getattr(row, name) != getattr(was, name)}
-            if row.completed is not None and row.completed != was.completed:
-                parts["completed"] = row.completed
-            changes.edit(row.id, parts)
-    return added
+            changes.edit(row.id, _row_edits(row, before[row.id]))
+    return added, returned
+
+
+def _printed_in(row: ActionRow, printed: FormContent, sections: dict[str | None, str]) -> str:
+    """The part of the record whose cell printed the lines of the action in ``row`` (a row as
+    printed): its welfare or an area (``sections``: the part each printed key is now, for those the
+    record still has), else the summary of actions."""
+    lines = section_action_lines(row.text, row.due)
+    cells = [("welfare", printed.welfare_actions), *((area.key, area.actions) for area in printed.areas)]
+    for key, cell in cells:
+        if key in sections and any(cell[n:n + len(lines)] == lines for n in range(len(cell))):
+            return sections[key]
+    return "summary"
 
 
 def _sections(db: Session, record: Record, form: FormContent, printed: FormContent,
@@ -254,7 +287,7 @@ def _action_changes(db: Session, record: Record, form: FormContent, printed: For
     again in the summary is raised once, in its section, with the summary row's owner and progress.
     """
     changes = _ActionChanges()
-    added = _summary_changes(form, printed, changes)
+    added, returned = _summary_changes(form, printed, {e.action_id for e in actions_mod.entries(db, record)}, changes)
     for section, title, actions, before, after in _sections(db, record, form, printed, keys):
         for action_id, parts in _line_changes(section, title, actions, before, after, changes, warnings).items():
             summary = changes.edits.get(action_id, {})
@@ -263,13 +296,20 @@ def _action_changes(db: Session, record: Record, form: FormContent, printed: For
                 warnings.append(f"Action {action_id} was changed both in {title} and in the summary of actions; "
                                 "the summary's version was kept.")
             changes.edit(action_id, {name: value for name, value in parts.items() if name not in summary})
+    areas = {area["key"] for area in record.sections.get("areas", [])}
+    now_in = {area.key: key for area, key in zip(form.areas, keys) if key in areas}
+    if "welfare" in record.sections:
+        now_in["welfare"] = "welfare"
+    warnings += [f"The action \u201c{row.text[:60]}\u201d was removed from the record after this file was downloaded; "
+                 "it was changed in the file, so it was added again as the file has it." for row, _was in returned]
     typed = {item["text"]: item for item in changes.new}
-    for row in added:
+    for row, section in [(row, "summary") for row in added] + [(row, _printed_in(was, printed, now_in))
+                                                               for row, was in returned]:
         if row.text in typed:
             typed[row.text].update(owner=row.owner, due=typed[row.text]["due"] or row.due, progress=row.progress,
                                    completed=bool(row.completed))
         else:
-            changes.new.append({"section": "summary", "text": row.text, "owner": row.owner, "due": row.due,
+            changes.new.append({"section": section, "text": row.text, "owner": row.owner, "due": row.due,
                                 "progress": row.progress, "completed": bool(row.completed)})
     return changes.items()
 
@@ -285,15 +325,16 @@ def apply_upload(db: Session, profile: Profile, record: Record, form: FormConten
         raise InvalidInput(f"this file is record {form.record_id}, not {record_number(record)}", "file")
     warnings = list(form.warnings)
     patch = _text_changes(record, records.form_of(profile, record), form, printed, warnings)
-    areas = _area_changes(record, form, printed)
+    areas = _area_changes(record, form, printed, warnings)
     keys: list[str | None] = [area.key for area in form.areas]
+    before = records.areas_of(record)
     if areas is not None:  # set first, so an area the user added has its key for the actions typed in it
         keys = _set_areas(record, areas, printed)
     actions = _action_changes(db, record, form, printed, keys, warnings)
     if actions:
         patch["actions"] = actions
     if patch or areas is not None:
-        update_record(db, profile, record, patch)
+        update_record(db, profile, record, patch, areas_before=before)
     return warnings
 
 
@@ -319,21 +360,26 @@ def download_record(uow: Work, caller: Caller, record_id: int) -> tuple[bytes, s
     record = records.get_record(db, record_id)
     access.read(uow, caller, record.supervisee, "record", record.id, "record.download")
     number = record_number(record)
-    return (_stamped(uow, pipeline.record_docx(uow.deployment, db, record), number, record.revision),
+    return (_stamped(uow, pipeline.record_document(uow.deployment, db, record), number, record.revision),
             pipeline.docx_filename(number, record.supervisee.name), record.revision)
 
 
-def _stamped(uow: Work, data: bytes, number: str, revision: int) -> bytes:
-    """A rendered file as it is downloaded: with the revision it shows and, sealed with the storage
-    keyring (only docgen reads it, and only for this file), the form as it prints, for an upload of
-    it to be merged from. A council's own template that docgen cannot read back (no form tables) is
-    served as rendered: its upload is refused as before, and its download must still work."""
+def _stamped(uow: Work, rendered: WordDocument | bytes, number: str, revision: int) -> bytes:
+    """A rendered document (or a file saved from one) as it is downloaded: with the revision it shows
+    and, sealed with the storage keyring (only docgen reads it, and only for this file), the form as
+    it prints, for an upload of it to be merged from. The form is read from the document in memory
+    and the properties are set before its one save (`printed_form`): reading the saved file back
+    and zipping it again cost about as much as rendering it. A council's own template that docgen
+    cannot read back (no form tables) is served as rendered: its upload is refused as before, and
+    its download must still work."""
+    document = opened(rendered) if isinstance(rendered, bytes) else rendered
     try:
-        printed = read_upload(data)
+        printed = printed_form(document)
     except FormError:
-        return data
+        return rendered if isinstance(rendered, bytes) else docx_bytes(document)
     sealed = sealing.seal(uow.deployment.keyring, zlib.compress(form_json(printed)), _sealed_for(number, revision))
-    return stamp(data, {PROP_REVISION: str(revision), **in_parts(PROP_BASE, sealed)})
+    set_custom_properties(document, {PROP_REVISION: str(revision), **in_parts(PROP_BASE, sealed)})
+    return docx_bytes(document)
 
 
 @dataclass(frozen=True)
@@ -351,6 +397,8 @@ class ChangedOnBothSides(Conflict):
     stood at `record_revision` (the revision a choice of the file's text must be made from, so a
     save in between is refused as stale, not overwritten unseen)."""
 
+    code = "changed_on_both_sides"
+
     def __init__(self, file_revision: int, clashes: list[Clash], record_revision: int) -> None:
         super().__init__(f"since this file was downloaded (revision {file_revision}), these parts were changed both "
                          f"in the record and in the file: {'; '.join(c.label for c in clashes)}. Nothing was read "
@@ -360,7 +408,22 @@ class ChangedOnBothSides(Conflict):
         self.record_revision = record_revision
 
 
-REMOVED = "(removed)"
+REMOVED = "(removed)"  # a clash's text where one side removed the part (an action, an area) the other changed
+
+
+class UploadChoice(Query):
+    """What an upload of a record's Word file answers to a clash (`ChangedOnBothSides`), once the
+    caller has seen both texts: the clash page sends it in its form, the API in the query string."""
+
+    keep: Literal["file"] | None = Field(
+        None, description="`file`: where the record (or agreement) and the file both changed a part since the file "
+                          "was downloaded, keep the file's text (an action or area the record removed meanwhile "
+                          "comes back as the file has it). Send it with If-Match naming the `record_revision` the "
+                          "clashes were listed at.")
+
+    @property
+    def keep_file(self) -> bool:
+        return self.keep == "file"
 
 
 def _cells(content: FormContent, definition: Form | None) -> dict[str, tuple[str, str]]:
@@ -442,16 +505,17 @@ def upload_record(uow: Work, caller: Caller, record_id: int, read_file: Callable
 
     A file older than the record is merged three ways. A cell changed both in the record and in
     the file is refused (`ChangedOnBothSides`), unless `keep_file`: the caller saw both texts at
-    `revision` and chose the file's. `read_file` gives the uploaded bytes (or raises InvalidInput
-    when there are none); it is called only once the caller may change the record, so a stranger
-    learns nothing from it.
+    `revision` and chose the file's (an action or area removed from the record that the file
+    changed then comes back as the file has it, and the warnings say so). `read_file` gives the
+    uploaded bytes (or raises InvalidInput when there are none); it is called only once the caller
+    may change the record, so a stranger learns nothing from it.
     """
     db = uow.session
     record = records.get_record(db, record_id)
     access.write(uow, caller, record.supervisee, "record", record.id, "record.upload")
     revisions.expect(record, revision, "record")
     form = _form(read_file(), record_number(record))
-    now = read_upload(pipeline.record_docx(uow.deployment, db, record))
+    now = printed_form(pipeline.record_document(uow.deployment, db, record))
     base = _merge_base(uow, record.revision, form, now, records.form_of(uow.deployment.profile, record), keep_file,
                        "record")
     warnings = apply_upload(db, uow.deployment.profile, record, form, base) + _undated(form)
@@ -475,22 +539,22 @@ def download_agreement(uow: Work, caller: Caller, agreement_id: int) -> tuple[by
     agreement = agreements.get_agreement(db, agreement_id)
     access.read(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.download")
     number = agreements.agreement_number(agreement)
-    return (_stamped(uow, pipeline.agreement_docx(uow.deployment, db, agreement), number, agreement.revision),
+    return (_stamped(uow, pipeline.agreement_document(uow.deployment, db, agreement), number, agreement.revision),
             pipeline.docx_filename(number, agreement.supervisee.name), agreement.revision)
 
 
 def upload_agreement(uow: Work, caller: Caller, agreement_id: int, read_file: Callable[[], bytes],
-                     revision: int | None) -> dict[str, Any]:
+                     revision: int | None, keep_file: bool = False) -> dict[str, Any]:
     """Read an edited Word agreement back into its fields (current supervisor only, audited as
-    `agreement.upload`; `read_file` and `revision` as for `upload_record`), an older file merged
-    three ways as a record's is."""
+    `agreement.upload`; `read_file`, `revision` and `keep_file` as for `upload_record`), an older
+    file merged three ways as a record's is."""
     db = uow.session
     agreement = agreements.get_agreement(db, agreement_id)
     access.write(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.upload")
     revisions.expect(agreement, revision, "agreement")
     form = _form(read_file(), agreements.agreement_number(agreement))
-    now = read_upload(pipeline.agreement_docx(uow.deployment, db, agreement))
-    printed = _merge_base(uow, agreement.revision, form, now, None, False, "agreement").fields
+    now = printed_form(pipeline.agreement_document(uow.deployment, db, agreement))
+    printed = _merge_base(uow, agreement.revision, form, now, None, keep_file, "agreement").fields
     patch = {name: form.fields[cell] for name in uow.deployment.profile.agreement.text_keys
              if (cell := f"agreement_{name}") in form.fields and form.fields[cell] != printed.get(cell)}
     if patch:

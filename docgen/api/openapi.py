@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from docgen.api.routing import LINKS, OPERATIONS, bp
+from docgen.api.routing import LINKS, OPERATIONS, Operation, bp
 from docgen.api.schemas import Error
 from storage.models import INTEGER_MAX
 from workflows.inputs import Query
@@ -75,38 +75,52 @@ def _ref(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    """The path and query parameters, If-Match where the view reads it, and the reason header."""
+    params = [_path_parameter(m) for m in _PARAM.finditer(op.path)]
+    if op.query is not None:
+        params += _query_parameters(op.query)
+    if op.conditional:
+        params.append(dict(_IF_MATCH))
+    if not op.path.startswith(LINKS.removeprefix(bp.url_prefix or "")):
+        params.append(dict(_REASON))
+    return params
+
+
+def _success(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
+    """The answer on success: a file, a resource, or a page of them; with its ETag if revisioned."""
+    if op.response is None:
+        body: dict[str, Any] = {"description": "ok"}
+        if op.content_type != "application/json":
+            body["content"] = {op.content_type: {"schema": {"type": "string", "format": "binary"}}}
+    else:
+        item = _ref(op.response, schemas)
+        schema = ({"type": "object", "properties": {"items": {"type": "array", "items": item},
+                   "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}}
+                  if op.paged else item)
+        body = {"description": "ok", "content": {"application/json": {"schema": schema}}}
+    if op.revisioned:
+        body["headers"] = dict(_ETAG)
+    return body
+
+
 def document() -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     paths: dict[str, Any] = {}
     error = {"description": "error", "content": {"application/json": {"schema": _ref(Error, schemas)}}}
     for op in OPERATIONS:
         path = _PARAM.sub(lambda m: "{" + m["name"] + "}", op.path)
-        params = [_path_parameter(m) for m in _PARAM.finditer(op.path)]
-        if op.query is not None:
-            params += _query_parameters(op.query)
-        if op.revisioned and op.method in ("PATCH", "PUT"):
-            params.append(dict(_IF_MATCH))
-        if not op.path.startswith(LINKS.removeprefix(bp.url_prefix or "")):
-            params.append(dict(_REASON))
-        entry: dict[str, Any] = {"summary": op.summary, "parameters": params,
+        entry: dict[str, Any] = {"summary": op.summary, "parameters": _parameters(op),
                                  "responses": {"4XX": error, "5XX": error}}  # 503: try again; 500: ours
+        for status, model in op.errors.items():  # the fuller body, or `Error`'s for another failure of that status
+            either = {"anyOf": [_ref(model, schemas), _ref(Error, schemas)]}
+            entry["responses"][str(status)] = {"description": " ".join((model.__doc__ or "error").split()),
+                                               "content": {"application/json": {"schema": either}}}
         if op.description:
             entry["description"] = op.description
         if op.request is not None:
             entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(op.request, schemas)}}}
-        if op.response is None:
-            body: dict[str, Any] = {"description": "ok"}
-            if op.content_type != "application/json":
-                body["content"] = {op.content_type: {"schema": {"type": "string", "format": "binary"}}}
-        else:
-            item = _ref(op.response, schemas)
-            schema = ({"type": "object", "properties": {"items": {"type": "array", "items": item},
-                       "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}}
-                      if op.paged else item)
-            body = {"description": "ok", "content": {"application/json": {"schema": schema}}}
-        if op.revisioned:
-            body["headers"] = dict(_ETAG)
-        entry["responses"][str(op.status)] = body
+        entry["responses"][str(op.status)] = _success(op, schemas)
         paths.setdefault(path, {})[op.method.lower()] = entry
     return {"openapi": "3.1.0", "info": {"title": "docgen API", "version": "1"},
             "servers": [{"url": "/api/v1"}], "paths": {p: paths[p] for p in sorted(paths)},

@@ -6,8 +6,9 @@ from typing import Any
 from flask import Response, request
 
 from docgen.api.revisions import etag, if_match, tagged
-from docgen.api.routing import json_body, route
-from docgen.api.schemas import ActionHistory, AgreementOut, RecordOut, UploadOut, given, parse
+from docgen.api.routing import bp, json_body, route
+from docgen.api.schemas import (ActionHistory, AgreementOut, ChangedOnBothSidesError, ClashOut, ErrorBody, RecordOut,
+                                UploadOut, given, parse)
 from docgen.auth import caller, login_required, uow
 from documents.render import DOCX_MEDIA_TYPE
 from kernel.errors import InvalidInput
@@ -24,6 +25,17 @@ def _upload() -> bytes:
     if not data:
         raise InvalidInput("no file was uploaded", "file")
     return data
+
+
+@bp.errorhandler(word_files.ChangedOnBothSides)
+def _changed_on_both_sides(clash: word_files.ChangedOnBothSides) -> Any:
+    """The 409 of an older Word file that changed what the record changed too: the error, the
+    clashes (both texts) and the revisions, for the client to choose as the upload page lets a
+    person choose."""
+    return ChangedOnBothSidesError(
+        error=ErrorBody(code=clash.code, message=clash.message, field=clash.field),
+        clashes=[ClashOut(label=c.label, record=c.record, file=c.file) for c in clash.clashes],
+        file_revision=clash.file_revision, record_revision=clash.record_revision).model_dump(mode="json"), clash.status
 
 
 def _docx_response(download: tuple[bytes, str, int]) -> Response:
@@ -79,10 +91,16 @@ def download_record(record_id: int) -> Any:
 
 
 @route("PUT", "/records/<int:record_id>/docx", "Upload an edited Word record; changes are read back",
-       response=UploadOut, revisioned=True)
+       response=UploadOut, revisioned=True, query=word_files.UploadChoice,
+       errors={409: ChangedOnBothSidesError})
 @login_required
-def upload_record(record_id: int) -> Any:
-    uploaded = word_files.upload_record(uow(), caller(), record_id, _upload, if_match())
+def upload_record(record_id: int, query: word_files.UploadChoice) -> Any:
+    """A file downloaded before the record last changed is merged with it: what was changed in the
+    file since its download is read in, and what was saved in the record meanwhile stays
+    (`merged_from` names the file's revision). Where both changed the same part, nothing is read in
+    and the answer is 409 listing the `clashes`; to keep the file's text there, send the file again
+    with `?keep=file` and If-Match naming the answer's `record_revision`."""
+    uploaded = word_files.upload_record(uow(), caller(), record_id, _upload, if_match(), keep_file=query.keep_file)
     return uploaded, 200, {"ETag": etag(uploaded["record"]["revision"])}
 
 
@@ -128,7 +146,10 @@ def download_agreement(agreement_id: int) -> Any:
 
 
 @route("PUT", "/agreements/<int:agreement_id>/docx", "Upload an edited Word agreement", response=AgreementOut,
-       revisioned=True)
+       revisioned=True, query=word_files.UploadChoice, errors={409: ChangedOnBothSidesError})
 @login_required
-def upload_agreement(agreement_id: int) -> Any:
-    return tagged(word_files.upload_agreement(uow(), caller(), agreement_id, _upload, if_match()))
+def upload_agreement(agreement_id: int, query: word_files.UploadChoice) -> Any:
+    """An older file is merged with the agreement as a record's is (`PUT /records/{record_id}/docx`),
+    and a clash is answered the same way."""
+    return tagged(word_files.upload_agreement(uow(), caller(), agreement_id, _upload, if_match(),
+                                              keep_file=query.keep_file))

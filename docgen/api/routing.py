@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, Callable, TypeVar
 
@@ -40,6 +40,9 @@ class Operation:
     revisioned: bool = False  # answers with an ETag; a change also needs If-Match (docgen.api.revisions)
     description: str = ""  # the view's docstring: what an integrator needs beyond the summary
     query: type[Query] | None = None  # the query string's parameters, read with `query_args`
+    # An error answer with more than `Error`'s body, by status (others of that status keep `Error`'s)
+    errors: dict[int, type[BaseModel]] = field(default_factory=dict)
+    conditional: bool = False  # a change made from a read: If-Match is required (428 without, 412 if stale)
 
 
 OPERATIONS: list[Operation] = []
@@ -48,16 +51,22 @@ OPERATIONS: list[Operation] = []
 def route(method: str, path: str, summary: str, *, request_model: type[BaseModel] | None = None,
           response: type[BaseModel] | None = None, paged: bool = False, status: int = 200,
           content_type: str = "application/json", revisioned: bool = False,
-          query: type[Query] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+          query: type[Query] | None = None, errors: dict[int, type[BaseModel]] | None = None,
+          conditional: bool | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view on the blueprint and describe it for /api/v1/openapi.json. The view gets its
     query string as the `query` model (its keyword argument `query`), and its JSON answer goes out
-    through `response`: both are the models the document publishes, so neither can drift from it."""
+    through `response`: both are the models the document publishes, so neither can drift from it.
+    `errors` names the body of an error answer that says more than `Error` (a 409 listing clashes).
+    `conditional`: the view reads If-Match; by default a PATCH or PUT of a revisioned resource, and
+    a POST that changes one from a read (a transfer, a change of supervisor) says so."""
+    if conditional is None:
+        conditional = revisioned and method in ("PATCH", "PUT")
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         shaped = _answering(_asking(view, query), response, paged)
         bp.add_url_rule(path, view_func=shaped, methods=[method],
                         endpoint=f"{view.__module__.rsplit('.', 1)[-1]}_{view.__name__}")
         OPERATIONS.append(Operation(method, path, summary, request_model, response, paged, status, content_type,
-                                    revisioned, inspect.getdoc(view) or "", query))
+                                    revisioned, inspect.getdoc(view) or "", query, errors or {}, conditional))
         return shaped
     return decorate
 

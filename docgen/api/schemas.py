@@ -82,6 +82,24 @@ def given(model: BaseModel) -> dict[str, Any]:
 class UploadOut(BaseModel):
     record: dict[str, Any]
     warnings: list[str]
+    merged_from: int | None = Field(description="the revision the file was downloaded at, when the record had "
+                                                "changed since and the file was merged with it; else null")
+
+
+class ClashOut(BaseModel):
+    label: str = Field(description="the part of the record, as the page names it")
+    record: str = Field(description="what the record says now (`(removed)`: removed since the file was downloaded)")
+    file: str = Field(description="what the file says (`(removed)`: removed in the file)")
+
+
+class ChangedOnBothSidesError(Error):
+    """An upload of an older Word file that changed parts the record changed too since the file was
+    downloaded: nothing was read in. To keep the file's text, upload it again with `?keep=file` and
+    If-Match naming `record_revision`."""
+
+    clashes: list[ClashOut]
+    file_revision: int = Field(description="the revision of the record the file was downloaded at")
+    record_revision: int = Field(description="the revision the clashes were found at: the If-Match to answer with")
 
 
 class ActionHistoryEntry(BaseModel):

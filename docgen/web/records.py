@@ -363,6 +363,7 @@ class WordClashes:
     differences: list[forms.Difference]
     note: str = ""
     keeps_file: bool = True  # the form below reads the file in again keeping its text
+    restores: bool = False  # the record removed a part the file changed: keeping the file's text adds it back
     caption: str = "The record now and your Word file"
     theirs_heading: str = "What the record says now"
     yours_heading: str = "What your Word file says (not read in yet)"
@@ -373,13 +374,17 @@ class WordClashes:
         return {"titleText": "The record and your Word file changed the same parts",
                 "descriptionText": "Nothing from the file has been read in. Since you downloaded your Word file, "
                                    "these parts were changed in the record as well. Check both texts, then read "
-                                   "the file in keeping its text, or go back and keep the record as it is.",
+                                   "the file in keeping its text, or go back and keep the record as it is."
+                                   + (f" Where the record says {word_files.REMOVED}, that action or area was removed "
+                                      "from the record after you downloaded the file: keeping the file's text adds "
+                                      "it back, as your file has it." if self.restores else ""),
                 "errorList": [{"text": f"{d.label}: changed in the record and in your Word file", "href": d.href}
                               for d in self.differences]}
 
     @classmethod
     def of(cls, clash: word_files.ChangedOnBothSides) -> WordClashes:
-        return cls([forms.Difference(c.label, c.record, c.file, "#stale-changes") for c in clash.clashes])
+        return cls([forms.Difference(c.label, c.record, c.file, "#stale-changes") for c in clash.clashes],
+                   restores=any(c.record == word_files.REMOVED for c in clash.clashes))
 
 
 def _carried(form: Any) -> bytes | None:
@@ -409,8 +414,9 @@ def upload_file(record_id: int) -> Any:
     form = forms.UploadForm()
     received: list[bytes] = []
     try:
+        choice = word_files.UploadChoice.from_args(request.form)  # the clash page's choice, as the API's
         uploaded = word_files.upload_record(uow(), caller(), record_id, lambda: _file(form.file.data, received),
-                                            form.opened_at(), keep_file=request.form.get("keep") == "file")
+                                            form.opened_at(), keep_file=choice.keep_file)
     except word_files.ChangedOnBothSides as clash:
         view = records.edit_view(uow(), caller(), record_id)
         form.revision.data = str(clash.record_revision)  # the record the clashes were found in, no later one
@@ -427,7 +433,7 @@ def upload_file(record_id: int) -> Any:
     for warning in uploaded["warnings"]:
         flash(warning, "warning")
     merged = ("; where the record and the file both changed, the file's text was kept"
-              if request.form.get("keep") == "file"
+              if choice.keep_file
               else "; what was saved in the record since you downloaded the file was kept")
     flash("The Word file has been read into the record" + (merged if uploaded["merged_from"] else ""))
     return redirect(url_for("records.edit", record_id=record_id))

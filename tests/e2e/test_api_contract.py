@@ -3,6 +3,7 @@
 finds no 5xx and no answer outside the documented schemas."""
 from __future__ import annotations
 
+import inspect
 import re
 from collections import Counter
 from dataclasses import replace
@@ -40,6 +41,21 @@ def test_openapi_document_is_valid_with_param_templates(client: Any) -> None:
             assert declared == templated, (path, declared, templated)
     kinds = document["paths"]["/{kind}/{document_id}/send"]["post"]["parameters"][0]
     assert kinds["schema"]["enum"] == ["records", "agreements"]
+
+
+def test_if_match_is_published_for_exactly_the_operations_that_read_it(app: Any, client: Any) -> None:
+    """A client learns from the document which changes need the ETag of its last read (428 without
+    it): every view that reads If-Match publishes it, POSTs such as a transfer included, and no other."""
+    document = client.get("/api/v1/openapi.json").json
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api.") or rule.endpoint == "api.openapi_json":  # the document itself
+            continue
+        reads = "if_match()" in inspect.getsource(inspect.unwrap(app.view_functions[rule.endpoint]))
+        path = re.sub(r"<(?:[^:>]+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            operation = document["paths"][path][method.lower()]
+            published = any(p["name"] == "If-Match" for p in operation["parameters"])
+            assert published == reads, (method, path)
 
 
 @pytest.fixture

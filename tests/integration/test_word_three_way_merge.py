@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from documents.render import PROP_BASE, PROP_REVISION
-from kernel.errors import Conflict
+from kernel.errors import Conflict, InvalidInput
 from storage.models import Account, Organisation, Record
 from tests.e2e.test_web_pages import HTML, post, sign_in, text
-from tests.word_editing import cell_of, open_docx, retype, rezip, save
+from tests.word_editing import cell_of, open_docx, retype, rezip, row_of, save
 from workflows import actions, people, records, word_files
 from workflows.access import Caller
 from workflows.deployment import Work
@@ -258,3 +258,22 @@ def test_a_file_that_does_not_say_its_revision_is_read_in_and_the_user_is_told(u
     uploaded = _upload(uow, org, record, undated)
     assert uploaded["merged_from"] is None
     assert any("does not say when it was downloaded" in warning for warning in uploaded["warnings"])
+
+
+def test_a_word_file_that_removes_an_area_holding_an_open_action_is_refused(uow: Work, org: Any) -> None:
+    """An area goes with what is written in it, never with an open action raised in it (K App B §4),
+    whether it is removed on the page or by deleting its row in Word: the upload reads nothing in."""
+    record = _record(uow, org, [], [])
+    area = record.sections["areas"][0]
+    _page_edit(uow, org, record, {"actions": [{"section": area["key"], "text": "Book the court skills course",
+                                               "due": "1 May 2025"}]})
+    uow.commit()
+    document = open_docx(_download(uow, org, record))
+    row = row_of(cell_of(document, "dg_area0_d"))
+    row.getparent().remove(row)
+    with pytest.raises(InvalidInput, match=f"the area '{area['title']}' still holds the open action"):
+        _upload(uow, org, record, save(document))
+    uow.rollback()
+    after = _shown(uow, record)
+    assert area["key"] in [a["key"] for a in after["sections"]["areas"]]
+    assert [a["section"] for a in after["actions"] if a["text"] == "Book the court skills course"] == [area["key"]]
