@@ -1,0 +1,189 @@
+"""Supervision hours and attendance (issue 25 item 3) counted on a small hand-made history, on
+SQLite and PostgreSQL: Alex Morgan (a Knowsley social worker, monthly) from January to April 2026,
+with one-to-ones written up, sessions planned, cancelled and rebooked, and a group session."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterator
+
+import pytest
+from sqlalchemy import select
+
+from kernel import clock
+from kernel.errors import InvalidInput, NotFound
+from storage.models import (Account, AuditEvent, GroupAttendance, GroupMember, GroupSession, PlannedSession, Record,
+                            SupervisionGroup)
+from workflows import supervision_log
+from workflows.access import Caller
+from workflows.deployment import Work
+
+TODAY = dt.datetime(2026, 4, 15, 12, 0)
+JAN, FEB, MAR, APR = (dt.date(2026, m, 1) for m in (1, 2, 3, 4))
+
+
+def _record(uow: Work, org: Any, who: str, day: dt.date, group_session_id: int | None = None) -> None:
+    uow.session.add(Record(kind="practitioner", supervisee_id=org.ids[who], supervisor_id=org.ids["manager"],
+                           session_date=day, status="signed", sections={}, group_session_id=group_session_id))
+
+
+def _planned(uow: Work, org: Any, at: dt.datetime, minutes: int, status: str = "planned",
+             rebooked_as: PlannedSession | None = None) -> PlannedSession:
+    session = PlannedSession(supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"], starts_at=at,
+                             minutes=minutes, status=status, uid=f"{at.isoformat()}-{minutes}@test",
+                             rebooked_as_id=rebooked_as.id if rebooked_as else None,
+                             cancelled_on=at.date() if status == "cancelled" else None)
+    uow.session.add(session)
+    uow.session.flush()
+    return session
+
+
+def _group(uow: Work, org: Any) -> None:
+    """Alex and Priya in a group: present and apologies in March; April's session cancelled."""
+    group = SupervisionGroup(name="Reflective group", facilitator_id=org.ids["manager"])
+    uow.session.add(group)
+    uow.session.flush()
+    for who in ("worker", "asye"):
+        uow.session.add(GroupMember(group_id=group.id, person_id=org.ids[who], joined_on=dt.date(2025, 1, 1)))
+    held = GroupSession(group_id=group.id, starts_at=dt.datetime(2026, 3, 5, 10), minutes=90, status="held",
+                        uid="group-march@test")
+    cancelled = GroupSession(group_id=group.id, starts_at=dt.datetime(2026, 4, 8, 10), minutes=90,
+                             status="cancelled", uid="group-april@test")
+    uow.session.add_all([held, cancelled])
+    uow.session.flush()
+    uow.session.add_all([GroupAttendance(session_id=held.id, person_id=org.ids["worker"], attendance="present"),
+                         GroupAttendance(session_id=held.id, person_id=org.ids["asye"], attendance="apologies")])
+    _record(uow, org, "manager", dt.date(2026, 3, 5), group_session_id=held.id)  # the group's record: not a 1:1
+
+
+@pytest.fixture
+def uow(app: Any, org: Any) -> Iterator[Work]:
+    """Alex's history, written straight to the tables (the log reads them, nothing more), as at
+    15 April 2026."""
+    clock.set_clock(lambda: TODAY)
+    with app.extensions["docgen"].unit_of_work() as unit:
+        _record(unit, org, "worker", dt.date(2025, 12, 15))  # before the log: the frequency counts from it
+        _planned(unit, org, dt.datetime(2026, 1, 12, 10), 90)  # booked for 90 minutes, then written up
+        _record(unit, org, "worker", dt.date(2026, 1, 12))
+        replacement = _planned(unit, org, dt.datetime(2026, 2, 11, 14), 45)
+        _planned(unit, org, dt.datetime(2026, 2, 9, 14), 60, "cancelled", rebooked_as=replacement)
+        _planned(unit, org, dt.datetime(2026, 2, 20, 14), 60, "cancelled")  # not rebooked
+        _record(unit, org, "worker", dt.date(2026, 2, 11))
+        _record(unit, org, "worker", dt.date(2026, 4, 2))  # no booking: the policy's length (K App A, an hour)
+        _group(unit, org)
+        unit.commit()
+        yield unit
+
+
+def _caller(uow: Work, org: Any, who: str) -> Caller:
+    return Caller(account=uow.session.scalar(select(Account).where(Account.person_id == org.ids[who])))
+
+
+def _alex(uow: Work, org: Any) -> supervision_log.PersonLog:
+    return supervision_log.person_log(uow, _caller(uow, org, "manager"), org.ids["worker"], JAN, APR)
+
+
+def test_a_one_to_one_held_is_a_record_and_its_hours_the_booked_length(uow: Work, org: Any) -> None:
+    jan, feb, mar, apr = _alex(uow, org).lines
+    assert (jan.one_to_one_held, jan.one_to_one_minutes, jan.one_to_one_hours) == (1, 90, 1.5)
+    assert (feb.one_to_one_held, feb.one_to_one_minutes) == (1, 45)  # the replacement's booking
+    assert (mar.one_to_one_held, mar.one_to_one_minutes) == (0, 0)
+    assert jan.one_to_one_policy_length == feb.one_to_one_policy_length == 0
+
+
+def test_a_one_to_one_with_no_booking_takes_the_policys_stated_length_counted_apart(uow: Work, org: Any) -> None:
+    log = _alex(uow, org)
+    apr = log.lines[3]
+    assert (apr.one_to_one_held, apr.one_to_one_minutes, apr.one_to_one_policy_length) == (1, 60, 1)
+    assert apr.one_to_one_unmeasured == 0
+    assert log.length == supervision_log.SessionLength(60, "K App A")
+
+
+def test_where_the_policy_states_no_length_a_session_is_counted_without_hours(app: Any, uow: Work, org: Any) -> None:
+    deployment = app.extensions["docgen"]
+    profile = deployment.profile
+    deployment.profile = profile.model_copy(update={"sources": {
+        **profile.sources, "session_minutes": "default: docgen — the profile sets no session length"}})
+    try:
+        log = _alex(uow, org)
+    finally:
+        deployment.profile = profile
+    apr = log.lines[3]
+    assert (apr.one_to_one_held, apr.one_to_one_minutes, apr.one_to_one_unmeasured) == (1, 0, 1)
+    assert log.length is None
+    assert log.lines[0].one_to_one_minutes == 90  # a booked length is still known
+
+
+def test_cancelled_sessions_count_in_the_month_they_were_to_be_held_with_those_rebooked(uow: Work, org: Any) -> None:
+    lines = _alex(uow, org).lines
+    assert [(line.cancelled, line.rebooked) for line in lines] == [(0, 0), (2, 1), (0, 0), (0, 0)]
+
+
+def test_group_sessions_attended_count_with_their_length_and_a_cancelled_one_for_each_member(
+        uow: Work, org: Any) -> None:
+    lines = _alex(uow, org).lines
+    assert [(line.group_attended, line.group_minutes) for line in lines] == [(0, 0), (0, 0), (1, 90), (0, 0)]
+    assert [line.group_cancelled for line in lines] == [0, 0, 0, 1]
+    assert sum(line.one_to_one_held for line in lines) == 3  # the group's record is not a one-to-one
+    priya = supervision_log.person_log(uow, _caller(uow, org, "manager"), org.ids["asye"], JAN, APR)
+    assert [line.group_attended for line in priya.lines] == [0, 0, 0, 0]  # apologies
+    assert [line.group_cancelled for line in priya.lines] == [0, 0, 0, 1]
+
+
+def test_a_month_with_a_day_overdue_by_the_profile_is_missed(uow: Work, org: Any) -> None:
+    """Monthly: 15 Dec, 12 Jan and 11 Feb were on time; nothing from 12 March until 2 April."""
+    lines = _alex(uow, org).lines
+    assert [line.frequency_asked for line in lines] == ["every 1 month"] * 4
+    assert [line.frequency for line in lines] == ["met", "met", "missed", "missed"]
+    assert _alex(uow, org).total.met == 2
+
+
+def test_the_months_to_come_have_no_verdict(uow: Work, org: Any) -> None:
+    log = supervision_log.person_log(uow, _caller(uow, org, "manager"), org.ids["worker"], APR, dt.date(2026, 5, 1))
+    assert [line.frequency for line in log.lines] == ["missed", "not yet"]
+
+
+def test_the_team_log_sums_its_people_and_counts_who_met_the_frequency(uow: Work, org: Any) -> None:
+    team = supervision_log.team_log(uow, _caller(uow, org, "head"), org.team.id, JAN, APR)
+    names = [log.name for log in team.people]
+    assert "Alex Morgan" in names and "Priya Patel" in names and "Harriet Reid" in names
+    assert [line.one_to_one_held for line in team.lines] == [1, 1, 0, 1]
+    assert [line.cancelled for line in team.lines] == [0, 2, 0, 0]
+    assert team.lines[2].group_attended == 1 and team.lines[3].group_cancelled == 2
+    alex = next(log for log in team.people if log.name == "Alex Morgan")
+    assert team.lines[0].met >= alex.lines[0].met == 1
+
+
+def test_the_log_is_for_those_who_may_see_the_persons_schedule(uow: Work, org: Any) -> None:
+    assert supervision_log.person_log(uow, _caller(uow, org, "worker"), org.ids["worker"], JAN, APR).lines
+    assert supervision_log.person_log(uow, _caller(uow, org, "hr"), org.ids["worker"], JAN, APR).lines
+    with pytest.raises(NotFound):
+        supervision_log.person_log(uow, _caller(uow, org, "worker"), org.ids["asye"], JAN, APR)
+    with pytest.raises(NotFound):
+        supervision_log.person_log(uow, _caller(uow, org, "manager"), 99999, JAN, APR)
+
+
+def test_a_span_backwards_or_too_long_is_refused_naming_to(uow: Work, org: Any) -> None:
+    with pytest.raises(InvalidInput, match="or later") as backwards:
+        supervision_log.person_log(uow, _caller(uow, org, "manager"), org.ids["worker"], APR, JAN)
+    with pytest.raises(InvalidInput, match="at most") as long:
+        supervision_log.person_log(uow, _caller(uow, org, "manager"), org.ids["worker"], dt.date(2020, 1, 1), APR)
+    assert backwards.value.field == long.value.field == "to"
+
+
+def test_a_read_of_a_log_is_audited_and_the_query_itself_writes_nothing(uow: Work, org: Any) -> None:
+    before = uow.session.query(AuditEvent).count()
+    log = _alex(uow, org)
+    assert uow.session.query(AuditEvent).count() == before
+    supervision_log.record_read(uow, _caller(uow, org, "manager"), log, "page")
+    entry = uow.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (entry.action, entry.object_type, entry.object_id) == ("supervision_log.read", "person",
+                                                                   str(org.ids["worker"]))
+    assert entry.detail == {"from": "2026-01", "to": "2026-04", "as": "page"}
+
+
+def test_the_csv_has_a_row_a_month_in_the_published_columns(uow: Work, org: Any) -> None:
+    rows = supervision_log.log_csv(_alex(uow, org)).splitlines()
+    assert rows[0].split(",") == supervision_log.COLUMNS
+    assert rows[1].split(",")[:6] == ["2026-01", str(org.ids["worker"]), "Alex Morgan", "Children in Need 1", "1",
+                                      "1.5"]
+    assert len(rows) == 5
