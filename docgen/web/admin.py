@@ -319,15 +319,16 @@ def relationship_change(rel_id: int) -> Any:
     return redirect(_back()[0])
 
 
+# Ending a supervision is for those who may change one (`organisation.change_relationship`: HR too).
 @bp.get("/relationships/<int:rel_id>/end")
-@page(access.ADMINISTRATORS)
+@page(access.PEOPLE_MANAGERS)
 def relationship_end_form(rel_id: int) -> Any:
     """The form ending a supervision relationship on a date."""
     return _relationship_page(EndRelationshipForm(), rel_id)
 
 
 @bp.post("/relationships/<int:rel_id>/end")
-@page(access.ADMINISTRATORS)
+@page(access.PEOPLE_MANAGERS)
 def relationship_end(rel_id: int) -> Any:
     """End the relationship on the date given (the API's PATCH with `ends_on`, audited alike)."""
     form = EndRelationshipForm()
@@ -341,7 +342,7 @@ def relationship_end(rel_id: int) -> Any:
         _refused(form, exc)
         return _relationship_page(form, rel_id, 400)
     flash(f"{rel.supervisor.name}’s supervision of {rel.supervisee.name} ends on {rel.ends_on:%-d %B %Y}")
-    return redirect(url_for("admin.relationships"))
+    return redirect(_back()[0])
 
 
 @bp.get("/policy")

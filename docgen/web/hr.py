@@ -13,6 +13,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from docgen.auth import caller, uow
 from docgen.web.inputs import form_to
 from docgen.web.navigation import page
+from kernel import clock
 from kernel.errors import Conflict, InvalidInput
 from workflows import access, export, retention
 from workflows.inputs.retention import ForwardEarly
@@ -24,7 +25,7 @@ bp = Blueprint("hr", __name__, url_prefix="/hr")
 @page(access.HR)
 def leavers() -> Any:
     shown = retention.leavers_page(uow(), caller())
-    return render_template("hr/leavers.html", shown=shown)
+    return render_template("hr/leavers.html", shown=shown, manage_from=clock.today())
 
 
 @bp.get("/leavers/<int:person_id>/bundle")

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from kernel import clock
 from storage.models import AuditEvent, SupervisionRelationship
 from tests.e2e.test_web_pages import HTML, config, csrf, opened, sign_in, text  # noqa: F401
 
@@ -89,3 +90,27 @@ def test_an_administrator_still_goes_back_to_who_supervises_whom(client: Any, or
         client.get(f"/admin/relationships/{rel.id}/change-supervisor", headers=HTML))
     done = _on_the_page(client, rel.id, org.ids["head"])
     assert done.status_code == 302 and done.headers["Location"] == "/admin/relationships"
+
+
+def test_hr_reaches_the_change_and_end_pages_from_the_leavers_page_and_ends_a_supervision(
+        client: Any, org: Any, db: Any) -> None:
+    """HR's own page lists recent changes of supervisor with the links to change or end each one, as
+    an administrator's list does: a change HR may make is never reachable only by typing its URL."""
+    rel, on = _relationship_of(db, org.ids["worker"]), clock.today() - dt.timedelta(days=10)  # a recent change
+    sign_in(client, "hr")
+    url = f"/admin/relationships/{rel.id}/change-supervisor"
+    changed = client.post(url, data={**opened(client, url), "supervisor_id": str(org.ids["head"]),
+                                     "starts_on": [str(on.day), str(on.month), str(on.year)]}, headers=HTML)
+    assert changed.status_code == 302, text(changed)
+    new = db.scalar(select(SupervisionRelationship).where(SupervisionRelationship.supervisee_id == org.ids["worker"],
+                                                           SupervisionRelationship.ends_on.is_(None)))
+    db.commit()
+    page = text(client.get("/hr/leavers", headers=HTML))
+    assert f'href="/admin/relationships/{new.id}/change-supervisor"' in page
+    assert f'href="/admin/relationships/{new.id}/end"' in page
+    url = f"/admin/relationships/{new.id}/end"
+    ends_on = on + dt.timedelta(days=30)
+    ended = client.post(url, data={**opened(client, url), "ends_on": [str(ends_on.day), str(ends_on.month),
+                                                                      str(ends_on.year)]}, headers=HTML)
+    assert ended.status_code == 302 and ended.headers["Location"] == "/hr/leavers", text(ended)
+    assert _supervisors_of(db, org.ids["worker"])[-1] == (org.ids["head"], on, ends_on)
