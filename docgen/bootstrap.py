@@ -48,7 +48,11 @@ def build(config: Config) -> Deployment:
 def subscribe(deployment: Deployment) -> None:
     """Who hears of each domain event, in this order: the webhooks (a delivery row written with
     the change), then the worker (its task enqueued once the change has committed, never after a
-    rollback). So a signature is announced before the work that follows from it is asked for."""
+    rollback). So a signature is announced before the work that follows from it is asked for.
+    Once per deployment: subscribed twice, every delivery would be written and every task asked
+    for twice."""
+    if deployment.handlers:
+        raise RuntimeError("this deployment's events are subscribed already")
     webhooks.announce_in(deployment)
     for event_type, task in WORKER_TASKS.items():
         deployment.subscribe(event_type, _enqueue_after_commit(task))

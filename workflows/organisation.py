@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
 
 from storage import audit
 from kernel.errors import DomainError, Unauthenticated
@@ -165,6 +166,10 @@ def start_supervision(uow: Work, caller: Caller, supervisee_id: int | None, supe
     with _refused_undone(uow):
         rel, _draft = agreements.start_relationship(uow.session, uow.deployment.profile, supervisee_id,
                                                     supervisor_id, starts_on, ends_on)
+        # The claim, as a move's (`movers.move`): the supervisee's row is written, its revision
+        # checked and raised, so of two supervisions started at once for someone the second is
+        # refused rather than both passing the overlap check before either committed.
+        flag_modified(rel.supervisee, "status")
     _audited(uow, caller, "relationship.create", "relationship", rel.id)
     return rel
 

@@ -35,10 +35,10 @@ from documents.docx_form import (ActionRow, AreaEntry, FormContent, FormError, f
                                  read_upload, section_action_lines, split_due)
 from documents.render import (PROP_BASE, PROP_REVISION, WordDocument, docx_bytes, in_parts, opened,
                               set_custom_properties)
-from kernel.errors import Conflict, InvalidInput
+from kernel.errors import Conflict, InvalidInput, PreconditionFailed
 from storage import sealing
 from storage.backends.base import StorageError
-from storage.models import Action, Record
+from storage.models import Action, Agreement, Record
 from workflows import access, agreements, pipeline, records, revisions
 from workflows import actions as actions_mod
 from storage.uow import transaction
@@ -513,7 +513,7 @@ def upload_record(uow: Work, caller: Caller, record_id: int, read_file: Callable
     db = uow.session
     record = records.get_record(db, record_id)
     access.write(uow, caller, record.supervisee, "record", record.id, "record.upload")
-    revisions.expect(record, revision, "record")
+    _expect(record, revision, keep_file, "record")
     form = _form(read_file(), record_number(record))
     now = printed_form(pipeline.record_document(uow.deployment, db, record))
     base = _merge_base(uow, record.revision, form, now, records.form_of(uow.deployment.profile, record), keep_file,
@@ -521,6 +521,17 @@ def upload_record(uow: Work, caller: Caller, record_id: int, read_file: Callable
     warnings = apply_upload(db, uow.deployment.profile, record, form, base) + _undated(form)
     return {"record": records.record_json(db, record), "warnings": warnings,
             "merged_from": form.revision if base != now else None}
+
+
+def _expect(row: Record | Agreement, revision: int | None, keep_file: bool, what: str) -> None:
+    """`revisions.expect`, except that a choice of the file's text made before a later save is
+    told to look again: re-reading the ETag and choosing again would keep the file's text over what
+    was saved since without anyone having seen it."""
+    if keep_file and revision is not None and row.revision != revision:
+        raise PreconditionFailed(f"the {what} was saved again since its clashes with your file were shown "
+                                 f"(revision {revision}, now {row.revision}): upload the file again without "
+                                 "keeping its text, to see the clashes as they are now", "revision")
+    revisions.expect(row, revision, what)
 
 
 def _undated(form: FormContent) -> list[str]:
@@ -551,7 +562,7 @@ def upload_agreement(uow: Work, caller: Caller, agreement_id: int, read_file: Ca
     db = uow.session
     agreement = agreements.get_agreement(db, agreement_id)
     access.write(uow, caller, agreement.supervisee, "agreement", agreement.id, "agreement.upload")
-    revisions.expect(agreement, revision, "agreement")
+    _expect(agreement, revision, keep_file, "agreement")
     form = _form(read_file(), agreements.agreement_number(agreement))
     now = printed_form(pipeline.agreement_document(uow.deployment, db, agreement))
     printed = _merge_base(uow, agreement.revision, form, now, None, keep_file, "agreement").fields

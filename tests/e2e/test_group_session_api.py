@@ -78,6 +78,9 @@ def test_a_rebooking_in_the_past_is_refused_naming_starts_at_and_a_member_is_ref
 
     past = client.post(f"{url}/rebook", json={"starts_at": _at(-1, 10)}, headers=org.auth("manager"))
     assert past.status_code == 422 and past.json["error"]["field"] == "starts_at", past.json
+    far = client.post(f"{url}/rebook", json={"starts_at": _at(9, 10), "location": "R" * 201},
+                      headers=org.auth("manager"))  # its column holds 200: PostgreSQL refused it with a 500
+    assert far.status_code == 422 and far.json["error"]["field"] == "location", far.json
 
     by_api = [client.post(f"{url}/cancel", headers=org.auth("worker")),
               client.post(f"{url}/rebook", json={"starts_at": _at(9, 10)}, headers=org.auth("worker"))]

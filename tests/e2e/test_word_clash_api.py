@@ -146,7 +146,8 @@ def test_keeping_the_files_text_over_a_save_made_after_the_clashes_were_listed_i
     edited = _word_edit(data, {"dg_f_welfare_discussion": "Typed in Word"})
     refused = _put(client, url, org, edited, changed["revision"])
     client.patch(url, json={"welfare": {"discussion": "Typed again"}}, headers=_if_match(org, changed["revision"]))
-    assert _put(client, url, org, edited, refused.json["record_revision"], "?keep=file").status_code == 412
+    stale = _put(client, url, org, edited, refused.json["record_revision"], "?keep=file")
+    assert stale.status_code == 412 and "upload the file again without keeping its text" in stale.json["error"]["message"]
     assert client.get(url, headers=org.auth("manager")).json["sections"]["welfare"]["discussion"] == "Typed again"
 
 

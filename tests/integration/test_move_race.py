@@ -108,3 +108,25 @@ def test_a_move_from_a_stale_read_changes_nothing_and_the_answer_tags_the_new_re
     now = client.get(url, headers=org.auth("hr"))
     assert now.headers["ETag"] == moved.headers["ETag"] == f'"{changed.json["revision"] + 1}"'
     assert _transfers(db) == 1
+
+
+def test_two_supervisions_started_at_once_for_someone_unsupervised_land_exactly_once(
+        app: Any, client: Any, org: Any) -> None:
+    """Starting a supervision has no revision to send (it creates one), so its claim is the
+    supervisee's row, as a move's is: of two started at once for Harriet, who has none, one lands
+    and the other is refused, never two supervisors at once."""
+    on = (clock.today() + dt.timedelta(days=7)).isoformat()
+    supervisors = [org.ids["head"], org.ids["manager"]]
+
+    answers = _at_once(app, 2, lambda c, n: c.post("/api/v1/relationships", json={
+        "supervisee_id": org.ids["hr"], "supervisor_id": supervisors[n], "starts_on": on}, headers=org.auth("hr")))
+
+    codes = Counter(a.status_code for a in answers)
+    assert codes[201] == 1 and sum(codes.values()) == 2 and all(400 <= c < 500 for c in codes if c != 201), (
+        codes, [a.json for a in answers])
+    with app.extensions["docgen"].sessions() as db:
+        rels = list(db.scalars(select(SupervisionRelationship).where(
+            SupervisionRelationship.supervisee_id == org.ids["hr"])))
+        assert len(rels) == 1
+        assert db.scalar(select(func.count()).select_from(Agreement).where(
+            Agreement.supervisee_id == org.ids["hr"])) == 1

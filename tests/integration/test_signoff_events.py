@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from docgen import bootstrap
 from storage.models import Account, OutboxMessage, Record
 from workflows import events, notifications, pipeline, records, signoff
 from workflows.access import Caller
@@ -137,3 +138,9 @@ def test_a_re_sent_link_asks_again_for_a_lost_review_pdf_without_a_second_docume
 
     assert heard == [events.DocumentSent("record", record_id, 1)]
     assert worker.asked == [("make_review_pdf", "record", record_id, 1)] * 2  # the task does nothing once made
+
+
+def test_a_deployment_is_subscribed_once(app: Any) -> None:
+    """A second subscription would write every webhook delivery and ask for every task twice."""
+    with pytest.raises(RuntimeError, match="subscribed already"):
+        bootstrap.subscribe(app.extensions["docgen"])

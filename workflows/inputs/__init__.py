@@ -21,6 +21,7 @@ from kernel.errors import InvalidInput
 from storage.models import INTEGER_MAX
 
 Id = Annotated[int, Field(ge=1, le=INTEGER_MAX)]  # an id in an input: what an id column holds
+Location = Annotated[str, Field(max_length=200)]  # where a session is held: what its column holds
 
 
 def _naive_utc(moment: dt.datetime) -> dt.datetime:

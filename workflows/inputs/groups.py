@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from workflows.inputs import Id, Input, StartsAt
+from workflows.inputs import Id, Input, Location, StartsAt
 
 
 class CreateGroup(Input):
@@ -23,7 +23,7 @@ class PlanGroupSession(Input):
 
     starts_at: StartsAt
     minutes: int = 90  # the use case keeps it within a day
-    location: str = ""
+    location: Location = ""
 
 
 class AttendanceMark(Input):
