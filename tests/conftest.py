@@ -29,11 +29,29 @@ from kernel import clock
 from workflows import accounts, people
 from workflows.profiles import load_profile
 
+@pytest.hookimpl(trylast=True)  # after pytest-xdist's own hook, so a group it did name is seen
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests run last: Playwright's sync API keeps an asyncio loop running in the main
     thread for the rest of the session, and pyHanko's sync calls (asyncio.run) cannot start inside
     it. The order of everything else is kept."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    if getattr(config.option, "loadgroup", False):
+        _name_xdist_groups(items)
+
+
+def _name_xdist_groups(items: list[pytest.Item]) -> None:
+    """`--dist loadgroup` sends a test to its xdist_group's worker by the "@group" ending of its node
+    id. pytest-xdist 3.8 writes that ending to `item._nodeid`, which pytest 9.2 no longer reads (its
+    node id is the structured `item._id`; pytest-dev/pytest-xdist#1386): every group was spread over
+    the workers, and each built the demo instance and the wheel again. This writes the same ending
+    where pytest reads it, and leaves alone an id xdist has already ended (once it is fixed)."""
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})
+        if groups and "@" not in item.nodeid.rpartition("]")[2]:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 PG_ADMIN = os.environ.get("DOCGEN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -157,6 +175,25 @@ def db(app: Any, config: Config) -> Iterator[Any]:
     with session_factory(engine)() as session:
         yield session
     engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def subprocesses_reuse_compiled_modules(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Under PYTHONDONTWRITEBYTECODE every `docgen` (or worker, or unoserver) a test starts compiled
+    each module it imports from source again: about two seconds of CPU a process, and the suite starts
+    dozens. Their compiled modules go to the test run's own temporary folder instead (shared by the
+    xdist workers), so the checkout still gets no __pycache__ and a process after the first one reads
+    what the first compiled."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX"):
+        yield
+        return
+    run = tmp_path_factory.getbasetemp()
+    run = run.parent if os.environ.get("PYTEST_XDIST_WORKER") else run  # popen-gw0's parent: the run's
+    saved = os.environ.pop("PYTHONDONTWRITEBYTECODE")
+    os.environ["PYTHONPYCACHEPREFIX"] = str(run / "pycache")
+    yield
+    os.environ["PYTHONDONTWRITEBYTECODE"] = saved
+    del os.environ["PYTHONPYCACHEPREFIX"]
 
 
 @pytest.fixture(scope="session", autouse=True)
