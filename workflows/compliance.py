@@ -78,8 +78,14 @@ def _scope_label(db: Session, scope: Scope) -> str:
 # building them from the ORM entities cost as much as running them.
 _START = bindparam("start", type_=Date)
 _END = bindparam("end", type_=Date)
-_FROM = bindparam("from_", type_=DateTime)  # midnight starting the period: planned sessions are timed
-_UNTIL = bindparam("until", type_=DateTime)  # midnight after it
+_FROM = bindparam("from_", type_=DateTime)  # UK midnight starting the period: planned sessions are timed
+_UNTIL = bindparam("until", type_=DateTime)  # UK midnight after it
+
+
+def _uk_midnight(day: dt.date) -> dt.datetime:
+    """The stored (naive UTC) time at which `day` begins in the UK: a planned session's day is its
+    UK day, as in the supervision log (`workflows.supervision_log`), so the two count the same."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=clock.UK).astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _rows(db: Session, query: Select[Any], start: dt.date, end: dt.date) -> Sequence[Row[Any]]:
@@ -87,8 +93,8 @@ def _rows(db: Session, query: Select[Any], start: dt.date, end: dt.date) -> Sequ
     if db.autoflush:
         db.flush()
     return db.connection().execute(query, {
-        "start": start, "end": end, "from_": dt.datetime.combine(start, dt.time()),
-        "until": dt.datetime.combine(end + dt.timedelta(days=1), dt.time())}).all()
+        "start": start, "end": end, "from_": _uk_midnight(start),
+        "until": _uk_midnight(end + dt.timedelta(days=1))}).all()
 
 
 def _in_scope(column: Any, scope: Scope) -> Any:
@@ -127,7 +133,8 @@ def _population(db: Session, profile: Profile, scope: Scope, start: dt.date, end
 def _later(record: dt.date | None, held: dt.datetime | None) -> dt.date | None:
     if held is None:
         return record
-    return held.date() if record is None else max(record, held.date())
+    day = clock.uk(held).date()
+    return day if record is None else max(record, day)
 
 
 @lru_cache(maxsize=64)
@@ -160,7 +167,7 @@ def _held_planned(db: Session, people: dict[int, _Supervisee], scope: Scope, sta
     days: dict[int, set[dt.date]] = {}
     for sid, starts_at in _rows(db, _held_query(scope), start, end):
         if sid in people:
-            days.setdefault(sid, set()).add(starts_at.date())
+            days.setdefault(sid, set()).add(clock.uk(starts_at).date())
     return days
 
 

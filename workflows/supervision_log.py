@@ -5,11 +5,15 @@ rebooked, and the frequency the profile asks against what happened.
 What counts, and from where (a read model: nothing here writes, except `record_read`'s audit entry):
 
 - A one-to-one held is a day with a record of a one-to-one session (its `session_date`, whatever the
-  record's status), or a planned session marked held; two on one day count once. This is the
-  compliance report's "held" (`workflows.compliance`), so the two never disagree. docgen never marks
-  a planned one-to-one held itself: a held session is one somebody wrote up.
+  record's status), or a planned session marked held (its day in UK time); two on one day count
+  once. This is the compliance report's "held" (`workflows.compliance`), so the two never disagree
+  over the days that have passed. Only those count here: a draft dated ahead is a session not yet
+  held, and counting it would end an overdue spell that has not ended (or mark this month missed
+  before it is). docgen never marks a planned one-to-one held itself: a held session is one
+  somebody wrote up.
 - Its length: a record holds none. Where a session was planned for that day (not cancelled), its
-  booked `minutes`; otherwise the session length the council's policy states (`session_minutes`,
+  booked `minutes`, one booking a day as the day is one session held (the longest, where two were
+  booked); otherwise the session length the council's policy states (`session_minutes`,
   e.g. K App A "Length of Sessions (e.g., 1 hour)"), counted apart as the policy's length; where the
   profile's length is only docgen's default, none: the session is counted without hours, never
   given an invented length.
@@ -199,11 +203,12 @@ def _window(months: Months) -> tuple[dt.datetime, dt.datetime]:
             dt.datetime.combine(months.end + dt.timedelta(days=2), dt.time()))
 
 
-def _one_to_ones(db: Session, ids: list[int], months: Months, found: dict[int, _History]) -> None:
-    """Held days (every one up to the end: the frequency counts from the one before), booked
-    lengths, and the sessions cancelled in the months."""
+def _one_to_ones(db: Session, ids: list[int], months: Months, today: dt.date, found: dict[int, _History]) -> None:
+    """Held days (every one up to the end of the months or today, whichever is first: the frequency
+    counts from the one before), the longest booking of each, and the sessions cancelled in the months."""
+    held_to = min(months.end, today)
     for sid, day in db.execute(select(Record.supervisee_id, Record.session_date).where(
-            Record.supervisee_id.in_(ids), Record.group_session_id.is_(None), Record.session_date <= months.end)):
+            Record.supervisee_id.in_(ids), Record.group_session_id.is_(None), Record.session_date <= held_to)):
         found[sid].held.setdefault(day, None)
     booked: dict[tuple[int, dt.date], int] = {}
     _, until = _window(months)
@@ -218,8 +223,8 @@ def _one_to_ones(db: Session, ids: list[int], months: Months, found: dict[int, _
             if day >= months.first:
                 found[sid].cancelled.append((day, rebooked_as is not None))
             continue
-        booked[sid, day] = booked.get((sid, day), 0) + minutes
-        if status == "held":
+        booked[sid, day] = max(booked.get((sid, day), 0), minutes)
+        if status == "held" and day <= held_to:
             found[sid].held.setdefault(day, None)
     for sid, history in found.items():
         for day in history.held:
@@ -245,11 +250,11 @@ def _groups(db: Session, ids: list[int], months: Months, found: dict[int, _Histo
             found[pid].group_cancelled.append(day)
 
 
-def _histories(db: Session, ids: list[int], months: Months) -> dict[int, _History]:
+def _histories(db: Session, ids: list[int], months: Months, today: dt.date) -> dict[int, _History]:
     found = {pid: _History() for pid in ids}
     if not ids:
         return found
-    _one_to_ones(db, ids, months, found)
+    _one_to_ones(db, ids, months, today, found)
     _groups(db, ids, months, found)
     rel = SupervisionRelationship
     for sid, starts, ends in db.execute(select(rel.supervisee_id, rel.starts_on, rel.ends_on)
@@ -358,7 +363,7 @@ def _people(db: Session, query: Any) -> list[_Who]:
 
 def _logs(uow: Work, who: list[_Who], months: Months, today: dt.date) -> list[PersonLog]:
     profile = uow.deployment.profile
-    histories = _histories(uow.session, [w.id for w in who], months)
+    histories = _histories(uow.session, [w.id for w in who], months, today)
     return [PersonLog(w.id, w.name, w.team, months, today, _lines(profile, w, histories[w.id], months, today),
                       policy_length(profile)) for w in who]
 

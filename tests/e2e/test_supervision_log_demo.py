@@ -56,14 +56,14 @@ POLICY_MINUTES = 60  # Knowsley's session length (K App A "Length of Sessions (e
 
 def _replayed(app: Any, first: dt.date, end: dt.date) -> tuple[int, dict[int, str], Counter, Counter, Counter, Counter]:
     """Counted from the tables: the team's people, and by person and month the one-to-one days
-    written up (a day once), their minutes (booked that day, else the policy's), and the planned
-    sessions cancelled and rebooked."""
+    written up up to today (a day once), their minutes (the longest booking that day, as the day is
+    one session; else the policy's), and the planned sessions cancelled and rebooked."""
     with app.extensions["docgen"].sessions() as db:
         team = db.scalar(select(Team).where(Team.name == demo.TEAM))
         members = dict(db.execute(select(Person.id, Person.name).where(Person.team_id == team.id)).all())
         days = set(db.execute(select(Record.supervisee_id, Record.session_date).where(
             Record.supervisee_id.in_(members), Record.group_session_id.is_(None),
-            Record.session_date.between(first, end))).all())
+            Record.session_date.between(first, min(end, clock.today())))).all())
         planned = db.execute(select(PlannedSession).where(PlannedSession.supervisee_id.in_(members))).scalars().all()
     held, minutes, cancelled, rebooked = Counter(), Counter(), Counter(), Counter()
     booked: Counter = Counter()
@@ -73,7 +73,7 @@ def _replayed(app: Any, first: dt.date, end: dt.date) -> tuple[int, dict[int, st
             cancelled[s.supervisee_id, _month(day)] += 1
             rebooked[s.supervisee_id, _month(day)] += s.rebooked_as_id is not None
         elif s.status != "cancelled":
-            booked[s.supervisee_id, day] += s.minutes
+            booked[s.supervisee_id, day] = max(booked[s.supervisee_id, day], s.minutes)
     for sid, day in days:
         held[sid, _month(day)] += 1
         minutes[sid, _month(day)] += booked[sid, day] or POLICY_MINUTES

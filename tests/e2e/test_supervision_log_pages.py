@@ -97,3 +97,25 @@ def test_the_api_answers_the_log_and_404_for_someone_the_caller_may_not_see(clie
                       headers=org.auth("manager")).status_code == 422
     described = client.get("/api/v1/openapi.json").json["paths"]["/people/{person_id}/supervision-log"]
     assert {p["name"] for p in described["get"]["parameters"]} >= {"person_id", "from", "to"}
+
+
+def test_a_month_near_the_calendars_ends_is_refused_naming_it_on_every_view(client: Any, org: Any) -> None:
+    """The log reaches past the months asked (twelve by default, a day either side in UK time), so
+    a year at the calendar's end once overflowed into a 500 on every view."""
+    worker, team = org.ids["worker"], org.team.id
+    for asked, field in (("from=9999-12", "from"), ("to=0001-01", "to"), ("from=0001-01&to=0001-01", "from")):
+        answer = client.get(f"/api/v1/people/{worker}/supervision-log?{asked}", headers=org.auth("manager"))
+        assert answer.status_code == 422 and answer.json["error"]["field"] == field, answer.json
+        assert "between 1900-01 and 2100-12" in answer.json["error"]["message"]
+    for asked in ("from=2100-12", "to=1900-01"):  # the ends of the range are logs like any other
+        assert client.get(f"/api/v1/people/{worker}/supervision-log?{asked}",
+                          headers=org.auth("manager")).status_code == 200
+    sign_in(client, "manager")  # a page shows the form again with the problem; a CSV is refused
+    for asked in ("from=9999-12", "to=0001-01", "from=0001-01&to=0001-01"):
+        page = client.get(f"/supervision/{worker}/log?{asked}", headers=HTML)
+        assert page.status_code == 400 and "must be a month between 1900-01 and 2100-12" in words(page), asked
+        assert client.get(f"/supervision/{worker}/log.csv?{asked}").status_code == 422, asked
+    sign_in(client, "head")
+    page = client.get(f"/reports/supervision-log?team_id={team}&from=9999-12", headers=HTML)
+    assert page.status_code == 400 and "From must be a month between 1900-01 and 2100-12" in words(page)
+    assert client.get(f"/reports/supervision-log.csv?team_id={team}&from=9999-12").status_code == 422

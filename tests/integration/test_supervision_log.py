@@ -13,7 +13,7 @@ from kernel import clock
 from kernel.errors import InvalidInput, NotFound
 from storage.models import (Account, AuditEvent, GroupAttendance, GroupMember, GroupSession, PlannedSession, Record,
                             SupervisionGroup)
-from workflows import supervision_log
+from workflows import compliance, supervision_log
 from workflows.access import Caller
 from workflows.deployment import Work
 
@@ -187,3 +187,41 @@ def test_the_csv_has_a_row_a_month_in_the_published_columns(uow: Work, org: Any)
     assert rows[1].split(",")[:6] == ["2026-01", str(org.ids["worker"]), "Alex Morgan", "Children in Need 1", "1",
                                       "1.5"]
     assert len(rows) == 5
+
+
+def test_two_sessions_booked_on_one_day_count_once_with_the_longer_booking(uow: Work, org: Any) -> None:
+    """A day is one session held, so it is timed by one booking: the longest, not the sum."""
+    _planned(uow, org, dt.datetime(2026, 1, 12, 15), 30)  # a second booking on 12 January
+    uow.commit()
+    jan = _alex(uow, org).lines[0]
+    assert (jan.one_to_one_held, jan.one_to_one_minutes) == (1, 90)
+
+
+def test_a_session_dated_after_today_is_not_yet_held_and_changes_no_verdict(uow: Work, org: Any) -> None:
+    """As at 5 March, Alex was last supervised on 11 February (monthly: overdue from 12 March). A
+    draft dated 20 March and a planned session marked held on 25 March have not happened yet."""
+    clock.set_clock(lambda: dt.datetime(2026, 3, 5, 12))
+    before = supervision_log.person_log(uow, _caller(uow, org, "manager"), org.ids["worker"], JAN, MAR).lines
+    uow.session.add(Record(kind="practitioner", supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"],
+                           session_date=dt.date(2026, 3, 20), status="draft", sections={}))
+    _planned(uow, org, dt.datetime(2026, 3, 25, 10), 60, "held")
+    uow.commit()
+    after = supervision_log.person_log(uow, _caller(uow, org, "manager"), org.ids["worker"], JAN, MAR).lines
+    assert after == before
+    assert (after[2].one_to_one_held, after[2].frequency) == (0, "met")
+
+
+def test_a_session_held_at_half_past_midnight_in_summer_is_in_the_same_month_as_in_compliance(
+        uow: Work, org: Any) -> None:
+    """00:30 BST on 1 May is 23:30 UTC on 30 April: the log and the compliance report both read it
+    as held on 1 May, in UK time."""
+    clock.set_clock(lambda: dt.datetime(2026, 5, 15, 12))
+    _planned(uow, org, dt.datetime(2026, 4, 30, 23, 30), 60, "held")
+    uow.commit()
+    log = supervision_log.person_log(uow, _caller(uow, org, "manager"), org.ids["worker"], APR, dt.date(2026, 5, 1))
+    alex = frozenset({org.ids["worker"]})
+    held = [compliance.team_report(uow.session, uow.deployment.profile, start=start, end=end,
+                                   supervisee_ids=alex).measures[0]
+            for start, end in ((APR, dt.date(2026, 4, 30)), (dt.date(2026, 5, 1), dt.date(2026, 5, 31)))]
+    assert [line.one_to_one_held for line in log.lines] == [1, 1]
+    assert [measure.total for measure in held] == [1, 1]

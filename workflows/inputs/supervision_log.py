@@ -11,6 +11,11 @@ from pydantic import Field, field_validator
 from workflows.inputs import Id, Query
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})(?:-\d{2})?$")
+# The years a log may be asked for. The log reaches past the months asked (twelve before or after
+# one left out, a day either side for UK time), so a year at the calendar's end (1 or 9999) overflowed
+# into a 500 on every view; no supervision docgen holds is dated outside these, so the bounds refuse
+# nothing real, and refusing here gives the API, the pages and the CSVs the same 422 naming the box.
+FIRST_YEAR, LAST_YEAR = 1900, 2100
 
 
 def first_of(month: str | None) -> dt.date | None:
@@ -34,8 +39,10 @@ class LogQuery(Query):
         if value is None:
             return value
         found = _MONTH.match(value.strip())
-        if found is None or not 1 <= int(found.group(2)) <= 12 or int(found.group(1)) < 1:
+        if found is None or not 1 <= int(found.group(2)) <= 12:
             raise ValueError("must be a month like 2026-04")
+        if not FIRST_YEAR <= int(found.group(1)) <= LAST_YEAR:
+            raise ValueError(f"must be a month between {FIRST_YEAR}-01 and {LAST_YEAR}-12")
         return f"{found.group(1)}-{found.group(2)}"
 
     @property
