@@ -270,27 +270,30 @@ def write(uow: UnitOfWork, caller: Caller, supervisee: Person, object_type: str,
 
 def visible(db: Session, caller: Caller, *, self_included: bool = False) -> frozenset[int] | None:
     """The supervisees whose schedule the caller may see (and the caller, for their own due list),
-    or None for everyone. Supervisors and line managers see the people below them in the chain,
-    and a line manager also the supervisees of the supervisors below them (issue 27: the overdue
-    record e-mail asks a supervisor's line manager to follow it up with them, and the supervisor
-    may supervise someone from another team). A schedule is dates and where sign-off stands, never
-    a document's content: reading that stays `read_access`'s, and quality audits and planning keep
-    `people.overseen_by`."""
+    or None for everyone. Supervisors and line managers see the people below them in the chain.
+    The compliance report, the supervision log, group attendance and the people pickers read this
+    scope too, so it stays `people.overseen_by`: a line manager's view of a supervisor's other
+    people is `supervised_by_someone_managed`, for the due list narrowed to that supervisor."""
     if SEE_ALL & caller.roles:
         return None
-    today = clock.today()
-    overseen = people.overseen_by(db, caller.person_id, today) | _supervised_below(db, caller.person_id, today)
+    overseen = people.overseen_by(db, caller.person_id, clock.today())
     return overseen | {caller.person_id} if self_included else overseen
 
 
-def _supervised_below(db: Session, person_id: int | None, today: dt.date) -> frozenset[int]:
-    """Everyone supervised today by someone below this person in the management chain: one
-    recursive query."""
-    below = select(Person.id).where(Person.line_manager_id == person_id).cte("line_below", recursive=True)
+def supervised_by_someone_managed(db: Session, caller: Caller, supervisor_id: int) -> frozenset[int]:
+    """The people `supervisor_id` supervises today, when that supervisor is below the caller in the
+    management chain; nobody otherwise. The overdue record e-mail asks a supervisor's line manager
+    to follow it up with them (issue 27), and the supervisor may supervise someone from another
+    team: the due list narrowed to that supervisor shows the line manager those people's dates and
+    where sign-off stands, never a record's content (reading that stays `read_access`'s) and
+    nothing of them elsewhere (`visible`). One recursive query."""
+    if caller.person_id is None:
+        return frozenset()
+    below = select(Person.id).where(Person.line_manager_id == caller.person_id).cte("line_below", recursive=True)
     below = below.union(select(Person.id).join(below, Person.line_manager_id == below.c.id))
     rel = SupervisionRelationship
-    return frozenset(db.scalars(select(rel.supervisee_id).where(rel.supervisor_id.in_(select(below.c.id)),
-                                                                rel.covering(today))))
+    return frozenset(db.scalars(select(rel.supervisee_id).where(
+        rel.supervisor_id == supervisor_id, rel.supervisor_id.in_(select(below.c.id)), rel.covering(clock.today()))))
 
 
 def report_scope(db: Session, caller: Caller) -> frozenset[int] | None:
@@ -523,20 +526,38 @@ def consent_override_for(db: Session, caller: Caller, request_id: int, manager_o
     return row
 
 
-def disagreement_for(db: Session, caller: Caller, escalation_id: int) -> DisagreementEscalation:
-    """A disagreement taken to a line manager, for that line manager (S §9, W §17, H §13) and, once
-    they pass it to HR (W §17: "HR would need to be consulted"), for HR to read; NotFound for anyone
-    else, so ids cannot be probed. HR reads the route, not the document (`workflows.disagreements`)."""
+def disagreement_basis(db: Session, caller: Caller, row: DisagreementEscalation) -> str | None:
+    """On what basis the caller reads a disagreement taken to a line manager, or None for no basis.
+
+    "disagreement_line_manager": the line manager it was taken to, the supervisor's (S §9 "their
+    supervisor's manager", W §17, H §13), who may be outside the supervisee's own line when the
+    supervisor supervises someone from another team. They read the disagreement on the basis of
+    the route, not of the line: the document itself stays `read_access`'s. Like the line, they lose
+    it once the supervisee's records are forwarded to HR (S 12.4).
+    "hr_referral": HR, once that line manager passed it to them (W §17: "HR would need to be
+    consulted"), who read the route, not the document (`workflows.disagreements`)."""
+    if caller.account is None:
+        return None
+    if row.line_manager_id is not None and row.line_manager_id == caller.person_id:
+        document = (db.get_one(Record, row.record_id) if row.record_id is not None
+                    else db.get_one(Agreement, row.agreement_id))
+        if document.supervisee.forwarded_to_hr_on is None:
+            return "disagreement_line_manager"
+    if HR & caller.roles and row.outcome == "hr":
+        return "hr_referral"
+    return None
+
+
+def disagreement_for(db: Session, caller: Caller, escalation_id: int) -> tuple[DisagreementEscalation, str]:
+    """A disagreement taken to a line manager and the caller's `disagreement_basis` to read it;
+    NotFound for anyone with none, so ids cannot be probed."""
     if caller.account is None:
         raise Unauthenticated("sign in first")
     row = db.get(DisagreementEscalation, escalation_id)
-    if row is None:
+    basis = disagreement_basis(db, caller, row) if row is not None else None
+    if row is None or basis is None:
         raise NotFound("no such disagreement", "id")
-    if row.line_manager_id is not None and row.line_manager_id == caller.person_id:
-        return row
-    if HR & caller.roles and row.outcome == "hr":
-        return row
-    raise NotFound("no such disagreement", "id")
+    return row, basis
 
 
 def quality_audit_scope(db: Session, caller: Caller) -> frozenset[int] | None:

@@ -7,8 +7,12 @@ carries a fresh link and the old one dies. Escalation of an overdue record is do
 labelled as such in each profile (no policy routes it: S §9 and H §13 are complaint and dispute
 routes): once per version to the supervisor's line manager, or to nobody where the profile's
 `escalate_after_days` is empty. The e-mail links to that supervisor's overdue list, which the line
-manager can open whoever the supervisee is (`access.visible`), not to the record, whose content
-they may not read: a supervisor may supervise someone from another team (issue 27).
+manager can open whoever the supervisee is (`access.supervised_by_someone_managed`), not to the
+record, whose content they may not read: a supervisor may supervise someone from another team
+(issue 27). A record that list does not show (a group record, a record whose supervisee has a new
+supervisor since, a leaver's: `due_list.lists_overdue`) is told without a link, as what it is, for
+the line manager to follow up with the supervisor: a link to a list saying "Nothing is overdue"
+would be false.
 """
 from __future__ import annotations
 
@@ -19,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from storage.models import Agreement, Record, SignoffEvent, SignoffLink
 from kernel import clock
-from workflows import emails, signoff
-from workflows.access import Caller
+from workflows import due_list, emails, people, signoff
+from workflows.access import Caller, group_record_group
 from workflows.deployment import Work
 from workflows.due_dates import escalation_cutoff, signing_deadline
 from workflows.profiles import Profile
@@ -78,7 +82,8 @@ def _late(profile: Profile, record: Record, cutoff: dt.date) -> bool:
 
 def escalate(db: Session, profile: Profile, today: dt.date | None = None) -> int:
     """E-mail the supervisor's line manager about records overdue for sign-off (once per version)."""
-    cutoff = escalation_cutoff(profile, today or clock.today())
+    today = today or clock.today()
+    cutoff = escalation_cutoff(profile, today)
     if cutoff is None:
         return 0
     escalated = 0
@@ -89,13 +94,33 @@ def escalate(db: Session, profile: Profile, today: dt.date | None = None) -> int
         manager = record.supervisor.line_manager
         if done is not None or manager is None or not _late(profile, record, cutoff):
             continue
-        emails.queue(db, "record_overdue", to=manager.email,
-                     subject=f"Overdue supervision record: {record.supervisee.name}",
-                     what=signoff.title(record), supervisee=record.supervisee.name, supervisor=record.supervisor.name,
-                     due=f"{record.due_date:%-d %B %Y}", status=str(record.status),
-                     url=emails.link(db, f"/due?supervisor_id={record.supervisor_id}&state=overdue"))
+        emails.queue(db, "record_overdue", to=manager.email, **_overdue(db, profile, record, today))
         db.add(SignoffEvent(record_id=record.id, version=record.version, event="escalated", person_id=manager.id,
                             at=clock.now()))
         escalated += 1
     db.flush()
     return escalated
+
+
+def _overdue(db: Session, profile: Profile, record: Record, today: dt.date) -> dict[str, str]:
+    """The overdue e-mail's subject and words: a group record as its group's, with its facilitator
+    and recorder (its `supervisee` is the recorder, who is not supervised by its signer); and the
+    supervisor's overdue list only where that list shows the record, else why it does not."""
+    told = {"what": signoff.title(record), "supervisee": record.supervisee.name, "supervisor": record.supervisor.name,
+            "due": f"{record.due_date:%-d %B %Y}", "status": str(record.status), "group": "", "facilitator": "",
+            "unlisted": "", "url": ""}
+    if record.group_session_id is not None:
+        group = group_record_group(db, record)
+        return {**told, "subject": f"Overdue group supervision record: {group.name}", "group": group.name,
+                "facilitator": group.facilitator.name, "what": f"The record of {group.name}'s group supervision on "
+                f"{record.session_date:%-d %B %Y}", "unlisted": "group"}
+    told["subject"] = f"Overdue supervision record: {record.supervisee.name}"
+    if due_list.lists_overdue(db, profile, record, today):
+        return {**told, "url": emails.link(db, f"/due?supervisor_id={record.supervisor_id}&state=overdue")}
+    supervisee = record.supervisee
+    if supervisee.status != "active" or (supervisee.leave_date is not None and supervisee.leave_date < today):
+        return {**told, "unlisted": "leaver"}
+    now = people.current_supervisor(db, supervisee.id, today)
+    if now is None or now.id != record.supervisor_id:
+        return {**told, "unlisted": "moved"}
+    return told

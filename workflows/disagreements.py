@@ -43,9 +43,10 @@ from workflows.profiles import DisagreementRoute
 
 Outcome = Literal["three_way", "hr"]
 OUTCOME_EVENTS = {"three_way": "three_way_meeting", "hr": "passed_to_hr"}
-# Who reads a disagreement: its line manager, whose reading is an audited read of the document, or
-# HR once the line manager passed it to them (W §17), who read the route and not the document.
-LINE_MANAGER, HR_REFERRAL = "line_manager", "hr_referral"
+# Who reads a disagreement (`access.disagreement_basis`): the line manager it was taken to, on the
+# basis of the route (they may be outside the supervisee's line), or HR once that line manager passed
+# it to them (W §17), who read the route and not the document. Each reading is audited (`_escalation`).
+LINE_MANAGER, HR_REFERRAL = "disagreement_line_manager", "hr_referral"
 
 
 def sweep_overdue(uow: Work) -> int:
@@ -88,20 +89,54 @@ class EscalationView:
     @property
     def outcomes(self) -> list[Outcome]:
         """What the line manager may record, in the profile's route (HR records none)."""
-        if self.escalation.outcome_at is not None or self.basis != LINE_MANAGER:
-            return []
-        return [o for o, on in (("three_way", self.route.three_way_meeting), ("hr", self.route.hr)) if on]
+        return _outcomes(self.route, self.escalation, self.basis)
+
+
+def _outcomes(route: DisagreementRoute, escalation: DisagreementEscalation, basis: str) -> list[Outcome]:
+    if escalation.outcome_at is not None or basis != LINE_MANAGER:
+        return []
+    return [o for o, on in (("three_way", route.three_way_meeting), ("hr", route.hr)) if on]
+
+
+@dataclass(frozen=True)
+class RouteStep:
+    """One step of the route on the certificate (line manager told, three-way meeting, passed to
+    HR): which, on which version, by whom and when; not what was said."""
+
+    event: str
+    version: int
+    person_id: int | None
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ListedDisagreement:
+    """A row of the list of disagreements: an index of who disagreed with which document, when the
+    line manager was told, where the route stands and what the caller may still do. What was said
+    (the supervisee's comment, the sign-off comments, the outcome's words) is on the
+    disagreement's own page, whose every reading is audited (`view`); the list holds none of it,
+    so listing is not a reading of anyone's record."""
+
+    id: int
+    number: str
+    kind: str  # record | agreement
+    document_id: int
+    status: str
+    supervisee: Person
+    supervisor: Person
+    cause: str
+    told_at: dt.datetime
+    outcome: str
+    meeting_on: dt.date | None
+    outcomes: list[Outcome]
+    steps: list[RouteStep]
+    basis: str
 
 
 def _document(db: Session, escalation: DisagreementEscalation) -> Record | Agreement:
     if escalation.record_id is not None:
         return db.get_one(Record, escalation.record_id)
     return db.get_one(Agreement, escalation.agreement_id)
-
-
-def _basis(caller: Caller, escalation: DisagreementEscalation) -> str:
-    """On what basis a caller `access.disagreement_for` let in reads it: its line manager, or HR."""
-    return LINE_MANAGER if escalation.line_manager_id == caller.person_id else HR_REFERRAL
 
 
 def _view(uow: Work, escalation: DisagreementEscalation, basis: str = LINE_MANAGER) -> EscalationView:
@@ -116,9 +151,20 @@ def _view(uow: Work, escalation: DisagreementEscalation, basis: str = LINE_MANAG
                           disagreed.comment, events, uow.deployment.profile.disagreement, basis, line_manager)
 
 
-def for_line_manager(uow: Work, caller: Caller) -> list[EscalationView]:
+def _listed(uow: Work, row: DisagreementEscalation, basis: str) -> ListedDisagreement:
+    document = _document(uow.session, row)
+    steps = [RouteStep(e.event, e.version, e.person_id, e.at)
+             for e in signoff.events(uow.session, document) if e.event in ROUTE_EVENTS]
+    return ListedDisagreement(row.id, signoff.number(document), signoff.kind_of(document), document.id,
+                              document.status, document.supervisee, document.supervisor, row.cause, row.told_at,
+                              row.outcome, row.meeting_on, _outcomes(uow.deployment.profile.disagreement, row, basis),
+                              steps, basis)
+
+
+def for_line_manager(uow: Work, caller: Caller) -> list[ListedDisagreement]:
     """The disagreements the caller was told of as line manager, open ones first, and for HR those
-    passed to HR (W §17; `access.disagreement_for`)."""
+    passed to HR (W §17): each one the caller may open (`access.disagreement_basis`), as an index
+    row (`ListedDisagreement`), never its content, so the list writes no audit entry."""
     me = caller.person
     shown = DisagreementEscalation.line_manager_id == me.id
     if access.HR & caller.roles:
@@ -126,30 +172,38 @@ def for_line_manager(uow: Work, caller: Caller) -> list[EscalationView]:
     rows = uow.session.scalars(select(DisagreementEscalation).where(shown)
                                .order_by(DisagreementEscalation.outcome_at.is_not(None),
                                          DisagreementEscalation.told_at.desc()))
-    return [_view(uow, row, _basis(caller, row)) for row in rows]
+    bases = [(row, access.disagreement_basis(uow.session, caller, row)) for row in rows]
+    return [_listed(uow, row, basis) for row, basis in bases if basis is not None]
 
 
-def _escalation(uow: Work, caller: Caller, escalation_id: int, action: str) -> DisagreementEscalation:
-    """The escalation, for its line manager, whose reading the document is an audited read; or for
-    HR once passed to them, who read the route alone (audited as such) and record nothing."""
-    escalation = access.disagreement_for(uow.session, caller, escalation_id)
-    document = _document(uow.session, escalation)
-    if _basis(caller, escalation) == HR_REFERRAL:
+def _escalation(uow: Work, caller: Caller, escalation_id: int, action: str) -> tuple[DisagreementEscalation, str]:
+    """The escalation and the basis the caller reads it on (`access.disagreement_basis`), the
+    reading audited and committed at once, as `access.read` does (the entry stands even if the rest
+    of the request fails). The line manager it was taken to reads the document's disagreement and
+    sign-off events, audited against the document on the basis of the route ("the supervisor's
+    line manager": S §9, W §17, H §13), even when outside the supervisee's line; the document
+    itself stays `access.read`'s. HR, once passed it, reads the route alone and records nothing."""
+    db = uow.session
+    escalation, basis = access.disagreement_for(db, caller, escalation_id)
+    document = _document(db, escalation)
+    if basis == HR_REFERRAL:
         if action != "disagreement.read":
             raise Forbidden("only the supervisor's line manager records the outcome of a disagreement", "outcome")
-        audit.record(uow.session, action, actor_id=caller.person_id, object_type="disagreement",
+        audit.record(db, action, actor_id=caller.person_id, object_type="disagreement",
                      object_id=escalation.id, ip=caller.ip, detail={"basis": HR_REFERRAL, **owner_of(document)})
-        uow.commit()  # as `access.read`: the entry stands even if the rest of the request fails
-        return escalation
-    access.read(uow, caller, document.supervisee, signoff.kind_of(document), document.id, action)
-    return escalation
+    else:
+        audit.record(db, action, actor_id=caller.person_id, object_type=signoff.kind_of(document),
+                     object_id=document.id, ip=caller.ip,
+                     detail={"basis": LINE_MANAGER, "disagreement_id": escalation.id})
+    uow.commit()
+    return escalation, basis
 
 
 def view(uow: Work, caller: Caller, escalation_id: int) -> EscalationView:
     """One disagreement as its line manager sees it (an audited read of the document), or as HR
     sees one passed to them (an audited read of the route alone)."""
-    escalation = _escalation(uow, caller, escalation_id, "disagreement.read")
-    return _view(uow, escalation, _basis(caller, escalation))
+    escalation, basis = _escalation(uow, caller, escalation_id, "disagreement.read")
+    return _view(uow, escalation, basis)
 
 
 def outcome_problems(route: DisagreementRoute, outcome: str | None, text: str,
@@ -230,7 +284,7 @@ def record_outcome(uow: Work, caller: Caller, escalation_id: int, outcome: str, 
     The step goes on the certificate as a sign-off event; supervisee and supervisor are told, and
     HR too when it is passed to them."""
     db = uow.session
-    escalation = _escalation(uow, caller, escalation_id, "disagreement.outcome")
+    escalation, _ = _escalation(uow, caller, escalation_id, "disagreement.outcome")
     _check(uow.deployment.profile.disagreement, outcome, text, meeting_on)
     now = clock.now()
     result = db.execute(update(DisagreementEscalation)

@@ -460,15 +460,31 @@ class DueList(NamedTuple):
 def due_for(uow: Work, caller: Caller, *, team_id: int | None = None, supervisor_id: int | None = None,
             state: str | None = None) -> DueList:
     """What is due today for the supervisees the caller may see, and for the caller themselves
-    (`access.visible`), narrowed to a team, a supervisor or one state."""
+    (`access.visible`), narrowed to a team, a supervisor or one state. Narrowed to a supervisor
+    below the caller in the line, it also shows that supervisor's people from other teams
+    (`access.supervised_by_someone_managed`): the overdue record e-mail sends the supervisor's line
+    manager here to follow it up with them (issue 27)."""
     if state and state not in STATES:
         raise InvalidInput("state must be upcoming, due or overdue", "state")
     today = clock.today()
     db = uow.session
+    seen = access.visible(db, caller, self_included=True)
+    if seen is not None and supervisor_id is not None:
+        seen |= access.supervised_by_someone_managed(db, caller, supervisor_id)
     items = due_list(db, uow.deployment.profile, today, team_id=team_id, supervisor_id=supervisor_id,
-                     supervisee_ids=access.visible(db, caller, self_included=True),
-                     states=(state,) if state else None)
+                     supervisee_ids=seen, states=(state,) if state else None)
     return DueList(today, items)
+
+
+def lists_overdue(db: Session, profile: Profile, record: Record, today: dt.date) -> bool:
+    """Whether the record is on its supervisor's overdue list today (`due_for` narrowed to
+    `record.supervisor_id` and "overdue"), asked of the list itself: a one-to-one record of an
+    active supervisee whom its writer still supervises. A group record, a record whose supervisee
+    has a new supervisor since, or a leaver's, is on no such list."""
+    if record.group_session_id is not None:
+        return False
+    shown = due_list(db, profile, today, supervisor_id=record.supervisor_id, states=("overdue",))
+    return any(item.ref_id == record.id and item.kind in ("record", "signoff") for item in shown)
 
 
 RECENTLY_SIGNED = dt.timedelta(days=30)  # how long a signed record stays on the dashboard (docgen's choice)

@@ -2,7 +2,8 @@
 (`workflows.due_list.due_for`, scoped by `workflows.access.visible`: dates and where sign-off
 stands, never a document's content), narrowed as the API's `/due` is, to a team, a supervisor or
 one state. The overdue record e-mail sends a supervisor's line manager here, narrowed to that
-supervisor's overdue items (issue 27: the record itself may be one they cannot read)."""
+supervisor's overdue items, which then include the supervisor's people from other teams (issue 27:
+the record itself may be one they cannot read)."""
 from __future__ import annotations
 
 from typing import Any

@@ -8,7 +8,9 @@ Two e-mails sent their reader to a document they may not read, so the link was a
 - an overdue record told the supervisor's line manager of the record; when the supervisor
   supervises someone from another team, the line manager may not read it. The e-mail now links to
   that supervisor's overdue list, which shows the record's row (its dates and where sign-off
-  stands), and the record stays closed to them.
+  stands), and the record stays closed to them; nothing else of that supervisee opens for them
+  (their supervision log, the compliance report). A record the list would not show (a group
+  record, a supervisee who has moved to another supervisor or left) is told without a link.
 
 Each test makes the e-mail happen as the service would, follows its link signed in as its reader,
 and checks what the page shows and what stays refused.
@@ -25,12 +27,14 @@ from sqlalchemy import select
 
 from kernel import clock
 from kernel.config import Config
-from storage.models import AuditEvent, Organisation, Person, Record
+from storage.models import AuditEvent, GroupSession, Organisation, Person, Record, SupervisionGroup
 from tests.e2e.test_disagreement_to_hr import _left_unsettled
 from tests.e2e.test_web_pages import HTML, sign_in, words
+from tests.etags import read_then_change
 from tests.mailbox import Mailbox, text_of
 from tests.sealing import mailing_and_sealing
-from workflows import accounts, people, records
+from workflows import accounts, movers, people, records
+from workflows.status import DRAFT
 
 REASON = "The three-way meeting did not settle it"
 LINK = re.compile(r"https?://[^/\s]+(/\S*)")
@@ -187,7 +191,8 @@ def _supervising_across_teams(app: Any, org: Any) -> dict[str, Any]:
         record = records.create_record(db, services.profile, kim, clock.today() - dt.timedelta(days=42))
         db.flush()
         return {"lou": lou.id, "pat": pat.id, "kim": kim.id, "record": record.id,
-                "lou_api": {"Authorization": f"Bearer {tokens['lou']}"}}
+                "lou_api": {"Authorization": f"Bearer {tokens['lou']}"},
+                "pat_api": {"Authorization": f"Bearer {tokens['pat']}"}}
 
 
 @pytest.mark.parametrize("profile_name", ["knowsley"])
@@ -224,9 +229,108 @@ def test_the_line_managers_schedule_view_is_no_wider_than_the_supervisors_below_
     record."""
     ids = _supervising_across_teams(app, org)
     lou = _signed_in(app, "lou", 6)
-    assert "Kim Lee" in words(lou.get("/due", headers=HTML))
+    assert "Kim Lee" in words(lou.get(f"/due?supervisor_id={ids['pat']}", headers=HTML))
+    # Only on the list narrowed to the supervisor Lou follows up: Kim is not in Lou's line.
+    everything = lou.get("/due", headers=HTML)
+    assert everything.status_code == 200
+    assert "Kim Lee" not in words(everything)
     sam = _signed_in(app, "manager", 7)
-    assert "Kim Lee" not in words(sam.get(f"/due?supervisor_id={ids['pat']}", headers=HTML))
+    for path in (f"/due?supervisor_id={ids['pat']}", "/due"):
+        shown = sam.get(path, headers=HTML)
+        assert shown.status_code == 200, path
+        assert "Kim Lee" not in words(shown), path
+    assert "Nothing is due for the people you oversee" in words(sam.get(f"/due?supervisor_id={ids['pat']}",
+                                                                        headers=HTML))
+    assert "Alex Morgan" in words(sam.get("/due", headers=HTML))  # Sam's own supervisee
     assert sam.get(f"/records/{ids['record']}", headers=HTML).status_code == 404
     with app.extensions["docgen"].sessions() as db:
         assert db.get_one(Record, ids["record"]).supervisor_id == ids["pat"]
+
+
+@pytest.mark.parametrize("profile_name", ["knowsley"])
+def test_the_overdue_list_opens_nothing_else_of_a_supervisee_from_another_team(
+        app: Any, client: Any, org: Any) -> None:
+    """Lou sees Kim's overdue row only on Pat's list: Kim's supervision log is not Lou's to open and
+    Kim is not in Lou's compliance report, while Pat, Kim's supervisor, opens the log."""
+    ids = _supervising_across_teams(app, org)
+    due = client.get(f"/api/v1/due?supervisor_id={ids['pat']}&state=overdue", headers=ids["lou_api"]).json
+    assert ids["record"] in [i["ref_id"] for i in due["items"] if i["kind"] == "record"]
+
+    log = f"/api/v1/people/{ids['kim']}/supervision-log"
+    assert client.get(log, headers=ids["lou_api"]).status_code == 404
+    assert client.get(log, headers=ids["pat_api"]).status_code == 200
+    with app.extensions["docgen"].sessions() as db:
+        kims_team = db.get_one(Person, ids["kim"]).team_id
+    for narrowed in ("", f"&team_id={kims_team}"):
+        report = client.get(f"/api/v1/reports/compliance?from=2026-01-01&to={clock.today().isoformat()}{narrowed}",
+                            headers=ids["lou_api"])
+        assert report.status_code == 200, report.json
+        assert "Kim Lee" not in str(report.json)
+    lou = _signed_in(app, "lou", 9)
+    page = lou.get("/reports/compliance", headers=HTML)
+    assert page.status_code == 200 and "Kim Lee" not in words(page)
+
+
+def _escalated_without_a_link(app: Any, mailbox: Mailbox, to: str, subject: str) -> str:
+    app.extensions["docgen"].enqueue("sign_off_deadlines")
+    mail = " ".join(_mail_to(mailbox, to, subject).split())
+    assert not LINK.findall(mail), mail
+    assert "this e-mail has no link" in mail and "Nothing is overdue" not in mail
+    return mail
+
+
+@pytest.mark.parametrize("profile_name", ["knowsley"])
+def test_an_overdue_record_of_a_supervisee_who_has_moved_to_another_supervisor_is_told_without_a_link(
+        app: Any, org: Any, mailbox: Mailbox) -> None:
+    """Kim has moved to Sam since: Pat's overdue list no longer shows Pat's record of Kim, so Lou is
+    told what is overdue and to follow it up with Pat, with no link to a list saying nothing is."""
+    ids = _supervising_across_teams(app, org)
+    services = app.extensions["docgen"]
+    with services.sessions.begin() as db:
+        movers.transfer(db, services.profile, db.get_one(Person, ids["kim"]), on=clock.today() - dt.timedelta(days=3),
+                        by=None, supervisor_id=org.ids["manager"])
+
+    mail = _escalated_without_a_link(app, mailbox, "lou@knowsley.example.org", "Overdue supervision record: Kim Lee")
+    assert "for Kim Lee, written by Pat Quinn" in mail and "Pat Quinn has not sent it for sign-off" in mail
+    assert "please follow it up with Pat Quinn" in mail
+    assert "Kim Lee is no longer supervised by Pat Quinn" in mail
+
+
+@pytest.mark.parametrize("profile_name", ["knowsley"])
+def test_an_overdue_record_of_a_leaver_is_told_without_a_link(app: Any, client: Any, org: Any,
+                                                               mailbox: Mailbox) -> None:
+    ids = _supervising_across_teams(app, org)
+    url = f"/api/v1/people/{ids['kim']}"
+    left = client.patch(url, json={"leave_date": (clock.today() - dt.timedelta(days=2)).isoformat()},
+                        headers=read_then_change(client, url, org.auth("hr")))
+    assert left.status_code == 200, left.json
+
+    mail = _escalated_without_a_link(app, mailbox, "lou@knowsley.example.org", "Overdue supervision record: Kim Lee")
+    assert "please follow it up with Pat Quinn" in mail and "Kim Lee is recorded as a leaver" in mail
+
+
+@pytest.mark.parametrize("profile_name", ["knowsley"])
+def test_an_overdue_group_record_is_told_as_the_groups_without_a_link(app: Any, org: Any, mailbox: Mailbox) -> None:
+    """A group record is filed as its recorder's (Alex) and signed off by Sam: it is no one's
+    supervision, so the e-mail to Sam's line manager names the group, its facilitator and recorder."""
+    services = app.extensions["docgen"]
+    day = clock.today() - dt.timedelta(days=42)
+    with services.sessions.begin() as db:
+        group = SupervisionGroup(name="CIN action learning", facilitator_id=org.ids["manager"],
+                                 recorder_id=org.ids["worker"], signer_id=org.ids["manager"])
+        db.add(group)
+        db.flush()
+        session = GroupSession(group_id=group.id, starts_at=dt.datetime.combine(day, dt.time(10)), status="held",
+                               uid="cin-action-learning@knowsley.example.org")
+        db.add(session)
+        db.flush()
+        db.add(Record(kind="practitioner", supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"],
+                      session_date=day, due_date=day + dt.timedelta(days=7), status=DRAFT, sections={}, version=1,
+                      group_session_id=session.id))
+
+    mail = _escalated_without_a_link(app, mailbox, "head@knowsley.example.org",
+                                     "Overdue group supervision record: CIN action learning")
+    assert f"The record of CIN action learning's group supervision on {day:%-d %B %Y}" in mail
+    assert "facilitated by Sam Whitfield and recorded by Alex Morgan" in mail
+    assert "Alex Morgan has not sent it for sign-off" in mail and "please follow it up with Sam Whitfield" in mail
+    assert "supervised by" not in mail
