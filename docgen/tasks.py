@@ -33,7 +33,7 @@ from redis.exceptions import RedisError
 from kernel.config import ConfigError
 from documents import mailer
 from kernel import clock
-from workflows import bulk_start, deadlines, disagreements, notifications, pipeline, retention, webhook_delivery
+from workflows import bulk_start, cpd, deadlines, disagreements, notifications, pipeline, retention, webhook_delivery
 
 if TYPE_CHECKING:
     from workflows.deployment import Deployment, Work
@@ -184,7 +184,13 @@ def _sign_off_sweeps(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:
         with deployment.unit_of_work() as uow:
             retention.run(uow, clock.today())
 
-    return [sign_off_deadlines, disagreement_route, run_retention]
+    @huey.periodic_task(crontab(month="9-11", hour="8", minute="5"))
+    def cpd_renewal_reminder() -> None:
+        """Daily in SWE's renewal window (1 September to 30 November): remind each supervisee below
+        the CPD minimum, once a year (issue 25); a day the worker missed is made up the next."""
+        cpd.remind_renewal(deployment.unit_of_work(), clock.today())
+
+    return [sign_off_deadlines, disagreement_route, run_retention, cpd_renewal_reminder]
 
 
 def _webhook_tasks(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:

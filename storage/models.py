@@ -637,3 +637,27 @@ class ConsentRequest(Base):
     access_until: Mapped[dt.datetime | None] = mapped_column(DateTime)  # granted or overridden: read until
     supervisee: Mapped[Person] = relationship(foreign_keys=[supervisee_id])
     reader: Mapped[Person] = relationship(foreign_keys=[reader_id])
+
+
+# --- CPD evidence for Social Work England (issue 25 item 2) ---
+class CpdPiece(Base):
+    """A reflection a supervisee marks as a piece of CPD for Social Work England: from one of their
+    records (an area's text, `area_key`, or the record as a whole, None), in their own words. The
+    record is only pointed at, never changed: the signed record stays as it was signed."""
+
+    __tablename__ = "cpd_piece"
+    __table_args__ = (Index("ix_cpd_piece_person_done_on", "person_id", "done_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("record.id"), index=True)
+    area_key: Mapped[str | None] = mapped_column(String(60))  # an area's key, or a text field's; None: the whole record
+    title: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(100))  # SWE's "type of CPD", e.g. supervision, group supervision
+    description: Mapped[str] = mapped_column(Text)
+    done_on: Mapped[dt.date] = mapped_column(Date)  # SWE's "date"; the CPD year counts by it
+    learning: Mapped[str] = mapped_column(Text)  # what was learnt
+    impact: Mapped[str] = mapped_column(Text)  # its impact on practice
+    peer_reflection: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+    record: Mapped[Record] = relationship()

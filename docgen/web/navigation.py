@@ -18,7 +18,7 @@ HOME = {areas.SUPERVISION: "supervisor.dashboard", areas.OWN_RECORDS: "supervise
 ENTRIES = {
     areas.SUPERVISION: [("My supervisees", "supervisor.dashboard", "supervisor"),
                         ("Start records for a team", "bulk_start.bulk_starts", "bulk_start")],
-    areas.OWN_RECORDS: [("My records", "supervisee.my_records", "supervisee")],
+    areas.OWN_RECORDS: [("My records", "supervisee.my_records", "supervisee"), ("My CPD", "cpd.summary", "cpd.")],
     areas.REPORTS: [("Compliance", "reports.compliance_report", "reports")],
     areas.LEAVERS: [("Leavers and transfers", "hr.leavers", "hr")],
     areas.DISAGREEMENTS: [("Disagreements", "disagreements.listed", "disagreements")],

@@ -43,11 +43,14 @@ LINKS = {
     "consent_overridden": r"/my-records",
     "consent_overridden_reader": r"/supervision/\d+",
     "consent_refused": r"/consent-requests",
+    "cpd_renewal": r"/my-records/cpd",  # issue 25: SWE's renewal window opens
     "disagreement_escalated": r"/disagreements/\d+",
     "disagreement_outcome": r"/(records|agreements|disagreements)/\d+",  # HR: the disagreement's own page
     "group_session_planned": r"/groups",
     "record_copy": r"/my-records",
-    "record_overdue": r"/due\?supervisor_id=\d+&state=overdue",  # the supervisor's overdue list
+    # The supervisor's overdue list; no link where that list would not show the record (a group
+    # record, a supervisee moved to another supervisor or left): test_email_links_reach_readers.py
+    "record_overdue": r"/due\?supervisor_id=\d+&state=overdue",
     "record_to_line_manager": r"/(group-)?records/\d+",
     "records_forwarded": r"/hr/leavers/\d+/bundle",
     "session_planned": r"/",

@@ -1,0 +1,119 @@
+"""CPD evidence for Social Work England as pages (issue 25 item 2): a supervisee marks a reflection
+from one of their signed records as CPD, changes or removes their pieces, and reads the CPD year's
+pieces against SWE's minimum, as a page, as CSV in SWE's fields and as a printable page. The rules
+are `workflows.cpd`'s; each view parses, calls one use case and shapes the answer."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+
+from docgen.auth import caller, uow
+from docgen.web.inputs import form_to, query_to
+from docgen.web.navigation import page
+from kernel.errors import InvalidInput
+from workflows import cpd
+from workflows.inputs.cpd import ChangeCpdPiece, CpdPieceInput, CpdYearQuery
+
+bp = Blueprint("cpd", __name__)
+
+# Each field the workflow names, as the page labels it and the id of the box the summary links to
+LABELS = {"title": ("Title", "title"), "type": ("Type of CPD", "type"), "description": ("Description", "description"),
+          "date": ("Date", "date-day"), "learning": ("What you learnt", "learning"),
+          "impact": ("Impact on your practice", "impact"), "area_key": ("Reflection", "area_key"),
+          "record_id": ("Record", "title")}
+
+
+def _problem(exc: InvalidInput) -> dict[str, Any]:
+    """The error summary's and the box's message, the field's name read as its label."""
+    label, target = LABELS.get(exc.field or "", ("", "title"))
+    message = exc.message
+    if label and exc.field and message.startswith(exc.field):
+        message = label + message[len(exc.field):]
+    message = message[:1].upper() + message[1:]
+    return {"field": exc.field, "message": message,
+            "summary": {"titleText": "There is a problem", "errorList": [{"text": message, "href": f"#{target}"}]}}
+
+
+def _typed_date() -> dict[str, str]:
+    """The date typed in its three boxes as one ISO date for the input model (left out when all
+    three are empty, so the model says it is required); what is not a date is refused by it."""
+    day, month, year = (request.form.get(f"date-{part}", "").strip() for part in ("day", "month", "year"))
+    if not (day or month or year):
+        return {}
+    return {"done_on": f"{year.zfill(4)}-{month.zfill(2)}-{day.zfill(2)}"}
+
+
+def _year() -> int | None:
+    return query_to(CpdYearQuery).year
+
+
+@bp.get("/my-records/cpd")
+@page()
+def summary() -> Any:
+    """The CPD year's pieces and whether SWE's minimum is met."""
+    shown = cpd.summary(uow(), caller(), _year())
+    return render_template("cpd/summary.html", shown=shown, minimum=cpd.MINIMUM_PIECES)
+
+
+@bp.get("/my-records/cpd.csv")
+@page()
+def as_csv() -> Any:
+    """The year's pieces in SWE's fields, to copy into the online account."""
+    shown = cpd.summary(uow(), caller(), _year())
+    return Response(cpd.pieces_csv(shown), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="cpd-{shown.year.ends}.csv"'})
+
+
+@bp.get("/my-records/cpd/print")
+@page()
+def printable() -> Any:
+    """The year's pieces, one after another in SWE's fields, to print or save as PDF."""
+    return render_template("cpd/print.html", shown=cpd.summary(uow(), caller(), _year()))
+
+
+@bp.get("/my-records/<int:record_id>/cpd")
+@page()
+def mark(record_id: int) -> Any:
+    """The page to mark a reflection of a record as CPD (`?area=` chooses an area)."""
+    shown = cpd.mark_form(uow(), caller(), record_id, request.args.get("area") or None)
+    return render_template("cpd/piece.html", shown=shown, piece=None, typed=None, problem=None)
+
+
+@bp.post("/my-records/<int:record_id>/cpd")
+@page()
+def add(record_id: int) -> Any:
+    try:
+        piece = cpd.add_piece(uow(), caller(), form_to(CpdPieceInput, record_id=record_id, **_typed_date()))
+    except InvalidInput as exc:
+        shown = cpd.mark_form_again(uow(), caller(), record_id, request.form.get("area_key") or None)
+        return render_template("cpd/piece.html", shown=shown, piece=None, typed=request.form,
+                               problem=_problem(exc)), exc.status
+    return redirect(url_for(".summary", year=cpd.cpd_year(piece.done_on).ends), 303)
+
+
+@bp.get("/my-records/cpd/<int:piece_id>")
+@page()
+def edit(piece_id: int) -> Any:
+    """A piece of one's own, to change in one's own words, or remove."""
+    piece = cpd.piece_for_edit(uow(), caller(), piece_id)
+    return render_template("cpd/piece.html", shown=None, piece=piece, typed=None, problem=None)
+
+
+@bp.post("/my-records/cpd/<int:piece_id>")
+@page()
+def change(piece_id: int) -> Any:
+    try:
+        piece = cpd.change_piece(uow(), caller(), piece_id, form_to(ChangeCpdPiece, **_typed_date()))
+    except InvalidInput as exc:
+        piece = cpd.piece_for_edit(uow(), caller(), piece_id)
+        return render_template("cpd/piece.html", shown=None, piece=piece, typed=request.form,
+                               problem=_problem(exc)), exc.status
+    return redirect(url_for(".summary", year=cpd.cpd_year(piece.done_on).ends), 303)
+
+
+@bp.post("/my-records/cpd/<int:piece_id>/remove")
+@page()
+def remove(piece_id: int) -> Any:
+    cpd.remove_piece(uow(), caller(), piece_id)
+    return redirect(url_for(".summary"), 303)

@@ -1,0 +1,69 @@
+"""CPD evidence for Social Work England (issue 25 item 2) in Chromium: a supervisee marks a
+reflection from a signed record on My records, is told of a box left empty, and reads the CPD page;
+each page checked with axe and photographed, at desktop size and on a phone. As at 15 October 2026."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from kernel import clock
+from storage.models import Record
+from tests.e2e.browser.test_journeys import sign_in
+from tests.e2e.browser.test_phone_journey import PHONE, fits
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
+
+
+@pytest.fixture
+def signed_record(app: Any, org: Any) -> Iterator[int]:
+    """Alex Morgan's record of 4 March 2026, signed, with an area to reflect on."""
+    clock.set_clock(lambda: dt.datetime(2026, 10, 15, 12, 0))
+    with app.extensions["docgen"].sessions.begin() as db:
+        record = Record(kind="practitioner", supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"],
+                        session_date=dt.date(2026, 3, 4), status="signed", sections={"areas": [
+                            {"key": "case_audits", "title": "Case Audits and reflection on learning from audit",
+                             "discussion": "The Lee audit showed the chronology lagged."}]})
+        db.add(record)
+        db.flush()
+        record_id = record.id
+    yield record_id
+
+
+def test_a_supervisee_marks_a_reflection_as_cpd(page: Page, site: str, accessible: Any, signed_record: int) -> None:
+    sign_in(page, site, "worker", accessible)
+    page.goto(f"{site}/my-records")
+    page.get_by_role("link", name=re.compile("^Mark as CPD")).first.click()
+    page.get_by_label("Case Audits and reflection on learning from audit").check()
+    page.get_by_role("button", name="Choose this reflection").click()
+    expect(page.get_by_text("The Lee audit showed the chronology lagged.")).to_be_visible()
+    accessible(page, "cpd-mark")
+
+    page.get_by_label("Impact on your practice").fill("I update chronologies within a day of each visit.")
+    page.get_by_role("button", name="Save as CPD").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("What you learnt must not be empty")
+    accessible(page)
+
+    page.get_by_label("What you learnt").fill("A live chronology shows patterns a late one hides.")
+    page.get_by_role("button", name="Save as CPD").click()
+    expect(page.get_by_role("heading", name="My CPD for Social Work England")).to_be_visible()
+    expect(page.locator("#minimum")).to_contain_text("You still need 1 more piece of CPD")
+    accessible(page, "cpd-summary")
+    page.get_by_role("link", name="Printable page of this year’s CPD").click()
+    expect(page.get_by_role("heading", name="CPD from 1 December 2025 to 30 November 2026")).to_be_visible()
+    accessible(page, "cpd-print")
+
+
+def test_the_cpd_pages_fit_a_phone(browser: Browser, site: str, accessible: Any, signed_record: int) -> None:
+    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
+    phone = context.new_page()
+    sign_in(phone, site, "worker", accessible)
+    phone.goto(f"{site}/my-records/{signed_record}/cpd")
+    expect(phone.get_by_role("heading", name="Mark a reflection as CPD")).to_be_visible()
+    fits(phone, accessible, "cpd-mark-phone")
+    phone.goto(f"{site}/my-records/cpd")
+    fits(phone, accessible, "cpd-summary-phone")
+    context.close()

@@ -1,0 +1,176 @@
+"""CPD evidence for Social Work England (issue 25 item 2) through its pages, on SQLite and
+PostgreSQL: Alex Morgan marks reflections from their signed supervision records as CPD, reads the
+CPD year against SWE's minimum (two pieces, one with peer reflection), and downloads the pieces in
+SWE's fields; nobody else marks Alex's records, the signed record never changes, and a bad date or
+an empty box is refused naming it. As at 15 October 2026: the CPD year 1 December 2025 to
+30 November 2026, in its renewal window."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from kernel import clock
+from storage.models import (AuditEvent, CpdPiece, GroupAttendance, GroupSession, OutboxMessage, Record,
+                            SupervisionGroup)
+from tests.e2e.test_web_pages import HTML, post, sign_in, text, words
+from workflows import cpd
+
+NOW = dt.datetime(2026, 10, 15, 12, 0)
+MARCH, JUNE = dt.date(2026, 3, 4), dt.date(2026, 6, 10)
+CASE_AUDITS = "Audit of the Lee case showed the chronology lagged; we talked through keeping it live."
+
+
+@pytest.fixture(autouse=True)
+def mid_october() -> None:
+    clock.set_clock(lambda: NOW)  # the conftest's real_clock puts the clock back
+
+
+def _record(db: Any, org: Any, day: dt.date, status: str = "signed") -> int:
+    record = Record(kind="practitioner", supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"],
+                    session_date=day, status=status, sections={"areas": [
+                        {"key": "case_audits", "title": "Case Audits and reflection on learning from audit",
+                         "discussion": CASE_AUDITS},
+                        {"key": "performance", "title": "Performance", "discussion": "Caseload of 18, manageable."}]})
+    db.add(record)
+    db.commit()
+    return record.id
+
+
+def _piece(day: dt.date, **typed: str) -> dict[str, str]:
+    return {"title": "Keeping chronologies live", "type": "Supervision with my supervisor",
+            "description": "Reflection on a case audit in supervision", "date-day": str(day.day),
+            "date-month": str(day.month), "date-year": str(day.year),
+            "learning": "A chronology written as events happen shows patterns a late one hides.",
+            "impact": "I update chronologies within a day of each visit.", **typed}
+
+
+def _as_it_stands(db: Any, record_id: int) -> tuple[Any, ...]:
+    db.expire_all()
+    record = db.get(Record, record_id)
+    return record.sections, record.status, record.revision, record.version, record.updated_at
+
+
+def test_a_supervisee_marks_two_reflections_and_the_minimum_is_met_with_swe_fields_in_the_csv(
+        client: Any, org: Any, db: Any) -> None:
+    march, june = _record(db, org, MARCH), _record(db, org, JUNE)
+    before = _as_it_stands(db, march)
+    sign_in(client, "worker")
+    assert f'href="/my-records/{march}/cpd"' in text(client.get("/my-records", headers=HTML))
+    assert "Minimum not met" in words(client.get("/my-records/cpd", headers=HTML))
+
+    chosen = text(client.get(f"/my-records/{march}/cpd?area=case_audits", headers=HTML))
+    assert f'<p class="govuk-body">{CASE_AUDITS}</p>' in chosen and "counts as peer reflection" in chosen
+    saved = post(client, f"/my-records/{march}/cpd", _piece(MARCH, area_key="case_audits"),
+                 page=f"/my-records/{march}/cpd?area=case_audits")
+    assert saved.status_code == 303 and saved.headers["Location"].endswith("/my-records/cpd?year=2026")
+    whole = post(client, f"/my-records/{june}/cpd", _piece(JUNE, title="Supervision in June", area_key=""))
+    assert whole.status_code == 303
+
+    page = words(client.get("/my-records/cpd", headers=HTML))
+    assert "CPD year 1 December 2025 to 30 November 2026" in page
+    assert "from 1 December to 30 November" in page
+    assert "Minimum met You have 2 pieces of CPD this year, 2 with peer reflection: the minimum is met." in page
+    rows = list(csv.reader(io.StringIO(text(client.get("/my-records/cpd.csv?year=2026")))))
+    assert rows[0] == ["Title", "Type", "Description", "Date", "What was learnt", "Impact", "Peer reflection"]
+    assert [(r[0], r[1], r[3], r[6]) for r in rows[1:]] == [
+        ("Keeping chronologies live", "Supervision with my supervisor", "2026-03-04", "yes"),
+        ("Supervision in June", "Supervision with my supervisor", "2026-06-10", "yes")]
+    printed = words(client.get("/my-records/cpd/print?year=2026", headers=HTML))
+    assert "CPD from 1 December 2025 to 30 November 2026" in printed and "What was learnt" in printed
+    pieces = db.scalars(select(CpdPiece).order_by(CpdPiece.id)).all()
+    assert [(p.person_id, p.record_id, p.area_key, p.peer_reflection) for p in pieces] == [
+        (org.ids["worker"], march, "case_audits", True), (org.ids["worker"], june, None, True)]
+    assert _as_it_stands(db, march) == before  # the signed record is as it was signed
+
+
+def test_a_group_record_attended_counts_as_group_supervision_with_peer_reflection(
+        client: Any, org: Any, db: Any) -> None:
+    group = SupervisionGroup(name="Reflective group", facilitator_id=org.ids["manager"])
+    db.add(group)
+    db.flush()
+    held = GroupSession(group_id=group.id, starts_at=dt.datetime(2026, 5, 6, 10), status="held", uid="g@test")
+    db.add(held)
+    db.flush()
+    db.add(GroupAttendance(session_id=held.id, person_id=org.ids["worker"], attendance="present"))
+    record = Record(kind="group_plain", supervisee_id=org.ids["manager"], supervisor_id=org.ids["manager"],
+                    session_date=dt.date(2026, 5, 6), status="signed", sections={}, group_session_id=held.id)
+    db.add(record)
+    db.commit()
+    sign_in(client, "worker")
+    assert "Group supervision counts as peer reflection" in words(client.get(f"/my-records/{record.id}/cpd", headers=HTML))
+    assert post(client, f"/my-records/{record.id}/cpd", _piece(dt.date(2026, 5, 6), type="Group supervision")
+                ).status_code == 303
+    sign_in(client, "asye")  # a member who was not there
+    assert client.get(f"/my-records/{record.id}/cpd", headers=HTML).status_code == 404
+
+
+def test_nobody_but_the_supervisee_marks_their_record_or_touches_their_pieces(client: Any, org: Any, db: Any) -> None:
+    march = _record(db, org, MARCH)
+    sign_in(client, "worker")
+    post(client, f"/my-records/{march}/cpd", _piece(MARCH))
+    piece_id = db.scalar(select(CpdPiece.id))
+    for who in ("asye", "manager"):  # another supervisee, and the record's own supervisor
+        sign_in(client, who)
+        assert client.get(f"/my-records/{march}/cpd", headers=HTML).status_code == 404
+        assert post(client, f"/my-records/{march}/cpd", _piece(MARCH), page="/tokens").status_code == 404
+        assert client.get(f"/my-records/cpd/{piece_id}", headers=HTML).status_code == 404
+        assert post(client, f"/my-records/cpd/{piece_id}/remove", {}, page="/tokens").status_code == 404
+    assert client.get("/my-records/999999/cpd", headers=HTML).status_code == 404
+    assert db.scalar(select(CpdPiece.person_id)) == org.ids["worker"]
+
+
+def test_a_bad_date_or_an_empty_box_is_refused_naming_it_and_a_draft_cannot_be_marked(
+        client: Any, org: Any, db: Any) -> None:
+    march, draft = _record(db, org, MARCH), _record(db, org, JUNE, status="draft")
+    sign_in(client, "worker")
+    bad_date = post(client, f"/my-records/{march}/cpd", _piece(MARCH, **{"date-day": "31", "date-month": "2"}))
+    assert bad_date.status_code == 422
+    assert "Date must be a date like 2026-04-01" in words(bad_date) and 'href="#date-day"' in text(bad_date)
+    empty = post(client, f"/my-records/{march}/cpd", _piece(MARCH, learning="   "))
+    assert empty.status_code == 422
+    assert "What you learnt must not be empty" in words(empty) and 'href="#learning"' in text(empty)
+    assert "I update chronologies within a day of each visit." in words(empty)  # kept as typed
+    ahead = post(client, f"/my-records/{march}/cpd", _piece(dt.date(2026, 11, 2)))
+    assert ahead.status_code == 422 and "Date must be today or earlier" in words(ahead)
+    assert client.get(f"/my-records/{draft}/cpd", headers=HTML).status_code == 422
+    assert db.scalar(select(CpdPiece.id)) is None
+
+
+def test_a_piece_is_changed_and_removed_by_its_writer(client: Any, org: Any, db: Any) -> None:
+    march = _record(db, org, MARCH)
+    sign_in(client, "worker")
+    post(client, f"/my-records/{march}/cpd", _piece(MARCH))
+    piece_id = db.scalar(select(CpdPiece.id))
+    changed = post(client, f"/my-records/cpd/{piece_id}", _piece(MARCH, impact="I now check chronologies weekly."))
+    assert changed.status_code == 303
+    assert "I now check chronologies weekly." in words(client.get("/my-records/cpd", headers=HTML))
+    assert post(client, f"/my-records/cpd/{piece_id}/remove", {}, page=f"/my-records/cpd/{piece_id}").status_code == 303
+    assert "You have marked no CPD in this year yet." in words(client.get("/my-records/cpd", headers=HTML))
+    actions = db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "cpd_piece")).all()
+    assert actions == ["cpd.added", "cpd.changed", "cpd.removed"]
+
+
+def test_the_renewal_reminder_tells_those_below_the_minimum_once_a_year(app: Any, org: Any, db: Any) -> None:
+    march = _record(db, org, MARCH)
+    db.add_all([CpdPiece(person_id=org.ids["asye"], record_id=march, title=f"Piece {n}", type="Supervision",
+                         description="d", done_on=MARCH, learning="l", impact="i", peer_reflection=True)
+                for n in (1, 2)])  # Priya has met it (the record is Alex's: the rows are only counted)
+    db.commit()
+    deployment = app.extensions["docgen"]
+    assert cpd.remind_renewal(deployment.unit_of_work(), dt.date(2026, 8, 31)) == 0  # the window is shut
+    deployment.enqueue("cpd_renewal_reminder")  # the worker's daily task, on 15 October: Alex and Sam
+    assert cpd.remind_renewal(deployment.unit_of_work(), dt.date(2026, 10, 16)) == 0  # once a year
+    told = db.scalars(select(OutboxMessage).where(OutboxMessage.subject == cpd.REMINDER_SUBJECT)).all()
+    assert sorted(m.to_address for m in told) == ["manager@knowsley.example.org", "worker@knowsley.example.org"]
+    assert "30 November 2026" in told[0].text_body and "/my-records/cpd" in told[0].text_body
+
+
+@pytest.mark.parametrize("day,year_ending", [(dt.date(2026, 11, 30), 2026), (dt.date(2026, 12, 1), 2027),
+                                             (dt.date(2027, 1, 1), 2027), (dt.date(2026, 9, 1), 2026)])
+def test_the_cpd_year_runs_from_1_december_to_30_november(day: dt.date, year_ending: int) -> None:
+    assert cpd.cpd_year(day).ends == year_ending and cpd.cpd_year(day).holds(day)
