@@ -174,6 +174,15 @@ def relationship_changes(db: Session, since: dt.date) -> list[SupervisionRelatio
 # --- Use cases ----------------------------------------------------------------------------------
 
 
+def _unchanged_since(db: Session, person: Person, revision: int | None) -> None:
+    """A move refused for what another move made since the caller's read (on SQLite the second of
+    two moves can see the first's new supervision before its own compare-and-set) is refused as
+    that change (412, read again), not as a mistake in what the caller asked."""
+    with db.no_autoflush:
+        now = db.scalar(select(Person.revision).where(Person.id == person.id))
+    revisions.expect(revisions.ReadAlone(now), revision, "person")
+
+
 def move(uow: Work, caller: Caller, person_id: int, revision: int | None, *, on: dt.date,
          supervisor_id: int | None = None, team_id: int | None = None,
          line_manager_id: int | None = None) -> Moved:
@@ -187,8 +196,12 @@ def move(uow: Work, caller: Caller, person_id: int, revision: int | None, *, on:
         revisions.expect(person, revision, "person")
         if supervisor_id is not None:
             people.get_person_field(db, supervisor_id, "supervisor_id")
-        done = transfer(db, uow.deployment.profile, person, on=on, by=caller.person, supervisor_id=supervisor_id,
-                        team_id=team_id, line_manager_id=line_manager_id)
+        try:
+            done = transfer(db, uow.deployment.profile, person, on=on, by=caller.person,
+                            supervisor_id=supervisor_id, team_id=team_id, line_manager_id=line_manager_id)
+        except (InvalidInput, Conflict):
+            _unchanged_since(db, person, revision)
+            raise
         # The claim: the person's row is written (its revision checked and raised) even when only
         # their supervisor changes, which is a relationship's row; else two moves from one read of
         # someone with no supervision to end could both start one.

@@ -10,6 +10,7 @@ PostgreSQL, where the second UPDATE finds the revision moved (`storage.db.Revisi
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Protocol
 
 from pydantic import Field
@@ -23,6 +24,13 @@ SentVersion = Annotated[int, Field(description="the version sent for sign-off (a
 
 
 class Revisioned(Protocol):
+    revision: int
+
+
+@dataclass(frozen=True)
+class ReadAlone:
+    """A row's revision read on its own (the column, not the row the session holds)."""
+
     revision: int
 
 
