@@ -12,6 +12,7 @@ from docgen.auth import caller, uow
 from docgen.web.inputs import form_to, query_to
 from docgen.web.navigation import page
 from kernel.errors import InvalidInput
+from storage.models import CpdPiece
 from workflows import cpd
 from workflows.inputs.cpd import ChangeCpdPiece, CpdPieceInput, CpdYearQuery
 
@@ -48,6 +49,21 @@ def _year() -> int | None:
     return query_to(CpdYearQuery).year
 
 
+def _piece_page(shown: cpd.MarkForm | None = None, piece: CpdPiece | None = None,
+                refused: InvalidInput | None = None) -> Any:
+    """The page of a piece, to mark (`shown`) or to change (`piece`); once `refused`, again as typed,
+    naming the problem."""
+    if refused is None:
+        return render_template("cpd/piece.html", shown=shown, piece=piece, typed=None, problem=None)
+    return render_template("cpd/piece.html", shown=shown, piece=piece, typed=request.form,
+                           problem=_problem(refused)), refused.status
+
+
+def _in_its_year(piece: CpdPiece) -> Any:
+    """To the CPD year a piece just saved falls in."""
+    return redirect(url_for(".summary", year=cpd.cpd_year(piece.done_on).ends), 303)
+
+
 @bp.get("/my-records/cpd")
 @page()
 def summary() -> Any:
@@ -76,8 +92,7 @@ def printable() -> Any:
 @page()
 def mark(record_id: int) -> Any:
     """The page to mark a reflection of a record as CPD (`?area=` chooses an area)."""
-    shown = cpd.mark_form(uow(), caller(), record_id, request.args.get("area") or None)
-    return render_template("cpd/piece.html", shown=shown, piece=None, typed=None, problem=None)
+    return _piece_page(shown=cpd.mark_form(uow(), caller(), record_id, request.args.get("area") or None))
 
 
 @bp.post("/my-records/<int:record_id>/cpd")
@@ -87,17 +102,15 @@ def add(record_id: int) -> Any:
         piece = cpd.add_piece(uow(), caller(), form_to(CpdPieceInput, record_id=record_id, **_typed_date()))
     except InvalidInput as exc:
         shown = cpd.mark_form_again(uow(), caller(), record_id, request.form.get("area_key") or None)
-        return render_template("cpd/piece.html", shown=shown, piece=None, typed=request.form,
-                               problem=_problem(exc)), exc.status
-    return redirect(url_for(".summary", year=cpd.cpd_year(piece.done_on).ends), 303)
+        return _piece_page(shown=shown, refused=exc)
+    return _in_its_year(piece)
 
 
 @bp.get("/my-records/cpd/<int:piece_id>")
 @page()
 def edit(piece_id: int) -> Any:
     """A piece of one's own, to change in one's own words, or remove."""
-    piece = cpd.piece_for_edit(uow(), caller(), piece_id)
-    return render_template("cpd/piece.html", shown=None, piece=piece, typed=None, problem=None)
+    return _piece_page(piece=cpd.piece_for_edit(uow(), caller(), piece_id))
 
 
 @bp.post("/my-records/cpd/<int:piece_id>")
@@ -106,10 +119,8 @@ def change(piece_id: int) -> Any:
     try:
         piece = cpd.change_piece(uow(), caller(), piece_id, form_to(ChangeCpdPiece, **_typed_date()))
     except InvalidInput as exc:
-        piece = cpd.piece_for_edit(uow(), caller(), piece_id)
-        return render_template("cpd/piece.html", shown=None, piece=piece, typed=request.form,
-                               problem=_problem(exc)), exc.status
-    return redirect(url_for(".summary", year=cpd.cpd_year(piece.done_on).ends), 303)
+        return _piece_page(piece=cpd.piece_for_edit(uow(), caller(), piece_id), refused=exc)
+    return _in_its_year(piece)
 
 
 @bp.post("/my-records/cpd/<int:piece_id>/remove")

@@ -69,6 +69,18 @@ def _signed_in(app: Any, who: str, n: int) -> Any:
     return browser
 
 
+def _link_followed(app: Any, mailbox: Mailbox, who: str, n: int, subject: str, link: str, says: str) -> tuple[Any, Any]:
+    """The e-mail to `who` whose subject has `subject` links to `link` alone and says `says`; `who`
+    follows the link in a browser of their own (`n`, as `_signed_in`): that browser, and the page, which opens."""
+    mail = _mail_to(mailbox, f"{who}@knowsley.example.org", subject)
+    assert _path(mail) == link
+    assert says in " ".join(mail.split())
+    browser = _signed_in(app, who, n)
+    page = browser.get(link, headers=HTML)
+    assert page.status_code == 200
+    return browser, page
+
+
 # --- a disagreement passed to HR (W §17) -------------------------------------------------------
 
 
@@ -90,12 +102,8 @@ def test_hrs_e_mail_of_a_disagreement_passed_to_them_opens_the_disagreement_read
     """W §17: "Should this not resolve the issue then HR would need to be consulted"."""
     record_id, escalation_id = _passed_to_hr(app, client, org)
 
-    to_hr = _mail_to(mailbox, "hr@knowsley.example.org", "Outcome of a supervision disagreement")
-    assert _path(to_hr) == f"/disagreements/{escalation_id}"
-    assert "passed to you as HR" in " ".join(to_hr.split())
-    hr = _signed_in(app, "hr", 1)
-    page = hr.get(_path(to_hr), headers=HTML)
-    assert page.status_code == 200
+    hr, page = _link_followed(app, mailbox, "hr", 1, "Outcome of a supervision disagreement",
+                              f"/disagreements/{escalation_id}", says="passed to you as HR")
     shown = words(page)
     for seen in ("Alex Morgan", "Sam Whitfield", "The supervision date is wrong", "Dana Okafor",
                  f"Passed to HR: {REASON}", "line manager told"):
@@ -201,12 +209,8 @@ def test_the_overdue_record_e_mail_opens_the_supervisors_overdue_list_for_their_
     ids = _supervising_across_teams(app, org)
     app.extensions["docgen"].enqueue("sign_off_deadlines")
 
-    mail = _mail_to(mailbox, "lou@knowsley.example.org", "Overdue supervision record: Kim Lee")
-    assert _path(mail) == f"/due?supervisor_id={ids['pat']}&state=overdue"
-    assert "not what it says" in " ".join(mail.split())
-    lou = _signed_in(app, "lou", 5)
-    page = lou.get(_path(mail), headers=HTML)
-    assert page.status_code == 200
+    lou, page = _link_followed(app, mailbox, "lou", 5, "Overdue supervision record: Kim Lee",
+                               f"/due?supervisor_id={ids['pat']}&state=overdue", says="not what it says")
     shown = words(page)
     assert "Overdue for the people Pat Quinn supervises" in shown
     assert "Kim Lee" in shown and "Record of" in shown

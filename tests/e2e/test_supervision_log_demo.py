@@ -8,43 +8,19 @@ import datetime as dt
 import io
 import re
 from collections import Counter
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
 from kernel import clock
-from kernel.config import from_env
 from storage.models import Person, PlannedSession, Record, Team
-from tests.demo_instance import DemoInstance
+from tests.e2e.test_demo import HTML, _signed_in, app  # noqa: F401  (the app on a copy of the demo instance)
 from workflows import demo
 
 # One worker replays the shared demo instance (tests/demo_instance.py) for all its users.
 pytestmark = pytest.mark.xdist_group("demo")
-
-HTML = {"Accept": "text/html"}
-TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-@pytest.fixture
-def app(tmp_path: Path, demo_instance: DemoInstance) -> Iterator[Any]:
-    from docgen.app import create_app
-
-    env = demo_instance.copy_to(tmp_path)
-    app = create_app(from_env({k: v for k, v in env.items() if k.startswith("DOCGEN_")}))
-    yield app
-    app.extensions["docgen"].engine.dispose()
-
-
-def _signed_in(app: Any, who: str) -> Any:
-    client = app.test_client()
-    token = TOKEN.search(client.get("/sign-in", headers=HTML).get_data(as_text=True)).group(1)
-    answer = client.post("/sign-in", headers=HTML, data={"csrf_token": token, "email": f"{who}@demo.example.org",
-                                                         "password": demo.DEMO_PASSWORD})
-    assert answer.status_code == 302
-    return client
 
 
 def _month(day: dt.date) -> str:

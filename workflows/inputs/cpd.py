@@ -10,14 +10,6 @@ from pydantic import Field, field_validator
 from workflows.inputs import Id, Input, Query
 
 
-def _said(value: str) -> str:
-    """The box's text without the spaces around it; a box left blank is refused."""
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be empty")
-    return value
-
-
 class CpdPieceInput(Input):
     """A piece of CPD: the reflection it is drawn from (`record_id`, and `area_key` naming an area
     or a text field of the record; none for the record as a whole) and SWE's fields."""
@@ -33,30 +25,14 @@ class CpdPieceInput(Input):
 
     model_config = Input.model_config | {"populate_by_name": True}
 
-    @field_validator("title")
+    @field_validator("title", "type", "description", "learning", "impact")
     @classmethod
-    def _titled(cls, value: str) -> str:
-        return _said(value)
-
-    @field_validator("type")
-    @classmethod
-    def _typed(cls, value: str) -> str:
-        return _said(value)
-
-    @field_validator("description")
-    @classmethod
-    def _described(cls, value: str) -> str:
-        return _said(value)
-
-    @field_validator("learning")
-    @classmethod
-    def _learnt(cls, value: str) -> str:
-        return _said(value)
-
-    @field_validator("impact")
-    @classmethod
-    def _impact(cls, value: str) -> str:
-        return _said(value)
+    def _said(cls, value: str) -> str:
+        """The box's text without the spaces around it; a box left blank is refused."""
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        return value
 
     @field_validator("area_key")
     @classmethod

@@ -8,12 +8,12 @@ import re
 from typing import Any, Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from kernel import clock
 from storage.models import Record
 from tests.e2e.browser.test_journeys import sign_in
-from tests.e2e.browser.test_phone_journey import PHONE, fits
+from tests.e2e.browser.test_phone_journey import fits, phone  # noqa: F401  (a touch phone)
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
@@ -57,13 +57,10 @@ def test_a_supervisee_marks_a_reflection_as_cpd(page: Page, site: str, accessibl
     accessible(page, "cpd-print")
 
 
-def test_the_cpd_pages_fit_a_phone(browser: Browser, site: str, accessible: Any, signed_record: int) -> None:
-    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
-    phone = context.new_page()
+def test_the_cpd_pages_fit_a_phone(phone: Page, site: str, accessible: Any, signed_record: int) -> None:
     sign_in(phone, site, "worker", accessible)
     phone.goto(f"{site}/my-records/{signed_record}/cpd")
     expect(phone.get_by_role("heading", name="Mark a reflection as CPD")).to_be_visible()
     fits(phone, accessible, "cpd-mark-phone")
     phone.goto(f"{site}/my-records/cpd")
     fits(phone, accessible, "cpd-summary-phone")
-    context.close()

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sql
 
 @pytest.fixture
 def record_id(app: Any, org: Any) -> int:
-    """A record of Alex Morgan's from last week, so the report has something to count."""
+    """A record of Alex Morgan's from last week, so a report or a log has a session to count."""
     services = app.extensions["docgen"]
     with services.sessions.begin() as db:
         record = records.create_record(db, services.profile, db.get(Person, org.ids["worker"]),

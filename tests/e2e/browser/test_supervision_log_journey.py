@@ -3,30 +3,17 @@ log from their history, a head of service a team's from the compliance report; e
 with axe and photographed, at desktop size and on a phone."""
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from storage.models import Person
 from tests.e2e.browser.test_journeys import sign_in
-from tests.e2e.browser.test_phone_journey import PHONE, fits
-from workflows import records
+from tests.e2e.browser.test_phone_journey import fits, phone  # noqa: F401  (a touch phone)
+from tests.e2e.browser.test_reports_journey import record_id  # noqa: F401  (a record of last week's to count)
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
-
-
-@pytest.fixture
-def record_id(app: Any, org: Any) -> int:
-    """A record of Alex Morgan's from last week, so the log has a session to count."""
-    services = app.extensions["docgen"]
-    with services.sessions.begin() as db:
-        record = records.create_record(db, services.profile, db.get(Person, org.ids["worker"]),
-                                       dt.date.today() - dt.timedelta(days=7))
-        db.flush()
-        return record.id
 
 
 def test_a_supervisor_reads_a_supervisees_hours_and_attendance(page: Page, site: str, accessible: Any,
@@ -59,9 +46,7 @@ def test_a_head_of_service_reads_a_teams_hours_from_the_compliance_report(page: 
     accessible(page, "supervision-log-team")
 
 
-def test_the_logs_fit_a_phone(browser: Browser, site: str, accessible: Any, org: Any, record_id: int) -> None:
-    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True)
-    phone = context.new_page()
+def test_the_logs_fit_a_phone(phone: Page, site: str, accessible: Any, org: Any, record_id: int) -> None:
     sign_in(phone, site, "head", accessible)
     phone.goto(f"{site}/supervision/{org.ids['worker']}/log")
     expect(phone.get_by_role("heading", name="Supervision hours and attendance")).to_be_visible()
@@ -69,4 +54,3 @@ def test_the_logs_fit_a_phone(browser: Browser, site: str, accessible: Any, org:
     phone.goto(f"{site}/reports/supervision-log?team_id={org.team.id}")
     expect(phone.get_by_role("table", name="The team month by month")).to_be_visible()
     fits(phone, accessible, "supervision-log-team-phone")
-    context.close()
