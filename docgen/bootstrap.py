@@ -1,5 +1,5 @@
 """Builds the parts a process needs from its Config: database, profile, store, task queue, and
-who hears of each domain event.
+who hears of each domain event (webhooks, e-mailed notices, the worker).
 
 Nothing is built at import time; the web app, the CLI and the worker each call `build` once, and
 `connect_queue` once for the task queue.
@@ -14,7 +14,7 @@ from storage.audit_head import open_head_log
 from storage.backends import open_store
 from storage.db import make_engine, session_factory
 from storage.uow import Handler
-from workflows import events, webhooks
+from workflows import events, notices, webhooks
 from workflows.deployment import Deployment, Work
 from workflows.profiles import load_profile, profile_dirs
 
@@ -47,13 +47,15 @@ def build(config: Config) -> Deployment:
 
 def subscribe(deployment: Deployment) -> None:
     """Who hears of each domain event, in this order: the webhooks (a delivery row written with
-    the change), then the worker (its task enqueued once the change has committed, never after a
-    rollback). So a signature is announced before the work that follows from it is asked for.
-    Once per deployment: subscribed twice, every delivery would be written and every task asked
-    for twice."""
+    the change), the e-mails that tell people of a decision, a signature or a sealed record
+    (`workflows.notices`: written to the outbox with the change), then the worker (its task
+    enqueued once the change has committed, never after a rollback). So a signature is announced
+    before the work that follows from it is asked for. Once per deployment: subscribed twice,
+    every delivery and e-mail would be written and every task asked for twice."""
     if deployment.handlers:
         raise RuntimeError("this deployment's events are subscribed already")
     webhooks.announce_in(deployment)
+    notices.tell_in(deployment)
     for event_type, task in WORKER_TASKS.items():
         deployment.subscribe(event_type, _enqueue_after_commit(task))
 

@@ -3,12 +3,15 @@
 A use case that changes something another system or person should hear of records an event here
 (`record(db, DocumentSent(...))`) in the transaction of the change. Just before that transaction
 commits the unit of work hands each event to the handlers the composition root subscribed to its
-type (`docgen.bootstrap.subscribe`: the webhooks, `workflows.webhooks.announce_in`, and the worker,
-asked after the commit for the PDFs a send or a signature needs), so a change that rolls back is
-heard of by nobody, and nobody has to guess what happened from the rows it wrote.
+type (`docgen.bootstrap.subscribe`: the webhooks, `workflows.webhooks.announce_in`; the e-mails
+that tell people of a decision, a signature or a sealed record, `workflows.notices.tell_in`; and
+the worker, asked after the commit for the PDFs a send or a signature needs), so a change that
+rolls back is heard of by nobody, and nobody has to guess what happened from the rows it wrote.
 
-Events carry ids, never what a record says: whoever hears of one reads the rest under the usual
-access rules.
+Events carry ids, never what a record says and never a secret: whoever hears of one reads the
+rest under the usual access rules (a notice reads a disagreement's comment from the sign-off trail).
+An e-mail that carries a single-use link or a one-time code is therefore written by the command
+that makes the secret, not by a subscriber.
 """
 from __future__ import annotations
 

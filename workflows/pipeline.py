@@ -27,8 +27,8 @@ from documents.render import DEFAULT_TEMPLATE_DIR, WordDocument, docx_bytes, ren
 from storage import audit
 from kernel.errors import NotFound
 from storage.filing import file_document, read_document
-from storage.models import Agreement, DocumentVersion, Person, Record
-from workflows import case_notes, emails, events, group_records, records, retention, revisions, signoff
+from storage.models import Agreement, DocumentVersion, Record
+from workflows import case_notes, events, records, retention, revisions, signoff
 from workflows.access import Caller
 from workflows.agreements import agreement_context
 from workflows.deployment import Deployment, Work
@@ -166,7 +166,8 @@ def _to_seal(uow: Work, kind: str, document_id: int, version: int) -> _ToSeal | 
 
 
 def _file_final_pdf(uow: Work, sealed: _ToSeal, pdf: bytes) -> DocumentVersion:
-    """File the sealed PDF under retention's protection, audited and announced, in one commit."""
+    """File the sealed PDF under retention's protection, audited and announced, in one commit; the
+    e-mails that tell people of it are written by `DocumentSealed`'s subscribers (`workflows.notices`)."""
     db, document = uow.session, sealed.document
     kind = signoff.kind_of(document)
     with uow:
@@ -180,67 +181,13 @@ def _file_final_pdf(uow: Work, sealed: _ToSeal, pdf: bytes) -> DocumentVersion:
                             **{kind: document})
         audit.record(db, "document.finalise", object_type=kind, object_id=document.id,
                      detail={"version": sealed.version, "sha256": row.sha256})
+        # Heard by the webhooks and by `workflows.notices`: the supervisee's copy, the line managers
         uow.record(events.DocumentSealed(kind, document.id, sealed.version))
-        _copy_to_supervisee(uow, document)
-        _tell_line_managers(uow, document)
         if isinstance(document, Record) and uow.deployment.profile.case_notes:
             ids = case_notes.recorded_case_ids(uow.deployment.profile, document)
             if ids:
                 uow.record(events.CaseNotesReady(document.id, sealed.version, tuple(ids)))
     return row
-
-
-def _copy_to_supervisee(uow: Work, document: Document) -> None:
-    """Tell the supervisee their copy of a sealed record is in My records, where the profile says
-    they receive one (`signoff.copy_to_supervisee`; H: "Supervisees will receive a copy of their
-    personal supervision record"). The e-mail carries a link, never the record itself."""
-    if not (isinstance(document, Record) and uow.deployment.profile.signoff.copy_to_supervisee):
-        return
-    supervisee = document.supervisee
-    if not supervisee.email:
-        return
-    emails.queue(uow.session, "record_copy", to=supervisee.email,
-                 subject=f"Your copy of your supervision record of {document.session_date:%-d %B %Y}",
-                 supervisee=supervisee.name, what=signoff.title(document),
-                 supervisor=document.supervisor.name if document.supervisor else "your supervisor",
-                 url=f"{uow.deployment.base_url}/my-records")
-
-
-def _tell_line_managers(uow: Work, document: Document) -> None:
-    """Tell the line managers the profile says must know of a sealed record, each once, with a
-    link (never the record itself): each attendee's of a group record (`groups.tell_line_managers`;
-    S §5: the line manager "notified of any advice given by the case holding practitioner"), and the
-    supervisee's of a record of a kind that says so, when someone else supervised it
-    (`record_kinds.<kind>.tell_line_manager`; W App E: "if the supervisor is not the operational
-    line manager, bring the record or contents to their attention")."""
-    if not isinstance(document, Record):
-        return
-    db, profile = uow.session, uow.deployment.profile
-    if group_records.is_group_record(document):
-        if not profile.groups.tell_line_managers:
-            return
-        told_about = group_records.holders(db, document)
-        what, page = "group supervision", "group-records"
-    else:
-        kind = profile.record_kinds.get(document.kind)
-        if kind is None or not kind.tell_line_manager:
-            return
-        told_about = [document.supervisee] if document.supervisee.line_manager_id != document.supervisor_id else []
-        what, page = kind.title, "records"
-    managers: dict[int, list[str]] = {}
-    for person in told_about:
-        if person.line_manager_id is not None and person.line_manager_id != person.id:
-            managers.setdefault(person.line_manager_id, []).append(person.name)
-    url = f"{uow.deployment.base_url}/{page}/{document.id}"
-    for manager_id, names in managers.items():
-        manager = db.get(Person, manager_id)
-        if manager is None or not manager.email or manager.id == document.supervisor_id:
-            continue
-        emails.queue(db, "record_to_line_manager", to=manager.email,
-                     subject=f"A supervision record for you to know of: {', '.join(names)}",
-                     manager=manager.name, names=", ".join(names), what=what, title=signoff.title(document),
-                     supervisor=document.supervisor.name if document.supervisor else "",
-                     session=f"{document.session_date:%-d %B %Y}", url=url)
 
 
 def unfinalised(uow: Work) -> list[tuple[str, int, int]]:

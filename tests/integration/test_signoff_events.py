@@ -1,7 +1,9 @@
 """Sign-off says what happened, and the composition root's subscribers do what follows (issue 24):
 a sent record is one DocumentSent, and the worker is asked for its review PDF once the send has
 committed; a signature asks for the sealed PDF once it has committed, and one that rolls back
-asks for nothing. Through the deployment `create_app` builds, on SQLite and PostgreSQL.
+asks for nothing; a disagreement is one DocumentDecided, whose e-mail to the supervisor is
+written with it and delivered after its commit, and a decision refused or rolled back e-mails
+nobody. Through the deployment `create_app` builds, on SQLite and PostgreSQL.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from docgen import bootstrap
+from kernel.errors import InvalidInput
 from storage.models import Account, OutboxMessage, Record
 from workflows import events, notifications, pipeline, records, signoff
 from workflows.access import Caller
@@ -21,6 +24,7 @@ from workflows.inputs.signoff import Decide
 
 SESSION = dt.date(2026, 11, 2)
 WORKER = "worker@knowsley.example.org"
+SUPERVISOR = "manager@knowsley.example.org"
 HOLDER = Caller(ip="198.51.100.4", user_agent="Mozilla/5.0 (link)")  # no account: the link is the credential
 BACKGROUND = ("make_review_pdf", "finalise_document")
 
@@ -68,14 +72,33 @@ def _sent(deployment: Deployment, org: Any) -> int:
     return record.id
 
 
-def _agreed(deployment: Deployment) -> None:
-    """The supervisee agrees through the link in their e-mail."""
+def _token(deployment: Deployment) -> str:
+    """The supervisee's link token, from the newest e-mail to them."""
     with deployment.sessions() as db:
         message = db.scalars(select(OutboxMessage).where(OutboxMessage.to_address == WORKER)
                              .order_by(OutboxMessage.id.desc())).first()
-        token = re.search(r"/sign/([A-Za-z0-9_-]{43})", notifications.letter_for(db, message).text).group(1)
+        return re.search(r"/sign/([A-Za-z0-9_-]{43})", notifications.letter_for(db, message).text).group(1)
+
+
+def _agreed(deployment: Deployment) -> None:
+    """The supervisee agrees through the link in their e-mail."""
+    token = _token(deployment)
     with deployment.unit_of_work() as uow:
         signoff.decide(uow, HOLDER, token, Decide(decision="agree", confirm_name="Alex Morgan"))
+
+
+def _disagree(deployment: Deployment, comment: str = "The plan for the Smith family is not what we agreed") -> None:
+    """The supervisee disagrees through the link in their e-mail."""
+    token = _token(deployment)
+    with deployment.unit_of_work() as uow:
+        signoff.decide(uow, HOLDER, token, Decide(decision="disagree", comment=comment, confirm_name="Alex Morgan"))
+
+
+def _mail_to(deployment: Deployment, address: str) -> list[str]:
+    """The subjects of the e-mails in the outbox to `address`, as a fresh session reads them."""
+    with deployment.sessions() as db:
+        return list(db.scalars(select(OutboxMessage.subject).where(OutboxMessage.to_address == address)
+                               .order_by(OutboxMessage.id)))
 
 
 def _countersign(deployment: Deployment, org: Any) -> None:
@@ -144,3 +167,48 @@ def test_a_deployment_is_subscribed_once(app: Any) -> None:
     """A second subscription would write every webhook delivery and ask for every task twice."""
     with pytest.raises(RuntimeError, match="subscribed already"):
         bootstrap.subscribe(app.extensions["docgen"])
+
+
+def test_a_disagreement_records_document_decided_and_its_notice_is_in_the_outbox_once_committed(
+        deployment: Deployment, worker: Worker, org: Any) -> None:
+    heard: list[object] = []
+    deployment.subscribe(events.DocumentDecided, lambda _uow, event: heard.append(event))
+    record_id = _sent(deployment, org)
+    found: list[list[str]] = []  # the supervisor's outbox as a fresh session reads it when delivery is asked for
+
+    def enqueue(task: str, *args: Any) -> None:
+        if task == "deliver_email":
+            found.append(_mail_to(deployment, SUPERVISOR))
+    deployment.enqueue = enqueue
+
+    _disagree(deployment)
+
+    assert heard == [events.DocumentDecided("record", record_id, 1, "disagreed")]
+    notice = "Alex Morgan disagreed: revise or countersign: Supervision record R-"
+    [subject] = _mail_to(deployment, SUPERVISOR)
+    assert subject.startswith(notice) and subject.endswith("(2 November 2026)")
+    assert found == [[subject]]  # written with the decision, its delivery asked for once that committed
+
+
+def test_a_refused_decision_tells_nobody(deployment: Deployment, worker: Worker, org: Any) -> None:
+    _sent(deployment, org)
+
+    with pytest.raises(InvalidInput, match="say what you disagree with"):
+        _disagree(deployment, comment="  ")
+
+    assert _mail_to(deployment, SUPERVISOR) == []
+
+
+def test_a_decision_that_rolls_back_tells_nobody(deployment: Deployment, worker: Worker, org: Any) -> None:
+    _sent(deployment, org)
+
+    def refused(_uow: Work, _event: object) -> None:  # heard after the notice was written: a commit refused
+        raise RuntimeError("the database refused the commit")
+
+    deployment.subscribe(events.DocumentDecided, refused)
+    with pytest.raises(RuntimeError, match="refused the commit"):
+        _disagree(deployment)
+
+    assert _mail_to(deployment, SUPERVISOR) == []
+    with deployment.sessions() as db:
+        assert db.scalars(select(Record.status)).one() == "awaiting_supervisee"

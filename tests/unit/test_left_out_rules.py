@@ -15,7 +15,7 @@ from sqlalchemy import select
 from kernel.errors import InvalidInput
 from storage.models import OutboxMessage, Person, Record
 from tests.unit.test_group_records_belong_to_attendees import group  # noqa: F401  (the group fixture)
-from workflows import notifications, pipeline, records, signoff
+from workflows import notices, notifications, pipeline, records, signoff
 from workflows.deployment import Deployment, Work
 from workflows.due_dates import first_year
 from workflows.due_list import due_list
@@ -129,10 +129,8 @@ def test_haringeys_supervisee_is_told_their_copy_of_the_sealed_record_is_in_my_r
     deployment.profile = load_profile(council)
     db = uow.session
     record = records.create_record(db, deployment.profile, db.get(Person, team["worker"]), dt.date(2025, 3, 3))
-    record.status = signoff.SIGNED
-    uow.commit()
 
-    pipeline._file_final_pdf(uow, pipeline._ToSeal(record, record.version, b"docx", {}), b"%PDF-1.7 sealed")
+    _seal(uow, record)
 
     with deployment.sessions() as db:
         copies = [notifications.letter_for(db, message).text for message in db.scalars(
@@ -175,7 +173,9 @@ def test_either_party_may_ask_for_a_three_way_meeting_where_the_policy_says_so(c
 
 
 def _seal(uow: Work, record: Any) -> None:
-    """The record signed and its sealed PDF filed, as the worker does (the conversion left out)."""
+    """The record signed and its sealed PDF filed, as the worker does (the conversion left out),
+    heard by the e-mailed notices as every process wires them (`docgen.bootstrap.subscribe`)."""
+    notices.tell_in(uow.deployment)
     record.status = signoff.SIGNED
     uow.commit()
     pipeline._file_final_pdf(uow, pipeline._ToSeal(record, record.version, b"docx", {}), b"%PDF-1.7 sealed")

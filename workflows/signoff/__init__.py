@@ -17,7 +17,8 @@ This is sign-off's one home, a module for each thing it does:
 - `evidence`: the trail of steps and filed versions, and what is read from it: each version's
   decision, who signed, what changed since a disagreement, the certificate's content;
 - `commands`: what changes it (send, re-send, open a link, decide, countersign), recording
-  domain events that the composition root's subscribers hear (the worker's PDFs, webhooks);
+  domain events that the composition root's subscribers hear (the worker's PDFs, webhooks, the
+  e-mailed notices of `workflows.notices`);
 - `queries`: what the pages and the API read (status, PDFs, a link's page, whose turn, My records).
 
 Callers import the package (`signoff.decide`, `signoff.SIGNED`), which re-exports what they use.

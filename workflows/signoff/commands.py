@@ -10,8 +10,17 @@ countersigns over it only once the disagreement route has recorded its outcome
 
 What happened is recorded as domain events (`workflows.events`: DocumentSent, LinkResent,
 DocumentDecided, DocumentSigned) in the transaction of the change. Their subscribers, wired once
-by the composition root (`docgen.bootstrap`), write the webhook deliveries and, after the commit,
-ask the worker for the review PDF and the sealed PDF: sign-off names no task.
+by the composition root (`docgen.bootstrap`), write the webhook deliveries and the e-mails that
+tell people of a decision or a signature (`workflows.notices`: the supervisor of a disagreement,
+the supervisee of a countersignature over theirs) and, after the commit, ask the worker for the
+review PDF and the sealed PDF: sign-off names no task and writes no notice.
+
+The e-mails written here are those that carry a secret: a signer's single-use link
+(`links.issue_link`, on sending, re-sending and the supervisee's agreement) and a one-time code
+(`links.send_code`, on opening a link). Only the command that makes the secret holds it before
+its hash is stored, so it writes the e-mail itself; an event, which carries ids and never a
+secret, could not. The line manager's e-mail of a countersignature over a disagreement is written
+with the escalation row it reports (`disagreement_notices.tell_line_manager`).
 """
 from __future__ import annotations
 
@@ -21,9 +30,9 @@ from sqlalchemy.orm import Session
 
 from kernel import clock
 from kernel.errors import Conflict, InvalidInput
-from storage.models import DocumentVersion, Person, Record, SignoffEvent, SignoffLink
+from storage.models import DocumentVersion, Person, Record, SignoffLink
 from storage.uow import transaction
-from workflows import access, disagreement_notices, emails
+from workflows import access, disagreement_notices
 from workflows import events as domain_events
 from workflows.access import Caller
 from workflows.deployment import Work
@@ -34,7 +43,7 @@ from workflows.signoff.links import Holder, WrongCode, check_code, holder_of, is
 from workflows.signoff.queries import LinkView, Progress, holder_view, progress
 from workflows.signoff.states import (AWAITING_SUPERVISEE, AWAITING_SUPERVISOR, CHANGES_REQUESTED, COUNTERSIGNABLE,
                                       SENDABLE, SIGNED, WAITING, Document, get_document, kind_of, move, signers, words)
-from workflows.signoff.wording import page_path, title, turn
+from workflows.signoff.wording import title
 
 
 DECISIONS = ("agree", "agree_with_comment", "disagree")
@@ -187,8 +196,7 @@ def _act(db: Session, profile: Profile, token: str, answers: Decide, *, base_url
     sha = docx.sha256 if docx else ""
     if link.signer_role == "supervisee":
         if decision == "disagree":
-            record_event(db, document, "disagreed", signer, caller, comment, sha)
-            _tell_supervisor_of_disagreement(db, profile, document, comment, base_url)
+            record_event(db, document, "disagreed", signer, caller, comment, sha)  # read by the supervisor's notice
         else:
             record_event(db, document, "agreed", signer, caller, comment, sha)
             if document.status == AWAITING_SUPERVISOR:
@@ -230,17 +238,6 @@ def _mark_signed(db: Session, document: Document, expected: str) -> None:
         move(db, document, expected, SIGNED)
 
 
-def _tell_supervisor_of_disagreement(db: Session, profile: Profile, document: Document, comment: str,
-                                     base_url: str) -> None:
-    """The supervisor hears of the disagreement with the comment, and the link to the page where
-    they revise or countersign (issue 27: the e-mail once led nowhere)."""
-    step = turn(document.status, document.supervisee.name, document.supervisor.name, "supervisor")
-    emails.queue(db, "signoff_disagreed", to=document.supervisor.email, subject=f"{step.text}: {title(document)}",
-                 step=step.text, supervisee=document.supervisee.name, what=title(document), comment=comment,
-                 finalise_over_disagreement=profile.signoff.finalise_over_disagreement,
-                 url=f"{base_url.rstrip('/')}{page_path(document)}")
-
-
 @transaction
 def countersign(uow: Work, caller: Caller, kind: str, document_id: int, comment: str = "",
                 confirm_name: str | None = None) -> Progress:
@@ -249,13 +246,12 @@ def countersign(uow: Work, caller: Caller, kind: str, document_id: int, comment:
     seals the final PDF. Over a disagreement, a `confirm_name` given (the pages give it) must be
     the supervisor's full name, as the link asks: signing over someone's "no" is never one click."""
     document = for_supervisor(uow, caller, kind, document_id, "signoff.countersign")
-    _countersign(uow.session, uow.deployment.profile, document, caller.person, comment, caller,
-                 uow.deployment.base_url, confirm_name)
+    _countersign(uow.session, uow.deployment.profile, document, caller.person, comment, caller, confirm_name)
     return progress(uow, document)
 
 
 def _countersign(db: Session, profile: Profile, document: Document, by: Person, comment: str,
-                 caller: Caller, base_url: str, confirm_name: str | None = None) -> None:
+                 caller: Caller, confirm_name: str | None = None) -> None:
     """The supervisor signs while signed in: after the supervisee agreed, or over a recorded
     disagreement where the profile allows it or the route has settled it (`unsettled`), with their
     full name typed when `confirm_name` is given."""
@@ -274,11 +270,9 @@ def _countersign(db: Session, profile: Profile, document: Document, by: Person, 
     kill_links(db, document)
     record_event(db, document, "countersigned", by, caller, comment.strip(), docx.sha256 if docx else "")
     if disagreed is not None:  # S §9, W §17, H §13: the line manager hears of it at once, with the comment
-        told = (disagreement_notices.tell_line_manager(db, document, disagreed, "countersigned", title(document),
-                                                       caller, comment.strip())
-                or disagreement_notices.escalation_of(db, disagreed))  # told before, or found nobody to tell
-        _tell_supervisee_of_countersignature(db, document, disagreed, comment.strip(), base_url,
-                                             manager_told=told is not None and told.line_manager_id is not None)
+        # (unless told before); the supervisee is told by `workflows.notices`, which hears `DocumentSigned`
+        disagreement_notices.tell_line_manager(db, document, disagreed, "countersigned", title(document), caller,
+                                               comment.strip())
     db.flush()
 
 
@@ -301,17 +295,3 @@ def unsettled(db: Session, profile: Profile, document: Document) -> str | None:
             "it and send the new version, or countersign once your line manager has recorded the outcome of a "
             f"three-way meeting about it (they are told if it is not settled within "
             f"{profile.disagreement.resolve_within.text})")
-
-
-def _tell_supervisee_of_countersignature(db: Session, document: Document, disagreed: SignoffEvent, comment: str,
-                                         base_url: str, *, manager_told: bool) -> None:
-    """The supervisee hears at once that their supervisor countersigned over their disagreement
-    (issue 27): with both views, and where their copy will be (My records)."""
-    supervisee, supervisor = document.supervisee, document.supervisor
-    if not supervisee.email:
-        return
-    emails.queue(db, "signoff_countersigned_over", to=supervisee.email,
-                 subject=f"{supervisor.name} countersigned over your disagreement: {title(document)}",
-                 supervisee=supervisee.name, supervisor=supervisor.name, what=title(document),
-                 version=document.version, yours=disagreed.comment, theirs=comment, manager_told=manager_told,
-                 url=f"{base_url.rstrip('/')}/my-records")

@@ -38,7 +38,10 @@ class WrongCode(InvalidInput):
 
 def issue_link(db: Session, profile: Profile, document: Document, signer: Person, role: str,
                base_url: str, caller: Caller) -> None:
-    """A fresh link for one signer, e-mailed; every older open link of the document dies."""
+    """A fresh link for one signer, e-mailed; every older open link of the document dies.
+
+    The e-mail is written here, not by a subscriber of a domain event (`workflows.notices`): the
+    token exists only in this call before its hash is stored, and an event never carries a secret."""
     kill_links(db, document)
     link = single_use.issue(profile.signoff.link_expiry_days)
     db.add(SignoffLink(**owner_ids(document), version=document.version, signer_id=signer.id, signer_role=role,
@@ -150,7 +153,8 @@ def send_code(db: Session, profile: Profile, holder: Holder) -> None:
     """E-mail a one-time code when the profile asks for one and none is outstanding.
 
     The code goes to the same address as the link: it proves the person at the page still holds
-    that mailbox now, not just a forwarded or leaked link.
+    that mailbox now, not just a forwarded or leaked link. Written here, not by a subscriber of a
+    domain event: only this call holds the code before its hash is stored.
     """
     if not profile.signoff.one_time_code or holder.link.code_hash is not None:
         return
