@@ -171,11 +171,14 @@ def _held_planned(db: Session, people: dict[int, _Supervisee], scope: Scope, sta
     return days
 
 
-def _held_dates(records: list[Row[Any]], planned: dict[int, set[dt.date]]) -> Iterator[tuple[int, list[dt.date]]]:
-    """Each supervisee's held sessions in the period in date order, a day held twice once."""
-    planned = dict(planned)
+def _held_dates(records: list[Row[Any]], planned: dict[int, set[dt.date]],
+                as_at: dt.date) -> Iterator[tuple[int, list[dt.date]]]:
+    """Each supervisee's held sessions in the period up to `as_at`, in date order, a day held twice
+    once: a record started ahead of its session (up to a year, `records.create_record`) is no
+    session held until its day comes, as in the supervision log."""
+    planned = {sid: {day for day in days if day <= as_at} for sid, days in planned.items()}
     for sid, rows in groupby(records, itemgetter(0)):
-        days = [row[1] for row in rows]
+        days = [row[1] for row in rows if row[1] <= as_at]
         extra = planned.pop(sid, None)
         yield sid, sorted(extra.union(days)) if extra else days
     for sid, extra in planned.items():
@@ -266,7 +269,7 @@ def team_report(db: Session, profile: Profile, *, start: dt.date, end: dt.date, 
     label = _scope_label(db, scope)
     people = _population(db, profile, scope, start, end)
     records = _records_in(db, people, scope, start, end)
-    held_days = dict(_held_dates(records, _held_planned(db, people, scope, start, end)))
+    held_days = dict(_held_dates(records, _held_planned(db, people, scope, start, end), as_at))
     held = _on_time(profile, people, held_days.items())
     signed = _records_signed(profile, records, today)
     due = due_summary(db, profile, as_at, scope, wanted=_reported,

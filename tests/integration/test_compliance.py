@@ -353,3 +353,19 @@ def test_overdue_list_is_the_due_list_as_at_the_end_of_the_period(app: Any, hist
         with app.extensions["docgen"].sessions() as db:
             items = due_list(db, load_profile("knowsley"), report.as_at, **scope)
         assert report.overdue == [i for i in items if i.state == "overdue"]
+
+
+def test_a_record_dated_after_today_is_not_yet_a_session_held(app: Any, history: Any) -> None:
+    """A record can be started before its session (up to a year ahead): until that day comes, it is
+    no supervision held, in the compliance report as in the supervision log."""
+    april = {"start": D(2026, 4, 1), "end": D(2026, 4, 30)}
+    with app.extensions["docgen"].sessions() as db:
+        before = team_report(db, load_profile("knowsley"), **april)
+    with app.extensions["docgen"].sessions.begin() as db:
+        db.add(Record(kind="practitioner", supervisee_id=history.ids["worker"], supervisor_id=history.ids["manager"],
+                      session_date=D(2026, 4, 25), due_date=D(2026, 5, 4), status="draft"))
+    with app.extensions["docgen"].sessions() as db:
+        after = team_report(db, load_profile("knowsley"), **april)
+    held = {m.key: (m.count, m.total) for m in before.measures}["held_on_time"]
+    assert held[1] >= 1  # Priya's session of 10 April, before today, is counted
+    assert {m.key: (m.count, m.total) for m in after.measures}["held_on_time"] == held
