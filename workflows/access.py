@@ -289,11 +289,10 @@ def supervised_by_someone_managed(db: Session, caller: Caller, supervisor_id: in
     nothing of them elsewhere (`visible`). One recursive query."""
     if caller.person_id is None:
         return frozenset()
-    below = select(Person.id).where(Person.line_manager_id == caller.person_id).cte("line_below", recursive=True)
-    below = below.union(select(Person.id).join(below, Person.line_manager_id == below.c.id))
     rel = SupervisionRelationship
     return frozenset(db.scalars(select(rel.supervisee_id).where(
-        rel.supervisor_id == supervisor_id, rel.supervisor_id.in_(select(below.c.id)), rel.covering(clock.today()))))
+        rel.supervisor_id == supervisor_id, rel.supervisor_id.in_(people.line_below(caller.person_id)),
+        rel.covering(clock.today()))))
 
 
 def report_scope(db: Session, caller: Caller) -> frozenset[int] | None:

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import INTEGER_MAX, Organisation, Person, SupervisionRelationship, Team
@@ -323,12 +323,18 @@ def management_chain(db: Session, person: Person) -> list[Person]:
     return chain
 
 
+def line_below(person_id: int | None) -> Select[tuple[int]]:
+    """The ids of everyone below a person in the management chain, as one recursive query to
+    select from or to test membership in."""
+    below = select(Person.id).where(Person.line_manager_id == person_id).cte("below", recursive=True)
+    below = below.union(select(Person.id).join(below, Person.line_manager_id == below.c.id))
+    return select(below.c.id)
+
+
 def overseen_by(db: Session, person_id: int, today: dt.date) -> frozenset[int]:
     """The people whose supervision a person may monitor: those they supervise now, and everyone
     below them in the management chain (K: "relevant line managers"; W: line management for
     monitoring). One recursive query."""
-    below = select(Person.id).where(Person.line_manager_id == person_id).cte("below", recursive=True)
-    below = below.union(select(Person.id).join(below, Person.line_manager_id == below.c.id))
     supervised = select(SupervisionRelationship.supervisee_id).where(
         SupervisionRelationship.supervisor_id == person_id, SupervisionRelationship.covering(today))
-    return frozenset(db.scalars(select(below.c.id).union(supervised)))
+    return frozenset(db.scalars(line_below(person_id).union(supervised)))
