@@ -11,7 +11,6 @@ consent (asked, answered, refused, overridden) and a sealed record's copy to the
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -20,15 +19,13 @@ from typing import Any, NamedTuple
 import pytest
 
 from kernel import clock
-from kernel.config import Config
 from storage.models import Person
-from tests.e2e.test_consent import REASON as CONSENT_REASON, _ask, olu  # noqa: F401
+from tests.e2e.test_consent import REASON as CONSENT_REASON, _ask, config, olu  # noqa: F401
 from tests.e2e.test_disagreement_route import _disagreed, _later
 from tests.e2e.test_hr_leavers import leaving
 from tests.e2e.test_signoff import _draft, _sign
 from tests.e2e.test_web_pages import HTML, sign_in
 from tests.mailbox import Mailbox, sign_link_for
-from tests.sealing import mailing_and_sealing
 from workflows import accounts, emails, people
 
 pytestmark = pytest.mark.libreoffice
@@ -98,9 +95,6 @@ def profile_name(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.fixture
-def config(config: Config, smtp_server: Mailbox, profile_name: str) -> Config:
-    return dataclasses.replace(mailing_and_sealing(config, smtp_server.port), profile=profile_name)
 
 
 def _link(mail: Written) -> str:
