@@ -36,12 +36,17 @@ def owner_of(document: Document) -> dict[str, int]:
     return {"record_id": document.id} if isinstance(document, Record) else {"agreement_id": document.id}
 
 
+def latest_step(db: Session, document: Document, version: int, steps: tuple[str, ...]) -> SignoffEvent | None:
+    """The latest of these steps on the sign-off trail of this version of the document, if any."""
+    owner = SignoffEvent.record_id if isinstance(document, Record) else SignoffEvent.agreement_id
+    return db.scalar(select(SignoffEvent).where(owner == document.id, SignoffEvent.version == version,
+                                                SignoffEvent.event.in_(steps))
+                     .order_by(SignoffEvent.at.desc(), SignoffEvent.id.desc()).limit(1))
+
+
 def latest_disagreement(db: Session, document: Document) -> SignoffEvent | None:
     """The supervisee's disagreement with the document's current version, if any."""
-    owner = SignoffEvent.record_id if isinstance(document, Record) else SignoffEvent.agreement_id
-    return db.scalar(select(SignoffEvent).where(owner == document.id, SignoffEvent.event == "disagreed",
-                                                SignoffEvent.version == document.version)
-                     .order_by(SignoffEvent.at.desc(), SignoffEvent.id.desc()).limit(1))
+    return latest_step(db, document, document.version, ("disagreed",))
 
 
 def escalation_of(db: Session, disagreed: SignoffEvent) -> DisagreementEscalation | None:

@@ -22,10 +22,7 @@ once however many sweeps, requests or countersignatures reach it.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from storage.models import Person, Record, SignoffEvent
+from storage.models import Person, Record
 from workflows import disagreement_notices, emails, events, group_records
 from workflows.deployment import Deployment, Work
 from workflows.signoff import CHANGES_REQUESTED, Document, get_document, title, turn
@@ -47,7 +44,7 @@ def tell_supervisor_of_disagreement(uow: Work, event: events.DocumentDecided) ->
         return
     db = uow.session
     document = get_document(db, event.kind, event.document_id)
-    disagreed = _latest_step(db, document, event.version, ("disagreed",))
+    disagreed = disagreement_notices.latest_step(db, document, event.version, ("disagreed",))
     step = turn(CHANGES_REQUESTED, document.supervisee.name, document.supervisor.name, "supervisor")
     emails.queue(db, "signoff_disagreed", to=document.supervisor.email, subject=f"{step.text}: {title(document)}",
                  step=step.text, supervisee=document.supervisee.name, what=title(document),
@@ -64,11 +61,11 @@ def tell_supervisee_of_countersignature(uow: Work, event: events.DocumentSigned)
     signs a version after a disagreement with it."""
     db = uow.session
     document = get_document(db, event.kind, event.document_id)
-    decided = _latest_step(db, document, event.version, ("agreed", "disagreed"))
+    decided = disagreement_notices.latest_step(db, document, event.version, ("agreed", "disagreed"))
     supervisee, supervisor = document.supervisee, document.supervisor
     if decided is None or decided.event != "disagreed" or not supervisee.email:
         return
-    countersigned = _latest_step(db, document, event.version, ("countersigned",))
+    countersigned = disagreement_notices.latest_step(db, document, event.version, ("countersigned",))
     escalation = disagreement_notices.escalation_of(db, decided)  # told now or before, or nobody to tell
     emails.queue(db, "signoff_countersigned_over", to=supervisee.email,
                  subject=f"{supervisor.name} countersigned over your disagreement: {title(document)}",
@@ -139,11 +136,3 @@ def _whose_line_managers(uow: Work, record: Record) -> tuple[str, str, list[Pers
         return None
     supervised_by_another = record.supervisee.line_manager_id != record.supervisor_id
     return kind.title, "records", [record.supervisee] if supervised_by_another else []
-
-
-def _latest_step(db: Session, document: Document, version: int, steps: tuple[str, ...]) -> SignoffEvent | None:
-    """The latest of these steps on the sign-off trail of this version, if any."""
-    owner = SignoffEvent.record_id if isinstance(document, Record) else SignoffEvent.agreement_id
-    return db.scalar(select(SignoffEvent).where(owner == document.id, SignoffEvent.version == version,
-                                                SignoffEvent.event.in_(steps))
-                     .order_by(SignoffEvent.at.desc(), SignoffEvent.id.desc()).limit(1))
