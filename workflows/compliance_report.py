@@ -21,6 +21,7 @@ from workflows import access, groups, people
 from workflows.access import Caller
 from workflows.compliance import Measure, Report, team_report
 from workflows.deployment import Work
+from workflows.spreadsheets import safe_cell
 
 TEAMS_OFFERED = 200  # as the admin pages: a bigger organisation needs a search instead of a list
 
@@ -35,11 +36,6 @@ def report_table(report: Report) -> list[dict[str, str]]:
             for m in report.measures]
 
 
-def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
 
 def report_csv(report: Report) -> str:
     """One table: the measures, then the overdue items, then the agreements out of date."""
@@ -53,7 +49,7 @@ def report_csv(report: Report) -> str:
         writer.writerow(["measure", m.label, "", "", "", m.count, m.total, "" if m.percent is None else m.percent])
     for section, items in (("overdue", report.overdue), ("agreement", report.agreements_out_of_date)):
         for i in items:
-            writer.writerow([_cell(x) for x in (section, i.label, i.supervisee_name, i.supervisor_name,
+            writer.writerow([safe_cell(x) for x in (section, i.label, i.supervisee_name, i.supervisor_name,
                                                  i.due_on.isoformat(), "", "", "")])
     return out.getvalue()
 

@@ -41,6 +41,7 @@ from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.inputs.cpd import ChangeCpdPiece, CpdPieceInput
 from workflows.profiles import Profile
+from workflows.spreadsheets import safe_cell
 
 MINIMUM_PIECES = 2
 MINIMUM_PEER_REFLECTED = 1
@@ -270,8 +271,9 @@ def pieces_csv(shown: CpdSummary) -> str:
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for piece in shown.pieces:
-        writer.writerow([piece.title, piece.type, piece.description, piece.done_on.isoformat(), piece.learning,
-                         piece.impact, "yes" if piece.peer_reflection else "no"])
+        writer.writerow([safe_cell(text) for text in (piece.title, piece.type, piece.description,
+                         piece.done_on.isoformat(), piece.learning, piece.impact)]
+                        + ["yes" if piece.peer_reflection else "no"])
     return out.getvalue()
 
 

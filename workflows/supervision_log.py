@@ -57,6 +57,7 @@ from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.due_dates import RoleClock
 from workflows.profiles import Profile, Role
+from workflows.spreadsheets import safe_cell
 
 MAX_MONTHS = 36  # three years a request: a longer log is asked for in parts
 DEFAULT_MONTHS = 12
@@ -433,14 +434,9 @@ COLUMNS = ["month", "person_id", "person", "team", "one_to_one_held", "one_to_on
            "people_met", "people_missed"]
 
 
-def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
 
 def _row(line: MonthLine, person_id: object, name: str, team: str) -> list[object]:
-    return [line.month.isoformat()[:7], person_id, _cell(name), _cell(team), line.one_to_one_held,
+    return [line.month.isoformat()[:7], person_id, safe_cell(name), safe_cell(team), line.one_to_one_held,
             line.one_to_one_hours, line.one_to_one_policy_length, line.one_to_one_unmeasured, line.group_attended,
             line.group_hours, line.group_cancelled, line.cancelled, line.rebooked, line.frequency_asked,
             line.frequency, line.met, line.missed]

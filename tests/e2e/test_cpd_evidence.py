@@ -174,3 +174,13 @@ def test_the_renewal_reminder_tells_those_below_the_minimum_once_a_year(app: Any
                                              (dt.date(2027, 1, 1), 2027), (dt.date(2026, 9, 1), 2026)])
 def test_the_cpd_year_runs_from_1_december_to_30_november(day: dt.date, year_ending: int) -> None:
     assert cpd.cpd_year(day).ends == year_ending and cpd.cpd_year(day).holds(day)
+
+
+def test_the_csv_keeps_a_formula_typed_in_a_piece_as_text(client: Any, org: Any, db: Any) -> None:
+    """The supervisee opens the CSV in a spreadsheet: what they typed is never run as a formula."""
+    march = _record(db, org, MARCH)
+    sign_in(client, "worker")
+    typed = _piece(MARCH, title="=HYPERLINK(\"http://example.org\")", learning="+1 more visit a week", area_key="")
+    assert post(client, f"/my-records/{march}/cpd", typed).status_code == 303
+    [row] = list(csv.reader(io.StringIO(text(client.get("/my-records/cpd.csv?year=2026")))))[1:]
+    assert (row[0], row[4]) == ("'=HYPERLINK(\"http://example.org\")", "'+1 more visit a week")
