@@ -101,3 +101,18 @@ def test_the_api_and_the_page_rebook_a_group_session_through_one_input_model(cli
     assert rebook["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/GroupSessionOut"}
     assert "/group-sessions/{session_id}/cancel" in paths
+
+
+def test_a_group_session_planned_without_a_length_lasts_the_profiles_group_session_minutes(
+        app: Any, client: Any, org: Any, db: Any) -> None:
+    """Issue 23, "no rule in code": no policy sets a group session's length, so docgen's labelled default
+    `groups.session_minutes` decides it, not a number in the input model (the model once said 90)."""
+    deployment = app.extensions["docgen"]
+    profile = deployment.profile
+    deployment.profile = profile.model_copy(update={"groups": profile.groups.model_copy(update={"session_minutes": 75})})
+    try:
+        _, session_id = _group_with_a_session(client, org)  # its POST gives no minutes
+    finally:
+        deployment.profile = profile
+    db.expire_all()
+    assert db.get(GroupSession, session_id).minutes == 75

@@ -296,3 +296,22 @@ def test_stockports_record_is_agreed_at_the_next_supervision_not_within_five_day
     assert record_due_date(stockport, session) == D(2025, 1, 11)  # written within 5 (calendar) days
     assert (item.state, item.due_on) == (state, D(2025, 2, 3))
     assert deadlines.escalate(uow.session, stockport, today) == escalated
+
+
+def test_the_citations_issue_23_found_saying_what_the_policy_does_not_now_say_what_it_does() -> None:
+    """Issue 23, item 8. Lancashire's record form is docgen's own design: only its four areas come from
+    L §3.2 ("The four key functions of supervision are"). Neither W §17 nor S App C names who signs the
+    agreement, so both are docgen's default. K numbers no §5: the group rule cites K's list before §6,
+    "Promote and encourage group/team supervision/action learning as a separate meeting in addition
+    to 1-1 supervision"."""
+    lancashire, knowsley = load_profile("lancashire"), load_profile("knowsley")
+    assert is_default(lancashire.source("record_kinds.supervision"))
+    assert lancashire.source("record_kinds.supervision.areas") == "L §3.2"
+    assert "The four key functions of supervision are" in (lancashire.quote("record_kinds.supervision.areas") or "")
+    for council in ("stockport", "southwark"):
+        assert is_default(load_profile(council).source("signoff.agreement_signers")), council
+    assert knowsley.source("groups") == "K (list before §6)"
+    assert "separate meeting in addition to 1-1 supervision" in (knowsley.quote("groups") or "")
+    for council in ("knowsley", "stockport", "southwark", "haringey", "lancashire"):
+        profile = load_profile(council)
+        assert all(profile.source(key) != "K §5" for key in profile.sources), council

@@ -141,3 +141,40 @@ def test_the_readmes_profile_example_loads_beside_the_documented_example(tmp_pat
 
     assert (profile.signoff.link_expiry_days, profile.signoff.one_time_code) == (7, True)
     assert profile.roles.keys() == load_profile("northshire", profile_dirs(str(EXAMPLE_DIR))).roles.keys()
+
+
+BUILT_IN = ("knowsley", "stockport", "southwark", "haringey", "lancashire")
+
+
+def documented_keys(text: str) -> dict[str, str]:
+    """The keys of docs/PROFILES.md's key table, with the 'required?' cell of each: a row names
+    keys in backticks, and "`.form`" after "`record_kinds.<key>.title`" means record_kinds.<key>.form."""
+    keys: dict[str, str] = {}
+    table = text[text.index("| key | required? |"):].split("\n\n", 1)[0]
+    for row in re.findall(r"^\| (`[^|]*) \| ([^|]*) \|", table, re.M):
+        parent = ""
+        for token in re.findall(r"`([^`]+)`", row[0]):
+            key = parent + token if token.startswith(".") else token
+            parent = key.rsplit(".", 1)[0] if "." in key else ""
+            keys[key] = row[1]
+    return keys
+
+
+def general(key: str) -> str:
+    """A profile's dotted key as the table names it: a role's, record kind's or staff role's own key
+    as <key>, a period's `.text` dropped."""
+    key = re.sub(r"^(roles|record_kinds|staff_roles)\.[^.]+", r"\1.<key>", key)
+    return key.removesuffix(".text")
+
+
+def test_docs_profiles_says_of_every_key_a_built_in_profile_uses_whether_it_is_required() -> None:
+    """Issue 23, "a council's administrator can start from a small profile": docs/PROFILES.md marks
+    each key required or optional, so an administrator writing one from the docs alone knows what
+    they may leave out."""
+    from workflows.profile_sources import rule_keys
+
+    documented = documented_keys(DOCS["docs/PROFILES.md"])
+    used = {general(key) for name in BUILT_IN for key in rule_keys(load_profile(name).model_dump())}
+    assert sorted(used - documented.keys()) == []
+    assert all(re.search(r"required|optional", documented[key]) for key in used), \
+        [key for key in used if not re.search(r"required|optional", documented[key])]

@@ -22,7 +22,7 @@ class PlanGroupSession(Input):
     """A session of a group; every member is sent the invitation."""
 
     starts_at: StartsAt
-    minutes: int = 90  # the use case keeps it within a day
+    minutes: int | None = None  # default: the profile's groups.session_minutes; the use case keeps it within a day
     location: Location = ""
 
 
