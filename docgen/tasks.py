@@ -31,8 +31,9 @@ from huey.storage import BaseStorage, MemoryStorage, RedisStorage, SqliteStorage
 from redis.exceptions import RedisError
 
 from kernel.config import ConfigError
-from documents import mailer
+from documents import mailer, seal
 from kernel import clock
+from storage import audit_head
 from workflows import bulk_start, cpd, deadlines, disagreements, notifications, pipeline, retention, webhook_delivery
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def make_queue(deployment: Deployment) -> TaskQueue:
                 storage_class=storage_class, **kwargs)
     registered = [*_mail_tasks(huey, deployment), *_document_tasks(huey, deployment),
                   *_sign_off_sweeps(huey, deployment), *_webhook_tasks(huey, deployment),
-                  *_bulk_start_tasks(huey, deployment)]
+                  *_bulk_start_tasks(huey, deployment), *_audit_head_tasks(huey, deployment)]
     return TaskQueue(huey, {task.func.__name__: task for task in registered})
 
 
@@ -236,3 +237,19 @@ def _bulk_start_tasks(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:
             start_bulk_records(chunk)
 
     return [start_bulk_records, sweep_bulk_starts]
+
+
+def _audit_head_tasks(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:
+    """Dating the audit chain's head by a time-stamping authority, where one is configured."""
+
+    @huey.periodic_task(crontab(hour="3", minute="40"))
+    def date_audit_head() -> None:
+        """Daily where DOCGEN_TIMESTAMP_URL is set: an RFC 3161 token over the audit chain's latest
+        head, kept beside the heads (issue 25), so when an entry existed rests on the authority's
+        word, not docgen's clock; nothing is asked when the latest head is dated already."""
+        config, heads = deployment.config, deployment.audit_heads
+        if not config.timestamp_url or heads is None:
+            return
+        audit_head.date_latest(heads, lambda message: seal.timestamp_token(config, message))
+
+    return [date_audit_head]

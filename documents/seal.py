@@ -5,6 +5,10 @@ is appended to the signed Word document, the whole is converted to PDF in one Li
 the signed Word document is embedded as an attachment, and the organisation's certificate
 applies one PAdES signature over everything. Anyone holding the PDF can then show a court or a
 tribunal both the readable record and the exact document that was agreed.
+
+A record is kept for years after its organisation certificate expires, so the seal is PAdES B-LT
+(the validation data embedded) and, where a time-stamping authority is configured, B-LTA (a
+document timestamp after it). The same authority dates the audit chain's head (`timestamp_token`).
 """
 
 from __future__ import annotations
@@ -49,11 +53,14 @@ if TYPE_CHECKING:  # pyHanko is imported by the functions that seal or verify: a
     from pyhanko.sign.timestamps import TimeStamper
     from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
     from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+    from pyhanko.sign.validation.status import PdfSignatureStatus
+    from pyhanko_certvalidator import ValidationContext
 
 RECORD_ID_KEY = "/DocgenRecordId"
 """Custom document-info key that marks a PDF as one of our records (and names which)."""
 
 SEAL_FIELD = "DocgenSeal"
+ARCHIVE_TIMESTAMP_FIELD = "DocgenArchiveTimestamp"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -175,15 +182,23 @@ def seal_pdf(
     attachment: bytes,
     metadata: Mapping[str, str],
     timestamper: TimeStamper | None = None,
+    validation_context: ValidationContext | None = None,
 ) -> bytes:
     """Embed the signed DOCX and the record's metadata, then apply one PAdES signature.
 
     metadata keys are PDF document-info names ("/Title", RECORD_ID_KEY, ...); RECORD_ID_KEY is
     required because /verify uses it to recognise a damaged record as ours. Attachment and
     metadata are written before signing so that the signature covers them.
+
+    With a validation_context (`long_term_context`) the seal is PAdES B-LT: the certificates,
+    CRLs and OCSP responses that show the organisation certificate valid at sealing are embedded
+    in the document security store, in the seal's own revision, so the seal can still be shown
+    valid once that certificate has expired or its CA is gone. With a timestamper as well it is
+    B-LTA: a signature timestamp, then one document timestamp over the whole file (with the
+    timestamp authority's validation data in its revision), which dates everything before it.
     """
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
+    from pyhanko.sign import signers
 
     if RECORD_ID_KEY not in metadata:
         raise ValueError(f"metadata must carry {RECORD_ID_KEY}")
@@ -192,17 +207,36 @@ def seal_pdf(
     _describe(writer, metadata)
     prepared = io.BytesIO()
     writer.write(prepared)
-    signature_meta = signers.PdfSignatureMetadata(
-        field_name=SEAL_FIELD,
-        subfilter=fields.SigSeedSubFilter.PADES,
-        reason="Sealed record of professional supervision",
-    )
+    signature_meta = _seal_metadata(validation_context, lta=timestamper is not None)
     incremental = IncrementalPdfFileWriter(prepared)
     # pyHanko writes title and subject into the XMP metadata too, where the PDF/A export keeps them.
     incremental.document_meta.title = metadata.get("/Title")
     incremental.document_meta.subject = metadata.get("/Subject")
     sealed = signers.sign_pdf(incremental, signature_meta, signer=signer, timestamper=timestamper)
     return sealed.getvalue()
+
+
+def _seal_metadata(validation_context: ValidationContext | None, *, lta: bool) -> signers.PdfSignatureMetadata:
+    """The seal's signature settings: B-B without a validation context, B-LT with one, B-LTA with
+    a timestamper as well."""
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
+
+    long_term = validation_context is not None
+    return signers.PdfSignatureMetadata(
+        field_name=SEAL_FIELD,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        reason="Sealed record of professional supervision",
+        embed_validation_info=long_term,
+        validation_context=validation_context,
+        use_pades_lta=long_term and lta,
+        timestamp_field_name=ARCHIVE_TIMESTAMP_FIELD,
+        # The DSS goes in the seal's revision (and the document timestamp's in its own, before it
+        # is stamped): a B-LT record stays one revision, and a B-LTA record's last signature, the
+        # document timestamp, covers the whole file, which is what `verify_pdf` asks of it.
+        dss_settings=DSSContentSettings(placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
+                                        include_vri=False),
+    )
 
 
 def _attach_source(writer: PdfWriter, name: str, docx: bytes) -> None:
@@ -237,12 +271,14 @@ def finalise(
     converter: PdfConverter,
     signer: signers.Signer,
     timestamper: TimeStamper | None = None,
+    validation_context: ValidationContext | None = None,
     template_dirs: Sequence[Path] = (DEFAULT_TEMPLATE_DIR,),
 ) -> bytes:
     """Turn a signed-off record into its sealed PDF: certificate page, one conversion, seal.
 
     template_dirs are searched in order for the certificate page's template (a council's own
-    DOCGEN_TEMPLATE_DIR first); the certificate's shape is documents.certificate's.
+    DOCGEN_TEMPLATE_DIR first); the certificate's shape is documents.certificate's. The seal is
+    B-LT with a validation_context and B-LTA with a timestamper too (see `seal_pdf`).
     """
     pdf = converter.convert(certificate_page_docx(record_docx, certificate, template_dirs))
     record_id = str(certificate["record_id"])
@@ -260,6 +296,7 @@ def finalise(
         attachment=record_docx,
         metadata=metadata,
         timestamper=timestamper,
+        validation_context=validation_context,
     )
 
 
@@ -276,14 +313,18 @@ def sha256_hex(data: bytes) -> str:
 
 
 def verify_pdf(pdf: bytes, trust_cert: asn1_x509.Certificate, known_hash: Callable[[str], dict | None], *,
-               tsa_certs: Iterable[asn1_x509.Certificate] = ()) -> Verdict:
+               tsa_certs: Iterable[asn1_x509.Certificate] = (), at: dt.datetime | None = None) -> Verdict:
     """Say whether an uploaded PDF is a genuine, unaltered record sealed by us.
 
     trust_cert is the organisation certificate (e.g. load_signer(...).signing_cert); tsa_certs
-    are the trusted timestamp authorities, needed only if records were timestamped.
-    Genuine needs our signature to validate with trust_cert as the only trust root AND to cover
-    the entire file: a sealed record never legitimately gains an incremental update, so anything
-    appended after the seal, even something pyHanko's diff policy would tolerate, is "altered".
+    are the trusted timestamp authorities, needed only if records were timestamped; `at` is when
+    to judge it (now by default; later than now only to show a seal outlasting its certificate).
+    Genuine needs our signature to validate with trust_cert as the only trust root and nothing
+    but what long-term validation adds after it: either the seal covers the entire file (B-B,
+    B-T, B-LT), or every later revision is validation data and document timestamps only (pyHanko's
+    difference analysis), each timestamp validates against tsa_certs, and the last covers the
+    entire file (B-LTA). So any other content appended after the seal or after the last
+    timestamp, even something pyHanko's diff policy would tolerate, is "altered".
     A file that no longer parses, or whose signature cannot be read, is "altered" when it still
     carries our record marker. A seal by some other certificate is "not_ours", even with our
     metadata copied into it.
@@ -306,7 +347,8 @@ def verify_pdf(pdf: bytes, trust_cert: asn1_x509.Certificate, known_hash: Callab
     claims = [(sig, _claims_ours(sig, trust_cert)) for sig in signatures]
     ours = [sig for sig, claim in claims if claim is True]
     if ours:
-        return _judge_our_seal(pdf, ours[0], len(signatures), trust_cert, tsa_certs, record_id, details)
+        trust = _Trust(trust_cert, tuple(tsa_certs), at)
+        return _judge_our_seal(pdf, ours[0], signatures, trust, record_id, details)
     if marked and (not signatures or any(claim is None for _, claim in claims)):
         reason = "our seal is missing or unreadable"
         return Verdict("altered", record_id, None, details | {"reason": reason})
@@ -342,36 +384,45 @@ def _claims_ours(sig: EmbeddedPdfSignature, trust_cert: asn1_x509.Certificate) -
         return None
 
 
+@dataclass(frozen=True)
+class _Trust:
+    """Whom verify trusts and when it judges: our certificate, the timestamp authorities, a time."""
+
+    org: asn1_x509.Certificate
+    tsa: tuple[asn1_x509.Certificate, ...]
+    at: dt.datetime | None
+
+    def context(self, roots: Iterable[asn1_x509.Certificate], moment: dt.datetime | None = None) -> ValidationContext:
+        """A context that never fetches: an uploaded file's certificates could name any address."""
+        from pyhanko_certvalidator import ValidationContext
+
+        return ValidationContext(trust_roots=list(roots), moment=moment or self.at, allow_fetching=False)
+
+
 def _judge_our_seal(
     pdf: bytes,
     sig: EmbeddedPdfSignature,
-    signature_count: int,
-    trust_cert: asn1_x509.Certificate,
-    tsa_certs: Iterable[asn1_x509.Certificate],
+    signatures: Sequence[EmbeddedPdfSignature],
+    trust: _Trust,
     record_id: str | None,
     details: dict[str, Any],
 ) -> Verdict:
-    from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
 
     signed_by = sig.signer_cert.subject.human_friendly
+    archive = [other for other in signatures if other is not sig]
     try:
-        status = validate_pdf_signature(
-            sig,
-            signer_validation_context=ValidationContext(trust_roots=[trust_cert]),
-            ts_validation_context=ValidationContext(trust_roots=list(tsa_certs)),
-        )
+        status = _seal_status(sig, trust)
+        problems = _archive_problems(status, archive, trust) if archive else []
     except Exception as exc:
         return Verdict("altered", record_id, signed_by, details | {"reason": f"seal fails: {exc}"})
-    problems = []
     if not status.bottom_line:
-        problems.append("the seal does not validate")
-    if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        problems.insert(0, "the seal does not validate")
+    if not archive and status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
         problems.append("content was added after sealing")
-    if signature_count != 1:
-        problems.append("the file carries more than one signature")
-    if not _container_untouched(pdf, sig):
+    if signatures[0] is not sig or any(other.sig_object_type != "/DocTimeStamp" for other in archive):
+        problems.append("the file carries another signature")
+    if not all(_container_untouched(pdf, each) for each in signatures):
         problems.append("the signature container was modified")
     if problems:
         return Verdict("altered", record_id, signed_by, details | {"reason": "; ".join(problems)})
@@ -380,7 +431,47 @@ def _judge_our_seal(
         "reason": "sealed by this organisation and unaltered",
         "signed_at": signed_at.isoformat() if signed_at else None,
     }
+    if archive:
+        details["archive_timestamps"] = len(archive)
     return Verdict("genuine", record_id, signed_by, details)
+
+
+def _seal_status(sig: EmbeddedPdfSignature, trust: _Trust) -> PdfSignatureStatus:
+    """pyHanko's judgement of our seal, with our certificate as the only trust root. A trusted
+    signature timestamp proves the seal existed at its time, so where the certificate no longer
+    validates (it has expired since) it is judged at that time instead: a record sealed while the
+    certificate was valid stays genuine after it expires."""
+    from pyhanko.sign.validation import validate_pdf_signature
+
+    status = validate_pdf_signature(sig, signer_validation_context=trust.context([trust.org]),
+                                    ts_validation_context=trust.context(trust.tsa))
+    stamp = status.timestamp_validity
+    if status.bottom_line or stamp is None or not (stamp.intact and stamp.valid and stamp.trusted):
+        return status
+    return validate_pdf_signature(sig, signer_validation_context=trust.context([trust.org], stamp.timestamp),
+                                  ts_validation_context=trust.context(trust.tsa))
+
+
+def _archive_problems(status: PdfSignatureStatus, archive: Sequence[EmbeddedPdfSignature],
+                      trust: _Trust) -> list[str]:
+    """What is wrong with what follows a B-LTA seal: pyHanko's difference analysis must find only
+    validation data and document timestamps after it, each timestamp must validate against the
+    trusted authorities, and the last must cover the entire file."""
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation import validate_pdf_timestamp
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    problems = []
+    level = status.modification_level
+    if not status.docmdp_ok or level is None or level > ModificationLevel.LTA_UPDATES:
+        problems.append("content other than validation data and timestamps was added after sealing")
+    for stamp in archive:
+        stamped = validate_pdf_timestamp(stamp, validation_context=trust.context(trust.tsa))
+        if not (stamped.intact and stamped.valid and stamped.trusted) or stamped.docmdp_ok is False:
+            problems.append("a document timestamp does not validate")
+    if archive[-1].coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        problems.append("content was added after the last document timestamp")
+    return problems
 
 
 def _container_untouched(pdf: bytes, sig: EmbeddedPdfSignature) -> bool:
@@ -443,6 +534,20 @@ def timestamper_for(config: Config) -> RequestsHTTPTimeStamper | None:
                                    timeout=10)
 
 
+def long_term_context(config: Config, signer: signers.SimpleSigner) -> ValidationContext:
+    """What a B-LT seal checks and embeds at sealing: the organisation certificate's chain up to a
+    self-signed root in its PKCS#12 (the certificate itself when `docgen init` made it), and the
+    time-stamping authority's (DOCGEN_TIMESTAMP_CA). Revocation data is fetched from the addresses
+    the certificates name and sealing fails if a source they name cannot be reached ("hard-fail"),
+    rather than embed a seal whose validity could not later be shown."""
+    from pyhanko_certvalidator import ValidationContext
+
+    chain = [signer.signing_cert, *signer.cert_registry]
+    roots = [cert for cert in chain if cert.self_issued] or [signer.signing_cert]
+    return ValidationContext(trust_roots=[*roots, *timestamp_authorities(config)], other_certs=chain,
+                             allow_fetching=True, revocation_mode="hard-fail")
+
+
 def timestamp_authorities(config: Config) -> list[asn1_x509.Certificate]:
     """The configured TSA certificates: without them a timestamped seal cannot be judged genuine."""
     if not config.timestamp_ca:
@@ -451,3 +556,42 @@ def timestamp_authorities(config: Config) -> list[asn1_x509.Certificate]:
     if pem.detect(data):
         return [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
     return [asn1_x509.Certificate.load(data)]
+
+
+# --- trusted timestamps over other records (the audit chain's head) -----------------------
+
+
+def timestamp_token(config: Config, message: bytes) -> bytes:
+    """An RFC 3161 token from the configured authority (DOCGEN_TIMESTAMP_URL) over the SHA-256 of
+    `message`, as DER: independent proof that `message` existed at the token's time."""
+    import asyncio
+
+    stamper = timestamper_for(config)
+    if stamper is None:
+        raise SealError("DOCGEN_TIMESTAMP_URL is not set: no authority to date anything with")
+    token = asyncio.run(stamper.async_timestamp(hashlib.sha256(message).digest(), "sha256"))
+    return token.dump()
+
+
+def timestamp_time(token: bytes, message: bytes, tsa_certs: Iterable[asn1_x509.Certificate]) -> dt.datetime:
+    """When a token from a trusted authority says `message` existed. Raises ValueError when the
+    token is not one (damaged, over other bytes, or signed by an authority not in tsa_certs)."""
+    import asyncio
+
+    from asn1crypto import cms
+    from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
+    from pyhanko.sign.validation.status import TimestampSignatureStatus
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        signed_data = cms.ContentInfo.load(token)["content"]
+        status = TimestampSignatureStatus(**asyncio.run(validate_tst_signed_data(
+            signed_data, ValidationContext(trust_roots=list(tsa_certs), allow_fetching=False),
+            lambda algorithm: hashlib.new(algorithm, message).digest())))
+    except Exception as exc:  # a damaged token is an answer, not a crash
+        raise ValueError(f"the token cannot be read or checked: {exc}") from exc
+    if not status.intact:
+        raise ValueError("the token is over other data")
+    if not (status.valid and status.trusted):
+        raise ValueError("the token's signature does not validate against DOCGEN_TIMESTAMP_CA")
+    return status.timestamp

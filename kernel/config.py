@@ -47,7 +47,7 @@ class Config:
     mail_from: str = "docgen@localhost"
     org_p12: str = ""  # default: instance/organisation.p12 made by `docgen init`
     org_p12_passphrase: str = ""
-    timestamp_url: str = ""  # an RFC 3161 time-stamping authority, used when sealing
+    timestamp_url: str = ""  # an RFC 3161 time-stamping authority: B-LTA seals, and the audit head dated daily
     timestamp_ca: str = ""  # PEM/DER certificate(s) of that authority, trusted when verifying
     ratelimit_storage: str = "memory://"
     template_dir: str = ""  # a council's own Word templates, searched before ours

@@ -11,23 +11,37 @@ chain, its last entry (id and hash) is also written where the application cannot
 
 `docgen audit verify` then checks that the latest recorded head is still in the chain with the
 same hash. Heads of concurrent commits may be written out of order; the latest is the highest id.
+
+Where a time-stamping authority is configured, the latest head is also dated once a day by it: an
+RFC 3161 token over `head_message(head)`, kept in the same log (a second append-only file, or
+retained objects beside the heads). docgen's own clock and storage then need not be believed for
+when an entry existed: the token shows it, and `docgen audit verify` names the last entry so dated.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import functools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from storage.backends.base import DocumentStore, StorageError
 from storage.backends.local import LocalStore
 from storage.backends.s3 import S3Store
+from storage.models import AuditEvent
 
 HEAD_FILE_NAME = "audit-head.log"
+TOKEN_FILE_NAME = "audit-head-timestamps.log"
 _LINE = re.compile(r"(\d+) ([0-9a-f]{64})")
+_TOKEN_LINE = re.compile(r"(\d+) ([0-9a-f]{64}) ([A-Za-z0-9+/=]+)")
 
 
 @dataclass(frozen=True, order=True)
@@ -36,6 +50,19 @@ class Head:
 
     entry_id: int
     hash: str
+
+
+def head_message(head: Head) -> bytes:
+    """The bytes a timestamp token is asked over for `head`: its id and hash, said to be docgen's."""
+    return f"docgen audit head {head.entry_id} {head.hash}".encode()
+
+
+@dataclass(frozen=True)
+class DatedHead:
+    """A head and the RFC 3161 token (DER) an authority gave over its `head_message`."""
+
+    head: Head
+    token: bytes
 
 
 class HeadLog(Protocol):
@@ -59,6 +86,14 @@ class HeadLog(Protocol):
         """Make a restored deployment's log hold `heads` (from a backup of its database)."""
         ...
 
+    def keep_token(self, dated: DatedHead) -> None:
+        """Keep a timestamp token beside the heads, as durably as a head."""
+        ...
+
+    def tokens(self) -> list[DatedHead]:
+        """Every timestamp token kept, in no particular order."""
+        ...
+
 
 class AppendOnlyFile:
     """Heads as lines `<id> <hash>` in a file only ever opened with O_APPEND.
@@ -71,14 +106,27 @@ class AppendOnlyFile:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.where = str(path)
+        self.token_path = path.with_name(TOKEN_FILE_NAME)
 
     def append(self, head: Head) -> None:
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        _append_line(self.path, f"{head.entry_id} {head.hash}")
+
+    def keep_token(self, dated: DatedHead) -> None:
+        head = dated.head
+        _append_line(self.token_path, f"{head.entry_id} {head.hash} {base64.b64encode(dated.token).decode()}")
+
+    def tokens(self) -> list[DatedHead]:
         try:
-            os.write(fd, f"{head.entry_id} {head.hash}\n".encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            lines = self.token_path.read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        found = []
+        for match in filter(None, map(_TOKEN_LINE.fullmatch, lines)):
+            try:
+                found.append(DatedHead(Head(int(match[1]), match[2]), base64.b64decode(match[3], validate=True)))
+            except binascii.Error:
+                continue  # torn by a crash mid-write, as a head line may be
+        return found
 
     def recorded(self) -> list[Head]:
         try:
@@ -95,6 +143,16 @@ class AppendOnlyFile:
             self.append(head)
 
 
+def _append_line(path: Path, line: str) -> None:
+    """One write(2) of one line to a file opened for appending only, then fsync."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, f"{line}\n".encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class ObjectLockHeads:
     """Heads as empty objects in an Object Lock bucket, named `audit-head/<inverted id>-<hash>`.
 
@@ -104,6 +162,7 @@ class ObjectLockHeads:
     """
 
     PREFIX = "audit-head/"
+    TOKEN_PREFIX = "audit-head-timestamp/"  # the token as the object's body, retained like a head
     _WIDTH = 12  # ids are PostgreSQL INTEGERs, far below 10**12
 
     def __init__(self, store: S3Store, retain_days: int) -> None:
@@ -131,11 +190,19 @@ class ObjectLockHeads:
             raise StorageError(f"the bucket has no audit head for entry {wanted.entry_id}: "
                                "restore into the deployment's own Object Lock bucket")
 
-    def _key(self, head: Head) -> str:
-        return f"{self.PREFIX}{10 ** self._WIDTH - 1 - head.entry_id:0{self._WIDTH}d}-{head.hash}"
+    def keep_token(self, dated: DatedHead) -> None:
+        until = dt.datetime.now(dt.timezone.utc).date() + dt.timedelta(days=self._retain_days)
+        self._store.put(self._key(dated.head, self.TOKEN_PREFIX), dated.token, retain_until=until)
 
-    def _head(self, key: str) -> Head:
-        inverted, digest = key[len(self.PREFIX):].split("-")
+    def tokens(self) -> list[DatedHead]:
+        return [DatedHead(self._head(key, self.TOKEN_PREFIX), self._store.get(key))
+                for key in self._store.stored_keys(self.TOKEN_PREFIX)]
+
+    def _key(self, head: Head, prefix: str = PREFIX) -> str:
+        return f"{prefix}{10 ** self._WIDTH - 1 - head.entry_id:0{self._WIDTH}d}-{head.hash}"
+
+    def _head(self, key: str, prefix: str = PREFIX) -> Head:
+        inverted, digest = key[len(prefix):].split("-")
         return Head(10 ** self._WIDTH - 1 - int(inverted), digest)
 
 
@@ -168,6 +235,12 @@ class _BucketOrFile:
     def restore(self, heads: list[Head]) -> None:
         self._log.restore(heads)
 
+    def keep_token(self, dated: DatedHead) -> None:
+        self._log.keep_token(dated)
+
+    def tokens(self) -> list[DatedHead]:
+        return self._log.tokens()
+
 
 def open_head_log(store: DocumentStore, instance_path: Path, retain_days: int = 366) -> HeadLog:
     """The bucket where it enforces Object Lock; else a file beside the local store (or, for a
@@ -182,3 +255,56 @@ def open_head_log(store: DocumentStore, instance_path: Path, retain_days: int = 
     if isinstance(store, LocalStore):
         return AppendOnlyFile(store.root / HEAD_FILE_NAME)
     raise StorageError(f"no audit head log for a {store.name} store")
+
+
+def date_latest(heads: HeadLog, stamp: Callable[[bytes], bytes]) -> DatedHead | None:
+    """Have the latest head dated: `stamp` asks the time-stamping authority for a token over the
+    bytes it is given. Nothing is asked when no head is recorded or the latest is dated already
+    (the daily task is then safe to run twice, and a quiet day costs no request)."""
+    latest = heads.latest()
+    if latest is None or any(dated.head == latest for dated in heads.tokens()):
+        return None
+    dated = DatedHead(latest, stamp(head_message(latest)))
+    heads.keep_token(dated)
+    return dated
+
+
+@dataclass(frozen=True)
+class DatingReport:
+    """What the kept timestamp tokens show: the last entry independently dated, and any token
+    that does not hold (over other data, an untrusted authority, or an entry no longer in the
+    chain as it was)."""
+
+    last: Head | None = None
+    dated_at: dt.datetime | None = None
+    problems: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One line for the operator (and one more per problem)."""
+        if self.last is None or self.dated_at is None:
+            found = "no entry dated by the time-stamping authority"
+        else:
+            when = self.dated_at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            found = f"entry {self.last.entry_id} dated by the TSA at {when}"
+        return "\n".join([found, *self.problems])
+
+
+def check_tokens(db: Session, heads: HeadLog, time_of: Callable[[bytes, bytes], dt.datetime]) -> DatingReport:
+    """Check every kept token: `time_of(token, message)` returns the time a trusted authority's
+    token gives `message` (raising ValueError when it does not hold), and the head it dates must
+    still be in the chain with the same hash."""
+    last: tuple[Head, dt.datetime] | None = None
+    problems = []
+    for dated in sorted(heads.tokens(), key=lambda each: each.head):
+        head = dated.head
+        try:
+            when = time_of(dated.token, head_message(head))
+        except ValueError as exc:
+            problems.append(f"the timestamp of entry {head.entry_id} does not hold: {exc}")
+            continue
+        if db.scalar(select(AuditEvent.hash).where(AuditEvent.id == head.entry_id)) != head.hash:
+            problems.append(f"entry {head.entry_id}, dated at {when:%Y-%m-%dT%H:%M:%SZ}, "
+                            "is no longer in the chain as it was")
+            continue
+        last = (head, when)
+    return DatingReport(*(last or (None, None)), problems=tuple(problems))

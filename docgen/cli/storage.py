@@ -10,14 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import with_appcontext
 
 from docgen.cli.work import unit_of_work
 from kernel import clock
-from storage import audit
+from documents import seal
+from storage import audit, audit_head
 from workflows import export, holds, retention
+
+if TYPE_CHECKING:
+    from workflows.deployment import Work
 
 
 @click.group("retention")
@@ -70,14 +75,32 @@ def audit_group() -> None:
 @with_appcontext
 def audit_verify() -> None:
     """Check every entry's hash and link, and that the latest head recorded outside the database
-    is still in the chain; exit 1 naming the first broken entry or what is missing (the chain is
-    storage's own integrity, with no rule above it to apply)."""
+    is still in the chain; then every timestamp token kept for a head (the authority's signature
+    against DOCGEN_TIMESTAMP_CA, its imprint against the head, the head still in the chain), naming
+    the last entry so dated. Exit 1 naming the first broken entry, what is missing, or a token that
+    does not hold (the chain is storage's own integrity, with no rule above it to apply)."""
     with unit_of_work() as uow:
         report = audit.verify_chain(uow.session)
+        dating = _check_timestamps(uow)
     if not report.ok:
         click.echo(report.describe(), err=True)
         raise SystemExit(1)
     click.echo(report.describe())
+    if dating is not None:
+        click.echo(dating.describe(), err=bool(dating.problems))
+        if dating.problems:
+            raise SystemExit(1)
+
+
+def _check_timestamps(uow: Work) -> audit_head.DatingReport | None:
+    """The kept timestamp tokens checked; None where no head log is wired, or where no authority is
+    configured and none was ever kept."""
+    heads, config = uow.audit_heads, uow.deployment.config
+    if heads is None or not (config.timestamp_url or heads.tokens()):
+        return None
+    authorities = seal.timestamp_authorities(config)
+    return audit_head.check_tokens(uow.session, heads,
+                                   lambda token, message: seal.timestamp_time(token, message, authorities))
 
 
 @click.group("hold")
