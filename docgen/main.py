@@ -70,6 +70,7 @@ COMMANDS: dict[str, Lazy] = {
                     "organisation certificate."),
     "retention": Lazy("docgen.cli.storage:retention_group",
                       "Freeze leavers' records, forward them to HR, destroy them when due (S 12.4)."),
+    "sar": Lazy("docgen.cli.sar:sar_group", "Subject access requests (UK GDPR Article 15)."),
     "token": Lazy("docgen.cli.tokens:token_group", "Personal API tokens of people who have a sign-in."),
     "user": Lazy("docgen.cli.people:user_group", "Manage sign-ins."),
     "verify": Lazy("docgen.cli.records:verify_command",

@@ -661,3 +661,72 @@ class CpdPiece(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
     record: Mapped[Record] = relationship()
+
+
+# --- Subject access requests (UK GDPR Art. 15; issue 25 item 1) ---
+OPEN_SUBJECT_ACCESS_REQUEST = "answered_on IS NULL AND withdrawn_on IS NULL"
+
+
+class SubjectAccessRequest(Base):
+    """A person's request for everything held about them (UK GDPR Art. 15), recorded by HR or the
+    data protection officer: due one calendar month after it was received, or three once extended
+    (with a reason, within the first month: Art. 12(3)); closed with the date it was answered.
+    `revision` makes two officers' changes from one read a compare-and-set."""
+
+    __tablename__ = "subject_access_request"
+    # One open request a person: of two recorded at once, on either database, one lands.
+    __table_args__ = (Index("uq_subject_access_request_open", "person_id", unique=True,
+                            postgresql_where=text(OPEN_SUBJECT_ACCESS_REQUEST),
+                            sqlite_where=text(OPEN_SUBJECT_ACCESS_REQUEST)),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)  # the person asked about
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    extended_on: Mapped[dt.date | None] = mapped_column(Date)
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
+    answered_on: Mapped[dt.date | None] = mapped_column(Date)  # set: the request is closed, answered
+    withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)  # set: closed unanswered, withdrawn or in error
+    withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    revision: Mapped[int] = _revision()
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    withholdings: Mapped[list[SubjectAccessWithholding]] = relationship(back_populates="request",
+                                                                         order_by="SubjectAccessWithholding.id")
+    __mapper_args__ = {"version_id_col": revision, "version_id_generator": False}
+
+
+class SubjectAccessWithholding(Base):
+    """HR's decision to withhold one third-party mention (another member of staff, a child's case
+    ID) from a request's export, with the reason the person can be told (Art. 15(4)). The mention
+    is named by its stable key from the redaction schedule, so a decision outlives re-reading it."""
+
+    __tablename__ = "subject_access_withholding"
+    __table_args__ = (UniqueConstraint("request_id", "mention_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("subject_access_request.id"))
+    mention_key: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    request: Mapped[SubjectAccessRequest] = relationship(back_populates="withholdings")
+
+
+# --- The ASYE record of support (issue 25 item 3) ---
+class AsyeSupportEntry(Base):
+    """What an ASYE's record of support holds beside their supervision: a direct observation of their
+    practice (W §9: "4 per annum for ASYE") or a review of their progress
+    (at the points the profile's `roles.asye.reviews` sets: S §10), on a day, by whom, with a short note.
+    Recorded by their current supervisor."""
+
+    __tablename__ = "asye_support_entry"
+    __table_args__ = (CheckConstraint("kind IN ('observation', 'review')", name="known_kind"),
+                      CheckConstraint("(kind = 'review') = (review_month IS NOT NULL)", name="review_has_month"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)  # the ASYE
+    kind: Mapped[str] = mapped_column(String(20))  # observation | review
+    review_month: Mapped[int | None] = mapped_column(Integer)  # a review's whole months from the start, as the profile sets them
+    on_date: Mapped[dt.date] = mapped_column(Date)  # observed, or the review held
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    by_name: Mapped[str] = mapped_column(String(200))  # the observer, or who held the review
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)

@@ -1,7 +1,9 @@
 """The compliance report as its readers get it: the figures they may see, as a table, a CSV file
 and an SVG chart.
 
-The figures are `workflows.compliance`'s; who may read which is `workflows.access.report_scope`
+The figures are `workflows.compliance`'s, with the supervision log's for the period beside them
+(`workflows.supervision_log.period_figures`: held, hours, group attended, cancelled, rebooked; `log_figures`);
+who may read which is `workflows.access.report_scope`
 (supervisors and line managers their own people, hr, auditors and senior managers everyone). The
 API, the report page and `docgen report` at the terminal all take the report from here, so the
 three show one set of figures in the same three forms.
@@ -15,12 +17,15 @@ import textwrap
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from sqlalchemy import select
+
 from kernel.errors import InvalidInput
-from storage.models import Team
-from workflows import access, groups, people
+from storage.models import Person, Team
+from workflows import access, groups, people, supervision_log
 from workflows.access import Caller
 from workflows.compliance import Measure, Report, team_report
 from workflows.deployment import Work
+from workflows.due_list import Scope
 from workflows.spreadsheets import safe_cell
 
 TEAMS_OFFERED = 200  # as the admin pages: a bigger organisation needs a search instead of a list
@@ -51,6 +56,34 @@ def report_csv(report: Report) -> str:
         for i in items:
             writer.writerow([safe_cell(x) for x in (section, i.label, i.supervisee_name, i.supervisor_name,
                                                  i.due_on.isoformat(), "", "", "")])
+    return out.getvalue()
+
+
+# The supervision log's figures for the period (issue 25 item 3), as the page and the CSV name them
+LOG_FIGURES = (("one_to_one_held", "One-to-one sessions held"), ("one_to_one_hours", "One-to-one hours"),
+               ("group_attended", "Group sessions attended"), ("group_hours", "Group hours"),
+               ("cancelled", "One-to-one sessions cancelled"), ("rebooked", "Cancelled one-to-ones rebooked"),
+               ("group_cancelled", "Group sessions cancelled"))
+
+
+def log_figures(line: supervision_log.MonthLine) -> list[tuple[str, str, int | float]]:
+    """The log's figures for the report's period, (key, label, value): the one set the page, the CSV,
+    the JSON and `docgen report` all show."""
+    return [(key, label, getattr(line, key)) for key, label in LOG_FIGURES]
+
+
+def log_rows(line: supervision_log.MonthLine) -> list[dict[str, str]]:
+    """The log's figures as rows of the page's table and the CSV, written as the log's own CSV writes
+    them (`str`: 3, 3.5), never rounded or put in exponent form."""
+    return [{"key": key, "figure": label, "count": str(value)} for key, label, value in log_figures(line)]
+
+
+def log_csv(line: supervision_log.MonthLine) -> str:
+    """The log's figures as rows of the report's CSV (section `supervision_log`, the figure in `count`)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in log_rows(line):
+        writer.writerow(["supervision_log", row["figure"], "", "", "", row["count"], "", ""])
     return out.getvalue()
 
 
@@ -109,14 +142,23 @@ class ShownReport:
 
     report: Report
     group_attendance: tuple[groups.AttendanceLine, ...] = ()  # issue 14: apart from the 1:1 measures
+    log: supervision_log.MonthLine | None = None  # issue 25: the supervision log's figures for the period
 
     @property
     def table(self) -> list[dict[str, str]]:
         return report_table(self.report)
 
     @property
+    def log_table(self) -> list[dict[str, str]]:
+        return log_rows(self.log) if self.log is not None else []
+
+    @property
+    def log_figures(self) -> list[tuple[str, str, int | float]]:
+        return log_figures(self.log) if self.log is not None else []
+
+    @property
     def csv(self) -> str:
-        return report_csv(self.report)
+        return report_csv(self.report) + (log_csv(self.log) if self.log is not None else "")
 
     @property
     def svg(self) -> str:
@@ -152,7 +194,14 @@ class Reader:
             raise InvalidInput("give team_id or service, not both", "service")
         return ShownReport(team_report(self.uow.session, self.uow.deployment.profile, start=start, end=end,
                                        team_id=team_id, service=service, supervisee_ids=self.visible),
-                           tuple(groups.attendance_lines(self.uow.session, self.visible, start, end, team_id)))
+                           tuple(groups.attendance_lines(self.uow.session, self.visible, start, end, team_id)),
+                           _log_figures(self.uow, Scope(team_id=team_id, service=service,
+                                                        supervisee_ids=self.visible), start, end))
+
+
+def _log_figures(uow: Work, scope: Scope, start: dt.date, end: dt.date) -> supervision_log.MonthLine:
+    """The supervision log's figures for the report's people and period: the log's own counting."""
+    return supervision_log.period_figures(uow, scope.where(select(Person), Person), start, end)
 
 
 def reader(uow: Work, caller: Caller) -> Reader:
@@ -167,4 +216,5 @@ def organisation_report(uow: Work, *, start: dt.date, end: dt.date, team: str | 
     the whole organisation, or one team (by its name) or service of it."""
     team_id = people.team_by_name(uow.session, team).id if team else None
     return ShownReport(team_report(uow.session, uow.deployment.profile, start=start, end=end, team_id=team_id,
-                                   service=service))
+                                   service=service),
+                       log=_log_figures(uow, Scope(team_id=team_id, service=service), start, end))

@@ -28,6 +28,10 @@ What counts, and from where (a read model: nothing here writes, except `record_r
   counting from the previous one-to-one held), met otherwise; no verdict where they had no
   supervisor, had left, or the month has not begun.
 
+The same counting serves the compliance report (`period_figures`: the log's figures over its period,
+any days) and the ASYE record of support (`held_and_overdue`: the days held and the spans overdue, which
+`workflows.asye_support` reads phase by phase), so neither says again what "held" means.
+
 Who may read a log: the people whose schedule the caller may see (`access.visible`), themselves
 included; anyone else is told the person does not exist. Each log shown is audited by
 `record_read`, which the edges call after the query.
@@ -38,7 +42,7 @@ import csv
 import datetime as dt
 import io
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, NamedTuple
 
@@ -293,31 +297,51 @@ def _overdue(role_clock: RoleClock, who: _Who, since: dt.date, held: list[dt.dat
     return spans
 
 
+def _supervised_since(who: _Who, history: _History) -> dt.date | None:
+    """The day the frequency counts from: the later of the start and the first supervisor's."""
+    starts = [s for s, _ in history.supervised]
+    return max(who.employment_start, min(starts)) if starts else None
+
+
+def _overdue_spans(role: Role, who: _Who, history: _History, until: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The spans overdue by the profile from the first supervisor to `until` (or the leaving day)."""
+    since = _supervised_since(who, history)
+    ended = min(until, who.leave_date or until)
+    return _overdue(RoleClock(role), who, since, sorted(history.held), ended) if since else []
+
+
 def _verdicts(profile: Profile, who: _Who, history: _History, months: Months,
               today: dt.date) -> dict[dt.date, tuple[str, str]]:
     """Each month's (frequency asked, verdict)."""
     role = profile.roles.get(who.role)
     if role is None:
         return {m: ("", NOT_SUPERVISED) for m in months.each()}
-    starts = [s for s, _ in history.supervised]
-    since = max(who.employment_start, min(starts)) if starts else None
-    ended = min(today, who.leave_date or today, months.end)
-    spans = (_overdue(RoleClock(role), who, since, sorted(history.held), ended) if since else [])
+    since = _supervised_since(who, history)
+    spans = _overdue_spans(role, who, history, min(today, months.end))
     found = {}
     for month in months.each():
         last = month + relativedelta(months=1, days=-1)
         covered = any(s <= last and (e is None or e >= month) for s, e in history.supervised)
-        asked = phase_asked(role, who.employment_start, max(month, since)) if since else ""
-        if month > today:
-            found[month] = (asked, NOT_YET)
-        elif who.leave_date is not None and who.leave_date < month:
-            found[month] = ("", LEFT)
-        elif not covered or since is None or since > last:
-            found[month] = ("", NO_SUPERVISOR)
-        else:
-            missed = any(a <= last and b >= month for a, b in spans)
-            found[month] = (asked, MISSED if missed else MET)
+        verdict = frequency_verdict(month, last, today, who.leave_date,
+                                    covered and since is not None and since <= last, spans)
+        shown = since is not None and verdict in (NOT_YET, MET, MISSED)
+        found[month] = (phase_asked(role, who.employment_start, max(month, since)) if shown else "", verdict)
     return found
+
+
+def frequency_verdict(first: dt.date, last: dt.date, today: dt.date, leave_date: dt.date | None,
+                      supervised: bool, overdue: list[tuple[dt.date, dt.date]]) -> str:
+    """The verdict on the frequency for the days `first` to `last` (a month of the log, a phase of
+    an ASYE's record of support): not yet before they begin; left once the person left before them
+    (no verdict, nothing overdue); no supervisor where none covered them; missed where an overdue
+    span touches them; met otherwise. One rule for the log and the ASYE's record alike."""
+    if first > today:
+        return NOT_YET
+    if leave_date is not None and leave_date < first:
+        return LEFT
+    if not supervised:
+        return NO_SUPERVISOR
+    return MISSED if any(a <= last and b >= first for a, b in overdue) else MET
 
 
 # --- a person's months ------------------------------------------------------------------------
@@ -326,13 +350,15 @@ def _month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def _lines(profile: Profile, who: _Who, history: _History, months: Months, today: dt.date) -> list[MonthLine]:
-    length = policy_length(profile)
+def _counted(history: _History, first: dt.date, last: dt.date, length: SessionLength | None,
+             bucket: Callable[[dt.date], dt.date] = _month_of) -> dict[dt.date, dict[str, int]]:
+    """What happened from `first` to `last`, counted in buckets (a month each, by default): one
+    counting for the log's months and the compliance report's period."""
     counts: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for day, minutes in history.held.items():
-        if day < months.first:
+        if not first <= day <= last:
             continue
-        month = counts[_month_of(day)]
+        month = counts[bucket(day)]
         month["one_to_one_held"] += 1
         if minutes is None and length is not None:
             month["one_to_one_policy_length"] += 1
@@ -340,15 +366,21 @@ def _lines(profile: Profile, who: _Who, history: _History, months: Months, today
         month["one_to_one_minutes"] += minutes or 0
         month["one_to_one_unmeasured"] += minutes is None
     for day, minutes in history.group:
-        if months.first <= day <= months.end:
-            counts[_month_of(day)]["group_attended"] += 1
-            counts[_month_of(day)]["group_minutes"] += minutes
+        if first <= day <= last:
+            counts[bucket(day)]["group_attended"] += 1
+            counts[bucket(day)]["group_minutes"] += minutes
     for day in history.group_cancelled:
-        if months.first <= day <= months.end:
-            counts[_month_of(day)]["group_cancelled"] += 1
+        if first <= day <= last:
+            counts[bucket(day)]["group_cancelled"] += 1
     for day, rebooked in history.cancelled:
-        counts[_month_of(day)]["cancelled"] += 1
-        counts[_month_of(day)]["rebooked"] += rebooked
+        if first <= day <= last:
+            counts[bucket(day)]["cancelled"] += 1
+            counts[bucket(day)]["rebooked"] += rebooked
+    return counts
+
+
+def _lines(profile: Profile, who: _Who, history: _History, months: Months, today: dt.date) -> list[MonthLine]:
+    counts = _counted(history, months.first, months.end, policy_length(profile))
     verdicts = _verdicts(profile, who, history, months, today)
     return [MonthLine(month, **counts.get(month, {}), frequency_asked=verdicts[month][0],
                       frequency=verdicts[month][1], met=int(verdicts[month][1] == MET),
@@ -387,6 +419,12 @@ def person_log(uow: Work, caller: Caller, person_id: int, first: dt.date | None 
     return _logs(uow, who, months, today)[0]
 
 
+def _supervised_between(uow: Work, query: Any, first: dt.date, last: dt.date) -> Any:
+    """`query`'s people in a supervised role, employed by `last` and not gone before `first`."""
+    return query.where(Person.role.in_(list(uow.deployment.profile.roles)), Person.employment_start <= last,
+                       (Person.leave_date.is_(None)) | (Person.leave_date >= first))
+
+
 def team_log(uow: Work, caller: Caller, team_id: int, first: dt.date | None = None,
              last: dt.date | None = None) -> TeamLog:
     """A team's log: each of its people the caller may see (its current members, docgen keeps no
@@ -396,14 +434,50 @@ def team_log(uow: Work, caller: Caller, team_id: int, first: dt.date | None = No
     visible = access.report_scope(db, caller)
     team = people.get_team(db, team_id)
     months = months_of(first, last, today)
-    query = select(Person).where(Person.team_id == team.id, Person.role.in_(list(uow.deployment.profile.roles)),
-                                 Person.employment_start <= months.end)
-    query = query.where((Person.leave_date.is_(None)) | (Person.leave_date >= months.first))
+    query = select(Person).where(Person.team_id == team.id)
     if visible is not None:
         query = query.where(Person.id.in_(visible))
-    logs = _logs(uow, _people(db, query), months, today)
+    logs = _logs(uow, _people(db, _supervised_between(uow, query, months.first, months.end)), months, today)
     lines = [added(month, (log.lines[n] for log in logs)) for n, month in enumerate(months.each())]
     return TeamLog(team.id, team.name, months, today, lines, logs, policy_length(uow.deployment.profile))
+
+
+def period_figures(uow: Work, query: Any, start: dt.date, end: dt.date) -> MonthLine:
+    """The log's figures from `start` to `end` (any days, not whole months) summed over `query`'s
+    people (a select of Person, already narrowed to those the reader may see): what the compliance
+    report shows of the log for its period, counted as the log counts its months. The line is dated
+    `start`; its frequency fields are empty (the report measures the frequency itself)."""
+    today, length = clock.today(), policy_length(uow.deployment.profile)
+    months = Months(_month_of(start), _month_of(end))
+    who = _people(uow.session, _supervised_between(uow, query, start, end))
+    histories = _histories(uow.session, [w.id for w in who], months, today)
+    return added(start, (MonthLine(start, **_counted(histories[w.id], start, end, length, lambda _: start)
+                                   .get(start, {})) for w in who))
+
+
+class HeldAndOverdue(NamedTuple):
+    """A person's one-to-ones held (the log's days) and the spans of days they were overdue by the
+    profile's frequency, from `since` (the later of their start and their first supervisor's; None:
+    never supervised) up to a day: what the ASYE record of support reads per phase."""
+
+    since: dt.date | None
+    held: list[dt.date]
+    overdue: list[tuple[dt.date, dt.date]]
+
+
+def held_and_overdue(uow: Work, person: Person, until: dt.date, role: Role | None = None) -> HeldAndOverdue:
+    """`HeldAndOverdue` for a person up to `until` or today, whichever is first, by `role`'s
+    frequency (default: the role they hold now; an ASYE's record of support passes the ASYE role, which
+    a former ASYE no longer holds). A query for a use case that has already checked the caller may
+    read the person."""
+    today = clock.today()
+    upto = min(until, today)
+    who = _people(uow.session, select(Person).where(Person.id == person.id))[0]
+    months = Months(_month_of(min(who.employment_start, upto)), _month_of(upto))
+    history = _histories(uow.session, [who.id], months, today)[who.id]
+    role = role or uow.deployment.profile.role(who.role)
+    return HeldAndOverdue(_supervised_since(who, history), sorted(d for d in history.held if d <= upto),
+                          _overdue_spans(role, who, history, upto))
 
 
 def teams_to_choose(uow: Work, caller: Caller, shown: int = 200) -> list[Team]:
@@ -491,17 +565,49 @@ class SupervisionLogOut(BaseModel):
     months: list[MonthOut]
 
 
+class TeamMonthOut(MonthOut):
+    """A team's month: its people's summed, and how many of them met or missed the frequency."""
+
+    people_met: int
+    people_missed: int
+
+
+class TeamSupervisionLogOut(BaseModel):
+    """A team's supervision month by month (issue 25), and each of its people's log: see
+    `workflows.supervision_log.team_log` for who is in it."""
+
+    team_id: int
+    team: str
+    start: str
+    end: str
+    as_at: dt.date
+    policy_session_length: SessionLengthOut | None
+    months: list[TeamMonthOut]
+    people: list[SupervisionLogOut]
+
+
+def _month_json(line: MonthLine) -> dict[str, Any]:
+    return {"month": line.month.isoformat()[:7], "one_to_one_held": line.one_to_one_held,
+            "one_to_one_hours": line.one_to_one_hours, "one_to_one_policy_length": line.one_to_one_policy_length,
+            "one_to_one_without_length": line.one_to_one_unmeasured, "group_attended": line.group_attended,
+            "group_hours": line.group_hours, "group_cancelled": line.group_cancelled,
+            "one_to_one_cancelled": line.cancelled, "one_to_one_rebooked": line.rebooked,
+            "frequency_asked": line.frequency_asked, "frequency": line.frequency}
+
+
+def _span_json(log: PersonLog | TeamLog) -> dict[str, Any]:
+    return {"start": log.months.first.isoformat()[:7], "end": log.months.last.isoformat()[:7],
+            "as_at": log.as_at.isoformat(), "policy_session_length": log.length._asdict() if log.length else None}
+
+
 def log_json(log: PersonLog) -> dict[str, Any]:
     """The log as `SupervisionLogOut` publishes it."""
-    return {"person_id": log.person_id, "name": log.name, "team": log.team,
-            "start": log.months.first.isoformat()[:7], "end": log.months.last.isoformat()[:7],
-            "as_at": log.as_at.isoformat(),
-            "policy_session_length": log.length._asdict() if log.length else None,
-            "months": [{"month": line.month.isoformat()[:7], "one_to_one_held": line.one_to_one_held,
-                        "one_to_one_hours": line.one_to_one_hours,
-                        "one_to_one_policy_length": line.one_to_one_policy_length,
-                        "one_to_one_without_length": line.one_to_one_unmeasured,
-                        "group_attended": line.group_attended, "group_hours": line.group_hours,
-                        "group_cancelled": line.group_cancelled, "one_to_one_cancelled": line.cancelled,
-                        "one_to_one_rebooked": line.rebooked, "frequency_asked": line.frequency_asked,
-                        "frequency": line.frequency} for line in log.lines]}
+    return {"person_id": log.person_id, "name": log.name, "team": log.team, **_span_json(log),
+            "months": [_month_json(line) for line in log.lines]}
+
+
+def team_json(log: TeamLog) -> dict[str, Any]:
+    """A team's log as `TeamSupervisionLogOut` publishes it."""
+    return {"team_id": log.team_id, "team": log.team, **_span_json(log),
+            "months": [_month_json(line) | {"people_met": line.met, "people_missed": line.missed} for line in log.lines],
+            "people": [log_json(person) for person in log.people]}

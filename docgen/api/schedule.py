@@ -48,6 +48,14 @@ class MeasureOut(BaseModel):
     percent: float | None
 
 
+class LogFigureOut(BaseModel):
+    """One of the supervision log's figures for the report's period (issue 25 item 3)."""
+
+    key: str
+    figure: str
+    count: int | float
+
+
 class ReportOut(BaseModel):
     scope: str
     start: dt.date
@@ -57,6 +65,7 @@ class ReportOut(BaseModel):
     overdue: list[DueItemOut]
     agreements_out_of_date: list[DueItemOut]
     table: list[dict[str, str]]
+    supervision_log: list[LogFigureOut]  # the page's and the CSV's "hours and attendance" figures
 
 
 class SessionOut(BaseModel):
@@ -105,7 +114,9 @@ def compliance_report(query: ComplianceQuery) -> Any:
                           "percent": m.percent} for m in report.measures],
             "overdue": [_item(i) for i in report.overdue],
             "agreements_out_of_date": [_item(i) for i in report.agreements_out_of_date],
-            "table": shown.table}
+            "table": shown.table,
+            "supervision_log": [{"key": key, "figure": figure, "count": count}
+                                for key, figure, count in shown.log_figures]}
 
 
 def _out(session: PlannedSession) -> dict[str, Any]:

@@ -26,6 +26,12 @@ def _print_table(shown: compliance_report.ShownReport) -> None:
     click.echo(f"{'Measure':<{width}}  {'Met':>5}  {'Of':>5}  {'Percent':>8}")
     for row in shown.table:
         click.echo(f"{row['measure']:<{width}}  {row['count']:>5}  {row['total']:>5}  {row['percent']:>8}")
+    if shown.log_table:  # the supervision log's figures, as the page and the CSV have them
+        click.echo("")
+        click.echo("Supervision hours and attendance in the period")
+        figure_width = max(len(row["figure"]) for row in shown.log_table)
+        for row in shown.log_table:
+            click.echo(f"{row['figure']:<{figure_width}}  {row['count']:>8}")
     for title, items in (("Overdue", report.overdue), ("Agreements out of date", report.agreements_out_of_date)):
         click.echo("")
         click.echo(f"{title}: {len(items)}")

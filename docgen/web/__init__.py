@@ -18,6 +18,8 @@ from docgen.web import case_notes  # issue 23: case notes for the child's record
 from docgen.web import supervision_log  # issue 25: supervision hours and attendance
 from docgen.web import due  # issue 27: the due list, where the overdue record e-mail leads
 from docgen.web import cpd  # issue 25: CPD evidence for Social Work England
+from docgen.web import asye_support  # issue 25: the ASYE record of support
+from docgen.web import subject_access  # issue 25: subject access requests (UK GDPR Art. 15)
 from docgen.web import (admin, agreements, auth, errors, forms, hr, limits, links, navigation, oidc, planning, reasons,
                         records, reports, signoff, supervisee, supervisor, tokens, typography, verify)
 
@@ -40,7 +42,8 @@ def init_web(app: Flask) -> None:
     for blueprint in (auth.bp, supervisor.bp, records.bp, supervisee.bp, hr.bp, admin.bp, signoff.bp, links.bp,
                       agreements.bp, verify.bp, reports.bp, planning.bp, reasons.bp,
                       webhooks.bp, bulk_start.bp, tokens.bp, oidc.bp, groups.bp, disagreements.bp, quality_audits.bp,
-                      consent.bp, case_notes.bp, due.bp, supervision_log.bp, cpd.bp):
+                      consent.bp, case_notes.bp, due.bp, supervision_log.bp, cpd.bp, asye_support.bp,
+                      subject_access.bp):
         app.register_blueprint(blueprint)
     oidc.init_oidc(app, app.extensions["docgen"].config)
     limits.init_limits(app)  # after the blueprints: it wraps the views marked @rate_limited

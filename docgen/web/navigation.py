@@ -20,12 +20,15 @@ ENTRIES = {
                         ("Start records for a team", "bulk_start.bulk_starts", "bulk_start")],
     areas.OWN_RECORDS: [("My records", "supervisee.my_records", "supervisee"), ("My CPD", "cpd.summary", "cpd.")],
     areas.REPORTS: [("Compliance", "reports.compliance_report", "reports")],
-    areas.LEAVERS: [("Leavers and transfers", "hr.leavers", "hr")],
+    areas.LEAVERS: [("Leavers and transfers", "hr.leavers", "hr"),
+                    ("Subject access", "subject_access.requests", "subject_access")],
     areas.DISAGREEMENTS: [("Disagreements", "disagreements.listed", "disagreements")],
     areas.ADMINISTRATION: [("People", "admin.people_list", "admin.people"), ("Teams", "admin.teams", "admin.teams"),
                            ("Supervision", "admin.relationships", "admin.relationships"),
                            ("Policy", "admin.policy", "admin.policy"),
-                           ("Webhooks", "webhooks.subscriptions", "webhooks")],
+                           ("Webhooks", "webhooks.subscriptions", "webhooks"),
+                           # An administrator acts as the data protection officer (workflows.subject_access)
+                           ("Subject access", "subject_access.requests", "subject_access")],
 }
 
 
@@ -57,7 +60,8 @@ def home_page(area: str) -> str:
 
 def _items(open_areas: tuple[str, ...]) -> list[dict[str, Any]]:
     endpoint = request.endpoint or ""
-    entries = [entry for area in open_areas for entry in ENTRIES[area]] + EVERYONE
+    # An entry in two open areas (subject access, for HR and administrators) is shown once.
+    entries = list(dict.fromkeys(entry for area in open_areas for entry in ENTRIES[area])) + EVERYONE
     return [{"text": text, "href": url_for(target), "active": endpoint.startswith(prefix)}
             for text, target, prefix in entries]
 

@@ -81,4 +81,5 @@ def compliance_report() -> Any:
     # The chosen option names the scope: report.scope says "Whole organisation" even when narrowed to a reader's.
     scope = next(c.label for c in form.scope.choices if c.value == form.scope.data)
     return render_template("reports/compliance.html", form=form, report=shown.report, csv_url=csv_url, scope=scope,
-                           chart=Markup(shown.svg), table=shown.table, group_attendance=shown.group_attendance)
+                           chart=Markup(shown.svg), table=shown.table, group_attendance=shown.group_attendance,
+                           log_table=shown.log_table)  # issue 25: the supervision log's figures

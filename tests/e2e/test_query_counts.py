@@ -1,5 +1,5 @@
 """Pages whose SQL does not grow with what they show (issue 26): the supervisor dashboard, the record
-page, My records and the due list each run the same number of statements for a team of 3 as for a
+page, My records, the due list and the compliance report each run the same number of statements for a team of 3 as for a
 team of 30. A statement per supervisee, record or action (a lazy load in a loop, an N+1) makes the
 counts differ; nothing here is timed.
 
@@ -192,6 +192,8 @@ PAGES = {
     "the record page": lambda team: (f"/records/{team.record}", team.manager),
     "My records": lambda team: ("/my-records", team.member),
     "the due list": lambda team: (f"/api/v1/due?team_id={team.team_id}", team.manager),
+    # issue 25: the compliance report page, with the supervision log's figures for its period
+    "the compliance report": lambda team: ("/reports/compliance", team.manager),
 }
 
 

@@ -178,3 +178,10 @@ def test_docs_profiles_says_of_every_key_a_built_in_profile_uses_whether_it_is_r
     assert sorted(used - documented.keys()) == []
     assert all(re.search(r"required|optional", documented[key]) for key in used), \
         [key for key in used if not re.search(r"required|optional", documented[key])]
+
+
+def test_the_readme_names_every_webhook_event_a_receiver_may_subscribe_to() -> None:
+    from workflows.webhooks import EVENTS
+
+    section = README[README.index("## Webhooks"):].split("\n## ", 1)[0]
+    assert [event for event in EVENTS if f"`{event}`" not in section] == []

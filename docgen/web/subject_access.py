@@ -1,0 +1,178 @@
+"""Subject access requests as pages (UK GDPR Art. 15; issue 25 item 1): HR, or an administrator
+acting as the data protection officer, records a request, reads its deadline and days left,
+extends it, reviews the redaction schedule and withholds mentions with a reason, downloads the
+export (a POST: it is audited and heavy, so no link, prefetch or HEAD makes one) and closes the
+request with the day it was answered, or as withdrawn with a reason. The rules are
+`workflows.subject_access`'s (which tells anyone else there is no such page); each view parses,
+calls one use case and shapes the answer."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
+from wtforms import StringField, SubmitField
+
+from docgen.auth import caller, uow
+from docgen.web import forms
+from docgen.web.inputs import form_to
+from docgen.web.navigation import page
+from kernel.errors import Conflict, InvalidInput, PreconditionFailed, PreconditionRequired
+from workflows import subject_access
+from workflows.inputs.subject_access import (REASON_LIMIT, CloseRequest, ExtendRequest, RecordRequest,
+                                             ReleaseMention, WithdrawRequest, WithholdMention)
+
+bp = Blueprint("subject_access", __name__, url_prefix="/hr/subject-access")
+
+REFUSALS = (InvalidInput, Conflict, PreconditionFailed, PreconditionRequired)
+
+
+class NewRequestForm(FlaskForm):
+    email = StringField("Email address of the person asking", widget=GovTextInput(),
+                        description="Their work email address in docgen, a leaver’s too")
+    received_on = forms.GovDateField("Date the request was received", required=True,
+                                     description=forms.ThisYearHint("For example, 2 11 {year}"))
+    submit = SubmitField("Record the request", widget=GovSubmitInput())
+
+
+class CloseForm(forms.RevisionedForm):
+    answered_on = forms.GovDateField("Date the request was answered", required=True,
+                                     description=forms.ThisYearHint("For example, 20 11 {year}"))
+    submit = SubmitField("Close the request", widget=GovSubmitInput())
+
+
+@bp.get("")
+@page()
+def requests() -> Any:
+    """The open requests, the nearest deadline first."""
+    return render_template("subject_access/list.html", shown=subject_access.open_requests(uow(), caller()),
+                           warn_days=subject_access.WARN_DAYS)
+
+
+def _new_page(form: NewRequestForm, status: int = 200) -> Any:
+    return render_template("subject_access/new.html", form=form), status
+
+
+@bp.get("/new")
+@page()
+def new() -> Any:
+    subject_access.require_officer(caller())
+    return _new_page(NewRequestForm())
+
+
+@bp.post("/new")
+@page()
+def record() -> Any:
+    subject_access.require_officer(caller())
+    form = NewRequestForm()
+    try:
+        forms.filled_in(form)
+        made = subject_access.record_request(uow(), caller(), form_to(RecordRequest, form))
+    except forms.Incomplete:
+        return _new_page(form, 400)
+    except (InvalidInput, Conflict) as exc:
+        forms.show_error(form, exc)
+        return _new_page(form, exc.status)
+    return redirect(url_for(".request_page", request_id=made.id), 303)
+
+
+def _request_page(request_id: int, refused: Exception | None = None, field: str = "", close: CloseForm | None = None,
+                  status: int = 200) -> Any:
+    """A request's page; after a refused change, again with the problem named at `field`'s box and
+    the reason typed there put back in it."""
+    shown = subject_access.review(uow(), caller(), request_id)
+    close = close or CloseForm(formdata=None, revision=shown.shown.request.revision)
+    close.revision.data = shown.shown.request.revision
+    problem = None
+    if refused is not None:
+        message = str(getattr(refused, "message", refused))
+        problem = {"field": field, "message": message[:1].upper() + message[1:],
+                   "typed": request.form.get("reason", "")[:REASON_LIMIT],
+                   "summary": {"titleText": "There is a problem",
+                               "errorList": [{"text": message[:1].upper() + message[1:], "href": f"#{field}"}]}}
+    return render_template("subject_access/request.html", review=shown, shown=shown.shown, close=close,
+                           problem=problem, warn_days=subject_access.WARN_DAYS), status
+
+
+@bp.get("/<int:request_id>")
+@page()
+def request_page(request_id: int) -> Any:
+    """The request: its deadline, the redaction schedule with HR's decisions, the export and closing."""
+    return _request_page(request_id)
+
+
+def _back(request_id: int, anchor: str = "") -> Any:
+    return redirect(url_for(".request_page", request_id=request_id) + anchor, 303)
+
+
+@bp.post("/<int:request_id>/extend")
+@page()
+def extend(request_id: int) -> Any:
+    try:
+        subject_access.extend(uow(), caller(), request_id, form_to(ExtendRequest))
+    except REFUSALS as exc:
+        return _request_page(request_id, exc, "extension-reason", status=exc.status)
+    return _back(request_id)
+
+
+@bp.post("/<int:request_id>/withhold")
+@page()
+def withhold(request_id: int) -> Any:
+    try:
+        subject_access.withhold(uow(), caller(), request_id, form_to(WithholdMention))
+    except REFUSALS as exc:
+        return _request_page(request_id, exc, f"reason-{_typed_key()}", status=exc.status)
+    return _back(request_id, "#redaction-schedule")
+
+
+@bp.post("/<int:request_id>/release")
+@page()
+def release(request_id: int) -> Any:
+    try:
+        subject_access.release(uow(), caller(), request_id, form_to(ReleaseMention))
+    except REFUSALS as exc:
+        return _request_page(request_id, exc, "redaction-schedule", status=exc.status)
+    return _back(request_id, "#redaction-schedule")
+
+
+def _typed_key() -> str:
+    """The mention a refused withholding was for, as its reason box's id ends."""
+    return "".join(ch for ch in request.form.get("key", "") if ch.isalnum() or ch in "-_")[:100]
+
+
+@bp.post("/<int:request_id>/export")
+@page()
+def export(request_id: int) -> Any:
+    """The export as a zip (audited, with its SHA-256, before it leaves)."""
+    try:
+        made = subject_access.export(uow(), caller(), request_id)
+    except Conflict as exc:
+        return _request_page(request_id, exc, "export", status=exc.status)
+    return Response(made.data, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{made.filename}"'})
+
+
+@bp.post("/<int:request_id>/withdraw")
+@page()
+def withdraw(request_id: int) -> Any:
+    try:
+        subject_access.withdraw(uow(), caller(), request_id, form_to(WithdrawRequest))
+    except REFUSALS as exc:
+        return _request_page(request_id, exc, "withdrawal-reason", status=exc.status)
+    return _back(request_id)
+
+
+@bp.post("/<int:request_id>/close")
+@page()
+def close(request_id: int) -> Any:
+    form = CloseForm()
+    try:
+        forms.filled_in(form)
+        subject_access.close(uow(), caller(), request_id, form_to(CloseRequest, form, revision=form.opened_at()))
+    except forms.Incomplete:
+        return _request_page(request_id, close=form, status=400)
+    except REFUSALS as exc:
+        forms.show_error(form, exc, {"revision": "answered_on"})
+        return _request_page(request_id, close=form, status=exc.status)
+    return _back(request_id)

@@ -1,0 +1,345 @@
+"""A subject-access export (UK GDPR Art. 15; issue 25 item 1) of Sol Worker in Southwark: the group
+session Sol and Tam attended, whose W App C record names Tam and two children's case IDs, signed off
+and sealed; a draft one-to-one record with Sol's supervisor, Grace Lead; the e-mails Sol was sent.
+The redaction schedule lists the third-party data with the page it is on; withholding a mention
+removes its words from the exported PDF (read back with poppler's pdftotext), never only covers
+them. Neither the schedule nor the export writes anything. Both databases, real LibreOffice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import re
+
+import pytest
+from docx import Document
+from docx.enum.text import WD_BREAK
+from pypdf import PdfReader
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from documents import redaction, render
+from documents.render import opened
+from kernel import clock
+from kernel.errors import Conflict
+from storage.models import (Base, DocumentVersion, Organisation, OutboxMessage, Person, QualityAudit,
+                            QualityAuditItem, Record, SignoffEvent)
+from tests.e2e.test_groups import Southwark, _group, _held_session, config, group_org  # noqa: F401
+from tests.mailbox import Mailbox, sign_link_for
+from workflows import actions, people
+from workflows.subject_access_export import (CASE_ID, CONTACT, DEVICE, STAFF, Mention, export_zip,
+                                             redaction_schedule)
+
+pytestmark = pytest.mark.libreoffice
+
+RECEIVED = dt.date(2027, 3, 1)
+DEADLINE = dt.date(2027, 4, 1)
+
+
+def _sealed_group_record(client: Any, org: Southwark) -> int:
+    """The group session Sol and Tam attended, its record naming Tam and two case IDs, signed by the
+    Advanced Practitioner through the e-mailed link, and sealed by the worker."""
+    session = _held_session(client, org, _group(client, org)["id"])
+    started = client.post(f"/api/v1/group-sessions/{session['id']}/record", headers=org.auth("pc"))
+    assert started.status_code == 201, started.json
+    record_id = started.json["id"]
+    saved = client.patch(f"/api/v1/group-records/{record_id}", json={"fields": {
+        "cases": "104233, LL-104240", "legal_status": "Child in need", "legal_category": "CIN",
+        "lead_social_worker": "Sol Worker", "reflective_discussion": "Tam Worker raised the father's absence.",
+        "action_required": "Visit within 10 working days", "who_is_leading": "Sol Worker", "timescales": "10 days",
+        "visit_recorded": "Yes", "next_supervision": (clock.today() + dt.timedelta(days=7)).isoformat()}},
+        headers=org.auth("pc"))
+    assert saved.status_code == 200, saved.json
+    assert client.post(f"/api/v1/records/{record_id}/send", headers=org.auth("pc")).status_code == 200
+    return record_id
+
+
+def _sign_and_read(client: Any, org: Southwark, mailbox: Mailbox, record_id: int) -> None:
+    token = sign_link_for(mailbox, "ap@southwark.example.org")
+    signed = client.post(f"/api/v1/sign/{token}", json={"decision": "agree", "confirm_name": "Ade Practitioner"})
+    assert signed.status_code == 200 and signed.json["status"] == "signed", signed.json
+    assert client.get(f"/api/v1/records/{record_id}/pdf", headers=org.auth("lead")).status_code == 200
+
+
+def _draft_with_lead(app: Any, client: Any, org: Southwark) -> int:
+    with app.extensions["docgen"].sessions.begin() as db:
+        people.create_relationship(db, org.ids["sw1"], org.ids["lead"], dt.date(2024, 1, 8))
+    made = client.post("/api/v1/records", json={"supervisee_id": org.ids["sw1"],
+                                                "session_date": clock.today().isoformat()}, headers=org.auth("lead"))
+    assert made.status_code == 201, made.json
+    return int(made.json["id"])
+
+
+def _action_and_quality_audit(app: Any, org: Southwark, draft_id: int, group_record_id: int) -> None:
+    """An action in Sol's draft naming a case, and a quality audit of the group record naming Tam."""
+    with app.extensions["docgen"].sessions.begin() as db:
+        draft = db.get(Record, draft_id)
+        action = actions.raise_action(db, draft, section="summary", text="Chase the health visitor for LL-104240",
+                                      owner="Sol Worker")
+        actions.record_progress(db, draft, action.id, progress="Rang twice")
+        person = db.get(Person, org.ids["sw1"])
+        audit = QualityAudit(team_id=person.team_id, period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 12, 31),
+                             seed=7, per_supervisor=1, drawn_by_id=org.ids["lead"])
+        db.add(audit)
+        db.flush()
+        db.add(QualityAuditItem(audit_id=audit.id, record_id=group_record_id, supervisor_id=org.ids["ap"],
+                                criteria={"reflection": "yes"}, findings="Tam Worker's hypothesis well recorded"))
+
+
+@pytest.fixture
+def sol(app: Any, client: Any, group_org: Southwark, mailbox: Mailbox) -> dict[str, int]:
+    record_id = _sealed_group_record(client, group_org)
+    _sign_and_read(client, group_org, mailbox, record_id)
+    draft = _draft_with_lead(app, client, group_org)
+    _action_and_quality_audit(app, group_org, draft, record_id)
+    return {"group_record": record_id, "draft": draft, "id": group_org.ids["sw1"]}
+
+
+@pytest.fixture
+def reading(app: Any) -> Iterator[Session]:
+    """A unit of work's session, as HR's use case hands the export one, rolled back and closed after."""
+    db = app.extensions["docgen"].sessions()
+    yield db
+    db.close()
+
+
+def _counts(db: Session) -> dict[str, int]:
+    """Rows in every table, counted through `db` (so anything added to it unflushed is counted too)."""
+    return {table.name: db.scalar(select(func.count()).select_from(table)) or 0
+            for table in Base.metadata.sorted_tables}
+
+
+def _pdftotext(pdf: bytes) -> str:
+    return " ".join(subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
+                    .stdout.decode().split())
+
+
+def _export(app: Any, db: Session, person: Person, withheld: dict[str, str]) -> tuple[bytes, dict[str, Any]]:
+    services = app.extensions["docgen"]
+    return export_zip(db, services.store, person, withheld=withheld, received_on=RECEIVED, deadline=DEADLINE,
+                      converter=services.converter())
+
+
+def test_the_export_holds_every_file_its_manifest_names_with_matching_hashes(app: Any, sol: dict[str, int],
+                                                                             reading: Session) -> None:
+    db = reading
+    person = db.get(Person, sol["id"])
+    sealed = db.scalar(select(DocumentVersion).where(DocumentVersion.record_id == sol["group_record"],
+                                                     DocumentVersion.kind == "final_pdf"))
+    before = _counts(db)
+    data, manifest = _export(app, db, person, {})
+    assert _counts(db) == before and not (db.new or db.dirty or db.deleted)
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    listed = {entry["path"]: entry for entry in manifest["files"]}
+    assert sorted(archive.namelist()) == sorted([*listed, "manifest.json"])
+    assert json.loads(archive.read("manifest.json")) == manifest
+    for path, entry in listed.items():
+        member = archive.read(path)
+        assert (len(member), hashlib.sha256(member).hexdigest()) == (entry["size"], entry["sha256"]), path
+    pdf = f"records/R-{sol['group_record']:06d}-{_kind(db, sol['group_record'])}.pdf"
+    assert listed[pdf]["sha256"] == sealed.sha256  # the sealed PDF itself, nothing withheld
+    assert f"records/R-{sol['draft']:06d}-{_kind(db, sol['draft'])}.docx" in listed
+    assert manifest["request"] == {"received_on": "2027-03-01", "deadline": "2027-04-01"}
+
+    reads = archive.read("who-read-your-records.csv").decode()
+    assert "Grace Lead" in reads and f"R-{sol['group_record']:06d}" in reads
+    written = db.scalars(select(OutboxMessage.text_body).where(OutboxMessage.to_address == person.email)).all()
+    assert any("https://" in body for body in written)  # the invitation and the sealed copy's e-mail link
+    emails = archive.read("emails.csv").decode()
+    assert "[link removed]" in emails and "://" not in emails
+    assert "Chase the health visitor for LL-104240" in archive.read("actions.csv").decode()
+    assert f"R-{sol['draft']:06d}" in archive.read("action-progress.csv").decode()
+    audits = archive.read("quality-audits.csv").decode()
+    assert "Tam Worker's hypothesis well recorded" in audits and "reflection: yes" in audits
+    letter = archive.read("cover-letter.txt").decode()
+    assert "Nothing." in letter and "ico.org.uk" in letter and "1 April 2027" in letter
+
+
+def _kind(db: Session, record_id: int) -> str:
+    return db.get(Record, record_id).kind.replace("_", "-")
+
+
+def test_a_withheld_attendee_and_case_id_are_gone_from_the_exported_pdf_text(app: Any, sol: dict[str, int],
+                                                                              reading: Session) -> None:
+    db = reading
+    person = db.get(Person, sol["id"])
+    store = app.extensions["docgen"].store
+    before = _counts(db)
+    schedule = redaction_schedule(db, store, person)
+    assert _counts(db) == before and not (db.new or db.dirty or db.deleted)
+    assert [m.key for m in redaction_schedule(db, store, person)] == [m.key for m in schedule]  # stable keys
+
+    sealed = f"records/R-{sol['group_record']:06d}-{_kind(db, sol['group_record'])}.pdf"
+    found = {(m.document, m.kind, m.text): m for m in schedule}
+    tam: Mention = found[(sealed, STAFF, "Tam Worker")]
+    assert isinstance(tam.page, int) and tam.page >= 1 and "Tam Worker" in tam.context
+    assert {(sealed, CASE_ID, "104233"), (sealed, CASE_ID, "LL-104240"), ("actions.csv", CASE_ID, "LL-104240"),
+            ("quality-audits.csv", STAFF, "Tam Worker")} <= set(found)
+    assert not any(m.text == "Sol Worker" for m in schedule)  # the person's own name is theirs
+    draft = f"records/R-{sol['draft']:06d}-{_kind(db, sol['draft'])}.docx"
+    lead = found[(draft, STAFF, "Grace Lead")]
+    assert lead.page is None
+
+    signer = found[("sign-off-events.csv", STAFF, "Ade Practitioner")]
+    withheld = {tam.key: "Another worker's personal data", found[(sealed, CASE_ID, "104233")].key: "A child's case",
+                lead.key: "Another worker's personal data", signer.key: "Another worker's personal data"}
+    data, manifest = _export(app, db, person, withheld)
+    assert _counts(db) == before
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert sealed not in archive.namelist() and draft not in archive.namelist()
+    redacted = _pdftotext(archive.read(sealed.replace(".pdf", "-redacted.pdf")))
+    assert "Tam Worker" not in redacted and "104233" not in redacted and "[withheld]" in redacted
+    assert "LL-104240" in redacted and "Sol Worker" in redacted and "the father's absence" in redacted
+    assert "Grace Lead" not in _pdftotext(archive.read(draft.replace(".docx", "-redacted.pdf")))
+    steps = archive.read("sign-off-events.csv").decode()
+    assert "Ade Practitioner" not in steps and "[withheld]" in steps and "Pat Coordinator" in steps
+
+    copy = next(e for e in manifest["files"] if e["path"] == sealed.replace(".pdf", "-redacted.pdf"))
+    original = db.scalar(select(DocumentVersion.sha256).where(DocumentVersion.record_id == sol["group_record"],
+                                                              DocumentVersion.kind == "final_pdf"))
+    assert copy["redacted_copy_of"] == {"path": sealed, "sha256": original, "sealed": True}
+    counts = {line["kind"]: line["count"] for line in manifest["withheld"]}
+    assert counts == {STAFF: 3, CASE_ID: 1}
+    letter = archive.read("cover-letter.txt").decode()
+    assert "3 names of other members of staff" in letter and "1 child's case ID" in letter
+    assert "Tam Worker" not in letter and "104233" not in letter
+
+
+def test_a_name_split_across_word_runs_is_removed_and_the_records_text_in_properties_dropped() -> None:
+    document = Document()
+    paragraph = document.add_paragraph("Present: Sol Worker, ")
+    paragraph.add_run("Ta").bold = True
+    paragraph.add_run("m Work")
+    paragraph.add_run("er and Tamsin Workerly.")
+    render.set_custom_properties(document, {"docgen.base.0": "Present: Sol Worker, Tam Worker"})
+    source = render.docx_bytes(document)
+    assert "Tam Worker" in redaction.docx_text(source)
+
+    redacted = redaction.redact_docx(source, ["Tam Worker"])
+    assert redaction.docx_text(redacted) == "Present: Sol Worker, [withheld] and Tamsin Workerly."
+    assert b"Tam Worker" not in zipfile.ZipFile(io.BytesIO(redacted)).read("docProps/custom.xml")
+    assert render.document_properties(opened(redacted)).get("docgen.base.0") is None
+
+
+def _sealed_path(db: Session, record_id: int) -> str:
+    return f"records/R-{record_id:06d}-{_kind(db, record_id)}.pdf"
+
+
+def test_other_signers_e_mail_and_ip_are_on_the_schedule_and_the_copy_says_it_is_not_the_sealed_record(
+        app: Any, sol: dict[str, int], group_org: Southwark, reading: Session) -> None:
+    db = reading
+    person, signer = db.get(Person, sol["id"]), db.get(Person, group_org.ids["ap"])
+    signed = db.scalars(select(SignoffEvent).where(SignoffEvent.record_id == sol["group_record"],
+                                                   SignoffEvent.person_id.is_distinct_from(person.id),
+                                                   SignoffEvent.ip.is_not(None))
+                        .order_by(SignoffEvent.id)).first()
+    assert signed is not None and signed.ip
+    sealed = _sealed_path(db, sol["group_record"])
+    schedule = redaction_schedule(db, app.extensions["docgen"].store, person)
+    found = {(m.document, m.kind, m.text): m for m in schedule}
+    contact, device = found[(sealed, CONTACT, signer.email)], found[(sealed, DEVICE, signed.ip)]
+    original = app.extensions["docgen"].store.get(db.scalar(select(DocumentVersion.storage_key).where(
+        DocumentVersion.record_id == sol["group_record"], DocumentVersion.kind == "final_pdf")))
+    assert contact.page == device.page == len(PdfReader(io.BytesIO(original)).pages)  # the certificate page
+    assert not any(m.text in (person.email, person.name) for m in schedule)
+
+    data, _ = _export(app, db, person, {contact.key: "Another worker's contact details",
+                                        device.key: "Another signer's device"})
+    copy = zipfile.ZipFile(io.BytesIO(data)).read(sealed.replace(".pdf", "-redacted.pdf"))
+    text = _pdftotext(copy)
+    assert signer.email not in text and signed.ip not in text
+    banner = (f"REDACTED COPY of R-{sol['group_record']:06d} made {clock.today():%-d %B %Y} for a subject access "
+              "request. This is not the sealed record; withheld text reads [withheld].")
+    assert text.startswith(banner) or banner in text
+    assert hashlib.sha256(original).hexdigest() not in text and "certificate is left out" in text
+    assert str(PdfReader(io.BytesIO(copy)).metadata.title).startswith("REDACTED COPY of")
+
+
+def test_a_name_in_another_case_spacing_or_split_by_a_line_break_is_found_and_removed() -> None:
+    document = Document()
+    document.add_paragraph("Discussed with TAM\u00a0WORKER and tam   worker.")
+    broken = document.add_paragraph("Lead: Tam")
+    broken.add_run().add_break(WD_BREAK.LINE)
+    broken.add_run("Worker\tnoted it.")
+    source = render.docx_bytes(document)
+    text = redaction.docx_text(source)
+    found = redaction.matcher(["Tam Worker"])
+    assert found is not None and len(found.findall(text)) == 3
+    redacted = redaction.docx_text(redaction.redact_docx(source, ["Tam Worker"]))
+    assert "tam" not in redacted.lower() and redacted.count("[withheld]") == 3
+    assert redaction.redactor(["LL-104240"])("case ll-104240.") == "case [withheld]."
+
+
+def test_a_withholding_no_longer_on_the_schedule_is_refused_and_reasons_never_repeat_withheld_words(
+        app: Any, sol: dict[str, int], reading: Session) -> None:
+    db = reading
+    person = db.get(Person, sol["id"])
+    schedule = redaction_schedule(db, app.extensions["docgen"].store, person)
+    audit = next(m for m in schedule if (m.document, m.kind, m.text) == ("quality-audits.csv", STAFF, "Tam Worker"))
+    with pytest.raises(Conflict) as refused:
+        _export(app, db, person, {audit.key: "A colleague", "0" * 32: "decided before the record changed"})
+    assert refused.value.field == "withheld" and "review" in refused.value.message
+
+    data, manifest = _export(app, db, person, {audit.key: "TAM WORKER's data: Tam Worker asked us not to"})
+    letter = zipfile.ZipFile(io.BytesIO(data)).read("cover-letter.txt").decode()
+    assert "tam worker" not in letter.lower() and "tam worker" not in json.dumps(manifest).lower()
+    assert "[withheld]'s data: [withheld] asked us not to" in letter
+    assert manifest["withheld"][0]["reasons"] == ["[withheld]'s data: [withheld] asked us not to"]
+
+
+def test_a_signer_from_another_organisation_is_named_and_a_case_id_needs_a_digit(
+        app: Any, sol: dict[str, int], group_org: Southwark, reading: Session) -> None:
+    db = reading
+    elsewhere = Organisation(name="Lambeth")
+    db.add(elsewhere)
+    db.flush()
+    db.get(Person, group_org.ids["ap"]).organisation_id = elsewhere.id  # moved since, or a neighbour's AP
+    record = db.get(Record, sol["group_record"])
+    record.sections = {**record.sections, "cases": "104233 and TBC"}
+    db.flush()
+    schedule = redaction_schedule(db, app.extensions["docgen"].store, db.get(Person, sol["id"]))
+    sealed = _sealed_path(db, sol["group_record"])
+    kinds = {(m.document, m.kind, m.text) for m in schedule}
+    assert {(sealed, STAFF, "Ade Practitioner"), (sealed, CASE_ID, "104233")} <= kinds
+    assert [m.text for m in schedule if m.kind == CASE_ID and not re.search(r"\d", m.text)] == []
+
+
+def test_destroyed_missing_and_never_filed_documents_are_listed_as_not_enclosed(
+        app: Any, sol: dict[str, int], reading: Session) -> None:
+    group, draft = f"R-{sol['group_record']:06d}", f"R-{sol['draft']:06d}"
+    with Session(bind=reading.get_bind()) as outside:  # no deployment: a draft cannot be rendered, only read if filed
+        _, manifest = _export(app, outside, outside.get(Person, sol["id"]), {})
+    assert {e["number"]: e["reason"].split(":")[0] for e in manifest["not_enclosed"]} == {draft: "draft not available"}
+
+    db = reading
+    person = db.get(Person, sol["id"])
+    final = db.scalar(select(DocumentVersion).where(DocumentVersion.record_id == sol["group_record"],
+                                                    DocumentVersion.kind == "final_pdf"))
+    final.destroyed_at = dt.datetime(2027, 2, 1, 9, 30)
+    db.flush()
+    data, manifest = _export(app, db, person, {})
+    missing = {entry["number"]: entry["reason"] for entry in manifest["not_enclosed"]}
+    assert missing == {group: "destroyed on 2027-02-01 under the retention schedule"}
+    assert not any(entry["path"].startswith(f"records/{group}") for entry in manifest["files"])
+    assert "1 of your records or agreements could not be enclosed" in zipfile.ZipFile(io.BytesIO(data)).read(
+        "cover-letter.txt").decode()
+
+    final.destroyed_at, final.storage_key = None, re.sub(r"[0-9a-f]{32}\.pdf$", "0" * 32 + ".pdf", final.storage_key)
+    db.flush()
+    _, manifest = _export(app, db, person, {})
+    assert [(e["number"], e["reason"].split(":")[0]) for e in manifest["not_enclosed"]] == [(group, "unavailable")]
+
+    garbled = b"%PDF-1.7 cut short"  # filed as it reads, but no PDF a reader can open
+    app.extensions["docgen"].store.put(final.storage_key, garbled)
+    final.sha256 = hashlib.sha256(garbled).hexdigest()
+    db.flush()
+    _, manifest = _export(app, db, person, {})
+    assert [(e["number"], e["reason"].split(":")[0]) for e in manifest["not_enclosed"]] == [(group, "unavailable")]

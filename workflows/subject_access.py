@@ -1,0 +1,387 @@
+"""Subject access requests (UK GDPR Art. 15; issue 25 item 1): a supervisee, or a leaver, asks for
+everything held about them; HR, or the data protection officer, records the request, reviews the
+third-party data in it, produces the export and closes the request with the day it was answered.
+
+The rules, and where they come from:
+
+- The council answers "without undue delay and in any event within one month of receipt"
+  (Art. 12(3)). The month runs from the day the request was received to the same date in the next
+  month, or that month's last day when it has no such date (the ICO's counting; dateutil's
+  `relativedelta`, as `workflows.periods` adds months); when that day is a weekend or a bank
+  holiday, the ICO gives until the next working day (`workflows.working_days`): `deadline_of`.
+- It "may be extended by two further months where necessary", if the person is told, with the
+  reasons, "within one month of receipt" (Art. 12(3)): an extension needs a reason and is
+  refused once the first month has passed; the extended deadline is three months from receipt,
+  counted the same way (`extend`). The first month ends on a working day too.
+- A request is received before it is recorded, but not long before: one received more than a year
+  ago (`OLDEST`) is a typing slip, refused naming received_on.
+- A request warns at `WARN_DAYS` days left or fewer (issue 25), and is open until it is closed
+  with the day it was answered (`close`), or closed unanswered with a reason when the person withdrew
+  it or it was recorded in error (`withdraw`). One open request a person: the database's partial
+  unique index holds it when two are recorded at once.
+- Other staff named in records and children's case IDs are third-party data (Art. 15(4)): HR
+  reads them on the redaction schedule (`workflows.subject_access_export.redaction_schedule`),
+  withholds each with a reason (`withhold`), and the export leaves the withheld text out. A
+  withholding whose mention is no longer found (the record changed) is shown so it can be released:
+  the export refuses withholdings off the schedule.
+- The export is built from the data as it is today, an answered request's too: it is not a copy of
+  what was sent (that is the zip sent, whose SHA-256 the audit log keeps).
+- Only HR and administrators (standing for the data protection officer, who has no role of their
+  own in docgen) act on requests (`OFFICERS`); anyone else is told there is no such request, so
+  who has asked cannot be learnt.
+- Every step is in the audit log (object type `OBJECT_TYPE`), and a change to a request is made
+  from the revision its author read (`workflows.revisions`): of two officers' changes from one
+  read, one lands and the other is refused (412) with nothing written.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
+
+from kernel import clock
+from kernel.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from storage import audit
+from storage.models import Person, SubjectAccessRequest, SubjectAccessWithholding
+from storage.uow import transaction
+from workflows import access, people, revisions, working_days
+from workflows.access import Caller
+from workflows.deployment import Work
+from workflows.inputs.subject_access import (CloseRequest, ExtendRequest, RecordRequest, ReleaseMention,
+                                             WithdrawRequest, WithholdMention)
+from workflows.subject_access_export import Mention, export_zip, redaction_schedule
+
+OFFICERS = access.PEOPLE_MANAGERS  # HR, and an administrator acting as the data protection officer
+OBJECT_TYPE = "subject_access_request"
+FIRST_MONTH = relativedelta(months=1)  # Art. 12(3): "within one month of receipt"
+EXTENDED = relativedelta(months=3)  # "extended by two further months": three from receipt
+WARN_DAYS = 7  # issue 25: "warns at 7 days"
+OLDEST = relativedelta(years=1)  # a request received longer ago than this is a typing slip
+
+
+def no_such_request() -> NotFound:
+    """The one answer for a request the caller may not see, whether it exists or not."""
+    return NotFound("no such subject access request", "id")
+
+
+def require_officer(caller: Caller) -> None:
+    """HR or an administrator; anyone else is told there is no such request (a 404)."""
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    if not OFFICERS & caller.roles:
+        raise no_such_request()
+
+
+def _due(received_on: dt.date, months: relativedelta) -> dt.date:
+    """The corresponding date `months` on, or the next working day when that is a weekend or a bank
+    holiday (the ICO: "you have until the next working day to respond")."""
+    day = received_on + months
+    return working_days.add_working_days(day - dt.timedelta(days=1), 1)
+
+
+def first_month_end(request: SubjectAccessRequest) -> dt.date:
+    """The last day the request may be extended: the first month's deadline."""
+    return _due(request.received_on, FIRST_MONTH)
+
+
+def deadline_of(request: SubjectAccessRequest) -> dt.date:
+    """The day the answer is due: a month from receipt, or three once extended."""
+    return _due(request.received_on, EXTENDED if request.extended_on is not None else FIRST_MONTH)
+
+
+def is_open(request: SubjectAccessRequest) -> bool:
+    """Neither answered nor withdrawn."""
+    return request.answered_on is None and request.withdrawn_on is None
+
+
+def may_still_extend(request: SubjectAccessRequest, today: dt.date) -> bool:
+    """Whether the request may be extended today: open, not extended, within its first month."""
+    return is_open(request) and request.extended_on is None and today <= first_month_end(request)
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A request as the pages show it: its deadline, the days left to it (negative once passed)
+    and whether to warn."""
+
+    request: SubjectAccessRequest
+    deadline: dt.date
+    days_left: int
+    can_extend: bool
+
+    @property
+    def extended_deadline(self) -> dt.date:
+        """The deadline an extension would give (three months from receipt)."""
+        return _due(self.request.received_on, EXTENDED)
+
+    @property
+    def open(self) -> bool:
+        return is_open(self.request)
+
+    @property
+    def warning(self) -> bool:
+        """Open with `WARN_DAYS` days left or fewer (an overdue request too)."""
+        return self.open and self.days_left <= WARN_DAYS
+
+
+def timing(request: SubjectAccessRequest, today: dt.date) -> Timing:
+    deadline = deadline_of(request)
+    return Timing(request, deadline, (deadline - today).days, may_still_extend(request, today))
+
+
+def _request(db: Session, request_id: int) -> SubjectAccessRequest:
+    request = db.get(SubjectAccessRequest, request_id)
+    if request is None:
+        raise no_such_request()
+    return request
+
+
+def _audit(db: Session, caller: Caller, request: SubjectAccessRequest, action: str, **detail: Any) -> None:
+    audit.record(db, f"subject_access.{action}", actor_id=caller.person_id, object_type=OBJECT_TYPE,
+                 object_id=request.id, ip=caller.ip, detail={"person_id": request.person_id, **detail})
+
+
+def _open_request(db: Session, person_id: int) -> SubjectAccessRequest | None:
+    return db.scalar(select(SubjectAccessRequest).where(SubjectAccessRequest.person_id == person_id,
+                                                        SubjectAccessRequest.answered_on.is_(None),
+                                                        SubjectAccessRequest.withdrawn_on.is_(None))
+                     .order_by(SubjectAccessRequest.id).limit(1))
+
+
+def _changing(db: Session, request: SubjectAccessRequest, revision: int | None) -> None:
+    """A change to an open request from the revision the caller read; the request's row is written
+    (its revision checked and raised) even when only its withholdings change, so it is the claim."""
+    revisions.expect(request, revision, "subject access request")
+    if request.answered_on is not None:
+        raise Conflict(f"this request was answered on {request.answered_on:%-d %B %Y} and is closed", "id")
+    if request.withdrawn_on is not None:
+        raise Conflict(f"this request was withdrawn on {request.withdrawn_on:%-d %B %Y} and is closed", "id")
+    flag_modified(request, "received_on")
+
+
+def _check_received_on(received_on: dt.date, today: dt.date) -> None:
+    if received_on > today:
+        raise InvalidInput("received_on must be today or earlier: record a request once it has arrived", "received_on")
+    if received_on < today - OLDEST:
+        raise InvalidInput(f"received_on must be within the last year, on or after {today - OLDEST:%-d %B %Y}: "
+                           "check the year", "received_on")
+
+
+def _already_open(person: Person, received_on: dt.date | None) -> Conflict:
+    since = f", received on {received_on:%-d %B %Y}" if received_on is not None else ""
+    return Conflict(f"{person.name} already has an open request{since}; answer it first", "email")
+
+
+# --- Use cases ----------------------------------------------------------------------------------
+
+
+@transaction
+def record_request(uow: Work, caller: Caller, given: RecordRequest) -> SubjectAccessRequest:
+    """Record a request received for a person (a leaver too); one open request per person, so the
+    export and the deadline are never in doubt."""
+    require_officer(caller)
+    db = uow.session
+    person = db.scalar(select(Person).where(Person.email == people.normalise_email(given.email)))
+    if person is None:
+        raise InvalidInput(f"nobody in docgen has the e-mail address {given.email}", "email")
+    _check_received_on(given.received_on, clock.today())
+    already = _open_request(db, person.id)
+    if already is not None:
+        raise _already_open(person, already.received_on)
+    request = SubjectAccessRequest(person_id=person.id, received_on=given.received_on, recorded_by_id=caller.person.id)
+    try:  # the partial unique index is the claim: of two recorded at once, one lands
+        with db.begin_nested():
+            db.add(request)
+    except IntegrityError:
+        raise _already_open(person, None) from None
+    _audit(db, caller, request, "recorded", received_on=given.received_on.isoformat(),
+           deadline=deadline_of(request).isoformat())
+    return request
+
+
+def open_requests(uow: Work, caller: Caller) -> list[Timing]:
+    """The requests neither answered nor withdrawn, the nearest deadline first."""
+    require_officer(caller)
+    today = clock.today()
+    found = uow.session.scalars(select(SubjectAccessRequest).options(selectinload(SubjectAccessRequest.person))
+                                .where(SubjectAccessRequest.answered_on.is_(None),
+                                       SubjectAccessRequest.withdrawn_on.is_(None)))
+    return sorted((timing(r, today) for r in found), key=lambda shown: (shown.deadline, shown.request.id))
+
+
+def show(uow: Work, caller: Caller, request_id: int) -> Timing:
+    """One request with its deadline and days left (no documents are read)."""
+    require_officer(caller)
+    return timing(_request(uow.session, request_id), clock.today())
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """A mention on the redaction schedule, and HR's decision on it (None: released as it is)."""
+
+    mention: Mention
+    withheld: SubjectAccessWithholding | None
+
+
+@dataclass(frozen=True)
+class Review:
+    """A request's page: its timing, its redaction schedule with the decisions made, and the
+    withholdings whose mention is no longer found (to be released: the export refuses them)."""
+
+    shown: Timing
+    schedule: list[ScheduleRow]
+    gone: list[SubjectAccessWithholding]
+
+    @property
+    def withheld(self) -> int:
+        return sum(1 for row in self.schedule if row.withheld is not None)
+
+
+def _schedule(uow: Work, request: SubjectAccessRequest) -> list[Mention]:
+    return redaction_schedule(uow.session, uow.store, request.person)
+
+
+@transaction
+def review(uow: Work, caller: Caller, request_id: int) -> Review:
+    """The request and its redaction schedule joined with the decisions: reading the schedule reads
+    the person's documents, so it is audited."""
+    require_officer(caller)
+    request = _request(uow.session, request_id)
+    mentions = _schedule(uow, request)
+    decided = {w.mention_key: w for w in request.withholdings}
+    _audit(uow.session, caller, request, "schedule_read", mentions=len(mentions))
+    found = {m.key for m in mentions}
+    return Review(timing(request, clock.today()), [ScheduleRow(m, decided.get(m.key)) for m in mentions],
+                  [w for key, w in decided.items() if key not in found])
+
+
+@transaction
+def extend(uow: Work, caller: Caller, request_id: int, given: ExtendRequest) -> SubjectAccessRequest:
+    """Extend the month by two more, with the reason the person is told; only within the first month."""
+    require_officer(caller)
+    request = _request(uow.session, request_id)
+    _changing(uow.session, request, given.revision)
+    today = clock.today()
+    if request.extended_on is not None:
+        raise Conflict(f"this request was already extended on {request.extended_on:%-d %B %Y}", "reason")
+    if not may_still_extend(request, today):
+        raise InvalidInput(f"the first month ended on {first_month_end(request):%-d %B %Y}: a request can "
+                           "only be extended within a month of receipt", "reason")
+    request.extended_on, request.extension_reason = today, given.reason
+    _audit(uow.session, caller, request, "extended", reason=given.reason, deadline=deadline_of(request).isoformat())
+    return request
+
+
+@transaction
+def withhold(uow: Work, caller: Caller, request_id: int, given: WithholdMention) -> SubjectAccessRequest:
+    """Withhold one mention on the schedule from the export, with the reason (a new reason for a
+    mention already withheld replaces the old one)."""
+    require_officer(caller)
+    db = uow.session
+    request = _request(db, request_id)
+    # The schedule (which reads the documents) is built before the request's row is claimed, so its
+    # row lock is held for the write only.
+    mention = next((m for m in _schedule(uow, request) if m.key == given.key), None)
+    _changing(db, request, given.revision)
+    if mention is None:
+        raise InvalidInput("key is not a mention on this request's redaction schedule", "key")
+    decided = next((w for w in request.withholdings if w.mention_key == given.key), None)
+    if decided is None:
+        decided = SubjectAccessWithholding(request=request, mention_key=given.key, reason=given.reason,
+                                           decided_by_id=caller.person.id)
+        db.add(decided)
+    decided.reason, decided.decided_by_id, decided.decided_at = given.reason, caller.person.id, clock.now()
+    _audit(db, caller, request, "withheld", key=given.key, kind=mention.kind, document=mention.document,
+           reason=given.reason)
+    return request
+
+
+@transaction
+def release(uow: Work, caller: Caller, request_id: int, given: ReleaseMention) -> SubjectAccessRequest:
+    """Put a withheld mention back into the export."""
+    require_officer(caller)
+    db = uow.session
+    request = _request(db, request_id)
+    _changing(db, request, given.revision)
+    decided = next((w for w in request.withholdings if w.mention_key == given.key), None)
+    if decided is None:
+        raise InvalidInput("key is not withheld on this request", "key")
+    request.withholdings.remove(decided)
+    db.delete(decided)
+    _audit(db, caller, request, "released", key=given.key)
+    return request
+
+
+@dataclass(frozen=True)
+class Export:
+    """A request's export: the file name to offer, the zip and its manifest."""
+
+    request: SubjectAccessRequest
+    filename: str
+    data: bytes
+    manifest: dict[str, Any]
+
+
+def _export(uow: Work, request: SubjectAccessRequest, actor: Caller, basis: str) -> Export:
+    withheld: Mapping[str, str] = {w.mention_key: w.reason for w in request.withholdings}
+    data, manifest = export_zip(uow.session, uow.store, request.person, withheld=withheld,
+                                received_on=request.received_on, deadline=deadline_of(request),
+                                converter=uow.deployment.converter())
+    _audit(uow.session, actor, request, "exported", basis=basis, sha256=hashlib.sha256(data).hexdigest(),
+           size=len(data), withheld=sorted(withheld))
+    name = f"subject-access-{request.person_id}-{request.id}-{clock.today():%Y%m%d}.zip"
+    return Export(request, name, data, manifest)
+
+
+@transaction
+def export(uow: Work, caller: Caller, request_id: int) -> Export:
+    """The export for a request, with the mentions withheld left out (audited with its SHA-256).
+    It is built from today's data: for an answered request it is not necessarily what was sent."""
+    require_officer(caller)
+    return _export(uow, _request(uow.session, request_id), caller, "page")
+
+
+@transaction
+def export_by_operator(uow: Work, email: str) -> Export:
+    """The operator at the server's command line exports a person's open request (`docgen sar
+    export`): nothing new is recorded but the audit of the export."""
+    person = people.person_by_email(uow.session, email)
+    request = _open_request(uow.session, person.id)
+    if request is None:
+        raise Conflict(f"no open subject access request for {email}; record one first", "person")
+    return _export(uow, request, access.SYSTEM, "cli")
+
+
+@transaction
+def close(uow: Work, caller: Caller, request_id: int, given: CloseRequest) -> SubjectAccessRequest:
+    """Close the request with the day it was answered (not before it was received, nor ahead)."""
+    require_officer(caller)
+    request = _request(uow.session, request_id)
+    _changing(uow.session, request, given.revision)
+    if not request.received_on <= given.answered_on <= clock.today():
+        raise InvalidInput(f"answered_on must be between {request.received_on:%-d %B %Y}, when the request was "
+                           "received, and today", "answered_on")
+    request.answered_on = given.answered_on
+    _audit(uow.session, caller, request, "closed", answered_on=given.answered_on.isoformat(),
+           deadline=deadline_of(request).isoformat(), on_time=given.answered_on <= deadline_of(request))
+    return request
+
+
+@transaction
+def withdraw(uow: Work, caller: Caller, request_id: int, given: WithdrawRequest) -> SubjectAccessRequest:
+    """Close the request unanswered, because the person withdrew it or it was recorded in error, with
+    the reason (audited); it then no longer counts as open, answered or late."""
+    require_officer(caller)
+    request = _request(uow.session, request_id)
+    _changing(uow.session, request, given.revision)
+    request.withdrawn_on, request.withdrawal_reason = clock.today(), given.reason
+    _audit(uow.session, caller, request, "withdrawn", reason=given.reason)
+    return request
