@@ -14,7 +14,7 @@ from storage.audit_head import open_head_log
 from storage.backends import open_store
 from storage.db import make_engine, session_factory
 from storage.uow import Handler
-from workflows import events, notices, webhooks
+from workflows import events, notices, notices_access, notices_retention, webhooks
 from workflows.deployment import Deployment, Work
 from workflows.profiles import load_profile, profile_dirs
 
@@ -47,8 +47,10 @@ def build(config: Config) -> Deployment:
 
 def subscribe(deployment: Deployment) -> None:
     """Who hears of each domain event, in this order: the webhooks (a delivery row written with
-    the change), the e-mails that tell people of a decision, a signature or a sealed record
-    (`workflows.notices`: written to the outbox with the change), then the worker (its task
+    the change), the e-mails that tell people what happened, written to the outbox with the change
+    (`workflows.notices`: sign-off's decisions, signatures, sealed records and a disagreement's
+    outcome; `workflows.notices_access`: consent answered or overridden, a break-glass read;
+    `workflows.notices_retention`: a leaver's records forwarded to HR), then the worker (its task
     enqueued once the change has committed, never after a rollback). So a signature is announced
     before the work that follows from it is asked for. Once per deployment: subscribed twice,
     every delivery and e-mail would be written and every task asked for twice."""
@@ -56,6 +58,8 @@ def subscribe(deployment: Deployment) -> None:
         raise RuntimeError("this deployment's events are subscribed already")
     webhooks.announce_in(deployment)
     notices.tell_in(deployment)
+    notices_access.tell_in(deployment)
+    notices_retention.tell_in(deployment)
     for event_type, task in WORKER_TASKS.items():
         deployment.subscribe(event_type, _enqueue_after_commit(task))
 

@@ -14,7 +14,6 @@ sets, and the reasons auditors and senior managers give. Use cases call these; e
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -23,11 +22,11 @@ from sqlalchemy.orm import Session
 from kernel import clock
 from storage import audit
 from kernel.errors import Conflict, Forbidden, NotFound, Unauthenticated
-from storage.models import Account, ConsentRequest, DisagreementEscalation, OutboxMessage, Person, PlannedSession
+from storage.models import Account, ConsentRequest, DisagreementEscalation, Person, PlannedSession
 from storage.models import Agreement, GroupAttendance, GroupMember, GroupSession, Record, SupervisionGroup
 from storage.models import SupervisionRelationship
 from storage.uow import UnitOfWork
-from workflows import emails, group_records, people
+from workflows import events, group_records, people
 
 READ_BASES = ("supervisee", "supervisor", "line_manager", "hr", "consent", "auditor", "break_glass", "group_lead", "attendee")
 GRANTED_ROLES = ("hr", "auditor", "admin", "senior_manager")
@@ -38,7 +37,6 @@ ADMINISTRATORS = frozenset({"admin"})  # teams, sign-ins and the administration 
 HR = frozenset({"hr"})  # the leavers page, and a leaver's file exported for the employee's file (S 12.4)
 REASON_ROLES = {"auditor": "auditor", "senior_manager": "break_glass"}  # asked in this order
 BREAK_GLASS_SUBJECT = "Your supervision records were read under break-glass access"
-BREAK_GLASS_NOTICE_EVERY = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -152,6 +150,13 @@ def require_role(caller: Caller, roles: frozenset[str]) -> None:
         raise Forbidden(f"needs one of these roles: {', '.join(sorted(roles))}")
 
 
+def hr_staff(db: Session) -> list[Person]:
+    """Whoever holds the HR role on an active account, in the order the accounts were made: told
+    when a leaver's records pass to them and when a disagreement is passed to them (W §17)."""
+    accounts = db.scalars(select(Account).where(Account.active.is_(True)).order_by(Account.id))
+    return [account.person for account in accounts if HR & set(account.roles or [])]
+
+
 def token_holder(caller: Caller, owner_account_id: int) -> None:
     """A personal API token is revoked by its owner or by an administrator (issue 15); anyone else
     is told there is no such token, so token ids cannot be probed."""
@@ -218,16 +223,6 @@ def breaks_glass(caller: Caller) -> bool:
     return "auditor" not in caller.roles
 
 
-def _told_recently(db: Session, supervisee: Person, reader: Person, reason: str) -> bool:
-    """One notice per reader and reason an hour: a break-glass reader opening several pages of the
-    same file should not flood the supervisee, but a new reason or a later visit is told again."""
-    since = clock.now() - BREAK_GLASS_NOTICE_EVERY
-    return db.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.to_address == supervisee.email, OutboxMessage.subject == BREAK_GLASS_SUBJECT,
-        OutboxMessage.created_at >= since, OutboxMessage.text_body.contains(reader.name),
-        OutboxMessage.text_body.contains(reason)).limit(1)) is not None
-
-
 def read(uow: UnitOfWork, caller: Caller, supervisee: Person, object_type: str, object_id: int | str,
          action: str) -> Access:
     """Allow or refuse a read of a person's documents. A granted read is audited and committed at
@@ -242,13 +237,10 @@ def read(uow: UnitOfWork, caller: Caller, supervisee: Person, object_type: str, 
         supervisee = group_record_group(db, group_record).facilitator
     else:
         granted = read_access(db, caller.account, supervisee, caller.reason, break_glass=break_glass)
-    audit.record(db, action, actor_id=caller.person_id, object_type=object_type, object_id=object_id,
-                 reason=granted.reason, ip=caller.ip, detail={"basis": granted.basis})
-    reader = caller.person
-    if granted.notify_supervisee and not _told_recently(db, supervisee, reader, granted.reason):
-        emails.queue(db, "break_glass_read", to=supervisee.email, subject=BREAK_GLASS_SUBJECT, reader=reader.name,
-                     reader_job=reader.job_title, what=f"{object_type.replace('_', ' ')} {object_id}",
-                     reason=granted.reason)
+    entry = audit.record(db, action, actor_id=caller.person_id, object_type=object_type, object_id=object_id,
+                         reason=granted.reason, ip=caller.ip, detail={"basis": granted.basis})
+    if granted.notify_supervisee:  # told by `workflows.notices_access`, once per reader and reason an hour
+        uow.record(events.ReadUnderBreakGlass(supervisee.id, caller.person.id, entry.id))
     uow.commit()
     return granted
 

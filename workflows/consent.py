@@ -12,7 +12,9 @@ with a written reason by "the manager" H §11 names: the supervisee's own manage
 file (H §7, §10; `workflows.access.decides_override`), never the manager who asked and was refused.
 That manager is e-mailed when a refusal is given; on an override the supervisee and the reader are
 told, and the reads go through the break-glass path (audited with the reason, the supervisee
-e-mailed).
+e-mailed). An answer and an override are recorded as events (`ConsentAnswered`,
+`ConsentOverridden`), whose e-mails `workflows.notices_access` writes; the request's e-mail carries
+the single-use link, so `ask` writes it, the only holder of the token.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from kernel import clock
 from storage import audit
 from kernel.errors import Conflict, Gone, InvalidInput
 from storage.models import ConsentRequest, Person
-from workflows import access, emails, links, people
+from workflows import access, emails, events, links, people
 from storage.uow import transaction
 from workflows.access import Caller
 from workflows.deployment import Work
@@ -132,26 +134,8 @@ def answer(uow: Work, caller: Caller, token: str, given: str, comment: str = "")
     db.refresh(row)
     audit.record(db, f"consent.{given}", actor_id=row.supervisee_id, object_type="consent_request",
                  object_id=row.id, ip=caller.ip, detail={"reader_id": row.reader_id})
-    reader, supervisee = db.get_one(Person, row.reader_id), db.get_one(Person, row.supervisee_id)
-    emails.queue(db, "consent_answered", to=reader.email, subject=f"{supervisee.name} answered your request",
-                 reader=reader.name, supervisee=supervisee.name, comment=row.answer_comment,
-                 until=f"{clock.uk(until):%-d %B %Y}" if until else "",
-                 url=emails.link(db, f"/supervision/{supervisee.id}" if until else "/consent-requests"))
-    if until is None and uow.deployment.profile.consent.manager_override:
-        _tell_their_manager(uow, row, reader, supervisee)
+    uow.record(events.ConsentAnswered(row.id, "granted" if given == "granted" else "refused"))
     return row
-
-
-def _tell_their_manager(uow: Work, row: ConsentRequest, reader: Person, supervisee: Person) -> None:
-    """A refusal goes to the supervisee's own manager, who decides whether to override it
-    (`access.decides_override`); a supervisee with no supervisor today has nobody to tell."""
-    manager = people.current_supervisor(uow.session, supervisee.id, clock.today())
-    if manager is None:
-        return
-    emails.queue(uow.session, "consent_refused", to=manager.email,
-                 subject=f"{supervisee.name} refused {reader.name} access to their records", manager=manager.name,
-                 reader=reader.name, reader_job=reader.job_title, supervisee=supervisee.name, reason=row.reason,
-                 url=f"{uow.deployment.config.base_url.rstrip('/')}/consent-requests")
 
 
 @transaction
@@ -176,12 +160,5 @@ def override(uow: Work, caller: Caller, request_id: int, reason: str) -> Consent
     db.refresh(row)
     audit.record(db, "consent.overridden", actor_id=caller.person_id, object_type="consent_request",
                  object_id=row.id, reason=reason, ip=caller.ip, detail={"supervisee_id": row.supervisee_id})
-    manager, reader, supervisee = caller.person, row.reader, row.supervisee
-    until = f"{clock.uk(row.access_until):%-d %B %Y}"
-    people_named = {"supervisee": supervisee.name, "manager": manager.name, "reader": reader.name, "until": until}
-    emails.queue(db, "consent_overridden", to=supervisee.email, subject=access.BREAK_GLASS_SUBJECT,
-                 manager_job=manager.job_title, reader_job=reader.job_title, reason=reason, **people_named)
-    emails.queue(db, "consent_overridden_reader", to=reader.email,
-                 subject=f"{supervisee.name}'s refusal was overridden",
-                 url=emails.link(db, f"/supervision/{supervisee.id}"), **people_named)
+    uow.record(events.ConsentOverridden(row.id, caller.person.id))
     return row

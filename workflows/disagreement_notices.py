@@ -36,6 +36,13 @@ def owner_of(document: Document) -> dict[str, int]:
     return {"record_id": document.id} if isinstance(document, Record) else {"agreement_id": document.id}
 
 
+def document_of(db: Session, escalation: DisagreementEscalation) -> Document:
+    """The record or agreement whose disagreement `escalation` took to the line manager."""
+    if escalation.record_id is not None:
+        return db.get_one(Record, escalation.record_id)
+    return db.get_one(Agreement, escalation.agreement_id)
+
+
 def latest_step(db: Session, document: Document, version: int, steps: tuple[str, ...]) -> SignoffEvent | None:
     """The latest of these steps on the sign-off trail of this version of the document, if any."""
     owner = SignoffEvent.record_id if isinstance(document, Record) else SignoffEvent.agreement_id

@@ -10,7 +10,8 @@ The use cases: the periodic sweep that tells the line manager of a disagreement 
 for the profile's period (`sweep_overdue`); the line manager's list and view of what they were
 told; and recording the outcome of the three-way meeting, or passing it to HR where the route
 goes there (`record_outcome`). Each step is a sign-off event, so it is on the certificate page,
-and an audit entry. Where the profile has both agree (`signoff.finalise_over_disagreement`
+and an audit entry. An outcome is recorded as an event (`DisagreementOutcomeRecorded`), whose
+e-mails to supervisee, supervisor and HR `workflows.notices` writes. Where the profile has both agree (`signoff.finalise_over_disagreement`
 false: K §9, S 12.3, H §9), the three-way meeting's outcome is what lets the supervisor
 countersign over the disagreement; where it lets the supervisor finalise it anyway (W §10), the
 countersignature tells the line manager at once (`workflows.signoff` through
@@ -27,18 +28,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.orm import Session
 
 from kernel import clock
 from storage import audit
 from kernel.errors import Conflict, Forbidden, InvalidInput
-from storage.models import Account, Agreement, DisagreementEscalation, Person, Record, SignoffEvent
-from workflows import access, emails, signoff
+from storage.models import Agreement, DisagreementEscalation, Person, Record, SignoffEvent
+from workflows import access, events, signoff
 from storage.uow import transaction
 from workflows.access import Caller
 from workflows.deployment import Work
-from workflows.disagreement_notices import (ROUTE_EVENTS, escalation_of, latest_disagreement, outcome_words,
-                                            owner_of, tell_line_manager)
+from workflows.disagreement_notices import (ROUTE_EVENTS, document_of, escalation_of, latest_disagreement,
+                                            outcome_words, owner_of, tell_line_manager)
 from workflows.profiles import DisagreementRoute
 
 Outcome = Literal["three_way", "hr"]
@@ -133,15 +133,9 @@ class ListedDisagreement:
     basis: str
 
 
-def _document(db: Session, escalation: DisagreementEscalation) -> Record | Agreement:
-    if escalation.record_id is not None:
-        return db.get_one(Record, escalation.record_id)
-    return db.get_one(Agreement, escalation.agreement_id)
-
-
 def _view(uow: Work, escalation: DisagreementEscalation, basis: str = LINE_MANAGER) -> EscalationView:
     db = uow.session
-    document = _document(db, escalation)
+    document = document_of(db, escalation)
     disagreed = db.get_one(SignoffEvent, escalation.disagreed_event_id)
     events, line_manager = signoff.events(db, document), None
     if basis == HR_REFERRAL:  # the disagreement and its route, not the document's sign-off comments
@@ -152,7 +146,7 @@ def _view(uow: Work, escalation: DisagreementEscalation, basis: str = LINE_MANAG
 
 
 def _listed(uow: Work, row: DisagreementEscalation, basis: str) -> ListedDisagreement:
-    document = _document(uow.session, row)
+    document = document_of(uow.session, row)
     steps = [RouteStep(e.event, e.version, e.person_id, e.at)
              for e in signoff.events(uow.session, document) if e.event in ROUTE_EVENTS]
     return ListedDisagreement(row.id, signoff.number(document), signoff.kind_of(document), document.id,
@@ -185,7 +179,7 @@ def _escalation(uow: Work, caller: Caller, escalation_id: int, action: str) -> t
     itself stays `access.read`'s. HR, once passed it, reads the route alone and records nothing."""
     db = uow.session
     escalation, basis = access.disagreement_for(db, caller, escalation_id)
-    document = _document(db, escalation)
+    document = document_of(db, escalation)
     if basis == HR_REFERRAL:
         if action != "disagreement.read":
             raise Forbidden("only the supervisor's line manager records the outcome of a disagreement", "outcome")
@@ -230,11 +224,6 @@ def _check(route: DisagreementRoute, outcome: str, text: str, meeting_on: dt.dat
     if problems:
         field, problem = next(iter(problems.items()))
         raise InvalidInput(problem, field)
-
-
-def _hr_addresses(db: Session) -> list[str]:
-    accounts = db.scalars(select(Account).where(Account.active.is_(True)))
-    return sorted({a.person.email for a in accounts if "hr" in (a.roles or [])})
 
 
 def may_request_meeting(uow: Work, caller: Caller, document: Record | Agreement) -> bool:
@@ -295,20 +284,12 @@ def record_outcome(uow: Work, caller: Caller, escalation_id: int, outcome: str, 
     if result.rowcount != 1:
         raise Conflict("the outcome of this disagreement was already recorded", "outcome")
     db.refresh(escalation)
-    document = _document(db, escalation)
+    document = document_of(db, escalation)
     said = outcome_words(escalation)
     db.add(SignoffEvent(**owner_of(document), version=document.version, event=OUTCOME_EVENTS[outcome],
                         person_id=caller.person_id, at=now, ip=caller.ip[:64], user_agent=caller.user_agent[:400],
                         comment=said))
     audit.record(db, "disagreement.outcome", actor_id=caller.person_id, object_type="disagreement",
                  object_id=escalation.id, ip=caller.ip, detail={"outcome": outcome, **owner_of(document)})
-    what = signoff.title(document)
-    people = [db.get_one(Person, document.supervisee_id), db.get_one(Person, document.supervisor_id)]
-    # Supervisee and supervisor open the document; HR, who may not read it, the disagreement's page.
-    readers = [(p.email, f"/{signoff.kind_of(document)}s/{document.id}", False) for p in people]
-    if outcome == "hr":
-        readers += [(address, f"/disagreements/{escalation.id}", True) for address in _hr_addresses(db)]
-    for address, path, for_hr in readers:
-        emails.queue(db, "disagreement_outcome", to=address, subject=f"Outcome of a supervision disagreement: {what}",
-                     recorder=caller.person.name, what=what, said=said, for_hr=for_hr, url=emails.link(db, path))
+    uow.record(events.DisagreementOutcomeRecorded(escalation.id, "hr" if outcome == "hr" else "three_way"))
     return _view(uow, escalation)

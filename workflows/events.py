@@ -4,14 +4,18 @@ A use case that changes something another system or person should hear of record
 (`record(db, DocumentSent(...))`) in the transaction of the change. Just before that transaction
 commits the unit of work hands each event to the handlers the composition root subscribed to its
 type (`docgen.bootstrap.subscribe`: the webhooks, `workflows.webhooks.announce_in`; the e-mails
-that tell people of a decision, a signature or a sealed record, `workflows.notices.tell_in`; and
-the worker, asked after the commit for the PDFs a send or a signature needs), so a change that
-rolls back is heard of by nobody, and nobody has to guess what happened from the rows it wrote.
+that tell people what happened, `workflows.notices` for sign-off and a disagreement's outcome,
+`workflows.notices_access` for consent and break-glass reads, `workflows.notices_retention` for
+records forwarded to HR; and the worker, asked after the commit for the PDFs a send or a
+signature needs), so a change that rolls back is heard of by nobody, and nobody has to guess what
+happened from the rows it wrote.
 
 Events carry ids, never what a record says and never a secret: whoever hears of one reads the
 rest under the usual access rules (a notice reads a disagreement's comment from the sign-off trail).
 An e-mail that carries a single-use link or a one-time code is therefore written by the command
-that makes the secret, not by a subscriber.
+that makes the secret, not by a subscriber; so is one told once because the command writes a row
+saying so (an overdue record's escalation, a disagreement's escalation), and a calendar invitation,
+whose SEQUENCE the command bumps with the change it carries.
 """
 from __future__ import annotations
 
@@ -91,9 +95,12 @@ class PersonLeft:
 
 @dataclass(frozen=True)
 class RecordsForwarded:
-    """A leaver's records passed to HR."""
+    """A leaver's records passed to HR. `audit_id` is the entry that says who forwarded them and
+    why (HR's name and reason when forwarded early, the nightly run otherwise): HR's e-mail says
+    so, and a reason typed by a person is read from there, not carried here."""
 
     person_id: int
+    audit_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,44 @@ class RecordsDestroyed:
     person_id: int
     record_ids: tuple[int, ...]
     agreement_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ConsentAnswered:
+    """The supervisee granted or refused a manager's request to read their records, through
+    their link (W §10, H §11)."""
+
+    request_id: int
+    answer: Literal["granted", "refused"]
+
+
+@dataclass(frozen=True)
+class ConsentOverridden:
+    """The supervisee's own manager (`manager_id`) overrode their refusal, with a written reason
+    (H §11)."""
+
+    request_id: int
+    manager_id: int
+
+
+@dataclass(frozen=True)
+class ReadUnderBreakGlass:
+    """A reader opened a person's document under break-glass access. `audit_id` is the read's
+    audit entry, which holds the reason given; `supervisee_id` is whose records were read (a
+    group record's facilitator, for a group record)."""
+
+    supervisee_id: int
+    reader_id: int
+    audit_id: int
+
+
+@dataclass(frozen=True)
+class DisagreementOutcomeRecorded:
+    """The supervisor's line manager recorded how a disagreement ended: a three-way meeting's
+    outcome, or passed to HR (S App C, W §17, H §13)."""
+
+    escalation_id: int
+    outcome: Literal["three_way", "hr"]
 
 
 def record(db: Session, event: object) -> None:

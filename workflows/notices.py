@@ -7,7 +7,9 @@ hear of them (`tell_in`, from `docgen.bootstrap.subscribe`):
   countersign (`DocumentDecided`, "disagreed");
 - a countersignature over a disagreement: the supervisee is told at once (`DocumentSigned`);
 - a sealed record: the supervisee's copy where the profile gives one, and the line managers the
-  profile says must know of it (`DocumentSealed`).
+  profile says must know of it (`DocumentSealed`);
+- the outcome of a disagreement's route (a three-way meeting, or passed to HR): supervisee,
+  supervisor, and HR when it is theirs (`DisagreementOutcomeRecorded`).
 
 Heard just before the commit (`storage.uow`), a notice is written to the outbox in the transaction
 of the change it reports, and delivered only once that commits: a decision that rolls back tells
@@ -18,14 +20,18 @@ Not here: an e-mail carrying a single-use link or a one-time code (`signoff.link
 `send_code`) is written by the command that makes the secret, the only holder of it before its
 hash is stored; the line manager's e-mail of the disagreement route
 (`disagreement_notices.tell_line_manager`) is written with the escalation row it reports, told
-once however many sweeps, requests or countersignatures reach it.
+once however many sweeps, requests or countersignatures reach it; and the e-mail of a record
+overdue for sign-off (`deadlines.escalate`) is written with the "escalated" sign-off event that
+makes it once per version, however often the sweep runs. Calendar invitations stay with the
+sessions they plan (`planning`, `groups`): each carries the SEQUENCE its command bumps, so it is
+the change as a calendar applies it, written as that row is.
 """
 from __future__ import annotations
 
-from storage.models import Person, Record
-from workflows import disagreement_notices, emails, events, group_records
+from storage.models import DisagreementEscalation, Person, Record
+from workflows import access, disagreement_notices, emails, events, group_records
 from workflows.deployment import Deployment, Work
-from workflows.signoff import CHANGES_REQUESTED, Document, get_document, title, turn
+from workflows.signoff import CHANGES_REQUESTED, get_document, kind_of, title, turn
 from workflows.signoff.wording import page_path
 
 
@@ -35,6 +41,7 @@ def tell_in(deployment: Deployment) -> None:
     deployment.subscribe(events.DocumentSigned, tell_supervisee_of_countersignature)
     deployment.subscribe(events.DocumentSealed, copy_to_supervisee)
     deployment.subscribe(events.DocumentSealed, tell_line_managers)
+    deployment.subscribe(events.DisagreementOutcomeRecorded, tell_of_outcome)
 
 
 def tell_supervisor_of_disagreement(uow: Work, event: events.DocumentDecided) -> None:
@@ -121,6 +128,25 @@ def tell_line_managers(uow: Work, event: events.DocumentSealed) -> None:
                      manager=manager.name, names=", ".join(names), what=what, title=title(document),
                      supervisor=document.supervisor.name if document.supervisor else "",
                      session=f"{document.session_date:%-d %B %Y}", url=url)
+
+
+def tell_of_outcome(uow: Work, event: events.DisagreementOutcomeRecorded) -> None:
+    """Supervisee and supervisor hear how their disagreement ended, with a link to the document;
+    HR too when it was passed to them (W §17), with a link to the disagreement's page, since HR
+    may not read the document itself."""
+    db = uow.session
+    escalation = db.get_one(DisagreementEscalation, event.escalation_id)
+    document = disagreement_notices.document_of(db, escalation)
+    recorder = db.get_one(Person, escalation.outcome_by_id)
+    what, said = title(document), disagreement_notices.outcome_words(escalation)
+    readers = [(person.email, f"/{kind_of(document)}s/{document.id}", False)
+               for person in (db.get_one(Person, document.supervisee_id), db.get_one(Person, document.supervisor_id))]
+    if event.outcome == "hr":
+        hr = sorted({person.email for person in access.hr_staff(db)})
+        readers += [(address, f"/disagreements/{escalation.id}", True) for address in hr]
+    for address, path, for_hr in readers:
+        emails.queue(db, "disagreement_outcome", to=address, subject=f"Outcome of a supervision disagreement: {what}",
+                     recorder=recorder.name, what=what, said=said, for_hr=for_hr, url=emails.link(db, path))
 
 
 def _whose_line_managers(uow: Work, record: Record) -> tuple[str, str, list[Person]] | None:

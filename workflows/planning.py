@@ -4,7 +4,9 @@ H plans sessions up to six months ahead and has a cancelled session rescheduled 
 five working days" by whoever cancelled it; the profile holds both numbers. An invitation is an
 iCalendar REQUEST (RFC 5546) with a stable UID: a moved session keeps its UID and bumps SEQUENCE
 so calendars update the meeting rather than add a second; a cancellation is a CANCEL with the same
-UID. Invitations go through the outbox in the same transaction as the change they report.
+UID. Invitations go through the outbox in the same transaction as the change they report, written
+by the command rather than by a subscriber of an event (issue 24): each is the change as a calendar
+applies it, numbered by the SEQUENCE that command bumps, so it is written with that row.
 
 The use cases at the end are the API's and the pages' alike: one rule for who may arrange a
 supervisee's sessions (`access.may_arrange`) and which supervisor a session is with.

@@ -21,15 +21,15 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from kernel import clock
 from storage import audit, destruction, filing
 from storage.backends.base import DocumentStore
 from kernel.errors import Conflict, DomainError, InvalidInput
-from storage.models import Account, Agreement, Person, Record, SupervisionRelationship
-from workflows import access, emails, group_records, holds, movers, people, signoff
+from storage.models import Agreement, AsyeSupportEntry, Person, Record, SupervisionRelationship
+from workflows import access, group_records, holds, movers, people, signoff
 from workflows.access import Caller
 from workflows import events
 from workflows.deployment import Work
@@ -165,6 +165,7 @@ class _Destroyed:
     refused: list[str] = field(default_factory=list)
     records: list[int] = field(default_factory=list)
     agreements: list[int] = field(default_factory=list)
+    asye_entries: int = 0  # issue 25: the ASYE record of support's observations and reviews
 
 
 def forward_date(profile: Profile, leave_date: dt.date) -> dt.date:
@@ -226,14 +227,15 @@ def _due_for(db: Session, profile: Profile, person: Person, today: dt.date) -> l
     if today < destroy_on:
         return due
     records, agreements = _undestroyed(db, profile, person, today)
-    if not records and not agreements:
+    entries = _asye_entries(db, person.id)
+    if not records and not agreements and not entries:
         return due
     person_holds = holds.held_by(db, person_id=person.id)
     if person_holds:
         return due + [step("destroy", destroy_on, held_by=person_holds)]
     held_records = {r.id: holds.held_by(db, record_id=r.id) for r in records}
     held_records = {rid: held for rid, held in held_records.items() if held}
-    if agreements or len(held_records) < len(records):
+    if agreements or entries or len(held_records) < len(records):
         due.append(step("destroy", destroy_on))
     return due + [step("destroy", destroy_on, rid, held) for rid, held in held_records.items()]
 
@@ -248,6 +250,13 @@ def _undestroyed(db: Session, profile: Profile, person: Person,
     return ([r for r in records if (r.sections or filing.live_versions(db, r))
              and not _kept_for_another(db, profile, r, person, today)],
             [a for a in agreements if a.fields or filing.live_versions(db, a)])
+
+
+def _asye_entries(db: Session, person_id: int) -> int:
+    """How many entries of an ASYE record of support (issue 25) the person still has: they are part of
+    the person's supervision file, so they go with it at the end of retention."""
+    return db.scalar(select(func.count()).select_from(AsyeSupportEntry)
+                     .where(AsyeSupportEntry.person_id == person_id)) or 0
 
 
 def _kept_for_another(db: Session, profile: Profile, record: Record, person: Person, today: dt.date) -> bool:
@@ -316,31 +325,18 @@ def _freeze(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
 def _forward(uow: Work, person: Person, item: Due, today: dt.date, by: Caller = access.SYSTEM) -> Outcome:
     """Pass the records to HR: HR gains access and the supervisor and line managers lose it
     (`workflows.access` reads `forwarded_to_hr_on`); everyone holding the HR role is told, with
-    the link to the bundle on this deployment's own address. `by` is HR forwarding early, whose
-    reason goes in the audit entry; the nightly run is the system."""
+    the link to the bundle on this deployment's own address (`RecordsForwarded`, heard by
+    `workflows.notices_retention`). `by` is HR forwarding early, whose name and reason go in the
+    audit entry the e-mail is written from; the nightly run is the system."""
     db = uow.session
     if person.forwarded_to_hr_on is not None:
         return Outcome(item, "done", "already forwarded")
     person.forwarded_to_hr_on = today
-    hr = [a.person for a in db.scalars(select(Account).where(Account.active.is_(True)).order_by(Account.id))
-          if access.HR & set(a.roles or [])]
-    assert person.leave_date is not None
-    profile = uow.deployment.profile
-    # Why they go now: the rule's day, or HR's name and reason when forwarded before it (issue 27)
-    due_on = forward_date(profile, person.leave_date)
-    why = {"early_by": by.person.name if by.account is not None and today < due_on else "", "reason": by.reason,
-           "forwarded_on": f"{today:%-d %B %Y}", "after": profile.retention.hr_forward_after.text,
-           "due_on": f"{due_on:%-d %B %Y}"}
-    for member in hr:
-        emails.queue(db, "records_forwarded", to=member.email,
-                     subject=f"Supervision records of {person.name} forwarded to HR", member=member.name,
-                     person=person.name, left_on=f"{person.leave_date:%-d %B %Y}",
-                     destroy_on=f"{destruction_date(profile, person.leave_date):%-d %B %Y}",
-                     url=emails.link(db, f"/hr/leavers/{person.id}/bundle"), **why)
-    audit.record(db, "retention.forward_to_hr", actor_id=by.person_id, object_type="person", object_id=person.id,
-                 reason=by.reason, ip=by.ip, detail={"rule": item.rule, "hr_told": [m.id for m in hr],
-                                                     "early": by.account is not None})
-    events.record(db, events.RecordsForwarded(person.id))
+    hr = access.hr_staff(db)
+    entry = audit.record(db, "retention.forward_to_hr", actor_id=by.person_id, object_type="person",
+                         object_id=person.id, reason=by.reason, ip=by.ip,
+                         detail={"rule": item.rule, "hr_told": [m.id for m in hr], "early": by.account is not None})
+    events.record(db, events.RecordsForwarded(person.id, entry.id))
     return Outcome(item, "done", f"{len(hr)} HR account(s) e-mailed" if hr else "no account holds the hr role")
 
 
@@ -356,15 +352,19 @@ def _destroy(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
     done = _Destroyed()
     for owner in [*records, *agreements]:
         _destroy_owner(db, uow.store, person, owner, item.rule, done)
-    if done.objects or done.records or done.agreements or done.refused:
+    if item.record_id is None:  # the person's own step: their ASYE observations and reviews go with it
+        done.asye_entries = db.execute(delete(AsyeSupportEntry).where(AsyeSupportEntry.person_id == person.id)
+                                       ).rowcount or 0
+    if done.objects or done.records or done.agreements or done.refused or done.asye_entries:
         audit.record(db, "retention.destroy", object_type="person", object_id=person.id,
                      detail={"rule": item.rule, "objects": done.objects, "records": done.records,
-                             "agreements": done.agreements, "refused_by_store": done.refused})
+                             "agreements": done.agreements, "refused_by_store": done.refused,
+                             "asye_entries": done.asye_entries})
         events.record(db, events.RecordsDestroyed(person.id, tuple(done.records), tuple(done.agreements)))
     if done.refused:
         return Outcome(item, "refused", f"the store refused {len(done.refused)} object(s); retried next run")
     return Outcome(item, "done", f"{done.objects} object(s), {len(done.records)} record(s), "
-                                 f"{len(done.agreements)} agreement(s)")
+                                 f"{len(done.agreements)} agreement(s), {done.asye_entries} ASYE entry(ies)")
 
 
 def _destroy_owner(db: Session, store: DocumentStore, person: Person, owner: Record | Agreement, rule: str,

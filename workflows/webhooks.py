@@ -5,7 +5,8 @@ pause, resume and remove; the secret is shown once and kept sealed with the stor
 (`storage.sealing`), as the outbox keeps an e-mail carrying a link.
 
 Events are what the use cases record (`workflows.events`): record sent, decided, signed and
-sealed, person left, records forwarded or destroyed. Just before the change's commit the unit of
+sealed, person left, records forwarded or destroyed, consent answered or overridden, a
+disagreement's outcome. Just before the change's commit the unit of
 work hands each to `_write_deliveries` (subscribed by `announce_in`, wired by the composition
 root), which writes one delivery row per subscription in the same transaction. So a change that
 rolls back reports nothing, and a committed one is never missed: its deliveries are enqueued
@@ -36,7 +37,8 @@ from workflows.access import Caller
 from workflows.deployment import Deployment, Work
 
 EVENTS = ("record.sent", "record.decided", "record.signed", "record.filed", "record.case_notes", "agreement.signed",
-          "person.left", "retention.forwarded", "retention.destroyed")
+          "person.left", "retention.forwarded", "retention.destroyed", "consent.answered", "consent.overridden",
+          "disagreement.outcome")
 EVENT_DESCRIPTIONS = {
     "record.sent": "A record is sent for sign-off (each version)",
     "record.decided": "The supervisee agrees or disagrees with a record",
@@ -47,6 +49,9 @@ EVENT_DESCRIPTIONS = {
     "person.left": "A person is recorded as a leaver",
     "retention.forwarded": "A leaver's records pass to HR",
     "retention.destroyed": "Records are destroyed at the end of retention",
+    "consent.answered": "A supervisee grants or refuses a request to read their records",
+    "consent.overridden": "A supervisee's refusal is overridden by their manager",
+    "disagreement.outcome": "A disagreement's three-way meeting outcome is recorded, or it is passed to HR",
 }
 MIN_SECRET_LENGTH = 24
 
@@ -89,8 +94,25 @@ def _document_event(event: object, base: str) -> Happened | None:
     return Happened("record.filed" if isinstance(event, events.DocumentSealed) else "record.sent", data, links)
 
 
+def _route_event(event: object, base: str) -> Happened | None:
+    """consent.answered, consent.overridden and disagreement.outcome: the request's or the
+    disagreement's id, and where to read it with the receiver's own token."""
+    if isinstance(event, events.ConsentAnswered):
+        return Happened("consent.answered", {"consent_request_id": event.request_id, "answer": event.answer},
+                        {"consent_requests": f"{base}/api/v1/consent-requests"})
+    if isinstance(event, events.ConsentOverridden):
+        return Happened("consent.overridden", {"consent_request_id": event.request_id},
+                        {"consent_requests": f"{base}/api/v1/consent-requests"})
+    if isinstance(event, events.DisagreementOutcomeRecorded):
+        return Happened("disagreement.outcome", {"disagreement_id": event.escalation_id, "outcome": event.outcome},
+                        {"disagreement": f"{base}/api/v1/disagreements/{event.escalation_id}"})
+    return None
+
+
 def announced(event: object, base: str) -> Happened | None:
-    """What a receiver hears of a domain event, with links on `base` (None: nothing)."""
+    """What a receiver hears of a domain event, with links on `base` (None: nothing). A read under
+    break-glass is heard but not announced: the supervisee is told and the audit log keeps it,
+    and who reads whose records is not news for another system."""
     if isinstance(event, events.PersonLeft):
         return Happened("person.left", *_person(base, event.person_id))
     if isinstance(event, events.RecordsForwarded):
@@ -105,7 +127,7 @@ def announced(event: object, base: str) -> Happened | None:
         data, links = _person(base, event.person_id)
         return Happened("retention.destroyed", {**data, "record_ids": list(event.record_ids),
                                                 "agreement_ids": list(event.agreement_ids)}, links)
-    return _document_event(event, base)
+    return _route_event(event, base) or _document_event(event, base)
 
 
 def _payload(key: str, happened: Happened, at: dt.datetime) -> dict[str, Any]:
@@ -142,7 +164,8 @@ def announce_in(deployment: Deployment) -> None:
     announced (`announced`): a re-sent link is no news to a receiver, which heard `record.sent`."""
     for event_type in (events.DocumentSent, events.LinkResent, events.DocumentDecided, events.DocumentSigned,
                        events.DocumentSealed, events.CaseNotesReady, events.PersonLeft, events.RecordsForwarded,
-                       events.RecordsDestroyed):
+                       events.RecordsDestroyed, events.ConsentAnswered, events.ConsentOverridden,
+                       events.ReadUnderBreakGlass, events.DisagreementOutcomeRecorded):
         deployment.subscribe(event_type, _write_deliveries)
 
 
