@@ -242,14 +242,22 @@ def _bulk_start_tasks(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:
 def _audit_head_tasks(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:
     """Dating the audit chain's head by a time-stamping authority, where one is configured."""
 
-    @huey.periodic_task(crontab(hour="3", minute="40"))
+    @huey.periodic_task(crontab(hour="3", minute="40"), retries=3, retry_delay=600)
     def date_audit_head() -> None:
         """Daily where DOCGEN_TIMESTAMP_URL is set: an RFC 3161 token over the audit chain's latest
         head, kept beside the heads (issue 25), so when an entry existed rests on the authority's
-        word, not docgen's clock; nothing is asked when the latest head is dated already."""
+        word, not docgen's clock; nothing is asked when the latest head is dated already. A token
+        is kept for a year (in Object Lock on S3), so one that does not validate against
+        DOCGEN_TIMESTAMP_CA is refused before it is kept: the task fails and is retried."""
         config, heads = deployment.config, deployment.audit_heads
         if not config.timestamp_url or heads is None:
             return
-        audit_head.date_latest(heads, lambda message: seal.timestamp_token(config, message))
+
+        def trusted_token(message: bytes) -> bytes:
+            token = seal.timestamp_token(config, message)
+            seal.timestamp_time(token, message, seal.timestamp_authorities(config))  # raises ValueError
+            return token
+
+        audit_head.date_latest(heads, trusted_token)
 
     return [date_audit_head]

@@ -6,9 +6,11 @@ the signed Word document is embedded as an attachment, and the organisation's ce
 applies one PAdES signature over everything. Anyone holding the PDF can then show a court or a
 tribunal both the readable record and the exact document that was agreed.
 
-A record is kept for years after its organisation certificate expires, so the seal is PAdES B-LT
-(the validation data embedded) and, where a time-stamping authority is configured, B-LTA (a
-document timestamp after it). The same authority dates the audit chain's head (`timestamp_token`).
+A record is kept for years after its organisation certificate expires. Without a time-stamping
+authority the seal is PAdES B-B with its validation data embedded (not B-LT, which builds on a
+signature timestamp), and nothing dates it before the certificate expires; B-LTA where
+DOCGEN_TIMESTAMP_URL is set (a signature timestamp, then a document timestamp after it). The same
+authority dates the audit chain's head (`timestamp_token`).
 """
 
 from __future__ import annotations
@@ -190,10 +192,10 @@ def seal_pdf(
     required because /verify uses it to recognise a damaged record as ours. Attachment and
     metadata are written before signing so that the signature covers them.
 
-    With a validation_context (`long_term_context`) the seal is PAdES B-LT: the certificates,
+    With a validation_context (`long_term_context`) the seal is PAdES B-B with its validation data: the certificates,
     CRLs and OCSP responses that show the organisation certificate valid at sealing are embedded
-    in the document security store, in the seal's own revision, so the seal can still be shown
-    valid once that certificate has expired or its CA is gone. With a timestamper as well it is
+    in the document security store, in the seal's own revision; without a timestamp, though, nothing
+    shows the seal was made before that certificate expired. With a timestamper as well it is
     B-LTA: a signature timestamp, then one document timestamp over the whole file (with the
     timestamp authority's validation data in its revision), which dates everything before it.
     """
@@ -217,8 +219,8 @@ def seal_pdf(
 
 
 def _seal_metadata(validation_context: ValidationContext | None, *, lta: bool) -> signers.PdfSignatureMetadata:
-    """The seal's signature settings: B-B without a validation context, B-LT with one, B-LTA with
-    a timestamper as well."""
+    """The seal's signature settings: B-B without a validation context, B-B with its validation data
+    embedded with one, B-LTA with a timestamper as well."""
     from pyhanko.sign import fields, signers
     from pyhanko.sign.signers.pdf_signer import DSSContentSettings, SigDSSPlacementPreference
 
@@ -232,7 +234,7 @@ def _seal_metadata(validation_context: ValidationContext | None, *, lta: bool) -
         use_pades_lta=long_term and lta,
         timestamp_field_name=ARCHIVE_TIMESTAMP_FIELD,
         # The DSS goes in the seal's revision (and the document timestamp's in its own, before it
-        # is stamped): a B-LT record stays one revision, and a B-LTA record's last signature, the
+        # is stamped): a record without a timestamp stays one revision, and a B-LTA record's last signature, the
         # document timestamp, covers the whole file, which is what `verify_pdf` asks of it.
         dss_settings=DSSContentSettings(placement=SigDSSPlacementPreference.TOGETHER_WITH_SIGNATURE,
                                         include_vri=False),
@@ -278,7 +280,7 @@ def finalise(
 
     template_dirs are searched in order for the certificate page's template (a council's own
     DOCGEN_TEMPLATE_DIR first); the certificate's shape is documents.certificate's. The seal is
-    B-LT with a validation_context and B-LTA with a timestamper too (see `seal_pdf`).
+    B-B with its validation data with a validation_context, B-LTA with a timestamper too (see `seal_pdf`).
     """
     pdf = converter.convert(certificate_page_docx(record_docx, certificate, template_dirs))
     record_id = str(certificate["record_id"])
@@ -367,6 +369,56 @@ def _record_id(reader: PdfFileReader) -> str | None:
     return None if value is None else str(value)
 
 
+def _signed_record_id(sig: EmbeddedPdfSignature) -> str | None:
+    """The record id in the revision our seal signed: what a later update writes into the document
+    info is nobody's word but its writer's, so it never names the record."""
+    try:
+        info = _info(sig.reader.get_historical_resolver(sig.signed_revision))
+        return None if info is None else info.get(RECORD_ID_KEY)
+    except Exception:  # a damaged file names no record
+        return None
+
+
+_XMP_UPDATED_ON_SAVE = re.compile(
+    rb"<(xmp:ModifyDate|xmp:MetadataDate|pdf:Producer)>.*?</\1>|<(xmp:ModifyDate|xmp:MetadataDate|pdf:Producer)/>"
+    rb"|\s(?:xmp:ModifyDate|xmp:MetadataDate|pdf:Producer)=(?:\"[^\"]*\"|'[^']*')", re.S)
+"""What a PDF writer may change in the XMP of an incremental update that only adds a timestamp."""
+
+
+def _metadata_problems(sig: EmbeddedPdfSignature) -> list[str]:
+    """pyHanko's LTA_UPDATES level lets a later revision rewrite the document info, the XMP metadata
+    and /MarkInfo, and the configured authority stamps whatever it is sent. So after a B-LTA seal
+    they must still be what the seal signed, but for the dates and producer a writer updates."""
+    signed = sig.reader.get_historical_resolver(sig.signed_revision)
+    latest = sig.reader
+    if _info(signed) != _info(latest):
+        return ["the document metadata was changed after sealing"]
+    signed_root, latest_root = signed.get_object(signed.root_ref), latest.get_object(latest.root_ref)
+    if _xmp(signed_root) != _xmp(latest_root) or _flat(signed_root.get("/MarkInfo")) != _flat(
+            latest_root.get("/MarkInfo")):
+        return ["the XMP metadata or /MarkInfo was changed after sealing"]
+    return []
+
+
+def _info(handler: Any) -> dict[str, str] | None:
+    """The document info of one revision (its trailer's references resolved in that revision)."""
+    entry = handler.trailer_view.raw_get("/Info") if "/Info" in handler.trailer_view else None
+    info = handler.get_object(entry.reference) if hasattr(entry, "reference") else entry
+    return _flat(info, {"/ModDate", "/Producer"})
+
+
+def _flat(entry: Any, ignored: Iterable[str] = ()) -> dict[str, str] | None:
+    """A dictionary of simple values (the document info, /MarkInfo) as text, for comparison."""
+    if entry is None:
+        return None
+    return {str(key): str(value.get_object()) for key, value in entry.get_object().items() if key not in ignored}
+
+
+def _xmp(root: Any) -> bytes | None:
+    metadata = root.get("/Metadata")
+    return None if metadata is None else _XMP_UPDATED_ON_SAVE.sub(b"", metadata.get_object().data)
+
+
 def _claims_ours(sig: EmbeddedPdfSignature, trust_cert: asn1_x509.Certificate) -> bool | None:
     """Does this signature present itself as our seal? None when it is too damaged to say.
 
@@ -411,9 +463,10 @@ def _judge_our_seal(
 
     signed_by = sig.signer_cert.subject.human_friendly
     archive = [other for other in signatures if other is not sig]
+    record_id = _signed_record_id(sig)
     try:
-        status = _seal_status(sig, trust)
-        problems = _archive_problems(status, archive, trust) if archive else []
+        status = _seal_status(sig, trust, _stamp_time(archive[0]) if archive else None)
+        problems = [*_archive_problems(status, archive, trust), *_metadata_problems(sig)] if archive else []
     except Exception as exc:
         return Verdict("altered", record_id, signed_by, details | {"reason": f"seal fails: {exc}"})
     if not status.bottom_line:
@@ -436,42 +489,59 @@ def _judge_our_seal(
     return Verdict("genuine", record_id, signed_by, details)
 
 
-def _seal_status(sig: EmbeddedPdfSignature, trust: _Trust) -> PdfSignatureStatus:
+def _seal_status(sig: EmbeddedPdfSignature, trust: _Trust, stamps_dated: dt.datetime | None) -> PdfSignatureStatus:
     """pyHanko's judgement of our seal, with our certificate as the only trust root. A trusted
     signature timestamp proves the seal existed at its time, so where the certificate no longer
     validates (it has expired since) it is judged at that time instead: a record sealed while the
-    certificate was valid stays genuine after it expires."""
+    certificate was valid stays genuine after it expires. The signature timestamp's authority is
+    judged when the first document timestamp dates it (`stamps_dated`), else now."""
     from pyhanko.sign.validation import validate_pdf_signature
 
     status = validate_pdf_signature(sig, signer_validation_context=trust.context([trust.org]),
-                                    ts_validation_context=trust.context(trust.tsa))
+                                    ts_validation_context=trust.context(trust.tsa, stamps_dated))
     stamp = status.timestamp_validity
     if status.bottom_line or stamp is None or not (stamp.intact and stamp.valid and stamp.trusted):
         return status
     return validate_pdf_signature(sig, signer_validation_context=trust.context([trust.org], stamp.timestamp),
-                                  ts_validation_context=trust.context(trust.tsa))
+                                  ts_validation_context=trust.context(trust.tsa, stamps_dated))
+
+
+def _stamp_time(stamp: EmbeddedPdfSignature) -> dt.datetime:
+    """The time a document timestamp states (its TSTInfo's genTime), checked by validating it."""
+    return stamp.signed_data["encap_content_info"]["content"].parsed["gen_time"].native
+
+
+RENEWAL_NEEDED = "cannot be checked: the archive timestamp needs renewing (its authority's certificate has expired)"
 
 
 def _archive_problems(status: PdfSignatureStatus, archive: Sequence[EmbeddedPdfSignature],
                       trust: _Trust) -> list[str]:
     """What is wrong with what follows a B-LTA seal: pyHanko's difference analysis must find only
     validation data and document timestamps after it, each timestamp must validate against the
-    trusted authorities, and the last must cover the entire file."""
+    trusted authorities, and the last must cover the entire file. Each timestamp's authority is
+    judged when the next one dates it, the last now; a last one that held at its own time but
+    whose authority has expired since is RENEWAL_NEEDED, not proof of an alteration."""
     from pyhanko.sign.diff_analysis import ModificationLevel
-    from pyhanko.sign.validation import validate_pdf_timestamp
     from pyhanko.sign.validation.status import SignatureCoverageLevel
 
     problems = []
     level = status.modification_level
     if not status.docmdp_ok or level is None or level > ModificationLevel.LTA_UPDATES:
         problems.append("content other than validation data and timestamps was added after sealing")
-    for stamp in archive:
-        stamped = validate_pdf_timestamp(stamp, validation_context=trust.context(trust.tsa))
-        if not (stamped.intact and stamped.valid and stamped.trusted) or stamped.docmdp_ok is False:
-            problems.append("a document timestamp does not validate")
+    for stamp, dated in zip(archive, [*(_stamp_time(later) for later in archive[1:]), None]):
+        if not _stamp_holds(stamp, trust.context(trust.tsa, dated)):
+            renew = dated is None and _stamp_holds(stamp, trust.context(trust.tsa, _stamp_time(stamp)))
+            problems.append(RENEWAL_NEEDED if renew else "a document timestamp does not validate")
     if archive[-1].coverage != SignatureCoverageLevel.ENTIRE_FILE:
         problems.append("content was added after the last document timestamp")
     return problems
+
+
+def _stamp_holds(stamp: EmbeddedPdfSignature, context: ValidationContext) -> bool:
+    from pyhanko.sign.validation import validate_pdf_timestamp
+
+    stamped = validate_pdf_timestamp(stamp, validation_context=context)
+    return stamped.intact and stamped.valid and stamped.trusted and stamped.docmdp_ok is not False
 
 
 def _container_untouched(pdf: bytes, sig: EmbeddedPdfSignature) -> bool:
@@ -535,7 +605,7 @@ def timestamper_for(config: Config) -> RequestsHTTPTimeStamper | None:
 
 
 def long_term_context(config: Config, signer: signers.SimpleSigner) -> ValidationContext:
-    """What a B-LT seal checks and embeds at sealing: the organisation certificate's chain up to a
+    """What a long-term seal checks and embeds at sealing: the organisation certificate's chain up to a
     self-signed root in its PKCS#12 (the certificate itself when `docgen init` made it), and the
     time-stamping authority's (DOCGEN_TIMESTAMP_CA). Revocation data is fetched from the addresses
     the certificates name and sealing fails if a source they name cannot be reached ("hard-fail"),

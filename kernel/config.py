@@ -83,6 +83,9 @@ class Config:
         if self.oidc_issuer and not (self.oidc_client_id and self.oidc_client_secret):
             missing = "DOCGEN_OIDC_CLIENT_ID" if not self.oidc_client_id else "DOCGEN_OIDC_CLIENT_SECRET"
             raise ConfigError(f"{missing} must be set with DOCGEN_OIDC_ISSUER")
+        if self.timestamp_url and not self.timestamp_ca:  # its tokens could be neither kept nor checked
+            raise ConfigError("DOCGEN_TIMESTAMP_CA must be set with DOCGEN_TIMESTAMP_URL: the authority's "
+                              "certificate is what verify and docgen audit verify check its timestamps against")
         if self.production:
             if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
                 raise ConfigError("DOCGEN_SECRET_KEY must be set to a random value of 32+ characters in production")

@@ -147,7 +147,7 @@ def finalise(uow: Work, kind: str, document_id: int, version: int) -> DocumentVe
     signer = seal.organisation_signer(config)
     pdf = seal.finalise(found.source, found.evidence, converter=deployment.converter(), signer=signer,
                         timestamper=seal.timestamper_for(config),
-                        validation_context=seal.long_term_context(config, signer),  # B-LT; B-LTA with a TSA
+                        validation_context=seal.long_term_context(config, signer),  # B-B with its validation data; B-LTA with a TSA
                         template_dirs=_search_dirs(deployment))
     return _file_final_pdf(uow, found, pdf)
 

@@ -40,6 +40,9 @@ def finding(verdict: seal.Verdict, organisation: str) -> tuple[str, str]:
         signatures = verdict.details.get("record", {}).get("signatures", [])
         signed = " and ".join(f"{s['name']} on {_when(s['at'])}" for s in signatures)
         return "Genuine and unaltered", f"{what} {verdict.record_id}" + (f", signed by {signed}" if signed else "")
+    if verdict.status == "altered" and verdict.details.get("reason") == seal.RENEWAL_NEEDED:
+        return ("The seal cannot be checked now", "its archive timestamp needs renewing: the time-stamping "
+                "authority's certificate has expired since it dated the record; this does not show an alteration")
     if verdict.status == "altered":
         return "This document has been altered since it was sealed", ""
     return f"This is not a document sealed by {organisation}", ""

@@ -115,6 +115,31 @@ def test_a_token_over_another_head_does_not_hold(app: Any, config: Config) -> No
     assert "over other data" in result.output
 
 
+class TestWithAnAuthorityNotTrusted:
+    @pytest.fixture
+    def config(self, config: Config, tmp_path: Any) -> Config:
+        """The authority answers, but its certificate is not the one configured as trusted."""
+        other = tmp_path / "other-tsa.der"
+        other.write_bytes(timestamp_authority()[0].dump())
+        return replace(config, timestamp_ca=str(other))
+
+    def test_its_token_is_refused_and_nothing_is_kept(self, app: Any) -> None:
+        write_log(app, entries=2)
+
+        with pytest.raises(ValueError, match="does not validate against DOCGEN_TIMESTAMP_CA"):
+            date_the_head(app)
+
+        assert heads(app).tokens() == []
+
+
+def test_an_authority_without_its_certificate_is_refused_in_one_line() -> None:
+    from kernel.config import ConfigError, from_env
+
+    with pytest.raises(ConfigError, match="^DOCGEN_TIMESTAMP_CA must be set with DOCGEN_TIMESTAMP_URL: [^\\n]*$"):
+        from_env({"DOCGEN_TIMESTAMP_URL": "https://tsa.example.org"}).check()
+    from_env({"DOCGEN_TIMESTAMP_URL": "https://tsa.example.org", "DOCGEN_TIMESTAMP_CA": "/etc/tsa.pem"}).check()
+
+
 class TestWithoutAnAuthority:
     @pytest.fixture
     def config(self, config: Config) -> Config:
