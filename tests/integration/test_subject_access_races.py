@@ -12,9 +12,8 @@ Each thread has its own unit of work; a barrier releases them together.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -26,29 +25,10 @@ from workflows import subject_access
 from workflows.access import Caller
 from workflows.inputs.subject_access import RecordRequest, WithholdMention
 from workflows.subject_access_export import Mention
+from tests.integration.test_token_races import _at_once
 
 THREADS = 6
 ALEX = "worker@knowsley.example.org"
-
-
-def _at_once(threads: int, work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(threads)
-    answers: list[Any] = [None] * threads
-
-    def run(n: int) -> None:
-        barrier.wait()
-        try:
-            answers[n] = work(n)
-        except BaseException as exc:  # noqa: BLE001 - sorted by the test
-            answers[n] = exc
-
-    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-    assert not any(worker.is_alive() for worker in workers)
-    return answers
 
 
 def _officer(uow: Any, org: Any, who: str) -> Caller:

@@ -38,6 +38,15 @@ def _naive_utc(moment: dt.datetime) -> dt.datetime:
 StartsAt = Annotated[dt.datetime, AfterValidator(_naive_utc)]  # UTC unless an offset is given
 
 
+def said(value: str) -> str:
+    """A box's text without the spaces around it; a box left blank is refused (a field validator's
+    body: what a person types into a reason, a name or a note)."""
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
 # pydantic's words for the mistakes a person makes in typing, said the way a page says them (GOV.UK:
 # the field, then what it must be), so a page can put its label in front and the API reads the same.
 _SAID = {

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from workflows.inputs import Input
+from workflows.inputs import Input, said
 
 class SupportEntryInput(Input):
     """One entry: an `observation` (no review month) or a `review` (its whole months from the start); the day
@@ -36,8 +36,4 @@ class SupportEntryInput(Input):
     @field_validator("by_name", "note")
     @classmethod
     def _said(cls, value: str) -> str:
-        """The box's text without the spaces around it; a box left blank is refused."""
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be empty")
-        return value
+        return said(value)

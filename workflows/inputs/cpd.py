@@ -7,7 +7,7 @@ import datetime as dt
 
 from pydantic import Field, field_validator
 
-from workflows.inputs import Id, Input, Query
+from workflows.inputs import Id, Input, Query, said
 
 
 class CpdPieceInput(Input):
@@ -28,11 +28,7 @@ class CpdPieceInput(Input):
     @field_validator("title", "type", "description", "learning", "impact")
     @classmethod
     def _said(cls, value: str) -> str:
-        """The box's text without the spaces around it; a box left blank is refused."""
-        value = value.strip()
-        if not value:
-            raise ValueError("must not be empty")
-        return value
+        return said(value)
 
     @field_validator("area_key")
     @classmethod

@@ -8,18 +8,10 @@ import datetime as dt
 
 from pydantic import Field, field_validator
 
-from workflows.inputs import Input
+from workflows.inputs import Input, said
 
 REASON_LIMIT = 2000  # a reason may be read back to the person who asked: a paragraph, not a file
 EMAIL_LIMIT = 254  # the longest e-mail address (RFC 5321's path)
-
-
-def _said(value: str) -> str:
-    """The text without the spaces around it; left blank, refused."""
-    value = value.strip()
-    if not value:
-        raise ValueError("must not be empty")
-    return value
 
 
 class Revisioned(Input):
@@ -36,7 +28,7 @@ class RecordRequest(Input):
     email: str = Field(max_length=EMAIL_LIMIT, description="the e-mail address of the person asking")
     received_on: dt.date = Field(description="the day the request was received, like 2026-11-02")
 
-    _email_said = field_validator("email")(classmethod(lambda cls, value: _said(value)))
+    _email_said = field_validator("email")(classmethod(lambda cls, value: said(value)))
 
 
 class ExtendRequest(Revisioned):
@@ -44,7 +36,7 @@ class ExtendRequest(Revisioned):
 
     reason: str = Field(max_length=REASON_LIMIT)
 
-    _reason_said = field_validator("reason")(classmethod(lambda cls, value: _said(value)))
+    _reason_said = field_validator("reason")(classmethod(lambda cls, value: said(value)))
 
 
 class WithholdMention(Revisioned):
@@ -53,7 +45,7 @@ class WithholdMention(Revisioned):
     key: str = Field(max_length=100)
     reason: str = Field(max_length=REASON_LIMIT)
 
-    _key_and_reason_said = field_validator("key", "reason")(classmethod(lambda cls, value: _said(value)))
+    _key_and_reason_said = field_validator("key", "reason")(classmethod(lambda cls, value: said(value)))
 
 
 class ReleaseMention(Revisioned):
@@ -73,4 +65,4 @@ class WithdrawRequest(Revisioned):
 
     reason: str = Field(max_length=REASON_LIMIT)
 
-    _reason_said = field_validator("reason")(classmethod(lambda cls, value: _said(value)))
+    _reason_said = field_validator("reason")(classmethod(lambda cls, value: said(value)))
