@@ -523,6 +523,9 @@ class GroupSession(Base):
     status: Mapped[str] = mapped_column(String(20), default="planned")  # planned|held|cancelled
     ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
     uid: Mapped[str] = mapped_column(String(100), unique=True)
+    # The UK day it was to be held when it was cancelled and then rebooked (`workflows.groups.
+    # rebook_session` plans the same row again): what keeps the cancellation and the rebooking countable
+    rebooked_from: Mapped[dt.date | None] = mapped_column(Date)
     group: Mapped[SupervisionGroup] = relationship()
 
 

@@ -63,7 +63,7 @@ def report_csv(report: Report) -> str:
 LOG_FIGURES = (("one_to_one_held", "One-to-one sessions held"), ("one_to_one_hours", "One-to-one hours"),
                ("group_attended", "Group sessions attended"), ("group_hours", "Group hours"),
                ("cancelled", "One-to-one sessions cancelled"), ("rebooked", "Cancelled one-to-ones rebooked"),
-               ("group_cancelled", "Group sessions cancelled"))
+               ("group_cancelled", "Group sessions cancelled"), ("group_rebooked", "Cancelled group sessions rebooked"))
 
 
 def log_figures(line: supervision_log.MonthLine) -> list[tuple[str, str, int | float]]:

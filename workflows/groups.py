@@ -227,7 +227,9 @@ def rebook_session(uow: Work, caller: Caller, session_id: int, starts_at: dt.dat
     calendars move the meeting (`workflows.planning.rebook`). A cancelled one is planned again under
     a new UID, since calendars have deleted the cancelled meeting; the group has no rebooking due
     to settle (it is due by its frequency, `groups_due`), so the session itself is rebooked rather
-    than a second one added beside it, and the audit log keeps the cancellation."""
+    than a second one added beside it; `rebooked_from` keeps the day it was cancelled from, so the
+    supervision log counts the cancellation and the rebooking (moving a planned session is neither),
+    and the audit log keeps the cancellation."""
     session = managed_session(uow, caller, session_id)
     if session.status not in ("planned", "cancelled"):
         raise Conflict(f"the session is {session.status} and cannot be rebooked", "status")
@@ -235,6 +237,7 @@ def rebook_session(uow: Work, caller: Caller, session_id: int, starts_at: dt.dat
     _check_time(uow.deployment.profile, starts_at, minutes)
     if session.status == "cancelled":
         session.status, session.uid, session.ics_sequence = "planned", f"{uuid.uuid4()}@docgen", 0
+        session.rebooked_from = clock.uk(session.starts_at).date()
     else:
         session.ics_sequence += 1
     session.starts_at, session.minutes = starts_at, minutes

@@ -18,8 +18,11 @@ What counts, and from where (a read model: nothing here writes, except `record_r
   profile's length is only docgen's default, none: the session is counted without hours, never
   given an invented length.
 - A group session attended is a `present` mark, with the group session's own `minutes`. A group
-  session cancelled is counted for each member on its day; one rebooked afterwards is planned again
-  in place (`workflows.groups.rebook_session`), so only the audit log keeps that it was cancelled.
+  session cancelled is counted for each member on the day it was to be held: one cancelled now, or
+  one rebooked since (`workflows.groups.rebook_session` plans it again in the same row and keeps
+  that day as `rebooked_from`), which also counts as rebooked on that day, as a one-to-one's
+  rebooking counts in the month it was cancelled from. Moving a planned session is neither. The row
+  keeps only the last day it was rebooked from: a session cancelled and rebooked twice counts once.
 - A one-to-one cancelled is a planned session cancelled, in the month it was to be held; rebooked,
   one of those with its replacement booked (`rebooked_as_id`).
 - The frequency asked is the phase of the role's frequency in force in the month (the profile's,
@@ -113,6 +116,7 @@ class MonthLine:
     group_attended: int = 0
     group_minutes: int = 0
     group_cancelled: int = 0
+    group_rebooked: int = 0  # of those cancelled
     cancelled: int = 0
     rebooked: int = 0
     frequency_asked: str = ""
@@ -198,6 +202,7 @@ class _History:
     held: dict[dt.date, int | None] = field(default_factory=dict)  # one-to-one day -> booked minutes
     group: list[tuple[dt.date, int]] = field(default_factory=list)
     group_cancelled: list[dt.date] = field(default_factory=list)
+    group_rebooked: list[dt.date] = field(default_factory=list)  # the days they were cancelled from
     cancelled: list[tuple[dt.date, bool]] = field(default_factory=list)  # (day, rebooked)
     supervised: list[tuple[dt.date, dt.date | None]] = field(default_factory=list)
 
@@ -236,8 +241,22 @@ def _one_to_ones(db: Session, ids: list[int], months: Months, today: dt.date, fo
             history.held[day] = booked.get((sid, day))
 
 
+def _member_days(db: Session, ids: list[int], when: Any, day_of: Callable[[Any], dt.date],
+                 *where: Any) -> Iterable[tuple[int, dt.date]]:
+    """(person, day) for each of `ids` who was a member of the group on the day (`when`, read by
+    `day_of`) of each of its sessions matching `where`."""
+    for pid, moment, joined, left in db.execute(
+            select(GroupMember.person_id, when, GroupMember.joined_on, GroupMember.left_on)
+            .join(GroupSession, GroupSession.group_id == GroupMember.group_id)
+            .where(GroupMember.person_id.in_(ids), *where)):
+        day = day_of(moment)
+        if joined <= day and (left is None or day <= left):
+            yield pid, day
+
+
 def _groups(db: Session, ids: list[int], months: Months, found: dict[int, _History]) -> None:
-    """Group sessions attended (present), and those cancelled on a day the person was a member."""
+    """Group sessions attended (present), and those cancelled (now, or before being rebooked) on a
+    day the person was a member."""
     since, until = _window(months)
     in_window = (GroupSession.starts_at >= since, GroupSession.starts_at < until)
     for pid, starts_at, minutes in db.execute(
@@ -246,13 +265,12 @@ def _groups(db: Session, ids: list[int], months: Months, found: dict[int, _Histo
             .where(GroupAttendance.person_id.in_(ids), GroupAttendance.attendance == "present",
                    GroupSession.status != "cancelled", *in_window)):
         found[pid].group.append((clock.uk(starts_at).date(), minutes))
-    for pid, starts_at, joined, left in db.execute(
-            select(GroupMember.person_id, GroupSession.starts_at, GroupMember.joined_on, GroupMember.left_on)
-            .join(GroupSession, GroupSession.group_id == GroupMember.group_id)
-            .where(GroupMember.person_id.in_(ids), GroupSession.status == "cancelled", *in_window)):
-        day = clock.uk(starts_at).date()
-        if joined <= day and (left is None or day <= left):
-            found[pid].group_cancelled.append(day)
+    for pid, day in _member_days(db, ids, GroupSession.starts_at, lambda at: clock.uk(at).date(),
+                                 GroupSession.status == "cancelled", *in_window):
+        found[pid].group_cancelled.append(day)
+    for pid, day in _member_days(db, ids, GroupSession.rebooked_from, lambda day: day,
+                                 GroupSession.rebooked_from.between(months.first, months.end)):
+        found[pid].group_rebooked.append(day)
 
 
 def _histories(db: Session, ids: list[int], months: Months, today: dt.date) -> dict[int, _History]:
@@ -372,6 +390,10 @@ def _counted(history: _History, first: dt.date, last: dt.date, length: SessionLe
     for day in history.group_cancelled:
         if first <= day <= last:
             counts[bucket(day)]["group_cancelled"] += 1
+    for day in history.group_rebooked:
+        if first <= day <= last:
+            counts[bucket(day)]["group_cancelled"] += 1
+            counts[bucket(day)]["group_rebooked"] += 1
     for day, rebooked in history.cancelled:
         if first <= day <= last:
             counts[bucket(day)]["cancelled"] += 1
@@ -504,7 +526,7 @@ def record_read(uow: Work, caller: Caller, log: PersonLog | TeamLog, shown_as: s
 
 COLUMNS = ["month", "person_id", "person", "team", "one_to_one_held", "one_to_one_hours",
            "one_to_one_policy_length", "one_to_one_without_length", "group_attended", "group_hours",
-           "group_cancelled", "one_to_one_cancelled", "one_to_one_rebooked", "frequency_asked", "frequency",
+           "group_cancelled", "group_rebooked", "one_to_one_cancelled", "one_to_one_rebooked", "frequency_asked", "frequency",
            "people_met", "people_missed"]
 
 
@@ -512,8 +534,8 @@ COLUMNS = ["month", "person_id", "person", "team", "one_to_one_held", "one_to_on
 def _row(line: MonthLine, person_id: object, name: str, team: str) -> list[object]:
     return [line.month.isoformat()[:7], person_id, safe_cell(name), safe_cell(team), line.one_to_one_held,
             line.one_to_one_hours, line.one_to_one_policy_length, line.one_to_one_unmeasured, line.group_attended,
-            line.group_hours, line.group_cancelled, line.cancelled, line.rebooked, line.frequency_asked,
-            line.frequency, line.met, line.missed]
+            line.group_hours, line.group_cancelled, line.group_rebooked, line.cancelled, line.rebooked,
+            line.frequency_asked, line.frequency, line.met, line.missed]
 
 
 def log_csv(log: PersonLog | TeamLog) -> str:
@@ -546,6 +568,7 @@ class MonthOut(BaseModel):
     group_attended: int
     group_hours: float
     group_cancelled: int
+    group_rebooked: int  # of those cancelled
     one_to_one_cancelled: int
     one_to_one_rebooked: int
     frequency_asked: str
@@ -591,6 +614,7 @@ def _month_json(line: MonthLine) -> dict[str, Any]:
             "one_to_one_hours": line.one_to_one_hours, "one_to_one_policy_length": line.one_to_one_policy_length,
             "one_to_one_without_length": line.one_to_one_unmeasured, "group_attended": line.group_attended,
             "group_hours": line.group_hours, "group_cancelled": line.group_cancelled,
+            "group_rebooked": line.group_rebooked,
             "one_to_one_cancelled": line.cancelled, "one_to_one_rebooked": line.rebooked,
             "frequency_asked": line.frequency_asked, "frequency": line.frequency}
 
