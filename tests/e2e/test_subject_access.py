@@ -445,3 +445,11 @@ def test_the_cli_warns_once_for_each_document_not_enclosed(app: Any, client: Any
                         "Warning: not enclosed: agreement A-000002 of 2025-09-01: draft not available: no copy of "
                         "it has been made yet"]
     assert (tmp_path / "alex.zip").exists() and _exports(db) == 1
+
+
+def test_the_reason_boxes_of_a_request_page_open_empty(client: Any, org: Any) -> None:
+    """A box not yet typed in is empty: the page once filled the withdrawal reason with "None"."""
+    sign_in(client, "hr")
+    page = text(client.get(_recorded(client, dt.date(2026, 11, 2)), headers=HTML))
+    boxes = re.findall(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)
+    assert boxes and [box.strip() for box in boxes] == [""] * len(boxes)
