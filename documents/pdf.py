@@ -10,6 +10,7 @@ server starts in the background.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import logging
 import os
@@ -243,7 +244,7 @@ class Converter:
             self._workdir = Path(tempfile.mkdtemp(prefix="docgen-uno-"))  # mkdtemp: mode 0700
         profile = self._workdir / "profile"
         shutil.rmtree(profile, ignore_errors=True)  # a crashed LibreOffice may leave a lock
-        self._port, uno_port = _free_port(), _free_port()
+        self._port, uno_port = _free_ports(2)
         # start_new_session: one killpg then reaches oosplash and soffice.bin as well.
         try:
             self._process = subprocess.Popen(
@@ -404,10 +405,15 @@ def _private_tmp_env(directory: Path) -> dict[str, str]:
     return {**os.environ, "TMPDIR": str(directory)}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _free_ports(count: int) -> list[int]:
+    """Ports nothing listens on now, all different: each is held until the last is chosen (a port
+    let go at once can be the next one given). unoserver and LibreOffice bind them themselves, so
+    this can only pick numbers and let them go."""
+    with contextlib.ExitStack() as held:
+        socks = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
 
 
 def _ping(port: int) -> bool:
