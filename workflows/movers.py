@@ -10,6 +10,7 @@ when it arrives; forwarding to HR and destruction follow in `workflows.retention
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,8 @@ from sqlalchemy.orm.attributes import flag_modified
 from kernel import clock
 from storage import audit
 from kernel.errors import Conflict, InvalidInput
-from storage.models import Agreement, Person, SupervisionRelationship
-from workflows import access, agreements, people, revisions, signoff
+from storage.models import Agreement, Person, SupervisionRelationship, Team
+from workflows import access, administration, agreements, people, revisions, signoff
 from workflows.access import Caller
 from workflows import events
 from workflows.deployment import Work
@@ -51,6 +52,18 @@ class Moved:
 
 
 @dataclass(frozen=True)
+class MoveForm:
+    """What HR's move page shows: the person as they stand today (their team, line manager and
+    `supervisor`), and the teams, supervisors and line managers a move can give them instead."""
+
+    person: Person
+    supervisor: Person | None
+    teams: list[Team]
+    supervisors: list[Person]
+    line_managers: list[Person]
+
+
+@dataclass(frozen=True)
 class Leaver:
     """A leaver, and the people they supervised who have no supervisor after the leave date."""
 
@@ -70,7 +83,7 @@ def transfer(db: Session, profile: Profile, person: Person, *, on: dt.date, by: 
     if person.status == "leaver" or person.records_frozen_on is not None:
         raise Conflict(f"{person.name} has left; a leaver cannot be transferred", "id")
     if supervisor_id is None and team_id is None and line_manager_id is None:
-        raise InvalidInput("give a new supervisor_id, team_id or line_manager_id", "supervisor_id")
+        raise InvalidInput("choose a new supervisor, team or line manager", "supervisor_id")
     if (team_id is not None or line_manager_id is not None) and on > clock.today():
         raise InvalidInput("a team or line-manager move cannot be dated ahead; record it on the day", "on")
     ended = started = agreement = None
@@ -171,7 +184,27 @@ def relationship_changes(db: Session, since: dt.date) -> list[SupervisionRelatio
                            .order_by(SupervisionRelationship.starts_on.desc(), SupervisionRelationship.id.desc())))
 
 
+def candidates(db: Session, besides: Collection[int | None]) -> list[Person]:
+    """The staff still here who could take a mover on, as supervisor or line manager: everyone
+    active but `besides` (the mover, and whoever has them now, so a change is a change)."""
+    everyone, _ = people.list_people(db, status="active", per_page=administration.ALL)
+    return [p for p in everyone if p.id not in besides]
+
+
 # --- Use cases ----------------------------------------------------------------------------------
+
+
+def move_form(uow: Work, caller: Caller, person_id: int) -> MoveForm:
+    """The person as they stand today and where a move can take them, for those who may move
+    people (`access.PEOPLE_MANAGERS`, as for `move`)."""
+    access.require_role(caller, access.PEOPLE_MANAGERS)
+    db = uow.session
+    person = people.get_person(db, person_id)
+    supervisor = people.current_supervisor(db, person.id, clock.today())
+    teams, _ = people.list_teams(db, per_page=administration.ALL)
+    return MoveForm(person, supervisor, [t for t in teams if t.id != person.team_id],
+                    candidates(db, (person.id, supervisor.id if supervisor else None)),
+                    candidates(db, (person.id, person.line_manager_id)))
 
 
 def _unchanged_since(db: Session, person: Person, revision: int | None) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from kernel.errors import Conflict, InvalidInput
 from storage.models import Person, SupervisionRelationship
-from workflows import access, administration, movers, people, revisions
+from workflows import access, movers, people, revisions
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.inputs.supervision import ChangeSupervisor
@@ -46,8 +46,7 @@ def change_form(uow: Work, caller: Caller, rel_id: int) -> ChangeForm:
     access.require_role(caller, CHANGED_BY)
     db = uow.session
     rel = people.get_relationship(db, rel_id)
-    everyone, _ = people.list_people(db, status="active", per_page=administration.ALL)
-    return ChangeForm(rel, [p for p in everyone if p.id not in (rel.supervisee_id, rel.supervisor_id)])
+    return ChangeForm(rel, movers.candidates(db, (rel.supervisee_id, rel.supervisor_id)))
 
 
 def _changeable_on(db: Session, current: SupervisionRelationship, starts_on: dt.date) -> None:
