@@ -48,8 +48,8 @@ COMMANDS: dict[str, Lazy] = {
                          "Draw a random, reproducible sample of a team's signed records for a quality audit "
                          "(K §11, S §8, H §12)."),
     "backup": Lazy("docgen.cli.backup:backup_command",
-                   "Back up the database, the encrypted documents and the audit heads into TARGET, a new or "
-                   "empty folder, or a new file named *.tar."),
+                   "Back up the database, the encrypted documents, the audit heads and their timestamp tokens "
+                   "into TARGET, a new or empty folder, or a new file named *.tar."),
     "export": Lazy("docgen.cli.storage:export_command",
                    "Write a person's supervision file (HR bundle) to a zip; audited as an export from the CLI."),
     "generate": Lazy("docgen.cli.records:generate_command",
@@ -64,6 +64,10 @@ COMMANDS: dict[str, Lazy] = {
     "report": Lazy("docgen.cli.report:report_command",
                    "Supervision compliance over a period: held on time, records signed in time, overdue, "
                    "agreements."),
+    "renew-timestamps": Lazy("docgen.cli.timestamps:renew_timestamps_command",
+                             "Give each sealed record whose last archive timestamp's authority certificate ends "
+                             "soon a new archive timestamp (PAdES B-LTA), filed in place of the old copy and "
+                             "audited."),
     "restore": Lazy("docgen.cli.backup:restore_command",
                     "Restore the backup in SOURCE (a folder or a *.tar file) into this deployment, which must "
                     "be empty (a new database and store) and configured with the backup's storage keys and "

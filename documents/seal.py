@@ -315,12 +315,16 @@ def sha256_hex(data: bytes) -> str:
 
 
 def verify_pdf(pdf: bytes, trust_cert: asn1_x509.Certificate, known_hash: Callable[[str], dict | None], *,
-               tsa_certs: Iterable[asn1_x509.Certificate] = (), at: dt.datetime | None = None) -> Verdict:
+               tsa_certs: Iterable[asn1_x509.Certificate] = (), at: dt.datetime | None = None,
+               issuers: Iterable[asn1_x509.Certificate] = ()) -> Verdict:
     """Say whether an uploaded PDF is a genuine, unaltered record sealed by us.
 
     trust_cert is the organisation certificate (e.g. load_signer(...).signing_cert); tsa_certs
     are the trusted timestamp authorities, needed only if records were timestamped; `at` is when
     to judge it (now by default; later than now only to show a seal outlasting its certificate).
+    issuers are the CA certificates above a CA-issued organisation certificate (its PKCS#12's, as
+    `long_term_context` takes them); with them the organisation certificate must also be shown
+    unrevoked when the seal was made (`_revocation_problems`), and one revoked by then is REVOKED.
     Genuine needs our signature to validate with trust_cert as the only trust root and nothing
     but what long-term validation adds after it: either the seal covers the entire file (B-B,
     B-T, B-LT), or every later revision is validation data and document timestamps only (pyHanko's
@@ -349,7 +353,7 @@ def verify_pdf(pdf: bytes, trust_cert: asn1_x509.Certificate, known_hash: Callab
     claims = [(sig, _claims_ours(sig, trust_cert)) for sig in signatures]
     ours = [sig for sig, claim in claims if claim is True]
     if ours:
-        trust = _Trust(trust_cert, tuple(tsa_certs), at)
+        trust = _Trust(trust_cert, tuple(tsa_certs), at, tuple(issuers))
         return _judge_our_seal(pdf, ours[0], signatures, trust, record_id, details)
     if marked and (not signatures or any(claim is None for _, claim in claims)):
         reason = "our seal is missing or unreadable"
@@ -438,11 +442,13 @@ def _claims_ours(sig: EmbeddedPdfSignature, trust_cert: asn1_x509.Certificate) -
 
 @dataclass(frozen=True)
 class _Trust:
-    """Whom verify trusts and when it judges: our certificate, the timestamp authorities, a time."""
+    """Whom verify trusts and when it judges: our certificate, the timestamp authorities, a time, and
+    the CA certificates above ours when a CA issued it."""
 
     org: asn1_x509.Certificate
     tsa: tuple[asn1_x509.Certificate, ...]
     at: dt.datetime | None
+    issuers: tuple[asn1_x509.Certificate, ...] = ()
 
     def context(self, roots: Iterable[asn1_x509.Certificate], moment: dt.datetime | None = None) -> ValidationContext:
         """A context that never fetches: an uploaded file's certificates could name any address."""
@@ -467,6 +473,8 @@ def _judge_our_seal(
     try:
         status = _seal_status(sig, trust, _stamp_time(archive[0]) if archive else None)
         problems = [*_archive_problems(status, archive, trust), *_metadata_problems(sig)] if archive else []
+        if status.bottom_line and trust.issuers:
+            problems += _revocation_problems(sig, trust, _sealed_at(status))
     except Exception as exc:
         return Verdict("altered", record_id, signed_by, details | {"reason": f"seal fails: {exc}"})
     if not status.bottom_line:
@@ -504,6 +512,52 @@ def _seal_status(sig: EmbeddedPdfSignature, trust: _Trust, stamps_dated: dt.date
         return status
     return validate_pdf_signature(sig, signer_validation_context=trust.context([trust.org], stamp.timestamp),
                                   ts_validation_context=trust.context(trust.tsa, stamps_dated))
+
+
+REVOKED = "the organisation certificate had been revoked when the seal was made"
+
+
+def _sealed_at(status: PdfSignatureStatus) -> dt.datetime | None:
+    """When the seal was made: its trusted signature timestamp's time (B-LTA), else the time the seal
+    states itself (B-B), which is nobody's word but its signer's: the best a seal without an
+    authority offers."""
+    stamp = status.timestamp_validity
+    if stamp is not None and stamp.intact and stamp.valid and stamp.trusted:
+        return stamp.timestamp
+    return status.signer_reported_dt
+
+
+def _revocation_problems(sig: EmbeddedPdfSignature, trust: _Trust, sealed_at: dt.datetime | None) -> list[str]:
+    """Was the CA-issued organisation certificate unrevoked when the seal was made? Judged from the
+    CRLs and OCSP responses the file's DSS holds (nothing is fetched: verify runs offline, and an
+    upload's certificates could name any address), up to the CA's self-issued certificate among
+    `trust.issuers`. Revocation data issued after the seal counts (it is what sealing gathers), and
+    none at all for a certificate that names where its status is published fails ("hard-fail"), so
+    a file cannot pass by leaving it out. A B-B seal is judged at the time it states (`_sealed_at`)."""
+    import asyncio
+
+    from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator.errors import PathBuildingError, PathValidationError, RevokedError
+
+    # The CA's own certificate where the PKCS#12 holds it; else those it holds, trusted as the
+    # configuration that named them (as `long_term_context` falls back to the organisation certificate).
+    roots = [cert for cert in trust.issuers if cert.self_issued] or list(trust.issuers)
+    settings: dict[str, Any] = {
+        "trust_roots": roots, "other_certs": list(trust.issuers),
+        "moment": sealed_at, "allow_fetching": False, "revocation_mode": "hard-fail", "retroactive_revinfo": True,
+        "crls": [], "ocsps": []}
+    try:
+        context = DocumentSecurityStore.read_dss(sig.reader).as_validation_context(settings)
+    except NoDSSFoundError:
+        context = ValidationContext(**settings)
+    try:
+        asyncio.run(CertificateValidator(trust.org, validation_context=context).async_validate_path())
+    except RevokedError:
+        return [REVOKED]
+    except (PathBuildingError, PathValidationError) as exc:
+        return [f"the organisation certificate cannot be shown unrevoked when the seal was made: {exc}"]
+    return []
 
 
 def _stamp_time(stamp: EmbeddedPdfSignature) -> dt.datetime:
@@ -594,6 +648,12 @@ def organisation_signer(config: Config) -> signers.SimpleSigner:
     return load_signer(p12, passphrase.encode())
 
 
+def issuers_of(signer: signers.SimpleSigner) -> list[asn1_x509.Certificate]:
+    """The CA certificates above the organisation certificate in its PKCS#12, which `verify_pdf`
+    checks its revocation up to: none for the self-signed one `docgen init` makes."""
+    return [cert for cert in signer.cert_registry if cert != signer.signing_cert]
+
+
 def timestamper_for(config: Config) -> RequestsHTTPTimeStamper | None:
     """An RFC 3161 time-stamping authority when configured (DOCGEN_TIMESTAMP_URL), else none."""
     if not config.timestamp_url:
@@ -626,6 +686,75 @@ def timestamp_authorities(config: Config) -> list[asn1_x509.Certificate]:
     if pem.detect(data):
         return [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
     return [asn1_x509.Certificate.load(data)]
+
+
+# --- renewing the archive timestamp -------------------------------------------------------
+
+
+def archive_expires(pdf: bytes) -> dt.datetime | None:
+    """When the certificate of the authority that made a record's last document timestamp ends:
+    after that `verify_pdf` can no longer check the record (RENEWAL_NEEDED), so it must be renewed
+    before. None for a record without a document timestamp (sealed B-B, with no authority), which a
+    timestamp made now could not date back to its seal."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    stamps = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_timestamp_signatures
+    return stamps[-1].signer_cert.not_valid_after if stamps else None
+
+
+def authority_expires(timestamper: TimeStamper) -> dt.datetime:
+    """When the certificate the authority signs with today ends (asked with one token over a dummy
+    digest, which pyHanko keeps for the timestamper's later size estimates): a record whose last
+    timestamp ends no earlier gains nothing from a new one."""
+    import asyncio
+
+    from pyhanko.sign.general import extract_certificate_info
+
+    token = asyncio.run(timestamper.async_dummy_response("sha256"))
+    return extract_certificate_info(token["content"]).signer_cert.not_valid_after
+
+
+def renew(pdf: bytes, timestamper: TimeStamper, validation_context: ValidationContext) -> bytes:
+    """A B-LTA record with one more document timestamp, as an incremental update: the validation data
+    of its last timestamp (the authority's chain, CRLs, OCSP responses, as `validation_context`
+    gathers them) is added to the DSS, then the new timestamp covers it all. The new one then
+    vouches that the old one held while its authority's certificate was valid, so the record stays
+    checkable after that certificate ends (PAdES B-LTA, ETSI EN 319 142-1). The last timestamp
+    must still validate now (`renewal_context`): a record is renewed before its authority expires.
+    Raises ValueError for a record without a document timestamp (see `archive_expires`)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign import signers
+    from pyhanko.sign.signers.pdf_signer import TimestampDSSContentSettings
+    from pyhanko.sign.validation import validate_pdf_timestamp
+    from pyhanko.sign.validation.dss import DocumentSecurityStore
+
+    stamps = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_timestamp_signatures
+    if not stamps:
+        raise ValueError("the record has no document timestamp to renew")
+    last = validate_pdf_timestamp(stamps[-1], validation_context=validation_context)
+    if not (last.intact and last.valid and last.trusted):
+        raise ValueError(f"the record's last document timestamp does not validate now: {last.summary()}")
+    # pyHanko's update_archival_timestamp_chain does these steps but adds the new timestamp's own
+    # validation data after it, in a revision no timestamp covers, which verify_pdf calls altered; so
+    # both go in the revision the new timestamp covers, as the seal's do (`_seal_metadata`).
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    DocumentSecurityStore.supply_dss_in_writer(writer, None, paths=(last.validation_path,),
+                                               validation_context=validation_context)
+    stamper = signers.PdfTimeStamper(timestamper, field_name=f"{ARCHIVE_TIMESTAMP_FIELD}{len(stamps) + 1}")
+    renewed = stamper.timestamp_pdf(writer, last.md_algorithm, validation_context,
+                                    dss_settings=TimestampDSSContentSettings(update_before_ts=True, include_vri=False))
+    return renewed.getvalue()
+
+
+def renewal_context(config: Config) -> ValidationContext:
+    """What a renewal checks the last timestamp against and embeds for it: the configured authorities
+    (DOCGEN_TIMESTAMP_CA) as roots, with revocation data fetched from the addresses their
+    certificates name, failing where a source they name cannot be reached, as `long_term_context`."""
+    from pyhanko_certvalidator import ValidationContext
+
+    return ValidationContext(trust_roots=timestamp_authorities(config), allow_fetching=True,
+                             revocation_mode="hard-fail")
 
 
 # --- trusted timestamps over other records (the audit chain's head) -----------------------

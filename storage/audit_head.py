@@ -82,8 +82,9 @@ class HeadLog(Protocol):
         """The head with the highest entry id, or None if none was recorded."""
         ...
 
-    def restore(self, heads: list[Head]) -> None:
-        """Make a restored deployment's log hold `heads` (from a backup of its database)."""
+    def restore(self, heads: list[Head], tokens: list[DatedHead]) -> None:
+        """Make a restored deployment's log hold `heads` and the `tokens` dating them (from a
+        backup of its database)."""
         ...
 
     def keep_token(self, dated: DatedHead) -> None:
@@ -112,21 +113,13 @@ class AppendOnlyFile:
         _append_line(self.path, f"{head.entry_id} {head.hash}")
 
     def keep_token(self, dated: DatedHead) -> None:
-        head = dated.head
-        _append_line(self.token_path, f"{head.entry_id} {head.hash} {base64.b64encode(dated.token).decode()}")
+        _append_line(self.token_path, token_line(dated))
 
     def tokens(self) -> list[DatedHead]:
         try:
-            lines = self.token_path.read_text().splitlines()
+            return read_token_lines(self.token_path.read_text())
         except FileNotFoundError:
             return []
-        found = []
-        for match in filter(None, map(_TOKEN_LINE.fullmatch, lines)):
-            try:
-                found.append(DatedHead(Head(int(match[1]), match[2]), base64.b64decode(match[3], validate=True)))
-            except binascii.Error:
-                continue  # torn by a crash mid-write, as a head line may be
-        return found
 
     def recorded(self) -> list[Head]:
         try:
@@ -138,9 +131,27 @@ class AppendOnlyFile:
     def latest(self) -> Head | None:
         return max(self.recorded(), default=None)
 
-    def restore(self, heads: list[Head]) -> None:
+    def restore(self, heads: list[Head], tokens: list[DatedHead]) -> None:
         for head in sorted(heads):
             self.append(head)
+        for dated in sorted(tokens, key=lambda each: each.head):
+            self.keep_token(dated)
+
+
+def token_line(dated: DatedHead) -> str:
+    """A token as one line of the token file (and of a backup's copy of it): `<id> <hash> <base64 DER>`."""
+    return f"{dated.head.entry_id} {dated.head.hash} {base64.b64encode(dated.token).decode()}"
+
+
+def read_token_lines(text: str) -> list[DatedHead]:
+    """The tokens in the lines `token_line` wrote; a line torn by a crash mid-write is skipped."""
+    found = []
+    for match in filter(None, map(_TOKEN_LINE.fullmatch, text.splitlines())):
+        try:
+            found.append(DatedHead(Head(int(match[1]), match[2]), base64.b64decode(match[3], validate=True)))
+        except binascii.Error:
+            continue  # torn by a crash mid-write, as a head line may be
+    return found
 
 
 def _append_line(path: Path, line: str) -> None:
@@ -183,8 +194,9 @@ class ObjectLockHeads:
         first = self._store.stored_keys(self.PREFIX, limit=1)
         return self._head(first[0]) if first else None
 
-    def restore(self, heads: list[Head]) -> None:
-        """The bucket is not copied by a backup, so it must already hold the backup's latest head."""
+    def restore(self, heads: list[Head], tokens: list[DatedHead]) -> None:
+        """The bucket is not copied by a backup, so it must already hold the backup's latest head
+        (and the tokens, retained there as long as the heads)."""
         wanted = max(heads, default=None)
         if wanted is not None and not self._store.exists(self._key(wanted)):
             raise StorageError(f"the bucket has no audit head for entry {wanted.entry_id}: "
@@ -232,8 +244,8 @@ class _BucketOrFile:
     def latest(self) -> Head | None:
         return self._log.latest()
 
-    def restore(self, heads: list[Head]) -> None:
-        self._log.restore(heads)
+    def restore(self, heads: list[Head], tokens: list[DatedHead]) -> None:
+        self._log.restore(heads, tokens)
 
     def keep_token(self, dated: DatedHead) -> None:
         self._log.keep_token(dated)

@@ -6,6 +6,8 @@
     objects/<key>        each live object's file as the local store keeps it: still encrypted
     objects.jsonl        each live object's key and protection (legal hold, retention date)
     audit-head.log       the audit heads recorded up to the snapshot's last entry
+    audit-head-timestamps.log  the time-stamping authority's tokens over those heads, so the
+                         restored deployment's `docgen audit verify` still shows when they existed
 
 A target named `*.tar` gets the same folder as one tar file (to move or hand to a backup system).
 
@@ -30,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select
 
-from storage.audit_head import Head, HeadLog
+from storage.audit_head import TOKEN_FILE_NAME, DatedHead, Head, HeadLog, read_token_lines, token_line
 from storage.backends.base import DocumentStore, IntegrityError, LockState, check_key
 from storage.backends.local import LocalStore
 from storage.db import upgrade
@@ -157,6 +159,8 @@ def _snapshot(conn: Connection, store: DocumentStore, heads: HeadLog, folder: Pa
     last = conn.scalar(select(func.max(AuditEvent.id))) or 0
     recorded = sorted(head for head in heads.recorded() if head.entry_id <= last)
     _write_private(folder / _HEADS, "".join(f"{h.entry_id} {h.hash}\n" for h in recorded).encode())
+    dated = sorted((each for each in heads.tokens() if each.head.entry_id <= last), key=lambda each: each.head)
+    _write_private(folder / TOKEN_FILE_NAME, "".join(token_line(each) + "\n" for each in dated).encode())
     return Manifest(revision, rows, len(keys), copied, recorded[-1] if recorded else None, key_ids, certificate)
 
 
@@ -184,6 +188,7 @@ class Restored:
     rows: dict[str, int]
     objects: int
     heads: int
+    tokens: int
 
 
 def refuse_unless_empty(engine: Engine, store: DocumentStore, heads: HeadLog) -> None:
@@ -195,7 +200,7 @@ def refuse_unless_empty(engine: Engine, store: DocumentStore, heads: HeadLog) ->
                        f"{', '.join(sorted(filled)[:3])}): restore into a new, empty one", "database")
     if isinstance(store, LocalStore) and store.holds_objects():
         raise Conflict(f"the target store {store.root} holds documents: restore into a new, empty one", "store")
-    if isinstance(store, LocalStore) and heads.recorded():
+    if isinstance(store, LocalStore) and (heads.recorded() or heads.tokens()):
         raise Conflict(f"the target already records audit heads in {heads.where}: restore into a new, "
                        "empty deployment", "store")
 
@@ -225,9 +230,18 @@ def restore_backup(engine: Engine, store: DocumentStore, heads: HeadLog, source:
     for entry in index:
         _restore_object(store, source, entry, manifest.objects_copied)
     recorded = [Head(int(i), h) for i, h in (line.split() for line in (source / _HEADS).read_text().splitlines())]
-    heads.restore(recorded)
+    tokens = _backed_up_tokens(source)
+    heads.restore(recorded, tokens)
     _check_objects(engine, store)
-    return Restored(rows, len(index), len(recorded))
+    return Restored(rows, len(index), len(recorded), len(tokens))
+
+
+def _backed_up_tokens(source: Path) -> list[DatedHead]:
+    """The tokens a backup holds; none in a backup made before docgen kept them."""
+    try:
+        return read_token_lines((source / TOKEN_FILE_NAME).read_text())
+    except FileNotFoundError:
+        return []
 
 
 def _restore_object(store: DocumentStore, source: Path, entry: dict[str, Any], copied: bool) -> None:

@@ -22,6 +22,10 @@ orphan holds personal data nobody can find through docgen, so `destroy_orphans` 
 daily retention run) looks for objects under filing's keys that no row names, old enough that no
 transaction can still be filing them, and destroys them with an audit entry.
 
+A filed document's bytes change only by `refile_document` (a sealed PDF given a new archive
+timestamp, `workflows.timestamp_renewal`), in the same order: the new object first, the row after,
+the old object destroyed once that commits.
+
 Objects already filed are locked here too, as the layer above decides: a retention date (where the
 store enforces one itself) and legal holds. Destroying them is `storage.destruction`.
 """
@@ -106,19 +110,49 @@ def file_document(db: Session, store: DocumentStore, *, record: Record | None = 
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}", "kind")
     if version < 1:
         raise InvalidInput("version starts at 1", "version")
-    digest = hashlib.sha256(data).hexdigest()
     key = storage_key(owner, version, kind)
-    with _store_answering(key):
-        stored = store.put(key, data)
-        _track(db, _Filed(store, key, retain_until, legal_hold))
-        if stored.sha256 != digest or hashlib.sha256(store.get(key)).hexdigest() != digest:
-            raise IntegrityError(f"{key} did not read back as filed")  # the rollback removes it
+    digest = _put_verified(db, _Filed(store, key, retain_until, legal_hold), data)
     row = DocumentVersion(record_id=record.id if record else None,
                           agreement_id=agreement.id if agreement else None, version=version, kind=kind,
                           storage_key=key, sha256=digest, size=len(data))
     db.add(row)
     db.flush()
     return row
+
+
+def refile_document(db: Session, store: DocumentStore, row: DocumentVersion, data: bytes) -> None:
+    """Put `data` in place of a filed document's bytes (a sealed PDF with a new archive timestamp
+    appended), in the caller's transaction: the new object is written and read back under a new key
+    with the old one's protection, then the row names it with its SHA-256 and size. The old object
+    is destroyed only once that commits (the new one is destroyed if it does not); one still held
+    or retained by the store stays until the orphan sweep finds it free."""
+    owner = db.get(Record, row.record_id) if row.record_id else db.get(Agreement, row.agreement_id)
+    old_key, lock = row.storage_key, store.lock_state(row.storage_key)
+    key = storage_key(owner, row.version, row.kind)  # type: ignore[arg-type]  # a row always has its owner
+    digest = _put_verified(db, _Filed(store, key, lock.retain_until, lock.legal_hold), data)
+    row.storage_key, row.sha256, row.size = key, digest, len(data)
+    db.flush()
+    UnitOfWork.of(db).on_commit(_retire, store, old_key)  # type: ignore[union-attr]  # _track made sure of it
+
+
+def _put_verified(db: Session, filed: _Filed, data: bytes) -> str:
+    """Write `data` under `filed.key`, tied to the caller's transaction (`_track`), and read it back;
+    its SHA-256."""
+    digest = hashlib.sha256(data).hexdigest()
+    with _store_answering(filed.key):
+        stored = filed.store.put(filed.key, data)
+        _track(db, filed)
+        if stored.sha256 != digest or hashlib.sha256(filed.store.get(filed.key)).hexdigest() != digest:
+            raise IntegrityError(f"{filed.key} did not read back as filed")  # the rollback removes it
+    return digest
+
+
+def _retire(store: DocumentStore, key: str) -> None:
+    try:
+        store.destroy(key)
+    except RetentionLocked:
+        log.warning("%s, replaced by a renewed copy, is kept while the store holds it; the orphan sweep "
+                    "destroys it once free", key)
 
 
 @contextmanager

@@ -113,8 +113,8 @@ def _decode(table: Table, name: str, value: Any) -> Any:
 
 def _move_sequence_past(conn: Connection, table: Table) -> None:
     """PostgreSQL issues ids from a sequence that rows inserted with their ids do not move."""
-    if conn.dialect.name != "postgresql" or not isinstance(table.c.id.type, Integer):
-        return  # SQLite takes the next id from the rows; a text id (an action's) has no sequence
+    if conn.dialect.name != "postgresql" or "id" not in table.c or not isinstance(table.c.id.type, Integer):
+        return  # SQLite takes the next id from the rows; a text id (an action's) or none has no sequence
     conn.execute(text(f"SELECT setval(CAST(pg_get_serial_sequence(:table, 'id') AS regclass), max(id)) "
                       f'FROM "{table.name}" HAVING max(id) IS NOT NULL'), {"table": table.name})
 

@@ -4,7 +4,11 @@ organisation certificate that expires soon, all made by certomancer and served o
 
 The organisation certificate lives `ORG_LIFETIME` so a test can validate a seal at a time after it
 expired; the TSA's certificate lives ten years, as a real authority's outlives the certificates it
-dates. Keys are generated once per test session (RSA-2048, a few hundred milliseconds in all).
+dates. Two more serve the later tests of issue 25: a second authority certificate (`tsa-short`, the
+same key) that ends within docgen's renewal window, so a record it dated is due for a new archive
+timestamp; and a second organisation certificate (`org-revoked`, the same key) that the CA revoked
+for key compromise the minute before the PKI was made, so every seal made with it is made after.
+Keys are generated once per test session (RSA-2048, a few hundred milliseconds in all).
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 ARCH = "docgen-test"
 ORG_LIFETIME = dt.timedelta(hours=2)
+SHORT_TSA_LIFETIME = dt.timedelta(days=30)
 P12_PASSPHRASE = b"correct horse"
 _KEYS = ("root", "root-ocsp", "tsa", "org")
 
@@ -40,11 +45,17 @@ class LocalPki:
     org: asn1_x509.Certificate
     org_p12: Path
     root_pem: Path
+    revoked_org_p12: Path
     arch: Any  # certomancer's PKIArchitecture, for a test that wants more of it
 
     @property
     def tsa_url(self) -> str:
         return f"{self.base_url}/{ARCH}/tsa/tsa"
+
+    @property
+    def short_tsa_url(self) -> str:
+        """The authority whose certificate ends within `SHORT_TSA_LIFETIME`."""
+        return f"{self.base_url}/{ARCH}/tsa/tsa-short"
 
     @property
     def org_expires(self) -> dt.datetime:
@@ -111,22 +122,28 @@ def _config(now: dt.datetime) -> dict[str, Any]:
                         "validity": {"valid-from": _stamp(now - dt.timedelta(minutes=5)),
                                      "valid-to": _stamp(now + ORG_LIFETIME)},
                         "extensions": [usage("digital_signature", "non_repudiation"), *revocation_sources]},
+                "tsa-short": {"template": "tsa", "subject": "tsa", "subject-key": "tsa",
+                              "validity": {"valid-from": long_ago, "valid-to": _stamp(now + SHORT_TSA_LIFETIME)}},
+                "org-revoked": {"template": "org", "subject": "org", "subject-key": "org",
+                                "revocation": {"revoked-since": _stamp(now - dt.timedelta(minutes=1)),
+                                               "reason": "key_compromise"}},
             },
             "services": {
                 "ocsp": {"root": {"for-issuer": "root", "responder-cert": "root-ocsp", "signing-key": "root-ocsp"}},
                 "crl-repo": {"root": {"for-issuer": "root", "signing-key": "root",
                                       "simulated-update-schedule": "P7D"}},
-                "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"}},
+                "time-stamping": {"tsa": {"signing-key": "tsa", "signing-cert": "tsa"},
+                                  "tsa-short": {"signing-key": "tsa", "signing-cert": "tsa-short"}},
             },
         }},
     }
 
 
-def _org_p12(arch: Any, directory: Path) -> Path:
+def _org_p12(arch: Any, directory: Path, label: str = "org") -> Path:
     """The organisation's key, certificate and CA as docgen reads them (DOCGEN_ORG_P12)."""
     key = serialization.load_der_private_key(arch.key_set.get_private_key(KeyLabel("org")).dump(), None)
-    cert, root = (x509.load_der_x509_certificate(arch.get_cert(CertLabel(label)).dump()) for label in ("org", "root"))
-    path = directory / "organisation.p12"
+    cert, root = (x509.load_der_x509_certificate(arch.get_cert(CertLabel(name)).dump()) for name in (label, "root"))
+    path = directory / f"{label}.p12"
     path.write_bytes(pkcs12.serialize_key_and_certificates(
         b"Northshire Council", key, cert, [root], serialization.BestAvailableEncryption(P12_PASSPHRASE)))  # type: ignore[arg-type]
     return path
@@ -149,7 +166,7 @@ def serve(directory: Path) -> Iterator[LocalPki]:
     thread.start()
     try:
         yield LocalPki(base_url, root, arch.get_cert(CertLabel("tsa")), arch.get_cert(CertLabel("org")),
-                       _org_p12(arch, directory), root_pem, arch)
+                       _org_p12(arch, directory), root_pem, _org_p12(arch, directory, "org-revoked"), arch)
     finally:
         server.shutdown()
         server.server_close()

@@ -227,11 +227,14 @@ def verify(uow: Work, pdf: bytes) -> seal.Verdict:
     """Is this PDF a genuine, unaltered record of ours? (API, page and CLI all ask here.)
 
     The organisation's certificate is the only trust root (with the configured time-stamping
-    authorities); a genuine one is described from the final PDFs filed here, found by hash."""
+    authorities); one a CA issued must also be shown unrevoked when the seal was made, from the
+    CA certificates its PKCS#12 holds. A genuine one is described from the final PDFs filed here,
+    found by hash."""
     config = uow.deployment.config
-    return seal.verify_pdf(pdf, seal.organisation_signer(config).signing_cert,
-                           lambda sha256: _known_final_pdf(uow.session, sha256),
-                           tsa_certs=seal.timestamp_authorities(config))
+    signer = seal.organisation_signer(config)
+    return seal.verify_pdf(pdf, signer.signing_cert, lambda sha256: _known_final_pdf(uow.session, sha256),
+                           tsa_certs=seal.timestamp_authorities(config),
+                           issuers=seal.issuers_of(signer))
 
 
 @dataclass(frozen=True)

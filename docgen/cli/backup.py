@@ -19,7 +19,7 @@ from workflows import backup
 @click.argument("target", type=click.Path(path_type=Path))
 @with_appcontext
 def backup_command(target: Path) -> None:
-    """Back up the database, the encrypted documents and the audit heads into TARGET, a new or
+    """Back up the database, the encrypted documents, the audit heads and their timestamp tokens into TARGET, a new or
     empty folder, or a new file named *.tar. Storage keys are named, never copied: keep them apart
     from the backup."""
     with unit_of_work() as uow:
@@ -39,5 +39,5 @@ def restore_command(source: Path) -> None:
     with unit_of_work() as uow:
         restored = backup.restore(uow, source)
     click.echo(f"Restored from {source}: {sum(restored.rows.values())} rows, {restored.objects} documents "
-               f"(each opened and matching its SHA-256), {restored.heads} audit heads; "
+               f"(each opened and matching its SHA-256), {restored.heads} audit heads, {restored.tokens} timestamp tokens; "
                "run `docgen audit verify` to check the chain")

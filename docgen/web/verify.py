@@ -43,6 +43,9 @@ def finding(verdict: seal.Verdict, organisation: str) -> tuple[str, str]:
     if verdict.status == "altered" and verdict.details.get("reason") == seal.RENEWAL_NEEDED:
         return ("The seal cannot be checked now", "its archive timestamp needs renewing: the time-stamping "
                 "authority's certificate has expired since it dated the record; this does not show an alteration")
+    if verdict.status == "altered" and seal.REVOKED in verdict.details.get("reason", ""):
+        return ("The seal is not valid", f"{organisation}’s certificate had been revoked when this document was "
+                "sealed, so the seal does not show who made it")
     if verdict.status == "altered":
         return "This document has been altered since it was sealed", ""
     return f"This is not a document sealed by {organisation}", ""

@@ -19,6 +19,7 @@ from storage import audit_head
 from storage.audit_head import TOKEN_FILE_NAME
 from tests import local_tsa
 from tests.integration.test_audit_chain import write_log
+from tests.integration.test_backup import empty_database  # noqa: F401  (a fixture: a new database of the app's kind)
 from tests.integration.test_pdf_seal import timestamp_authority
 
 
@@ -113,6 +114,35 @@ def test_a_token_over_another_head_does_not_hold(app: Any, config: Config) -> No
 
     assert result.exit_code == 1
     assert "over other data" in result.output
+
+
+def test_a_restored_deployment_keeps_the_tokens_and_verify_still_names_the_dated_entry(
+        app: Any, config: Config, empty_database: str, tmp_path: Any) -> None:
+    """`docgen backup` carries the tokens with the heads, `docgen restore` puts them back (issue 25)."""
+    import json
+
+    from docgen.app import create_app
+    from docgen.main import cli
+
+    write_log(app, entries=3)
+    date_the_head(app)
+    [dated] = heads(app).tokens()
+    made = app.test_cli_runner().invoke(cli, ["backup", str(tmp_path / "backup")])
+    assert made.exit_code == 0, made.output
+    keys = json.loads((config.instance_path / "storage-keyring.json").read_text())["keys"]
+    restored_app = create_app(replace(config, instance_path=tmp_path / "restored", database_url=empty_database,
+                                      storage_key=",".join(entry["key"] for entry in keys)))
+    try:
+        restored = restored_app.test_cli_runner().invoke(cli, ["restore", str(tmp_path / "backup")])
+
+        assert restored.exit_code == 0, restored.output
+        assert "1 timestamp tokens" in restored.output
+        assert heads(restored_app).tokens() == [dated]
+        result = verify(restored_app)
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[-1].startswith(f"entry {dated.head.entry_id} dated by the TSA at ")
+    finally:
+        restored_app.extensions["docgen"].engine.dispose()
 
 
 class TestWithAnAuthorityNotTrusted:
