@@ -2,7 +2,9 @@
 consumers on Redis, PostgreSQL and S3 through moto's server, run by honcho, behind Debian's nginx
 with the sample configuration of docs/nginx/. One record goes from sending through both
 signatures to a sealed PDF in the bucket, then the stack stops and leaves no process behind
-(LibreOffice included: each consumer starts its own, in a session of its own).
+(LibreOffice included: each consumer starts its own, in a session of its own). A guessed sign-off
+link's openings are counted in Redis by both web workers together: the one past the limit is
+refused by whichever worker takes it.
 """
 from __future__ import annotations
 
@@ -12,30 +14,33 @@ import io
 import json
 import os
 import re
+import secrets
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import psycopg
 import pytest
 import requests
+from limits import parse
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select
 
+from docgen.web.links import LINK_LIMIT
 from storage.db import make_engine, session_factory
 from storage.models import Organisation
 from tests.conftest import PG_ADMIN
 from tests.mailbox import Mailbox, smtp_server_on, text_of
+from tests.waiting import wait_until
 from workflows import accounts, people
 from workflows.profiles import load_profile
 
 pytestmark = [pytest.mark.postgres, pytest.mark.libreoffice]
-T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
 LINK = re.compile(r"/sign/([A-Za-z0-9_-]{43})")
 WAIT_SECONDS = 120  # for the consumers: a cold LibreOffice on a busy machine
@@ -48,16 +53,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _eventually(what: str, answer: Callable[[], T | None]) -> T:
-    """The first answer that is not None, asked again while background work goes on."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while (found := answer()) is None:
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {WAIT_SECONDS} s for {what}")
-        time.sleep(0.1)  # each ask is one local request or query: asking often finds the answer sooner
-    return found
 
 
 def _stack(env: dict[str, str], command: str) -> subprocess.CompletedProcess[str]:
@@ -204,11 +199,12 @@ def test_the_stack_seals_a_signed_record_into_s3_and_stops_leaving_no_process(st
     assert sent.status_code == 200 and sent.json()["status"] == "awaiting_supervisee", sent.text
 
     # The consumers deliver the e-mails; the link holders decide through the web workers.
-    supervisee_link = _eventually("the supervisee's e-mail", _link_to(mailbox, "worker@stack.example.org"))
+    supervisee_link = wait_until(_link_to(mailbox, "worker@stack.example.org"), "the supervisee's e-mail", WAIT_SECONDS)
     agreed = requests.post(f"{url}/api/v1/sign/{supervisee_link}", timeout=30,
                            json={"decision": "agree", "confirm_name": "Alex Morgan"})
     assert agreed.status_code == 200 and agreed.json()["status"] == "awaiting_supervisor", agreed.text
-    supervisor_link = _eventually("the supervisor's e-mail", _link_to(mailbox, "manager@stack.example.org"))
+    supervisor_link = wait_until(_link_to(mailbox, "manager@stack.example.org"), "the supervisor's e-mail",
+                                 WAIT_SECONDS)
     countersigned = requests.post(f"{url}/api/v1/sign/{supervisor_link}", timeout=30,
                                   json={"decision": "agree", "confirm_name": "Sam Whitfield"})
     assert countersigned.json()["status"] == "signed", countersigned.text
@@ -216,7 +212,7 @@ def test_the_stack_seals_a_signed_record_into_s3_and_stops_leaving_no_process(st
     def sealed() -> str | None:
         state = api.get(f"{url}/api/v1/records/{record_id}/signoff", headers=auth).json()
         return state.get("final_pdf_sha256") or None
-    sha256 = _eventually("the sealed PDF", sealed)
+    sha256 = wait_until(sealed, "the sealed PDF", WAIT_SECONDS)
     pdf = api.get(f"{url}/api/v1/records/{record_id}/pdf", headers=auth).content
     assert hashlib.sha256(pdf).hexdigest() == sha256
     assert PdfFileReader(io.BytesIO(pdf)).embedded_signatures, "the final PDF carries the organisation's seal"
@@ -262,3 +258,77 @@ def test_stop_names_and_ends_a_process_of_the_stack_left_running(tmp_path: Path)
         if stray.poll() is None:
             stray.kill()
     assert _marked(stack_id) == []
+
+
+# --- rate limits counted across the web workers -----------------------------------------------
+
+def _worker_that_answered(stack: dict[str, Any], request_id: str) -> int:
+    """The pid of the gunicorn worker that answered a request, from its access log line (the
+    Procfile's format: pid, status, request id), which reaches the stack's log through honcho."""
+    line = re.compile(rf"^\S+ web\.\d+\s+\| <(\d+)> \d{{3}} {re.escape(request_id)}$", re.M)
+
+    def logged() -> int | None:
+        found = line.search(stack["log"].read_text())
+        return int(found.group(1)) if found else None
+    return wait_until(logged, f"gunicorn's access log line for request {request_id}", WAIT_SECONDS)
+
+
+class _SlowClient:
+    """A client straight to gunicorn that has sent only part of its request: the sync worker that
+    accepts it waits for the rest and takes no other connection until `finish` sends it."""
+
+    def __init__(self, port: int) -> None:
+        self.socket = socket.create_connection(("127.0.0.1", port), timeout=WAIT_SECONDS)
+        self.socket.sendall(f"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: {uuid.uuid4().hex}\r\n".encode())
+
+    def finish(self) -> None:
+        self.socket.sendall(b"Connection: close\r\n\r\n")
+        while self.socket.recv(65536):  # the answer, until gunicorn closes the connection
+            pass
+        self.socket.close()
+
+
+def _free_worker(stack: dict[str, Any]) -> int:
+    """The worker that takes a request now: a /health request of this test's own, straight to gunicorn."""
+    request_id = uuid.uuid4().hex
+    answer = requests.get(f"{stack['gunicorn']}/health", headers={"X-Request-Id": request_id}, timeout=WAIT_SECONDS)
+    assert answer.status_code == 200, answer.text
+    return _worker_that_answered(stack, request_id)
+
+
+@contextmanager
+def _held_busy(stack: dict[str, Any], pid: int) -> Iterator[None]:
+    """Worker `pid` held by a slow client, so that the next request (through nginx too) is taken by
+    another worker. Which worker accepts a connection is the kernel's choice, so a slow client is
+    placed, the free worker asked for, and, if the slow client went to another worker, a second one
+    placed (only `pid` is free to take it) before the first is let go."""
+    port = int(stack["settings"]["DOCGEN_STACK_PORT"])
+    held = _SlowClient(port)
+    try:
+        for _ in range(20):
+            if _free_worker(stack) != pid:
+                yield
+                return
+            placed = _SlowClient(port)
+            held.finish()
+            held = placed
+        pytest.fail(f"could not hold gunicorn worker {pid} busy in 20 tries")
+    finally:
+        held.finish()
+
+
+def test_a_guessed_link_is_refused_past_its_limit_by_the_other_web_worker(stack: dict[str, Any]) -> None:
+    """Each opening of a link that does not exist is answered by the web worker that did not answer
+    the one before (the other is held busy): the counts of both add up in Redis, and the opening
+    past the link's limit is refused by the worker that did not count the one before it."""
+    allowed = parse(LINK_LIMIT).amount
+    guessed = secrets.token_urlsafe(32)  # the length of a real link's token; no such link
+    answers: list[tuple[int, int]] = []  # (status, worker pid)
+    for _ in range(allowed + 1):
+        with _held_busy(stack, answers[-1][1]) if answers else nullcontext():
+            opened = requests.get(f"{stack['url']}/sign/{guessed}", timeout=WAIT_SECONDS)
+        answers.append((opened.status_code, _worker_that_answered(stack, opened.headers["X-Request-Id"])))
+    statuses, workers = [status for status, _ in answers], [pid for _, pid in answers]
+    assert statuses == [404] * allowed + [429], answers
+    assert len(set(workers)) == 2 and all(a != b for a, b in zip(workers, workers[1:])), answers
+    assert guessed not in stack["log"].read_text()  # the access log names no path, so no link

@@ -19,13 +19,12 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 import redis
@@ -38,6 +37,7 @@ from storage.db import make_engine, upgrade
 from storage.models import DocumentVersion
 from tests.conftest import _pg_database
 from tests.mailbox import Mailbox, ReservedPort, smtp_server_on, text_of
+from tests.waiting import wait_until
 from docgen.bootstrap import build, connect_queue
 from workflows.deployment import Deployment
 from kernel.config import Config, ConfigError
@@ -90,13 +90,6 @@ def _outbox_row(services: Deployment, message_id: int) -> OutboxMessage:
 def _later(minutes: int) -> None:
     start = clock.now()
     clock.set_clock(lambda: start + dt.timedelta(minutes=minutes))
-
-
-def _wait_until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the consumer did not deliver in time"
-        time.sleep(0.05)
 
 
 def test_committed_email_arrives_with_text_html_and_attachments(services: Deployment, mailbox: Mailbox) -> None:
@@ -301,7 +294,7 @@ def test_embedded_consumer_delivers_from_the_sqlite_queue_and_stops(services: De
     stop = start_embedded_consumer(connect_queue(queued))
     try:
         message_id = _record_ready_for_signoff(queued)
-        _wait_until(lambda: _outbox_row(services, message_id).sent_at is not None)
+        wait_until(lambda: _outbox_row(services, message_id).sent_at is not None, "the consumer to deliver the e-mail")
     finally:
         stop()
     assert len(mailbox.envelopes) == 1 and _consumer_threads() == []
@@ -325,7 +318,8 @@ def test_worker_process_delivers_from_redis_and_stops_on_sigterm(services: Deplo
         message_id = _record_ready_for_signoff(queued)
         # A new Python process imports docgen before it consumes: seconds on a quiet machine, and
         # 20 s was once not enough with the suite and more beside it on two cores.
-        _wait_until(lambda: _outbox_row(services, message_id).sent_at is not None, seconds=90)
+        wait_until(lambda: _outbox_row(services, message_id).sent_at is not None,
+                   "the worker process to deliver the e-mail", seconds=90)
         assert len(mailbox.envelopes) == 1
     finally:
         worker.send_signal(signal.SIGTERM)
@@ -510,7 +504,7 @@ class PrivateRedis:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_until(self._answers)
+        wait_until(self._answers, f"redis-server on port {self.port} to answer")
 
     def kill(self) -> None:
         assert self.process is not None
@@ -596,12 +590,13 @@ def _send_through_redis_faults(client: Any, org: Any, deployment: Deployment, qu
         _later(2)
         queue.enqueue("sweep_outbox")
         queue.enqueue("sweep_review_pdfs")
-        _wait_until(lambda: len(mailbox.envelopes) == 2 and _review_pdfs(deployment) == 2, seconds=60)
+        wait_until(lambda: len(mailbox.envelopes) == 2 and _review_pdfs(deployment) == 2,
+                   "the consumer to deliver both e-mails and make both review PDFs", seconds=60)
         _later(60)  # later sweeps and stray tasks find nothing left to do
         queue.enqueue("sweep_outbox")
         for message in unsent:
             queue.enqueue("deliver_email", message.id)
-        _wait_until(lambda: queue.huey.pending_count() == 0)
+        wait_until(lambda: queue.huey.pending_count() == 0, "the consumer to empty the queue")
     finally:
         stop()
     return mailbox.emails()
