@@ -13,13 +13,17 @@ The rules, and where they come from:
   set from the record's kind, never typed (`drawn_from`).
 - Renewal runs from 1 September to 30 November. docgen's CPD year runs from 1 December to
   30 November, so the year a renewal closes holds every piece recorded since the last one closed
-  (`cpd_year`). The reminder opens the renewal window (`remind_renewal`).
+  (`cpd_year`). The reminder opens the renewal window (`remind_renewal`), for registered social
+  workers only: never a social work student (`STUDENT_ROLE`), who is not on SWE's register.
 - A piece is the supervisee's own: only they add, change or remove it, and only from a record that
   is theirs (their one-to-ones, and the group records of sessions they were present at:
   `group_records.belongs_to`). Anyone else is told the record or piece does not exist. A piece
   points at its record and never changes it: the signed record stays as it was signed.
 - Only a signed record is drawn from: its text is what both signed, and will not change under the
   piece.
+
+The page (`docgen.web.cpd`) and the JSON API (`docgen.api.cpd`) call these same use cases with the
+same input models (`workflows.inputs.cpd`).
 """
 from __future__ import annotations
 
@@ -51,6 +55,7 @@ ONE_TO_ONE_TYPE = "Supervision with my supervisor"
 GROUP_TYPE = "Group supervision"
 COLUMNS = ["Title", "Type", "Description", "Date", "What was learnt", "Impact", "Peer reflection"]
 REMINDER_SUBJECT = "Social Work England renewal is open: your CPD in docgen"
+STUDENT_ROLE = "student"  # every built-in profile keys the social work student's role so
 
 
 def no_such_piece() -> NotFound:
@@ -204,23 +209,28 @@ def piece_for_edit(uow: Work, caller: Caller, piece_id: int) -> CpdPiece:
 
 @transaction
 def change_piece(uow: Work, caller: Caller, piece_id: int, given: ChangeCpdPiece) -> CpdPiece:
-    """Change a piece's own words (audited); what it is drawn from, and peer reflection, stay."""
+    """Change a piece's own words, the fields given (audited, naming them); what it is drawn from,
+    and peer reflection, stay."""
     piece = _own_piece(uow.session, caller, piece_id)
-    _not_ahead(given.done_on)
-    for name in ("title", "type", "description", "done_on", "learning", "impact"):
-        setattr(piece, name, getattr(given, name))
+    changes = given.changes()
+    if "done_on" in changes:
+        _not_ahead(changes["done_on"])
+    for name, value in changes.items():
+        setattr(piece, name, value)
     audit.record(uow.session, "cpd.changed", actor_id=caller.person_id, object_type="cpd_piece", object_id=piece.id,
-                 ip=caller.ip)
+                 ip=caller.ip, detail={"fields": sorted(changes)})
     return piece
 
 
 @transaction
-def remove_piece(uow: Work, caller: Caller, piece_id: int) -> None:
-    """Remove a piece (audited); the record it was drawn from is untouched."""
+def remove_piece(uow: Work, caller: Caller, piece_id: int) -> CpdPiece:
+    """Remove a piece (audited); the record it was drawn from is untouched. Answers the piece as it
+    was, so the page can say which one went."""
     piece = _own_piece(uow.session, caller, piece_id)
     uow.session.delete(piece)
     audit.record(uow.session, "cpd.removed", actor_id=caller.person_id, object_type="cpd_piece", object_id=piece_id,
                  ip=caller.ip, detail={"record_id": piece.record_id})
+    return piece
 
 
 @dataclass(frozen=True)
@@ -278,9 +288,14 @@ def pieces_csv(shown: CpdSummary) -> str:
 
 
 def _supervised(db: Session, today: dt.date) -> list[Person]:
-    """Everyone supervised today who has not left: the supervisees docgen reminds."""
+    """Everyone supervised today who has not left and is not a social work student: the supervisees
+    docgen reminds. SWE's CPD requirement, and the renewal it is checked at, are for social workers
+    on its register; a student is on a qualifying course's placement and joins the register only
+    once qualified, so has no CPD to record and no renewal to be told of. Every built-in profile
+    keys the student's role `student` (labelled "Social work student")."""
     found = db.scalars(select(Person).join(SupervisionRelationship, SupervisionRelationship.supervisee_id == Person.id)
-                       .where(SupervisionRelationship.covering(today)).order_by(Person.id))
+                       .where(SupervisionRelationship.covering(today), Person.role != STUDENT_ROLE)
+                       .order_by(Person.id))
     return [person for person in dict.fromkeys(found) if not people.has_left(person, today)]
 
 
@@ -293,9 +308,10 @@ def _reminded(db: Session, person_id: int, year: CpdYear) -> bool:
 
 @transaction
 def remind_renewal(uow: Work, today: dt.date) -> int:
-    """From 1 September to 30 November, e-mail each supervisee whose pieces this CPD year are below
-    SWE's minimum, once a year (audited, so a second run, or a run on a later day of the window
-    after a worker was down on the first, tells nobody twice). Answers how many were told."""
+    """From 1 September to 30 November, e-mail each supervisee (not a student: `_supervised`) whose
+    pieces this CPD year are below SWE's minimum, once a year (audited, so a second run, or a run on
+    a later day of the window after a worker was down on the first, tells nobody twice). Answers how
+    many were told."""
     year = cpd_year(today)
     if not year.renewal_opens <= today <= year.last:
         return 0

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from kernel import clock
 from kernel.errors import InvalidInput
-from storage.models import (UNSIGNED_RECORD, Action, Agreement, Person, PlannedSession, Record, SupervisionRelationship,
-                            Team)
+from storage.models import (UNSIGNED_RECORD, Action, Agreement, AsyeSupportEntry, Person, PlannedSession, Record,
+                            SupervisionRelationship, Team)
 from workflows import access, actions, agreements, groups, signoff
+from workflows.asye_support import review_month
 from workflows.access import Caller
 from workflows.agreements import AgreementLink
 from workflows.deployment import Work
@@ -291,14 +292,30 @@ def _agreement_item(clock: RoleClock, profile: Profile, row: SuperviseeRow, sign
     return _item(row, "agreement_review", *review, signed.id)
 
 
-def _review_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted: Wanted | None) -> list[DueItem]:
+@lru_cache(maxsize=64)
+def _reviews_held_query(scope: Scope) -> Select[Any]:
+    return (select(AsyeSupportEntry.person_id, AsyeSupportEntry.review_month).distinct()
+            .where(AsyeSupportEntry.kind == "review", _scoped(AsyeSupportEntry.person_id, scope)))
+
+
+def _reviews_held(db: Session, today: dt.date, scope: Scope) -> set[tuple[int, int]]:
+    """The reviews recorded on an ASYE's record of support (`workflows.asye_support`): (person, the
+    review point's whole months from the start)."""
+    return {(person_id, month) for person_id, month in _rows(db, _reviews_held_query(scope), today)}
+
+
+def _review_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted: Wanted | None,
+                  held: Collection[tuple[int, int]]) -> list[DueItem]:
     """Formal reviews at the profile's points (S: NQSW at 3, 6 and 12 months).
 
-    docgen keeps no record of a review having taken place, so each shows from REMINDER_DAYS
-    before its date until REMINDER_DAYS after, and is never called overdue.
+    Each shows from REMINDER_DAYS before its date until REMINDER_DAYS after, and is never called
+    overdue, unless it is `held`: a review recorded for that point on the record-of-support page
+    settles it, whenever it was held (the page reads the same entries: `asye_support.reviews`).
     """
     items = []
     for wording, period in clock.reviews:
+        if (row.id, review_month(period)) in held:
+            continue
         on = row.employment_start + period
         state = reminder_state(on, today)
         if state is not None and (wanted is None or wanted("review", state)):
@@ -407,6 +424,7 @@ def due_summary(db: Session, profile: Profile, today: dt.date, scope: Scope = Sc
     signed = latest_signed_agreements(db, today, scope)
     pending = _pending_agreements(db, today, scope)
     clocks = role_clocks(profile)
+    held = _reviews_held(db, today, scope) if any(c.reviews for c in clocks.values()) else set()
     items: list[DueItem] = []
     supervision_memo: dict[Any, tuple[State, dt.date, str]] = {}
     review_memo: dict[Any, tuple[State, dt.date, str] | None] = {}
@@ -418,7 +436,7 @@ def due_summary(db: Session, profile: Profile, today: dt.date, scope: Scope = Sc
             if item is not None:
                 items.append(item)
         if clock.reviews:
-            items.extend(_review_items(clock, row, today, wanted))
+            items.extend(_review_items(clock, row, today, wanted, held))
         if clock.also_due:
             items.extend(_also_due_items(clock, row, today, wanted))
     items.extend(_record_items(db, profile, rows, today, scope, wanted))
@@ -438,8 +456,9 @@ def due_list(db: Session, profile: Profile, today: dt.date, *, team_id: int | No
 
     One supervision item per supervisee (upcoming, due or overdue), plus agreement, review,
     record, sign-off and rebooking items when they apply; `states` keeps only items in those
-    states. Seven queries whatever the size of the organisation. People whose role the profile
-    does not know are left out.
+    states. The same few queries whatever the size of the organisation (one more where the profile
+    sets formal reviews, to read those recorded). People whose role the profile does not know are
+    left out.
     """
     scope = Scope(team_id, service, supervisor_id, supervisee_ids)
     wanted = None if states is None else (lambda kind, state, keep=frozenset(states): state in keep)

@@ -1,12 +1,13 @@
 """CPD evidence for Social Work England as pages (issue 25 item 2): a supervisee marks a reflection
-from one of their signed records as CPD, changes or removes their pieces, and reads the CPD year's
-pieces against SWE's minimum, as a page, as CSV in SWE's fields and as a printable page. The rules
-are `workflows.cpd`'s; each view parses, calls one use case and shapes the answer."""
+from one of their signed records as CPD, changes or removes their pieces (a removal asked on a page
+of its own first, naming the piece), and reads the CPD year's pieces against SWE's minimum, as a
+page, as CSV in SWE's fields and as a printable page. The rules are `workflows.cpd`'s, which the
+JSON API (`docgen.api.cpd`) calls too; each view parses, calls one use case and shapes the answer."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from docgen.auth import caller, uow
 from docgen.web.inputs import form_to, query_to
@@ -45,6 +46,12 @@ def _typed_date() -> dict[str, str]:
     return {"done_on": f"{year.zfill(4)}-{month.zfill(2)}-{day.zfill(2)}"}
 
 
+def _typed_change() -> dict[str, Any]:
+    """The date of a change as typed: three empty boxes are the date emptied, which the model
+    refuses naming it (only the API's change leaves a date out, to keep the piece's)."""
+    return _typed_date() or {"done_on": None}
+
+
 def _year() -> int | None:
     return query_to(CpdYearQuery).year
 
@@ -60,7 +67,7 @@ def _piece_page(shown: cpd.MarkForm | None = None, piece: CpdPiece | None = None
 
 
 def _in_its_year(piece: CpdPiece) -> Any:
-    """To the CPD year a piece just saved falls in."""
+    """To the CPD year a piece just saved, or removed, falls in."""
     return redirect(url_for(".summary", year=cpd.cpd_year(piece.done_on).ends), 303)
 
 
@@ -117,14 +124,25 @@ def edit(piece_id: int) -> Any:
 @page()
 def change(piece_id: int) -> Any:
     try:
-        piece = cpd.change_piece(uow(), caller(), piece_id, form_to(ChangeCpdPiece, **_typed_date()))
+        piece = cpd.change_piece(uow(), caller(), piece_id, form_to(ChangeCpdPiece, **_typed_change()))
     except InvalidInput as exc:
         return _piece_page(piece=cpd.piece_for_edit(uow(), caller(), piece_id), refused=exc)
     return _in_its_year(piece)
 
 
+@bp.get("/my-records/cpd/<int:piece_id>/remove")
+@page()
+def remove_check(piece_id: int) -> Any:
+    """Ask before removing a piece, naming it: removing cannot be undone (GOV.UK's pattern for a
+    destructive action is a page of its own that asks, with a warning button)."""
+    piece = cpd.piece_for_edit(uow(), caller(), piece_id)
+    return render_template("cpd/remove.html", piece=piece, year=cpd.cpd_year(piece.done_on).ends)
+
+
 @bp.post("/my-records/cpd/<int:piece_id>/remove")
 @page()
 def remove(piece_id: int) -> Any:
-    cpd.remove_piece(uow(), caller(), piece_id)
-    return redirect(url_for(".summary"), 303)
+    """Remove the piece once confirmed, and say which went, on the CPD year it was in."""
+    piece = cpd.remove_piece(uow(), caller(), piece_id)
+    flash(f"“{piece.title}” was removed from your CPD. The record it came from is unchanged.")
+    return _in_its_year(piece)

@@ -1,9 +1,10 @@
 """CPD evidence for Social Work England (issue 25 item 2) through its pages, on SQLite and
 PostgreSQL: Alex Morgan marks reflections from their signed supervision records as CPD, reads the
 CPD year against SWE's minimum (two pieces, one with peer reflection), and downloads the pieces in
-SWE's fields; nobody else marks Alex's records, the signed record never changes, and a bad date or
-an empty box is refused naming it. As at 15 October 2026: the CPD year 1 December 2025 to
-30 November 2026, in its renewal window."""
+SWE's fields; nobody else marks Alex's records, the signed record never changes, a bad date or
+an empty box is refused naming it, and a piece is removed only after a page asks, naming it. The
+renewal reminder goes once a year to those below the minimum, never to a social work student. As at
+15 October 2026: the CPD year 1 December 2025 to 30 November 2026, in its renewal window."""
 from __future__ import annotations
 
 import csv
@@ -15,10 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from kernel import clock
-from storage.models import (AuditEvent, CpdPiece, GroupAttendance, GroupSession, OutboxMessage, Record,
+from storage.models import (AuditEvent, CpdPiece, GroupAttendance, GroupSession, OutboxMessage, Person, Record,
                             SupervisionGroup)
 from tests.e2e.test_web_pages import HTML, post, sign_in, text, words
 from workflows import cpd
+from workflows.profiles import load_profile
 
 NOW = dt.datetime(2026, 10, 15, 12, 0)
 MARCH, JUNE = dt.date(2026, 3, 4), dt.date(2026, 6, 10)
@@ -184,3 +186,56 @@ def test_the_csv_keeps_a_formula_typed_in_a_piece_as_text(client: Any, org: Any,
     assert post(client, f"/my-records/{march}/cpd", typed).status_code == 303
     [row] = list(csv.reader(io.StringIO(text(client.get("/my-records/cpd.csv?year=2026")))))[1:]
     assert (row[0], row[4]) == ("'=HYPERLINK(\"http://example.org\")", "'+1 more visit a week")
+
+
+def test_removing_a_piece_asks_first_naming_it_and_then_says_which_went(client: Any, org: Any, db: Any) -> None:
+    march = _record(db, org, MARCH)
+    sign_in(client, "worker")
+    post(client, f"/my-records/{march}/cpd", _piece(MARCH))
+    piece_id = db.scalar(select(CpdPiece.id))
+    assert f'href="/my-records/cpd/{piece_id}/remove"' in text(client.get(f"/my-records/cpd/{piece_id}", headers=HTML))
+    asked = client.get(f"/my-records/cpd/{piece_id}/remove", headers=HTML)
+    assert asked.status_code == 200
+    shown = words(asked)
+    assert "Are you sure you want to remove “Keeping chronologies live”?" in shown
+    assert "Yes, remove it" in shown and "No, keep it" in shown and 'href="/my-records/cpd?year=2026"' in text(asked)
+    assert db.scalar(select(CpdPiece.id)) == piece_id  # asking removes nothing
+    sign_in(client, "asye")
+    assert client.get(f"/my-records/cpd/{piece_id}/remove", headers=HTML).status_code == 404
+    sign_in(client, "worker")
+    removed = post(client, f"/my-records/cpd/{piece_id}/remove", {}, page=f"/my-records/cpd/{piece_id}/remove")
+    assert removed.status_code == 303 and removed.headers["Location"].endswith("/my-records/cpd?year=2026")
+    after = words(client.get(removed.headers["Location"], headers=HTML))
+    assert "“Keeping chronologies live” was removed from your CPD." in after
+    assert db.scalar(select(CpdPiece.id)) is None
+
+
+def test_a_change_that_empties_a_box_or_the_date_is_refused_naming_it(client: Any, org: Any, db: Any) -> None:
+    march = _record(db, org, MARCH)
+    sign_in(client, "worker")
+    post(client, f"/my-records/{march}/cpd", _piece(MARCH))
+    piece_id = db.scalar(select(CpdPiece.id))
+    blank = {f"date-{part}": "" for part in ("day", "month", "year")}
+    no_date = post(client, f"/my-records/cpd/{piece_id}", _piece(MARCH, **blank))
+    assert no_date.status_code == 422 and "Date must not be empty" in words(no_date)
+    no_title = post(client, f"/my-records/cpd/{piece_id}", _piece(MARCH, title=" "))
+    assert no_title.status_code == 422 and "Title must not be empty" in words(no_title)
+    db.expire_all()
+    piece = db.get(CpdPiece, piece_id)
+    assert (piece.title, piece.done_on) == ("Keeping chronologies live", MARCH)
+
+
+def test_the_renewal_reminder_never_goes_to_a_social_work_student(app: Any, org: Any, db: Any) -> None:
+    """A student is not on Social Work England's register, so has no CPD renewal to be told of."""
+    student = db.get(Person, org.ids["worker"])
+    student.role = cpd.STUDENT_ROLE
+    db.commit()
+    assert cpd.remind_renewal(app.extensions["docgen"].unit_of_work(), dt.date(2026, 10, 15)) == 2  # Sam and Priya
+    told = db.scalars(select(OutboxMessage.to_address).where(OutboxMessage.subject == cpd.REMINDER_SUBJECT)).all()
+    assert sorted(told) == ["asye@knowsley.example.org", "manager@knowsley.example.org"]
+
+
+@pytest.mark.parametrize("council", ["haringey", "knowsley", "lancashire", "southwark", "stockport"])
+def test_every_built_in_profile_keys_the_social_work_students_role_student(council: str) -> None:
+    role = load_profile(council).roles[cpd.STUDENT_ROLE]
+    assert "student" in role.label.lower()

@@ -1,6 +1,7 @@
 """CPD evidence for Social Work England (issue 25 item 2) in Chromium: a supervisee marks a
-reflection from a signed record on My records, is told of a box left empty, and reads the CPD page;
-each page checked with axe and photographed, at desktop size and on a phone. As at 15 October 2026."""
+reflection from a signed record on My records, is told of a box left empty, reads the CPD page, and
+removes the piece after the page that asks, naming it; each page checked with axe and photographed,
+at desktop size and on a phone. As at 15 October 2026."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from kernel import clock
-from storage.models import Record
+from storage.models import CpdPiece, Record
 from tests.e2e.browser.test_journeys import sign_in
 from tests.e2e.browser.test_phone_journey import fits, phone  # noqa: F401  (a touch phone)
 
@@ -56,11 +57,35 @@ def test_a_supervisee_marks_a_reflection_as_cpd(page: Page, site: str, accessibl
     expect(page.get_by_role("heading", name="CPD from 1 December 2025 to 30 November 2026")).to_be_visible()
     accessible(page, "cpd-print")
 
+    page.goto(f"{site}/my-records/cpd")
+    page.get_by_role("link", name=re.compile("^Change or remove")).click()
+    page.get_by_role("link", name=re.compile("^Remove this piece")).click()
+    expect(page.get_by_role("heading", name="Are you sure you want to remove “Case Audits and reflection on "
+                                             "learning from audit”?")).to_be_visible()
+    accessible(page, "cpd-remove")
+    page.get_by_role("button", name="Yes, remove it").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("was removed from your CPD")
+    expect(page.get_by_text("You have marked no CPD in this year yet.")).to_be_visible()
+    accessible(page)
 
-def test_the_cpd_pages_fit_a_phone(phone: Page, site: str, accessible: Any, signed_record: int) -> None:
+
+def test_the_cpd_pages_fit_a_phone(phone: Page, site: str, accessible: Any, signed_record: int, app: Any,
+                                   org: Any) -> None:
+    with app.extensions["docgen"].sessions.begin() as db:
+        piece = CpdPiece(person_id=org.ids["worker"], record_id=signed_record, title="Keeping chronologies live",
+                         type="Supervision with my supervisor", description="Reflection on a case audit",
+                         done_on=dt.date(2026, 3, 4), learning="A live chronology shows patterns.",
+                         impact="I update chronologies within a day.", peer_reflection=True)
+        db.add(piece)
+        db.flush()
+        piece_id = piece.id
     sign_in(phone, site, "worker", accessible)
     phone.goto(f"{site}/my-records/{signed_record}/cpd")
     expect(phone.get_by_role("heading", name="Mark a reflection as CPD")).to_be_visible()
     fits(phone, accessible, "cpd-mark-phone")
     phone.goto(f"{site}/my-records/cpd")
     fits(phone, accessible, "cpd-summary-phone")
+    phone.goto(f"{site}/my-records/cpd/{piece_id}/remove")
+    expect(phone.get_by_role("heading", name="Are you sure you want to remove “Keeping chronologies live”?")
+           ).to_be_visible()
+    fits(phone, accessible, "cpd-remove-phone")
