@@ -35,6 +35,8 @@ from documents import mailer, seal
 from kernel import clock
 from storage import audit_head
 from workflows import bulk_start, cpd, deadlines, disagreements, notifications, pipeline, retention, webhook_delivery
+from workflows import subject_access
+from workflows import timestamp_renewal
 
 if TYPE_CHECKING:
     from workflows.deployment import Deployment, Work
@@ -100,7 +102,8 @@ def make_queue(deployment: Deployment) -> TaskQueue:
                 storage_class=storage_class, **kwargs)
     registered = [*_mail_tasks(huey, deployment), *_document_tasks(huey, deployment),
                   *_sign_off_sweeps(huey, deployment), *_webhook_tasks(huey, deployment),
-                  *_bulk_start_tasks(huey, deployment), *_audit_head_tasks(huey, deployment)]
+                  *_bulk_start_tasks(huey, deployment), *_audit_head_tasks(huey, deployment),
+                  *_subject_access_tasks(huey, deployment), *_renewal_tasks(huey, deployment)]
     return TaskQueue(huey, {task.func.__name__: task for task in registered})
 
 
@@ -261,3 +264,39 @@ def _audit_head_tasks(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:
         audit_head.date_latest(heads, trusted_token)
 
     return [date_audit_head]
+
+
+def _subject_access_tasks(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:
+    """A subject access request's export, built and filed by the worker (its redacted copies are
+    LibreOffice conversions, which never hold up a web request), and its sweep."""
+
+    @huey.task(retries=3, retry_delay=30)
+    def make_subject_access_export(request_id: int) -> None:
+        """Build the export HR asked for and file it (does nothing once filed or asked again)."""
+        with deployment.unit_of_work() as uow:
+            subject_access.make_export(uow, request_id)
+
+    @huey.periodic_task(crontab(minute="*/5"))
+    def sweep_subject_access_exports() -> None:
+        """Enqueue exports asked for ten minutes ago and still not filed (a lost task)."""
+        with deployment.unit_of_work() as uow:
+            lost = subject_access.unfiled_exports(uow)
+        for request_id in lost:
+            make_subject_access_export(request_id)
+
+    return [make_subject_access_export, sweep_subject_access_exports]
+
+
+def _renewal_tasks(huey: Huey, deployment: Deployment) -> list[TaskWrapper]:
+    """Keeping sealed records checkable: their archive timestamps renewed, where an authority is configured."""
+
+    @huey.periodic_task(crontab(day="1", hour="4", minute="10"), retries=3, retry_delay=3600)
+    def renew_archive_timestamps() -> None:
+        """Monthly where DOCGEN_TIMESTAMP_URL is set: a new archive timestamp on each sealed record whose
+        last one's authority certificate ends within docgen's year (issue 25); a record renewed is no
+        longer due, so a retry after the authority failed part-way renews only the rest."""
+        if not deployment.config.timestamp_url:
+            return
+        timestamp_renewal.renew_due(deployment.unit_of_work(), clock.now())
+
+    return [renew_archive_timestamps]

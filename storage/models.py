@@ -733,3 +733,36 @@ class AsyeSupportEntry(Base):
     by_name: Mapped[str] = mapped_column(String(200))  # the observer, or who held the review
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class SubjectAccessExport(Base):
+    """A request's export, made by the worker and filed in the document store (issue 25 item 1):
+    when HR asked for it and who, and once filed its key, SHA-256 and size, and the digest of the
+    withholdings it was built with (another decision since makes it out of date). `problem` says why
+    the last one asked for could not be made. Kept apart from the request's row so the worker
+    filing it does not move the request's revision under HR's open page."""
+
+    __tablename__ = "subject_access_export"
+    __table_args__ = (UniqueConstraint("request_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("subject_access_request.id"))
+    asked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    filed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    storage_key: Mapped[str | None] = mapped_column(String(300))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(Integer)
+    withheld: Mapped[str | None] = mapped_column(String(64))  # digest of the withholdings it was built with
+    problem: Mapped[str] = mapped_column(Text, default="")
+
+
+class PageText(Base):
+    """The text of each page of a filed PDF, by the PDF's SHA-256, so the redaction schedule does
+    not read, check and parse every sealed PDF again on each view (`storage.page_texts`). Bytes
+    never change under one SHA-256, so an entry is never out of date; it is personal data, so it
+    is destroyed with the PDF by retention."""
+
+    __tablename__ = "page_text"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pages: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)

@@ -9,11 +9,13 @@ manages people, not document content. Every granted read is written to the audit
 caller with the basis returned here.
 
 This is the one home of "may X do Y": reading and editing documents (`read`, `write`, audited),
-overseeing and arranging supervision (`visible`, `report_scope`, `may_arrange`), the granted role
-sets, and the reasons auditors and senior managers give. Use cases call these; edges never decide.
+overseeing and arranging supervision (`visible`, `report_scope`, `may_arrange`), reading who is
+who (`directory_scope`), the granted role sets, and the reasons auditors and senior managers give.
+Use cases call these; edges never decide.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -224,10 +226,11 @@ def breaks_glass(caller: Caller) -> bool:
 
 
 def read(uow: UnitOfWork, caller: Caller, supervisee: Person, object_type: str, object_id: int | str,
-         action: str) -> Access:
+         action: str, detail: Mapping[str, str] | None = None) -> Access:
     """Allow or refuse a read of a person's documents. A granted read is audited and committed at
     once (the entry stands even if the rest of the request fails); on break-glass the supervisee
-    is told."""
+    is told. `detail` says more of the read beside its basis (how it was shown: `{"as": "csv"}`, as
+    the supervision log's reads say it), so one action names one kind of read however it is shown."""
     db, break_glass = uow.session, uow.deployment.profile.break_glass
     if caller.account is None:
         raise Unauthenticated("sign in first")
@@ -238,7 +241,7 @@ def read(uow: UnitOfWork, caller: Caller, supervisee: Person, object_type: str, 
     else:
         granted = read_access(db, caller.account, supervisee, caller.reason, break_glass=break_glass)
     entry = audit.record(db, action, actor_id=caller.person_id, object_type=object_type, object_id=object_id,
-                         reason=granted.reason, ip=caller.ip, detail={"basis": granted.basis})
+                         reason=granted.reason, ip=caller.ip, detail={**(detail or {}), "basis": granted.basis})
     if granted.notify_supervisee:  # told by `workflows.notices_access`, once per reader and reason an hour
         uow.record(events.ReadUnderBreakGlass(supervisee.id, caller.person.id, entry.id))
     uow.commit()
@@ -270,6 +273,17 @@ def visible(db: Session, caller: Caller, *, self_included: bool = False) -> froz
         return None
     overseen = people.overseen_by(db, caller.person_id, clock.today())
     return overseen | {caller.person_id} if self_included else overseen
+
+
+def directory_scope(db: Session, caller: Caller) -> frozenset[int] | None:
+    """Whose directory entry (name, e-mail, role, line manager) and supervision relationships the
+    caller may read, or None for everyone: the caller and those whose schedule they see (`visible`),
+    that is the people they supervise now and everyone below them in the line; HR, administrators,
+    auditors and senior managers everyone. Anyone else is told there is no such person (404, as
+    for a document), so a colleague cannot list the staff or probe ids."""
+    if caller.account is None:
+        raise Unauthenticated("sign in first")
+    return visible(db, caller, self_included=True)
 
 
 def supervised_by_someone_managed(db: Session, caller: Caller, supervisor_id: int) -> frozenset[int]:

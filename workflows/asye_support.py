@@ -16,14 +16,15 @@ the signed records, in one place their portfolio can take it from.
   year"); a council whose policy sets none has none shown, and the page says so and cites where the
   points come from. A review not yet recorded has the due list's state for a formal review
   (`due_dates.reminder_state`: upcoming, then due, never called overdue), then is held on a day, by
-  whom, with the outcome. A review is known by its whole months from the start (`review_month`).
+  whom, with the outcome, and the due list no longer lists it (`due_list` reads the same entries).
+  A review is known by its whole months from the start (`review_month`).
 - **Leavers.** A phase or review after the leaving day is `left`: no verdict, nothing overdue (the
   supervision log's `frequency_verdict`, one rule for both).
 - **Who.** The ASYE's current supervisor records (`access.edit_access`); no one else, an
   administrator included. Readers are those who read the person's records (`access.read`: the
   ASYE, their supervisor, their line managers, and the rest of its rules); anyone else is told
-  there is no such record. Every read (page, CSV, printable page, each its own action) and every
-  entry is in the audit log.
+  there is no such record. Every read (`asye_support.read`, with how it was shown: page, CSV or
+  printable page) and every entry is in the audit log.
 - Which role is the ASYE's: the profiles all key it `asye` (`ASYE_ROLE`). Someone no longer in it
   (moved on after their year) keeps their record of support, read-only, once it has an entry.
 """
@@ -60,8 +61,6 @@ MET, MISSED, NOT_YET, NO_SUPERVISOR, LEFT = (supervision_log.MET, supervision_lo
 UNDER_WAY = "met so far"
 # A review's state besides the due list's (upcoming, due) and `LEFT`
 HELD, NOT_YET_DUE, NOT_RECORDED = "held", "not yet due", "not recorded"
-# Each way of reading the record is its own audit action (`access.read` keeps no other detail)
-READ_ACTIONS = {"page": "asye_support.read", "csv": "asye_support.download", "print": "asye_support.print"}
 
 
 def no_such_record() -> NotFound:
@@ -204,12 +203,13 @@ def _asye(uow: Work, person_id: int) -> Person:
 
 
 def _audited_read(uow: Work, caller: Caller, person: Person, shown_as: str) -> None:
-    """The read allowed or refused by `access.read` and audited by it (`READ_ACTIONS`), committed at
-    once. access.read has no path for an administrator as such, so neither has this."""
+    """The read allowed or refused by `access.read` and audited by it (`asye_support.read`, with how
+    it was shown: page, csv or print), committed at once. access.read has no path for an
+    administrator as such, so neither has this."""
     if caller.account is None:
         raise Unauthenticated("sign in first")
     try:
-        access.read(uow, caller, person, "asye_support", person.id, READ_ACTIONS[shown_as])
+        access.read(uow, caller, person, "asye_support", person.id, "asye_support.read", {"as": shown_as})
     except NotFound:
         raise no_such_record() from None
 

@@ -1,10 +1,13 @@
 """Use cases over the organisation docgen knows: people, teams and who supervises whom.
 
-Anyone signed in may look people, teams and relationships up (names and reporting lines, not
-supervision content). Administrators and HR add and change people and relationships; only
-administrators add and change teams. Every change is audited with who made it and from where,
-in the same transaction. The API and the administration pages call these same functions; the
-rules they apply are in `workflows.people` and `workflows.agreements`.
+Anyone signed in may look teams up. A person's directory entry and their supervision relationships
+are read by those with a reason to (`access.directory_scope`): the person, whoever supervises them
+now or is above them in the line, and HR, administrators, auditors and senior managers; anyone else
+is told there is no such person or relationship, and lists leave them out. Administrators and HR
+add and change people and relationships; only administrators add and change teams. Every change
+is audited with who made it and from where, in the same transaction. The API and the
+administration pages call these same functions; the rules they apply are in `workflows.people`,
+`workflows.agreements` and `workflows.access`.
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
 from storage import audit
-from kernel.errors import DomainError, Unauthenticated
+from kernel.errors import DomainError, NotFound, Unauthenticated
 from storage.models import Organisation, Person, SupervisionRelationship, Team
 from workflows import access, agreements, people, revisions
 from workflows.access import Caller
@@ -78,14 +81,19 @@ def _audited(uow: Work, caller: Caller, action: str, object_type: str, object_id
 def find_people(uow: Work, caller: Caller, *, team_id: int | None = None, role: str | None = None,
                 status: str | None = None, q: str | None = None, page: int = 1,
                 per_page: int = 50) -> tuple[list[Person], int]:
-    """A page of people matching the filters, and how many match in all."""
-    _signed_in(caller)
-    return people.list_people(uow.session, team_id=team_id, role=role, status=status, q=q, page=page,
-                              per_page=per_page)
+    """A page of the people the caller may look up (`access.directory_scope`) matching the
+    filters, and how many match in all."""
+    within = access.directory_scope(uow.session, caller)
+    return people.list_people(uow.session, team_id=team_id, role=role, status=status, q=q, within=within,
+                              page=page, per_page=per_page)
 
 
 def read_person(uow: Work, caller: Caller, person_id: int) -> Person:
-    _signed_in(caller)
+    """A person's directory entry, for a caller who may look them up (`access.directory_scope`);
+    anyone else gets the answer an id never issued gets."""
+    scope = access.directory_scope(uow.session, caller)
+    if scope is not None and person_id not in scope:
+        raise NotFound(f"no person with id {person_id}", "id")  # `people.get_person`'s words
     return people.get_person(uow.session, person_id)
 
 
@@ -147,14 +155,22 @@ def change_team(uow: Work, caller: Caller, team_id: int, data: dict[str, Any]) -
 def find_relationships(uow: Work, caller: Caller, *, supervisee_id: int | None = None,
                        supervisor_id: int | None = None, page: int = 1,
                        per_page: int = 50) -> tuple[list[SupervisionRelationship], int]:
-    _signed_in(caller)
+    """A page of the relationships the caller may read (`read_relationship`) matching the
+    filters, and how many match in all."""
+    involving = access.directory_scope(uow.session, caller)
     return people.list_relationships(uow.session, supervisee_id=supervisee_id, supervisor_id=supervisor_id,
-                                     page=page, per_page=per_page)
+                                     involving=involving, page=page, per_page=per_page)
 
 
 def read_relationship(uow: Work, caller: Caller, rel_id: int) -> SupervisionRelationship:
-    _signed_in(caller)
-    return people.get_relationship(uow.session, rel_id)
+    """A supervision relationship, for a caller who may look up its supervisee or its supervisor
+    (`access.directory_scope`: a supervisor, current or former, reads their own); anyone else gets
+    the answer an id never issued gets."""
+    scope = access.directory_scope(uow.session, caller)
+    rel = people.get_relationship(uow.session, rel_id)
+    if scope is not None and not {rel.supervisee_id, rel.supervisor_id} & scope:
+        raise NotFound(f"no supervision relationship with id {rel_id}", "id")  # `people.get_relationship`'s
+    return rel
 
 
 def start_supervision(uow: Work, caller: Caller, supervisee_id: int | None, supervisor_id: int | None,

@@ -138,10 +138,12 @@ def update_person(db: Session, person: Person, profile: Profile, data: dict[str,
 
 
 def list_people(db: Session, *, team_id: int | None = None, role: str | None = None,
-                status: str | None = None, q: str | None = None,
+                status: str | None = None, q: str | None = None, within: frozenset[int] | None = None,
                 page: int = 1, per_page: int = 50) -> tuple[list[Person], int]:
-    """A page of people matching the filters, and the total count."""
+    """A page of people matching the filters (`within`: only these ids), and the total count."""
     query = select(Person)
+    if within is not None:
+        query = query.where(Person.id.in_(within))
     if team_id is not None:
         query = query.where(Person.team_id == team_id)
     if role:
@@ -301,9 +303,14 @@ def get_relationship(db: Session, rel_id: int) -> SupervisionRelationship:
 
 
 def list_relationships(db: Session, *, supervisee_id: int | None = None, supervisor_id: int | None = None,
-                       current_on: dt.date | None = None, page: int = 1,
-                       per_page: int = 50) -> tuple[list[SupervisionRelationship], int]:
+                       current_on: dt.date | None = None, involving: frozenset[int] | None = None,
+                       page: int = 1, per_page: int = 50) -> tuple[list[SupervisionRelationship], int]:
+    """A page of relationships matching the filters (`involving`: only those whose supervisee or
+    supervisor is one of these ids), and the total count."""
     query = select(SupervisionRelationship)
+    if involving is not None:
+        query = query.where(SupervisionRelationship.supervisee_id.in_(involving)
+                            | SupervisionRelationship.supervisor_id.in_(involving))
     if supervisee_id is not None:
         query = query.where(SupervisionRelationship.supervisee_id == supervisee_id)
     if supervisor_id is not None:

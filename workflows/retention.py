@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from kernel import clock
-from storage import audit, destruction, filing
+from storage import audit, destruction, filing, page_texts, subject_access_exports
 from storage.backends.base import DocumentStore
 from kernel.errors import Conflict, DomainError, InvalidInput
 from storage.models import Agreement, AsyeSupportEntry, Person, Record, SupervisionRelationship
@@ -355,6 +355,7 @@ def _destroy(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
     if item.record_id is None:  # the person's own step: their ASYE observations and reviews go with it
         done.asye_entries = db.execute(delete(AsyeSupportEntry).where(AsyeSupportEntry.person_id == person.id)
                                        ).rowcount or 0
+        done.objects += subject_access_exports.destroy_of(db, uow.store, person.id)  # copies of their records
     if done.objects or done.records or done.agreements or done.refused or done.asye_entries:
         audit.record(db, "retention.destroy", object_type="person", object_id=person.id,
                      detail={"rule": item.rule, "objects": done.objects, "records": done.records,
@@ -373,6 +374,7 @@ def _destroy_owner(db: Session, store: DocumentStore, person: Person, owner: Rec
     for version in filing.live_versions(db, owner):
         if destruction.destroy_object(db, store, version, person_id=person.id, rule=rule, of=of):
             done.objects += 1
+            page_texts.forget(db, [version.sha256])  # its text kept for the redaction schedule goes with it
         else:
             done.refused.append(version.storage_key)
     if destruction.destroy_content(db, owner, person_id=person.id, rule=rule, of=of):

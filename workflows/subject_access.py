@@ -24,8 +24,16 @@ The rules, and where they come from:
   withholds each with a reason (`withhold`), and the export leaves the withheld text out. A
   withholding whose mention is no longer found (the record changed) is shown so it can be released:
   the export refuses withholdings off the schedule.
-- The export is built from the data as it is today, an answered request's too: it is not a copy of
-  what was sent (that is the zip sent, whose SHA-256 the audit log keeps).
+- The export is built from the data as it is when asked for, an answered request's too: it is not
+  a copy of what was sent (that is the zip sent, whose SHA-256 the audit log keeps). HR asks for it
+  (`ask_export`: checked against the schedule, recorded and audited) and the worker builds it and
+  files it in the document store with its SHA-256 (`make_export`), because a redacted copy is a
+  LibreOffice conversion and a conversion never holds up a web request; a task lost on the way is
+  asked again by the sweep after `EXPORT_LOST_AFTER` (`unfiled_exports`). The filed zip is served
+  only after its bytes match the SHA-256 recorded (`download_export`), and not at all once a
+  withholding has changed since it was built (it is out of date: HR prepares it again). The
+  operator's `docgen sar export` builds it in its own process with the same function
+  (`export_by_operator`). Retention destroys a filed export with the person's records.
 - Only HR and administrators (standing for the data protection officer, who has no role of their
   own in docgen) act on requests (`OFFICERS`); anyone else is told there is no such request, so
   who has asked cannot be learnt.
@@ -37,9 +45,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
@@ -49,15 +58,16 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from kernel import clock
 from kernel.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from storage import audit
-from storage.models import Person, SubjectAccessRequest, SubjectAccessWithholding
+from storage import audit, subject_access_exports
+from storage.filing import DamagedDocument
+from storage.models import Person, SubjectAccessExport, SubjectAccessRequest, SubjectAccessWithholding
 from storage.uow import transaction
 from workflows import access, people, revisions, working_days
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.inputs.subject_access import (CloseRequest, ExtendRequest, RecordRequest, ReleaseMention,
                                              WithdrawRequest, WithholdMention)
-from workflows.subject_access_export import Mention, export_zip, redaction_schedule
+from workflows.subject_access_export import Mention, RedactionFailed, check_reviewed, export_zip, redaction_schedule
 
 OFFICERS = access.PEOPLE_MANAGERS  # HR, and an administrator acting as the data protection officer
 OBJECT_TYPE = "subject_access_request"
@@ -65,6 +75,9 @@ FIRST_MONTH = relativedelta(months=1)  # Art. 12(3): "within one month of receip
 EXTENDED = relativedelta(months=3)  # "extended by two further months": three from receipt
 WARN_DAYS = 7  # issue 25: "warns at 7 days"
 OLDEST = relativedelta(years=1)  # a request received longer ago than this is a typing slip
+EXPORT_TASK = "make_subject_access_export"  # docgen.tasks
+EXPORT_LOST_AFTER = dt.timedelta(minutes=10)  # asked for and not filed by then: its task was lost
+NOT_ASKED, PREPARING, FAILED, READY, STALE = "not_asked", "preparing", "failed", "ready", "stale"
 
 
 def no_such_request() -> NotFound:
@@ -145,8 +158,14 @@ def _request(db: Session, request_id: int) -> SubjectAccessRequest:
 
 
 def _audit(db: Session, caller: Caller, request: SubjectAccessRequest, action: str, **detail: Any) -> None:
-    audit.record(db, f"subject_access.{action}", actor_id=caller.person_id, object_type=OBJECT_TYPE,
-                 object_id=request.id, ip=caller.ip, detail={"person_id": request.person_id, **detail})
+    _audit_as(db, caller.person_id, caller.ip, request, action, **detail)
+
+
+def _audit_as(db: Session, actor_id: int | None, ip: str, request: SubjectAccessRequest, action: str,
+              **detail: Any) -> None:
+    """An entry for the worker's step in the name of the officer who asked for it."""
+    audit.record(db, f"subject_access.{action}", actor_id=actor_id, object_type=OBJECT_TYPE,
+                 object_id=request.id, ip=ip, detail={"person_id": request.person_id, **detail})
 
 
 def _open_request(db: Session, person_id: int) -> SubjectAccessRequest | None:
@@ -232,13 +251,52 @@ class ScheduleRow:
 
 
 @dataclass(frozen=True)
+class ExportState:
+    """Where a request's export stands: NOT_ASKED; PREPARING (asked, the worker has not filed it);
+    FAILED (it could not be made: `row.problem` says why); READY (filed, to download); STALE (filed,
+    but a withholding changed since it was built, so it may hold what is now withheld)."""
+
+    row: SubjectAccessExport | None
+    status: str
+
+
+def _decisions(request: SubjectAccessRequest) -> dict[str, str]:
+    """The mentions withheld from the request's export, and why."""
+    return {w.mention_key: w.reason for w in request.withholdings}
+
+
+def _digest(withheld: Mapping[str, str]) -> str:
+    """The withholdings an export is built with, as one value: another decision changes it."""
+    return hashlib.sha256(json.dumps(sorted(withheld.items())).encode()).hexdigest()
+
+
+def _export_of(db: Session, request_id: int, lock: bool = False) -> SubjectAccessExport | None:
+    query = select(SubjectAccessExport).where(SubjectAccessExport.request_id == request_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return db.scalar(query)
+
+
+def export_state(db: Session, request: SubjectAccessRequest) -> ExportState:
+    """Where the request's export stands, its withholdings compared with those it was built with."""
+    row = _export_of(db, request.id)
+    if row is None:
+        return ExportState(None, NOT_ASKED)
+    if row.storage_key is not None:
+        return ExportState(row, READY if row.withheld == _digest(_decisions(request)) else STALE)
+    return ExportState(row, FAILED if row.problem else PREPARING)
+
+
+@dataclass(frozen=True)
 class Review:
-    """A request's page: its timing, its redaction schedule with the decisions made, and the
-    withholdings whose mention is no longer found (to be released: the export refuses them)."""
+    """A request's page: its timing, its redaction schedule with the decisions made, the
+    withholdings whose mention is no longer found (to be released: the export refuses them), and
+    where its export stands."""
 
     shown: Timing
     schedule: list[ScheduleRow]
     gone: list[SubjectAccessWithholding]
+    export: ExportState
 
     @property
     def withheld(self) -> int:
@@ -260,7 +318,7 @@ def review(uow: Work, caller: Caller, request_id: int) -> Review:
     _audit(uow.session, caller, request, "schedule_read", mentions=len(mentions))
     found = {m.key for m in mentions}
     return Review(timing(request, clock.today()), [ScheduleRow(m, decided.get(m.key)) for m in mentions],
-                  [w for key, w in decided.items() if key not in found])
+                  [w for key, w in decided.items() if key not in found], export_state(uow.session, request))
 
 
 @transaction
@@ -322,42 +380,150 @@ def release(uow: Work, caller: Caller, request_id: int, given: ReleaseMention) -
 
 @dataclass(frozen=True)
 class Export:
-    """A request's export: the file name to offer, the zip and its manifest."""
+    """A request's export as built: whose and for which request (read before it was built: the
+    reading transaction is over), the file name to offer, the zip, its manifest and the withholdings
+    it was built with."""
 
-    request: SubjectAccessRequest
+    person_name: str
+    received_on: dt.date
+    deadline: dt.date
     filename: str
     data: bytes
     manifest: dict[str, Any]
+    withheld: dict[str, str]
 
 
-def _export(uow: Work, request: SubjectAccessRequest, actor: Caller, basis: str) -> Export:
-    withheld: Mapping[str, str] = {w.mention_key: w.reason for w in request.withholdings}
-    data, manifest = export_zip(uow.session, uow.store, request.person, withheld=withheld,
-                                received_on=request.received_on, deadline=deadline_of(request),
-                                converter=uow.deployment.converter())
-    _audit(uow.session, actor, request, "exported", basis=basis, sha256=hashlib.sha256(data).hexdigest(),
-           size=len(data), withheld=sorted(withheld))
-    name = f"subject-access-{request.person_id}-{request.id}-{clock.today():%Y%m%d}.zip"
-    return Export(request, name, data, manifest)
+def _filename(request: SubjectAccessRequest, on: dt.date) -> str:
+    return f"subject-access-{request.person_id}-{request.id}-{on:%Y%m%d}.zip"
+
+
+def _build(uow: Work, request: SubjectAccessRequest) -> Export:
+    """The export of a request as its withholdings stand: the worker's and the command line's one
+    way to make it. Read in the caller's transaction, which is ended before the conversions (rolled
+    back: it wrote nothing to keep), so a SQLite write lock is not held while LibreOffice works."""
+    withheld, filename, deadline = _decisions(request), _filename(request, clock.today()), deadline_of(request)
+    person, received_on = request.person, request.received_on
+    whose = person.name
+    data, manifest = export_zip(uow.session, uow.store, person, withheld=withheld, received_on=received_on,
+                                deadline=deadline, converter=uow.deployment.converter(), read=uow.rollback)
+    return Export(whose, received_on, deadline, filename, data, manifest, withheld)
 
 
 @transaction
-def export(uow: Work, caller: Caller, request_id: int) -> Export:
-    """The export for a request, with the mentions withheld left out (audited with its SHA-256).
-    It is built from today's data: for an answered request it is not necessarily what was sent."""
+def ask_export(uow: Work, caller: Caller, request_id: int) -> SubjectAccessRequest:
+    """HR asks for the export: refused now (409) if a withholding is no longer on the schedule,
+    otherwise recorded as asked (a filed one it replaces is destroyed after the commit) and audited;
+    the worker builds and files it after the commit (`make_export`)."""
     require_officer(caller)
-    return _export(uow, _request(uow.session, request_id), caller, "page")
+    db = uow.session
+    request = _request(db, request_id)
+    check_reviewed(_schedule(uow, request), _decisions(request))
+    export = _export_of(db, request.id, lock=True) or _new_export(db, request)
+    subject_access_exports.forget(db, uow.store, export)
+    export.asked_at, export.asked_by_id, export.problem = clock.now(), caller.person.id, ""
+    _audit(db, caller, request, "export_asked", withheld=sorted(_decisions(request)))
+    uow.on_commit(uow.deployment.enqueue, EXPORT_TASK, request.id)
+    return request
+
+
+def _new_export(db: Session, request: SubjectAccessRequest) -> SubjectAccessExport:
+    """The request's export row, made once: the unique request_id is the claim, so of two officers
+    asking at once, one makes it and the other takes it."""
+    try:
+        with db.begin_nested():
+            export = SubjectAccessExport(request_id=request.id)
+            db.add(export)
+        return export
+    except IntegrityError:
+        return db.scalars(select(SubjectAccessExport).where(SubjectAccessExport.request_id == request.id)
+                          .with_for_update()).one()
+
+
+def _still_asked(export: SubjectAccessExport | None, asked_at: dt.datetime) -> TypeGuard[SubjectAccessExport]:
+    """The export asked for at `asked_at` is still the one wanted, and not yet filed or refused."""
+    return (export is not None and export.asked_at == asked_at and export.storage_key is None
+            and not export.problem)
+
+
+def make_export(uow: Work, request_id: int) -> None:
+    """The worker's step: build the export asked for and file it in the document store, recording
+    its key, SHA-256 and the withholdings it was built with, audited in the name of the officer who
+    asked. One that cannot be made as things stand (a withholding off the schedule, a redacted copy
+    still readable, a damaged sealed PDF) is recorded with why, for HR to see. Safe to run twice:
+    nothing is done once it is filed, refused, or asked for again since (the newer task files that)."""
+    db = uow.session
+    export = _export_of(db, request_id)
+    if export is None or export.storage_key is not None or export.problem:
+        uow.rollback()
+        return
+    asked_at, request = export.asked_at, _request(db, request_id)
+    try:
+        made = _build(uow, request)
+    except (Conflict, RedactionFailed, DamagedDocument) as exc:
+        with uow:
+            export = _export_of(db, request_id, lock=True)
+            if _still_asked(export, asked_at):
+                export.problem = exc.message
+                _audit_as(db, export.asked_by_id, "", request, "export_failed", problem=exc.message)
+        return
+    with uow:
+        export = _export_of(db, request_id, lock=True)
+        if not _still_asked(export, asked_at):
+            return
+        filed = subject_access_exports.file_export(db, uow.store, request, made.data)
+        export.storage_key, export.sha256, export.size = filed.key, filed.sha256, filed.size
+        export.filed_at, export.withheld = clock.now(), _digest(made.withheld)
+        _audit_as(db, export.asked_by_id, "", request, "exported", basis="page", sha256=filed.sha256,
+                  size=filed.size, withheld=sorted(made.withheld))
+
+
+def unfiled_exports(uow: Work) -> list[int]:
+    """The requests whose export was asked for more than `EXPORT_LOST_AFTER` ago and is neither
+    filed nor refused: its task was lost (the sweep asks the worker again)."""
+    return list(uow.session.scalars(select(SubjectAccessExport.request_id).where(
+        SubjectAccessExport.storage_key.is_(None), SubjectAccessExport.problem == "",
+        SubjectAccessExport.asked_at < clock.now() - EXPORT_LOST_AFTER).order_by(SubjectAccessExport.id)))
+
+
+@dataclass(frozen=True)
+class Download:
+    """A filed export, checked, with the file name to offer."""
+
+    filename: str
+    data: bytes
+
+
+@transaction
+def download_export(uow: Work, caller: Caller, request_id: int) -> Download:
+    """The filed export, served only once its bytes match the SHA-256 recorded when it was filed
+    (`DamagedDocument` otherwise) and only while no withholding has changed since it was built;
+    audited with its SHA-256."""
+    require_officer(caller)
+    db = uow.session
+    request = _request(db, request_id)
+    state = export_state(db, request)
+    if state.status == STALE:
+        raise Conflict("a withholding has changed since this export was prepared: prepare it again", "export")
+    if state.status != READY or state.row is None or state.row.filed_at is None:
+        raise Conflict("there is no export ready to download: prepare it first", "export")
+    data = subject_access_exports.read_export(uow.store, state.row)
+    _audit(db, caller, request, "export_downloaded", sha256=state.row.sha256, size=state.row.size)
+    return Download(_filename(request, state.row.filed_at.date()), data)
 
 
 @transaction
 def export_by_operator(uow: Work, email: str) -> Export:
     """The operator at the server's command line exports a person's open request (`docgen sar
-    export`): nothing new is recorded but the audit of the export."""
+    export`), built in this process as the worker builds it: nothing new is recorded but the audit
+    of the export."""
     person = people.person_by_email(uow.session, email)
     request = _open_request(uow.session, person.id)
     if request is None:
         raise Conflict(f"no open subject access request for {email}; record one first", "person")
-    return _export(uow, request, access.SYSTEM, "cli")
+    made = _build(uow, request)
+    _audit(uow.session, access.SYSTEM, request, "exported", basis="cli", sha256=hashlib.sha256(made.data).hexdigest(),
+           size=len(made.data), withheld=sorted(made.withheld))
+    return made
 
 
 @transaction

@@ -25,7 +25,9 @@ redacted copy and without the certificate page, converted again, and checked: a 
 withheld text can still be read is never released. A document no file of which can be given
 (destroyed, a draft never filed, a file missing or unreadable) is listed in the manifest with why.
 
-Both functions only read; the caller audits (`workflows.subject_access`).
+Both functions only read, but for keeping each sealed PDF's page texts by its SHA-256 the first
+time it is parsed (`storage.page_texts`), so the schedule, read on every view and every
+withholding, parses none of them again; the caller audits (`workflows.subject_access`).
 """
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ from documents import redaction
 from documents.seal import PdfConverter
 from kernel import clock
 from kernel.errors import Conflict, DomainError
+from storage import page_texts
 from storage.backends.base import DocumentStore, ObjectMissing
 from storage.filing import read_filed
 from storage.models import (Action, ActionEntry, Agreement, AuditEvent, ConsentRequest, DocumentVersion,
@@ -99,17 +102,15 @@ class Mention:
 
 @dataclass(frozen=True)
 class _Document:
-    """A record or agreement as the export holds it: its sealed PDF, or a draft's Word file."""
+    """A record or agreement as the export holds it: its sealed PDF, or a draft's Word file. Its
+    number and kind are read with it, so writing the export needs no database."""
 
     path: str
-    owner: Owner
-    data: bytes
+    number: str
+    kind: str
+    data: bytes | None  # None when gathered for the schedule only: a sealed PDF's bytes are not read
     sealed: DocumentVersion | None  # the final PDF's row; None for a draft's Word file
     pages: list[str]  # each PDF page's text, whitespace made single spaces; a Word file's as one
-
-    @property
-    def number(self) -> str:
-        return signoff.number(self.owner)
 
 
 @dataclass(frozen=True)
@@ -145,19 +146,26 @@ class _Contents:
 def redaction_schedule(db: Session, store: DocumentStore, person: Person) -> list[Mention]:
     """Every third-party mention in what a subject-access export of `person` would hold, file by
     file in the order the export lists them, so HR reviews them before anything is released."""
-    return _schedule(db, person, _gather(db, store, person))
+    return _schedule(db, person, _gather(db, store, person, files=False))
 
 
 def export_zip(db: Session, store: DocumentStore, person: Person, *, withheld: Mapping[str, str],
-               received_on: dt.date, deadline: dt.date, converter: PdfConverter) -> tuple[bytes, dict]:
+               received_on: dt.date, deadline: dt.date, converter: PdfConverter,
+               read: Callable[[], None] = lambda: None) -> tuple[bytes, dict]:
     """The export as zip bytes, and its manifest (the dict written as manifest.json inside it).
     `withheld` maps Mention.key -> the reason; each withheld mention is removed from the text of the
     file it is in. A key no longer on the schedule is refused (Conflict): what HR reviewed is not what
-    would be released. Reads only; writes no audit (the caller audits)."""
-    contents = _gather(db, store, person)
+    would be released. Reads only; writes no audit (the caller audits). Everything is read from the
+    database before anything is converted, and `read()` is called in between, so the caller can end
+    its transaction before the conversions (on SQLite it holds the write lock)."""
+    contents = _gather(db, store, person, files=True)
     schedule = _schedule(db, person, contents)
-    _check_reviewed(schedule, withheld)
+    check_reviewed(schedule, withheld)
     chosen = [mention for mention in schedule if mention.key in withheld]
+    withholdings = _withholdings(chosen, withheld)
+    letter = _cover_letter(db, person, contents, withholdings, received_on, deadline)
+    whose = {"id": person.id, "name": person.name, "email": person.email}
+    read()
     by_file: dict[str, list[str]] = {}
     for mention in chosen:
         by_file.setdefault(mention.document, []).append(mention.text)
@@ -168,15 +176,13 @@ def export_zip(db: Session, store: DocumentStore, person: Person, *, withheld: M
     for table in contents.tables:
         redact = redaction.redactor(by_file.get(table.path, []))
         _add(files, listed, table.path, table.text(redact).encode(), table.description)
-    withholdings = _withholdings(chosen, withheld)
-    letter = _cover_letter(db, person, contents, withholdings, received_on, deadline)
     _add(files, listed, "cover-letter.txt", letter.encode(), "this letter: what is enclosed and what was withheld")
-    manifest = _manifest(person, listed, withholdings, contents, received_on, deadline)
+    manifest = _manifest(whose, listed, withholdings, contents, received_on, deadline)
     files["manifest.json"] = json.dumps(manifest, indent=2).encode()
     return _zipped(files), manifest
 
 
-def _check_reviewed(schedule: Sequence[Mention], withheld: Mapping[str, str]) -> None:
+def check_reviewed(schedule: Sequence[Mention], withheld: Mapping[str, str]) -> None:
     """A withheld mention the schedule no longer has means the files changed since HR's review (a
     record re-sealed, a name edited): its text may now be elsewhere, so nothing is released."""
     stale = set(withheld) - {mention.key for mention in schedule}
@@ -188,13 +194,14 @@ def _check_reviewed(schedule: Sequence[Mention], withheld: Mapping[str, str]) ->
 # --- what the export holds --------------------------------------------------------------------
 
 
-def _gather(db: Session, store: DocumentStore, person: Person) -> _Contents:
-    """Everything the export would hold, read before any of it is written out."""
+def _gather(db: Session, store: DocumentStore, person: Person, *, files: bool) -> _Contents:
+    """Everything the export would hold, read before any of it is written out; without `files`,
+    only what the schedule needs (a sealed PDF's page texts, not its bytes)."""
     own = list(db.scalars(select(Record).where(group_records.belongs_to(person.id))
                           .order_by(Record.session_date, Record.id)))
     agreements = list(db.scalars(select(Agreement).where(Agreement.supervisee_id == person.id)
                                  .order_by(Agreement.started_on, Agreement.id)))
-    found = [_document(db, store, owner) for owner in (*own, *agreements)]
+    found = [_document(db, store, owner, files) for owner in (*own, *agreements)]
     tables = [_actions(db, person), _progress(db, person), _signoff_events(db, person, own, agreements),
               _consent(db, person), _reads(db, person, own, agreements), _emails(db, person),
               _quality_audits(db, own)]
@@ -205,17 +212,22 @@ def _gather(db: Session, store: DocumentStore, person: Person) -> _Contents:
                      list(dict.fromkeys(ids)))
 
 
-def _document(db: Session, store: DocumentStore, owner: Owner) -> _Document | dict[str, str]:
+def _document(db: Session, store: DocumentStore, owner: Owner, files: bool) -> _Document | dict[str, str]:
     """The sealed final PDF of a record or agreement (checked against its SHA-256 as it is read),
     or, while it has none, its Word file as it stands now; or, where neither can be given, why not
-    (the export still answers the request, and tells the person what is missing)."""
+    (the export still answers the request, and tells the person what is missing). Without `files`
+    a sealed PDF is read only if its page texts were never kept."""
+    number, kind = signoff.number(owner), _kind(owner)
     folder = "records" if isinstance(owner, Record) else "agreements"
-    stem = f"{folder}/{signoff.number(owner)}-{_kind(owner).replace('_', '-')}"
+    stem = f"{folder}/{number}-{kind.replace('_', '-')}"
     try:
         sealed = _latest(db, owner, "final_pdf")
         if sealed is not None:
-            data = read_filed(store, sealed.storage_key, sealed.sha256, f"{stem}.pdf")
-            return _Document(f"{stem}.pdf", owner, data, sealed, _pdf_pages(data))
+            key, sha256 = sealed.storage_key, sealed.sha256
+            data = read_filed(store, key, sha256, f"{stem}.pdf") if files else None
+            pages = page_texts.pages_of(db, sha256, lambda: _pdf_pages(
+                data if data is not None else read_filed(store, key, sha256, f"{stem}.pdf")))
+            return _Document(f"{stem}.pdf", number, kind, data, sealed, pages)
         destroyed = _destroyed_on(db, owner)
         if destroyed is not None:
             return _not_enclosed(owner, f"destroyed on {destroyed:%Y-%m-%d} under the retention schedule")
@@ -225,7 +237,7 @@ def _document(db: Session, store: DocumentStore, owner: Owner) -> _Document | di
         return _not_enclosed(owner, "unavailable: its file could not be read; we are looking into it")
     if data is None:
         return _not_enclosed(owner, "draft not available: no copy of it has been made yet")
-    return _Document(f"{stem}.docx", owner, data, None, [redaction.docx_text(data)])
+    return _Document(f"{stem}.docx", number, kind, data, None, [redaction.docx_text(data)])
 
 
 def _not_enclosed(owner: Owner, reason: str) -> dict[str, str]:
@@ -351,18 +363,19 @@ def _consent(db: Session, person: Person) -> _Table:
 
 
 def _reads(db: Session, person: Person, own: Sequence[Record], agreements: Sequence[Agreement]) -> _Table:
-    """Who read their records, agreements, actions or file, when and why. A read the access rules
-    granted carries its basis (`workflows.access.read`, the HR export); other entries are changes."""
+    """Who read their records, agreements, actions, file or ASYE record of support, when and why. A
+    read the access rules granted carries its basis (`workflows.access.read`, the HR export); other
+    entries are changes."""
     actions = db.scalars(select(Action.id).where(Action.supervisee_id == person.id))
     objects = {"record": [str(r.id) for r in own], "agreement": [str(a.id) for a in agreements],
-               "person": [str(person.id)], "action": list(actions)}
+               "person": [str(person.id)], "asye_support": [str(person.id)], "action": list(actions)}
     numbers = {("record", str(r.id)): record_number(r) for r in own} | {
         ("agreement", str(a.id)): agreement_number(a) for a in agreements}
     query = (select(AuditEvent, Person).outerjoin(Person, Person.id == AuditEvent.actor_id)
              .where(or_(*(and_(AuditEvent.object_type == kind, AuditEvent.object_id.in_(ids))
                           for kind, ids in objects.items())))
              .order_by(AuditEvent.at, AuditEvent.id))
-    rows = [(_when(event.at), who.name if who else "docgen (no one signed in)", event.action,
+    rows = [(_when(event.at), who.name if who else "docgen (no one signed in)", _done(event),
              numbers.get((event.object_type, event.object_id), _object_read(event)),
              (event.detail or {}).get("basis", ""), event.reason)
             for event, who in db.execute(query) if "basis" in (event.detail or {})]
@@ -370,8 +383,15 @@ def _reads(db: Session, person: Person, own: Sequence[Record], agreements: Seque
                   ("at (UTC)", "who", "what they did", "what", "on what basis", "reason given"), rows)
 
 
+def _done(event: AuditEvent) -> str:
+    """The action, with how the thing was shown where the read says (`access.read`'s detail)."""
+    shown_as = (event.detail or {}).get("as")
+    return f"{event.action} (as {shown_as})" if shown_as else event.action
+
+
 def _object_read(event: AuditEvent) -> str:
-    return "your supervision file" if event.object_type == "person" else f"{event.object_type} {event.object_id}"
+    named = {"person": "your supervision file", "asye_support": "your ASYE record of support"}
+    return named.get(event.object_type, f"{event.object_type} {event.object_id}")
 
 
 def _emails(db: Session, person: Person) -> _Table:
@@ -483,7 +503,8 @@ def _add(files: dict[str, bytes], listed: list[dict[str, object]], path: str, da
 def _add_document(document: _Document, texts: list[str], converter: PdfConverter,
                   files: dict[str, bytes], listed: list[dict[str, object]]) -> None:
     """The file as held, or, with anything withheld from it, a redacted copy in its place."""
-    what = f"{document.number} ({_kind(document.owner).replace('_', ' ')})"
+    what = f"{document.number} ({document.kind.replace('_', ' ')})"
+    assert document.data is not None  # the export gathers files
     if not texts:
         held = "sealed final PDF" if document.sealed is not None else "draft, as its Word file"
         _add(files, listed, document.path, document.data, f"{what}: {held}")
@@ -544,9 +565,9 @@ def _withholdings(chosen: Sequence[Mention], withheld: Mapping[str, str]) -> lis
             for kind, count in counts.items()]
 
 
-def _manifest(person: Person, listed: list[dict[str, object]], withholdings: list[dict[str, object]],
+def _manifest(person: dict[str, object], listed: list[dict[str, object]], withholdings: list[dict[str, object]],
               contents: _Contents, received_on: dt.date, deadline: dt.date) -> dict[str, object]:
-    return {"person": {"id": person.id, "name": person.name, "email": person.email},
+    return {"person": person,
             "request": {"received_on": received_on.isoformat(), "deadline": deadline.isoformat()},
             "generated_at": clock.now().isoformat(timespec="seconds") + "Z",
             "files": listed, "withheld": withholdings, "not_enclosed": contents.not_enclosed,

@@ -1,4 +1,6 @@
-"""People, teams and supervision relationships over JSON. Reads: any account; writes: admin or HR
+"""People, teams and supervision relationships over JSON. Reads: teams, any account; a person and
+their relationships, those with a reason to look them up (the person, their supervisor and line
+managers, HR, administrators, auditors, senior managers; 404 for anyone else); writes: admin or HR
 (teams: admin), as `workflows.organisation` decides."""
 from __future__ import annotations
 
@@ -34,8 +36,9 @@ def me() -> Any:
                  person=PersonOut.model_validate(account.person)).model_dump(mode="json")
 
 
-@route("GET", "/people", "List people (filters: team_id, role, status, q)", response=PersonOut, paged=True,
-       query=PeopleQuery)
+@route("GET", "/people", "List the people you may look up: yourself, those you supervise and those below you in "
+       "the line (HR, admin, auditors and senior managers: everyone); filters: team_id, role, status, q",
+       response=PersonOut, paged=True, query=PeopleQuery)
 @login_required
 def list_people(query: PeopleQuery) -> Any:
     items, total = organisation.find_people(uow(), caller(), team_id=query.team_id, role=query.role,
@@ -53,7 +56,8 @@ def create_person() -> Any:
     return tagged(PersonOut.model_validate(person).model_dump(mode="json"), 201)
 
 
-@route("GET", "/people/<int:person_id>", "Read a person", response=PersonOut, revisioned=True)
+@route("GET", "/people/<int:person_id>", "Read a person you may look up (404 otherwise, as for an id never "
+       "issued)", response=PersonOut, revisioned=True)
 @login_required
 def get_person(person_id: int) -> Any:
     return tagged(PersonOut.model_validate(organisation.read_person(uow(), caller(), person_id)).model_dump(mode="json"))
@@ -98,7 +102,8 @@ def update_team(team_id: int) -> Any:
     return TeamOut.model_validate(team).model_dump(mode="json")
 
 
-@route("GET", "/relationships", "List supervision relationships (filters: supervisee_id, supervisor_id)",
+@route("GET", "/relationships", "List the supervision relationships of people you may look up (filters: "
+       "supervisee_id, supervisor_id)",
        response=RelationshipOut, paged=True, query=RelationshipsQuery)
 @login_required
 def list_relationships(query: RelationshipsQuery) -> Any:
@@ -118,7 +123,8 @@ def create_relationship() -> Any:
     return tagged(RelationshipOut.model_validate(rel).model_dump(mode="json"), 201)
 
 
-@route("GET", "/relationships/<int:rel_id>", "Read a supervision relationship", response=RelationshipOut,
+@route("GET", "/relationships/<int:rel_id>", "Read a supervision relationship whose supervisee or supervisor "
+       "you may look up (404 otherwise)", response=RelationshipOut,
        revisioned=True)
 @login_required
 def get_relationship(rel_id: int) -> Any:

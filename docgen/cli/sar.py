@@ -1,7 +1,9 @@
 """`docgen sar export`: the operator writes a person's subject access export (UK GDPR Art. 15;
 issue 25 item 1) from the server's command line, for the request HR recorded on its page.
 
-The command records nothing new but the audit of the export: with no open request for the person
+The zip is built in this process (a command-line run holds up no web request) by the function the
+worker uses for HR's page (`workflows.subject_access.export_by_operator`), and written to a file, not
+filed. The command records nothing new but the audit of the export: with no open request for the person
 it refuses in one line (exit code 2, as every DomainError), so an export always answers a request
 whose deadline is known and whose withheld mentions were decided on the page.
 """
@@ -56,9 +58,8 @@ def export_command(email: str, out: Path | None) -> None:
     finally:
         handle.close()
         partial.unlink(missing_ok=True)
-    click.echo(f"Subject access export of {made.request.person.name} (request received on "
-               f"{made.request.received_on:%-d %B %Y}, due {subject_access.deadline_of(made.request):%-d %B %Y}) "
-               f"written to {target}")
+    click.echo(f"Subject access export of {made.person_name} (request received on {made.received_on:%-d %B %Y}, "
+               f"due {made.deadline:%-d %B %Y}) written to {target}")
     for missing in made.manifest.get("not_enclosed", []):
         click.echo(f"Warning: not enclosed: {_described(missing)}", err=True)
 

@@ -1,8 +1,9 @@
 """Subject access requests as pages (UK GDPR Art. 15; issue 25 item 1): HR, or an administrator
 acting as the data protection officer, records a request, reads its deadline and days left,
-extends it, reviews the redaction schedule and withholds mentions with a reason, downloads the
-export (a POST: it is audited and heavy, so no link, prefetch or HEAD makes one) and closes the
-request with the day it was answered, or as withdrawn with a reason. The rules are
+extends it, reviews the redaction schedule and withholds mentions with a reason, asks for the
+export (a POST: the worker builds and files it, so no link, prefetch or HEAD starts one), downloads
+it once filed (a GET, checked against its SHA-256 and audited) and closes the request with the day
+it was answered, or as withdrawn with a reason. The rules are
 `workflows.subject_access`'s (which tells anyone else there is no such page); each view parses,
 calls one use case and shapes the answer."""
 from __future__ import annotations
@@ -144,9 +145,22 @@ def _typed_key() -> str:
 @bp.post("/<int:request_id>/export")
 @page()
 def export(request_id: int) -> Any:
-    """The export as a zip (audited, with its SHA-256, before it leaves)."""
+    """Ask the worker for the export; the page then says it is being prepared."""
     try:
-        made = subject_access.export(uow(), caller(), request_id)
+        subject_access.ask_export(uow(), caller(), request_id)
+    except Conflict as exc:
+        return _request_page(request_id, exc, "export", status=exc.status)
+    return _back(request_id, "#export")
+
+
+@bp.get("/<int:request_id>/export.zip")
+@page()
+def download(request_id: int) -> Any:
+    """The filed export (checked against its SHA-256 and audited before it leaves); an out-of-date
+    one is refused on the request's page, a damaged one with the error page every damaged document
+    gets."""
+    try:
+        made = subject_access.download_export(uow(), caller(), request_id)
     except Conflict as exc:
         return _request_page(request_id, exc, "export", status=exc.status)
     return Response(made.data, mimetype="application/zip",

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from docgen.api import hr as _hr_routes  # noqa: F401  (registers the HR routes before the app is built)
-from storage.models import (Account, Agreement, AuditEvent, DisagreementEscalation, OutboxMessage, Person, Record,
-                            SignoffEvent)
+from storage.models import (INTEGER_MAX, Account, Agreement, AuditEvent, DisagreementEscalation, OutboxMessage,
+                            Person, Record, SignoffEvent)
 from kernel import clock
 from workflows import accounts, movers, people, retention
 
@@ -381,3 +381,90 @@ def test_every_role_against_disagreements_quality_audits_and_consent(app: Any, c
     with services.sessions() as db:
         reads = db.scalars(select(AuditEvent).where(AuditEvent.action == "quality_audit.read")).all()
         assert {r.detail["basis"] for r in reads} == {"auditor"} and all(r.reason.startswith("Quality audit") for r in reads)
+
+
+# --- who is who: a person's directory entry and their supervision relationships --------------------
+# Read by Alex, whoever supervises Alex now, those above Alex in the line (Sam, Dana) and the roles
+# that see everyone's schedule (HR, administrators, auditors, senior managers: `access.visible`). A
+# relationship is also read by its own supervisor, so Fay still reads the supervision she gave.
+# Anyone else gets the 404 an id never issued gets; lists leave out what a caller may not read.
+DIRECTORY = ("GET person", "GET relationship now", "GET relationship before")
+EVERYONE_SEES = ("hr", "auditor without reason", "auditor with reason", "senior manager without reason",
+                 "senior manager break-glass", "administrator")
+DIRECTORY_ALLOWED = {
+    "active": {
+        **{role: DIRECTORY for role in ("supervisee", "current supervisor", "former supervisor who is line manager",
+                                        "head of service up the chain", *EVERYONE_SEES)},
+        "former supervisor": ("GET relationship before",),
+    },
+    # Every relationship of Alex ended on the leaving day (`movers.mark_leaver`): Cal supervises Alex
+    # no more and reads only the supervision Cal gave; the line and everyone-seers still read Alex.
+    "leaver": {
+        **{role: DIRECTORY for role in ("former supervisor who is line manager", "head of service up the chain",
+                                        *EVERYONE_SEES)},
+        "current supervisor": ("GET relationship now",),
+        "former supervisor": ("GET relationship before",),
+    },
+}
+
+
+def _relationships_of(app: Any, person_id: int) -> dict[int, int]:
+    """Supervisor id -> relationship id, for everyone who has supervised the person."""
+    with app.extensions["docgen"].sessions() as db:
+        found, _ = people.list_relationships(db, supervisee_id=person_id)
+        return {rel.supervisor_id: rel.id for rel in found}
+
+
+@pytest.mark.parametrize("state", ["active", "leaver"])
+def test_every_role_against_a_persons_directory_entry_and_relationships(app: Any, client: Any, world: World,
+                                                                        state: str) -> None:
+    into_state(state, app, world)
+    alex, by_supervisor = world.ids["worker"], _relationships_of(app, world.ids["worker"])
+    urls = {"GET person": f"/api/v1/people/{alex}",
+            "GET relationship now": f"/api/v1/relationships/{by_supervisor[world.ids['current']]}",
+            "GET relationship before": f"/api/v1/relationships/{by_supervisor[world.ids['former']]}"}
+    never = {"GET person": f"/api/v1/people/{INTEGER_MAX}",
+             "GET relationship now": f"/api/v1/relationships/{INTEGER_MAX}"}
+    never["GET relationship before"] = never["GET relationship now"]
+    granted: dict[str, set[str]] = {}
+    for role, (account, reason) in ROLES.items():
+        headers = {"Authorization": f"Bearer {world.tokens[account]}", **({"X-Docgen-Reason": reason} if reason else {})}
+        if role == "supervisee" and state != "active":
+            assert client.get(urls["GET person"], headers=headers).status_code == 401  # their sign-in closed
+            continue
+        for endpoint, url in urls.items():
+            answer = client.get(url, headers=headers)
+            if answer.status_code == 200:
+                granted.setdefault(role, set()).add(endpoint)
+                continue
+            unknown = client.get(never[endpoint], headers=headers).json["error"]
+            assert answer.status_code == 404, (role, endpoint, answer.json)
+            # Word for word what an id never issued gets: nothing tells the id exists.
+            assert answer.json["error"] == {**unknown, "message": unknown["message"].replace(
+                str(INTEGER_MAX), url.rsplit("/", 1)[1])}, (role, endpoint)
+        # The lists hold exactly what the caller may read one by one.
+        listed = client.get(f"/api/v1/relationships?supervisee_id={alex}&per_page=200", headers=headers).json
+        readable = {rel_id for rel_id in by_supervisor.values()
+                    if client.get(f"/api/v1/relationships/{rel_id}", headers=headers).status_code == 200}
+        assert {rel["id"] for rel in listed["items"]} == readable and listed["total"] == len(readable), role
+        everyone = client.get("/api/v1/people?per_page=200", headers=headers).json
+        assert (alex in {p["id"] for p in everyone["items"]}) == ("GET person" in granted.get(role, set())), role
+    assert granted == {role: set(endpoints) for role, endpoints in DIRECTORY_ALLOWED[state].items()}
+
+
+# account -> whose entries it reads: Alex reads only Alex; Cal, Alex's supervisor now, Alex too; Sam
+# Alex and Priya below him in the line (and Priya, whom he supervises); Dana everyone (senior manager)
+DIRECTORY_OF = {"worker": ("worker",), "current": ("current", "worker"), "former": ("former",),
+                "manager": ("manager", "worker", "asye"), "asye": ("asye",)}
+
+
+def test_people_list_holds_exactly_the_people_each_caller_may_read(client: Any, world: World) -> None:
+    """Nobody can page through the staff: the list is what the caller reads one by one."""
+    for account in (*DIRECTORY_OF, "head", "hr", "auditor", "director", "admin"):
+        headers = {"Authorization": f"Bearer {world.tokens[account]}"}
+        listed = client.get("/api/v1/people?per_page=200", headers=headers).json
+        readable = {pid for pid in world.ids.values()
+                    if client.get(f"/api/v1/people/{pid}", headers=headers).status_code == 200}
+        expected = {world.ids[key] for key in DIRECTORY_OF.get(account, world.ids)}
+        assert readable == expected and {p["id"] for p in listed["items"]} == expected, account
+        assert listed["total"] == len(expected), account

@@ -108,6 +108,27 @@ def test_the_reviews_are_the_profiles_and_share_the_due_lists_state(client: Any,
         ("due", "2026-10-06")]
 
 
+@STOCKPORT
+def test_a_review_recorded_on_the_page_settles_it_on_the_due_list(client: Any, asye: int, org: Any) -> None:
+    """The 6-month review is due on 15 October; a review recorded at another point leaves it due, and
+    once the supervisor records it on the record-of-support page the due list no longer lists it."""
+    def reviews_due() -> list[tuple[str, str]]:
+        due = client.get("/api/v1/due", headers=org.auth("manager")).json["items"]
+        return [(i["due_on"], i["state"]) for i in due if i["kind"] == "review" and i["supervisee_id"] == asye]
+
+    assert reviews_due() == [("2026-10-06", "due")]
+    sign_in(client, "manager")
+    late = _post(client, f"/supervision/{asye}/asye/reviews/3", **_date(dt.date(2026, 7, 8)), by_name="Sam Whitfield",
+                 note="Late, but on track.")
+    assert late.status_code == 303 and reviews_due() == [("2026-10-06", "due")]
+    held = _post(client, f"/supervision/{asye}/asye/reviews/6", **_date(dt.date(2026, 10, 8)),
+                 by_name="Sam Whitfield", note="Progressing well.")
+    assert held.status_code == 303, words(held)
+    assert reviews_due() == []
+    assert "Review at 6 months 6 October 2026 8 October 2026, by Sam Whitfield" in words(
+        client.get(f"/supervision/{asye}/asye", headers=HTML))
+
+
 @pytest.mark.parametrize("profile_name", ["lancashire"])
 def test_a_frequency_left_to_the_agreement_is_labelled_as_the_profiles_default(client: Any, asye: int) -> None:
     sign_in(client, "manager")
@@ -158,9 +179,10 @@ def test_the_supervisor_records_an_observation_and_a_review_and_the_portfolio_ge
         ("observation", None, org.ids["manager"]), ("review", 3, org.ids["manager"])]
     audited = db.scalars(select(AuditEvent).where(AuditEvent.object_type == "asye_support")
                          .order_by(AuditEvent.id)).all()
-    assert [(a.action, a.detail.get("basis")) for a in audited] == [
-        ("asye_support.recorded", None), ("asye_support.recorded", None), ("asye_support.read", "supervisor"),
-        ("asye_support.download", "supervisor"), ("asye_support.print", "supervisor")]  # how it was read
+    assert [(a.action, a.detail.get("basis"), a.detail.get("as")) for a in audited] == [
+        ("asye_support.recorded", None, None), ("asye_support.recorded", None, None),
+        ("asye_support.read", "supervisor", "page"), ("asye_support.read", "supervisor", "csv"),
+        ("asye_support.read", "supervisor", "print")]  # one kind of read, and how it was shown
     assert {a.actor_id for a in audited} == {org.ids["manager"]}
 
 

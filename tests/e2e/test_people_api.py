@@ -19,19 +19,35 @@ def test_admin_adds_person_and_reads_it_back(client: Any, org: Any) -> None:
     assert created.status_code == 201, created.json
     person = created.json
     assert person["email"] == "jo.bloggs@knowsley.example.org" and person["status"] == "active"
-    fetched = client.get(f"/api/v1/people/{person['id']}", headers=org.auth("worker"))
+    fetched = client.get(f"/api/v1/people/{person['id']}", headers=org.auth("manager"))  # Jo's line manager
     assert fetched.json == person
 
 
+def test_a_colleague_outside_the_line_is_told_there_is_no_such_person(client: Any, org: Any) -> None:
+    """Alex may read Alex, not Priya beside them nor Sam above them; the refusal is the 404 an id
+    never issued gets, and the list holds Alex alone."""
+    assert client.get(f"/api/v1/people/{org.ids['worker']}", headers=org.auth("worker")).status_code == 200
+    for colleague in ("asye", "manager"):
+        refused = client.get(f"/api/v1/people/{org.ids[colleague]}", headers=org.auth("worker"))
+        assert refused.status_code == 404 and refused.json["error"] == {
+            "code": "not_found", "message": f"no person with id {org.ids[colleague]}", "field": "id"}
+    listed = client.get("/api/v1/people", headers=org.auth("worker")).json
+    assert [p["id"] for p in listed["items"]] == [org.ids["worker"]] and listed["total"] == 1
+
+
 def test_people_list_pages_and_filters(client: Any, org: Any) -> None:
-    first = client.get("/api/v1/people?per_page=3&page=1", headers=org.auth("worker")).json
-    second = client.get("/api/v1/people?per_page=3&page=2", headers=org.auth("worker")).json
+    first = client.get("/api/v1/people?per_page=3&page=1", headers=org.auth("hr")).json
+    second = client.get("/api/v1/people?per_page=3&page=2", headers=org.auth("hr")).json
     assert first["total"] == 7 and len(first["items"]) == 3 and len(second["items"]) == 3
     assert not {p["id"] for p in first["items"]} & {p["id"] for p in second["items"]}
-    asye = client.get("/api/v1/people?role=asye", headers=org.auth("worker")).json
+    asye = client.get("/api/v1/people?role=asye", headers=org.auth("hr")).json
     assert [p["name"] for p in asye["items"]] == ["Priya Patel"]
-    found = client.get("/api/v1/people?q=whit", headers=org.auth("worker")).json
+    found = client.get("/api/v1/people?q=whit", headers=org.auth("hr")).json
     assert [p["name"] for p in found["items"]] == ["Sam Whitfield"]
+    # Sam's own list, filtered and paged within the people Sam may read: himself and his team
+    mine = client.get("/api/v1/people?per_page=2&page=2", headers=org.auth("manager")).json
+    assert mine["total"] == 3 and [p["name"] for p in mine["items"]] == ["Sam Whitfield"]
+    assert client.get("/api/v1/people?q=okafor", headers=org.auth("manager")).json["total"] == 0
 
 
 def test_patch_changes_only_given_fields_and_is_audited(client: Any, org: Any, app: Any) -> None:

@@ -4,9 +4,10 @@ from receipt) and the days left; it warns at 7 days; it extends by two months on
 month and only with a reason; a mention is withheld only with a reason; the request closes with the
 day it was answered; nobody outside HR and the administrators learns that a request exists; every
 step is in the audit log. The deadline moves to the next working day when it falls on a weekend or
-a bank holiday; a withholding whose mention is no longer found can be released; the export is a
-POST; a request can be closed as withdrawn with a reason. The export's contents, the redaction
-schedule of a sealed group record and the CLI are in tests/e2e/test_subject_access_group_record.py."""
+a bank holiday; a withholding whose mention is no longer found can be released; the export is asked
+for by a POST; a request can be closed as withdrawn with a reason. The export's contents, the redaction
+schedule of a sealed group record and the CLI are in tests/e2e/test_subject_access_group_record.py; the
+worker building, filing and serving the export in tests/e2e/test_subject_access_export_task.py."""
 from __future__ import annotations
 
 import datetime as dt
@@ -221,6 +222,7 @@ def test_nobody_outside_hr_and_the_administrators_learns_a_request_exists(client
                          ("withhold", {"key": "k", "reason": "Third party"}), ("release", {"key": "k"}),
                          ("withdraw", {"reason": "Withdrawn"}), ("export", {})):
         assert post(client, f"{url}/{change}", {"revision": "1", **data}, page="/tokens").status_code == 404, change
+    assert client.get(f"{url}/export.zip", headers=HTML).status_code == 404
 
 
 def _withheld_then_lost(db: Any, org: Any, url: str) -> None:
@@ -246,10 +248,11 @@ def test_a_withholding_no_longer_on_the_schedule_is_shown_and_can_be_released(cl
     db.expire_all()
     assert db.scalar(select(SubjectAccessWithholding.id)) is None
     assert "subject_access.released" in _audited(db, url)
-    assert post(client, f"{url}/export", {}, page=url).status_code == 200
+    assert post(client, f"{url}/export", {}, page=url).status_code == 303
 
 
-def test_the_export_is_a_post_and_reading_the_page_writes_only_its_read(client: Any, org: Any, db: Any) -> None:
+def test_the_export_is_asked_for_by_a_post_and_reading_the_page_writes_only_its_read(client: Any, org: Any,
+                                                                                    db: Any) -> None:
     sign_in(client, "hr")
     url = _recorded(client, dt.date(2026, 11, 2))
     before = _audited(db, url)
@@ -257,12 +260,17 @@ def test_the_export_is_a_post_and_reading_the_page_writes_only_its_read(client: 
     assert client.head(f"{url}/export", headers=HTML).status_code == 405
     page = text(client.get(url, headers=HTML))
     assert _audited(db, url)[len(before):] == ["subject_access.schedule_read"]  # the page's read, no export
-    assert f'<form method="post" action="{url}/export"' in page and f'href="{url}/export"' not in page
+    assert f'<form method="post" action="{url}/export"' in page and f'href="{url}/export' not in page
+    assert client.get(f"{url}/export.zip", headers=HTML).status_code == 409  # nothing filed to download yet
     no_token = client.post(f"{url}/export", data={}, headers=HTML)
-    assert no_token.status_code == 400 and "subject_access.exported" not in _audited(db, url)
-    exported = post(client, f"{url}/export", {}, page=url)
+    assert no_token.status_code == 400 and "subject_access.export_asked" not in _audited(db, url)
+    asked = post(client, f"{url}/export", {}, page=url)
+    assert asked.status_code == 303 and asked.headers["Location"].endswith(f"{url}#export")
+    steps = _audited(db, url)
+    assert steps.count("subject_access.export_asked") == 1 and steps.count("subject_access.exported") == 1
+    exported = client.get(f"{url}/export.zip", headers=HTML)
     assert exported.status_code == 200 and exported.mimetype == "application/zip"
-    assert _audited(db, url).count("subject_access.exported") == 1
+    assert _audited(db, url).count("subject_access.export_downloaded") == 1
 
 
 def test_an_answered_request_page_says_its_export_is_built_from_todays_data(client: Any, org: Any) -> None:
@@ -368,7 +376,7 @@ def test_an_administrator_extends_withholds_releases_closes_and_exports(client: 
     withheld = post(client, f"{url}/withhold", {"key": key, "reason": "Another member of staff"}, page=url)
     assert withheld.status_code == 303, words(withheld)
     assert post(client, f"{url}/release", {"key": "gone-mention-key"}, page=url).status_code == 303
-    assert post(client, f"{url}/export", {}, page=url).status_code == 200
+    assert post(client, f"{url}/export", {}, page=url).status_code == 303
     assert post(client, f"{url}/close", {"answered_on": _date(dt.date(2026, 11, 16))}, page=url).status_code == 303
     db.expire_all()
     steps = db.scalars(select(AuditEvent).where(AuditEvent.object_type == "subject_access_request"))

@@ -2,7 +2,8 @@
 item 1, "Done when"), on SQLite and PostgreSQL: in Southwark's practice group, Pat records a group
 session Sol and Tam were present at and Ade signs it, so its sealed PDF names Tam and two children's
 case IDs. Sol asks for everything held about them. Harriet in HR records the request, finds Tam's
-name on the redaction schedule with its page, withholds it with a reason, and downloads the export:
+name on the redaction schedule with its page, withholds it with a reason, prepares the export (the
+worker files it; the in-memory queue runs it at once) and downloads it:
 every file the manifest names is in the zip with the SHA-256 it gives, and Tam's name is gone from
 the group record's text (pdftotext), not covered. The operator's `docgen sar export` writes the same
 export for the open request, and refuses in one line for a person with none."""
@@ -122,7 +123,8 @@ def test_a_withheld_attendee_is_on_the_schedule_and_gone_from_the_exported_pdf(
     assert withheld.status_code == 303, words(withheld)
     assert f"Withheld: {WITHHELD_BECAUSE}" in words(browser.get(url, headers=HTML))
 
-    exported = post(browser, f"{url}/export", {}, page=url)
+    assert post(browser, f"{url}/export", {}, page=url).status_code == 303
+    exported = browser.get(f"{url}/export.zip", headers=HTML)
     assert exported.status_code == 200 and exported.mimetype == "application/zip"
     manifest, members = _checked(exported.data)
     group_pdf = next(data for name, data in members.items() if f"R-{record_id:06d}" in name and name.endswith(".pdf"))
@@ -136,7 +138,7 @@ def test_a_withheld_attendee_is_on_the_schedule_and_gone_from_the_exported_pdf(
     assert audited.detail["withheld"] == [key] and audited.detail["basis"] == "page"
     steps = list(db.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "subject_access_request")))
     assert {"subject_access.recorded", "subject_access.schedule_read", "subject_access.withheld",
-            "subject_access.exported"} <= set(steps)
+            "subject_access.export_asked", "subject_access.exported", "subject_access.export_downloaded"} <= set(steps)
 
     out = tmp_path / "sol.zip"
     by_operator = app.test_cli_runner().invoke(cli, ["sar", "export", "--person", SOL, "--out", str(out)])

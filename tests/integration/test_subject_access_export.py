@@ -3,7 +3,9 @@ session Sol and Tam attended, whose W App C record names Tam and two children's 
 and sealed; a draft one-to-one record with Sol's supervisor, Grace Lead; the e-mails Sol was sent.
 The redaction schedule lists the third-party data with the page it is on; withholding a mention
 removes its words from the exported PDF (read back with poppler's pdftotext), never only covers
-them. Neither the schedule nor the export writes anything. Both databases, real LibreOffice.
+them. Neither the schedule nor the export writes anything but each sealed PDF's page texts, kept by
+its SHA-256 the first time it is parsed, so the schedule read again reads no sealed PDF; retention
+destroys them, and any filed export, with the records. Both databases, real LibreOffice.
 """
 from __future__ import annotations
 
@@ -29,11 +31,12 @@ from documents import redaction, render
 from documents.render import opened
 from kernel import clock
 from kernel.errors import Conflict
-from storage.models import (Base, DocumentVersion, Organisation, OutboxMessage, Person, QualityAudit,
-                            QualityAuditItem, Record, SignoffEvent)
+from storage import subject_access_exports
+from storage.models import (Base, DocumentVersion, Organisation, OutboxMessage, PageText, Person, QualityAudit,
+                            QualityAuditItem, Record, SignoffEvent, SubjectAccessExport, SubjectAccessRequest)
 from tests.e2e.test_groups import Southwark, _group, _held_session, config, group_org  # noqa: F401
 from tests.mailbox import Mailbox, sign_link_for
-from workflows import actions, people
+from workflows import actions, group_records, people, retention, subject_access_export
 from workflows.subject_access_export import (CASE_ID, CONTACT, DEVICE, STAFF, Mention, export_zip,
                                              redaction_schedule)
 
@@ -111,9 +114,10 @@ def reading(app: Any) -> Iterator[Session]:
 
 
 def _counts(db: Session) -> dict[str, int]:
-    """Rows in every table, counted through `db` (so anything added to it unflushed is counted too)."""
+    """Rows in every table, counted through `db` (so anything added to it unflushed is counted too),
+    but for the page texts kept for the schedule (`storage.page_texts`)."""
     return {table.name: db.scalar(select(func.count()).select_from(table)) or 0
-            for table in Base.metadata.sorted_tables}
+            for table in Base.metadata.sorted_tables if table.name != PageText.__tablename__}
 
 
 def _pdftotext(pdf: bytes) -> str:
@@ -343,3 +347,58 @@ def test_destroyed_missing_and_never_filed_documents_are_listed_as_not_enclosed(
     db.flush()
     _, manifest = _export(app, db, person, {})
     assert [(e["number"], e["reason"].split(":")[0]) for e in manifest["not_enclosed"]] == [(group, "unavailable")]
+
+
+def _sealed(db: Session, record_id: int) -> DocumentVersion:
+    return db.scalar(select(DocumentVersion).where(DocumentVersion.record_id == record_id,
+                                                   DocumentVersion.kind == "final_pdf"))
+
+
+def test_the_schedule_read_again_reads_and_parses_no_sealed_pdf(app: Any, sol: dict[str, int],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    services = app.extensions["docgen"]
+    reads: list[str] = []
+    parses: list[int] = []
+    real_read, real_parse = subject_access_export.read_filed, subject_access_export._pdf_pages
+    monkeypatch.setattr(subject_access_export, "read_filed", lambda *given: reads.append(given[1]) or real_read(*given))
+    monkeypatch.setattr(subject_access_export, "_pdf_pages", lambda pdf: parses.append(len(pdf)) or real_parse(pdf))
+
+    def viewed() -> list[tuple[str, int | None, str]]:
+        with services.sessions.begin() as db:  # each view of the page is a transaction of its own
+            person = db.get(Person, sol["id"])
+            return [(m.key, m.page, m.context) for m in redaction_schedule(db, services.store, person)]
+
+    first = viewed()
+    with services.sessions.begin() as db:
+        sealed = _sealed(db, sol["group_record"])
+        assert reads == [sealed.storage_key] and len(parses) == 1  # the sealed group record, once
+        kept = db.get(PageText, sealed.sha256)
+        assert kept is not None and any("Tam Worker" in page for page in kept.pages)
+    assert viewed() == first and len(reads) == 1 and len(parses) == 1  # nothing read, checked or parsed again
+
+
+def test_retention_destroys_the_kept_page_texts_and_a_filed_export_with_the_records(
+        app: Any, sol: dict[str, int]) -> None:
+    services = app.extensions["docgen"]
+    with services.sessions.begin() as db:
+        redaction_schedule(db, services.store, db.get(Person, sol["id"]))  # keeps the sealed PDF's page texts
+        sealed_sha256 = _sealed(db, sol["group_record"]).sha256
+        request = SubjectAccessRequest(person_id=sol["id"], received_on=clock.today(), recorded_by_id=sol["id"])
+        db.add(request)
+        db.flush()
+        filed = subject_access_exports.file_export(db, services.store, request, b"PK\x03\x04 Sol's export")
+        db.add(SubjectAccessExport(request_id=request.id, storage_key=filed.key, sha256=filed.sha256,
+                                   size=filed.size, filed_at=clock.now(), withheld=""))
+        for holder in group_records.holders(db, db.get(Record, sol["group_record"])):  # all leave today
+            holder.leave_date = clock.today()
+    assert services.store.exists(filed.key)
+
+    with services.unit_of_work() as uow:
+        done = retention.run(uow, clock.today() + dt.timedelta(days=366 * 8))  # past every destruction date
+    assert all(outcome.result == "done" for outcome in done), [outcome.describe() for outcome in done]
+    with services.sessions.begin() as db:
+        assert _sealed(db, sol["group_record"]).destroyed_at is not None
+        assert db.get(PageText, sealed_sha256) is None
+        export = db.scalar(select(SubjectAccessExport))
+        assert export.storage_key is None and export.sha256 is None
+    assert not services.store.exists(filed.key)

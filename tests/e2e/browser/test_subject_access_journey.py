@@ -1,7 +1,7 @@
 """A subject access request (UK GDPR Art. 15; issue 25 item 1) in Chromium: Harriet in HR records
 Alex Morgan's request from the navigation, is told of a reason left out, withholds a mention on
-the redaction schedule with a reason, extends the request and downloads the export (a form's
-POST); each page checked with axe and photographed, at desktop size and on a phone. As at 16 November 2026."""
+the redaction schedule with a reason, extends the request, prepares the export (a form's POST; the
+worker files it) and downloads it from the link the page then shows; each page checked with axe and photographed, at desktop size and on a phone. As at 16 November 2026."""
 from __future__ import annotations
 
 import datetime as dt
@@ -79,8 +79,11 @@ def test_hr_records_a_request_and_withholds_a_mention(page: Page, site: str, acc
     accessible(page, "subject-access-request-withheld")
     assert page.url.startswith(url)
 
-    with page.expect_download() as download:  # a form's POST, not a link a prefetch could follow
-        page.get_by_role("button", name="Download the export").click()
+    page.get_by_role("button", name="Prepare the export").click()  # a form's POST: a prefetch starts none
+    expect(page.locator("#export-status")).to_contain_text("Ready")
+    accessible(page, "subject-access-export-ready")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the export").click()
     assert re.fullmatch(r"subject-access-\d+-\d+-20261116\.zip", download.value.suggested_filename)
     with zipfile.ZipFile(download.value.path()) as archive:
         manifest = json.loads(archive.read(next(n for n in archive.namelist() if n.endswith("manifest.json"))))
