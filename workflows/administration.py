@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from storage.models import Account, Person, SupervisionRelationship, Team
-from workflows import access, people
+from workflows import access, movers, people
 from workflows.access import Caller
 from workflows.deployment import Work
 from workflows.profiles import Profile
 
-ALL = 200  # the most a select offers; a bigger organisation needs a search instead
+ALL = movers.ALL  # the most a select offers; a bigger organisation needs a search instead
 
 
 @dataclass(frozen=True)
@@ -60,9 +60,8 @@ def person_form(uow: Work, caller: Caller, person_id: int | None = None) -> Pers
     person = people.get_person(db, person_id) if person_id is not None else None
     has_account = person is not None and db.scalar(select(Account.id).where(Account.person_id == person.id)) is not None
     teams, _ = people.list_teams(db, per_page=ALL)
-    everyone, _ = people.list_people(db, status="active", per_page=ALL)
     return PersonForm(person, has_account, [(key, role.label) for key, role in {**uow.deployment.profile.roles, **uow.deployment.profile.staff_roles}.items()],
-                      teams, [p for p in everyone if person is None or p.id != person.id])
+                      teams, movers.candidates(db, (person.id if person is not None else None,)))
 
 
 def account_form(uow: Work, caller: Caller, person_id: int) -> Person:

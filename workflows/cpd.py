@@ -13,8 +13,9 @@ The rules, and where they come from:
   set from the record's kind, never typed (`drawn_from`).
 - Renewal runs from 1 September to 30 November. docgen's CPD year runs from 1 December to
   30 November, so the year a renewal closes holds every piece recorded since the last one closed
-  (`cpd_year`). The reminder opens the renewal window (`remind_renewal`), for registered social
-  workers only: never a social work student (`STUDENT_ROLE`), who is not on SWE's register.
+  (`cpd_year`). The reminder opens the renewal window (`remind_renewal`), for people on SWE's
+  register only: those in a role the profile marks `swe_registered` (a social work student, a
+  personal advisor or a family support worker is not; `Role.swe_registered`).
 - A piece is the supervisee's own: only they add, change or remove it, and only from a record that
   is theirs (their one-to-ones, and the group records of sessions they were present at:
   `group_records.belongs_to`). Anyone else is told the record or piece does not exist. A piece
@@ -55,7 +56,6 @@ ONE_TO_ONE_TYPE = "Supervision with my supervisor"
 GROUP_TYPE = "Group supervision"
 COLUMNS = ["Title", "Type", "Description", "Date", "What was learnt", "Impact", "Peer reflection"]
 REMINDER_SUBJECT = "Social Work England renewal is open: your CPD in docgen"
-STUDENT_ROLE = "student"  # every built-in profile keys the social work student's role so
 
 
 def no_such_piece() -> NotFound:
@@ -287,14 +287,15 @@ def pieces_csv(shown: CpdSummary) -> str:
     return out.getvalue()
 
 
-def _supervised(db: Session, today: dt.date) -> list[Person]:
-    """Everyone supervised today who has not left and is not a social work student: the supervisees
-    docgen reminds. SWE's CPD requirement, and the renewal it is checked at, are for social workers
-    on its register; a student is on a qualifying course's placement and joins the register only
-    once qualified, so has no CPD to record and no renewal to be told of. Every built-in profile
-    keys the student's role `student` (labelled "Social work student")."""
+def _supervised(db: Session, profile: Profile, today: dt.date) -> list[Person]:
+    """Everyone supervised today who has not left and whose role is on SWE's register
+    (`Profile.swe_registered_roles`): the supervisees docgen reminds. SWE's CPD requirement, and
+    the renewal it is checked at, are for social workers on its register; a student joins it only
+    once qualified, and a family support worker or a personal advisor is not on it at all, so none
+    has a renewal to be told of."""
     found = db.scalars(select(Person).join(SupervisionRelationship, SupervisionRelationship.supervisee_id == Person.id)
-                       .where(SupervisionRelationship.covering(today), Person.role != STUDENT_ROLE)
+                       .where(SupervisionRelationship.covering(today),
+                              Person.role.in_(sorted(profile.swe_registered_roles)))
                        .order_by(Person.id))
     return [person for person in dict.fromkeys(found) if not people.has_left(person, today)]
 
@@ -308,7 +309,7 @@ def _reminded(db: Session, person_id: int, year: CpdYear) -> bool:
 
 @transaction
 def remind_renewal(uow: Work, today: dt.date) -> int:
-    """From 1 September to 30 November, e-mail each supervisee (not a student: `_supervised`) whose
+    """From 1 September to 30 November, e-mail each supervisee on SWE's register (`_supervised`) whose
     pieces this CPD year are below SWE's minimum, once a year (audited, so a second run, or a run on
     a later day of the window after a worker was down on the first, tells nobody twice). Answers how
     many were told."""
@@ -316,7 +317,7 @@ def remind_renewal(uow: Work, today: dt.date) -> int:
     if not year.renewal_opens <= today <= year.last:
         return 0
     db, told = uow.session, 0
-    for person in _supervised(db, today):
+    for person in _supervised(db, uow.deployment.profile, today):
         shown = CpdSummary(person, year, _pieces(db, person.id, year))
         if shown.minimum_met or _reminded(db, person.id, year):
             continue

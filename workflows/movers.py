@@ -22,13 +22,14 @@ from kernel import clock
 from storage import audit
 from kernel.errors import Conflict, InvalidInput
 from storage.models import Agreement, Person, SupervisionRelationship, Team
-from workflows import access, administration, agreements, people, revisions, signoff
+from workflows import access, agreements, people, revisions, signoff
 from workflows.access import Caller
 from workflows import events
 from workflows.deployment import Work
 from workflows.profiles import Profile
 
 RECENT_DAYS = 90  # how far back a change of supervisor still counts as recent on HR's page
+ALL = 200  # the most a select offers (here and on the administration pages); a bigger organisation needs a search
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,9 @@ def transfer(db: Session, profile: Profile, person: Person, *, on: dt.date, by: 
         raise InvalidInput("choose a new supervisor, team or line manager", "supervisor_id")
     if (team_id is not None or line_manager_id is not None) and on > clock.today():
         raise InvalidInput("a team or line-manager move cannot be dated ahead; record it on the day", "on")
+    manager = db.get(Person, line_manager_id) if line_manager_id is not None else None
+    if manager is not None:  # one that does not exist is named by `people.update_person`
+        people.refuse_leaver(manager, on, "line_manager_id")
     ended = started = agreement = None
     if supervisor_id is not None:
         ended, started, agreement = _change_supervisor(db, profile, person, supervisor_id, on)
@@ -184,11 +188,16 @@ def relationship_changes(db: Session, since: dt.date) -> list[SupervisionRelatio
                            .order_by(SupervisionRelationship.starts_on.desc(), SupervisionRelationship.id.desc())))
 
 
-def candidates(db: Session, besides: Collection[int | None]) -> list[Person]:
+def still_here(db: Session) -> list[Person]:
+    """Everyone active, by name: whom a select may offer as someone's supervisor or line manager."""
+    return people.list_people(db, status="active", per_page=ALL)[0]
+
+
+def candidates(db: Session, besides: Collection[int | None], among: list[Person] | None = None) -> list[Person]:
     """The staff still here who could take a mover on, as supervisor or line manager: everyone
-    active but `besides` (the mover, and whoever has them now, so a change is a change)."""
-    everyone, _ = people.list_people(db, status="active", per_page=administration.ALL)
-    return [p for p in everyone if p.id not in besides]
+    active (`among`, when the caller has read them already: `still_here`) but `besides` (the mover,
+    and whoever has them now, so a change is a change)."""
+    return [p for p in (still_here(db) if among is None else among) if p.id not in besides]
 
 
 # --- Use cases ----------------------------------------------------------------------------------
@@ -201,10 +210,11 @@ def move_form(uow: Work, caller: Caller, person_id: int) -> MoveForm:
     db = uow.session
     person = people.get_person(db, person_id)
     supervisor = people.current_supervisor(db, person.id, clock.today())
-    teams, _ = people.list_teams(db, per_page=administration.ALL)
+    teams, _ = people.list_teams(db, per_page=ALL)
+    here = still_here(db)  # one read for both lists
     return MoveForm(person, supervisor, [t for t in teams if t.id != person.team_id],
-                    candidates(db, (person.id, supervisor.id if supervisor else None)),
-                    candidates(db, (person.id, person.line_manager_id)))
+                    candidates(db, (person.id, supervisor.id if supervisor else None), here),
+                    candidates(db, (person.id, person.line_manager_id), here))
 
 
 def _unchanged_since(db: Session, person: Person, revision: int | None) -> None:

@@ -239,12 +239,24 @@ def transfer_underway(db: Session, person: Person, today: dt.date) -> bool:
         SupervisionRelationship.starts_on > today).limit(1)) is not None
 
 
+def refuse_leaver(person: Person, on: dt.date, field: str) -> None:
+    """Refuse, naming `field`, to make `person` someone's supervisor or line manager from `on` when
+    they will have gone by then: marked as a leaver with no date, or leaving on or before `on` (a
+    leaver's relationships end on the leave date, `movers.mark_leaver`, so none can start then)."""
+    if person.leave_date is not None and person.leave_date <= on:
+        raise InvalidInput(f"{person.name}’s leave date is {person.leave_date:%-d %B %Y}: choose someone who "
+                           f"is still here on {on:%-d %B %Y}", field)
+    if person.status == "leaver" and person.leave_date is None:
+        raise InvalidInput(f"{person.name} has left: choose someone who is still here", field)
+
+
 def _check_relationship(db: Session, supervisee_id: int, supervisor_id: int,
                         starts_on: dt.date, ends_on: dt.date | None, exclude: int | None = None) -> None:
     get_person_field(db, supervisee_id, "supervisee_id")
-    get_person_field(db, supervisor_id, "supervisor_id")
+    supervisor = get_person_field(db, supervisor_id, "supervisor_id")
     if starts_on is None:  # a PATCH may send null
         raise InvalidInput("starts_on is required", "starts_on")
+    refuse_leaver(supervisor, starts_on, "supervisor_id")
     if supervisee_id == supervisor_id:
         raise InvalidInput("a person cannot supervise themselves", "supervisor_id")
     if ends_on is not None and ends_on < starts_on:

@@ -17,6 +17,8 @@ from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
+from kernel.errors import InvalidInput
+
 _PERIOD = re.compile(r"^\s*(\d+)\s*(day|week|month|year)s?\s*$")
 
 
@@ -41,9 +43,14 @@ class Months:
 
 @lru_cache(maxsize=16384)
 def _plus_months(day: dt.date, n: int) -> dt.date:
-    """Remembered: an organisation's sessions and agreements fall on a few hundred distinct days."""
+    """Remembered: an organisation's sessions and agreements fall on a few hundred distinct days.
+    A day the inputs let through (`workflows.inputs.dates`) never leaves the calendar here; one that
+    would (a stored date years ahead) is refused as input out of range, a 422, never a 500."""
     years, month0 = divmod(day.month - 1 + n, 12)
     year, month = day.year + years, month0 + 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise InvalidInput(f"{day:%-d %B %Y} is too far ahead: {n} months after it is past the end of the "
+                           "calendar (check the year)", "date")
     if day.day <= 28:
         return day.replace(year=year, month=month)
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))

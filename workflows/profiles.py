@@ -132,6 +132,12 @@ class Role(_Strict):
     # record where casework is discussed outside group supervision; S §10's reflective 1-1 beside
     # the line manager's record): the start page offers each, and no other kind is accepted.
     also_kinds: list[str] = []
+    # Whether people in this role are on Social Work England's register, so renew it each year with
+    # CPD (`workflows.cpd`'s renewal reminder). A role's name does not say (a personal advisor or a
+    # family support worker is not; a social work student joins only once qualified), and a
+    # reminder to someone off the register tells them something false, so a role is not registered
+    # unless the profile says so.
+    swe_registered: bool = False
 
     _p = field_validator("reviews", mode="before")(
         lambda cls, v: [_period(x) for x in v] if isinstance(v, list) else v)
@@ -357,6 +363,11 @@ class Profile(_Strict):
         """What a person's role is called, supervised or not (the key itself if the profile lost it)."""
         found = self.roles.get(key) or self.staff_roles.get(key)
         return found.label if found is not None else key
+
+    @property
+    def swe_registered_roles(self) -> frozenset[str]:
+        """The keys of the supervised roles whose people are on Social Work England's register."""
+        return frozenset(key for key, role in self.roles.items() if role.swe_registered)
 
     def check_role(self, key: str) -> None:
         """A role a person may hold: supervised, or outside supervision."""

@@ -118,10 +118,13 @@ def _back() -> tuple[str, str]:
     return url_for("admin.relationships"), "Back to who supervises whom"
 
 
-def _move_page(form: MoveForm, person_id: int, status: int = 200, stale: bool = False) -> tuple[str, int]:
+def _move_page(form: MoveForm, person_id: int, status: int = 200, stale: bool = False,
+               out_of_date: bool = False) -> tuple[str, int]:
     """The person as they stand now, with the move form; `stale` when the move was refused because
     someone else changed the person since the form was opened (the form then moves to their
-    current revision, keeping what was chosen)."""
+    current revision, keeping what was chosen); `out_of_date` when the form did not say which
+    revision it was opened at (its hidden field missing or mangled): nobody else's change is known,
+    so the page says only to open it again."""
     shown = movers.move_form(uow(), caller(), person_id)
     person = shown.person
     form.team_id.choices = forms.options(("", "No change"), *((str(t.id), t.name) for t in shown.teams))
@@ -133,7 +136,8 @@ def _move_page(form: MoveForm, person_id: int, status: int = 200, stale: bool = 
                         "they are now, then move them again if they still need it.") if stale else None
     if not stale and form.revision.data in (None, ""):
         form.revision.data = str(person.revision)
-    return render_template("hr/move.html", form=form, shown=shown, stale=clash, back=_back()), status
+    return render_template("hr/move.html", form=form, shown=shown, stale=clash, out_of_date=out_of_date,
+                           back=_back()), status
 
 
 @bp.get("/people/<int:person_id>/move")
@@ -175,8 +179,10 @@ def move(person_id: int) -> Any:
         moved = movers.move(uow(), caller(), person_id, form.opened_at(), on=asked.on,
                             supervisor_id=asked.supervisor_id, team_id=asked.team_id,
                             line_manager_id=asked.line_manager_id)
-    except (PreconditionFailed, PreconditionRequired):
+    except PreconditionFailed:
         return _move_page(form, person_id, 409, stale=True)
+    except PreconditionRequired as exc:
+        return _move_page(form, person_id, exc.status, out_of_date=True)
     except (forms.Incomplete, InvalidInput, Conflict) as exc:
         if not isinstance(exc, forms.Incomplete):  # a refusal of the person as a whole ("has left") is on the date
             forms.show_error(form, exc, {"id": "on"})

@@ -114,3 +114,24 @@ def test_hr_reaches_the_change_and_end_pages_from_the_leavers_page_and_ends_a_su
                                                                       str(ends_on.year)]}, headers=HTML)
     assert ended.status_code == 302 and ended.headers["Location"] == "/hr/leavers", text(ended)
     assert _supervisors_of(db, org.ids["worker"])[-1] == (org.ids["head"], on, ends_on)
+
+
+def test_a_new_supervisor_from_the_year_9999_is_refused_naming_the_date_on_the_page_as_over_the_api(
+        client: Any, org: Any, db: Any) -> None:
+    """A year typed as 9999 is a slip: refused at the input (`workflows.inputs.dates`), never a 500
+    when the draft agreement's review date, a year on, leaves the calendar."""
+    on_page, over_api = _relationship_of(db, org.ids["worker"]), _relationship_of(db, org.ids["asye"])
+    sign_in(client, "hr")
+    url = f"/admin/relationships/{on_page.id}/change-supervisor"
+
+    page = client.post(url, data={**opened(client, url), "supervisor_id": str(org.ids["head"]),
+                                  "starts_on": ["1", "6", "9999"]}, headers=HTML)
+    api_url = f"/api/v1/relationships/{over_api.id}"
+    api = client.post(f"{api_url}/change-supervisor", json={"supervisor_id": org.ids["head"], "starts_on": "9999-06-01"},
+                      headers={**org.auth("hr"), "If-Match": client.get(api_url, headers=org.auth("hr")).headers["ETag"]})
+
+    assert page.status_code in (400, 422) and 'href="#starts_on-day"' in text(page), text(page)
+    assert "must be within 5 years of today (a docgen default)" in text(page)
+    assert api.status_code == 422 and api.json["error"]["field"] == "starts_on", api.json
+    for who in ("worker", "asye"):
+        assert _supervisors_of(db, org.ids[who]) == [(org.ids["manager"], dt.date(2024, 1, 8), None)]

@@ -96,6 +96,7 @@ def test_nobody_else_marks_a_supervisees_record_or_touches_their_pieces_over_jso
 @pytest.mark.parametrize("sent,field", [
     ({"date": "2026-11-02"}, "date"),  # ahead of today
     ({"date": "2026-02-31"}, "date"),
+    ({"date": "0001-01-01"}, "date"),  # before docgen's floor, 1 January 2000: a slip, in no CPD year shown
     ({"learning": "   "}, "learning"),
     ({"title": "x" * 201}, "title"),
     ({"peer_reflection": False}, "peer_reflection"),  # set from the record, never typed
@@ -116,7 +117,7 @@ def test_a_draft_cannot_be_marked_and_a_change_cannot_empty_a_field_or_move_the_
     assert refused.status_code == 422 and refused.json["error"]["field"] == "record_id"
     piece_id = client.post("/api/v1/cpd", json=_piece(march, MARCH, area_key="case_audits"), headers=alex).json["id"]
     for sent, field in (({"title": None}, "title"), ({"date": None}, "date"), ({"date": "2026-11-02"}, "date"),
-                        ({"impact": ""}, "impact"), ({"record_id": draft}, "record_id"),
+                        ({"date": "0001-01-01"}, "date"), ({"impact": ""}, "impact"), ({"record_id": draft}, "record_id"),
                         ({"area_key": None}, "area_key")):
         answer = client.patch(f"/api/v1/cpd/{piece_id}", json=sent, headers=alex)
         assert answer.status_code == 422 and answer.json["error"]["field"] == field, (sent, answer.json)

@@ -3,8 +3,9 @@ PostgreSQL: Alex Morgan marks reflections from their signed supervision records 
 CPD year against SWE's minimum (two pieces, one with peer reflection), and downloads the pieces in
 SWE's fields; nobody else marks Alex's records, the signed record never changes, a bad date or
 an empty box is refused naming it, and a piece is removed only after a page asks, naming it. The
-renewal reminder goes once a year to those below the minimum, never to a social work student. As at
-15 October 2026: the CPD year 1 December 2025 to 30 November 2026, in its renewal window."""
+renewal reminder goes once a year to those below the minimum, only to roles on SWE's register (never
+a social work student or a family support worker). As at 15 October 2026: the CPD year 1 December
+2025 to 30 November 2026, in its renewal window."""
 from __future__ import annotations
 
 import csv
@@ -228,14 +229,55 @@ def test_a_change_that_empties_a_box_or_the_date_is_refused_naming_it(client: An
 def test_the_renewal_reminder_never_goes_to_a_social_work_student(app: Any, org: Any, db: Any) -> None:
     """A student is not on Social Work England's register, so has no CPD renewal to be told of."""
     student = db.get(Person, org.ids["worker"])
-    student.role = cpd.STUDENT_ROLE
+    student.role = "student"
     db.commit()
     assert cpd.remind_renewal(app.extensions["docgen"].unit_of_work(), dt.date(2026, 10, 15)) == 2  # Sam and Priya
     told = db.scalars(select(OutboxMessage.to_address).where(OutboxMessage.subject == cpd.REMINDER_SUBJECT)).all()
     assert sorted(told) == ["asye@knowsley.example.org", "manager@knowsley.example.org"]
 
 
-@pytest.mark.parametrize("council", ["haringey", "knowsley", "lancashire", "southwark", "stockport"])
-def test_every_built_in_profile_keys_the_social_work_students_role_student(council: str) -> None:
-    role = load_profile(council).roles[cpd.STUDENT_ROLE]
-    assert "student" in role.label.lower()
+def test_the_renewal_reminder_never_goes_to_a_family_support_worker(app: Any, org: Any, db: Any) -> None:
+    """Knowsley's family support workers, personal advisors and Early Help practitioners are supervised
+    but not on Social Work England's register: their roles are not `swe_registered` in the profile."""
+    worker = db.get(Person, org.ids["worker"])
+    worker.role = "family_support_worker"
+    db.commit()
+    assert cpd.remind_renewal(app.extensions["docgen"].unit_of_work(), dt.date(2026, 10, 15)) == 2  # Sam and Priya
+    told = db.scalars(select(OutboxMessage.to_address).where(OutboxMessage.subject == cpd.REMINDER_SUBJECT)).all()
+    assert sorted(told) == ["asye@knowsley.example.org", "manager@knowsley.example.org"]
+
+
+SOCIAL_WORK_ROLES = {"social_worker", "asye", "team_manager"}
+
+
+@pytest.mark.parametrize("council,registered", [
+    ("haringey", SOCIAL_WORK_ROLES), ("knowsley", SOCIAL_WORK_ROLES), ("lancashire", SOCIAL_WORK_ROLES),
+    ("southwark", SOCIAL_WORK_ROLES | {"advanced_practitioner"}), ("stockport", SOCIAL_WORK_ROLES)])
+def test_each_built_in_profile_marks_the_roles_on_social_work_englands_register_as_docgens_default(
+        council: str, registered: set[str]) -> None:
+    """docs/PROFILES.md: the built-in profiles mark social workers, ASYEs and team managers (and
+    Southwark's advanced practitioners), each labelled docgen's default; a student is never marked."""
+    profile = load_profile(council)
+    assert profile.swe_registered_roles == registered
+    assert "student" in profile.roles and "student" not in profile.swe_registered_roles
+    for key in registered:
+        assert profile.source(f"roles.{key}.swe_registered").startswith("default: docgen"), key
+
+
+def test_a_cpd_date_in_the_year_1_is_refused_naming_the_date(client: Any, org: Any, db: Any) -> None:
+    """"1 1 1" is a slip: saved, it would fall in no CPD year a page shows."""
+    march = _record(db, org, MARCH)
+    sign_in(client, "worker")
+    tiny = {"date-day": "1", "date-month": "1", "date-year": "1"}
+
+    refused = post(client, f"/my-records/{march}/cpd", _piece(MARCH, **tiny))
+
+    assert refused.status_code == 422 and 'href="#date-day"' in text(refused)
+    assert "Date must be on or after 1 January 2000 (a docgen default)" in words(refused)
+    assert db.scalar(select(CpdPiece.id)) is None
+    post(client, f"/my-records/{march}/cpd", _piece(MARCH))
+    piece_id = db.scalar(select(CpdPiece.id))
+    changed = post(client, f"/my-records/cpd/{piece_id}", _piece(MARCH, **tiny))
+    assert changed.status_code == 422 and "Date must be on or after 1 January 2000" in words(changed)
+    db.expire_all()
+    assert db.get(CpdPiece, piece_id).done_on == MARCH

@@ -249,3 +249,79 @@ def test_a_search_matching_many_lists_the_first_few_and_asks_for_more_of_the_nam
 
     assert "7 people still here matching “a”: the first 2 are shown, type more of the name" in words(page)
     assert text(page).count('">Move<span class="govuk-visually-hidden">') == 2
+
+
+def test_a_move_dated_in_the_year_9999_is_refused_naming_the_date_on_the_page_and_over_the_api(
+        client: Any, org: Any, db: Any) -> None:
+    """A year typed as 9999 is a slip: refused at the input, never a 500 when the new supervisor's
+    draft agreement is given a review date a year on (past the calendar's end)."""
+    at(MOVE_ON)
+    sign_in(client, "hr")
+
+    page = client.post(url_of(org), data={**opened(client, url_of(org)), "on": ["1", "6", "9999"],
+                                          "supervisor_id": str(org.ids["head"])}, headers=HTML)
+    person = f"/api/v1/people/{org.ids['worker']}"
+    api = client.post(f"{person}/transfer", json={"on": "9999-06-01", "supervisor_id": org.ids["head"]},
+                      headers={**org.auth("hr"), "If-Match": client.get(person, headers=org.auth("hr")).headers["ETag"]})
+    started = client.post("/api/v1/relationships", json={"supervisee_id": org.ids["hr"], "supervisor_id": org.ids["head"],
+                                                         "starts_on": "9999-06-01"}, headers=org.auth("admin"))
+
+    assert page.status_code == 400 and 'href="#on-day"' in text(page)
+    assert "Date the move takes effect must be within 5 years of today (a docgen default)" in words(page)
+    assert api.status_code == 422 and api.json["error"]["field"] == "on", api.json
+    assert "within 5 years of today" in api.json["error"]["message"]
+    assert started.status_code == 422 and started.json["error"]["field"] == "starts_on", started.json
+    assert supervisors_of(db, org.ids["worker"]) == [(org.ids["manager"], dt.date(2024, 1, 8), None)]
+    assert transfers(db) == []
+
+
+def test_someone_who_has_left_by_the_move_is_refused_as_supervisor_and_as_line_manager(client: Any, org: Any,
+                                                                                      db: Any) -> None:
+    left = client.post(f"/api/v1/people/{org.ids['head']}/leaver", json={"leave_date": str(MOVE_ON)},
+                       headers=org.auth("hr"))
+    assert left.status_code == 200, left.json
+    at(MOVE_ON)
+    sign_in(client, "hr")
+
+    as_supervisor = moving(client, url_of(org), opened(client, url_of(org)), supervisor_id=str(org.ids["head"]))
+    as_manager = moving(client, url_of(org), opened(client, url_of(org)), line_manager_id=str(org.ids["head"]))
+
+    assert as_supervisor.status_code == 400 and 'href="#supervisor_id"' in text(as_supervisor)
+    assert ("Dana Okafor’s leave date is 4 January 2027: choose someone who is still here on 4 January 2027"
+            in words(as_supervisor))
+    assert as_manager.status_code == 400 and 'href="#line_manager_id"' in text(as_manager)
+    assert "Dana Okafor’s leave date is 4 January 2027" in words(as_manager)
+    assert supervisors_of(db, org.ids["worker"]) == [(org.ids["manager"], dt.date(2024, 1, 8), None)]
+    assert db.get_one(Person, org.ids["worker"]).line_manager_id == org.ids["manager"]
+    assert transfers(db) == []
+
+
+def test_a_form_without_the_revision_it_was_opened_at_says_the_page_was_out_of_date(client: Any, org: Any,
+                                                                                    db: Any) -> None:
+    """A missing or mangled hidden revision is no one else's change: the page says only to open it again."""
+    at(MOVE_ON)
+    sign_in(client, "hr")
+
+    for revision in ("", "not-a-number"):
+        refused = moving(client, url_of(org), {**opened(client, url_of(org)), "revision": revision},
+                         supervisor_id=str(org.ids["head"]))
+
+        assert refused.status_code == 428, revision
+        assert "This page was out of date: open it again" in words(refused)
+        assert f'href="{url_of(org)}"' in text(refused)
+        assert "Someone else changed" not in words(refused)
+    assert transfers(db) == []
+
+
+def test_an_administrator_reaches_the_move_page_from_an_active_persons_page_only(client: Any, org: Any) -> None:
+    sign_in(client, "admin")
+    page = client.get(f"/admin/people/{org.ids['worker']}", headers=HTML)
+    assert page.status_code == 200
+    assert f'href="{url_of(org)}"' in text(page) and "Move to another team or supervisor" in words(page)
+    assert client.get(url_of(org), headers=HTML).status_code == 200  # where the link leads
+    assert "Move to another team or supervisor" not in words(client.get("/admin/people/new", headers=HTML))
+
+    left = client.post(f"/api/v1/people/{org.ids['asye']}/leaver", json={"leave_date": str(clock.today())},
+                       headers=org.auth("hr"))
+    assert left.status_code == 200, left.json
+    assert url_of(org, "asye") not in text(client.get(f"/admin/people/{org.ids['asye']}", headers=HTML))

@@ -4,18 +4,18 @@ form through these models and the API (`/api/v1/cpd`) its JSON, so a bad date or
 refused naming its field on both."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
 from workflows.inputs import Id, Input, Query, said
+from workflows.inputs.dates import CpdDay
 
 # SWE's fields, with the limits of their columns (storage.models.CpdPiece)
 Title = Annotated[str, Field(max_length=200)]
 Kind = Annotated[str, Field(max_length=100)]
 Words = Annotated[str, Field(max_length=5000)]
-Day = Annotated[dt.date, Field(alias="date", description="the day of the CPD, like 2026-03-27")]
+Day = Annotated[CpdDay, Field(alias="date", description="the day of the CPD, like 2026-03-27")]
 LEARNING = "what was learnt, in the supervisee's own words"
 IMPACT = "its impact on their practice"
 TEXTS = ("title", "type", "description", "learning", "impact")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from workflows.inputs import Id, Input, Paging
+from workflows.inputs.dates import Ahead
 
 
 class PersonCreate(Input):
@@ -50,14 +51,14 @@ class RelationshipCreate(Input):
 
     supervisee_id: Id
     supervisor_id: Id
-    starts_on: dt.date
-    ends_on: dt.date | None = None
+    starts_on: Ahead
+    ends_on: Ahead | None = None
 
 
 class RelationshipUpdate(Input):
     supervisor_id: Id | None = None
-    starts_on: dt.date | None = None
-    ends_on: dt.date | None = None
+    starts_on: Ahead | None = None
+    ends_on: Ahead | None = None
 
 
 class PeopleQuery(Paging):

@@ -4,12 +4,13 @@ from __future__ import annotations
 import datetime as dt
 
 from workflows.inputs import Id, Input
+from workflows.inputs.dates import Ahead
 
 
 class Transfer(Input):
-    """A move to a new supervisor and/or team from a date."""
+    """A move to a new supervisor and/or team from a date (not years ahead: `Ahead`)."""
 
-    on: dt.date
+    on: Ahead
     supervisor_id: Id | None = None
     team_id: Id | None = None
     line_manager_id: Id | None = None

@@ -3,13 +3,12 @@ or its API twin (the relationship and its revision come from the URL and If-Matc
 hidden field)."""
 from __future__ import annotations
 
-import datetime as dt
-
 from workflows.inputs import Id, Input
+from workflows.inputs.dates import Ahead
 
 
 class ChangeSupervisor(Input):
     """A new supervisor from a date: the current relationship ends the day before it."""
 
     supervisor_id: Id
-    starts_on: dt.date
+    starts_on: Ahead

@@ -1,0 +1,42 @@
+"""Which roles are on Social Work England's register (`roles.<key>.swe_registered`), as the policy
+page shows it for each built-in profile, on SQLite and PostgreSQL: only those roles are sent the CPD
+renewal reminder (`workflows.cpd`), and the built-in profiles' choice is labelled docgen's default."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+import pytest
+
+from kernel.config import Config
+from tests.e2e.test_web_pages import HTML, sign_in, text
+from workflows.profiles import load_profile
+
+COUNCILS = ["haringey", "knowsley", "lancashire", "southwark", "stockport"]
+
+
+@pytest.fixture(params=COUNCILS)
+def profile_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def config(config: Config, profile_name: str) -> Config:
+    return dataclasses.replace(config, profile=profile_name)
+
+
+def test_the_policy_page_says_of_each_role_whether_it_is_on_the_register_and_why(client: Any, org: Any,
+                                                                                 profile_name: str) -> None:
+    profile = load_profile(profile_name)
+    sign_in(client, "admin")
+
+    page = text(client.get("/admin/policy", headers=HTML))
+
+    for key, role in profile.roles.items():
+        said = re.search(rf'data-swe-registered="{key}">([^<]*)<', page)
+        assert said is not None, key
+        assert said.group(1).startswith("On " if role.swe_registered else "Not on "), key
+        if role.swe_registered:  # its own citation, docgen's default, beside it
+            assert f'data-source="roles.{key}.swe_registered"' in page, key
+    assert profile.roles["student"].swe_registered is False
