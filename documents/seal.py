@@ -324,7 +324,8 @@ def verify_pdf(pdf: bytes, trust_cert: asn1_x509.Certificate, known_hash: Callab
     to judge it (now by default; later than now only to show a seal outlasting its certificate).
     issuers are the CA certificates above a CA-issued organisation certificate (its PKCS#12's, as
     `long_term_context` takes them); with them the organisation certificate must also be shown
-    unrevoked when the seal was made (`_revocation_problems`), and one revoked by then is REVOKED.
+    unrevoked when the seal was made, as far as a trusted time shows it (`_sealed_at`: a timestamp's,
+    else `at`); one revoked by then is REVOKED, one that cannot be shown unrevoked REVOCATION_UNKNOWN.
     Genuine needs our signature to validate with trust_cert as the only trust root and nothing
     but what long-term validation adds after it: either the seal covers the entire file (B-B,
     B-T, B-LT), or every later revision is validation data and document timestamps only (pyHanko's
@@ -465,26 +466,23 @@ def _judge_our_seal(
     record_id: str | None,
     details: dict[str, Any],
 ) -> Verdict:
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-
     signed_by = sig.signer_cert.subject.human_friendly
     archive = [other for other in signatures if other is not sig]
     record_id = _signed_record_id(sig)
     try:
-        status = _seal_status(sig, trust, _stamp_time(archive[0]) if archive else None)
+        stamps_dated = _stamp_time(archive[0]) if archive else None
+        status = _seal_status(sig, trust, stamps_dated)
         problems = [*_archive_problems(status, archive, trust), *_metadata_problems(sig)] if archive else []
-        if status.bottom_line and trust.issuers:
-            problems += _revocation_problems(sig, trust, _sealed_at(status))
+        unrevoked = (_revocation_problems(sig, trust, _sealed_at(status, stamps_dated, trust.at))
+                     if status.bottom_line and trust.issuers else [])
     except Exception as exc:
         return Verdict("altered", record_id, signed_by, details | {"reason": f"seal fails: {exc}"})
     if not status.bottom_line:
         problems.insert(0, "the seal does not validate")
-    if not archive and status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        problems.append("content was added after sealing")
-    if signatures[0] is not sig or any(other.sig_object_type != "/DocTimeStamp" for other in archive):
-        problems.append("the file carries another signature")
-    if not all(_container_untouched(pdf, each) for each in signatures):
-        problems.append("the signature container was modified")
+    problems += _structure_problems(pdf, sig, signatures, archive, status)
+    # Last, so a reason that starts with REVOCATION_UNKNOWN names no other problem: the verify page
+    # says such a seal cannot be checked, a wording that must never hide an alteration found here.
+    problems += unrevoked
     if problems:
         return Verdict("altered", record_id, signed_by, details | {"reason": "; ".join(problems)})
     signed_at = status.signer_reported_dt
@@ -495,6 +493,22 @@ def _judge_our_seal(
     if archive:
         details["archive_timestamps"] = len(archive)
     return Verdict("genuine", record_id, signed_by, details)
+
+
+def _structure_problems(pdf: bytes, sig: EmbeddedPdfSignature, signatures: Sequence[EmbeddedPdfSignature],
+                        archive: Sequence[EmbeddedPdfSignature], status: PdfSignatureStatus) -> list[str]:
+    """What was added to or changed in the file around our seal: without document timestamps the
+    seal must cover it all; with them, nothing but those timestamps may follow it."""
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+
+    problems = []
+    if not archive and status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
+        problems.append("content was added after sealing")
+    if signatures[0] is not sig or any(other.sig_object_type != "/DocTimeStamp" for other in archive):
+        problems.append("the file carries another signature")
+    if not all(_container_untouched(pdf, each) for each in signatures):
+        problems.append("the signature container was modified")
+    return problems
 
 
 def _seal_status(sig: EmbeddedPdfSignature, trust: _Trust, stamps_dated: dt.datetime | None) -> PdfSignatureStatus:
@@ -515,16 +529,23 @@ def _seal_status(sig: EmbeddedPdfSignature, trust: _Trust, stamps_dated: dt.date
 
 
 REVOKED = "the organisation certificate had been revoked when the seal was made"
+REVOCATION_UNKNOWN = "the organisation certificate cannot be shown unrevoked when the seal was made"
+"""The start of the reason for a seal whose file lacks the revocation data (or holds only stale data)
+that shows its CA-issued certificate unrevoked: it cannot be checked, which is not proof of an alteration."""
 
 
-def _sealed_at(status: PdfSignatureStatus) -> dt.datetime | None:
-    """When the seal was made: its trusted signature timestamp's time (B-LTA), else the time the seal
-    states itself (B-B), which is nobody's word but its signer's: the best a seal without an
-    authority offers."""
+def _sealed_at(status: PdfSignatureStatus, stamps_dated: dt.datetime | None,
+               at: dt.datetime | None) -> dt.datetime | None:
+    """The earliest time a trusted authority shows the seal existed, when its revocation is judged: its
+    trusted signature timestamp's time (B-LTA), else the first document timestamp's (`stamps_dated`;
+    the seal is genuine only if `_archive_problems` finds it valid), else the time verify judges at
+    (`at`, None for now: a B-B seal). Never the time the seal states: that is its signer's word, and
+    whoever holds a stolen, revoked key would back-date it to before the revocation and copy a "good"
+    answer from a genuine record's DSS. Judged now, such an answer is stale once its window ends."""
     stamp = status.timestamp_validity
     if stamp is not None and stamp.intact and stamp.valid and stamp.trusted:
         return stamp.timestamp
-    return status.signer_reported_dt
+    return stamps_dated or at
 
 
 def _revocation_problems(sig: EmbeddedPdfSignature, trust: _Trust, sealed_at: dt.datetime | None) -> list[str]:
@@ -533,7 +554,7 @@ def _revocation_problems(sig: EmbeddedPdfSignature, trust: _Trust, sealed_at: dt
     upload's certificates could name any address), up to the CA's self-issued certificate among
     `trust.issuers`. Revocation data issued after the seal counts (it is what sealing gathers), and
     none at all for a certificate that names where its status is published fails ("hard-fail"), so
-    a file cannot pass by leaving it out. A B-B seal is judged at the time it states (`_sealed_at`)."""
+    a file cannot pass by leaving it out. It is judged at a trusted time only (`_sealed_at`)."""
     import asyncio
 
     from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
@@ -556,7 +577,7 @@ def _revocation_problems(sig: EmbeddedPdfSignature, trust: _Trust, sealed_at: dt
     except RevokedError:
         return [REVOKED]
     except (PathBuildingError, PathValidationError) as exc:
-        return [f"the organisation certificate cannot be shown unrevoked when the seal was made: {exc}"]
+        return [f"{REVOCATION_UNKNOWN}: {exc}"]
     return []
 
 
@@ -650,7 +671,10 @@ def organisation_signer(config: Config) -> signers.SimpleSigner:
 
 def issuers_of(signer: signers.SimpleSigner) -> list[asn1_x509.Certificate]:
     """The CA certificates above the organisation certificate in its PKCS#12, which `verify_pdf`
-    checks its revocation up to: none for the self-signed one `docgen init` makes."""
+    checks its revocation up to: none for a self-signed one (as `docgen init` makes), even when its
+    PKCS#12 bundles unrelated CA certificates, which no path from it could reach."""
+    if signer.signing_cert.self_issued:
+        return []
     return [cert for cert in signer.cert_registry if cert != signer.signing_cert]
 
 
