@@ -278,7 +278,8 @@ def _subject_access_tasks(huey: Huey, deployment: Deployment) -> list[TaskWrappe
 
     @huey.periodic_task(crontab(minute="*/5"))
     def sweep_subject_access_exports() -> None:
-        """Enqueue exports asked for ten minutes ago and still not filed (a lost task)."""
+        """Enqueue exports asked for over ten minutes and under a day ago and still not filed (a lost
+        task); older ones the page offers HR to prepare again."""
         with deployment.unit_of_work() as uow:
             lost = subject_access.unfiled_exports(uow)
         for request_id in lost:

@@ -23,8 +23,10 @@ daily retention run) looks for objects under filing's keys that no row names, ol
 transaction can still be filing them, and destroys them with an audit entry.
 
 A filed document's bytes change only by `refile_document` (a sealed PDF given a new archive
-timestamp, `workflows.timestamp_renewal`), in the same order: the new object first, the row after,
-the old object destroyed once that commits.
+timestamp, `workflows.timestamp_renewal`), in the same order: the new object first, the row after.
+The old object stays, named as an earlier copy (`storage.superseded_copies`), until retention
+destroys it with its version: a copy downloaded before is still recognised, and a backup or a
+reader in flight still finds it.
 
 Objects already filed are locked here too, as the layer above decides: a retention date (where the
 store enforces one itself) and legal holds. Destroying them is `storage.destruction`.
@@ -41,9 +43,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from storage import audit
+from storage import audit, page_texts, superseded_copies
 from storage.backends.base import (
     DocumentStore,
     IntegrityError,
@@ -53,7 +55,7 @@ from storage.backends.base import (
     StorageError,
 )
 from kernel.errors import DomainError, InvalidInput, NotFound, Unavailable
-from storage.models import Agreement, DocumentVersion, Record
+from storage.models import Agreement, DocumentVersion, Record, SubjectAccessExport, SupersededCopy
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,8 @@ KINDS = {"docx": "docx", "review_pdf": "pdf", "final_pdf": "pdf"}
 OBJECT_LOCK_STORES = ("s3",)
 FILED_PREFIX = "people/"
 _FILED_KEY = re.compile(r"people/\d+/(record|agreement)-\d+/v\d+/(docx|review_pdf|final_pdf)-[0-9a-f]{32}\.(docx|pdf)")
+EXPORT_PREFIX = "subject-access/"  # where `storage.subject_access_exports` files each export's zip
+_EXPORT_KEY = re.compile(r"subject-access/\d+/request-\d+/export-[0-9a-f]{32}\.zip")
 # Far longer than any filing transaction (a conversion and a seal take seconds), so an object whose
 # transaction is still open is never taken for an orphan.
 ORPHAN_AGE = dt.timedelta(hours=6)
@@ -123,16 +127,18 @@ def file_document(db: Session, store: DocumentStore, *, record: Record | None = 
 def refile_document(db: Session, store: DocumentStore, row: DocumentVersion, data: bytes) -> None:
     """Put `data` in place of a filed document's bytes (a sealed PDF with a new archive timestamp
     appended), in the caller's transaction: the new object is written and read back under a new key
-    with the old one's protection, then the row names it with its SHA-256 and size. The old object
-    is destroyed only once that commits (the new one is destroyed if it does not); one still held
-    or retained by the store stays until the orphan sweep finds it free."""
+    with the old one's protection, the old bytes are kept as an earlier copy (`superseded_copies.keep`),
+    then the row names the new object with its SHA-256 and size (the new object is destroyed if that
+    does not commit). The page texts kept for the old bytes pass to the new ones: a renewal adds a
+    timestamp, not a page."""
     owner = db.get(Record, row.record_id) if row.record_id else db.get(Agreement, row.agreement_id)
-    old_key, lock = row.storage_key, store.lock_state(row.storage_key)
+    lock = store.lock_state(row.storage_key)
     key = storage_key(owner, row.version, row.kind)  # type: ignore[arg-type]  # a row always has its owner
     digest = _put_verified(db, _Filed(store, key, lock.retain_until, lock.legal_hold), data)
+    superseded_copies.keep(db, row)
+    page_texts.carry_over(db, row.sha256, digest)
     row.storage_key, row.sha256, row.size = key, digest, len(data)
     db.flush()
-    UnitOfWork.of(db).on_commit(_retire, store, old_key)  # type: ignore[union-attr]  # _track made sure of it
 
 
 def _put_verified(db: Session, filed: _Filed, data: bytes) -> str:
@@ -145,14 +151,6 @@ def _put_verified(db: Session, filed: _Filed, data: bytes) -> str:
         if stored.sha256 != digest or hashlib.sha256(filed.store.get(filed.key)).hexdigest() != digest:
             raise IntegrityError(f"{filed.key} did not read back as filed")  # the rollback removes it
     return digest
-
-
-def _retire(store: DocumentStore, key: str) -> None:
-    try:
-        store.destroy(key)
-    except RetentionLocked:
-        log.warning("%s, replaced by a renewed copy, is kept while the store holds it; the orphan sweep "
-                    "destroys it once free", key)
 
 
 @contextmanager
@@ -244,16 +242,29 @@ def orphans(db: Session, store: DocumentStore, now: dt.datetime, min_age: dt.tim
     for start in range(0, len(candidates), 500):
         batch = candidates[start:start + 500]
         named.update(db.scalars(select(DocumentVersion.storage_key).where(DocumentVersion.storage_key.in_(batch))))
+        named.update(superseded_copies.named(db, batch))  # an earlier copy is kept until its version goes
+    return sorted(set(candidates) - named)
+
+
+def export_orphans(db: Session, store: DocumentStore, now: dt.datetime,
+                   min_age: dt.timedelta = ORPHAN_AGE) -> list[str]:
+    """Subject access exports' zips (`EXPORT_PREFIX`) that no `SubjectAccessExport` row names,
+    written at least `min_age` before `now`: a process killed between filing one and committing."""
+    cutoff = now.replace(tzinfo=dt.timezone.utc) - min_age
+    candidates = [key for key, written in store.list_keys(EXPORT_PREFIX)
+                  if written <= cutoff and _EXPORT_KEY.fullmatch(key)]
+    named = set(db.scalars(select(SubjectAccessExport.storage_key).where(SubjectAccessExport.storage_key.is_not(None))))
     return sorted(set(candidates) - named)
 
 
 def destroy_orphans(db: Session, store: DocumentStore, now: dt.datetime,
                     min_age: dt.timedelta = ORPHAN_AGE) -> list[str]:
-    """Destroy the orphans (`orphans`) and add one audit entry naming them to the caller's
-    transaction; returns the keys destroyed. Safe to run again: what is gone is not found twice,
-    and an object the store refuses to destroy is logged and tried at the next run."""
+    """Destroy the orphans (`orphans`, and the exports' `export_orphans`) and add one audit entry
+    naming them to the caller's transaction; returns the keys destroyed. Safe to run again: what is
+    gone is not found twice, and an object the store refuses to destroy is logged and tried at the
+    next run."""
     destroyed = []
-    for key in orphans(db, store, now, min_age):
+    for key in [*orphans(db, store, now, min_age), *export_orphans(db, store, now, min_age)]:
         try:
             store.destroy(key)
         except StorageError:
@@ -300,19 +311,30 @@ def retain_until(store: DocumentStore, versions: Iterable[DocumentVersion], unti
     if not locks_objects(store):
         return []
     refused = []
-    for version in versions:
+    for key in _stored_keys(versions):
         try:
-            store.set_retention(version.storage_key, until)
+            store.set_retention(key, until)
         except StorageError:
-            log.exception("could not set retention on %s", version.storage_key)
-            refused.append(version.storage_key)
+            log.exception("could not set retention on %s", key)
+            refused.append(key)
     return refused
 
 
 def set_legal_hold(store: DocumentStore, versions: Iterable[DocumentVersion], on: bool) -> None:
     """Place or release the store's own legal hold on each object (one missing is logged)."""
-    for version in versions:
+    for key in _stored_keys(versions):
         try:
-            store.set_legal_hold(version.storage_key, on)
+            store.set_legal_hold(key, on)
         except ObjectMissing:
-            log.warning("legal hold: %s is not in the store", version.storage_key)
+            log.warning("legal hold: %s is not in the store", key)
+
+
+def _stored_keys(versions: Iterable[DocumentVersion]) -> Iterator[str]:
+    """Each version's object and the earlier copies of it still kept (`storage.superseded_copies`),
+    so a hold or a retention date also covers the bytes a renewal filed anew."""
+    for version in versions:
+        yield version.storage_key
+        db = object_session(version)
+        if db is not None:
+            yield from db.scalars(select(SupersededCopy.storage_key).where(
+                SupersededCopy.document_version_id == version.id, SupersededCopy.destroyed_at.is_(None)))

@@ -766,3 +766,21 @@ class PageText(Base):
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     pages: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class SupersededCopy(Base):
+    """A filed document's earlier bytes, kept when `storage.filing.refile_document` files new ones in
+    their place (a sealed PDF given a new archive timestamp, `workflows.timestamp_renewal`): a copy
+    downloaded before is still recognised by its SHA-256 (`workflows.pipeline.verify`), and a backup,
+    a restore or a download in flight still finds the object. It is destroyed with its version by
+    retention (`storage.superseded_copies`), and logged as the version is."""
+
+    __tablename__ = "superseded_copy"
+    __table_args__ = (UniqueConstraint("storage_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_version_id: Mapped[int] = mapped_column(ForeignKey("document_version.id"), index=True)
+    storage_key: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    superseded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+    destroyed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,16 @@ def pages_of(db: Session, sha256: str, parse: Callable[[], list[str]]) -> list[s
     except IntegrityError:
         pass  # another transaction kept the same bytes' pages first: they are the same pages
     return pages
+
+
+def carry_over(db: Session, sha256: str, to: str) -> None:
+    """The page texts kept for one PDF become those of another with the same pages (a sealed PDF
+    given a new archive timestamp, `storage.filing.refile_document`): kept once, under the new
+    SHA-256, so retention, which forgets a version's hashes, finds them."""
+    if db.get(PageText, to) is None:
+        db.execute(update(PageText).where(PageText.sha256 == sha256).values(sha256=to))
+    else:
+        forget(db, [sha256])
 
 
 def forget(db: Session, sha256s: Iterable[str]) -> None:

@@ -3,23 +3,26 @@ encrypted store, or S3), read back only whole and checked against its SHA-256, a
 
 As with `storage.filing`, the object is written and read back before its row records it, and
 destroyed again if the transaction does not commit, so no copy of a person's records is left where
-nothing names it. A replaced export's object is destroyed once the change that replaced it commits.
-The zip holds copies of the person's records, so it goes when retention destroys theirs
-(`destroy_of`, from `workflows.retention`). What is filed, when and why is `workflows.subject_access`'s.
+nothing names it (a process killed in between leaves an object under `filing.EXPORT_PREFIX` that
+the orphan sweep, `filing.destroy_orphans`, takes). A replaced export's object is destroyed once the
+change that replaced it commits. The zip holds copies of the person's records, so it goes when
+retention destroys theirs (`destroy_of`, from `workflows.retention`), logged in `DestructionLog`
+as any destroyed object is. What is filed, when and why is `workflows.subject_access`'s.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from storage.backends.base import DocumentStore, StorageError
-from storage.filing import read_filed
-from storage.models import SubjectAccessExport, SubjectAccessRequest
+from kernel import clock
+from storage.backends.base import DocumentStore, ObjectMissing, StorageError
+from storage.filing import EXPORT_PREFIX, read_filed
+from storage.models import DestructionLog, SubjectAccessExport, SubjectAccessRequest
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -44,7 +47,7 @@ def file_export(db: Session, store: DocumentStore, request: SubjectAccessRequest
     """Store the zip under a key nobody can guess, read it back checked against its SHA-256
     (`filing.DamagedDocument` otherwise), and have it destroyed if the caller's transaction does not
     commit."""
-    key = f"subject-access/{request.person_id}/request-{request.id}/export-{secrets.token_hex(16)}.zip"
+    key = f"{EXPORT_PREFIX}{request.person_id}/request-{request.id}/export-{secrets.token_hex(16)}.zip"
     digest = hashlib.sha256(data).hexdigest()
     store.put(key, data)
     _unit(db).on_rollback(store.destroy, key)
@@ -72,19 +75,54 @@ def _cleared(export: SubjectAccessExport) -> None:
     export.storage_key = export.sha256 = export.size = export.filed_at = export.withheld = None
 
 
-def destroy_of(db: Session, store: DocumentStore, person_id: int) -> int:
-    """Destroy now the filed exports of a person's requests (retention destroys their records);
-    how many went. One the store refuses to destroy is kept, for the next run."""
-    exports = db.scalars(select(SubjectAccessExport).join(SubjectAccessRequest)
-                         .where(SubjectAccessRequest.person_id == person_id,
-                                SubjectAccessExport.storage_key.is_not(None)))
-    destroyed = 0
-    for export in exports:
-        try:
-            store.destroy(str(export.storage_key))
-        except StorageError:
-            log.exception("could not destroy the subject access export %s; retried next run", export.storage_key)
+@dataclass
+class Destroyed:
+    """What `destroy_of` did: how many filed exports went, and the keys the store refused."""
+
+    objects: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+def _unsettled_of(person_id: int) -> ColumnElement[bool]:
+    """The exports of a person's requests that are filed, or asked for and neither made nor refused."""
+    return and_(SubjectAccessExport.request_id.in_(select(SubjectAccessRequest.id)
+                                                   .where(SubjectAccessRequest.person_id == person_id)),
+                or_(SubjectAccessExport.storage_key.is_not(None), SubjectAccessExport.problem == ""))
+
+
+def pending_count(db: Session, person_id: int) -> int:
+    """How many exports of a person's requests are filed or still being prepared: while any is, the
+    person's retention step stays due (one the store refused to destroy is tried again next run)."""
+    return db.scalar(select(func.count()).select_from(SubjectAccessExport).where(_unsettled_of(person_id))) or 0
+
+
+def destroy_of(db: Session, store: DocumentStore, person_id: int, rule: str) -> Destroyed:
+    """Destroy now the filed exports of a person's requests (retention destroys their records under
+    `rule`), each logged in `DestructionLog` (one already gone from the store counts as destroyed).
+    The row keeps its `filed_at` and says in `problem` when and why it went, and an export asked for
+    and not yet filed is marked as not made: neither the sweep nor the worker then builds one from what
+    retention left (HR may still ask again). An export the store refuses to destroy stays filed, its
+    key returned, so the retention step reports it refused and the next run tries again."""
+    today = clock.today()
+    done = Destroyed()
+    unsettled = select(SubjectAccessExport).where(_unsettled_of(person_id)).order_by(SubjectAccessExport.id)
+    for export in db.scalars(unsettled):
+        if export.storage_key is None:
+            export.problem = (f"the records it would copy were destroyed on {today:%-d %B %Y} under the retention "
+                              "schedule before it was made")
             continue
-        _cleared(export)
-        destroyed += 1
-    return destroyed
+        try:
+            store.destroy(export.storage_key)
+        except ObjectMissing:
+            pass  # gone already: still recorded as destroyed
+        except StorageError as exc:
+            log.warning("store refused to destroy the subject access export %s: %s", export.storage_key, exc)
+            done.refused.append(export.storage_key)
+            continue
+        db.add(DestructionLog(person_id=person_id, sha256=export.sha256 or "", rule=rule, destroyed_at=clock.now(),
+                              description=f"subject access export of request {export.request_id} "
+                                          f"({export.size} bytes)"))
+        export.storage_key = export.sha256 = export.size = export.withheld = None
+        export.problem = f"destroyed on {today:%-d %B %Y} under the retention schedule, with the records it copied"
+        done.objects += 1
+    return done

@@ -15,7 +15,7 @@ PDF is filed under); that is why sending, which files the DOCX, starts here.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from documents import seal
 from documents.render import DEFAULT_TEMPLATE_DIR, WordDocument, docx_bytes, rendered, template_path
-from storage import audit
+from storage import audit, superseded_copies
 from kernel.errors import NotFound
 from storage.filing import file_document, read_document
 from storage.models import Agreement, DocumentVersion, Record
@@ -229,12 +229,37 @@ def verify(uow: Work, pdf: bytes) -> seal.Verdict:
     The organisation's certificate is the only trust root (with the configured time-stamping
     authorities); one a CA issued must also be shown unrevoked when the seal was made, from the
     CA certificates its PKCS#12 holds. A genuine one is described from the final PDFs filed here,
-    found by hash."""
+    found by hash, an earlier copy (replaced by a renewed one) included (`_as_filed`)."""
     config = uow.deployment.config
     signer = seal.organisation_signer(config)
-    return seal.verify_pdf(pdf, signer.signing_cert, lambda sha256: _known_final_pdf(uow.session, sha256),
-                           tsa_certs=seal.timestamp_authorities(config),
-                           issuers=seal.issuers_of(signer))
+    return _as_filed(seal.verify_pdf(pdf, signer.signing_cert, lambda sha256: _known_final_pdf(uow.session, sha256),
+                                     tsa_certs=seal.timestamp_authorities(config),
+                                     issuers=seal.issuers_of(signer)))
+
+
+def _as_filed(verdict: seal.Verdict) -> seal.Verdict:
+    """The verdict on a PDF filed here, byte for byte, as the filing knows it.
+
+    An earlier copy (one a renewal replaced: `workflows.timestamp_renewal`) is named as such. A filed
+    copy's archive timestamp stops validating once its authority's certificate ends (RENEWAL_NEEDED),
+    and for an earlier copy that is sure to happen: the holder of a copy downloaded
+    before the renewal cannot renew it, and its bytes are the ones we sealed and filed, so it is
+    "genuine", as filed here, not "altered", with the reason saying why the seal alone can no
+    longer show it. Anything else the seal check found stands."""
+    known = verdict.details.get("record")
+    if known is None:
+        return verdict
+    earlier = "superseded_at" in known
+    if verdict.status == "altered" and verdict.details.get("reason") == seal.RENEWAL_NEEDED:
+        reason = (f"{'an earlier copy of ' if earlier else 'a copy of '}{known['document']} filed by this organisation, "
+                  "byte for byte; its archive timestamp can no longer be checked (its authority's certificate "
+                  "has expired)" + ("; a renewed copy is filed" if earlier else ", so it needs renewing"))
+        return replace(verdict, status="genuine", record_id=verdict.record_id or known["document"],
+                       details=verdict.details | {"reason": reason, "timestamp": seal.RENEWAL_NEEDED})
+    if verdict.status == "genuine" and earlier:
+        reason = f"an earlier copy of {known['document']}; a renewed copy is filed"
+        return replace(verdict, details=verdict.details | {"reason": reason})
+    return verdict
 
 
 @dataclass(frozen=True)
@@ -253,16 +278,23 @@ def verification(uow: Work, pdf: bytes | None) -> Verification:
 
 
 def _known_final_pdf(db: Session, sha256: str) -> dict[str, Any] | None:
-    """What docgen knows of a final PDF by its hash: document, version, who signed and when."""
+    """What docgen knows of a final PDF by its hash: document, version, who signed and when; for the
+    bytes a renewed copy replaced (`storage.superseded_copies`), also when they were replaced."""
     row = db.scalar(select(DocumentVersion).where(DocumentVersion.sha256 == sha256,
                                                   DocumentVersion.kind == "final_pdf"))
+    earlier = superseded_copies.find(db, sha256, "final_pdf") if row is None else None
+    if earlier is not None:
+        row = earlier[1]
     if row is None:
         return None
     document = db.get(Record, row.record_id) if row.record_id else db.get(Agreement, row.agreement_id)
     signed = [e for e in signoff.events(db, document)
               if e.version == row.version and e.event in ("agreed", "countersigned")]
     names = {document.supervisee_id: document.supervisee.name, document.supervisor_id: document.supervisor.name}
-    return {"document": signoff.number(document), "version": row.version, "filed_at": row.created_at.isoformat(),
-            "destroyed": row.destroyed_at is not None,
-            "signatures": [{"name": names.get(e.person_id, ""), "event": e.event, "at": e.at.isoformat() + "Z"}
-                           for e in signed]}
+    known = {"document": signoff.number(document), "version": row.version, "filed_at": row.created_at.isoformat(),
+             "destroyed": (earlier[0] if earlier else row).destroyed_at is not None,
+             "signatures": [{"name": names.get(e.person_id, ""), "event": e.event, "at": e.at.isoformat() + "Z"}
+                            for e in signed]}
+    if earlier is not None:
+        known["superseded_at"] = earlier[0].superseded_at.isoformat()
+    return known

@@ -25,7 +25,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from kernel import clock
-from storage import audit, destruction, filing, page_texts, subject_access_exports
+from storage import audit, destruction, filing, page_texts, subject_access_exports, superseded_copies
 from storage.backends.base import DocumentStore
 from kernel.errors import Conflict, DomainError, InvalidInput
 from storage.models import Agreement, AsyeSupportEntry, Person, Record, SupervisionRelationship
@@ -227,7 +227,8 @@ def _due_for(db: Session, profile: Profile, person: Person, today: dt.date) -> l
     if today < destroy_on:
         return due
     records, agreements = _undestroyed(db, profile, person, today)
-    entries = _asye_entries(db, person.id)
+    # what else the person's step destroys: ASYE entries, and subject access exports filed or being made
+    entries = _asye_entries(db, person.id) + subject_access_exports.pending_count(db, person.id)
     if not records and not agreements and not entries:
         return due
     person_holds = holds.held_by(db, person_id=person.id)
@@ -355,7 +356,9 @@ def _destroy(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
     if item.record_id is None:  # the person's own step: their ASYE observations and reviews go with it
         done.asye_entries = db.execute(delete(AsyeSupportEntry).where(AsyeSupportEntry.person_id == person.id)
                                        ).rowcount or 0
-        done.objects += subject_access_exports.destroy_of(db, uow.store, person.id)  # copies of their records
+        exports = subject_access_exports.destroy_of(db, uow.store, person.id, item.rule)  # copies of their records
+        done.objects += exports.objects
+        done.refused += exports.refused  # still filed: the next run tries again
     if done.objects or done.records or done.agreements or done.refused or done.asye_entries:
         audit.record(db, "retention.destroy", object_type="person", object_id=person.id,
                      detail={"rule": item.rule, "objects": done.objects, "records": done.records,
@@ -372,6 +375,12 @@ def _destroy_owner(db: Session, store: DocumentStore, person: Person, owner: Rec
                    done: _Destroyed) -> None:
     of = f"{signoff.kind_of(owner)} {signoff.number(owner)}"
     for version in filing.live_versions(db, owner):
+        earlier, refused = superseded_copies.destroy_of(db, store, version, person_id=person.id, rule=rule, of=of)
+        done.objects += len(earlier)
+        page_texts.forget(db, earlier)
+        if refused:  # the version stays live, so the next run comes back for its earlier copies
+            done.refused += refused
+            continue
         if destruction.destroy_object(db, store, version, person_id=person.id, rule=rule, of=of):
             done.objects += 1
             page_texts.forget(db, [version.sha256])  # its text kept for the redaction schedule goes with it

@@ -29,11 +29,15 @@ The rules, and where they come from:
   (`ask_export`: checked against the schedule, recorded and audited) and the worker builds it and
   files it in the document store with its SHA-256 (`make_export`), because a redacted copy is a
   LibreOffice conversion and a conversion never holds up a web request; a task lost on the way is
-  asked again by the sweep after `EXPORT_LOST_AFTER` (`unfiled_exports`). The filed zip is served
+  asked again by the sweep after `EXPORT_LOST_AFTER`, for a day (`EXPORT_SWEPT_FOR`: `unfiled_exports`),
+  and from `EXPORT_LOST_AFTER` on the page offers to prepare it again. One that cannot be made (a
+  withholding off the schedule, a redacted copy still readable, a damaged PDF, LibreOffice failing)
+  is recorded with why and not asked again. The filed zip is served
   only after its bytes match the SHA-256 recorded (`download_export`), and not at all once a
   withholding has changed since it was built (it is out of date: HR prepares it again). The
   operator's `docgen sar export` builds it in its own process with the same function
-  (`export_by_operator`). Retention destroys a filed export with the person's records.
+  (`export_by_operator`). Retention destroys a filed export with the person's records, and the
+  export's row then says so (DESTROYED): nothing rebuilds it from what is left.
 - Only HR and administrators (standing for the data protection officer, who has no role of their
   own in docgen) act on requests (`OFFICERS`); anyone else is told there is no such request, so
   who has asked cannot be learnt.
@@ -46,6 +50,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard
@@ -56,8 +61,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
+from documents.pdf import ConversionError
 from kernel import clock
-from kernel.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from kernel.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
 from storage import audit, subject_access_exports
 from storage.filing import DamagedDocument
 from storage.models import Person, SubjectAccessExport, SubjectAccessRequest, SubjectAccessWithholding
@@ -69,6 +75,7 @@ from workflows.inputs.subject_access import (CloseRequest, ExtendRequest, Record
                                              WithdrawRequest, WithholdMention)
 from workflows.subject_access_export import Mention, RedactionFailed, check_reviewed, export_zip, redaction_schedule
 
+log = logging.getLogger(__name__)
 OFFICERS = access.PEOPLE_MANAGERS  # HR, and an administrator acting as the data protection officer
 OBJECT_TYPE = "subject_access_request"
 FIRST_MONTH = relativedelta(months=1)  # Art. 12(3): "within one month of receipt"
@@ -77,7 +84,11 @@ WARN_DAYS = 7  # issue 25: "warns at 7 days"
 OLDEST = relativedelta(years=1)  # a request received longer ago than this is a typing slip
 EXPORT_TASK = "make_subject_access_export"  # docgen.tasks
 EXPORT_LOST_AFTER = dt.timedelta(minutes=10)  # asked for and not filed by then: its task was lost
+EXPORT_SWEPT_FOR = dt.timedelta(days=1)  # asked longer ago than this, the sweep leaves it to HR to ask again
 NOT_ASKED, PREPARING, FAILED, READY, STALE = "not_asked", "preparing", "failed", "ready", "stale"
+DESTROYED = "destroyed"
+CONVERSION_FAILED = ("LibreOffice could not make the PDF of a redacted copy; prepare it again, and if it fails "
+                     "again ask an administrator to check LibreOffice on the worker")
 
 
 def no_such_request() -> NotFound:
@@ -252,12 +263,15 @@ class ScheduleRow:
 
 @dataclass(frozen=True)
 class ExportState:
-    """Where a request's export stands: NOT_ASKED; PREPARING (asked, the worker has not filed it);
-    FAILED (it could not be made: `row.problem` says why); READY (filed, to download); STALE (filed,
-    but a withholding changed since it was built, so it may hold what is now withheld)."""
+    """Where a request's export stands: NOT_ASKED; PREPARING (asked, the worker has not filed it;
+    `late` once that has taken longer than `EXPORT_LOST_AFTER`, when HR may ask again); FAILED (it
+    could not be made: `row.problem` says why); READY (filed, to download); STALE (filed, but a
+    withholding changed since it was built, so it may hold what is now withheld); DESTROYED (filed,
+    then destroyed by retention with the records it copied: `row.problem` says when)."""
 
     row: SubjectAccessExport | None
     status: str
+    late: bool = False
 
 
 def _decisions(request: SubjectAccessRequest) -> dict[str, str]:
@@ -284,7 +298,9 @@ def export_state(db: Session, request: SubjectAccessRequest) -> ExportState:
         return ExportState(None, NOT_ASKED)
     if row.storage_key is not None:
         return ExportState(row, READY if row.withheld == _digest(_decisions(request)) else STALE)
-    return ExportState(row, FAILED if row.problem else PREPARING)
+    if row.problem:
+        return ExportState(row, DESTROYED if row.filed_at is not None else FAILED)
+    return ExportState(row, PREPARING, late=row.asked_at < clock.now() - EXPORT_LOST_AFTER)
 
 
 @dataclass(frozen=True)
@@ -400,7 +416,7 @@ def _filename(request: SubjectAccessRequest, on: dt.date) -> str:
 def _build(uow: Work, request: SubjectAccessRequest) -> Export:
     """The export of a request as its withholdings stand: the worker's and the command line's one
     way to make it. Read in the caller's transaction, which is ended before the conversions (rolled
-    back: it wrote nothing to keep), so a SQLite write lock is not held while LibreOffice works."""
+    back: `export_zip` only reads), so a SQLite write lock is not held while LibreOffice works."""
     withheld, filename, deadline = _decisions(request), _filename(request, clock.today()), deadline_of(request)
     person, received_on = request.person, request.received_on
     whose = person.name
@@ -449,8 +465,9 @@ def make_export(uow: Work, request_id: int) -> None:
     """The worker's step: build the export asked for and file it in the document store, recording
     its key, SHA-256 and the withholdings it was built with, audited in the name of the officer who
     asked. One that cannot be made as things stand (a withholding off the schedule, a redacted copy
-    still readable, a damaged sealed PDF) is recorded with why, for HR to see. Safe to run twice:
-    nothing is done once it is filed, refused, or asked for again since (the newer task files that)."""
+    still readable, a damaged sealed PDF, LibreOffice failing on a redacted copy) is recorded with
+    why, for HR to see and ask again. Safe to run twice: nothing is done once it is filed, refused,
+    destroyed, or asked for again since (the newer task files that)."""
     db = uow.session
     export = _export_of(db, request_id)
     if export is None or export.storage_key is not None or export.problem:
@@ -459,12 +476,15 @@ def make_export(uow: Work, request_id: int) -> None:
     asked_at, request = export.asked_at, _request(db, request_id)
     try:
         made = _build(uow, request)
-    except (Conflict, RedactionFailed, DamagedDocument) as exc:
+    except (Conflict, RedactionFailed, DamagedDocument, ConversionError) as exc:
+        if isinstance(exc, ConversionError):
+            log.error("subject access export of request %s: LibreOffice failed: %s", request_id, exc)
+        problem = exc.message if isinstance(exc, DomainError) else CONVERSION_FAILED
         with uow:
             export = _export_of(db, request_id, lock=True)
             if _still_asked(export, asked_at):
-                export.problem = exc.message
-                _audit_as(db, export.asked_by_id, "", request, "export_failed", problem=exc.message)
+                export.problem = problem
+                _audit_as(db, export.asked_by_id, "", request, "export_failed", problem=problem)
         return
     with uow:
         export = _export_of(db, request_id, lock=True)
@@ -478,11 +498,15 @@ def make_export(uow: Work, request_id: int) -> None:
 
 
 def unfiled_exports(uow: Work) -> list[int]:
-    """The requests whose export was asked for more than `EXPORT_LOST_AFTER` ago and is neither
-    filed nor refused: its task was lost (the sweep asks the worker again)."""
+    """The requests whose export was asked for more than `EXPORT_LOST_AFTER` ago, but less than
+    `EXPORT_SWEPT_FOR`, and is neither filed nor refused: its task was lost (the sweep asks the worker
+    again). One asked for longer ago is left: a task that keeps dying is not tried for ever, and the
+    page has offered HR to prepare it again since `EXPORT_LOST_AFTER`."""
+    now = clock.now()
     return list(uow.session.scalars(select(SubjectAccessExport.request_id).where(
         SubjectAccessExport.storage_key.is_(None), SubjectAccessExport.problem == "",
-        SubjectAccessExport.asked_at < clock.now() - EXPORT_LOST_AFTER).order_by(SubjectAccessExport.id)))
+        SubjectAccessExport.asked_at < now - EXPORT_LOST_AFTER, SubjectAccessExport.asked_at >= now - EXPORT_SWEPT_FOR)
+        .order_by(SubjectAccessExport.id)))
 
 
 @dataclass(frozen=True)

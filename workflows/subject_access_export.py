@@ -25,9 +25,10 @@ redacted copy and without the certificate page, converted again, and checked: a 
 withheld text can still be read is never released. A document no file of which can be given
 (destroyed, a draft never filed, a file missing or unreadable) is listed in the manifest with why.
 
-Both functions only read, but for keeping each sealed PDF's page texts by its SHA-256 the first
-time it is parsed (`storage.page_texts`), so the schedule, read on every view and every
-withholding, parses none of them again; the caller audits (`workflows.subject_access`).
+The export only reads (its caller rolls its transaction back before the conversions). The schedule
+only reads but for keeping each sealed PDF's page texts by its SHA-256 the first time it parses it
+(`storage.page_texts`), so the schedule, read on every view and every withholding, parses none of
+them again. The caller audits (`workflows.subject_access`).
 """
 from __future__ import annotations
 
@@ -216,7 +217,8 @@ def _document(db: Session, store: DocumentStore, owner: Owner, files: bool) -> _
     """The sealed final PDF of a record or agreement (checked against its SHA-256 as it is read),
     or, while it has none, its Word file as it stands now; or, where neither can be given, why not
     (the export still answers the request, and tells the person what is missing). Without `files`
-    a sealed PDF is read only if its page texts were never kept."""
+    a sealed PDF is read only if its page texts were never kept, and they are kept then; with them,
+    its bytes are read and parsed and nothing is kept (the export writes nothing)."""
     number, kind = signoff.number(owner), _kind(owner)
     folder = "records" if isinstance(owner, Record) else "agreements"
     stem = f"{folder}/{number}-{kind.replace('_', '-')}"
@@ -224,10 +226,11 @@ def _document(db: Session, store: DocumentStore, owner: Owner, files: bool) -> _
         sealed = _latest(db, owner, "final_pdf")
         if sealed is not None:
             key, sha256 = sealed.storage_key, sealed.sha256
-            data = read_filed(store, key, sha256, f"{stem}.pdf") if files else None
-            pages = page_texts.pages_of(db, sha256, lambda: _pdf_pages(
-                data if data is not None else read_filed(store, key, sha256, f"{stem}.pdf")))
-            return _Document(f"{stem}.pdf", number, kind, data, sealed, pages)
+            if files:
+                data = read_filed(store, key, sha256, f"{stem}.pdf")
+                return _Document(f"{stem}.pdf", number, kind, data, sealed, _pdf_pages(data))
+            pages = page_texts.pages_of(db, sha256, lambda: _pdf_pages(read_filed(store, key, sha256, f"{stem}.pdf")))
+            return _Document(f"{stem}.pdf", number, kind, None, sealed, pages)
         destroyed = _destroyed_on(db, owner)
         if destroyed is not None:
             return _not_enclosed(owner, f"destroyed on {destroyed:%Y-%m-%d} under the retention schedule")

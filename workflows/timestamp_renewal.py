@@ -8,8 +8,10 @@ certificate is valid. After that `docgen verify` says the record cannot be check
 for it. So once a month (`docgen.tasks`: `renew_archive_timestamps`, or `docgen renew-timestamps`)
 every filed final PDF whose last timestamp's authority certificate ends within the window gets one
 more (`seal.renew`), filed in place of the old bytes (`filing.refile_document`: the new bytes are
-written and checked, the row takes their SHA-256 in one commit, and only then is the old copy
-destroyed) and audited.
+written and checked, and the row takes their SHA-256 in one commit) and audited. The old copy is kept,
+named as an earlier copy, so one downloaded before is still recognised (`workflows.pipeline.verify`),
+until retention destroys it with the record. A record that cannot be renewed (damaged, missing, not
+readable) is reported in the run's `refused` and the run goes on.
 
 `RENEWAL_WINDOW`, a year, is docgen's own default, not a council's policy: it leaves eleven more
 monthly runs to succeed if the authority or the worker is down when a record falls due.
@@ -24,15 +26,21 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from pyhanko.pdf_utils.misc import PdfError
+from sqlalchemy import func, select
 
 from documents import seal
 from kernel.config import ConfigError
 from storage import audit, filing
-from storage.models import DocumentVersion
+from storage.backends.base import ObjectMissing
+from storage.models import Agreement, DocumentVersion, Person, Record
 from workflows.deployment import Work
 
 log = logging.getLogger(__name__)
+
+_UNRENEWABLE = (filing.DamagedDocument, ObjectMissing, PdfError, ValueError)
+"""What makes one record unrenewable without stopping the run: its copy damaged or missing from the
+store, bytes pyHanko cannot read, or (ValueError, from `seal.renew`) no valid timestamp to renew."""
 
 RENEWAL_WINDOW = dt.timedelta(days=365)
 """How long before the last timestamp's authority certificate ends a record is renewed: docgen's
@@ -76,8 +84,12 @@ def renew_due(uow: Work, now: dt.datetime, within: dt.timedelta = RENEWAL_WINDOW
     authority_ends: dt.datetime | None = None
     run = RenewalRun()
     for version_id in ids:
-        found = _read(uow, version_id)
-        ends = seal.archive_expires(found[1]) if found else None
+        try:
+            found = _read(uow, version_id)
+            ends = seal.archive_expires(found[1]) if found else None
+        except _UNRENEWABLE as exc:
+            _refuse(run, version_id, exc)
+            continue
         if found is None or ends is None or ends >= before:
             continue
         authority_ends = authority_ends or seal.authority_expires(stamper)  # asked once, when first needed
@@ -88,14 +100,20 @@ def renew_due(uow: Work, now: dt.datetime, within: dt.timedelta = RENEWAL_WINDOW
             return RenewalRun(run.renewed, run.refused, stopped)
         try:
             renewed = seal.renew(found[1], stamper, seal.renewal_context(config))
-        except ValueError as exc:
-            log.error("the archive timestamp of document version %s cannot be renewed: %s", version_id, exc)
-            run.refused[version_id] = str(exc)
+        except _UNRENEWABLE as exc:
+            _refuse(run, version_id, exc)
             continue
         filed = _file(uow, version_id, found[0], renewed, ends)
         if filed is not None:
             run.renewed.append(filed)
     return run
+
+
+def _refuse(run: RenewalRun, version_id: int, problem: Exception) -> None:
+    """One record that cannot be renewed (damaged, missing from the store, not a readable PDF, its
+    last timestamp no longer valid) is logged and reported, and the run goes on to the next."""
+    log.error("the archive timestamp of document version %s cannot be renewed: %s", version_id, problem)
+    run.refused[version_id] = str(problem) or type(problem).__name__
 
 
 def _read(uow: Work, version_id: int) -> tuple[str, bytes] | None:
@@ -110,10 +128,21 @@ def _read(uow: Work, version_id: int) -> tuple[str, bytes] | None:
 
 def _file(uow: Work, version_id: int, sha256_before: str, renewed: bytes, ended: dt.datetime) -> Renewed | None:
     """File the renewed bytes in place of the ones read, audited, in one commit; nothing if the row
-    changed meanwhile (destroyed, or renewed by another run)."""
+    changed meanwhile (destroyed, or renewed by another run). Retention destroys a person's documents
+    holding their row (`workflows.retention.run`), so the person is locked first, as there, and the
+    version read again after: a destruction or another renewal committed meanwhile is seen, and the
+    SHA-256 stamped must still be the row's (compare-and-set)."""
     db = uow.session
     with uow:
-        row = db.get(DocumentVersion, version_id)
+        supervisee_id = db.scalar(select(func.coalesce(Record.supervisee_id, Agreement.supervisee_id))
+                                  .select_from(DocumentVersion)
+                                  .outerjoin(Record, DocumentVersion.record_id == Record.id)
+                                  .outerjoin(Agreement, DocumentVersion.agreement_id == Agreement.id)
+                                  .where(DocumentVersion.id == version_id))
+        if supervisee_id is None:
+            return None
+        db.get_one(Person, supervisee_id, with_for_update=True, populate_existing=True)
+        row = db.get(DocumentVersion, version_id, populate_existing=True)
         if row is None or row.destroyed_at is not None or row.sha256 != sha256_before:
             return None
         filing.refile_document(db, uow.store, row, renewed)

@@ -56,7 +56,8 @@ def verify_command(pdf: Any) -> None:
     if verdict.status == "genuine":
         known = verdict.details.get("record") or {}
         signed = "; ".join(f"{s['name']} {s['at']}" for s in known.get("signatures", []))
-        click.echo(f"genuine and unaltered: {verdict.record_id} (signed by {signed or verdict.signed_by})")
+        earlier = "; an earlier copy: a renewed copy is filed" if "superseded_at" in known else ""
+        click.echo(f"genuine and unaltered: {verdict.record_id} (signed by {signed or verdict.signed_by}){earlier}")
         return
     click.echo(f"{verdict.status.replace('_', ' ')}: {verdict.details.get('reason', '')}".rstrip(": "))
     sys.exit(1)

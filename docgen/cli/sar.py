@@ -1,11 +1,12 @@
 """`docgen sar export`: the operator writes a person's subject access export (UK GDPR Art. 15;
 issue 25 item 1) from the server's command line, for the request HR recorded on its page.
 
-The zip is built in this process (a command-line run holds up no web request) by the function the
-worker uses for HR's page (`workflows.subject_access.export_by_operator`), and written to a file, not
-filed. The command records nothing new but the audit of the export: with no open request for the person
-it refuses in one line (exit code 2, as every DomainError), so an export always answers a request
-whose deadline is known and whose withheld mentions were decided on the page.
+The zip is built in this process (a command-line run holds up no web request) by
+`workflows.subject_access.export_by_operator`, which builds it as the worker does for HR's page
+(both through `subject_access._build`), and written to a file, not filed. The command records
+nothing new but the audit of the export: with no open request for the person it refuses in one
+line (exit code 2, as every DomainError), so an export always answers a request whose deadline is
+known and whose withheld mentions were decided on the page.
 """
 from __future__ import annotations
 

@@ -2,12 +2,13 @@
 acting as the data protection officer, records a request, reads its deadline and days left,
 extends it, reviews the redaction schedule and withholds mentions with a reason, asks for the
 export (a POST: the worker builds and files it, so no link, prefetch or HEAD starts one), downloads
-it once filed (a GET, checked against its SHA-256 and audited) and closes the request with the day
+it once filed (a GET, checked against its SHA-256, audited and marked no-store) and closes the request with the day
 it was answered, or as withdrawn with a reason. The rules are
 `workflows.subject_access`'s (which tells anyone else there is no such page); each view parses,
 calls one use case and shapes the answer."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
@@ -93,7 +94,8 @@ def _request_page(request_id: int, refused: Exception | None = None, field: str 
                    "summary": {"titleText": "There is a problem",
                                "errorList": [{"text": message[:1].upper() + message[1:], "href": f"#{field}"}]}}
     return render_template("subject_access/request.html", review=shown, shown=shown.shown, close=close,
-                           problem=problem, warn_days=subject_access.WARN_DAYS), status
+                           problem=problem, warn_days=subject_access.WARN_DAYS,
+                           lost_minutes=subject_access.EXPORT_LOST_AFTER // dt.timedelta(minutes=1)), status
 
 
 @bp.get("/<int:request_id>")
@@ -164,7 +166,8 @@ def download(request_id: int) -> Any:
     except Conflict as exc:
         return _request_page(request_id, exc, "export", status=exc.status)
     return Response(made.data, mimetype="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{made.filename}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{made.filename}"',
+                             "Cache-Control": "no-store"})  # a copy of a person's records: kept by no cache
 
 
 @bp.post("/<int:request_id>/withdraw")

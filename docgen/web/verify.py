@@ -37,15 +37,26 @@ def finding(verdict: seal.Verdict, organisation: str) -> tuple[str, str]:
     """The verdict as a headline and, for a genuine document, which one it is and who signed it when."""
     if verdict.status == "genuine":
         what = "agreement" if (verdict.record_id or "").startswith("AG-") else "record"
-        signatures = verdict.details.get("record", {}).get("signatures", [])
-        signed = " and ".join(f"{s['name']} on {_when(s['at'])}" for s in signatures)
-        return "Genuine and unaltered", f"{what} {verdict.record_id}" + (f", signed by {signed}" if signed else "")
+        known = verdict.details.get("record", {})
+        signed = " and ".join(f"{s['name']} on {_when(s['at'])}" for s in known.get("signatures", []))
+        if "superseded_at" in known:
+            note = "; this is an earlier copy we filed: the copy on file now has a renewed archive timestamp"
+        elif verdict.details.get("timestamp") == seal.RENEWAL_NEEDED:
+            note = ("; it is the copy filed here, and its archive timestamp needs renewing (the time-stamping "
+                    "authority's certificate has expired since it dated the record)")
+        else:
+            note = ""
+        return "Genuine and unaltered", f"{what} {verdict.record_id}" + (f", signed by {signed}" if signed else "") + note
     if verdict.status == "altered" and verdict.details.get("reason") == seal.RENEWAL_NEEDED:
         return ("The seal cannot be checked now", "its archive timestamp needs renewing: the time-stamping "
                 "authority's certificate has expired since it dated the record; this does not show an alteration")
     if verdict.status == "altered" and seal.REVOKED in verdict.details.get("reason", ""):
         return ("The seal is not valid", f"{organisation}’s certificate had been revoked when this document was "
                 "sealed, so the seal does not show who made it")
+    if verdict.status == "altered" and verdict.details.get("reason", "").startswith(seal.REVOCATION_UNKNOWN):
+        return ("The seal cannot be checked", f"the document does not carry the revocation data that shows "
+                f"{organisation}’s certificate had not been revoked when it was sealed, so the seal does not show "
+                "who made it; this does not show an alteration")
     if verdict.status == "altered":
         return "This document has been altered since it was sealed", ""
     return f"This is not a document sealed by {organisation}", ""

@@ -17,8 +17,9 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from docgen.web.verify import finding
 from documents import seal
 from docgen.main import cli
 from kernel.config import Config
@@ -81,7 +82,7 @@ def test_the_monthly_task_renews_a_record_whose_authority_ends_within_the_year(
     [renewed] = final_pdfs(renewing_app).values()
     assert renewed.startswith(sealed) and len(renewed) > len(sealed)  # an incremental update
     assert (row.id, row.sha256, row.size) == (before.id, seal.sha256_hex(renewed), len(renewed))
-    assert not store.exists(before.storage_key)  # the old copy is gone once the new one is filed
+    assert store.get(before.storage_key) == sealed  # the old copy is kept, as an earlier copy
     assert seal.archive_expires(sealed) < seal.archive_expires(renewed)  # type: ignore[operator]
     with renewing_app.extensions["docgen"].sessions() as db:
         [entry] = db.scalars(select(AuditEvent).where(AuditEvent.action == "document.archive_timestamp_renewed"))
@@ -149,8 +150,8 @@ def test_a_record_sealed_without_an_authority_has_no_archive_timestamp_to_renew(
 
 
 def test_a_renewed_copy_keeps_the_old_ones_legal_hold_and_the_held_old_copy_stays(app: Any, org: Any) -> None:
-    """filing.refile_document, as renewal files: the row names the new bytes once it commits; a store
-    that still holds the old copy keeps it (the orphan sweep destroys it once free)."""
+    """filing.refile_document, as renewal files: the row names the new bytes once it commits, and the
+    old copy stays in the store."""
     from storage import filing
     from storage.models import Record
     from tests.integration.test_filing import draft_record
@@ -168,6 +169,12 @@ def test_a_renewed_copy_keeps_the_old_ones_legal_hold_and_the_held_old_copy_stay
     with deployment.sessions() as db:
         row = db.get_one(DocumentVersion, old_id)
         assert filing.read_document(db, deployment.store, row) == b"%PDF-1.7 sealed, renewed"
+        assert deployment.store.lock_state(row.storage_key).legal_hold
+        # A hold lifted or placed later (workflows.holds) reaches the earlier copy kept as well.
+        filing.set_legal_hold(deployment.store, [row], False)
+        assert not deployment.store.lock_state(old_key).legal_hold
+        filing.set_legal_hold(deployment.store, [row], True)
+        assert deployment.store.lock_state(old_key).legal_hold
         assert deployment.store.lock_state(row.storage_key).legal_hold
     assert deployment.store.exists(old_key) and row.storage_key != old_key
 
@@ -192,3 +199,276 @@ def test_a_renewal_that_does_not_commit_leaves_the_old_copy_and_no_new_one(app: 
     with deployment.sessions() as db:
         assert db.get_one(DocumentVersion, old_id).storage_key == old_key
     assert deployment.store.get(old_key) == b"%PDF-1.7 sealed" and stored_files(deployment.store.root) == files
+
+
+# --- Earlier copies: recognised, kept, destroyed with their version (storage.superseded_copies) -----
+
+
+def filed_blta(app: Any, org: Any, on_date: dt.date = dt.date(2026, 11, 2)) -> tuple[int, bytes, str]:
+    """A record's final PDF sealed B-LTA by the short-lived authority and filed, without LibreOffice:
+    its row id, its bytes and the record's number."""
+    from storage import filing
+    from storage.models import Person
+    from workflows import records, signoff
+
+    deployment = app.extensions["docgen"]
+    config = deployment.config
+    signer = seal.organisation_signer(config)
+    with deployment.sessions.begin() as db:
+        record = records.create_record(db, deployment.profile, db.get_one(Person, org.ids["worker"]), on_date)
+        record.sections = {**record.sections, "welfare": {"discussion": "Settling in well."}}
+        db.flush()
+        number = signoff.number(record)
+        pdf = seal.seal_pdf(blank_pdf(), signer=signer, attachment_name="record.docx", attachment=supervision_record(),
+                            metadata={seal.RECORD_ID_KEY: number}, timestamper=seal.timestamper_for(config),
+                            validation_context=seal.long_term_context(config, signer))
+        row = filing.file_document(db, deployment.store, record=record, version=1, kind="final_pdf", data=pdf)
+        return row.id, pdf, number
+
+
+def renew(app: Any) -> Any:
+    from kernel import clock
+    from workflows import timestamp_renewal
+
+    with app.extensions["docgen"].unit_of_work() as uow:
+        return timestamp_renewal.renew_due(uow, clock.now())
+
+
+def verified(app: Any, pdf: bytes) -> seal.Verdict:
+    with app.extensions["docgen"].unit_of_work() as uow:
+        return pipeline.verify(uow, pdf)
+
+
+def test_a_copy_downloaded_before_a_renewal_is_recognised_as_an_earlier_copy(
+        app: Any, org: Any, renewing_app: Any, pki: local_tsa.LocalPki, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Any) -> None:
+    from docgen.web.verify import finding
+    from storage import filing
+    from kernel import clock
+
+    version_id, downloaded, number = filed_blta(app, org)
+    old_key = final_pdf_row(app).storage_key
+
+    run = renew(renewing_app)
+
+    assert [r.version_id for r in run.renewed] == [version_id] and run.refused == {}
+    earlier = verified(renewing_app, downloaded)
+    assert (earlier.status, earlier.record_id) == ("genuine", number), earlier.details
+    assert earlier.details["reason"] == f"an earlier copy of {number}; a renewed copy is filed"
+    assert earlier.details["record"]["document"] == number and "superseded_at" in earlier.details["record"]
+    headline, detail = finding(earlier, "Knowsley")
+    assert headline == "Genuine and unaltered" and detail.startswith(f"record {number}")
+    assert "an earlier copy we filed: the copy on file now has a renewed archive timestamp" in detail
+    (tmp_path / "old.pdf").write_bytes(downloaded)
+    # `docgen verify` builds its deployment from DOCGEN_* settings; here, this test's deployment
+    monkeypatch.setattr("docgen.cli.records.checking_unit_of_work", renewing_app.extensions["docgen"].unit_of_work)
+    said = docgen(renewing_app, "verify", str(tmp_path / "old.pdf"))
+    assert said.exit_code == 0 and "an earlier copy: a renewed copy is filed" in said.output, said.output
+    current = verified(renewing_app, final_pdfs(renewing_app)[final_pdf_row(app).record_id])
+    assert current.status == "genuine" and "superseded_at" not in current.details["record"]
+    store = app.extensions["docgen"].store
+    assert store.get(old_key) == downloaded and old_key in [key for key, _ in store.list_keys(filing.FILED_PREFIX)]
+    with app.extensions["docgen"].sessions() as db:  # not an orphan, however old
+        assert old_key not in filing.orphans(db, store, clock.now() + dt.timedelta(days=1), dt.timedelta(0))
+
+    # Once the first authority's certificate has ended, the earlier copy's timestamp cannot be
+    # checked, and its holder cannot renew it: it is still the copy filed, and said to be.
+    later = after_the_first_authority_ended(pki)
+    verify_pdf = seal.verify_pdf
+    monkeypatch.setattr(seal, "verify_pdf", lambda *args, **kwargs: verify_pdf(*args, **kwargs, at=later))
+    expired = verified(renewing_app, downloaded)
+    assert (expired.status, expired.record_id, expired.details["timestamp"]) == (
+        "genuine", number, seal.RENEWAL_NEEDED), expired.details
+    assert expired.details["reason"].startswith(f"an earlier copy of {number} filed by this organisation, byte for byte")
+    assert expired.details["reason"].endswith("; a renewed copy is filed")
+
+
+def test_retention_destroys_the_earlier_copy_with_its_version_and_a_legal_hold_keeps_both(
+        app: Any, org: Any, renewing_app: Any) -> None:
+    from storage import filing
+    from storage.models import DestructionLog, LegalHold, PageText, Person, SupersededCopy
+    from tests.integration.test_retention import DESTROY, LEAVE, run_retention, steps
+    from workflows import holds, movers
+
+    deployment = app.extensions["docgen"]
+    version_id, downloaded, _ = filed_blta(app, org)
+    with deployment.sessions.begin() as db:
+        db.add(PageText(sha256=seal.sha256_hex(downloaded), pages=["Supervision record"]))
+    renew(renewing_app)
+    row = final_pdf_row(app)
+    with deployment.sessions.begin() as db:
+        [earlier] = db.scalars(select(SupersededCopy))
+        assert (earlier.document_version_id, earlier.sha256, earlier.size) == (
+            version_id, seal.sha256_hex(downloaded), len(downloaded))
+        # the page texts pass to the renewed bytes: the same pages, kept once
+        assert db.get(PageText, seal.sha256_hex(downloaded)) is None
+        assert db.get_one(PageText, row.sha256).pages == ["Supervision record"]
+        # a redaction schedule that read the earlier copy before the renewal committed kept its pages
+        db.add(PageText(sha256=earlier.sha256, pages=["Supervision record"]))
+        person = db.get_one(Person, org.ids["worker"])
+        movers.mark_leaver(db, person, LEAVE, None)
+        hold_id = holds.place_hold(db, deployment.store, reason="Employment tribunal", by=None, person=person).id
+        earlier_id, keys = earlier.id, [earlier.storage_key, row.storage_key]
+
+    assert ("destroy", "held") in steps(run_retention(deployment, DESTROY))
+    assert all(deployment.store.exists(key) for key in keys)
+
+    with deployment.sessions.begin() as db:
+        holds.lift_hold(db, deployment.store, db.get_one(LegalHold, hold_id), by=None, reason="settled")
+    assert ("destroy", "done") in steps(run_retention(deployment, DESTROY))
+
+    assert not any(deployment.store.exists(key) for key in keys)
+    with deployment.sessions() as db:
+        logged = db.scalars(select(DestructionLog).where(DestructionLog.document_version_id == version_id)).all()
+        assert sorted(entry.sha256 for entry in logged) == sorted([seal.sha256_hex(downloaded), row.sha256])
+        assert any("an earlier copy" in entry.description for entry in logged)
+        assert db.get_one(SupersededCopy, earlier_id).destroyed_at is not None
+        assert db.scalar(select(func.count()).select_from(PageText)) == 0
+        assert filing.orphans(db, deployment.store, DESTROY_MOMENT, dt.timedelta(0)) == []
+
+
+DESTROY_MOMENT = dt.datetime(2034, 7, 29, 10)
+
+
+def test_a_record_that_cannot_be_read_is_refused_and_the_run_renews_the_rest(
+        app: Any, org: Any, renewing_app: Any) -> None:
+    from storage import filing
+    from storage.models import Record
+    from tests.integration.test_filing import draft_record
+
+    deployment = app.extensions["docgen"]
+    with deployment.sessions.begin() as db:  # filed first, so the run reaches them first
+        record = db.get_one(Record, draft_record(app, org))
+        garbled = filing.file_document(db, deployment.store, record=record, version=1, kind="final_pdf",
+                                       data=b"%PDF-1.7 not a sealed record").id
+        lost = filing.file_document(db, deployment.store, record=record, version=2, kind="final_pdf",
+                                    data=b"%PDF-1.7 lost")
+        lost_id, lost_key = lost.id, lost.storage_key
+    deployment.store.destroy(lost_key)
+    sealed_id, _, _ = filed_blta(app, org, on_date=dt.date(2026, 11, 9))
+
+    run = renew(renewing_app)
+
+    assert [r.version_id for r in run.renewed] == [sealed_id] and run.stopped == ""
+    assert set(run.refused) == {garbled, lost_id}, run.refused
+
+
+def test_a_renewal_filed_meanwhile_by_another_run_is_not_filed_twice(
+        app: Any, org: Any, renewing_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other run files while this one waits on the authority: this one finds the row no longer
+    holds the bytes it stamped (compare-and-set) and files nothing."""
+    from storage.models import SupersededCopy
+
+    version_id, _, _ = filed_blta(app, org)
+    stamp = seal.renew
+    others: list[Any] = []
+
+    def while_stamping(*args: Any) -> bytes:
+        if not others:
+            others.append(None)
+            others[0] = renew(renewing_app)  # the other run, start to end, while this one stamps
+        return stamp(*args)
+
+    monkeypatch.setattr(seal, "renew", while_stamping)
+    run = renew(renewing_app)
+
+    assert [r.version_id for r in others[0].renewed] == [version_id]
+    assert run.renewed == [] and run.refused == {}
+    assert final_pdf_row(app).sha256 == others[0].renewed[0].sha256
+    with renewing_app.extensions["docgen"].sessions() as db:
+        assert len(db.scalars(select(SupersededCopy)).all()) == 1
+        assert len(db.scalars(select(AuditEvent).where(
+            AuditEvent.action == "document.archive_timestamp_renewed")).all()) == 1
+
+
+def test_a_record_destroyed_while_its_timestamp_was_being_made_is_not_filed_again(
+        app: Any, org: Any, renewing_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage.models import Person
+    from tests.integration.test_retention import DESTROY, LEAVE, run_retention
+    from workflows import movers
+
+    deployment = app.extensions["docgen"]
+    filed_blta(app, org)
+    with deployment.sessions.begin() as db:
+        movers.mark_leaver(db, db.get_one(Person, org.ids["worker"]), LEAVE, None)
+    stamp = seal.renew
+
+    def while_stamping(*args: Any) -> bytes:
+        renewed = stamp(*args)
+        run_retention(deployment, DESTROY)  # retention destroys the record before this run files
+        return renewed
+
+    monkeypatch.setattr(seal, "renew", while_stamping)
+    run = renew(renewing_app)
+
+    row = final_pdf_row(app)
+    assert run.renewed == [] and row.destroyed_at is not None
+    assert [key for key, _ in deployment.store.list_keys("people/") if "final_pdf" in key] == []
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_two_runs_filing_the_same_record_at_once_file_it_once(
+        app: Any, org: Any, renewing_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both runs read the record and stamp it at the same time; the first to file holds the person's
+    row (as retention does) until the second is waiting for it, and the second, reading the row after,
+    finds it renewed already. PostgreSQL only: SQLite's BEGIN IMMEDIATE already runs one at a time."""
+    import threading
+
+    from sqlalchemy import text
+
+    from storage import filing
+    from tests.waiting import wait_until
+
+    deployment = renewing_app.extensions["docgen"]
+    filed_blta(app, org)
+    both_stamping = threading.Barrier(2)
+    stamp, refile = seal.renew, filing.refile_document
+    finished: list[Any] = []
+
+    def stamping_together(*args: Any) -> bytes:
+        both_stamping.wait(30)
+        return stamp(*args)
+
+    def waiting_lock() -> bool:
+        with deployment.engine.connect() as conn:
+            return len(finished) == 1 or bool(conn.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")))
+
+    def first_files_once_the_other_waits(*args: Any) -> None:
+        if not finished:  # the first to file: the other run must now be waiting, or done
+            wait_until(waiting_lock, "the other renewal to wait for the person's row, or to finish")
+        refile(*args)
+
+    monkeypatch.setattr(seal, "renew", stamping_together)
+    monkeypatch.setattr(filing, "refile_document", first_files_once_the_other_waits)
+    runs = [threading.Thread(target=lambda: finished.append(renew(renewing_app))) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(120)
+
+    assert len(finished) == 2 and sorted(len(run.renewed) for run in finished) == [0, 1], finished
+    with deployment.sessions() as db:
+        assert len(db.scalars(select(AuditEvent).where(
+            AuditEvent.action == "document.archive_timestamp_renewed")).all()) == 1
+
+
+def test_a_filed_copy_whose_authority_has_ended_is_ours_and_said_to_need_renewing(
+        app: Any, org: Any, pki: local_tsa.LocalPki, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Missed renewals: the seal alone can no longer show the record unaltered, but its bytes are the
+    ones filed here, so it is not called altered."""
+    _, filed, number = filed_blta(app, org)
+    later = after_the_first_authority_ended(pki)
+    verify_pdf = seal.verify_pdf
+    monkeypatch.setattr(seal, "verify_pdf", lambda *args, **kwargs: verify_pdf(*args, **kwargs, at=later))
+
+    checked = verified(app, filed)
+
+    assert (checked.status, checked.record_id, checked.details["timestamp"]) == (
+        "genuine", number, seal.RENEWAL_NEEDED), checked.details
+    assert checked.details["reason"] == (
+        f"a copy of {number} filed by this organisation, byte for byte; its archive timestamp can no longer be "
+        "checked (its authority's certificate has expired), so it needs renewing")
+    headline, detail = finding(checked, "Knowsley Council")  # and the /verify page says so
+    assert headline == "Genuine and unaltered" and "its archive timestamp needs renewing" in detail
+    assert verified(app, filed + b"\n").status == "altered"  # not the bytes filed: the seal's verdict stands

@@ -3,7 +3,7 @@ session Sol and Tam attended, whose W App C record names Tam and two children's 
 and sealed; a draft one-to-one record with Sol's supervisor, Grace Lead; the e-mails Sol was sent.
 The redaction schedule lists the third-party data with the page it is on; withholding a mention
 removes its words from the exported PDF (read back with poppler's pdftotext), never only covers
-them. Neither the schedule nor the export writes anything but each sealed PDF's page texts, kept by
+them. The export writes nothing, and the schedule nothing but each sealed PDF's page texts, kept by
 its SHA-256 the first time it is parsed, so the schedule read again reads no sealed PDF; retention
 destroys them, and any filed export, with the records. Both databases, real LibreOffice.
 """
@@ -36,7 +36,7 @@ from storage.models import (Base, DocumentVersion, Organisation, OutboxMessage, 
                             QualityAuditItem, Record, SignoffEvent, SubjectAccessExport, SubjectAccessRequest)
 from tests.e2e.test_groups import Southwark, _group, _held_session, config, group_org  # noqa: F401
 from tests.mailbox import Mailbox, sign_link_for
-from workflows import actions, group_records, people, retention, subject_access_export
+from workflows import actions, group_records, people, retention, subject_access, subject_access_export
 from workflows.subject_access_export import (CASE_ID, CONTACT, DEVICE, STAFF, Mention, export_zip,
                                              redaction_schedule)
 
@@ -140,6 +140,7 @@ def test_the_export_holds_every_file_its_manifest_names_with_matching_hashes(app
     before = _counts(db)
     data, manifest = _export(app, db, person, {})
     assert _counts(db) == before and not (db.new or db.dirty or db.deleted)
+    assert db.get(PageText, sealed.sha256) is None  # the export parsed its sealed PDF and kept nothing
 
     archive = zipfile.ZipFile(io.BytesIO(data))
     listed = {entry["path"]: entry for entry in manifest["files"]}
@@ -401,4 +402,9 @@ def test_retention_destroys_the_kept_page_texts_and_a_filed_export_with_the_reco
         assert db.get(PageText, sealed_sha256) is None
         export = db.scalar(select(SubjectAccessExport))
         assert export.storage_key is None and export.sha256 is None
+        assert export.problem.startswith(f"destroyed on {clock.today():%-d %B %Y} under the retention schedule")
     assert not services.store.exists(filed.key)
+    later = clock.now() + subject_access.EXPORT_LOST_AFTER * 2
+    clock.set_clock(lambda: later)
+    with services.unit_of_work() as uow:
+        assert subject_access.unfiled_exports(uow) == []  # the sweep makes none from what retention left
