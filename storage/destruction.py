@@ -20,16 +20,25 @@ from storage.models import Action, ActionEntry, Agreement, DestructionLog, Docum
 log = logging.getLogger(__name__)
 
 
+def gone(store: DocumentStore, key: str, what: str = "") -> bool:
+    """Destroy one object in the store: True once it is gone (one missing already is gone, and is
+    still recorded as destroyed), False when the store refused (logged; the caller marks nothing,
+    so the next run tries again)."""
+    try:
+        store.destroy(key)
+    except ObjectMissing:
+        pass
+    except StorageError as exc:
+        log.warning("store refused to destroy %s%s: %s", key, what, exc)
+        return False
+    return True
+
+
 def destroy_object(db: Session, store: DocumentStore, version: DocumentVersion, *, person_id: int, rule: str,
                    of: str) -> bool:
     """Remove one object from the store and mark its row destroyed, logged as "<kind> v<n> of
     <of>"; False when the store refused (nothing is marked, so the next run tries again)."""
-    try:
-        store.destroy(version.storage_key)
-    except ObjectMissing:
-        pass  # gone already: still record that it is destroyed
-    except StorageError as exc:
-        log.warning("store refused to destroy %s: %s", version.storage_key, exc)
+    if not gone(store, version.storage_key):
         return False
     version.destroyed_at = clock.now()
     db.add(DestructionLog(person_id=person_id, document_version_id=version.id, sha256=version.sha256, rule=rule,

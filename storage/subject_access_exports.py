@@ -12,7 +12,6 @@ as any destroyed object is. What is filed, when and why is `workflows.subject_ac
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from dataclasses import dataclass, field
 
@@ -20,12 +19,11 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from kernel import clock
-from storage.backends.base import DocumentStore, ObjectMissing, StorageError
+from storage import destruction
+from storage.backends.base import DocumentStore
 from storage.filing import EXPORT_PREFIX, read_filed
 from storage.models import DestructionLog, SubjectAccessExport, SubjectAccessRequest
 from storage.uow import UnitOfWork
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -111,12 +109,7 @@ def destroy_of(db: Session, store: DocumentStore, person_id: int, rule: str) -> 
             export.problem = (f"the records it would copy were destroyed on {today:%-d %B %Y} under the retention "
                               "schedule before it was made")
             continue
-        try:
-            store.destroy(export.storage_key)
-        except ObjectMissing:
-            pass  # gone already: still recorded as destroyed
-        except StorageError as exc:
-            log.warning("store refused to destroy the subject access export %s: %s", export.storage_key, exc)
+        if not destruction.gone(store, export.storage_key, ", a subject access export"):
             done.refused.append(export.storage_key)
             continue
         db.add(DestructionLog(person_id=person_id, sha256=export.sha256 or "", rule=rule, destroyed_at=clock.now(),

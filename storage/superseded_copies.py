@@ -9,17 +9,15 @@ goes too (`destroy_of`, logged as the version is: `DestructionLog`). Nothing her
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kernel import clock
-from storage.backends.base import DocumentStore, ObjectMissing, StorageError
+from storage import destruction
+from storage.backends.base import DocumentStore
 from storage.models import DestructionLog, DocumentVersion, SupersededCopy
-
-log = logging.getLogger(__name__)
 
 
 def keep(db: Session, row: DocumentVersion) -> SupersededCopy:
@@ -53,12 +51,7 @@ def destroy_of(db: Session, store: DocumentStore, version: DocumentVersion, *, p
     destroyed, refused = [], []
     for copy in db.scalars(select(SupersededCopy).where(SupersededCopy.document_version_id == version.id,
                                                         SupersededCopy.destroyed_at.is_(None))):
-        try:
-            store.destroy(copy.storage_key)
-        except ObjectMissing:
-            pass  # gone already: still record that it is destroyed
-        except StorageError as exc:
-            log.warning("store refused to destroy %s, an earlier copy: %s", copy.storage_key, exc)
+        if not destruction.gone(store, copy.storage_key, ", an earlier copy"):
             refused.append(copy.storage_key)
             continue
         copy.destroyed_at = clock.now()

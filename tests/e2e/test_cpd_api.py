@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from kernel import clock
-from storage.models import AuditEvent, CpdPiece, GroupAttendance, GroupSession, Record, SupervisionGroup
-from tests.e2e.test_cpd_evidence import CASE_AUDITS, JUNE, MARCH, _as_it_stands, _record
+from storage.models import AuditEvent, CpdPiece
+from tests.e2e.test_cpd_evidence import CASE_AUDITS, JUNE, MARCH, _as_it_stands, _record, attended_group_record
 from tests.e2e.test_web_pages import HTML, sign_in, words
 from tests.unit.test_twin_inputs import _api_model, _page_models
 from workflows.inputs.cpd import ChangeCpdPiece, CpdPieceInput
@@ -150,17 +150,7 @@ def test_the_openapi_document_publishes_the_cpd_routes(client: Any) -> None:
 
 def test_a_group_record_attended_is_marked_over_json_as_group_supervision(client: Any, org: Any, db: Any) -> None:
     """An attendee marks the group session's record; a member who was not there gets 404."""
-    group = SupervisionGroup(name="Reflective group", facilitator_id=org.ids["manager"])
-    db.add(group)
-    db.flush()
-    held = GroupSession(group_id=group.id, starts_at=dt.datetime(2026, 5, 6, 10), status="held", uid="g@api.test")
-    db.add(held)
-    db.flush()
-    db.add(GroupAttendance(session_id=held.id, person_id=org.ids["worker"], attendance="present"))
-    record = Record(kind="group_plain", supervisee_id=org.ids["manager"], supervisor_id=org.ids["manager"],
-                    session_date=dt.date(2026, 5, 6), status="signed", sections={}, group_session_id=held.id)
-    db.add(record)
-    db.commit()
+    record = attended_group_record(db, org)
     body = _piece(record.id, dt.date(2026, 5, 6), type="Group supervision", learning=CASE_AUDITS)
     marked = client.post("/api/v1/cpd", json=body, headers=org.auth("worker"))
     assert marked.status_code == 201 and marked.json["peer_reflection"] is True

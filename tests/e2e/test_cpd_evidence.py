@@ -91,8 +91,9 @@ def test_a_supervisee_marks_two_reflections_and_the_minimum_is_met_with_swe_fiel
     assert _as_it_stands(db, march) == before  # the signed record is as it was signed
 
 
-def test_a_group_record_attended_counts_as_group_supervision_with_peer_reflection(
-        client: Any, org: Any, db: Any) -> None:
+def attended_group_record(db: Any, org: Any) -> Record:
+    """A signed record of a group session held on 6 May 2026, facilitated by the manager, at which
+    Alex (the worker) was present and Priya (the ASYE) was not."""
     group = SupervisionGroup(name="Reflective group", facilitator_id=org.ids["manager"])
     db.add(group)
     db.flush()
@@ -104,6 +105,12 @@ def test_a_group_record_attended_counts_as_group_supervision_with_peer_reflectio
                     session_date=dt.date(2026, 5, 6), status="signed", sections={}, group_session_id=held.id)
     db.add(record)
     db.commit()
+    return record
+
+
+def test_a_group_record_attended_counts_as_group_supervision_with_peer_reflection(
+        client: Any, org: Any, db: Any) -> None:
+    record = attended_group_record(db, org)
     sign_in(client, "worker")
     assert "Group supervision counts as peer reflection" in words(client.get(f"/my-records/{record.id}/cpd", headers=HTML))
     assert post(client, f"/my-records/{record.id}/cpd", _piece(dt.date(2026, 5, 6), type="Group supervision")
