@@ -213,19 +213,25 @@ def _window(months: Months) -> tuple[dt.datetime, dt.datetime]:
             dt.datetime.combine(months.end + dt.timedelta(days=2), dt.time()))
 
 
-def _one_to_ones(db: Session, ids: list[int], months: Months, today: dt.date, found: dict[int, _History]) -> None:
+def _one_to_ones(db: Session, ids: list[int], months: Months, today: dt.date, found: dict[int, _History],
+                 counted_only: bool = False) -> None:
     """Held days (every one up to the end of the months or today, whichever is first: the frequency
-    counts from the one before), the longest booking of each, and the sessions cancelled in the months."""
+    counts from the one before), the longest booking of each, and the sessions cancelled in the months.
+    `counted_only`: the days of the months alone, for figures that judge no frequency (the compliance
+    report's period), which then read a period's rows rather than everyone's whole history."""
     held_to = min(months.end, today)
+    since, until = _window(months)
+    held_from = [Record.session_date >= months.first] if counted_only else []
     for sid, day in db.execute(select(Record.supervisee_id, Record.session_date).where(
-            Record.supervisee_id.in_(ids), Record.group_session_id.is_(None), Record.session_date <= held_to)):
+            Record.supervisee_id.in_(ids), Record.group_session_id.is_(None), Record.session_date <= held_to,
+            *held_from)):
         found[sid].held.setdefault(day, None)
     booked: dict[tuple[int, dt.date], int] = {}
-    _, until = _window(months)
+    booked_from = [PlannedSession.starts_at >= since] if counted_only else []
     for sid, starts_at, minutes, status, rebooked_as in db.execute(select(
             PlannedSession.supervisee_id, PlannedSession.starts_at, PlannedSession.minutes, PlannedSession.status,
             PlannedSession.rebooked_as_id).where(PlannedSession.supervisee_id.in_(ids),
-                                                 PlannedSession.starts_at < until)):
+                                                 PlannedSession.starts_at < until, *booked_from)):
         day = clock.uk(starts_at).date()
         if day > months.end:
             continue
@@ -273,11 +279,12 @@ def _groups(db: Session, ids: list[int], months: Months, found: dict[int, _Histo
         found[pid].group_rebooked.append(day)
 
 
-def _histories(db: Session, ids: list[int], months: Months, today: dt.date) -> dict[int, _History]:
+def _histories(db: Session, ids: list[int], months: Months, today: dt.date,
+               counted_only: bool = False) -> dict[int, _History]:
     found = {pid: _History() for pid in ids}
     if not ids:
         return found
-    _one_to_ones(db, ids, months, today, found)
+    _one_to_ones(db, ids, months, today, found, counted_only)
     _groups(db, ids, months, found)
     rel = SupervisionRelationship
     for sid, starts, ends in db.execute(select(rel.supervisee_id, rel.starts_on, rel.ends_on)
@@ -472,7 +479,7 @@ def period_figures(uow: Work, query: Any, start: dt.date, end: dt.date) -> Month
     today, length = clock.today(), policy_length(uow.deployment.profile)
     months = Months(_month_of(start), _month_of(end))
     who = _people(uow.session, _supervised_between(uow, query, start, end))
-    histories = _histories(uow.session, [w.id for w in who], months, today)
+    histories = _histories(uow.session, [w.id for w in who], months, today, counted_only=True)
     return added(start, (MonthLine(start, **_counted(histories[w.id], start, end, length, lambda _: start)
                                    .get(start, {})) for w in who))
 

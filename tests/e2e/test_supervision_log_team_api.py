@@ -108,6 +108,16 @@ def test_the_compliance_report_shows_the_logs_figures_for_its_period(client: Any
     assert (rows["One-to-one sessions cancelled"], rows["Cancelled one-to-ones rebooked"]) == ("1", "1")
 
 
+def test_the_reports_log_figures_count_only_what_happened_in_its_period(client: Any, org: Any, sessions: None) -> None:
+    """September alone: the August record is the one before, which the log's frequency reads and the
+    report's counts (which judge no frequency, and so read the period's rows only) leave out."""
+    report_csv = client.get(f"/api/v1/reports/compliance?from=2026-09-01&to=2026-09-30&team_id={org.team.id}"
+                            "&format=csv", headers=org.auth("manager"))
+    rows = {r["item"]: r["count"] for r in csv.DictReader(io.StringIO(text(report_csv)))
+            if r["section"] == "supervision_log"}
+    assert (rows["One-to-one sessions held"], rows["One-to-one hours"]) == ("2", "2.5")  # 90 min booked, Knowsley's hour
+
+
 def test_the_json_report_and_docgen_report_carry_the_same_log_figures(app: Any, client: Any, org: Any,
                                                                      sessions: None) -> None:
     query = f"from=2026-08-01&to=2026-09-30&team_id={org.team.id}"
