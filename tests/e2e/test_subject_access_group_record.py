@@ -25,9 +25,10 @@ from sqlalchemy import select
 from docgen.main import cli
 from kernel import clock
 from storage.models import AuditEvent, Organisation
-from tests.e2e.test_groups import Southwark, _group, _held_session, config, group_org  # noqa: F401
+from tests.e2e.test_groups import Southwark, config, group_org  # noqa: F401
 from tests.e2e.test_web_pages import HTML, PASSWORD, csrf, post, text, words
-from tests.mailbox import Mailbox, sign_link_for
+from tests.integration.test_subject_access_export import agreed_by_link, sent_group_record
+from tests.mailbox import Mailbox
 from workflows import accounts, people
 from workflows.profiles import load_profile
 
@@ -50,20 +51,8 @@ def hr(app: Any, group_org: Southwark) -> None:
 
 def _sealed_group_record(client: Any, org: Southwark, mailbox: Mailbox) -> int:
     """A group record naming Sol and Tam as present, and two case IDs, signed and sealed."""
-    session = _held_session(client, org, _group(client, org)["id"])
-    started = client.post(f"/api/v1/group-sessions/{session['id']}/record", headers=org.auth("pc"))
-    assert started.status_code == 201, started.json
-    record_id = started.json["id"]
-    saved = client.patch(f"/api/v1/group-records/{record_id}", json={"fields": {
-        "cases": "104233, LL-104240", "legal_status": "Child in need", "legal_category": "CIN",
-        "lead_social_worker": "Sol Worker", "reflective_discussion": "Hypotheses about the father's absence.",
-        "action_required": "Visit within 10 working days", "who_is_leading": "Sol Worker", "timescales": "10 days",
-        "visit_recorded": "Yes"}}, headers=org.auth("pc"))
-    assert saved.status_code == 200, saved.json
-    assert client.post(f"/api/v1/records/{record_id}/send", headers=org.auth("pc")).status_code == 200
-    token = sign_link_for(mailbox, "ap@southwark.example.org")
-    signed = client.post(f"/api/v1/sign/{token}", json={"decision": "agree", "confirm_name": "Ade Practitioner"})
-    assert signed.status_code == 200 and signed.json["status"] == "signed", signed.json
+    record_id = sent_group_record(client, org, "Hypotheses about the father's absence.")
+    agreed_by_link(client, mailbox)
     return record_id
 
 

@@ -46,29 +46,28 @@ RECEIVED = dt.date(2027, 3, 1)
 DEADLINE = dt.date(2027, 4, 1)
 
 
-def _sealed_group_record(client: Any, org: Southwark) -> int:
-    """The group session Sol and Tam attended, its record naming Tam and two case IDs, signed by the
-    Advanced Practitioner through the e-mailed link, and sealed by the worker."""
+def sent_group_record(client: Any, org: Southwark, discussion: str, **fields: str) -> int:
+    """The group session Sol and Tam attended, its record naming two case IDs and saying
+    `discussion` (with any other `fields`), sent to the Advanced Practitioner for sign-off."""
     session = _held_session(client, org, _group(client, org)["id"])
     started = client.post(f"/api/v1/group-sessions/{session['id']}/record", headers=org.auth("pc"))
     assert started.status_code == 201, started.json
     record_id = started.json["id"]
     saved = client.patch(f"/api/v1/group-records/{record_id}", json={"fields": {
         "cases": "104233, LL-104240", "legal_status": "Child in need", "legal_category": "CIN",
-        "lead_social_worker": "Sol Worker", "reflective_discussion": "Tam Worker raised the father's absence.",
+        "lead_social_worker": "Sol Worker", "reflective_discussion": discussion,
         "action_required": "Visit within 10 working days", "who_is_leading": "Sol Worker", "timescales": "10 days",
-        "visit_recorded": "Yes", "next_supervision": (clock.today() + dt.timedelta(days=7)).isoformat()}},
-        headers=org.auth("pc"))
+        "visit_recorded": "Yes", **fields}}, headers=org.auth("pc"))
     assert saved.status_code == 200, saved.json
     assert client.post(f"/api/v1/records/{record_id}/send", headers=org.auth("pc")).status_code == 200
     return record_id
 
 
-def _sign_and_read(client: Any, org: Southwark, mailbox: Mailbox, record_id: int) -> None:
+def agreed_by_link(client: Any, mailbox: Mailbox) -> None:
+    """The Advanced Practitioner agrees through the e-mailed link, which signs (and seals) the record."""
     token = sign_link_for(mailbox, "ap@southwark.example.org")
     signed = client.post(f"/api/v1/sign/{token}", json={"decision": "agree", "confirm_name": "Ade Practitioner"})
     assert signed.status_code == 200 and signed.json["status"] == "signed", signed.json
-    assert client.get(f"/api/v1/records/{record_id}/pdf", headers=org.auth("lead")).status_code == 200
 
 
 def _draft_with_lead(app: Any, client: Any, org: Southwark) -> int:
@@ -98,8 +97,10 @@ def _action_and_quality_audit(app: Any, org: Southwark, draft_id: int, group_rec
 
 @pytest.fixture
 def sol(app: Any, client: Any, group_org: Southwark, mailbox: Mailbox) -> dict[str, int]:
-    record_id = _sealed_group_record(client, group_org)
-    _sign_and_read(client, group_org, mailbox, record_id)
+    record_id = sent_group_record(client, group_org, "Tam Worker raised the father's absence.",
+                                  next_supervision=(clock.today() + dt.timedelta(days=7)).isoformat())
+    agreed_by_link(client, mailbox)
+    assert client.get(f"/api/v1/records/{record_id}/pdf", headers=group_org.auth("lead")).status_code == 200
     draft = _draft_with_lead(app, client, group_org)
     _action_and_quality_audit(app, group_org, draft, record_id)
     return {"group_record": record_id, "draft": draft, "id": group_org.ids["sw1"]}
