@@ -9,6 +9,7 @@ calls one use case and shapes the answer."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
@@ -20,7 +21,7 @@ from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.inputs import form_to
 from docgen.web.navigation import page
-from kernel.errors import Conflict, InvalidInput, PreconditionFailed, PreconditionRequired
+from kernel.errors import Conflict, DomainError, InvalidInput, PreconditionFailed, PreconditionRequired
 from workflows import subject_access
 from workflows.inputs.subject_access import (REASON_LIMIT, CloseRequest, ExtendRequest, RecordRequest,
                                              ReleaseMention, WithdrawRequest, WithholdMention)
@@ -109,34 +110,36 @@ def _back(request_id: int, anchor: str = "") -> Any:
     return redirect(url_for(".request_page", request_id=request_id) + anchor, 303)
 
 
+def _acted(request_id: int, act: Callable[[], object], box: str, anchor: str = "",
+           refusals: tuple[type[DomainError], ...] = REFUSALS) -> Any:
+    """Back to the request's page (at `anchor`) once `act` is done; refused, the page again with the
+    refusal named at `box`, what was typed kept."""
+    try:
+        act()
+    except refusals as exc:
+        return _request_page(request_id, exc, box, status=exc.status)
+    return _back(request_id, anchor)
+
+
 @bp.post("/<int:request_id>/extend")
 @page()
 def extend(request_id: int) -> Any:
-    try:
-        subject_access.extend(uow(), caller(), request_id, form_to(ExtendRequest))
-    except REFUSALS as exc:
-        return _request_page(request_id, exc, "extension-reason", status=exc.status)
-    return _back(request_id)
+    return _acted(request_id, lambda: subject_access.extend(uow(), caller(), request_id, form_to(ExtendRequest)),
+                  "extension-reason")
 
 
 @bp.post("/<int:request_id>/withhold")
 @page()
 def withhold(request_id: int) -> Any:
-    try:
-        subject_access.withhold(uow(), caller(), request_id, form_to(WithholdMention))
-    except REFUSALS as exc:
-        return _request_page(request_id, exc, f"reason-{_typed_key()}", status=exc.status)
-    return _back(request_id, "#redaction-schedule")
+    return _acted(request_id, lambda: subject_access.withhold(uow(), caller(), request_id, form_to(WithholdMention)),
+                  f"reason-{_typed_key()}", "#redaction-schedule")
 
 
 @bp.post("/<int:request_id>/release")
 @page()
 def release(request_id: int) -> Any:
-    try:
-        subject_access.release(uow(), caller(), request_id, form_to(ReleaseMention))
-    except REFUSALS as exc:
-        return _request_page(request_id, exc, "redaction-schedule", status=exc.status)
-    return _back(request_id, "#redaction-schedule")
+    return _acted(request_id, lambda: subject_access.release(uow(), caller(), request_id, form_to(ReleaseMention)),
+                  "redaction-schedule", "#redaction-schedule")
 
 
 def _typed_key() -> str:
@@ -148,11 +151,8 @@ def _typed_key() -> str:
 @page()
 def export(request_id: int) -> Any:
     """Ask the worker for the export; the page then says it is being prepared."""
-    try:
-        subject_access.ask_export(uow(), caller(), request_id)
-    except Conflict as exc:
-        return _request_page(request_id, exc, "export", status=exc.status)
-    return _back(request_id, "#export")
+    return _acted(request_id, lambda: subject_access.ask_export(uow(), caller(), request_id), "export", "#export",
+                  refusals=(Conflict,))
 
 
 @bp.get("/<int:request_id>/export.zip")
@@ -173,11 +173,8 @@ def download(request_id: int) -> Any:
 @bp.post("/<int:request_id>/withdraw")
 @page()
 def withdraw(request_id: int) -> Any:
-    try:
-        subject_access.withdraw(uow(), caller(), request_id, form_to(WithdrawRequest))
-    except REFUSALS as exc:
-        return _request_page(request_id, exc, "withdrawal-reason", status=exc.status)
-    return _back(request_id)
+    return _acted(request_id, lambda: subject_access.withdraw(uow(), caller(), request_id, form_to(WithdrawRequest)),
+                  "withdrawal-reason")
 
 
 @bp.post("/<int:request_id>/close")
