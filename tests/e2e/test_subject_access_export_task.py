@@ -16,7 +16,6 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,7 +28,7 @@ from storage.backends.base import ObjectMissing, RetentionLocked
 from storage.models import AuditEvent, DestructionLog, Person, SubjectAccessExport, SubjectAccessWithholding
 from tests.e2e.test_subject_access import NOW, _audited, _draft_naming_sam, _recorded, _sams_key
 from tests.e2e.test_web_pages import HTML, post, sign_in, text, words
-from tests.e2e.test_web_signoff import _worker_runs
+from tests.e2e.test_web_signoff import _worker_runs, queued_tasks  # noqa: F401  (a fixture)
 from workflows import retention
 
 pytestmark = pytest.mark.libreoffice
@@ -38,15 +37,6 @@ pytestmark = pytest.mark.libreoffice
 @pytest.fixture(autouse=True)
 def mid_november() -> None:
     clock.set_clock(lambda: NOW)  # the conftest's real_clock puts the clock back
-
-
-@pytest.fixture
-def queued_tasks(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Tasks wait in the app's in-memory queue until the test plays the worker."""
-    huey = app.extensions["docgen.tasks"].huey
-    monkeypatch.setattr(huey, "immediate", False)
-    yield huey
-    huey.flush()
 
 
 class NoConversionHere:
