@@ -3,27 +3,12 @@ page shows it for each built-in profile, on SQLite and PostgreSQL: only those ro
 renewal reminder (`workflows.cpd`), and the built-in profiles' choice is labelled docgen's default."""
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
-import pytest
-
-from kernel.config import Config
+from tests.e2e.test_policy_page import config, profile_name  # noqa: F401  (each council's profile)
 from tests.e2e.test_web_pages import HTML, sign_in, text
 from workflows.profiles import load_profile
-
-COUNCILS = ["haringey", "knowsley", "lancashire", "southwark", "stockport"]
-
-
-@pytest.fixture(params=COUNCILS)
-def profile_name(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-@pytest.fixture
-def config(config: Config, profile_name: str) -> Config:
-    return dataclasses.replace(config, profile=profile_name)
 
 
 def test_the_policy_page_says_of_each_role_whether_it_is_on_the_register_and_why(client: Any, org: Any,
