@@ -19,19 +19,23 @@ from tests.e2e.browser.test_phone_journey import fits, phone  # noqa: F401  (a t
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
-@pytest.fixture
-def signed_record(app: Any, org: Any) -> Iterator[int]:
-    """Alex Morgan's record of 4 March 2026, signed, with an area to reflect on."""
-    clock.set_clock(lambda: dt.datetime(2026, 10, 15, 12, 0))
+def audit_record(app: Any, org: Any, day: dt.date, status: str) -> int:
+    """Alex Morgan's record of `day` with Sam Whitfield, whose one area reflects on the Lee audit."""
     with app.extensions["docgen"].sessions.begin() as db:
         record = Record(kind="practitioner", supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"],
-                        session_date=dt.date(2026, 3, 4), status="signed", sections={"areas": [
+                        session_date=day, status=status, sections={"areas": [
                             {"key": "case_audits", "title": "Case Audits and reflection on learning from audit",
                              "discussion": "The Lee audit showed the chronology lagged."}]})
         db.add(record)
         db.flush()
-        record_id = record.id
-    yield record_id
+        return record.id
+
+
+@pytest.fixture
+def signed_record(app: Any, org: Any) -> Iterator[int]:
+    """Alex Morgan's record of 4 March 2026, signed, with an area to reflect on."""
+    clock.set_clock(lambda: dt.datetime(2026, 10, 15, 12, 0))
+    yield audit_record(app, org, dt.date(2026, 3, 4), "signed")
 
 
 def test_a_supervisee_marks_a_reflection_as_cpd(page: Page, site: str, accessible: Any, signed_record: int) -> None:

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from kernel import clock
-from storage.models import Record
+from tests.e2e.browser.test_cpd_journey import audit_record
 from tests.e2e.browser.test_journeys import sign_in
 from tests.e2e.browser.test_phone_journey import fits, phone  # noqa: F401  (a touch phone)
 
@@ -25,15 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sql
 def draft_record(app: Any, org: Any) -> Iterator[int]:
     """Alex Morgan's record of 4 November 2026, a draft that names Sam Whitfield, their supervisor."""
     clock.set_clock(lambda: dt.datetime(2026, 11, 16, 12, 0))
-    with app.extensions["docgen"].sessions.begin() as db:
-        record = Record(kind="practitioner", supervisee_id=org.ids["worker"], supervisor_id=org.ids["manager"],
-                        session_date=dt.date(2026, 11, 4), status="draft", sections={"areas": [
-                            {"key": "case_audits", "title": "Case Audits and reflection on learning from audit",
-                             "discussion": "The Lee audit showed the chronology lagged."}]})
-        db.add(record)
-        db.flush()
-        record_id = record.id
-    yield record_id
+    yield audit_record(app, org, dt.date(2026, 11, 4), "draft")
 
 
 def _record_the_request(page: Page, site: str, accessible: Any) -> str:
