@@ -62,6 +62,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 from docxtpl import DocxTemplate
+from jinja2 import Environment, Template
 from lxml import etree
 
 # The repository's templates_docx/, installed as this package (pyproject.toml's package-dir), so the
@@ -162,9 +163,47 @@ def joined(prefix: str, props: Mapping[str, str]) -> str:
 
 def fill(template: str | Path, context: Mapping[str, Any]) -> WordDocument:
     """The template with ``context`` filled in: text made XML-safe, markup characters escaped."""
-    document = DocxTemplate(io.BytesIO(_template_bytes(Path(template))))
-    document.render(_clean(context), autoescape=True)
+    document = _Prepared(io.BytesIO(_template_bytes(Path(template))))
+    document.render(_clean(context), jinja_env=_JINJA, autoescape=True)
     return document.docx
+
+
+class _Prepared(DocxTemplate):
+    """docxtpl's template, cleaning each part's XML for Jinja once per template text.
+
+    docxtpl cleans every part with a dozen regular expressions (`patch_xml`) and compiles it on
+    every render, though both depend on the template alone: together about a third of a
+    200-action record's render (cProfile, `bench/render.py`'s record). What depends on the
+    context (filling, `resolve_listing`, the table fixes) still runs on every render.
+    """
+
+    def patch_xml(self, src_xml: str) -> str:
+        return _patched(src_xml)
+
+
+@functools.lru_cache(maxsize=64)
+def _patched(src_xml: str) -> str:
+    """A part's XML as docxtpl cleans it for Jinja (its `patch_xml` reads nothing of the instance)."""
+    return DocxTemplate.patch_xml(None, src_xml)  # type: ignore[arg-type]
+
+
+class _CompiledOnce(Environment):
+    """An autoescaping Jinja environment that compiles each template text once: docxtpl calls
+    `from_string` for every part of every render. Jinja's templates are safe to render from
+    several threads at once."""
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Template:
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        return _compiled(source)
+
+
+_JINJA = _CompiledOnce(autoescape=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(source: str) -> Template:
+    return Environment.from_string(_JINJA, source)
 
 
 def issued_ids(context: Mapping[str, Any]) -> tuple[list[str], list[str]]:
