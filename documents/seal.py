@@ -45,6 +45,7 @@ warnings.filterwarnings("ignore", message="DSA is deprecated", category=Cryptogr
 
 from pypdf import PdfReader, PdfWriter
 
+from kernel import clock
 from kernel.config import Config, ConfigError
 from documents.certificate import certificate_page_docx
 from documents.render import DEFAULT_TEMPLATE_DIR
@@ -316,7 +317,8 @@ def sha256_hex(data: bytes) -> str:
 
 def verify_pdf(pdf: bytes, trust_cert: asn1_x509.Certificate, known_hash: Callable[[str], dict | None], *,
                tsa_certs: Iterable[asn1_x509.Certificate] = (), at: dt.datetime | None = None,
-               issuers: Iterable[asn1_x509.Certificate] = ()) -> Verdict:
+               issuers: Iterable[asn1_x509.Certificate] = (),
+               filed_at: Callable[[str], dt.datetime | None] | None = None) -> Verdict:
     """Say whether an uploaded PDF is a genuine, unaltered record sealed by us.
 
     trust_cert is the organisation certificate (e.g. load_signer(...).signing_cert); tsa_certs
@@ -324,8 +326,11 @@ def verify_pdf(pdf: bytes, trust_cert: asn1_x509.Certificate, known_hash: Callab
     to judge it (now by default; later than now only to show a seal outlasting its certificate).
     issuers are the CA certificates above a CA-issued organisation certificate (its PKCS#12's, as
     `long_term_context` takes them); with them the organisation certificate must also be shown
-    unrevoked when the seal was made, as far as a trusted time shows it (`_sealed_at`: a timestamp's,
-    else `at`); one revoked by then is REVOKED, one that cannot be shown unrevoked REVOCATION_UNKNOWN.
+    unrevoked when the seal was made, as far as a trusted time shows it (`_revocation_time`: a
+    timestamp's, else when the caller filed these exact bytes, `filed_at(sha256)`, else `at`); one
+    revoked by then is REVOKED, one that cannot be shown unrevoked REVOCATION_UNKNOWN. filed_at is
+    asked only when no timestamp dates the seal, and only the caller's own tamper-evident record of
+    filing may answer it (docgen's hash-chained audit log): an upload's own dates are its signer's word.
     Genuine needs our signature to validate with trust_cert as the only trust root and nothing
     but what long-term validation adds after it: either the seal covers the entire file (B-B,
     B-T, B-LT), or every later revision is validation data and document timestamps only (pyHanko's
@@ -354,7 +359,8 @@ def verify_pdf(pdf: bytes, trust_cert: asn1_x509.Certificate, known_hash: Callab
     claims = [(sig, _claims_ours(sig, trust_cert)) for sig in signatures]
     ours = [sig for sig, claim in claims if claim is True]
     if ours:
-        trust = _Trust(trust_cert, tuple(tsa_certs), at, tuple(issuers))
+        filed = (lambda: filed_at(digest)) if filed_at is not None else None
+        trust = _Trust(trust_cert, tuple(tsa_certs), at, tuple(issuers), filed)
         return _judge_our_seal(pdf, ours[0], signatures, trust, record_id, details)
     if marked and (not signatures or any(claim is None for _, claim in claims)):
         reason = "our seal is missing or unreadable"
@@ -443,13 +449,15 @@ def _claims_ours(sig: EmbeddedPdfSignature, trust_cert: asn1_x509.Certificate) -
 
 @dataclass(frozen=True)
 class _Trust:
-    """Whom verify trusts and when it judges: our certificate, the timestamp authorities, a time, and
-    the CA certificates above ours when a CA issued it."""
+    """Whom verify trusts and when it judges: our certificate, the timestamp authorities, a time, the
+    CA certificates above ours when a CA issued it, and when its caller filed the file's exact bytes
+    (asked only when needed: `_revocation_time`)."""
 
     org: asn1_x509.Certificate
     tsa: tuple[asn1_x509.Certificate, ...]
     at: dt.datetime | None
     issuers: tuple[asn1_x509.Certificate, ...] = ()
+    filed: Callable[[], dt.datetime | None] | None = None
 
     def context(self, roots: Iterable[asn1_x509.Certificate], moment: dt.datetime | None = None) -> ValidationContext:
         """A context that never fetches: an uploaded file's certificates could name any address."""
@@ -473,10 +481,17 @@ def _judge_our_seal(
         stamps_dated = _stamp_time(archive[0]) if archive else None
         status = _seal_status(sig, trust, stamps_dated)
         problems = [*_archive_problems(status, archive, trust), *_metadata_problems(sig)] if archive else []
-        unrevoked = (_revocation_problems(sig, trust, _sealed_at(status, stamps_dated, trust.at))
-                     if status.bottom_line and trust.issuers else [])
     except Exception as exc:
-        return Verdict("altered", record_id, signed_by, details | {"reason": f"seal fails: {exc}"})
+        return _fails(record_id, signed_by, details, exc)
+    # Outside the try: asking when these bytes were filed reads the caller's database, and its
+    # failure is the service's, never evidence that the file was altered
+    judged = _revocation_time(status, stamps_dated, trust) if status.bottom_line and trust.issuers else None
+    try:
+        unrevoked = _revocation_problems(sig, trust, judged) if judged else []
+    except Exception as exc:
+        return _fails(record_id, signed_by, details, exc)
+    if judged:
+        details["revocation_judged"] = judged.as_detail()
     if not status.bottom_line:
         problems.insert(0, "the seal does not validate")
     problems += _structure_problems(pdf, sig, signatures, archive, status)
@@ -485,14 +500,27 @@ def _judge_our_seal(
     problems += unrevoked
     if problems:
         return Verdict("altered", record_id, signed_by, details | {"reason": "; ".join(problems)})
+    return Verdict("genuine", record_id, signed_by, details | _genuine_details(status, archive, judged))
+
+
+def _fails(record_id: str | None, signed_by: str, details: dict[str, Any], exc: Exception) -> Verdict:
+    """A seal pyHanko cannot even evaluate: whatever broke it, the file is not as sealed."""
+    return Verdict("altered", record_id, signed_by, details | {"reason": f"seal fails: {exc}"})
+
+
+def _genuine_details(status: PdfSignatureStatus, archive: Sequence[EmbeddedPdfSignature],
+                     judged: RevocationTime | None) -> dict[str, Any]:
+    """What a genuine verdict adds: its reason, saying when a CA-issued certificate was shown
+    unrevoked (a filed B-B copy's filing time reads differently from today's date), the time the
+    seal states, and how many document timestamps follow it."""
+    reason = "sealed by this organisation and unaltered"
+    if judged:
+        reason += f"; its certificate was unrevoked {judged_when(judged.as_detail())}"
     signed_at = status.signer_reported_dt
-    details |= {
-        "reason": "sealed by this organisation and unaltered",
-        "signed_at": signed_at.isoformat() if signed_at else None,
-    }
+    added: dict[str, Any] = {"reason": reason, "signed_at": signed_at.isoformat() if signed_at else None}
     if archive:
-        details["archive_timestamps"] = len(archive)
-    return Verdict("genuine", record_id, signed_by, details)
+        added["archive_timestamps"] = len(archive)
+    return added
 
 
 def _structure_problems(pdf: bytes, sig: EmbeddedPdfSignature, signatures: Sequence[EmbeddedPdfSignature],
@@ -534,27 +562,67 @@ REVOCATION_UNKNOWN = "the organisation certificate cannot be shown unrevoked whe
 that shows its CA-issued certificate unrevoked: it cannot be checked, which is not proof of an alteration."""
 
 
-def _sealed_at(status: PdfSignatureStatus, stamps_dated: dt.datetime | None,
-               at: dt.datetime | None) -> dt.datetime | None:
-    """The earliest time a trusted authority shows the seal existed, when its revocation is judged: its
-    trusted signature timestamp's time (B-LTA), else the first document timestamp's (`stamps_dated`;
-    the seal is genuine only if `_archive_problems` finds it valid), else the time verify judges at
-    (`at`, None for now: a B-B seal). Never the time the seal states: that is its signer's word, and
-    whoever holds a stolen, revoked key would back-date it to before the revocation and copy a "good"
-    answer from a genuine record's DSS. Judged now, such an answer is stale once its window ends."""
+SIGNATURE_TIMESTAMP, DOCUMENT_TIMESTAMP, FILING, CHECKING = ("signature timestamp", "document timestamp",
+                                                            "filing", "checking")
+"""What vouches for the time revocation is judged at (`RevocationTime.by`), most trusted first."""
+
+_JUDGED_WHEN = {
+    SIGNATURE_TIMESTAMP: "when its signature timestamp dated the seal, on {day}",
+    DOCUMENT_TIMESTAMP: "when its first document timestamp dated the file, on {day}",
+    FILING: "when filed here on {day}",
+    CHECKING: "when checked on {day} (nothing dates the seal earlier)",
+}
+
+
+@dataclass(frozen=True)
+class RevocationTime:
+    """When a CA-issued organisation certificate's revocation is judged, and what vouches for that
+    time (SIGNATURE_TIMESTAMP, DOCUMENT_TIMESTAMP, FILING or CHECKING)."""
+
+    at: dt.datetime
+    by: str
+
+    def as_detail(self) -> dict[str, str]:
+        """As a verdict's details carry it (`revocation_judged`), for the API and `judged_when`."""
+        return {"at": self.at.astimezone(dt.timezone.utc).isoformat(), "by": self.by}
+
+
+def judged_when(judged: Mapping[str, str]) -> str:
+    """The verdict's words for when the certificate's revocation was judged, from its
+    `revocation_judged` detail, e.g. "when filed here on 3 March 2026": the reason and the verify page
+    say it, so a reader knows what a filed B-B copy's "unrevoked" rests on."""
+    day = f"{dt.datetime.fromisoformat(judged['at']).astimezone(clock.UK):%-d %B %Y}"
+    return _JUDGED_WHEN[judged["by"]].format(day=day)
+
+
+def _revocation_time(status: PdfSignatureStatus, stamps_dated: dt.datetime | None, trust: _Trust) -> RevocationTime:
+    """The earliest time something other than the seal's signer shows the seal existed, when its
+    revocation is judged: its trusted signature timestamp's time (B-LTA), else the first document
+    timestamp's (`stamps_dated`; the seal is genuine only if `_archive_problems` finds it valid), else
+    when the verifier filed these exact bytes (`trust.filed`: docgen's hash-chained audit log dates
+    its filing of a B-B record, and the seal was made before it), else the time verify judges at
+    (`trust.at`, else now). Never the time the seal states: that is its signer's word, and whoever
+    holds a stolen, revoked key would back-date it to before the revocation and copy a "good" answer
+    from a genuine record's DSS. Such a file was never filed here, so it is judged now, when that
+    answer is stale once its window ends; so is a genuine B-B record that is not a copy filed here."""
     stamp = status.timestamp_validity
     if stamp is not None and stamp.intact and stamp.valid and stamp.trusted:
-        return stamp.timestamp
-    return stamps_dated or at
+        return RevocationTime(stamp.timestamp, SIGNATURE_TIMESTAMP)
+    if stamps_dated is not None:
+        return RevocationTime(stamps_dated, DOCUMENT_TIMESTAMP)
+    filed = trust.filed() if trust.filed is not None else None
+    if filed is not None:
+        return RevocationTime(filed, FILING)
+    return RevocationTime(trust.at or clock.now().replace(tzinfo=dt.timezone.utc), CHECKING)
 
 
-def _revocation_problems(sig: EmbeddedPdfSignature, trust: _Trust, sealed_at: dt.datetime | None) -> list[str]:
+def _revocation_problems(sig: EmbeddedPdfSignature, trust: _Trust, judged: RevocationTime) -> list[str]:
     """Was the CA-issued organisation certificate unrevoked when the seal was made? Judged from the
     CRLs and OCSP responses the file's DSS holds (nothing is fetched: verify runs offline, and an
     upload's certificates could name any address), up to the CA's self-issued certificate among
     `trust.issuers`. Revocation data issued after the seal counts (it is what sealing gathers), and
     none at all for a certificate that names where its status is published fails ("hard-fail"), so
-    a file cannot pass by leaving it out. It is judged at a trusted time only (`_sealed_at`)."""
+    a file cannot pass by leaving it out. It is judged at a trusted time only (`_revocation_time`)."""
     import asyncio
 
     from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
@@ -566,7 +634,7 @@ def _revocation_problems(sig: EmbeddedPdfSignature, trust: _Trust, sealed_at: dt
     roots = [cert for cert in trust.issuers if cert.self_issued] or list(trust.issuers)
     settings: dict[str, Any] = {
         "trust_roots": roots, "other_certs": list(trust.issuers),
-        "moment": sealed_at, "allow_fetching": False, "revocation_mode": "hard-fail", "retroactive_revinfo": True,
+        "moment": judged.at, "allow_fetching": False, "revocation_mode": "hard-fail", "retroactive_revinfo": True,
         "crls": [], "ocsps": []}
     try:
         context = DocumentSecurityStore.read_dss(sig.reader).as_validation_context(settings)
@@ -577,7 +645,7 @@ def _revocation_problems(sig: EmbeddedPdfSignature, trust: _Trust, sealed_at: dt
     except RevokedError:
         return [REVOKED]
     except (PathBuildingError, PathValidationError) as exc:
-        return [f"{REVOCATION_UNKNOWN}: {exc}"]
+        return [f"{REVOCATION_UNKNOWN}: judged {judged_when(judged.as_detail())}: {exc}"]
     return []
 
 

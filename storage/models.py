@@ -191,6 +191,7 @@ class Agreement(Base):
 
 
 UNSIGNED_RECORD = f"status <> '{Status.SIGNED}'"
+ARCHIVE_UNREAD = "kind = 'final_pdf' AND destroyed_at IS NULL AND archive_timestamped IS NULL"
 
 
 class Record(Base):
@@ -264,6 +265,12 @@ class DocumentVersion(Base):
     __table_args__ = (
         CheckConstraint("(record_id IS NULL) != (agreement_id IS NULL)", name="one_owner"),
         UniqueConstraint("storage_key"),
+        # Final PDFs the monthly renewal has not read yet: every one filed before revision 0019 until
+        # the first run after it reads them, then only those it could not read or stamp (damaged,
+        # missing), read again by each run. The condition must match workflows.timestamp_renewal's
+        # query word for word (see ix_record_unsigned).
+        Index("ix_document_version_archive_unread", "id", postgresql_where=text(ARCHIVE_UNREAD),
+              sqlite_where=text(ARCHIVE_UNREAD)),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int | None] = mapped_column(ForeignKey("record.id"), index=True)
@@ -275,6 +282,12 @@ class DocumentVersion(Base):
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     destroyed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # A final PDF's last document timestamp, as read from its bytes when sealed or renewed, so the
+    # monthly renewal (`workflows.timestamp_renewal`) reads only the PDFs falling due: whether it has
+    # one (None: not read yet, filed before revision 0019; False: sealed B-B, nothing to renew) and
+    # when its authority's certificate ends (naive UTC, `seal.archive_expires`).
+    archive_timestamped: Mapped[bool | None] = mapped_column(Boolean)
+    archive_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
 
 
 class SignoffLink(Base):
@@ -339,6 +352,7 @@ class AuditEvent(Base):
     """Append-only audit log; each entry carries the hash of the previous one."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
@@ -523,10 +537,21 @@ class GroupSession(Base):
     status: Mapped[str] = mapped_column(String(20), default="planned")  # planned|held|cancelled
     ics_sequence: Mapped[int] = mapped_column(Integer, default=0)
     uid: Mapped[str] = mapped_column(String(100), unique=True)
-    # The UK day it was to be held when it was cancelled and then rebooked (`workflows.groups.
-    # rebook_session` plans the same row again): what keeps the cancellation and the rebooking countable
-    rebooked_from: Mapped[dt.date | None] = mapped_column(Date)
     group: Mapped[SupervisionGroup] = relationship()
+
+
+class GroupSessionRebooking(Base):
+    """One rebooking of a cancelled group session, which `workflows.groups.rebook_session` plans
+    again in the same row: what keeps each cancellation and rebooking countable in the supervision
+    log, however often one session is rebooked."""
+
+    __tablename__ = "group_session_rebooking"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("group_session.id"), index=True)
+    # The UK day the session was to be held when it was cancelled
+    cancelled_from: Mapped[dt.date] = mapped_column(Date)
+    # When it was rebooked; None for rebookings made before migration 0022
+    rebooked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class GroupAttendance(Base):
@@ -753,6 +778,8 @@ class SubjectAccessExport(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None] = mapped_column(Integer)
     withheld: Mapped[str | None] = mapped_column(String(64))  # digest of the withholdings it was built with
+    # The mention keys of the schedule HR saw when asking: the export refuses to release any other
+    reviewed_mentions: Mapped[list[str] | None] = mapped_column(JSON)
     problem: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -764,6 +791,20 @@ class PageText(Base):
 
     __tablename__ = "page_text"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pages: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
+
+
+class DraftText(Base):
+    """A draft's page texts as the redaction schedule read them from its Word rendering, one row
+    per draft, so an unchanged draft is not rendered again on each view (`storage.page_texts`).
+    `rendering` is the SHA-256 of what rendered it; an edit of the draft and retention delete the
+    row by its owner, so no copy of a draft's words outlives it."""
+
+    __tablename__ = "draft_text"
+    owner_kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # record|agreement
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rendering: Mapped[str] = mapped_column(String(64))
     pages: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=_now)
 

@@ -29,7 +29,9 @@ from sqlalchemy.orm import Session
 from documents.mailer import Attachment
 from kernel import clock
 from kernel.errors import Conflict, InvalidInput, NotFound
-from storage.models import GroupAttendance, GroupMember, GroupSession, Person, Record, SupervisionGroup
+from storage import page_texts
+from storage.models import (GroupAttendance, GroupMember, GroupSession, GroupSessionRebooking, Person, Record,
+                            SupervisionGroup)
 from workflows import access, emails, group_forms, group_records, people, periods, records
 from storage.uow import transaction
 from workflows.access import Caller
@@ -227,9 +229,10 @@ def rebook_session(uow: Work, caller: Caller, session_id: int, starts_at: dt.dat
     calendars move the meeting (`workflows.planning.rebook`). A cancelled one is planned again under
     a new UID, since calendars have deleted the cancelled meeting; the group has no rebooking due
     to settle (it is due by its frequency, `groups_due`), so the session itself is rebooked rather
-    than a second one added beside it; `rebooked_from` keeps the day it was cancelled from, so the
-    supervision log counts the cancellation and the rebooking (moving a planned session is neither),
-    and the audit log keeps the cancellation."""
+    than a second one added beside it. Each rebooking of a cancelled session adds a
+    `GroupSessionRebooking` keeping the UK day it was cancelled from, so the supervision log counts
+    every cancellation and rebooking of a session cancelled and rebooked again (moving a planned
+    session is neither), and the audit log keeps the cancellation."""
     session = managed_session(uow, caller, session_id)
     if session.status not in ("planned", "cancelled"):
         raise Conflict(f"the session is {session.status} and cannot be rebooked", "status")
@@ -237,7 +240,8 @@ def rebook_session(uow: Work, caller: Caller, session_id: int, starts_at: dt.dat
     _check_time(uow.deployment.profile, starts_at, minutes)
     if session.status == "cancelled":
         session.status, session.uid, session.ics_sequence = "planned", f"{uuid.uuid4()}@docgen", 0
-        session.rebooked_from = clock.uk(session.starts_at).date()
+        uow.session.add(GroupSessionRebooking(session_id=session.id, cancelled_from=clock.uk(session.starts_at).date(),
+                                              rebooked_at=clock.now()))
     else:
         session.ics_sequence += 1
     session.starts_at, session.minutes = starts_at, minutes
@@ -361,6 +365,7 @@ def save_record(uow: Work, caller: Caller, record_id: int, values: dict[str, Any
             raise InvalidInput("answer Yes or No", key)
         sections[key] = _case_ids(text) if key in group_forms.CASE_FIELDS else text
     record.sections = sections
+    page_texts.forget_draft(db, "record", record.id)  # the schedule's copy of its words may be ones now gone
     return record
 
 

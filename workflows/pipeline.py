@@ -15,6 +15,7 @@ PDF is filed under); that is why sending, which files the DOCX, starts here.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,8 @@ from documents.render import DEFAULT_TEMPLATE_DIR, WordDocument, docx_bytes, ren
 from storage import audit, superseded_copies
 from kernel.errors import NotFound
 from storage.filing import file_document, read_document
-from storage.models import Agreement, DocumentVersion, Record
-from workflows import case_notes, events, records, retention, revisions, signoff
+from storage.models import Agreement, AuditEvent, DocumentVersion, Record, SupersededCopy
+from workflows import case_notes, events, records, retention, revisions, signoff, timestamp_renewal
 from workflows.access import Caller
 from workflows.agreements import agreement_context
 from workflows.deployment import Deployment, Work
@@ -48,9 +49,19 @@ def record_docx(deployment: Deployment, db: Session, record: Record) -> bytes:
 
 def record_document(deployment: Deployment, db: Session, record: Record) -> WordDocument:
     """The record rendered as `record_docx` renders it, not yet saved (a download adds to it)."""
+    return rendered(*draft_rendering(deployment, db, record))
+
+
+def draft_rendering(deployment: Deployment, db: Session, owner: Record | Agreement) -> tuple[Path, dict[str, Any]]:
+    """What a record's or an agreement's Word file is rendered from as it stands: its template and
+    its context. The same two render the same file, so the subject-access schedule keeps a draft's
+    text by them and renders it again only when one changed."""
     profile = deployment.profile
-    template = template_path(records.form_of(profile, record).template, _search_dirs(deployment))
-    return rendered(template, record_context(db, profile, deployment.organisation(db), record))
+    if isinstance(owner, Record):
+        template = template_path(records.form_of(profile, owner).template, _search_dirs(deployment))
+        return template, record_context(db, profile, deployment.organisation(db), owner)
+    template = template_path(profile.agreement_template, _search_dirs(deployment))
+    return template, agreement_context(profile, deployment.organisation(db), owner)
 
 
 def agreement_docx(deployment: Deployment, db: Session, agreement: Agreement) -> bytes:
@@ -60,8 +71,7 @@ def agreement_docx(deployment: Deployment, db: Session, agreement: Agreement) ->
 
 def agreement_document(deployment: Deployment, db: Session, agreement: Agreement) -> WordDocument:
     """The agreement rendered as `agreement_docx` renders it, not yet saved (a download adds to it)."""
-    template = template_path(deployment.profile.agreement_template, _search_dirs(deployment))
-    return rendered(template, agreement_context(deployment.profile, deployment.organisation(db), agreement))
+    return rendered(*draft_rendering(deployment, db, agreement))
 
 
 def docx_filename(number: str, name: str) -> str:
@@ -181,6 +191,7 @@ def _file_final_pdf(uow: Work, sealed: _ToSeal, pdf: bytes) -> DocumentVersion:
         row = file_document(db, uow.store, version=sealed.version, kind="final_pdf", data=pdf,
                             retain_until=protection.retain_until, legal_hold=protection.legal_hold,
                             **{kind: document})
+        timestamp_renewal.note_archive_expiry(row, pdf)
         audit.record(db, "document.finalise", object_type=kind, object_id=document.id,
                      detail={"version": sealed.version, "sha256": row.sha256})
         # Heard by the webhooks and by `workflows.notices`: the supervisee's copy, the line managers
@@ -229,12 +240,15 @@ def verify(uow: Work, pdf: bytes) -> seal.Verdict:
     The organisation's certificate is the only trust root (with the configured time-stamping
     authorities); one a CA issued must also be shown unrevoked when the seal was made, from the
     CA certificates its PKCS#12 holds. A genuine one is described from the final PDFs filed here,
-    found by hash, an earlier copy (replaced by a renewed one) included (`_as_filed`)."""
+    found by hash, an earlier copy (replaced by a renewed one) included (`_as_filed`). A copy filed
+    here that no timestamp dates (B-B) has its revocation judged when it was filed (`_filing_time`):
+    its OCSP answer goes stale within days, but the filing shows the seal existed while it was current."""
     config = uow.deployment.config
     signer = seal.organisation_signer(config)
     return _as_filed(seal.verify_pdf(pdf, signer.signing_cert, lambda sha256: _known_final_pdf(uow.session, sha256),
                                      tsa_certs=seal.timestamp_authorities(config),
-                                     issuers=seal.issuers_of(signer)))
+                                     issuers=seal.issuers_of(signer),
+                                     filed_at=lambda sha256: _filing_time(uow.session, sha256)))
 
 
 def _as_filed(verdict: seal.Verdict) -> seal.Verdict:
@@ -277,24 +291,54 @@ def verification(uow: Work, pdf: bytes | None) -> Verification:
                         uow.deployment.organisation(uow.session).name)
 
 
+def _final_pdf(db: Session, sha256: str) -> tuple[DocumentVersion, SupersededCopy | None] | None:
+    """The final PDF filed here with these exact bytes: its version row, and the earlier copy's row
+    when they are the bytes a renewed copy replaced (`storage.superseded_copies`)."""
+    row = db.scalar(select(DocumentVersion).where(DocumentVersion.sha256 == sha256,
+                                                  DocumentVersion.kind == "final_pdf"))
+    if row is not None:
+        return row, None
+    earlier = superseded_copies.find(db, sha256, "final_pdf")
+    return None if earlier is None else (earlier[1], earlier[0])
+
+
+FILING = "document.finalise"
+"""The audit entry that files a sealed PDF's bytes, naming their SHA-256 (`_file_final_pdf`). A
+renewal's entry is not asked: renewed bytes carry a document timestamp, which dates the seal first."""
+
+
+def _filing_time(db: Session, sha256: str) -> dt.datetime | None:
+    """When docgen filed these exact bytes as a final PDF, as its hash-chained audit log records it
+    (editing that entry's time breaks the chain, which `docgen audit verify` names), in UTC; None for
+    bytes never filed here, or filed without an entry. `seal.verify_pdf` judges a B-B seal's
+    revocation at this time: the seal existed when its record was filed."""
+    found = _final_pdf(db, sha256)
+    if found is None:
+        return None
+    row = found[0]
+    kind, owner_id = ("record", row.record_id) if row.record_id else ("agreement", row.agreement_id)
+    entries = db.scalars(select(AuditEvent).where(AuditEvent.action == FILING,
+                                                  AuditEvent.object_type == kind,
+                                                  AuditEvent.object_id == str(owner_id)).order_by(AuditEvent.id))
+    return next((entry.at.replace(tzinfo=dt.timezone.utc) for entry in entries
+                 if entry.detail.get("sha256") == sha256), None)
+
+
 def _known_final_pdf(db: Session, sha256: str) -> dict[str, Any] | None:
     """What docgen knows of a final PDF by its hash: document, version, who signed and when; for the
     bytes a renewed copy replaced (`storage.superseded_copies`), also when they were replaced."""
-    row = db.scalar(select(DocumentVersion).where(DocumentVersion.sha256 == sha256,
-                                                  DocumentVersion.kind == "final_pdf"))
-    earlier = superseded_copies.find(db, sha256, "final_pdf") if row is None else None
-    if earlier is not None:
-        row = earlier[1]
-    if row is None:
+    found = _final_pdf(db, sha256)
+    if found is None:
         return None
+    row, earlier = found
     document = db.get(Record, row.record_id) if row.record_id else db.get(Agreement, row.agreement_id)
     signed = [e for e in signoff.events(db, document)
               if e.version == row.version and e.event in ("agreed", "countersigned")]
     names = {document.supervisee_id: document.supervisee.name, document.supervisor_id: document.supervisor.name}
     known = {"document": signoff.number(document), "version": row.version, "filed_at": row.created_at.isoformat(),
-             "destroyed": (earlier[0] if earlier else row).destroyed_at is not None,
+             "destroyed": (earlier or row).destroyed_at is not None,
              "signatures": [{"name": names.get(e.person_id, ""), "event": e.event, "at": e.at.isoformat() + "Z"}
                             for e in signed]}
     if earlier is not None:
-        known["superseded_at"] = earlier[0].superseded_at.isoformat()
+        known["superseded_at"] = earlier.superseded_at.isoformat()
     return known

@@ -13,28 +13,40 @@ named as an earlier copy, so one downloaded before is still recognised (`workflo
 until retention destroys it with the record. A record that cannot be renewed (damaged, missing, not
 readable) is reported in the run's `refused` and the run goes on.
 
+The run reads from the store only the PDFs falling due: each final PDF's row keeps when its last
+timestamp's authority certificate ends (`DocumentVersion.archive_expires_at`, stored when it is
+sealed and when it is renewed: `note_archive_expiry`), and the run selects by it. A PDF filed before
+that was kept (revision 0019) is read once, by the next run, which stores it.
+
 `RENEWAL_WINDOW`, a year, is docgen's own default, not a council's policy: it leaves eleven more
 monthly runs to succeed if the authority or the worker is down when a record falls due.
 
-Nothing is renewed while the authority still signs with the certificate the record's last timestamp
-ends with (a new timestamp would end no later), and a record without a document timestamp (sealed
-B-B, with no authority configured then) is left alone: a timestamp made now cannot date its seal.
+A record is left as it is while the authority still signs with the certificate its last timestamp
+ends with (a new timestamp would end no later): the run says so and goes on to the records stamped
+under an older certificate. A record without a document timestamp (sealed B-B, with no authority
+configured then) is left alone: a timestamp made now cannot date its seal.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from pyhanko.pdf_utils.misc import PdfError
-from sqlalchemy import func, select
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 
 from documents import seal
 from kernel.config import ConfigError
 from storage import audit, filing
 from storage.backends.base import ObjectMissing
-from storage.models import Agreement, DocumentVersion, Person, Record
+from storage.models import ARCHIVE_UNREAD, Agreement, DocumentVersion, Person, Record
+from workflows import group_records
 from workflows.deployment import Work
+
+if TYPE_CHECKING:
+    from pyhanko.sign.timestamps import TimeStamper
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +70,8 @@ class Renewed:
 
 @dataclass(frozen=True)
 class RenewalRun:
-    """What a run did: the records renewed, those due that could not be (why, by row id), and why it
-    stopped before the end, if it did."""
+    """What a run did: the records renewed, those due that could not be (why, by row id), and why
+    those due that the authority cannot renew yet were left (`stopped`), if any were."""
 
     renewed: list[Renewed] = field(default_factory=list)
     refused: dict[int, str] = field(default_factory=dict)
@@ -68,45 +80,102 @@ class RenewalRun:
 
 def renew_due(uow: Work, now: dt.datetime, within: dt.timedelta = RENEWAL_WINDOW) -> RenewalRun:
     """Renew each live final PDF whose last document timestamp's authority certificate ends before
-    `now + within` (`now` naive UTC, as `kernel.clock` gives it). Each is read in a short transaction,
-    stamped with none open (the authority may take seconds), and filed in its own commit, so a
-    second run, or one after a failure, renews nothing twice. A record whose last timestamp no longer
-    validates is refused and logged; an authority that does not answer stops the run (the task is
-    retried)."""
-    config = uow.deployment.config
-    stamper = seal.timestamper_for(config)
+    `now + within` (`now` naive UTC, as `kernel.clock` gives it). Only those whose stored end
+    (`DocumentVersion.archive_expires_at`) falls before then are read, with those not read yet, whose
+    end is stored as they are read. Each is read in a short transaction, stamped with none open (the
+    authority may take seconds), and filed in its own commit, so a second run, or one after a
+    failure, renews nothing twice. A record whose last timestamp no longer validates is refused and
+    logged; one whose last authority's certificate ends no earlier than the authority's own is left
+    for its next certificate, and the run goes on to the rest; an authority that does not answer
+    stops the run (the task is retried)."""
+    stamper = seal.timestamper_for(uow.deployment.config)
     if stamper is None:
         raise ConfigError("DOCGEN_TIMESTAMP_URL is not set: no authority to renew archive timestamps with")
     before = now.replace(tzinfo=dt.timezone.utc) + within
-    with uow:
-        ids = list(uow.session.scalars(select(DocumentVersion.id).where(
-            DocumentVersion.kind == "final_pdf", DocumentVersion.destroyed_at.is_(None)).order_by(DocumentVersion.id)))
     authority_ends: dt.datetime | None = None
-    run = RenewalRun()
-    for version_id in ids:
+    run, held = RenewalRun(), 0
+    for version_id in _to_read(uow, before):
         try:
             found = _read(uow, version_id)
             ends = seal.archive_expires(found[1]) if found else None
         except _UNRENEWABLE as exc:
             _refuse(run, version_id, exc)
             continue
-        if found is None or ends is None or ends >= before:
+        if found is None:
             continue
-        authority_ends = authority_ends or seal.authority_expires(stamper)  # asked once, when first needed
-        if authority_ends <= ends:
-            stopped = (f"records are due, but the authority's certificate ends {authority_ends:%Y-%m-%d}, no "
-                       "later than theirs: it must issue a new one first")
-            log.warning("archive timestamps not renewed: %s", stopped)
-            return RenewalRun(run.renewed, run.refused, stopped)
-        try:
-            renewed = seal.renew(found[1], stamper, seal.renewal_context(config))
-        except _UNRENEWABLE as exc:
-            _refuse(run, version_id, exc)
-            continue
-        filed = _file(uow, version_id, found[0], renewed, ends)
-        if filed is not None:
-            run.renewed.append(filed)
-    return run
+        if ends is not None and ends < before:
+            authority_ends = authority_ends or seal.authority_expires(stamper)  # asked once, when first needed
+            if ends < authority_ends:
+                _renew(uow, run, (version_id, *found), ends, stamper)
+                continue
+            held += 1  # the next row may end sooner, stamped under an older certificate: the run goes on
+        _remember(uow, version_id, found[0], ends)
+    return _holding_back(run, held, authority_ends)
+
+
+def _holding_back(run: RenewalRun, held: int, authority_ends: dt.datetime | None) -> RenewalRun:
+    """The run, saying why `held` records due were left as they are, if any were: a new timestamp
+    from an authority whose certificate ends no later than their last one's would not outlast it."""
+    if not held:
+        return run
+    why = (f"{held} record(s) due, but the authority's certificate ends {authority_ends:%Y-%m-%d}, no later than "
+           "theirs: it must issue a new one first")
+    log.warning("archive timestamps not renewed: %s", why)
+    return replace(run, stopped=why)
+
+
+def note_archive_expiry(row: DocumentVersion, pdf: bytes) -> None:
+    """Store on a final PDF's row what renewal decides by (`seal.archive_expires`), read from the bytes
+    it now holds: sealing (`workflows.pipeline`) and renewal call it, so a monthly run reads the PDF
+    again only once it falls due."""
+    for column, value in _archive_columns(seal.archive_expires(pdf)).items():
+        setattr(row, column, value)
+
+
+def _archive_columns(ends: dt.datetime | None) -> dict[str, Any]:
+    """Whether a final PDF has a document timestamp, and when its last authority's certificate ends."""
+    return {"archive_timestamped": ends is not None, "archive_expires_at": None if ends is None else _naive_utc(ends)}
+
+
+def _naive_utc(moment: dt.datetime) -> dt.datetime:
+    """`moment` as the database keeps times: UTC, without a zone."""
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _to_read(uow: Work, before: dt.datetime) -> list[int]:
+    """The live final PDFs to read: those whose stored end falls before `before`, and those not read
+    yet (filed before revision 0019), in filing order. The second condition is the partial index's
+    (`ARCHIVE_UNREAD`) word for word, so neither query reads the rows far from their end."""
+    due = (DocumentVersion.kind == "final_pdf", DocumentVersion.destroyed_at.is_(None),
+           DocumentVersion.archive_expires_at < _naive_utc(before))
+    with uow:
+        db = uow.session
+        return sorted({*db.scalars(select(DocumentVersion.id).where(*due)),
+                       *db.scalars(select(DocumentVersion.id).where(text(ARCHIVE_UNREAD)))})
+
+
+def _remember(uow: Work, version_id: int, sha256: str, ends: dt.datetime | None) -> None:
+    """Store the end read from a PDF not yet due, so later runs do not read it until it is; only while
+    the row still holds the bytes read (a renewal filed meanwhile stored its own)."""
+    with uow:
+        uow.session.execute(update(DocumentVersion)
+                            .where(DocumentVersion.id == version_id, DocumentVersion.sha256 == sha256)
+                            .values(**_archive_columns(ends)))
+
+
+def _renew(uow: Work, run: RenewalRun, found: tuple[int, str, bytes], ends: dt.datetime,
+           stamper: TimeStamper) -> None:
+    """Stamp one due PDF (`found`: its row id, SHA-256 and bytes) with no transaction open, and file
+    it; a PDF that cannot be stamped is refused."""
+    version_id, sha256, pdf = found
+    try:
+        renewed = seal.renew(pdf, stamper, seal.renewal_context(uow.deployment.config))
+    except _UNRENEWABLE as exc:
+        _refuse(run, version_id, exc)
+        return
+    filed = _file(uow, version_id, sha256, renewed, ends)
+    if filed is not None:
+        run.renewed.append(filed)
 
 
 def _refuse(run: RenewalRun, version_id: int, problem: Exception) -> None:
@@ -127,27 +196,43 @@ def _read(uow: Work, version_id: int) -> tuple[str, bytes] | None:
 
 
 def _file(uow: Work, version_id: int, sha256_before: str, renewed: bytes, ended: dt.datetime) -> Renewed | None:
-    """File the renewed bytes in place of the ones read, audited, in one commit; nothing if the row
-    changed meanwhile (destroyed, or renewed by another run). Retention destroys a person's documents
-    holding their row (`workflows.retention.run`), so the person is locked first, as there, and the
-    version read again after: a destruction or another renewal committed meanwhile is seen, and the
-    SHA-256 stamped must still be the row's (compare-and-set)."""
+    """File the renewed bytes in place of the ones read, with the end of their new last timestamp,
+    audited, in one commit; nothing if the row changed meanwhile (destroyed, or renewed by another
+    run). Retention destroys a person's documents holding their row (`workflows.retention.run`), so
+    the people whose file holds the document are locked first (`_lock_holders`), and the version read
+    again after: a destruction or another renewal committed meanwhile is seen, and the SHA-256
+    stamped must still be the row's (compare-and-set)."""
     db = uow.session
     with uow:
-        supervisee_id = db.scalar(select(func.coalesce(Record.supervisee_id, Agreement.supervisee_id))
-                                  .select_from(DocumentVersion)
-                                  .outerjoin(Record, DocumentVersion.record_id == Record.id)
-                                  .outerjoin(Agreement, DocumentVersion.agreement_id == Agreement.id)
-                                  .where(DocumentVersion.id == version_id))
-        if supervisee_id is None:
+        row = db.get(DocumentVersion, version_id)
+        if row is None or not _lock_holders(db, row):
             return None
-        db.get_one(Person, supervisee_id, with_for_update=True, populate_existing=True)
-        row = db.get(DocumentVersion, version_id, populate_existing=True)
-        if row is None or row.destroyed_at is not None or row.sha256 != sha256_before:
+        db.refresh(row)
+        if row.destroyed_at is not None or row.sha256 != sha256_before:
             return None
         filing.refile_document(db, uow.store, row, renewed)
+        note_archive_expiry(row, renewed)
         owner = ("record", row.record_id) if row.record_id else ("agreement", row.agreement_id)
         audit.record(db, "document.archive_timestamp_renewed", object_type=owner[0], object_id=owner[1] or "",
                      detail={"version": row.version, "sha256_before": sha256_before, "sha256": row.sha256,
                              "last_authority_ended": ended.isoformat()})
         return Renewed(version_id, sha256_before, row.sha256)
+
+
+def _lock_holders(db: Session, row: DocumentVersion) -> bool:
+    """Lock, in id order (so two runs, or a run and retention, never wait on each other in a circle),
+    the row of each person whose file holds the document: the supervisee of an agreement or a 1:1
+    record; the recorder and everyone present of a group record (issue 23), since retention destroys
+    it holding whichever of them falls due last. False if its owner is gone. FOR NO KEY UPDATE, as
+    retention locks them: it excludes retention and another run, but not a request inserting an
+    audit row that names one of them (its foreign key takes FOR KEY SHARE), which holds the audit
+    lock this filing waits for next: FOR UPDATE would make the two wait on each other."""
+    if row.agreement_id is not None:
+        agreement = db.get(Agreement, row.agreement_id)
+        people = [agreement.supervisee_id] if agreement else []
+    else:
+        record = db.get(Record, row.record_id)
+        people = [] if record is None else [holder.id for holder in group_records.holders(db, record)]
+    for person_id in sorted(people):
+        db.get_one(Person, person_id, with_for_update={"key_share": True}, populate_existing=True)
+    return bool(people)

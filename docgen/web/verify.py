@@ -36,17 +36,7 @@ def _when(moment: str) -> str:
 def finding(verdict: seal.Verdict, organisation: str) -> tuple[str, str]:
     """The verdict as a headline and, for a genuine document, which one it is and who signed it when."""
     if verdict.status == "genuine":
-        what = "agreement" if (verdict.record_id or "").startswith("AG-") else "record"
-        known = verdict.details.get("record", {})
-        signed = " and ".join(f"{s['name']} on {_when(s['at'])}" for s in known.get("signatures", []))
-        if "superseded_at" in known:
-            note = "; this is an earlier copy we filed: the copy on file now has a renewed archive timestamp"
-        elif verdict.details.get("timestamp") == seal.RENEWAL_NEEDED:
-            note = ("; it is the copy filed here, and its archive timestamp needs renewing (the time-stamping "
-                    "authority's certificate has expired since it dated the record)")
-        else:
-            note = ""
-        return "Genuine and unaltered", f"{what} {verdict.record_id}" + (f", signed by {signed}" if signed else "") + note
+        return "Genuine and unaltered", _genuine(verdict, organisation)
     if verdict.status == "altered" and verdict.details.get("reason") == seal.RENEWAL_NEEDED:
         return ("The seal cannot be checked now", "its archive timestamp needs renewing: the time-stamping "
                 "authority's certificate has expired since it dated the record; this does not show an alteration")
@@ -55,11 +45,35 @@ def finding(verdict: seal.Verdict, organisation: str) -> tuple[str, str]:
                 "sealed, so the seal does not show who made it")
     if verdict.status == "altered" and verdict.details.get("reason", "").startswith(seal.REVOCATION_UNKNOWN):
         return ("The seal cannot be checked", f"the document does not carry the revocation data that shows "
-                f"{organisation}’s certificate had not been revoked when it was sealed, so the seal does not show "
-                "who made it; this does not show an alteration")
+                f"{organisation}’s certificate had not been revoked when it was sealed{_judged(verdict)}, so the "
+                "seal does not show who made it; this does not show an alteration")
     if verdict.status == "altered":
         return "This document has been altered since it was sealed", ""
     return f"This is not a document sealed by {organisation}", ""
+
+
+def _genuine(verdict: seal.Verdict, organisation: str) -> str:
+    """Which genuine document it is, who signed it when, and, for a certificate a CA issued, when it
+    was shown unrevoked (a filed copy without a timestamp: when it was filed here)."""
+    what = "agreement" if (verdict.record_id or "").startswith("AG-") else "record"
+    known = verdict.details.get("record", {})
+    signed = " and ".join(f"{s['name']} on {_when(s['at'])}" for s in known.get("signatures", []))
+    if "superseded_at" in known:
+        note = "; this is an earlier copy we filed: the copy on file now has a renewed archive timestamp"
+    elif verdict.details.get("timestamp") == seal.RENEWAL_NEEDED:
+        note = ("; it is the copy filed here, and its archive timestamp needs renewing (the time-stamping "
+                "authority's certificate has expired since it dated the record)")
+    else:
+        note = ""
+    judged = verdict.details.get("revocation_judged")
+    unrevoked = f"; {organisation}’s certificate was unrevoked {seal.judged_when(judged)}" if judged else ""
+    return f"{what} {verdict.record_id}" + (f", signed by {signed}" if signed else "") + note + unrevoked
+
+
+def _judged(verdict: seal.Verdict) -> str:
+    """", judged when checked on 7 December 2026 (…)": when a seal that cannot be checked was judged."""
+    judged = verdict.details.get("revocation_judged")
+    return f", judged {seal.judged_when(judged)}" if judged else ""
 
 
 @bp.route("", methods=["GET", "POST"])

@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
+
 from kernel import clock
-from storage.models import GroupSession
+from storage.models import GroupSession, GroupSessionRebooking
 from tests.e2e.test_group_session_api import _at
 from tests.e2e.test_group_session_rebook import _group_with_a_session
 
@@ -23,6 +25,12 @@ def _group_months(client: Any, org: Any, who: str) -> dict[str, tuple[int, int]]
     return {m["month"]: (m["group_cancelled"], m["group_rebooked"]) for m in answer.json["months"]}
 
 
+def _rebookings(db: Any, session_id: int) -> list[GroupSessionRebooking]:
+    db.expire_all()
+    return list(db.scalars(select(GroupSessionRebooking).where(GroupSessionRebooking.session_id == session_id)
+                           .order_by(GroupSessionRebooking.id)))
+
+
 def test_a_group_session_cancelled_then_rebooked_counts_as_both_for_a_member_in_the_month_it_was_cancelled_from(
         client: Any, org: Any, db: Any) -> None:
     _, session_id = _group_with_a_session(client, org)  # next week, Alex and Priya members, Sam facilitating
@@ -32,11 +40,12 @@ def test_a_group_session_cancelled_then_rebooked_counts_as_both_for_a_member_in_
     assert client.post(f"{url}/cancel", headers=org.auth("manager")).status_code == 200
     cancelled_only = _group_months(client, org, "worker")
 
+    before = clock.now()
     rebooked = client.post(f"{url}/rebook", json={"starts_at": _at(9, 14, 30)}, headers=org.auth("manager"))
 
     assert rebooked.status_code == 200, rebooked.json
-    db.expire_all()
-    assert db.get(GroupSession, session_id).rebooked_from == was_on
+    [rebooking] = _rebookings(db, session_id)
+    assert rebooking.cancelled_from == was_on and before <= rebooking.rebooked_at <= clock.now()
     for member in ("worker", "asye"):
         counted = _group_months(client, org, member)
         assert counted[f"{was_on:%Y-%m}"] == (1, 1)
@@ -53,8 +62,7 @@ def test_moving_a_planned_group_session_is_neither_a_cancellation_nor_a_rebookin
                         headers=org.auth("manager"))
 
     assert moved.status_code == 200, moved.json
-    db.expire_all()
-    assert db.get(GroupSession, session_id).rebooked_from is None
+    assert _rebookings(db, session_id) == []
     assert set(_group_months(client, org, "worker").values()) == {(0, 0)}
 
 
@@ -68,5 +76,6 @@ def test_a_rebooked_group_session_cancelled_again_counts_both_cancellations_and_
     again = client.post(f"{url}/cancel", headers=org.auth("manager"))
 
     assert again.status_code == 200, again.json
+    assert len(_rebookings(db, session_id)) == 1
     counted = _group_months(client, org, "worker")
     assert sum(c for c, _ in counted.values()) == 2 and sum(r for _, r in counted.values()) == 1

@@ -46,16 +46,6 @@ def test_production_on_a_shared_store_needs_the_storage_key_from_the_environment
     from_env(shared | {"DOCGEN_STORAGE_KEY": "k" * 44}).check()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_database(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-    else:
-        from tests.conftest import _pg_database
-
-        yield from _pg_database()
-
-
 def test_migrations_upgrade_from_empty_and_downgrade_cleanly(empty_database: str) -> None:
     upgrade(empty_database)
     engine = make_engine(empty_database)

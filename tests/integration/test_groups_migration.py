@@ -2,24 +2,11 @@
 the records that were there untouched."""
 from __future__ import annotations
 
-from typing import Iterator
-
-import pytest
 from sqlalchemy import inspect, text
 
 from storage.db import downgrade, make_engine, upgrade
 
 GROUP_TABLES = {"supervision_group", "group_member", "group_session", "group_attendance"}
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'groups.db'}"
-    else:
-        from tests.conftest import _pg_database
-
-        yield from _pg_database()
 
 
 def _record_columns(engine) -> set[str]:  # type: ignore[no-untyped-def]

@@ -48,7 +48,7 @@ def signer_of(p12: object) -> signers.SimpleSigner:
     return seal.load_signer(p12, local_tsa.P12_PASSPHRASE)  # type: ignore[arg-type]
 
 
-def sealed_with_its_status(signer: signers.SimpleSigner, pki: local_tsa.LocalPki) -> bytes:
+def sealed_with_its_status(signer: signers.SimpleSigner, pki: local_tsa.LocalPki, record_id: str = "R-11") -> bytes:
     """A B-B seal whose DSS holds the CA's OCSP answer for the certificate, asked just before sealing.
     (docgen's own sealing refuses a revoked certificate outright, so this is how a seal made with a
     stolen key after its revocation would look at its most complete.)"""
@@ -57,7 +57,7 @@ def sealed_with_its_status(signer: signers.SimpleSigner, pki: local_tsa.LocalPki
     with_status = io.BytesIO(blank_pdf())
     DocumentSecurityStore.add_dss(with_status, None, certs=[pki.root, signer.signing_cert], ocsps=[status])
     return seal.seal_pdf(with_status.getvalue(), signer=signer, attachment_name="record.docx",
-                         attachment=supervision_record(), metadata={seal.RECORD_ID_KEY: "R-11"})
+                         attachment=supervision_record(), metadata={seal.RECORD_ID_KEY: record_id})
 
 
 def verdict(pdf: bytes, signer: signers.SimpleSigner, **when: dt.datetime) -> seal.Verdict:

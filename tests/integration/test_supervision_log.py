@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from kernel import clock
 from kernel.errors import InvalidInput, NotFound
-from storage.models import (Account, AuditEvent, GroupAttendance, GroupMember, GroupSession, PlannedSession, Record,
-                            SupervisionGroup)
+from storage.models import (Account, AuditEvent, GroupAttendance, GroupMember, GroupSession, GroupSessionRebooking,
+                            PlannedSession, Record, SupervisionGroup)
 from workflows import compliance, supervision_log
 from workflows.access import Caller
 from workflows.deployment import Work
@@ -127,6 +127,38 @@ def test_group_sessions_attended_count_with_their_length_and_a_cancelled_one_for
     priya = supervision_log.person_log(uow, _caller(uow, org, "manager"), org.ids["asye"], JAN, APR)
     assert [line.group_attended for line in priya.lines] == [0, 0, 0, 0]  # apologies
     assert [line.group_cancelled for line in priya.lines] == [0, 0, 0, 1]
+
+
+def test_a_rebooking_copied_by_migration_with_no_time_counts_once_on_the_day_it_was_cancelled_from(
+        uow: Work, org: Any) -> None:
+    group = uow.session.scalar(select(SupervisionGroup).where(SupervisionGroup.name == "Reflective group"))
+    session = GroupSession(group_id=group.id, starts_at=dt.datetime(2026, 3, 19, 10), minutes=90, status="planned",
+                           uid="group-rebooked@test")
+    uow.session.add(session)
+    uow.session.flush()
+    uow.session.add(GroupSessionRebooking(session_id=session.id, cancelled_from=dt.date(2026, 2, 18), rebooked_at=None))
+    uow.commit()
+
+    lines = _alex(uow, org).lines
+
+    assert [(line.group_cancelled, line.group_rebooked) for line in lines] == [(0, 0), (1, 1), (0, 0), (1, 0)]
+
+
+def test_each_rebooking_of_a_session_counts_in_the_month_it_was_cancelled_from_for_each_member(
+        uow: Work, org: Any) -> None:
+    """Cancelled from 21 January, then from 18 February, and held on 5 March: two of each."""
+    held = uow.session.scalar(select(GroupSession).where(GroupSession.uid == "group-march@test"))
+    uow.session.add_all([GroupSessionRebooking(session_id=held.id, cancelled_from=dt.date(2026, 1, 21),
+                                               rebooked_at=dt.datetime(2026, 1, 19, 9)),
+                         GroupSessionRebooking(session_id=held.id, cancelled_from=dt.date(2026, 2, 18),
+                                               rebooked_at=dt.datetime(2026, 2, 16, 9))])
+    uow.commit()
+
+    priya = supervision_log.person_log(uow, _caller(uow, org, "manager"), org.ids["asye"], JAN, APR)
+
+    for log in (_alex(uow, org), priya):
+        assert [(line.group_cancelled, line.group_rebooked) for line in log.lines] == [(1, 1), (1, 1), (0, 0), (1, 0)]
+    assert [line.group_attended for line in _alex(uow, org).lines] == [0, 0, 1, 0]
 
 
 def test_a_month_with_a_day_overdue_by_the_profile_is_missed(uow: Work, org: Any) -> None:

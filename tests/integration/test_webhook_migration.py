@@ -2,25 +2,12 @@
 PostgreSQL, and takes them away again."""
 from __future__ import annotations
 
-from typing import Iterator
-
-import pytest
 from sqlalchemy import inspect
 
 from storage.db import downgrade, make_engine, upgrade
 from storage.models import WebhookDelivery, WebhookSubscription
 
 TABLES = (WebhookSubscription.__table__, WebhookDelivery.__table__)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-    else:
-        from tests.conftest import _pg_database
-
-        yield from _pg_database()
 
 
 def test_0009_makes_the_webhook_tables_with_the_models_columns_and_0008_removes_them(empty_database: str) -> None:
