@@ -7,7 +7,9 @@ nothing names it (a process killed in between leaves an object under `filing.EXP
 the orphan sweep, `filing.destroy_orphans`, takes). A replaced export's object is destroyed once the
 change that replaced it commits. The zip holds copies of the person's records, so it goes when
 retention destroys theirs (`destroy_of`, from `workflows.retention`), logged in `DestructionLog`
-as any destroyed object is. What is filed, when and why is `workflows.subject_access`'s.
+as any destroyed object is. A filed export stays while a legal hold stands on the person, on any
+record it copies, or on another holder of a group record it copies (retention asks
+`workflows.holds.keeping_exports_of`). What is filed, when and why is `workflows.subject_access`'s.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from kernel import clock
@@ -88,19 +90,33 @@ def _unsettled_of(person_id: int) -> ColumnElement[bool]:
                 or_(SubjectAccessExport.storage_key.is_not(None), SubjectAccessExport.problem == ""))
 
 
-def pending_count(db: Session, person_id: int) -> int:
-    """How many exports of a person's requests are filed or still being prepared: while any is, the
-    person's retention step stays due (one the store refused to destroy is tried again next run)."""
-    return db.scalar(select(func.count()).select_from(SubjectAccessExport).where(_unsettled_of(person_id))) or 0
+@dataclass(frozen=True)
+class Pending:
+    """A person's requests whose exports are unsettled: `filed` (a legal hold may keep those) and
+    `unmade` (asked for and neither made nor refused: nothing to keep, only to stop being made)."""
+
+    filed: list[int]
+    unmade: list[int]
 
 
-def destroy_of(db: Session, store: DocumentStore, person_id: int, rule: str) -> Destroyed:
+def pending_requests(db: Session, person_id: int) -> Pending:
+    """The person's requests whose exports are filed or still being prepared: while any is, the
+    person's retention step stays due (one the store refused to destroy is tried again next run), or
+    a filed one is reported held while a legal hold keeps it (`workflows.holds.keeping_exports_of`)."""
+    rows = db.execute(select(SubjectAccessExport.request_id, SubjectAccessExport.storage_key)
+                      .where(_unsettled_of(person_id)).order_by(SubjectAccessExport.request_id)).all()
+    return Pending([request for request, key in rows if key is not None],
+                   [request for request, key in rows if key is None])
+
+
+def destroy_of(db: Session, store: DocumentStore, person_id: int, rule: str, *, keep_filed: bool = False) -> Destroyed:
     """Destroy now the filed exports of a person's requests (retention destroys their records under
     `rule`), each logged in `DestructionLog` (one already gone from the store counts as destroyed).
     The row keeps its `filed_at` and says in `problem` when and why it went, and an export asked for
     and not yet filed is marked as not made: neither the sweep nor the worker then builds one from what
-    retention left (HR may still ask again). An export the store refuses to destroy stays filed, its
-    key returned, so the retention step reports it refused and the next run tries again."""
+    retention left (HR may still ask again). With `keep_filed` (a legal hold keeps the filed copies)
+    only that marking is done. An export the store refuses to destroy stays filed, its key returned,
+    so the retention step reports it refused and the next run tries again."""
     today = clock.today()
     done = Destroyed()
     unsettled = select(SubjectAccessExport).where(_unsettled_of(person_id)).order_by(SubjectAccessExport.id)
@@ -108,6 +124,8 @@ def destroy_of(db: Session, store: DocumentStore, person_id: int, rule: str) -> 
         if export.storage_key is None:
             export.problem = (f"the records it would copy were destroyed on {today:%-d %B %Y} under the retention "
                               "schedule before it was made")
+            continue
+        if keep_filed:
             continue
         if not destruction.gone(store, export.storage_key, ", a subject access export"):
             done.refused.append(export.storage_key)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage import page_texts
 from storage.models import Agreement, Organisation, Person, SupervisionRelationship
 from kernel import clock
 from workflows import people
@@ -116,6 +117,7 @@ def update_agreement(db: Session, profile: Profile, agreement: Agreement, patch:
     agreement.fields = {**agreement.fields, **{k: "" if v is None else str(v) for k, v in patch.items()
                                                if k not in AGREEMENT_DATES}}
     db.flush()
+    page_texts.forget_draft(db, "agreement", agreement.id)  # the schedule's copy of its words may be ones now gone
     return agreement
 
 

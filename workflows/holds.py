@@ -2,7 +2,9 @@
 
 A hold is placed for a claim, a subject access request or a grievance, and stops the retention run
 destroying what it covers (`workflows.retention` reports it as held); the stored objects are also
-held in the store itself, so nothing can destroy them behind the database's back.
+held in the store itself, so nothing can destroy them behind the database's back. A subject access
+export holding a copy of what a hold covers is kept by retention too (`keeping_exports_of`), by the
+database's hold alone: held in the store, an export HR replaces could not be destroyed when replaced.
 """
 from __future__ import annotations
 
@@ -10,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kernel import clock
-from storage import audit, filing
+from storage import audit, filing, legal_holds
 from storage.backends.base import DocumentStore
 from kernel.errors import Conflict, InvalidInput, NotFound
 from storage.models import LegalHold, Person, Record
-from workflows import access, people
+from workflows import access, group_records, people, records
 from workflows.access import Caller
 from workflows.deployment import Work
 
@@ -23,6 +25,31 @@ def held_by(db: Session, *, person_id: int | None = None, record_id: int | None 
     """The holds standing on a person's records, or on one record (not those on its person)."""
     target = LegalHold.person_id == person_id if person_id is not None else LegalHold.record_id == record_id
     return tuple(db.scalars(select(LegalHold.id).where(target, LegalHold.lifted_at.is_(None)).order_by(LegalHold.id)))
+
+
+def keeping_exports_of(db: Session, person_id: int) -> tuple[int, ...]:
+    """The holds that keep a person's subject access exports from destruction. An export holds a copy
+    of every record in the person's file (their own, and the group records of the sessions they were
+    present at: `group_records.belongs_to`) and of their agreements (`workflows.subject_access_export`),
+    so a hold on the person, on one of those records, or on anyone else whose file holds one of those
+    group records (a hold on any holder keeps a group record: `workflows.retention`) keeps the copy too."""
+    records = list(db.scalars(select(Record).where(group_records.belongs_to(person_id))))
+    holders = {person_id} | {holder.id for record in records if group_records.is_group_record(record)
+                             for holder in group_records.holders(db, record)}
+    covers = LegalHold.person_id.in_(holders) | LegalHold.record_id.in_([record.id for record in records])
+    return tuple(db.scalars(select(LegalHold.id).where(covers, LegalHold.lifted_at.is_(None)).order_by(LegalHold.id)))
+
+
+def described(db: Session, hold_ids: tuple[int, ...]) -> tuple[str, ...]:
+    """Each hold and what it is on, as the retention report names it: "legal hold 9, on Tam Worker"
+    or "legal hold 9, on R-000123" (a hold keeping an export is often on someone or something else)."""
+    return tuple(f"legal hold {hold.id}, on {_on(db, hold)}" for hold in (get_hold(db, i) for i in hold_ids))
+
+
+def _on(db: Session, hold: LegalHold) -> str:
+    if hold.person_id is not None:
+        return db.get_one(Person, hold.person_id).name
+    return records.record_number(db.get_one(Record, hold.record_id))
 
 
 def get_hold(db: Session, hold_id: int) -> LegalHold:
@@ -38,7 +65,10 @@ def place_hold(db: Session, store: DocumentStore, *, reason: str, by: Person | N
 
     The store is told first: if the transaction then fails, an object is held with no hold row,
     which errs on the side of keeping evidence (lifting a hold on it is an administrator's fix).
+    The holds lock comes first, so a retention step running now either sees this hold or has
+    committed before it (`storage.legal_holds`).
     """
+    legal_holds.lock(db)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("a legal hold needs a reason", "reason")

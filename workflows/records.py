@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from kernel import clock
 from kernel.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, Unauthenticated
-from storage import audit
+from storage import audit, page_texts
 from storage.models import Action, ActionEntry, Organisation, Person, Record
 from workflows import access, group_records, people, revisions
 from workflows import actions as actions_mod
@@ -229,6 +229,7 @@ def update_record(db: Session, profile: Profile, record: Record, patch: dict[str
         _apply_action(db, record, item, i, sections_known, by)
     _areas_keep_open_actions(db, record, areas_before, sections_known)
     db.flush()
+    page_texts.forget_draft(db, "record", record.id)  # the schedule's copy of its words may be ones now gone
     return record
 
 

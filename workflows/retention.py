@@ -9,10 +9,13 @@ removes every stored object and blanks the content kept in the database, and lea
 A legal hold (on a person, or on one record: `workflows.holds`) stops destruction of what it
 covers until lifted; the plan reports it as held. A group session's record is in the file of its
 recorder and of everyone present (issue 23), so it is destroyed with the last of them to fall due,
-and a hold on any of them keeps it (`_kept_for_another`). Each step re-reads its row and does nothing
-already done, so a retried or doubled daily run is harmless. The decisions are made here; the
-store's locks and the destruction itself are carried out by `storage.filing` and
-`storage.destruction`.
+and a hold on any of them keeps it (`_kept_for_another`). A subject access export holds copies of the
+person's records, so it goes with the person's step; a filed one stays, reported held, while a hold
+stands on the person, on any record it copies, or on another holder of a group record it copies
+(`holds.keeping_exports_of`), and one asked for and not yet made is marked not made. Each step
+re-reads its row and does nothing already done, so a retried or doubled daily run is harmless.
+The decisions are made here; the store's locks and the destruction itself are carried out by
+`storage.filing` and `storage.destruction`.
 """
 from __future__ import annotations
 
@@ -25,7 +28,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from kernel import clock
-from storage import audit, destruction, filing, page_texts, subject_access_exports, superseded_copies
+from storage import (audit, destruction, filing, legal_holds, page_texts, subject_access_exports,
+                     superseded_copies)
 from storage.backends.base import DocumentStore
 from kernel.errors import Conflict, DomainError, InvalidInput
 from storage.models import Agreement, AsyeSupportEntry, Person, Record, SupervisionRelationship
@@ -40,8 +44,9 @@ STEPS = ("freeze", "forward_to_hr", "destroy")
 
 @dataclass(frozen=True)
 class Due:
-    """One step due for one leaver, and why. `record_id` narrows a destruction to one record
-    (held apart from the rest); `held_by` lists the legal holds stopping it."""
+    """One step due for one leaver, and why. `record_id` narrows a destruction to one record, and
+    `request_id` to the filed subject access export of one request, each held apart from the rest;
+    `held_by` lists the legal holds stopping it, and `held_on` what each is on, for the report."""
 
     step: str
     person_id: int
@@ -50,16 +55,24 @@ class Due:
     rule: str
     record_id: int | None = None
     held_by: tuple[int, ...] = ()
+    request_id: int | None = None
+    held_on: tuple[str, ...] = ()
 
     @property
     def held(self) -> bool:
         return bool(self.held_by)
 
     def describe(self) -> str:
-        what = {"freeze": "freeze records", "forward_to_hr": "forward records to HR", "destroy": "destroy records"}[
-            self.step] if self.record_id is None else f"destroy record R-{self.record_id:06d}"
-        held = f" [held by legal hold {', '.join(map(str, self.held_by))}]" if self.held else ""
-        return f"{what} of {self.person_name} (person {self.person_id}), due {self.due_on}: {self.rule}{held}"
+        held = f" [held by {'; '.join(self.held_on)}]" if self.held else ""
+        return f"{self._what()} of {self.person_name} (person {self.person_id}), due {self.due_on}: {self.rule}{held}"
+
+    def _what(self) -> str:
+        if self.record_id is not None:
+            return f"destroy record R-{self.record_id:06d}"
+        if self.request_id is not None:
+            return f"destroy the subject access export (request {self.request_id})"
+        return {"freeze": "freeze records", "forward_to_hr": "forward records to HR", "destroy": "destroy records"}[
+            self.step]
 
 
 @dataclass(frozen=True)
@@ -215,8 +228,8 @@ def _due_for(db: Session, profile: Profile, person: Person, today: dt.date) -> l
     assert leave is not None  # plan selects leavers only
     rules = _rules(profile, leave)
 
-    def step(name: str, on: dt.date, record_id: int | None = None, held_by: tuple[int, ...] = ()) -> Due:
-        return Due(name, person.id, person.name, on, rules[name], record_id, held_by)
+    def step(name: str, on: dt.date) -> Due:
+        return Due(name, person.id, person.name, on, rules[name])
 
     due = []
     if person.records_frozen_on is None:
@@ -224,21 +237,35 @@ def _due_for(db: Session, profile: Profile, person: Person, today: dt.date) -> l
     if person.forwarded_to_hr_on is None and today >= forward_date(profile, leave):
         due.append(step("forward_to_hr", forward_date(profile, leave)))
     destroy_on = destruction_date(profile, leave)
-    if today < destroy_on:
-        return due
+    return due if today < destroy_on else due + _destruction(db, profile, person, today, step("destroy", destroy_on))
+
+
+def _destruction(db: Session, profile: Profile, person: Person, today: dt.date, destroy: Due) -> list[Due]:
+    """The person's destroy step while anything of theirs is left, and beside it each record, and
+    each filed subject access export, that a legal hold keeps (the whole step is held by a hold on
+    them). An export asked for and not made goes with the person's step even so: it is marked not
+    made, so nothing builds it from what retention leaves."""
     records, agreements = _undestroyed(db, profile, person, today)
-    # what else the person's step destroys: ASYE entries, and subject access exports filed or being made
-    entries = _asye_entries(db, person.id) + subject_access_exports.pending_count(db, person.id)
-    if not records and not agreements and not entries:
-        return due
+    exports = subject_access_exports.pending_requests(db, person.id)
+    exports_held = holds.keeping_exports_of(db, person.id) if exports.filed else ()
+    # what else the person's step does: ASYE entries, exports not made, and the filed ones no hold keeps
+    entries = _asye_entries(db, person.id) + len(exports.unmade) + (0 if exports_held else len(exports.filed))
+    if not records and not agreements and not entries and not exports.filed:
+        return []
     person_holds = holds.held_by(db, person_id=person.id)
     if person_holds:
-        return due + [step("destroy", destroy_on, held_by=person_holds)]
+        return [_held(db, destroy, person_holds)]
     held_records = {r.id: holds.held_by(db, record_id=r.id) for r in records}
     held_records = {rid: held for rid, held in held_records.items() if held}
-    if agreements or entries or len(held_records) < len(records):
-        due.append(step("destroy", destroy_on))
-    return due + [step("destroy", destroy_on, rid, held) for rid, held in held_records.items()]
+    due = [destroy] if agreements or entries or len(held_records) < len(records) else []
+    due += [_held(db, destroy, held, record_id=rid) for rid, held in held_records.items()]
+    return due + [_held(db, destroy, exports_held, request_id=request_id)
+                  for request_id in exports.filed if exports_held]
+
+
+def _held(db: Session, destroy: Due, hold_ids: tuple[int, ...], **apart: int) -> Due:
+    """The destroy step (or the part of it `apart` names) held by these holds, saying what each is on."""
+    return dataclasses.replace(destroy, held_by=hold_ids, held_on=holds.described(db, hold_ids), **apart)
 
 
 def _undestroyed(db: Session, profile: Profile, person: Person,
@@ -281,7 +308,8 @@ def run(uow: Work, today: dt.date, dry_run: bool = False) -> list[Outcome]:
     Commits after each step: destroying an object cannot be undone, so the record of it must not
     wait for other people's steps. Safe to run twice, and callable from a task given nothing but
     the date (`run(uow, clock.today())`). Last, it destroys objects that no document row refers to
-    (a process killed between filing an object and committing its row: `storage.filing`).
+    (a process killed between filing an object and committing its row: `storage.filing`), and any
+    text a redaction schedule view kept for a draft while it was being destroyed.
     """
     db = uow.session
     due = plan(db, uow.deployment.profile, today)
@@ -293,10 +321,13 @@ def run(uow: Work, today: dt.date, dry_run: bool = False) -> list[Outcome]:
         if item.held:
             outcomes.append(Outcome(item, "held"))
             continue
-        person = db.get_one(Person, item.person_id, with_for_update=True, populate_existing=True)
+        # FOR NO KEY UPDATE: it waits for a renewal filing (`workflows.timestamp_renewal`), not for an
+        # audit row naming the person, which takes the audit lock first (deadlock otherwise)
+        person = db.get_one(Person, item.person_id, with_for_update={"key_share": True}, populate_existing=True)
         outcomes.append(_STEPS[item.step](uow, person, item, today))
         uow.commit()
     filing.destroy_orphans(db, uow.store, clock.now())
+    page_texts.forget_drafts_of_destroyed(db)  # one a schedule view kept while its draft was being destroyed
     uow.commit()
     return outcomes
 
@@ -342,23 +373,22 @@ def _forward(uow: Work, person: Person, item: Due, today: dt.date, by: Caller = 
 
 
 def _destroy(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
-    """Destroy what the step covers that no legal hold protects: objects first, then content."""
+    """Destroy what the person's step covers that no legal hold protects: objects first, then content.
+
+    Only the person's own step runs (a step held apart is planned only while held, and `run` skips
+    held steps). It takes the holds lock before re-checking the holds, so a hold placed since the
+    plan was made is seen here, or waits until this step has committed (`storage.legal_holds`).
+    """
     db = uow.session
-    records, agreements = _undestroyed(db, uow.deployment.profile, person, today)
-    if item.record_id is not None:
-        records, agreements = [r for r in records if r.id == item.record_id], []
+    legal_holds.lock(db)
     if holds.held_by(db, person_id=person.id):
         return Outcome(item, "held", "a legal hold was placed since the plan was made")
+    records, agreements = _undestroyed(db, uow.deployment.profile, person, today)
     records = [r for r in records if not holds.held_by(db, record_id=r.id)]
     done = _Destroyed()
     for owner in [*records, *agreements]:
         _destroy_owner(db, uow.store, person, owner, item.rule, done)
-    if item.record_id is None:  # the person's own step: their ASYE observations and reviews go with it
-        done.asye_entries = db.execute(delete(AsyeSupportEntry).where(AsyeSupportEntry.person_id == person.id)
-                                       ).rowcount or 0
-        exports = subject_access_exports.destroy_of(db, uow.store, person.id, item.rule)  # copies of their records
-        done.objects += exports.objects
-        done.refused += exports.refused  # still filed: the next run tries again
+    _destroy_exports_and_entries(uow, person, item, done)
     if done.objects or done.records or done.agreements or done.refused or done.asye_entries:
         audit.record(db, "retention.destroy", object_type="person", object_id=person.id,
                      detail={"rule": item.rule, "objects": done.objects, "records": done.records,
@@ -369,6 +399,21 @@ def _destroy(uow: Work, person: Person, item: Due, today: dt.date) -> Outcome:
         return Outcome(item, "refused", f"the store refused {len(done.refused)} object(s); retried next run")
     return Outcome(item, "done", f"{done.objects} object(s), {len(done.records)} record(s), "
                                  f"{len(done.agreements)} agreement(s), {done.asye_entries} ASYE entry(ies)")
+
+
+def _destroy_exports_and_entries(uow: Work, person: Person, item: Due, done: _Destroyed) -> None:
+    """What goes with the person's step besides their records: their ASYE observations and reviews,
+    and the subject access exports that copy their records. A filed export stays while a legal hold
+    covers anything it copies (`holds.keeping_exports_of`: it goes at the first run after the hold
+    is lifted); one asked for and not made is marked not made even so, as nothing must build it from
+    what is destroyed here."""
+    db = uow.session
+    done.asye_entries = db.execute(delete(AsyeSupportEntry).where(AsyeSupportEntry.person_id == person.id)
+                                   ).rowcount or 0
+    kept = bool(holds.keeping_exports_of(db, person.id))
+    exports = subject_access_exports.destroy_of(db, uow.store, person.id, item.rule, keep_filed=kept)
+    done.objects += exports.objects
+    done.refused += exports.refused  # still filed: the next run tries again
 
 
 def _destroy_owner(db: Session, store: DocumentStore, person: Person, owner: Record | Agreement, rule: str,
@@ -388,6 +433,7 @@ def _destroy_owner(db: Session, store: DocumentStore, person: Person, owner: Rec
             done.refused.append(version.storage_key)
     if destruction.destroy_content(db, owner, person_id=person.id, rule=rule, of=of):
         (done.records if isinstance(owner, Record) else done.agreements).append(owner.id)
+    page_texts.forget_draft(db, signoff.kind_of(owner), owner.id)  # a draft's text kept for the schedule too
     db.flush()
 
 
@@ -421,9 +467,9 @@ def record_leaver(uow: Work, caller: Caller, person_id: int, leave_date: dt.date
     """An administrator or HR records that a person leaves on a date; the answer carries the dates
     this module will forward and destroy their records on (S 12.4)."""
     access.require_role(caller, access.PEOPLE_MANAGERS)
-    person = people.get_person(uow.session, person_id)
-    left = movers.mark_leaver(uow.session, person, leave_date, caller.person)
-    uow.commit()
+    with uow:
+        person = people.get_person(uow.session, person_id)
+        left = movers.mark_leaver(uow.session, person, leave_date, caller.person)
     profile = uow.deployment.profile
     return Leaving(person, forward_date(profile, leave_date), destruction_date(profile, leave_date), left.unsupervised)
 
@@ -468,7 +514,7 @@ def forward_early(uow: Work, caller: Caller, person_id: int, reason: str) -> For
         raise InvalidInput("Enter why the records must go to HR now", "reason")
     db, profile, today = uow.session, uow.deployment.profile, clock.today()
     people.get_person(db, person_id)
-    person = db.get_one(Person, person_id, with_for_update=True, populate_existing=True)
+    person = db.get_one(Person, person_id, with_for_update={"key_share": True}, populate_existing=True)  # as `run`
     if person.forwarded_to_hr_on is not None:
         uow.rollback()
         return Forwarded(schedule(profile, person, today), False)

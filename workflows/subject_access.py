@@ -21,12 +21,17 @@ The rules, and where they come from:
   unique index holds it when two are recorded at once.
 - Other staff named in records and children's case IDs are third-party data (Art. 15(4)): HR
   reads them on the redaction schedule (`workflows.subject_access_export.redaction_schedule`),
-  withholds each with a reason (`withhold`), and the export leaves the withheld text out. A
+  withholds each with a reason (`withhold`), or one text in every file it is in at once
+  (`withhold_everywhere`: a withholding for each of its mentions not already withheld, whose own
+  reasons stand), and the export leaves the withheld text out. A text's withholdings with one
+  reason are released in every file at once (`release_everywhere`): those HR withheld with
+  another reason stay. A
   withholding whose mention is no longer found (the record changed) is shown so it can be released:
   the export refuses withholdings off the schedule.
 - The export is built from the data as it is when asked for, an answered request's too: it is not
   a copy of what was sent (that is the zip sent, whose SHA-256 the audit log keeps). HR asks for it
-  (`ask_export`: checked against the schedule, recorded and audited) and the worker builds it and
+  (`ask_export`: checked against the schedule, recorded with the schedule's mentions and audited)
+  and the worker builds it, refusing it if its own schedule has a mention HR's did not, and
   files it in the document store with its SHA-256 (`make_export`), because a redacted copy is a
   LibreOffice conversion and a conversion never holds up a web request; a task lost on the way is
   asked again by the sweep after `EXPORT_LOST_AFTER`, for a day (`EXPORT_SWEPT_FOR`: `unfiled_exports`),
@@ -53,6 +58,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeGuard
 
 from dateutil.relativedelta import relativedelta
@@ -61,6 +67,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
+from documents import redaction
 from documents.pdf import ConversionError
 from kernel import clock
 from kernel.errors import Conflict, DomainError, InvalidInput, NotFound, Unauthenticated
@@ -71,8 +78,9 @@ from storage.uow import transaction
 from workflows import access, people, revisions, working_days
 from workflows.access import Caller
 from workflows.deployment import Work
-from workflows.inputs.subject_access import (CloseRequest, ExtendRequest, RecordRequest, ReleaseMention,
-                                             WithdrawRequest, WithholdMention)
+from workflows.inputs.subject_access import (TEXT_LIMIT, CloseRequest, ExtendRequest, RecordRequest,
+                                             ReleaseEverywhere, ReleaseMention, WithdrawRequest, WithholdEverywhere,
+                                             WithholdMention)
 from workflows.subject_access_export import Mention, RedactionFailed, check_reviewed, export_zip, redaction_schedule
 
 log = logging.getLogger(__name__)
@@ -262,6 +270,35 @@ class ScheduleRow:
 
 
 @dataclass(frozen=True)
+class ScheduleText:
+    """One text on the schedule (a colleague's name, a case ID) with its mentions in every file it
+    is in: what HR withholds, or releases, everywhere in one step."""
+
+    text: str
+    kind: str
+    rows: list[ScheduleRow]
+
+    @property
+    def withheld(self) -> int:
+        return sum(1 for row in self.rows if row.withheld is not None)
+
+    @property
+    def everywhere(self) -> bool:
+        """Withheld in every file it is in."""
+        return self.withheld == len(self.rows)
+
+    @property
+    def reasons(self) -> dict[str, int]:
+        """Each reason it is withheld for, and in how many files: what a release in every file
+        releases is the withholdings with one of them."""
+        counted: dict[str, int] = {}
+        for row in self.rows:
+            if row.withheld is not None:
+                counted[row.withheld.reason] = counted.get(row.withheld.reason, 0) + 1
+        return counted
+
+
+@dataclass(frozen=True)
 class ExportState:
     """Where a request's export stands: NOT_ASKED; PREPARING (asked, the worker has not filed it;
     `late` once that has taken longer than `EXPORT_LOST_AFTER`, when HR may ask again); FAILED (it
@@ -318,6 +355,27 @@ class Review:
     def withheld(self) -> int:
         return sum(1 for row in self.schedule if row.withheld is not None)
 
+    @cached_property
+    def texts(self) -> list[ScheduleText]:
+        """Each text on the schedule once, in the order it is first met, however it is cased or
+        spaced in each file; but one longer than a form takes (`TEXT_LIMIT`: a signer's browser
+        can be), which is withheld mention by mention."""
+        grouped: dict[str, list[ScheduleRow]] = {}
+        for row in self.schedule:
+            if len(row.mention.text) <= TEXT_LIMIT:
+                grouped.setdefault(redaction.normalised(row.mention.text), []).append(row)
+        return [ScheduleText(rows[0].mention.text, rows[0].mention.kind, rows) for rows in grouped.values()]
+
+    @property
+    def to_withhold_everywhere(self) -> list[ScheduleText]:
+        """The texts offered to withhold in every file: those with a mention not yet withheld."""
+        return [text for text in self.texts if not text.everywhere] if self.shown.open else []
+
+    @property
+    def to_release_everywhere(self) -> list[ScheduleText]:
+        """The texts offered to release in every file, reason by reason: those withheld anywhere."""
+        return [text for text in self.texts if text.withheld] if self.shown.open else []
+
 
 def _schedule(uow: Work, request: SubjectAccessRequest) -> list[Mention]:
     return redaction_schedule(uow.session, uow.store, request.person)
@@ -354,10 +412,36 @@ def extend(uow: Work, caller: Caller, request_id: int, given: ExtendRequest) -> 
     return request
 
 
+def _withhold_mention(db: Session, caller: Caller, request: SubjectAccessRequest, mention: Mention, reason: str,
+                      **detail: Any) -> None:
+    """HR's decision to withhold one mention, recorded and audited (a new reason for a mention
+    already withheld replaces the old one, and its decider)."""
+    decided = next((w for w in request.withholdings if w.mention_key == mention.key), None)
+    if decided is None:
+        decided = SubjectAccessWithholding(request=request, mention_key=mention.key, reason=reason,
+                                           decided_by_id=caller.person.id)
+        db.add(decided)
+    decided.reason, decided.decided_by_id, decided.decided_at = reason, caller.person.id, clock.now()
+    _audit(db, caller, request, "withheld", key=mention.key, kind=mention.kind, document=mention.document,
+           reason=reason, **detail)
+
+
+def _release_mention(db: Session, caller: Caller, request: SubjectAccessRequest, decided: SubjectAccessWithholding,
+                     **detail: Any) -> None:
+    request.withholdings.remove(decided)
+    db.delete(decided)
+    _audit(db, caller, request, "released", key=decided.mention_key, **detail)
+
+
+def _mentions_of(mentions: list[Mention], text: str) -> list[Mention]:
+    """The mentions of one text in every file, however it is cased or spaced in each."""
+    wanted = redaction.normalised(text)
+    return [mention for mention in mentions if redaction.normalised(mention.text) == wanted]
+
+
 @transaction
 def withhold(uow: Work, caller: Caller, request_id: int, given: WithholdMention) -> SubjectAccessRequest:
-    """Withhold one mention on the schedule from the export, with the reason (a new reason for a
-    mention already withheld replaces the old one)."""
+    """Withhold one mention on the schedule from the export, with the reason."""
     require_officer(caller)
     db = uow.session
     request = _request(db, request_id)
@@ -367,14 +451,30 @@ def withhold(uow: Work, caller: Caller, request_id: int, given: WithholdMention)
     _changing(db, request, given.revision)
     if mention is None:
         raise InvalidInput("key is not a mention on this request's redaction schedule", "key")
-    decided = next((w for w in request.withholdings if w.mention_key == given.key), None)
-    if decided is None:
-        decided = SubjectAccessWithholding(request=request, mention_key=given.key, reason=given.reason,
-                                           decided_by_id=caller.person.id)
-        db.add(decided)
-    decided.reason, decided.decided_by_id, decided.decided_at = given.reason, caller.person.id, clock.now()
-    _audit(db, caller, request, "withheld", key=given.key, kind=mention.kind, document=mention.document,
-           reason=given.reason)
+    _withhold_mention(db, caller, request, mention, given.reason)
+    return request
+
+
+@transaction
+def withhold_everywhere(uow: Work, caller: Caller, request_id: int, given: WithholdEverywhere) -> SubjectAccessRequest:
+    """Withhold one text (a colleague's name, a child's case ID) in every file of the export in one
+    step, with one reason: each of its mentions on the schedule not yet withheld is withheld and
+    audited as if HR had withheld it alone (marked `everywhere`), in one unit of work, so the export,
+    its check against the schedule and a release work on them as on any other. A mention already
+    withheld keeps the reason and decider HR gave it."""
+    require_officer(caller)
+    db = uow.session
+    request = _request(db, request_id)
+    mentions = _mentions_of(_schedule(uow, request), given.text)  # read before the row is claimed, as above
+    _changing(db, request, given.revision)
+    if not mentions:
+        raise InvalidInput("text is not on this request's redaction schedule", "text")
+    decided = set(_decisions(request))
+    new = [mention for mention in mentions if mention.key not in decided]
+    if not new:
+        raise InvalidInput("text is already withheld in every file it is in", "text")
+    for mention in new:
+        _withhold_mention(db, caller, request, mention, given.reason, everywhere=True)
     return request
 
 
@@ -388,9 +488,26 @@ def release(uow: Work, caller: Caller, request_id: int, given: ReleaseMention) -
     decided = next((w for w in request.withholdings if w.mention_key == given.key), None)
     if decided is None:
         raise InvalidInput("key is not withheld on this request", "key")
-    request.withholdings.remove(decided)
-    db.delete(decided)
-    _audit(db, caller, request, "released", key=given.key)
+    _release_mention(db, caller, request, decided)
+    return request
+
+
+@transaction
+def release_everywhere(uow: Work, caller: Caller, request_id: int, given: ReleaseEverywhere) -> SubjectAccessRequest:
+    """Put a text back into every file of the export it was withheld from with one reason, in one
+    step (each release audited, marked `everywhere`). Only the withholdings with that reason (the
+    page shows each reason with its count): one HR made with another reason, by hand or in another
+    step, was decided on its own and stays."""
+    require_officer(caller)
+    db = uow.session
+    request = _request(db, request_id)
+    keys = {mention.key for mention in _mentions_of(_schedule(uow, request), given.text)}
+    _changing(db, request, given.revision)
+    decided = [w for w in request.withholdings if w.mention_key in keys and w.reason == given.reason]
+    if not decided:
+        raise InvalidInput("text is not withheld with that reason in any file of this request", "text")
+    for withholding in decided:
+        _release_mention(db, caller, request, withholding, everywhere=True)
     return request
 
 
@@ -413,30 +530,36 @@ def _filename(request: SubjectAccessRequest, on: dt.date) -> str:
     return f"subject-access-{request.person_id}-{request.id}-{on:%Y%m%d}.zip"
 
 
-def _build(uow: Work, request: SubjectAccessRequest) -> Export:
+def _build(uow: Work, request: SubjectAccessRequest, reviewed: list[str] | None = None) -> Export:
     """The export of a request as its withholdings stand: the worker's and the command line's one
-    way to make it. Read in the caller's transaction, which is ended before the conversions (rolled
-    back: `export_zip` only reads), so a SQLite write lock is not held while LibreOffice works."""
+    way to make it; refused if its schedule has a mention not among `reviewed` (those HR reviewed,
+    when known: an export asked for before they were kept has none). Read in the caller's
+    transaction, which is ended before the conversions (rolled back: `export_zip` only reads), so a
+    SQLite write lock is not held while LibreOffice works."""
     withheld, filename, deadline = _decisions(request), _filename(request, clock.today()), deadline_of(request)
     person, received_on = request.person, request.received_on
     whose = person.name
     data, manifest = export_zip(uow.session, uow.store, person, withheld=withheld, received_on=received_on,
-                                deadline=deadline, converter=uow.deployment.converter(), read=uow.rollback)
+                                deadline=deadline, converter=uow.deployment.converter(), read=uow.rollback,
+                                reviewed=reviewed)
     return Export(whose, received_on, deadline, filename, data, manifest, withheld)
 
 
 @transaction
 def ask_export(uow: Work, caller: Caller, request_id: int) -> SubjectAccessRequest:
     """HR asks for the export: refused now (409) if a withholding is no longer on the schedule,
-    otherwise recorded as asked (a filed one it replaces is destroyed after the commit) and audited;
-    the worker builds and files it after the commit (`make_export`)."""
+    otherwise recorded as asked, with the schedule's mentions as HR reviewed them (a filed one it
+    replaces is destroyed after the commit), and audited; the worker builds and files it after the
+    commit (`make_export`), unless its schedule then has a mention beyond those."""
     require_officer(caller)
     db = uow.session
     request = _request(db, request_id)
-    check_reviewed(_schedule(uow, request), _decisions(request))
+    schedule = _schedule(uow, request)
+    check_reviewed(schedule, _decisions(request))
     export = _export_of(db, request.id, lock=True) or _new_export(db, request)
     subject_access_exports.forget(db, uow.store, export)
     export.asked_at, export.asked_by_id, export.problem = clock.now(), caller.person.id, ""
+    export.reviewed_mentions = [mention.key for mention in schedule]
     _audit(db, caller, request, "export_asked", withheld=sorted(_decisions(request)))
     uow.on_commit(uow.deployment.enqueue, EXPORT_TASK, request.id)
     return request
@@ -464,7 +587,8 @@ def _still_asked(export: SubjectAccessExport | None, asked_at: dt.datetime) -> T
 def make_export(uow: Work, request_id: int) -> None:
     """The worker's step: build the export asked for and file it in the document store, recording
     its key, SHA-256 and the withholdings it was built with, audited in the name of the officer who
-    asked. One that cannot be made as things stand (a withholding off the schedule, a redacted copy
+    asked. One that cannot be made as things stand (a withholding off the schedule, a mention HR
+    did not review, a redacted copy
     still readable, a damaged sealed PDF, LibreOffice failing on a redacted copy) is recorded with
     why, for HR to see and ask again. Safe to run twice: nothing is done once it is filed, refused,
     destroyed, or asked for again since (the newer task files that)."""
@@ -473,9 +597,9 @@ def make_export(uow: Work, request_id: int) -> None:
     if export is None or export.storage_key is not None or export.problem:
         uow.rollback()
         return
-    asked_at, request = export.asked_at, _request(db, request_id)
+    asked_at, reviewed, request = export.asked_at, export.reviewed_mentions, _request(db, request_id)
     try:
-        made = _build(uow, request)
+        made = _build(uow, request, reviewed)
     except (Conflict, RedactionFailed, DamagedDocument, ConversionError) as exc:
         if isinstance(exc, ConversionError):
             log.error("subject access export of request %s: LibreOffice failed: %s", request_id, exc)

@@ -26,30 +26,37 @@ withheld text can still be read is never released. A document no file of which c
 (destroyed, a draft never filed, a file missing or unreadable) is listed in the manifest with why.
 
 The export only reads (its caller rolls its transaction back before the conversions). The schedule
-only reads but for keeping each sealed PDF's page texts by its SHA-256 the first time it parses it
+only reads but for keeping each sealed PDF's page texts by its SHA-256 the first time it parses it,
+and each draft's text with a SHA-256 of the template, context and code it is rendered with
 (`storage.page_texts`), so the schedule, read on every view and every withholding, parses none of
-them again. The caller audits (`workflows.subject_access`).
+them again and renders a draft again only once one of those has changed. The caller audits
+(`workflows.subject_access`).
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
+import inspect
 import io
 import json
 import logging
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, is_dataclass
+from importlib import metadata
+from pathlib import Path
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from documents import redaction
+from documents import redaction, render
+from documents.render import docx_bytes, rendered
 from documents.seal import PdfConverter
 from kernel import clock
 from kernel.errors import Conflict, DomainError
@@ -75,6 +82,8 @@ SPOOLED = 16 * 1024 * 1024  # bytes of the zip kept in memory before it is writt
 CONTEXT = 30  # characters each side of a mention shown to the reviewer
 LINK = re.compile(r"(?:https?://|www\.)[^\s<>\"']+", re.IGNORECASE)
 LINK_REMOVED = "[link removed]"
+RENDERING_CODE = (render, redaction)  # what renders a draft's Word file and reads its text
+RENDERING_LIBRARIES = ("docxtpl", "python-docx", "jinja2", "lxml")  # what those modules render and read with
 ICO = ("the Information Commissioner's Office (ICO): https://ico.org.uk/make-a-complaint/ or 0303 123 1113")
 
 Owner = Record | Agreement
@@ -109,7 +118,7 @@ class _Document:
     path: str
     number: str
     kind: str
-    data: bytes | None  # None when gathered for the schedule only: a sealed PDF's bytes are not read
+    data: bytes | None  # None when gathered for the schedule only: no sealed PDF is read, no draft rendered
     sealed: DocumentVersion | None  # the final PDF's row; None for a draft's Word file
     pages: list[str]  # each PDF page's text, whitespace made single spaces; a Word file's as one
 
@@ -152,16 +161,20 @@ def redaction_schedule(db: Session, store: DocumentStore, person: Person) -> lis
 
 def export_zip(db: Session, store: DocumentStore, person: Person, *, withheld: Mapping[str, str],
                received_on: dt.date, deadline: dt.date, converter: PdfConverter,
-               read: Callable[[], None] = lambda: None) -> tuple[bytes, dict]:
+               read: Callable[[], None] = lambda: None,
+               reviewed: Collection[str] | None = None) -> tuple[bytes, dict]:
     """The export as zip bytes, and its manifest (the dict written as manifest.json inside it).
     `withheld` maps Mention.key -> the reason; each withheld mention is removed from the text of the
-    file it is in. A key no longer on the schedule is refused (Conflict): what HR reviewed is not what
-    would be released. Reads only; writes no audit (the caller audits). Everything is read from the
-    database before anything is converted, and `read()` is called in between, so the caller can end
-    its transaction before the conversions (on SQLite it holds the write lock)."""
+    file it is in. A key no longer on the schedule is refused (Conflict), and so is a mention not
+    among `reviewed` (the schedule's keys when HR asked for it, if known): what HR reviewed is not
+    what would be released. Reads only; writes no audit (the caller audits). Everything is read from
+    the database before anything is converted, and `read()` is called in between, so the caller can
+    end its transaction before the conversions (on SQLite it holds the write lock)."""
     contents = _gather(db, store, person, files=True)
     schedule = _schedule(db, person, contents)
     check_reviewed(schedule, withheld)
+    if reviewed is not None:
+        check_nothing_new(schedule, reviewed)
     chosen = [mention for mention in schedule if mention.key in withheld]
     withholdings = _withholdings(chosen, withheld)
     letter = _cover_letter(db, person, contents, withholdings, received_on, deadline)
@@ -190,6 +203,16 @@ def check_reviewed(schedule: Sequence[Mention], withheld: Mapping[str, str]) -> 
     if stale:
         raise Conflict(f"the redaction schedule has changed since it was reviewed ({len(stale)} withheld mention(s) "
                        "are no longer on it): review the schedule again before exporting", "withheld")
+
+
+def check_nothing_new(schedule: Sequence[Mention], reviewed: Collection[str]) -> None:
+    """A mention the schedule has that HR's review did not (a record edited, a draft sealed with its
+    signers' addresses on its certificate page) was never released or withheld by anyone, so
+    nothing is released until HR has reviewed it."""
+    new = {mention.key for mention in schedule} - set(reviewed)
+    if new:
+        raise Conflict(f"the files changed since the schedule was reviewed: {len(new)} new mention(s); review the "
+                       "schedule and prepare the export again", "export")
 
 
 # --- what the export holds --------------------------------------------------------------------
@@ -234,13 +257,13 @@ def _document(db: Session, store: DocumentStore, owner: Owner, files: bool) -> _
         destroyed = _destroyed_on(db, owner)
         if destroyed is not None:
             return _not_enclosed(owner, f"destroyed on {destroyed:%Y-%m-%d} under the retention schedule")
-        data = _draft_docx(db, store, owner)
+        draft = _draft(db, store, owner, files)
     except (ObjectMissing, FileNotFoundError, PyPdfError) as exc:
         log.error("subject-access export: %s cannot be read: %r", stem, exc)
         return _not_enclosed(owner, "unavailable: its file could not be read; we are looking into it")
-    if data is None:
+    if draft is None:
         return _not_enclosed(owner, "draft not available: no copy of it has been made yet")
-    return _Document(f"{stem}.docx", number, kind, data, None, [redaction.docx_text(data)])
+    return _Document(f"{stem}.docx", number, kind, draft[0], None, draft[1])
 
 
 def _not_enclosed(owner: Owner, reason: str) -> dict[str, str]:
@@ -273,15 +296,56 @@ def _deployment(db: Session) -> Deployment | None:
     return work.deployment if work is not None and isinstance(work.deployment, Deployment) else None
 
 
-def _draft_docx(db: Session, store: DocumentStore, owner: Owner) -> bytes | None:
-    """A draft's Word file as it stands (what is held about the person is the current text), or,
-    outside a deployment's unit of work, the last one filed for sign-off."""
+def _draft(db: Session, store: DocumentStore, owner: Owner, files: bool) -> tuple[bytes | None, list[str]] | None:
+    """A draft's Word file and its text as it stands (what is held about the person is the current
+    text), or, outside a deployment's unit of work, the last one filed for sign-off. Without `files`
+    only its text, kept by a SHA-256 of what it is rendered from (`_rendering`): rendering is the
+    slow part of a schedule of drafts, and an unchanged draft renders the same file."""
     deployment = _deployment(db)
-    if deployment is not None:
-        return (pipeline.record_docx(deployment, db, owner) if isinstance(owner, Record)
-                else pipeline.agreement_docx(deployment, db, owner))
-    filed = _latest(db, owner, "docx")
-    return None if filed is None else read_filed(store, filed.storage_key, filed.sha256, signoff.number(owner))
+    if deployment is None:
+        filed = _latest(db, owner, "docx")
+        if filed is None:
+            return None
+        data = read_filed(store, filed.storage_key, filed.sha256, signoff.number(owner))
+        return data, [redaction.docx_text(data)]
+    template, context = pipeline.draft_rendering(deployment, db, owner)
+    if files:
+        data = docx_bytes(rendered(template, context))
+        return data, [redaction.docx_text(data)]
+    pages = page_texts.draft_pages_of(db, signoff.kind_of(owner), owner.id, _rendering(template, context),
+                                      lambda: [redaction.docx_text(docx_bytes(rendered(template, context)))])
+    return None, pages
+
+
+def _rendering(template: Path, context: Mapping[str, object]) -> str:
+    """A SHA-256 of what a draft's Word file is rendered from: the template's bytes (a council may
+    replace its template), the context as JSON (its form's definition by its fields), and the code
+    that renders it and reads its text (`_renderer`)."""
+    digest = hashlib.sha256(_renderer().encode())
+    digest.update(template.read_bytes())
+    digest.update(json.dumps(context, sort_keys=True, default=_plain).encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def _renderer() -> str:
+    """A SHA-256 of the code that turns a template and a context into a draft's text: the source of
+    the modules that render it and read its text, and the versions of the libraries they use. An
+    upgrade that changes either may change the text, so the texts kept before it are not used after
+    it. Once per process: the code does not change under a running process."""
+    digest = hashlib.sha256()
+    for module in RENDERING_CODE:
+        digest.update(Path(inspect.getfile(module)).read_bytes())
+    for library in RENDERING_LIBRARIES:
+        digest.update(f"{library} {metadata.version(library)}\n".encode())
+    return digest.hexdigest()
+
+
+def _plain(value: object) -> object:
+    """A context value JSON has no form for, in one that stays the same from one reading to the next."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return str(value)
 
 
 def _pdf_pages(pdf: bytes) -> list[str]:
@@ -478,10 +542,23 @@ def _mentions(path: str, pages: list[str], found: re.Pattern[str], kinds: Mappin
         for match in found.finditer(text):
             known, kind = kinds.get(redaction.normalised(match.group()), ("", ""))  # "" only if case folding differs
             if known and known not in seen:
-                context = " ".join(text[max(0, match.start() - CONTEXT):match.end() + CONTEXT].split())
                 seen[known] = Mention(_key(path, kind, known), path, number if pdf else None, kind,
-                                      " ".join(match.group().split()), context)
+                                      " ".join(match.group().split()), _context(text, match.start(), match.end()))
     return list(seen.values())
+
+
+def _context(text: str, start: int, end: int) -> str:
+    """The words either side of the mention at `start`:`end`, up to `CONTEXT` characters each, whole
+    words only (a word cut in two reads as another word: "ex" for "Alex"), with an ellipsis where
+    the text goes on."""
+    before, after = text[max(0, start - CONTEXT):start], text[end:end + CONTEXT]
+    cut_before, cut_after = start > CONTEXT, end + CONTEXT < len(text)
+    if cut_before and not text[start - CONTEXT - 1].isspace():
+        before = re.sub(r"^\S*", "", before)
+    if cut_after and not text[end + CONTEXT].isspace():
+        after = re.sub(r"\S*$", "", after)
+    shown = " ".join(f"{before}{text[start:end]}{after}".split())
+    return f"{'… ' if cut_before else ''}{shown}{' …' if cut_after else ''}"
 
 
 def _key(document: str, kind: str, text: str) -> str:

@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Response, request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from docgen.api.revisions import etag, if_match
 from docgen.api.routing import json_body, route
@@ -60,6 +60,9 @@ class DueOut(BaseModel):
     due_on: dt.date
     rule: str
     record_id: int | None
+    request_id: int | None = Field(description="the subject access request whose filed export a legal hold keeps "
+                                   "apart from the person's step (it copies something the hold covers); null "
+                                   "otherwise")
     held: bool
     held_by: list[int]
 
@@ -93,8 +96,9 @@ def transfer(person_id: int) -> Any:
     return _dump(TransferOut, moved), 200, {"ETag": etag(moved.person.revision)}
 
 
-@route("POST", "/people/<int:person_id>/leaver", "Record that a person leaves on a date", request_model=RecordLeaver,
-       response=LeaverOut)
+@route("POST", "/people/<int:person_id>/leaver", "Record that a person leaves on a date, or correct it until their "
+       "records freeze (HR and administrators; audited): not before their employment start nor more than 5 years "
+       "ahead; HR's page /hr/people/{id}/leaving does the same", request_model=RecordLeaver, response=LeaverOut)
 @login_required
 def leaver(person_id: int) -> Any:
     body = parse(RecordLeaver, json_body())

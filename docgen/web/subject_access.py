@@ -1,9 +1,10 @@
 """Subject access requests as pages (UK GDPR Art. 15; issue 25 item 1): HR, or an administrator
 acting as the data protection officer, records a request, reads its deadline and days left,
-extends it, reviews the redaction schedule and withholds mentions with a reason, asks for the
-export (a POST: the worker builds and files it, so no link, prefetch or HEAD starts one), downloads
-it once filed (a GET, checked against its SHA-256, audited and marked no-store) and closes the request with the day
-it was answered, or as withdrawn with a reason. The rules are
+extends it, reviews the redaction schedule and withholds mentions with a reason (one at a time, or
+one text in every file at once), asks for the export (a POST: the worker builds and files it, so
+no link, prefetch or HEAD starts one), downloads it once filed (a GET, checked against its SHA-256,
+audited and marked no-store) and closes the request with the day it was answered, or as withdrawn
+with a reason. The rules are
 `workflows.subject_access`'s (which tells anyone else there is no such page); each view parses,
 calls one use case and shapes the answer."""
 from __future__ import annotations
@@ -24,7 +25,8 @@ from docgen.web.navigation import page
 from kernel.errors import Conflict, DomainError, InvalidInput, PreconditionFailed, PreconditionRequired
 from workflows import subject_access
 from workflows.inputs.subject_access import (REASON_LIMIT, CloseRequest, ExtendRequest, RecordRequest,
-                                             ReleaseMention, WithdrawRequest, WithholdMention)
+                                             ReleaseEverywhere, ReleaseMention, WithdrawRequest, WithholdEverywhere,
+                                             WithholdMention)
 
 bp = Blueprint("subject_access", __name__, url_prefix="/hr/subject-access")
 
@@ -89,6 +91,7 @@ def _request_page(request_id: int, refused: Exception | None = None, field: str 
     close.revision.data = shown.shown.request.revision
     problem = None
     if refused is not None:
+        field = _on_page(shown, field)
         message = str(getattr(refused, "message", refused))
         problem = {"field": field, "message": message[:1].upper() + message[1:],
                    "typed": request.form.get("reason", "")[:REASON_LIMIT],
@@ -97,6 +100,23 @@ def _request_page(request_id: int, refused: Exception | None = None, field: str 
     return render_template("subject_access/request.html", review=shown, shown=shown.shown, close=close,
                            problem=problem, warn_days=subject_access.WARN_DAYS,
                            lost_minutes=subject_access.EXPORT_LOST_AFTER // dt.timedelta(minutes=1)), status
+
+
+ALWAYS_SHOWN = ("request", "redaction-schedule", "export")  # the page's boxes that are there in every state
+
+
+def _on_page(shown: subject_access.Review, box: str) -> str:
+    """`box` if the page as it now stands shows it, "request" (by the heading) if not: a request
+    closed since shows no form, a text withheld in every file since no form to withhold it, so a
+    412 or a refusal for a closed request is still named where the reader can see it."""
+    there = {"extension-reason": shown.shown.can_extend, "withdrawal-reason": shown.shown.open,
+             "everywhere-text": bool(shown.to_withhold_everywhere),
+             "everywhere-reason": bool(shown.to_withhold_everywhere),
+             "release-everywhere": bool(shown.to_release_everywhere)}
+    if box.startswith("reason-"):
+        there[box] = shown.shown.open and any(f"reason-{row.mention.key}" == box and row.withheld is None
+                                              for row in shown.schedule)
+    return box if box in ALWAYS_SHOWN or there.get(box, False) else "request"
 
 
 @bp.get("/<int:request_id>")
@@ -110,14 +130,15 @@ def _back(request_id: int, anchor: str = "") -> Any:
     return redirect(url_for(".request_page", request_id=request_id) + anchor, 303)
 
 
-def _acted(request_id: int, act: Callable[[], object], box: str, anchor: str = "",
+def _acted(request_id: int, act: Callable[[], object], box: str | Callable[[DomainError], str], anchor: str = "",
            refusals: tuple[type[DomainError], ...] = REFUSALS) -> Any:
     """Back to the request's page (at `anchor`) once `act` is done; refused, the page again with the
-    refusal named at `box`, what was typed kept."""
+    refusal named at `box` (or at the box `box` picks for it, where a form has two), what was typed
+    kept."""
     try:
         act()
     except refusals as exc:
-        return _request_page(request_id, exc, box, status=exc.status)
+        return _request_page(request_id, exc, box if isinstance(box, str) else box(exc), status=exc.status)
     return _back(request_id, anchor)
 
 
@@ -140,6 +161,29 @@ def withhold(request_id: int) -> Any:
 def release(request_id: int) -> Any:
     return _acted(request_id, lambda: subject_access.release(uow(), caller(), request_id, form_to(ReleaseMention)),
                   "redaction-schedule", "#redaction-schedule")
+
+
+@bp.post("/<int:request_id>/withhold-everywhere")
+@page()
+def withhold_everywhere(request_id: int) -> Any:
+    """Withhold one text in every file of the export, with one reason."""
+    return _acted(request_id, lambda: subject_access.withhold_everywhere(uow(), caller(), request_id,
+                                                                         form_to(WithholdEverywhere)),
+                  _everywhere_box, "#redaction-schedule")  # its form is gone once nothing is left to withhold
+
+
+@bp.post("/<int:request_id>/release-everywhere")
+@page()
+def release_everywhere(request_id: int) -> Any:
+    """Put a text back into every file of the export it was withheld from with the reason chosen."""
+    return _acted(request_id, lambda: subject_access.release_everywhere(uow(), caller(), request_id,
+                                                                        form_to(ReleaseEverywhere)),
+                  "release-everywhere", "#redaction-schedule")
+
+
+def _everywhere_box(refused: DomainError) -> str:
+    """The text chosen when it is the one at fault, the reason box otherwise (a stale read too)."""
+    return "everywhere-text" if refused.field == "text" else "everywhere-reason"
 
 
 def _typed_key() -> str:

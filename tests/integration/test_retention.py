@@ -32,6 +32,7 @@ from storage.models import (
     Person,
     Record,
     SignoffEvent,
+    SupervisionRelationship,
 )
 from docgen.cli.storage import export_command, hold_group, retention_group
 from storage import audit, filing
@@ -323,6 +324,81 @@ def test_a_leaving_supervisor_leaves_their_supervisees_without_one(client: Any, 
                          headers=bearer(tokens, "hr"))
     assert answer.status_code == 200
     assert sorted(p["id"] for p in answer.json["unsupervised"]) == sorted([org.ids["worker"], org.ids["asye"]])
+
+
+def supervision_ends(app: Any, org: Any) -> dict[tuple[str, str], dt.date | None]:
+    """When each of the organisation's supervision relationships ends, by (supervisee, supervisor)."""
+    keys = {person_id: key for key, person_id in org.ids.items()}
+    with app.extensions["docgen"].sessions() as db:
+        return {(keys[r.supervisee_id], keys[r.supervisor_id]): r.ends_on
+                for r in db.scalars(select(SupervisionRelationship))}
+
+
+def record_leaving(client: Any, tokens: dict[str, str], who: int, day: str) -> None:
+    answer = client.post(f"/api/v1/people/{who}/leaver", json={"leave_date": day}, headers=bearer(tokens, "hr"))
+    assert answer.status_code == 200, answer.json
+
+
+def test_a_leaving_date_corrected_later_carries_on_the_supervision_it_ended_and_earlier_ends_it_sooner(
+        client: Any, app: Any, org: Any, tokens: dict[str, str]) -> None:
+    at(dt.date(2027, 1, 4))
+    rel = client.get(f"/api/v1/relationships?supervisee_id={org.ids['worker']}", headers=bearer(tokens, "admin"))
+    rel_url = f"/api/v1/relationships/{rel.json['items'][0]['id']}"
+    # Alex's supervision by Sam ends on 29 January for another reason, before Sam's leaving is recorded
+    ended = client.patch(rel_url, json={"ends_on": "2027-01-29"},
+                         headers=read_then_change(client, rel_url, bearer(tokens, "admin")))
+    assert ended.status_code == 200, ended.json
+    record_leaving(client, tokens, org.ids["manager"], "2027-01-29")
+    assert supervision_ends(app, org)[("asye", "manager")] == dt.date(2027, 1, 29)
+
+    record_leaving(client, tokens, org.ids["manager"], "2027-02-26")
+
+    later = supervision_ends(app, org)
+    assert later[("asye", "manager")] == later[("manager", "head")] == dt.date(2027, 2, 26)  # no gap in between
+    assert later[("worker", "manager")] == dt.date(2027, 1, 29)  # not ended by the leaving: left as it was
+
+    record_leaving(client, tokens, org.ids["manager"], "2027-01-15")
+
+    earlier = supervision_ends(app, org)
+    assert set(earlier.values()) == {dt.date(2027, 1, 15)}  # nobody is supervised by, or supervises, a leaver
+    with app.extensions["docgen"].sessions() as db:
+        corrections = [e.detail for e in db.scalars(select(AuditEvent).where(AuditEvent.action == "person.leaver")
+                                                    .order_by(AuditEvent.id))]
+    assert [(d["previous_leave_date"], d["leave_date"]) for d in corrections] == [
+        (None, "2027-01-29"), ("2027-01-29", "2027-02-26"), ("2027-02-26", "2027-01-15")]
+
+
+def test_a_later_leaving_date_never_gives_a_supervisee_two_supervisors_at_once(
+        client: Any, app: Any, org: Any, tokens: dict[str, str]) -> None:
+    at(dt.date(2027, 1, 4))
+    record_leaving(client, tokens, org.ids["manager"], "2027-01-29")
+    with app.extensions["docgen"].sessions() as db:  # Priya is handed to Dana from the day after Sam leaves
+        people.create_relationship(db, org.ids["asye"], org.ids["head"], dt.date(2027, 1, 30))
+        db.commit()
+
+    record_leaving(client, tokens, org.ids["manager"], "2027-02-26")
+
+    assert supervision_ends(app, org)[("asye", "manager")] == dt.date(2027, 1, 29)
+    assert supervision_ends(app, org)[("worker", "manager")] == dt.date(2027, 2, 26)
+
+
+def test_a_leaving_date_sent_with_a_change_to_the_person_is_recorded_as_a_leaving(
+        client: Any, app: Any, org: Any, tokens: dict[str, str]) -> None:
+    at(dt.date(2027, 1, 4))
+    url = f"/api/v1/people/{org.ids['manager']}"
+
+    edited = client.patch(url, json={"leave_date": "2027-01-29", "job_title": "Team manager"},
+                          headers=read_then_change(client, url, bearer(tokens, "admin")))
+
+    assert edited.status_code == 200, edited.json
+    assert (edited.json["status"], edited.json["leave_date"]) == ("leaver", "2027-01-29")
+    assert set(supervision_ends(app, org).values()) == {dt.date(2027, 1, 29)}
+    with app.extensions["docgen"].sessions() as db:
+        assert db.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "person.leaver", AuditEvent.object_id == str(org.ids["manager"]))) == 1
+    removed = client.patch(url, json={"leave_date": None}, headers=read_then_change(client, url, bearer(tokens, "admin")))
+    assert removed.status_code == 422 and removed.json["error"]["field"] == "leave_date"
+    assert f"/api/v1/people/{org.ids['manager']}/leaver" in removed.json["error"]["message"]
 
 
 # --- Transfers --------------------------------------------------------------------------------

@@ -4,8 +4,12 @@ and sealed; a draft one-to-one record with Sol's supervisor, Grace Lead; the e-m
 The redaction schedule lists the third-party data with the page it is on; withholding a mention
 removes its words from the exported PDF (read back with poppler's pdftotext), never only covers
 them. The export writes nothing, and the schedule nothing but each sealed PDF's page texts, kept by
-its SHA-256 the first time it is parsed, so the schedule read again reads no sealed PDF; retention
-destroys them, and any filed export, with the records. Both databases, real LibreOffice.
+its SHA-256 the first time it is parsed, so the schedule read again reads no sealed PDF, and each
+draft's text, one row a draft with a SHA-256 of its template, context and rendering code, so an
+unchanged draft is rendered once and a changed one (or one after an upgrade) again, never written
+over what happened to the row since it was read; an edit deletes the draft's text, and retention
+destroys them all, and any filed export, with the records, and next time any a view kept while it
+ran. The words around a mention are whole words. Both databases, real LibreOffice.
 """
 from __future__ import annotations
 
@@ -24,17 +28,18 @@ import pytest
 from docx import Document
 from docx.enum.text import WD_BREAK
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from documents import redaction, render
 from documents.render import opened
 from kernel import clock
 from kernel.errors import Conflict
-from storage import subject_access_exports
-from storage.models import (Base, DocumentVersion, Organisation, OutboxMessage, PageText, Person, QualityAudit,
+from storage import page_texts, subject_access_exports
+from storage.models import (Base, DocumentVersion, DraftText, Organisation, OutboxMessage, PageText, Person, QualityAudit,
                             QualityAuditItem, Record, SignoffEvent, SubjectAccessExport, SubjectAccessRequest)
 from tests.e2e.test_groups import Southwark, _group, _held_session, config, group_org  # noqa: F401
+from tests.etags import read_then_change
 from tests.mailbox import Mailbox, sign_link_for
 from workflows import actions, group_records, people, retention, subject_access, subject_access_export
 from workflows.subject_access_export import (CASE_ID, CONTACT, DEVICE, STAFF, Mention, export_zip,
@@ -114,11 +119,14 @@ def reading(app: Any) -> Iterator[Session]:
     db.close()
 
 
+KEPT_TEXTS = (PageText.__tablename__, DraftText.__tablename__)  # what the schedule keeps (`storage.page_texts`)
+
+
 def _counts(db: Session) -> dict[str, int]:
     """Rows in every table, counted through `db` (so anything added to it unflushed is counted too),
     but for the page texts kept for the schedule (`storage.page_texts`)."""
     return {table.name: db.scalar(select(func.count()).select_from(table)) or 0
-            for table in Base.metadata.sorted_tables if table.name != PageText.__tablename__}
+            for table in Base.metadata.sorted_tables if table.name not in KEPT_TEXTS}
 
 
 def _pdftotext(pdf: bytes) -> str:
@@ -379,9 +387,117 @@ def test_the_schedule_read_again_reads_and_parses_no_sealed_pdf(app: Any, sol: d
     assert viewed() == first and len(reads) == 1 and len(parses) == 1  # nothing read, checked or parsed again
 
 
+def _viewed_in_a_unit_of_work(app: Any, person_id: int) -> list[Mention]:
+    """The schedule as HR's page reads it: in a deployment's unit of work of its own (a draft is
+    rendered as it stands), committed."""
+    with app.extensions["docgen"].unit_of_work() as uow:
+        return redaction_schedule(uow.session, uow.store, uow.session.get(Person, person_id))
+
+
+def _kept_drafts(app: Any) -> list[DraftText]:
+    """The draft texts kept, as a fresh transaction reads them."""
+    with app.extensions["docgen"].sessions.begin() as db:
+        kept = list(db.scalars(select(DraftText)))
+        db.expunge_all()
+        return kept
+
+
+def _owners(app: Any) -> set[tuple[str, int]]:
+    """Whose draft texts are kept."""
+    return {(kept.owner_kind, kept.owner_id) for kept in _kept_drafts(app)}
+
+
+def _counting_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The records whose draft the schedule renders, each time it renders one."""
+    renders: list[str] = []
+    real_render = subject_access_export.rendered
+    monkeypatch.setattr(subject_access_export, "rendered", lambda template, context: renders.append(
+        context["record_id"]) or real_render(template, context))
+    return renders
+
+
+def test_the_schedule_read_again_renders_an_unchanged_draft_once_and_a_changed_one_again(
+        app: Any, sol: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    renders = _counting_renders(monkeypatch)
+    draft = f"R-{sol['draft']:06d}"
+
+    def in_draft(mentions: list[Mention]) -> list[str]:
+        return sorted(m.text for m in mentions if m.document.startswith(f"records/{draft}"))
+
+    first = _viewed_in_a_unit_of_work(app, sol["id"])
+    assert renders == [draft] and in_draft(first) == ["Grace Lead", "LL-104240"]
+    assert _viewed_in_a_unit_of_work(app, sol["id"]) == first and renders == [draft]  # not rendered again
+    [kept] = _kept_drafts(app)
+    assert (kept.owner_kind, kept.owner_id) == ("record", sol["draft"]) and "Grace Lead" in kept.pages[0]
+    services = app.extensions["docgen"]
+    with services.sessions.begin() as db:  # an action raised by another way than an edit of the record
+        actions.raise_action(db, db.get(Record, sol["draft"]), section="summary", text="Ask Tam Worker about cover",
+                             owner="Sol Worker")
+        assert page_texts.forget_drafts_of_destroyed(db) == 0  # retention's safety net leaves a live draft's text
+
+    edited = _viewed_in_a_unit_of_work(app, sol["id"])
+    assert renders == [draft, draft] and in_draft(edited) == ["Grace Lead", "LL-104240", "Tam Worker"]
+    [replaced] = _kept_drafts(app)  # one row a draft: the earlier text is replaced, not kept beside it
+    assert replaced.rendering != kept.rendering and "Tam Worker" in replaced.pages[0]
+    assert _viewed_in_a_unit_of_work(app, sol["id"]) == edited and len(renders) == 2
+
+
+def test_a_draft_is_rendered_again_once_the_code_that_renders_it_changes(
+        app: Any, sol: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    renders = _counting_renders(monkeypatch)
+    _viewed_in_a_unit_of_work(app, sol["id"])
+    [kept] = _kept_drafts(app)
+    assert subject_access_export._renderer() == subject_access_export._renderer()  # the same all through a process
+    monkeypatch.setattr(subject_access_export, "_renderer", lambda: hashlib.sha256(b"docgen upgraded").hexdigest())
+
+    _viewed_in_a_unit_of_work(app, sol["id"])
+    assert len(renders) == 2  # same template, same record: an upgrade alone renders it again
+    [replaced] = _kept_drafts(app)
+    assert replaced.rendering != kept.rendering and replaced.pages == kept.pages
+
+
+@pytest.mark.parametrize("meanwhile", ["another view kept its text", "an edit deleted it"])
+def test_a_view_of_a_changed_draft_writes_nothing_over_what_happened_to_the_row_since_it_read_it(
+        app: Any, sol: dict[str, int], meanwhile: str) -> None:
+    _viewed_in_a_unit_of_work(app, sol["id"])
+    row = (DraftText.owner_kind == "record") & (DraftText.owner_id == sol["draft"])
+    with app.extensions["docgen"].sessions.begin() as db:
+
+        def rendered_while_the_row_changes() -> list[str]:
+            """What another transaction committed while this view rendered (on PostgreSQL the UPDATE
+            after it sees it; SQLite runs the two one after the other)."""
+            if meanwhile == "an edit deleted it":
+                db.execute(delete(DraftText).where(row))
+            else:
+                db.execute(update(DraftText).where(row).values(rendering="b" * 64, pages=["the other view's text"]))
+            return ["this view's text"]
+
+        pages = page_texts.draft_pages_of(db, "record", sol["draft"], "c" * 64, rendered_while_the_row_changes)
+    assert pages == ["this view's text"]  # the view still shows what it rendered
+    kept = [(text.rendering, text.pages) for text in _kept_drafts(app)]
+    assert kept == ([] if meanwhile == "an edit deleted it" else [("b" * 64, ["the other view's text"])])
+
+
+def test_editing_a_draft_deletes_its_kept_text_in_the_same_unit_of_work(
+        app: Any, client: Any, group_org: Southwark, sol: dict[str, int]) -> None:
+    _viewed_in_a_unit_of_work(app, sol["id"])
+    assert _owners(app) == {("record", sol["draft"])}
+    url = f"/api/v1/records/{sol['draft']}"
+    edited = client.patch(url, json={"welfare": {"discussion": "Caseload reviewed with Tam Worker."}},
+                          headers=read_then_change(client, url, group_org.auth("lead")))
+    assert edited.status_code == 200, edited.json
+    assert _kept_drafts(app) == []
+    refused = client.patch(url, json={"welfare": {"discussion": "x"}},  # a refused edit deletes nothing
+                           headers={**group_org.auth("lead"), "If-Match": '"1"'})
+    _viewed_in_a_unit_of_work(app, sol["id"])
+    assert refused.status_code == 412 and len(_kept_drafts(app)) == 1
+
+
 def test_retention_destroys_the_kept_page_texts_and_a_filed_export_with_the_records(
         app: Any, sol: dict[str, int]) -> None:
     services = app.extensions["docgen"]
+    _viewed_in_a_unit_of_work(app, sol["id"])  # keeps the draft's text by what it is rendered from
+    assert len(_kept_drafts(app)) == 1
     with services.sessions.begin() as db:
         redaction_schedule(db, services.store, db.get(Person, sol["id"]))  # keeps the sealed PDF's page texts
         sealed_sha256 = _sealed(db, sol["group_record"]).sha256
@@ -401,6 +517,7 @@ def test_retention_destroys_the_kept_page_texts_and_a_filed_export_with_the_reco
     with services.sessions.begin() as db:
         assert _sealed(db, sol["group_record"]).destroyed_at is not None
         assert db.get(PageText, sealed_sha256) is None
+        assert db.scalar(select(func.count()).select_from(DraftText)) == 0  # the draft's text goes with it
         export = db.scalar(select(SubjectAccessExport))
         assert export.storage_key is None and export.sha256 is None
         assert export.problem.startswith(f"destroyed on {clock.today():%-d %B %Y} under the retention schedule")
@@ -409,3 +526,56 @@ def test_retention_destroys_the_kept_page_texts_and_a_filed_export_with_the_reco
     clock.set_clock(lambda: later)
     with services.unit_of_work() as uow:
         assert subject_access.unfiled_exports(uow) == []  # the sweep makes none from what retention left
+
+
+def test_a_draft_text_kept_by_a_view_racing_retention_is_destroyed_by_its_next_run(
+        app: Any, sol: dict[str, int]) -> None:
+    services = app.extensions["docgen"]
+    _viewed_in_a_unit_of_work(app, sol["id"])
+    [kept] = _kept_drafts(app)
+    with services.sessions.begin() as db:
+        for holder in group_records.holders(db, db.get(Record, sol["group_record"])):  # all leave today
+            holder.leave_date = clock.today()
+    after_destruction = clock.today() + dt.timedelta(days=366 * 8)
+    with services.unit_of_work() as uow:
+        retention.run(uow, after_destruction)
+    with services.sessions.begin() as db:
+        assert db.get(Record, sol["draft"]).sections == {}  # destroyed
+        # a view that read the draft before retention committed keeps its text after retention's forget
+        db.add(DraftText(owner_kind="record", owner_id=sol["draft"], rendering=kept.rendering, pages=kept.pages))
+    assert len(_kept_drafts(app)) == 1
+
+    with services.unit_of_work() as uow:
+        assert retention.run(uow, after_destruction) == []  # nothing left to destroy but the safety net's find
+    assert _kept_drafts(app) == []
+
+
+def test_the_words_around_a_mention_are_whole_words_with_an_ellipsis_where_the_text_goes_on(
+        app: Any, sol: dict[str, int]) -> None:
+    mentions = [m for m in _viewed_in_a_unit_of_work(app, sol["id"]) if m.document.startswith("records/")]
+    with app.extensions["docgen"].sessions.begin() as db:
+        texts = {_sealed_path(db, sol["group_record"]): [" ".join(p.split()) for p in
+                                                          db.get(PageText, _sealed(db, sol["group_record"]).sha256).pages],
+                 **{m.document: [" ".join(db.get(DraftText, ("record", sol["draft"])).pages[0].split())]
+                    for m in mentions if m.document.endswith(".docx")}}
+    assert {m.document for m in mentions} == set(texts) and any("…" in m.context for m in mentions)
+    for mention in mentions:
+        shown = mention.context.removeprefix("… ").removesuffix(" …")
+        page = f" {texts[mention.document][(mention.page or 1) - 1]} "
+        assert mention.text in shown and f" {shown} " in page, (mention.context, page)  # no word cut in two
+        assert mention.context.startswith("… ") == (not page.startswith(f" {shown} "))
+        assert mention.context.endswith(" …") == (not page.endswith(f" {shown} "))
+
+
+def test_editing_an_agreement_deletes_its_kept_text_and_no_other(
+        app: Any, client: Any, group_org: Southwark, sol: dict[str, int]) -> None:
+    made = client.post("/api/v1/agreements", headers=group_org.auth("lead"), json={
+        "supervisee_id": sol["id"], "started_on": clock.today().isoformat(), "fields": {"frequency": "Monthly"}})
+    assert made.status_code == 201, made.json
+    _viewed_in_a_unit_of_work(app, sol["id"])
+    assert _owners(app) == {("record", sol["draft"]), ("agreement", made.json["id"])}
+    url = f"/api/v1/agreements/{made.json['id']}"
+    edited = client.patch(url, json={"frequency": "Fortnightly"},
+                          headers=read_then_change(client, url, group_org.auth("lead")))
+    assert edited.status_code == 200, edited.json
+    assert _owners(app) == {("record", sol["draft"])}

@@ -1,7 +1,8 @@
 """What HR (or the data protection officer) gives for a subject access request (UK GDPR Art. 15;
-issue 25 item 1): who asked and when, an extension's reason, a mention withheld with its reason,
-and the day the request was answered. The pages validate their forms through these models, so an
-empty reason or a date that is not one is refused naming its field."""
+issue 25 item 1): who asked and when, an extension's reason, a mention withheld with its reason
+(or one text in every file at once), and the day the request was answered. The pages validate
+their forms through these models, so an empty reason or a date that is not one is refused naming
+its field."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,6 +13,7 @@ from workflows.inputs import Input, said
 
 REASON_LIMIT = 2000  # a reason may be read back to the person who asked: a paragraph, not a file
 EMAIL_LIMIT = 254  # the longest e-mail address (RFC 5321's path)
+TEXT_LIMIT = 1000  # a text withheld in every file: a name, a case ID; the schedule offers none longer
 
 
 class Revisioned(Input):
@@ -46,6 +48,26 @@ class WithholdMention(Revisioned):
     reason: str = Field(max_length=REASON_LIMIT)
 
     _key_and_reason_said = field_validator("key", "reason")(classmethod(lambda cls, value: said(value)))
+
+
+class WithholdEverywhere(Revisioned):
+    """A text on the redaction schedule (a colleague's name, a child's case ID) withheld from every
+    file of the export in one step, with one reason."""
+
+    text: str = Field(max_length=TEXT_LIMIT)
+    reason: str = Field(max_length=REASON_LIMIT)
+
+    _text_and_reason_said = field_validator("text", "reason")(classmethod(lambda cls, value: said(value)))
+
+
+class ReleaseEverywhere(Revisioned):
+    """A text put back into every file of the export it was withheld from with `reason` (the page
+    shows each reason a text is withheld for): a withholding with another reason stays."""
+
+    text: str = Field(max_length=TEXT_LIMIT)
+    reason: str = Field(max_length=REASON_LIMIT)
+
+    _text_and_reason_said = field_validator("text", "reason")(classmethod(lambda cls, value: said(value)))
 
 
 class ReleaseMention(Revisioned):

@@ -1,7 +1,9 @@
 """A subject access request (UK GDPR Art. 15; issue 25 item 1) in Chromium: Harriet in HR records
 Alex Morgan's request from the navigation, is told of a reason left out, withholds a mention on
-the redaction schedule with a reason, extends the request, prepares the export (a form's POST; the
-worker files it) and downloads it from the link the page then shows; each page checked with axe and photographed, at desktop size and on a phone. As at 16 November 2026."""
+the redaction schedule with a reason (and a colleague in every file at once, then releases them),
+extends the request, prepares the export (a form's POST; the worker files it) and downloads it from
+the link the page then shows; each page checked with axe and photographed, at desktop size and on a
+phone. As at 16 November 2026."""
 from __future__ import annotations
 
 import datetime as dt
@@ -80,6 +82,25 @@ def test_hr_records_a_request_and_withholds_a_mention(page: Page, site: str, acc
     with zipfile.ZipFile(download.value.path()) as archive:
         manifest = json.loads(archive.read(next(n for n in archive.namelist() if n.endswith("manifest.json"))))
     assert manifest["withheld"], manifest
+
+
+def test_hr_withholds_a_colleague_in_every_file_with_one_reason(page: Page, site: str, accessible: Any,
+                                                                draft_record: int, app: Any, org: Any) -> None:
+    later = audit_record(app, org, dt.date(2026, 11, 11), "draft")  # a second draft naming Sam Whitfield
+    _record_the_request(page, site, accessible)
+    page.get_by_role("button", name="Withhold in every file").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Reason must not be empty")
+    page.get_by_label("Text to withhold in every file").select_option(value="Sam Whitfield")
+    page.get_by_label("Reason for withholding it in every file").fill("Sam Whitfield is another member of staff")
+    page.get_by_role("button", name="Withhold in every file").click()
+    rows = page.locator("table tr", has_text="Sam Whitfield")
+    expect(rows.filter(has_text=f"R-{later:06d}")).to_contain_text("Withheld: Sam Whitfield is another member")
+    expect(rows.filter(has_text=f"R-{draft_record:06d}")).to_contain_text("Withheld: Sam Whitfield is another member")
+    expect(rows.filter(has_not_text="Withheld:")).to_have_count(0)
+    accessible(page, "subject-access-withheld-everywhere")
+    page.get_by_role("button", name="Release in every file the withholdings of Sam Whitfield because: Sam Whitfield "
+                                    "is another member of staff").click()
+    expect(rows.filter(has_text="Withheld:")).to_have_count(0)
 
 
 def test_the_request_page_fits_a_phone(page: Page, phone: Page, site: str, accessible: Any,
