@@ -1,6 +1,6 @@
 """CPD evidence for Social Work England (issue 25 item 2): a supervisee marks a reflection from one
 of their signed records (an area's text, or the record as a whole) as a piece of CPD, in their own
-words, and reads the year's pieces against SWE's minimum.
+words, and, if on SWE's register, reads the year's pieces against its minimum.
 
 The rules, and where they come from:
 
@@ -16,6 +16,10 @@ The rules, and where they come from:
   (`cpd_year`). The reminder opens the renewal window (`remind_renewal`), for people on SWE's
   register only: those in a role the profile marks `swe_registered` (a social work student, a
   personal advisor or a family support worker is not; `Role.swe_registered`).
+- SWE's minimum is a rule for its register, so only those same people are judged against it: anyone
+  else still records and exports their CPD, and is told their role is not marked as registered in
+  docgen's settings for the council (a built-in profile's marking is docgen's default: docs/PROFILES.md),
+  so no minimum is shown (`CpdSummary.swe_registered`).
 - A piece is the supervisee's own: only they add, change or remove it, and only from a record that
   is theirs (their one-to-ones, and the group records of sessions they were present at:
   `group_records.belongs_to`). Anyone else is told the record or piece does not exist. A piece
@@ -235,23 +239,34 @@ def remove_piece(uow: Work, caller: Caller, piece_id: int) -> CpdPiece:
 
 @dataclass(frozen=True)
 class CpdSummary:
-    """A person's pieces in a CPD year, and whether SWE's minimum is met."""
+    """A person's pieces in a CPD year and, for someone on SWE's register, whether its minimum is
+    met. `role` and `council` name the role's label and the council whose settings in docgen say
+    whether the role is registered, for the page to tell someone off the register why no minimum is
+    shown."""
 
     person: Person
     year: CpdYear
     pieces: list[CpdPiece]
+    swe_registered: bool
+    role: str
+    council: str
 
     @property
     def peer_reflected(self) -> int:
         return sum(1 for piece in self.pieces if piece.peer_reflection)
 
     @property
-    def minimum_met(self) -> bool:
+    def minimum_met(self) -> bool | None:
+        """Whether SWE's minimum is met; None off the register, where it is no rule of theirs."""
+        if not self.swe_registered:
+            return None
         return len(self.pieces) >= MINIMUM_PIECES and self.peer_reflected >= MINIMUM_PEER_REFLECTED
 
     @property
-    def still_needed(self) -> list[str]:
-        """What is missing for the minimum, in words ([] when it is met)."""
+    def still_needed(self) -> list[str] | None:
+        """What is missing for the minimum, in words ([] when it is met; None off the register)."""
+        if not self.swe_registered:
+            return None
         needed = []
         if len(self.pieces) < MINIMUM_PIECES:
             short = MINIMUM_PIECES - len(self.pieces)
@@ -267,12 +282,29 @@ def _pieces(db: Session, person_id: int, year: CpdYear) -> list[CpdPiece]:
                            .order_by(CpdPiece.done_on, CpdPiece.id)))
 
 
+def _summary(db: Session, profile: Profile, person: Person, year: CpdYear) -> CpdSummary:
+    """A person's year, judged against SWE's minimum only if the profile marks their role
+    `swe_registered` (a role the profile does not mark, supervised or not, is not registered)."""
+    return CpdSummary(person, year, _pieces(db, person.id, year), swe_registered=_registered(profile, person),
+                      role=profile.label(person.role), council=profile.council)
+
+
+def _registered(profile: Profile, person: Person) -> bool:
+    return person.role in profile.swe_registered_roles
+
+
+def on_register(uow: Work, caller: Caller) -> bool:
+    """Whether the caller's role is marked as on SWE's register, for pages that speak of its minimum
+    (the CPD pages' heading, My records' pointer to them) to say so only to those it applies to."""
+    return _registered(uow.deployment.profile, caller.person)
+
+
 def summary(uow: Work, caller: Caller, year_ending: int | None = None) -> CpdSummary:
     """The caller's own pieces of a CPD year (by default the one today is in)."""
     year = CpdYear(year_ending) if year_ending is not None else cpd_year(clock.today())
     if not 2 <= year.ends <= dt.MAXYEAR:
         raise InvalidInput("year must be a year like 2026", "year")
-    return CpdSummary(caller.person, year, _pieces(uow.session, caller.person.id, year))
+    return _summary(uow.session, uow.deployment.profile, caller.person, year)
 
 
 def pieces_csv(shown: CpdSummary) -> str:
@@ -316,9 +348,9 @@ def remind_renewal(uow: Work, today: dt.date) -> int:
     year = cpd_year(today)
     if not year.renewal_opens <= today <= year.last:
         return 0
-    db, told = uow.session, 0
-    for person in _supervised(db, uow.deployment.profile, today):
-        shown = CpdSummary(person, year, _pieces(db, person.id, year))
+    db, profile, told = uow.session, uow.deployment.profile, 0
+    for person in _supervised(db, profile, today):
+        shown = _summary(db, profile, person, year)
         if shown.minimum_met or _reminded(db, person.id, year):
             continue
         emails.queue(db, "cpd_renewal", to=person.email, subject=REMINDER_SUBJECT, person=person.name,

@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from kernel import clock
 from storage import audit
 from kernel.errors import Conflict, InvalidInput
-from storage.models import Agreement, Person, SupervisionRelationship, Team
+from storage.models import Agreement, AuditEvent, Person, SupervisionRelationship, Team
 from workflows import access, agreements, people, revisions, signoff
 from workflows.access import Caller
 from workflows import events
@@ -62,6 +62,26 @@ class MoveForm:
     teams: list[Team]
     supervisors: list[Person]
     line_managers: list[Person]
+
+
+@dataclass(frozen=True)
+class LeavingForm:
+    """What HR's leaving-date page shows: the person (with any leaving date already recorded) and
+    what follows it, in the council profile's words: the two retention periods (S 12.4, or
+    docgen's default for a council whose policy sets none), where they come from (`source`) and
+    the policy's own words for them (`quote`, None where they are docgen's default)."""
+
+    person: Person
+    council: str
+    hr_forward_after: str
+    keep_for: str
+    source: str
+    quote: str | None
+
+    @property
+    def may_change(self) -> bool:
+        """The date can be recorded or corrected until the records freeze (`mark_leaver`)."""
+        return self.person.records_frozen_on is None
 
 
 @dataclass(frozen=True)
@@ -127,32 +147,70 @@ def _change_supervisor(db: Session, profile: Profile, person: Person, supervisor
 def mark_leaver(db: Session, person: Person, leave_date: dt.date, by: Person | None) -> Leaver:
     """Record that a person leaves (employee, agency or contract staff alike, S 12.4).
 
-    Every relationship they are part of, as supervisee or supervisor, ends on the leave date;
-    their records freeze at once if the date has come, else when the retention run reaches it.
+    Every relationship they are part of, as supervisee or supervisor, ends on the leave date; a
+    date corrected to a later day carries on the ones the earlier date ended (`_ended_by_leaving`),
+    so no one is left unsupervised between the two dates, and an earlier day ends them sooner. Their
+    records freeze at once if the date has come, else when the retention run reaches it.
     Safe to repeat; the date can change until the records are frozen.
     """
     if leave_date < person.employment_start:
-        raise InvalidInput("leave_date is before employment_start", "leave_date")
+        raise InvalidInput(f"leave_date must be on or after {person.name}’s employment start, "
+                           f"{person.employment_start:%-d %B %Y}", "leave_date")
     if person.records_frozen_on is not None and leave_date != person.leave_date:
-        raise Conflict(f"{person.name}'s records were frozen on {person.records_frozen_on}; "
+        raise Conflict(f"{person.name}’s records were frozen on {person.records_frozen_on:%-d %B %Y}: "
                        "the leave date can no longer change", "leave_date")
     involved = list(db.scalars(select(SupervisionRelationship).where(
         (SupervisionRelationship.supervisee_id == person.id) | (SupervisionRelationship.supervisor_id == person.id),
         SupervisionRelationship.ends_on.is_(None) | (SupervisionRelationship.ends_on > leave_date))))
+    reopened = _ended_by_leaving(db, person) if person.leave_date and leave_date > person.leave_date else []
+    involved += [rel for rel in reopened if rel not in involved]
     if any(rel.starts_on > leave_date for rel in involved):
         raise Conflict("a supervision relationship starts after the leave date; end or remove it first",
                        "leave_date")
-    person.status, person.leave_date = "leaver", leave_date
+    previous, person.status, person.leave_date = person.leave_date, "leaver", leave_date
     for rel in involved:
-        rel.ends_on = leave_date
+        rel.ends_on = _until_handed_over(db, rel, leave_date) if rel in reopened else leave_date
     unsupervised = [rel.supervisee for rel in involved if rel.supervisor_id == person.id]
     if leave_date <= clock.today():
         freeze(db, person)
     audit.record(db, "person.leaver", actor_id=by.id if by else None, object_type="person", object_id=person.id,
-                 detail={"leave_date": leave_date.isoformat(), "ended_relationships": [r.id for r in involved]})
+                 detail={"leave_date": leave_date.isoformat(), "ended_relationships": [r.id for r in involved],
+                         "previous_leave_date": previous.isoformat() if previous else None})
     events.record(db, events.PersonLeft(person.id))
     db.flush()
     return Leaver(person, unsupervised)
+
+
+def leave_on(db: Session, person: Person, leave_date: dt.date | None, by: Person | None) -> Leaver:
+    """A leaving date given with other changes to a person (the API's PATCH, the administrators'
+    person form): recorded as `mark_leaver` records it, so it ends their supervision and is audited
+    the same way. Taking a recorded date away is refused: what the leaving ended stays ended."""
+    if leave_date is None:
+        raise InvalidInput(f"leave_date cannot be removed once recorded; correct it with "
+                           f"POST /api/v1/people/{person.id}/leaver or HR’s page /hr/people/{person.id}/leaving",
+                           "leave_date")
+    return mark_leaver(db, person, leave_date, by)
+
+
+def _ended_by_leaving(db: Session, person: Person) -> list[SupervisionRelationship]:
+    """The relationships the person's recorded leaving ended and nothing has changed since: those the
+    last `person.leaver` audit lists that still end on the recorded leave date. A relationship
+    ended that day for another reason (a move) is not listed there, so a later date leaves it be."""
+    last = db.scalar(select(AuditEvent).where(
+        AuditEvent.action == "person.leaver", AuditEvent.object_type == "person",
+        AuditEvent.object_id == str(person.id)).order_by(AuditEvent.id.desc()).limit(1))
+    ids = last.detail.get("ended_relationships", []) if last is not None else []
+    return list(db.scalars(select(SupervisionRelationship).where(
+        SupervisionRelationship.id.in_(ids), SupervisionRelationship.ends_on == person.leave_date)))
+
+
+def _until_handed_over(db: Session, rel: SupervisionRelationship, leave_date: dt.date) -> dt.date:
+    """The new end of a relationship a later leave date carries on: the leave date, or the day before
+    the supervisee's next supervision starts if they were handed over in between (never two at once)."""
+    next_start = db.scalar(select(SupervisionRelationship.starts_on).where(
+        SupervisionRelationship.supervisee_id == rel.supervisee_id, SupervisionRelationship.id != rel.id,
+        SupervisionRelationship.starts_on > rel.starts_on).order_by(SupervisionRelationship.starts_on).limit(1))
+    return leave_date if next_start is None else min(leave_date, next_start - dt.timedelta(days=1))
 
 
 def freeze(db: Session, person: Person) -> bool:
@@ -215,6 +273,17 @@ def move_form(uow: Work, caller: Caller, person_id: int) -> MoveForm:
     return MoveForm(person, supervisor, [t for t in teams if t.id != person.team_id],
                     candidates(db, (person.id, supervisor.id if supervisor else None), here),
                     candidates(db, (person.id, person.line_manager_id), here))
+
+
+def leaving_form(uow: Work, caller: Caller, person_id: int) -> LeavingForm:
+    """The person whose leaving date is to be recorded, and what happens after it, for those who
+    may record it (`access.PEOPLE_MANAGERS`, as `retention.record_leaver` requires)."""
+    access.require_role(caller, access.PEOPLE_MANAGERS)
+    person = people.get_person(uow.session, person_id)
+    profile = uow.deployment.profile
+    periods = profile.retention
+    return LeavingForm(person, profile.council, periods.hr_forward_after.text, periods.keep_for.text,
+                       profile.source("retention"), profile.quote("retention"))
 
 
 def _unchanged_since(db: Session, person: Person, revision: int | None) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from storage import audit
 from kernel.errors import DomainError, NotFound, Unauthenticated
 from storage.models import Organisation, Person, SupervisionRelationship, Team
-from workflows import access, agreements, people, revisions
+from workflows import access, agreements, movers, people, revisions
 from workflows.access import Caller
 from workflows.deployment import Work
 
@@ -114,7 +114,11 @@ def change_person(uow: Work, caller: Caller, person_id: int, data: dict[str, Any
     with _refused_undone(uow):
         person = people.get_person(uow.session, person_id)
         revisions.expect(person, revision, "person")
+        data = dict(data)
+        leave_date = data.pop("leave_date", person.leave_date)
         people.update_person(uow.session, person, uow.deployment.profile, data)
+        if leave_date != person.leave_date:  # one path for a leaving date: it ends supervision (S 12.4)
+            movers.leave_on(uow.session, person, leave_date, caller.person)
     _audited(uow, caller, "person.update", "person", person.id)
     return person
 

@@ -131,7 +131,15 @@ def create_person(db: Session, org: Organisation, profile: Profile, data: dict[s
 
 
 def update_person(db: Session, person: Person, profile: Profile, data: dict[str, Any]) -> Person:
-    """Change some fields of a person; the same checks as on creation."""
+    """Change some fields of a person; the same checks as on creation.
+
+    A leaving date is not one of them: recording or correcting it ends the person's supervision and
+    is audited (`movers.mark_leaver`, which `organisation.change_person` hands it to), so a change
+    here is refused with the way to it; the same date sent back is accepted as no change.
+    """
+    if "leave_date" in data and data["leave_date"] != person.leave_date:
+        raise InvalidInput(f"leave_date is recorded as a leaving: use POST /api/v1/people/{person.id}/leaver "
+                           f"or HR’s page /hr/people/{person.id}/leaving", "leave_date")
     _apply(db, person, dict(data), profile)
     db.flush()
     return person

@@ -39,11 +39,18 @@ class CpdYearOut(BaseModel):
     last: dt.date
     pieces: list[CpdPieceOut]
     peer_reflected: int
-    minimum_pieces: int
-    minimum_peer_reflected: int
-    minimum_met: bool = Field(description="at least minimum_pieces pieces, minimum_peer_reflected of them with "
-                                          "peer reflection, as the CPD page says")
-    still_needed: list[str] = Field(description="what is missing for the minimum, in the page's words; empty once met")
+    swe_registered: bool = Field(description="whether the caller's role is marked as registered with Social Work "
+                                             "England in docgen's settings for the council; false: the year is not "
+                                             "judged against SWE's minimum, so the four minimum fields are null "
+                                             "(if that is wrong, ask your administrator to check your role, or "
+                                             "whether it is marked as registered with Social Work England)")
+    minimum_pieces: int | None = Field(description="SWE's minimum number of pieces a year; null off the register")
+    minimum_peer_reflected: int | None = Field(description="how many of them need peer reflection; null off the "
+                                                           "register")
+    minimum_met: bool | None = Field(description="at least minimum_pieces pieces, minimum_peer_reflected of them "
+                                                 "with peer reflection, as the CPD page says; null off the register")
+    still_needed: list[str] | None = Field(description="what is missing for the minimum, in the page's words; empty "
+                                                       "once met; null off the register")
 
 
 def _piece(piece: CpdPiece) -> dict[str, Any]:
@@ -52,14 +59,19 @@ def _piece(piece: CpdPiece) -> dict[str, Any]:
                        impact=piece.impact, peer_reflection=piece.peer_reflection).model_dump(mode="json")
 
 
-@route("GET", "/cpd", "The caller's own CPD pieces in a CPD year (by default the one today is in), and whether "
-       "Social Work England's minimum is met", response=CpdYearOut, query=CpdYearQuery)
+@route("GET", "/cpd", "The caller's own CPD pieces in a CPD year (by default the one today is in), and, for a "
+       "role on Social Work England's register, whether its minimum is met", response=CpdYearOut, query=CpdYearQuery)
 @login_required
 def year(query: CpdYearQuery) -> Any:
+    """Someone whose role the council's profile does not mark `swe_registered` gets
+    `swe_registered: false` and null for the minimum: SWE's minimum is no rule of theirs."""
     shown = cpd.summary(uow(), caller(), query.year)
+    registered = shown.swe_registered
     return {"year": shown.year.ends, "first": shown.year.first, "last": shown.year.last,
             "pieces": [_piece(p) for p in shown.pieces], "peer_reflected": shown.peer_reflected,
-            "minimum_pieces": cpd.MINIMUM_PIECES, "minimum_peer_reflected": cpd.MINIMUM_PEER_REFLECTED,
+            "swe_registered": registered,
+            "minimum_pieces": cpd.MINIMUM_PIECES if registered else None,
+            "minimum_peer_reflected": cpd.MINIMUM_PEER_REFLECTED if registered else None,
             "minimum_met": shown.minimum_met, "still_needed": shown.still_needed}
 
 

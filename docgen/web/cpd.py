@@ -1,7 +1,7 @@
 """CPD evidence for Social Work England as pages (issue 25 item 2): a supervisee marks a reflection
 from one of their signed records as CPD, changes or removes their pieces (a removal asked on a page
-of its own first, naming the piece), and reads the CPD year's pieces against SWE's minimum, as a
-page, as CSV in SWE's fields and as a printable page. The rules are `workflows.cpd`'s, which the
+of its own first, naming the piece), and reads the CPD year's pieces (against SWE's minimum, for a
+role on its register) as a page, as CSV in SWE's fields and as a printable page. The rules are `workflows.cpd`'s, which the
 JSON API (`docgen.api.cpd`) calls too; each view parses, calls one use case and shapes the answer."""
 from __future__ import annotations
 
@@ -74,7 +74,8 @@ def _in_its_year(piece: CpdPiece) -> Any:
 @bp.get("/my-records/cpd")
 @page()
 def summary() -> Any:
-    """The CPD year's pieces and whether SWE's minimum is met."""
+    """The CPD year's pieces and, for a role on SWE's register, whether its minimum is met; anyone
+    else is told their role is not marked as registered, and whom to ask if that is wrong."""
     shown = cpd.summary(uow(), caller(), _year())
     return render_template("cpd/summary.html", shown=shown, minimum=cpd.MINIMUM_PIECES)
 
@@ -136,7 +137,8 @@ def remove_check(piece_id: int) -> Any:
     """Ask before removing a piece, naming it: removing cannot be undone (GOV.UK's pattern for a
     destructive action is a page of its own that asks, with a warning button)."""
     piece = cpd.piece_for_edit(uow(), caller(), piece_id)
-    return render_template("cpd/remove.html", piece=piece, year=cpd.cpd_year(piece.done_on).ends)
+    return render_template("cpd/remove.html", piece=piece, year=cpd.cpd_year(piece.done_on).ends,
+                           swe_registered=cpd.on_register(uow(), caller()))
 
 
 @bp.post("/my-records/cpd/<int:piece_id>/remove")

@@ -6,6 +6,8 @@ is a page saying why and what to do (`bundle`), and the forward-early and move f
 errors in GOV.UK style. HR finds the person to move by name on the leavers and transfers page; the
 move is the API's transfer (`workflows.movers.move`, the same `Transfer` input), made from the
 person's revision the page was read at, so of two moves made from one read only the first lands.
+HR records (or corrects, until the records freeze) a person's leaving date from the same search and
+from the move page: the API's leaver (`retention.record_leaver`, the same `RecordLeaver` input).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from functools import wraps
 from typing import Any, Callable
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput
 from wtforms import SelectField, SubmitField
 
@@ -24,7 +27,7 @@ from kernel import clock
 from kernel.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from workflows import access, areas, export, movers, organisation, retention
 from workflows.inputs.organisation import PeopleQuery
-from workflows.inputs.retention import ForwardEarly, Transfer
+from workflows.inputs.retention import ForwardEarly, RecordLeaver, Transfer
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
 
@@ -147,6 +150,11 @@ def move_form(person_id: int) -> Any:
     return _move_page(MoveForm(), person_id)
 
 
+def _in_words(items: list[str]) -> str:
+    """A list as a banner's sentence says it: "A", "A and B", "A, B and C"."""
+    return " and ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else items)
+
+
 def _moved(asked: Transfer, moved: movers.Moved) -> str:
     """The success banner: who moves where from when, and the draft agreement a new supervisor needs."""
     person, started, ended = moved.person, moved.started, moved.ended
@@ -157,8 +165,7 @@ def _moved(asked: Transfer, moved: movers.Moved) -> str:
         to.append(f"to {started.supervisor.name}’s supervision")
     if asked.line_manager_id is not None and person.line_manager is not None:
         to.append(f"to {person.line_manager.name} as line manager")
-    where = " and ".join([", ".join(to[:-1]), to[-1]] if len(to) > 1 else to)
-    said = f"{person.name} moves {where} from {asked.on:%-d %B %Y}."
+    said = f"{person.name} moves {_in_words(to)} from {asked.on:%-d %B %Y}."
     if ended is not None and ended.ends_on is not None:
         said += f" {ended.supervisor.name}’s supervision ends on {ended.ends_on:%-d %B %Y}."
     if moved.agreement is not None and started is not None:
@@ -188,4 +195,62 @@ def move(person_id: int) -> Any:
             forms.show_error(form, exc, {"id": "on"})
         return _move_page(form, person_id, 400)
     flash(_moved(asked, moved))
+    return redirect(_back()[0], 303)
+
+
+class LeavingForm(FlaskForm):
+    """The day a person leaves: the API's `RecordLeaver`, typed in GOV.UK date boxes."""
+
+    leave_date = forms.GovDateField("Leaving date", required=True, description=forms.ThisYearHint(
+        "Their sign-in closes on this day. For example, 31 3 {year}"))
+    submit = SubmitField("Record the leaving date", widget=GovSubmitInput())
+
+
+def _leaving_page(form: LeavingForm, person_id: int, status: int = 200) -> tuple[str, int]:
+    """The person, what happens after their leaving date in the council profile's words, and the
+    form, holding the date already recorded until another is typed."""
+    shown = movers.leaving_form(uow(), caller(), person_id)
+    if not form.is_submitted() and shown.person.leave_date is not None:
+        form.leave_date.data = shown.person.leave_date
+    return render_template("hr/leaving.html", form=form, shown=shown, back=_back()), status
+
+
+@bp.get("/people/<int:person_id>/leaving")
+@_people_managers_only
+def leaving_form(person_id: int) -> Any:
+    """The form recording (or correcting) the day a person leaves."""
+    return _leaving_page(LeavingForm(), person_id)
+
+
+def _recorded(leaving: retention.Leaving) -> str:
+    """The success banner: the leaving date, what happens to the records when, and whom the
+    leaver supervised, who need a new supervisor from that day."""
+    person = leaving.person
+    said = (f"{person.name} leaves on {person.leave_date:%-d %B %Y}. Their records "
+            f"{'were frozen on' if person.records_frozen_on else 'are frozen on'} "
+            f"{person.records_frozen_on or person.leave_date:%-d %B %Y}, go to HR on "
+            f"{leaving.forward_to_hr_on:%-d %B %Y} and are due to be destroyed on {leaving.destroy_on:%-d %B %Y} "
+            "unless a legal hold stops it.")
+    if leaving.unsupervised:
+        said += (f" Their supervision of {_in_words([p.name for p in leaving.unsupervised])} ends that day: "
+                 "give them a new supervisor.")
+    return said
+
+
+@bp.post("/people/<int:person_id>/leaving")
+@_people_managers_only
+def record_leaving(person_id: int) -> Any:
+    """Record the leaving date (`retention.record_leaver`, as the API's leaver: audited, one commit);
+    a refused date is the form again as typed, the refusal on the date, with the API's status."""
+    form = LeavingForm()
+    try:
+        forms.filled_in(form)
+        asked = form_to(RecordLeaver, form)
+        leaving = retention.record_leaver(uow(), caller(), person_id, asked.leave_date)
+    except forms.Incomplete:
+        return _leaving_page(form, person_id, 400)
+    except (InvalidInput, Conflict) as exc:
+        forms.show_error(form, exc, {"id": "leave_date"})
+        return _leaving_page(form, person_id, exc.status)
+    flash(_recorded(leaving))
     return redirect(_back()[0], 303)

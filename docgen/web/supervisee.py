@@ -9,7 +9,7 @@ from flask import Blueprint, render_template
 
 from docgen.auth import caller, uow
 from docgen.web.navigation import page
-from workflows import due_list, signoff
+from workflows import cpd, due_list, signoff
 
 bp = Blueprint("supervisee", __name__, url_prefix="/my-records")
 
@@ -21,4 +21,5 @@ def my_records() -> Any:
     return render_template("supervisee/my_records.html", records=mine.records, agreements=mine.agreements,
                            sealed_records=mine.sealed_records, sealed_agreements=mine.sealed_agreements,
                            steps=mine.steps, record_tags=mine.record_tags, agreement_tags=mine.agreement_tags,
-                           number=signoff.number, open_actions=due_list.own_open_actions(uow(), caller()))
+                           number=signoff.number, open_actions=due_list.own_open_actions(uow(), caller()),
+                           swe_registered=cpd.on_register(uow(), caller()))

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from kernel import clock
 from storage.models import AuditEvent, CpdPiece
-from tests.e2e.test_cpd_evidence import CASE_AUDITS, JUNE, MARCH, _as_it_stands, _record, attended_group_record
+from tests.e2e.test_cpd_evidence import (CASE_AUDITS, JUNE, MARCH, _as_it_stands, _record, attended_group_record,
+                                         in_role)
 from tests.e2e.test_web_pages import HTML, sign_in, words
 from tests.unit.test_twin_inputs import _api_model, _page_models
 from workflows.inputs.cpd import ChangeCpdPiece, CpdPieceInput
@@ -43,6 +44,7 @@ def test_a_supervisee_marks_reads_changes_and_removes_their_cpd_over_json_as_the
     empty = client.get("/api/v1/cpd", headers=alex).json
     assert (empty["year"], empty["first"], empty["last"], empty["pieces"], empty["minimum_met"]) == (
         2026, "2025-12-01", "2026-11-30", [], False)
+    assert (empty["swe_registered"], empty["minimum_pieces"], empty["minimum_peer_reflected"]) == (True, 2, 1)
     assert empty["still_needed"] == ["2 more pieces of CPD", "a piece with peer reflection"]
 
     marked = client.post("/api/v1/cpd", json=_piece(march, MARCH, area_key="case_audits"), headers=alex)
@@ -145,7 +147,12 @@ def test_the_openapi_document_publishes_the_cpd_routes(client: Any) -> None:
     change = document["components"]["schemas"]["ChangeCpdPiece"]
     assert "required" not in change and "default" not in change["properties"]["title"]  # a field left out stays
     assert set(change["properties"]) == {"title", "type", "description", "date", "learning", "impact"}
-    assert document["components"]["schemas"]["CpdYearOut"]["properties"]["minimum_met"]["type"] == "boolean"
+    year_out = document["components"]["schemas"]["CpdYearOut"]
+    assert year_out["properties"]["swe_registered"]["type"] == "boolean" and "swe_registered" in year_out["required"]
+    assert "in docgen's settings for the council" in year_out["properties"]["swe_registered"]["description"]
+    for judged in ("minimum_pieces", "minimum_peer_reflected", "minimum_met", "still_needed"):  # null off the register
+        assert {"type": "null"} in year_out["properties"][judged]["anyOf"], judged
+    assert {"type": "boolean"} in year_out["properties"]["minimum_met"]["anyOf"]
 
 
 def test_a_group_record_attended_is_marked_over_json_as_group_supervision(client: Any, org: Any, db: Any) -> None:
@@ -155,3 +162,22 @@ def test_a_group_record_attended_is_marked_over_json_as_group_supervision(client
     marked = client.post("/api/v1/cpd", json=body, headers=org.auth("worker"))
     assert marked.status_code == 201 and marked.json["peer_reflection"] is True
     assert client.post("/api/v1/cpd", json=body, headers=org.auth("asye")).status_code == 404
+
+
+def test_someone_off_the_register_reads_their_cpd_over_json_with_no_minimum(client: Any, org: Any, db: Any) -> None:
+    """A family support worker's role is not `swe_registered` in Knowsley's profile: the year comes
+    with `swe_registered: false` and null for every part of SWE's minimum, as the page shows none;
+    Priya, an ASYE, is on the register and is judged."""
+    march = _record(db, org, MARCH)
+    in_role(db, org, "worker", "family_support_worker")
+    alex = org.auth("worker")
+    assert client.post("/api/v1/cpd", json=_piece(march, MARCH), headers=alex).status_code == 201
+
+    theirs = client.get("/api/v1/cpd", headers=alex).json
+    priyas = client.get("/api/v1/cpd", headers=org.auth("asye")).json
+
+    assert theirs["swe_registered"] is False
+    assert [theirs[k] for k in ("minimum_pieces", "minimum_peer_reflected", "minimum_met", "still_needed")] == [
+        None, None, None, None]
+    assert [p["title"] for p in theirs["pieces"]] == ["Keeping chronologies live"] and theirs["peer_reflected"] == 1
+    assert (priyas["swe_registered"], priyas["minimum_met"], priyas["minimum_pieces"]) == (True, False, 2)

@@ -288,3 +288,74 @@ def test_a_cpd_date_in_the_year_1_is_refused_naming_the_date(client: Any, org: A
     assert changed.status_code == 422 and "Date must be on or after 1 January 2000" in words(changed)
     db.expire_all()
     assert db.get(CpdPiece, piece_id).done_on == MARCH
+
+
+def in_role(db: Any, org: Any, who: str, role: str) -> None:
+    """An administrator records `who` as holding `role` (a key of Knowsley's profile)."""
+    db.get(Person, org.ids[who]).role = role
+    db.commit()
+
+
+def test_a_registered_social_worker_reads_the_year_against_swes_minimum(client: Any, org: Any, db: Any) -> None:
+    """Alex is a social worker, a role Knowsley's profile marks `swe_registered`: judged, as before."""
+    sign_in(client, "worker")
+
+    page = words(client.get("/my-records/cpd", headers=HTML))
+
+    assert "My CPD for Social Work England" in page
+    assert "and see whether this year’s minimum is met, on My CPD" in words(client.get("/my-records", headers=HTML))
+    assert "Social Work England asks for at least 2 pieces of CPD a year, at least one of them with peer reflection" in page
+    assert "Minimum not met You have 0 pieces of CPD this year. You still need 2 more pieces of CPD and a piece with " \
+           "peer reflection." in page
+    assert "not marked as registered" not in page
+
+
+@pytest.mark.parametrize("role,label", [("family_support_worker", "Family support worker"),
+                                        ("student", "Social work student")])
+def test_someone_off_the_register_records_and_exports_cpd_but_is_not_judged_against_swes_minimum(
+        client: Any, org: Any, db: Any, role: str, label: str) -> None:
+    """Knowsley's profile does not mark the role `swe_registered`: the page says so, and whom to ask,
+    and shows no minimum; marking, the CSV and the printable page work as for anyone."""
+    march = _record(db, org, MARCH)
+    in_role(db, org, "worker", role)
+    sign_in(client, "worker")
+
+    empty = words(client.get("/my-records/cpd", headers=HTML))
+    assert post(client, f"/my-records/{march}/cpd", _piece(MARCH)).status_code == 303
+    page = words(client.get("/my-records/cpd", headers=HTML))
+
+    for shown in (empty, page):
+        assert f"Your role, “{label}”, is not marked as registered with Social Work England in docgen’s settings " \
+               "for Knowsley Council, so this page does not show Social Work England’s minimum for CPD or whether " \
+               "you meet it." in shown
+        assert "If you are registered with Social Work England, ask your administrator to check your role, or " \
+               "whether it is marked as registered with Social Work England." in shown
+        assert "Minimum" not in shown and "at least 2 pieces" not in shown and "still need" not in shown
+    assert "My CPD for Social Work England" not in page and "You have 1 piece of CPD this year." in page
+    assert "Keeping chronologies live" in page
+    [row] = list(csv.reader(io.StringIO(text(client.get("/my-records/cpd.csv?year=2026")))))[1:]
+    assert (row[0], row[3], row[6]) == ("Keeping chronologies live", "2026-03-04", "yes")
+    printed = words(client.get("/my-records/cpd/print?year=2026", headers=HTML))
+    assert f"1 piece, 1 with peer reflection. The role “{label}” is not marked as registered" in printed
+    assert "in docgen’s settings for Knowsley Council, so no minimum is shown: ask your administrator" in printed
+    assert "Set out in Social Work England’s fields. Print this page" in printed and "minimum of two" not in printed
+    records = words(client.get("/my-records", headers=HTML))
+    assert "Mark a reflection in a signed record as CPD, and see this year’s pieces, on My CPD" in records
+    assert "minimum" not in records
+    removing = words(client.get(f"/my-records/cpd/{db.scalar(select(CpdPiece.id))}/remove", headers=HTML))
+    assert "My CPD Are you sure you want to remove" in removing and "for Social Work England" not in removing
+
+
+def test_once_the_role_is_recorded_as_registered_the_page_shows_swes_minimum(client: Any, org: Any, db: Any) -> None:
+    """What an administrator asked to check changes: the role, not the page, decides."""
+    march = _record(db, org, MARCH)
+    in_role(db, org, "worker", "family_support_worker")
+    sign_in(client, "worker")
+    post(client, f"/my-records/{march}/cpd", _piece(MARCH))
+    assert "Minimum" not in words(client.get("/my-records/cpd", headers=HTML))
+
+    in_role(db, org, "worker", "social_worker")
+
+    page = words(client.get("/my-records/cpd", headers=HTML))
+    assert "Minimum not met You have 1 piece of CPD this year. You still need 1 more piece of CPD." in page
+    assert "not marked as registered" not in page

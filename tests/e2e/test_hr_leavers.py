@@ -27,7 +27,8 @@ def at(day: dt.date) -> None:
 
 
 def leaving(client: Any, org: Any, who: str, day: str) -> None:
-    """A leaving date typed on the person, as an administrator's edit does (no freeze until it comes)."""
+    """A leaving date typed on the person, as an administrator's edit does: recorded as a leaving
+    (`movers.mark_leaver`), with no freeze until it comes."""
     url = f"/api/v1/people/{org.ids[who]}"
     edited = client.patch(url, json={"leave_date": day}, headers=read_then_change(client, url, org.auth("hr")))
     assert edited.status_code == 200, edited.json
@@ -67,7 +68,8 @@ def test_hrs_first_screen_explains_the_terms_and_what_to_do_when_nobody_is_leavi
     page = text(client.get("/hr/leavers", headers=HTML))
 
     assert "Nobody has a leaving date at the moment." in page
-    assert "ask an administrator to record their leaving date" in page
+    assert "find them below</a> and record their leaving date" in page
+    assert "ask an administrator" not in page  # HR records it on its own form (`/hr/people/<id>/leaving`)
     assert "govuk-details" in page and "Records frozen" in page and "Forwarded to HR" in page
     assert "6 months after the leaving date" in page.replace("6 Months", "6 months")
 
@@ -77,15 +79,15 @@ def test_hr_forwards_early_with_a_reason_once_and_downloads_the_bundle_straight_
     at(dt.date(2027, 1, 4))
     a_record(client, org)
     leaving(client, org, "worker", "2027-01-29")
-    at(dt.date(2027, 2, 1))  # left; the nightly run has not been
     sign_in(client, "hr")
     worker = org.ids["worker"]
     bundle = f"/hr/leavers/{worker}/bundle"
 
-    early = client.get(bundle, headers=HTML)
+    early = client.get(bundle, headers=HTML)  # not left yet
     assert early.status_code == 409 and early.mimetype == "text/html"
     assert "has not been forwarded to HR yet" in text(early).replace("have not", "has not")
     assert "forward them early" in text(early)
+    at(dt.date(2027, 2, 1))  # left; the nightly run has not been
 
     form = f"/hr/leavers/{worker}/forward"
     blank = post(client, form, {"reason": "  "})
@@ -148,8 +150,10 @@ def test_the_api_forwards_early_for_hr_only_with_a_reason_and_once(client: Any, 
     assert client.post(url, json={}, headers=org.auth("hr")).status_code == 422
     blank = client.post(url, json={"reason": ""}, headers=org.auth("hr"))
     assert blank.status_code == 422 and blank.json["error"]["field"] == "reason"
-    for who in ("admin", "manager", "worker", "auditor"):
+    for who in ("admin", "manager", "auditor"):
         assert client.post(url, json={"reason": REASON}, headers=org.auth(who)).status_code == 403, who
+    # Alex left today: their own token no longer signs them in
+    assert client.post(url, json={"reason": REASON}, headers=org.auth("worker")).status_code == 401
     assert not forwards(app, org.ids["worker"])
 
     first = client.post(url, json={"reason": REASON}, headers=org.auth("hr"))

@@ -56,9 +56,12 @@ def test_patch_changes_only_given_fields_and_is_audited(client: Any, org: Any, a
     before = read.json
     changed = client.patch(url, json={"leave_date": "2026-12-31"},
                            headers={**org.auth("hr"), "If-Match": read.headers["ETag"]}).json
-    assert changed == before | {"leave_date": "2026-12-31", "revision": before["revision"] + 1}
+    # a leaving date goes the one way a leaving is recorded (`movers.mark_leaver`): the person is a leaver
+    assert changed == before | {"leave_date": "2026-12-31", "status": "leaver", "revision": changed["revision"]}
+    assert changed["revision"] > before["revision"]
     with app.extensions["docgen"].sessions() as db:
-        assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "person.update")) == 1
+        for action in ("person.update", "person.leaver"):
+            assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)) == 1
 
 
 def test_teams_and_relationships_round_trip(client: Any, org: Any) -> None:

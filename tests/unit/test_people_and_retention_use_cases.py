@@ -75,6 +75,16 @@ def test_recording_a_leaver_gives_the_dates_their_records_go_to_hr_and_are_destr
     assert [p.id for p in leaving.unsupervised] == [staff["worker"]]
 
 
+def test_a_refused_leaving_date_ends_its_unit_of_work_and_changes_nothing(uow: Work, staff: dict[str, int]) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        retention.record_leaver(uow, _caller(uow, staff["hr"]), staff["worker"], dt.date(2020, 1, 1))
+
+    assert refused.value.field == "leave_date"
+    assert not uow.session.in_transaction()  # rolled back by `with uow:`, not left for the caller
+    worker = uow.session.get_one(Person, staff["worker"])
+    assert (worker.status, worker.leave_date) == ("active", None)
+
+
 def test_the_daily_run_freezes_then_forwards_with_this_deployments_address(
         deployment: Deployment, uow: Work, staff: dict[str, int]) -> None:
     notices_retention.tell_in(deployment)  # HR's e-mail follows the RecordsForwarded event (issue 24)

@@ -1,8 +1,6 @@
 """What HR gives when people move and leave, for legal holds and for forwarding records early."""
 from __future__ import annotations
 
-import datetime as dt
-
 from workflows.inputs import Id, Input
 from workflows.inputs.dates import Ahead
 
@@ -17,7 +15,11 @@ class Transfer(Input):
 
 
 class RecordLeaver(Input):
-    leave_date: dt.date
+    """The day a person leaves, as HR or an administrator records (or corrects) it: not years ahead
+    (`Ahead`: a year typed as 2092 is a slip, not a notice period). Before their employment start
+    is refused by `movers.mark_leaver`, which knows the person."""
+
+    leave_date: Ahead
 
 
 class ForwardEarly(Input):

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from kernel import clock
-from storage.models import CpdPiece, Record
+from storage.models import CpdPiece, Person, Record
 from tests.e2e.browser.test_journeys import sign_in
 from tests.e2e.browser.test_phone_journey import fits, phone  # noqa: F401  (a touch phone)
 
@@ -93,3 +93,17 @@ def test_the_cpd_pages_fit_a_phone(phone: Page, site: str, accessible: Any, sign
     expect(phone.get_by_role("heading", name="Are you sure you want to remove “Keeping chronologies live”?")
            ).to_be_visible()
     fits(phone, accessible, "cpd-remove-phone")
+
+
+def test_someone_off_the_register_is_told_why_no_minimum_is_shown(page: Page, site: str, accessible: Any, app: Any,
+                                                                   org: Any, signed_record: int) -> None:
+    """Alex recorded as a family support worker, a role Knowsley's profile does not mark `swe_registered`."""
+    with app.extensions["docgen"].sessions.begin() as db:
+        db.get(Person, org.ids["worker"]).role = "family_support_worker"
+    sign_in(page, site, "worker", accessible)
+    page.goto(f"{site}/my-records/cpd")
+    expect(page.get_by_role("heading", name="My CPD", exact=True)).to_be_visible()
+    expect(page.locator("#register")).to_contain_text(
+        "ask your administrator to check your role, or whether it is marked as registered with Social Work England")
+    expect(page.locator("#minimum")).to_have_count(0)
+    accessible(page, "cpd-summary-off-register")

@@ -73,3 +73,44 @@ def test_hr_downloads_a_bundle_on_the_day_a_leavers_records_are_forwarded_early(
         page.get_by_role("button", name="Download the records bundle").click()
     assert re.fullmatch(rf"supervision-file-{org.ids['worker']}-\d{{8}}\.zip", download.value.suggested_filename)
     assert download.value.failure() is None
+
+
+def test_hr_records_a_leaving_date_on_its_own_form_refused_years_ahead_then_recorded(
+        page: Page, browser: Browser, site: str, accessible: Any, org: Any) -> None:
+    """From the search on the leavers page HR opens Alex Morgan's leaving-date form (photographed
+    at desktop and phone size), is told a date years ahead names the leaving date, then records
+    one a month on and sees it on the leavers page."""
+    leaves = dt.date.today() + dt.timedelta(days=30)
+    sign_in(page, site, "hr", accessible)
+    page.get_by_label("Find the person to move").fill("Alex")
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("link", name="Record leaving date of Alex Morgan").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Record Alex Morgan’s leaving date")
+    expect(page.get_by_text("6 months after the leaving date their records are forwarded to HR")).to_be_visible()
+    accessible(page, "hr-leaving-date-form-desktop")
+    phone = browser.new_context(**PHONE).new_page()
+    sign_in(phone, site, "hr", accessible)
+    phone.goto(f"{site}/hr/people/{org.ids['worker']}/leaving")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Record Alex Morgan’s leaving date")
+    assert phone.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    accessible(phone, "hr-leaving-date-form-phone")
+    phone.context.close()
+
+    when = page.get_by_role("group", name="Leaving date")
+    for box, value in (("Day", "1"), ("Month", "6"), ("Year", str(leaves.year + 10))):
+        when.get_by_label(box).fill(value)
+    page.get_by_role("button", name="Record the leaving date").click()
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Leaving date must be within 5 years of today")
+    accessible(page, "hr-leaving-date-too-far-desktop")
+    summary.get_by_role("link").click()
+    expect(when.get_by_label("Day")).to_be_focused()
+
+    for box, value in (("Day", leaves.day), ("Month", leaves.month), ("Year", leaves.year)):
+        when.get_by_label(box).fill(str(value))
+    page.get_by_role("button", name="Record the leaving date").click()
+
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        f"Alex Morgan leaves on {leaves.day} {leaves:%B %Y}.")
+    expect(page.locator(f"#leaver-{org.ids['worker']}")).to_contain_text(f"{leaves.day} {leaves:%B %Y} (coming)")
+    accessible(page, "hr-leaving-date-recorded-desktop")
