@@ -127,8 +127,13 @@ def _holding_back(run: RenewalRun, held: int, authority_ends: dt.datetime | None
 def note_archive_expiry(row: DocumentVersion, pdf: bytes) -> None:
     """Store on a final PDF's row what renewal decides by (`seal.archive_expires`), read from the bytes
     it now holds: sealing (`workflows.pipeline`) and renewal call it, so a monthly run reads the PDF
-    again only once it falls due."""
-    for column, value in _archive_columns(seal.archive_expires(pdf)).items():
+    again only once it falls due. Bytes pyHanko cannot read leave the row unread, for the monthly run
+    to read and report like any unreadable copy: filing a record never fails for the sake of renewal."""
+    try:
+        ends = seal.archive_expires(pdf)
+    except PdfError:
+        return
+    for column, value in _archive_columns(ends).items():
         setattr(row, column, value)
 
 

@@ -21,7 +21,8 @@ PHONE = {"viewport": {"width": 375, "height": 812}, "has_touch": True, "is_mobil
 
 
 def leaves_today(app: Any, client: Any, org: Any) -> None:
-    """Alex has a record, and an administrator types today as the leaving date (no nightly run yet)."""
+    """Alex has a record, and an administrator types today as the leaving date: that records his
+    leaving (`movers.mark_leaver`), so his records freeze at once, before any nightly run."""
     services = app.extensions["docgen"]
     with services.sessions.begin() as db:
         records.create_record(db, services.profile, db.get_one(Person, org.ids["worker"]),
@@ -45,7 +46,7 @@ def test_hr_downloads_a_bundle_on_the_day_a_leavers_records_are_forwarded_early(
     page.reload()
     card = page.locator(f"#leaver-{org.ids['worker']}")
     expect(card).to_contain_text("Alex Morgan")
-    expect(card).to_contain_text("at once if you forward early")
+    expect(card).to_contain_text(f"Frozen on {dt.date.today():%-d %B %Y}, the leaving date")
     expect(card).to_contain_text(re.compile(r"Forwarded to HR\s*Due on"))
     accessible(page, "hr-leaver-dates-desktop")
     phone = browser.new_context(**PHONE).new_page()
