@@ -289,6 +289,12 @@ class DocumentVersion(Base):
     archive_timestamped: Mapped[bool | None] = mapped_column(Boolean)
     archive_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
 
+    @property
+    def owner(self) -> tuple[str, int]:
+        """The record or agreement it is a version of, as the audit log names objects: ('record', id)
+        or ('agreement', id); the check constraint makes it exactly one."""
+        return ("record", self.record_id) if self.record_id else ("agreement", self.agreement_id or 0)
+
 
 class SignoffLink(Base):
     """A single-use e-mailed link for one signer of one version; only the token's hash is kept."""

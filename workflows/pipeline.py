@@ -316,7 +316,7 @@ def _filing_time(db: Session, sha256: str) -> dt.datetime | None:
     if found is None:
         return None
     row = found[0]
-    kind, owner_id = ("record", row.record_id) if row.record_id else ("agreement", row.agreement_id)
+    kind, owner_id = row.owner
     entries = db.scalars(select(AuditEvent).where(AuditEvent.action == FILING,
                                                   AuditEvent.object_type == kind,
                                                   AuditEvent.object_id == str(owner_id)).order_by(AuditEvent.id))

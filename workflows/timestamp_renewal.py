@@ -217,8 +217,8 @@ def _file(uow: Work, version_id: int, sha256_before: str, renewed: bytes, ended:
             return None
         filing.refile_document(db, uow.store, row, renewed)
         note_archive_expiry(row, renewed)
-        owner = ("record", row.record_id) if row.record_id else ("agreement", row.agreement_id)
-        audit.record(db, "document.archive_timestamp_renewed", object_type=owner[0], object_id=owner[1] or "",
+        kind, owner_id = row.owner
+        audit.record(db, "document.archive_timestamp_renewed", object_type=kind, object_id=owner_id,
                      detail={"version": row.version, "sha256_before": sha256_before, "sha256": row.sha256,
                              "last_authority_ended": ended.isoformat()})
         return Renewed(version_id, sha256_before, row.sha256)
