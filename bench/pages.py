@@ -13,7 +13,9 @@ to the floor's median, all from the same run, against issue 26's targets; then a
 page furthest over its target and PostgreSQL's plan (EXPLAIN ANALYZE) of that page's slowest
 statement. The database is dropped at the end.
 
-Run: .venv/bin/python bench/pages.py [--runs 50] [--keep]
+Run: .venv/bin/python bench/pages.py [--runs 50] [--keep] [--reuse] [--only TEXT] [--database NAME]
+(--keep then --reuse measures again without building the organisation anew; --only measures the
+pages whose label holds TEXT, beside the floor.)
 """
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ from docgen.app import create_app
 from kernel import clock
 from kernel.config import Config
 from storage.db import session_factory
-from storage.models import Person, Record, SignoffLink
+from storage.models import Account, Person, Record, SignoffLink
 from workflows import accounts, links
 
 TODAY = report.TODAY
@@ -108,7 +110,8 @@ def sign_ins(app: Flask) -> dict[str, Any]:
         issued = links.issue(days=14)
         db.add(SignoffLink(record_id=record.id, version=record.version, signer_id=member.id,
                            signer_role="supervisee", token_hash=issued.token_hash, expires_at=issued.expires_at))
-        made = {who: accounts.create_account(db, person, PASSWORD, roles) for who, person, roles in (
+        made = {who: db.scalar(select(Account).where(Account.person_id == person.id))  # kept by --keep
+                or accounts.create_account(db, person, PASSWORD, roles) for who, person, roles in (
             ("manager", manager, []), ("member", member, []), ("hr", hr, ["hr"]), ("auditor", auditor, ["auditor"]))}
         db.flush()
         return {"accounts": {who: (a.id, a.password_hash[-16:]) for who, a in made.items()},
@@ -206,7 +209,7 @@ def _shortened(text: str, keep: int = 600) -> str:
     return text if len(text) <= keep else f"{text[:keep]} … ({len(text) - keep:,} more characters)"
 
 
-def serve(url: str, runs: int) -> None:
+def serve(url: str, runs: int, only: str = "") -> None:
     clock.set_clock(lambda: dt.datetime.combine(TODAY, dt.time(9)))
     with tempfile.TemporaryDirectory() as instance:
         app = create_app(Config(env="development", instance_path=Path(instance), database_url=url,
@@ -227,6 +230,7 @@ def serve(url: str, runs: int) -> None:
             ("compliance report, a quarter", who["accounts"]["auditor"], "/reports/compliance"),
             ("HR leavers page", who["accounts"]["hr"], "/hr/leavers"),
         ]
+        pages = [page for page in pages if only.lower() in page[0].lower()]
         print(f"\n{runs} requests each after two warm-ups, in process (server time)")
         print(f"{'page':<36} {'p50 ms':>7} {'p95 ms':>7} {'SQL':>4} {'x floor':>8}")
         floor_median, p95, count = measure(bare_flask(engine).test_client(), floor_path, runs, statements)
@@ -246,22 +250,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
+    parser.add_argument("--reuse", action="store_true", help="Measure on a database kept by --keep, unbuilt.")
+    parser.add_argument("--only", default="", help="Only the pages whose label holds this text.")
+    parser.add_argument("--database", default=report.NAME, help="The database's name (one per concurrent run).")
     args = parser.parse_args()
-    with psycopg.connect(report.ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{report.NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{report.NAME}"')
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{report.NAME}"
+    name = args.database
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     try:
-        report.upgrade(url)
-        began = time.perf_counter()
-        counts = report.build(url)
-        add_leavers(url)
-        print(f"loaded {', '.join(f'{v:,} {k}' for k, v in counts.items())} in {time.perf_counter() - began:.1f} s")
-        serve(url, args.runs)
+        if not args.reuse:
+            with psycopg.connect(report.ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{name}"')
+            report.upgrade(url)
+            began = time.perf_counter()
+            counts = report.build(url)
+            add_leavers(url)
+            print(f"loaded {', '.join(f'{v:,} {k}' for k, v in counts.items())} in {time.perf_counter() - began:.1f} s")
+        serve(url, args.runs, args.only)
     finally:
         if not args.keep:
             with psycopg.connect(report.ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{report.NAME}" WITH (FORCE)')
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

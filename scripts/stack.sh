@@ -11,6 +11,8 @@
 #
 # Settings (environment):
 #   DOCGEN_WEB_WORKERS=2  DOCGEN_CONSUMERS=2  DOCGEN_STACK_PORT=8000  DOCGEN_STACK_S3_PORT=8001
+#   DOCGEN_WEB_WORKER_CLASS=sync (one request at a time per worker) or gthread (docs/SCALING.md)
+#   DOCGEN_WEB_THREADS=4 (gthread only; at most the database pool each worker keeps, storage.db.POOL_SIZE)
 #   DOCGEN_STACK_DIR=instance/stack (state: env file, logs, instance folder, metrics)
 #   DOCGEN_STACK_PG=postgresql://postgres@127.0.0.1:5432/postgres (a server to create the database on)
 #   DOCGEN_STACK_DB=docgen_stack (created if missing)   DOCGEN_STACK_REDIS=redis://127.0.0.1:6379/0
@@ -29,6 +31,8 @@ ENV_FILE=$STATE/stack.env
 PID_FILE=$STATE/honcho.pid
 LOG=$STATE/stack.log
 WEB_WORKERS=${DOCGEN_WEB_WORKERS:-2}
+WEB_WORKER_CLASS=${DOCGEN_WEB_WORKER_CLASS:-sync}
+WEB_THREADS=${DOCGEN_WEB_THREADS:-}
 CONSUMERS=${DOCGEN_CONSUMERS:-2}
 PORT=${DOCGEN_STACK_PORT:-8000}
 S3_PORT=${DOCGEN_STACK_S3_PORT:-8001}
@@ -52,6 +56,27 @@ left_behind() {
   grep -lsz "^DOCGEN_STACK_ID=$id\$" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 | grep -vx "$$" || true
 }
 
+# gunicorn's worker class and threads. A gthread worker's threads each hold one of its database
+# pool's connections for a request, so no more threads than the pool keeps: more would open and
+# close an overflow connection per request, or wait for one. A sync worker has one thread (given
+# more, gunicorn would quietly run gthread instead).
+web_threads() {
+  local pool
+  case "$WEB_WORKER_CLASS" in
+    sync)
+      [ "${WEB_THREADS:-1}" = 1 ] || { say "DOCGEN_WEB_THREADS=$WEB_THREADS needs DOCGEN_WEB_WORKER_CLASS=gthread"; return 1; }
+      WEB_THREADS=1 ;;
+    gthread)
+      WEB_THREADS=${WEB_THREADS:-4}
+      pool=$("$PY" -c 'from storage.db import POOL_SIZE; print(POOL_SIZE)')
+      if ! [[ "$WEB_THREADS" =~ ^[1-9][0-9]*$ ]] || [ "$WEB_THREADS" -gt "$pool" ]; then
+        say "DOCGEN_WEB_THREADS must be a whole number from 1 to $pool (the database pool of each web worker), not '$WEB_THREADS'"
+        return 1
+      fi ;;
+    *) say "DOCGEN_WEB_WORKER_CLASS must be sync or gthread, not '$WEB_WORKER_CLASS'"; return 1 ;;
+  esac
+}
+
 write_env() {
   local storage=${DOCGEN_STORAGE_URL:-}
   local moto=0
@@ -65,6 +90,8 @@ write_env() {
     echo "DOCGEN_STACK_ID='$(cat /proc/sys/kernel/random/uuid)'"
     echo "DOCGEN_STACK_MOTO='$moto'"
     echo "DOCGEN_WEB_WORKERS='$WEB_WORKERS'"
+    echo "DOCGEN_WEB_WORKER_CLASS='$WEB_WORKER_CLASS'"
+    echo "DOCGEN_WEB_THREADS='$WEB_THREADS'"
     echo "DOCGEN_STACK_PORT='$PORT'"
     echo "DOCGEN_STACK_S3_PORT='$S3_PORT'"
     echo "DOCGEN_INSTANCE_PATH='${DOCGEN_INSTANCE_PATH:-$STATE/instance}'"
@@ -180,6 +207,7 @@ PYEOF
 
 start() {
   if running; then say "already running (honcho pid $(cat "$PID_FILE"))"; exit 1; fi
+  web_threads || exit 2
   trap 'trap - ERR; say "start failed; stopping what was started"; stop || true; exit 1' ERR
   write_env
   create_database
@@ -188,7 +216,7 @@ start() {
   [ "$moto" = 1 ] && processes=(s3 web clock)
   [ "$CONSUMERS" -gt 1 ] && processes+=(worker)  # clock is the first consumer
   if [ -n "$PROXY_PORT" ]; then write_nginx_conf; processes+=(proxy); fi
-  say "starting ${processes[*]}: $WEB_WORKERS web workers on http://127.0.0.1:$PORT, $CONSUMERS consumers (log: $LOG)"
+  say "starting ${processes[*]}: $WEB_WORKERS $WEB_WORKER_CLASS web workers of $WEB_THREADS thread(s) on http://127.0.0.1:$PORT, $CONSUMERS consumers (log: $LOG)"
   : > "$LOG"
   exec 9> "$STATE/init.lock" && flock 9  # held until `docgen init` is done (docgen.worker); not inherited
   launch "$LOG" start --no-colour -f Procfile -e "$ENV_FILE" -c "worker=$((CONSUMERS - 1))" "${processes[@]}" > "$PID_FILE"

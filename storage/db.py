@@ -17,6 +17,12 @@ from storage.uow import UnitSession
 # The repository's migrations/, installed as this package (pyproject.toml's package-dir), so the same
 # lookup finds them in the wheel and in a checkout.
 MIGRATIONS = Path(str(resources.files("storage.migrations")))
+# Connections a PostgreSQL engine keeps open for reuse (SQLAlchemy's defaults, said here because the
+# stack depends on them): each thread of a gthread web worker or a consumer holds one for its unit
+# of work, so scripts/stack.sh allows no more threads per web worker than POOL_SIZE. Past it, up to
+# POOL_OVERFLOW more are opened and closed for each use; past both, a request waits for one.
+POOL_SIZE = 5
+POOL_OVERFLOW = 10
 
 
 def make_engine(url: str) -> Engine:
@@ -50,7 +56,7 @@ def make_engine(url: str) -> Engine:
         def _begin_immediate(conn) -> None:  # type: ignore[no-untyped-def]
             conn.exec_driver_sql("BEGIN IMMEDIATE")
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     event.listen(engine, "handle_error", _lost_connection)
     return engine
 

@@ -1,10 +1,11 @@
 """The organisation's stack as `scripts/stack.sh` starts it: gunicorn with 2 web workers, 2 Huey
 consumers on Redis, PostgreSQL and S3 through moto's server, run by honcho, behind Debian's nginx
 with the sample configuration of docs/nginx/. One record goes from sending through both
-signatures to a sealed PDF in the bucket, then the stack stops and leaves no process behind
-(LibreOffice included: each consumer starts its own, in a session of its own). A guessed sign-off
-link's openings are counted in Redis by both web workers together: the one past the limit is
-refused by whichever worker takes it.
+signatures to a sealed PDF in the bucket, on gthread web workers of 4 threads, then the
+stack stops and leaves no process behind (LibreOffice included: each consumer starts its own, in a
+session of its own). A guessed sign-off link's openings are counted in Redis by both web workers
+together, on sync workers (a slow client holds one busy): the one past the limit is refused by
+whichever worker takes it.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import select
 
 from docgen.web.links import LINK_LIMIT
-from storage.db import make_engine, session_factory
+from storage.db import POOL_SIZE, make_engine, session_factory
 from storage.models import Organisation
 from tests.conftest import PG_ADMIN
 from tests.mailbox import Mailbox, smtp_server_on, text_of
@@ -119,8 +120,10 @@ def mailbox() -> Iterator[Mailbox]:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, mailbox: Mailbox) -> Iterator[dict[str, Any]]:
-    """The stack started by its script behind nginx, on a database of its own; stopped and dropped after."""
+def stack(request: pytest.FixtureRequest, tmp_path: Path, mailbox: Mailbox) -> Iterator[dict[str, Any]]:
+    """The stack started by its script behind nginx, on a database of its own; stopped and dropped
+    after. Its web workers are of the class a test asks for (`indirect` parametrisation), else the
+    stack's default."""
     database = f"docgen_stack_{uuid.uuid4().hex[:10]}"
     proxy_port, port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCGEN_", "PROMETHEUS_"))}
@@ -129,6 +132,8 @@ def stack(tmp_path: Path, mailbox: Mailbox) -> Iterator[dict[str, Any]]:
                DOCGEN_STACK_REDIS="redis://127.0.0.1:6379/13",  # rate-limit counters apart from other runs
                DOCGEN_WEB_WORKERS="2", DOCGEN_CONSUMERS="2", DOCGEN_SMTP_PORT=str(mailbox.port),
                DOCGEN_STACK_PROXY_PORT=str(proxy_port))  # nginx with docs/nginx/docgen-proxy.conf
+    if worker_class := getattr(request, "param", None):
+        env["DOCGEN_WEB_WORKER_CLASS"] = worker_class
     started = _stack(env, "start")
     settings = dict(re.findall(r"^(\w+)='(.*)'$", (tmp_path / "stack" / "stack.env").read_text(), re.M))
     try:
@@ -175,6 +180,7 @@ def _link_to(mailbox: Mailbox, address: str) -> Callable[[], str | None]:
     return newest
 
 
+@pytest.mark.parametrize("stack", ["gthread"], indirect=True)
 def test_the_stack_seals_a_signed_record_into_s3_and_stops_leaving_no_process(stack: dict[str, Any],
                                                                                mailbox: Mailbox) -> None:
     url, settings = stack["url"], stack["settings"]
@@ -182,6 +188,7 @@ def test_the_stack_seals_a_signed_record_into_s3_and_stops_leaving_no_process(st
     assert ready.status_code == 200 and ready.json()["down"] == [], ready.text
     started = stack["log"].read_text()
     assert started.count("Booting worker with pid") == 2  # gunicorn's two web workers
+    assert "Using worker: gthread" in started and settings["DOCGEN_WEB_THREADS"] == "4"  # gthread's default threads
     consumers = {line.split()[1] for line in started.splitlines() if "docgen worker: 2 threads" in line}
     assert consumers == {"clock.1", "worker.1"}  # two consumers, the first also scheduling the sweeps
 
@@ -260,6 +267,22 @@ def test_stop_names_and_ends_a_process_of_the_stack_left_running(tmp_path: Path)
     assert _marked(stack_id) == []
 
 
+@pytest.mark.parametrize("settings, refusal", [
+    ({"DOCGEN_WEB_WORKER_CLASS": "sync", "DOCGEN_WEB_THREADS": "4"}, "DOCGEN_WEB_THREADS=4 needs DOCGEN_WEB_WORKER_CLASS=gthread"),
+    ({"DOCGEN_WEB_WORKER_CLASS": "gthread", "DOCGEN_WEB_THREADS": str(POOL_SIZE + 1)},
+     f"from 1 to {POOL_SIZE} (the database pool of each web worker)"),
+    ({"DOCGEN_WEB_WORKER_CLASS": "gevent"}, "DOCGEN_WEB_WORKER_CLASS must be sync or gthread"),
+])
+def test_start_refuses_web_threads_the_worker_class_or_database_pool_cannot_serve(
+        tmp_path: Path, settings: dict[str, str], refusal: str) -> None:
+    """A sync worker given threads would quietly be gthread; more threads than a worker's pool keeps
+    would open a connection per request or wait for one. Refused before anything starts."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCGEN_")}
+    started = _stack({**env, "DOCGEN_STACK_DIR": str(tmp_path / "stack"), **settings}, "start")
+    assert started.returncode == 2 and refusal in started.stdout, started.stdout + started.stderr
+    assert not (tmp_path / "stack" / "stack.env").exists()
+
+
 # --- rate limits counted across the web workers -----------------------------------------------
 
 def _worker_that_answered(stack: dict[str, Any], request_id: str) -> int:
@@ -317,10 +340,13 @@ def _held_busy(stack: dict[str, Any], pid: int) -> Iterator[None]:
         held.finish()
 
 
+@pytest.mark.parametrize("stack", ["sync"], indirect=True)
 def test_a_guessed_link_is_refused_past_its_limit_by_the_other_web_worker(stack: dict[str, Any]) -> None:
     """Each opening of a link that does not exist is answered by the web worker that did not answer
     the one before (the other is held busy): the counts of both add up in Redis, and the opening
-    past the link's limit is refused by the worker that did not count the one before it."""
+    past the link's limit is refused by the worker that did not count the one before it. On sync
+    workers, which a slow client holds: a gthread worker would take the next request beside it."""
+    assert "Using worker: sync" in stack["log"].read_text()
     allowed = parse(LINK_LIMIT).amount
     guessed = secrets.token_urlsafe(32)  # the length of a real link's token; no such link
     answers: list[tuple[int, int]] = []  # (status, worker pid)

@@ -27,6 +27,8 @@ VARIABLE = re.compile(r"\bDOCGEN_[A-Z0-9_]*[A-Z0-9]\b")  # `DOCGEN_*` and `DOCGE
 READ_ELSEWHERE = {
     "DOCGEN_UNOSERVER": "documents/pdf.py",
     "DOCGEN_WEB_WORKERS": "scripts/stack.sh",
+    "DOCGEN_WEB_WORKER_CLASS": "scripts/stack.sh",
+    "DOCGEN_WEB_THREADS": "scripts/stack.sh",
     "DOCGEN_CONSUMERS": "scripts/stack.sh",
     "DOCGEN_STACK_PORT": "scripts/stack.sh",
     "DOCGEN_STACK_DIR": "scripts/stack.sh",
