@@ -226,7 +226,8 @@ def _one_to_ones(db: Session, ids: Population, months: Months, today: dt.date, f
     counts from the one before), the longest booking of each, and the sessions cancelled in the months.
     `counted_only`: the days of the months alone, for figures that judge no frequency (the compliance
     report's period), which then read a period's rows rather than everyone's whole history."""
-    held_to = min(months.end, today)
+    last = months.end  # worked out once: a relativedelta per session row cost more than the row
+    held_to = min(last, today)
     since, until = _window(months)
     held_from = [Record.session_date >= months.first] if counted_only else []
     for sid, day in db.execute(select(Record.supervisee_id, Record.session_date).where(
@@ -240,7 +241,7 @@ def _one_to_ones(db: Session, ids: Population, months: Months, today: dt.date, f
             PlannedSession.rebooked_as_id).where(PlannedSession.supervisee_id.in_(ids),
                                                  PlannedSession.starts_at < until, *booked_from)):
         day = clock.uk(starts_at).date()
-        if day > months.end:
+        if day > last:
             continue
         if status == "cancelled":
             if day >= months.first:
@@ -294,12 +295,14 @@ def _histories(db: Session, ids: list[int], months: Months, today: dt.date, coun
     given: each statement then names the population rather than listing it, whose compiling grew
     with the organisation (issue 26: a third of the compliance report's time, a list of 3,000 ids
     five times). A person who joined the population between two statements gets a history too."""
-    found: dict[int, _History] = defaultdict(_History, {pid: _History() for pid in ids})
+    found: dict[int, _History] = defaultdict(_History)  # a person with nothing read: an empty history
     if not ids:
         return found
     among = ids if among is None else among
     _one_to_ones(db, among, months, today, found, counted_only)
     _groups(db, among, months, found)
+    if counted_only:
+        return found  # the supervisors' spans only judge a frequency
     rel = SupervisionRelationship
     for sid, starts, ends in db.execute(select(rel.supervisee_id, rel.starts_on, rel.ends_on)
                                         .where(rel.supervisee_id.in_(among))):
@@ -389,11 +392,20 @@ def _month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def _counted(history: _History, first: dt.date, last: dt.date, length: SessionLength | None,
+def _counted(histories: Iterable[_History], first: dt.date, last: dt.date, length: SessionLength | None,
              bucket: Callable[[dt.date], dt.date] = _month_of) -> dict[dt.date, dict[str, int]]:
-    """What happened from `first` to `last`, counted in buckets (a month each, by default): one
-    counting for the log's months and the compliance report's period."""
+    """What happened from `first` to `last` in the histories together (a person's, or everyone's in
+    the compliance report's period: one pass, no count per person), counted in buckets (a month
+    each, by default): one counting for the log's months and the compliance report's period."""
     counts: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for history in histories:
+        _count(history, first, last, length, bucket, counts)
+    return counts
+
+
+def _count(history: _History, first: dt.date, last: dt.date, length: SessionLength | None,
+           bucket: Callable[[dt.date], dt.date], counts: dict[dt.date, dict[str, int]]) -> None:
+    """Add one history's days from `first` to `last` to `counts`."""
     for day, minutes in history.held.items():
         if not first <= day <= last:
             continue
@@ -419,11 +431,10 @@ def _counted(history: _History, first: dt.date, last: dt.date, length: SessionLe
         if first <= day <= last:
             counts[bucket(day)]["cancelled"] += 1
             counts[bucket(day)]["rebooked"] += rebooked
-    return counts
 
 
 def _lines(profile: Profile, who: _Who, history: _History, months: Months, today: dt.date) -> list[MonthLine]:
-    counts = _counted(history, months.first, months.end, policy_length(profile))
+    counts = _counted([history], months.first, months.end, policy_length(profile))
     verdicts = _verdicts(profile, who, history, months, today)
     return [MonthLine(month, **counts.get(month, {}), frequency_asked=verdicts[month][0],
                       frequency=verdicts[month][1], met=int(verdicts[month][1] == MET),
@@ -432,9 +443,10 @@ def _lines(profile: Profile, who: _Who, history: _History, months: Months, today
 
 
 def _people(db: Session, query: Any) -> list[_Who]:
-    return [_Who(p.id, p.name, team or "", p.role, p.employment_start, p.leave_date)
-            for p, team in db.execute(query.add_columns(Team.name).outerjoin(Team, Team.id == Person.team_id)
-                                      .order_by(Person.name, Person.id))]
+    """`query`'s people (a select of Person) by name, as columns: a team's log reads hundreds."""
+    return [_Who(pid, name, team or "", role, started, left) for pid, name, role, started, left, team in db.execute(
+        query.with_only_columns(Person.id, Person.name, Person.role, Person.employment_start, Person.leave_date,
+                                Team.name).outerjoin(Team, Team.id == Person.team_id).order_by(Person.name, Person.id))]
 
 
 def _logs(uow: Work, who: list[_Who], months: Months, today: dt.date) -> list[PersonLog]:
@@ -492,12 +504,12 @@ def period_figures(uow: Work, query: Any, start: dt.date, end: dt.date) -> Month
     `start`; its frequency fields are empty (the report measures the frequency itself)."""
     today, length = clock.today(), policy_length(uow.deployment.profile)
     months = Months(_month_of(start), _month_of(end))
-    population = _supervised_between(uow, query, start, end)
-    who = _people(uow.session, population)
-    histories = _histories(uow.session, [w.id for w in who], months, today, counted_only=True,
-                           among=population.with_only_columns(Person.id))
-    return added(start, (MonthLine(start, **_counted(histories[w.id], start, end, length, lambda _: start)
-                                   .get(start, {})) for w in who))
+    population = _supervised_between(uow, query, start, end).with_only_columns(Person.id)
+    ids = list(uow.session.scalars(population))  # ids alone: the figures are summed, nobody is named
+    histories = _histories(uow.session, ids, months, today, counted_only=True, among=population)
+    counted = set(ids)  # not someone who joined the population after the first statement
+    return MonthLine(start, **_counted((history for pid, history in histories.items() if pid in counted),
+                                       start, end, length, lambda _: start).get(start, {}))
 
 
 class HeldAndOverdue(NamedTuple):

@@ -4,6 +4,7 @@ with one-to-ones written up, sessions planned, cancelled and rebooked, and a gro
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any, Iterator
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from kernel import clock
 from kernel.errors import InvalidInput, NotFound
 from storage.models import (Account, AuditEvent, GroupAttendance, GroupMember, GroupSession, GroupSessionRebooking,
-                            PlannedSession, Record, SupervisionGroup)
+                            Person, PlannedSession, Record, SupervisionGroup)
 from workflows import compliance, supervision_log
 from workflows.access import Caller
 from workflows.deployment import Work
@@ -257,3 +258,30 @@ def test_a_session_held_at_half_past_midnight_in_summer_is_in_the_same_month_as_
             for start, end in ((APR, dt.date(2026, 4, 30)), (dt.date(2026, 5, 1), dt.date(2026, 5, 31)))]
     assert [line.one_to_one_held for line in log.lines] == [1, 1]
     assert [measure.total for measure in held] == [1, 1]
+
+
+@pytest.mark.parametrize(("start", "end", "expected"), [
+    # Alex's one-to-ones (90 booked, 45 booked, 60 the policy's), two cancelled (one rebooked); the
+    # group's March session attended by Alex, April's cancelled for Alex and Priya
+    (JAN, dt.date(2026, 4, 30), {"one_to_one_held": 3, "one_to_one_minutes": 195, "one_to_one_policy_length": 1,
+                                 "cancelled": 2, "rebooked": 1, "group_attended": 1, "group_minutes": 90,
+                                 "group_cancelled": 2}),
+    # days, not whole months: 11 February to 2 April leaves out the 9 February cancellation and April's group
+    (dt.date(2026, 2, 10), dt.date(2026, 4, 2), {"one_to_one_held": 2, "one_to_one_minutes": 105,
+                                                 "one_to_one_policy_length": 1, "cancelled": 1, "rebooked": 0,
+                                                 "group_attended": 1, "group_minutes": 90, "group_cancelled": 0}),
+])
+def test_a_periods_figures_sum_everyones_days_in_it(uow: Work, org: Any, start: dt.date, end: dt.date,
+                                                    expected: dict[str, int]) -> None:
+    """The compliance report's log figures (`period_figures`) over a team: every person's days in the
+    period added up, whoever they belong to (issue 26 counts them in one pass)."""
+    figures = supervision_log.period_figures(uow, select(Person).where(Person.team_id == org.team.id), start, end)
+    assert {key: getattr(figures, key) for key in expected} == expected
+    assert figures.month == start and figures.frequency == figures.frequency_asked == ""
+
+
+def test_a_periods_figures_over_whole_months_are_the_team_logs_months_added(uow: Work, org: Any) -> None:
+    team = supervision_log.team_log(uow, _caller(uow, org, "head"), org.team.id, JAN, APR)
+    people = select(Person).where(Person.id.in_([log.person_id for log in team.people]))
+    figures = supervision_log.period_figures(uow, people, JAN, dt.date(2026, 4, 30))
+    assert figures == replace(supervision_log.added(JAN, team.lines), met=0, missed=0, frequency_asked="")
