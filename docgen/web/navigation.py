@@ -73,5 +73,15 @@ def context() -> dict[str, Any]:
         account = current_account() if "uow" in g else None
     except DomainError:
         account = None
-    return {"account": account, "navigation": _items(areas.areas_of(uow(), caller())) if account else [],
+    return {"account": account, "navigation": _navigation(account.id) if account else [],
             "council": profile.council, "marking": profile.marking}
+
+
+def _navigation(account_id: int) -> list[dict[str, Any]]:
+    """The account's navigation, worked out once a request: the GOV.UK form macros render each
+    field through Flask's `render_template`, which asks for the layout's globals again, so a page
+    with a form would read the account's open areas once per field."""
+    known: dict[int, list[dict[str, Any]]] = g.setdefault("navigation_of", {})
+    if account_id not in known:
+        known[account_id] = _items(areas.areas_of(uow(), caller()))
+    return known[account_id]

@@ -556,3 +556,21 @@ def test_the_dashboard_shows_when_supervision_is_next_due(client: Any, org: Any)
     start_record(client, org, dt.date(2025, 3, 3))
     page = text(client.get("/supervision", headers=HTML))
     assert "3 April 2025" in page  # a month after the last session (social worker: monthly)
+
+
+def test_a_page_of_many_form_fields_works_out_the_navigation_once(client: Any, org: Any,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each GOV.UK field macro renders through Flask's render_template, which asks for the layout's
+    globals again: the account's open areas are still read once a request, and every field's page
+    shows the same navigation."""
+    from workflows import areas
+
+    sign_in(client, "manager")
+    record_id = start_record(client, org)
+    asked: list[int] = []
+    real = areas.areas_of
+    monkeypatch.setattr(areas, "areas_of", lambda uow, caller: asked.append(caller.person_id) or real(uow, caller))
+    page = client.get(f"/records/{record_id}/edit", headers=HTML)
+    assert page.status_code == 200 and text(page).count('class="govuk-input') > 3
+    assert asked == [org.ids["manager"]]
+    assert "My supervisees" in words(page)
