@@ -9,6 +9,7 @@ User-caused failures end with exit code 2 and readable lines (no traceback): one
 """
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import logging
 import signal
@@ -239,7 +240,10 @@ def run_command(host: str, port: int, threads: int) -> None:
 
 def main() -> None:
     """Run the `docgen` command. Warnings become log records first (`logging.captureWarnings`),
-    before a library is imported that could raise one: the group routes them per command."""
+    before a library is imported that could raise one: the group routes them per command.
+    `kill -USR1` prints every thread's stack to stderr, so a `docgen run` or `docgen worker` that
+    will not stop says where it waits (tests/e2e/test_shutdown.py asks it when one hangs)."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     logging.captureWarnings(True)
     cli(prog_name="docgen")
 

@@ -129,7 +129,13 @@ def test_a_stopped_docgen_leaves_no_libreoffice_running(instance: dict[str, str]
         assert {"unoserver", "soffice.bin"} <= {p.name for p in family}
 
         docgen.send_signal(stop)
-        output, _ = docgen.communicate(timeout=ENDED_WITHIN_SECONDS)  # returns once docgen has ended
+        try:
+            output, _ = docgen.communicate(timeout=ENDED_WITHIN_SECONDS)  # returns once docgen has ended
+        except subprocess.TimeoutExpired:
+            docgen.send_signal(signal.SIGUSR1)  # every thread's stack (docgen.main), to say where it waits
+            time.sleep(2)
+            docgen.kill()
+            pytest.fail(f"docgen still ran {ENDED_WITHIN_SECONDS:.0f} s after {stop.name}:\n{docgen.communicate()[0][-20000:]}")
     finally:
         if docgen.poll() is None:
             docgen.kill()
