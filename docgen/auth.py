@@ -12,6 +12,7 @@ from typing import Any, Callable
 from flask import Flask, g, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_wtf.csrf import validate_csrf
+from sqlalchemy.orm import joinedload
 from wtforms import ValidationError
 
 from storage.models import Account
@@ -50,7 +51,8 @@ def current_account() -> Account | None:
         if account is None:
             raise Unauthenticated("the bearer token is not valid")
     elif session.get("account_id"):
-        account = g.uow.session.get(Account, session["account_id"])
+        # With its person: every page asks who the caller is (navigation, access), one query for both.
+        account = g.uow.session.get(Account, session["account_id"], options=[joinedload(Account.person)])
         if account is not None and (not account.active or session.get("epoch") != account.password_hash[-16:]):
             account = None
     g.account = account

@@ -14,7 +14,8 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.base import ExecutableOption
 
 from kernel import clock
 from kernel.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, Unauthenticated
@@ -54,8 +55,8 @@ def record_id_from_number(number: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def get_record(db: Session, record_id: int) -> Record:
-    record = db.get(Record, record_id)
+def get_record(db: Session, record_id: int, *options: ExecutableOption) -> Record:
+    record = db.get(Record, record_id, options=options)
     if record is None:
         raise access.no_such_document()
     return record
@@ -458,7 +459,8 @@ class RecordPage:
 def record_page(uow: Work, caller: Caller, record_id: int) -> RecordPage:
     """The record for anyone with a basis to read it (an audited read), filled in as on its form."""
     db = uow.session
-    record = get_record(db, record_id)
+    # Its supervisee and their team come with it, as the access check and the form name them.
+    record = get_record(db, record_id, joinedload(Record.supervisee).joinedload(Person.team))
     access.read(uow, caller, record.supervisee, "record", record.id, "record.read")
     deployment = uow.deployment
     return RecordPage(record, record_context(db, deployment.profile, deployment.organisation(db), record))

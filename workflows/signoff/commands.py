@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from kernel import clock
 from kernel.errors import Conflict, InvalidInput
-from storage.models import DocumentVersion, Person, Record, SignoffLink
+from storage.models import DocumentVersion, Person, Record, SignoffEvent, SignoffLink
 from storage.uow import transaction
 from workflows import access, disagreement_notices
 from workflows import events as domain_events
@@ -131,22 +131,23 @@ def open_link(uow: Work, caller: Caller, token: str, *, on_form: bool = False) -
     recorded, and any one-time code e-mailed, in one commit. The document comes as the API shows
     it, or filled in as on its form for the link's page (`on_form`)."""
     with uow:
-        holder = _opened(uow, caller, token)
-    return holder_view(uow, holder, on_form)
+        holder, trail = _opened(uow, caller, token)
+    return holder_view(uow, holder, on_form, trail)
 
 
-def _opened(uow: Work, caller: Caller, token: str) -> Holder:
+def _opened(uow: Work, caller: Caller, token: str) -> tuple[Holder, list[SignoffEvent]]:
     """The link opened: the event (and any one-time code e-mailed) stands even if no decision follows.
+    Answers the holder and the document's events, this opening last, for the page.
 
     Only the first opening of a version by its signer is "opened"; every later page view is
     "viewed", which the certificate counts on the opening's row instead of listing each one."""
     holder = holder_of(uow.session, token)
     document, signer = holder.document, holder.signer
-    seen = any(e.event == "opened" and e.version == document.version and e.person_id == signer.id
-               for e in events(uow.session, document))
-    record_event(uow.session, document, "viewed" if seen else "opened", signer, caller)
+    earlier = events(uow.session, document)
+    seen = any(e.event == "opened" and e.version == document.version and e.person_id == signer.id for e in earlier)
+    opening = record_event(uow.session, document, "viewed" if seen else "opened", signer, caller)
     send_code(uow.session, uow.deployment.profile, holder)
-    return holder
+    return holder, [*earlier, opening]
 
 
 def decide(uow: Work, caller: Caller, token: str, decision: Decide) -> Document:

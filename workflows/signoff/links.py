@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from kernel import clock
@@ -94,7 +94,10 @@ def holder_of(db: Session, token: str) -> Holder:
         raise Gone("this sign-off link was replaced by a newer one; use the latest e-mail", "token")
     if single_use.expired(link.expires_at):
         raise Gone("this sign-off link has expired; ask your supervisor to send it again", "token")
-    document: Document = db.get(Record, link.record_id) if link.record_id else db.get(Agreement, link.agreement_id)
+    # With its two people (the signer is one of them) and the supervisee's team, which the page names.
+    people = (joinedload(Record.supervisee).joinedload(Person.team), joinedload(Record.supervisor))
+    document: Document = (db.get(Record, link.record_id, options=people) if link.record_id
+                          else db.get(Agreement, link.agreement_id))
     expected = AWAITING_SUPERVISEE if link.signer_role == "supervisee" else AWAITING_SUPERVISOR
     if link.version != document.version or document.status != expected:
         db.refresh(link)  # a decision through this very link may have moved the document since it was read
