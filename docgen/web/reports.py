@@ -8,7 +8,6 @@ accepts the page session), so there is one CSV, not two.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -21,11 +20,9 @@ from wtforms import SelectField, SubmitField
 from docgen.auth import caller, uow
 from docgen.web import forms
 from docgen.web.navigation import page
-from docgen.web.typography import govuk_date
 from kernel import clock
 from kernel.errors import InvalidInput
 from workflows import compliance_report as reports
-from workflows.due_list import DueItem
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -52,23 +49,6 @@ def _report_form(choices: reports.Choices) -> ReportForm:
                                        *((f"team-{t.id}", f"Team: {t.name}") for t in choices.teams),
                                        *((f"service-{s}", f"Service: {s}") for s in choices.services))
     return form
-
-
-@bp.app_template_filter("due_rows")
-def due_rows(items: Iterable[DueItem]) -> list[tuple[str, str, str, str]]:
-    """Due items as the rows of `reports/_due_items.html` (this report's tables and the due list's):
-    supervisee, what (its label with a capital), supervisor, due date. Written here, not cell by cell
-    in the template, and each date once: an organisation's report lists thousands of items, which
-    share a few hundred dates, and the template's own lookups were a third of the page's time."""
-    dates: dict[dt.date, str] = {}
-    rows = []
-    for item in items:
-        due = dates.get(item.due_on)
-        if due is None:
-            due = dates[item.due_on] = govuk_date(item.due_on)
-        rows.append((item.supervisee_name, item.label[:1].upper() + item.label[1:], item.supervisor_name or "None",
-                     due))
-    return rows
 
 
 def _team_or_service(value: str) -> tuple[int | None, str | None]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from docgen.web.reports import due_rows
+from docgen.web.typography import due_rows
 from workflows.due_list import DueItem
 
 

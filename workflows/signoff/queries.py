@@ -59,8 +59,8 @@ def _columns(documents: Sequence[Document]) -> tuple[Any, Any]:
 
 def _sent_on_and_disagreed(db: Session, documents: Sequence[Document]) -> tuple[dict[int, dt.date], set[int]]:
     """When the current version of each document waiting for its supervisee was last sent, and the
-    signed documents whose current version the supervisee disagreed with (`_disagreed`): one query
-    of their events for both."""
+    signed documents whose current version the supervisee disagreed with (so countersigned over the
+    disagreement): one query of their events for both."""
     waiting = {d.id: d.version for d in documents if d.status == AWAITING_SUPERVISEE}
     signed = {d.id: d.version for d in documents if d.status == SIGNED}
     if not waiting and not signed:
@@ -91,18 +91,6 @@ def _sealed(db: Session, documents: Sequence[Document]) -> set[int]:
     return {document_id for document_id, version in rows if version == signed[document_id]}
 
 
-def _disagreed(db: Session, documents: Sequence[Document]) -> set[int]:
-    """The signed documents whose current version the supervisee disagreed with, so countersigned
-    over the disagreement (one query)."""
-    signed = {d.id: d.version for d in documents if d.status == SIGNED}
-    if not signed:
-        return set()
-    owner, _ = _columns(documents)
-    rows = db.execute(select(owner, SignoffEvent.version).where(owner.in_(sorted(signed)),
-                                                                SignoffEvent.event == "disagreed"))
-    return {document_id for document_id, version in rows if version == signed[document_id]}
-
-
 def next_steps(db: Session, documents: Sequence[Document], viewer_id: int | None,
                today: dt.date) -> dict[int, NextStep]:
     """Whose turn it is on each document (all records or all agreements), by id, as the person
@@ -125,7 +113,7 @@ def next_step(db: Session, document: Document, viewer_id: int | None, today: dt.
 def tags(uow: Work, documents: Sequence[Document]) -> dict[int, str]:
     """Each document's tag (`tag`), by id, for a page showing documents the caller was let read
     (all records or all agreements): whether each was signed over a disagreement, read at once."""
-    disagreed = _disagreed(uow.session, documents)
+    _, disagreed = _sent_on_and_disagreed(uow.session, documents)
     return {d.id: tag(d.status, d.id in disagreed) for d in documents}
 
 
