@@ -32,10 +32,16 @@ def belongs_to(person_id: int) -> ColumnElement[bool]:
     records they wrote), and the record of every group session they were present at. A group record
     belongs to every attendee (issue 23): W App C 6 records the "Names of those present at
     discussion", and group supervision is "a separate meeting in addition to 1-1 supervision" (K),
-    so each attendee's file holds it beside their own."""
+    so each attendee's file holds it beside their own.
+
+    True or false for every record, never NULL, so its negation is the records that are not the
+    person's (`workflows.subject_access_export`: those they wrote about others): a 1:1 record has
+    no group session, and SQL's `NULL IN (...)` is NULL, not false, once the person attended any
+    session; `NOT NULL` is NULL too, so the negation would leave out every 1:1 record they wrote."""
     attended = select(GroupAttendance.session_id).where(GroupAttendance.person_id == person_id,
                                                         GroupAttendance.attendance == "present")
-    return (Record.supervisee_id == person_id) | Record.group_session_id.in_(attended)
+    in_attended = Record.group_session_id.is_not(None) & Record.group_session_id.in_(attended)
+    return (Record.supervisee_id == person_id) | in_attended
 
 
 def holders(db: Session, record: Record) -> list[Person]:

@@ -679,8 +679,11 @@ def _cover_letter(db: Session, person: Person, contents: _Contents, withholdings
                   "the retention schedule, not yet drafted, or unavailable); manifest.json lists each with the "
                   "reason.", ""]
     if contents.about_others:
-        lines += [f"You also wrote or signed {len(contents.about_others)} records as someone else's supervisor. They "
-                  "are about those people, so they are not enclosed; manifest.json lists them by number and date.", ""]
+        one = len(contents.about_others) == 1
+        lines += [f"You also wrote or signed {len(contents.about_others)} record{'' if one else 's'} as someone else's "
+                  "supervisor. " + ("It is about that person, so it is not enclosed; manifest.json lists it"
+                                    if one else "They are about those people, so they are not enclosed; "
+                                    "manifest.json lists them") + " by number and date.", ""]
     return "\n".join(lines + [
         "manifest.json lists every file with its size and SHA-256, so you can check nothing has changed.", "",
         "If you are unhappy with this answer, please tell us first. You can also complain to " + ICO + ".", ""])

@@ -579,3 +579,25 @@ def test_editing_an_agreement_deletes_its_kept_text_and_no_other(
                           headers=read_then_change(client, url, group_org.auth("lead")))
     assert edited.status_code == 200, edited.json
     assert _owners(app) == {("record", sol["draft"])}
+
+
+def test_a_one_to_one_record_written_by_a_supervisor_who_attended_a_group_session_is_about_others(
+        app: Any, client: Any, group_org: Southwark, reading: Session) -> None:
+    """Sol, present at a group session, supervises Uma and writes her 1:1 record: it is Uma's, so
+    Sol's export names it as written about someone else (a 1:1 record has no group session, and
+    "not in the sessions Sol attended" must still hold for it)."""
+    _held_session(client, group_org, _group(client, group_org)["id"])
+    with app.extensions["docgen"].sessions.begin() as db:
+        people.create_relationship(db, group_org.ids["sw3"], group_org.ids["sw1"], dt.date(2024, 1, 8))
+    made = client.post("/api/v1/records", json={"supervisee_id": group_org.ids["sw3"],
+                                                "session_date": clock.today().isoformat()},
+                       headers=group_org.auth("sw1"))
+    assert made.status_code == 201, made.json
+    db = reading
+    data, manifest = _export(app, db, db.get(Person, group_org.ids["sw1"]), {})
+    record = db.get(Record, made.json["id"])
+    assert manifest["written_about_others"] == [{"number": f"R-{record.id:06d}", "kind": record.kind,
+                                                 "date": record.session_date.isoformat()}]
+    assert not any(entry["path"].startswith(f"records/R-{record.id:06d}") for entry in manifest["files"])
+    letter = zipfile.ZipFile(io.BytesIO(data)).read("cover-letter.txt").decode()
+    assert "wrote or signed 1 record as someone else's supervisor. It is about that person" in letter
