@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sqlite3
+import sys
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +55,23 @@ def _name_xdist_groups(items: list[pytest.Item]) -> None:
                          for mark in item.iter_markers("xdist_group")})
         if groups and "@" not in item.nodeid.rpartition("]")[2]:
             item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
+
+
+def pytest_configure() -> None:
+    """Under PYTHONDONTWRITEBYTECODE every Python process of a run compiled each module it imports
+    from source: about 20 seconds of CPU for each xdist worker to collect the suite, every run,
+    and two for each `docgen` (or worker, or unoserver) a test starts. The modules compiled go to a
+    folder of the machine's temporary directory instead, kept between runs (Python checks each
+    against its source's size and time, and compiles a changed one again), so the checkout still
+    gets no __pycache__. Set here, before pytest-xdist starts its workers: they and every process a
+    test starts inherit it; this process writes what it imports from now on."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX"):
+        return
+    prefix = str(Path(tempfile.gettempdir()) / f"docgen-tests-pycache-{os.getuid()}")
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+    sys.dont_write_bytecode = False
+    sys.pycache_prefix = prefix
 
 
 PG_ADMIN = os.environ.get("DOCGEN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -194,25 +213,6 @@ def db(app: Any, config: Config) -> Iterator[Any]:
     with session_factory(engine)() as session:
         yield session
     engine.dispose()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def subprocesses_reuse_compiled_modules(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Under PYTHONDONTWRITEBYTECODE every `docgen` (or worker, or unoserver) a test starts compiled
-    each module it imports from source again: about two seconds of CPU a process, and the suite starts
-    dozens. Their compiled modules go to the test run's own temporary folder instead (shared by the
-    xdist workers), so the checkout still gets no __pycache__ and a process after the first one reads
-    what the first compiled."""
-    if not os.environ.get("PYTHONDONTWRITEBYTECODE") or os.environ.get("PYTHONPYCACHEPREFIX"):
-        yield
-        return
-    run = tmp_path_factory.getbasetemp()
-    run = run.parent if os.environ.get("PYTEST_XDIST_WORKER") else run  # popen-gw0's parent: the run's
-    saved = os.environ.pop("PYTHONDONTWRITEBYTECODE")
-    os.environ["PYTHONPYCACHEPREFIX"] = str(run / "pycache")
-    yield
-    os.environ["PYTHONDONTWRITEBYTECODE"] = saved
-    del os.environ["PYTHONPYCACHEPREFIX"]
 
 
 @pytest.fixture(scope="session", autouse=True)
