@@ -45,7 +45,7 @@ from typing import Any
 import docx
 from docx.document import Document as WordDocument
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml.ns import qn
+from docx.oxml.ns import nsmap, qn
 from lxml import etree
 
 from documents.render import DEFAULT_TEMPLATE_DIR, fill, template_path
@@ -56,6 +56,9 @@ TEMPLATE = "certificate.docx"
 _RELATIONSHIP_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _STYLE_REFERENCES = (qn("w:pStyle"), qn("w:rStyle"), qn("w:tblStyle"))
 _STYLE_DEPENDENCIES = (qn("w:basedOn"), qn("w:link"), qn("w:next"))
+_VAL = qn("w:val")
+_STYLE_IDS = etree.XPath("w:style/@w:styleId", namespaces={"w": nsmap["w"]}, smart_strings=False)
+_STYLE_WITH_ID = etree.XPath("w:style[@w:styleId = $id]", namespaces={"w": nsmap["w"]})
 
 
 def certificate_page_docx(
@@ -167,19 +170,20 @@ def _append_body(record: WordDocument, page: WordDocument) -> None:
 def _adopt_styles(record: WordDocument, page: WordDocument, elements: Iterable[etree._Element]) -> None:
     """Copy the styles the page uses and the record lacks (with the styles they build on).
 
-    A style the record already has is left as it is, so the page reads like the record.
+    A style the record already has is left as it is, so the page reads like the record. The page's
+    template holds hundreds of styles and uses a few: each is looked up by its id, rather than every
+    one of them read into Python.
     """
-    have = {style.get(qn("w:styleId")) for style in record.styles.element.iterfind(qn("w:style"))}
-    theirs = {style.get(qn("w:styleId")): style for style in page.styles.element.iterfind(qn("w:style"))}
-    wanted = [node.get(qn("w:val")) for element in elements for node in element.iter(*_STYLE_REFERENCES)]
+    have = set(_STYLE_IDS(record.styles.element))
+    wanted = [node.get(_VAL) for element in elements for node in element.iter(*_STYLE_REFERENCES)]
     while wanted:
         style_id = wanted.pop()
-        if style_id in have or style_id not in theirs:
+        if style_id in have:
             continue
-        style = theirs[style_id]
-        record.styles.element.append(copy.deepcopy(style))
         have.add(style_id)
-        wanted += [node.get(qn("w:val")) for node in style.iter(*_STYLE_DEPENDENCIES)]
+        for style in _STYLE_WITH_ID(page.styles.element, id=style_id)[:1]:
+            record.styles.element.append(copy.deepcopy(style))
+            wanted += [node.get(_VAL) for node in style.iter(*_STYLE_DEPENDENCIES)]
 
 
 def _adopt_relationships(record: WordDocument, page: WordDocument, elements: Iterable[etree._Element]) -> None:

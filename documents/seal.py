@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import io
 import os
 import re
@@ -24,7 +25,7 @@ import secrets
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Protocol, Sequence
 
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
@@ -43,14 +44,13 @@ from cryptography.x509.oid import NameOID
 warnings.filterwarnings("ignore", message="DSA is deprecated", category=CryptographyDeprecationWarning,
                         module=r"pyhanko\.")
 
-from pypdf import PdfReader, PdfWriter
-
 from kernel import clock
 from kernel.config import Config, ConfigError
 from documents.certificate import certificate_page_docx
 from documents.render import DEFAULT_TEMPLATE_DIR
 
 if TYPE_CHECKING:  # pyHanko is imported by the functions that seal or verify: a process doing neither never loads it
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign import signers
     from pyhanko.sign.timestamps import TimeStamper
@@ -157,20 +157,51 @@ def _self_signed(key: rsa.RSAPrivateKey, organisation: str) -> x509.Certificate:
 def load_signer(p12_path: Path, passphrase: bytes) -> signers.SimpleSigner:
     """Load the organisation's sealing key; fail loudly rather than seal with nothing.
 
-    pyHanko's load_pkcs12 only logs and returns None on a wrong passphrase, so the data
-    variant (which raises) is used and its error turned into a SealError.
+    A process keeps the signer it last loaded from each path (its key derivation and key check cost
+    more than a seal's signature, and a worker seals every PDF with the same key), and loads the
+    file again once it is another file or has been written since (`_version`) or is asked with
+    another passphrase. Only that last signer is kept, so a rotated key leaves no copy behind, and a
+    load that fails forgets it too: a wrong passphrase is never answered from memory.
     """
-    from pyhanko.sign import signers
-
+    path = Path(p12_path).absolute()  # as configured: a symlink moved to another file is the same path
+    kept = _LOADED.pop(path, None)
     try:
-        data = Path(p12_path).read_bytes()
+        with path.open("rb") as file:
+            version = _version(os.fstat(file.fileno()))
+            if kept is not None and kept[0] == version and hmac.compare_digest(kept[1], passphrase):
+                _LOADED[path] = kept
+                return kept[2]
+            data = file.read()
     except OSError as exc:
         raise SealError(f"cannot read the organisation certificate {p12_path}: {exc}") from exc
+    signer = _open_pkcs12(path, data, passphrase)
+    _LOADED[path] = (version, passphrase, signer)
+    return signer
+
+
+_LOADED: dict[Path, tuple[tuple[int, ...], bytes, signers.SimpleSigner]] = {}
+"""The signer last loaded from each PKCS#12 path, with the file version and passphrase it came from."""
+
+
+def _version(found: os.stat_result) -> tuple[int, ...]:
+    """Which file, as last written: a file put in its place (os.replace) has another inode, and any
+    write, even one that sets the old modification time back, moves its change time (st_ctime_ns),
+    which no program can set."""
+    return found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
+
+
+def _open_pkcs12(path: Path, data: bytes, passphrase: bytes) -> signers.SimpleSigner:
+    """pyHanko's load_pkcs12 only logs and returns None on a wrong passphrase, so the data variant
+    (which raises) is used and its error turned into a SealError."""
+    from pyhanko.sign import signers
+
+    from documents.seal_signer import OrganisationSigner
+
     try:
-        return signers.SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=passphrase)
+        return OrganisationSigner(signers.SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=passphrase))
     except ValueError as exc:
         raise SealError(
-            f"cannot open the organisation certificate {p12_path}: wrong passphrase or damaged file"
+            f"cannot open the organisation certificate {path}: wrong passphrase or damaged file"
         ) from exc
 
 
@@ -191,7 +222,10 @@ def seal_pdf(
 
     metadata keys are PDF document-info names ("/Title", RECORD_ID_KEY, ...); RECORD_ID_KEY is
     required because /verify uses it to recognise a damaged record as ours. Attachment and
-    metadata are written before signing so that the signature covers them.
+    metadata are written before signing so that the signature covers them, in a revision of their
+    own appended to the converted PDF (not the whole file written again). So a record whose seal
+    revision is cut off still names itself ours, and /verify calls it altered; cut back to its first
+    revision it is the converter's output again, which names no record, and /verify calls it not ours.
 
     With a validation_context (`long_term_context`) the seal is PAdES B-B with its validation data: the certificates,
     CRLs and OCSP responses that show the organisation certificate valid at sealing are embedded
@@ -205,17 +239,13 @@ def seal_pdf(
 
     if RECORD_ID_KEY not in metadata:
         raise ValueError(f"metadata must carry {RECORD_ID_KEY}")
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     _attach_source(writer, attachment_name, attachment)
     _describe(writer, metadata)
     prepared = io.BytesIO()
     writer.write(prepared)
     signature_meta = _seal_metadata(validation_context, lta=timestamper is not None)
-    incremental = IncrementalPdfFileWriter(prepared)
-    # pyHanko writes title and subject into the XMP metadata too, where the PDF/A export keeps them.
-    incremental.document_meta.title = metadata.get("/Title")
-    incremental.document_meta.subject = metadata.get("/Subject")
-    sealed = signers.sign_pdf(incremental, signature_meta, signer=signer, timestamper=timestamper)
+    sealed = signers.sign_pdf(IncrementalPdfFileWriter(prepared), signature_meta, signer=signer, timestamper=timestamper)
     return sealed.getvalue()
 
 
@@ -242,29 +272,73 @@ def _seal_metadata(validation_context: ValidationContext | None, *, lta: bool) -
     )
 
 
-def _attach_source(writer: PdfWriter, name: str, docx: bytes) -> None:
+def _attach_source(writer: IncrementalPdfFileWriter, name: str, docx: bytes) -> None:
     """Embed the signed Word file as PDF/A-3 asks of an attachment: its MIME type, its date, both
-    file names, and an /AF entry in the catalog saying it is the source of the PDF."""
-    from pypdf.generic import ArrayObject, NameObject, create_string_object
+    file names, and an /AF entry in the catalog saying it is the source of the PDF. Not pyHanko's
+    `embed_file`, which declares PDF 2.0 for an /AF entry where PDF/A-3 is PDF 1.7 and cannot add to
+    a name tree with /Kids. The Word file, a zip already, is stored as it is. Files the converted PDF
+    holds already (LibreOffice can embed some) stay beside it, but for one of the same name: a record
+    is never left unsealable, and its attachment of that name is the signed Word file."""
+    from pyhanko.pdf_utils import embed, generic
 
-    embedded = writer.add_attachment(name, docx)
-    embedded.subtype = NameObject("/" + DOCX_MIME)
-    embedded.modification_date = dt.datetime.now(dt.timezone.utc)
-    embedded.associated_file_relationship = NameObject("/Source")
-    spec = embedded.pdf_object
-    spec[NameObject("/UF")] = create_string_object(name)
-    spec[NameObject("/Desc")] = create_string_object("The signed Word record this PDF was made from")
-    writer.root_object[NameObject("/AF")] = ArrayObject([spec.indirect_reference])
+    data = embed.EmbeddedFileObject.from_file_data(
+        writer, docx, compress=False, mime_type=DOCX_MIME,
+        params=embed.EmbeddedFileParams(embed_checksum=False, modification_date=dt.datetime.now(dt.timezone.utc)))
+    spec = writer.add_object(embed.FileSpec(
+        file_spec_string=name, file_name=name, embedded_data=data,
+        description="The signed Word record this PDF was made from",
+        af_relationship=generic.pdf_name("/Source")).as_pdf_object())
+    root = writer.root
+    if "/Names" not in root:
+        root["/Names"] = writer.add_object(generic.DictionaryObject())
+    names = root["/Names"]
+    ours = generic.pdf_string(name)
+    files = [(key, value) for key, value in _name_tree(names.get("/EmbeddedFiles")) if _text(key) != name]
+    files = sorted([*files, (ours, spec)], key=lambda entry: _text(entry[0]))  # a name tree is sorted
+    names["/EmbeddedFiles"] = generic.DictionaryObject(
+        {generic.pdf_name("/Names"): generic.ArrayObject([item for entry in files for item in entry])})
+    writer.update_container(names)
+    associated = root.get("/AF", generic.ArrayObject())
+    root["/AF"] = generic.ArrayObject([*(associated.raw_get(i) for i in range(len(associated))), spec])
+    writer.update_root()
 
 
-def _describe(writer: PdfWriter, metadata: Mapping[str, str]) -> None:
+def _name_tree(node: Any) -> Iterator[tuple[Any, Any]]:
+    """The (key, value) pairs of a PDF name tree, in its order, its values as stored (references
+    stay references, so that the catalog's /AF still names the same file specifications)."""
+    if node is None:
+        return
+    node = node.get_object()
+    leaves = node.get("/Names", ())
+    for index in range(0, len(leaves) - 1, 2):
+        yield leaves[index], leaves.raw_get(index + 1)
+    for kid in node.get("/Kids", ()):
+        yield from _name_tree(kid)
+
+
+def _text(key: str | bytes) -> str:
+    """A name tree key as text, to compare and sort by: for the ASCII names a record's attachment
+    has (`_attachment_name`), the byte order the PDF standard sorts a name tree by."""
+    return key if isinstance(key, str) else bytes(key).decode("latin-1")
+
+
+def _describe(writer: IncrementalPdfFileWriter, metadata: Mapping[str, str]) -> None:
     """The record's document info. Its producer is left to pyHanko, which then writes the same one
     in the info and the XMP metadata (PDF/A asks both to agree; pyHanko would otherwise append
     itself to LibreOffice's in one and replace it in the other)."""
-    from pypdf.generic import NameObject
+    from pyhanko.pdf_utils import generic
 
-    writer.add_metadata(dict(metadata))
-    writer._info.get_object().pop(NameObject("/Producer"), None)  # type: ignore[union-attr]  # add_metadata made it
+    try:
+        reference = writer.trailer.raw_get("/Info")
+    except KeyError:
+        reference = writer.set_info(generic.DictionaryObject())
+    info = reference.get_object()
+    info.update({generic.pdf_name(key): generic.pdf_string(value) for key, value in metadata.items()})
+    info.pop("/Producer", None)
+    writer.mark_update(reference)
+    # pyHanko writes title and subject into the XMP metadata too, where the PDF/A export keeps them.
+    writer.document_meta.title = metadata.get("/Title")
+    writer.document_meta.subject = metadata.get("/Subject")
 
 
 def finalise(

@@ -366,11 +366,26 @@ def test_update_appended_after_the_seal_makes_it_altered(sealed, signer):
 
 @pytest.mark.libreoffice
 def test_record_with_its_seal_cut_off_is_altered(sealed, signer):
-    unsigned_revision = sealed[: sealed.index(b"%%EOF") + len(b"%%EOF\n")]
+    # The seal is the last revision; the one before it carries the record's attachment and metadata.
+    unsigned_revision = sealed[: sealed.rindex(b"%%EOF", 0, len(sealed) - len(b"%%EOF\n")) + len(b"%%EOF\n")]
 
     verdict = verify_pdf(unsigned_revision, signer.signing_cert, nothing_known)
 
     assert verdict.status == "altered"
+
+
+@pytest.mark.libreoffice
+def test_record_cut_back_to_the_converters_output_is_not_ours(sealed, signer):
+    # The first revision is LibreOffice's PDF as it came out: the record's marker, its attachment and
+    # its seal all follow it, so what is left no longer says it is a record of ours.
+    converted = sealed[: sealed.index(b"%%EOF") + len(b"%%EOF\n")]
+
+    verdict = verify_pdf(converted, signer.signing_cert, nothing_known)
+
+    assert RECORD_ID_KEY.encode() not in converted and converted.count(b"%%EOF") == 1
+    assert HEADING in pdf_text(converted)  # it still reads as the record, certificate page and all
+    assert verdict.status == "not_ours"
+    assert verdict.record_id is None
 
 
 def test_unrelated_pdf_is_not_ours(signer):
