@@ -9,7 +9,10 @@ everyone has their own records. Every page's navigation asks, so it is one query
 """
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Date, Integer, Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from kernel import clock
@@ -27,15 +30,24 @@ ADMINISTRATION = "administration"  # people, teams, who supervises whom, the pol
 DISAGREEMENTS = "disagreements"  # HR: disagreements passed to HR (a line manager reaches theirs from the dashboard)
 
 
+@cache
+def _duties_query(hr: bool) -> Select[Any]:
+    """`_duties`' one query of EXISTS, built once (asked for HR or not) with the person and the day
+    bound: every signed-in page asks, and building it from the ORM each time cost more than
+    PostgreSQL took to answer it."""
+    rel = SupervisionRelationship
+    person_id = bindparam("person_id", type_=Integer)
+    supervises = exists().where(rel.supervisor_id == person_id, rel.covering(bindparam("today", type_=Date)))
+    manages = exists().where(Person.line_manager_id == person_id)
+    referred = [exists().where(DisagreementEscalation.outcome == "hr")] if hr else []
+    return select(supervises, manages, *referred)
+
+
 def _duties(db: Session, person_id: int, *, hr: bool = False) -> tuple[bool, bool, bool]:
     """Whether the person supervises someone today, whether anyone reports to them (then they
     oversee everyone below them: `people.overseen_by`), and, asked for HR, whether any disagreement
     was passed to HR: in one query of EXISTS."""
-    rel = SupervisionRelationship
-    supervises = exists().where(rel.supervisor_id == person_id, rel.covering(clock.today()))
-    manages = exists().where(Person.line_manager_id == person_id)
-    referred = [exists().where(DisagreementEscalation.outcome == "hr")] if hr else []
-    row = db.execute(select(supervises, manages, *referred)).one()
+    row = db.execute(_duties_query(hr), {"person_id": person_id, "today": clock.today()}).one()
     return bool(row[0]), bool(row[1]), hr and bool(row[2])
 
 

@@ -31,6 +31,7 @@ from workflows.deployment import Work
 from workflows.due_dates import (REMINDER_DAYS, STATES, RoleClock, State, agreed_step, agreement_review_on,
                                  due_state, next_deadlines, rebook_deadline, recurring_on, reminder_state,
                                  review_state, role_clocks, signing_deadline)
+from workflows.periods import Step
 from workflows.profiles import Profile
 from workflows.status import SIGNED, SUPERSEDED
 
@@ -301,6 +302,32 @@ def _agreement_item(clock: RoleClock, profile: Profile, row: SuperviseeRow, sign
     return _item(row, "agreement_review", *review, signed.id)
 
 
+Reviews = tuple[tuple[str, Step], ...]  # a `RoleClock`'s formal reviews: (wording, point)
+AlsoDue = tuple[tuple[Any, ...], ...]  # a `RoleClock`'s `also_due`: (key, label, every, until, first)
+_REMINDER_STATES: tuple[State, ...] = ("upcoming", "due")  # all `reminder_state` answers: never overdue
+
+
+class _Reminders(NamedTuple):
+    """A role's reviews and `also_due` items that the caller keeps in some state."""
+
+    reviews: Reviews
+    also_due: AlsoDue
+
+
+def _reminders(clocks: Mapping[str, RoleClock], wanted: Wanted | None) -> dict[str, _Reminders]:
+    """Each role's reminders, less the kinds `wanted` refuses in every state they can take, asked
+    once per kind rather than once per person: the compliance report keeps only what is overdue
+    and agreement gaps, so for it no one's reviews or `also_due` dates are worked out at all, nor
+    the reviews held read."""
+    def kept(kind: str) -> bool:
+        return wanted is None or any(wanted(kind, state) for state in _REMINDER_STATES)
+
+    reviews = kept("review")
+    return {role: _Reminders(clock.reviews if reviews else (),
+                             tuple(entry for entry in clock.also_due if kept(entry[0])))
+            for role, clock in clocks.items()}
+
+
 @lru_cache(maxsize=64)
 def _reviews_held_query(scope: Scope) -> Select[Any]:
     return (select(AsyeSupportEntry.person_id, AsyeSupportEntry.review_month).distinct()
@@ -313,7 +340,7 @@ def _reviews_held(db: Session, today: dt.date, scope: Scope) -> set[tuple[int, i
     return {(person_id, month) for person_id, month in _rows(db, _reviews_held_query(scope), today)}
 
 
-def _review_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted: Wanted | None,
+def _review_items(reviews: Reviews, row: SuperviseeRow, today: dt.date, wanted: Wanted | None,
                   held: Collection[tuple[int, int]]) -> list[DueItem]:
     """Formal reviews at the profile's points (S: NQSW at 3, 6 and 12 months).
 
@@ -322,7 +349,7 @@ def _review_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted: 
     settles it, whenever it was held (the page reads the same entries: `asye_support.reviews`).
     """
     items = []
-    for wording, period in clock.reviews:
+    for wording, period in reviews:
         if (row.id, review_month(period)) in held:
             continue
         on = row.employment_start + period
@@ -332,13 +359,13 @@ def _review_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted: 
     return items
 
 
-def _also_due_items(clock: RoleClock, row: SuperviseeRow, today: dt.date, wanted: Wanted | None) -> list[DueItem]:
+def _also_due_items(also_due: AlsoDue, row: SuperviseeRow, today: dt.date, wanted: Wanted | None) -> list[DueItem]:
     """What the role has due besides supervision (S §10's NQSW reflective 1-1, W §9's direct
     observations, L §5.13's quarterly performance conversation), on its schedule from the
     employment start. As with formal reviews, docgen keeps no record of it being done, so each
     shows from REMINDER_DAYS before its date until REMINDER_DAYS after, never overdue."""
     items = []
-    for key, label, every, until, first in clock.also_due:
+    for key, label, every, until, first in also_due:
         on = recurring_on(row.employment_start, every, until, today, dt.timedelta(days=REMINDER_DAYS), first)
         state = None if on is None else reminder_state(on, today)
         if state is not None and (wanted is None or wanted(key, state)):
@@ -424,9 +451,11 @@ def due_summary(db: Session, profile: Profile, today: dt.date, scope: Scope = Sc
                 supervisees: Sequence[SuperviseeRow] | None = None) -> DueSummary:
     """What `due_list` lists, keeping only the items `wanted(kind, state)` accepts (all if None).
 
-    Unwanted items are dropped before their labels are written, which is most of their cost: the
-    compliance report asks for the overdue and agreement items of a whole organisation this way,
-    passing the last held sessions it has read already (see `current_supervisees`). A caller that
+    Unwanted items are dropped before their labels are written, which is most of their cost, and
+    reminders of a kind `wanted` refuses in every state it can take are not worked out at all
+    (`_reminders`): the compliance report asks for the overdue and agreement items of a whole
+    organisation this way, passing the last held sessions it has read already (see
+    `current_supervisees`). `wanted` must answer from its arguments alone. A caller that
     has read `current_supervisees(db, today, scope)` already (the dashboard, which lists them)
     passes them as `supervisees`, and they are not read again.
     `supervisees` in the answer counts everyone whose supervision was worked out, wanted or not.
@@ -437,7 +466,8 @@ def due_summary(db: Session, profile: Profile, today: dt.date, scope: Scope = Sc
     signed = latest_signed_agreements(db, today, scope)
     pending = _pending_agreements(db, today, scope)
     clocks = role_clocks(profile)
-    held = _reviews_held(db, today, scope) if any(c.reviews for c in clocks.values()) else set()
+    reminders = _reminders(clocks, wanted)
+    held = _reviews_held(db, today, scope) if any(r.reviews for r in reminders.values()) else set()
     items: list[DueItem] = []
     supervision_memo: dict[Any, tuple[State, dt.date, str]] = {}
     review_memo: dict[Any, tuple[State, dt.date, str] | None] = {}
@@ -448,10 +478,11 @@ def due_summary(db: Session, profile: Profile, today: dt.date, scope: Scope = Sc
                      _agreement_item(clock, profile, row, agreement, pending.get(row.id), today, wanted, review_memo)):
             if item is not None:
                 items.append(item)
-        if clock.reviews:
-            items.extend(_review_items(clock, row, today, wanted, held))
-        if clock.also_due:
-            items.extend(_also_due_items(clock, row, today, wanted))
+        reviews, also_due = reminders[row.role]
+        if reviews:
+            items.extend(_review_items(reviews, row, today, wanted, held))
+        if also_due:
+            items.extend(_also_due_items(also_due, row, today, wanted))
     items.extend(_record_items(db, profile, rows, today, scope, wanted))
     items.extend(_rebook_items(db, profile, rows, today, scope, wanted))
     by_state: dict[State, list[DueItem]] = {state: [] for state in STATES}  # most urgent state first

@@ -1,14 +1,16 @@
 """The organisation-wide due list over real databases (SQLite and PostgreSQL): which agreement
-counts, which states are kept, and Stockport's NQSW reviews."""
+counts, which states or kinds are kept, and Stockport's NQSW reviews."""
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from storage.models import Agreement, Record
-from workflows.due_list import due_list
+from workflows.compliance import AGREEMENT_GAPS
+from workflows.due_list import due_list, due_summary
 from workflows.profiles import load_profile
 
 D = dt.date
@@ -57,3 +59,35 @@ def test_due_list_keeps_only_the_states_asked_for_with_the_same_dates(db: Any, o
     assert {i.state for i in everything} >= {"overdue", "upcoming"}
     for states in (("overdue",), ("due", "upcoming")):
         assert due_list(db, profile, D(2026, 3, 20), states=states) == [i for i in everything if i.state in states]
+
+
+def test_a_caller_gets_the_whole_list_less_what_it_refuses_and_no_reminder_it_never_keeps_is_worked_out(
+        db: Any, org: Any) -> None:
+    """Kinds a caller refuses in every state are skipped before anyone's dates are worked out
+    (the compliance report keeps no reviews or `also_due` items, which are never overdue), and
+    the answer is still the whole list filtered, item for item."""
+    profile = load_profile("stockport")
+    today = D(2024, 4, 20)  # the NQSW's 3 months review is due
+    everything = due_summary(db, profile, today).items
+    assert {"review", "supervision"} <= {i.kind for i in everything}
+    callers = {
+        "compliance report": lambda kind, state: state == "overdue" or kind in AGREEMENT_GAPS,
+        "due list, upcoming": lambda kind, state: state == "upcoming",
+        "reviews only": lambda kind, state: kind == "review",
+        "reminders refused": lambda kind, state: kind not in ("review", "reflective_1_1", "appraisal"),
+    }
+    read: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        read.append(statement)
+
+    for caller, wanted in callers.items():
+        read.clear()
+        event.listen(db.get_bind(), "before_cursor_execute", count)
+        try:
+            kept = due_summary(db, profile, today, wanted=wanted).items
+        finally:
+            event.remove(db.get_bind(), "before_cursor_execute", count)
+        assert kept == [i for i in everything if wanted(i.kind, i.state)], caller
+        reviews_read = any("asye_support_entry" in statement for statement in read)
+        assert reviews_read == (caller in ("due list, upcoming", "reviews only")), caller

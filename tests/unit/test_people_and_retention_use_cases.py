@@ -7,11 +7,11 @@ import importlib.util
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from kernel import clock
 from kernel.errors import Forbidden, InvalidInput
-from storage.models import Account, AuditEvent, OutboxMessage, Person
+from storage.models import Account, AuditEvent, OutboxMessage, Person, SupervisionRelationship
 from workflows import access, accounts, areas, holds, notices_retention, organisation, people, retention
 from workflows.access import Caller
 from workflows.deployment import Deployment, Work
@@ -115,6 +115,18 @@ def test_each_person_works_in_the_areas_their_roles_and_relationships_open(uow: 
     assert areas.ADMINISTRATION in areas.areas_of(uow, _caller(uow, staff["admin"]))
     assert [areas.home(uow, _caller(uow, staff[who])) for who in ("admin", "hr", "manager", "worker")] == [
         areas.ADMINISTRATION, areas.LEAVERS, areas.SUPERVISION, areas.OWN_RECORDS]
+
+
+def test_supervising_is_offered_from_the_day_the_relationship_covers(uow: Work, staff: dict[str, int]) -> None:
+    """The navigation's one statement is built once and asked with each request's day: the day
+    before the manager's first relationship starts they supervise no one, from that day they do."""
+    first = uow.session.scalar(select(func.min(SupervisionRelationship.starts_on))
+                               .where(SupervisionRelationship.supervisor_id == staff["manager"]))
+    manager = _caller(uow, staff["manager"])
+    for day, supervising in ((first - dt.timedelta(days=1), False), (first, True)):
+        clock.set_clock(lambda day=day: dt.datetime.combine(day, dt.time(10)))
+        assert (areas.SUPERVISION in areas.areas_of(uow, manager)) is supervising, day
+        assert areas.supervises_anyone(uow.session, staff["manager"]) is supervising, day
 
 
 def test_the_compliance_entry_follows_the_report_rule_in_one_statement(uow: Work, staff: dict[str, int]) -> None:
