@@ -59,6 +59,10 @@ _STYLE_DEPENDENCIES = (qn("w:basedOn"), qn("w:link"), qn("w:next"))
 _VAL = qn("w:val")
 _STYLE_IDS = etree.XPath("w:style/@w:styleId", namespaces={"w": nsmap["w"]}, smart_strings=False)
 _STYLE_WITH_ID = etree.XPath("w:style[@w:styleId = $id]", namespaces={"w": nsmap["w"]})
+_CELL_WITH_BOOKMARK = etree.XPath(  # the innermost cell round the first such bookmark in a cell
+    "(w:body//w:bookmarkStart[@w:name = $name][ancestor::w:tc])[1]/ancestor::w:tc[1]",
+    namespaces={"w": nsmap["w"]},
+)
 
 
 def certificate_page_docx(
@@ -133,11 +137,11 @@ def _date_signatures(record: WordDocument, certificate: Mapping[str, Any]) -> No
 
 
 def _write_cell(record: WordDocument, bookmark: str, text: str) -> None:
-    """Replace the text of the table cell holding `bookmark` with `text`, in its first run's format."""
-    for start in record.element.body.iter(qn("w:bookmarkStart")):
-        cell = next(start.iterancestors(qn("w:tc")), None)
-        if start.get(qn("w:name")) != bookmark or cell is None:
-            continue
+    """Replace the text of the table cell holding `bookmark` with `text`, in its first run's format.
+
+    The cell is found by the bookmark's name in one XPath: a record holds a bookmark for each of its
+    fields, and walking each one's ancestors in Python cost more than the writing."""
+    for cell in _CELL_WITH_BOOKMARK(record.element, name=bookmark):
         runs = list(cell.iter(qn("w:r")))
         style = runs[0].find(qn("w:rPr")) if runs else None
         for run in runs:
@@ -146,7 +150,6 @@ def _write_cell(record: WordDocument, bookmark: str, text: str) -> None:
         if style is not None:
             run.append(copy.deepcopy(style))
         etree.SubElement(run, qn("w:t")).text = text
-        return
 
 
 def _append_body(record: WordDocument, page: WordDocument) -> None:
