@@ -114,6 +114,18 @@ def converter_processes(docgen: subprocess.Popen[str]) -> list[Proc]:
     pytest.fail(f"docgen started no LibreOffice (exit code {docgen.poll()})")
 
 
+def started_as_from_a_terminal(command: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start docgen as a terminal does, with Ctrl-C's SIGINT at its default. A suite started in the
+    background by a shell without job control (`cmd &` in a script) runs with SIGINT ignored; every
+    process it starts inherits that, and Python then leaves SIGINT ignored, as a background job
+    should. A handler set here is reset to the default in the child by exec."""
+    ours = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    finally:
+        signal.signal(signal.SIGINT, ours)
+
+
 @pytest.mark.parametrize("command,stop", [
     (["run", "--port", "0"], signal.SIGTERM),
     (["run", "--port", "0"], signal.SIGINT),
@@ -121,8 +133,7 @@ def converter_processes(docgen: subprocess.Popen[str]) -> list[Proc]:
 ], ids=["run-SIGTERM", "run-SIGINT", "worker-SIGTERM"])
 def test_a_stopped_docgen_leaves_no_libreoffice_running(instance: dict[str, str], command: list[str],
                                                         stop: signal.Signals) -> None:
-    docgen = subprocess.Popen(DOCGEN + command, env=instance, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
+    docgen = started_as_from_a_terminal(DOCGEN + command, instance)
     try:
         send_a_record(instance)
         family = converter_processes(docgen)
