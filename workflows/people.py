@@ -315,8 +315,13 @@ def update_relationship(db: Session, rel: SupervisionRelationship, data: dict[st
     return rel
 
 
-def get_relationship(db: Session, rel_id: int) -> SupervisionRelationship:
-    rel = db.get(SupervisionRelationship, rel_id)
+def get_relationship(db: Session, rel_id: int, *, locked: bool = False) -> SupervisionRelationship:
+    """The relationship, or NotFound. `locked` (a change made from a revision the caller read): on
+    PostgreSQL the row is read FOR NO KEY UPDATE, so a change racing one that is committing waits
+    for it and then reads its revision, and is refused as changed since read, not by what the
+    other change did."""
+    rel = db.get(SupervisionRelationship, rel_id, with_for_update={"key_share": True} if locked else None,
+                 populate_existing=locked)
     if rel is None:
         raise NotFound(f"no supervision relationship with id {rel_id}", "id")
     return rel

@@ -71,7 +71,7 @@ def change_supervisor(uow: Work, caller: Caller, rel_id: int, change: ChangeSupe
     access.require_role(caller, CHANGED_BY)
     with uow:
         db = uow.session
-        current = people.get_relationship(db, rel_id)
+        current = people.get_relationship(db, rel_id, locked=True)
         revisions.expect(current, revision, "supervision relationship")
         supervisor = people.get_person_field(db, change.supervisor_id, "supervisor_id")
         if people.has_left(supervisor, change.starts_on):
